@@ -1,0 +1,1 @@
+"""proofcheck: a symbolic-plus-numeric proof checker for loss-landscape theory."""
