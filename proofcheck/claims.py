@@ -1,0 +1,408 @@
+"""The Claim model: a statement of a paper as named hypotheses, a conclusion and its checks.
+
+A theorem module builds claims from small objects::
+
+    >>> from hypothesis import strategies as st
+    >>> from proofcheck.claims import Claim, Instance, Source, Margin
+    >>> nonneg = Claim(
+    ...     id="demo.lemma1", title="squares are non-negative",
+    ...     source=Source("demo", "1", "Lemma 1"),
+    ...     statement="x^2 >= 0 for every real x",
+    ...     conclusion=lambda inst, point, B: Margin.at_least(inst.x * inst.x, 0, B),
+    ...     instances=lambda assumed: st.floats(-10, 10).map(lambda x: Instance(x=x)),
+    ... )
+    >>> nonneg.id, str(nonneg.source)
+    ('demo.lemma1', 'DEMO §1, Lemma 1')
+
+The engine (:mod:`proofcheck.engine`) runs the checks; nothing here does numerics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+__all__ = [
+    "Assumed", "Claim", "Hypothesis", "Identity", "Instance", "Margin", "Mutant", "MutantKind",
+    "PointKind", "Source", "ClaimDefinitionError",
+]
+
+PAPERS = ("kb2019", "shamir2018", "khk2019dw", "khk2019lm")
+KINDS = ("definition", "assumption", "lemma", "proposition", "theorem", "corollary", "example",
+         "remark", "figure")
+_ID = re.compile(r"^[a-z][a-z0-9]*\.[a-z]+[0-9a-z]*(\.[a-z0-9_]+)*$")
+
+
+class ClaimDefinitionError(ValueError):
+    """A theorem module declared something malformed (bad id, missing conclusion, ...)."""
+
+
+class PointKind(str, enum.Enum):
+    """Where the conclusion is asserted to hold."""
+
+    ANY = "any point"
+    CRITICAL = "critical point"
+    LOCAL_MIN = "local minimum"
+
+
+class MutantKind(str, enum.Enum):
+    FLIPPED_INEQUALITY = "flipped inequality"
+    DROPPED_TERM = "dropped term"
+    PERTURBED_CONSTANT = "perturbed constant"
+    DROPPED_HYPOTHESIS = "dropped hypothesis"
+    TRANSPOSED = "transposed factor"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a claim is printed: paper key, section, label and (optional) equation."""
+
+    paper: str
+    section: str
+    label: str
+    equation: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.paper.upper()} §{self.section}, {self.label}"
+        return text + (f", eq. {self.equation}" if self.equation else "")
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """A named hypothesis: its statement and a predicate on an instance.
+
+    The claim's instance generator is told which hypotheses are assumed (see :class:`Assumed`)
+    and must produce instances satisfying exactly those; the engine re-checks every instance
+    against ``holds`` so a generator that cannot satisfy its hypotheses is reported, never
+    silently trusted.
+    """
+
+    name: str
+    statement: str
+    holds: Callable[[Any], bool] | None = None
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.statement}"
+
+
+@dataclass(frozen=True)
+class Assumed:
+    """Which hypotheses an instance generator must satisfy (``True``) or violate (``False``).
+
+    >>> a = Assumed.all_of(["A1", "A2"]).dropping("A1")
+    >>> a["A1"], a["A2"], a.dropped
+    (False, True, ('A1',))
+    """
+
+    flags: tuple[tuple[str, bool], ...]
+
+    @classmethod
+    def all_of(cls, names: Iterable[str]) -> "Assumed":
+        return cls(tuple((n, True) for n in names))
+
+    def dropping(self, *names: str) -> "Assumed":
+        known = dict(self.flags)
+        for n in names:
+            if n not in known:
+                raise KeyError(f"no hypothesis named {n!r}; known: {sorted(known)}")
+        return Assumed(tuple((n, v and n not in names) for n, v in self.flags))
+
+    def __getitem__(self, name: str) -> bool:
+        return dict(self.flags)[name]
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        return tuple(n for n, v in self.flags if not v)
+
+
+class Instance:
+    """Concrete data of one instance (or a stacked batch): named arrays and parameters.
+
+    Attribute access reads fields; instances are immutable.
+
+    >>> inst = Instance(m=3, X=[[1.0], [2.0], [3.0]])
+    >>> inst.m, sorted(inst.fields())
+    (3, ['X', 'm'])
+    """
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, **fields: Any):
+        object.__setattr__(self, "_fields", dict(fields))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._fields[name]
+        except KeyError:
+            raise AttributeError(
+                f"instance has no field {name!r}; fields: {sorted(self._fields)}") from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Instance is immutable; use .replace(...)")
+
+    def fields(self) -> dict[str, Any]:
+        return dict(self._fields)
+
+    def replace(self, **changes: Any) -> "Instance":
+        return Instance(**{**self._fields, **changes})
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={_short(v)}" for k, v in self._fields.items())
+        return f"Instance({inner})"
+
+    def __reduce__(self):
+        return (_rebuild_instance, (self._fields,))
+
+
+def _rebuild_instance(fields):
+    return Instance(**fields)
+
+
+def _short(v: Any) -> str:
+    shape = getattr(v, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return f"<array {tuple(shape)}>"
+    return repr(v)
+
+
+@dataclass(frozen=True)
+class Margin:
+    """How far a conclusion is from failing at one instance (or a batch of them).
+
+    ``value >= 0`` means the conclusion holds exactly; numerically it is accepted when
+    ``value >= -tol``, where ``tol`` comes from the backend's error model and is reported with
+    its ``tol_source``. ``lhs`` / ``rhs`` keep the two sides for the report.
+    """
+
+    value: Any
+    tol: Any = 0.0
+    lhs: Any = None
+    rhs: Any = None
+    tol_source: str = "exact"
+
+    @classmethod
+    def at_most(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1) -> "Margin":
+        """Conclusion ``lhs <= rhs``: value = rhs - lhs, tolerance at the scale of both sides."""
+        return cls._inequality(lhs, rhs, B, cond, n_ops)
+
+    @classmethod
+    def at_least(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1) -> "Margin":
+        """Conclusion ``lhs >= rhs``."""
+        return cls._inequality(rhs, lhs, B, cond, n_ops, swap=True)
+
+    @classmethod
+    def equal(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1) -> "Margin":
+        """Conclusion ``lhs == rhs`` for scalars (one per instance of a batch)."""
+        return cls._equality(lhs, rhs, B, cond, n_ops, core_ndim=0)
+
+    @classmethod
+    def equal_matrices(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1) -> "Margin":
+        """Conclusion ``lhs == rhs`` for matrices (the last two axes); the margin is minus the
+        largest entrywise deviation, the tolerance is at the scale of the largest entry."""
+        return cls._equality(lhs, rhs, B, cond, n_ops, core_ndim=2)
+
+    @classmethod
+    def _equality(cls, lhs, rhs, B, cond, n_ops, core_ndim) -> "Margin":
+        diff = _max_abs(_sub(lhs, rhs), core_ndim)
+        if B is None:
+            return cls(-diff, 0.0, lhs, rhs, "exact")
+        scale = _maximum(_max_abs(lhs, core_ndim), _max_abs(rhs, core_ndim))
+        return cls(-diff, B.tolerance(scale, cond=cond, n_ops=n_ops), lhs, rhs,
+                   tolerance_source(B, cond, n_ops))
+
+    @classmethod
+    def _inequality(cls, small, big, B, cond, n_ops, swap=False) -> "Margin":
+        lhs, rhs = (big, small) if swap else (small, big)
+        value = _sub(big, small)
+        if B is None:
+            return cls(value, 0.0, lhs, rhs, "exact")
+        scale = _maximum(_max_abs(small, 0), _max_abs(big, 0))
+        return cls(value, B.tolerance(scale, cond=cond, n_ops=n_ops), lhs, rhs,
+                   tolerance_source(B, cond, n_ops))
+
+    def both(self, other: "Margin") -> "Margin":
+        """A conjunction of two conclusions: the smaller normalised margin wins."""
+        import numpy as np
+        a = np.asarray(self.value, dtype=float) + np.asarray(self.tol, dtype=float)
+        b = np.asarray(other.value, dtype=float) + np.asarray(other.tol, dtype=float)
+        pick_self = a <= b
+        if np.ndim(pick_self) == 0:
+            return self if pick_self else other
+        pick = lambda x, y: np.where(pick_self, np.asarray(x, float), np.asarray(y, float))
+        return Margin(pick(self.value, other.value), pick(self.tol, other.tol),
+                      None, None, self.tol_source)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A symbolic identity (or a family over sizes) that a claim or its proof relies on.
+
+    ``build(sizes) -> (lhs, rhs)`` returns sympy objects; for ``method="exact-random"`` the
+    signature is ``build(sizes, rng)`` returning exact rational matrices. ``sweep`` is a
+    :class:`proofcheck.symbolic.SizeSweep`.
+    """
+
+    name: str
+    statement: str
+    build: Callable[..., Any]
+    sweep: Any
+    method: str = "symbolic"
+    as_printed: bool = True         # False for identities that are our correction of the text
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A deliberately wrong variant of a claim that the checks must catch.
+
+    ``apply(claim) -> Claim`` returns the mutated claim (e.g. with ``conclusion`` replaced, an
+    identity replaced, or a hypothesis dropped through :meth:`Claim.dropping`).
+    """
+
+    name: str
+    kind: MutantKind
+    description: str
+    apply: Callable[["Claim"], "Claim"]
+
+    @classmethod
+    def conclusion(cls, name: str, kind: MutantKind, description: str,
+                   conclusion: Callable[..., Margin]) -> "Mutant":
+        return cls(name, kind, description, lambda c: c.replace(conclusion=conclusion))
+
+    @classmethod
+    def drop(cls, hypothesis: str, description: str = "") -> "Mutant":
+        return cls(f"drop_{hypothesis}", MutantKind.DROPPED_HYPOTHESIS,
+                   description or f"the conclusion without hypothesis {hypothesis}",
+                   lambda c: c.dropping(hypothesis))
+
+    @classmethod
+    def identity(cls, name: str, kind: MutantKind, description: str,
+                 replaced: str, build: Callable[..., Any]) -> "Mutant":
+        """Replace the ``build`` of the identity named ``replaced``."""
+        def apply(c: "Claim") -> "Claim":
+            ids = tuple(dataclasses.replace(i, build=build, name=f"{i.name}[{name}]")
+                        if i.name == replaced else i for i in c.identities)
+            if ids == c.identities:
+                raise ClaimDefinitionError(f"mutant {name}: claim {c.id} has no identity "
+                                           f"{replaced!r}")
+            return c.replace(identities=ids)
+        return cls(name, kind, description, apply)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checkable statement of a paper.
+
+    Fields read like the paper: ``statement`` is the text *as printed*, ``hypotheses`` its named
+    assumptions, ``conclusion(instance, point, B) -> Margin`` its conclusion (``B`` is a numeric
+    backend; ``point`` is a certified critical point / local minimum for those point kinds, else
+    None). ``instances(assumed)`` returns a Hypothesis strategy of :class:`Instance` objects that
+    satisfy the assumed hypotheses and violate the dropped ones. ``landscape(instance)`` gives the
+    objective whose local minima / critical points the engine finds and certifies.
+    ``corrected`` is the corrected statement when the printed one is wrong (an erratum).
+    """
+
+    id: str
+    title: str
+    source: Source
+    statement: str
+    hypotheses: tuple[Hypothesis, ...] = ()
+    conclusion: Callable[..., Margin] | None = None
+    instances: Callable[[Assumed], Any] | None = None
+    point_kind: PointKind = PointKind.ANY
+    landscape: Callable[[Any], Any] | None = None
+    branches: tuple[str, ...] = ()          # e.g. ("full_rank", "rank_deficient"): each must be hit
+    identities: tuple[Identity, ...] = ()
+    mutants: tuple[Mutant, ...] = ()
+    corrected: "Claim | None" = None
+    erratum: str = ""
+    assumed: Assumed | None = None
+    notes: str = ""
+    mutant_of: str = ""                     # set on mutated copies (for reports)
+
+    def __post_init__(self):
+        if not _ID.match(self.id):
+            raise ClaimDefinitionError(
+                f"claim id {self.id!r} is not of the form <paper>.<kind><n>[.<slug>] "
+                f"(e.g. 'kb2019.theorem2' or 'kb2019.theorem2.projection_split')")
+        if self.conclusion is None and not self.identities:
+            raise ClaimDefinitionError(f"claim {self.id} has neither a conclusion nor identities:"
+                                       " it would check nothing")
+        if self.conclusion is not None and self.instances is None:
+            raise ClaimDefinitionError(f"claim {self.id} has a conclusion but no instance "
+                                       "generator (instances=...)")
+        if self.point_kind is not PointKind.ANY and self.landscape is None:
+            raise ClaimDefinitionError(f"claim {self.id} is asserted at every "
+                                       f"{self.point_kind.value} but has no landscape=...")
+        names = [h.name for h in self.hypotheses]
+        if len(set(names)) != len(names):
+            raise ClaimDefinitionError(f"claim {self.id}: duplicate hypothesis names {names}")
+        if self.assumed is None:
+            object.__setattr__(self, "assumed", Assumed.all_of(names))
+
+    @property
+    def paper(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    def replace(self, **changes: Any) -> "Claim":
+        return dataclasses.replace(self, **changes)
+
+    def dropping(self, *names: str) -> "Claim":
+        """The same claim with hypotheses dropped: its generator must now violate them."""
+        return self.replace(assumed=self.assumed.dropping(*names))
+
+    def hypothesis(self, name: str) -> Hypothesis:
+        for h in self.hypotheses:
+            if h.name == name:
+                return h
+        raise KeyError(f"claim {self.id} has no hypothesis {name!r}; "
+                       f"it has {[h.name for h in self.hypotheses]}")
+
+    def describe(self) -> str:
+        lines = [f"{self.id}: {self.title}", f"  source: {self.source}",
+                 f"  statement: {self.statement}"]
+        lines += [f"  hypothesis {h}" for h in self.hypotheses]
+        lines.append(f"  holds at: {self.point_kind.value}")
+        return "\n".join(lines)
+
+
+def tolerance_source(B, cond=1.0, n_ops=1) -> str:
+    """Where a tolerance comes from, in words, for the report."""
+    return (f"{B.name}: n_ops * cond * unit_roundoff * scale * safety "
+            f"(unit roundoff {float(B.unit_roundoff):.2g}, cond {float(cond):.3g}, n_ops {n_ops})")
+
+
+def _sub(a, b):
+    import numpy as np
+    if isinstance(a, (list, tuple)):
+        a = np.asarray(a)
+    if isinstance(b, (list, tuple)):
+        b = np.asarray(b)
+    return a - b
+
+
+def _max_abs(a, core_ndim: int):
+    """max |a| over the trailing ``core_ndim`` axes (works for float and mpf object arrays)."""
+    import numpy as np
+    if core_ndim == 0 or np.ndim(a) == 0:
+        return abs(a)
+    arr = np.abs(np.asarray(a))
+    axes = tuple(range(arr.ndim - core_ndim, arr.ndim))
+    return arr.max(axis=axes) if arr.size else arr.sum(axis=axes)
+
+
+def _maximum(a, b):
+    import numpy as np
+    if np.ndim(a) == 0 and np.ndim(b) == 0:
+        return a if a >= b else b
+    return np.maximum(a, b)
+
+
+def claims_in(namespace: Mapping[str, Any]) -> list[Claim]:
+    """The claims defined at module level (a module may also set ``CLAIMS = [...]``)."""
+    if "CLAIMS" in namespace:
+        return list(namespace["CLAIMS"])
+    return [v for v in namespace.values() if isinstance(v, Claim)]

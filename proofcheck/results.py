@@ -1,0 +1,218 @@
+"""The Result model: what a check established, shared by the CLI, reports and the pytest plugin.
+
+Everything here is plain data (dataclasses of str / int / float / lists / dicts), so a result
+serialises to JSON without loss and a report never has to know which paper a claim came from.
+
+>>> r = ClaimResult(claim_id="demo.lemma1", title="demo", source="Demo §1", verdict=Verdict.VERIFIED)
+>>> r.to_dict()["verdict"]
+'verified'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Bumped whenever a field of the JSON report changes meaning or is removed.
+SCHEMA_VERSION = "1.0"
+
+
+class Verdict(str, enum.Enum):
+    """The outcome of checking one claim.
+
+    ``verified``      every check ran and passed; the evidence says how strong that is
+                      (a symbolic proof at stated sizes, or *no counterexample in N instances*).
+    ``refuted``       a witness makes the statement fail (the witness says if it is certified).
+    ``erratum``       the statement as printed is refuted and the corrected statement verified.
+    ``inconclusive``  the checks could not decide (e.g. no local minimum was found, so an
+                      "at every local minimum" claim is vacuous here; budget exhausted).
+    ``error``         the claim's own code or data is broken (wrong shapes, NaN, an exception).
+    """
+
+    VERIFIED = "verified"
+    REFUTED = "refuted"
+    ERRATUM = "erratum"
+    INCONCLUSIVE = "inconclusive"
+    ERROR = "error"
+
+
+class EvidenceKind(str, enum.Enum):
+    SYMBOLIC_PROOF = "symbolic-proof"          # exact identity, every size in a sweep
+    EXACT_RANDOM = "exact-random"              # exact arithmetic at random rational points (PIT)
+    NUMERIC_SEARCH = "numeric-search"          # no counterexample in N instances (not a proof)
+    HIGH_PRECISION = "high-precision"          # re-evaluation at mpmath precision
+
+
+@dataclass
+class Witness:
+    """An instance (and point) where a margin is negative beyond its tolerance."""
+
+    check: str                      # which check produced it ("numeric", identity name, ...)
+    margin: float
+    tolerance: float
+    certified: bool                 # exact (sympy) or interval arithmetic confirmed the sign
+    certification: str              # how: "exact rational", "mpmath 50 digits", "float64 only"
+    instance: dict[str, Any] = field(default_factory=dict)
+    point: dict[str, Any] | None = None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(dataclasses.asdict(self))
+
+
+@dataclass
+class CheckRecord:
+    """One check run on a claim: an identity over a size sweep or a numeric property."""
+
+    name: str
+    kind: EvidenceKind
+    passed: bool | None             # None: could not decide (vacuous, budget)
+    summary: str                    # one honest sentence, e.g. "no counterexample in 200 instances"
+    sizes: list[dict[str, int]] = field(default_factory=list)
+    instances: int = 0
+    points: int = 0                 # certified points used (critical points / local minima)
+    vacuous_instances: int = 0      # instances where no certified point was found
+    precision: str = ""             # "float64", "mpmath 50 digits", "exact"
+    min_margin: float | None = None
+    tolerance: float | None = None
+    tolerance_source: str = ""
+    witness: Witness | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["kind"] = self.kind.value
+        d["witness"] = self.witness.to_dict() if self.witness else None
+        return _jsonable(d)
+
+
+@dataclass
+class MutantResult:
+    name: str
+    kind: str
+    description: str
+    caught: bool
+    caught_by: str = ""             # the check that failed on the mutant
+    witness: Witness | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["witness"] = self.witness.to_dict() if self.witness else None
+        return _jsonable(d)
+
+
+@dataclass
+class ClaimResult:
+    claim_id: str
+    title: str
+    source: str
+    verdict: Verdict
+    statement: str = ""
+    point_kind: str = "any point"
+    checks: list[CheckRecord] = field(default_factory=list)
+    mutants: list[MutantResult] = field(default_factory=list)
+    corrected: ClaimResult | None = None    # the corrected statement's own result (errata)
+    erratum: str = ""                       # what is wrong with the printed statement
+    error: str = ""                         # for Verdict.ERROR: the cause, naming the claim
+    seconds: float = 0.0
+    seed: int | None = None
+    profile: str = ""
+
+    @property
+    def witnesses(self) -> list[Witness]:
+        return [c.witness for c in self.checks if c.witness is not None]
+
+    @property
+    def mutants_caught(self) -> int:
+        return sum(m.caught for m in self.mutants)
+
+    @property
+    def min_margin(self) -> float | None:
+        values = [c.min_margin for c in self.checks if c.min_margin is not None]
+        return min(values) if values else None
+
+    def summary(self) -> str:
+        """One line per claim for terminal tables."""
+        parts = [c.summary for c in self.checks]
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable({
+            "id": self.claim_id,
+            "title": self.title,
+            "source": self.source,
+            "statement": self.statement,
+            "point_kind": self.point_kind,
+            "verdict": self.verdict.value,
+            "erratum": self.erratum or None,
+            "error": self.error or None,
+            "checked": [c.to_dict() for c in self.checks],
+            "min_margin": self.min_margin,
+            "mutants": {
+                "total": len(self.mutants),
+                "caught": self.mutants_caught,
+                "details": [m.to_dict() for m in self.mutants],
+            },
+            "witnesses": [w.to_dict() for w in self.witnesses],
+            "corrected": self.corrected.to_dict() if self.corrected else None,
+            "seconds": round(self.seconds, 4),
+            "seed": self.seed,
+            "profile": self.profile,
+        })
+
+
+@dataclass
+class RunResult:
+    """A whole run: several claims, one profile and seed."""
+
+    claims: list[ClaimResult]
+    profile: str
+    seed: int
+    seconds: float = 0.0
+    proofcheck_version: str = ""
+
+    def counts(self) -> dict[str, int]:
+        out = {v.value: 0 for v in Verdict}
+        for c in self.claims:
+            out[c.verdict.value] += 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable({
+            "schema_version": SCHEMA_VERSION,
+            "proofcheck_version": self.proofcheck_version,
+            "profile": self.profile,
+            "seed": self.seed,
+            "seconds": round(self.seconds, 4),
+            "counts": self.counts(),
+            "claims": [c.to_dict() for c in self.claims],
+        })
+
+
+def _jsonable(obj: Any) -> Any:
+    """Turn numpy / mpmath / Fraction / enum values into JSON-safe Python values."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if obj is None or isinstance(obj, (bool, str, int)):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else repr(obj)
+    if hasattr(obj, "tolist"):                       # numpy arrays and scalars
+        return _jsonable(obj.tolist())
+    try:                                             # mpmath mpf, Fraction, sympy Rational
+        f = float(obj)
+    except (TypeError, ValueError):
+        return str(obj)
+    # keep exact rationals readable and exact
+    text = str(obj)
+    if "/" in text and text.replace("/", "").replace("-", "").isdigit():
+        return text
+    return f if math.isfinite(f) else repr(f)
