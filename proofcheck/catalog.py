@@ -1,0 +1,134 @@
+"""Discovery of theorem modules: the bundled catalogue (``theorems/``) or a user's own folder.
+
+A theorem module is any ``.py`` file that defines :class:`~proofcheck.claims.Claim` objects at
+module level (or a ``CLAIMS`` list). A module that fails to import is recorded in
+``Registry.errors`` with the cause; it is never silently dropped.
+
+>>> reg = load_claims()                       # the bundled catalogue
+>>> all(c.id.split(".")[0] in PAPERS for c in reg.claims)
+True
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib
+import importlib.util
+import pkgutil
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .claims import PAPERS, Claim, claims_in
+
+__all__ = ["Registry", "UnknownClaimError", "load_claims"]
+
+
+class UnknownClaimError(LookupError):
+    """A requested claim id or prefix matches nothing in the registry."""
+
+
+@dataclass
+class Registry:
+    claims: list[Claim] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)   # (module path, message)
+    origins: dict[str, str] = field(default_factory=dict)         # claim id -> module
+
+    def add(self, claim: Claim, origin: str) -> None:
+        if claim.id in self.origins:
+            self.errors.append((origin, f"duplicate claim id {claim.id!r} (first defined in "
+                                        f"{self.origins[claim.id]})"))
+            return
+        self.claims.append(claim)
+        self.origins[claim.id] = origin
+
+    def get(self, claim_id: str) -> Claim:
+        for c in self.claims:
+            if c.id == claim_id:
+                return c
+        raise UnknownClaimError(self._unknown_message(claim_id))
+
+    def select(self, patterns: Sequence[str] | None = None) -> list[Claim]:
+        """Claims whose id equals a pattern or starts with ``pattern + '.'`` (a paper, or a
+        claim together with its proof identities). No pattern selects everything."""
+        if not patterns:
+            return list(self.claims)
+        chosen: list[Claim] = []
+        for pat in patterns:
+            hits = [c for c in self.claims if c.id == pat or c.id.startswith(pat + ".")]
+            if not hits:
+                raise UnknownClaimError(self._unknown_message(pat))
+            chosen += [c for c in hits if c not in chosen]
+        return chosen
+
+    def _unknown_message(self, pattern: str) -> str:
+        ids = [c.id for c in self.claims]
+        close = difflib.get_close_matches(pattern, ids, n=5, cutoff=0.5)
+        msg = f"no claim matches {pattern!r}"
+        if close:
+            msg += "; did you mean " + ", ".join(close) + "?"
+        else:
+            msg += f" ({len(ids)} claims known; `proofcheck list` shows them)"
+        return msg
+
+
+def load_claims(paths: Iterable[str | Path] | None = None) -> Registry:
+    """Load the bundled catalogue (``paths=None``) or theorem modules from files / folders."""
+    reg = Registry()
+    if paths is None:
+        _load_package(reg, "theorems")
+    else:
+        for p in paths:
+            _load_path(reg, Path(p))
+    reg.claims.sort(key=_sort_key)
+    return reg
+
+
+def _sort_key(c: Claim):
+    paper = c.id.split(".")[0]
+    order = PAPERS.index(paper) if paper in PAPERS else len(PAPERS)
+    return (order, c.id)
+
+
+def _load_package(reg: Registry, package: str) -> None:
+    pkg = importlib.import_module(package)
+    for info in pkgutil.walk_packages(pkg.__path__, prefix=package + "."):
+        if info.ispkg:
+            continue
+        try:
+            module = importlib.import_module(info.name)
+        except Exception as exc:     # a broken module is a finding, not a crash
+            reg.errors.append((info.name, _describe(exc)))
+            continue
+        for claim in claims_in(vars(module)):
+            reg.add(claim, info.name)
+
+
+def _load_path(reg: Registry, path: Path) -> None:
+    if not path.exists():
+        reg.errors.append((str(path), "no such file or folder"))
+        return
+    files = [path] if path.is_file() else sorted(
+        f for f in path.rglob("*.py") if not f.name.startswith(("_", "test_", "conftest")))
+    for f in files:
+        name = "proofcheck_user_" + hashlib.sha1(str(f.resolve()).encode()).hexdigest()[:12]
+        try:
+            spec = importlib.util.spec_from_file_location(name, f)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(name, None)
+            reg.errors.append((str(f), _describe(exc)))
+            continue
+        for claim in claims_in(vars(module)):
+            reg.add(claim, str(f))
+
+
+def _describe(exc: BaseException) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {tb[-1].filename}:{tb[-1].lineno})" if tb else ""
+    return f"{type(exc).__name__}: {exc}{where}"
