@@ -1,0 +1,493 @@
+"""Reports: one :class:`~proofcheck.results.RunResult`, four renderings.
+
+``to_json``          one JSON object, ``schema_version`` first, for machines and diffs.
+``to_markdown``      a verdict table and one section per claim, for humans and pull requests.
+``to_junit``         JUnit XML, for CI dashboards.
+``render_terminal``  a rich table on a console, for the ``proofcheck check`` command.
+
+The renderers never re-judge a claim: the verdict comes from the engine. What they add is
+*wording*, and that wording follows the evidence kind, so a report never says more than was
+checked (a numeric search gives "no counterexample in N instances", never "proven"):
+
+>>> from proofcheck.results import CheckRecord, EvidenceKind
+>>> evidence_phrase(CheckRecord("id", EvidenceKind.NUMERIC_SEARCH, True, "", instances=200))
+'no counterexample in 200 instances'
+>>> evidence_phrase(CheckRecord("id", EvidenceKind.SYMBOLIC_PROOF, True, "",
+...                             sizes=[{"d_x": 1, "d_y": 1}, {"d_x": 2, "d_y": 1}]))
+'proven at sizes (d_x=1, d_y=1), (d_x=2, d_y=1)'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from proofcheck.results import (
+    SCHEMA_VERSION,
+    CheckRecord,
+    ClaimResult,
+    EvidenceKind,
+    RunResult,
+    Verdict,
+    Witness,
+    _jsonable,
+)
+
+if TYPE_CHECKING:  # rich is only needed for the terminal renderer
+    from rich.console import Console
+
+__all__ = [
+    "FORMATS",
+    "VERDICT_STYLES",
+    "claim_evidence",
+    "evidence_phrase",
+    "margin_phrase",
+    "render",
+    "render_terminal",
+    "to_json",
+    "to_junit",
+    "to_markdown",
+    "witness_phrase",
+]
+
+#: rich styles of the verdicts (terminal only).
+VERDICT_STYLES = {
+    Verdict.VERIFIED: "bold green",
+    Verdict.REFUTED: "bold red",
+    Verdict.ERRATUM: "bold yellow",
+    Verdict.INCONCLUSIVE: "yellow",
+    Verdict.ERROR: "bold magenta",
+}
+
+# A symbolic sweep with at most this many sizes is listed in full; longer ones are summarised
+# by their count and the range of each dimension (the count keeps the summary honest: the
+# ranges alone would suggest a full grid).
+_MAX_LISTED_SIZES = 4
+
+
+# --------------------------------------------------------------------------------------------
+# wording shared by every renderer
+
+
+def _num(x: float | None, digits: int = 3) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, str):          # results._jsonable turns inf/nan into their repr
+        return x
+    if not math.isfinite(x):
+        return repr(x)
+    return f"{x:.{digits}g}"
+
+
+def _point_noun(point_kind: str) -> str | None:
+    """'local minimum' / 'critical point' when a claim is about special points, else None."""
+    text = (point_kind or "").lower().replace("_", " ")
+    if "minim" in text:
+        return "local minimum"
+    if "critical" in text or "stationary" in text:
+        return "critical point"
+    return None
+
+
+def sizes_phrase(sizes: list[dict[str, int]]) -> str:
+    """How a symbolic sweep is described.
+
+    >>> sizes_phrase([{"d": 1}, {"d": 2}])
+    'proven at sizes (d=1), (d=2)'
+    >>> sizes_phrase([{"m": m, "n": n} for m in (1, 2, 3) for n in (1, 2)])
+    'proven at 6 sizes with m in 1..3, n in 1..2'
+    """
+    if not sizes:
+        return "proven symbolically (no size sweep recorded)"
+    if len(sizes) <= _MAX_LISTED_SIZES:
+        listed = ", ".join("(" + ", ".join(f"{k}={v}" for k, v in s.items()) + ")" for s in sizes)
+        return f"proven at sizes {listed}"
+    ranges: dict[str, list[int]] = defaultdict(list)
+    for s in sizes:
+        for k, v in s.items():
+            ranges[k].append(v)
+    spans = ", ".join(
+        f"{k}={min(v)}" if min(v) == max(v) else f"{k} in {min(v)}..{max(v)}"
+        for k, v in ranges.items()
+    )
+    return f"proven at {len(sizes)} sizes with {spans}"
+
+
+def witness_phrase(w: Witness, *, brief: bool = False) -> str:
+    """One line for a witness: how negative, against which tolerance, how sure (``brief``
+    leaves out the last part, for table cells).
+
+    >>> witness_phrase(Witness("numeric", -0.5, 1e-12, True, "exact rational"))
+    'margin -0.5 < -tol 1e-12 (certified: exact rational)'
+    """
+    head = f"margin {_num(w.margin)} < -tol {_num(w.tolerance, 2)}"
+    if brief:
+        return head
+    if w.certified:
+        how = f"certified: {w.certification}"
+    elif "certif" in w.certification.lower():   # the engine already says how far it got
+        how = w.certification
+    else:
+        how = f"not certified: {w.certification}"
+    return f"{head} ({how})"
+
+
+def evidence_phrase(check: CheckRecord, point_kind: str = "any point", *,
+                    brief: bool = False) -> str:
+    """What one check established, in words that do not overstate it (``brief``: a shorter
+    witness description, for table cells; the witness itself is printed below the table)."""
+    noun = _point_noun(point_kind)
+    if check.passed is False:
+        if check.witness is not None:
+            return "counterexample: " + witness_phrase(check.witness, brief=brief)
+        return f"failed: {check.summary}" if check.summary else "failed (no witness recorded)"
+    if check.passed is None:
+        if noun and check.vacuous_instances and check.vacuous_instances >= check.instances:
+            return f"vacuous here: no {noun} found in {check.vacuous_instances} instances"
+        if noun and check.points == 0 and check.instances == 0 and check.vacuous_instances == 0:
+            return f"vacuous here: no {noun} found"
+        return f"undecided: {check.summary}" if check.summary else "undecided"
+    kind = check.kind
+    if kind is EvidenceKind.SYMBOLIC_PROOF:
+        return sizes_phrase(check.sizes)
+    if kind is EvidenceKind.EXACT_RANDOM:
+        phrase = f"exact at {check.instances} random rational instances"
+    elif kind is EvidenceKind.HIGH_PRECISION:
+        phrase = f"no counterexample in {check.instances} instances at {check.precision or 'high precision'}"
+    else:
+        phrase = f"no counterexample in {check.instances} instances"
+    if noun and check.points:
+        phrase += f" ({check.points} certified {noun} points)" if noun == "critical point" \
+            else f" ({check.points} certified local minima)"
+    if noun and check.vacuous_instances:
+        phrase += f"; {check.vacuous_instances} instances vacuous (no {noun} found)"
+    return phrase
+
+
+def claim_evidence(result: ClaimResult, *, brief: bool = False) -> str:
+    """All checks of a claim in one line (the terminal and Markdown tables)."""
+    if result.verdict is Verdict.ERROR:
+        return f"error: {result.error}" if result.error else "error"
+    phrases = [evidence_phrase(c, result.point_kind, brief=brief) for c in result.checks]
+    if not phrases:
+        return "no checks ran"
+    return "; ".join(phrases)
+
+
+def _margin_check(result: ClaimResult) -> CheckRecord | None:
+    """The check whose margin is smallest: its tolerance is the one to compare against."""
+    with_margin = [c for c in result.checks if isinstance(c.min_margin, (int, float))]
+    return min(with_margin, key=lambda c: c.min_margin) if with_margin else None
+
+
+def margin_phrase(result: ClaimResult) -> str:
+    """'min margin / tol' of a claim, e.g. '2.1e-03 / 1.1e-13'; '-' when nothing was measured."""
+    check = _margin_check(result)
+    if check is None:
+        return "-"
+    return f"{_num(check.min_margin)} / {_num(check.tolerance, 2)}"
+
+
+def _seconds(s: float) -> str:
+    return f"{s:.2f} s" if s < 100 else f"{s:.0f} s"
+
+
+def _instance_text(w: Witness) -> str:
+    d = w.to_dict()
+    text = json.dumps(d["instance"], sort_keys=True)
+    if d.get("point") is not None:
+        text += "\npoint: " + json.dumps(d["point"], sort_keys=True)
+    return text
+
+
+def _counts_phrase(run: RunResult) -> str:
+    counts = run.counts()
+    return ", ".join(f"{n} {v}" for v, n in counts.items() if n) or "no claims"
+
+
+# --------------------------------------------------------------------------------------------
+# JSON
+
+
+def _sorted(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _sorted(obj[k]) for k in sorted(obj)}
+    if isinstance(obj, list):
+        return [_sorted(v) for v in obj]
+    return obj
+
+
+def _evidence_block(result: ClaimResult) -> dict[str, Any]:
+    """What was checked, aggregated over a claim's checks (the per-check detail stays too)."""
+    sizes = [s for c in result.checks if c.kind is EvidenceKind.SYMBOLIC_PROOF for s in c.sizes]
+    check = _margin_check(result)
+    return {
+        "summary": claim_evidence(result),
+        "sizes_proven": sizes,
+        "instances": sum(c.instances for c in result.checks),
+        "points": sum(c.points for c in result.checks),
+        "vacuous_instances": sum(c.vacuous_instances for c in result.checks),
+        "precision": sorted({c.precision for c in result.checks if c.precision}),
+        "min_margin": check.min_margin if check else None,
+        "tolerance": check.tolerance if check else None,
+        "tolerance_source": check.tolerance_source if check else None,
+        "evidence_kinds": sorted({c.kind.value for c in result.checks}),
+    }
+
+
+def _claim_json(result: ClaimResult) -> dict[str, Any]:
+    d = result.to_dict()
+    d["evidence"] = _jsonable(_evidence_block(result))
+    if result.corrected is not None:
+        d["corrected"] = _claim_json(result.corrected)
+    return d
+
+
+def to_json(run: RunResult, *, indent: int | None = 2) -> str:
+    """The run as one JSON object: ``schema_version`` first, then every key sorted.
+
+    Claims keep the run's order (the order they were selected in); within a claim, keys are
+    sorted so two runs diff cleanly. Non-finite floats are written as strings ("inf"), so the
+    output is strict JSON.
+    """
+    body = run.to_dict()
+    body["claims"] = [_claim_json(c) for c in run.claims]
+    body.pop("schema_version", None)
+    out = {"schema_version": SCHEMA_VERSION}
+    out.update(_sorted(body))
+    return json.dumps(out, indent=indent, allow_nan=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_quote(text: str) -> list[str]:
+    return ["> " + line if line else ">" for line in text.strip().splitlines()] or ["> (none)"]
+
+
+def _md_evidence(result: ClaimResult) -> list[str]:
+    lines = []
+    for c in result.checks:
+        line = f"- **{c.name}** ({c.kind.value}"
+        line += f", {c.precision})" if c.precision else ")"
+        line += f": {evidence_phrase(c, result.point_kind)}"
+        if c.min_margin is not None:
+            line += f"; min margin {_num(c.min_margin)}"
+        if c.tolerance is not None:
+            line += f", tolerance {_num(c.tolerance, 2)}"
+            if c.tolerance_source:
+                line += f" ({c.tolerance_source})"
+        line += f"; {_seconds(c.seconds)}"
+        lines.append(line)
+        lines.extend(f"  - {n}" for n in c.notes)
+    return lines or ["- no checks ran"]
+
+
+def _md_witness(w: Witness) -> list[str]:
+    lines = [f"Witness from `{w.check}`: {witness_phrase(w)}."]
+    if w.detail:
+        lines.append(f"{w.detail}")
+    lines += ["", "```json", _instance_text(w), "```"]
+    return lines
+
+
+def to_markdown(run: RunResult) -> str:
+    """A verdict table, then one section per claim (statement, source, evidence, errata,
+    witnesses, mutants)."""
+    out = [
+        "# proofcheck report",
+        "",
+        f"Profile `{run.profile}`, seed {run.seed}"
+        + (f", proofcheck {run.proofcheck_version}" if run.proofcheck_version else "")
+        + f", {_seconds(run.seconds)}. {_counts_phrase(run)}.",
+        "",
+        "| claim | verdict | evidence | min margin / tol | mutants caught | time |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in run.claims:
+        out.append("| " + " | ".join(_md_cell(x) for x in (
+            f"`{r.claim_id}`", f"**{r.verdict.value}**", claim_evidence(r, brief=True),
+            margin_phrase(r),
+            f"{r.mutants_caught}/{len(r.mutants)}", _seconds(r.seconds))) + " |")
+    for r in run.claims:
+        out += ["", f"## `{r.claim_id}`: {r.title}", "",
+                f"**Verdict:** {r.verdict.value}  ",
+                f"**Source:** {r.source}  ",
+                f"**Point kind:** {r.point_kind}", ""]
+        out += _md_quote(r.statement or "(no statement)")
+        if r.verdict is Verdict.ERROR:
+            out += ["", "### Error", "", "```", r.error or "(no message)", "```"]
+        out += ["", "### Evidence", ""] + _md_evidence(r)
+        if r.verdict is Verdict.ERRATUM or r.erratum:
+            out += ["", "### Erratum", "", r.erratum or "The statement as printed is refuted."]
+        if r.witnesses:
+            out += ["", "### Witnesses" if r.verdict is not Verdict.ERRATUM
+                    else "### Witness against the printed statement"]
+            for w in r.witnesses:
+                out += [""] + _md_witness(w)
+        if r.corrected is not None:
+            c = r.corrected
+            out += ["", f"### Corrected statement ({c.verdict.value})", ""]
+            out += _md_quote(c.statement or "(no statement)")
+            out += [""] + _md_evidence(c)
+        if r.mutants:
+            out += ["", f"### Mutants ({r.mutants_caught}/{len(r.mutants)} caught)", "",
+                    "| mutant | kind | description | caught | by |", "|---|---|---|---|---|"]
+            for m in r.mutants:
+                out.append("| " + " | ".join(_md_cell(x) for x in (
+                    f"`{m.name}`", m.kind, m.description, "yes" if m.caught else "**no**",
+                    m.caught_by or "-")) + " |")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# JUnit XML
+
+
+def _paper(claim_id: str) -> str:
+    return claim_id.split(".", 1)[0]
+
+
+def _junit_case(r: ClaimResult, name: str, seconds: float) -> tuple[ET.Element, str]:
+    """One <testcase>; returns it and its outcome (pass/failure/error/skipped)."""
+    case = ET.Element("testcase", classname=_paper(r.claim_id), name=name,
+                      time=f"{seconds:.3f}")
+    evidence = "\n".join(_md_evidence(r))
+    if r.verdict is Verdict.ERROR:
+        el = ET.SubElement(case, "error", message=r.error or "claim error", type="error")
+        el.text = r.error
+        outcome = "error"
+    elif r.verdict in (Verdict.REFUTED, Verdict.ERRATUM):
+        ws = r.witnesses
+        head = witness_phrase(ws[0]) if ws else claim_evidence(r)
+        el = ET.SubElement(case, "failure", message=f"refuted: {head}", type="refuted")
+        el.text = "\n\n".join("\n".join(_md_witness(w)) for w in ws) or claim_evidence(r)
+        outcome = "failure"
+    elif r.verdict is Verdict.INCONCLUSIVE:
+        ET.SubElement(case, "skipped", message=f"inconclusive: {claim_evidence(r)}")
+        outcome = "skipped"
+    else:
+        outcome = "pass"
+    out = ET.SubElement(case, "system-out")
+    out.text = f"{r.source}\n{r.statement}\n\n{evidence}"
+    return case, outcome
+
+
+def to_junit(run: RunResult) -> str:
+    """JUnit XML: one <testsuite> per paper (the id's first component), one <testcase> per claim.
+
+    refuted -> <failure> with the witness; error -> <error>; inconclusive -> <skipped> with the
+    reason; verified -> a passing case. An erratum gives two cases, ``<id> [as printed]`` (a
+    failure with the witness: the printed statement is false) and ``<id> [corrected]`` (judged
+    by the corrected statement's own verdict), so the finding stays visible in CI dashboards.
+    """
+    by_paper: dict[str, list[tuple[ET.Element, str]]] = defaultdict(list)
+    for r in run.claims:
+        if r.verdict is Verdict.ERRATUM:
+            by_paper[_paper(r.claim_id)].append(_junit_case(r, f"{r.claim_id} [as printed]",
+                                                            r.seconds))
+            corrected = r.corrected or ClaimResult(
+                r.claim_id, r.title, r.source, Verdict.INCONCLUSIVE,
+                error="no corrected result recorded")
+            corrected_id = dataclasses.replace(corrected, claim_id=r.claim_id)
+            by_paper[_paper(r.claim_id)].append(_junit_case(
+                corrected_id, f"{r.claim_id} [corrected]", corrected.seconds))
+        else:
+            by_paper[_paper(r.claim_id)].append(_junit_case(r, r.claim_id, r.seconds))
+
+    def tally(cases: list[tuple[ET.Element, str]]) -> dict[str, str]:
+        outcomes = [o for _, o in cases]
+        return {"tests": str(len(cases)), "failures": str(outcomes.count("failure")),
+                "errors": str(outcomes.count("error")), "skipped": str(outcomes.count("skipped"))}
+
+    every = [c for cases in by_paper.values() for c in cases]
+    root = ET.Element("testsuites", name="proofcheck", time=f"{run.seconds:.3f}", **tally(every))
+    for paper, cases in by_paper.items():
+        suite = ET.SubElement(root, "testsuite", name=paper, **tally(cases),
+                              time=f"{sum(float(c.get('time')) for c, _ in cases):.3f}")
+        props = ET.SubElement(suite, "properties")
+        for key, value in (("schema_version", SCHEMA_VERSION), ("profile", run.profile),
+                           ("seed", str(run.seed)),
+                           ("proofcheck_version", run.proofcheck_version)):
+            ET.SubElement(props, "property", name=key, value=value)
+        for case, _ in cases:
+            suite.append(case)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# terminal
+
+
+def render_terminal(run: RunResult, console: Console) -> None:
+    """A verdict table, then witnesses, errata and errors below it."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"proofcheck: profile {run.profile}, seed {run.seed}",
+                  title_justify="left", show_lines=False)
+    table.add_column("claim", style="cyan", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("evidence", overflow="fold", ratio=1)
+    table.add_column("min margin / tol", justify="right", no_wrap=True)
+    table.add_column("mutants", justify="right", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
+    for r in run.claims:
+        style = VERDICT_STYLES[r.verdict]
+        mutants = f"{r.mutants_caught}/{len(r.mutants)}"
+        if r.mutants and r.mutants_caught < len(r.mutants):
+            mutants = f"[red]{mutants}[/red]"
+        table.add_row(escape(r.claim_id), f"[{style}]{r.verdict.value}[/{style}]",
+                      escape(claim_evidence(r, brief=True)), margin_phrase(r), mutants,
+                      _seconds(r.seconds))
+    console.print(table)
+
+    for r in run.claims:
+        if r.witnesses:
+            label = "witness against the printed statement" if r.verdict is Verdict.ERRATUM \
+                else "witness"
+            for w in r.witnesses:
+                console.print(f"[bold]{escape(r.claim_id)}[/bold] {label} "
+                              f"([italic]{escape(w.check)}[/italic]): {escape(witness_phrase(w))}")
+                if w.detail:
+                    console.print("  " + escape(w.detail))
+                console.print("  instance: " + escape(_instance_text(w)), soft_wrap=True)
+        if r.verdict is Verdict.ERRATUM or r.erratum:
+            console.print(f"[bold yellow]{escape(r.claim_id)} erratum:[/bold yellow] "
+                          + escape(r.erratum or "the statement as printed is refuted"))
+            if r.corrected is not None:
+                c = r.corrected
+                console.print(f"  corrected statement ({c.verdict.value}): "
+                              + escape(c.statement or "(no statement)"))
+                console.print("  evidence: " + escape(claim_evidence(c)))
+        if r.verdict is Verdict.ERROR:
+            console.print(f"[bold magenta]{escape(r.claim_id)} error:[/bold magenta] "
+                          + escape(r.error or "(no message)"))
+        missed = [m for m in r.mutants if not m.caught]
+        if missed:
+            console.print(f"[red]{escape(r.claim_id)}: mutants not caught:[/red] "
+                          + escape(", ".join(m.name for m in missed)))
+    console.print(f"{_counts_phrase(run)} in {_seconds(run.seconds)}")
+
+
+#: The report formats, by the name the CLI uses.
+FORMATS = {"json": to_json, "md": to_markdown, "junit": to_junit}
+
+
+def render(run: RunResult, fmt: str) -> str:
+    """Render ``run`` as ``fmt`` ('json', 'md' or 'junit')."""
+    try:
+        return FORMATS[fmt](run)
+    except KeyError:
+        raise ValueError(f"unknown report format {fmt!r}; expected one of {sorted(FORMATS)}") \
+            from None
