@@ -173,7 +173,7 @@ def _check_identity(identity, seed: int) -> CheckRecord:
         witness = Witness(check=identity.name, margin=_finite(res.residual), tolerance=0.0,
                           certified=res.witness is not None or bool(res.reason),
                           certification="exact (sympy rationals)" if res.witness is not None
-                          else (res.reason or "exact"),
+                          else f"exact: {res.reason or 'nonzero residual'}",
                           instance={"sizes": res.refuted_at, "values": res.witness or {}},
                           detail=(res.reason or f"lhs - rhs = {res.residual}"))
     return CheckRecord(name=identity.name, kind=kind, passed=res.holds, summary=res.describe(),
@@ -183,11 +183,14 @@ def _check_identity(identity, seed: int) -> CheckRecord:
 
 
 def _finite(x) -> float:
+    """Minus the size of an exact residual; -inf when there is none (e.g. a shape mismatch)."""
     try:
-        v = float(abs(x)) if not isinstance(x, (list, tuple)) else float("nan")
+        if hasattr(x, "shape"):     # a residual matrix: its largest entry
+            x = max((abs(e) for e in x), default=0)
+        v = float(abs(x))
     except (TypeError, ValueError):
-        return float("nan")
-    return -v if v else -1.0
+        return float("-inf")
+    return -v if v else float("-inf")
 
 
 # ---------------------------------------------------------------------------------------------
