@@ -574,6 +574,15 @@ class IdentityResult:
         return self.refuted_at is None and self.undecided_at is None
 
     @property
+    def residual_max_abs(self) -> sp.Expr | None:
+        """``max |entry|`` of the residual at the witness (exact), or None without one."""
+        if self.residual is None:
+            return None
+        entries = list(self.residual) if isinstance(self.residual, sp.MatrixBase) \
+            else [self.residual]
+        return sp.Max(*[sp.Abs(e) for e in entries]) if entries else None
+
+    @property
     def verdict(self) -> str:
         """``proven`` | ``holds at random points`` | ``refuted`` | ``undecided``."""
         if self.refuted_at is not None:
