@@ -1,2 +1,252 @@
-def main():
-    raise SystemExit("CLI not built yet")
+"""The ``proofcheck`` command line.
+
+::
+
+    proofcheck list [PATTERN ...] [--path DIR ...] [--format text|json]
+    proofcheck check [ID-or-prefix ...] [--path DIR ...] [--profile quick|default|thorough]
+                     [--seed N] [--format text|json|md|junit] [--output PATH] [--no-progress]
+
+A pattern is an exact claim id (``kb2019.theorem2``) or a prefix of ids (``kb2019``);
+``--path`` loads a user's theorem modules (files or folders) instead of the bundled catalogue.
+
+Exit codes (the same for ``list`` and ``check``)::
+
+    0  every selected claim is verified, an erratum or inconclusive: nothing is refuted and
+       nothing broke. An erratum is a finding about the printed text whose corrected statement
+       holds; an inconclusive claim is reported with its reason, not hidden.
+    1  at least one claim is refuted (and no tool error, see 3).
+    2  usage error: unknown claim id or prefix (with suggestions), bad option or value.
+    3  a tool or claim error: a claim's verdict is ``error``, or a theorem module failed to
+       import. It wins over 1 because a broken run must be repaired before its refutations
+       are trusted; an error is never reported as a refuted claim.
+
+Reports go to stdout (or ``--output``); progress and warnings go to stderr, so
+``proofcheck check --format json > run.json`` yields clean JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import click
+
+__all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_REFUTED", "EXIT_USAGE", "exit_code", "main"]
+
+EXIT_OK = 0
+EXIT_REFUTED = 1
+EXIT_USAGE = 2
+EXIT_ERROR = 3
+
+_EPILOG = """\b
+Exit codes:
+  0  nothing refuted, nothing broken (verified, erratum, inconclusive)
+  1  at least one claim refuted
+  2  usage error (unknown claim id, bad option)
+  3  tool/claim error (verdict error, theorem module failed to import)
+"""
+
+_PROFILES = ("quick", "default", "thorough")
+
+
+def exit_code(run, load_errors: Sequence = ()) -> int:
+    """The documented exit code of a run (see the module docstring).
+
+    >>> from proofcheck.results import RunResult, ClaimResult, Verdict
+    >>> c = lambda v: ClaimResult("demo.lemma1", "t", "s", v)
+    >>> exit_code(RunResult([c(Verdict.VERIFIED), c(Verdict.ERRATUM)], "quick", 0))
+    0
+    >>> exit_code(RunResult([c(Verdict.REFUTED)], "quick", 0))
+    1
+    >>> exit_code(RunResult([c(Verdict.REFUTED), c(Verdict.ERROR)], "quick", 0))
+    3
+    """
+    from proofcheck.results import Verdict
+
+    verdicts = {c.verdict for c in run.claims}
+    if load_errors or Verdict.ERROR in verdicts:
+        return EXIT_ERROR
+    if Verdict.REFUTED in verdicts:
+        return EXIT_REFUTED
+    return EXIT_OK
+
+
+def _stderr():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _load(paths: Sequence[str]):
+    from proofcheck.catalog import load_claims
+
+    registry = load_claims(list(paths) if paths else None)
+    err = _stderr()
+    for where, message in registry.errors:
+        err.print(f"[bold magenta]error:[/bold magenta] could not load {where}: {message}",
+                  markup=True, highlight=False, soft_wrap=True)
+    return registry
+
+
+def _select(registry, patterns: Sequence[str]):
+    from proofcheck.catalog import UnknownClaimError
+
+    try:
+        return registry.select(list(patterns))
+    except UnknownClaimError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+path_option = click.option(
+    "--path", "paths", multiple=True, type=click.Path(exists=True, path_type=str),
+    metavar="DIR", help="Load theorem modules from this file or folder instead of the bundled "
+                        "catalogue (repeatable).")
+
+
+@click.group(name="proofcheck", epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="proofcheck", prog_name="proofcheck")
+def main() -> None:
+    """A symbolic-plus-numeric proof checker for loss-landscape theorems."""
+
+
+# --------------------------------------------------------------------------------------------
+# list
+
+
+@main.command("list", epilog=_EPILOG)
+@click.argument("patterns", nargs=-1, metavar="[PATTERN ...]")
+@path_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def list_command(patterns: tuple[str, ...], paths: tuple[str, ...], fmt: str) -> None:
+    """List claims: id, source, point kind, numbers of identities and mutants."""
+    registry = _load(paths)
+    claims = _select(registry, patterns)
+    rows = [{
+        "id": c.id,
+        "title": c.title,
+        "source": str(c.source),
+        "point_kind": getattr(c.point_kind, "value", str(c.point_kind)),
+        "hypotheses": [h.name for h in c.hypotheses],
+        "identities": len(c.identities),
+        "mutants": len(c.mutants),
+        "erratum": c.corrected is not None,
+        "module": registry.origins.get(c.id, "") if hasattr(registry, "origins") else "",
+    } for c in claims]
+    if fmt == "json":
+        from proofcheck.results import SCHEMA_VERSION
+
+        click.echo(json.dumps({"schema_version": SCHEMA_VERSION, "claims": rows,
+                               "load_errors": [{"module": p, "message": m}
+                                               for p, m in registry.errors]}, indent=2))
+    else:
+        from rich.console import Console
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table(title=f"{len(rows)} claims", title_justify="left")
+        for name, kw in (("id", {"style": "cyan", "no_wrap": True}), ("source", {}),
+                         ("title", {"ratio": 1}), ("holds at", {"no_wrap": True}),
+                         ("identities", {"justify": "right"}), ("mutants", {"justify": "right"}),
+                         ("erratum", {"justify": "center"})):
+            table.add_column(name, **kw)
+        for r in rows:
+            table.add_row(escape(r["id"]), escape(r["source"]), escape(r["title"]),
+                          r["point_kind"], str(r["identities"]), str(r["mutants"]),
+                          "yes" if r["erratum"] else "")
+        Console().print(table)
+    click.get_current_context().exit(EXIT_ERROR if registry.errors else EXIT_OK)
+
+
+# --------------------------------------------------------------------------------------------
+# check
+
+
+class _Progress:
+    """Adapts the engine's ``progress(claim_id, stage, done, total)`` calls to a rich progress
+    display on stderr: one bar for the claims, one for the current claim's stage."""
+
+    def __init__(self, claim_ids: Sequence[str], enabled: bool):
+        self.claim_ids = list(claim_ids)
+        self.enabled = enabled
+        self._seen: list[str] = []
+
+    def __enter__(self):
+        if not self.enabled:
+            return self
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn)
+
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                  MofNCompleteColumn(), TimeElapsedColumn(),
+                                  console=_stderr(), transient=True)
+        self._progress.__enter__()
+        self._claims = self._progress.add_task("claims", total=len(self.claim_ids))
+        self._stage = self._progress.add_task("", total=None, visible=False)
+        return self
+
+    def __call__(self, claim_id: str, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if claim_id not in self._seen:
+            self._seen.append(claim_id)
+            # a new claim started: the ones before it are finished
+            self._progress.update(self._claims, completed=len(self._seen) - 1)
+        self._progress.update(self._stage, description=f"{claim_id}: {stage}", completed=done,
+                              total=total or None, visible=True)
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self._progress.update(self._claims, completed=len(self.claim_ids))
+            self._progress.__exit__(*exc)
+        return False
+
+
+@main.command("check", epilog=_EPILOG)
+@click.argument("patterns", nargs=-1, metavar="[ID-or-prefix ...]")
+@path_option
+@click.option("--profile", type=click.Choice(_PROFILES), default="default", show_default=True,
+              help="How hard to look: instances, precision, size sweep.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of every random draw; the same seed reproduces the same run.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "junit"]),
+              default="text", show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              default=None, help="Write the report to this file instead of stdout.")
+@click.option("--no-progress", is_flag=True, help="Do not show the progress bar on stderr.")
+def check_command(patterns: tuple[str, ...], paths: tuple[str, ...], profile: str, seed: int,
+                  fmt: str, output: Path | None, no_progress: bool) -> None:
+    """Check claims (all of them when no id is given) and report the verdicts."""
+    from proofcheck import engine, report
+
+    registry = _load(paths)
+    claims = _select(registry, patterns)
+    if profile not in engine.PROFILES:      # the engine's list is the authority
+        raise click.BadParameter(f"unknown profile {profile!r}; known: "
+                                 f"{', '.join(engine.PROFILES)}", param_hint="--profile")
+    with _Progress([c.id for c in claims], enabled=not no_progress) as progress:
+        run = engine.check_claims(claims, profile=profile, seed=seed, progress=progress)
+
+    if fmt == "text":
+        from rich.console import Console
+
+        if output is None:
+            report.render_terminal(run, Console())
+        else:
+            with output.open("w", encoding="utf-8") as fh:
+                report.render_terminal(run, Console(file=fh, width=120, no_color=True,
+                                                    color_system=None))
+    else:
+        text = report.render(run, fmt)
+        if output is None:
+            click.echo(text, nl=not text.endswith("\n"))
+        else:
+            output.write_text(text, encoding="utf-8")
+    if output is not None:
+        _stderr().print(f"report written to {output}", highlight=False)
+    click.get_current_context().exit(exit_code(run, registry.errors))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
