@@ -658,6 +658,16 @@ def _takes_rng(build: Callable) -> bool:
     return True
 
 
+def _needs_rng(build: Callable) -> bool:
+    try:
+        inspect.signature(build).bind({})
+    except TypeError:
+        return _takes_rng(build)
+    except ValueError:
+        return False
+    return False
+
+
 def _unpack(out: Any) -> tuple[Any, Any, dict[str, Any] | None]:
     if not isinstance(out, tuple) or len(out) not in (2, 3):
         raise TypeError("build must return (lhs, rhs) or (lhs, rhs, instance_dict), got "
@@ -726,6 +736,8 @@ def prove_identity(build: Callable[..., Any], sweep: SizeSweep | Iterable[Mappin
     start = time.perf_counter()
     step = _symbolic_step if method == "symbolic" else _random_step
     with_rng = method == "exact-random" and _takes_rng(build)
+    if method == "symbolic" and _needs_rng(build):
+        raise TypeError("build takes (sizes, rng): random instances need method='exact-random'")
     for size in sizes:
         done = step(build, dict(size), result, seed=int(seed), trials=int(trials),
                     with_rng=with_rng)

@@ -146,6 +146,8 @@ def test_bad_inputs_raise_clear_errors():
         prove_identity(lambda s: (1, 1), SizeSweep(n=(1, 2), where="n > 5"))
     with pytest.raises(ValueError, match="method"):
         prove_identity(lambda s: (1, 1), SizeSweep(n=1), method="numeric")
+    with pytest.raises(TypeError, match="method='exact-random'"):
+        prove_identity(theorem2_projection(), PROJ)
     with pytest.raises(TypeError, match="not exact"):
         exact_projection(np.array([[0.5, 1.0]]))
     with pytest.raises(TypeError, match="non-exact"):
@@ -306,6 +308,16 @@ def test_non_rational_entries_fall_back_to_simplify():
     assert prove_identity(lambda s: (sp.sin(t) ** 2 + sp.cos(t) ** 2, 1), SizeSweep(n=1)).holds
     res = prove_identity(lambda s: (sp.Abs(t), t), SizeSweep(n=1))
     assert res.witness[t] < 0 and res.residual == sp.Matrix([[2 * abs(res.witness[t])]])
+
+
+def test_true_identity_beyond_simplify_is_undecided_not_proven():
+    # sqrt((t + 1)^2) = |t + 1| holds for real t, but simplify does not reduce it: the engine
+    # must say "undecided" rather than claim a proof or a refutation.
+    t = sp.Symbol("t", real=True)
+    res = prove_identity(lambda s: (sp.sqrt(t**2 + 2 * t + 1), sp.Abs(t + 1)), SizeSweep(n=(1, 2)))
+    assert res.verdict == "undecided" and not res.holds
+    assert res.undecided_at == {"n": 1} and res.refuted_at is None and res.witness is None
+    assert "UNDECIDED" in res.describe()
 
 
 def test_exact_random_substitutes_symbols_when_build_takes_only_sizes():
