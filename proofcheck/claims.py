@@ -33,7 +33,7 @@ __all__ = [
 PAPERS = ("kb2019", "shamir2018", "khk2019dw", "khk2019lm")
 KINDS = ("definition", "assumption", "lemma", "proposition", "theorem", "corollary", "example",
          "remark", "figure")
-_ID = re.compile(r"^[a-z][a-z0-9]*\.[a-z]+[0-9a-z]*(\.[a-z0-9_]+)*$")
+_ID = re.compile(r"^[a-z][a-z0-9]*\.[a-z]+[0-9a-z]*(\.[A-Za-z0-9_]+)*$")
 
 
 class ClaimDefinitionError(ValueError):
