@@ -286,7 +286,8 @@ def _where_predicate(where: Any) -> Callable[[dict[str, int]], bool]:
             try:
                 return bool(eval(code, {"__builtins__": _WHERE_BUILTINS}, dict(s)))
             except NameError as exc:
-                raise ValueError(f"where={where!r}: {exc}; the dimensions are {sorted(s)}") from None
+                raise ValueError(f"where={where!r}: {exc}; the dimensions are "
+                                 f"{sorted(s)}") from None
         return predicate
     if callable(where):
         return lambda s: bool(where(s))
@@ -385,7 +386,8 @@ def _from_numpy(A: np.ndarray, what: str) -> sp.Matrix:
 
 def _as_exact(value: Any, what: str) -> sp.Matrix:
     """lhs / rhs of an identity as an explicit Matrix; a scalar is 1 x 1; floats are refused."""
-    if isinstance(value, (sp.MatrixBase, MatrixExpr, list, tuple, np.ndarray)) or _is_flint_matrix(value):
+    matrix_like = (sp.MatrixBase, MatrixExpr, list, tuple, np.ndarray)
+    if isinstance(value, matrix_like) or _is_flint_matrix(value):
         M = _as_matrix(value, what)
     else:
         try:
@@ -634,6 +636,7 @@ class IdentityResult:
             "witness": None if self.witness is None else
             {str(k): _fmt_value(v) for k, v in self.witness.items()},
             "residual": None if self.residual is None else _fmt_value(self.residual),
+            "residual_max_abs": None if self.residual is None else str(self.residual_max_abs),
             "reason": self.reason,
             "certified": self.certified,
             "trials": self.trials,
@@ -705,6 +708,9 @@ def prove_identity(build: Callable[..., Any], sweep: SizeSweep | Iterable[Mappin
     is reproducible on its own) and return exact rational matrices, optionally with a third
     element, a dict naming the instance (e.g. ``{"X": X, "Z": Z}``) that becomes the witness.
     Remaining free symbols are replaced by random rationals in each of the ``trials``.
+    Projections and pseudo-inverses are rational functions only on each fixed-rank stratum, so
+    make the rank a dimension of the sweep (e.g. ``r_x=(0, 2), where="r_x <= min(m, d_x)"``)
+    rather than hoping random draws hit the rank-deficient cases.
 
     A ``ShapeError`` raised while building (the two sides do not even conform) and a shape
     mismatch between lhs and rhs are refutations with a reason and no witness.

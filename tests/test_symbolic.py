@@ -168,7 +168,8 @@ def test_size_sweep_kb2019_assumption_a1():
     assert len(sweep) == len(expected)
     assert sorted(map(lambda s: tuple(s.values()), sweep)) == \
         sorted(map(lambda s: tuple(s.values()), expected))
-    assert sweep.describe() == f"d_x, d_y, d_z in 1..3 with d_y <= min(d_x, d_z): {len(expected)} sizes"
+    assert sweep.describe() == \
+        f"d_x, d_y, d_z in 1..3 with d_y <= min(d_x, d_z): {len(expected)} sizes"
     totals = [sum(s.values()) for s in sweep]
     assert totals == sorted(totals)          # smallest first
     as_string = SizeSweep(d_x=(1, 3), d_y=(1, 3), d_z=(1, 3), where="d_y <= min(d_x, d_z)")
