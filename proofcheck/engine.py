@@ -171,7 +171,7 @@ def _check_identity(identity, seed: int) -> CheckRecord:
     witness = None
     if not res.holds:
         witness = Witness(check=identity.name, margin=_finite(res.residual), tolerance=0.0,
-                          certified=res.witness is not None or bool(res.reason),
+                          certified=bool(getattr(res, "certified", res.witness is not None)),
                           certification="exact (sympy rationals)" if res.witness is not None
                           else f"exact: {res.reason or 'nonzero residual'}",
                           instance={"sizes": res.refuted_at, "values": res.witness or {}},
