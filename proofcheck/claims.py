@@ -405,4 +405,7 @@ def claims_in(namespace: Mapping[str, Any]) -> list[Claim]:
     """The claims defined at module level (a module may also set ``CLAIMS = [...]``)."""
     if "CLAIMS" in namespace:
         return list(namespace["CLAIMS"])
-    return [v for v in namespace.values() if isinstance(v, Claim)]
+    found = [v for v in namespace.values() if isinstance(v, Claim)]
+    # a corrected statement is checked through the printed claim that carries it
+    corrections = {id(c.corrected) for c in found if c.corrected is not None}
+    return [c for c in found if id(c) not in corrections]
