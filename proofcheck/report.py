@@ -45,6 +45,7 @@ __all__ = [
     "VERDICT_STYLES",
     "claim_evidence",
     "evidence_phrase",
+    "instance_text",
     "margin_phrase",
     "render",
     "render_terminal",
@@ -196,7 +197,8 @@ def _seconds(s: float) -> str:
     return f"{s:.2f} s" if s < 100 else f"{s:.0f} s"
 
 
-def _instance_text(w: Witness) -> str:
+def instance_text(w: Witness) -> str:
+    """A witness's instance (and point) as compact JSON, arrays as nested lists."""
     d = w.to_dict()
     text = json.dumps(d["instance"], sort_keys=True)
     if d.get("point") is not None:
@@ -296,7 +298,7 @@ def _md_witness(w: Witness) -> list[str]:
     lines = [f"Witness from `{w.check}`: {witness_phrase(w)}."]
     if w.detail:
         lines.append(f"{w.detail}")
-    lines += ["", "```json", _instance_text(w), "```"]
+    lines += ["", "```json", instance_text(w), "```"]
     return lines
 
 
@@ -461,7 +463,7 @@ def render_terminal(run: RunResult, console: Console) -> None:
                               f"([italic]{escape(w.check)}[/italic]): {escape(witness_phrase(w))}")
                 if w.detail:
                     console.print("  " + escape(w.detail))
-                console.print("  instance: " + escape(_instance_text(w)), soft_wrap=True)
+                console.print("  instance: " + escape(instance_text(w)), soft_wrap=True)
         if r.verdict is Verdict.ERRATUM or r.erratum:
             console.print(f"[bold yellow]{escape(r.claim_id)} erratum:[/bold yellow] "
                           + escape(r.erratum or "the statement as printed is refuted"))
