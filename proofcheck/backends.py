@@ -215,8 +215,10 @@ class Backend(abc.ABC):
     def _all_finite(self, A) -> bool:
         return bool(np.all(np.isfinite(self.to_float(A))))
 
-    def _cutoff(self, s, shape, method):
-        """Rank cutoff per matrix of the batch, at this backend's epsilon."""
+    def rank_cutoff(self, s, shape, method=None):
+        """Rank cutoff per matrix of the batch for singular values ``s`` (decreasing) of a
+        matrix of ``shape``, by :func:`proofcheck.linalg.rank_cutoff`'s rules at this
+        backend's epsilon (``method=None``: the backend's ``rank_method``)."""
         method = self.rank_method if method is None else method
         linalg._check_method(method)
         with self._ctx():
@@ -229,7 +231,7 @@ class Backend(abc.ABC):
             return s_max * 0 + self.asarray(method)
 
     def _kept(self, s, shape, method):
-        tol = self._cutoff(s, shape, method)
+        tol = self.rank_cutoff(s, shape, method)
         with self._ctx():
             return np.asarray(s > np.asarray(tol)[..., None], dtype=bool)
 

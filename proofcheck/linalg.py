@@ -27,6 +27,7 @@ array([[1., 0., 0.],
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 
@@ -75,10 +76,15 @@ def _check_method(method):
             raise ValueError(
                 f"unknown cutoff method {method!r}; use one of {CUTOFF_METHODS} or a float")
     elif isinstance(method, numbers.Real) and not isinstance(method, bool):
-        if not (np.isfinite(method) and method >= 0):
+        if not (math.isfinite(float(method)) and method >= 0):
             raise ValueError(f"an absolute cutoff must be finite and >= 0, got {method!r}")
+    elif isinstance(method, np.ndarray) and method.dtype.kind in "fiuO":
+        vals = np.asarray(method, dtype=np.float64)
+        if not (np.all(np.isfinite(vals)) and np.all(vals >= 0)):
+            raise ValueError("absolute cutoffs must be finite and >= 0")
     else:
-        raise TypeError(f"method must be a cutoff name or a float, got {method!r}")
+        raise TypeError(f"method must be a cutoff name, a float or an array of floats "
+                        f"(one per batch instance), got {method!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -133,8 +139,12 @@ def rank_cutoff(singular_values, shape: Sequence[int], method="lapack", *, eps=N
         ``||E||_2``; singular values below that are indistinguishable from 0.
         Taking ``c(m, n) = max(m, n)`` gives the same number as ``"lapack"`` in
         float64; the name is kept so that reports cite the reasoning they rely on.
-    a float ``t``
-        Absolute cutoff: singular values ``<= t`` count as zero.
+    a float ``t`` (or an array of them, one per batch instance)
+        Absolute cutoff: singular values ``<= t`` count as zero.  Use it when the
+        matrix is derived from a larger one whose scale decides what is round-off:
+        ``P_N[X] Z`` with ``Z`` in ``range(X)`` is pure round-off, and a cutoff
+        relative to its own ``s_max`` would find a spurious range in it (pass the
+        cutoff of ``[X Z]`` instead, as :func:`block_gram_schmidt` does).
 
     >>> float(rank_cutoff([2.0, 1.0], (3, 2)))  # 2 * 3 * 2**-52
     1.3322676295501878e-15
@@ -146,7 +156,7 @@ def rank_cutoff(singular_values, shape: Sequence[int], method="lapack", *, eps=N
     if s.ndim < 1:
         raise ValueError("singular_values must have at least one axis (..., k)")
     if not isinstance(method, str):
-        return np.full(s.shape[:-1], float(method))
+        return np.broadcast_to(np.asarray(method, dtype=np.float64), s.shape[:-1]).copy()
     if len(shape) < 2:
         raise ValueError(f"shape must be (..., m, n), got {tuple(shape)!r}")
     eps = _EPS64 if eps is None else float(eps)
@@ -342,7 +352,7 @@ def block_gram_schmidt(blocks, method="lapack", *, m=None):
             n_rows = B.shape[-2] if m is None else int(m)
             tol = scale * _EPS64 * cutoff_factor((n_rows, width), method)
         else:
-            tol = np.full(s.shape[:-1], float(method))
+            tol = rank_cutoff(s, B.shape, method)
         keep = s > tol[..., None]
         r = int(keep.sum(axis=-1).max(initial=0))
         bases.append((U * keep[..., None, :])[..., :r])

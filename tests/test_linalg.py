@@ -162,6 +162,25 @@ def test_block_gram_schmidt_batch_pads_with_zero_columns():
     assert np.max(np.abs(Q2[0].T @ Q2[0] - np.eye(2))) <= tol
 
 
+def test_relative_cutoff_on_a_derived_matrix_finds_a_spurious_range():
+    """P_N[X] Z with Z in range(X) is round-off.  A cutoff relative to its own s_max sees
+    a range there; the cutoff of [X Z] (absolute) and block_gram_schmidt do not."""
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((2, 2))       # spans R^2, so P_N[X] = 0 exactly
+    Z = rng.standard_normal((2, 1))
+    PNZ = linalg.null_project(X, Z)
+    assert np.max(np.abs(PNZ)) > 0.0      # round-off, not an exact zero
+    assert int(linalg.numerical_rank(PNZ)) == 1                      # spurious
+    XZ = np.hstack([X, Z])
+    cut = linalg.rank_cutoff(np.linalg.svd(XZ, compute_uv=False), XZ.shape)
+    assert int(linalg.numerical_rank(PNZ, cut)) == 0
+    assert np.all(linalg.projection(PNZ, cut) == 0.0)
+    assert linalg.block_gram_schmidt([X, Z])[1].shape == (2, 0)
+    # per-instance absolute cutoffs over a batch
+    both = np.stack([PNZ, np.ones((2, 1))])
+    assert linalg.numerical_rank(both, np.array([float(cut), 0.5])).tolist() == [0, 1]
+
+
 @pytest.mark.parametrize("bad, exc", [
     (np.array([[1.0, np.nan]]), ValueError),
     (np.array([[1.0, np.inf]]), ValueError),
