@@ -104,7 +104,25 @@ path_option = click.option(
                         "catalogue (repeatable).")
 
 
-@click.group(name="proofcheck", epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """A click group whose unexpected exceptions (a bug in proofcheck, a catalogue that cannot
+    be imported at all) exit with 3, the tool-error code, never with 1 (refuted)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            import traceback
+
+            click.echo(traceback.format_exc(), err=True)
+            click.echo(f"proofcheck: internal error: {type(exc).__name__}: {exc}", err=True)
+            ctx.exit(EXIT_ERROR)
+
+
+@click.group(name="proofcheck", cls=_Group, epilog=_EPILOG,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="proofcheck", prog_name="proofcheck")
 def main() -> None:
     """A symbolic-plus-numeric proof checker for loss-landscape theorems."""

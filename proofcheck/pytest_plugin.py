@@ -164,10 +164,12 @@ class ClaimItem(pytest.Item):
             return
         if r.verdict is Verdict.ERRATUM:
             w = r.witnesses
-            corrected = report.claim_evidence(r.corrected) if r.corrected else "-"
-            pytest.xfail(f"erratum: the printed statement is refuted"
+            corrected = (f"corrected statement {r.corrected.verdict.value}: "
+                         f"{report.claim_evidence(r.corrected)}" if r.corrected
+                         else "no corrected result recorded")
+            pytest.xfail("erratum: the printed statement is refuted"
                          + (f" ({report.witness_phrase(w[0], brief=True)})" if w else "")
-                         + f"; corrected statement verified: {corrected}")
+                         + f"; {corrected}")
         if r.verdict is Verdict.INCONCLUSIVE:
             pytest.skip(f"inconclusive: {evidence}")
         raise AssertionError(f"unexpected verdict {r.verdict!r} for {r.claim_id}")
@@ -205,10 +207,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     results = config.stash.get(_RESULTS_KEY, [])
     if not results:
         return
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
+    from proofcheck.results import Verdict
+
+    counts = {v.value: sum(r.verdict is v for r in results) for v in Verdict}
     terminalreporter.write_sep(
         "-", f"proofcheck ({config.getoption('proofcheck_profile')} profile, seed "
              f"{config.getoption('proofcheck_seed')}): "
-             + ", ".join(f"{n} {v}" for v, n in counts.items()))
+             + ", ".join(f"{n} {v}" for v, n in counts.items() if n))

@@ -49,6 +49,8 @@ __all__ = [
     "margin_phrase",
     "render",
     "render_terminal",
+    "sizes_phrase",
+    "sizes_text",
     "to_json",
     "to_junit",
     "to_markdown",
@@ -64,9 +66,7 @@ VERDICT_STYLES = {
     Verdict.ERROR: "bold magenta",
 }
 
-# A symbolic sweep with at most this many sizes is listed in full; longer ones are summarised
-# by their count and the range of each dimension (the count keeps the summary honest: the
-# ranges alone would suggest a full grid).
+# A size sweep with at most this many sizes is listed in full (see sizes_text).
 _MAX_LISTED_SIZES = 4
 
 
@@ -94,19 +94,18 @@ def _point_noun(point_kind: str) -> str | None:
     return None
 
 
-def sizes_phrase(sizes: list[dict[str, int]]) -> str:
-    """How a symbolic sweep is described.
+def sizes_text(sizes: list[dict[str, int]]) -> str:
+    """A size sweep in words: listed when short, else its count and the range of each
+    dimension (the count keeps it honest: the ranges alone would suggest a full grid).
 
-    >>> sizes_phrase([{"d": 1}, {"d": 2}])
-    'proven at sizes (d=1), (d=2)'
-    >>> sizes_phrase([{"m": m, "n": n} for m in (1, 2, 3) for n in (1, 2)])
-    'proven at 6 sizes with m in 1..3, n in 1..2'
+    >>> sizes_text([{"d": 1}, {"d": 2}])
+    'sizes (d=1), (d=2)'
+    >>> sizes_text([{"m": m, "n": n} for m in (1, 2, 3) for n in (1, 2)])
+    '6 sizes with m in 1..3, n in 1..2'
     """
-    if not sizes:
-        return "proven symbolically (no size sweep recorded)"
     if len(sizes) <= _MAX_LISTED_SIZES:
         listed = ", ".join("(" + ", ".join(f"{k}={v}" for k, v in s.items()) + ")" for s in sizes)
-        return f"proven at sizes {listed}"
+        return f"size{'s' if len(sizes) != 1 else ''} {listed}"
     ranges: dict[str, list[int]] = defaultdict(list)
     for s in sizes:
         for k, v in s.items():
@@ -115,7 +114,18 @@ def sizes_phrase(sizes: list[dict[str, int]]) -> str:
         f"{k}={min(v)}" if min(v) == max(v) else f"{k} in {min(v)}..{max(v)}"
         for k, v in ranges.items()
     )
-    return f"proven at {len(sizes)} sizes with {spans}"
+    return f"{len(sizes)} sizes with {spans}"
+
+
+def sizes_phrase(sizes: list[dict[str, int]]) -> str:
+    """How a symbolic proof over a size sweep is described.
+
+    >>> sizes_phrase([{"d": 1}, {"d": 2}])
+    'proven at sizes (d=1), (d=2)'
+    """
+    if not sizes:
+        return "proven symbolically (no size sweep recorded)"
+    return "proven at " + sizes_text(sizes)
 
 
 def witness_phrase(w: Witness, *, brief: bool = False) -> str:
@@ -156,7 +166,12 @@ def evidence_phrase(check: CheckRecord, point_kind: str = "any point", *,
     if kind is EvidenceKind.SYMBOLIC_PROOF:
         return sizes_phrase(check.sizes)
     if kind is EvidenceKind.EXACT_RANDOM:
-        phrase = f"exact at {check.instances} random rational instances"
+        # polynomial identity testing: strong evidence, not a proof, and the words say so
+        where = [f"{check.instances} random rational instances"] if check.instances else \
+            ["random rational points"]
+        if check.sizes:
+            where.append("at " + sizes_text(check.sizes))
+        return f"exact at {' '.join(where)} (randomized identity test)"
     elif kind is EvidenceKind.HIGH_PRECISION:
         phrase = f"no counterexample in {check.instances} instances at {check.precision or 'high precision'}"
     else:
@@ -173,10 +188,16 @@ def claim_evidence(result: ClaimResult, *, brief: bool = False) -> str:
     """All checks of a claim in one line (the terminal and Markdown tables)."""
     if result.verdict is Verdict.ERROR:
         return f"error: {result.error}" if result.error else "error"
-    phrases = [evidence_phrase(c, result.point_kind, brief=brief) for c in result.checks]
-    if not phrases:
-        return "no checks ran"
-    return "; ".join(phrases)
+    phrases: dict[str, int] = {}        # identical phrases (e.g. two identities over one
+    for c in result.checks:             # sweep) are said once, with their count
+        phrase = evidence_phrase(c, result.point_kind, brief=brief)
+        phrases[phrase] = phrases.get(phrase, 0) + 1
+    text = "; ".join(p if n == 1 else f"{p} ({n} checks)" for p, n in phrases.items()) \
+        or "no checks ran"
+    if result.verdict is Verdict.ERRATUM and result.corrected is not None:
+        text = (f"as printed: {text}; corrected ({result.corrected.verdict.value}): "
+                + claim_evidence(result.corrected, brief=brief))
+    return text
 
 
 def _margin_check(result: ClaimResult) -> CheckRecord | None:
@@ -186,10 +207,15 @@ def _margin_check(result: ClaimResult) -> CheckRecord | None:
 
 
 def margin_phrase(result: ClaimResult) -> str:
-    """'min margin / tol' of a claim, e.g. '2.1e-03 / 1.1e-13'; '-' when nothing was measured."""
+    """'min margin / tol' of a claim, e.g. '2.1e-03 / 1.1e-13'; 'exact' when every check was
+    exact arithmetic without a numeric margin (identities); '-' when nothing was measured."""
     check = _margin_check(result)
     if check is None:
-        return "-"
+        if result.witnesses:        # refuted identities record no margin, only a witness
+            w = min(result.witnesses, key=lambda w: w.margin)
+            return f"{_num(w.margin)} / {_num(w.tolerance, 2)}"
+        exact = result.checks and all(c.precision == "exact" for c in result.checks)
+        return "exact" if exact else "-"
     return f"{_num(check.min_margin)} / {_num(check.tolerance, 2)}"
 
 

@@ -154,3 +154,15 @@ def test_entry_point_keeps_stdout_clean():
         capture_output=True, text=True, timeout=120)
     assert proc.returncode == EXIT_OK, proc.stderr
     assert json.loads(proc.stdout)["claims"][0]["verdict"] == "verified"
+
+
+def test_internal_error_exits_3_not_1(monkeypatch):
+    import proofcheck.engine
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr(proofcheck.engine, "check_claims", broken)
+    res = check(TRUE_ID, "--no-progress", "--format", "json")
+    assert res.exit_code == EXIT_ERROR
+    assert "internal error: RuntimeError: engine bug" in res.stderr and res.stdout == ""

@@ -224,3 +224,22 @@ def test_terminal_table_and_details():
 def test_render_rejects_unknown_format():
     with pytest.raises(ValueError, match="unknown report format 'pdf'"):
         report.render(make_run(), "pdf")
+
+
+def test_exact_random_evidence_is_called_a_randomized_test():
+    check = CheckRecord("trace_step", EvidenceKind.EXACT_RANDOM, True, "", sizes=SIZES,
+                        precision="exact")
+    phrase = report.evidence_phrase(check)
+    assert phrase == ("exact at random rational points at 6 sizes with d_x in 1..3, "
+                      "d_y in 1..2 (randomized identity test)")
+    assert "proven" not in phrase
+
+
+def test_identical_phrases_are_counted_once_and_identities_are_exact():
+    r = ClaimResult("kb2019.lemma1", "t", "s", Verdict.VERIFIED,
+                    checks=[_symbolic(), _symbolic()])
+    for c in r.checks:
+        c.min_margin = None
+    assert report.claim_evidence(r) == \
+        f"proven at {len(SIZES)} sizes with d_x in 1..3, d_y in 1..2 (2 checks)"
+    assert report.margin_phrase(r) == "exact"
