@@ -113,6 +113,9 @@ class Loss:
     minimum_value: float | None = None  # l(h, y) >= minimum_value for all h and valid y
     margin_kind: str | None = None  # "binary" | "softmax" | None
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
     # -- validation ---------------------------------------------------------------------
     def _check(self, H: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
         H = _as_float_array(H, "H (predictions)")
@@ -264,13 +267,15 @@ def _ce_parts(H: np.ndarray, mask: np.ndarray | None):
 
 def _ce_value(H, Y, mask=None):
     lse, _, _ = _ce_parts(H, mask)
-    # y is a probability row, so l = lse(h) * sum(y) - y.h = lse(h) - y.h
-    return lse - np.sum(Y * H, axis=-1)
+    # l = sum_k y_k (lse(h) - h_k) = sum(y) lse(h) - y.h.  sum(y) = 1 only up to rounding for
+    # float targets; keeping it makes l exactly invariant under h -> h + c 1 (otherwise the
+    # mpmath objective, which sees the exact float targets, would have a tiny linear drift).
+    return np.sum(Y, axis=-1) * lse - np.sum(Y * H, axis=-1)
 
 
 def _ce_grad(H, Y, mask=None):
     _, P, _ = _ce_parts(H, mask)
-    return P - Y
+    return np.sum(Y, axis=-1, keepdims=True) * P - Y
 
 
 def _ce_hess(H, Y, mask=None):
@@ -289,7 +294,7 @@ def _ce_hess(H, Y, mask=None):
     Hs = -P[..., :, None] * P[..., None, :]
     idx = np.arange(d)
     Hs[..., idx, idx] = P * q
-    return Hs
+    return np.sum(Y, axis=-1)[..., None, None] * Hs
 
 
 def _ce_projector(shape, mask=None):
@@ -324,7 +329,7 @@ def _ce_curvature(H, mask, radius):
 def _ce_value_mp(h, y):
     mx = max(h)
     lse = mx + mpmath.log(mpmath.fsum(mpmath.exp(a - mx) for a in h))
-    return lse - mpmath.fsum(a * b for a, b in zip(h, y))
+    return mpmath.fsum(y) * lse - mpmath.fsum(a * b for a, b in zip(h, y))
 
 
 def _ce_softmax_mp(h):
@@ -338,7 +343,7 @@ def _ce_softmax_mp(h):
 class SoftmaxCrossEntropy(Loss):
     """l(h, y) = -sum_k y_k log softmax(h)_k, y one-hot or a probability row.
 
-    Computed as logsumexp(h) - y.h (stable).  Invariant under h -> h + c 1, so its Hessian is
+    Computed as sum(y) logsumexp(h) - y.h (stable; sum(y) = 1 up to rounding).  Invariant under h -> h + c 1, so its Hessian is
     singular along 1 (``curved_projector`` is I - 11^T/d_y).
 
     >>> import numpy as np
@@ -401,12 +406,14 @@ class SoftmaxCrossEntropy(Loss):
         return _ce_value_mp(h, y)
 
     def _grad_mp(self, h, y):
-        return [p - t for p, t in zip(_ce_softmax_mp(h), y)]
+        sy = mpmath.fsum(y)
+        return [sy * p - t for p, t in zip(_ce_softmax_mp(h), y)]
 
     def _hess_mp(self, h, y):
         p = _ce_softmax_mp(h)
         d = len(h)
-        return [[(p[i] if i == j else 0) - p[i] * p[j] for j in range(d)] for i in range(d)]
+        sy = mpmath.fsum(y)
+        return [[sy * ((p[i] if i == j else 0) - p[i] * p[j]) for j in range(d)] for i in range(d)]
 
     def restricted(self, mask: Any) -> "RestrictedSoftmaxCrossEntropy":
         """Cross-entropy with the softmax taken over the allowed classes ``mask`` only."""
@@ -443,7 +450,8 @@ class RestrictedSoftmaxCrossEntropy(Loss):
             raise ValueError(f"{self!r}: a target puts mass on an excluded class")
         return H, Y
 
-    validate_targets = SoftmaxCrossEntropy.validate_targets
+    def validate_targets(self, Y):
+        SoftmaxCrossEntropy().validate_targets(Y)
 
     def _value(self, H, Y):
         return _ce_value(H, Y, self.mask)
@@ -472,17 +480,19 @@ class RestrictedSoftmaxCrossEntropy(Loss):
 
         def grad(h, y):
             p = _ce_softmax_mp([h[k] for k in K])
+            sy = mpmath.fsum(y)
             g = [-t for t in y]
             for j, k in enumerate(K):
-                g[k] += p[j]
+                g[k] += sy * p[j]
             return g
 
         def hess(h, y):
             p = _ce_softmax_mp([h[k] for k in K])
+            sy = mpmath.fsum(y)
             out = [[mpmath.mpf(0)] * d for _ in range(d)]
             for a, ka in enumerate(K):
                 for b, kb in enumerate(K):
-                    out[ka][kb] = (p[a] if a == b else 0) - p[a] * p[b]
+                    out[ka][kb] = sy * ((p[a] if a == b else 0) - p[a] * p[b])
             return out
 
         return value, grad, hess
@@ -633,7 +643,8 @@ class SmoothedHinge(Loss):
         if p >= 2:  # l'' = p(p-1) s^{p-2} is non-decreasing in s
             return np.where(inside, p * (p - 1) * np.maximum(s - r, 0.0) ** (p - 2), 0.0)
         # 1 < p < 2: l'' decreasing in s; smallest at the far side s + r
-        return np.where(inside, p * (p - 1) * (s + r) ** (p - 2), 0.0)
+        far = np.maximum(s + r, np.finfo(float).tiny)  # only used where inside (s + r > 0)
+        return np.where(inside, p * (p - 1) * far ** (p - 2), 0.0)
 
     def _value_mp(self, h, y):
         s = max(mpmath.mpf(0), 1 - y[0] * h[0])

@@ -1,0 +1,730 @@
+r"""Best linear predictor values  L*_{phi} = inf_R E_mu l(R phi(x), y)  with certified bounds.
+
+KB2019 compares local minima of a ResNet with the global minimum value of linear predictors:
+``L*_{x}`` (features ``Phi = X``) and ``L*_{x,z}`` (``Phi = [X Z]``).  For an empirical measure
+with weights w_i this is the convex problem
+
+    f(R) = sum_i w_i l(R phi_i, y_i),      R in R^{d_y x k}  (prediction R phi, as in the paper).
+
+:func:`best_linear_predictor` returns a :class:`LinearFit` whose ``value`` is always backed by
+stated bounds ``lower_bound <= inf f <= upper_bound`` (or says it has none):
+
+* squared loss: closed form by SVD least squares, ``(1/m) ||P_N[Phi] Y||_F^2`` for uniform
+  weights, with a first-order rounding bound;
+* plain hinge (p = 1): a linear program;
+* other differentiable convex losses: damped Newton with Levenberg regularisation.  The lower
+  bound comes from *local strong convexity*: if the loss curvature on a ball of radius r around
+  R gives f a modulus mu > 0 on the directions f is not invariant along, and
+  ``r > 2 ||grad f|| / mu``, then a minimiser lies in that ball and
+  ``inf f >= f(R) - ||grad f||^2 / (2 mu)`` (this also proves the infimum is attained);
+* logistic and softmax cross-entropy: a linear program first looks for a recession direction D
+  (f(R + tD) strictly decreasing as t -> inf), i.e. (quasi-)separable data.  If one exists the
+  infimum is *not attained*; it equals the minimum of the restricted problem left when the
+  separated samples / classes are pushed to zero loss, and is 0 on completely separable data.
+
+>>> import numpy as np
+>>> from proofcheck.losses import SquaredLoss, LogisticLoss
+>>> Phi = np.array([[1.0], [1.0]]); Y = np.array([[0.0], [2.0]])
+>>> fit = best_linear_predictor(Phi, Y, SquaredLoss())
+>>> round(fit.value, 12), fit.attained   # R = 1, residuals -1, 1
+(1.0, True)
+>>> sep = best_linear_predictor(np.array([[1.0], [-2.0]]), np.array([[1.0], [-1.0]]), LogisticLoss())
+>>> sep.value, sep.lower_bound, sep.attained
+(0.0, 0.0, False)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import mpmath
+import numpy as np
+import scipy.linalg
+import scipy.sparse
+from scipy.optimize import linprog
+
+from ..linalg import rank_cutoff
+from ..losses import UNIT_ROUNDOFF, Loss, RestrictedSoftmaxCrossEntropy, SmoothedHinge, SquaredLoss
+
+__all__ = ["LinearFit", "best_linear_predictor", "recession_direction"]
+
+u = UNIT_ROUNDOFF
+
+
+@dataclass(frozen=True)
+class LinearFit:
+    """Result of :func:`best_linear_predictor`.
+
+    ``value``: the best value found for ``inf_R f(R)``; when the infimum is not attained it is
+    the (certified) infimum itself, approached along ``R + t * direction`` as t -> inf.
+    ``lower_bound`` / ``upper_bound`` bracket the infimum (None where nothing is certified).
+    ``grad_norm`` is ||grad f(R)||_F (for an unattained infimum: of the restricted problem).
+    ``attained``: True (proved: a minimiser exists), False (proved not attained), None.
+    With ``digits`` set, the numbers are mpmath ``mpf`` and ``R`` is an object array of mpf.
+    """
+
+    value: Any
+    R: np.ndarray
+    grad_norm: Any
+    lower_bound: Any
+    upper_bound: Any
+    attained: bool | None
+    status: str
+    iterations: int
+    direction: np.ndarray | None = None
+    method: str = ""
+    certificate: str = ""
+    details: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def gap(self):
+        """upper_bound - lower_bound, or None."""
+        if self.lower_bound is None or self.upper_bound is None:
+            return None
+        return self.upper_bound - self.lower_bound
+
+
+# --------------------------------------------------------------------------------- input
+def _prepare(Phi, Y, loss, weights):
+    if not isinstance(loss, Loss):
+        raise TypeError(f"loss must be a proofcheck.losses.Loss, got {type(loss).__name__}")
+    try:
+        Phi = np.asarray(Phi, dtype=np.float64)
+        Y = np.asarray(Y, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError("Phi and Y must be real numeric arrays") from exc
+    if Phi.ndim != 2:
+        raise ValueError(f"Phi must have shape (m, k), got {Phi.shape}")
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if Y.ndim != 2 or Y.shape[0] != Phi.shape[0]:
+        raise ValueError(f"Y must have shape (m, d_y) with m = {Phi.shape[0]}, got {Y.shape}")
+    if Phi.shape[0] == 0 or Phi.shape[1] == 0 or Y.shape[1] == 0:
+        raise ValueError(f"empty problem: Phi {Phi.shape}, Y {Y.shape}")
+    if not (np.all(np.isfinite(Phi)) and np.all(np.isfinite(Y))):
+        raise ValueError("Phi or Y contains NaN or inf")
+    loss.validate_targets(Y)
+    if loss.output_dim is not None and Y.shape[1] != loss.output_dim:
+        raise ValueError(f"{loss!r} needs d_y = {loss.output_dim}, Y has {Y.shape[1]} columns")
+    m = Phi.shape[0]
+    if weights is None:
+        w = np.full(m, 1.0 / m)
+    else:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != (m,):
+            raise ValueError(f"weights must have shape ({m},), got {w.shape}")
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
+            raise ValueError("weights must be finite, non-negative and not all zero")
+    # zero-weight samples do not enter the measure (nor the separability LP)
+    keep = w > 0
+    return Phi[keep], Y[keep], w[keep], Phi.shape[1]
+
+
+# ------------------------------------------------------------------------- objective
+class _Objective:
+    """f(R) = sum_i w_i l(R phi_i, y_i) with value / gradient / Hessian and rounding bounds."""
+
+    def __init__(self, Phi, Y, w, loss):
+        self.Phi, self.Y, self.w, self.loss = Phi, Y, w, loss
+        self.m, self.k = Phi.shape
+        self.d = Y.shape[1]
+        self.n = self.d * self.k
+        self.phinorm = np.linalg.norm(Phi, axis=1)
+        self.ynorm = np.linalg.norm(Y, axis=1)
+
+    def predictions(self, R):
+        return self.Phi @ R.T
+
+    def value(self, R):
+        return float(self.w @ self.loss.value(self.predictions(R), self.Y))
+
+    def full(self, R, hessian=True):
+        Hp = self.predictions(R)
+        L = self.loss.value(Hp, self.Y)
+        G = self.loss.grad(Hp, self.Y)
+        f = float(self.w @ L)
+        g = (self.w[:, None] * G).T @ self.Phi  # (d, k): sum_i w_i grad_i phi_i^T
+        Hs = self.loss.hess(Hp, self.Y) if hessian else None
+        Hf = None
+        if hessian:
+            Hf = np.einsum("i,iab,ij,il->ajbl", self.w, Hs, self.Phi, self.Phi, optimize=True)
+            Hf = Hf.reshape(self.n, self.n)
+        ferr, gerr = self.rounding(R, Hp, L, G, Hs)
+        return f, g, Hf, ferr, gerr
+
+    def rounding(self, R, Hp, L, G, Hs):
+        """First-order bounds on the rounding errors of the computed f and grad f.
+
+        h_i = R phi_i carries error <= (k+2) u ||R||_F ||phi_i|| (dot products); it moves l by
+        ||grad l|| times that and grad l by ||hess l|| times that.  The loss evaluation itself
+        adds 16 d u (|l| + (1 + ||grad l||)(||h|| + ||y||)) (see losses._value_rounding) and the
+        gradient 16 d u (||grad l|| + ||y|| + ||hess l||(||h|| + ||y||)); the weighted sums over
+        m samples add (m + 2) u times the sum of magnitudes.
+        """
+        d, k, m = self.d, self.k, self.m
+        Rn = np.linalg.norm(R)
+        hn = np.linalg.norm(Hp, axis=1)
+        Gn = np.linalg.norm(G, axis=1)
+        dh = (k + 2) * u * Rn * self.phinorm
+        c = 16 * d * u
+        lerr = c * (np.abs(L) + (1 + Gn) * (hn + self.ynorm)) + Gn * dh
+        ferr = float(self.w @ lerr + (m + 2) * u * (self.w @ np.abs(L)))
+        if Hs is None:
+            return ferr, float("nan")
+        Hn = np.linalg.norm(Hs, axis=(1, 2))
+        gl_err = c * (Gn + self.ynorm + Hn * (hn + self.ynorm)) + Hn * dh
+        gerr = float(self.w @ (gl_err * self.phinorm) + (m + 2) * u * (self.w @ (Gn * self.phinorm)))
+        return ferr, gerr
+
+    # ---- invariance and curvature ------------------------------------------------------
+    def curved_basis(self, R, method):
+        """Orthonormal basis (n, r) of the directions f is not invariant along.
+
+        f(R + D) = f(R) exactly when Q_i D phi_i = 0 for all i (Q_i the loss's curved projector),
+        i.e. D in the null space of F = [sqrt(w_i) kron(Q_i, phi_i^T)]_i.  The basis is the row
+        space of F from its SVD, with the rank decided by ``linalg.rank_cutoff(method)``.
+        """
+        Q = self.loss.curved_projector(self.predictions(R), self.Y)  # (m, d, d)
+        F = np.einsum("i,iab,ij->iabj", np.sqrt(self.w), Q, self.Phi).reshape(self.m * self.d, self.n)
+        _, s, Vt = np.linalg.svd(F, full_matrices=False)
+        if s.size == 0 or s[0] == 0:
+            return np.zeros((self.n, 0)), Q
+        r = int(np.sum(s > rank_cutoff(s, F.shape, method)))
+        return Vt[:r].T, Q
+
+    def modulus(self, R, Q, B, radius):
+        """Strong convexity modulus of f on {R + B z : ||B z|| <= radius}, or None.
+
+        hess f >= sum_i w_i c_i kron(Q_i, phi_i phi_i^T) on that ball, with c_i from the loss's
+        ``curvature_bound`` at radius ||phi_i|| * radius in prediction space.  The smallest
+        eigenvalue of its compression to B, minus eigvalsh's backward error
+        (n u ||.||_F, with a factor 4 for forming the matrix), is the modulus.
+        """
+        c = self.loss.curvature_bound(self.predictions(R), self.Y, radius * self.phinorm)
+        if c is None:
+            return None
+        Hlow = np.einsum("i,iab,ij,il->ajbl", self.w * c, Q, self.Phi, self.Phi, optimize=True)
+        Hlow = Hlow.reshape(self.n, self.n)
+        M = B.T @ Hlow @ B
+        lam = np.linalg.eigvalsh(M)[0]
+        return float(lam - 4 * (self.n + self.m) * u * np.linalg.norm(Hlow))
+
+
+def _certify(obj: _Objective, R, f, ferr, gn, gerr, method):
+    """Lower bound on inf f by local strong convexity (see module docstring), or None.
+
+    Returns (lower_bound, mu, radius, text).  The radius is searched on a geometric grid
+    starting at 2 ||g|| / mu(0) (the smallest that could work).
+    """
+    B, Q = obj.curved_basis(R, method)
+    if B.shape[1] == 0:  # f is constant
+        return f - ferr, float("inf"), float("inf"), "f is constant (no curved direction)"
+    gup = gn + gerr
+    mu0 = obj.modulus(R, Q, B, 0.0)
+    if mu0 is None or not mu0 > 0:
+        return None, mu0, None, "no positive curvature bound at R"
+    r = 2.0 * gup / mu0
+    for _ in range(12):
+        r *= 2.0
+        mu = obj.modulus(R, Q, B, r)
+        if mu is not None and mu > 0 and 2.0 * gup / mu < r:
+            lb = f - ferr - gup**2 / (2.0 * mu)
+            return lb, mu, r, (
+                f"local strong convexity: mu = {mu:.3e} on the ball of radius {r:.3e} "
+                f"> 2||g||/mu = {2 * gup / mu:.3e}; inf >= f - ||g||^2/(2 mu)")
+    return None, mu0, None, "curvature decays too fast for the gradient size"
+
+
+# ---------------------------------------------------------------------------- Newton
+def _newton(obj: _Objective, R0, max_iter):
+    """Damped Newton with Levenberg regularisation lambda = min(||g||, ||H||_F) (at least the
+    rounding level n u ||H||_F, which keeps Cholesky defined on singular Hessians), Armijo
+    backtracking.  Stops when ||g|| <= its rounding bound, when no step decreases f, or at
+    max_iter.  Returns R, iterations, status, norm history."""
+    R = R0.copy()
+    f, g, Hf, ferr, gerr = obj.full(R)
+    norms = [float(np.linalg.norm(R))]
+    status = "max_iter reached"
+    it = 0
+    for it in range(1, max_iter + 1):
+        gn = float(np.linalg.norm(g))
+        if gn <= gerr:
+            status = "converged: ||grad|| at its rounding bound"
+            it -= 1
+            break
+        Hn = float(np.linalg.norm(Hf))
+        lam = max(obj.n * u * Hn, min(gn, Hn), np.finfo(float).tiny)
+        gv = g.ravel()
+        while True:
+            try:
+                cf = scipy.linalg.cho_factor(Hf + lam * np.eye(obj.n), check_finite=False)
+                p = -scipy.linalg.cho_solve(cf, gv, check_finite=False)
+                if np.all(np.isfinite(p)):
+                    break
+            except np.linalg.LinAlgError:
+                pass
+            lam *= 10.0
+        slope = float(gv @ p)
+        t, accepted = 1.0, False
+        # When the predicted decrease is below f's rounding bound, f cannot rank the steps;
+        # then ||grad|| is the merit function (its own rounding bound is far smaller).
+        use_grad = -slope <= ferr
+        for _ in range(60):
+            Rn = R + t * p.reshape(obj.d, obj.k)
+            if use_grad:
+                new = obj.full(Rn)
+                if np.isfinite(new[0]) and np.linalg.norm(new[1]) < gn:
+                    accepted = True
+                    break
+            else:
+                fn = obj.value(Rn)
+                if np.isfinite(fn) and fn <= f + 1e-4 * t * slope:
+                    accepted = True
+                    break
+            t *= 0.5
+        if not accepted or np.array_equal(Rn, R):
+            status = "stalled: no step decreases f (or ||grad||) beyond rounding"
+            break
+        R = Rn
+        f, g, Hf, ferr, gerr = new if use_grad else obj.full(R)
+        norms.append(float(np.linalg.norm(R)))
+    return R, it, status, norms
+
+
+def _diverging(norms, converged):
+    """Heuristic, used only for the status text: the run did not converge and over its second
+    half (at least 5 steps) ||R|| grew monotonically by a factor >= 1.5.  (On separable data
+    Newton iterates grow like log(1/f), so geometric growth is not to be expected.)"""
+    if converged or len(norms) < 10:
+        return False
+    tail = np.asarray(norms[len(norms) // 2:])
+    return bool(tail[-1] >= 1.5 * max(tail[0], 1.0) and np.all(np.diff(tail) >= 0))
+
+
+# ------------------------------------------------------------------- recession (LP)
+def recession_direction(Phi, Y, loss, *, weights=None):
+    """Direction D with f(R + tD) strictly decreasing towards a smaller limit, via an LP.
+
+    For a margin loss (``loss.margin_kind``), such a D exists iff the data are (quasi-)
+    separable.  Returns ``(D, restricted)``: D of shape (d_y, k) or None, and a description of
+    the restricted problem: for "binary" a boolean mask of samples that keep a loss; for
+    "softmax" the (m, d_y) mask of classes that keep a logit.  The LP maximises the number of
+    strictly separated samples (or sample-class pairs), each slack capped at 1; by scale
+    invariance an optimal vertex has slacks in {0, 1}, so the split at 1/2 is robust to the LP
+    tolerance.  D is then projected so that the kept constraints hold with equality (up to
+    rounding), and the separated ones are re-verified.
+    """
+    Phi, Y, w, k = _prepare(Phi, Y, loss, weights)
+    return _recession(Phi, Y, loss.margin_kind)
+
+
+def _recession(Phi, Y, kind):
+    m, k = Phi.shape
+    d = Y.shape[1]
+    if kind == "binary":
+        # variables [d (k), s (m)]; -y_i phi_i.d + s_i <= 0, 0 <= s_i <= 1; maximise sum s
+        A = scipy.sparse.hstack([scipy.sparse.csr_matrix(-Y[:, :1] * Phi), scipy.sparse.eye(m)])
+        c = np.concatenate([np.zeros(k), -np.ones(m)])
+        bounds = [(None, None)] * k + [(0.0, 1.0)] * m
+        res = linprog(c, A_ub=A, b_ub=np.zeros(m), bounds=bounds, method="highs")
+        if res.status != 0:
+            raise RuntimeError(f"separability LP failed: {res.message}")
+        s = res.x[k:]
+        sep = s > 0.5
+        if not sep.any():
+            return None, np.ones(m, dtype=bool)
+        dvec = res.x[:k]
+        rest = ~sep
+        if rest.any():  # make the kept margins exactly zero: remove the row-space component
+            _, sv, Vt = np.linalg.svd(Phi[rest], full_matrices=False)
+            r = int(np.sum(sv > rank_cutoff(sv, Phi[rest].shape)))
+            V = Vt[:r].T
+            dvec = dvec - V @ (V.T @ dvec)
+        margins = Y[:, 0] * (Phi @ dvec)
+        tol = 4 * (k + 2) * u * np.linalg.norm(dvec) * np.linalg.norm(Phi, axis=1)
+        if not np.all(margins[sep] > tol[sep]):
+            return None, None  # inconclusive
+        return dvec[None, :], rest
+    if kind == "softmax":
+        supp = Y > 0
+        nD = d * k
+        pairs = np.argwhere(~supp)  # (i, c) with y_ic = 0: candidates for separation
+        ns = len(pairs)
+        if ns == 0:
+            return None, np.ones((m, d), dtype=bool)
+        nvar = nD + m + ns
+
+        def rows_for(idx_pairs):
+            # row for (i, c): sum_j D[c, j] phi_ij - t_i
+            rr, cc, vv = [], [], []
+            for row, (i, cl) in enumerate(idx_pairs):
+                rr.extend([row] * k)
+                cc.extend(cl * k + np.arange(k))
+                vv.extend(Phi[i])
+                rr.append(row)
+                cc.append(nD + i)
+                vv.append(-1.0)
+            return rr, cc, vv
+
+        eq_pairs = np.argwhere(supp)
+        rr, cc, vv = rows_for(eq_pairs)
+        A_eq = scipy.sparse.csr_matrix((vv, (rr, cc)), shape=(len(eq_pairs), nvar))
+        rr, cc, vv = rows_for(pairs)
+        rr = rr + list(range(ns))
+        cc = cc + list(nD + m + np.arange(ns))
+        vv = vv + [1.0] * ns
+        A_ub = scipy.sparse.csr_matrix((vv, (rr, cc)), shape=(ns, nvar))
+        cost = np.concatenate([np.zeros(nD + m), -np.ones(ns)])
+        bounds = [(None, None)] * (nD + m) + [(0.0, 1.0)] * ns
+        res = linprog(cost, A_ub=A_ub, b_ub=np.zeros(ns), A_eq=A_eq, b_eq=np.zeros(len(eq_pairs)),
+                      bounds=bounds, method="highs")
+        if res.status != 0:
+            raise RuntimeError(f"separability LP failed: {res.message}")
+        s = res.x[nD + m:]
+        sep = s > 0.5
+        keep = np.ones((m, d), dtype=bool)
+        keep[pairs[sep, 0], pairs[sep, 1]] = False
+        if not sep.any():
+            return None, keep
+        z = res.x[: nD + m]
+        # project [D, t] so every kept pair (support and unseparated) holds with equality
+        kept_pairs = np.argwhere(keep)
+        rr, cc, vv = rows_for(kept_pairs)
+        C = scipy.sparse.csr_matrix((vv, (rr, cc)), shape=(len(kept_pairs), nvar)).toarray()[:, : nD + m]
+        _, sv, Vt = np.linalg.svd(C, full_matrices=False)
+        r = int(np.sum(sv > rank_cutoff(sv, C.shape)))
+        V = Vt[:r].T
+        z = z - V @ (V.T @ z)
+        D = z[:nD].reshape(d, k)
+        t = z[nD:]
+        gaps = t[:, None] - Phi @ D.T  # > 0 on separated pairs
+        tol = 4 * (k + 2) * u * (np.linalg.norm(D) * np.linalg.norm(Phi, axis=1) + np.abs(t))
+        if not np.all(gaps[~keep] > np.broadcast_to(tol[:, None], gaps.shape)[~keep]):
+            return None, None
+        return D, keep
+    return None, None
+
+
+# ---------------------------------------------------------------------- special cases
+def _squared(Phi, Y, w, k, method, digits):
+    """Closed form: R^T = argmin ||W^{1/2}(Phi R^T - Y)||_F by the SVD with ``method`` cutoff."""
+    sw = np.sqrt(w)
+    A, B = sw[:, None] * Phi, sw[:, None] * Y
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    r = int(np.sum(s > rank_cutoff(s, A.shape, method))) if s.size else 0
+    Ur, Vr = U[:, :r], Vt[:r].T
+    C = Ur.T @ B
+    Rt = Vr @ (C / s[:r, None])  # (k, d)
+    res = B - Ur @ C
+    res = res - Ur @ (Ur.T @ res)  # one re-orthogonalisation ("twice is enough")
+    value = float(np.sum(res**2))
+    # Rounding: the SVD is backward stable (error (m+k) u ||A||); by Wedin's theorem the computed
+    # range moves by <= (m+k) u sigma_1 / sigma_r, so the residual moves by eps_r below.
+    Bn = float(np.linalg.norm(B))
+    kappa = s[0] / s[r - 1] if r else 1.0
+    eps_r = (A.shape[0] + k) * u * (1.0 + kappa) * Bn
+    err = 2.0 * np.sqrt(value) * eps_r + eps_r**2
+    R = Rt.T
+    obj = _Objective(Phi, Y, w, SquaredLoss())
+    f, g, _, ferr, gerr = obj.full(R)
+    gn = float(np.linalg.norm(g))
+    cert = (f"closed form (SVD least squares, rank {r} by the {method!r} cutoff); "
+            f"rounding bound {err:.1e} (Wedin, kappa = {kappa:.2e})")
+    if digits is None:
+        return LinearFit(value=value, R=R, grad_norm=gn, lower_bound=max(value - err, 0.0),
+                         upper_bound=value + err, attained=True,
+                         status="exact: least squares projection", iterations=0,
+                         method="svd_lstsq", certificate=cert, details={"rank": r})
+    # high precision: the same rank-r subspace, least squares in mpmath on A V_r (full rank)
+    with mpmath.workdps(digits + 10):
+        AV = mpmath.matrix((A @ Vr).tolist()) if r else None
+        total = mpmath.mpf(0)
+        coef = np.zeros((r, Y.shape[1]), dtype=object)
+        for j in range(Y.shape[1]):
+            bj = mpmath.matrix(B[:, j].tolist())
+            if r:
+                x, resn = mpmath.qr_solve(AV, bj)
+                coef[:, j] = [x[i] for i in range(r)]
+                total += resn**2
+            else:
+                total += mpmath.fsum(b * b for b in B[:, j])
+        Rmp = (Vr.astype(object) @ coef).T if r else np.zeros((Y.shape[1], k), dtype=object)
+        tol = mpmath.mpf(10) ** (-digits) * (1 + total)
+    return LinearFit(value=+total, R=Rmp, grad_norm=gn, lower_bound=total - tol,
+                     upper_bound=total + tol, attained=True,
+                     status=f"exact: least squares projection at {digits} digits", iterations=0,
+                     method="svd_lstsq+mpmath", certificate=cert + "; rank decided in float64",
+                     details={"rank": r})
+
+
+def _plain_hinge(Phi, Y, w, k):
+    """min sum_i w_i max(0, 1 - y_i r.phi_i) as an LP; lower bound from the dual."""
+    m = Phi.shape[0]
+    # variables [r (k), xi (m)]: -y_i phi_i.r - xi_i <= -1, xi >= 0
+    A = scipy.sparse.hstack([scipy.sparse.csr_matrix(-Y[:, :1] * Phi), -scipy.sparse.eye(m)])
+    c = np.concatenate([np.zeros(k), w])
+    res = linprog(c, A_ub=A, b_ub=-np.ones(m), bounds=[(None, None)] * k + [(0, None)] * m,
+                  method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"hinge LP failed: {res.message}")
+    r = res.x[:k]
+    loss = SmoothedHinge(1)
+    R = r[None, :]
+    obj = _Objective(Phi, Y, w, loss)
+    Hp = obj.predictions(R)
+    L = loss.value(Hp, Y)
+    f = float(w @ L)
+    ferr, _ = obj.rounding(R, Hp, L, loss.grad(Hp, Y), None)
+    # Dual: max sum alpha_i s.t. 0 <= alpha_i <= w_i, sum alpha_i y_i phi_i = 0.  By weak duality
+    # (f(r) >= sum alpha_i - r.(sum alpha_i y_i phi_i)) any alpha with zero residual bounds inf f;
+    # we accept HiGHS's alpha if its residual is at the level of its own rounding.
+    alpha = np.clip(-res.ineqlin.marginals, 0.0, w)
+    resid = float(np.linalg.norm((alpha * Y[:, 0]) @ Phi))
+    level = (m + 2) * u * float(alpha @ np.linalg.norm(Phi, axis=1))
+    if resid <= 16 * level:
+        lb = max(float(alpha.sum()) * (1 - (m + 2) * u), 0.0)
+        cert = f"LP dual objective (dual residual {resid:.1e} at rounding level {level:.1e})"
+    else:
+        lb = 0.0
+        cert = f"dual residual {resid:.1e} too large; only l >= 0"
+    return LinearFit(value=f, R=R, grad_norm=None, lower_bound=min(lb, f),
+                     upper_bound=f + ferr, attained=True,
+                     status="solved as a linear program (HiGHS)", iterations=int(res.nit),
+                     method="lp", certificate=cert)
+
+
+# -------------------------------------------------------------------------- mpmath
+def _refine_mp(obj: _Objective, R, digits, max_iter=40):
+    """Levenberg-regularised Newton in mpmath from the float64 R, at digits + 10 digits.
+
+    Step -(H + ||g|| I)^{-1} g in all d_y k coordinates: the invariant directions of f carry no
+    gradient, so the regulariser only keeps the singular system solvable (and the convergence
+    quadratic).  The merit function is ||grad||: we start at a float64 minimiser, where the
+    decrease of f soon falls below f's own precision.
+    Returns (f, R as an object array of mpf, ||grad||, steps).
+    """
+    d, k, m = obj.d, obj.k, obj.m
+    n = d * k
+    loss = obj.loss
+    if isinstance(loss, RestrictedSoftmaxCrossEntropy):
+        funcs = [loss.sample_mp(i) for i in range(m)]
+    else:
+        funcs = [(loss.value_mp, loss.grad_mp, loss.hess_mp)] * m
+    mpf = mpmath.mpf
+
+    def evaluate(Rv, Phi, Y, w):
+        f = mpf(0)
+        g = [mpf(0)] * n
+        H = mpmath.zeros(n, n)
+        for i in range(m):
+            h = [mpmath.fsum(Rv[a * k + j] * Phi[i][j] for j in range(k)) for a in range(d)]
+            fv, gv, hv = funcs[i]
+            f += w[i] * fv(h, Y[i])
+            gi = list(gv(h, Y[i]))
+            hi = hv(h, Y[i])
+            for a in range(d):
+                if gi[a] != 0:
+                    for j in range(k):
+                        g[a * k + j] += w[i] * gi[a] * Phi[i][j]
+                for b in range(d):
+                    hab = hi[a][b]
+                    if hab == 0:
+                        continue
+                    wab = w[i] * hab
+                    for j in range(k):
+                        for l in range(k):
+                            H[a * k + j, b * k + l] += wab * Phi[i][j] * Phi[i][l]
+        return f, mpmath.matrix(g), H
+
+    with mpmath.workdps(digits + 10):
+        Phi = [[mpf(x) for x in row] for row in obj.Phi]  # float64 data are exact in mpf
+        Y = [[mpf(x) for x in row] for row in obj.Y]
+        w = [mpf(x) for x in obj.w]
+        Rv = mpmath.matrix([mpf(x) for x in R.ravel()])
+        f, g, H = evaluate(Rv, Phi, Y, w)
+        target = mpf(10) ** (-(digits + 5))
+        its = 0
+        for its in range(1, max_iter + 1):
+            gn = mpmath.norm(g)
+            if gn <= target * (1 + abs(f)):
+                its -= 1
+                break
+            step = mpmath.lu_solve(H + gn * mpmath.eye(n), -g)
+            t = mpf(1)
+            for _ in range(30):
+                Rn = Rv + t * step
+                fn, gn_, Hn = evaluate(Rn, Phi, Y, w)
+                if mpmath.norm(gn_) < gn:
+                    break
+                t /= 2
+            else:
+                break
+            Rv, f, g, H = Rn, fn, gn_, Hn
+        Rmp = np.empty(n, dtype=object)
+        Rmp[:] = [Rv[i] for i in range(n)]
+        return +f, Rmp.reshape(d, k), +mpmath.norm(g), its
+
+
+# ---------------------------------------------------------------------------- main
+def best_linear_predictor(
+    Phi,
+    Y,
+    loss: Loss,
+    *,
+    weights=None,
+    digits: int | None = None,
+    max_iter: int = 200,
+    rank_method="lapack",
+    max_mp_size: int = 4000,
+) -> LinearFit:
+    r"""``inf_R sum_i w_i l(R phi_i, y_i)`` over R in R^{d_y x k}, with certified bounds.
+
+    ``Phi`` (m, k) are the features (X for L*_{x}, [X Z] for L*_{x,z}), ``Y`` (m, d_y) the
+    targets, ``weights`` the empirical measure (default uniform 1/m; zero weights drop
+    samples).  ``digits`` refines the result with mpmath Newton steps at that precision
+    (problems with m * (d_y k)^2 <= ``max_mp_size`` * 100 only); the returned numbers are then
+    mpf.  ``rank_method`` is the :func:`proofcheck.linalg.rank_cutoff` rule for rank decisions.
+
+    See the module docstring for how each bound is obtained; ``certificate`` says which one was.
+
+    >>> import numpy as np
+    >>> from proofcheck.losses import LogisticLoss
+    >>> Phi = np.array([[1.0], [1.0], [1.0]]); Y = np.array([[1.0], [1.0], [-1.0]])
+    >>> fit = best_linear_predictor(Phi, Y, LogisticLoss())
+    >>> fit.attained, fit.lower_bound <= fit.value <= fit.upper_bound
+    (True, True)
+    >>> bool(abs(float(fit.R[0, 0]) - np.log(2.0)) < 1e-12)   # sigma(r) = 2/3 at the optimum
+    True
+    """
+    Phi, Y, w, k = _prepare(Phi, Y, loss, weights)
+    if digits is not None and (not isinstance(digits, int) or digits < 1):
+        raise ValueError(f"digits must be a positive int, got {digits!r}")
+    if not isinstance(max_iter, int) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
+    d = Y.shape[1]
+    if digits is not None and Phi.shape[0] * (d * k) ** 2 > 100 * max_mp_size:
+        raise ValueError(
+            f"digits refinement is for small problems: m (d_y k)^2 = {Phi.shape[0] * (d * k) ** 2} "
+            f"> {100 * max_mp_size}; raise max_mp_size or drop digits")
+
+    if type(loss) is SquaredLoss:  # subclasses may redefine value: no closed form
+        return _squared(Phi, Y, w, k, rank_method, digits)
+    if type(loss) is SmoothedHinge and loss.convex:
+        # separable data: a separating direction scaled to margins >= 1 gives exactly 0
+        D, keep = _recession(Phi, Y, "binary")
+        if D is not None and not keep.any():
+            margins = Y[:, 0] * (Phi @ D[0])
+            slack = (k + 2) * u * np.linalg.norm(D) * np.linalg.norm(Phi, axis=1)
+            scale = float(np.max((1.0 + 2 * slack / np.maximum(margins, np.finfo(float).tiny)) / margins))
+            R = scale * D
+            if np.all(Y[:, 0] * (Phi @ R[0]) >= 1.0 + scale * slack):
+                return LinearFit(value=0.0, R=R, grad_norm=0.0, lower_bound=0.0, upper_bound=0.0,
+                                 attained=True, status="linearly separable: minimum 0 attained",
+                                 iterations=0, method="lp",
+                                 certificate="separating R with every margin >= 1 (+ rounding): "
+                                             "f(R) = 0 = min l")
+    if type(loss) is SmoothedHinge and loss.p == 1:
+        return _plain_hinge(Phi, Y, w, k)
+    if not loss.differentiable:
+        raise ValueError(f"{loss!r} is not differentiable; only the plain hinge has a special solver")
+
+    # ---- recession analysis for margin losses: is the infimum attained?
+    direction, attained, notes = None, None, []
+    rest_Phi, rest_Y, rest_w, rest_loss = Phi, Y, w, loss
+    if loss.convex and loss.margin_kind in ("binary", "softmax"):
+        direction, keep = _recession(Phi, Y, loss.margin_kind)
+        if keep is None:
+            notes.append("separability LP inconclusive (direction failed re-verification)")
+        elif direction is None:
+            attained = True
+            notes.append("no recession direction (LP): f is coercive modulo its invariances, "
+                         "so the infimum is attained")
+        else:
+            attained = False
+            if loss.margin_kind == "binary":
+                rest_Phi, rest_Y, rest_w = Phi[keep], Y[keep], w[keep]
+                n_sep = int((~keep).sum())
+                notes.append(f"{n_sep} of {len(keep)} samples linearly separated (LP): the "
+                             "infimum is not attained")
+            else:
+                rest_loss = loss.restricted(keep)
+                n_sep = int((~keep).sum())
+                notes.append(f"{n_sep} sample-class pairs separated (LP): the infimum is not attained")
+                if np.all(keep.sum(axis=1) == 1):
+                    # one class left per sample, carrying all its target mass: every restricted
+                    # loss is lse of one logit minus that logit, identically 0
+                    return LinearFit(value=0.0, R=np.zeros((d, k)), grad_norm=0.0, lower_bound=0.0,
+                                     upper_bound=0.0, attained=False,
+                                     status="linearly separable: infimum 0, not attained",
+                                     iterations=0, direction=direction, method="lp",
+                                     certificate="separating direction verified: f(tD) -> 0; l >= 0",
+                                     details={"notes": notes})
+            if loss.margin_kind == "binary" and not keep.any():
+                D = direction
+                return LinearFit(value=0.0, R=np.zeros((d, k)), grad_norm=0.0, lower_bound=0.0,
+                                 upper_bound=0.0, attained=False,
+                                 status="linearly separable: infimum 0, not attained", iterations=0,
+                                 direction=D, method="lp",
+                                 certificate="separating direction verified: f(tD) -> 0; l >= 0",
+                                 details={"notes": notes})
+
+    obj = _Objective(rest_Phi, rest_Y, rest_w, rest_loss)
+    R, its, status, norms = _newton(obj, np.zeros((d, k)), max_iter)
+    f, g, _, ferr, gerr = obj.full(R)
+    gn = float(np.linalg.norm(g))
+    lb, cert, ub = None, "", f + ferr
+    info: dict[str, Any] = {"notes": notes, "ferr": ferr, "gerr": gerr, "norms": norms}
+    if loss.convex:
+        lb, mu, radius, cert = _certify(obj, R, f, ferr, gn, gerr, rank_method)
+        info.update(mu=mu, radius=radius)
+        if lb is not None and attained is None and direction is None:
+            attained = True  # the certificate puts a minimiser in the ball
+        if lb is None and loss.minimum_value is not None:
+            lb = float(loss.minimum_value * rest_w.sum())
+            cert = cert + f"; fallback: l >= {loss.minimum_value}"
+        if lb is not None:
+            lb = min(lb, f)
+            if loss.minimum_value is not None:
+                lb = max(lb, float(loss.minimum_value * rest_w.sum()))
+        if _diverging(norms, status.startswith("converged")) and attained is None:
+            status = ("iterates diverge in norm while f decreases: the infimum is probably not "
+                      "attained; " + status)
+    else:
+        cert = "loss not convex: the value is a local minimum at best; no lower bound"
+        status = status + " (non-convex loss: local result only)"
+        lb = None
+
+    if attained is False:
+        status = "infimum not attained (restricted problem: " + status + ")"
+
+    if digits is not None:
+        fmp, Rmp, gmp, its_mp = _refine_mp(obj, R, digits)
+        with mpmath.workdps(digits + 10):
+            tolmp = mpmath.mpf(10) ** (-(digits + 8)) * (obj.m + obj.n) * (1 + abs(fmp))
+            lbmp = None
+            if loss.convex:
+                # certify afresh around the refined point (rounded to float64 for the curvature
+                # bound; the rounding distance is subtracted from the radius)
+                Rf = np.array(Rmp.tolist(), dtype=float)
+                f2, g2, _, ferr2, gerr2 = obj.full(Rf)
+                _, mu, rad, text = _certify(obj, Rf, f2, ferr2, float(np.linalg.norm(g2)), gerr2,
+                                            rank_method)
+                if rad == float("inf"):
+                    lbmp = fmp - tolmp
+                elif rad is not None:
+                    dist = mpmath.sqrt(mpmath.fsum((a - mpmath.mpf(b)) ** 2
+                                                   for a, b in zip(Rmp.ravel(), Rf.ravel())))
+                    mu_mp, rad_mp = mpmath.mpf(mu), mpmath.mpf(rad)
+                    if 2 * gmp / mu_mp < rad_mp - dist:
+                        lbmp = fmp - tolmp - gmp**2 / (2 * mu_mp)
+                        cert += f"; at {digits} digits: mu = {mu:.3e} on a ball of radius {rad:.2e}"
+            if lbmp is None and lb is not None:
+                lbmp = mpmath.mpf(lb)
+            return LinearFit(value=fmp, R=Rmp, grad_norm=gmp, lower_bound=lbmp,
+                             upper_bound=fmp + tolmp, attained=attained,
+                             status=status + f"; mpmath Newton {its_mp} steps at {digits} digits",
+                             iterations=its + its_mp, direction=direction,
+                             method="newton+mpmath", certificate=cert, details=info)
+    return LinearFit(value=f, R=R, grad_norm=gn, lower_bound=lb, upper_bound=ub, attained=attained,
+                     status=status, iterations=its, direction=direction, method="newton",
+                     certificate=cert, details=info)
