@@ -240,6 +240,9 @@ def check_command(patterns: tuple[str, ...], paths: tuple[str, ...], profile: st
 
     registry = _load(paths)
     claims = _select(registry, patterns)
+    if not claims and not registry.errors:
+        raise click.UsageError("no claims found" + (f" in {', '.join(paths)}" if paths else "")
+                               + ": a theorem module defines Claim objects at module level")
     if profile not in engine.PROFILES:      # the engine's list is the authority
         raise click.BadParameter(f"unknown profile {profile!r}; known: "
                                  f"{', '.join(engine.PROFILES)}", param_hint="--profile")

@@ -68,6 +68,8 @@ VERDICT_STYLES = {
 
 # A size sweep with at most this many sizes is listed in full (see sizes_text).
 _MAX_LISTED_SIZES = 4
+# Characters of a witness instance shown on the terminal; reports in files show all of it.
+_MAX_TERMINAL_INSTANCE = 600
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,15 +174,18 @@ def evidence_phrase(check: CheckRecord, point_kind: str = "any point", *,
         if check.sizes:
             where.append("at " + sizes_text(check.sizes))
         return f"exact at {' '.join(where)} (randomized identity test)"
-    elif kind is EvidenceKind.HIGH_PRECISION:
-        phrase = f"no counterexample in {check.instances} instances at {check.precision or 'high precision'}"
-    else:
-        phrase = f"no counterexample in {check.instances} instances"
-    if noun and check.points:
-        phrase += f" ({check.points} certified {noun} points)" if noun == "critical point" \
-            else f" ({check.points} certified local minima)"
-    if noun and check.vacuous_instances:
-        phrase += f"; {check.vacuous_instances} instances vacuous (no {noun} found)"
+    at = f" at {check.precision}" if kind is EvidenceKind.HIGH_PRECISION and check.precision \
+        else ""
+    if noun is None:
+        return f"no counterexample in {check.instances} instances{at}"
+    # A point claim is only tested where a certified point was found: count those instances,
+    # and say how many gave none (they test nothing).
+    plural = "local minima" if noun == "local minimum" else "critical points"
+    tested = check.instances - check.vacuous_instances
+    phrase = (f"no counterexample at {check.points} certified {plural} "
+              f"of {tested} instance{'s' if tested != 1 else ''}{at}")
+    if check.vacuous_instances:
+        phrase += f"; {check.vacuous_instances} more vacuous (no {noun} found)"
     return phrase
 
 
@@ -489,7 +494,11 @@ def render_terminal(run: RunResult, console: Console) -> None:
                               f"([italic]{escape(w.check)}[/italic]): {escape(witness_phrase(w))}")
                 if w.detail:
                     console.print("  " + escape(w.detail))
-                console.print("  instance: " + escape(instance_text(w)), soft_wrap=True)
+                text = instance_text(w)
+                if len(text) > _MAX_TERMINAL_INSTANCE:   # big arrays: the JSON report has it all
+                    text = text[:_MAX_TERMINAL_INSTANCE] + " ... (truncated; --format json " \
+                                                           "has the full instance)"
+                console.print("  instance: " + escape(text), soft_wrap=True)
         if r.verdict is Verdict.ERRATUM or r.erratum:
             console.print(f"[bold yellow]{escape(r.claim_id)} erratum:[/bold yellow] "
                           + escape(r.erratum or "the statement as printed is refuted"))

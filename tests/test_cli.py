@@ -166,3 +166,9 @@ def test_internal_error_exits_3_not_1(monkeypatch):
     res = check(TRUE_ID, "--no-progress", "--format", "json")
     assert res.exit_code == EXIT_ERROR
     assert "internal error: RuntimeError: engine bug" in res.stderr and res.stdout == ""
+
+
+def test_folder_without_claims_is_a_usage_error(tmp_path):
+    (tmp_path / "notes.py").write_text("x = 1\n")
+    res = run("check", "--path", str(tmp_path), "--no-progress")
+    assert res.exit_code == EXIT_USAGE and "no claims found" in res.stderr

@@ -90,9 +90,12 @@ def test_vacuous_local_minimum_claim_is_called_vacuous():
     check = _numeric(passed=None, instances=6, vacuous_instances=6)
     assert report.evidence_phrase(check, "local minimum") == \
         "vacuous here: no local minimum found in 6 instances"
-    partial = _numeric(instances=6, vacuous_instances=2, points=4)
-    text = report.evidence_phrase(partial, "local minimum")
-    assert "4 certified local minima" in text and "2 instances vacuous" in text
+    partial = _numeric(instances=6, vacuous_instances=2, points=5)
+    assert report.evidence_phrase(partial, "local minimum") == \
+        "no counterexample at 5 certified local minima of 4 instances; 2 more vacuous " \
+        "(no local minimum found)"
+    assert report.evidence_phrase(partial, "critical point").startswith(
+        "no counterexample at 5 certified critical points of 4 instances")
 
 
 def test_witness_phrase_says_whether_certified():
@@ -213,7 +216,7 @@ def test_terminal_table_and_details():
     for verdict in ("verified", "refuted", "erratum", "inconclusive", "error"):
         assert verdict in text
     assert f"proven at {len(SIZES)} sizes" in text
-    assert "no counterexample in 200 instances" in text
+    assert "no counterexample at 12 certified local minima of 200 instances" in text
     assert "vacuous here: no local minimum found" in text
     assert "mine.lemma2 witness" in text and '"a": 0.5' in text
     assert "kb2019.theorem2 erratum:" in text and "the corrected bound" in text
@@ -243,3 +246,14 @@ def test_identical_phrases_are_counted_once_and_identities_are_exact():
     assert report.claim_evidence(r) == \
         f"proven at {len(SIZES)} sizes with d_x in 1..3, d_y in 1..2 (2 checks)"
     assert report.margin_phrase(r) == "exact"
+
+
+def test_terminal_truncates_big_witness_instances_but_json_keeps_them():
+    run = make_run()
+    big = [[float(i + j) for j in range(40)] for i in range(40)]
+    run.claims[1].checks[0].witness = _witness(instance={"X": big})
+    console = Console(record=True, width=200, color_system=None)
+    report.render_terminal(run, console)
+    assert "(truncated; --format json has the full instance)" in console.export_text()
+    data = json.loads(report.to_json(run))
+    assert data["claims"][1]["witnesses"][0]["instance"]["X"] == big
