@@ -99,17 +99,21 @@ class Assumed:
     """
 
     flags: tuple[tuple[str, bool], ...]
+    branch: str | None = None       # a case of the proof's split the generator should target
 
     @classmethod
     def all_of(cls, names: Iterable[str]) -> "Assumed":
         return cls(tuple((n, True) for n in names))
+
+    def in_branch(self, branch: str | None) -> "Assumed":
+        return Assumed(self.flags, branch)
 
     def dropping(self, *names: str) -> "Assumed":
         known = dict(self.flags)
         for n in names:
             if n not in known:
                 raise KeyError(f"no hypothesis named {n!r}; known: {sorted(known)}")
-        return Assumed(tuple((n, v and n not in names) for n, v in self.flags))
+        return Assumed(tuple((n, v and n not in names) for n, v in self.flags), self.branch)
 
     def __getitem__(self, name: str) -> bool:
         return dict(self.flags)[name]
@@ -185,14 +189,35 @@ class Margin:
     tol_source: str = "exact"
 
     @classmethod
-    def at_most(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1) -> "Margin":
-        """Conclusion ``lhs <= rhs``: value = rhs - lhs, tolerance at the scale of both sides."""
+    def at_most(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1,
+                tol=None, tol_source: str = "") -> "Margin":
+        """Conclusion ``lhs <= rhs``: value = rhs - lhs, tolerance at the scale of both sides
+        (from the backend ``B``), or an explicit ``tol`` with its ``tol_source``."""
+        if tol is not None:
+            return cls(_sub(rhs, lhs), tol, lhs, rhs, tol_source or "given")
         return cls._inequality(lhs, rhs, B, cond, n_ops)
 
     @classmethod
-    def at_least(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1) -> "Margin":
+    def at_least(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1,
+                 tol=None, tol_source: str = "") -> "Margin":
         """Conclusion ``lhs >= rhs``."""
+        if tol is not None:
+            return cls(_sub(lhs, rhs), tol, lhs, rhs, tol_source or "given")
         return cls._inequality(rhs, lhs, B, cond, n_ops, swap=True)
+
+    @classmethod
+    def strictly_less(cls, lhs, rhs, *, tol, tol_source: str) -> "Margin":
+        """Conclusion ``lhs < rhs``, checked as ``rhs - lhs > tol`` (beyond the resolution)."""
+        return cls(_sub(_sub(rhs, lhs), 2 * tol), tol, lhs, rhs,
+                   tol_source + "; strict: must exceed the tolerance")
+
+    @classmethod
+    def vanishes(cls, *quantities, tol, tol_source: str) -> "Margin":
+        """Conclusion ``quantity == 0`` for every given array: value = -max |entry|."""
+        import numpy as np
+        worst = max(float(np.max(np.abs(np.asarray(q, dtype=float)))) if np.size(q) else 0.0
+                    for q in quantities)
+        return cls(-worst, tol, worst, 0.0, tol_source)
 
     @classmethod
     def equal(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1) -> "Margin":

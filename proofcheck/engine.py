@@ -197,7 +197,17 @@ def _finite(x) -> float:
 # instance generation
 
 def _draw_instances(claim: Claim, n: int, seed: int, progress: Progress) -> list[Instance]:
-    """Collect ``n`` instances from the claim's Hypothesis strategy (generation only)."""
+    """Collect ``n`` instances from the claim's Hypothesis strategy (generation only).
+
+    A claim with ``branches`` (the cases of its proof) gets ``ceil(n / #branches)`` instances
+    per branch, so no case is left to chance."""
+    if claim.branches and claim.assumed.branch is None:
+        per = max(1, math.ceil(n / len(claim.branches)))
+        out = []
+        for k, b in enumerate(claim.branches):
+            out += _draw_instances(claim.replace(assumed=claim.assumed.in_branch(b)), per,
+                                   seed + 7919 * k, progress)
+        return out
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hseed
     from hypothesis.errors import FailedHealthCheck, Unsatisfiable
@@ -550,7 +560,8 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
         if budget == "mutant" and n_fail:
             break
 
-    kind_text = claim.point_kind.value
+    kind_text = {"local minimum": "local minima", "critical point": "critical points"}.get(
+        claim.point_kind.value, claim.point_kind.value)
     record = CheckRecord(
         name="conclusion", kind=EvidenceKind.NUMERIC_SEARCH, passed=True, summary="",
         instances=len(instances), points=n_points, vacuous_instances=vacuous,
@@ -562,14 +573,14 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
         notes.append("points found by kind: " + ", ".join(f"{k}: {v}" for k, v in kinds.items()))
     if n_fail:
         record.passed = False if witness and witness.margin < -witness.tolerance else None
-        record.summary = (f"fails at {n_fail} of {n_points} certified {kind_text}s "
+        record.summary = (f"fails at {n_fail} of {n_points} certified {kind_text} "
                           f"({witness.certification if witness else ''})")
     elif n_points == 0:
         record.passed = None
         record.summary = (f"vacuous here: no certified {kind_text} found in "
                           f"{len(instances)} instances")
     else:
-        record.summary = (f"no counterexample at {n_points} certified {kind_text}s of "
+        record.summary = (f"no counterexample at {n_points} certified {kind_text} of "
                           f"{len(instances)} instances (min margin {min_margin:.3g}, "
                           f"tol {max_tol:.2g})")
         empty = [b for b, k in by_branch.items() if k == 0]

@@ -1,0 +1,295 @@
+"""Instance families and quantities shared by theorem modules about ResNets (h = W(x + V z)).
+
+Theorem modules describe *which* instances a claim is about (dimensions satisfying or violating
+A1, a loss family, a branch of a proof's case split); this module turns that into data and
+computes the quantities that several claims need (L, L*_{x}, L*_{x,z}, E[zD], E[xD]), so no
+theorem module does numerical plumbing.
+
+An instance is a :class:`~proofcheck.claims.Instance` with fields ``X, Y, Z`` (data; Z is the
+residual representation given as data) or ``residual`` (a trainable z(x; θ)), ``loss``,
+``branch`` (which case of Lemma 2's split the optimiser should try to land in), the sizes, and
+the ``seed`` that generated it.
+
+>>> from hypothesis import find
+>>> inst = find(resnet_instances(losses=("squared",)), lambda i: True)
+>>> inst.loss, inst.X.shape[1] == inst.d_x
+(SquaredLoss(), True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+from .claims import Instance
+from .losses import (LogisticLoss, SmoothedHinge, SoftmaxCrossEntropy, SquaredLoss,
+                     TiltedDoubleWell)
+from .models import (Landscape, ResNetProblem, TanhResidual, expected_xD, expected_zD, objective,
+                     to_mp)
+from .optimize.convex import best_linear_predictor
+from .optimize.local_min import planted_problem
+from .strategies import A1, Relation, dimensions
+
+__all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX", "A1",
+           "resnet_instances", "resnet_problem", "resnet_landscape", "loss_value",
+           "linear_value", "first_order_terms", "Relation", "at_point", "linear_value_at",
+           "PointQuantities"]
+
+#: The losses KB2019's Assumption A2 names (convex and differentiable), by short name.
+LOSSES = {
+    "squared": SquaredLoss(),
+    "cross_entropy": SoftmaxCrossEntropy(),
+    "logistic": LogisticLoss(),
+    "smoothed_hinge2": SmoothedHinge(2),
+    "smoothed_hinge3": SmoothedHinge(3),
+    "hinge": SmoothedHinge(1),                   # convex, not differentiable
+    "double_well": TiltedDoubleWell(0.5),        # differentiable, not convex
+}
+CONVEX_DIFFERENTIABLE = ("squared", "cross_entropy", "logistic", "smoothed_hinge2",
+                         "smoothed_hinge3")
+TWICE_DIFFERENTIABLE = ("squared", "cross_entropy", "logistic", "smoothed_hinge3")
+NONCONVEX = ("double_well",)
+
+BINARY = ("logistic", "smoothed_hinge2", "smoothed_hinge3", "hinge")
+
+
+def _targets(kind: str, m: int, d_y: int, rng) -> np.ndarray:
+    if kind == "cross_entropy":
+        return np.eye(d_y)[rng.integers(0, d_y, size=m)]
+    if kind in BINARY:
+        return rng.choice([-1.0, 1.0], size=(m, 1))
+    return rng.normal(size=(m, d_y))
+
+
+def _classification_data(kind, d_x, d_y, d_z, rng, balanced):
+    """Features with every label present at a spanning set of points (the infimum of the linear
+    problem is attained), or with *every* label at *every* point (``balanced``: then R = 0 is
+    the unique minimiser of L^R, so every minimiser of L has W = 0, the rank-deficient case)."""
+    k = d_x + d_z
+    labels = np.eye(d_y) if kind == "cross_entropy" else np.array([[1.0], [-1.0]])
+    n_base = k + 2
+    X, Z = rng.normal(size=(n_base, d_x)), rng.normal(size=(n_base, d_z))
+    reps = len(labels)
+    Xs, Zs = np.repeat(X, reps, axis=0), np.repeat(Z, reps, axis=0)
+    Ys = np.tile(labels, (n_base, 1))
+    if not balanced:   # extra random points with random labels make the optimum nonzero
+        n_extra = 2 * k + 2
+        Xe, Ze = rng.normal(size=(n_extra, d_x)), rng.normal(size=(n_extra, d_z))
+        Ye = _targets(kind, n_extra, d_y, rng)
+        shift = 1.5 * Xe[:, :1]      # labels correlate with the data so the optimum is not 0
+        if kind == "cross_entropy":
+            Ye = np.eye(d_y)[(np.abs(shift[:, 0]) * d_y).astype(int) % d_y]
+        else:
+            Ye = np.where(shift > 0, 1.0, -1.0) * np.where(rng.random((n_extra, 1)) < 0.85, 1, -1)
+        Xs, Zs, Ys = np.vstack([Xs, Xe]), np.vstack([Zs, Ze]), np.vstack([Ys, Ye])
+    return Xs, Zs, Ys
+
+
+def make_resnet_data(loss_name: str, sizes: dict, branch: str, seed: int) -> dict:
+    """Data for one instance: X, Y, Z as numpy arrays (see :func:`resnet_instances`)."""
+    rng = np.random.default_rng(seed)
+    d_x, d_y, d_z = sizes["d_x"], sizes["d_y"], sizes["d_z"]
+    loss = LOSSES[loss_name]
+    if loss_name in BINARY or loss_name == "cross_entropy":
+        X, Z, Y = _classification_data(loss_name, d_x, d_y, d_z, rng,
+                                       balanced=(branch == "rank_deficient"))
+        return dict(X=X, Y=Y, Z=Z)
+    m = d_x + d_z + 4
+    if loss_name == "squared" and branch == "rank_deficient" and d_y <= d_x:
+        # planted global minimum with rank(W0) = d_y - 1 (exact data: see planted_problem)
+        problem, _ = planted_problem(d_x, d_y, d_z, m, d_y - 1, loss, rng, noise=0.5)
+        return dict(X=problem.X, Y=problem.Y, Z=problem.Z)
+    X, Z = rng.normal(size=(m, d_x)), rng.normal(size=(m, d_z))
+    Y = X @ rng.normal(size=(d_x, d_y)) + Z @ rng.normal(size=(d_z, d_y)) \
+        + 0.5 * rng.normal(size=(m, d_y))
+    return dict(X=X, Y=Y, Z=Z)
+
+
+def resnet_instances(*, losses=CONVEX_DIFFERENTIABLE, relation: Relation | None = A1,
+                     violate: bool = False, branches=("full_rank", "rank_deficient"),
+                     residual: str = "data", max_dim: int = 3) -> st.SearchStrategy:
+    """Instances of the ResNet objective of KB2019 eq. (2) with the empirical measure.
+
+    ``relation`` / ``violate``: the sizes satisfy the relation (A1 by default) or its negation;
+    ``losses``: names from :data:`LOSSES` (binary losses force d_y = 1); ``branches``: Lemma 2's
+    case split, ``"full_rank"`` (rank W >= d_y) or ``"rank_deficient"`` (rank W < d_y): the data
+    are built so that the wanted branch has local minima (a planted rank-deficient global minimum
+    for the squared loss, labels balanced at every point for classification losses) and the
+    optimiser is started in that branch. ``residual="tanh"``: z(x; θ) = B tanh(A x) is trained
+    with (W, V) instead of Z being data.
+    """
+    loss_names = tuple(losses)
+    for n in loss_names:
+        if n not in LOSSES:
+            raise ValueError(f"unknown loss {n!r}; known: {sorted(LOSSES)}")
+    if violate and relation is not None:
+        # binary losses have d_y = 1, which satisfies A1-type relations: they cannot violate it
+        loss_names = tuple(n for n in loss_names if n not in BINARY)
+        if not loss_names:
+            raise ValueError(f"none of the losses {tuple(losses)} allows sizes violating "
+                             f"{relation} (binary losses fix d_y = 1)")
+
+    @st.composite
+    def draw(draw):
+        name = draw(st.sampled_from(loss_names))
+        if name in BINARY:
+            rel = Relation("d_y = 1", lambda d: d["d_y"] == 1)
+            if relation is not None:
+                rel = rel & (relation.negate() if violate else relation)
+            sizes = draw(dimensions(max_value={"d_x": max_dim, "d_y": 1, "d_z": max_dim},
+                                    relation=rel))
+        else:
+            rel = relation.negate() if (relation is not None and violate) else relation
+            if name == "cross_entropy":     # one class would make the loss identically 0
+                two = Relation("d_y >= 2", lambda d: d["d_y"] >= 2)
+                rel = two if rel is None else rel & two
+            sizes = draw(dimensions(max_value=max_dim, relation=rel))
+        branch = draw(st.sampled_from(tuple(branches)))
+        if sizes["d_y"] > sizes["d_x"]:
+            branch = "rank_deficient"           # rank(W) <= d_x < d_y: no other case exists
+        seed = draw(st.integers(0, 2 ** 32 - 1))
+        data = make_resnet_data(name, sizes, branch, seed)
+        fields = dict(loss=LOSSES[name], loss_name=name, branch=branch, seed=seed,
+                      residual=residual, **sizes, **data)
+        if residual == "tanh":
+            fields["hidden"] = 2
+        return Instance(**fields)
+
+    return draw()
+
+
+# --------------------------------------------------------------------------------------------
+# quantities
+
+def resnet_problem(inst: Instance) -> ResNetProblem:
+    if inst.residual == "tanh":
+        return ResNetProblem(X=inst.X, Y=inst.Y, loss=inst.loss,
+                             residual=TanhResidual(inst.d_x, inst.d_z, inst.hidden))
+    return ResNetProblem(X=inst.X, Y=inst.Y, Z=inst.Z, loss=inst.loss)
+
+
+def resnet_landscape(inst: Instance) -> Landscape:
+    """The objective L(W, V, θ) of the instance, in the parameters the claim quantifies over."""
+    problem = resnet_problem(inst)
+    trainable = ("W", "V", "theta") if problem.residual is not None else ("W", "V")
+    return Landscape(problem, trainable=trainable)
+
+
+def _point(cp):
+    return getattr(cp, "point", cp)
+
+
+def loss_value(inst: Instance, cp) -> float:
+    """L(W, V, θ) at a (certified) point."""
+    return float(objective(resnet_problem(inst), _point(cp)))
+
+
+def features(inst: Instance, cp=None, basis: str = "x,z") -> np.ndarray:
+    """The basis of the linear predictors: x, or φ_θ(x) = [x, z(x, θ)] at the point's θ."""
+    if basis == "x":
+        return np.asarray(inst.X, float)
+    problem = resnet_problem(inst)
+    theta = getattr(_point(cp), "theta", None) if cp is not None else None
+    return np.hstack([problem.X, problem.features(theta)[:, problem.d_x:]]) \
+        if problem.residual is not None else np.hstack([problem.X, problem.Z])
+
+
+def linear_value(inst: Instance, cp=None, basis: str = "x,z"):
+    """L*_{x} (``basis="x"``) or L*_{x,z(x,θ)}: the convex solver's certified fit."""
+    return best_linear_predictor(features(inst, cp, basis), inst.Y, inst.loss)
+
+
+def first_order_terms(inst: Instance, cp) -> tuple[np.ndarray, np.ndarray]:
+    """(E[z D], E[x D]) of Lemma 2 at the point."""
+    problem = resnet_problem(inst)
+    return expected_zD(problem, _point(cp)), expected_xD(problem, _point(cp))
+
+
+# --------------------------------------------------------------------------------------------
+# quantities at a certified point, at the certificate's precision
+
+@dataclass(frozen=True)
+class PointQuantities:
+    """L, E[zD], E[xD] at a certified point, evaluated at the point's working precision.
+
+    ``resolution`` is how close to zero a quantity that vanishes at the exact critical point can
+    be certified to be here: the certificate's gradient threshold τ_grad (the refined point lies
+    within about τ_grad of a critical point along every curved direction) times a Lipschitz bound
+    of the quantities in the parameters, ``(1 + max|x|, |z|)^2 (1 + ||W|| + ||V||)``.
+    """
+
+    L: float
+    zD: np.ndarray
+    xD: np.ndarray
+    Z: np.ndarray
+    resolution: float
+    digits: int
+
+    @property
+    def resolution_source(self) -> str:
+        return (f"certificate resolution: tau_grad x Lipschitz bound, at mpmath {self.digits} "
+                "digits")
+
+
+def at_point(inst: Instance, cp) -> PointQuantities:
+    """Evaluate Lemma 2's and Theorem 1's quantities at the certified point ``cp``."""
+    import mpmath
+
+    land = resnet_landscape(inst)
+    digits = int(cp.digits)
+    params = cp.params_mp if getattr(cp, "params_mp", None) is not None \
+        else land.flatten(_point(cp))
+    with mpmath.workdps(digits):
+        W, V, theta = land.split(np.asarray(params, dtype=object))
+        X, Y = to_mp(inst.X), to_mp(inst.Y)
+        problem = land.problem
+        if problem.residual is None:
+            Z = to_mp(inst.Z)
+        else:
+            Z = problem.residual.z(X, theta if theta is not None else land.theta)
+        H = (X + Z @ V.T) @ W.T
+        m = X.shape[0]
+        D = np.array([list(inst.loss.grad_mp(H[i], Y[i])) for i in range(m)], dtype=object)
+        L = sum(inst.loss.value_mp(H[i], Y[i]) for i in range(m)) / m
+        zD, xD = Z.T @ D / m, X.T @ D / m
+    to_f = np.vectorize(float, otypes=[float])
+    Wf, Vf, Zf = to_f(W), to_f(V), to_f(Z)
+    lip = (1 + max(np.abs(inst.X).max(), np.abs(Zf).max())) ** 2 * \
+        (1 + np.linalg.norm(Wf) + np.linalg.norm(Vf))
+    tau = float(cp.tau_grad) if np.isfinite(cp.tau_grad) else 1.0
+    return PointQuantities(L=float(L), zD=to_f(zD), xD=to_f(xD), Z=Zf,
+                           resolution=tau * lip, digits=digits)
+
+
+def linear_value_at(inst: Instance, cp, basis: str = "x,z", digits: int | None = None):
+    """L*_{x} or L*_{x,z(x,θ)} with θ from the certified point (the convex solver's fit)."""
+    Phi = np.asarray(inst.X, float) if basis == "x" else \
+        np.hstack([np.asarray(inst.X, float), at_point_Z(inst, cp)])
+    return best_linear_predictor(Phi, inst.Y, inst.loss, digits=digits)
+
+
+def at_point_Z(inst: Instance, cp) -> np.ndarray:
+    problem = resnet_problem(inst)
+    if problem.residual is None:
+        return np.asarray(inst.Z, float)
+    return problem.features(_point(cp).theta)
+
+
+def point_tolerance(q: PointQuantities, *fits) -> tuple[float, str]:
+    """Tolerance for comparing L at a certified point with convex-solver values L*.
+
+    The certificate's resolution at the scale of L, plus the width of each fit's certified
+    bracket [lower_bound, upper_bound] on the infimum (which includes the solver's rounding).
+    """
+    width = 0.0
+    for f in fits:
+        lo, hi = f.lower_bound, f.upper_bound
+        if lo is None or hi is None or not np.isfinite(float(lo)) or not np.isfinite(float(hi)):
+            raise ValueError(f"the convex solver gave no certified bracket ({f.status}); "
+                             "the comparison would not be backed by a bound")
+        width += float(hi) - float(lo)
+    tol = q.resolution * (1 + abs(q.L)) + width
+    return tol, (f"certificate resolution at mpmath {q.digits} digits + width of the convex "
+                 f"solver's certified bracket on L* ({width:.2g})")

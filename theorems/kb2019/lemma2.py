@@ -1,0 +1,159 @@
+"""Kawaguchi & Bengio (2019), Lemma 2 (necessary condition of local minimum) and its proof.
+
+Lemma 2 (§4). If (W, V, θ) is a local minimum of L,
+
+    E_{x,y~μ}[z(x, θ) D] = 0   and   E_{x,y~μ}[x D] = 0,   D := ∂ℓ(h, y)/∂h at h(x, W, V, θ).
+
+The proof (App. A.2) splits on rank(W). If rank(W) >= d_y (full row rank) the first-order
+conditions in V and W give it directly. If rank(W) < d_y it uses a family of perturbations:
+for u ∈ Null(W), Ṽ(ν) = V + u ν^T leaves h (hence L) unchanged, so every (W, Ṽ(ν)) near (W, V) is
+again a local minimum, and its first-order condition in W adds u ν^T E[zD] = 0.
+
+Checked here: the conclusion at local minima that the engine finds and certifies, in both
+branches of the case split, for each convex differentiable loss of Assumption A2 (the lemma
+uses A1 and A2 through its proof: differentiability, and d_y <= d_x for Null(W) ≠ {0});
+and the perturbation family symbolically.
+"""
+
+from proofcheck import (Claim, Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind,
+                        Source)
+from proofcheck.problems import (A1, CONVEX_DIFFERENTIABLE, NONCONVEX, at_point,
+                                 resnet_instances, resnet_landscape)
+from proofcheck.symbolic import SizeSweep
+from proofcheck.symbolic_models import resnet_symbols
+
+SOURCE = Source("kb2019", "4", "Lemma 2")
+
+HYP_A1 = Hypothesis("A1", "d_y <= min(d_x, d_z)", lambda i: A1(i.fields()))
+HYP_A2 = Hypothesis("A2", "h ↦ ℓ(h, y) is convex and differentiable",
+                    lambda i: i.loss.convex and i.loss.differentiable)
+
+
+def instances(assumed):
+    return resnet_instances(
+        losses=CONVEX_DIFFERENTIABLE if assumed["A2"] else NONCONVEX,
+        violate=not assumed["A1"],
+        branches=(assumed.branch,) if assumed.branch else ("full_rank", "rank_deficient"))
+
+
+def conclusion(inst, point, B):
+    """E[zD] = 0 and E[xD] = 0, to within the certificate's resolution."""
+    q = at_point(inst, point)
+    return Margin.vanishes(q.zD, q.xD, tol=q.resolution, tol_source=q.resolution_source)
+
+
+def zD_equals_Z_mean(inst, point, B):
+    """Mutant: E[zD] = E[z] 1^T / 2 (a perturbed constant instead of 0)."""
+    q = at_point(inst, point)
+    shift = q.Z.mean(axis=0)[:, None] / 2
+    return Margin.vanishes(q.zD - shift, q.xD, tol=q.resolution, tol_source=q.resolution_source)
+
+
+def first_order_only_in_W(inst, point, B):
+    """Mutant: the gradient of L in V alone vanishing is replaced by E[zD] + E[z]E[D] = 0."""
+    q = at_point(inst, point)
+    return Margin.vanishes(q.zD + q.Z.mean(axis=0)[:, None], tol=q.resolution,
+                           tol_source=q.resolution_source)
+
+
+lemma2 = Claim(
+    id="kb2019.lemma2",
+    title="necessary condition of local minimum: E[zD] = 0 and E[xD] = 0",
+    source=SOURCE,
+    statement="If (W, V, θ) is a local minimum of L, E[z(x,θ) D] = 0 and E[x D] = 0, "
+              "where D = ∂ℓ(h, y)/∂h at h = h(x, W, V, θ)",
+    hypotheses=(HYP_A1, HYP_A2),
+    conclusion=conclusion,
+    instances=instances,
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=resnet_landscape,
+    branches=("full_rank", "rank_deficient"),
+    notes="checked at certified second-order stationary points of L in (W, V) with z given as "
+          "data. The proof uses A2 only through differentiability (convexity is not needed for "
+          "this lemma), so no dropped-A2 mutant is claimed to be caught here.",
+    mutants=(
+        Mutant.conclusion("shifted_zD", MutantKind.PERTURBED_CONSTANT,
+                          "E[zD] = E[z]/2 instead of 0", zD_equals_Z_mean),
+        Mutant.conclusion("added_term", MutantKind.DROPPED_TERM,
+                          "E[zD] + E[z] = 0 (an extra term)", first_order_only_in_W),
+        Mutant.drop("A1", "d_y > min(d_x, d_z): for d_y > d_x, E[zD] W = 0 no longer forces "
+                          "E[zD] = 0 and Null(W) may be {0}"),
+    ),
+)
+
+
+# --- the perturbation family of the case rank(W) < d_y ----------------------------------------
+
+SWEEP = SizeSweep(d_x=(1, 3), d_y=(1, 3), d_z=(1, 2))
+
+
+def null_perturbation(s, null_W=True):
+    r = resnet_symbols(**s)
+    W = r.W_with_null_direction() if null_W else r.W
+    V_tilde = r.V + r.u * r.nu.T
+    return W * (r.x + V_tilde * r.z), W * (r.x + r.V * r.z)
+
+
+def perturbation_transposed(s):
+    r = resnet_symbols(**s)
+    W = r.W_with_null_direction()
+    return W * (r.x + (r.V + r.nu * r.u.T) * r.z), W * (r.x + r.V * r.z)
+
+
+def _half_projector(u):
+    import sympy as sp
+    return sp.eye(u.rows) - u * u.T / (2 * (u.T * u)[0, 0])
+
+
+def null_perturbation_half_removed(s):
+    r = resnet_symbols(**s)
+    W = r.W * _half_projector(r.u)
+    return W * (r.x + (r.V + r.u * r.nu.T) * r.z), W * (r.x + r.V * r.z)
+
+
+perturbation_family = Claim(
+    id="kb2019.lemma2.null_perturbation",
+    title="V + u ν^T leaves h unchanged when W u = 0",
+    source=Source("kb2019", "A.2", "proof of Lemma 2, case rank(W) < d_y"),
+    statement="For u ∈ Null(W) and any ν: h(x, W, V + u ν^T, θ) = h(x, W, V, θ) "
+              "(hence L(W, Ṽ(ν), θ) = L(W, V, θ))",
+    identities=(Identity("null_perturbation", "W u = 0 ⇒ W(x + (V + u ν^T) z) = W(x + V z); "
+                         "W = M(I - u u^T/u^T u) is the generic W with W u = 0",
+                         null_perturbation, SWEEP),),
+    mutants=(
+        Mutant.identity("drop_null_condition", MutantKind.DROPPED_HYPOTHESIS,
+                        "any W (W u ≠ 0 allowed)", "null_perturbation",
+                        lambda s: null_perturbation(s, null_W=False)),
+        Mutant.identity("half_projector", MutantKind.PERTURBED_CONSTANT,
+                        "W = M(I - u u^T/(2 u^T u)) (u only half removed)", "null_perturbation",
+                        null_perturbation_half_removed),
+        Mutant.identity("u_times_nu_transposed", MutantKind.TRANSPOSED,
+                        "V + ν u^T instead of V + u ν^T", "null_perturbation",
+                        perturbation_transposed),
+    ),
+)
+
+
+def perturbed_first_order(s, sign=1, keep=True):
+    r = resnet_symbols(**s)
+    lhs = (r.x + (r.V + r.u * r.nu.T) * r.z) * r.D
+    rhs = (r.x + r.V * r.z) * r.D + (sign * r.u * r.nu.T * r.z * r.D if keep else 0 * lhs)
+    return lhs, rhs
+
+
+first_order_split = Claim(
+    id="kb2019.lemma2.perturbed_first_order",
+    title="first-order condition at the perturbed point",
+    source=Source("kb2019", "A.2", "proof of Lemma 2, case rank(W) < d_y"),
+    statement="(x + Ṽ(ν) z) D = (x + V z) D + u ν^T z D",
+    identities=(Identity("perturbed_first_order", "(x + (V + uν^T)z)D = (x + Vz)D + uν^T zD",
+                         perturbed_first_order, SWEEP),),
+    mutants=(
+        Mutant.identity("dropped_term", MutantKind.DROPPED_TERM, "(x + Vz)D only",
+                        "perturbed_first_order", lambda s: perturbed_first_order(s, keep=False)),
+        Mutant.identity("flipped_sign", MutantKind.FLIPPED_INEQUALITY, "(x + Vz)D - uν^T zD",
+                        "perturbed_first_order", lambda s: perturbed_first_order(s, sign=-1)),
+        Mutant.identity("doubled", MutantKind.PERTURBED_CONSTANT, "(x + Vz)D + 2uν^T zD",
+                        "perturbed_first_order", lambda s: perturbed_first_order(s, sign=2)),
+    ),
+)
