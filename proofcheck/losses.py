@@ -746,9 +746,10 @@ def check_declared_properties(
     Checks (each only when the flag is declared):
 
     * ``convex``: (i) the smallest Hessian eigenvalue is >= -tol with
-      tol = (8 + 4 d_y) u ||hess||_F: the Hessians here are formed entrywise with small
-      relative error (c u per entry, c <= 8), and ``eigvalsh`` is backward stable with error
-      <= d_y u ||hess||; (ii) midpoint convexity l((a+b)/2) <= (l(a)+l(b))/2 + tol_v, with
+      tol = (8 + 4 d_y) u ||hess||_F kappa, kappa = 2 + 2 ||h||_inf + ||y||_inf: the Hessians
+      here are formed entrywise with small relative error, c u kappa per entry (c <= 8;
+      entries built from exp(x) inherit its condition number |x| <= 2 ||h||_inf + log d_y),
+      and ``eigvalsh`` is backward stable with error <= d_y u ||hess||; (ii) midpoint convexity l((a+b)/2) <= (l(a)+l(b))/2 + tol_v, with
       tol_v the sum of the three value rounding bounds (see ``_value_rounding``).
     * ``differentiable``: the gradient matches central differences with step
       delta_j = u^{1/3} max(1, |h_j|) (which balances truncation O(delta^2) and rounding
@@ -792,7 +793,8 @@ def check_declared_properties(
         Hs = loss.hess(H, Y) if loss.twice_differentiable or loss.differentiable else None
         if Hs is not None and (loss.twice_differentiable or loss.differentiable):
             lam = np.linalg.eigvalsh(Hs)[:, 0]
-            tol = (8 + 4 * d_y) * u * np.linalg.norm(Hs, axis=(-2, -1))
+            cond = 2.0 + 2.0 * np.max(np.abs(H), axis=-1) + np.max(np.abs(Y), axis=-1)
+            tol = (8 + 4 * d_y) * u * np.linalg.norm(Hs, axis=(-2, -1)) * cond
             bad = np.flatnonzero(lam < -tol)
             if bad.size:
                 i = bad[np.argmin(lam[bad] / np.maximum(tol[bad], np.finfo(float).tiny))]
