@@ -258,6 +258,18 @@ class Backend(abc.ABC):
         with self._ctx():
             return self.eye(P.shape[-1]) - P
 
+    def project(self, M, Y, method=None):
+        """``P[M] Y`` without forming the ``m x m`` projector: ``Q (Q^T Y)``."""
+        Q = self.range_basis(M, method)
+        return self.matmul(Q, self.matmul(self.T(Q), Y))
+
+    def null_project(self, M, Y, method=None):
+        """``P_N[M] Y = Y - P[M] Y`` without forming the ``m x m`` projector."""
+        Y = self.asarray(Y)
+        PY = self.project(M, Y, method)
+        with self._ctx():
+            return Y - PY
+
     def numerical_rank(self, M, method=None):
         """Number of singular values above the cutoff (int array over the batch)."""
         A = self._check_matrix(M)
@@ -307,7 +319,7 @@ class Backend(abc.ABC):
 
         Where it comes from (Higham, *Accuracy and Stability of Numerical Algorithms*,
         2nd ed.): a sum or dot product of ``n`` terms has relative error at most
-        ``gamma_n = n u / (1 - n u)`` (ch. 3, eq. 3.4-3.5); matrix products inherit it
+        ``gamma_n = n u / (1 - n u)`` (ch. 3, lemma 3.1 and section 3.1); matrix products inherit it
         entrywise; Householder QR and SVD-based least squares are backward stable with
         ``||dA|| <= gamma_{c m n} ||A||`` (ch. 19, thm 19.4), and the residual and
         projection ``P[A] b`` then move by about ``cond(A)`` times that relative

@@ -132,9 +132,10 @@ def rank_cutoff(singular_values, shape: Sequence[int], method="lapack", *, eps=N
         accumulation instead of the worst-case linear one, hence smaller.
     ``"golub_van_loan"``
         ``s_max * eps * max(m, n)``: Golub & Van Loan, *Matrix Computations*
-        (4th ed., sections 2.4.8 and 5.4.1), numerical (delta-)rank.  Their
-        reasoning: the computed SVD is the exact SVD of ``M + E`` with
-        ``||E||_2 <= c(m, n) * u * ||M||_2`` (backward stability, section 8.6),
+        (4th ed., section 5.4.1), numerical (delta-)rank.  Their reasoning: the
+        computed SVD is the exact SVD of ``M + E`` with
+        ``||E||_2 <= c(m, n) * u * ||M||_2`` (backward stability of the
+        Golub-Kahan SVD, section 8.6),
         and by Weyl's inequality every singular value moves by at most
         ``||E||_2``; singular values below that are indistinguishable from 0.
         Taking ``c(m, n) = max(m, n)`` gives the same number as ``"lapack"`` in

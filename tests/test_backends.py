@@ -40,6 +40,11 @@ def test_backends_agree_on_linear_algebra(data):
     # float64 results differ from the 40-digit ones by float64 rounding only
     assert close(H.to_float(H.projection(Mh)), N.projection(M), tol)
     assert close(H.to_float(H.null_projection(Mh)), N.null_projection(M), tol)
+    Y = M[..., :2] ** 2
+    tol_y = ntol(M, extra=6 * 2) * np.max(np.abs(Y))  # scale |Y|, m k more roundings
+    for B, A, YY in ((N, M, Y), (H, Mh, H.asarray(Y))):
+        assert close(B.to_float(B.project(A, YY)), N.projection(M) @ Y, tol_y)
+        assert close(B.to_float(B.null_project(A, YY)), N.null_projection(M) @ Y, tol_y)
     assert close(H.to_float(H.pinv(Mh)), N.pinv(M), tol * np.max(N.condition_number(M)))
     assert close(H.to_float(H.svdvals(Mh)), N.svdvals(M), tol * 6)
     assert np.array_equal(H.numerical_rank(Mh), N.numerical_rank(M))
