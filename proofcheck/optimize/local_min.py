@@ -33,7 +33,8 @@ global minimum; that argument is deliberately NOT used here, because it is what 
 asserts and would make checking it circular.
 
 Numerical rank of W: LAPACK's rule (``proofcheck.linalg.cutoff_factor``), s > max(d_y, d_x) *
-s_max * u, with u = 10^(-digits/2), the resolution of the certificate.  Along every flat
+max(s_max, 1) * u, with u = 10^(-digits/2), the resolution of the certificate (the floor 1 on
+the scale keeps W -> 0 from looking full rank; parameters are assumed O(1)-scaled).  Along every flat
 direction of the model W itself is constant (R = [W, W V] contains W), so the refined W agrees
 with the limit to the refinement accuracy; the singular values are recorded in the notes.
 """
@@ -128,7 +129,9 @@ def _rank(W_mp, digits):
     d_y, d_x = W_mp.shape
     s = mpmath.svd_r(mpmath.matrix(W_mp.tolist()), compute_uv=False)
     s = sorted((s[i] for i in range(min(d_y, d_x))), reverse=True)
-    cutoff = cutoff_factor((d_y, d_x), "lapack") * (s[0] if s else 0) * mpmath.mpf(10) ** (-digits / 2)
+    # max(s_max, 1): a relative cutoff alone would call W = 1e-40 * I full rank at W -> 0
+    scale = max(s[0] if s else 0, mpmath.mpf(1))
+    cutoff = cutoff_factor((d_y, d_x), "lapack") * scale * mpmath.mpf(10) ** (-mpmath.mpf(digits) / 2)
     rank = sum(1 for x in s if x > cutoff)
     return rank, [float(x) for x in s], float(cutoff)
 
@@ -155,17 +158,18 @@ def _step(H, g, mu):
 def _ray_evidence(landscape, p_mp, directions, digits):
     """Evidence that L decreases without bound in scale along some ray from p (infimum not attained).
 
-    For each unit direction d: L(p + s d) at s = r * 2^k, k = -4..8, r = max(1, ||p||), must be
-    strictly decreasing and below L(p).  Returns a note or None.
+    For each direction d (unit d^ = d/||d||): L(p + s d^) at s = r * 2^k, k = -4..8,
+    r = max(1, ||d||), must be strictly decreasing and below L(p).  Returns a note or None.
+    This is evidence, not proof: a finite grid cannot show the decrease continues.
     """
     with mpmath.mp.workdps(digits):
         v0 = landscape.value_mp(p_mp, digits)
-        r = max(mpmath.mpf(1), _norm_mp(p_mp))
         for label, d in directions:
             d = np.asarray(d, dtype=float)
             nd = np.linalg.norm(d)
             if not np.isfinite(nd) or nd == 0:
                 continue
+            r = max(mpmath.mpf(1), mpmath.mpf(nd))
             d_mp = to_mp(d / nd)
             vals = [v0]
             for k in range(-4, 9):
@@ -258,7 +262,12 @@ def _refine_and_certify(landscape: Landscape, p_float, digits, *, max_refine=30,
             if not (converged and contracting):
                 why.append("refinement steps did not contract to the rounding floor: "
                            + ", ".join(f"{x:.2e}" for x in steps[-8:]))
-            directions = []
+            # output scaling (W -> t W scales every h_i by t, h being linear in W) is the ray along
+            # which margin losses on separable data decrease to their infimum
+            pf_now = p.astype(float)
+            w_dir = np.zeros(n)
+            w_dir[:landscape.nW] = pf_now[:landscape.nW]
+            directions = [("output scaling W -> t W", w_dir)]
             if steps:
                 directions.append(("last refinement step", (p.astype(float) - p_prev_f)
                                    if p_prev_f is not None else s))
