@@ -560,8 +560,9 @@ def _low_rank(src: _Entries, rows: int, cols: int, r: int, repeat_row: bool) -> 
     D = src.nonzero(r)
     B = np.concatenate([src.eye(r), X], axis=0)
     if repeat_row and rows > r:
-        # copy one row of B onto a non-pivot row: A gets two equal rows, rank unchanged
-        B[r + src.pick(rows - r)] = B[src.pick(rows)]
+        # copy another row of B onto a non-pivot row: A gets two equal rows, rank unchanged
+        target, source = r + src.pick(rows - r), src.pick(rows - 1)
+        B[target] = B[source + (source >= target)]
     C = np.concatenate([src.eye(r), Y], axis=1)
     core = (L * D[np.newaxis, :]) @ U
     A = B @ core @ C
@@ -895,7 +896,12 @@ def resnet_problems(
 
     ``loss`` is passed through unchanged (or drawn, if it is a strategy); ``dims`` draws the
     sizes (default :func:`dimensions` ``()`` with no relation); ``m`` the number of samples.
-    ``proofcheck.models`` is imported only when a problem is drawn.
+    ``proofcheck.models`` is imported only when a problem is drawn.  ``ResNetProblem`` stores
+    float64 arrays, so ``elements="rational"`` data are rounded there.  For instance::
+
+        @given(resnet_problems(SoftmaxCrossEntropy(), dims=dimensions(relation=A1),
+                               targets="one_hot"))
+        def test_theorem1(problem): ...
     """
 
     @st.composite

@@ -12,6 +12,8 @@ from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
 import proofcheck.strategies as S
+from proofcheck.losses import SoftmaxCrossEntropy, SquaredLoss
+from proofcheck.models import ResNetProblem
 from proofcheck.strategies import (
     A1,
     Relation,
@@ -388,3 +390,19 @@ def test_docstring_examples():
     finally:
         settings.load_profile(previous)
     assert result.attempted > 10 and result.failed == 0
+
+
+# --------------------------------------------------------------------------------------------
+# ResNet problems (proofcheck.models exists now; imported directly, failures are not hidden)
+# --------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=30)
+@given(S.resnet_problems(st.sampled_from([SquaredLoss(), SoftmaxCrossEntropy()]),
+                         dims=dimensions(relation=A1), m=st.integers(1, 5), targets="one_hot"))
+def test_resnet_problems(problem):
+    assert isinstance(problem, ResNetProblem)
+    assert problem.d_y <= min(problem.d_x, problem.d_z)
+    assert problem.X.shape == (problem.m, problem.d_x)
+    assert problem.Z.shape == (problem.m, problem.d_z)
+    assert (problem.Y.sum(axis=1) == 1).all()
