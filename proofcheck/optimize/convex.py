@@ -120,6 +120,14 @@ def _prepare(Phi, Y, loss, weights):
     return Phi[keep], Y[keep], w[keep], Phi.shape[1]
 
 
+def _weights_mp(w, m_uniform):
+    """The measure in mpmath: exactly 1/m_uniform each when the measure is the uniform one on
+    m_uniform samples (1/m is not a double), else the given doubles (exact in mpmath)."""
+    if m_uniform:
+        return [mpmath.mpf(1) / m_uniform] * len(w)
+    return [mpmath.mpf(x) for x in w]
+
+
 # ------------------------------------------------------------------------- objective
 class _Objective:
     """f(R) = sum_i w_i l(R phi_i, y_i) with value / gradient / Hessian and rounding bounds."""
@@ -406,7 +414,7 @@ def _recession(Phi, Y, kind):
 
 
 # ---------------------------------------------------------------------- special cases
-def _squared(Phi, Y, w, k, method, digits):
+def _squared(Phi, Y, w, k, method, digits, m_uniform=None):
     """Closed form: R^T = argmin ||W^{1/2}(Phi R^T - Y)||_F by the SVD with ``method`` cutoff."""
     sw = np.sqrt(w)
     A, B = sw[:, None] * Phi, sw[:, None] * Y
@@ -437,24 +445,31 @@ def _squared(Phi, Y, w, k, method, digits):
                          method="svd_lstsq", certificate=cert, details={"rank": r})
     # high precision: the same rank-r subspace, least squares in mpmath on A V_r (full rank)
     with mpmath.workdps(digits + 10):
-        AV = mpmath.matrix((A @ Vr).tolist()) if r else None
+        # the weights enter exactly: sqrt(w_i) in mpmath, not the float64 sqrt used above
+        swm = [mpmath.sqrt(x) for x in _weights_mp(w, m_uniform)]
+        Am = mpmath.matrix([[swm[i] * mpmath.mpf(x) for x in Phi[i]] for i in range(len(w))])
+        AV = Am * mpmath.matrix(Vr.tolist()) if r else None
         total = mpmath.mpf(0)
         coef = np.zeros((r, Y.shape[1]), dtype=object)
         for j in range(Y.shape[1]):
-            bj = mpmath.matrix(B[:, j].tolist())
+            bj = mpmath.matrix([swm[i] * mpmath.mpf(Y[i, j]) for i in range(len(w))])
             if r:
                 x, resn = mpmath.qr_solve(AV, bj)
                 coef[:, j] = [x[i] for i in range(r)]
                 total += resn**2
             else:
-                total += mpmath.fsum(b * b for b in B[:, j])
+                total += mpmath.fsum(b * b for b in bj)
         Rmp = (Vr.astype(object) @ coef).T if r else np.zeros((Y.shape[1], k), dtype=object)
-        tol = mpmath.mpf(10) ** (-digits) * (1 + total)
-    return LinearFit(value=+total, R=Rmp, grad_norm=gn, lower_bound=total - tol,
-                     upper_bound=total + tol, attained=True,
-                     status=f"exact: least squares projection at {digits} digits", iterations=0,
-                     method="svd_lstsq+mpmath", certificate=cert + "; rank decided in float64",
-                     details={"rank": r})
+        # Householder least squares at digits + 10 digits: residual error of order
+        # (m + k) kappa^2 eps_mp ||b||^2 (Higham, Accuracy and Stability, ch. 20)
+        Bsq = mpmath.mpf(float(np.sum(B**2))) * 2  # ||W^1/2 Y||^2, with room for its rounding
+        tol = mpmath.mpf(10) ** (-(digits + 10)) * (A.shape[0] + k) * (1 + kappa) ** 2 * (total + Bsq)
+        # build the result inside the precision context (outside it, +x rounds to 53 bits)
+        return LinearFit(value=+total, R=Rmp, grad_norm=gn, lower_bound=total - tol,
+                         upper_bound=total + tol, attained=True,
+                         status=f"exact: least squares projection at {digits} digits", iterations=0,
+                         method="svd_lstsq+mpmath", certificate=cert + "; rank decided in float64",
+                         details={"rank": r})
 
 
 def _plain_hinge(Phi, Y, w, k):
@@ -494,7 +509,7 @@ def _plain_hinge(Phi, Y, w, k):
 
 
 # -------------------------------------------------------------------------- mpmath
-def _refine_mp(obj: _Objective, R, digits, max_iter=40):
+def _refine_mp(obj: _Objective, R, digits, m_uniform, max_iter=40):
     """Levenberg-regularised Newton in mpmath from the float64 R, at digits + 10 digits.
 
     Step -(H + ||g|| I)^{-1} g in all d_y k coordinates: the invariant directions of f carry no
@@ -539,7 +554,7 @@ def _refine_mp(obj: _Objective, R, digits, max_iter=40):
     with mpmath.workdps(digits + 10):
         Phi = [[mpf(x) for x in row] for row in obj.Phi]  # float64 data are exact in mpf
         Y = [[mpf(x) for x in row] for row in obj.Y]
-        w = [mpf(x) for x in obj.w]
+        w = _weights_mp(obj.w, m_uniform)
         Rv = mpmath.matrix([mpf(x) for x in R.ravel()])
         f, g, H = evaluate(Rv, Phi, Y, w)
         target = mpf(10) ** (-(digits + 5))
@@ -597,6 +612,7 @@ def best_linear_predictor(
     True
     """
     Phi, Y, w, k = _prepare(Phi, Y, loss, weights)
+    m_uniform = Phi.shape[0] if weights is None else None  # mpmath uses exactly 1/m then
     if digits is not None and (not isinstance(digits, int) or digits < 1):
         raise ValueError(f"digits must be a positive int, got {digits!r}")
     if not isinstance(max_iter, int) or max_iter < 1:
@@ -608,7 +624,7 @@ def best_linear_predictor(
             f"> {100 * max_mp_size}; raise max_mp_size or drop digits")
 
     if type(loss) is SquaredLoss:  # subclasses may redefine value: no closed form
-        return _squared(Phi, Y, w, k, rank_method, digits)
+        return _squared(Phi, Y, w, k, rank_method, digits, m_uniform)
     if type(loss) is SmoothedHinge and loss.convex:
         # separable data: a separating direction scaled to margins >= 1 gives exactly 0
         D, keep = _recession(Phi, Y, "binary")
@@ -698,7 +714,7 @@ def best_linear_predictor(
         status = "infimum not attained (restricted problem: " + status + ")"
 
     if digits is not None:
-        fmp, Rmp, gmp, its_mp = _refine_mp(obj, R, digits)
+        fmp, Rmp, gmp, its_mp = _refine_mp(obj, R, digits, m_uniform)
         with mpmath.workdps(digits + 10):
             tolmp = mpmath.mpf(10) ** (-(digits + 8)) * (obj.m + obj.n) * (1 + abs(fmp))
             lbmp = None
