@@ -339,7 +339,10 @@ class Claim:
     instances: Callable[[Assumed], Any] | None = None
     point_kind: PointKind = PointKind.ANY
     landscape: Callable[[Any], Any] | None = None
-    branches: tuple[str, ...] = ()          # e.g. ("full_rank", "rank_deficient"): each must be hit
+    branches: tuple[str, ...] = ()          # cases of the proof, e.g. ("full_rank", "rank_deficient"):
+                                            # each gets its own instances and must be hit
+    case_of: Callable[[Any, Any], str] | None = None   # the case a certified point falls in
+                                            # (default: the point's observed ``branch``)
     identities: tuple[Identity, ...] = ()
     mutants: tuple[Mutant, ...] = ()
     corrected: "Claim | None" = None

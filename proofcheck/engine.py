@@ -529,6 +529,8 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
             raise ClaimError(f"the landscape of {claim.id} could not be built for {inst!r}: "
                              f"{_describe(exc)}") from exc
         branch = inst.fields().get("branch")
+        if branch not in (None, "full_rank", "rank_deficient"):
+            branch = None
         found = find_local_minima(landscape, rng=rng, starts=prof.starts, branch=branch,
                                   digits=prof.digits)
         for p in found:
@@ -541,7 +543,7 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
             continue
         for p in points:
             n_points += 1
-            b = getattr(p, "branch", None)
+            b = claim.case_of(inst, p) if claim.case_of else getattr(p, "branch", None)
             if b in by_branch:
                 by_branch[b] += 1
             m = _evaluate(claim, inst, p, B)

@@ -35,7 +35,7 @@ from .strategies import A1, Relation, dimensions
 __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX", "A1",
            "resnet_instances", "resnet_problem", "resnet_landscape", "loss_value",
            "linear_value", "first_order_terms", "Relation", "at_point", "linear_value_at",
-           "PointQuantities"]
+           "PointQuantities", "cases", "case_of", "instances_for", "point_tolerance"]
 
 #: The losses KB2019's Assumption A2 names (convex and differentiable), by short name.
 LOSSES = {
@@ -96,6 +96,13 @@ def make_resnet_data(loss_name: str, sizes: dict, branch: str, seed: int) -> dic
         X, Z, Y = _classification_data(loss_name, d_x, d_y, d_z, rng,
                                        balanced=(branch == "rank_deficient"))
         return dict(X=X, Y=Y, Z=Z)
+    if not loss.convex:
+        # square, invertible [X Z]: linear predictors can put every residual h_i - y_i in either
+        # well of the loss, so L*_{x,z} is the loss's own minimum and local minima with some
+        # residuals in the upper well exist (they are what a dropped convexity exposes)
+        m = d_x + d_z
+        X, Z = rng.normal(size=(m, d_x)), rng.normal(size=(m, d_z))
+        return dict(X=X, Y=rng.normal(size=(m, d_y)), Z=Z)
     m = d_x + d_z + 4
     if loss_name == "squared" and branch == "rank_deficient" and d_y <= d_x:
         # planted global minimum with rank(W0) = d_y - 1 (exact data: see planted_problem)
@@ -158,6 +165,36 @@ def resnet_instances(*, losses=CONVEX_DIFFERENTIABLE, relation: Relation | None 
         return Instance(**fields)
 
     return draw()
+
+
+def cases(losses=CONVEX_DIFFERENTIABLE, branches=("full_rank", "rank_deficient")):
+    """One case per loss and rank branch, e.g. ``"logistic/rank_deficient"``."""
+    return tuple(f"{loss}/{b}" for loss in losses for b in branches)
+
+
+def case_of(inst: Instance, cp) -> str:
+    """The case a certified point falls in: the instance's loss and the point's rank branch."""
+    return f"{inst.loss_name}/{cp.branch}"
+
+
+def instances_for(assumed, *, losses=CONVEX_DIFFERENTIABLE, size_hypothesis="A1",
+                  loss_hypothesis="A2", relation=A1, residual="data", nonconvex=NONCONVEX):
+    """The instance strategy of a claim whose hypotheses are a size relation (A1) and a loss
+    assumption (A2), for the case ``assumed.branch`` (see :func:`cases`).
+
+    Dropping the size hypothesis draws sizes violating it (binary losses, which fix d_y = 1,
+    cannot, so the squared loss stands in for them); dropping the loss hypothesis draws the
+    non-convex losses instead of the case's loss."""
+    loss, _, branch = (assumed.branch or "").partition("/")
+    names = (loss,) if loss else tuple(losses)
+    if loss_hypothesis and not assumed[loss_hypothesis]:
+        names = tuple(nonconvex)
+    violate = bool(size_hypothesis) and not assumed[size_hypothesis]
+    if violate:
+        names = tuple(n for n in names if n not in BINARY) or ("squared",)
+    return resnet_instances(losses=names, relation=relation if size_hypothesis else None,
+                            violate=violate, residual=residual,
+                            branches=(branch,) if branch else ("full_rank", "rank_deficient"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -267,7 +304,32 @@ def linear_value_at(inst: Instance, cp, basis: str = "x,z", digits: int | None =
     """L*_{x} or L*_{x,z(x,θ)} with θ from the certified point (the convex solver's fit)."""
     Phi = np.asarray(inst.X, float) if basis == "x" else \
         np.hstack([np.asarray(inst.X, float), at_point_Z(inst, cp)])
-    return best_linear_predictor(Phi, inst.Y, inst.loss, digits=digits)
+    fit = best_linear_predictor(Phi, inst.Y, inst.loss, digits=digits)
+    if not inst.loss.convex:
+        fit = _best_of(fit, _every_residual_at_the_minimiser(Phi, inst.Y, inst.loss))
+    return fit
+
+
+def _every_residual_at_the_minimiser(Phi, Y, loss):
+    """For a non-convex loss: the achieved value of the linear predictor whose residuals
+    R phi_i - y_i are all (as close as least squares allows to) the loss's own minimiser r*.
+    With an invertible square Phi this attains inf_R; in general it is an upper bound."""
+    from scipy.optimize import minimize
+    d_y = Y.shape[1]
+    one = lambda r: float(loss.value(np.asarray(r)[None, None, :], np.zeros((1, 1, d_y)))[0, 0])
+    r_star = min((minimize(one, s * np.ones(d_y)).x for s in (-2.0, -1.0, 0.0, 1.0, 2.0)),
+                 key=one)
+    R, *_ = np.linalg.lstsq(Phi, Y + r_star, rcond=None)
+    return float(np.mean(loss.value(Phi @ R, Y)))
+
+
+def _best_of(fit, value):
+    import dataclasses
+    if value < float(fit.upper_bound):
+        return dataclasses.replace(fit, value=value, upper_bound=value, lower_bound=None,
+                                   status=fit.status + "; upper bound improved by putting every "
+                                   "residual at the loss's minimiser")
+    return fit
 
 
 def at_point_Z(inst: Instance, cp) -> np.ndarray:
@@ -283,13 +345,23 @@ def point_tolerance(q: PointQuantities, *fits) -> tuple[float, str]:
     The certificate's resolution at the scale of L, plus the width of each fit's certified
     bracket [lower_bound, upper_bound] on the infimum (which includes the solver's rounding).
     """
-    width = 0.0
+    width, one_sided = 0.0, False
     for f in fits:
         lo, hi = f.lower_bound, f.upper_bound
-        if lo is None or hi is None or not np.isfinite(float(lo)) or not np.isfinite(float(hi)):
-            raise ValueError(f"the convex solver gave no certified bracket ({f.status}); "
-                             "the comparison would not be backed by a bound")
+        if hi is None or not np.isfinite(float(hi)):
+            raise ValueError(f"the solver gave no achieved value ({f.status}); the comparison "
+                             "would not be backed by a bound")
+        if lo is None or not np.isfinite(float(lo)):
+            # non-convex: the fit is an achieved value, an upper bound on L*, evaluated in
+            # float64 as a sum over m samples: rounding <= m * u * (1 + |value|)
+            one_sided = True
+            width += q.Z.shape[0] * np.finfo(float).eps / 2 * (1 + abs(float(hi)))
+            continue
         width += float(hi) - float(lo)
     tol = q.resolution * (1 + abs(q.L)) + width
-    return tol, (f"certificate resolution at mpmath {q.digits} digits + width of the convex "
-                 f"solver's certified bracket on L* ({width:.2g})")
+    source = (f"certificate resolution at mpmath {q.digits} digits + width of the convex "
+              f"solver's certified bracket on L* ({width:.2g})")
+    if one_sided:
+        source += ("; for a non-convex loss L* is only bounded above by an achieved value, so "
+                   "only a failure (L above that value) is conclusive")
+    return tol, source

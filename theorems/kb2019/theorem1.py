@@ -1,0 +1,164 @@
+"""Kawaguchi & Bengio (2019), Theorem 1 (arbitrary loss and measure), its proof identity and
+the remark that the improvement term is non-negative (§3.1, App. B.1).
+
+Theorem 1. If Assumptions A1 and A2 hold, every local minimum (W, V, θ) of L satisfies
+
+    L(W, V, θ) <= L*_{x} - (L*_{x} - L*_{x,z(x,θ)}).                                     (5)
+
+Proof idea: h = R(W, V) φ_θ(x) with R = [W, W V], φ_θ(x) = [x; z(x, θ)]; by Lemma 2 the
+gradient of the convex L^R vanishes at R(W, V), which is therefore a global minimum of L^R.
+
+Checked: (5) at local minima the engine finds and certifies (second-order conditions at 50
+digits), for every convex differentiable loss of A2 and both branches of Lemma 2's split
+(rank W >= d_y and rank W < d_y); L*'s come from the convex solver with a certified bracket.
+"""
+
+from proofcheck import (Claim, Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind,
+                        Source)
+from proofcheck.problems import (A1, CONVEX_DIFFERENTIABLE, LOSSES, at_point, case_of, cases,
+                                 instances_for, linear_value, linear_value_at, point_tolerance,
+                                 resnet_instances, resnet_landscape)
+from proofcheck.symbolic import SizeSweep
+from proofcheck.symbolic_models import resnet_symbols
+
+SOURCE = Source("kb2019", "3.1", "Theorem 1", "(5)")
+
+A1_HYP = Hypothesis("A1", "d_y <= min(d_x, d_z)", lambda i: A1(i.fields()))
+A2_HYP = Hypothesis("A2", "for any y, h ↦ ℓ(h, y) is convex and differentiable",
+                    lambda i: i.loss.convex and i.loss.differentiable)
+
+
+def values(inst, point):
+    """L at the point and the two linear-predictor values, with the comparison tolerance."""
+    q = at_point(inst, point)
+    L_x, L_xz = linear_value_at(inst, point, basis="x"), linear_value_at(inst, point)
+    tol, source = point_tolerance(q, L_x, L_xz)
+    return q.L, float(L_x.value), float(L_xz.value), tol, source
+
+
+def conclusion(inst, point, B):
+    L, L_x, L_xz, tol, source = values(inst, point)
+    return Margin.at_most(L, L_x - (L_x - L_xz), tol=tol, tol_source=source)
+
+
+def doubled_improvement(inst, point, B):
+    L, L_x, L_xz, tol, source = values(inst, point)
+    return Margin.at_most(L, L_x - 2 * (L_x - L_xz), tol=tol, tol_source=source)
+
+
+def no_better_than_linear(inst, point, B):
+    L, L_x, L_xz, tol, source = values(inst, point)
+    return Margin.at_least(L, L_x, tol=tol, tol_source=source)
+
+
+def dropped_first_term(inst, point, B):
+    L, L_x, L_xz, tol, source = values(inst, point)
+    return Margin.at_most(L, -(L_x - L_xz), tol=tol, tol_source=source)
+
+
+theorem1 = Claim(
+    id="kb2019.theorem1",
+    title="local minima of ResNets are no worse than linear predictors, improved by z",
+    source=SOURCE,
+    statement="If A1 and A2 hold, every local minimum (W, V, θ) of L satisfies "
+              "L(W, V, θ) <= L*_{x} - (L*_{x} - L*_{x, z(x,θ)})",
+    hypotheses=(A1_HYP, A2_HYP),
+    conclusion=conclusion,
+    instances=lambda assumed: instances_for(assumed),
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=resnet_landscape,
+    branches=cases(CONVEX_DIFFERENTIABLE),
+    case_of=case_of,
+    notes="μ is the empirical measure of a generated data set (B2-type instances); z(x, θ) is "
+          "given as data (θ fixed), so local minima are taken in (W, V) — the proof uses "
+          "nothing else.",
+    mutants=(
+        Mutant.conclusion("doubled_improvement", MutantKind.PERTURBED_CONSTANT,
+                          "L <= L*_x - 2 (L*_x - L*_{x,z})", doubled_improvement),
+        Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
+                          "L >= L*_x (local minima no better than linear predictors)",
+                          no_better_than_linear),
+        Mutant.conclusion("dropped_first_term", MutantKind.DROPPED_TERM,
+                          "L <= -(L*_x - L*_{x,z})", dropped_first_term),
+        Mutant.drop("A1", "d_y > min(d_x, d_z): with d_y > d_x, R = [W, WV] has rank <= d_x "
+                          "< d_y and cannot reach the best linear predictor on [x, z]"),
+        Mutant.drop("A2", "a non-convex (tilted double-well) loss: local minima of L can sit "
+                          "in the wrong well"),
+    ),
+)
+
+
+# --- the induced linear predictor ------------------------------------------------------------------
+
+SWEEP = SizeSweep(d_x=(1, 3), d_y=(1, 3), d_z=(1, 3))
+
+
+def induced_predictor(s, R=None):
+    r = resnet_symbols(**s)
+    R = r.R if R is None else R(r)
+    return r.h, R * r.phi
+
+
+induced = Claim(
+    id="kb2019.theorem1.induced_predictor",
+    title="h is the linear predictor R(W, V) φ_θ(x)",
+    source=Source("kb2019", "B.1", "proof of Theorem 1"),
+    statement="h(x, W, V, θ) = R(W, V) φ_θ(x) with R(W, V) = [W, W V], φ_θ(x) = [x; z(x, θ)]",
+    identities=(Identity("induced_predictor", "W(x + V z) = [W, WV] [x; z]", induced_predictor,
+                         SWEEP),),
+    mutants=(
+        Mutant.identity("dropped_W", MutantKind.DROPPED_TERM, "R = [W, V]", "induced_predictor",
+                        lambda s: induced_predictor(s, R=lambda r: r.W.row_join(r.V))),
+        Mutant.identity("transposed_V", MutantKind.TRANSPOSED, "R = [W, W V^T]",
+                        "induced_predictor",
+                        lambda s: induced_predictor(s, R=lambda r: r.W.row_join(r.W * r.V.T))),
+        Mutant.identity("doubled_residual", MutantKind.PERTURBED_CONSTANT, "R = [W, 2 W V]",
+                        "induced_predictor",
+                        lambda s: induced_predictor(s, R=lambda r: r.W.row_join(2 * r.W * r.V))),
+    ),
+)
+
+
+# --- "(L*_x - L*_{x,z}) >= 0 always" (§3.1, after Remark 3) ------------------------------------------
+
+def improvement_values(inst):
+    L_x, L_xz = linear_value(inst, basis="x"), linear_value(inst)
+    width = sum(float(f.upper_bound) - float(f.lower_bound) for f in (L_x, L_xz))
+    return float(L_x.value), float(L_xz.value), width
+
+
+def improvement_nonnegative_margin(inst, point, B, flip=False, factor=1.0):
+    L_x, L_xz, width = improvement_values(inst)
+    source = f"width of the convex solver's certified brackets ({width:.2g})"
+    if flip:
+        return Margin.at_most(L_x - L_xz, 0.0, tol=width, tol_source=source)
+    return Margin.at_least(L_x - factor * L_xz, 0.0, tol=width, tol_source=source)
+
+
+def zero_minus_L_xz(inst, point, B):
+    L_x, L_xz, width = improvement_values(inst)
+    return Margin.at_least(-L_xz, 0.0, tol=width, tol_source="solver brackets")
+
+
+ALL_LOSSES = CONVEX_DIFFERENTIABLE + ("hinge", "double_well")
+improvement_nonnegative = Claim(
+    id="kb2019.theorem1.improvement_nonnegative",
+    title="the improvement term is non-negative",
+    source=Source("kb2019", "3.1", "discussion after Remark 3"),
+    statement="(L*_{x} - L*_{x, z(x,θ)}) >= 0 always: restricting the coefficients of z to zero "
+              "recovers the linear predictors on x",
+    conclusion=improvement_nonnegative_margin,
+    instances=lambda assumed: resnet_instances(losses=("squared", "cross_entropy", "logistic",
+                                                       "smoothed_hinge2", "smoothed_hinge3"),
+                                               relation=None, branches=("full_rank",)),
+    notes="true for any loss (the infimum over a superset); checked for the convex losses, "
+          "whose infima the convex solver brackets",
+    mutants=(
+        Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY, "L*_x - L*_{x,z} <= 0",
+                          lambda i, p, B: improvement_nonnegative_margin(i, p, B, flip=True)),
+        Mutant.conclusion("doubled", MutantKind.PERTURBED_CONSTANT, "L*_x - 2 L*_{x,z} >= 0",
+                          lambda i, p, B: improvement_nonnegative_margin(i, p, B, factor=2.0)),
+        Mutant.conclusion("dropped_L_x", MutantKind.DROPPED_TERM, "-L*_{x,z} >= 0",
+                          zero_minus_L_xz),
+    ),
+)
