@@ -78,12 +78,14 @@ def _stderr():
     return Console(stderr=True)
 
 
-def _load(paths: Sequence[str]):
+def _load(paths: Sequence[str], *, announce: bool = True):
+    """Load the catalogue; modules that failed to import are reported on stderr (unless the
+    report itself goes to the terminal and lists them: ``announce=False``)."""
     from proofcheck.catalog import load_claims
 
     registry = load_claims(list(paths) if paths else None)
     err = _stderr()
-    for where, message in registry.errors:
+    for where, message in registry.errors if announce else ():
         err.print(f"[bold magenta]error:[/bold magenta] could not load {where}: {message}",
                   markup=True, highlight=False, soft_wrap=True)
     return registry
@@ -238,7 +240,7 @@ def check_command(patterns: tuple[str, ...], paths: tuple[str, ...], profile: st
     """Check claims (all of them when no id is given) and report the verdicts."""
     from proofcheck import engine, report
 
-    registry = _load(paths)
+    registry = _load(paths, announce=not (fmt == "text" and output is None))
     claims = _select(registry, patterns)
     if not claims and not registry.errors:
         raise click.UsageError("no claims found" + (f" in {', '.join(paths)}" if paths else "")
@@ -253,13 +255,14 @@ def check_command(patterns: tuple[str, ...], paths: tuple[str, ...], profile: st
         from rich.console import Console
 
         if output is None:
-            report.render_terminal(run, Console())
+            report.render_terminal(run, Console(), load_errors=registry.errors)
         else:
             with output.open("w", encoding="utf-8") as fh:
                 report.render_terminal(run, Console(file=fh, width=120, no_color=True,
-                                                    color_system=None))
+                                                    color_system=None),
+                                       load_errors=registry.errors)
     else:
-        text = report.render(run, fmt)
+        text = report.render(run, fmt, load_errors=registry.errors)
         if output is None:
             click.echo(text, nl=not text.endswith("\n"))
         else:

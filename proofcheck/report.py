@@ -24,7 +24,7 @@ import json
 import math
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from proofcheck.results import (
     SCHEMA_VERSION,
@@ -39,6 +39,10 @@ from proofcheck.results import (
 
 if TYPE_CHECKING:  # rich is only needed for the terminal renderer
     from rich.console import Console
+
+#: Theorem modules that failed to import: ``(module path or name, message)`` pairs, as in
+#: ``proofcheck.catalog.Registry.errors``.
+LoadErrors = Sequence[tuple[str, str]]
 
 __all__ = [
     "FORMATS",
@@ -280,15 +284,17 @@ def _claim_json(result: ClaimResult) -> dict[str, Any]:
     return d
 
 
-def to_json(run: RunResult, *, indent: int | None = 2) -> str:
+def to_json(run: RunResult, *, load_errors: LoadErrors = (), indent: int | None = 2) -> str:
     """The run as one JSON object: ``schema_version`` first, then every key sorted.
 
     Claims keep the run's order (the order they were selected in); within a claim, keys are
     sorted so two runs diff cleanly. Non-finite floats are written as strings ("inf"), so the
-    output is strict JSON.
+    output is strict JSON. ``load_errors`` (theorem modules that failed to import, as
+    ``(module, message)`` pairs) are listed under ``"load_errors"``, always present.
     """
     body = run.to_dict()
     body["claims"] = [_claim_json(c) for c in run.claims]
+    body["load_errors"] = [{"module": m, "message": msg} for m, msg in load_errors]
     body.pop("schema_version", None)
     out = {"schema_version": SCHEMA_VERSION}
     out.update(_sorted(body))
@@ -333,9 +339,9 @@ def _md_witness(w: Witness) -> list[str]:
     return lines
 
 
-def to_markdown(run: RunResult) -> str:
+def to_markdown(run: RunResult, *, load_errors: LoadErrors = ()) -> str:
     """A verdict table, then one section per claim (statement, source, evidence, errata,
-    witnesses, mutants)."""
+    witnesses, mutants); modules that failed to load are listed first."""
     out = [
         "# proofcheck report",
         "",
@@ -343,6 +349,11 @@ def to_markdown(run: RunResult) -> str:
         + (f", proofcheck {run.proofcheck_version}" if run.proofcheck_version else "")
         + f", {_seconds(run.seconds)}. {_counts_phrase(run)}.",
         "",
+    ]
+    if load_errors:
+        out += ["## Theorem modules that failed to load", ""]
+        out += [f"- `{m}`: {msg}" for m, msg in load_errors] + [""]
+    out += [
         "| claim | verdict | evidence | min margin / tol | mutants caught | time |",
         "|---|---|---|---|---|---|",
     ]
@@ -415,15 +426,21 @@ def _junit_case(r: ClaimResult, name: str, seconds: float) -> tuple[ET.Element, 
     return case, outcome
 
 
-def to_junit(run: RunResult) -> str:
+def to_junit(run: RunResult, *, load_errors: LoadErrors = ()) -> str:
     """JUnit XML: one <testsuite> per paper (the id's first component), one <testcase> per claim.
 
     refuted -> <failure> with the witness; error -> <error>; inconclusive -> <skipped> with the
     reason; verified -> a passing case. An erratum gives two cases, ``<id> [as printed]`` (a
     failure with the witness: the printed statement is false) and ``<id> [corrected]`` (judged
     by the corrected statement's own verdict), so the finding stays visible in CI dashboards.
+    Each module in ``load_errors`` is an <error> case in a suite named ``load-errors``.
     """
     by_paper: dict[str, list[tuple[ET.Element, str]]] = defaultdict(list)
+    for module, message in load_errors:
+        case = ET.Element("testcase", classname="load-errors", name=module, time="0.000")
+        ET.SubElement(case, "error", message=f"could not load {module}: {message}",
+                      type="load-error").text = message
+        by_paper["load-errors"].append((case, "error"))
     for r in run.claims:
         if r.verdict is Verdict.ERRATUM:
             by_paper[_paper(r.claim_id)].append(_junit_case(r, f"{r.claim_id} [as printed]",
@@ -462,10 +479,14 @@ def to_junit(run: RunResult) -> str:
 # terminal
 
 
-def render_terminal(run: RunResult, console: Console) -> None:
+def render_terminal(run: RunResult, console: Console, *, load_errors: LoadErrors = ()) -> None:
     """A verdict table, then witnesses, errata and errors below it."""
     from rich.markup import escape
     from rich.table import Table
+
+    for module, message in load_errors:
+        console.print(f"[bold magenta]could not load {escape(module)}:[/bold magenta] "
+                      + escape(message))
 
     table = Table(title=f"proofcheck: profile {run.profile}, seed {run.seed}",
                   title_justify="left", show_lines=False)
@@ -521,10 +542,11 @@ def render_terminal(run: RunResult, console: Console) -> None:
 FORMATS = {"json": to_json, "md": to_markdown, "junit": to_junit}
 
 
-def render(run: RunResult, fmt: str) -> str:
+def render(run: RunResult, fmt: str, *, load_errors: LoadErrors = ()) -> str:
     """Render ``run`` as ``fmt`` ('json', 'md' or 'junit')."""
     try:
-        return FORMATS[fmt](run)
+        renderer = FORMATS[fmt]
     except KeyError:
         raise ValueError(f"unknown report format {fmt!r}; expected one of {sorted(FORMATS)}") \
             from None
+    return renderer(run, load_errors=load_errors)

@@ -107,9 +107,16 @@ def test_broken_module_exits_3_and_good_claims_still_run(broken_folder):
               "--no-progress", "--format", "json")
     assert res.exit_code == EXIT_ERROR
     assert "broken_import.py" in res.stderr and "no module foo" in res.stderr
-    (claim,) = json.loads(res.stdout)["claims"]
+    data = json.loads(res.stdout)
+    (claim,) = data["claims"]
     assert claim["verdict"] == "verified"
+    (err,) = data["load_errors"]
+    assert err["module"].endswith("broken_import.py") and "no module foo" in err["message"]
     assert run("list", "--path", str(broken_folder)).exit_code == EXIT_ERROR
+    text = run("check", TRUE_ID, "--path", str(broken_folder), "--profile", "quick",
+               "--no-progress", env={"COLUMNS": "200"})
+    assert text.exit_code == EXIT_ERROR
+    assert "could not load" in text.stdout and "no module foo" in text.stdout
 
 
 def test_claim_error_is_not_reported_as_refuted(broken_folder):

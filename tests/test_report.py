@@ -257,3 +257,19 @@ def test_terminal_truncates_big_witness_instances_but_json_keeps_them():
     assert "(truncated; --format json has the full instance)" in console.export_text()
     data = json.loads(report.to_json(run))
     assert data["claims"][1]["witnesses"][0]["instance"]["X"] == big
+
+
+def test_load_errors_appear_in_every_format():
+    errors = [("theirs/broken.py", "ImportError: no module named foo")]
+    run = make_run()
+    assert json.loads(report.to_json(run))["load_errors"] == []
+    assert json.loads(report.render(run, "json", load_errors=errors))["load_errors"] == \
+        [{"module": "theirs/broken.py", "message": "ImportError: no module named foo"}]
+    assert "- `theirs/broken.py`: ImportError" in report.to_markdown(run, load_errors=errors)
+    root = ET.fromstring(report.to_junit(run, load_errors=errors))
+    case = next(c for c in root.iter("testcase") if c.get("name") == "theirs/broken.py")
+    assert "no module named foo" in case.find("error").get("message")
+    assert root.get("errors") == "2"                   # the broken claim and the module
+    console = Console(record=True, width=200, color_system=None)
+    report.render_terminal(run, console, load_errors=errors)
+    assert "could not load theirs/broken.py: ImportError" in console.export_text()
