@@ -25,6 +25,14 @@ Pipeline per start (see :func:`find_local_minima`):
      ||H(p) - H(p*)||_2 <= M3 delta).  The first term is the certificate's resolution and
      dominates whenever the refinement converged.
 
+A point is certified only if the refinement *converged*: its steps reached the rounding floor
+10^(-(digits-3)) (1 + ||p||) and the last (up to three) steps above the floor shrank by at least
+a half each.  A run whose steps keep a constant size (a drift towards an infimum at infinity,
+e.g. logistic loss on separable data, where the gradient decays like e^-t and a small gradient
+alone would wrongly pass) is ``"unresolved"``; if L also decreases strictly along a ray from the
+final point (output scaling W -> t W first, t up to ~256) the note says "unresolved: infimum not
+attained" with that numerical evidence (a finite grid: evidence, not proof).
+
 The certificate is **second-order necessary conditions** (grad = 0, Hessian >= -tau): a point
 of kind ``"local_min"`` is a *certified second-order stationary point*, not a proof of local
 minimality (degenerate critical points can pass and still be saddles of higher order).  In this
