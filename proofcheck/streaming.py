@@ -25,6 +25,12 @@ independent of ``L_x`` and ``improvement`` (a basis of ``[R_X R_Z]`` vs the bloc
 Gram-Schmidt bases), so ``L_xz = L_x - improvement`` is a genuine check, not an identity
 of the code.
 
+Performance: each update is one LAPACK QR of a tall-skinny ``(chunk + d) x d`` matrix,
+``O(chunk d^2)``.  Such QRs gain little from BLAS threads, and on a machine shared with
+other CPU-heavy processes threaded OpenBLAS was 10-30x slower than single-threaded in our
+measurements: set ``OPENBLAS_NUM_THREADS=1`` for long streams (``bench/bench_streaming.py``
+does).
+
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
 >>> X, Z = rng.standard_normal((100, 3)), rng.standard_normal((100, 2))
