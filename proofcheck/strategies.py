@@ -153,7 +153,8 @@ def _per_name(names: tuple[str, ...], value: Any, what: str) -> list[int]:
         extra = [k for k in value if k not in names]
         if missing or extra:
             raise ValueError(
-                f"{what} mapping must have exactly the keys {names}; missing {missing}, extra {extra}"
+                f"{what} mapping must have exactly the keys {names}; "
+                f"missing {missing}, extra {extra}"
             )
         return [_check_size(f"{what}[{n!r}]", value[n]) for n in names]
     return [_check_size(what, value)] * len(names)
@@ -651,6 +652,11 @@ def matrices(
     array([[1., 0.],
            [0., 0.]])
     """
+    return _matrices_cached(rows, cols, rank=rank, cond=cond, elements=elements, bound=bound,
+                            max_denominator=max_denominator, payload=payload)
+
+
+def _build_matrices(rows, cols, *, rank, cond, elements, bound, max_denominator, payload):
     _check_payload(payload)
     bound = _check_elements(elements, bound, max_denominator)
     fixed_rows = None if isinstance(rows, st.SearchStrategy) else _check_size("rows", rows, 1)
@@ -721,19 +727,19 @@ def matrices(
     return _matrices()
 
 
-_matrices_lru = functools.lru_cache(maxsize=1024)(matrices)
-_matrices_lru.__doc__ = "matrices(), memoised (see _matrices_cached)."
+_matrices_lru = functools.lru_cache(maxsize=1024)(_build_matrices)
 
 
 def _matrices_cached(*args, **kwargs):
-    """:func:`matrices`, reusing strategy objects built inside other composites (building and
-    validating them anew on every draw is slow); unhashable arguments are not cached."""
+    """Memoised :func:`_build_matrices`: strategies are immutable, and building and validating
+    a fresh one on every draw (e.g. ``data.draw(matrices(m, n))`` in a test, or inside the
+    composites below) is slow.  Unhashable arguments are not cached."""
     try:
         return _matrices_lru(*args, **kwargs)
     except TypeError as exc:
         if "unhashable" not in str(exc):
             raise
-        return matrices(*args, **kwargs)
+        return _build_matrices(*args, **kwargs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -743,7 +749,7 @@ def _matrices_cached(*args, **kwargs):
 
 def _targets(draw, kind: str, m: int, d_y: int, elements: str, bound, q, payload):
     if kind == "real":
-        return draw(_matrices_cached(m, d_y, elements=elements, bound=bound, max_denominator=q,
+        return draw(matrices(m, d_y, elements=elements, bound=bound, max_denominator=q,
                              payload=payload))
     use_rng = payload == "rng" or (payload == "auto" and m * d_y > AUTO_DRAW_LIMIT)
     rng = draw(_DEFAULT_SEEDS) if use_rng else None
@@ -810,10 +816,10 @@ def datasets(
         dz = None if d_z is None else _check_size("d_z", _resolve(draw, d_z), 1)
         common = dict(elements=elements, bound=bound, max_denominator=max_denominator,
                       payload=payload)
-        out = {"X": draw(_matrices_cached(mm, dx, rank=rank_X, **common))}
+        out = {"X": draw(matrices(mm, dx, rank=rank_X, **common))}
         out["Y"] = _targets(draw, targets, mm, dy, elements, bound, max_denominator, payload)
         if dz is not None:
-            out["Z"] = draw(_matrices_cached(mm, dz, rank=rank_Z, **common))
+            out["Z"] = draw(matrices(mm, dz, rank=rank_Z, **common))
         return out
 
     return _datasets()
@@ -847,8 +853,8 @@ def resnet_parameters(
         dz = _check_size("d_z", _resolve(draw, d_z), 1)
         common = dict(elements=elements, bound=bound, max_denominator=max_denominator,
                       payload=payload)
-        return {"W": draw(_matrices_cached(dy, dx, rank=rank_W, **common)),
-                "V": draw(_matrices_cached(dx, dz, **common))}
+        return {"W": draw(matrices(dy, dx, rank=rank_W, **common)),
+                "V": draw(matrices(dx, dz, **common))}
 
     return _params()
 
@@ -877,7 +883,7 @@ def rank_deficient_W(
         dy = _check_size("d_y", _resolve(draw, d_y), 1)
         dx = _check_size("d_x", _resolve(draw, d_x), 1)
         r = draw(st.integers(0, min(dy - 1, dx)))
-        return draw(_matrices_cached(dy, dx, rank=r, elements="int", bound=bound))
+        return draw(matrices(dy, dx, rank=r, elements="int", bound=bound))
 
     return _rank_deficient()
 

@@ -145,7 +145,8 @@ def shape_and_rank(draw, max_size=5):
 
 
 @pytest.mark.parametrize("elements", ["int", "rational"])
-@given(data=st.data())  # default settings: no health-check failure, no Unsatisfiable
+@given(data=st.data())  # health checks on (they run whatever max_examples is)
+@settings(max_examples=60)
 def test_exact_rank(elements, data):
     m, n, r = data.draw(shape_and_rank())
     A = data.draw(matrices(m, n, rank=r, elements=elements))
@@ -158,6 +159,7 @@ def test_exact_rank(elements, data):
 
 
 @given(data=st.data())
+@settings(max_examples=60)
 def test_float_rank_is_numerical_rank(data):
     m, n, r = data.draw(shape_and_rank(max_size=6))
     A = data.draw(matrices(m, n, rank=r))
