@@ -68,6 +68,15 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_RESULTS_KEY] = []
 
 
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if not _enabled(config):
+        return None
+    paths = config.getoption("proofcheck_paths") or ["the bundled catalogue"]
+    return (f"proofcheck: {', '.join(map(str, paths))} (profile "
+            f"{config.getoption('proofcheck_profile')}, seed "
+            f"{config.getoption('proofcheck_seed')})")
+
+
 @pytest.hookimpl(tryfirst=True)   # before -k / -m / --deselect filter the items
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:

@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pytest
 
-# Import the engine (numpy, sympy, mpmath, hypothesis) before pytester snapshots sys.modules:
-# in-process runs drop modules first imported inside them, and numpy cannot be imported twice.
+# Import the engine, its lazily imported layers and the bundled catalogue before pytester
+# snapshots sys.modules: in-process runs drop the modules first imported inside them (numpy
+# cannot be imported twice, and later test files would get second copies of the others).
+import proofcheck.backends  # noqa: F401
 import proofcheck.engine  # noqa: F401
+import proofcheck.symbolic  # noqa: F401
+from proofcheck.catalog import load_claims
+
+load_claims()
 from proofcheck.results import CheckRecord, ClaimResult, EvidenceKind, Verdict, Witness
 
 pytest_plugins = ["pytester"]
@@ -138,3 +144,13 @@ def test_bad_profile_is_a_usage_error(pytester: pytest.Pytester):
     result = pytester.runpytest("--proofcheck", "--proofcheck-profile", "fast")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*invalid choice: 'fast'*"])
+
+
+def test_without_paths_the_bundled_catalogue_is_collected(pytester: pytest.Pytester):
+    expected = [c.id for c in load_claims().claims]
+    result = pytester.runpytest("--proofcheck", "--collect-only", "-q", "-p", "no:cacheprovider")
+    collected = [line for line in result.stdout.lines if line.startswith(tuple(
+        {i.split(".")[0] + "." for i in expected}))]
+    assert collected == expected
+    header = pytester.runpytest("--proofcheck", "--collect-only", "-p", "no:cacheprovider")
+    header.stdout.fnmatch_lines(["proofcheck: the bundled catalogue (profile default, seed 0)"])
