@@ -14,10 +14,11 @@ Pipeline per start (see :func:`find_local_minima`):
 3. **certificate at ``digits``**: gradient norm and the smallest Hessian eigenvalue
    (``mpmath.eigsy``) at the refined point, compared with thresholds:
 
-   - ``tau_grad = 10^(-digits/2) * max(1, ||H||_2)``: a gradient of that size means the point is
+   - ``tau_grad = 10^(-digits/2) * max(1, |L|)``: a gradient of that size means the point is
      within about 10^(-digits/2) of a critical point along every direction of curvature >= 1
      (g = H (p - p*) + O(|p - p*|^2)).  The square root of the working precision leaves half
-     the digits as margin for the refinement's own rounding.
+     the digits as margin for the refinement's own rounding.  (Scaling by ||H|| instead let
+     points far out in a valley with no critical point, W -> 0 and V -> oo, pass.)
    - ``tau_hess = max(10^(-digits/2) * max(1, ||H||_2), M3 * delta + n * 10^(-digits) * ||H||_2)``
      where ``delta`` bounds the distance to the limit critical point (the last refinement step:
      the steps contract by at least 1/2, so the tail sum is at most the last step) and ``M3`` is
@@ -238,7 +239,12 @@ def _refine_and_certify(landscape: Landscape, p_float, digits, *, max_refine=30,
         h_scale = max(abs(x) for x in eigs)
         one = mpmath.mpf(1)
         res = mpmath.mpf(10) ** (-mpmath.mpf(digits) / 2)
-        tau_grad = res * max(one, h_scale)
+        # The gradient threshold is on the scale of the loss value, NOT of the Hessian: a
+        # gradient small only relative to a huge Hessian is the signature of a valley running
+        # off to infinity (e.g. W -> 0, V -> oo with W V fixed), which has no critical point;
+        # scaling tau by ||H|| certified such points as local minima.  Genuine critical points
+        # refine to the rounding floor (||grad|| ~ 10^-digits), far below this threshold.
+        tau_grad = res * max(one, abs(value))
         # convergence: the steps reached the rounding floor, and the last (up to 3) steps above
         # the floor contracted by at least 1/2 each (the Newton phase); a drift towards an
         # infimum at infinity (e.g. steps of constant size) fails this.  Early steps may be
