@@ -81,13 +81,15 @@ def _stderr():
 def _load(paths: Sequence[str], *, announce: bool = True):
     """Load the catalogue; modules that failed to import are reported on stderr (unless the
     report itself goes to the terminal and lists them: ``announce=False``)."""
+    from rich.markup import escape
+
     from proofcheck.catalog import load_claims
 
     registry = load_claims(list(paths) if paths else None)
     err = _stderr()
     for where, message in registry.errors if announce else ():
-        err.print(f"[bold magenta]error:[/bold magenta] could not load {where}: {message}",
-                  markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[bold magenta]error:[/bold magenta] could not load {escape(where)}: "
+                  f"{escape(message)}", highlight=False, soft_wrap=True)
     return registry
 
 
