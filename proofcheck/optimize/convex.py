@@ -129,6 +129,18 @@ def _weights_mp(w, m_uniform):
 
 
 # ------------------------------------------------------------------------- objective
+def _kron_sum(WH, Phi):
+    """sum_i kron(WH_i, phi_i phi_i^T) as an (d k, d k) matrix (row-major vec of R).
+
+    WH has shape (m, d, d).  One BLAS product Phi^T [phi_i (x) WH_i]_i instead of an einsum.
+    """
+    m, k = Phi.shape
+    d = WH.shape[1]
+    Z = (Phi[:, :, None] * WH.reshape(m, 1, d * d)).reshape(m, k * d * d)
+    S = (Phi.T @ Z).reshape(k, k, d, d)  # [j, l, a, b]
+    return S.transpose(2, 0, 3, 1).reshape(d * k, d * k)
+
+
 class _Objective:
     """f(R) = sum_i w_i l(R phi_i, y_i) with value / gradient / Hessian and rounding bounds."""
 
@@ -155,8 +167,7 @@ class _Objective:
         Hs = self.loss.hess(Hp, self.Y) if hessian else None
         Hf = None
         if hessian:
-            Hf = np.einsum("i,iab,ij,il->ajbl", self.w, Hs, self.Phi, self.Phi, optimize=True)
-            Hf = Hf.reshape(self.n, self.n)
+            Hf = _kron_sum(self.w[:, None, None] * Hs, self.Phi)
         ferr, gerr = self.rounding(R, Hp, L, G, Hs)
         return f, g, Hf, ferr, gerr
 
@@ -211,8 +222,7 @@ class _Objective:
         c = self.loss.curvature_bound(self.predictions(R), self.Y, radius * self.phinorm)
         if c is None:
             return None
-        Hlow = np.einsum("i,iab,ij,il->ajbl", self.w * c, Q, self.Phi, self.Phi, optimize=True)
-        Hlow = Hlow.reshape(self.n, self.n)
+        Hlow = _kron_sum((self.w * c)[:, None, None] * Q, self.Phi)
         M = B.T @ Hlow @ B
         lam = np.linalg.eigvalsh(M)[0]
         return float(lam - 4 * (self.n + self.m) * u * np.linalg.norm(Hlow))
@@ -310,6 +320,15 @@ def _diverging(norms, converged):
 
 
 # ------------------------------------------------------------------- recession (LP)
+def _linprog(*args, **kwargs):
+    """HiGHS, choosing the solver automatically; on failure retry with the interior point
+    method (with crossover), which copes better with the very degenerate separability LPs."""
+    res = linprog(*args, method="highs", **kwargs)
+    if res.status != 0:
+        res = linprog(*args, method="highs-ipm", **kwargs)
+    if res.status != 0:
+        raise RuntimeError(f"separability LP failed: {res.message}")
+    return res
 def recession_direction(Phi, Y, loss, *, weights=None):
     """Direction D with f(R + tD) strictly decreasing towards a smaller limit, via an LP.
 
@@ -334,9 +353,7 @@ def _recession(Phi, Y, kind):
         A = scipy.sparse.hstack([scipy.sparse.csr_matrix(-Y[:, :1] * Phi), scipy.sparse.eye(m)])
         c = np.concatenate([np.zeros(k), -np.ones(m)])
         bounds = [(None, None)] * k + [(0.0, 1.0)] * m
-        res = linprog(c, A_ub=A, b_ub=np.zeros(m), bounds=bounds, method="highs")
-        if res.status != 0:
-            raise RuntimeError(f"separability LP failed: {res.message}")
+        res = _linprog(c, A_ub=A, b_ub=np.zeros(m), bounds=bounds)
         s = res.x[k:]
         sep = s > 0.5
         if not sep.any():
@@ -384,10 +401,8 @@ def _recession(Phi, Y, kind):
         A_ub = scipy.sparse.csr_matrix((vv, (rr, cc)), shape=(ns, nvar))
         cost = np.concatenate([np.zeros(nD + m), -np.ones(ns)])
         bounds = [(None, None)] * (nD + m) + [(0.0, 1.0)] * ns
-        res = linprog(cost, A_ub=A_ub, b_ub=np.zeros(ns), A_eq=A_eq, b_eq=np.zeros(len(eq_pairs)),
-                      bounds=bounds, method="highs")
-        if res.status != 0:
-            raise RuntimeError(f"separability LP failed: {res.message}")
+        res = _linprog(cost, A_ub=A_ub, b_ub=np.zeros(ns), A_eq=A_eq, b_eq=np.zeros(len(eq_pairs)),
+                       bounds=bounds)
         s = res.x[nD + m:]
         sep = s > 0.5
         keep = np.ones((m, d), dtype=bool)
@@ -647,12 +662,30 @@ def best_linear_predictor(
     # ---- recession analysis for margin losses: is the infimum attained?
     direction, attained, notes = None, None, []
     rest_Phi, rest_Y, rest_w, rest_loss = Phi, Y, w, loss
+    R0, its0 = np.zeros((d, k)), 0
+    pre_certified = False
     if loss.convex and loss.margin_kind in ("binary", "softmax"):
-        direction, keep = _recession(Phi, Y, loss.margin_kind)
+        # First a short Newton run: if the local strong convexity certificate holds, a
+        # minimiser provably exists (in the certified ball) and the LP is not needed.
+        obj0 = _Objective(Phi, Y, w, loss)
+        R1, its0, _, _ = _newton(obj0, R0, min(max_iter, 50))
+        f1, g1, _, ferr1, gerr1 = obj0.full(R1)
+        lb1 = _certify(obj0, R1, f1, ferr1, float(np.linalg.norm(g1)), gerr1, rank_method)[0]
+        if lb1 is not None:
+            pre_certified, attained, R0 = True, True, R1
+            notes.append("attained: the strong convexity certificate places a minimiser in a "
+                         "ball (separability LP not needed)")
+    if loss.convex and loss.margin_kind in ("binary", "softmax") and not pre_certified:
+        try:
+            direction, keep = _recession(Phi, Y, loss.margin_kind)
+        except RuntimeError as exc:
+            direction, keep = None, None
+            notes.append(str(exc))
         if keep is None:
             notes.append("separability LP inconclusive (direction failed re-verification)")
         elif direction is None:
             attained = True
+            R0 = R1  # warm start from the first Newton pass
             notes.append("no recession direction (LP): f is coercive modulo its invariances, "
                          "so the infimum is attained")
         else:
@@ -685,7 +718,8 @@ def best_linear_predictor(
                                  details={"notes": notes})
 
     obj = _Objective(rest_Phi, rest_Y, rest_w, rest_loss)
-    R, its, status, norms = _newton(obj, np.zeros((d, k)), max_iter)
+    R, its, status, norms = _newton(obj, R0, max(max_iter - its0, 1))
+    its += its0
     f, g, _, ferr, gerr = obj.full(R)
     gn = float(np.linalg.norm(g))
     lb, cert, ub = None, "", f + ferr
