@@ -35,7 +35,8 @@ from .strategies import A1, Relation, dimensions
 __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX", "A1",
            "resnet_instances", "resnet_problem", "resnet_landscape", "loss_value",
            "linear_value", "first_order_terms", "Relation", "at_point", "linear_value_at",
-           "PointQuantities", "cases", "case_of", "instances_for", "point_tolerance"]
+           "PointQuantities", "cases", "case_of", "instances_for", "point_tolerance",
+           "z_in_span_of_x"]
 
 #: The losses KB2019's Assumption A2 names (convex and differentiable), by short name.
 LOSSES = {
@@ -195,6 +196,13 @@ def instances_for(assumed, *, losses=CONVEX_DIFFERENTIABLE, size_hypothesis="A1"
     return resnet_instances(losses=names, relation=relation if size_hypothesis else None,
                             violate=violate, residual=residual,
                             branches=(branch,) if branch else ("full_rank", "rank_deficient"))
+
+
+def z_in_span_of_x(inst: Instance) -> Instance:
+    """The same instance with Z replaced by X C (C fixed): z is then negligible,
+    L*_{x,z} = L*_{x}."""
+    C = np.linspace(1.0, 2.0, inst.d_x * inst.d_z).reshape(inst.d_x, inst.d_z)
+    return inst.replace(Z=np.asarray(inst.X, float) @ C)
 
 
 # --------------------------------------------------------------------------------------------

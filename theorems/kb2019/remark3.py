@@ -1,0 +1,144 @@
+"""Kawaguchi & Bengio (2019), Remark 3 (consequences of Theorem 1, §3.1).
+
+If Assumptions A1 and A2 hold:
+  (i)  every local minimum value is at most the global minimum value of linear predictors with
+       the fixed basis x: L(W, V, θ) <= L*_{x};
+  (ii) if z(x, θ) is non-negligible, L*_{x} - L*_{x,z(x,θ)} ≠ 0, every local minimum value is
+       strictly less: L(W, V, θ) < L*_{x}.
+
+Checked at certified local minima as for Theorem 1. The strict inequality of (ii) is checked
+beyond the tolerance (L*_x - L must exceed it), on instances whose improvement term is above
+the tolerance; "non-negligible" is a named hypothesis so that dropping it is a mutant.
+"""
+
+from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck.problems import (A1, CONVEX_DIFFERENTIABLE, at_point, case_of, cases,
+                                 instances_for, linear_value, linear_value_at, point_tolerance,
+                                 resnet_landscape, z_in_span_of_x)
+
+A1_HYP = Hypothesis("A1", "d_y <= min(d_x, d_z)", lambda i: A1(i.fields()))
+A2_HYP = Hypothesis("A2", "for any y, h ↦ ℓ(h, y) is convex and differentiable",
+                    lambda i: i.loss.convex and i.loss.differentiable)
+
+# Lemma 2's rank-deficient branch is built with balanced labels (R* = 0) for classification
+# losses, where z is negligible; (ii) is checked in the full-rank branch for those.
+CASES_II = tuple(c for c in cases(CONVEX_DIFFERENTIABLE)
+                 if c.endswith("full_rank") or c.startswith("squared"))
+
+
+def _values(inst, point):
+    q = at_point(inst, point)
+    L_x = linear_value_at(inst, point, basis="x")
+    tol, source = point_tolerance(q, L_x)
+    return q, float(L_x.value), tol, source
+
+
+def part_i(inst, point, B):
+    q, L_x, tol, source = _values(inst, point)
+    return Margin.at_most(q.L, L_x, tol=tol, tol_source=source)
+
+
+def part_i_halved(inst, point, B):
+    q, L_x, tol, source = _values(inst, point)
+    return Margin.at_most(q.L, L_x / 2, tol=tol, tol_source=source)
+
+
+def part_i_flipped(inst, point, B):
+    q, L_x, tol, source = _values(inst, point)
+    return Margin.at_least(q.L, L_x, tol=tol, tol_source=source)
+
+
+def part_i_dropped(inst, point, B):
+    q, L_x, tol, source = _values(inst, point)
+    return Margin.at_most(q.L, 0.0, tol=tol, tol_source=source)
+
+
+remark3_i = Claim(
+    id="kb2019.remark3.i",
+    title="local minima are no worse than linear predictors on x",
+    source=Source("kb2019", "3.1", "Remark 3 (i)"),
+    statement="If A1 and A2 hold, every local minimum satisfies L(W, V, θ) <= L*_{x}",
+    hypotheses=(A1_HYP, A2_HYP),
+    conclusion=part_i,
+    instances=lambda assumed: instances_for(assumed),
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=resnet_landscape,
+    branches=cases(CONVEX_DIFFERENTIABLE),
+    case_of=case_of,
+    mutants=(
+        Mutant.conclusion("halved", MutantKind.PERTURBED_CONSTANT, "L <= L*_x / 2", part_i_halved),
+        Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY, "L >= L*_x", part_i_flipped),
+        Mutant.conclusion("dropped_term", MutantKind.DROPPED_TERM, "L <= 0", part_i_dropped),
+    ),
+    notes="no dropped-hypothesis mutant: dropping A1 or A2 did not produce a violation of (i) "
+          "in our instance families (ResNets contain every linear predictor on x via V = 0), "
+          "so none is claimed to be caught",
+)
+
+
+# --- (ii) -----------------------------------------------------------------------------------------
+
+def improvement(inst):
+    """L*_x - L*_{x,z} and the width of the solver brackets."""
+    a, b = linear_value(inst, basis="x"), linear_value(inst)
+    width = sum(float(f.upper_bound) - float(f.lower_bound) for f in (a, b))
+    return float(a.value) - float(b.value), width
+
+
+NON_NEGLIGIBLE = Hypothesis(
+    "z_non_negligible", "L*_{x} - L*_{x,z(x,θ)} ≠ 0 (beyond the solver's certified brackets)",
+    lambda i: improvement(i)[0] > 2 * improvement(i)[1])
+
+
+def instances_ii(assumed):
+    strategy = instances_for(assumed)
+    if assumed["z_non_negligible"]:
+        return strategy.filter(NON_NEGLIGIBLE.holds)
+    return strategy.map(z_in_span_of_x)       # negligible z
+
+
+def part_ii(inst, point, B):
+    q, L_x, tol, source = _values(inst, point)
+    return Margin.strictly_less(q.L, L_x, tol=tol, tol_source=source)
+
+
+def part_ii_equal_allowed_halved(inst, point, B):
+    q, L_x, tol, source = _values(inst, point)
+    gap, _ = improvement(inst)
+    return Margin.strictly_less(q.L + 2 * gap, L_x, tol=tol, tol_source=source)
+
+
+def part_ii_flipped(inst, point, B):
+    q, L_x, tol, source = _values(inst, point)
+    return Margin.strictly_less(L_x, q.L, tol=tol, tol_source=source)
+
+
+def part_ii_x_basis(inst, point, B):
+    """Mutant: strictly below L*_{x,z} (the theorem gives equality, so this must fail)."""
+    q = at_point(inst, point)
+    L_xz = linear_value_at(inst, point)
+    tol, source = point_tolerance(q, L_xz)
+    return Margin.strictly_less(q.L, float(L_xz.value), tol=tol, tol_source=source)
+
+
+remark3_ii = Claim(
+    id="kb2019.remark3.ii",
+    title="non-negligible z makes local minima strictly better than linear predictors",
+    source=Source("kb2019", "3.1", "Remark 3 (ii)"),
+    statement="If A1 and A2 hold and L*_{x} - L*_{x,z(x,θ)} ≠ 0, every local minimum satisfies "
+              "L(W, V, θ) < L*_{x}",
+    hypotheses=(A1_HYP, A2_HYP, NON_NEGLIGIBLE),
+    conclusion=part_ii,
+    instances=instances_ii,
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=resnet_landscape,
+    branches=CASES_II,
+    case_of=case_of,
+    mutants=(
+        Mutant.drop("z_non_negligible", "z in the span of x: L = L*_x, not strictly less"),
+        Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY, "L*_x < L", part_ii_flipped),
+        Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
+                          "L + 2 (L*_x - L*_{x,z}) < L*_x", part_ii_equal_allowed_halved),
+        Mutant.conclusion("below_xz", MutantKind.OTHER, "L < L*_{x,z}", part_ii_x_basis),
+    ),
+)
