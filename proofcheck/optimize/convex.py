@@ -11,16 +11,26 @@ stated bounds ``lower_bound <= inf f <= upper_bound`` (or says it has none):
 
 * squared loss: closed form by SVD least squares, ``(1/m) ||P_N[Phi] Y||_F^2`` for uniform
   weights, with a first-order rounding bound;
-* plain hinge (p = 1): a linear program;
+* smoothed hinge on separable data: a separating R scaled to margins >= 1 gives exactly 0;
+  plain hinge (p = 1) otherwise: a linear program, lower bound from its dual;
 * other differentiable convex losses: damped Newton with Levenberg regularisation.  The lower
   bound comes from *local strong convexity*: if the loss curvature on a ball of radius r around
   R gives f a modulus mu > 0 on the directions f is not invariant along, and
   ``r > 2 ||grad f|| / mu``, then a minimiser lies in that ball and
   ``inf f >= f(R) - ||grad f||^2 / (2 mu)`` (this also proves the infimum is attained);
-* logistic and softmax cross-entropy: a linear program first looks for a recession direction D
-  (f(R + tD) strictly decreasing as t -> inf), i.e. (quasi-)separable data.  If one exists the
-  infimum is *not attained*; it equals the minimum of the restricted problem left when the
-  separated samples / classes are pushed to zero loss, and is 0 on completely separable data.
+* logistic and softmax cross-entropy: when that certificate fails after a short Newton run, a
+  linear program looks for a recession direction D (f(R + tD) strictly decreasing as
+  t -> inf), i.e. (quasi-)separable data.  If one exists the infimum is *not attained*; it
+  equals the minimum of the restricted problem left when the separated samples / classes are
+  pushed to zero loss (solved and certified as above), and is 0 on completely separable data.
+  If none exists, f is coercive modulo its invariances and the infimum is attained.
+* non-convex losses (experiments that drop Assumption A2): Newton finds a local minimum;
+  only the upper bound f(R) is stated.
+
+Every bound includes a first-order bound on the float64 rounding of f (documented at
+``_Objective.rounding``); rank decisions use :func:`proofcheck.linalg.rank_cutoff`.  With
+``digits``, the computation is repeated in mpmath with the measure exactly 1/m (default weights)
+and the data's doubles taken as exact.
 
 >>> import numpy as np
 >>> from proofcheck.losses import SquaredLoss, LogisticLoss
