@@ -220,9 +220,13 @@ class Margin:
         return cls(-worst, tol, worst, 0.0, tol_source)
 
     @classmethod
-    def equal(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1) -> "Margin":
-        """Conclusion ``lhs == rhs`` for scalars (one per instance of a batch)."""
-        return cls._equality(lhs, rhs, B, cond, n_ops, core_ndim=0)
+    def equal(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1,
+              scale=None) -> "Margin":
+        """Conclusion ``lhs == rhs`` for scalars (one per instance of a batch).
+
+        ``scale`` is the magnitude of the quantities the two sides were computed from; give it
+        when a side is a difference of larger numbers (cancellation), else max(|lhs|, |rhs|)."""
+        return cls._equality(lhs, rhs, B, cond, n_ops, core_ndim=0, scale=scale)
 
     @classmethod
     def equal_matrices(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1) -> "Margin":
@@ -231,11 +235,12 @@ class Margin:
         return cls._equality(lhs, rhs, B, cond, n_ops, core_ndim=2)
 
     @classmethod
-    def _equality(cls, lhs, rhs, B, cond, n_ops, core_ndim) -> "Margin":
+    def _equality(cls, lhs, rhs, B, cond, n_ops, core_ndim, scale=None) -> "Margin":
         diff = _max_abs(_sub(lhs, rhs), core_ndim)
         if B is None:
             return cls(-diff, 0.0, lhs, rhs, "exact")
-        scale = _maximum(_max_abs(lhs, core_ndim), _max_abs(rhs, core_ndim))
+        if scale is None:
+            scale = _maximum(_max_abs(lhs, core_ndim), _max_abs(rhs, core_ndim))
         return cls(-diff, B.tolerance(scale, cond=cond, n_ops=n_ops), lhs, rhs,
                    tolerance_source(B, cond, n_ops))
 
@@ -399,8 +404,11 @@ class Claim:
 
 def tolerance_source(B, cond=1.0, n_ops=1) -> str:
     """Where a tolerance comes from, in words, for the report."""
-    return (f"{B.name}: n_ops * cond * unit_roundoff * scale * safety "
-            f"(unit roundoff {float(B.unit_roundoff):.2g}, cond {float(cond):.3g}, n_ops {n_ops})")
+    import numpy as np
+    cond_max = float(np.max(np.asarray(cond, dtype=float)))
+    return (f"{B.name}: safety * n_ops * cond * unit_roundoff * scale (Higham ch. 3, 19-20; "
+            f"unit roundoff {float(B.unit_roundoff):.2g}, cond <= {cond_max:.3g}, "
+            f"n_ops {n_ops})")
 
 
 def _sub(a, b):

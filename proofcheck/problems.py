@@ -36,7 +36,7 @@ __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX
            "resnet_instances", "resnet_problem", "resnet_landscape", "loss_value",
            "linear_value", "first_order_terms", "Relation", "at_point", "linear_value_at",
            "PointQuantities", "cases", "case_of", "instances_for", "point_tolerance",
-           "z_in_span_of_x"]
+           "z_in_span_of_x", "theorem2_quantities", "regression_data"]
 
 #: The losses KB2019's Assumption A2 names (convex and differentiable), by short name.
 LOSSES = {
@@ -209,7 +209,7 @@ def z_in_span_of_x(inst: Instance) -> Instance:
 # quantities
 
 def resnet_problem(inst: Instance) -> ResNetProblem:
-    if inst.residual == "tanh":
+    if inst.fields().get("residual") == "tanh":
         return ResNetProblem(X=inst.X, Y=inst.Y, loss=inst.loss,
                              residual=TanhResidual(inst.d_x, inst.d_z, inst.hidden))
     return ResNetProblem(X=inst.X, Y=inst.Y, Z=inst.Z, loss=inst.loss)
@@ -373,3 +373,53 @@ def point_tolerance(q: PointQuantities, *fits) -> tuple[float, str]:
         source += ("; for a non-convex loss L* is only bounded above by an achieved value, so "
                    "only a failure (L above that value) is conclusive")
     return tol, source
+
+
+# --------------------------------------------------------------------------------------------
+# squared loss, empirical measure (KB2019 §3.2): the projection quantities of Theorem 2
+
+def theorem2_quantities(X, Z, Y, B):
+    """(L*_x, L*_{x,z}, improvement, improvement_projected) by projections, batched on ``B``.
+
+    L*_x = (1/m)||P_N[X]Y||^2, L*_{x,z} = (1/m)||P_N[[X Z]]Y||^2, improvement =
+    (1/m)||P[P_N[X]Z]Y||^2 and (1/m)||P[P_N[X]Z]P_N[X]Y||^2. Every range is decided against the
+    scale of [X Z] (an absolute cutoff): P_N[X]Z is pure rounding noise when Z lies in the span
+    of X, and a cutoff relative to its own size would count that noise as rank.
+    Also returns cond([X Z]) and the scale ||Y||^2/m for tolerances.
+    """
+    X, Z, Y = B.asarray(X), B.asarray(Z), B.asarray(Y)
+    m = X.shape[-2]
+    XZ = B.hstack([X, Z])
+    s = B.svdvals(XZ)
+    from .linalg import cutoff_factor
+    cut = s[..., 0] * B.eps * cutoff_factor(XZ.shape[-2:], "lapack")
+    N_Y = B.null_project(X, Y, method=cut)
+    N_Z = B.null_project(X, Z, method=cut)
+    L_x = B.fro2(N_Y) / m
+    L_xz = B.fro2(B.null_project(XZ, Y, method=cut)) / m
+    improvement = B.fro2(B.project(N_Z, Y, method=cut)) / m
+    improvement_projected = B.fro2(B.project(N_Z, N_Y, method=cut)) / m
+    return dict(L_x=L_x, L_xz=L_xz, improvement=improvement,
+                improvement_projected=improvement_projected,
+                cond=B.condition_number(XZ, method=cut), scale=B.fro2(Y) / m, m=m,
+                n_ops=m * XZ.shape[-1])
+
+
+@st.composite
+def regression_data(draw, max_m: int = 8, max_d: int = 3, loss: str | None = None):
+    """X (m x d_x), Z (m x d_z), Y (m x d_y) with edge cases on purpose: rank-deficient X,
+    Z inside the span of X, repeated rows, m smaller than d_x + d_z. ``loss`` (a name of
+    :data:`LOSSES`) is attached to the instance when given."""
+    d_x, d_z, d_y = (draw(st.integers(1, max_d)) for _ in range(3))
+    m = draw(st.integers(1, max_m))
+    rank_X = draw(st.integers(0, min(m, d_x)))
+    structure = draw(st.sampled_from(("generic", "z_in_span_of_x", "repeated_rows")))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    X = rng.normal(size=(m, rank_X)) @ rng.normal(size=(rank_X, d_x)) if rank_X else np.zeros((m, d_x))
+    Z = X @ rng.normal(size=(d_x, d_z)) if structure == "z_in_span_of_x" else rng.normal(size=(m, d_z))
+    Y = rng.normal(size=(m, d_y))
+    if structure == "repeated_rows" and m >= 2:
+        X[-1], Z[-1] = X[0], Z[0]
+    extra = dict(loss=LOSSES[loss], loss_name=loss) if loss else {}
+    return Instance(X=X, Z=Z, Y=Y, m=m, d_x=d_x, d_y=d_y, d_z=d_z, rank_X=rank_X,
+                    structure=structure, **extra)
