@@ -262,11 +262,34 @@ def _check_hypotheses(claim: Claim, inst: Instance) -> None:
                 f"{'assumed' if want else 'dropped'}: {inst!r}")
 
 
+_CHECKED_LOSSES: dict[str, str | None] = {}
+
+
 def _validate_arrays(claim: Claim, inst: Instance) -> None:
+    """Reject NaN/inf data, and losses whose declared properties are false (a non-convex loss
+    declared convex would otherwise make a convexity-based claim look refuted or verified for
+    the wrong reason). Each loss object is checked once per process."""
     for name, v in inst.fields().items():
         if isinstance(v, np.ndarray) and v.dtype.kind in "fc" and not np.all(np.isfinite(v)):
             raise ClaimError(f"instance field {name} of {claim.id} contains NaN or inf: "
                              f"{inst!r}")
+        if name == "loss" and hasattr(v, "value") and hasattr(v, "convex"):
+            _check_loss(claim, v, inst)
+
+
+def _check_loss(claim: Claim, loss, inst: Instance) -> None:
+    from .losses import LossDeclarationError, check_declared_properties
+    key = f"{type(loss).__module__}.{type(loss).__qualname__}:{loss!r}"
+    if key not in _CHECKED_LOSSES:
+        try:
+            d_y = np.asarray(inst.Y).shape[-1] if "Y" in inst.fields() else None
+            check_declared_properties(loss, np.random.default_rng(0), d_y=d_y)
+            _CHECKED_LOSSES[key] = None
+        except LossDeclarationError as exc:
+            _CHECKED_LOSSES[key] = str(exc)
+    if _CHECKED_LOSSES[key] is not None:
+        raise ClaimError(f"the loss {loss!r} used by {claim.id} does not have the properties it "
+                         f"declares: {_CHECKED_LOSSES[key]}")
 
 
 # ---------------------------------------------------------------------------------------------
