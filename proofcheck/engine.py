@@ -213,6 +213,14 @@ def _draw_instances(claim: Claim, n: int, seed: int, progress: Progress) -> list
     from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
     strategy = claim.instances(claim.assumed)
+    if isinstance(strategy, (list, tuple)):
+        # a finite domain given as a sequence: every element is checked (exhaustive)
+        out = list(strategy)
+        if not out:
+            raise GeneratorError(f"the instance list of {claim.id} is empty")
+        for inst in out:
+            _check_hypotheses(claim, inst)
+        return out
     out: list[Instance] = []
 
     @hseed(seed)
@@ -398,16 +406,22 @@ def _check_any_point(claim: Claim, prof: Profile, seed: int, progress: Progress,
         summary="", instances=len(instances), precision="float64 (numpy, batched)",
         min_margin=float(values.min()), tolerance=float(tols.max()),
         tolerance_source=tol_source, notes=notes)
+    exhaustive = isinstance(claim.instances(claim.assumed), (list, tuple))
+    if exhaustive:
+        record.notes.append("finite domain: every instance was checked (exhaustive)")
     if failing.size == 0:
         record.summary = (f"no counterexample in {len(instances)} instances "
                           f"(float64; min margin {values.min():.3g}, tol {tols.max():.2g})")
+        if exhaustive:
+            record.summary = (f"holds at all {len(instances)} instances of its finite domain "
+                              f"(exhaustive; min margin {values.min():.3g})")
         record.seconds = time.perf_counter() - t0
         return record
 
     # A failure: confirm at high precision, then shrink to a minimal instance.
     worst = int(failing[np.argmin(values[failing] + tols[failing])])
     inst = instances[worst]
-    if budget == "full" and prof.shrink:
+    if budget == "full" and prof.shrink and not exhaustive:
         progress(claim.id, "shrinking counterexample", 0, 1)
         inst = _shrink(claim, inst, seed, n) or inst
     witness = _confirm(claim, inst, None, prof.digits)

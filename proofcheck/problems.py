@@ -36,7 +36,7 @@ __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX
            "resnet_instances", "resnet_problem", "resnet_landscape", "loss_value",
            "linear_value", "first_order_terms", "Relation", "at_point", "linear_value_at",
            "PointQuantities", "cases", "case_of", "instances_for", "point_tolerance",
-           "z_in_span_of_x", "theorem2_quantities", "regression_data"]
+           "z_in_span_of_x", "theorem2_quantities", "regression_data", "with_bias_columns"]
 
 #: The losses KB2019's Assumption A2 names (convex and differentiable), by short name.
 LOSSES = {
@@ -423,3 +423,11 @@ def regression_data(draw, max_m: int = 8, max_d: int = 3, loss: str | None = Non
     extra = dict(loss=LOSSES[loss], loss_name=loss) if loss else {}
     return Instance(X=X, Z=Z, Y=Y, m=m, d_x=d_x, d_y=d_y, d_z=d_z, rank_X=rank_X,
                     structure=structure, **extra)
+
+
+def with_bias_columns(inst: Instance) -> Instance:
+    """KB2019 Remark 2's construction: x -> [x; 1] and z -> [z; 1] (bias terms)."""
+    m = np.asarray(inst.X).shape[0]
+    one = np.ones((m, 1))
+    return inst.replace(X=np.hstack([inst.X, one]), Z=np.hstack([inst.Z, one]),
+                        d_x=inst.d_x + 1, d_z=inst.d_z + 1)

@@ -1,0 +1,208 @@
+"""Kawaguchi & Bengio (2019), Proposition 1 (Shamir, 2018) and the comparison of assumptions
+(§2.3, §3.1), and Remark 2 (bias terms, §2.1).
+
+Proposition 1. If PA1 (d_y = 1), PA2 (h ↦ ℓ(h, y) convex and twice differentiable) and PA3
+(L_θ, ∇L_θ, ∇²L_θ Lipschitz on bounded sets) hold, every local minimum satisfies
+L(W, V, θ) <= L*_{x}. KB2019 obtain it as the d_y = 1 case of Theorem 1 and state that A1, A2 are
+strictly weaker than PA1–PA3 ("the latter implies the former but not vice versa").
+"""
+
+from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck.problems import (A1, LOSSES, TWICE_DIFFERENTIABLE, at_point, case_of, cases,
+                                 instances_for, linear_value_at, point_tolerance,
+                                 resnet_landscape, with_bias_columns)
+
+# PA3 holds for losses whose Hessian is locally Lipschitz: every twice-differentiable loss here
+# is C^3 or piecewise C^3 with a Lipschitz Hessian ((1 - yq)_+^3 has Hessian 6(1 - yq)_+).
+LIPSCHITZ_HESSIAN = set(TWICE_DIFFERENTIABLE) | {"double_well"}
+
+PA1 = Hypothesis("PA1", "d_y = 1", lambda i: i.d_y == 1)
+PA2 = Hypothesis("PA2", "h ↦ ℓ(h, y) is convex and twice differentiable",
+                 lambda i: i.loss.convex and i.loss.twice_differentiable)
+PA3 = Hypothesis("PA3", "L_θ, ∇L_θ, ∇²L_θ are Lipschitz on bounded sets",
+                 lambda i: i.loss_name in LIPSCHITZ_HESSIAN)
+A1_HYP = Hypothesis("A1", "d_y <= min(d_x, d_z)", lambda i: A1(i.fields()))
+A2_HYP = Hypothesis("A2", "h ↦ ℓ(h, y) is convex and differentiable",
+                    lambda i: i.loss.convex and i.loss.differentiable)
+
+D_Y_IS_ONE = A1.__class__("d_y = 1", lambda d: d["d_y"] == 1)
+
+
+SCALAR_LOSSES = ("squared", "logistic", "smoothed_hinge3")   # twice differentiable, d_y = 1
+
+
+def instances(assumed):
+    return instances_for(assumed, losses=SCALAR_LOSSES, size_hypothesis="PA1",
+                         loss_hypothesis="PA2", relation=D_Y_IS_ONE)
+
+
+def _values(inst, point):
+    q = at_point(inst, point)
+    L_x = linear_value_at(inst, point, basis="x")
+    tol, source = point_tolerance(q, L_x)
+    return q.L, float(L_x.value), tol, source
+
+
+def conclusion(inst, point, B):
+    L, L_x, tol, source = _values(inst, point)
+    return Margin.at_most(L, L_x, tol=tol, tol_source=source)
+
+
+proposition1 = Claim(
+    id="kb2019.proposition1",
+    title="Shamir (2018): for d_y = 1 local minima are no worse than linear predictors",
+    source=Source("kb2019", "2.3", "Proposition 1 (Shamir, 2018)"),
+    statement="If PA1, PA2 and PA3 hold, every local minimum (W, V, θ) of L satisfies "
+              "L(W, V, θ) <= L*_{x}",
+    hypotheses=(PA1, PA2, PA3),
+    conclusion=conclusion,
+    instances=instances,
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=resnet_landscape,
+    branches=cases(SCALAR_LOSSES),
+    case_of=case_of,
+    notes="checked as KB2019 obtain it, as the d_y = 1 case of Theorem 1, at certified local "
+          "minima for every twice-differentiable convex loss here",
+    mutants=(
+        Mutant.conclusion("halved", MutantKind.PERTURBED_CONSTANT, "L <= L*_x / 2",
+                          lambda i, p, B: (lambda L, Lx, t, s: Margin.at_most(
+                              L, Lx / 2, tol=t, tol_source=s))(*_values(i, p))),
+        Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY, "L >= L*_x",
+                          lambda i, p, B: (lambda L, Lx, t, s: Margin.at_least(
+                              L, Lx, tol=t, tol_source=s))(*_values(i, p))),
+        Mutant.conclusion("dropped_term", MutantKind.DROPPED_TERM, "L <= 0",
+                          lambda i, p, B: (lambda L, Lx, t, s: Margin.at_most(
+                              L, 0.0, tol=t, tol_source=s))(*_values(i, p))),
+    ),
+)
+
+
+# --- "A1 and A2 are strictly weaker than PA1-PA3" --------------------------------------------------
+
+# a finite domain: every size in 1..3 and every loss here, checked exhaustively
+ASSUMPTION_CASES = tuple(Instance(loss=LOSSES[name], loss_name=name, d_x=a, d_y=b, d_z=c)
+                         for name in sorted(LOSSES) for a in (1, 2, 3) for b in (1, 2, 3)
+                         for c in (1, 2, 3))
+
+
+def _holds(hyps, inst):
+    return all(h.holds(inst) for h in hyps)
+
+
+def implication(premises, consequences):
+    def margin(inst, point, B):
+        ok = (not _holds(premises, inst)) or _holds(consequences, inst)
+        return Margin.at_least(1.0 if ok else -1.0, 0.0, tol=0.0,
+                               tol_source="exact (a logical implication)")
+    return margin
+
+
+A1_SHIFTED = Hypothesis("A1+1", "d_y + 1 <= min(d_x, d_z)",
+                        lambda i: i.d_y + 1 <= min(i.d_x, i.d_z))
+NO_PA2 = (PA1, PA3)
+
+weaker_assumptions = Claim(
+    id="kb2019.remark3.weaker_assumptions",
+    title="A1, A2 are implied by PA1-PA3",
+    source=Source("kb2019", "3.1", "discussion after Remark 3"),
+    statement="the set of our assumptions is strictly weaker than the set used to prove "
+              "Proposition 1: PA1-PA3 imply A1, A2 (but not vice versa)",
+    conclusion=implication((PA1, PA2, PA3), (A1_HYP, A2_HYP)),
+    instances=lambda assumed: ASSUMPTION_CASES,
+    notes="checked over every size in 1..3 and every loss here; 'not vice versa' is the "
+          "companion claim kb2019.remark3.weaker_assumptions.strict",
+    mutants=(
+        Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY, "A1, A2 imply PA1-PA3",
+                          implication((A1_HYP, A2_HYP), (PA1, PA2, PA3))),
+        Mutant.conclusion("shifted_A1", MutantKind.PERTURBED_CONSTANT,
+                          "PA1-PA3 imply d_y + 1 <= min(d_x, d_z)",
+                          implication((PA1, PA2, PA3), (A1_SHIFTED,))),
+        Mutant.conclusion("dropped_PA2", MutantKind.DROPPED_HYPOTHESIS, "PA1, PA3 imply A2",
+                          implication(NO_PA2, (A2_HYP,))),
+    ),
+)
+
+
+def strict_witness(inst, point, B):
+    ok = _holds((A1_HYP, A2_HYP), inst) and not _holds((PA1, PA2, PA3), inst)
+    return Margin.at_least(1.0 if ok else -1.0, 0.0, tol=0.0, tol_source="exact")
+
+
+WITNESSES = (Instance(loss=LOSSES["squared"], loss_name="squared", d_x=2, d_y=2, d_z=2),
+             Instance(loss=LOSSES["smoothed_hinge2"], loss_name="smoothed_hinge2",
+                      d_x=1, d_y=1, d_z=1))
+
+strictly_weaker = Claim(
+    id="kb2019.remark3.weaker_assumptions.strict",
+    title="A1, A2 do not imply PA1-PA3",
+    source=Source("kb2019", "3.1", "discussion after Remark 3"),
+    statement="there are settings satisfying A1 and A2 but not PA1-PA3 (e.g. d_y = 2, and the "
+              "squared hinge, convex and differentiable but not twice differentiable)",
+    conclusion=strict_witness,
+    instances=lambda assumed: WITNESSES,
+    mutants=(
+        Mutant(name="scalar_witness", kind=MutantKind.PERTURBED_CONSTANT,
+               description="witness with d_y = 1 and the squared loss (satisfies PA1-PA3)",
+               apply=lambda c: c.replace(instances=lambda a: (Instance(
+                   loss=LOSSES["squared"], loss_name="squared", d_x=2, d_y=1, d_z=2),))),
+        Mutant(name="flipped", kind=MutantKind.FLIPPED_INEQUALITY,
+               description="the witnesses satisfy PA1-PA3 (flipped)",
+               apply=lambda c: c.replace(conclusion=lambda i, p, B: Margin.at_least(
+                   1.0 if _holds((PA1, PA2, PA3), i) else -1.0, 0.0, tol=0.0,
+                   tol_source="exact"))),
+        Mutant(name="violates_A1", kind=MutantKind.DROPPED_HYPOTHESIS,
+               description="a witness violating A1 (d_y = 3 > d_x = 2)",
+               apply=lambda c: c.replace(instances=lambda a: (Instance(
+                   loss=LOSSES["squared"], loss_name="squared", d_x=2, d_y=3, d_z=3),))),
+    ),
+)
+
+
+# --- Remark 2: bias terms ------------------------------------------------------------------------
+
+def bias_instances(assumed):
+    return instances_for(assumed, losses=("squared", "logistic")).map(with_bias_columns)
+
+
+def theorem1_margin(inst, point, B, factor=1.0):
+    q = at_point(inst, point)
+    L_x, L_xz = linear_value_at(inst, point, basis="x"), linear_value_at(inst, point)
+    tol, source = point_tolerance(q, L_x, L_xz)
+    Lx, Lxz = float(L_x.value), float(L_xz.value)
+    return Margin.at_most(q.L, Lx - factor * (Lx - Lxz), tol=tol, tol_source=source)
+
+
+remark2 = Claim(
+    id="kb2019.remark2",
+    title="bias terms: the results hold with x -> [x; 1], z -> [z; 1]",
+    source=Source("kb2019", "2.1", "Remark 2"),
+    statement="All results hold for the model with or without bias terms: set x = [x; 1] and "
+              "z(x, θ) = [z(x, θ); 1]",
+    hypotheses=(A1_HYP, A2_HYP),
+    conclusion=theorem1_margin,
+    instances=bias_instances,
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=resnet_landscape,
+    branches=cases(("squared", "logistic"), ("full_rank",)),
+    case_of=case_of,
+    notes="Theorem 1's conclusion re-checked on data with constant-one features appended",
+    mutants=(
+        Mutant.conclusion("doubled_improvement", MutantKind.PERTURBED_CONSTANT,
+                          "L <= L*_x - 2 (L*_x - L*_{x,z})",
+                          lambda i, p, B: theorem1_margin(i, p, B, factor=2.0)),
+        Mutant.conclusion("no_improvement_allowed", MutantKind.FLIPPED_INEQUALITY,
+                          "L <= L*_x - 0.5 L*_x",
+                          lambda i, p, B: (lambda q, f: Margin.at_most(
+                              q.L, float(f.value) / 2, tol=point_tolerance(q, f)[0],
+                              tol_source=point_tolerance(q, f)[1]))(
+                              at_point(i, p), linear_value_at(i, p, basis="x"))),
+        Mutant.conclusion("dropped_first_term", MutantKind.DROPPED_TERM,
+                          "L <= -(L*_x - L*_{x,z})",
+                          lambda i, p, B: (lambda q, a, b: Margin.at_most(
+                              q.L, float(b.value) - float(a.value),
+                              tol=point_tolerance(q, a, b)[0],
+                              tol_source=point_tolerance(q, a, b)[1]))(
+                              at_point(i, p), linear_value_at(i, p, basis="x"),
+                              linear_value_at(i, p))),
+    ),
+)
