@@ -221,6 +221,64 @@ class TanhResidual:
         return np.concatenate([top, bottom], axis=2)
 
 
+@dataclass(frozen=True)
+class QuadraticResidual:
+    """Learned quadratic features: z(x; theta) = (A x)^2 entrywise, i.e. Z = (X A^T)^2.
+
+    theta = vec(A) with A (d_z, d_x), column-major. The set of predictors V z(x; theta) is the
+    quadratic forms of rank <= d_z, a closed set, so (unlike saturating tanh units, whose
+    infimum is typically approached at infinity) the objective has minimisers.
+
+    >>> r = QuadraticResidual(d_x=2, d_z=1)
+    >>> r.z(np.array([[1.0, 2.0]]), np.array([1.0, 1.0]))
+    array([[9.]])
+    """
+
+    d_x: int
+    d_z: int
+
+    def __post_init__(self):
+        for name in ("d_x", "d_z"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"QuadraticResidual.{name} must be a positive integer, got {v!r}")
+
+    @property
+    def n_params(self) -> int:
+        return self.d_z * self.d_x
+
+    def _A(self, theta):
+        theta = np.asarray(theta)
+        if theta.shape != (self.n_params,):
+            raise ValueError(f"theta must have shape ({self.n_params},), got {theta.shape}")
+        return _unvec(theta, (self.d_z, self.d_x))
+
+    def _check_X(self, X):
+        if np.ndim(X) != 2 or np.shape(X)[1] != self.d_x:
+            raise ValueError(f"X must have shape (m, {self.d_x}), got {np.shape(X)}")
+
+    def z(self, X, theta):
+        self._check_X(X)
+        S = X @ self._A(theta).T
+        return S * S
+
+    def jacobian(self, X, theta):
+        # dz_ik/dA_jl = delta_kj 2 s_ik x_il, vec(A) index l * d_z + j
+        self._check_X(X)
+        S = X @ self._A(theta).T
+        I = _identity(self.d_z, X)
+        J = np.einsum("kj,ik,il->iklj", I, 2 * S, X)
+        return J.reshape(X.shape[0], self.d_z, -1)
+
+    def hessian(self, X, theta):
+        # d2z_ik/dA_jl dA_JL = 2 delta_kj delta_kJ x_il x_iL
+        self._check_X(X)
+        I = _identity(self.d_z, X)
+        n = self.n_params
+        H = np.einsum("kj,kJ,il,iL->ikljLJ", I, I, X, X) * 2
+        return H.reshape(X.shape[0], self.d_z, n, n)
+
+
 # --------------------------------------------------------------------------- problem and points
 
 @dataclass(frozen=True, eq=False)

@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from .claims import Instance
 from .losses import (LogisticLoss, SmoothedHinge, SoftmaxCrossEntropy, SquaredLoss,
                      TiltedDoubleWell)
-from .models import (Landscape, ResNetProblem, TanhResidual, expected_xD, expected_zD, objective,
-                     to_mp)
+from .models import (Landscape, QuadraticResidual, ResNetProblem, TanhResidual, expected_xD,
+                     expected_zD, objective, to_mp)
 from .optimize.convex import best_linear_predictor
 from .optimize.local_min import planted_problem
 from .strategies import A1, Relation, dimensions
@@ -125,8 +125,9 @@ def resnet_instances(*, losses=CONVEX_DIFFERENTIABLE, relation: Relation | None 
     case split, ``"full_rank"`` (rank W >= d_y) or ``"rank_deficient"`` (rank W < d_y): the data
     are built so that the wanted branch has local minima (a planted rank-deficient global minimum
     for the squared loss, labels balanced at every point for classification losses) and the
-    optimiser is started in that branch. ``residual="tanh"``: z(x; θ) = B tanh(A x) is trained
-    with (W, V) instead of Z being data.
+    optimiser is started in that branch. ``residual="quadratic"`` (z = (A x)^2) or ``"tanh"``
+    (z = B tanh(A x)): z(x; θ) is trained with (W, V) instead of Z being data (tanh units
+    saturate, so their infimum is usually not attained and the finder reports that).
     """
     loss_names = tuple(losses)
     for n in loss_names:
@@ -209,9 +210,13 @@ def z_in_span_of_x(inst: Instance) -> Instance:
 # quantities
 
 def resnet_problem(inst: Instance) -> ResNetProblem:
-    if inst.fields().get("residual") == "tanh":
+    kind = inst.fields().get("residual")
+    if kind == "tanh":
         return ResNetProblem(X=inst.X, Y=inst.Y, loss=inst.loss,
                              residual=TanhResidual(inst.d_x, inst.d_z, inst.hidden))
+    if kind == "quadratic":
+        return ResNetProblem(X=inst.X, Y=inst.Y, loss=inst.loss,
+                             residual=QuadraticResidual(inst.d_x, inst.d_z))
     return ResNetProblem(X=inst.X, Y=inst.Y, Z=inst.Z, loss=inst.loss)
 
 

@@ -162,3 +162,21 @@ improvement_nonnegative = Claim(
                           zero_minus_L_xz),
     ),
 )
+
+
+# --- Theorem 1 with a trainable residual function z(x; θ) ------------------------------------------
+
+TRAINABLE_LOSSES = ("squared", "logistic")
+
+trainable_residual = theorem1.replace(
+    id="kb2019.theorem1.trainable_residual",
+    title="Theorem 1 with the residual function trained jointly: z(x; θ) = (A x)^2",
+    instances=lambda assumed: instances_for(assumed, losses=TRAINABLE_LOSSES,
+                                            residual="quadratic"),
+    branches=cases(TRAINABLE_LOSSES, ("full_rank",)),
+    notes="local minima in (W, V, θ) jointly, θ = A of learned quadratic features (a closed "
+          "predictor set, so minimisers exist; tanh units saturate and their infimum is "
+          "typically not attained, which the finder reports as 'unresolved'). L*_{x,z(x,θ)} is "
+          "taken at the point's θ.",
+    mutants=tuple(m for m in theorem1.mutants if m.name != "drop_A2"),
+)
