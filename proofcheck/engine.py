@@ -54,6 +54,7 @@ class Profile:
     mutant_instances: int       # budget per mutant (stops at the first failure)
     mutant_point_instances: int
     shrink: bool = True
+    hp_instances: int = 8       # any-point instances re-evaluated at `digits` (equalities tighten)
 
     def hypothesis_settings(self) -> dict[str, Any]:
         from hypothesis import HealthCheck
@@ -64,11 +65,11 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "quick": Profile("quick", instances=60, point_instances=3, starts=4, digits=40,
-                     mutant_instances=60, mutant_point_instances=3),
+                     mutant_instances=60, mutant_point_instances=3, hp_instances=4),
     "default": Profile("default", instances=200, point_instances=6, starts=6, digits=50,
-                       mutant_instances=120, mutant_point_instances=4),
+                       mutant_instances=120, mutant_point_instances=4, hp_instances=10),
     "thorough": Profile("thorough", instances=2000, point_instances=30, starts=12, digits=80,
-                        mutant_instances=500, mutant_point_instances=10),
+                        mutant_instances=500, mutant_point_instances=10, hp_instances=50),
 }
 
 
@@ -153,6 +154,8 @@ def _run_checks(claim: Claim, prof: Profile, seed: int, progress: Progress, *,
         progress(claim.id, "numeric", len(claim.identities), total)
         if claim.point_kind is PointKind.ANY:
             records.append(_check_any_point(claim, prof, seed, progress, budget=budget))
+            if budget == "full" and records[-1].passed and prof.hp_instances:
+                records.append(_check_high_precision(claim, prof, seed, progress))
         else:
             records.append(_check_at_points(claim, prof, seed, progress, budget=budget))
     progress(claim.id, "done", total, total)
@@ -431,6 +434,47 @@ def _check_any_point(claim: Claim, prof: Profile, seed: int, progress: Progress,
                       f"witness margin {witness.margin:.3g} ({witness.certification})")
     if record.passed is None:
         record.summary += "; not confirmed at high precision, so not called a refutation"
+    record.seconds = time.perf_counter() - t0
+    return record
+
+
+def _check_high_precision(claim: Claim, prof: Profile, seed: int,
+                          progress: Progress) -> CheckRecord:
+    """Re-evaluate the first instances at ``prof.digits`` with the mpmath backend.
+
+    In float64 an equality can only be checked to ~1e-16 times its conditioning; at 50 digits
+    the backend's tolerance is ~1e-48 times the same factors, so an error hidden by the float64
+    tolerance shows here."""
+    from .backends import get_backend
+
+    t0 = time.perf_counter()
+    instances = _draw_instances(claim, prof.hp_instances, seed, progress)
+    B = get_backend("mpmath", digits=prof.digits)
+    values, tols, worst, tol_source = [], [], None, ""
+    for k, inst in enumerate(instances):
+        progress(claim.id, f"mpmath {prof.digits} digits", k, len(instances))
+        m = _evaluate(claim, inst, None, B)
+        v, t, bad = _failures(m)
+        values.append(float(np.min(v)))
+        tols.append(float(np.max(t)))
+        tol_source = m.tol_source
+        if np.any(bad) and (worst is None or values[-1] < worst[0]):
+            worst = (values[-1], tols[-1], inst)
+    record = CheckRecord(
+        name="high precision", kind=EvidenceKind.HIGH_PRECISION, passed=worst is None,
+        summary="", instances=len(instances), precision=f"mpmath {prof.digits} digits",
+        min_margin=min(values), tolerance=max(tols), tolerance_source=tol_source)
+    if worst is None:
+        record.summary = (f"holds at {len(instances)} instances at {prof.digits} digits "
+                          f"(min margin {min(values):.3g}, tol {max(tols):.2g})")
+    else:
+        record.summary = (f"FAILS at {prof.digits} digits although float64 passed: margin "
+                          f"{worst[0]:.3g} < -tol {worst[1]:.2g}")
+        record.witness = Witness(check="high precision", margin=worst[0], tolerance=worst[1],
+                                 certified=False,
+                                 certification=f"mpmath {prof.digits} digits; not "
+                                               "interval-certified",
+                                 instance=_instance_dict(worst[2]))
     record.seconds = time.perf_counter() - t0
     return record
 

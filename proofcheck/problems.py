@@ -420,8 +420,11 @@ def regression_data(draw, max_m: int = 8, max_d: int = 3, loss: str | None = Non
     rank_X = draw(st.integers(0, min(m, d_x)))
     structure = draw(st.sampled_from(("generic", "z_in_span_of_x", "repeated_rows")))
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
-    X = rng.normal(size=(m, rank_X)) @ rng.normal(size=(rank_X, d_x)) if rank_X else np.zeros((m, d_x))
-    Z = X @ rng.normal(size=(d_x, d_z)) if structure == "z_in_span_of_x" else rng.normal(size=(m, d_z))
+    # dyadic factors (multiples of 1/8): their products are exact in float64, so a planted
+    # rank deficiency (or Z in the span of X) is exact, also at mpmath precision
+    dy = lambda *shape: np.round(rng.normal(size=shape) * 8) / 8
+    X = dy(m, rank_X) @ dy(rank_X, d_x) if rank_X else np.zeros((m, d_x))
+    Z = X @ dy(d_x, d_z) if structure == "z_in_span_of_x" else rng.normal(size=(m, d_z))
     Y = rng.normal(size=(m, d_y))
     if structure == "repeated_rows" and m >= 2:
         X[-1], Z[-1] = X[0], Z[0]
