@@ -11,6 +11,7 @@ passed, and the CLI exits with 3 (tool/claim error), not 1 (refuted).
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -98,8 +99,9 @@ def test_each_broken_claim_is_an_error_naming_claim_and_cause(run, claim_id):
 def test_the_good_claim_in_the_same_run_is_verified_on_its_full_budget(run):
     (r,) = [r for r in run.claims if r.claim_id == GOOD_ID]
     assert r.verdict is Verdict.VERIFIED and r.error == ""
-    (check,) = r.checks
-    assert check.passed is True and check.instances == QUICK.instances
+    assert r.checks and all(c.passed is True for c in r.checks)
+    (check,) = [c for c in r.checks if c.name == "conclusion"]
+    assert check.instances == QUICK.instances
     assert check.min_margin >= -check.tolerance     # the margins it saw really hold
     assert run.counts() == {"verified": 1, "refuted": 0, "erratum": 0, "inconclusive": 0,
                             "error": len(BROKEN)}
@@ -115,7 +117,7 @@ def test_an_error_does_not_leak_into_the_claims_checked_after_it(registry, run):
 
 _ENGINE_PASSES_INF = (
     "engine defect: _validate_arrays only inspects ndarray fields and _failures accepts an "
-    "infinite tolerance, so inf - 0 >= -inf passes and the claim is *verified*")
+    "infinite tolerance, so -inf >= -inf passes: the float64 check of a false claim passes")
 
 
 @pytest.mark.parametrize("x", [
@@ -139,8 +141,10 @@ def test_non_finite_scalar_and_list_fields_are_errors_too(x):
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=_ENGINE_PASSES_INF)
 def test_an_overflowing_margin_is_not_verified():
     """Finite data, a false conclusion (10^309 x <= 0 for x in [1, 2]) whose left side
-    overflows to inf: the tolerance, proportional to the scale, is inf too. Either verdict
-    error or refuted is defensible; verified is not."""
+    overflows to inf in float64: the tolerance, proportional to the scale, is inf too, and
+    -inf >= -inf passes. Either verdict error or refuted is defensible, verified is not; and
+    no check may count as passed on an infinite tolerance (a check that cannot fail), even
+    if another check (e.g. a re-evaluation at high precision) refutes the claim."""
     claim = Claim(id="bad.lemma9.overflow", title="t", source=Source("bad", "9", "Lemma 9"),
                   statement="10^309 x <= 0 for x in [1, 2] (false)",
                   conclusion=lambda i, p, B: Margin.at_most(B.asarray(i.x) * 1e308 * 10, 0.0, B),
@@ -148,6 +152,7 @@ def test_an_overflowing_margin_is_not_verified():
     with np.errstate(over="ignore"):
         r = check_claim(claim, profile="quick")
     assert r.verdict in (Verdict.ERROR, Verdict.REFUTED), r.summary()
+    assert all(math.isfinite(c.tolerance) for c in r.checks if c.passed), r.summary()
 
 
 # ---------------------------------------------------------------------------------------------
