@@ -47,7 +47,9 @@ def square_claim(**kw):
 def test_true_claim_is_verified_with_honest_evidence():
     res = check_claim(square_claim(), profile="quick", seed=1)
     assert res.verdict is Verdict.VERIFIED
-    (rec,) = res.checks
+    rec, hp = res.checks
+    assert hp.kind.value == "high-precision" and hp.passed and hp.precision.startswith("mpmath")
+    assert hp.tolerance < 1e-30 < rec.tolerance      # the re-check is far tighter
     assert rec.passed is True
     assert rec.instances > 10
     assert "no counterexample in" in rec.summary      # never "proven" for sampling
