@@ -274,5 +274,55 @@ def check_command(patterns: tuple[str, ...], paths: tuple[str, ...], profile: st
     click.get_current_context().exit(exit_code(run, registry.errors))
 
 
+# --------------------------------------------------------------------------------------------
+# docs
+
+
+@main.command("docs")
+@path_option
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("docs/catalogue"), show_default=True,
+              help="Folder for the catalogue pages (one per paper, plus index.md).")
+@click.option("--profile", type=click.Choice(_PROFILES), default="quick", show_default=True,
+              help="Profile of the check run the pages report.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the check run.")
+@click.option("--run", "run_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Use a saved `proofcheck check --format json` report instead "
+                                 "of running the checks (its profile and seed are used).")
+@click.option("--no-progress", is_flag=True, help="Do not show the progress bar on stderr.")
+def docs_command(paths: tuple[str, ...], output: Path, profile: str, seed: int,
+                 run_file: Path | None, no_progress: bool) -> None:
+    """Check the claims and write the catalogue pages of the documentation.
+
+    \b
+    Exit codes: 0 pages written; 2 usage error; 3 pages written, but a theorem module failed
+    to load or a claim's verdict is `error` (the pages say which). Refuted claims are
+    findings and documented as such (exit 0).
+    """
+    from proofcheck import docgen, engine
+    from proofcheck.results import Verdict
+
+    registry = _load(paths)
+    if run_file is not None:
+        try:
+            run = docgen.load_run(run_file)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--run") from None
+    else:
+        claims = registry.claims
+        if not claims:
+            raise click.UsageError("no claims found" + (f" in {', '.join(paths)}" if paths
+                                                        else ""))
+        with _Progress([c.id for c in claims], enabled=not no_progress) as progress:
+            run = engine.check_claims(claims, profile=profile, seed=seed, progress=progress)
+    written = docgen.generate_catalogue(run, registry, output)
+    err = _stderr()
+    for path in written:
+        err.print(f"wrote {path}", highlight=False)
+    broken = registry.errors or any(c.verdict is Verdict.ERROR for c in run.claims)
+    click.get_current_context().exit(EXIT_ERROR if broken else EXIT_OK)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
