@@ -39,7 +39,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from proofcheck.backends import get_backend  # noqa: E402
 from proofcheck.claims import Claim, Instance, Margin, Source  # noqa: E402
-from proofcheck.engine import (_draw_instances, _evaluate, _failures, _group_key,  # noqa: E402
+from proofcheck.engine import (PROFILES, _draw_instances, _evaluate, _failures, _group_key,  # noqa: E402
                                _stack, check_claim)
 from theorems.kb2019.theorem2 import improvement  # noqa: E402
 
@@ -180,13 +180,18 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     res = check_claim(improvement, profile="quick", seed=args.seed)
     total = time.perf_counter() - t0
-    rec = next(c for c in res.checks if c.name == "conclusion")
     print(f"\ncheck_claim({improvement.id}, profile='quick'): {total:.2f} s, verdict "
-          f"{res.verdict.value}; conclusion check {rec.seconds:.2f} s for {rec.instances} "
-          f"instances ({rec.precision}); {res.mutants_caught}/{len(res.mutants)} mutants "
-          f"caught")
-    for note in rec.notes:
-        print(f"  note: {note}")
+          f"{res.verdict.value}; {res.mutants_caught}/{len(res.mutants)} mutants caught")
+    for rec in res.checks:
+        print(f"  {rec.name}: {rec.seconds:.2f} s, {rec.instances} instances ({rec.precision})")
+        for note in rec.notes:
+            print(f"    note: {note}")
+    quick = _draw_instances(improvement, PROFILES["quick"].instances, args.seed,
+                            lambda *a: None)
+    keys = [_group_key(i) for i in quick]
+    print(f"  the quick draw: {len(quick)} instances in {len(set(keys))} groups "
+          f"({len({shape_key(i) for i in quick})} distinct array shapes), largest group "
+          f"{max(keys.count(k) for k in set(keys))}")
     return 0
 
 
