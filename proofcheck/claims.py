@@ -355,6 +355,8 @@ class Claim:
     assumed: Assumed | None = None
     notes: str = ""
     mutant_of: str = ""                     # set on mutated copies (for reports)
+    high_precision: bool = True             # False: the conclusion computes in float64 only
+                                            # (say why in notes); no mpmath re-evaluation
 
     def __post_init__(self):
         if not _ID.match(self.id):

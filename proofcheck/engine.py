@@ -155,7 +155,11 @@ def _run_checks(claim: Claim, prof: Profile, seed: int, progress: Progress, *,
         if claim.point_kind is PointKind.ANY:
             records.append(_check_any_point(claim, prof, seed, progress, budget=budget))
             if budget == "full" and records[-1].passed and prof.hp_instances:
-                records.append(_check_high_precision(claim, prof, seed, progress))
+                if claim.high_precision:
+                    records.append(_check_high_precision(claim, prof, seed, progress))
+                else:
+                    records[-1].notes.append("not re-evaluated at high precision: the "
+                                             "conclusion computes in float64 only")
         else:
             records.append(_check_at_points(claim, prof, seed, progress, budget=budget))
     progress(claim.id, "done", total, total)
@@ -515,6 +519,12 @@ def _confirm(claim: Claim, inst: Instance, point, digits: int) -> Witness:
     f64 = _evaluate(claim, inst, point, get_backend("numpy"))
     v64, t64, _ = _failures(f64)
     k = int(np.argmin(v64 + t64)) if v64.ndim else 0
+    if not claim.high_precision:
+        margin, tol = float(np.ravel(v64)[k]), float(np.ravel(t64)[k])
+        return Witness(check="conclusion", margin=margin, tolerance=tol, certified=False,
+                       certification="float64 witness (the conclusion has no high-precision "
+                                     "path), uncertified", instance=_instance_dict(inst),
+                       point=_point_dict(point))
     try:
         mp = _evaluate(claim, inst, point, get_backend("mpmath", digits=digits))
         vmp, tmp, badmp = _failures(mp)

@@ -36,7 +36,8 @@ __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX
            "resnet_instances", "resnet_problem", "resnet_landscape", "loss_value",
            "linear_value", "first_order_terms", "Relation", "at_point", "linear_value_at",
            "PointQuantities", "cases", "case_of", "instances_for", "point_tolerance",
-           "z_in_span_of_x", "theorem2_quantities", "regression_data", "with_bias_columns"]
+           "z_in_span_of_x", "theorem2_quantities", "regression_data", "with_bias_columns",
+           "streamed_regression", "stream_chunks", "streamed_theorem2_terms"]
 
 #: The losses KB2019's Assumption A2 names (convex and differentiable), by short name.
 LOSSES = {
@@ -439,3 +440,37 @@ def with_bias_columns(inst: Instance) -> Instance:
     one = np.ones((m, 1))
     return inst.replace(X=np.hstack([inst.X, one]), Z=np.hstack([inst.Z, one]),
                         d_x=inst.d_x + 1, d_z=inst.d_z + 1)
+
+
+# --------------------------------------------------------------------------------------------
+# large m: Theorem 2's quantities streamed over row chunks (O(m d^2) time, O(d^2) memory)
+
+@st.composite
+def streamed_regression(draw, m_values=(10_000, 20_000), max_d: int = 4, chunk_rows: int = 8192):
+    """A data set too large to hold projections for, described by its sizes and seed; rows are
+    generated chunk by chunk by :func:`stream_chunks` (never all at once)."""
+    d_x, d_z, d_y = (draw(st.integers(1, max_d)) for _ in range(3))
+    return Instance(m=draw(st.sampled_from(tuple(m_values))), d_x=d_x, d_z=d_z, d_y=d_y,
+                    seed=draw(st.integers(0, 2 ** 32 - 1)), chunk_rows=chunk_rows,
+                    z_in_span_of_x=draw(st.booleans()))
+
+
+def stream_chunks(inst: Instance):
+    """Yield (X, Z, Y) row chunks of the streamed data set."""
+    rng = np.random.default_rng(inst.seed)
+    C = np.round(rng.normal(size=(inst.d_x, inst.d_z)) * 8) / 8
+    A, B = rng.normal(size=(inst.d_x, inst.d_y)), rng.normal(size=(inst.d_z, inst.d_y))
+    left = inst.m
+    while left:
+        k = min(left, inst.chunk_rows)
+        X = rng.normal(size=(k, inst.d_x))
+        Z = X @ C if inst.z_in_span_of_x else rng.normal(size=(k, inst.d_z))
+        Y = X @ A + np.tanh(Z) @ B + rng.normal(size=(k, inst.d_y))
+        left -= k
+        yield X, Z, Y
+
+
+def streamed_theorem2_terms(inst: Instance):
+    """Theorem 2's quantities of a streamed data set (see :mod:`proofcheck.streaming`)."""
+    from .streaming import Theorem2Accumulator
+    return Theorem2Accumulator.from_chunks(stream_chunks(inst)).result()

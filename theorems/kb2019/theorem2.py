@@ -15,7 +15,8 @@ The proof identities are in ``theorem2_proof.py``.
 
 from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck.problems import (A1, at_point, at_point_Z, case_of, instances_for, linear_value,
-                                 regression_data, resnet_landscape, theorem2_quantities)
+                                 regression_data, resnet_landscape, streamed_regression,
+                                 streamed_theorem2_terms, theorem2_quantities)
 
 SOURCE = Source("kb2019", "3.2", "Theorem 2", "(6)")
 
@@ -166,3 +167,37 @@ linear_value_claim = Claim(
     ),
 )
 
+
+
+# --- the same identity at large m, streamed ----------------------------------------------------
+
+def streamed_identity(inst, point, B, factor=1.0, projected=True):
+    t = streamed_theorem2_terms(inst)
+    kw = dict(cond=t.cond_xz, n_ops=inst.m * (inst.d_x + inst.d_z), scale=t.y_norm2)
+    first = Margin.equal(t.L_x - t.L_xz, factor * t.improvement, B, **kw)
+    if not projected:
+        return first
+    return first.both(Margin.equal(t.improvement, t.improvement_projected, B, **kw))
+
+
+improvement_streamed = Claim(
+    id="kb2019.theorem2.improvement_streamed",
+    title="the improvement identity at large m (streamed)",
+    source=Source("kb2019", "3.2", "text after Theorem 2"),
+    statement="L*_{x} - L*_{x,z} = (1/m)||P[P_N[X]Z]Y||_F^2 = (1/m)||P[P_N[X]Z]P_N[X]Y||_F^2 "
+              "for data sets with m in the tens of thousands",
+    conclusion=streamed_identity,
+    instances=lambda assumed: streamed_regression(),
+    high_precision=False,
+    notes="float64 only (the streaming QR has no mpmath path); rows generated in chunks and reduced by a streaming QR of [X Z Y] (O(m d^2) time, "
+          "O(d^2) memory); L*_{x,z} is read off a different block of R than L*_x - improvement, "
+          "so the identity is not true by construction",
+    mutants=(
+        Mutant.conclusion("doubled", MutantKind.PERTURBED_CONSTANT, "= (2/m)||P[P_N Z] Y||^2",
+                          lambda i, p, B: streamed_identity(i, p, B, 2.0, projected=False)),
+        Mutant.conclusion("halved", MutantKind.PERTURBED_CONSTANT, "= (1/2m)||P[P_N Z] Y||^2",
+                          lambda i, p, B: streamed_identity(i, p, B, 0.5, projected=False)),
+        Mutant.conclusion("dropped_improvement", MutantKind.DROPPED_TERM, "L*_x - L*_{x,z} = 0",
+                          lambda i, p, B: streamed_identity(i, p, B, 0.0, projected=False)),
+    ),
+)
