@@ -20,12 +20,12 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
-from .claims import Assumed, Claim, Instance, Margin, PointKind
+from .claims import Claim, Instance, Margin, PointKind
 from .results import (CheckRecord, ClaimResult, EvidenceKind, MutantResult, RunResult, Verdict,
                       Witness)
 

@@ -37,7 +37,8 @@ __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX
            "linear_value", "first_order_terms", "Relation", "at_point", "linear_value_at",
            "PointQuantities", "cases", "case_of", "instances_for", "point_tolerance",
            "z_in_span_of_x", "theorem2_quantities", "regression_data", "with_bias_columns",
-           "streamed_regression", "stream_chunks", "streamed_theorem2_terms"]
+           "streamed_regression", "stream_chunks", "streamed_theorem2_terms",
+           "values_at_point"]
 
 #: The losses KB2019's Assumption A2 names (convex and differentiable), by short name.
 LOSSES = {
@@ -344,6 +345,15 @@ def _best_of(fit, value):
                                    status=fit.status + "; upper bound improved by putting every "
                                    "residual at the loss's minimiser")
     return fit
+
+
+def values_at_point(inst: Instance, cp, *bases: str):
+    """(L, L*_{b} for each basis b, tol, tol_source) at a certified point: what Theorem 1 and
+    its relatives compare. ``bases`` are "x" and/or "x,z"."""
+    q = at_point(inst, cp)
+    fits = [linear_value_at(inst, cp, basis=b) for b in bases]
+    tol, source = point_tolerance(q, *fits)
+    return (q.L, *[float(f.value) for f in fits], tol, source)
 
 
 def at_point_Z(inst: Instance, cp) -> np.ndarray:

@@ -12,9 +12,9 @@ the tolerance; "non-negligible" is a named hypothesis so that dropping it is a m
 """
 
 from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.problems import (A1, CONVEX_DIFFERENTIABLE, at_point, case_of, cases,
-                                 instances_for, linear_value, linear_value_at, point_tolerance,
-                                 resnet_landscape, z_in_span_of_x)
+from proofcheck.problems import (A1, CONVEX_DIFFERENTIABLE, case_of, cases, instances_for,
+                                 linear_value, resnet_landscape, values_at_point,
+                                 z_in_span_of_x)
 
 A1_HYP = Hypothesis("A1", "d_y <= min(d_x, d_z)", lambda i: A1(i.fields()))
 A2_HYP = Hypothesis("A2", "for any y, h ↦ ℓ(h, y) is convex and differentiable",
@@ -26,31 +26,24 @@ CASES_II = tuple(c for c in cases(CONVEX_DIFFERENTIABLE)
                  if c.endswith("full_rank") or c.startswith("squared"))
 
 
-def _values(inst, point):
-    q = at_point(inst, point)
-    L_x = linear_value_at(inst, point, basis="x")
-    tol, source = point_tolerance(q, L_x)
-    return q, float(L_x.value), tol, source
-
-
 def part_i(inst, point, B):
-    q, L_x, tol, source = _values(inst, point)
-    return Margin.at_most(q.L, L_x, tol=tol, tol_source=source)
+    L, L_x, tol, source = values_at_point(inst, point, "x")
+    return Margin.at_most(L, L_x, tol=tol, tol_source=source)
 
 
 def part_i_halved(inst, point, B):
-    q, L_x, tol, source = _values(inst, point)
-    return Margin.at_most(q.L, L_x / 2, tol=tol, tol_source=source)
+    L, L_x, tol, source = values_at_point(inst, point, "x")
+    return Margin.at_most(L, L_x / 2, tol=tol, tol_source=source)
 
 
 def part_i_flipped(inst, point, B):
-    q, L_x, tol, source = _values(inst, point)
-    return Margin.at_least(q.L, L_x, tol=tol, tol_source=source)
+    L, L_x, tol, source = values_at_point(inst, point, "x")
+    return Margin.at_least(L, L_x, tol=tol, tol_source=source)
 
 
 def part_i_dropped(inst, point, B):
-    q, L_x, tol, source = _values(inst, point)
-    return Margin.at_most(q.L, 0.0, tol=tol, tol_source=source)
+    L, L_x, tol, source = values_at_point(inst, point, "x")
+    return Margin.at_most(L, 0.0, tol=tol, tol_source=source)
 
 
 remark3_i = Claim(
@@ -98,27 +91,25 @@ def instances_ii(assumed):
 
 
 def part_ii(inst, point, B):
-    q, L_x, tol, source = _values(inst, point)
-    return Margin.strictly_less(q.L, L_x, tol=tol, tol_source=source)
+    L, L_x, tol, source = values_at_point(inst, point, "x")
+    return Margin.strictly_less(L, L_x, tol=tol, tol_source=source)
 
 
-def part_ii_equal_allowed_halved(inst, point, B):
-    q, L_x, tol, source = _values(inst, point)
+def part_ii_doubled_gap(inst, point, B):
+    L, L_x, tol, source = values_at_point(inst, point, "x")
     gap, _ = improvement(inst)
-    return Margin.strictly_less(q.L + 2 * gap, L_x, tol=tol, tol_source=source)
+    return Margin.strictly_less(L + 2 * gap, L_x, tol=tol, tol_source=source)
 
 
 def part_ii_flipped(inst, point, B):
-    q, L_x, tol, source = _values(inst, point)
-    return Margin.strictly_less(L_x, q.L, tol=tol, tol_source=source)
+    L, L_x, tol, source = values_at_point(inst, point, "x")
+    return Margin.strictly_less(L_x, L, tol=tol, tol_source=source)
 
 
-def part_ii_x_basis(inst, point, B):
+def part_ii_below_xz(inst, point, B):
     """Mutant: strictly below L*_{x,z} (the theorem gives equality, so this must fail)."""
-    q = at_point(inst, point)
-    L_xz = linear_value_at(inst, point)
-    tol, source = point_tolerance(q, L_xz)
-    return Margin.strictly_less(q.L, float(L_xz.value), tol=tol, tol_source=source)
+    L, L_xz, tol, source = values_at_point(inst, point, "x,z")
+    return Margin.strictly_less(L, L_xz, tol=tol, tol_source=source)
 
 
 remark3_ii = Claim(
@@ -138,7 +129,7 @@ remark3_ii = Claim(
         Mutant.drop("z_non_negligible", "z in the span of x: L = L*_x, not strictly less"),
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY, "L*_x < L", part_ii_flipped),
         Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
-                          "L + 2 (L*_x - L*_{x,z}) < L*_x", part_ii_equal_allowed_halved),
-        Mutant.conclusion("below_xz", MutantKind.OTHER, "L < L*_{x,z}", part_ii_x_basis),
+                          "L + 2 (L*_x - L*_{x,z}) < L*_x", part_ii_doubled_gap),
+        Mutant.conclusion("below_xz", MutantKind.OTHER, "L < L*_{x,z}", part_ii_below_xz),
     ),
 )

@@ -15,9 +15,9 @@ digits), for every convex differentiable loss of A2 and both branches of Lemma 2
 
 from proofcheck import (Claim, Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind,
                         Source)
-from proofcheck.problems import (A1, CONVEX_DIFFERENTIABLE, LOSSES, at_point, case_of, cases,
-                                 instances_for, linear_value, linear_value_at, point_tolerance,
-                                 resnet_instances, resnet_landscape)
+from proofcheck.problems import (A1, CONVEX_DIFFERENTIABLE, case_of, cases, instances_for,
+                                 linear_value, resnet_instances, resnet_landscape,
+                                 values_at_point)
 from proofcheck.symbolic import SizeSweep
 from proofcheck.symbolic_models import resnet_symbols
 
@@ -30,10 +30,7 @@ A2_HYP = Hypothesis("A2", "for any y, h ↦ ℓ(h, y) is convex and differentiab
 
 def values(inst, point):
     """L at the point and the two linear-predictor values, with the comparison tolerance."""
-    q = at_point(inst, point)
-    L_x, L_xz = linear_value_at(inst, point, basis="x"), linear_value_at(inst, point)
-    tol, source = point_tolerance(q, L_x, L_xz)
-    return q.L, float(L_x.value), float(L_xz.value), tol, source
+    return values_at_point(inst, point, "x", "x,z")
 
 
 def conclusion(inst, point, B):
