@@ -13,10 +13,8 @@ from the claims of a :class:`~proofcheck.catalog.Registry`.  The wording is the 
 >>> from proofcheck.results import ClaimResult, RunResult, Verdict
 >>> run = RunResult([ClaimResult("demo.lemma1", "squares", "DEMO §1, Lemma 1",
 ...                              Verdict.VERIFIED, statement="x^2 >= 0")], "quick", 0)
->>> print(paper_page("demo", run)[:40])
-# DEMO
-<BLANKLINE>
-!!! info "Generated page"
+>>> paper_page("demo", run).splitlines()[:3]
+['# DEMO', '', '!!! info "Generated page"']
 >>> run_from_dict(run.to_dict()).claims[0].verdict
 <Verdict.VERIFIED: 'verified'>
 """
@@ -225,7 +223,11 @@ def _identities(claim) -> list[str]:
     return out + [""]
 
 
-def _evidence(result: ClaimResult) -> list[str]:
+def _evidence(result: ClaimResult, claim=None) -> list[str]:
+    """One line per check, with its tolerance source, the engine's summary (for searches and
+    failures) and notes; a note that only repeats an identity's statement (already listed
+    under "Identities checked") is left out."""
+    known = {i.statement for i in getattr(claim, "identities", ())}
     lines = []
     for c in result.checks:
         head = f"- **{_md(c.name)}** ({c.kind.value}"
@@ -241,7 +243,7 @@ def _evidence(result: ClaimResult) -> list[str]:
             sub.append(f"tolerance: {_md(c.tolerance_source)}")
         if c.kind is EvidenceKind.NUMERIC_SEARCH or c.passed is not True:
             sub.append(f"engine: {_md(_untimed(c.summary))}")
-        sub += [_md(n) for n in c.notes]
+        sub += [_md(n) for n in c.notes if n not in known]
         lines += [f"    - {s}" for s in sub if s]
     return lines or ["- no checks ran"]
 
@@ -287,7 +289,7 @@ def claim_section(result: ClaimResult, claim=None, origin: str = "") -> list[str
     if result.verdict is Verdict.ERROR:
         out += ["**Error.** The claim's own code or data is broken:", "", "```text",
                 result.error or "(no message)", "```", ""]
-    out += ["**Evidence.**", ""] + _evidence(result) + [""]
+    out += ["**Evidence.**", ""] + _evidence(result, claim) + [""]
 
     is_erratum = result.verdict is Verdict.ERRATUM
     if is_erratum or result.erratum or result.corrected is not None:
@@ -303,9 +305,10 @@ def claim_section(result: ClaimResult, claim=None, origin: str = "") -> list[str
         c = result.corrected
         out += [f"**Corrected statement** ({c.verdict.value}):", ""]
         out += ["> " + _md(line) for line in (c.statement or "(no statement)").splitlines()]
-        out += ["", "Its evidence:", ""] + _evidence(c) + [""]
-        if claim is not None and claim.corrected is not None:
-            out += _identities(claim.corrected)
+        out.append("")
+        fixed = claim.corrected if claim is not None else None
+        out += _identities(fixed)
+        out += ["Its evidence:", ""] + _evidence(c, fixed) + [""]
     out += _mutants(result)
     if claim is not None and claim.notes:
         out += ["**Notes.** " + _md(claim.notes), ""]
@@ -390,7 +393,8 @@ def index_page(run: RunResult, papers: list[str]) -> str:
         results = [r for r in run.claims if _paper(r.claim_id) == paper]
         caught = sum(r.mutants_caught for r in results)
         total = sum(len(r.mutants) for r in results)
-        out.append(f"| [{_md(PAPER_TITLES.get(paper, paper.upper()))}]({paper}.md) | "
+        name = PAPER_TITLES.get(paper, _md(paper.upper()))     # titles are Markdown already
+        out.append(f"| [{name}]({paper}.md) | "
                    f"{len(results)} | {_counts(results)} | {caught}/{total} |")
     return "\n".join(out) + "\n"
 

@@ -195,6 +195,12 @@ def test_pages_from_json_equal_pages_from_the_run(tmp_path):
     assert docgen.paper_page("demo", docgen.load_run(path), reg) == direct
 
 
+def test_docstring_examples():
+    import doctest
+    result = doctest.testmod(docgen)
+    assert result.attempted >= 3 and result.failed == 0
+
+
 def test_bad_runs_are_refused_with_the_cause(tmp_path):
     with pytest.raises(ValueError, match="schema_version '9.0'"):
         docgen.load_run({"schema_version": "9.0", "claims": []})
