@@ -354,3 +354,22 @@ def test_strict_build_fails_on_a_page_missing_from_the_nav(tmp_path):
     (root / "docs" / "catalogue" / "newpaper.md").write_text("# NEWPAPER\n")
     res = _build(root)
     assert res.returncode != 0 and "newpaper.md" in res.stderr
+
+
+def test_committed_catalogue_covers_the_registry():
+    """Every claim of the bundled catalogue has a section on its paper's committed page, and
+    every paper page is in the nav (else: run `proofcheck docs` and add the page to
+    mkdocs.yml). A claim added without regenerating the pages fails here."""
+    from proofcheck.catalog import load_claims
+
+    registry = load_claims()
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    missing = []
+    for paper in sorted({c.paper for c in registry.claims}):
+        page = DOCS / "catalogue" / f"{paper}.md"
+        assert page.is_file(), f"no catalogue page for {paper}: run `proofcheck docs`"
+        assert f"catalogue/{paper}.md" in nav, f"catalogue/{paper}.md is not in the mkdocs nav"
+        text = page.read_text(encoding="utf-8")
+        missing += [c.id for c in registry.claims
+                    if c.paper == paper and f"{{ #{c.id} }}" not in text]
+    assert not missing, f"claims without a catalogue section (run `proofcheck docs`): {missing}"
