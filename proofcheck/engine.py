@@ -285,7 +285,9 @@ def _validate_arrays(claim: Claim, inst: Instance) -> None:
     declared convex would otherwise make a convexity-based claim look refuted or verified for
     the wrong reason). Each loss object is checked once per process."""
     for name, v in inst.fields().items():
-        if isinstance(v, np.ndarray) and v.dtype.kind in "fc" and not np.all(np.isfinite(v)):
+        arr = v if isinstance(v, np.ndarray) else (
+            np.asarray(v) if isinstance(v, (float, list, tuple)) else None)
+        if arr is not None and arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
             raise ClaimError(f"instance field {name} of {claim.id} contains NaN or inf: "
                              f"{inst!r}")
         if name == "loss" and hasattr(v, "value") and hasattr(v, "convex"):
@@ -334,8 +336,17 @@ def _stack(group: list[Instance]) -> Instance:
 
 
 def _evaluate(claim: Claim, inst: Instance, point, B) -> Margin:
+    import contextlib
+    import mpmath
+    # mpmath numbers do arithmetic at the *global* precision: a conclusion's own "/ m" or a
+    # Margin's subtraction would silently run at 15 digits outside the backend's context
+    ctx = mpmath.workdps(B.digits) if getattr(B, "name", "") == "mpmath" \
+        else contextlib.nullcontext()
     try:
-        m = claim.conclusion(inst, point, B)
+        with ctx:
+            m = claim.conclusion(inst, point, B)
+            if isinstance(m, Margin):
+                _failures(m)        # evaluate the margin's arithmetic inside the context too
     except (ClaimError, GeneratorError):
         raise
     except Exception as exc:
@@ -356,8 +367,13 @@ def _as_float(x) -> np.ndarray:
 def _failures(m: Margin) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     value, tol = _as_float(m.value), _as_float(m.tol)
     value, tol = np.broadcast_arrays(value, tol)
-    if np.any(np.isnan(value)):
+    if np.any(np.isnan(value)) or np.any(np.isnan(tol)):
         raise ClaimError("the margin is NaN (the conclusion could not be evaluated)")
+    if not (np.all(np.isfinite(tol)) and np.all(tol >= 0)):
+        raise ClaimError(f"the margin's tolerance is {tol.max() if tol.size else tol} "
+                         "(it must be finite and >= 0: an infinite tolerance passes anything)")
+    if np.any(np.isposinf(value)):
+        raise ClaimError("the margin is +inf (an overflow would pass any claim)")
     return value, tol, value < -tol
 
 

@@ -411,10 +411,15 @@ def theorem2_quantities(X, Z, Y, B):
     cut = s[..., 0] * B.eps * cutoff_factor(XZ.shape[-2:], "lapack")
     N_Y = B.null_project(X, Y, method=cut)
     N_Z = B.null_project(X, Z, method=cut)
+    # P_N[X] Z carries rounding noise up to the backward-error bound of computing it,
+    # ~ m d_x u cond(X) ||[X Z]|| (Higham, thm 20.1): its range is decided above that level
+    # (the backend's documented tolerance), not at the plain rank cutoff
+    cut_NZ = B.tolerance(s[..., 0], cond=B.condition_number(X, method=cut),
+                         n_ops=X.shape[-2] * X.shape[-1])
     L_x = B.fro2(N_Y) / m
     L_xz = B.fro2(B.null_project(XZ, Y, method=cut)) / m
-    improvement = B.fro2(B.project(N_Z, Y, method=cut)) / m
-    improvement_projected = B.fro2(B.project(N_Z, N_Y, method=cut)) / m
+    improvement = B.fro2(B.project(N_Z, Y, method=cut_NZ)) / m
+    improvement_projected = B.fro2(B.project(N_Z, N_Y, method=cut_NZ)) / m
     return dict(L_x=L_x, L_xz=L_xz, improvement=improvement,
                 improvement_projected=improvement_projected,
                 cond=B.condition_number(XZ, method=cut), scale=B.fro2(Y) / m, m=m,

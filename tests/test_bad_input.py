@@ -115,15 +115,9 @@ def test_an_error_does_not_leak_into_the_claims_checked_after_it(registry, run):
         {r.claim_id: r.verdict for r in run.claims}
 
 
-_ENGINE_PASSES_INF = (
-    "engine defect: _validate_arrays only inspects ndarray fields and _failures accepts an "
-    "infinite tolerance, so -inf >= -inf passes: the float64 check of a false claim passes")
-
-
 @pytest.mark.parametrize("x", [
     float("nan"), [1.0, float("nan")],
-    pytest.param(np.float64("inf"), marks=pytest.mark.xfail(
-        strict=True, raises=AssertionError, reason=_ENGINE_PASSES_INF)),
+    np.float64("inf"),
 ], ids=["float-nan", "list-nan", "numpy-inf"])
 def test_non_finite_scalar_and_list_fields_are_errors_too(x):
     """The NaN fixture uses an ndarray field; plain floats and lists take another path.
@@ -138,7 +132,6 @@ def test_non_finite_scalar_and_list_fields_are_errors_too(x):
                                                               or "inf" in r.error)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=_ENGINE_PASSES_INF)
 def test_an_overflowing_margin_is_not_verified():
     """Finite data, a false conclusion (10^309 x <= 0 for x in [1, 2]) whose left side
     overflows to inf in float64: the tolerance, proportional to the scale, is inf too, and

@@ -161,3 +161,19 @@ def test_same_seed_same_result():
     b = check_claim(square_claim().dropping("pos"), profile="quick", seed=7)
     assert a.checks[0].witness.instance == b.checks[0].witness.instance
     assert a.checks[0].min_margin == b.checks[0].min_margin
+
+
+def test_conclusion_arithmetic_runs_at_the_backends_precision():
+    """A conclusion's own arithmetic on mpmath numbers (here a division by 3) must run at the
+    backend's digits, not mpmath's global 15: otherwise the 1e-48 tolerance of the
+    high-precision re-check would refute this true identity."""
+    def thirds(inst, point, B):
+        x = B.asarray(inst.x)
+        third = B.sum(x, axis=-1) / 3
+        return Margin.equal(third * 3, B.sum(x, axis=-1), B)
+    claim = square_claim(id="demo.lemma4", conclusion=thirds, hypotheses=(),
+                         instances=lambda a: st.floats(0.1, 10).map(
+                             lambda v: Instance(x=np.array([v, 1.0 / 7]))))
+    res = check_claim(claim, profile="quick")
+    hp = [c for c in res.checks if c.kind.value == "high-precision"][0]
+    assert res.verdict is Verdict.VERIFIED and hp.tolerance < 1e-35
