@@ -180,11 +180,14 @@ def _check_identity(identity, seed: int) -> CheckRecord:
         witness = Witness(check=identity.name, margin=_finite(res.residual), tolerance=0.0,
                           certified=bool(getattr(res, "certified", res.witness is not None)),
                           certification="exact (sympy rationals)" if res.witness is not None
-                          else f"exact: {res.reason or 'nonzero residual'}",
+                          else "exact (the two sides do not conform)" if res.reason
+                          else "exact",
                           instance={"sizes": res.refuted_at, "values": res.witness or {}},
                           detail=(res.reason or f"lhs - rhs = {res.residual}"))
+    trials = getattr(res, "trials", 1) if identity.method != "symbolic" else 0
     return CheckRecord(name=identity.name, kind=kind, passed=res.holds, summary=res.describe(),
                        sizes=list(res.proven_sizes), precision="exact", witness=witness,
+                       instances=trials * len(res.proven_sizes),
                        seconds=res.seconds, tolerance=0.0, tolerance_source="exact arithmetic",
                        notes=[identity.statement])
 
@@ -407,9 +410,9 @@ def _check_any_point(claim: Claim, prof: Profile, seed: int, progress: Progress,
             if v.shape != (len(batch),):
                 raise ValueError(f"batched margin has shape {v.shape}, expected ({len(batch)},)")
         except Exception as exc:  # not batchable: evaluate one by one, and say so
-            if "not batchable" not in " ".join(notes):
-                notes.append(f"evaluated per instance (conclusion not batchable: "
-                             f"{type(exc).__name__}: {str(exc)[:120]})")
+            if not any(n.startswith("evaluated one instance at a time") for n in notes):
+                notes.append("evaluated one instance at a time (the conclusion does not "
+                             f"return one margin per stacked instance: {str(exc)[:100]})")
             pairs = []
             for inst in batch:
                 mi = _evaluate(claim, inst, None, B)
@@ -430,8 +433,7 @@ def _check_any_point(claim: Claim, prof: Profile, seed: int, progress: Progress,
         min_margin=float(values.min()), tolerance=float(tols.max()),
         tolerance_source=tol_source, notes=notes)
     exhaustive = isinstance(claim.instances(claim.assumed), (list, tuple))
-    if exhaustive:
-        record.notes.append("finite domain: every instance was checked (exhaustive)")
+    record.exhaustive = exhaustive
     if failing.size == 0:
         record.summary = (f"no counterexample in {len(instances)} instances "
                           f"(float64; min margin {values.min():.3g}, tol {tols.max():.2g})")
@@ -721,7 +723,8 @@ def _run_mutants(claim: Claim, prof: Profile, seed: int, progress: Progress) -> 
         failed = [c for c in checks if c.passed is False]
         out.append(MutantResult(
             name=mutant.name, kind=mutant.kind.value, description=mutant.description,
-            caught=bool(failed), caught_by=failed[0].name + ": " + failed[0].summary
+            caught=bool(failed), caught_by=(failed[0].summary if failed[0].summary.startswith(
+                failed[0].name) else failed[0].name + ": " + failed[0].summary)
             if failed else "not caught: " + "; ".join(c.summary for c in checks),
             witness=failed[0].witness if failed else None))
     return out

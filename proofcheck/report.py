@@ -181,6 +181,8 @@ def evidence_phrase(check: CheckRecord, point_kind: str = "any point", *,
     at = f" at {check.precision}" if kind is EvidenceKind.HIGH_PRECISION and check.precision \
         else ""
     if noun is None:
+        if getattr(check, "exhaustive", False):
+            return f"holds at all {check.instances} instances of a finite domain (exhaustive){at}"
         return f"no counterexample in {check.instances} instances{at}"
     # A point claim is only tested where a certified point was found: count those instances,
     # and say how many gave none (they test nothing).

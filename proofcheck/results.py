@@ -82,6 +82,7 @@ class CheckRecord:
     witness: Witness | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    exhaustive: bool = False        # every instance of a finite domain was checked
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -203,6 +204,8 @@ def _jsonable(obj: Any) -> Any:
         return obj.value
     if obj is None or isinstance(obj, (bool, str, int)):
         return obj
+    if getattr(obj, "is_Rational", False) or type(obj).__name__ == "Fraction":
+        return str(obj)       # exact rationals stay exact and uniformly typed ("2", "-3/8")
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else repr(obj)
     if hasattr(obj, "tolist"):                       # numpy arrays and scalars
