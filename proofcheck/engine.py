@@ -640,13 +640,24 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
         branch = inst.fields().get("branch")
         if branch not in (None, "full_rank", "rank_deficient"):
             branch = None
+        wanted = "local_min" if claim.point_kind is PointKind.LOCAL_MIN else None
+
+        def certified(found):
+            return [p for p in found
+                    if (p.kind == wanted if wanted else p.kind in ("local_min", "saddle"))]
+
         found = find_local_minima(landscape, rng=rng, starts=prof.starts, branch=branch,
                                   digits=prof.digits)
+        if not certified(found):
+            # one retry with three times the starts: descent from random starts can drift into
+            # valleys that run off to infinity (W -> 0, V -> oo) and certify nothing
+            found = list(found) + list(find_local_minima(
+                landscape, rng=rng, starts=3 * prof.starts, branch=branch, digits=prof.digits))
+            notes.append(f"instance {i}: no certified point from {prof.starts} starts; retried "
+                         f"with {3 * prof.starts} more")
         for p in found:
             kinds[p.kind] = kinds.get(p.kind, 0) + 1
-        wanted = "local_min" if claim.point_kind is PointKind.LOCAL_MIN else None
-        points = [p for p in found
-                  if (p.kind == wanted if wanted else p.kind in ("local_min", "saddle"))]
+        points = certified(found)
         if not points:
             vacuous += 1
             continue
