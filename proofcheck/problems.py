@@ -445,8 +445,9 @@ def regression_data(draw, max_m: int = 8, max_d: int = 3, loss: str | None = Non
     if structure == "repeated_rows" and m >= 2:
         X[-1], Z[-1] = X[0], Z[0]
     extra = dict(loss=LOSSES[loss], loss_name=loss) if loss else {}
-    return Instance(X=X, Z=Z, Y=Y, m=m, d_x=d_x, d_y=d_y, d_z=d_z, rank_X=rank_X,
-                    structure=structure, **extra)
+    # the drawn structure (rank of X, Z in its span, repeated rows) is visible in the data and
+    # deliberately not stored as a field: fields that differ split the engine's batches
+    return Instance(X=X, Z=Z, Y=Y, m=m, d_x=d_x, d_y=d_y, d_z=d_z, **extra)
 
 
 def with_bias_columns(inst: Instance) -> Instance:
