@@ -152,7 +152,7 @@ def list_command(patterns: tuple[str, ...], paths: tuple[str, ...], fmt: str) ->
         "point_kind": getattr(c.point_kind, "value", str(c.point_kind)),
         "hypotheses": [h.name for h in c.hypotheses],
         "identities": len(c.identities),
-        "mutants": len(c.mutants),
+        "mutants": len((c.corrected or c).mutants),   # an erratum's mutants mutate the correction
         "erratum": c.corrected is not None,
         "module": registry.origins.get(c.id, "") if hasattr(registry, "origins") else "",
     } for c in claims]
