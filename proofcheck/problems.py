@@ -38,7 +38,7 @@ __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX
            "PointQuantities", "cases", "case_of", "instances_for", "point_tolerance",
            "z_in_span_of_x", "theorem2_quantities", "regression_data", "with_bias_columns",
            "streamed_regression", "stream_chunks", "streamed_theorem2_terms",
-           "values_at_point"]
+           "values_at_point", "with_feature_map", "linear_objective_pairs", "linear_objective"]
 
 #: The losses KB2019's Assumption A2 names (convex and differentiable), by short name.
 LOSSES = {
@@ -490,3 +490,38 @@ def streamed_theorem2_terms(inst: Instance):
     """Theorem 2's quantities of a streamed data set (see :mod:`proofcheck.streaming`)."""
     from .streaming import Theorem2Accumulator
     return Theorem2Accumulator.from_chunks(stream_chunks(inst)).result()
+
+
+def with_feature_map(inst: Instance) -> Instance:
+    """KB2019 Remark 1: x = φ(x_raw) for a fixed feature map; here φ(x) = [x, x^2, sin x]
+    (entrywise), applied to the instance's inputs (d_x triples)."""
+    X = np.asarray(inst.X, float)
+    phi = np.hstack([X, X ** 2, np.sin(X)])
+    return inst.replace(X=phi, d_x=phi.shape[1])
+
+
+@st.composite
+def linear_objective_pairs(draw, losses=CONVEX_DIFFERENTIABLE, max_m: int = 8, max_k: int = 4):
+    """(Phi, Y, loss, R1, R2): two linear predictors on the same data, for convexity checks of
+    L^R(R) = (1/m) sum_i l(R phi_i, y_i)."""
+    name = draw(st.sampled_from(tuple(losses)))
+    k, m = draw(st.integers(1, max_k)), draw(st.integers(1, max_m))
+    d_y = 1 if name in BINARY else draw(st.integers(2 if name == "cross_entropy" else 1, 3))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    loss = LOSSES[name]
+    Y = _targets(name, m, d_y, rng)
+    return Instance(Phi=rng.normal(size=(m, k)), Y=Y, R1=2 * rng.normal(size=(d_y, k)),
+                    R2=2 * rng.normal(size=(d_y, k)), loss=loss, loss_name=name)
+
+
+def linear_objective(inst: Instance, R, B=None):
+    """L^R(R) = (1/m) sum_i l(R phi_i, y_i) on the backend ``B`` (numpy: batched over leading
+    axes; mpmath: one instance, the loss evaluated sample by sample at B's precision)."""
+    if B is None or B.name == "numpy":
+        Phi = np.asarray(inst.Phi, float)
+        H = Phi @ np.swapaxes(np.asarray(R, float), -1, -2)
+        return np.mean(inst.loss.value(H, np.asarray(inst.Y, float)), axis=-1)
+    Phi, Rm, Y = B.asarray(inst.Phi), B.asarray(R), B.asarray(inst.Y)
+    H = B.matmul(Phi, B.T(Rm))
+    m = Phi.shape[0]
+    return sum(inst.loss.value_mp(H[i], Y[i]) for i in range(m)) / m

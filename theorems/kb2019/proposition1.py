@@ -1,5 +1,5 @@
 """Kawaguchi & Bengio (2019), Proposition 1 (Shamir, 2018) and the comparison of assumptions
-(§2.3, §3.1), and Remark 2 (bias terms, §2.1).
+(§2.3, §3.1).
 
 Proposition 1. If PA1 (d_y = 1), PA2 (h ↦ ℓ(h, y) convex and twice differentiable) and PA3
 (L_θ, ∇L_θ, ∇²L_θ Lipschitz on bounded sets) hold, every local minimum satisfies
@@ -9,8 +9,7 @@ strictly weaker than PA1–PA3 ("the latter implies the former but not vice vers
 
 from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck.problems import (A1, LOSSES, TWICE_DIFFERENTIABLE, case_of, cases, instances_for,
-                                 resnet_landscape,
-                                 values_at_point, with_bias_columns)
+                                 resnet_landscape, values_at_point)
 
 # PA3 holds for losses whose Hessian is locally Lipschitz: every twice-differentiable loss here
 # is C^3 or piecewise C^3 with a Lipschitz Hessian ((1 - yq)_+^3 has Hessian 6(1 - yq)_+).
@@ -151,52 +150,5 @@ strictly_weaker = Claim(
                description="a witness violating A1 (d_y = 3 > d_x = 2)",
                apply=lambda c: c.replace(instances=lambda a: (Instance(
                    loss=LOSSES["squared"], loss_name="squared", d_x=2, d_y=3, d_z=3),))),
-    ),
-)
-
-
-# --- Remark 2: bias terms ------------------------------------------------------------------------
-
-def bias_instances(assumed):
-    return instances_for(assumed, losses=("squared", "logistic")).map(with_bias_columns)
-
-
-def theorem1_margin(inst, point, B, factor=1.0):
-    L, Lx, Lxz, tol, source = values_at_point(inst, point, "x", "x,z")
-    return Margin.at_most(L, Lx - factor * (Lx - Lxz), tol=tol, tol_source=source)
-
-
-def half_of_L_x(inst, point, B):
-    L, Lx, tol, source = values_at_point(inst, point, "x")
-    return Margin.at_most(L, Lx / 2, tol=tol, tol_source=source)
-
-
-def below_improvement(inst, point, B):
-    L, Lx, Lxz, tol, source = values_at_point(inst, point, "x", "x,z")
-    return Margin.at_most(L, Lxz - Lx, tol=tol, tol_source=source)
-
-
-remark2 = Claim(
-    id="kb2019.remark2",
-    title="bias terms: the results hold with x -> [x; 1], z -> [z; 1]",
-    source=Source("kb2019", "2.1", "Remark 2"),
-    statement="All results hold for the model with or without bias terms: set x = [x; 1] and "
-              "z(x, θ) = [z(x, θ); 1]",
-    hypotheses=(A1_HYP, A2_HYP),
-    conclusion=theorem1_margin,
-    instances=bias_instances,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=resnet_landscape,
-    branches=cases(("squared", "logistic"), ("full_rank",)),
-    case_of=case_of,
-    notes="Theorem 1's conclusion re-checked on data with constant-one features appended",
-    mutants=(
-        Mutant.conclusion("doubled_improvement", MutantKind.PERTURBED_CONSTANT,
-                          "L <= L*_x - 2 (L*_x - L*_{x,z})",
-                          lambda i, p, B: theorem1_margin(i, p, B, factor=2.0)),
-        Mutant.conclusion("half_of_L_x", MutantKind.PERTURBED_CONSTANT, "L <= L*_x / 2",
-                          half_of_L_x),
-        Mutant.conclusion("dropped_first_term", MutantKind.DROPPED_TERM,
-                          "L <= -(L*_x - L*_{x,z})", below_improvement),
     ),
 )

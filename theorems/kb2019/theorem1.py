@@ -16,8 +16,8 @@ digits), for every convex differentiable loss of A2 and both branches of Lemma 2
 from proofcheck import (Claim, Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind,
                         Source)
 from proofcheck.problems import (A1, CONVEX_DIFFERENTIABLE, case_of, cases, instances_for,
-                                 linear_value, resnet_instances, resnet_landscape,
-                                 values_at_point)
+                                 linear_objective, linear_objective_pairs, linear_value,
+                                 resnet_instances, resnet_landscape, values_at_point)
 from proofcheck.symbolic import SizeSweep
 from proofcheck.symbolic_models import resnet_symbols
 
@@ -148,8 +148,9 @@ improvement_nonnegative = Claim(
     instances=lambda assumed: resnet_instances(losses=("squared", "cross_entropy", "logistic",
                                                        "smoothed_hinge2", "smoothed_hinge3"),
                                                relation=None, branches=("full_rank",)),
+    high_precision=False,
     notes="true for any loss (the infimum over a superset); checked for the convex losses, "
-          "whose infima the convex solver brackets",
+          "whose infima the convex solver brackets (in float64: no mpmath re-check)",
     mutants=(
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY, "L*_x - L*_{x,z} <= 0",
                           lambda i, p, B: improvement_nonnegative_margin(i, p, B, flip=True)),
@@ -176,4 +177,41 @@ trainable_residual = theorem1.replace(
           "typically not attained, which the finder reports as 'unresolved'). L*_{x,z(x,θ)} is "
           "taken at the point's θ.",
     mutants=tuple(m for m in theorem1.mutants if m.name != "drop_A2"),
+)
+
+
+# --- "L^R(R, θ) is convex in R" (proof of Theorem 1) ------------------------------------------
+
+def midpoint_convexity(inst, point, B, weight=0.5, slack=1.0):
+    """L^R((R1 + R2)/2) <= (L^R(R1) + L^R(R2))/2, batched over instances."""
+    R1, R2 = B.asarray(inst.R1), B.asarray(inst.R2)
+    mid = linear_objective(inst, weight * R1 + (1 - weight) * R2, B)
+    chord = weight * linear_objective(inst, R1, B) + (1 - weight) * linear_objective(inst, R2, B)
+    return Margin.at_most(mid, slack * chord, B, n_ops=inst.Phi.shape[-2] * inst.Phi.shape[-1])
+
+
+CONVEX_HYP = Hypothesis("A2", "h ↦ ℓ(h, y) is convex and differentiable",
+                        lambda i: i.loss.convex and i.loss.differentiable)
+
+convexity = Claim(
+    id="kb2019.theorem1.convexity",
+    title="L^R is convex in R",
+    source=Source("kb2019", "B.1", "proof of Theorem 1"),
+    statement="Since h ↦ ℓ(h, y) is convex, L^R(R, θ) = E[ℓ(R φ_θ(x), y)] is convex in R",
+    hypotheses=(CONVEX_HYP,),
+    conclusion=midpoint_convexity,
+    instances=lambda assumed: linear_objective_pairs(
+        losses=CONVEX_DIFFERENTIABLE if assumed["A2"] else ("double_well",)),
+    mutants=(
+        Mutant.drop("A2", "a non-convex (tilted double-well) loss"),
+        Mutant.conclusion("chord_halved", MutantKind.PERTURBED_CONSTANT,
+                          "L^R((R1 + R2)/2) <= (L^R(R1) + L^R(R2))/4",
+                          lambda i, p, B: midpoint_convexity(i, p, B, slack=0.5)),
+        Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
+                          "L^R((R1 + R2)/2) >= (L^R(R1) + L^R(R2))/2",
+                          lambda i, p, B: Margin.at_least(
+                              linear_objective(i, (B.asarray(i.R1) + B.asarray(i.R2)) / 2, B),
+                              (linear_objective(i, B.asarray(i.R1), B)
+                               + linear_objective(i, B.asarray(i.R2), B)) / 2, B)),
+    ),
 )

@@ -1,0 +1,78 @@
+"""Kawaguchi & Bengio (2019), Remarks 1 and 2 (§2.1): arbitrary fixed features and bias terms.
+
+Remark 1. All results hold with x in any fixed feature space: x = φ(x_raw).
+Remark 2. All results hold with or without bias terms: x = [x; 1], z(x, θ) = [z(x, θ); 1].
+
+Both are checked by re-running Theorem 1's conclusion, at certified local minima, on data
+transformed accordingly (φ(x) = [x, x^2, sin x] entrywise for Remark 1).
+"""
+
+from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck.problems import (A1, case_of, cases, instances_for, resnet_landscape,
+                                 values_at_point, with_bias_columns, with_feature_map)
+
+A1_HYP = Hypothesis("A1", "d_y <= min(d_x, d_z)", lambda i: A1(i.fields()))
+A2_HYP = Hypothesis("A2", "h ↦ ℓ(h, y) is convex and differentiable",
+                    lambda i: i.loss.convex and i.loss.differentiable)
+
+
+# --- Remark 2: bias terms ------------------------------------------------------------------------
+
+def bias_instances(assumed):
+    return instances_for(assumed, losses=("squared", "logistic")).map(with_bias_columns)
+
+
+def feature_instances(assumed):
+    return instances_for(assumed, losses=("squared", "logistic")).map(with_feature_map)
+
+
+def theorem1_margin(inst, point, B, factor=1.0):
+    L, Lx, Lxz, tol, source = values_at_point(inst, point, "x", "x,z")
+    return Margin.at_most(L, Lx - factor * (Lx - Lxz), tol=tol, tol_source=source)
+
+
+def half_of_L_x(inst, point, B):
+    L, Lx, tol, source = values_at_point(inst, point, "x")
+    return Margin.at_most(L, Lx / 2, tol=tol, tol_source=source)
+
+
+def below_improvement(inst, point, B):
+    L, Lx, Lxz, tol, source = values_at_point(inst, point, "x", "x,z")
+    return Margin.at_most(L, Lxz - Lx, tol=tol, tol_source=source)
+
+
+remark2 = Claim(
+    id="kb2019.remark2",
+    title="bias terms: the results hold with x -> [x; 1], z -> [z; 1]",
+    source=Source("kb2019", "2.1", "Remark 2"),
+    statement="All results hold for the model with or without bias terms: set x = [x; 1] and "
+              "z(x, θ) = [z(x, θ); 1]",
+    hypotheses=(A1_HYP, A2_HYP),
+    conclusion=theorem1_margin,
+    instances=bias_instances,
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=resnet_landscape,
+    branches=cases(("squared", "logistic"), ("full_rank",)),
+    case_of=case_of,
+    notes="Theorem 1's conclusion re-checked on data with constant-one features appended",
+    mutants=(
+        Mutant.conclusion("doubled_improvement", MutantKind.PERTURBED_CONSTANT,
+                          "L <= L*_x - 2 (L*_x - L*_{x,z})",
+                          lambda i, p, B: theorem1_margin(i, p, B, factor=2.0)),
+        Mutant.conclusion("half_of_L_x", MutantKind.PERTURBED_CONSTANT, "L <= L*_x / 2",
+                          half_of_L_x),
+        Mutant.conclusion("dropped_first_term", MutantKind.DROPPED_TERM,
+                          "L <= -(L*_x - L*_{x,z})", below_improvement),
+    ),
+)
+
+
+remark1 = remark2.replace(
+    id="kb2019.remark1",
+    title="arbitrary fixed features: the results hold with x = φ(x_raw)",
+    source=Source("kb2019", "2.1", "Remark 1"),
+    statement="All of our results hold true with x in any fixed feature space embedded in "
+              "R^{d_x}: x = φ(x_raw) for any feature map φ",
+    instances=feature_instances,
+    notes="Theorem 1's conclusion re-checked on inputs x = φ(x_raw) = [x_raw, x_raw^2, sin x_raw]",
+)
