@@ -26,15 +26,14 @@ from hypothesis import strategies as st
 from .claims import Instance
 from .losses import (LogisticLoss, SmoothedHinge, SoftmaxCrossEntropy, SquaredLoss,
                      TiltedDoubleWell)
-from .models import (Landscape, QuadraticResidual, ResNetProblem, TanhResidual, expected_xD,
-                     expected_zD, objective, to_mp)
+from .models import Landscape, QuadraticResidual, ResNetProblem, TanhResidual, to_mp
 from .optimize.convex import best_linear_predictor
 from .optimize.local_min import planted_problem
 from .strategies import A1, Relation, dimensions
 
 __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX", "A1",
-           "resnet_instances", "resnet_problem", "resnet_landscape", "loss_value",
-           "linear_value", "first_order_terms", "Relation", "at_point", "linear_value_at",
+           "resnet_instances", "resnet_problem", "resnet_landscape",
+           "linear_value", "Relation", "at_point",
            "PointQuantities", "cases", "case_of", "instances_for", "point_tolerance",
            "z_in_span_of_x", "theorem2_quantities", "regression_data", "with_bias_columns",
            "streamed_regression", "stream_chunks", "streamed_theorem2_terms",
@@ -233,32 +232,6 @@ def _point(cp):
     return getattr(cp, "point", cp)
 
 
-def loss_value(inst: Instance, cp) -> float:
-    """L(W, V, θ) at a (certified) point."""
-    return float(objective(resnet_problem(inst), _point(cp)))
-
-
-def features(inst: Instance, cp=None, basis: str = "x,z") -> np.ndarray:
-    """The basis of the linear predictors: x, or φ_θ(x) = [x, z(x, θ)] at the point's θ."""
-    if basis == "x":
-        return np.asarray(inst.X, float)
-    problem = resnet_problem(inst)
-    theta = getattr(_point(cp), "theta", None) if cp is not None else None
-    return np.hstack([problem.X, problem.features(theta)[:, problem.d_x:]]) \
-        if problem.residual is not None else np.hstack([problem.X, problem.Z])
-
-
-def linear_value(inst: Instance, cp=None, basis: str = "x,z"):
-    """L*_{x} (``basis="x"``) or L*_{x,z(x,θ)}: the convex solver's certified fit."""
-    return best_linear_predictor(features(inst, cp, basis), inst.Y, inst.loss)
-
-
-def first_order_terms(inst: Instance, cp) -> tuple[np.ndarray, np.ndarray]:
-    """(E[z D], E[x D]) of Lemma 2 at the point."""
-    problem = resnet_problem(inst)
-    return expected_zD(problem, _point(cp)), expected_xD(problem, _point(cp))
-
-
 # --------------------------------------------------------------------------------------------
 # quantities at a certified point, at the certificate's precision
 
@@ -315,8 +288,9 @@ def at_point(inst: Instance, cp) -> PointQuantities:
                            resolution=tau * lip, digits=digits)
 
 
-def linear_value_at(inst: Instance, cp, basis: str = "x,z", digits: int | None = None):
-    """L*_{x} or L*_{x,z(x,θ)} with θ from the certified point (the convex solver's fit)."""
+def linear_value(inst: Instance, cp=None, basis: str = "x,z", digits: int | None = None):
+    """L*_{x} (``basis="x"``) or L*_{x,z(x,θ)}: the convex solver's certified fit, with θ from
+    the certified point ``cp`` when z is trainable."""
     Phi = np.asarray(inst.X, float) if basis == "x" else \
         np.hstack([np.asarray(inst.X, float), at_point_Z(inst, cp)])
     fit = best_linear_predictor(Phi, inst.Y, inst.loss, digits=digits)
@@ -351,15 +325,18 @@ def values_at_point(inst: Instance, cp, *bases: str):
     """(L, L*_{b} for each basis b, tol, tol_source) at a certified point: what Theorem 1 and
     its relatives compare. ``bases`` are "x" and/or "x,z"."""
     q = at_point(inst, cp)
-    fits = [linear_value_at(inst, cp, basis=b) for b in bases]
+    fits = [linear_value(inst, cp, basis=b) for b in bases]
     tol, source = point_tolerance(q, *fits)
     return (q.L, *[float(f.value) for f in fits], tol, source)
 
 
-def at_point_Z(inst: Instance, cp) -> np.ndarray:
+def at_point_Z(inst: Instance, cp=None) -> np.ndarray:
+    """Z(X, θ): the data Z, or the trainable residual at the point's θ."""
     problem = resnet_problem(inst)
     if problem.residual is None:
         return np.asarray(inst.Z, float)
+    if cp is None:
+        raise ValueError("z is trainable here: L*_{x,z(x,θ)} needs the point's θ")
     return problem.features(_point(cp).theta)
 
 
