@@ -73,6 +73,19 @@ PROFILES: dict[str, Profile] = {
 }
 
 
+def register_hypothesis_profiles() -> list[str]:
+    """Register Hypothesis settings profiles ``proofcheck-quick|default|thorough`` mirroring the
+    engine profiles (same example budget, no deadline, no example database), so a user's own
+    ``@given`` tests can run at the budget of a proofcheck run:
+    ``settings.load_profile("proofcheck-thorough")`` or ``--hypothesis-profile``."""
+    from hypothesis import settings
+    names = []
+    for name, prof in PROFILES.items():
+        settings.register_profile(f"proofcheck-{name}", **prof.hypothesis_settings())
+        names.append(f"proofcheck-{name}")
+    return names
+
+
 def get_profile(profile: str | Profile) -> Profile:
     if isinstance(profile, Profile):
         return profile

@@ -66,6 +66,14 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", f"{_MARKER}: a claim checked by proofcheck (added by --proofcheck)")
     if _enabled(config):
         config.stash[_RESULTS_KEY] = []
+        # the engine profile also sets Hypothesis' settings for the user's own @given tests in
+        # the same run (unless they chose a Hypothesis profile themselves)
+        from hypothesis import settings
+
+        from .engine import register_hypothesis_profiles
+        register_hypothesis_profiles()
+        if not config.getoption("hypothesis_profile", None):
+            settings.load_profile(f"proofcheck-{config.getoption('proofcheck_profile')}")
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -154,3 +154,22 @@ def test_without_paths_the_bundled_catalogue_is_collected(pytester: pytest.Pytes
     assert collected == expected
     header = pytester.runpytest("--proofcheck", "--collect-only", "-p", "no:cacheprovider")
     header.stdout.fnmatch_lines(["proofcheck: the bundled catalogue (profile default, seed 0)"])
+
+
+def test_engine_profiles_are_hypothesis_profiles(pytester):
+    """--proofcheck-profile also loads the matching Hypothesis settings profile, so a user's own
+    @given tests in the same run get the same example budget."""
+    from proofcheck.engine import PROFILES
+    pytester.makepyfile(test_budget=(
+        "from hypothesis import settings\n"
+        "def test_budget():\n"
+        "    assert settings().max_examples == %d\n" % PROFILES["quick"].instances))
+    empty = pytester.mkdir("no_claims")
+    from hypothesis import settings
+    before = settings._current_profile      # the in-process run loads a profile globally
+    try:
+        result = pytester.runpytest_inprocess("test_budget.py", "--proofcheck-profile", "quick",
+                                              "--proofcheck", str(empty))
+    finally:
+        settings.load_profile(before)
+    result.assert_outcomes(passed=1)
