@@ -90,7 +90,7 @@ def _check(d: Mapping[str, Any]) -> CheckRecord:
         precision=d.get("precision", ""), min_margin=_float(d.get("min_margin")),
         tolerance=_float(d.get("tolerance")), tolerance_source=d.get("tolerance_source") or "",
         witness=_witness(d.get("witness")), seconds=float(d.get("seconds") or 0.0),
-        notes=list(d.get("notes") or []))
+        notes=list(d.get("notes") or []), exhaustive=bool(d.get("exhaustive", False)))
 
 
 def _mutant(d: Mapping[str, Any]) -> MutantResult:
