@@ -643,7 +643,8 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
     n_fail = 0
     notes: list[str] = []
     for i, inst in enumerate(instances):
-        progress(claim.id, f"finding {claim.point_kind.value}s", i, len(instances))
+        progress(claim.id, "finding " + {"local minimum": "local minima", "critical point":
+                 "critical points"}.get(claim.point_kind.value, "points"), i, len(instances))
         _validate_arrays(claim, inst)
         try:
             landscape = claim.landscape(inst)
