@@ -37,7 +37,7 @@ __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX
            "PointQuantities", "cases", "case_of", "instances_for", "point_tolerance",
            "z_in_span_of_x", "theorem2_quantities", "regression_data", "with_bias_columns",
            "streamed_regression", "stream_chunks", "streamed_theorem2_terms",
-           "values_at_point", "with_feature_map", "linear_objective_pairs", "linear_objective"]
+           "values_at_point", "linear_value_pair", "with_feature_map", "linear_objective_pairs", "linear_objective"]
 
 #: The losses KB2019's Assumption A2 names (convex and differentiable), by short name.
 LOSSES = {
@@ -319,6 +319,14 @@ def _best_of(fit, value):
                                    status=fit.status + "; upper bound improved by putting every "
                                    "residual at the loss's minimiser")
     return fit
+
+
+def linear_value_pair(inst: Instance) -> tuple[float, float, float]:
+    """(L*_{x}, L*_{x,z}, width) of an instance with z given as data: the convex solver's two
+    values and the total width of their certified brackets (a comparison tolerance)."""
+    L_x, L_xz = linear_value(inst, basis="x"), linear_value(inst)
+    width = sum(float(f.upper_bound) - float(f.lower_bound) for f in (L_x, L_xz))
+    return float(L_x.value), float(L_xz.value), width
 
 
 def values_at_point(inst: Instance, cp, *bases: str):

@@ -15,18 +15,17 @@ uses A1 and A2 through its proof: differentiability, and d_y <= d_x for Null(W) 
 and the perturbation family symbolically.
 """
 
-from proofcheck import (Claim, Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind,
+from proofcheck import (Claim, Identity, Margin, Mutant, MutantKind, PointKind,
                         Source)
-from proofcheck.problems import (A1, CONVEX_DIFFERENTIABLE, NONCONVEX, at_point,
+from proofcheck.problems import (CONVEX_DIFFERENTIABLE, NONCONVEX, at_point,
                                  resnet_instances, resnet_landscape)
+
+from .assumptions import A1, A2
 from proofcheck.symbolic import SizeSweep
 from proofcheck.symbolic_models import resnet_symbols
 
 SOURCE = Source("kb2019", "4", "Lemma 2")
 
-HYP_A1 = Hypothesis("A1", "d_y <= min(d_x, d_z)", lambda i: A1(i.fields()))
-HYP_A2 = Hypothesis("A2", "h ↦ ℓ(h, y) is convex and differentiable",
-                    lambda i: i.loss.convex and i.loss.differentiable)
 
 
 def instances(assumed):
@@ -62,7 +61,7 @@ lemma2 = Claim(
     source=SOURCE,
     statement="If (W, V, θ) is a local minimum of L, E[z(x,θ) D] = 0 and E[x D] = 0, "
               "where D = ∂ℓ(h, y)/∂h at h = h(x, W, V, θ)",
-    hypotheses=(HYP_A1, HYP_A2),
+    hypotheses=(A1, A2),
     conclusion=conclusion,
     instances=instances,
     point_kind=PointKind.LOCAL_MIN,

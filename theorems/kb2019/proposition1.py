@@ -8,23 +8,12 @@ strictly weaker than PA1–PA3 ("the latter implies the former but not vice vers
 """
 
 from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.problems import (A1, LOSSES, TWICE_DIFFERENTIABLE, case_of, cases, instances_for,
+from proofcheck.problems import (LOSSES, Relation, case_of, cases, instances_for,
                                  resnet_landscape, values_at_point)
 
-# PA3 holds for losses whose Hessian is locally Lipschitz: every twice-differentiable loss here
-# is C^3 or piecewise C^3 with a Lipschitz Hessian ((1 - yq)_+^3 has Hessian 6(1 - yq)_+).
-LIPSCHITZ_HESSIAN = set(TWICE_DIFFERENTIABLE) | {"double_well"}
+from .assumptions import A1, A2, PA1, PA2, PA3
 
-PA1 = Hypothesis("PA1", "d_y = 1", lambda i: i.d_y == 1)
-PA2 = Hypothesis("PA2", "h ↦ ℓ(h, y) is convex and twice differentiable",
-                 lambda i: i.loss.convex and i.loss.twice_differentiable)
-PA3 = Hypothesis("PA3", "L_θ, ∇L_θ, ∇²L_θ are Lipschitz on bounded sets",
-                 lambda i: i.loss_name in LIPSCHITZ_HESSIAN)
-A1_HYP = Hypothesis("A1", "d_y <= min(d_x, d_z)", lambda i: A1(i.fields()))
-A2_HYP = Hypothesis("A2", "h ↦ ℓ(h, y) is convex and differentiable",
-                    lambda i: i.loss.convex and i.loss.differentiable)
-
-D_Y_IS_ONE = A1.__class__("d_y = 1", lambda d: d["d_y"] == 1)
+D_Y_IS_ONE = Relation("d_y = 1", lambda d: d["d_y"] == 1)
 
 
 SCALAR_LOSSES = ("squared", "logistic", "smoothed_hinge3")   # twice differentiable, d_y = 1
@@ -103,24 +92,24 @@ weaker_assumptions = Claim(
     source=Source("kb2019", "3.1", "discussion after Remark 3"),
     statement="the set of our assumptions is strictly weaker than the set used to prove "
               "Proposition 1: PA1-PA3 imply A1, A2 (but not vice versa)",
-    conclusion=implication((PA1, PA2, PA3), (A1_HYP, A2_HYP)),
+    conclusion=implication((PA1, PA2, PA3), (A1, A2)),
     instances=lambda assumed: ASSUMPTION_CASES,
     notes="checked over every size in 1..3 and every loss here; 'not vice versa' is the "
           "companion claim kb2019.remark3.weaker_assumptions.strict",
     mutants=(
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY, "A1, A2 imply PA1-PA3",
-                          implication((A1_HYP, A2_HYP), (PA1, PA2, PA3))),
+                          implication((A1, A2), (PA1, PA2, PA3))),
         Mutant.conclusion("shifted_A1", MutantKind.PERTURBED_CONSTANT,
                           "PA1-PA3 imply d_y + 1 <= min(d_x, d_z)",
                           implication((PA1, PA2, PA3), (A1_SHIFTED,))),
         Mutant.conclusion("dropped_PA2", MutantKind.DROPPED_HYPOTHESIS, "PA1, PA3 imply A2",
-                          implication(NO_PA2, (A2_HYP,))),
+                          implication(NO_PA2, (A2,))),
     ),
 )
 
 
 def strict_witness(inst, point, B):
-    ok = _holds((A1_HYP, A2_HYP), inst) and not _holds((PA1, PA2, PA3), inst)
+    ok = _holds((A1, A2), inst) and not _holds((PA1, PA2, PA3), inst)
     return Margin.at_least(1.0 if ok else -1.0, 0.0, tol=0.0, tol_source="exact")
 
 

@@ -12,13 +12,12 @@ the tolerance; "non-negligible" is a named hypothesis so that dropping it is a m
 """
 
 from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.problems import (A1, CONVEX_DIFFERENTIABLE, case_of, cases, instances_for,
-                                 linear_value, resnet_landscape, values_at_point,
+from proofcheck.problems import (CONVEX_DIFFERENTIABLE, case_of, cases, instances_for,
+                                 linear_value_pair, resnet_landscape, values_at_point,
                                  z_in_span_of_x)
 
-A1_HYP = Hypothesis("A1", "d_y <= min(d_x, d_z)", lambda i: A1(i.fields()))
-A2_HYP = Hypothesis("A2", "for any y, h ↦ ℓ(h, y) is convex and differentiable",
-                    lambda i: i.loss.convex and i.loss.differentiable)
+from .assumptions import A1, A2
+
 
 # Lemma 2's rank-deficient branch is built with balanced labels (R* = 0) for classification
 # losses, where z is negligible; (ii) is checked in the full-rank branch for those.
@@ -51,7 +50,7 @@ remark3_i = Claim(
     title="local minima are no worse than linear predictors on x",
     source=Source("kb2019", "3.1", "Remark 3 (i)"),
     statement="If A1 and A2 hold, every local minimum satisfies L(W, V, θ) <= L*_{x}",
-    hypotheses=(A1_HYP, A2_HYP),
+    hypotheses=(A1, A2),
     conclusion=part_i,
     instances=lambda assumed: instances_for(assumed),
     point_kind=PointKind.LOCAL_MIN,
@@ -73,20 +72,24 @@ remark3_i = Claim(
 
 def improvement(inst):
     """L*_x - L*_{x,z} and the width of the solver brackets."""
-    a, b = linear_value(inst, basis="x"), linear_value(inst)
-    width = sum(float(f.upper_bound) - float(f.lower_bound) for f in (a, b))
-    return float(a.value) - float(b.value), width
+    L_x, L_xz, width = linear_value_pair(inst)
+    return L_x - L_xz, width
+
+
+def non_negligible(inst):
+    gap, width = improvement(inst)
+    return gap > 2 * width
 
 
 NON_NEGLIGIBLE = Hypothesis(
     "z_non_negligible", "L*_{x} - L*_{x,z(x,θ)} ≠ 0 (beyond the solver's certified brackets)",
-    lambda i: improvement(i)[0] > 2 * improvement(i)[1])
+    non_negligible)
 
 
 def instances_ii(assumed):
     strategy = instances_for(assumed)
     if assumed["z_non_negligible"]:
-        return strategy.filter(NON_NEGLIGIBLE.holds)
+        return strategy.filter(non_negligible)
     return strategy.map(z_in_span_of_x)       # negligible z
 
 
@@ -118,7 +121,7 @@ remark3_ii = Claim(
     source=Source("kb2019", "3.1", "Remark 3 (ii)"),
     statement="If A1 and A2 hold and L*_{x} - L*_{x,z(x,θ)} ≠ 0, every local minimum satisfies "
               "L(W, V, θ) < L*_{x}",
-    hypotheses=(A1_HYP, A2_HYP, NON_NEGLIGIBLE),
+    hypotheses=(A1, A2, NON_NEGLIGIBLE),
     conclusion=part_ii,
     instances=instances_ii,
     point_kind=PointKind.LOCAL_MIN,

@@ -7,13 +7,12 @@ Both are checked by re-running Theorem 1's conclusion, at certified local minima
 transformed accordingly (φ(x) = [x, x^2, sin x] entrywise for Remark 1).
 """
 
-from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.problems import (A1, case_of, cases, instances_for, resnet_landscape,
+from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck.problems import (case_of, cases, instances_for, resnet_landscape,
                                  values_at_point, with_bias_columns, with_feature_map)
 
-A1_HYP = Hypothesis("A1", "d_y <= min(d_x, d_z)", lambda i: A1(i.fields()))
-A2_HYP = Hypothesis("A2", "h ↦ ℓ(h, y) is convex and differentiable",
-                    lambda i: i.loss.convex and i.loss.differentiable)
+from .assumptions import A1, A2
+
 
 
 # --- Remark 2: bias terms ------------------------------------------------------------------------
@@ -47,7 +46,7 @@ remark2 = Claim(
     source=Source("kb2019", "2.1", "Remark 2"),
     statement="All results hold for the model with or without bias terms: set x = [x; 1] and "
               "z(x, θ) = [z(x, θ); 1]",
-    hypotheses=(A1_HYP, A2_HYP),
+    hypotheses=(A1, A2),
     conclusion=theorem1_margin,
     instances=bias_instances,
     point_kind=PointKind.LOCAL_MIN,

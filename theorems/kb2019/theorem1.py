@@ -13,19 +13,18 @@ digits), for every convex differentiable loss of A2 and both branches of Lemma 2
 (rank W >= d_y and rank W < d_y); L*'s come from the convex solver with a certified bracket.
 """
 
-from proofcheck import (Claim, Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind,
+from proofcheck import (Claim, Identity, Margin, Mutant, MutantKind, PointKind,
                         Source)
-from proofcheck.problems import (A1, CONVEX_DIFFERENTIABLE, case_of, cases, instances_for,
-                                 linear_objective, linear_objective_pairs, linear_value,
+from proofcheck.problems import (CONVEX_DIFFERENTIABLE, case_of, cases, instances_for,
+                                 linear_objective, linear_objective_pairs, linear_value_pair,
                                  resnet_instances, resnet_landscape, values_at_point)
+
+from .assumptions import A1, A2
 from proofcheck.symbolic import SizeSweep
 from proofcheck.symbolic_models import resnet_symbols
 
 SOURCE = Source("kb2019", "3.1", "Theorem 1", "(5)")
 
-A1_HYP = Hypothesis("A1", "d_y <= min(d_x, d_z)", lambda i: A1(i.fields()))
-A2_HYP = Hypothesis("A2", "for any y, h ↦ ℓ(h, y) is convex and differentiable",
-                    lambda i: i.loss.convex and i.loss.differentiable)
 
 
 def values(inst, point):
@@ -59,7 +58,7 @@ theorem1 = Claim(
     source=SOURCE,
     statement="If A1 and A2 hold, every local minimum (W, V, θ) of L satisfies "
               "L(W, V, θ) <= L*_{x} - (L*_{x} - L*_{x, z(x,θ)})",
-    hypotheses=(A1_HYP, A2_HYP),
+    hypotheses=(A1, A2),
     conclusion=conclusion,
     instances=lambda assumed: instances_for(assumed),
     point_kind=PointKind.LOCAL_MIN,
@@ -118,14 +117,8 @@ induced = Claim(
 
 # --- "(L*_x - L*_{x,z}) >= 0 always" (§3.1, after Remark 3) ------------------------------------------
 
-def improvement_values(inst):
-    L_x, L_xz = linear_value(inst, basis="x"), linear_value(inst)
-    width = sum(float(f.upper_bound) - float(f.lower_bound) for f in (L_x, L_xz))
-    return float(L_x.value), float(L_xz.value), width
-
-
 def improvement_nonnegative_margin(inst, point, B, flip=False, factor=1.0):
-    L_x, L_xz, width = improvement_values(inst)
+    L_x, L_xz, width = linear_value_pair(inst)
     source = f"width of the convex solver's certified brackets ({width:.2g})"
     if flip:
         return Margin.at_most(L_x - L_xz, 0.0, tol=width, tol_source=source)
@@ -133,7 +126,7 @@ def improvement_nonnegative_margin(inst, point, B, flip=False, factor=1.0):
 
 
 def zero_minus_L_xz(inst, point, B):
-    L_x, L_xz, width = improvement_values(inst)
+    L_x, L_xz, width = linear_value_pair(inst)
     return Margin.at_least(-L_xz, 0.0, tol=width, tol_source="solver brackets")
 
 
@@ -190,15 +183,12 @@ def midpoint_convexity(inst, point, B, weight=0.5, slack=1.0):
     return Margin.at_most(mid, slack * chord, B, n_ops=inst.Phi.shape[-2] * inst.Phi.shape[-1])
 
 
-CONVEX_HYP = Hypothesis("A2", "h ↦ ℓ(h, y) is convex and differentiable",
-                        lambda i: i.loss.convex and i.loss.differentiable)
-
 convexity = Claim(
     id="kb2019.theorem1.convexity",
     title="L^R is convex in R",
     source=Source("kb2019", "B.1", "proof of Theorem 1"),
     statement="Since h ↦ ℓ(h, y) is convex, L^R(R, θ) = E[ℓ(R φ_θ(x), y)] is convex in R",
-    hypotheses=(CONVEX_HYP,),
+    hypotheses=(A2,),
     conclusion=midpoint_convexity,
     instances=lambda assumed: linear_objective_pairs(
         losses=CONVEX_DIFFERENTIABLE if assumed["A2"] else ("double_well",)),

@@ -13,16 +13,15 @@ P_N[M] = I - P[M] (the printed definition is an erratum, see ``definitions.py``)
 The proof identities are in ``theorem2_proof.py``.
 """
 
-from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.problems import (A1, at_point, at_point_Z, case_of, instances_for, linear_value,
+from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck.problems import (at_point, at_point_Z, case_of, instances_for, linear_value,
                                  regression_data, resnet_landscape, streamed_regression,
                                  streamed_theorem2_terms, theorem2_quantities)
 
+from .assumptions import A1, B1, B2
+
 SOURCE = Source("kb2019", "3.2", "Theorem 2", "(6)")
 
-A1_HYP = Hypothesis("A1", "d_y <= min(d_x, d_z)", lambda i: A1(i.fields()))
-B1_HYP = Hypothesis("B1", "ℓ(h, y) = ||h - y||_2^2", lambda i: i.loss_name == "squared")
-B2_HYP = Hypothesis("B2", "μ is the empirical measure (1/m) Σ δ_(x_i, y_i)", lambda i: True)
 
 
 def bound_terms(inst, point, B):
@@ -63,7 +62,7 @@ theorem2 = Claim(
     source=SOURCE,
     statement="If A1, B1 and B2 hold, every local minimum satisfies L(W, V, θ) <= "
               "(1/m)||P_N[X]Y||_F^2 - (1/m)||P[P_N[X]Z(X,θ)]Y||_F^2",
-    hypotheses=(A1_HYP, B1_HYP, B2_HYP),
+    hypotheses=(A1, B1, B2),
     conclusion=conclusion,
     instances=lambda assumed: instances_for(assumed, losses=("squared",), loss_hypothesis=None),
     point_kind=PointKind.LOCAL_MIN,
