@@ -293,32 +293,7 @@ def linear_value(inst: Instance, cp=None, basis: str = "x,z", digits: int | None
     the certified point ``cp`` when z is trainable."""
     Phi = np.asarray(inst.X, float) if basis == "x" else \
         np.hstack([np.asarray(inst.X, float), at_point_Z(inst, cp)])
-    fit = best_linear_predictor(Phi, inst.Y, inst.loss, digits=digits)
-    if not inst.loss.convex:
-        fit = _best_of(fit, _every_residual_at_the_minimiser(Phi, inst.Y, inst.loss))
-    return fit
-
-
-def _every_residual_at_the_minimiser(Phi, Y, loss):
-    """For a non-convex loss: the achieved value of the linear predictor whose residuals
-    R phi_i - y_i are all (as close as least squares allows to) the loss's own minimiser r*.
-    With an invertible square Phi this attains inf_R; in general it is an upper bound."""
-    from scipy.optimize import minimize
-    d_y = Y.shape[1]
-    one = lambda r: float(loss.value(np.asarray(r)[None, None, :], np.zeros((1, 1, d_y)))[0, 0])
-    r_star = min((minimize(one, s * np.ones(d_y)).x for s in (-2.0, -1.0, 0.0, 1.0, 2.0)),
-                 key=one)
-    R, *_ = np.linalg.lstsq(Phi, Y + r_star, rcond=None)
-    return float(np.mean(loss.value(Phi @ R, Y)))
-
-
-def _best_of(fit, value):
-    import dataclasses
-    if value < float(fit.upper_bound):
-        return dataclasses.replace(fit, value=value, upper_bound=value, lower_bound=None,
-                                   status=fit.status + "; upper bound improved by putting every "
-                                   "residual at the loss's minimiser")
-    return fit
+    return best_linear_predictor(Phi, inst.Y, inst.loss, digits=digits)
 
 
 def linear_value_pair(inst: Instance) -> tuple[float, float, float]:

@@ -605,6 +605,19 @@ def _refine_mp(obj: _Objective, R, digits, m_uniform, max_iter=40):
         return +f, Rmp.reshape(d, k), +mpmath.norm(g), its
 
 
+def _residual_minimiser_start(Phi, Y, loss):
+    """R (d_y x k) with R phi_i - y_i as close (least squares) as possible to r*, the minimiser
+    of r -> l(y + r, y) (found from a few starts: the loss may be non-convex)."""
+    from scipy.optimize import minimize
+    d_y = Y.shape[1]
+    zero = np.zeros((1, 1, d_y))
+    one = lambda r: float(loss.value(np.asarray(r)[None, None, :], zero)[0, 0])
+    r_star = min((minimize(one, t * np.ones(d_y)).x for t in (-2.0, -1.0, 0.0, 1.0, 2.0)),
+                 key=one)
+    R, *_ = np.linalg.lstsq(Phi, Y + r_star, rcond=None)
+    return R.T
+
+
 # ---------------------------------------------------------------------------- main
 def best_linear_predictor(
     Phi,
@@ -730,6 +743,15 @@ def best_linear_predictor(
     obj = _Objective(rest_Phi, rest_Y, rest_w, rest_loss)
     R, its, status, norms = _newton(obj, R0, max(max_iter - its0, 1))
     its += its0
+    if not loss.convex:
+        # a local method: also start where every residual R phi_i - y_i sits (as far as least
+        # squares allows) at the loss's own minimiser; with an invertible square Phi that start
+        # attains inf_R, and in general the better of the two runs is kept
+        R2, its2, status2, norms2 = _newton(obj, _residual_minimiser_start(rest_Phi, rest_Y,
+                                                                           loss), max_iter)
+        its += its2
+        if obj.full(R2)[0] < obj.full(R)[0]:
+            R, status, norms = R2, status2 + "; from the residual-minimiser start", norms2
     f, g, _, ferr, gerr = obj.full(R)
     gn = float(np.linalg.norm(g))
     lb, cert, ub = None, "", f + ferr
