@@ -361,7 +361,8 @@ def theorem2_quantities(X, Z, Y, B):
     (1/m)||P[P_N[X]Z]Y||^2 and (1/m)||P[P_N[X]Z]P_N[X]Y||^2. Every range is decided against the
     scale of [X Z] (an absolute cutoff): P_N[X]Z is pure rounding noise when Z lies in the span
     of X, and a cutoff relative to its own size would count that noise as rank.
-    Also returns cond([X Z]) and the scale ||Y||^2/m for tolerances.
+    Also returns cond([X Z]), the scale ||Y||^2/m, and ``tol`` / ``tol_source``: the
+    backend's rounding tolerance for these quantities (:meth:`Backend.tolerance`).
     """
     X, Z, Y = B.asarray(X), B.asarray(Z), B.asarray(Y)
     m = X.shape[-2]
@@ -380,10 +381,12 @@ def theorem2_quantities(X, Z, Y, B):
     L_xz = B.fro2(B.null_project(XZ, Y, method=cut)) / m
     improvement = B.fro2(B.project(N_Z, Y, method=cut_NZ)) / m
     improvement_projected = B.fro2(B.project(N_Z, N_Y, method=cut_NZ)) / m
+    cond, scale, n_ops = B.condition_number(XZ, method=cut), B.fro2(Y) / m, m * XZ.shape[-1]
     return dict(L_x=L_x, L_xz=L_xz, improvement=improvement,
-                improvement_projected=improvement_projected,
-                cond=B.condition_number(XZ, method=cut), scale=B.fro2(Y) / m, m=m,
-                n_ops=m * XZ.shape[-1])
+                improvement_projected=improvement_projected, cond=cond, scale=scale, m=m,
+                n_ops=n_ops, tol=B.tolerance(scale, cond=cond, n_ops=n_ops),
+                tol_source=f"backward-error tolerance of the projections on {B.name} "
+                           f"(cond([X Z]) <= {float(np.max(B.to_float(cond))):.3g})")
 
 
 @st.composite

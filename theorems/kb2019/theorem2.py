@@ -28,10 +28,8 @@ def bound_terms(inst, point, B):
     """L at the point, the two terms of (6) and the comparison tolerance."""
     q = at_point(inst, point)
     t = theorem2_quantities(inst.X, at_point_Z(inst, point), inst.Y, B)
-    tol = q.resolution * (1 + abs(q.L)) + float(B.tolerance(t["scale"], cond=t["cond"],
-                                                            n_ops=int(t["n_ops"])))
-    source = (f"certificate resolution at mpmath {q.digits} digits + backward-error tolerance "
-              f"of the projections (cond([X Z]) = {float(t['cond']):.3g})")
+    tol = q.resolution * (1 + abs(q.L)) + float(t["tol"])
+    source = f"{q.resolution_source} + {t['tol_source']}"
     return q.L, float(t["L_x"]), float(t["improvement"]), tol, source
 
 
@@ -135,8 +133,8 @@ def linear_values(inst, point, B, transform=None):
     fx, fxz = linear_value(inst, basis="x"), linear_value(inst)
     closed_x, closed_xz = (t["L_x"], t["L_xz"]) if transform is None else transform(t, inst)
     width = max(float(f.upper_bound) - float(f.lower_bound) for f in (fx, fxz))
-    source = f"width of the solver's certified bracket ({width:.2g}) + projection rounding"
-    tol = width + float(B.tolerance(t["scale"], cond=t["cond"], n_ops=int(t["n_ops"])))
+    source = f"width of the solver's certified bracket ({width:.2g}) + {t['tol_source']}"
+    tol = width + float(t["tol"])
     a = Margin.at_most(abs(float(fx.value) - float(closed_x)), 0.0, tol=tol, tol_source=source)
     b = Margin.at_most(abs(float(fxz.value) - float(closed_xz)), 0.0, tol=tol, tol_source=source)
     return a.both(b)
