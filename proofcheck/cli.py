@@ -5,6 +5,9 @@
     proofcheck list [PATTERN ...] [--path DIR ...] [--format text|json]
     proofcheck check [ID-or-prefix ...] [--path DIR ...] [--profile quick|default|thorough]
                      [--seed N] [--format text|json|md|junit] [--output PATH] [--no-progress]
+    proofcheck figure FIGURE-ID [--output DIR] [--format png|svg|pdf ...] [--seed N]
+                     [--dataset NAME] [--scheduler ADDRESS] [--quick]
+    proofcheck docs [--output DIR] [--profile ...] [--run REPORT.json]
 
 A pattern is an exact claim id (``kb2019.theorem2``) or a prefix of ids (``kb2019``);
 ``--path`` loads a user's theorem modules (files or folders) instead of the bundled catalogue.
@@ -322,6 +325,48 @@ def docs_command(paths: tuple[str, ...], output: Path, profile: str, seed: int,
         err.print(f"wrote {path}", highlight=False)
     broken = registry.errors or any(c.verdict is Verdict.ERROR for c in run.claims)
     click.get_current_context().exit(EXIT_ERROR if broken else EXIT_OK)
+
+
+# --------------------------------------------------------------------------------------------
+# figure
+
+
+@main.command("figure")
+@click.argument("figure_id", required=False, metavar="FIGURE-ID")
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("figures"), show_default=True, help="Folder for the figure files.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["png", "svg", "pdf"]),
+              help="Image format(s); repeatable. Default: png and svg.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of every random choice the figure makes.")
+@click.option("--dataset", default=None, help="Data set, for figures that take one.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="dask.distributed scheduler address, for figures that run sweeps.")
+@click.option("--quick", is_flag=True, default=None,
+              help="A smaller, faster version (for figures that offer one).")
+@click.option("--list", "list_only", is_flag=True, help="List the available figures.")
+def figure_command(figure_id, output, formats, seed, dataset, scheduler, quick, list_only):
+    """Render a paper's figure (PNG and SVG via matplotlib, plus CSV data where useful).
+
+    \b
+    Exit codes: 0 written; 2 unknown figure or option; 3 rendering failed.
+    """
+    from proofcheck import figures
+
+    if list_only or figure_id is None:
+        for fid, fig in sorted(figures.available().items()):
+            click.echo(f"{fid}  {fig.title}")
+        return
+    try:
+        written = figures.render(figure_id, output, formats=formats or ("png", "svg"), seed=seed,
+                                 dataset=dataset, scheduler=scheduler, quick=quick)
+    except figures.UnknownFigureError as exc:
+        raise click.UsageError(str(exc)) from None
+    except figures.FigureError as exc:
+        raise click.UsageError(str(exc)) from None
+    err = _stderr()
+    for path in written:
+        err.print(f"wrote {path}", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover
