@@ -1,0 +1,572 @@
+r"""Fully connected networks without biases and piecewise-linear activations (KHK 2019, DW).
+
+Notation of Kawaguchi, Huang & Kaelbling (2019), *Effect of depth and width on local minima in
+deep learning* (reconstruction: ``shared/papers/khk-statements.md`` Part I):
+
+* data ``X`` (``m x d_0``, rows are samples) and ``Y`` (``m x d_{H+1}``);
+* weights ``W^(l)`` of shape ``(d_{l-1}, d_l)``, ``l = 1..H+1``;
+  ``theta = [vec W^(1); ...; vec W^(H+1)]`` with column-major ``vec``;
+* ``G^(l) = Phi^(l-1) W^(l)`` (pre-activations), ``Phi^(l) = sigma(G^(l))``, ``Phi^(0) = X``,
+  ``Yhat = Phi^(H) W^(H+1)``; loss ``L = 1/2 ||Yhat - Y||_F^2``;
+* the activation pattern ``Lambda_{l,k}``: diagonal ``m x m`` with the derivative of unit
+  ``(l, k)`` at each sample, **0 where the derivative does not exist** (a kink of a non-linear
+  unit); a linear unit has derivative 1 everywhere, kinks included.  Here a pattern is stored as
+  the ``(m, d_l)`` array of diagonals;
+* back-propagation coefficients ``C^(l)`` (``(m, d_y, d_l)``) and the matrices
+  ``D^(l) = [D^(l)_1 ... D^(l)_{d_l}]`` with ``(D^(l)_k)_{(c-1)m+i, p} = C^(l)_{i,c,k} Phi^(l-1)_{i,p}``
+  (the per-sample form of the path sum of Theorem 1), and ``D^(H+1)_1 = I_{d_y} (x) Phi^(H)``;
+* ``J(theta) = 1/2 ||Y||^2 - sum_b 1/2 ||P[N_b D_b] vec Y||^2 = 1/2 ||P_N[[D, D^(H+1)_1]] vec Y||^2``
+  (right-hand side of Theorem 1, eq. 4.2), in the Gram-Schmidt form and the projection form.
+
+Every activation admitted by the paper is positively homogeneous with one kink at 0:
+``sigma(u) = s_+ u`` for ``u > 0`` and ``s_- u`` for ``u < 0``.  So ``sigma(u) = sigma'(u) u``
+wherever the derivative exists and ``sigma(0) = 0``: ``Phi^(l) = Lambda (.) G^(l)`` at *every*
+theta, which is why Lemma 1 (``vec Yhat = D^(l) vec W^(l)``) holds at kinks too.
+
+>>> import numpy as np
+>>> net = Network((2, 3, 1), RELU)
+>>> Ws = net.random_weights(np.random.default_rng(0))
+>>> X = np.random.default_rng(1).normal(size=(4, 2))
+>>> f = forward(net, Ws, X)
+>>> [a.shape for a in f.Phi], f.Yhat.shape
+([(4, 2), (4, 3)], (4, 1))
+>>> np.allclose(jacobian(net, Ws, X) @ net.flatten(Ws), 2 * f.Yhat.ravel(order="F"))
+True
+
+(The last line is Euler's identity for the degree-(H+1) homogeneous map theta -> Yhat, H = 1.)
+
+Everything works on float64 arrays; :func:`forward`, :func:`activation_pattern`,
+:func:`backprop_coefficients` and :func:`d_blocks` also accept complex arrays (complex-step
+derivatives within a fixed pattern, see ``pattern=``) and numpy object arrays of mpmath numbers
+(high precision), since they only use ``@``, ``*`` and comparisons of real parts.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Sequence
+
+import mpmath
+import numpy as np
+
+from . import linalg
+
+__all__ = [
+    "Activation", "RELU", "ABS", "IDENTITY", "leaky_relu",
+    "Network", "Forward", "forward", "activation_pattern", "backprop_coefficients",
+    "d_blocks", "d_block_list", "block_order", "jacobian", "loss", "gradient", "residual",
+    "JValue", "J_gram_schmidt", "J_projection", "J_mpmath", "hessian_in_pattern",
+    "pre_activation_margin", "locally_zero_rows", "vec", "unvec",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# vec
+
+def vec(M) -> np.ndarray:
+    """Column-major vec (the paper's convention): ``vec([[1, 2], [3, 4]]) = [1, 3, 2, 4]``.
+
+    >>> vec(np.array([[1, 2], [3, 4]])).tolist()
+    [1, 3, 2, 4]
+    """
+    return np.asarray(M).reshape(-1, order="F")
+
+
+def unvec(v, shape) -> np.ndarray:
+    """Inverse of :func:`vec`."""
+    return np.asarray(v).reshape(shape, order="F")
+
+
+# ---------------------------------------------------------------------------------------------
+# activations
+
+def _real(u):
+    """Real part for comparisons (complex-step arrays, mpc object arrays); u itself otherwise."""
+    if isinstance(u, np.ndarray) and u.dtype == object:
+        return np.vectorize(lambda z: z.real if isinstance(z, mpmath.mpc) else z,
+                            otypes=[object])(u)
+    return np.real(u)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A positively homogeneous piecewise-linear unit: slope ``neg`` on ``u < 0``, ``pos`` on ``u > 0``.
+
+    ``derivative`` follows the paper's convention for ``Lambda``: 0 at the kink ``u = 0`` unless
+    the unit is linear (``neg == pos``), where the derivative exists everywhere.
+
+    >>> RELU.value(np.array([-2.0, 0.0, 3.0])).tolist(), RELU.derivative(np.array([-2.0, 0.0, 3.0])).tolist()
+    ([-0.0, 0.0, 3.0], [0.0, 0.0, 1.0])
+    >>> ABS.derivative(np.array([-1.0, 0.0])).tolist(), IDENTITY.derivative(np.array([0.0])).tolist()
+    ([-1.0, 0.0], [1.0])
+    """
+
+    name: str
+    neg: float
+    pos: float = 1.0
+
+    def __post_init__(self):
+        for v in (self.neg, self.pos):
+            if not (isinstance(v, numbers.Real) and math.isfinite(v)):
+                raise ValueError(f"activation slopes must be finite reals, got {v!r}")
+
+    @property
+    def is_linear(self) -> bool:
+        return self.neg == self.pos
+
+    @property
+    def kinks(self) -> tuple[float, ...]:
+        """Points where the derivative does not exist: ``(0.0,)``, or ``()`` for a linear unit."""
+        return () if self.is_linear else (0.0,)
+
+    def derivative(self, u):
+        """``sigma'(u)``, 0 at a kink (the paper's ``Lambda`` convention)."""
+        r = _real(u)
+        pos = np.asarray(r > 0, dtype=bool)
+        neg = np.asarray(r < 0, dtype=bool)
+        at_kink = self.pos if self.is_linear else 0.0
+        return np.where(pos, self.pos, np.where(neg, self.neg, at_kink)).astype(float)
+
+    def value(self, u):
+        """``sigma(u) = sigma'(u) u`` (exact also at the kink, since sigma(0) = 0)."""
+        return self.derivative(u) * np.asarray(u)
+
+    def __repr__(self):
+        return self.name
+
+
+RELU = Activation("relu", 0.0, 1.0)
+ABS = Activation("abs", -1.0, 1.0)
+IDENTITY = Activation("identity", 1.0, 1.0)
+
+
+def leaky_relu(a: float) -> Activation:
+    """``max(a u, u)`` for ``a <= 1`` (slope ``a`` on the negative side); ``a = 1`` is linear.
+
+    The paper admits ``a <= 1`` ([R]: printed "a1"); its Proposition 2 proof needs
+    ``|a| <= 1``.  ``a > 1`` is refused because ``max(a u, u)`` then has slope 1 on the
+    negative side, a different unit.
+
+    >>> leaky_relu(0.1).value(np.array([-1.0, 2.0])).tolist()
+    [-0.1, 2.0]
+    """
+    if not (isinstance(a, numbers.Real) and math.isfinite(a)):
+        raise ValueError(f"leaky ReLU slope must be a finite real, got {a!r}")
+    if a > 1:
+        raise ValueError(f"leaky ReLU max(a u, u) needs a <= 1, got a = {a}")
+    return Activation(f"leaky_relu({a:g})", float(a), 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# networks
+
+class Network:
+    """Widths ``(d_0, ..., d_{H+1})`` and one activation per hidden unit.
+
+    ``activations``: one :class:`Activation` (every hidden unit), a sequence of ``H`` of them
+    (one per hidden layer), or a sequence of ``H`` sequences of length ``d_l`` (per unit).
+
+    >>> net = Network((3, 4, 2, 1), [RELU, ABS])
+    >>> net.H, net.d_theta, net.shapes
+    (2, 22, [(3, 4), (4, 2), (2, 1)])
+    """
+
+    def __init__(self, widths: Sequence[int], activations=RELU):
+        widths = tuple(widths)
+        if len(widths) < 3:
+            raise ValueError(f"widths must be (d_0, d_1, ..., d_{{H+1}}) with H >= 1, got {widths}")
+        for d in widths:
+            if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1:
+                raise ValueError(f"every width must be an integer >= 1, got {widths}")
+        self.widths = tuple(int(d) for d in widths)
+        H = len(widths) - 2
+        if isinstance(activations, Activation):
+            per_layer = [[activations] * self.widths[l] for l in range(1, H + 1)]
+        else:
+            acts = list(activations)
+            if len(acts) != H:
+                raise ValueError(f"need one activation per hidden layer ({H}), got {len(acts)}")
+            per_layer = []
+            for l, a in enumerate(acts, start=1):
+                if isinstance(a, Activation):
+                    per_layer.append([a] * self.widths[l])
+                else:
+                    units = list(a)
+                    if len(units) != self.widths[l] or not all(
+                            isinstance(u, Activation) for u in units):
+                        raise ValueError(f"layer {l} needs {self.widths[l]} Activation objects")
+                    per_layer.append(units)
+        self.activations = per_layer
+        self._neg = [np.array([u.neg for u in layer]) for layer in per_layer]
+        self._pos = [np.array([u.pos for u in layer]) for layer in per_layer]
+        self._linear = [np.array([u.is_linear for u in layer]) for layer in per_layer]
+
+    @property
+    def H(self) -> int:
+        return len(self.widths) - 2
+
+    @property
+    def d_x(self) -> int:
+        return self.widths[0]
+
+    @property
+    def d_y(self) -> int:
+        return self.widths[-1]
+
+    @property
+    def shapes(self) -> list[tuple[int, int]]:
+        """``[(d_{l-1}, d_l) for l = 1..H+1]``."""
+        return [(self.widths[l - 1], self.widths[l]) for l in range(1, self.H + 2)]
+
+    @property
+    def d_theta(self) -> int:
+        return sum(a * b for a, b in self.shapes)
+
+    @property
+    def offsets(self) -> list[int]:
+        """Start of ``vec W^(l)`` in theta, for l = 1..H+2 (the last is d_theta)."""
+        out = [0]
+        for a, b in self.shapes:
+            out.append(out[-1] + a * b)
+        return out
+
+    @property
+    def is_linear(self) -> bool:
+        """Every hidden unit linear (a deep linear network)."""
+        return all(bool(np.all(m)) for m in self._linear)
+
+    def linear_units(self, l: int) -> np.ndarray:
+        """Boolean mask of the linear units of hidden layer ``l`` (1-based)."""
+        return self._linear[l - 1].copy()
+
+    def flatten(self, Ws) -> np.ndarray:
+        """``theta = [vec W^(1); ...; vec W^(H+1)]`` (keeps the dtype: float, complex or object)."""
+        Ws = self.check_weights(Ws)
+        return np.concatenate([vec(W) for W in Ws])
+
+    def unflatten(self, theta) -> list[np.ndarray]:
+        theta = np.asarray(theta)
+        if theta.shape != (self.d_theta,):
+            raise ValueError(f"theta must have shape ({self.d_theta},), got {theta.shape}")
+        off = self.offsets
+        return [unvec(theta[off[j]:off[j + 1]], s) for j, s in enumerate(self.shapes)]
+
+    def check_weights(self, Ws) -> list[np.ndarray]:
+        if isinstance(Ws, np.ndarray) and Ws.ndim == 1:
+            return self.unflatten(Ws)
+        Ws = [np.asarray(W) for W in Ws]
+        if len(Ws) != self.H + 1:
+            raise ValueError(f"need {self.H + 1} weight matrices, got {len(Ws)}")
+        for l, (W, s) in enumerate(zip(Ws, self.shapes), start=1):
+            if W.shape != s:
+                raise ValueError(f"W^({l}) must have shape {s}, got {W.shape}")
+            if W.dtype != object and not np.all(np.isfinite(W)):
+                raise ValueError(f"W^({l}) contains NaN or inf")
+        return Ws
+
+    def random_weights(self, rng: np.random.Generator, scale: float = 1.0) -> list[np.ndarray]:
+        """Gaussian ``W^(l)`` with entries ``N(0, scale^2 / d_{l-1})`` (LeCun scaling: keeps
+        the pre-activations O(1) with depth)."""
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError("rng must be a numpy.random.Generator")
+        return [scale * rng.normal(size=s) / math.sqrt(s[0]) for s in self.shapes]
+
+    def __repr__(self):
+        acts = [sorted({a.name for a in layer}) for layer in self.activations]
+        return f"Network(widths={self.widths}, activations={acts})"
+
+
+def _check_X(net: Network, X, name="X") -> np.ndarray:
+    X = np.asarray(X)
+    if X.dtype != object:
+        if not np.issubdtype(X.dtype, np.number):
+            raise TypeError(f"{name} must be numeric, got dtype {X.dtype}")
+        if X.dtype.kind in "iub":
+            X = X.astype(float)
+        if not np.all(np.isfinite(X)):
+            raise ValueError(f"{name} contains NaN or inf")
+    if X.ndim != 2 or X.shape[1] != net.d_x:
+        raise ValueError(f"{name} must have shape (m, d_x={net.d_x}), got {X.shape}")
+    return X
+
+
+def _check_Y(net: Network, Y, m: int) -> np.ndarray:
+    Y = np.asarray(Y)
+    if Y.ndim == 1 and net.d_y == 1:
+        Y = Y[:, None]
+    if Y.shape != (m, net.d_y):
+        raise ValueError(f"Y must have shape (m={m}, d_y={net.d_y}), got {Y.shape}")
+    if Y.dtype != object:
+        Y = Y.astype(float) if Y.dtype.kind in "iub" else Y
+        if not np.all(np.isfinite(Y)):
+            raise ValueError("Y contains NaN or inf")
+    return Y
+
+
+# ---------------------------------------------------------------------------------------------
+# forward pass
+
+@dataclass
+class Forward:
+    """Result of :func:`forward`: ``G[l-1] = G^(l)``, ``Phi[l] = Phi^(l)`` (``Phi[0] = X``),
+    ``Lam[l-1]`` the pattern of layer ``l`` and ``Yhat``."""
+
+    G: list
+    Phi: list
+    Lam: list
+    Yhat: np.ndarray
+
+
+def _pattern_of(net: Network, l: int, G) -> np.ndarray:
+    r = _real(G)
+    pos = np.asarray(r > 0, dtype=bool)
+    neg = np.asarray(r < 0, dtype=bool)
+    kink = np.where(net._linear[l - 1], net._pos[l - 1], 0.0)
+    return np.where(pos, net._pos[l - 1], np.where(neg, net._neg[l - 1], kink)).astype(float)
+
+
+def forward(net: Network, Ws, X, *, pattern=None) -> Forward:
+    """Forward pass.  ``pattern`` (a list of ``(m, d_l)`` arrays) fixes the activation pattern
+    instead of reading it off the pre-activations: inside a pattern the network is a
+    polynomial in theta, used for complex-step derivatives and high-precision refinement.
+    """
+    Ws = net.check_weights(Ws)
+    X = _check_X(net, X)
+    Phi, G, Lam = [X], [], []
+    for l in range(1, net.H + 1):
+        g = Phi[-1] @ Ws[l - 1]
+        lam = _pattern_of(net, l, g) if pattern is None else np.asarray(pattern[l - 1])
+        if lam.shape != g.shape:
+            raise ValueError(f"pattern of layer {l} must have shape {g.shape}, got {lam.shape}")
+        G.append(g)
+        Lam.append(lam)
+        Phi.append(lam * g)
+    return Forward(G, Phi, Lam, Phi[-1] @ Ws[-1])
+
+
+def activation_pattern(net: Network, Ws, X) -> list[np.ndarray]:
+    """Diagonals of ``Lambda_{l,k}``: a list of ``(m, d_l)`` arrays, ``l = 1..H``."""
+    return forward(net, Ws, X).Lam
+
+
+def locally_zero_rows(net: Network, Ws, X) -> list[np.ndarray]:
+    """For ``l = 0..H-1``: boolean ``(m,)`` masks of the rows ``Phi^(l)_i`` that are identically
+    zero on a neighbourhood of theta, so unit ``(l+1, k)`` has ``G = 0`` there for every nearby
+    theta and its kink is never crossed (Yhat stays differentiable).
+
+    Row 0 (``x_i``) is data: zero iff ``x_i = 0``.  Row ``i`` of ``Phi^(l)`` is locally zero iff
+    every unit ``k`` either has a locally zero input row, or has slope 0 on the negative side
+    (ReLU) and ``G^(l)_{ik} < 0`` (strictly: it stays negative near theta).
+    """
+    f = forward(net, Ws, X)
+    rows = [np.all(np.asarray(f.Phi[0] == 0, dtype=bool), axis=1)]
+    for l in range(1, net.H):
+        g = np.real(f.G[l - 1])
+        dead = (net._neg[l - 1] == 0)[None, :] & (g < 0)
+        rows.append(np.all(dead | rows[-1][:, None], axis=1))
+    return rows
+
+
+def pre_activation_margin(net: Network, Ws, X) -> float:
+    """Smallest ``|G^(l)_{ik}|`` over the kinked (non-linear) units whose input row is not
+    locally zero (see :func:`locally_zero_rows`); ``inf`` if there are none.
+
+    At a point where this is positive the activation pattern is locally constant, so the
+    network (and L) is differentiable, indeed polynomial, on a neighbourhood.
+    """
+    f = forward(net, Ws, X)
+    zero = locally_zero_rows(net, Ws, X)
+    vals = []
+    for l, g in enumerate(f.G):
+        a = np.abs(np.real(g))[~zero[l]][:, ~net._linear[l]]
+        if a.size:
+            vals.append(a.min())
+    return float(min(vals)) if vals else math.inf
+
+
+def backprop_coefficients(net: Network, Ws, X, *, pattern=None, fwd: Forward | None = None):
+    """``C^(l)`` of shape ``(m, d_y, d_l)``, l = 1..H:
+    ``C^(H)_{i,c,k} = W^(H+1)_{k,c} Lambda_H[i,k]`` and
+    ``C^(l)_{i,c,k} = sum_k' C^(l+1)_{i,c,k'} W^(l+1)_{k,k'} Lambda_l[i,k]``."""
+    Ws = net.check_weights(Ws)
+    f = fwd if fwd is not None else forward(net, Ws, X, pattern=pattern)
+    C = [None] * net.H
+    # (m, 1, d_H) * (1, d_y, d_H): W^(H+1)^T is (d_y, d_H)
+    C[-1] = f.Lam[-1][:, None, :] * Ws[-1].T[None, :, :]
+    for l in range(net.H - 1, 0, -1):
+        nxt = C[l]                                  # C^(l+1), shape (m, d_y, d_{l+1})
+        C[l - 1] = (nxt @ Ws[l].T) * f.Lam[l - 1][:, None, :]
+    return C
+
+
+def block_order(net: Network) -> list[tuple[int, int]]:
+    """The Gram-Schmidt order ``(1,1), ..., (1,d_1), (2,1), ..., (H,d_H), (H+1,1)``."""
+    return [(l, k) for l in range(1, net.H + 1) for k in range(1, net.widths[l] + 1)] + \
+        [(net.H + 1, 1)]
+
+
+def d_blocks(net: Network, Ws, X, *, pattern=None) -> list[np.ndarray]:
+    """``[D^(1), ..., D^(H), D^(H+1)_1]`` with ``D^(l)`` of shape ``(m d_y, d_{l-1} d_l)`` and
+    the output block ``I_{d_y} (x) Phi^(H)`` of shape ``(m d_y, d_H d_y)``.
+
+    Row ``(c-1) m + i`` is output ``c`` of sample ``i`` (``vec Yhat``); column
+    ``(k-1) d_{l-1} + p`` is ``W^(l)_{p,k}`` (``vec W^(l)``).
+    """
+    Ws = net.check_weights(Ws)
+    f = forward(net, Ws, X, pattern=pattern)
+    C = backprop_coefficients(net, Ws, X, fwd=f)
+    m = f.Phi[0].shape[0]
+    out = []
+    for l in range(1, net.H + 1):
+        Phi = f.Phi[l - 1]
+        arr = C[l - 1][:, :, :, None] * Phi[:, None, None, :]   # (m, d_y, d_l, d_{l-1})
+        arr = np.transpose(arr, (1, 0, 2, 3))
+        out.append(arr.reshape(net.d_y * m, net.widths[l] * net.widths[l - 1]))
+    out.append(_kron_eye(net.d_y, f.Phi[-1]))
+    return out
+
+
+def _kron_eye(d: int, A):
+    """``I_d (x) A`` for float, complex or object arrays."""
+    m, n = A.shape
+    Z = np.zeros((d * m, d * n), dtype=A.dtype)
+    if A.dtype == object:
+        Z[...] = 0
+    for c in range(d):
+        Z[c * m:(c + 1) * m, c * n:(c + 1) * n] = A
+    return Z
+
+
+def d_block_list(net: Network, Ws, X, *, pattern=None) -> list[np.ndarray]:
+    """The blocks ``D^(l)_k`` in :func:`block_order` (the last one is ``D^(H+1)_1``)."""
+    blocks = d_blocks(net, Ws, X, pattern=pattern)
+    out = []
+    for l in range(1, net.H + 1):
+        w = net.widths[l - 1]
+        out += [blocks[l - 1][:, (k - 1) * w:k * w] for k in range(1, net.widths[l] + 1)]
+    return out + [blocks[-1]]
+
+
+def jacobian(net: Network, Ws, X, *, pattern=None) -> np.ndarray:
+    """``[D, D^(H+1)_1]`` of shape ``(m d_y, d_theta)``: the Jacobian of ``vec Yhat`` in theta at
+    differentiable points (Lemma 1), and the paper's formula (derivative 0 at kinks) elsewhere.
+    Dense: this is the reference, memory ``m d_y d_theta``."""
+    return np.concatenate(d_blocks(net, Ws, X, pattern=pattern), axis=1)
+
+
+def residual(net: Network, Ws, X, Y, *, pattern=None) -> np.ndarray:
+    """``vec(Yhat - Y)``."""
+    f = forward(net, Ws, X, pattern=pattern)
+    return vec(f.Yhat - _check_Y(net, Y, f.Yhat.shape[0]))
+
+
+def loss(net: Network, Ws, X, Y, *, pattern=None):
+    """``L = 1/2 ||Yhat - Y||_F^2`` (eq. 2.1)."""
+    r = residual(net, Ws, X, Y, pattern=pattern)
+    return 0.5 * np.sum(r * r)
+
+
+def gradient(net: Network, Ws, X, Y, *, pattern=None) -> np.ndarray:
+    """``[D, D^(H+1)_1]^T vec(Yhat - Y)``: the gradient of L at differentiable points (the
+    paper's formula elsewhere).  Uses the transpose, not the conjugate (complex step)."""
+    return jacobian(net, Ws, X, pattern=pattern).T @ residual(net, Ws, X, Y, pattern=pattern)
+
+
+def hessian_in_pattern(net: Network, Ws, X, Y, *, pattern=None, h: float = 1e-100) -> np.ndarray:
+    """Hessian of ``L`` with the activation pattern held fixed (the Hessian of L at a
+    differentiable point), by complex-step differentiation of :func:`gradient`.
+
+    Inside a pattern L is a polynomial in theta, so ``Im grad(theta + i h e_j) / h`` equals the
+    j-th Hessian column up to ``O(h^2)`` relative terms: with ``h = 1e-100`` that is exact in
+    float64 and involves no subtraction (Squire & Trapp 1998; Martins, Sturdza & Alonso 2003).
+    """
+    Ws = net.check_weights(Ws)
+    theta = net.flatten(Ws).astype(float)
+    if pattern is None:
+        pattern = activation_pattern(net, Ws, X)
+    n = theta.size
+    Hm = np.empty((n, n))
+    for j in range(n):
+        t = theta.astype(complex)
+        t[j] += 1j * h
+        Hm[:, j] = np.imag(gradient(net, net.unflatten(t), X.astype(complex)
+                                    if np.asarray(X).dtype != object else X, Y,
+                                    pattern=pattern)) / h
+    return 0.5 * (Hm + Hm.T)
+
+
+# ---------------------------------------------------------------------------------------------
+# J(theta)
+
+@dataclass(frozen=True)
+class JValue:
+    """``J(theta)`` with the rank decisions behind it.
+
+    ``value``: J; ``ranks``: rank of each Gram-Schmidt block ``Q_b`` (empty for the projection
+    form); ``rank``: rank of ``[D, D^(H+1)_1]``; ``cutoff``: the rule; ``path``: how computed."""
+
+    value: float
+    rank: int
+    ranks: tuple[int, ...]
+    cutoff: object
+    path: str
+
+
+def _vecY(net, X, Y):
+    X = _check_X(net, X)
+    return vec(_check_Y(net, Y, X.shape[0]))
+
+
+def J_gram_schmidt(net: Network, Ws, X, Y, cutoff="press", *, blocks=None) -> JValue:
+    """``J = 1/2 ||vec Y||^2 - sum_b 1/2 ||P[N_b D_b] vec Y||^2`` with the block Gram-Schmidt in
+    the paper's order (:func:`block_order`).
+
+    ``Q_b = N_b D_b`` with ``N_b = P_N[[Q_1 ... Q_{b-1}]]``; ``P[Q_b] = U_b U_b^T`` where ``U_b``
+    is the orthonormal basis that :func:`proofcheck.linalg.block_gram_schmidt` returns.  The rank
+    of each residual block is decided against the scale of ``[D_1 ... D_b]`` with ``cutoff``
+    (``"press"``: ``0.5 sqrt(m+n+1) s_max eps``, Numerical Recipes 3rd ed. section 2.6;
+    ``"lapack"`` / ``"golub_van_loan"``: ``max(m, n) s_max eps``; or an absolute float), so a
+    residual that is round-off of earlier blocks counts as zero.
+
+    ``blocks`` overrides the blocks (used by Lemma 3, Theorem 2, Corollary 1 with projected or
+    restricted blocks).
+    """
+    y = _vecY(net, X, Y)
+    if blocks is None:
+        blocks = d_block_list(net, Ws, X)
+    bases = linalg.block_gram_schmidt(blocks, cutoff)
+    ranks = tuple(int(np.count_nonzero(np.linalg.norm(U, axis=0))) for U in bases)
+    proj = sum(float(np.sum((U.T @ y) ** 2)) for U in bases)
+    return JValue(0.5 * float(y @ y) - 0.5 * proj, sum(ranks), ranks, cutoff, "gram-schmidt")
+
+
+def J_projection(net: Network, Ws, X, Y, cutoff="press", *, M=None) -> JValue:
+    """``J = 1/2 ||P_N[[D, D^(H+1)_1]] vec Y||^2`` from a thin SVD of the Jacobian with the rank
+    ``cutoff`` (see :func:`J_gram_schmidt`).  ``M`` overrides the matrix."""
+    y = _vecY(net, X, Y)
+    A = jacobian(net, Ws, X) if M is None else np.asarray(M, float)
+    U = linalg.range_basis(A, cutoff)
+    r = y - U @ (U.T @ y)
+    r = r - U @ (U.T @ r)                     # one re-orthogonalisation ("twice is enough")
+    return JValue(0.5 * float(r @ r), int(U.shape[1]), (), cutoff, "projection (SVD)")
+
+
+def J_mpmath(net: Network, Ws, X, Y, *, digits: int = 50, cutoff="lapack") -> JValue:
+    """``J`` at ``digits`` decimal digits: the Jacobian in mpmath (object arrays) from the given
+    float weights (exactly representable), the projection from :class:`MpmathBackend`
+    (SVD at ``digits``, cutoff rule ``cutoff`` with ``eps = 10^(1-digits)``)."""
+    from .backends import MpmathBackend
+    B = MpmathBackend(digits=digits, rank_method=cutoff)
+    with mpmath.workdps(digits):
+        Ws_mp = [B.asarray(W) for W in net.check_weights(Ws)]
+        X_mp = B.asarray(_check_X(net, X))
+        Y_mp = B.asarray(_check_Y(net, Y, X_mp.shape[0]))
+        blocks = d_blocks(net, Ws_mp, X_mp, pattern=activation_pattern(net, Ws, X))
+        A = np.concatenate(blocks, axis=1)
+        y = vec(Y_mp)[:, None]
+        r = B.null_project(A, y)
+        val = mpmath.mpf(0.5) * mpmath.fsum(v * v for v in r.ravel())
+        rank = int(B.numerical_rank(A))
+    return JValue(val, rank, (), cutoff, f"projection (mpmath {digits} digits)")

@@ -1,0 +1,176 @@
+"""Tests of proofcheck.networks: the KHK (2019) fully connected networks, D^(l), J(theta)."""
+
+import doctest
+import itertools
+
+import numpy as np
+import pytest
+
+import proofcheck.networks as nw
+from proofcheck.networks import (ABS, IDENTITY, RELU, Network, activation_pattern,
+                                 backprop_coefficients, d_block_list, d_blocks, forward,
+                                 gradient, hessian_in_pattern, J_gram_schmidt, J_mpmath,
+                                 J_projection, jacobian, leaky_relu, loss, vec)
+
+EPS = np.finfo(float).eps
+
+
+def test_doctests():
+    assert doctest.testmod(nw).failed == 0
+
+
+def _setup(widths=(3, 4, 3, 2), acts=(RELU, leaky_relu(0.2)), m=6, seed=0):
+    rng = np.random.default_rng(seed)
+    net = Network(widths, list(acts))
+    return net, net.random_weights(rng), rng.normal(size=(m, widths[0])), \
+        rng.normal(size=(m, widths[-1]))
+
+
+def test_activation_kink_convention():
+    u = np.array([-2.0, 0.0, 3.0])
+    assert RELU.derivative(u).tolist() == [0.0, 0.0, 1.0]
+    assert ABS.derivative(u).tolist() == [-1.0, 0.0, 1.0]
+    assert leaky_relu(0.3).derivative(u).tolist() == [0.3, 0.0, 1.0]
+    assert IDENTITY.derivative(u).tolist() == [1.0, 1.0, 1.0]     # linear: exists at 0
+    assert leaky_relu(1.0).is_linear and leaky_relu(1.0).kinks == ()
+    assert RELU.kinks == (0.0,)
+    assert ABS.value(u).tolist() == [2.0, 0.0, 3.0]
+
+
+def test_flatten_is_stacked_column_major_vecs():
+    net = Network((2, 3, 1), RELU)
+    Ws = [np.arange(6.0).reshape(2, 3), np.array([[10.0], [11.0], [12.0]])]
+    assert net.flatten(Ws).tolist() == [0, 3, 1, 4, 2, 5, 10, 11, 12]
+    back = net.unflatten(net.flatten(Ws))
+    assert all(np.array_equal(a, b) for a, b in zip(back, Ws))
+
+
+@pytest.mark.parametrize("acts", [(RELU, leaky_relu(0.2)), (ABS, RELU), (IDENTITY, IDENTITY)])
+def test_jacobian_matches_central_differences(acts):
+    net, Ws, X, _ = _setup(acts=acts)
+    th = net.flatten(Ws)
+    assert nw.pre_activation_margin(net, Ws, X) > 1e-3      # differentiable here
+    h = 1e-6
+    fd = np.array([(vec(forward(net, net.unflatten(th + h * e), X).Yhat)
+                    - vec(forward(net, net.unflatten(th - h * e), X).Yhat)) / (2 * h)
+                   for e in np.eye(th.size)]).T
+    # central difference error O(h^2 f''') plus rounding eps |f| / h: both < 1e-8 here
+    assert np.max(np.abs(jacobian(net, Ws, X) - fd)) < 1e-8
+
+
+def test_path_sum_form_equals_per_sample_form():
+    """D^(l)_k as printed (sum over paths of (W...W)^T (x) Lambda...Lambda Phi) equals the
+    per-sample form used in the code, and D^(l) = F^(H+1) ... F^(l+1) (I (x) Phi^(l-1))."""
+    net, Ws, X, _ = _setup(widths=(2, 3, 2, 2), acts=(RELU, ABS), m=5)
+    f = forward(net, Ws, X)
+    Lam = [np.diag(l) for l in ()]  # noqa: F841 (clarity)
+    m, H = X.shape[0], net.H
+    blocks = d_block_list(net, Ws, X)
+    idx = 0
+    for l in range(1, H + 1):
+        for k in range(net.widths[l]):
+            total = 0
+            for path in itertools.product(*[range(net.widths[j]) for j in range(l + 1, H + 1)]):
+                ks = (k,) + path
+                w = np.ones(1)
+                coef = np.eye(m) @ np.diag(f.Lam[l - 1][:, k])
+                row = np.eye(1)
+                for j, kk in enumerate(path):          # W^(l+1+j)_{ks[j], kk}
+                    row = row * Ws[l + j][ks[j], kk]
+                    coef = coef @ np.diag(f.Lam[l + j][:, kk])
+                wvec = row[0, 0] * Ws[H][ks[-1], :]     # W^(H+1)_{k_H, .}
+                total = total + np.kron(wvec[:, None], coef @ f.Phi[l - 1])
+                del w
+            assert np.allclose(blocks[idx], total, rtol=0, atol=1e-13)
+            idx += 1
+    # the F-product form
+    for l in range(1, H + 1):
+        prod = np.kron(np.eye(net.widths[l]), f.Phi[l - 1])
+        for j in range(l + 1, H + 2):
+            F = np.hstack([np.kron(Ws[j - 1][kk, :][:, None], np.diag(f.Lam[j - 2][:, kk]))
+                           for kk in range(net.widths[j - 1])])
+            prod = F @ prod
+        assert np.allclose(d_blocks(net, Ws, X)[l - 1], prod, rtol=0, atol=1e-13)
+
+
+def test_lemma1_identity_at_kinks_and_dead_units():
+    net, Ws, X, _ = _setup(acts=(RELU, ABS))
+    Ws[0][:, 0] = 0.0                 # unit (1,1): pre-activation exactly 0 on every sample
+    X = X.copy()
+    X[0] = 0.0                        # sample 0: every pre-activation exactly 0
+    f = forward(net, Ws, X)
+    assert np.all(f.Lam[0][:, 0] == 0) and np.all(f.Lam[1][0] == 0)
+    for l, D in enumerate(d_blocks(net, Ws, X), start=1):
+        assert np.allclose(D @ vec(Ws[l - 1]), vec(f.Yhat), rtol=0, atol=1e-13)
+
+
+def test_backprop_coefficients_shapes():
+    net, Ws, X, _ = _setup()
+    C = backprop_coefficients(net, Ws, X)
+    assert [c.shape for c in C] == [(6, 2, 4), (6, 2, 3)]
+
+
+def test_gradient_and_hessian_in_pattern():
+    net, Ws, X, Y = _setup(acts=(ABS, leaky_relu(-0.5)))
+    th = net.flatten(Ws)
+    h = 1e-6
+    L = lambda t: loss(net, net.unflatten(t), X, Y)
+    g = gradient(net, Ws, X, Y)
+    fd = np.array([(L(th + h * e) - L(th - h * e)) / (2 * h) for e in np.eye(th.size)])
+    assert np.max(np.abs(g - fd)) < 1e-7
+    Hs = hessian_in_pattern(net, Ws, X, Y)
+    G = lambda t: gradient(net, net.unflatten(t), X, Y)
+    Hfd = np.array([(G(th + h * e) - G(th - h * e)) / (2 * h) for e in np.eye(th.size)]).T
+    assert np.max(np.abs(Hs - Hfd)) < 1e-7
+    assert np.allclose(Hs, Hs.T)
+
+
+@pytest.mark.parametrize("m", [4, 30])
+def test_J_forms_agree(m):
+    net, Ws, X, Y = _setup(acts=(RELU, ABS), m=m)
+    a, b = J_gram_schmidt(net, Ws, X, Y), J_projection(net, Ws, X, Y)
+    c = J_mpmath(net, Ws, X, Y, digits=30)
+    assert a.rank == b.rank == c.rank
+    scale = 0.5 * float(np.sum(Y * Y))
+    # both are 1/2||y||^2 minus a projection: error ~ d_theta * eps * ||y||^2 (Higham ch. 19)
+    tol = 16 * net.d_theta * EPS * scale
+    assert abs(a.value - b.value) < tol and abs(float(c.value) - b.value) < tol
+    assert a.value <= scale + tol
+
+
+def test_J_vanishes_when_jacobian_has_full_row_rank():
+    net, Ws, X, Y = _setup(widths=(3, 8, 1), acts=(ABS,), m=5)
+    j = J_projection(net, Ws, X, Y)
+    assert j.rank == 5 and abs(j.value) < 1e3 * EPS * float(np.sum(Y * Y))
+
+
+def test_mpmath_forward_matches_float():
+    import mpmath
+    net, Ws, X, _ = _setup()
+    Wm = [np.vectorize(mpmath.mpf, otypes=[object])(W) for W in Ws]
+    Xm = np.vectorize(mpmath.mpf, otypes=[object])(X)
+    assert np.allclose(np.array(forward(net, Wm, Xm).Yhat, float), forward(net, Ws, X).Yhat)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="H >= 1"):
+        Network((2, 1))
+    with pytest.raises(ValueError, match="integer >= 1"):
+        Network((2, 0, 1))
+    with pytest.raises(ValueError, match="a <= 1"):
+        leaky_relu(2.0)
+    with pytest.raises(ValueError, match="one activation per hidden layer"):
+        Network((2, 3, 1), [RELU, RELU])
+    net, Ws, X, Y = _setup()
+    with pytest.raises(ValueError, match="shape"):
+        forward(net, Ws, X[:, :2])
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        forward(net, Ws, bad)
+    with pytest.raises(ValueError, match="W\\^\\(1\\)"):
+        forward(net, [Ws[0].T] + Ws[1:], X)
+    with pytest.raises(ValueError, match="Y must have shape"):
+        loss(net, Ws, X, Y[:, :1])
+    with pytest.raises(ValueError, match="theta"):
+        net.unflatten(np.zeros(3))
