@@ -660,13 +660,21 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
             return [p for p in found
                     if (p.kind == wanted if wanted else p.kind in ("local_min", "saddle"))]
 
-        found = find_local_minima(landscape, rng=rng, starts=prof.starts, branch=branch,
-                                  digits=prof.digits)
+        # a landscape may bring its own finder and certificate (duck-typed: ``find_points``,
+        # e.g. piecewise-linear networks, whose certificate also decides differentiability)
+        own = getattr(landscape, "find_points", None)
+
+        def find(starts):
+            if own is not None:
+                return own(rng=rng, starts=starts, digits=prof.digits)
+            return find_local_minima(landscape, rng=rng, starts=starts, branch=branch,
+                                     digits=prof.digits)
+
+        found = find(prof.starts)
         if not certified(found):
             # one retry with three times the starts: descent from random starts can drift into
             # valleys that run off to infinity (W -> 0, V -> oo) and certify nothing
-            found = list(found) + list(find_local_minima(
-                landscape, rng=rng, starts=3 * prof.starts, branch=branch, digits=prof.digits))
+            found = list(found) + list(find(3 * prof.starts))
             notes.append(f"instance {i}: no certified point from {prof.starts} starts; retried "
                          f"with {3 * prof.starts} more")
         for p in found:

@@ -1,0 +1,390 @@
+r"""Differentiable critical points and local minima of piecewise-linear networks (KHK 2019).
+
+Statements such as "every *differentiable* local minimum satisfies L = J" (DW Theorem 1) are
+about points where the loss is differentiable.  A bias-free network with ReLU / leaky ReLU /
+absolute-value units is piecewise polynomial in theta: inside a fixed activation pattern
+``Lambda`` it is a polynomial, and the pieces meet where a pre-activation of a kinked unit is 0.
+
+Pipeline (:func:`find_points`):
+
+1. **float64 Levenberg-Marquardt** (``scipy.optimize.least_squares(method="lm")``, MINPACK) on
+   the residual ``vec(Yhat - Y)`` with the Jacobian ``[D, D^(H+1)_1]`` of
+   :mod:`proofcheck.networks`, from several random starts (and any given initial points).
+2. **refinement at ``digits``** inside the activation pattern of the float64 point
+   (:func:`refine`): mixed-precision Newton with Levenberg-Marquardt damping ``mu = ||g||``
+   (Yamashita & Fukushima 2001): the gradient in mpmath, the Hessian (complex step, exact for a
+   polynomial) in float64, a truncated eigendecomposition for the singular directions (positive
+   homogeneity makes ``W^(l) -> c W^(l), W^(l+1) -> W^(l+1)/c`` flat for ReLU-type units).
+3. **certificate at ``digits``** (:func:`certify`), which sorts the point into
+
+   ``"local_min"`` / ``"saddle"``
+       *differentiable*: every pre-activation of a kinked unit whose input row is not locally
+       zero (see :func:`proofcheck.networks.locally_zero_rows`) is away from 0 by more than
+       ``kink_tol = floor + 2 L_G delta`` (``delta``: distance to the limit point, bounded by
+       the last refinement step since the steps contract; ``L_G``: the largest gradient norm of
+       a pre-activation in theta; ``floor = 10^(5-digits) max(1, max|G|)``: rounding).  The
+       limit point then has the same strict signs, L is a polynomial on a ball around it, and
+       the first/second-order test is a test on L itself:
+       ``||grad L|| <= tau_grad = 10^(-digits/2) max(1, L)`` and the smallest Hessian eigenvalue
+       (mpmath, complex step at ``digits``) ``>= -tau_hess = -10^(-digits/2) max(1, ||Hess||)``.
+       As in :mod:`proofcheck.optimize.local_min`, this certifies a *second-order stationary
+       point*; degenerate higher-order saddles can pass.
+   ``"near_kink"``
+       the margin is positive but not above ``kink_tol``: the point may or may not be
+       differentiable at the limit; never used as a local minimum;
+   ``"at_kink"``
+       some live kinked pre-activation is 0 up to rounding (``<= floor``): L is not
+       differentiable there (or this precision cannot tell); never used as a local minimum;
+   ``"unresolved"``
+       the refinement did not converge, left the pattern, or the gradient test failed.
+
+Only ``local_min`` (and ``saddle`` for critical-point statements) are ever handed to a
+conclusion: the checks never treat an uncertified point as a local minimum.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import mpmath
+import numpy as np
+from scipy.optimize import least_squares
+
+from .. import networks as nw
+
+__all__ = ["PiecewisePoint", "PiecewiseLandscape", "KINDS", "certify", "refine",
+           "find_points", "descend"]
+
+KINDS = ("local_min", "saddle", "near_kink", "at_kink", "unresolved")
+_EPS = float(np.finfo(float).eps)
+
+
+@dataclass(frozen=True, eq=False)
+class PiecewisePoint:
+    """A point of a piecewise-linear network's landscape with its certificate (module doc)."""
+
+    theta: np.ndarray
+    value: float
+    kind: str
+    digits: int
+    kink_margin: float
+    kink_tol: float
+    kink_floor: float
+    grad_norm: float = math.nan
+    min_hess_eig: float = math.nan
+    tau_grad: float = math.nan
+    tau_hess: float = math.nan
+    last_step: float = math.nan
+    notes: tuple[str, ...] = ()
+    theta_mp: np.ndarray | None = field(default=None, repr=False)
+    pattern: tuple | None = field(default=None, repr=False)
+    branch: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def certified(self) -> bool:
+        return self.kind in ("local_min", "saddle")
+
+    @property
+    def differentiable(self) -> bool:
+        """Certified differentiable (implied by local_min / saddle)."""
+        return self.kind in ("local_min", "saddle")
+
+
+# --------------------------------------------------------------------------- mp helpers
+
+def _mp(a, digits):
+    with mpmath.workdps(digits):
+        return np.vectorize(lambda v: mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else +v,
+                            otypes=[object])(np.asarray(a))
+
+
+def _imag(a):
+    return np.vectorize(lambda z: z.imag if isinstance(z, (mpmath.mpc, complex)) else 0,
+                        otypes=[object])(a)
+
+
+def _norm(v):
+    return mpmath.sqrt(mpmath.fsum(x * x for x in np.ravel(v)))
+
+
+def _mp_grad(net, theta_mp, Xm, Ym, pattern):
+    Ws = net.unflatten(theta_mp)
+    return nw.gradient(net, Ws, Xm, Ym, pattern=pattern)
+
+
+def _mp_hessian(net, theta_mp, Xm, Ym, pattern, digits):
+    """Complex step in mpc: exact up to O(h^2) for the pattern polynomial, h = 10^-digits."""
+    n = theta_mp.size
+    h = mpmath.mpf(10) ** (-digits)
+    Hm = mpmath.matrix(n, n)
+    Xc = np.vectorize(mpmath.mpc, otypes=[object])(Xm)
+    for j in range(n):
+        t = np.vectorize(mpmath.mpc, otypes=[object])(theta_mp)
+        t[j] = t[j] + mpmath.mpc(0, h)
+        g = _imag(nw.gradient(net, net.unflatten(t), Xc, Ym, pattern=pattern)) / h
+        for i in range(n):
+            Hm[i, j] = g[i]
+    for i in range(n):
+        for j in range(i + 1, n):
+            s = (Hm[i, j] + Hm[j, i]) / 2
+            Hm[i, j] = Hm[j, i] = s
+    return Hm
+
+
+def _pre_activation_gradients(net, theta, X, pattern):
+    """``max_{l,i,k} ||d G^(l)_{ik} / d theta||`` in the fixed pattern (complex step)."""
+    h = 1e-100
+    n = theta.size
+    rows = None
+    for j in range(n):
+        t = theta.astype(complex)
+        t[j] += 1j * h
+        f = nw.forward(net, net.unflatten(t), X.astype(complex), pattern=pattern)
+        col = np.concatenate([np.imag(g).ravel() for g in f.G]) / h
+        rows = col[:, None] if rows is None else np.hstack([rows, col[:, None]])
+    return float(np.max(np.linalg.norm(rows, axis=1))) if rows.size else 0.0
+
+
+# --------------------------------------------------------------------------- certificate
+
+def _kink_margin(net, Ws_mp, Xm, digits):
+    """(margin, max|G|, pattern) at mp precision, over live kinked units."""
+    with mpmath.workdps(digits):
+        f = nw.forward(net, Ws_mp, Xm)
+        zero = _zero_rows_mp(net, f)
+        margin, scale = mpmath.inf, mpmath.mpf(0)
+        for l, g in enumerate(f.G):
+            a = np.vectorize(abs, otypes=[object])(g)
+            if a.size:
+                scale = max(scale, max(a.ravel()))
+            sub = a[~zero[l]][:, ~net._linear[l]]
+            if sub.size:
+                margin = min(margin, min(sub.ravel()))
+    return margin, scale, f.Lam
+
+
+def _zero_rows_mp(net, f):
+    rows = [np.array([all(v == 0 for v in r) for r in f.Phi[0]], dtype=bool)]
+    for l in range(1, net.H):
+        g = f.G[l - 1]
+        dead = (net._neg[l - 1] == 0)[None, :] & np.asarray(g < 0, dtype=bool)
+        rows.append(np.all(dead | rows[-1][:, None], axis=1))
+    return rows
+
+
+def certify(net: nw.Network, X, Y, theta, *, digits: int = 40, last_step=0.0,
+            pattern=None, notes=(), t0=None) -> PiecewisePoint:
+    """Classify ``theta`` (float64 or an mpmath object array) as in the module doc.
+
+    ``last_step`` bounds the distance from ``theta`` to the limit point the refinement
+    converges to (0 for a point taken as exact).  ``pattern``: the pattern the refinement
+    used; a point whose own pattern differs left that piece and is ``"unresolved"``.
+    """
+    t0 = time.perf_counter() if t0 is None else t0
+    X = np.asarray(X, float)
+    Y = np.asarray(Y, float).reshape(X.shape[0], net.d_y)
+    theta_mp = theta if np.asarray(theta).dtype == object else _mp(theta, digits)
+    theta_f = np.array([float(v) for v in theta_mp])
+    notes = list(notes)
+    with mpmath.workdps(digits):
+        Xm, Ym = _mp(X, digits), _mp(Y, digits)
+        Ws_mp = net.unflatten(theta_mp)
+        margin, scale, own = _kink_margin(net, Ws_mp, Xm, digits)
+        floor = mpmath.mpf(10) ** (5 - digits) * max(1, scale)
+        L_G = _pre_activation_gradients(net, theta_f, X, own)
+        kink_tol = floor + 2 * L_G * mpmath.mpf(last_step)
+        r = nw.residual(net, Ws_mp, Xm, Ym, pattern=own)
+        value = mpmath.fsum(v * v for v in r) / 2
+        common = dict(theta=theta_f, value=float(value), digits=digits,
+                      kink_margin=float(margin), kink_tol=float(kink_tol),
+                      kink_floor=float(floor), last_step=float(last_step), theta_mp=theta_mp,
+                      pattern=tuple(own), branch=_branch(net, own))
+        if pattern is not None and any(np.any(a != b) for a, b in zip(own, pattern)):
+            notes.append("left the activation pattern of the refinement")
+            return PiecewisePoint(kind="unresolved", notes=tuple(notes),
+                                  seconds=time.perf_counter() - t0, **common)
+        if margin <= floor:
+            notes.append(f"a live kinked pre-activation is 0 up to rounding ({float(margin):.3g}"
+                         f" <= {float(floor):.3g}): not differentiable")
+            return PiecewisePoint(kind="at_kink", notes=tuple(notes),
+                                  seconds=time.perf_counter() - t0, **common)
+        if margin <= kink_tol:
+            notes.append(f"kink margin {float(margin):.3g} <= {float(kink_tol):.3g}: "
+                         "differentiability not certified")
+            return PiecewisePoint(kind="near_kink", notes=tuple(notes),
+                                  seconds=time.perf_counter() - t0, **common)
+        g = _mp_grad(net, theta_mp, Xm, Ym, own)
+        gn = _norm(g)
+        tau_g = mpmath.mpf(10) ** (-digits / 2) * max(1, value)
+        if gn > tau_g:
+            notes.append(f"not critical: ||grad|| {float(gn):.3g} > {float(tau_g):.3g}")
+            return PiecewisePoint(kind="unresolved", grad_norm=float(gn), tau_grad=float(tau_g),
+                                  notes=tuple(notes), seconds=time.perf_counter() - t0,
+                                  **common)
+        Hm = _mp_hessian(net, theta_mp, Xm, Ym, own, digits)
+        ev = mpmath.eigsy(Hm, eigvals_only=True)
+        lam_min = min(ev)
+        norm_H = max(abs(v) for v in ev)
+        tau_h = mpmath.mpf(10) ** (-digits / 2) * max(1, norm_H)
+        kind = "local_min" if lam_min >= -tau_h else "saddle"
+    return PiecewisePoint(kind=kind, grad_norm=float(gn), tau_grad=float(tau_g),
+                          min_hess_eig=float(lam_min), tau_hess=float(tau_h),
+                          notes=tuple(notes), seconds=time.perf_counter() - t0, **common)
+
+
+def _branch(net, pattern) -> str:
+    """``"dead_unit"`` if some kinked hidden unit has derivative 0 on every sample, ``"all_active"``
+    otherwise (a case split the proofs treat differently: dead units make D^(l)_k = 0)."""
+    for l, lam in enumerate(pattern):
+        cols = np.all(np.asarray(lam) == 0, axis=0) & ~net._linear[l]
+        if np.any(cols):
+            return "dead_unit"
+    return "all_active"
+
+
+# --------------------------------------------------------------------------- refinement
+
+def refine(net, X, Y, theta, pattern, *, digits=40, max_iter=40):
+    """Mixed-precision damped Newton inside ``pattern`` (module doc, step 2).
+
+    Returns ``(theta_mp, last_step, converged, notes)``; converged means the step reached the
+    rounding floor ``10^(3-digits) (1 + ||theta||)`` with the last steps contracting."""
+    X = np.asarray(X, float)
+    Y = np.asarray(Y, float).reshape(X.shape[0], net.d_y)
+    notes = []
+    with mpmath.workdps(digits):
+        Xm, Ym = _mp(X, digits), _mp(Y, digits)
+        th = _mp(theta, digits)
+        steps = []
+        for it in range(max_iter):
+            g = _mp_grad(net, th, Xm, Ym, pattern)
+            gf = np.array([float(v) for v in g])
+            tf = np.array([float(v) for v in th])
+            Hf = nw.hessian_in_pattern(net, net.unflatten(tf), X, Y, pattern=pattern)
+            w, V = np.linalg.eigh(Hf)
+            keep = np.abs(w) > Hf.shape[0] * _EPS * max(1.0, np.abs(w).max())
+            mu = float(_norm(g))
+            # damped Newton on the kept eigen-directions; |w| makes it a descent step at saddles
+            coef = (V.T @ gf)[keep] / (np.abs(w[keep]) + mu)
+            step = -(V[:, keep] @ coef)
+            s = float(np.linalg.norm(step))
+            steps.append(s)
+            th = th + _mp(step, digits)
+            floor = 10.0 ** (3 - digits) * (1 + float(np.linalg.norm(tf)))
+            if s <= floor:
+                return th, s, True, notes
+            if not np.isfinite(s) or s > 1e6:
+                notes.append(f"refinement diverged (step {s:.3g})")
+                return th, s, False, notes
+        tail = steps[-4:]
+        ok = all(b <= a / 2 for a, b in zip(tail, tail[1:]))
+        notes.append(f"refinement stopped after {max_iter} steps (last {steps[-1]:.3g})")
+        notes.append("contracting" if ok else "not contracting")
+        return th, steps[-1], False, notes
+
+
+def descend(net, X, Y, theta0, *, max_nfev=3000):
+    """float64 Levenberg-Marquardt (MINPACK lmder) on ``vec(Yhat - Y)`` from ``theta0``."""
+    X = np.asarray(X, float)
+    Y = np.asarray(Y, float).reshape(X.shape[0], net.d_y)
+
+    def fun(t):
+        return nw.residual(net, net.unflatten(t), X, Y)
+
+    def jac(t):
+        return nw.jacobian(net, net.unflatten(t), X)
+
+    if X.shape[0] * net.d_y < net.d_theta:
+        # MINPACK's lm needs at least as many residuals as unknowns: pad with zeros
+        pad = net.d_theta - X.shape[0] * net.d_y
+        res = least_squares(lambda t: np.concatenate([fun(t), np.zeros(pad)]), theta0,
+                            jac=lambda t: np.vstack([jac(t), np.zeros((pad, t.size))]),
+                            method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=max_nfev)
+    else:
+        res = least_squares(fun, theta0, jac=jac, method="lm", xtol=1e-15, ftol=1e-15,
+                            gtol=1e-15, max_nfev=max_nfev)
+    return res.x, f"float64 LM: {res.nfev} evaluations, status {res.status}"
+
+
+def find_points(net, X, Y, *, rng, starts=4, digits=40, initial_points=(),
+                scale=1.0) -> list[PiecewisePoint]:
+    """Descend from ``initial_points`` and ``starts`` random starts, refine, certify."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError("rng must be a numpy.random.Generator")
+    X = np.asarray(X, float)
+    Y = np.asarray(Y, float).reshape(X.shape[0], net.d_y)
+    inits = [np.asarray(p, float) for p in initial_points]
+    inits += [net.flatten(net.random_weights(rng, scale)) for _ in range(starts)]
+    out = []
+    for p0 in inits:
+        t0 = time.perf_counter()
+        if p0.shape != (net.d_theta,) or not np.all(np.isfinite(p0)):
+            raise ValueError(f"initial points must be finite with {net.d_theta} entries")
+        try:
+            x, note = descend(net, X, Y, p0)
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
+            out.append(PiecewisePoint(theta=p0, value=math.nan, kind="unresolved",
+                                      digits=digits, kink_margin=math.nan, kink_tol=math.nan,
+                                      kink_floor=math.nan,
+                                      notes=(f"float64 stage failed: {exc}",)))
+            continue
+        out.append(certify_after_refinement(net, X, Y, x, digits=digits, notes=(note,), t0=t0))
+    return out
+
+
+def certify_after_refinement(net, X, Y, theta, *, digits=40, notes=(), t0=None):
+    """Refine ``theta`` inside its own pattern (if it is away from kinks) and certify."""
+    pattern = nw.activation_pattern(net, net.unflatten(np.asarray(theta, float)), X)
+    th, s, ok, more = refine(net, X, Y, theta, pattern, digits=digits)
+    notes = tuple(notes) + tuple(more)
+    if not ok:
+        return certify(net, X, Y, theta, digits=digits, last_step=math.inf, pattern=pattern,
+                       notes=notes + ("refinement did not converge",), t0=t0)._as_unresolved()
+    return certify(net, X, Y, th, digits=digits, last_step=s, pattern=pattern, notes=notes,
+                   t0=t0)
+
+
+def _as_unresolved(self: PiecewisePoint) -> PiecewisePoint:
+    import dataclasses
+    if self.kind in ("local_min", "saddle", "near_kink"):
+        return dataclasses.replace(self, kind="unresolved")
+    return self
+
+
+PiecewisePoint._as_unresolved = _as_unresolved
+
+
+class PiecewiseLandscape:
+    """The loss of one network on one data set, with its own finder and certificate.
+
+    The engine calls ``find_points(rng=..., starts=..., digits=...)`` (duck-typed landscape
+    protocol) and uses only the points whose ``kind`` is ``"local_min"`` (or ``"saddle"`` for
+    critical-point claims).
+    """
+
+    def __init__(self, net, X, Y, *, initial_points=(), scale=1.0):
+        self.net = net
+        self.X = np.asarray(X, float)
+        self.Y = np.asarray(Y, float).reshape(self.X.shape[0], net.d_y)
+        self.initial_points = tuple(initial_points)
+        self.scale = scale
+        self._cache = {}
+
+    @property
+    def n_params(self):
+        return self.net.d_theta
+
+    def value(self, theta):
+        return float(nw.loss(self.net, self.net.unflatten(theta), self.X, self.Y))
+
+    def find_points(self, *, rng, starts=4, digits=40):
+        key = (starts, digits, rng.bit_generator.state["state"]["state"]
+               if "state" in rng.bit_generator.state else None)
+        if key not in self._cache:
+            self._cache[key] = find_points(self.net, self.X, self.Y, rng=rng, starts=starts,
+                                           digits=digits, initial_points=self.initial_points,
+                                           scale=self.scale)
+        return self._cache[key]
