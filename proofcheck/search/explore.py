@@ -1,0 +1,882 @@
+"""Counterexample search: instances where a claim's margin is negative beyond its tolerance.
+
+:func:`explore` works on any claim (the catalogue's or a user's) in three phases:
+
+1. **Targeted generation.** Hypothesis draws instances from the claim's own ``instances(assumed)``
+   with the named hypotheses *dropped* (the generator must then violate them), half of them
+   pushed towards edge cases by :mod:`proofcheck.search.edges` (zeros, exact rank deficiency,
+   repeated rows, kinks). Every draw reports its normalised margin to ``hypothesis.target``, so
+   Hypothesis's targeted phase climbs towards smaller margins instead of sampling blindly.
+2. **Adversarial optimisation.** When no draw fails, the margin is minimised over the
+   continuous parameters of the most promising instances (the float entries of their arrays and
+   float fields; integers, shapes, strings, losses and integer-valued arrays such as labels stay
+   fixed) with ``scipy.optimize.minimize(method="Nelder-Mead")``: margins built from
+   projections and ranks are not smooth, so a derivative-free method. Every candidate is
+   re-checked against the hypotheses: the assumed ones must hold, the dropped ones must still
+   fail; candidates that do not are rejected (penalised), never evaluated as instances.
+3. **Shrink and certify.** A failing instance is shrunk (:mod:`proofcheck.search.shrink`) and
+   handed to the certifier (``proofcheck.search.certify``, when installed).
+
+Local-minimum / critical-point claims are evaluated as the engine does: at the points that
+:func:`proofcheck.optimize.local_min.find_local_minima` finds *and certifies* for the instance
+(never at an uncertified point); the witness's point is re-certified from its float64
+parameters so that :func:`proofcheck.search.witness.replay` can rebuild it exactly.
+Claims made only of identities are explored by the exact identity checker over their size
+sweep, smallest sizes first (its witness is exact).
+
+A witness that fails only in float64 is labelled ``"float64 witness, uncertified"``: nothing
+uncertified is called a refutation (:attr:`Exploration.refuted` needs a certificate).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..claims import Claim, Instance, PointKind
+
+__all__ = ["Budget", "Counterexample", "Exploration", "ExploreError", "Evaluation", "Evaluator",
+           "explore", "explored_claim", "admissible", "UNCERTIFIED"]
+
+UNCERTIFIED = "float64 witness, uncertified"
+
+#: Instances evaluated when the budget names neither seconds nor instances.
+DEFAULT_INSTANCES = {"any": 300, "point": 8}
+
+Progress = Callable[[str, str, int, int], None]
+
+
+class ExploreError(ValueError):
+    """Bad input to :func:`explore`: an unknown hypothesis or mutant name, a bad budget."""
+
+
+# ---------------------------------------------------------------------------------------------
+# budget
+
+@dataclass(frozen=True)
+class Budget:
+    """How much searching :func:`explore` may do: wall-clock seconds and/or instances.
+
+    The search stops at whichever limit comes first. An instance budget alone makes the run
+    deterministic (same seed, same report); a time budget does not.
+
+    >>> Budget.parse("30s"), Budget.parse("500")
+    (Budget(seconds=30.0, instances=None), Budget(seconds=None, instances=500))
+    """
+
+    seconds: float | None = None
+    instances: int | None = None
+
+    def __post_init__(self):
+        if self.seconds is not None and not (isinstance(self.seconds, (int, float))
+                                             and math.isfinite(self.seconds)
+                                             and self.seconds > 0):
+            raise ExploreError(f"budget seconds must be a positive number, got {self.seconds!r}")
+        if self.instances is not None and (isinstance(self.instances, bool)
+                                           or not isinstance(self.instances, int)
+                                           or self.instances < 1):
+            raise ExploreError(f"budget instances must be a positive integer, "
+                               f"got {self.instances!r}")
+
+    @classmethod
+    def parse(cls, text: str) -> "Budget":
+        """``"30s"`` (seconds; ``"2m"`` minutes) or ``"500"`` (instances)."""
+        t = str(text).strip().lower()
+        try:
+            if t.endswith("s"):
+                return cls(seconds=float(t[:-1]))
+            if t.endswith("m"):
+                return cls(seconds=60 * float(t[:-1]))
+            return cls(instances=int(t))
+        except ValueError:
+            raise ExploreError(f"budget {text!r} is neither seconds ('30s', '2m') nor a number "
+                               "of instances ('500')") from None
+
+    def resolved(self, point_claim: bool) -> "Budget":
+        if self.seconds is None and self.instances is None:
+            return Budget(instances=DEFAULT_INSTANCES["point" if point_claim else "any"])
+        return self
+
+    def describe(self) -> str:
+        parts = []
+        if self.instances is not None:
+            parts.append(f"{self.instances} instances")
+        if self.seconds is not None:
+            parts.append(f"{self.seconds:g} s")
+        return " or ".join(parts) or "default"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seconds": self.seconds, "instances": self.instances}
+
+
+class _Clock:
+    def __init__(self, budget: Budget):
+        self.budget = budget
+        self.start = time.perf_counter()
+        self.evaluations = 0
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def left_instances(self) -> float:
+        b = self.budget.instances
+        return math.inf if b is None else b - self.evaluations
+
+    def exhausted(self) -> bool:
+        if self.budget.instances is not None and self.evaluations >= self.budget.instances:
+            return True
+        return self.budget.seconds is not None and self.elapsed >= self.budget.seconds
+
+
+# ---------------------------------------------------------------------------------------------
+# the claim as explored
+
+def explored_claim(claim: Claim, drop: Sequence[str] = (), mutate: str | None = None) -> Claim:
+    """The claim whose conclusion is searched: ``mutate`` applies the named mutant (of the
+    corrected statement for an erratum, as the engine does), ``drop`` the named hypotheses.
+
+    Unknown names raise :class:`ExploreError` listing the valid ones."""
+    target = claim
+    if mutate is not None:
+        base = claim.corrected if claim.corrected is not None else claim
+        names = [m.name for m in base.mutants]
+        if mutate not in names:
+            raise ExploreError(f"claim {claim.id} has no mutant {mutate!r}; its mutants: "
+                               f"{', '.join(names) if names else '(none)'}")
+        mutant = base.mutants[names.index(mutate)]
+        target = mutant.apply(base).replace(mutant_of=base.id, corrected=None, mutants=())
+    drop = tuple(drop)
+    if drop:
+        names = [h.name for h in target.hypotheses]
+        unknown = [d for d in drop if d not in names]
+        if unknown:
+            raise ExploreError(f"claim {claim.id} has no hypothesis "
+                               f"{', '.join(map(repr, unknown))}; its hypotheses: "
+                               f"{', '.join(names) if names else '(none)'}")
+        if target.conclusion is None:
+            raise ExploreError(f"claim {claim.id} has no conclusion to evaluate on instances "
+                               "(identities only): there is nothing to drop a hypothesis from")
+        target = target.dropping(*drop)
+    return target
+
+
+def admissible(claim: Claim, inst: Instance) -> bool:
+    """True when ``inst`` satisfies every assumed hypothesis of ``claim`` and violates every
+    dropped one (a predicate that raises counts as 'not admissible')."""
+    for h in claim.hypotheses:
+        if h.holds is None:
+            continue
+        try:
+            ok = bool(h.holds(inst))
+        except Exception:
+            return False
+        if ok != claim.assumed[h.name]:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluating one instance
+
+@dataclass
+class Evaluation:
+    """The worst margin of one instance (over its certified points for point claims)."""
+
+    margin: float
+    tolerance: float
+    scale: float
+    point: Any = None
+    point_index: int | None = None
+    points: int = 0                 # certified points evaluated (point claims)
+    lhs: Any = None
+    rhs: Any = None
+    tol_source: str = ""
+
+    @property
+    def fails(self) -> bool:
+        return self.margin < -self.tolerance
+
+    @property
+    def normalised(self) -> float:
+        """(margin + tolerance) / scale of the two sides: < 0 exactly when it fails."""
+        return (self.margin + self.tolerance) / self.scale
+
+
+def _scalar(x):
+    try:
+        arr = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        try:
+            arr = np.vectorize(float, otypes=[float])(np.asarray(x, dtype=object))
+        except Exception:
+            return None
+    if arr.size == 0 or not np.all(np.isfinite(arr)):
+        return None
+    return float(np.max(np.abs(arr)))
+
+
+class Evaluator:
+    """Evaluates a claim's conclusion on single instances, as the engine does.
+
+    ``evaluate(inst)`` returns an :class:`Evaluation`, ``None`` when a point claim has no
+    certified point at this instance (vacuous), and raises ``ClaimError`` when the claim's code
+    fails. Point claims search ``starts`` optimiser starts with a generator seeded by ``seed``
+    (the same for every instance, so the margin is a deterministic function of the instance).
+    """
+
+    def __init__(self, claim: Claim, *, seed: int = 0, starts: int = 4, digits: int = 40):
+        from ..backends import get_backend
+        self.claim = claim
+        self.seed = int(seed)
+        self.starts = int(starts)
+        self.digits = int(digits)
+        self.B = get_backend("numpy")
+        self.point_claim = claim.point_kind is not PointKind.ANY
+
+    def evaluate(self, inst: Instance) -> Evaluation | None:
+        from .. import engine
+        engine._validate_arrays(self.claim, inst)
+        if not self.point_claim:
+            return self._at(inst, None)
+        return self._at_points(inst)
+
+    def _at(self, inst, point) -> Evaluation:
+        from .. import engine
+        m = engine._evaluate(self.claim, inst, point, self.B)
+        v, t, _ = engine._failures(m)
+        v, t = np.broadcast_arrays(np.atleast_1d(v), np.atleast_1d(t))
+        k = int(np.argmin(v + t))
+        lhs = _pick(m.lhs, k, v.size)
+        rhs = _pick(m.rhs, k, v.size)
+        scale = max(1.0, *(s for s in (_scalar(lhs), _scalar(rhs)) if s is not None))
+        return Evaluation(float(v.ravel()[k]), float(t.ravel()[k]), scale, lhs=lhs, rhs=rhs,
+                          tol_source=m.tol_source)
+
+    def landscape(self, inst):
+        from ..engine import ClaimError, _describe
+        try:
+            return self.claim.landscape(inst)
+        except Exception as exc:
+            raise ClaimError(f"the landscape of {self.claim.id} could not be built for "
+                             f"{inst!r}: {_describe(exc)}") from exc
+
+    def find_points(self, inst):
+        """The certified points of the wanted kind (as the engine selects them)."""
+        from ..optimize.local_min import find_local_minima
+        land = self.landscape(inst)
+        branch = inst.fields().get("branch")
+        if branch not in (None, "full_rank", "rank_deficient"):
+            branch = None
+        found = find_local_minima(land, rng=np.random.default_rng(self.seed), starts=self.starts,
+                                  branch=branch, digits=self.digits)
+        return [p for p in found if self.wanted(p)]
+
+    def wanted(self, p) -> bool:
+        if self.claim.point_kind is PointKind.LOCAL_MIN:
+            return p.kind == "local_min"
+        return p.kind in ("local_min", "saddle")
+
+    def _at_points(self, inst) -> Evaluation | None:
+        points = self.find_points(inst)
+        worst = None
+        for k, p in enumerate(points):
+            e = self._at(inst, p)
+            if worst is None or e.normalised < worst.normalised:
+                e.point, e.point_index = p, k
+                worst = e
+        if worst is None:
+            return None
+        worst.points = len(points)
+        return worst
+
+    def recertified(self, inst, ev: Evaluation) -> Evaluation:
+        """Re-certify the witness point from its float64 parameters (what replay does); keep
+        the found point when the re-certified one is not of the wanted kind or passes."""
+        from ..optimize.local_min import certify
+        land = self.landscape(inst)
+        try:
+            q = certify(land, land.flatten(ev.point.point), digits=self.digits)
+        except Exception:
+            return ev
+        if not self.wanted(q):
+            return ev
+        e = self._at(inst, q)
+        if not e.fails:
+            return ev
+        e.point, e.point_index, e.points = q, None, ev.points
+        return e
+
+
+def _pick(x, k, n):
+    if x is None:
+        return None
+    arr = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
+    if n > 1 and arr.ndim >= 1 and arr.shape[0] == n:
+        return arr[k]
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# results
+
+@dataclass
+class Counterexample:
+    """One witness: an instance (and point) where the explored conclusion fails.
+
+    ``status`` is the certifier's verdict (``"certified-exact"``, ``"certified-interval"``,
+    ``"uncertified"``) or :data:`UNCERTIFIED` when no certifier ran."""
+
+    claim: Claim
+    instance: Instance | None
+    margin: float
+    tolerance: float
+    point: Any = None
+    precision: str = "float64"
+    status: str = UNCERTIFIED
+    certificate: Any = None
+    sizes: dict[str, Any] = field(default_factory=dict)
+    shrunk_from: dict[str, Any] | None = None
+    lhs: Any = None
+    rhs: Any = None
+    tol_source: str = ""
+    detail: str = ""
+    kind: str = "instance"          # "instance" or "identity"
+    identity: dict[str, Any] | None = None     # identity witnesses: name, sizes, values, residual
+    point_source: str | None = None  # "certify" (re-certified from float64 params) or "find"
+    point_index: int | None = None
+    evaluator: dict[str, Any] = field(default_factory=dict)   # seed, starts, digits
+    claim_id: str = ""              # the claim as registered (before mutation)
+    mutant: str | None = None
+
+    @property
+    def fails(self) -> bool:
+        return self.margin < -self.tolerance
+
+    @property
+    def certified(self) -> bool:
+        return self.status in ("certified-exact", "certified-interval")
+
+    def to_dict(self) -> dict[str, Any]:
+        from .witness import witness_dict
+        return witness_dict(self)
+
+
+@dataclass
+class Exploration:
+    """What :func:`explore` did and found. ``to_dict()`` is the deterministic part; the
+    wall-clock ``timings`` are kept apart."""
+
+    claim_id: str
+    explored: str                   # the statement searched (the mutant's, if any)
+    dropped: tuple[str, ...]
+    mutant: str | None
+    seed: int
+    budget: Budget
+    outcome: str = "none-within-budget"
+    instances: int = 0              # instances evaluated (generation + optimisation)
+    generated: int = 0
+    edge_cases: int = 0
+    optimised: int = 0
+    skipped: int = 0                # draws outside the requested hypotheses, or vacuous
+    vacuous: int = 0
+    shrink_evaluations: int = 0
+    best_margin: float | None = None
+    best_tolerance: float | None = None
+    best_normalised: float | None = None
+    witnesses: list[Counterexample] = field(default_factory=list)
+    summary: str = ""
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    point_kind: str = "any point"
+
+    @property
+    def found(self) -> bool:
+        return any(w.fails for w in self.witnesses)
+
+    @property
+    def refuted(self) -> bool:
+        return any(w.fails and w.certified for w in self.witnesses)
+
+    @property
+    def seconds(self) -> float:
+        return self.timings.get("total", 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        from .. import __version__
+        from .witness import encode_float
+        return {
+            "claim": self.claim_id, "explored": self.explored, "dropped": list(self.dropped),
+            "mutant": self.mutant, "seed": self.seed, "budget": self.budget.to_dict(),
+            "point_kind": self.point_kind, "outcome": self.outcome, "found": self.found,
+            "refuted": self.refuted,
+            "spent": {"instances": self.instances, "generated": self.generated,
+                      "edge_cases": self.edge_cases, "optimised": self.optimised,
+                      "skipped": self.skipped, "vacuous": self.vacuous,
+                      "shrink_evaluations": self.shrink_evaluations},
+            "best_margin": self.best_margin,
+            "best_margin_hex": encode_float(self.best_margin),
+            "best_tolerance": self.best_tolerance, "best_normalised": self.best_normalised,
+            "witnesses": [w.to_dict() for w in self.witnesses],
+            "summary": self.summary, "notes": list(self.notes),
+            "proofcheck_version": __version__,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# explore
+
+def explore(claim: Claim, *, drop: Sequence[str] = (), mutate: str | None = None,
+            budget: Budget | None = None, seed: int = 0, progress: Progress | None = None,
+            certify: bool = True, shrink: bool = True, starts: int = 4,
+            digits: int = 40) -> Exploration:
+    """Search for instances of ``claim`` (with ``drop``-ped hypotheses, or the conclusion of
+    mutant ``mutate``) where the margin is negative beyond its tolerance.
+
+    ``budget`` limits instances and/or seconds (default: 300 instances, 8 for point claims);
+    ``starts`` / ``digits`` are the local-minimum finder's starts and certification precision
+    for point claims. Returns an :class:`Exploration`; raises :class:`ExploreError` for unknown
+    names. A claim whose own code fails yields ``outcome == "error"`` with the cause in
+    ``notes`` (as the engine's ``error`` verdict)."""
+    from ..engine import ClaimError
+
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ExploreError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
+    budget = budget if budget is not None else Budget()
+    if not isinstance(budget, Budget):
+        raise ExploreError(f"budget must be a Budget, got {type(budget).__name__}")
+    target = explored_claim(claim, drop, mutate)
+    progress = progress or (lambda *a: None)
+    point_claim = target.point_kind is not PointKind.ANY
+    budget = budget.resolved(point_claim)
+    ex = Exploration(claim_id=claim.id, explored=target.statement, dropped=tuple(drop),
+                     mutant=mutate, seed=seed, budget=budget,
+                     point_kind=target.point_kind.value)
+    clock = _Clock(budget)
+    try:
+        if target.conclusion is None:
+            _explore_identities(target, ex, clock, seed, progress)
+        else:
+            _explore_instances(target, ex, clock, seed, progress, starts=starts, digits=digits,
+                               shrink=shrink)
+    except ClaimError as exc:
+        ex.outcome = "error"
+        ex.notes.append(str(exc))
+    if certify:
+        t0 = time.perf_counter()
+        for w in ex.witnesses:
+            _certify(w)
+        ex.timings["certify"] = time.perf_counter() - t0
+    ex.timings["total"] = clock.elapsed
+    ex.summary = _summary(ex, target)
+    progress(claim.id, "done", 1, 1)
+    return ex
+
+
+def _certify(w: Counterexample) -> None:
+    try:
+        from . import certify as certify_module   # H7's module; optional
+    except ImportError:
+        return
+    try:
+        cert = certify_module.certify(w.claim, w)
+    except Exception as exc:       # a certifier failure leaves the witness uncertified
+        w.detail = (w.detail + f"; certifier raised {type(exc).__name__}: {exc}").lstrip("; ")
+        return
+    w.certificate = cert
+    w.status = getattr(cert, "status", UNCERTIFIED)
+
+
+def _summary(ex: Exploration, target: Claim) -> str:
+    what = f"{ex.claim_id}"
+    if ex.mutant:
+        what += f" (mutant {ex.mutant})"
+    if ex.dropped:
+        what += f" without {', '.join(ex.dropped)}"
+    spent = f"{ex.instances} instances" if ex.outcome != "identity" else ""
+    if ex.outcome == "error":
+        return f"{what}: error while exploring: {ex.notes[-1] if ex.notes else 'unknown'}"
+    if ex.outcome == "generator-cannot-violate":
+        return (f"{what}: the claim's instance generator produced no instance that violates "
+                f"{', '.join(ex.dropped)} ({ex.skipped} draws all satisfied it), so nothing "
+                "was explored; the generator must implement the hypothesis's complement")
+    if ex.found:
+        w = ex.witnesses[0]
+        label = "certified counterexample" if w.certified else "counterexample found"
+        sizes = ", ".join(f"{k}={v}" for k, v in w.sizes.items())
+        text = (f"{what}: {label} after {spent or 'the size sweep'}: margin "
+                f"{w.margin:.6g} < -tol {w.tolerance:.2g}"
+                + (f" at {sizes}" if sizes else "") + f" [{w.status}]")
+        if not w.certified:
+            text += "; not a refutation until certified"
+        return text
+    if ex.outcome == "vacuous":
+        return (f"{what}: no certified {target.point_kind.value} found at any of "
+                f"{ex.vacuous} instances: nothing to evaluate (vacuous, not a verification)")
+    if ex.outcome == "identity":
+        return f"{what}: no counterexample: the identities hold at every size of their sweep"
+    best = (f"; smallest normalised margin {ex.best_normalised:.3g}"
+            if ex.best_normalised is not None else "")
+    return (f"{what}: no counterexample within budget {ex.budget.describe()} "
+            f"({spent} evaluated{best})")
+
+
+# ---------------------------------------------------------------------------------------------
+# identities: the exact sweep, smallest sizes first
+
+def _explore_identities(target: Claim, ex: Exploration, clock: _Clock, seed: int,
+                        progress: Progress) -> None:
+    from ..symbolic import SizeSweep, prove_identity
+    ex.outcome = "identity"
+    for k, identity in enumerate(target.identities):
+        progress(target.id, f"identity {identity.name}", k, len(target.identities))
+        sweep = identity.sweep
+        sizes = sweep.sizes if isinstance(sweep, SizeSweep) else [dict(s) for s in sweep]
+        # smallest total size first: the first refuted size is then a smallest witness
+        order = sorted(sizes, key=lambda s: (sum(s.values()), tuple(s.values())))
+        res = prove_identity(identity.build, order, method=identity.method,
+                             name=identity.name, seed=seed)
+        ex.instances += len(res.proven_sizes) + (res.refuted_at is not None)
+        clock.evaluations = ex.instances
+        if res.refuted_at is None:
+            if res.undecided_at is not None:
+                ex.notes.append(f"identity {identity.name}: undecided at {res.undecided_at}")
+            continue
+        exact = bool(getattr(res, "certified", True)) and (res.witness is not None
+                                                           or res.reason is not None)
+        residual = _residual_size(res.residual)
+        values = {str(k): _exact_text(v) for k, v in (res.witness or {}).items()}
+        w = Counterexample(
+            claim=target, instance=None, margin=-residual if residual else -math.inf,
+            tolerance=0.0, precision="exact (sympy)",
+            status="certified-exact" if exact else UNCERTIFIED,
+            sizes=dict(res.refuted_at), kind="identity", claim_id=ex.claim_id,
+            mutant=ex.mutant,
+            identity={"name": identity.name, "method": identity.method, "seed": seed,
+                      "sizes": dict(res.refuted_at), "values": values,
+                      "residual": str(res.residual) if res.residual is not None else None,
+                      "reason": res.reason},
+            detail=res.describe())
+        ex.witnesses.append(w)
+        ex.outcome = "counterexample"
+        ex.best_margin, ex.best_tolerance = w.margin, 0.0
+        ex.best_normalised = -1.0
+        return
+
+
+def _residual_size(res) -> float:
+    if res is None:
+        return 0.0
+    try:
+        if hasattr(res, "shape"):
+            return float(max((abs(e) for e in res), default=0))
+        return float(abs(res))
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _exact_text(v) -> Any:
+    if hasattr(v, "tolist") and not hasattr(v, "is_Matrix"):
+        return [[str(e) for e in row] for row in v.tolist()]
+    if getattr(v, "is_Matrix", False):
+        return [[str(e) for e in v.row(i)] for i in range(v.rows)]
+    return str(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# instances: targeted generation, edge cases, optimisation
+
+class _Stop(Exception):
+    pass
+
+
+@dataclass
+class _Candidate:
+    inst: Instance
+    ev: Evaluation
+
+
+def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
+                       progress: Progress, *, starts: int, digits: int, shrink: bool) -> None:
+    from ..engine import ClaimError
+    evaluator = Evaluator(target, seed=seed, starts=starts, digits=digits)
+    point_claim = evaluator.point_claim
+    best: list[_Candidate] = []            # the lowest normalised margins seen, admissible
+    drawn: list[Instance] = []             # plain draws: they teach the shrinker the dimensions
+    failing: list[_Candidate] = []
+    total = budget_total = budget_instances(clock)
+
+    def consider(inst: Instance, ev: Evaluation | None, origin: str) -> None:
+        if ev is None:
+            ex.vacuous += 1
+            return
+        if ex.best_normalised is None or ev.normalised < ex.best_normalised:
+            ex.best_normalised = ev.normalised
+            ex.best_margin, ex.best_tolerance = ev.margin, ev.tolerance
+        best.append(_Candidate(inst, ev))
+        best.sort(key=lambda c: c.ev.normalised)
+        del best[5:]
+        if ev.fails:
+            failing.append(_Candidate(inst, ev))
+
+    # -- phase 1: targeted generation with edge cases
+    t0 = time.perf_counter()
+    gen_share = 0.6 if total != math.inf else None
+    gen_cap = max(1, int(math.ceil(total * gen_share))) if gen_share else None
+    strategy = _strategy(target)
+    if isinstance(strategy, (list, tuple)):         # a finite domain: every element
+        for inst in strategy:
+            if clock.exhausted() or failing:
+                break
+            if not admissible(target, inst):
+                ex.skipped += 1
+                continue
+            drawn.append(inst)
+            clock.evaluations += 1
+            ex.generated += 1
+            consider(inst, evaluator.evaluate(inst), "domain")
+            progress(target.id, "evaluating its finite domain", ex.generated, len(strategy))
+    else:
+        _generate(target, strategy, evaluator, ex, clock, seed, gen_cap, drawn, failing,
+                  consider, progress)
+    ex.timings["generation"] = time.perf_counter() - t0
+    if not drawn and ex.skipped and target.assumed.dropped:
+        ex.outcome = "generator-cannot-violate"
+        return
+
+    # -- phase 2: adversarial optimisation of the most promising instances
+    t0 = time.perf_counter()
+    if not failing and best and not clock.exhausted():
+        _optimise(target, evaluator, best, ex, clock, failing, consider, progress)
+    ex.timings["optimisation"] = time.perf_counter() - t0
+    ex.instances = clock.evaluations
+
+    if not failing:
+        if point_claim and ex.best_normalised is None and ex.vacuous:
+            ex.outcome = "vacuous"
+        return
+
+    # -- phase 3: shrink the most negative witness
+    ex.outcome = "counterexample"
+    worst = min(failing, key=lambda c: c.ev.normalised)
+    inst, ev = worst.inst, worst.ev
+    t0 = time.perf_counter()
+    from .shrink import shrink as shrink_instance, sizes_of
+    before = sizes_of(inst)
+    if shrink:
+        progress(target.id, "shrinking the counterexample", 0, 1)
+
+        def fails(candidate: Instance):
+            if not admissible(target, candidate):
+                return None
+            try:
+                e = evaluator.evaluate(candidate)
+            except ClaimError:
+                return None
+            return e if e is not None and e.fails else None
+
+        res = shrink_instance(target, inst, fails=fails, examples=drawn,
+                              max_evaluations=60 if point_claim else 400,
+                              seconds=_shrink_seconds(clock))
+        ex.shrink_evaluations = res.evaluations
+        if res.evaluation is not None:
+            inst, ev = res.instance, res.evaluation
+        ex.notes += res.steps[-3:]
+    ex.timings["shrink"] = time.perf_counter() - t0
+    if point_claim:
+        ev = evaluator.recertified(inst, ev)
+    w = Counterexample(
+        claim=target, instance=inst, margin=ev.margin, tolerance=ev.tolerance, point=ev.point,
+        precision=("float64 at a point certified at mpmath %d digits" % digits) if point_claim
+        else "float64", sizes=sizes_of(inst), shrunk_from=before if before != sizes_of(inst)
+        else None, lhs=ev.lhs, rhs=ev.rhs, tol_source=ev.tol_source,
+        point_source=None if not point_claim else ("find" if ev.point_index is not None
+                                                   else "certify"),
+        point_index=ev.point_index, claim_id=ex.claim_id, mutant=ex.mutant,
+        evaluator={"seed": seed, "starts": starts, "digits": digits} if point_claim else {})
+    ex.witnesses.append(w)
+    ex.best_margin, ex.best_tolerance = min(ex.best_margin, w.margin), w.tolerance
+    ex.best_normalised = min(ex.best_normalised, ev.normalised)
+    ex.best_margin = w.margin if w.margin < ex.best_margin else ex.best_margin
+
+
+def budget_instances(clock: _Clock) -> float:
+    return clock.left_instances()
+
+
+def _shrink_seconds(clock: _Clock) -> float | None:
+    # shrinking gets a budget of its own (half the search's seconds, at least 5 s) so that a
+    # time-limited search that found something late can still shrink it
+    s = clock.budget.seconds
+    return None if s is None else max(5.0, s / 2)
+
+
+def _strategy(target: Claim):
+    """The claim's instance strategy; for claims with branches, the union over branches."""
+    if target.branches and target.assumed.branch is None:
+        from hypothesis import strategies as st
+        parts = [target.instances(target.assumed.in_branch(b)) for b in target.branches]
+        if any(isinstance(p, (list, tuple)) for p in parts):
+            return [i for p in parts for i in p]
+        return st.one_of(*parts)
+    return target.instances(target.assumed)
+
+
+def _generate(target, strategy, evaluator, ex, clock, seed, cap, drawn, failing, consider,
+              progress):
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as hseed
+    from hypothesis import strategies as st
+    from hypothesis import target as htarget
+    from hypothesis.errors import HypothesisException
+
+    from ..engine import ClaimError
+    from .edges import edge_cases
+
+    n = cap if cap is not None else 10 ** 6
+    tagged = st.one_of(strategy.map(lambda i: ("draw", i)),
+                       edge_cases(strategy).map(lambda i: ("edge", i)))
+    errors: list[BaseException] = []
+
+    @hseed(seed)
+    @settings(max_examples=n, database=None, deadline=None, verbosity=Verbosity.quiet,
+              phases=[Phase.generate, Phase.target], suppress_health_check=list(HealthCheck),
+              report_multiple_bugs=False)
+    @given(tagged)
+    def probe(pair):
+        if failing or clock.exhausted() or (cap is not None and ex.generated >= cap):
+            raise _Stop
+        origin, inst = pair
+        if not admissible(target, inst):
+            # a plain draw outside the requested hypotheses is the generator's limitation (e.g.
+            # it cannot violate a dropped hypothesis); an edge variant may leave them: skipped
+            ex.skipped += 1
+            return
+        clock.evaluations += 1
+        ex.generated += 1
+        if origin == "edge":
+            ex.edge_cases += 1
+        else:
+            drawn.append(inst)
+        try:
+            ev = evaluator.evaluate(inst)
+        except ClaimError as exc:
+            if origin == "edge":    # a degenerate variant the conclusion cannot evaluate
+                ex.skipped += 1
+                return
+            errors.append(exc)
+            raise _Stop from exc
+        consider(inst, ev, origin)
+        if ev is not None:
+            htarget(-ev.normalised if math.isfinite(ev.normalised) else 0.0,
+                    label="minus normalised margin")
+        if ex.generated % 10 == 0:
+            progress(target.id, "searching (targeted generation)", ex.generated,
+                     cap if cap is not None else 0)
+
+    try:
+        probe()
+    except _Stop:
+        pass
+    except HypothesisException as exc:      # e.g. the strategy cannot generate at all
+        raise ClaimError(f"the instance generator of {target.id} failed: {exc}") from exc
+    if errors:
+        raise errors[0]
+
+
+# -- continuous parameters of an instance ------------------------------------------------------
+
+class ContinuousView:
+    """The float entries of an instance as one vector, and back.
+
+    Varied: float numpy arrays that are not integer-valued, and float fields. Fixed: ints,
+    shapes, strings, objects (losses), and integer-valued arrays (labels, one-hot targets).
+
+    >>> v = ContinuousView(Instance(X=np.array([[0.5, 1.5]]), Y=np.array([[1.0]]), m=1))
+    >>> v.names, v.x0.tolist()
+    (['X'], [0.5, 1.5])
+    """
+
+    def __init__(self, inst: Instance):
+        self.inst = inst
+        self.names: list[str] = []
+        self.shapes: list[tuple[int, ...] | None] = []
+        parts = []
+        for name, v in inst.fields().items():
+            if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size \
+                    and not np.all(v == np.round(v)):
+                self.names.append(name)
+                self.shapes.append(v.shape)
+                parts.append(v.astype(float).ravel())
+            elif isinstance(v, float) and not float(v).is_integer() and math.isfinite(v):
+                self.names.append(name)
+                self.shapes.append(None)
+                parts.append(np.array([v]))
+        self.x0 = np.concatenate(parts) if parts else np.zeros(0)
+
+    def build(self, x: np.ndarray) -> Instance:
+        changes, k = {}, 0
+        for name, shape in zip(self.names, self.shapes):
+            if shape is None:
+                changes[name] = float(x[k])
+                k += 1
+            else:
+                size = int(np.prod(shape))
+                changes[name] = np.asarray(x[k:k + size], dtype=float).reshape(shape)
+                k += size
+        return self.inst.replace(**changes)
+
+
+def _optimise(target, evaluator, best, ex, clock, failing, consider, progress):
+    from scipy.optimize import minimize
+
+    from ..engine import ClaimError
+
+    starts = [c for c in list(best)[:3]]
+    left = clock.left_instances()
+    per_start = None if left == math.inf else max(5, int(left // max(1, len(starts))))
+    PENALTY = 1e6
+
+    for k, cand in enumerate(starts):
+        view = ContinuousView(cand.inst)
+        if view.x0.size == 0 or clock.exhausted():
+            continue
+        progress(target.id, "optimising the margin", k, len(starts))
+
+        def f(x):
+            if failing or clock.exhausted():
+                raise _Stop
+            inst = view.build(x)
+            if not np.all(np.isfinite(x)) or not admissible(target, inst):
+                return PENALTY
+            clock.evaluations += 1
+            ex.optimised += 1
+            try:
+                ev = evaluator.evaluate(inst)
+            except ClaimError:
+                return PENALTY
+            consider(inst, ev, "optimised")
+            if ev is None:
+                return PENALTY
+            if failing:
+                raise _Stop
+            return ev.normalised
+
+        # the initial simplex: 10% of each entry's size (at least 0.05), so that structure
+        # such as the scale of the data is explored, not only rounding-level moves
+        x0 = view.x0
+        step = np.maximum(0.1 * np.abs(x0), 0.05)
+        simplex = np.vstack([x0] + [x0 + step[i] * np.eye(x0.size)[i] for i in range(x0.size)])
+        opts = {"maxfev": per_start or 10 ** 9, "initial_simplex": simplex, "adaptive": True,
+                "xatol": 1e-12, "fatol": 0.0}
+        try:
+            minimize(f, x0, method="Nelder-Mead", options=opts)
+        except _Stop:
+            pass
+        if failing:
+            return
