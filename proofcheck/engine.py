@@ -625,6 +625,12 @@ def _point_dict(point) -> dict[str, Any] | None:
 # ---------------------------------------------------------------------------------------------
 # conclusions at certified local minima / critical points
 
+# certified kinds that count as critical points: local_min's "local_min" / "saddle", and
+# optimize.critical's "local_max" / "degenerate" (a certified critical point whose Hessian is zero
+# within the certificate's resolution, e.g. theta = 0 of a deep linear network)
+_CRITICAL_KINDS = ("local_min", "saddle", "local_max", "degenerate")
+
+
 def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress, *,
                      budget: str) -> CheckRecord:
     from .backends import get_backend
@@ -658,7 +664,7 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
 
         def certified(found):
             return [p for p in found
-                    if (p.kind == wanted if wanted else p.kind in ("local_min", "saddle"))]
+                    if (p.kind == wanted if wanted else p.kind in _CRITICAL_KINDS)]
 
         # a landscape may bring its own finder and certificate (duck-typed: ``find_points``,
         # e.g. piecewise-linear networks, whose certificate also decides differentiability)

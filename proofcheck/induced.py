@@ -1,0 +1,694 @@
+r"""Induced models of Kawaguchi, Huang & Kaelbling (2019): gradient basis, perturbable gradient basis.
+
+For a model f(x; theta) and data (x_i, y_i) with weights lambda_i > 0 (KHK2019LM §3):
+
+* the **gradient basis model** f_theta(x; alpha) = sum_k alpha_k d_k f_x(theta), whose objective
+  L_theta(alpha) = sum_i lambda_i l(f_theta(x_i; alpha), y_i) is convex in alpha
+  (:func:`gradient_basis`, :func:`induced_objective`, :func:`induced_infimum`);
+* the **perturbable gradient basis model** over a finite S of directions,
+  f~_theta(x; alpha, eps, S) = sum_k sum_j alpha_{k,j} d_k f_x(theta + eps S_j)
+  (:func:`perturbable_basis`), and the set V[theta, eps] of directions v, ||v|| <= 1, with
+  f_X(theta + eps v) = f_X(theta), with constructive generators of its elements
+  (:func:`left_null_perturbations`, :func:`rescalings`, :func:`null_product_perturbations`) and a
+  membership check (:func:`in_V`).
+
+Models are :class:`Network` objects: bias-free feedforward networks with skip connections to the
+output (Example 3's f = sum_{l in I} W^{(l+1)} h^{(l)}), which include deep linear networks
+(activation ``identity``), ReLU and tanh networks, and basis-function models (H = 0, Example 1).
+Their forward pass and Jacobian are written once for float64 and mpmath object arrays.
+
+A Jacobian ``J`` has shape (m, d_y, n): J[i] = d f_{x_i} / d theta.  The induced problems are
+linear models in alpha with per-sample maps J_i, solved by :func:`induced_infimum`.
+
+>>> import numpy as np
+>>> from proofcheck.losses import SquaredLoss
+>>> net = Network((2, 3, 1), "identity")
+>>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]); Y = np.array([[1.0], [2.0], [0.0]])
+>>> theta = np.arange(1.0, net.n_params + 1) / 10
+>>> J = gradient_basis(net, X, theta)
+>>> J.shape
+(3, 1, 9)
+>>> fit = induced_infimum(J, Y, SquaredLoss())
+>>> # a deep linear network's gradient basis spans {A x}: the best linear predictor's value
+>>> r = Y[:, 0] - X @ np.linalg.lstsq(X, Y[:, 0], rcond=None)[0]
+>>> fit.attained, bool(abs(fit.value - r @ r / 3) < 1e-12)
+(True, True)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import mpmath
+import numpy as np
+
+from .linalg import rank_cutoff
+from .losses import UNIT_ROUNDOFF, Loss, SquaredLoss
+from .models import to_mp
+
+__all__ = [
+    "Network", "ACTIVATIONS", "gradient_basis", "induced_outputs", "induced_objective",
+    "InducedFit", "induced_infimum", "perturbable_basis", "in_V", "Membership",
+    "left_null_perturbations", "rescalings", "null_product_perturbations", "zero_direction",
+    "perturbation_set", "range_residual", "objective", "weights_or_uniform",
+]
+
+u = UNIT_ROUNDOFF
+
+ACTIVATIONS = ("identity", "tanh", "relu")
+
+
+def _is_object(a) -> bool:
+    return isinstance(a, np.ndarray) and a.dtype == object
+
+
+def _act(name, a):
+    if name == "identity":
+        return a
+    if name == "tanh":
+        return np.vectorize(mpmath.tanh, otypes=[object])(a) if _is_object(a) else np.tanh(a)
+    # relu: max(a, 0) works for mpf entries too
+    return np.where(a > 0, a, 0 * a)
+
+
+def _dact(name, a):
+    if name == "identity":
+        return np.ones_like(a) if not _is_object(a) else np.full(a.shape, mpmath.mpf(1), object)
+    if name == "tanh":
+        t = _act("tanh", a)
+        return 1 - t * t
+    one = mpmath.mpf(1) if _is_object(a) else 1.0
+    return np.where(a > 0, one, 0 * one)
+
+
+@dataclass(frozen=True)
+class Network:
+    r"""f(x; theta) = sum_{l in skip} W_out^{(l+1)} h^{(l)}(x),  h^{(l)} = sigma(W^{(l)} h^{(l-1)}), h^{(0)} = x.
+
+    ``dims = (d_0 = d_x, d_1, ..., d_H, d_y)``; ``activation`` one of :data:`ACTIVATIONS` for
+    every hidden layer; ``skip`` the layers l in {0..H} with a connection to the output (default
+    ``(H,)``: the standard network, eq. (4.3), with W^{(H+1)} = W_out^{(H+1)}).  No biases.
+    theta = [vec W^{(1)}, ..., vec W^{(H)}, vec W_out^{(l+1)} for l in sorted(skip)], column-major
+    vec.  H = 0 with skip (0,) is the basis-function model f = W x of Example 1 (x = phi(x_raw)).
+
+    >>> net = Network((2, 2, 1), "relu")
+    >>> net.n_params, net.H
+    (6, 1)
+    >>> [b.name for b in net.blocks]
+    ['W1', 'Wout2']
+    """
+
+    dims: tuple[int, ...]
+    activation: str = "identity"
+    skip: tuple[int, ...] | None = None
+
+    def __post_init__(self):
+        dims = tuple(int(d) for d in self.dims)
+        if len(dims) < 2 or any(d < 1 for d in dims):
+            raise ValueError(f"dims must list at least d_x and d_y, all positive; got {self.dims}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        H = len(dims) - 2
+        skip = (H,) if self.skip is None else tuple(sorted(set(int(s) for s in self.skip)))
+        if not skip or any(not 0 <= s <= H for s in skip):
+            raise ValueError(f"skip must be a non-empty subset of 0..{H}, got {self.skip}")
+        object.__setattr__(self, "dims", dims)
+        object.__setattr__(self, "skip", skip)
+
+    @property
+    def H(self) -> int:
+        return len(self.dims) - 2
+
+    @property
+    def d_x(self) -> int:
+        return self.dims[0]
+
+    @property
+    def d_y(self) -> int:
+        return self.dims[-1]
+
+    @property
+    def blocks(self) -> tuple["Block", ...]:
+        out, off = [], 0
+        for l in range(1, self.H + 1):
+            shape = (self.dims[l], self.dims[l - 1])
+            out.append(Block(f"W{l}", l, shape, off, False))
+            off += shape[0] * shape[1]
+        for l in self.skip:
+            shape = (self.d_y, self.dims[l])
+            out.append(Block(f"Wout{l + 1}", l + 1, shape, off, True))
+            off += shape[0] * shape[1]
+        return tuple(out)
+
+    @property
+    def n_params(self) -> int:
+        b = self.blocks[-1]
+        return b.offset + b.size
+
+    def block(self, name: str) -> "Block":
+        for b in self.blocks:
+            if b.name == name:
+                return b
+        raise KeyError(f"no block {name!r}; blocks: {[b.name for b in self.blocks]}")
+
+    def unpack(self, theta) -> dict[str, np.ndarray]:
+        theta = np.asarray(theta)
+        if theta.shape != (self.n_params,):
+            raise ValueError(f"theta must have shape ({self.n_params},), got {theta.shape}")
+        return {b.name: theta[b.offset:b.offset + b.size].reshape(b.shape, order="F")
+                for b in self.blocks}
+
+    def pack(self, mats: dict[str, Any]) -> np.ndarray:
+        parts = []
+        for b in self.blocks:
+            M = np.asarray(mats[b.name])
+            if M.shape != b.shape:
+                raise ValueError(f"{b.name} must have shape {b.shape}, got {M.shape}")
+            parts.append(M.reshape(-1, order="F"))
+        return np.concatenate(parts)
+
+    def _check_X(self, X):
+        if np.ndim(X) != 2 or np.shape(X)[1] != self.d_x:
+            raise ValueError(f"X must have shape (m, {self.d_x}), got {np.shape(X)}")
+
+    def hidden(self, X, theta):
+        """(pre-activations a^{(l)}, representations h^{(l)}) for l = 0..H (a^{(0)} is None)."""
+        self._check_X(X)
+        P = self.unpack(theta)
+        hs, pre = [X], [None]
+        for l in range(1, self.H + 1):
+            a = hs[-1] @ P[f"W{l}"].T
+            pre.append(a)
+            hs.append(_act(self.activation, a))
+        return pre, hs
+
+    def outputs(self, X, theta):
+        """f_X(theta) as an (m, d_y) array (rows f(x_i; theta))."""
+        P = self.unpack(theta)
+        _, hs = self.hidden(X, theta)
+        return sum(hs[l] @ P[f"Wout{l + 1}"].T for l in self.skip)
+
+    def jacobian(self, X, theta):
+        """J (m, d_y, n): J[i] = d f(x_i; theta) / d theta (column-major vec of every block)."""
+        P = self.unpack(theta)
+        pre, hs = self.hidden(X, theta)
+        m, d_y = np.shape(X)[0], self.d_y
+        obj = _is_object(np.asarray(theta)) or _is_object(np.asarray(X))
+        eye = np.eye(d_y, dtype=int).astype(object) if obj else np.eye(d_y)
+        parts: dict[str, np.ndarray] = {}
+        for l in self.skip:
+            h = hs[l]
+            parts[f"Wout{l + 1}"] = np.einsum("ik,ab->iakb", h, eye).reshape(m, d_y, -1)
+        E = None    # d f / d h^{(l)}, (m, d_y, d_l), built from the top
+        for l in range(self.H, 0, -1):
+            E_l = np.zeros((m, d_y, self.dims[l]), dtype=object if obj else float)
+            if obj:
+                E_l[...] = 0
+            if l in self.skip:
+                E_l = E_l + P[f"Wout{l + 1}"][None, :, :]
+            if E is not None:
+                E_l = E_l + E
+            G = E_l * _dact(self.activation, pre[l])[:, None, :]       # d f / d a^{(l)}
+            parts[f"W{l}"] = np.einsum("iaj,ik->iakj", G, hs[l - 1]).reshape(m, d_y, -1)
+            E = np.einsum("iaj,jk->iak", G, P[f"W{l}"])                 # d f / d h^{(l-1)}
+        return np.concatenate([parts[b.name] for b in self.blocks], axis=2)
+
+    def nondifferentiable(self, X, theta) -> bool:
+        """True when some ReLU pre-activation is exactly 0 at some sample (a kink is hit).
+
+        This is a *sufficient-for-suspicion* test: f_{x_i} may still be differentiable there
+        (e.g. when the unit's outgoing weights vanish); :func:`proofcheck.induced` users decide
+        membership in Omega with a directional-derivative test instead."""
+        if self.activation != "relu":
+            return False
+        pre, _ = self.hidden(X, theta)
+        return any(np.any(np.asarray(a, dtype=float) == 0) for a in pre[1:])
+
+
+@dataclass(frozen=True)
+class Block:
+    name: str
+    layer: int
+    shape: tuple[int, int]
+    offset: int
+    output: bool
+
+    @property
+    def size(self) -> int:
+        return self.shape[0] * self.shape[1]
+
+    def embed(self, M, n: int) -> np.ndarray:
+        """A vector of R^n that is vec(M) on this block and 0 elsewhere."""
+        v = np.zeros(n)
+        v[self.offset:self.offset + self.size] = np.asarray(M, float).reshape(-1, order="F")
+        return v
+
+
+# --------------------------------------------------------------------------- induced models
+
+def weights_or_uniform(weights, m: int) -> np.ndarray:
+    """lambda_i: the given positive weights, or 1/m each."""
+    if weights is None:
+        return np.full(m, 1.0 / m)
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (m,):
+        raise ValueError(f"weights must have shape ({m},), got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise ValueError("the paper's weights lambda_i must be finite and > 0")
+    return w
+
+
+def gradient_basis(model, X, theta) -> np.ndarray:
+    """J (m, d_y, d_theta) with J[i][:, k] = d_k f_{x_i}(theta): the gradient basis at theta."""
+    return model.jacobian(X, np.asarray(theta))
+
+
+def induced_outputs(J, alpha) -> np.ndarray:
+    """f_theta(x_i; alpha) = sum_k alpha_k d_k f_{x_i}(theta) for every i: (m, d_y)."""
+    J = np.asarray(J)
+    alpha = np.asarray(alpha)
+    if J.ndim != 3 or alpha.shape != (J.shape[2],):
+        raise ValueError(f"J must be (m, d_y, n) and alpha (n,); got {J.shape}, {alpha.shape}")
+    return np.einsum("iak,k->ia", J, alpha)
+
+
+def objective(F, Y, loss: Loss, weights=None) -> float:
+    """sum_i lambda_i l(F_i, y_i) for outputs F (m, d_y)."""
+    F = np.asarray(F, dtype=float)
+    w = weights_or_uniform(weights, F.shape[0])
+    return float(w @ loss.value(F, np.asarray(Y, float)))
+
+
+def induced_objective(J, Y, loss: Loss, alpha, weights=None) -> float:
+    """L_theta(alpha) = sum_i lambda_i l(f_theta(x_i; alpha), y_i) (convex in alpha)."""
+    return objective(induced_outputs(J, alpha), Y, loss, weights)
+
+
+def perturbable_basis(model, X, theta, eps: float, S: Sequence) -> np.ndarray:
+    """J~ (m, d_y, d_theta |S|): the columns d_k f_{x_i}(theta + eps S_j), j = 1..|S|.
+
+    The perturbable gradient basis model is f~_theta(x_i; alpha, eps, S) = J~[i] vec(alpha)
+    (alpha in R^{d_theta x |S|}, column j for S_j)."""
+    theta = np.asarray(theta, dtype=float)
+    S = [np.asarray(s, dtype=float) for s in S]
+    if not S:
+        raise ValueError("S must be a non-empty finite set of directions")
+    for s in S:
+        if s.shape != theta.shape:
+            raise ValueError(f"each S_j must have shape {theta.shape}, got {s.shape}")
+    return np.concatenate([model.jacobian(X, theta + eps * s) for s in S], axis=2)
+
+
+def range_residual(J, F) -> tuple[float, float]:
+    """How far the outputs F (m, d_y) (or a stack (r, m, d_y)) are from span of J's columns.
+
+    Returns (max over the stack of ||P_N[J] vec F|| / max(||vec F||, tiny), tolerance) where the
+    tolerance is n * u * cond(J restricted to its numerical range) (first-order perturbation
+    bound of a least-squares residual, Golub & Van Loan 5.3.8), times a safety factor 16."""
+    J = np.asarray(J, dtype=float)
+    A = J.reshape(-1, J.shape[2])
+    F = np.asarray(F, dtype=float)
+    Fs = F.reshape(-1, A.shape[0]) if F.ndim == 3 else F.reshape(1, -1)
+    U, s, _ = np.linalg.svd(A, full_matrices=False)
+    r = int(np.sum(s > rank_cutoff(s, A.shape, "lapack"))) if s.size else 0
+    Q = U[:, :r]
+    worst = 0.0
+    for f in Fs:
+        res = f - Q @ (Q.T @ f)
+        worst = max(worst, float(np.linalg.norm(res) / max(np.linalg.norm(f), np.finfo(float).tiny)))
+    cond = float(s[0] / s[r - 1]) if r else 1.0
+    return worst, 16 * max(A.shape) * u * cond
+
+
+# --------------------------------------------------------------------------- the convex solve
+
+@dataclass(frozen=True)
+class InducedFit:
+    """inf_alpha sum_i lambda_i l(J_i alpha, y_i) with a certified bracket.
+
+    ``lower_bound <= inf <= upper_bound``; ``attained`` True (a minimiser exists: closed form or
+    local strong convexity), False (a recession direction along which the objective strictly
+    decreases was found: not attained), None (undecided).  ``certificate`` says which argument
+    backs the bracket."""
+
+    value: float
+    alpha: np.ndarray
+    lower_bound: float
+    upper_bound: float
+    attained: bool | None
+    certificate: str
+    direction: np.ndarray | None = None
+    details: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def width(self) -> float:
+        return float(self.upper_bound - self.lower_bound)
+
+
+def _check_problem(J, Y, loss, weights):
+    if not isinstance(loss, Loss):
+        raise TypeError(f"loss must be a proofcheck.losses.Loss, got {type(loss).__name__}")
+    J = np.asarray(J, dtype=float)
+    Y = np.asarray(Y, dtype=float)
+    if J.ndim != 3 or Y.ndim != 2 or J.shape[:2] != Y.shape:
+        raise ValueError(f"J must be (m, d_y, n) and Y (m, d_y); got {J.shape} and {Y.shape}")
+    if J.shape[2] == 0:
+        raise ValueError("the basis is empty (n = 0)")
+    if not (np.all(np.isfinite(J)) and np.all(np.isfinite(Y))):
+        raise ValueError("J or Y contains NaN or inf")
+    loss.validate_targets(Y)
+    return J, Y, weights_or_uniform(weights, J.shape[0])
+
+
+def _squared(J, Y, w) -> InducedFit:
+    """Weighted least squares: inf = ||P_N[A] b||^2 with A = [sqrt(lambda_i) J_i], b likewise."""
+    m, d, n = J.shape
+    sw = np.sqrt(w)
+    A = (sw[:, None, None] * J).reshape(m * d, n)
+    b = (sw[:, None] * Y).reshape(m * d)
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    r = int(np.sum(s > rank_cutoff(s, A.shape, "lapack"))) if s.size else 0
+    Q = U[:, :r]
+    res = b - Q @ (Q.T @ b)
+    value = float(res @ res)
+    alpha = Vt[:r].T @ ((Q.T @ b) / s[:r]) if r else np.zeros(n)
+    # rounding of the residual: first order, ||delta res|| <= c (m d + n) u cond ||b||
+    cond = float(s[0] / s[r - 1]) if r else 1.0
+    dres = 16 * (m * d + n) * u * cond * float(np.linalg.norm(b))
+    err = 2 * math.sqrt(value) * dres + dres ** 2
+    return InducedFit(value=value, alpha=alpha, lower_bound=max(0.0, value - err),
+                      upper_bound=value + err, attained=True,
+                      certificate=f"closed form (weighted least squares, numerical rank {r} of "
+                                  f"{n} by the LAPACK cutoff); rounding bound {err:.2g}")
+
+
+class _General:
+    """f(alpha) = sum_i lambda_i l(J_i alpha, y_i) with gradient and Hessian."""
+
+    def __init__(self, J, Y, w, loss):
+        self.J, self.Y, self.w, self.loss = J, Y, w, loss
+        self.m, self.d, self.n = J.shape
+        self.Jn = np.linalg.norm(J, axis=(1, 2), ord=None)
+
+    def full(self, a):
+        F = np.einsum("iak,k->ia", self.J, a)
+        L = self.loss.value(F, self.Y)
+        G = self.loss.grad(F, self.Y)
+        Hs = self.loss.hess(F, self.Y)
+        f = float(self.w @ L)
+        g = np.einsum("i,ia,iak->k", self.w, G, self.J)
+        Hf = np.einsum("i,iak,iab,ibl->kl", self.w, self.J, Hs, self.J)
+        # rounding: predictions carry (n + 2) u ||J_i|| ||alpha||; the loss and the sums add
+        # 16 d u (|l| + ...) and (m + 2) u sum |l| (as in optimize.convex._Objective.rounding)
+        dh = (self.n + 2) * u * self.Jn * np.linalg.norm(a)
+        Gn = np.linalg.norm(G, axis=1)
+        ferr = float(self.w @ (16 * self.d * u * (np.abs(L) + (1 + Gn) * (np.linalg.norm(F, axis=1)
+                                                                             + np.linalg.norm(self.Y, axis=1)))
+                               + Gn * dh) + (self.m + 2) * u * (self.w @ np.abs(L)))
+        Hn = np.linalg.norm(Hs, axis=(1, 2))
+        gerr = float(self.w @ ((16 * self.d * u * (Gn + Hn) + Hn * dh) * self.Jn)
+                     + (self.m + 2) * u * (self.w @ (Gn * self.Jn)))
+        return f, g, Hf, ferr, gerr, F
+
+    def certify(self, a):
+        """Local strong convexity lower bound (optimize.convex's argument, for maps J_i)."""
+        f, g, Hf, ferr, gerr, F = self.full(a)
+        Q = self.loss.curved_projector(F, self.Y)
+        Fm = np.einsum("i,iab,ibk->iak", np.sqrt(self.w), Q, self.J).reshape(self.m * self.d, self.n)
+        _, s, Vt = np.linalg.svd(Fm, full_matrices=False)
+        r = int(np.sum(s > rank_cutoff(s, Fm.shape, "lapack"))) if s.size and s[0] > 0 else 0
+        gup = float(np.linalg.norm(g)) + gerr
+        if r == 0:
+            return f, f - ferr, "f is constant (no curved direction)"
+        B = Vt[:r].T
+        radius = None
+        mu0 = self._modulus(F, Q, B, 0.0)
+        if mu0 is None or mu0 <= 0:
+            return f, None, "no positive curvature bound"
+        rad = 2 * gup / mu0
+        for _ in range(12):
+            rad *= 2
+            mu = self._modulus(F, Q, B, rad)
+            if mu is not None and mu > 0 and 2 * gup / mu < rad:
+                radius = rad
+                return f, f - ferr - gup ** 2 / (2 * mu), (
+                    f"local strong convexity: mu = {mu:.3e} on a ball of radius {radius:.2e} "
+                    f"> 2||g||/mu; inf >= f - ||g||^2/(2 mu)")
+        return f, None, "curvature decays too fast for the gradient size"
+
+    def _modulus(self, F, Q, B, radius):
+        c = self.loss.curvature_bound(F, self.Y, radius * self.Jn)
+        if c is None:
+            return None
+        M = np.einsum("i,iak,iab,ibl->kl", self.w * c, self.J, Q, self.J)
+        lam = np.linalg.eigvalsh(B.T @ M @ B)[0]
+        return float(lam - 4 * (self.n + self.m) * u * np.linalg.norm(M))
+
+
+def _newton(obj: _General, a0, max_iter=200):
+    a = a0.copy()
+    for _ in range(max_iter):
+        f, g, Hf, ferr, gerr, _ = obj.full(a)
+        gn = float(np.linalg.norm(g))
+        if gn <= gerr:
+            break
+        lam = max(obj.n * u * np.linalg.norm(Hf), min(gn, np.linalg.norm(Hf)), np.finfo(float).tiny)
+        p = -np.linalg.solve(Hf + lam * np.eye(obj.n), g)
+        t = 1.0
+        slope = float(g @ p)
+        use_grad = -slope <= ferr
+        for _ in range(60):
+            an = a + t * p
+            fn, gn_new = obj.full(an)[:2]
+            if (np.linalg.norm(gn_new) < gn) if use_grad else (fn <= f + 1e-4 * t * slope):
+                break
+            t *= 0.5
+        else:
+            break
+        if np.array_equal(an, a):
+            break
+        a = an
+    return a
+
+
+def _recession(J, Y, tol):
+    """A direction d along which every l(J_i alpha + t J_i d, y_i) is non-increasing and one
+    strictly decreasing (softmax cross-entropy): LP on the margins, or None."""
+    from scipy.optimize import linprog
+    m, d, n = J.shape
+    A_ub, objective_row = [], np.zeros(n)
+    for i in range(m):
+        supp = np.flatnonzero(Y[i] > 0)
+        for k in supp:
+            for j in range(d):
+                if j in supp and j == k:
+                    continue
+                row = J[i, j] - J[i, k]          # (J_i d)_j - (J_i d)_k <= 0
+                A_ub.append(row)
+                if j not in supp:
+                    objective_row += row          # maximise the strict margins
+    if not A_ub:
+        return None
+    res = linprog(objective_row, A_ub=np.array(A_ub), b_ub=np.zeros(len(A_ub)),
+                  bounds=[(-1, 1)] * n, method="highs")
+    if res.status != 0 or -res.fun <= tol:
+        return None
+    return res.x
+
+
+def induced_infimum(J, Y, loss: Loss, weights=None) -> InducedFit:
+    """inf_alpha sum_i lambda_i l(J_i alpha, y_i), the value of an induced convex problem.
+
+    Squared loss: closed-form weighted least squares.  d_y = 1 and another convex loss: the
+    linear predictor solver :func:`proofcheck.optimize.convex.best_linear_predictor` with
+    features J_i^T.  Otherwise (softmax cross-entropy with d_y > 1): damped Newton, a lower
+    bound from local strong convexity (which proves the infimum attained) or, failing that, a
+    recession direction found by a linear program (the infimum is then *not attained*; the
+    value returned is the best value reached, an upper bound, and the lower bound is the loss's
+    minimum value).
+    """
+    J, Y, w = _check_problem(J, Y, loss, weights)
+    if not loss.convex or not loss.differentiable:
+        raise ValueError(f"{loss!r} is not convex and differentiable: the induced problem is not "
+                         "a convex one (Assumption 1)")
+    if type(loss) is SquaredLoss:
+        return _squared(J, Y, w)
+    m, d, n = J.shape
+    if d == 1:
+        from .optimize.convex import best_linear_predictor
+        fit = best_linear_predictor(J[:, 0, :], Y, loss, weights=w)
+        return InducedFit(value=float(fit.value), alpha=np.asarray(fit.R, float)[0],
+                          lower_bound=float(fit.lower_bound) if fit.lower_bound is not None
+                          else float(loss.minimum_value or 0.0) * float(w.sum()),
+                          upper_bound=float(fit.upper_bound), attained=fit.attained,
+                          certificate="optimize.convex.best_linear_predictor: " + fit.certificate,
+                          direction=None if fit.direction is None else np.asarray(fit.direction)[0])
+    obj = _General(J, Y, w, loss)
+    a = _newton(obj, np.zeros(n))
+    f, lb, text = obj.certify(a)
+    ferr = obj.full(a)[3]
+    if lb is not None:
+        return InducedFit(value=f, alpha=a, lower_bound=min(lb, f), upper_bound=f + ferr,
+                          attained=True, certificate=text)
+    scale = float(np.abs(J).max()) if J.size else 1.0
+    direction = _recession(J, Y, 16 * n * m * d * u * max(scale, 1.0))
+    floor = float(loss.minimum_value or 0.0) * float(w.sum())
+    return InducedFit(value=f, alpha=a, lower_bound=floor, upper_bound=f + ferr,
+                      attained=False if direction is not None else None,
+                      certificate=("recession direction (LP): the infimum is not attained; "
+                                   "bracket [min l, best value]") if direction is not None
+                      else "undecided: " + text, direction=direction)
+
+
+# --------------------------------------------------------------------------- V[theta, eps]
+
+@dataclass(frozen=True)
+class Membership:
+    """Whether v is in V[theta, eps]: ||v|| <= 1 and f_X(theta + eps v) = f_X(theta)."""
+
+    norm: float
+    deviation: float        # max_i |f_{x_i}(theta + eps v) - f_{x_i}(theta)|
+    tolerance: float        # rounding bound of that difference in float64
+    member: bool
+
+
+def in_V(model, X, theta, eps: float, v) -> Membership:
+    """Check v in V[theta, eps] in float64.
+
+    The tolerance is the forward-error bound of the network's outputs: 16 (depth + 1) (max width
+    + 1) u times the scale prod_l (1 + ||W_l||_F) (1 + max|x|) of the outputs (Higham 3.5)."""
+    theta = np.asarray(theta, float)
+    v = np.asarray(v, float)
+    if v.shape != theta.shape:
+        raise ValueError(f"v must have shape {theta.shape}, got {v.shape}")
+    if not (np.isfinite(eps) and eps >= 0):
+        raise ValueError(f"eps must be finite and >= 0, got {eps!r}")
+    F0 = model.outputs(X, theta)
+    F1 = model.outputs(X, theta + eps * v)
+    dev = float(np.max(np.abs(F1 - F0)))
+    scale = (1 + float(np.abs(X).max()))
+    for t in (theta, theta + eps * v):
+        for M in model.unpack(t).values():
+            scale *= 1 + float(np.linalg.norm(M))
+    depth = len(model.dims)
+    tol = 16 * depth * (max(model.dims) + 1) * u * scale
+    norm = float(np.linalg.norm(v))
+    return Membership(norm=norm, deviation=dev, tolerance=tol,
+                      member=bool(norm <= 1 + 4 * u and dev <= tol))
+
+
+def zero_direction(model) -> np.ndarray:
+    """The direction 0, always in V[theta, eps] (the proofs' S-bar = {0})."""
+    return np.zeros(model.n_params)
+
+
+def _unit(v):
+    n = np.linalg.norm(v)
+    return v / n if n > 0 else v
+
+
+def left_null_perturbations(model, X, theta, *, limit: int = 8) -> list[np.ndarray]:
+    """Directions perturbing one weight matrix W^{(l)} by A with A h^{(l-1)}(X) = 0 (§3.3).
+
+    f depends on W^{(l)} only through W^{(l)} h^{(l-1)}(x_i), so rows of A in the left null
+    space of [h^{(l-1)}(x_i)]_i leave f_X unchanged exactly, whatever comes after.  Returns unit
+    vectors (||v|| = 1) for every block whose input representation has a nontrivial left null
+    space (rank decided by the LAPACK cutoff), at most ``limit`` of them."""
+    out: list[np.ndarray] = []
+    _, hs = model.hidden(X, np.asarray(theta, float))
+    n = model.n_params
+    for b in model.blocks:
+        Hin = np.asarray(hs[b.layer - 1], float)          # (m, d_{l-1}) rows h^{(l-1)}(x_i)
+        _, s, Vt = np.linalg.svd(Hin, full_matrices=True)
+        r = int(np.sum(s > rank_cutoff(s, Hin.shape, "lapack"))) if s.size else 0
+        null = Vt[r:]                                      # rows: a with Hin a = 0
+        for a in null:
+            for row in range(b.shape[0]):
+                A = np.zeros(b.shape)
+                A[row] = a
+                out.append(_unit(b.embed(A, n)))
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def rescalings(model, theta, eps: float, *, limit: int = 8) -> list[np.ndarray]:
+    """Unit rescalings of ReLU / identity hidden units: incoming row times c > 0, outgoing
+    columns divided by c (positive homogeneity), with c chosen so that ||v|| = 1 exactly in
+    exact arithmetic, v = (theta' - theta) / eps.  Empty for tanh (not homogeneous)."""
+    if model.activation == "tanh" or model.H == 0 or eps <= 0:
+        return []
+    theta = np.asarray(theta, float)
+    out = []
+    for l in range(1, model.H + 1):
+        for j in range(model.dims[l]):
+            def moved(c):
+                P = {k: v.copy() for k, v in model.unpack(theta).items()}
+                P[f"W{l}"][j] *= c
+                if l < model.H:
+                    P[f"W{l + 1}"][:, j] /= c
+                if l in model.skip:
+                    P[f"Wout{l + 1}"][:, j] /= c
+                return model.pack(P)
+            # ||theta(c) - theta|| is increasing in c >= 1 from 0: bisect for eps * 0.99
+            lo, hi = 1.0, 2.0
+            while np.linalg.norm(moved(hi) - theta) < 0.99 * eps and hi < 1e6:
+                hi *= 2
+            for _ in range(60):
+                mid = 0.5 * (lo + hi)
+                if np.linalg.norm(moved(mid) - theta) < 0.99 * eps:
+                    lo = mid
+                else:
+                    hi = mid
+            v = (moved(lo) - theta) / eps
+            if np.linalg.norm(v) > 0:
+                out.append(v)
+            if len(out) >= limit:
+                return out
+    return out
+
+
+def null_product_perturbations(model, theta, *, limit: int = 8) -> list[np.ndarray]:
+    """The proofs' constructions (Theorem 3, Theorem 4): for a layer l whose output is seen by
+    f only through a linear map M_l (the product of the weight matrices above it, linear
+    activations), perturb W^{(l)} by a b^T with M_l a = 0, ||a|| = 1.
+
+    For the standard network with identity activation, M_l = W^{(H+1)} W^{(H)} ... W^{(l+1)}.
+    Unit vectors; empty when every M_l has a trivial null space or the activation is not the
+    identity."""
+    if model.activation != "identity" or model.skip != (model.H,):
+        return []
+    theta = np.asarray(theta, float)
+    P = model.unpack(theta)
+    n = model.n_params
+    out = []
+    M = P[f"Wout{model.H + 1}"]
+    for l in range(model.H, 0, -1):
+        _, s, Vt = np.linalg.svd(M, full_matrices=True)
+        r = int(np.sum(s > rank_cutoff(s, M.shape, "lapack"))) if s.size else 0
+        for a in Vt[r:]:
+            for c in range(model.dims[l - 1]):
+                bvec = np.zeros(model.dims[l - 1])
+                bvec[c] = 1.0
+                out.append(_unit(model.block(f"W{l}").embed(np.outer(a, bvec), n)))
+                if len(out) >= limit:
+                    return out
+        M = M @ P[f"W{l}"]
+    return out
+
+
+def perturbation_set(model, X, theta, eps: float, *, limit: int = 24) -> list[np.ndarray]:
+    """{0} and every generator's directions, each verified to be in V[theta, eps] (a generated
+    direction that fails :func:`in_V` is a bug and raises)."""
+    S = [zero_direction(model)]
+    S += left_null_perturbations(model, X, theta, limit=limit)
+    S += rescalings(model, theta, eps, limit=limit)
+    S += null_product_perturbations(model, theta, limit=limit)
+    for v in S:
+        mem = in_V(model, X, theta, eps, v)
+        if not mem.member:
+            raise RuntimeError(f"a generated direction is not in V[theta, eps]: ||v|| = "
+                               f"{mem.norm}, deviation {mem.deviation:.3g} > {mem.tolerance:.3g}")
+    return S[:limit]
