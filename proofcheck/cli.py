@@ -8,6 +8,9 @@
     proofcheck figure FIGURE-ID [--output DIR] [--format png|svg|pdf ...] [--seed N]
                      [--dataset NAME] [--scheduler ADDRESS] [--quick]
     proofcheck docs [--output DIR] [--profile ...] [--run REPORT.json]
+    proofcheck explore CLAIM [--drop HYPOTHESIS ...] [--mutate NAME] [--budget SECONDS|N]
+                     [--seed N] [--format text|json] [--save-witness DIR] [--path DIR]
+    proofcheck replay FILE [--path DIR] [--format text|json]
 
 A pattern is an exact claim id (``kb2019.theorem2``) or a prefix of ids (``kb2019``);
 ``--path`` loads a user's theorem modules (files or folders) instead of the bundled catalogue.
@@ -22,6 +25,9 @@ Exit codes (the same for ``list`` and ``check``)::
     3  a tool or claim error: a claim's verdict is ``error``, or a theorem module failed to
        import. It wins over 1 because a broken run must be repaired before its refutations
        are trusted; an error is never reported as a refuted claim.
+
+``explore`` and ``replay`` document their own exit codes in the same spirit (``--help``; see
+``docs/explore.md``): 1 means a counterexample was found / still fails, 3 a claim or tool error.
 
 Reports go to stdout (or ``--output``); progress and warnings go to stderr, so
 ``proofcheck check --format json > run.json`` yields clean JSON.
@@ -367,6 +373,191 @@ def figure_command(figure_id, output, formats, seed, dataset, scheduler, quick, 
     err = _stderr()
     for path in written:
         err.print(f"wrote {path}", highlight=False)
+
+
+# --------------------------------------------------------------------------------------------
+# explore / replay (proofcheck.search)
+
+_EXPLORE_EPILOG = """\b
+Exit codes:
+  0  no counterexample within the budget (or nothing to evaluate: vacuous)
+  1  counterexample found (the report says whether it is certified; an
+     uncertified float64 witness is not a refutation)
+  2  usage error (unknown claim id, hypothesis or mutant, bad budget)
+  3  claim/tool error (the claim's code failed, or its instance generator
+     cannot produce instances violating a dropped hypothesis)
+"""
+
+_REPLAY_EPILOG = """\b
+Exit codes:
+  0  the witness no longer fails (margin >= -tolerance): not reproduced
+  1  the failure is reproduced (the report says whether bit-for-bit)
+  2  usage error
+  3  the witness cannot be replayed (unreadable file, unknown claim, its
+     point no longer certifies)
+"""
+
+
+def _short_value(v) -> str:
+    import numpy as np
+
+    if isinstance(v, np.ndarray):
+        if v.size <= 12:
+            return np.array2string(v, precision=6, separator=", ",
+                                   max_line_width=10 ** 6).replace("\n", "")
+        return f"<array {v.shape}>"
+    return repr(v)
+
+
+@main.command("explore", epilog=_EXPLORE_EPILOG)
+@click.argument("claim_id", metavar="CLAIM")
+@click.option("--drop", "drops", multiple=True, metavar="HYPOTHESIS",
+              help="Drop this hypothesis: search instances that violate it (repeatable).")
+@click.option("--mutate", default=None, metavar="NAME",
+              help="Explore the conclusion of this mutant of the claim instead.")
+@click.option("--budget", "budget_text", default=None, metavar="SECONDS|N",
+              help="'30s' (or '2m') of search, or '500' instances; default 300 instances "
+                   "(8 for claims at local minima / critical points).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the search; with an instance budget the same seed gives the "
+                   "same report.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Report format.")
+@click.option("--save-witness", "save_dir", default=None, metavar="DIR",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Write each counterexample as a JSON witness file into DIR "
+                   "(replay it with `proofcheck replay FILE`).")
+@path_option
+@click.option("--no-progress", is_flag=True, help="Do not show progress on stderr.")
+def explore_command(claim_id: str, drops: tuple[str, ...], mutate: str | None,
+                    budget_text: str | None, seed: int, fmt: str, save_dir: Path | None,
+                    paths: tuple[str, ...], no_progress: bool) -> None:
+    """Search for instances where CLAIM's margin is negative (a counterexample).
+
+    Hypothesis-targeted generation with edge cases (zeros, exact rank deficiency, repeated
+    rows, kinks), then adversarial optimisation of the margin over the instance's continuous
+    parameters; a counterexample is shrunk and certified when a certifier is installed.
+    """
+    from proofcheck.catalog import UnknownClaimError
+    from proofcheck.search import Budget, explore
+    from proofcheck.search.explore import ExploreError
+
+    try:
+        budget = Budget.parse(budget_text) if budget_text is not None else Budget()
+    except ExploreError as exc:
+        raise click.BadParameter(str(exc), param_hint="--budget") from None
+    registry = _load(paths)
+    try:
+        claim = registry.get(claim_id)
+    except UnknownClaimError as exc:
+        raise click.UsageError(str(exc)) from None
+    with _Progress([claim.id], enabled=not no_progress) as progress:
+        try:
+            ex = explore(claim, drop=drops, mutate=mutate, budget=budget, seed=seed,
+                         progress=progress)
+        except ExploreError as exc:
+            hint = "--mutate" if "mutant" in str(exc) else "--drop"
+            raise click.BadParameter(str(exc), param_hint=hint) from None
+    files = []
+    if save_dir is not None:
+        from proofcheck.search.witness import WitnessError, save_witness
+
+        for k, w in enumerate(ex.witnesses):
+            try:
+                name = None if k == 0 else f"{claim.id}.witness{k}.json"
+                files.append(str(save_witness(w, save_dir, seed=seed, paths=paths,
+                                              name=name)))
+            except WitnessError as exc:
+                _stderr().print(f"could not save the witness: {exc}", highlight=False)
+    if fmt == "json":
+        doc = ex.to_dict()
+        doc["witness_files"] = files
+        doc["timings"] = {k: round(v, 6) for k, v in ex.timings.items()}
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        _render_exploration(ex, files)
+    code = {"counterexample": EXIT_REFUTED, "error": EXIT_ERROR,
+            "generator-cannot-violate": EXIT_ERROR}.get(ex.outcome, EXIT_OK)
+    if ex.outcome == "counterexample" and not ex.found:
+        code = EXIT_OK
+    click.get_current_context().exit(code)
+
+
+def _render_exploration(ex, files) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    out = Console()
+    out.print(escape(ex.summary), highlight=False, soft_wrap=True)
+    spent = (f"searched: {ex.instances} instances ({ex.generated} drawn, of which "
+             f"{ex.edge_cases} edge cases; {ex.optimised} by optimisation; {ex.skipped} "
+             f"skipped, {ex.vacuous} vacuous), seed {ex.seed}, budget {ex.budget.describe()}, "
+             f"{ex.seconds:.2f} s")
+    out.print(escape(spent), highlight=False, soft_wrap=True)
+    for w in ex.witnesses:
+        out.print("witness " + escape(f"[{w.status}]") + f": margin {w.margin:.17g} "
+                  f"(tolerance {w.tolerance:.3g}; {escape(w.precision)})", highlight=False)
+        if w.shrunk_from:
+            out.print("  shrunk from " + escape(", ".join(f"{k}={v}" for k, v in
+                                                         w.shrunk_from.items())),
+                      highlight=False)
+        if w.kind == "identity":
+            info = w.identity or {}
+            out.print(f"  identity {escape(str(info.get('name')))} at "
+                      + escape(", ".join(f"{k}={v}" for k, v in w.sizes.items())),
+                      highlight=False)
+            if w.detail:
+                out.print("  " + escape(w.detail), highlight=False, soft_wrap=True)
+        else:
+            for k, v in w.instance.fields().items():
+                out.print(f"  {escape(k)} = {escape(_short_value(v))}", highlight=False,
+                          soft_wrap=True)
+        if w.point is not None:
+            p = getattr(w.point, "point", w.point)
+            for name in ("W", "V", "theta"):
+                val = getattr(p, name, None)
+                if val is not None:
+                    out.print(f"  at {name} = {escape(_short_value(val))}", highlight=False)
+            out.print(f"  point: {escape(str(getattr(w.point, 'kind', '')))} certified at "
+                      f"{getattr(w.point, 'digits', '?')} digits", highlight=False)
+        if w.certificate is not None and getattr(w.certificate, "detail", ""):
+            out.print("  certificate: " + escape(f"{w.certificate.method}: "
+                                                 f"{w.certificate.detail}"),
+                      highlight=False, soft_wrap=True)
+    for f in files:
+        out.print(f"witness saved to {escape(f)}", highlight=False)
+    for note in ex.notes:
+        out.print("note: " + escape(note), highlight=False, soft_wrap=True)
+
+
+@main.command("replay", epilog=_REPLAY_EPILOG)
+@click.argument("witness_file", metavar="FILE",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@path_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Report format.")
+def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None:
+    """Recompute a saved witness's margin (float64) and compare it bit-for-bit."""
+    from proofcheck.search.explore import ExploreError
+    from proofcheck.search.witness import WitnessError, replay
+
+    try:
+        res = replay(witness_file, paths=paths or None)
+    except (WitnessError, ExploreError) as exc:
+        _stderr().print(f"[bold magenta]error:[/bold magenta] cannot replay {witness_file}: "
+                        f"{exc}", highlight=False, soft_wrap=True)
+        click.get_current_context().exit(EXIT_ERROR)
+    if fmt == "json":
+        click.echo(json.dumps(res.to_dict(), indent=2))
+    else:
+        click.echo(res.summary())
+        if res.detail and res.margin is None:
+            click.echo(res.detail)
+    if res.margin is None:
+        code = EXIT_ERROR
+    else:
+        code = EXIT_REFUTED if res.fails else EXIT_OK
+    click.get_current_context().exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -266,15 +266,27 @@ class Evaluator:
                              f"{inst!r}: {_describe(exc)}") from exc
 
     def find_points(self, inst):
-        """The certified points of the wanted kind (as the engine selects them)."""
+        """The certified points of the wanted kind, found as the engine finds them: the
+        landscape's own ``find_points`` when it has one, else the ResNet local-minimum finder;
+        one retry with three times the starts when the first run certifies nothing."""
         from ..optimize.local_min import find_local_minima
         land = self.landscape(inst)
         branch = inst.fields().get("branch")
         if branch not in (None, "full_rank", "rank_deficient"):
             branch = None
-        found = find_local_minima(land, rng=np.random.default_rng(self.seed), starts=self.starts,
-                                  branch=branch, digits=self.digits)
-        return [p for p in found if self.wanted(p)]
+        rng = np.random.default_rng(self.seed)
+        own = getattr(land, "find_points", None)
+
+        def find(starts):
+            if own is not None:
+                return own(rng=rng, starts=starts, digits=self.digits)
+            return find_local_minima(land, rng=rng, starts=starts, branch=branch,
+                                     digits=self.digits)
+
+        found = [p for p in find(self.starts) if self.wanted(p)]
+        if not found:
+            found = [p for p in find(3 * self.starts) if self.wanted(p)]
+        return found
 
     def wanted(self, p) -> bool:
         if self.claim.point_kind is PointKind.LOCAL_MIN:
@@ -297,8 +309,11 @@ class Evaluator:
     def recertified(self, inst, ev: Evaluation) -> Evaluation:
         """Re-certify the witness point from its float64 parameters (what replay does); keep
         the found point when the re-certified one is not of the wanted kind or passes."""
+        from ..models import Landscape
         from ..optimize.local_min import certify
         land = self.landscape(inst)
+        if not isinstance(land, Landscape):     # a landscape with its own finder: replay
+            return ev                           # re-runs that finder instead
         try:
             q = certify(land, land.flatten(ev.point.point), digits=self.digits)
         except Exception:

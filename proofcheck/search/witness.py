@@ -206,9 +206,15 @@ def _encode_point(w) -> dict[str, Any] | None:
     base = getattr(p, "point", p)
     out: dict[str, Any] = {"source": w.point_source, "index": w.point_index,
                            "evaluator": dict(w.evaluator)}
-    for name in ("W", "V", "theta"):
-        val = getattr(base, name, None)
-        out[name] = None if val is None else encode_value(np.asarray(val, dtype=float))
+    if hasattr(base, "W") and hasattr(base, "V"):
+        for name in ("W", "V", "theta"):
+            val = getattr(base, name, None)
+            out[name] = None if val is None else encode_value(np.asarray(val, dtype=float))
+    else:       # another model's point: its parameters as far as they encode, for the record
+        try:
+            out["params"] = encode_value(base)
+        except WitnessError:
+            out["params"] = repr(base)
     for name in ("kind", "branch", "rank_W", "digits"):
         if hasattr(p, name):
             val = getattr(p, name)
