@@ -58,7 +58,7 @@ __all__ = [
     "Network", "Forward", "forward", "activation_pattern", "backprop_coefficients",
     "d_blocks", "d_block_list", "block_order", "jacobian", "loss", "gradient", "residual",
     "JValue", "J_gram_schmidt", "J_projection", "J_mpmath", "hessian_in_pattern",
-    "pre_activation_margin", "locally_zero_rows", "vec", "unvec",
+    "pre_activation_margin", "locally_zero_rows", "directional_derivative", "vec", "unvec",
 ]
 
 
@@ -384,6 +384,30 @@ def pre_activation_margin(net: Network, Ws, X) -> float:
         if a.size:
             vals.append(a.min())
     return float(min(vals)) if vals else math.inf
+
+
+def directional_derivative(net: Network, Ws, X, dWs, side: int = 1):
+    """One-sided derivative of ``Yhat`` along ``dWs``: ``lim_{t -> 0+} (Yhat(W + t s dW) - Yhat(W)) / t``
+    times ``s`` for ``side = s`` in ``{+1, -1}`` (so ``side=-1`` is the left derivative).
+
+    Forward mode with the pattern of ``theta + t s dW`` for small ``t > 0``: a kinked unit with
+    ``G = 0`` takes the slope of the side ``s dG`` points to (exact: ``G(t) = t dG + O(t^2)``,
+    and a unit with ``G = dG = 0`` contributes ``O(t^2)``).  At a differentiable point both sides
+    equal the Jacobian times ``vec dW``; at a kink they can differ.
+    """
+    if side not in (1, -1):
+        raise ValueError("side must be +1 or -1")
+    Ws = net.check_weights(Ws)
+    dWs = [side * np.asarray(d) for d in net.check_weights(dWs)]
+    X = _check_X(net, X)
+    Phi, dPhi = X, np.zeros_like(X)
+    for l in range(1, net.H + 1):
+        G = Phi @ Ws[l - 1]
+        dG = dPhi @ Ws[l - 1] + Phi @ dWs[l - 1]
+        key = np.where(np.asarray(G != 0, dtype=bool), G, dG)
+        lam = _pattern_of(net, l, key)
+        Phi, dPhi = lam * G, lam * dG
+    return side * (dPhi @ Ws[-1] + Phi @ dWs[-1])
 
 
 def backprop_coefficients(net: Network, Ws, X, *, pattern=None, fwd: Forward | None = None):

@@ -3,8 +3,9 @@
 An instance of this catalogue carries plain fields (so reports can print them):
 
 * ``widths``: ``(d_0, ..., d_{H+1})`` as a tuple of ints;
-* ``acts``: one activation name per hidden layer (``"relu"``, ``"abs"``, ``"identity"``,
-  ``"leaky:<a>"``), or per unit a tuple of tuples of names;
+* ``acts``: a string, one entry per hidden layer separated by ``|``; an entry is one activation
+  name (``"relu"``, ``"abs"``, ``"identity"``, ``"leaky:<a>"``) for the whole layer, or
+  comma-separated names, one per unit (``"relu|abs,identity,relu"``);
 * ``X`` (``m x d_x``), ``Y`` (``m x d_y``) and, for any-point claims, ``theta`` (the stacked
   column-major vecs of the weights).
 
@@ -23,7 +24,7 @@ from proofcheck import Hypothesis, Margin
 from proofcheck.networks import ABS, IDENTITY, RELU, Activation, Network, leaky_relu
 
 __all__ = [
-    "activation", "network_of", "per_instance", "unbatch",
+    "activation", "acts_text", "network_of", "per_instance", "unbatch",
     "ADMISSIBLE", "ONE_HIDDEN", "SCALAR_OUTPUT", "LINEAR", "DY_LE_WIDTHS", "PAPER",
 ]
 
@@ -47,17 +48,31 @@ def activation(name: str) -> Activation:
 
 
 @functools.lru_cache(maxsize=512)
-def _network(widths, acts) -> Network:
+def _network(widths, acts: str) -> Network:
     layers = []
-    for a in acts:
-        layers.append(activation(a) if isinstance(a, str) else [activation(u) for u in a])
+    for a in acts.split("|"):
+        units = a.split(",")
+        layers.append(activation(units[0]) if len(units) == 1 else [activation(u) for u in units])
     return Network(tuple(widths), layers)
 
 
+def acts_text(layers) -> str:
+    """The ``acts`` string of per-layer names or per-unit sequences of names."""
+    return "|".join(a if isinstance(a, str) else ",".join(a) for a in layers)
+
+
 def network_of(inst) -> Network:
-    """The network of an instance (fields ``widths`` and ``acts``)."""
+    """The network of an instance (fields ``widths`` and ``acts``).
+
+    >>> from proofcheck import Instance
+    >>> network_of(Instance(widths=(2, 2, 1), acts="relu,abs")).activations
+    [[relu, abs]]
+    """
     f = inst.fields()
-    return _network(tuple(int(d) for d in f["widths"]), tuple(f["acts"]))
+    acts = f["acts"]
+    if not isinstance(acts, str):
+        acts = acts_text(acts)
+    return _network(tuple(int(d) for d in np.ravel(f["widths"])), acts)
 
 
 def unbatch(inst) -> list:

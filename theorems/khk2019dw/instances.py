@@ -1,0 +1,132 @@
+"""Instance generators of the KHK 2019 (DW) catalogue: small networks, data, weights, and the
+boundary cases where "differentiable" matters, produced on purpose.
+
+``case`` (a field of every instance) says which construction was used:
+
+``"generic"``
+    Gaussian data and LeCun-scaled Gaussian weights (every pre-activation is nonzero a.s.).
+``"dyadic"``
+    data and weights are multiples of 1/2 in [-2, 2]: pre-activations that are exactly 0 occur
+    by themselves (exact arithmetic in float64 for these sizes).
+``"zero_sample"``
+    one input row ``x_i = 0``: every first-layer pre-activation of sample i is exactly 0 at every
+    theta (a kink that is never crossed: the row is locally zero).
+``"kink"``
+    one first-layer unit has pre-activation exactly 0 on one sample (``x_i`` has one nonzero
+    coordinate, the matching weight is 0): a genuine kink.
+``"dead_unit"``
+    a first-layer unit has negative pre-activation on every sample (``x_{i,1} > 0``, its weights
+    ``(-1, 0, ...)``): a dead ReLU, ``D^(1)_k = 0``.
+``"zero_out"``
+    a hidden unit with all outgoing weights 0 (its kinks do not affect the output).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from proofcheck import Instance
+
+from .assumptions import acts_text, network_of
+
+__all__ = ["CASES", "ACTS", "build", "network_instances", "data_for", "arrays", "close"]
+
+CASES = ("generic", "dyadic", "zero_sample", "kink", "dead_unit", "zero_out")
+ACTS = ("relu", "abs", "leaky:0.2", "leaky:-0.5", "identity")
+
+
+def _dyadic(rng, shape):
+    return rng.integers(-4, 5, size=shape) / 2.0
+
+
+def build(seed: int, widths, acts, m: int, case: str = "generic", with_theta=True) -> Instance:
+    """One instance (deterministic in ``seed``)."""
+    rng = np.random.default_rng(seed)
+    widths = tuple(int(d) for d in widths)
+    inst = Instance(widths=widths, acts=acts if isinstance(acts, str) else acts_text(acts),
+                    case=case)
+    net = network_of(inst)
+    if case == "dyadic":
+        X, Y = _dyadic(rng, (m, widths[0])), _dyadic(rng, (m, widths[-1]))
+        Ws = [_dyadic(rng, s) for s in net.shapes]
+    else:
+        X, Y = rng.normal(size=(m, widths[0])), rng.normal(size=(m, widths[-1]))
+        Ws = net.random_weights(rng)
+    k = int(rng.integers(widths[1]))
+    i = int(rng.integers(m))
+    if case == "zero_sample":
+        X[i] = 0.0
+    elif case == "kink":
+        j = int(rng.integers(widths[0]))
+        X[i] = 0.0
+        X[i, j] = 1.0 + abs(X[i, j])
+        Ws[0][j, k] = 0.0
+    elif case == "dead_unit":
+        X[:, 0] = np.abs(X[:, 0]) + 0.5
+        Ws[0][:, k] = 0.0
+        Ws[0][0, k] = -1.0
+    elif case == "zero_out":
+        l = int(rng.integers(1, net.H + 1))
+        kk = int(rng.integers(widths[l]))
+        Ws[l][kk, :] = 0.0
+    fields = dict(X=X, Y=Y)
+    if with_theta:
+        fields["theta"] = net.flatten(Ws)
+    return inst.replace(**fields)
+
+
+def data_for(inst):
+    """``(net, Ws, X, Y)`` of an instance with weights."""
+    net = network_of(inst)
+    return net, net.unflatten(np.asarray(inst.theta, float)), np.asarray(inst.X, float), \
+        np.asarray(inst.Y, float).reshape(-1, net.d_y)
+
+
+@st.composite
+def _draw(draw, H, width, d_x, d_y, m, acts, cases, per_unit, with_theta, linear_tail):
+    h = draw(st.integers(*H))
+    widths = [draw(st.integers(*d_x))] + [draw(st.integers(*width)) for _ in range(h)] + \
+        [draw(st.integers(*d_y))]
+    layers = []
+    for l in range(1, h + 1):
+        if linear_tail is not None and l > h - linear_tail:
+            layers.append("identity")
+        elif per_unit and draw(st.booleans()):
+            layers.append(tuple(draw(st.sampled_from(acts)) for _ in range(widths[l])))
+        else:
+            layers.append(draw(st.sampled_from(acts)))
+    case = draw(st.sampled_from(cases))
+    seed = draw(st.integers(0, 2 ** 31 - 1))
+    return build(seed, widths, layers, draw(st.integers(*m)), case, with_theta)
+
+
+def network_instances(*, H=(1, 2), width=(1, 3), d_x=(1, 3), d_y=(1, 2), m=(2, 6),
+                      acts=ACTS, cases=CASES, per_unit=True, with_theta=True,
+                      linear_tail=None):
+    """A Hypothesis strategy of instances (module doc); ``linear_tail = n`` makes the last
+    ``n`` hidden layers identity layers."""
+    return _draw(H, width, d_x, d_y, m, tuple(acts), tuple(cases), per_unit, with_theta,
+                 linear_tail)
+
+
+def arrays(inst, B):
+    """``(net, Ws, X, Y)`` converted by the backend ``B`` (float64 arrays, or mpmath object
+    arrays: every float converts exactly)."""
+    net = network_of(inst)
+    Ws = [B.asarray(W) for W in net.unflatten(np.asarray(inst.theta, float))]
+    Y = np.asarray(inst.Y, float).reshape(-1, net.d_y)
+    return net, Ws, B.asarray(np.asarray(inst.X, float)), B.asarray(Y)
+
+
+def close(lhs, rhs, scale, B, *, n_ops: int, what: str = ""):
+    """Margin of ``lhs == rhs`` (arrays of any shape): minus the largest deviation, tolerance
+    ``B.tolerance(scale, n_ops)`` where ``scale`` is the magnitude the two sides were computed
+    from (e.g. ``|D| |w|`` for a product ``D w``: the cancellation scale, Higham ch. 3)."""
+    from proofcheck import Margin
+    from proofcheck.claims import tolerance_source
+    d = np.abs(np.asarray(lhs) - np.asarray(rhs))
+    diff = d.max() if d.size else 0.0
+    tol = B.tolerance(scale, n_ops=n_ops)
+    src = tolerance_source(B, 1.0, n_ops) + (f"; {what}" if what else "")
+    return Margin(-diff, tol, None, None, src)
