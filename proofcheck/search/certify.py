@@ -1,0 +1,519 @@
+"""Certification of witnesses: is a failing margin a *proof* that the statement fails?
+
+A float64 witness says "the margin came out negative". :func:`certify` re-evaluates the claim's
+own conclusion in arithmetic whose answer is a proof:
+
+1. **exact** (:class:`~proofcheck.exact_backends.ExactBackend`): the instance's floats are
+   the exact rationals they denote; products, solves, pseudo-inverses and projections are exact.
+   A margin that is an exact negative rational is ``certified-exact``.
+2. **ball** (:class:`~proofcheck.exact_backends.ArbBackend`): every quantity is a ball that
+   contains the exact value; a margin ball lying strictly below 0 is ``certified-interval``.
+
+In both, the **admissibility** of the instance is part of the certificate: every hypothesis the
+explored claim still assumes is evaluated on the instance (on its exact form when the
+predicate accepts it), and a failing one makes the witness ``uncertified``.
+
+For claims **at local minima / critical points**, the point is certified first
+(:func:`certify_point`): Newton refinement at high precision, then the Krawczyk operator in ball
+arithmetic on a small box around it proves that the box contains exactly one critical point,
+and an interval Cholesky factorisation of the Hessian enclosure over the whole box proves it is
+a strict local minimum (Rump, *Verification methods*, Acta Numerica 2010, §10 and §13.1). The
+conclusion is then evaluated with the box as the point. A catalogue conclusion that computes
+through float64 (the convex solver, ``float(...)``) has no ball evaluation: its margin is then
+reported at high precision, and the witness stays ``uncertified`` however solid the point is.
+
+Anything else is labelled ``"float64 witness, uncertified"`` with its margin and precision.
+Nothing uncertified is called a refutation.
+
+>>> from hypothesis import strategies as st
+>>> from proofcheck import Claim, Instance, Margin, Source
+>>> c = Claim(id="demo.lemma1", title="t", source=Source("demo", "1", "Lemma 1"),
+...           statement="x^2 >= x", instances=lambda a: st.just(Instance(x=0.5)),
+...           conclusion=lambda inst, point, B: Margin.at_least(inst.x * inst.x, inst.x, B))
+>>> cert = certify(c, Instance(x=0.5))
+>>> cert.status, cert.margin_enclosure
+('certified-exact', ('-1/4', '-1/4'))
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from ..claims import Claim, Instance, PointKind
+from ..exact_backends import (ArbBackend, ExactBackend, NotCertifiable, NotExact, Rational,
+                              is_ball_value, is_exact_value, mpf_to_fmpq, to_arb)
+
+__all__ = ["Certificate", "PointCertificate", "certify", "certify_point", "exact_instance",
+           "STATUSES", "UNCERTIFIED_LABEL"]
+
+STATUSES = ("certified-exact", "certified-interval", "uncertified")
+UNCERTIFIED_LABEL = "float64 witness, uncertified"
+
+
+@dataclass
+class PointCertificate:
+    """What is proven about the point of a local-minimum / critical-point witness."""
+
+    kind: str                      # "local_min", "critical", or "uncertified"
+    method: str
+    detail: str
+    radius: float | None = None    # half-width of the box containing the critical point
+    center: list[float] | None = None
+    box: Any = field(default=None, repr=False)          # the arb parameter box
+    center_mp: Any = field(default=None, repr=False)    # mpf centre
+    digits: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "method": self.method, "detail": self.detail,
+                "radius": self.radius, "center": self.center, "digits": self.digits}
+
+
+@dataclass
+class Certificate:
+    """The outcome of :func:`certify`.
+
+    ``status`` is one of :data:`STATUSES`; ``method`` says which arithmetic decided it;
+    ``margin_enclosure`` is ``(lower, upper)`` as decimal strings (equal for an exact margin,
+    a rational written ``p/q``), or None; ``admissibility`` lists each assumed hypothesis with
+    whether it holds and how it was evaluated.
+    """
+
+    status: str
+    method: str
+    detail: str
+    margin_enclosure: tuple[str, str] | None = None
+    margin: float | None = None
+    precision: str = ""
+    admissibility: list[dict[str, Any]] = field(default_factory=list)
+    point: PointCertificate | None = None
+    seconds: float = 0.0
+
+    @property
+    def certified(self) -> bool:
+        return self.status != "uncertified"
+
+    @property
+    def label(self) -> str:
+        return self.status if self.certified else UNCERTIFIED_LABEL
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in asdict(self).items() if k not in ("point", "seconds")}
+        d["margin_enclosure"] = list(self.margin_enclosure) if self.margin_enclosure else None
+        d["point"] = self.point.to_dict() if self.point else None
+        return d
+
+    def __str__(self) -> str:
+        enc = (f" margin in [{self.margin_enclosure[0]}, {self.margin_enclosure[1]}]"
+               if self.margin_enclosure else "")
+        return f"{self.label} ({self.method}){enc}: {self.detail}"
+
+
+# ---------------------------------------------------------------------------------------------
+# witness unpacking and instance conversion
+
+def _unpack(witness) -> tuple[Instance | None, Any, dict]:
+    """(instance, point, extra) from an Instance, a search Counterexample, an engine Witness or
+    a dict with an ``instance``."""
+    if isinstance(witness, Instance):
+        return witness, None, {}
+    if isinstance(witness, dict):
+        inst = witness.get("instance")
+        return (inst if isinstance(inst, Instance) else None), witness.get("point"), witness
+    inst = getattr(witness, "instance", None)
+    extra = {"kind": getattr(witness, "kind", "instance"),
+             "identity": getattr(witness, "identity", None),
+             "margin": getattr(witness, "margin", None),
+             "tolerance": getattr(witness, "tolerance", None),
+             "precision": getattr(witness, "precision", "float64")}
+    return (inst if isinstance(inst, Instance) else None), getattr(witness, "point", None), extra
+
+
+def _convert(value, B):
+    """A field of an instance in the arithmetic of ``B`` (float data only; sizes, integer
+    arrays such as labels, losses and names are left alone)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return B.asarray(value)
+    if isinstance(value, (float, np.floating)):
+        return B.asarray(value)[()]
+    return value
+
+
+def exact_instance(inst: Instance, B=None) -> Instance:
+    """The instance with its float data as exact rationals (or balls, for an ArbBackend ``B``).
+
+    >>> exact_instance(Instance(x=0.5, n=3)).x
+    Rational(1/2)
+    """
+    B = ExactBackend() if B is None else B
+    return Instance(**{k: _convert(v, B) for k, v in inst.fields().items()})
+
+
+# ---------------------------------------------------------------------------------------------
+# admissibility
+
+def _admissibility(claim: Claim, inst: Instance) -> list[dict[str, Any]]:
+    out = []
+    exact = None
+    for h in claim.hypotheses:
+        if not claim.assumed[h.name] or h.holds is None:
+            continue
+        how, ok = "", None
+        try:
+            exact = exact_instance(inst) if exact is None else exact
+            ok = bool(h.holds(exact))
+            how = "evaluated on the exact rational instance"
+        except Exception:
+            try:
+                ok = bool(h.holds(inst))
+                how = ("evaluated on the float64 instance (the predicate does not accept "
+                       "exact data; sizes and loss properties are discrete, hence exact)")
+            except Exception as exc:
+                ok, how = False, f"could not be evaluated: {type(exc).__name__}: {exc}"
+        out.append({"hypothesis": h.name, "statement": h.statement, "holds": ok, "how": how})
+    for name in claim.assumed.dropped:
+        h = claim.hypothesis(name)
+        try:
+            ok = None if h.holds is None else bool(h.holds(inst))
+        except Exception:
+            ok = None
+        out.append({"hypothesis": name, "statement": h.statement, "holds": ok,
+                    "how": "dropped (not required; recorded for information)", "dropped": True})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# margins in exact / ball arithmetic
+
+def _fmt(x) -> str:
+    if isinstance(x, Rational):
+        s = str(x)
+        return s if len(s) <= 60 else f"{float(x):.17g} (exact rational {len(s)} chars)"
+    return repr(x)
+
+
+def _exact_margin(claim, inst, point, E):
+    """The conclusion's margin in exact arithmetic: (worst value, tol) or raise NotExact."""
+    m = claim.conclusion(exact_instance(inst, E), point, E)
+    if not is_exact_value(m.value):
+        raise NotExact(f"the conclusion's margin is a {type(np.asarray(m.value).flat[0]).__name__}"
+                       ", not an exact rational (it computes through floats)")
+    vals = [Rational(v) if not isinstance(v, Rational) else v
+            for v in np.asarray(m.value, dtype=object).flat]
+    return min(vals), m
+
+
+def _ball_margin(claim, inst, point, A):
+    m = claim.conclusion(exact_instance(inst, A), point, A)
+    if not is_ball_value(m.value):
+        raise NotCertifiable(f"the conclusion's margin is a "
+                             f"{type(np.asarray(m.value, dtype=object).flat[0]).__name__}, "
+                             "not a ball (it computes through floats)")
+    vals = list(np.asarray(m.value, dtype=object).flat)
+    # a failure is proven by any entry whose whole ball is negative; report the lowest upper end
+    best = min(vals, key=lambda b: float(b.upper()))
+    return best, m
+
+
+def _ball_enclosure(b) -> tuple[str, str]:
+    return (f"{float(b.lower()):.17g}", f"{float(b.upper()):.17g}")
+
+
+# ---------------------------------------------------------------------------------------------
+# points: Newton refinement, Krawczyk existence, interval Cholesky
+
+def _arb_derivatives(land, p, A):
+    """(value, gradient, Hessian) of a ResNet landscape with ball entries, by the same formulas
+    as :meth:`proofcheck.models.Landscape._evaluate` (h is polynomial in the parameters; the
+    loss's own numpy formulas are applied to ball arrays)."""
+    from .. import models
+    pb = land.problem
+    with A._ctx():
+        X, Y = A.asarray(pb.X), A.asarray(pb.Y)
+        m = X.shape[0]
+        if pb.uniform:
+            w = np.array([to_arb(1) / m] * m, dtype=object)
+        else:
+            w = A.asarray(pb.weights)
+        W, V, theta = land.split(p)
+        if pb.residual is not None:
+            th = theta if land.n_theta else A.asarray(theta)
+            Z = pb.residual.z(X, th)
+        else:
+            Z = A.asarray(pb.Z)
+        U, H = models._outputs(X, Z, W, V)
+        loss = pb.loss
+        vals = np.asarray(loss._value(H, Y), dtype=object)
+        D = np.asarray(loss._grad(H, Y), dtype=object)
+        Hl = np.asarray(loss._hess(H, Y), dtype=object)
+        value = (w * vals).sum()
+        Jz = pb.residual.jacobian(X, theta) if land.n_theta else None
+        J = models._jacobian(U, Z, W, V, Jz)
+        wD = w[:, None] * D
+        g = np.einsum("ik,ikn->n", wD, J)
+        Hz = pb.residual.hessian(X, theta) if land.n_theta else None
+        HJ = np.einsum("ikl,iln->ikn", Hl, J)
+        gn = np.einsum("i,ikn,ikq->nq", w, J, HJ)
+        hess = gn + models._second_order_term(wD, Z, W, V, Jz, Hz)
+    if not all(isinstance(x, type(to_arb(0))) for x in np.asarray(hess, dtype=object).flat):
+        raise NotCertifiable("the loss's formulas do not evaluate in ball arithmetic")
+    return value, g, hess
+
+
+def _newton_refine(land, p0, digits, steps=40):
+    """Newton's method on the gradient at ``digits`` digits (mpmath); None if it stalls."""
+    import mpmath
+    with mpmath.workdps(digits):
+        p = np.array([mpmath.mpf(x) for x in np.asarray(p0, dtype=object).flat], dtype=object)
+        for _ in range(steps):
+            _, g, H = land.derivatives_mp(p, digits, 2)
+            gn = mpmath.sqrt(mpmath.fsum(x * x for x in g))
+            if gn < mpmath.mpf(10) ** (-(digits - 8)):
+                return p
+            try:
+                step = mpmath.lu_solve(mpmath.matrix(H.tolist()), mpmath.matrix(list(g)))
+            except ZeroDivisionError:
+                return None
+            p = p - np.array([step[i] for i in range(len(p))], dtype=object)
+        _, g, _ = land.derivatives_mp(p, digits, 1)
+        gn = mpmath.sqrt(mpmath.fsum(x * x for x in g))
+        return p if gn < mpmath.mpf(10) ** (-(digits // 2)) else None
+
+
+def _interval_cholesky(Hm, A) -> tuple[bool, str]:
+    """Cholesky of a symmetric ball matrix; success proves every symmetric matrix in it is
+    positive definite (all pivots provably positive)."""
+    n = Hm.shape[0]
+    L = np.empty((n, n), dtype=object)
+    L.fill(to_arb(0))
+    with A._ctx():
+        for j in range(n):
+            s = Hm[j, j] - sum((L[j, k] * L[j, k] for k in range(j)), to_arb(0))
+            if not s > 0:
+                return False, f"pivot {j} not provably positive ({s})"
+            L[j, j] = s.sqrt()
+            for i in range(j + 1, n):
+                t = Hm[i, j] - sum((L[i, k] * L[j, k] for k in range(j)), to_arb(0))
+                L[i, j] = t / L[j, j]
+    return True, f"interval Cholesky of the {n}x{n} Hessian enclosure succeeded"
+
+
+def certify_point(claim: Claim, inst: Instance, point, *, digits: int = 60,
+                  prec: int = 256) -> PointCertificate:
+    """Prove that a box around ``point`` contains a critical point of the claim's landscape (and
+    a strict local minimum for local-minimum claims).
+
+    Newton refines the point at ``digits`` digits; the box has radius ``r`` = 10^(-digits/3)
+    times (1 + |p|); the Krawczyk operator K(X) = c - Y g(c) + (I - Y H(X))(X - c), with Y an
+    approximate inverse of H(c), lies in the interior of X, so X holds exactly one zero of the
+    gradient; an interval Cholesky of H(X) proves positive definiteness over the whole box."""
+    import mpmath
+    fail = lambda why: PointCertificate("uncertified", "Krawczyk + interval Cholesky", why)
+    if point is None:
+        return fail("the witness has no point")
+    land = claim.landscape(inst)
+    p_obj = getattr(point, "point", point)
+    try:
+        if getattr(point, "params_mp", None) is not None:
+            p0 = point.params_mp
+        else:
+            p0 = land.flatten(p_obj)
+    except Exception as exc:
+        return fail(f"the point does not fit the landscape: {exc}")
+    c = _newton_refine(land, p0, digits)
+    if c is None:
+        return fail(f"Newton's method on the gradient does not converge at {digits} digits "
+                    "(a degenerate critical point, e.g. a flat valley: the Hessian is singular)")
+    A = ArbBackend(prec)
+    n = len(c)
+    with A._ctx():
+        scale = 1 + max(abs(float(x)) for x in c)
+        r = Rational(1, 10 ** (digits // 3)) * Rational(scale)
+        r_arb = to_arb(r)
+        centre = np.array([to_arb(x) for x in c], dtype=object)
+        box = np.array([to_arb(x, r) for x in c], dtype=object)
+        try:
+            _, g_c, H_c = _arb_derivatives(land, centre, A)
+            _, _, H_X = _arb_derivatives(land, box, A)
+        except NotCertifiable as exc:
+            return fail(str(exc))
+        except Exception as exc:
+            return fail(f"the landscape does not evaluate in ball arithmetic: "
+                        f"{type(exc).__name__}: {exc}")
+        Hmid = np.array([[float(x.mid()) for x in row] for row in H_c], dtype=float)
+        try:
+            Yf = np.linalg.inv(Hmid)
+        except np.linalg.LinAlgError:
+            return fail("the Hessian at the point is singular in float64")
+        Y = A.asarray(Yf)
+        I = A.eye(n)
+        K = centre - Y @ g_c + (I - Y @ H_X) @ (box - centre)
+        inside = all((K[i] - centre[i]).abs_upper() < r_arb for i in range(n))
+        if not inside:
+            worst = max(float((K[i] - centre[i]).abs_upper()) for i in range(n))
+            return fail(f"Krawczyk test failed: |K(X) - c| <= {worst:.3g} not below the box "
+                        f"radius {float(r):.3g} (ill-conditioned or degenerate critical point)")
+    pc = PointCertificate("critical", "Krawczyk operator in ball arithmetic "
+                          f"({prec} bits)", f"a unique critical point lies in the box of radius "
+                          f"{float(r):.3g} around the Newton-refined point", radius=float(r),
+                          center=[float(x) for x in c], box=box, center_mp=c, digits=digits)
+    if claim.point_kind is PointKind.LOCAL_MIN:
+        ok, why = _interval_cholesky(H_X, A)
+        if not ok:
+            pc.kind = "uncertified"
+            pc.detail += f"; but positive definiteness is not proven: {why}"
+            return pc
+        pc.kind = "local_min"
+        pc.method += " + interval Cholesky of the Hessian over the box"
+        pc.detail += f"; {why}, so it is a strict local minimum"
+    return pc
+
+
+def _box_point(pc: PointCertificate, land, like, A):
+    """A point object for conclusions: the box as ball arrays (``point.W`` / ``.V`` /
+    ``.theta``) plus the mpf centre as ``params_mp`` with ``tau_grad`` = the box radius."""
+    W, V, theta = land.split(pc.box)
+    inner = SimpleNamespace(W=W, V=V, theta=theta)
+    fields = {k: getattr(like, k) for k in ("branch", "rank_W", "singular_values_W", "notes")
+              if hasattr(like, k)}
+    return SimpleNamespace(point=inner, W=W, V=V, theta=theta, params_mp=pc.center_mp,
+                           digits=pc.digits, tau_grad=pc.radius, tau_hess=0.0,
+                           kind=pc.kind, value=None, **fields)
+
+
+def _mp_point(pc: PointCertificate, land, like):
+    """The certified centre as a CertifiedPoint-like object at the refinement precision."""
+    from ..models import ResNetPoint
+    W, V, theta = land.split(np.asarray([float(x) for x in pc.center_mp]))
+    fields = {k: getattr(like, k) for k in ("branch", "rank_W", "singular_values_W", "notes",
+                                            "min_hess_eig", "grad_norm", "value", "tau_hess")
+              if hasattr(like, k)}
+    fields.setdefault("branch", None)
+    return SimpleNamespace(point=ResNetPoint(W=W, V=V, theta=theta), params_mp=pc.center_mp,
+                           digits=pc.digits, tau_grad=pc.radius, kind=pc.kind, **fields)
+
+
+# ---------------------------------------------------------------------------------------------
+# the entry point
+
+def certify(claim: Claim, witness, *, prec: int = 256, digits: int = 60) -> Certificate:
+    """Certify a witness against ``claim`` (the claim *as explored*: mutant applied, hypotheses
+    dropped). ``witness`` is an :class:`~proofcheck.claims.Instance`, a search
+    ``Counterexample`` or a dict with ``instance`` (and ``point``).
+
+    ``prec`` is the ball precision in bits; ``digits`` the Newton refinement precision of a
+    witness point."""
+    t0 = time.perf_counter()
+    inst, point, extra = _unpack(witness)
+    cert = _certify(claim, inst, point, extra, prec, digits)
+    cert.seconds = time.perf_counter() - t0
+    return cert
+
+
+def _certify(claim, inst, point, extra, prec, digits) -> Certificate:
+    if extra.get("kind") == "identity":
+        ident = extra.get("identity") or {}
+        return Certificate("certified-exact", "exact identity check (proofcheck.symbolic)",
+                           "the two sides differ exactly at "
+                           f"sizes {ident.get('sizes')} (residual {ident.get('residual')})",
+                           precision="exact")
+    if inst is None:
+        return Certificate("uncertified", "none", "the witness carries no instance")
+    if claim.conclusion is None:
+        return Certificate("uncertified", "none", f"{claim.id} has no conclusion to evaluate")
+    adm = _admissibility(claim, inst)
+    bad = [a["hypothesis"] for a in adm if not a.get("dropped") and not a["holds"]]
+    fmargin = extra.get("margin")
+    base_detail = (f"float64 margin {fmargin:.6g}" if isinstance(fmargin, (int, float))
+                   else "")
+    if bad:
+        return Certificate("uncertified", "admissibility", "the instance violates assumed "
+                           f"hypothesis {', '.join(bad)}: it is no counterexample to the claim "
+                           "as explored", margin=fmargin, admissibility=adm,
+                           precision=str(extra.get("precision", "float64")))
+    if claim.point_kind is PointKind.ANY:
+        return _certify_any(claim, inst, adm, fmargin, extra, prec)
+    return _certify_at_point(claim, inst, point, adm, fmargin, extra, prec, digits)
+
+
+def _certify_any(claim, inst, adm, fmargin, extra, prec) -> Certificate:
+    reasons = []
+    try:
+        v, m = _exact_margin(claim, inst, None, ExactBackend())
+        s = _fmt(v)
+        if v < 0:
+            return Certificate("certified-exact", "exact rational arithmetic (python-flint fmpq)",
+                               f"the conclusion's margin is exactly {s} < 0 at this instance",
+                               (s, s), float(v), "exact", adm)
+        reasons.append(f"exact margin {s} >= 0: the float64 failure is a rounding artefact")
+        return Certificate("uncertified", "exact rational arithmetic",
+                           f"{UNCERTIFIED_LABEL}: {'; '.join(reasons)}", (s, s), float(v),
+                           "exact", adm)
+    except (NotExact, NotCertifiable) as exc:
+        reasons.append(f"exact: {exc}")
+    except ZeroDivisionError as exc:
+        reasons.append(f"exact: division by zero ({exc})")
+    except Exception as exc:
+        reasons.append(f"exact: {type(exc).__name__}: {exc}")
+    A = ArbBackend(prec)
+    try:
+        b, m = _ball_margin(claim, inst, None, A)
+        enc = _ball_enclosure(b)
+        if b < 0:
+            return Certificate("certified-interval", f"ball arithmetic (python-flint arb, "
+                               f"{prec} bits)", f"the margin's enclosure [{enc[0]}, {enc[1]}] "
+                               "lies below 0", enc, float(b.mid()), f"arb {prec} bits", adm)
+        reasons.append(f"ball: enclosure [{enc[0]}, {enc[1]}] contains or exceeds 0")
+    except (NotExact, NotCertifiable) as exc:
+        reasons.append(f"ball: {exc}")
+    except Exception as exc:
+        reasons.append(f"ball: {type(exc).__name__}: {exc}")
+    prec_text = str(extra.get("precision") or "float64")
+    return Certificate("uncertified", "none applicable",
+                       f"{UNCERTIFIED_LABEL} (margin {fmargin!r}, precision {prec_text}); "
+                       + "; ".join(reasons), None, fmargin, prec_text, adm)
+
+
+def _certify_at_point(claim, inst, point, adm, fmargin, extra, prec, digits) -> Certificate:
+    pc = certify_point(claim, inst, point, digits=digits, prec=prec)
+    wanted = "local_min" if claim.point_kind is PointKind.LOCAL_MIN else "critical"
+    point_ok = pc.kind == wanted or (wanted == "critical" and pc.kind == "local_min")
+    prec_text = str(extra.get("precision") or "float64")
+    if not point_ok:
+        return Certificate("uncertified", pc.method,
+                           f"{UNCERTIFIED_LABEL} (margin {fmargin!r}); the point is not certified "
+                           f"as a {claim.point_kind.value}: {pc.detail}", None, fmargin,
+                           prec_text, adm, pc)
+    land = claim.landscape(inst)
+    A = ArbBackend(prec)
+    reasons = []
+    try:
+        b, m = _ball_margin(claim, inst, _box_point(pc, land, point, A), A)
+        enc = _ball_enclosure(b)
+        if b < 0:
+            return Certificate("certified-interval", f"{pc.method}; margin in ball arithmetic",
+                               f"{pc.detail}; the margin over the whole box lies in "
+                               f"[{enc[0]}, {enc[1]}] < 0", enc, float(b.mid()),
+                               f"arb {prec} bits", adm, pc)
+        reasons.append(f"margin enclosure [{enc[0]}, {enc[1]}] does not lie below 0")
+    except Exception as exc:
+        reasons.append(f"the margin has no ball evaluation ({type(exc).__name__}: {exc})")
+    # the conclusion computes in float64 / mpmath: report its margin at the certified centre
+    try:
+        from ..backends import get_backend
+        m = claim.conclusion(inst, _mp_point(pc, land, point), get_backend("mpmath", digits))
+        v = float(np.min(np.asarray(m.value, dtype=float)))
+        t = float(np.max(np.asarray(m.tol, dtype=float)))
+        reasons.append(f"at the certified point the claim's own conclusion gives margin "
+                       f"{v:.6g} (tolerance {t:.2g}, mpmath {digits} digits, not "
+                       "interval-enclosed)")
+        fmargin = v
+    except Exception as exc:
+        reasons.append(f"re-evaluation at the certified point failed: {type(exc).__name__}")
+    return Certificate("uncertified", pc.method, f"{UNCERTIFIED_LABEL}: the point IS certified "
+                       f"({pc.detail}); " + "; ".join(reasons), None, fmargin, prec_text, adm, pc)
