@@ -291,7 +291,8 @@ class Evaluator:
     def wanted(self, p) -> bool:
         if self.claim.point_kind is PointKind.LOCAL_MIN:
             return p.kind == "local_min"
-        return p.kind in ("local_min", "saddle")
+        from .. import engine       # the engine's list of certified critical kinds
+        return p.kind in getattr(engine, "_CRITICAL_KINDS", ("local_min", "saddle"))
 
     def _at_points(self, inst) -> Evaluation | None:
         points = self.find_points(inst)

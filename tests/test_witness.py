@@ -1,0 +1,99 @@
+"""Witness files: exact floats, bit-for-bit replay, deterministic reports."""
+
+import json
+
+import numpy as np
+import pytest
+
+from proofcheck.catalog import load_claims
+from proofcheck.search import Budget, explore
+from proofcheck.search.witness import (WitnessError, decode_value, encode_float, encode_value,
+                                       load_witness, replay, save_witness)
+
+REG = load_claims()
+
+
+def test_floats_round_trip_exactly():
+    rng = np.random.default_rng(0)
+    for x in list(rng.normal(size=200) * 10.0 ** rng.integers(-300, 300, 200)) + \
+            [0.1, -0.75, 3.0, 2.0 ** 60, 5e-324, -0.0, 1 / 3]:
+        y = decode_value(encode_value(float(x)))
+        assert y.hex() == float(x).hex()
+    assert encode_float(0.5) == "1/2" and encode_float(3.0) == 3
+    assert encode_float(0.1) == (0.1).hex()
+    A = rng.normal(size=(3, 2))
+    assert np.array_equal(decode_value(encode_value(A)), A)
+
+
+def test_objects_by_name_and_parameters():
+    from proofcheck.problems import LOSSES
+    enc = encode_value(LOSSES["smoothed_hinge2"])
+    assert enc["__object__"].endswith(":SmoothedHinge")
+    assert decode_value(enc) == LOSSES["smoothed_hinge2"]
+    with pytest.raises(WitnessError, match="register_codec"):
+        encode_value(object())
+
+
+def test_save_load_replay_bit_for_bit(tmp_path):
+    claim = REG.get("kb2019.theorem1.convexity")
+    ex = explore(claim, drop=("A2",), budget=Budget(instances=50), seed=2)
+    w = ex.witnesses[0]
+    path = save_witness(w, tmp_path, seed=2)
+    loaded = load_witness(path)
+    assert loaded.claim_id == claim.id and loaded.dropped == ("A2",)
+    assert loaded.margin.hex() == w.margin.hex()
+    for k, v in w.instance.fields().items():
+        if isinstance(v, np.ndarray):
+            assert np.array_equal(loaded.instance.fields()[k], v)
+    res = replay(path)
+    assert res.matches and res.fails and res.admissible and res.reproduced
+    assert res.margin.hex() == w.margin.hex()
+
+
+def test_replay_reports_a_changed_witness(tmp_path):
+    """An edited instance that no longer fails is reported as such (replay can fail)."""
+    claim = REG.get("kb2019.theorem2.improvement_identity")
+    ex = explore(claim, mutate="doubled", budget=Budget(instances=50), seed=0)
+    path = save_witness(ex.witnesses[0], tmp_path)
+    data = json.loads(path.read_text())
+    for name in ("X", "Z", "Y"):
+        arr = data["instance"][name]
+        arr["values"] = np.zeros(arr["shape"]).tolist()
+    path.write_text(json.dumps(data))
+    res = replay(path)
+    assert not res.fails and not res.matches
+
+
+def test_replay_of_a_point_claim_recertifies_the_point(tmp_path):
+    claim = REG.get("kb2019.theorem1")
+    ex = explore(claim, mutate="doubled_improvement", budget=Budget(instances=2), seed=0)
+    w = ex.witnesses[0]
+    path = save_witness(w, tmp_path, seed=0)
+    data = json.loads(path.read_text())
+    assert data["point"]["source"] == "certify" and data["point"]["kind"] == "local_min"
+    res = replay(path)
+    assert res.reproduced, res.summary()
+
+
+def test_identity_witness_replays(tmp_path):
+    ex = explore(REG.get("kb2019.lemma1"), mutate="doubled", seed=0)
+    path = save_witness(ex.witnesses[0], tmp_path)
+    res = replay(path)
+    assert res.fails and res.matches
+
+
+def test_same_seed_same_report():
+    claim = REG.get("kb2019.theorem1.convexity")
+    a = explore(claim, drop=("A2",), budget=Budget(instances=40), seed=5).to_dict()
+    b = explore(claim, drop=("A2",), budget=Budget(instances=40), seed=5).to_dict()
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    c = explore(claim, budget=Budget(instances=40), seed=5).to_dict()
+    d = explore(claim, budget=Budget(instances=40), seed=5).to_dict()
+    assert c == d and "timings" not in c
+
+
+def test_not_a_witness_file(tmp_path):
+    p = tmp_path / "x.json"
+    p.write_text("{}")
+    with pytest.raises(WitnessError, match="not a proofcheck witness"):
+        load_witness(p)
