@@ -57,7 +57,7 @@ __all__ = [
     "Activation", "RELU", "ABS", "IDENTITY", "leaky_relu",
     "Network", "Forward", "forward", "activation_pattern", "backprop_coefficients",
     "d_blocks", "d_block_list", "block_order", "jacobian", "loss", "gradient", "residual",
-    "JValue", "J_gram_schmidt", "J_projection", "J_mpmath", "hessian_in_pattern",
+    "JValue", "gram_schmidt_bases", "J_gram_schmidt", "J_projection", "J_mpmath", "hessian_in_pattern",
     "pre_activation_margin", "locally_zero_rows", "directional_derivative", "vec", "unvec",
 ]
 
@@ -543,25 +543,65 @@ def _vecY(net, X, Y):
     return vec(_check_Y(net, Y, X.shape[0]))
 
 
+def gram_schmidt_bases(blocks, cutoff="press"):
+    """Orthonormal bases ``U_b`` with ``P[N_b D_b] = U_b U_b^T`` for the block Gram-Schmidt.
+
+    Rank decisions agree with the SVD-with-cutoff reference by construction: the rank of block
+    ``b``'s residual is ``r_b = rank[D_1..D_b] - rank[D_1..D_{b-1}]``, every prefix rank
+    counted with the *same absolute* cutoff, that of the whole ``[D_1 ... D_B]`` (rule
+    ``cutoff`` at its largest singular value and shape).  By interlacing the prefix ranks are
+    non-decreasing and ``sum_b r_b`` is the numerical rank of the whole matrix.  ``U_b`` are the
+    top ``r_b`` left singular vectors of the residual ``P_N[[U_1..U_{b-1}]] D_b``
+    (re-orthogonalised once, "twice is enough").
+
+    A per-block cutoff relative to each residual (as :func:`proofcheck.linalg.block_gram_schmidt`
+    does) can disagree with the reference: when earlier blocks are ill-conditioned, the residual
+    of a block that is dependent up to rounding is the rounding error amplified by their
+    condition number, and may exceed the cutoff.
+    """
+    blocks = [np.asarray(B, float) for B in blocks]
+    full = np.concatenate(blocks, axis=1)
+    s_full = np.linalg.svd(full, compute_uv=False) if full.size else np.zeros(0)
+    tol = float(linalg.rank_cutoff(s_full if s_full.size else np.zeros(1), full.shape, cutoff))
+    rows = full.shape[0]
+    bases, prev_rank, cols = [], 0, 0
+    Q = np.zeros((rows, 0))
+    for B in blocks:
+        cols += B.shape[1]
+        pref = full[:, :cols]
+        r = int(np.sum(np.linalg.svd(pref, compute_uv=False) > tol)) if pref.size else 0
+        k = r - prev_rank
+        prev_rank = r
+        R = B - Q @ (Q.T @ B)
+        R = R - Q @ (Q.T @ R)
+        if k > 0:
+            U = np.linalg.svd(R, full_matrices=False)[0][:, :k]
+            U = U - Q @ (Q.T @ U)
+            U, _ = np.linalg.qr(U)
+        else:
+            U = np.zeros((rows, 0))
+        bases.append(U)
+        Q = np.concatenate([Q, U], axis=1)
+    return bases
+
+
 def J_gram_schmidt(net: Network, Ws, X, Y, cutoff="press", *, blocks=None) -> JValue:
     """``J = 1/2 ||vec Y||^2 - sum_b 1/2 ||P[N_b D_b] vec Y||^2`` with the block Gram-Schmidt in
-    the paper's order (:func:`block_order`).
+    the paper's order (:func:`block_order`), ranks decided as in :func:`gram_schmidt_bases`.
 
-    ``Q_b = N_b D_b`` with ``N_b = P_N[[Q_1 ... Q_{b-1}]]``; ``P[Q_b] = U_b U_b^T`` where ``U_b``
-    is the orthonormal basis that :func:`proofcheck.linalg.block_gram_schmidt` returns.  The rank
-    of each residual block is decided against the scale of ``[D_1 ... D_b]`` with ``cutoff``
-    (``"press"``: ``0.5 sqrt(m+n+1) s_max eps``, Numerical Recipes 3rd ed. section 2.6;
-    ``"lapack"`` / ``"golub_van_loan"``: ``max(m, n) s_max eps``; or an absolute float), so a
-    residual that is round-off of earlier blocks counts as zero.
+    Cutoff rules (:func:`proofcheck.linalg.rank_cutoff`): ``"press"``
+    ``0.5 sqrt(m+n+1) s_max eps`` (Numerical Recipes 3rd ed. section 2.6); ``"lapack"`` /
+    ``"golub_van_loan"`` ``max(m, n) s_max eps`` (numpy.linalg.matrix_rank; Golub & Van Loan
+    5.4.1); or an absolute float.
 
-    ``blocks`` overrides the blocks (used by Lemma 3, Theorem 2, Corollary 1 with projected or
+    ``blocks`` overrides the blocks (Lemma 3, Theorem 2, Corollary 1 use projected or
     restricted blocks).
     """
     y = _vecY(net, X, Y)
     if blocks is None:
         blocks = d_block_list(net, Ws, X)
-    bases = linalg.block_gram_schmidt(blocks, cutoff)
-    ranks = tuple(int(np.count_nonzero(np.linalg.norm(U, axis=0))) for U in bases)
+    bases = gram_schmidt_bases(blocks, cutoff)
+    ranks = tuple(int(U.shape[1]) for U in bases)
     proj = sum(float(np.sum((U.T @ y) ** 2)) for U in bases)
     return JValue(0.5 * float(y @ y) - 0.5 * proj, sum(ranks), ranks, cutoff, "gram-schmidt")
 

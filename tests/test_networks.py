@@ -174,3 +174,20 @@ def test_bad_input():
         loss(net, Ws, X, Y[:, :1])
     with pytest.raises(ValueError, match="theta"):
         net.unflatten(np.zeros(3))
+
+
+def test_gram_schmidt_rank_decisions_match_the_svd_reference():
+    """Regression: Phi^(2) of abs(rank-1) is exactly rank 1, so [D, D^(H+1)_1] is rank 3 up to
+    rounding; a per-block cutoff amplified by the conditioning of earlier blocks counted 4."""
+    net = Network((2, 1, 2, 2), [RELU, ABS])
+    X = np.array([[0.18905338179353307, -0.5227484414807474],
+                  [-0.41306354339189344, -2.4414673826398556]])
+    Y = np.array([[1.799707382720902, 1.1441658720372287],
+                  [-0.32542283686782436, 0.7738065867276614]])
+    th = np.array([0.1988459715559288, -0.3916118832114155, 0.9775674511260357,
+                   -0.31055654665915255, -0.2325136123756201, 0.3217039373299613,
+                   -0.560132342409198, -0.07014361504985886])
+    Ws = net.unflatten(th)
+    a, b = J_gram_schmidt(net, Ws, X, Y, "press"), J_projection(net, Ws, X, Y, "press")
+    assert a.rank == b.rank == 3
+    assert abs(a.value - b.value) < 1e3 * EPS
