@@ -257,8 +257,15 @@ class Margin:
     def both(self, other: "Margin") -> "Margin":
         """A conjunction of two conclusions: the smaller normalised margin wins."""
         import numpy as np
-        a = np.asarray(self.value, dtype=float) + np.asarray(self.tol, dtype=float)
-        b = np.asarray(other.value, dtype=float) + np.asarray(other.tol, dtype=float)
+        try:
+            a = np.asarray(self.value, dtype=float) + np.asarray(self.tol, dtype=float)
+            b = np.asarray(other.value, dtype=float) + np.asarray(other.tol, dtype=float)
+        except (TypeError, ValueError):
+            # exact rationals / balls (certification backends) refuse float(): compare them in
+            # their own arithmetic; either margin returned is a sound witness of failure
+            if np.ndim(self.value) or np.ndim(other.value):
+                raise
+            return self if bool(self.value + self.tol <= other.value + other.tol) else other
         pick_self = a <= b
         if np.ndim(pick_self) == 0:
             return self if pick_self else other
