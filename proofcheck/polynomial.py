@@ -53,7 +53,8 @@ import sympy as sp
 __all__ = [
     "PolynomialSystemError", "PositiveDimensionalError", "AlgebraicPoint", "real_solutions",
     "inertia", "CriticalPoint", "CriticalCurve", "Landscape", "critical_points", "KKTPoint",
-    "ConstrainedLandscape", "kkt_points_on_sphere", "constrained_landscape",
+    "ConstrainedLandscape", "kkt_points_on_sphere", "constrained_landscape", "value_enclosure",
+    "derivative_entries", "derivative_norm_bounds", "scaled_box_bounds",
 ]
 
 _T = sp.Symbol("_t")            # the separating variable of the shape basis
@@ -351,6 +352,26 @@ def _kind(inert: tuple[int, int, int]) -> str:
     return "degenerate"
 
 
+# ---------------------------------------------------------------------------------- values
+
+def value_enclosure(point: AlgebraicPoint, f, width=sp.Rational(1, 10**30)):
+    """A rational interval containing f at the point (see :meth:`AlgebraicPoint.enclosure`)."""
+    return point.enclosure(f, width)
+
+
+def _strictly_above_some(mine, others) -> bool:
+    """Is the value enclosed by ``mine`` certainly above one of the ``others`` enclosures?
+    Raises when it is not, yet overlaps one at width 1e-30 (equal values are not decided by
+    enclosures; no such tie occurs in the catalogue's landscapes)."""
+    if any(mine[0] > o[1] for o in others):
+        return True
+    ties = [o for o in others if not (mine[1] < o[0])]
+    if ties:
+        raise ArithmeticError(f"value {mine} overlaps {ties[0]} at width 1e-30: not separated "
+                              "(equal values?)")
+    return False
+
+
 # ---------------------------------------------------------------------------------- landscapes
 
 @dataclass
@@ -404,6 +425,29 @@ class Landscape:
 
     def of_kind(self, kind: str) -> list[CriticalPoint]:
         return [p for p in self.points if p.kind == kind]
+
+    def _values(self):
+        """(enclosure, item) for every isolated point and every curve with a known value."""
+        out = [(value_enclosure(p.point, self.f), p) for p in self.points]
+        out += [((c.value, c.value), c) for c in self.curves
+                if c.value is not None and c.samples]
+        return out
+
+    def global_minimum_value(self):
+        """Enclosure of min f, *assuming f is coercive* (then the minimum is attained at a
+        critical point); the smallest critical value, isolated or on a curve."""
+        vals = self._values()
+        if not vals:
+            raise ValueError("no real critical point: f has no minimum (not coercive)")
+        return min((v for v, _ in vals), key=lambda iv: iv[0])
+
+    def spurious_minima(self) -> list[CriticalPoint]:
+        """Strict local minima whose value is certainly above the global minimum value
+        (f assumed coercive, as for f + (λ/2)||x||^2 with f >= 0)."""
+        vals = self._values()
+        return [p for v, p in vals if getattr(p, "kind", None) == "minimum"
+                and isinstance(p, CriticalPoint)
+                and _strictly_above_some(v, [o for o, q in vals if q is not p])]
 
     def describe(self) -> str:
         lines = [f"critical points of {self.f}:"]
@@ -612,6 +656,33 @@ class ConstrainedLandscape:
         return ([p for p in self.interior if p.kind == "minimum"]
                 + [p for p in self.boundary if p.kind == "constrained minimum"])
 
+    def global_minimum_value(self):
+        """Enclosure of min f over the (compact) ball: the smallest value among interior
+        critical points, boundary KKT points, and curves of critical points meeting the ball (a
+        curve meets it iff a sample lies inside or it crosses the sphere, where it gives a KKT
+        point with mu = 0)."""
+        return min((v for v, _ in self._values()), key=lambda iv: iv[0])
+
+    def _values(self):
+        norm2 = sum(x**2 for x in self.variables)
+        vals = [(value_enclosure(p.point, self.f), p) for p in self.interior]
+        vals += [(value_enclosure(b.point, self.f), b) for b in self.boundary]
+        for c in self.curves:
+            meets = (any(s.sign(norm2 - self.radius**2) <= 0 for s in c.samples)
+                     or any(b.multiplier_sign == 0 and b.point.is_zero(c.g)
+                            for b in self.boundary))
+            if meets and c.value is not None:
+                vals.append(((c.value, c.value), c))
+        return vals
+
+    def spurious_minima(self):
+        """Isolated constrained local minima with value certainly above another attained value
+        (hence above the constrained global minimum)."""
+        vals = self._values()
+        mins = {id(p) for p in self.local_minima()}
+        return [p for v, p in vals if id(p) in mins
+                and _strictly_above_some(v, [o for o, q in vals if q is not p])]
+
 
 def constrained_landscape(f, variables, radius) -> ConstrainedLandscape:
     """Interior critical points and boundary KKT points of ``f`` on the ball of ``radius``.
@@ -638,3 +709,141 @@ def constrained_landscape(f, variables, radius) -> ConstrainedLandscape:
             if on_min_curve:
                 b.kind = "constrained minimum (on a curve of minima of f)"
     return ConstrainedLandscape(land.f, xs, r, interior, boundary, land.curves)
+
+
+# ---------------------------------------------------------------------------------- box bounds
+
+def derivative_entries(f, variables, order: int) -> list[tuple[sp.Expr, int]]:
+    """The distinct order-``order`` partial derivatives of ``f`` with their multiplicities in
+    the full (symmetric) derivative tensor, so that ||D^k f||_F^2 = sum mult * entry^2.
+
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y")
+    >>> derivative_entries(x**2 * y, (x, y), 2)
+    [(2*y, 1), (2*x, 2), (0, 1)]
+    """
+    xs = _symbols(variables)
+    if int(order) != order or order < 1:
+        raise ValueError(f"order must be a positive integer, got {order!r}")
+    out = []
+    for combo in itertools.combinations_with_replacement(range(len(xs)), int(order)):
+        mult = len(set(itertools.permutations(combo)))
+        out.append((sp.expand(sp.diff(f, *[xs[i] for i in combo])), mult))
+    return out
+
+
+def _power_range(lo: Fraction, hi: Fraction, k: int) -> tuple[Fraction, Fraction]:
+    a, b = lo**k, hi**k
+    if k % 2 == 0 and lo <= 0 <= hi:
+        return Fraction(0), max(a, b)
+    return min(a, b), max(a, b)
+
+
+def _poly_range(poly: sp.Poly, box) -> tuple[Fraction, Fraction]:
+    """Exact interval enclosure of a polynomial over a box (natural interval extension)."""
+    lo_sum = hi_sum = Fraction(0)
+    for monom, coeff in poly.terms():
+        c = Fraction(int(coeff.p), int(coeff.q))
+        lo, hi = Fraction(1), Fraction(1)
+        for (a, b), k in zip(box, monom):
+            if k:
+                p, q = _power_range(a, b, k)
+                prods = (lo * p, lo * q, hi * p, hi * q)
+                lo, hi = min(prods), max(prods)
+        lo, hi = (c * lo, c * hi) if c >= 0 else (c * hi, c * lo)
+        lo_sum += lo
+        hi_sum += hi
+    return lo_sum, hi_sum
+
+
+def derivative_norm_bounds(f, variables, box, order: int, cells: int = 8):
+    """Certified bracket ``(lower^2, upper^2)`` (exact rationals) of sup_box ||D^k f||^2.
+
+    ``box`` is a sequence of rational ``(lo, hi)`` per variable. ``order=1`` bounds the
+    Lipschitz constant of f (the largest gradient norm on the convex box), ``order=2`` that of
+    grad f (the spectral norm of the Hessian), ``order=3`` that of the Hessian (the operator norm
+    sup_{|d| = 1} ||D^3 f[d]||_2). The upper bound is the Frobenius norm of the tensor (which
+    dominates these operator norms) from exact interval arithmetic on ``cells^n`` sub-boxes; the
+    lower bound is the largest norm ``||D^k f[e_i, ..., e_j, .]||`` of a tensor fibre (a lower
+    bound of the operator norm) at the grid points, in exact arithmetic.
+
+    >>> import sympy as sp
+    >>> x, = sp.symbols("x",)
+    >>> lo2, hi2 = derivative_norm_bounds(x**2, (x,), [(-1, 1)], 1)
+    >>> lo2 <= 4 <= hi2
+    True
+    """
+    xs = _symbols(variables)
+    fp = _qq_poly(f, xs)
+    if len(box) != len(xs):
+        raise ValueError(f"box has {len(box)} intervals for {len(xs)} variables")
+    bx = []
+    for lo, hi in box:
+        lo, hi = Fraction(str(sp.nsimplify(lo))), Fraction(str(sp.nsimplify(hi)))
+        if not lo < hi:
+            raise ValueError(f"empty or degenerate box side ({lo}, {hi})")
+        bx.append((lo, hi))
+    if int(cells) != cells or cells < 1:
+        raise ValueError(f"cells must be a positive integer, got {cells!r}")
+    entries = [(sp.Poly(e, *xs, domain="QQ"), m) for e, m in
+               derivative_entries(fp.as_expr(), xs, order)]
+    # upper: Frobenius norm over each cell from exact interval enclosures
+    upper = Fraction(0)
+    steps = [[lo + (hi - lo) * Fraction(i, cells) for i in range(cells + 1)] for lo, hi in bx]
+    for idx in itertools.product(range(cells), repeat=len(xs)):
+        cell = [(s[i], s[i + 1]) for s, i in zip(steps, idx)]
+        total = Fraction(0)
+        for p, m in entries:
+            a, b = _poly_range(p, cell)
+            total += m * max(abs(a), abs(b)) ** 2
+        upper = max(upper, total)
+    # lower: fibres of the tensor along coordinate directions at grid points
+    fibres = {}
+    for combo in itertools.product(range(len(xs)), repeat=order - 1):
+        fibres[combo] = [sp.Poly(sp.diff(fp.as_expr(), *[xs[i] for i in combo], x), *xs,
+                                 domain="QQ") for x in xs]
+    lower = Fraction(0)
+    for point in itertools.product(*steps):
+        vals = {x: sp.Rational(p.numerator, p.denominator) for x, p in zip(xs, point)}
+        for polys in fibres.values():
+            s = sum(Fraction(str(q.eval(vals))) ** 2 if q.total_degree() > 0 or not q.is_zero
+                    else Fraction(0) for q in polys)
+            lower = max(lower, s)
+    return lower, upper
+
+
+def scaled_box_bounds(f, variables, param: sp.Symbol, half_width, order: int):
+    """Symbolic bracket of sup ||D^k f||^2 over the box [-h, h]^n, h = ``half_width(param)``,
+    valid for every ``param > 0``: returns ``(lowers, upper)`` as sympy expressions in ``param``.
+
+    Substituting x = h s (|s_i| <= 1) makes every tensor entry a polynomial in s whose
+    coefficients are Laurent polynomials in ``param``; the triangle inequality with |s_i| <= 1
+    and the absolute values of the numeric coefficients gives ``upper`` (a Frobenius bound).
+    ``lowers`` are exact fibre norms ||D^k f[e_i, ..., .]||^2 at the points s in {-1, 0, 1}^n
+    (each a lower bound of the operator norm there). Limits of these decide boundedness.
+
+    >>> import sympy as sp
+    >>> x, e = sp.symbols("x e", positive=True)
+    >>> lowers, upper = scaled_box_bounds(x**2, (x,), e, 1 / e, 1)
+    >>> sp.limit(upper, e, 0, "+"), max(sp.limit(l, e, 0, "+") for l in lowers)
+    (oo, oo)
+    """
+    xs = _symbols(variables)
+    h = sp.sympify(half_width)
+    ss = [sp.Dummy(f"s{i}") for i in range(len(xs))]
+    upper = sp.Integer(0)
+    for entry, mult in derivative_entries(f, xs, order):
+        scaled = sp.expand(entry.subs(dict(zip(xs, [h * s for s in ss])), simultaneous=True))
+        bound = sp.Integer(0)
+        for _monom, coeff in sp.Poly(scaled, *ss).terms():
+            bound += sum(abs(sp.Rational(c)) * m for c, m in
+                         (t.as_coeff_Mul() for t in sp.Add.make_args(sp.expand(coeff))))
+        upper += mult * bound**2
+    lowers = []
+    for corner in itertools.product((-1, 0, 1), repeat=len(xs)):
+        at = dict(zip(xs, [h * c for c in corner]))
+        for combo in itertools.product(range(len(xs)), repeat=order - 1):
+            fibre = [sp.diff(f, *[xs[i] for i in combo], x).subs(at, simultaneous=True)
+                     for x in xs]
+            lowers.append(sp.expand(sum(c**2 for c in fibre)))
+    return lowers, sp.expand(upper)
