@@ -57,7 +57,7 @@ __all__ = [
     "Activation", "RELU", "ABS", "IDENTITY", "leaky_relu",
     "Network", "Forward", "forward", "activation_pattern", "backprop_coefficients",
     "d_blocks", "d_block_list", "block_order", "jacobian", "loss", "gradient", "residual",
-    "JValue", "gram_schmidt_bases", "J_gram_schmidt", "J_projection", "J_mpmath", "hessian_in_pattern",
+    "JValue", "gram_schmidt_bases", "J_gram_schmidt", "J_projection", "J_mpmath", "J_projection_mp", "J_gram_schmidt_mp", "hessian_in_pattern",
     "pre_activation_margin", "locally_zero_rows", "directional_derivative", "vec", "unvec",
 ]
 
@@ -634,3 +634,56 @@ def J_mpmath(net: Network, Ws, X, Y, *, digits: int = 50, cutoff="lapack") -> JV
         val = mpmath.mpf(0.5) * mpmath.fsum(v * v for v in r.ravel())
         rank = int(B.numerical_rank(A))
     return JValue(val, rank, (), cutoff, f"projection (mpmath {digits} digits)")
+
+
+# ---------------------------------------------------------------------------------------------
+# J at high precision, from mpmath object arrays and an absolute rank cutoff
+
+def _mp_svd(A, digits):
+    """Thin SVD of an object array of mpf: (U as object array, singular values list)."""
+    rows, cols = A.shape
+    if rows == 0 or cols == 0:
+        return np.zeros((rows, 0), dtype=object), []
+    with mpmath.workdps(digits):
+        U, S, _ = mpmath.svd_r(mpmath.matrix(A.tolist()), full_matrices=False)
+        Uo = np.array([[U[i, j] for j in range(U.cols)] for i in range(U.rows)], dtype=object)
+        return Uo, [S[i] for i in range(len(S))]
+
+
+def J_projection_mp(A, y, cutoff, digits):
+    """``1/2 ||P_N[A] y||^2`` at ``digits`` with the absolute ``cutoff`` (singular values ``<=``
+    it count as zero).  Returns ``(J, rank, smallest kept singular value, all singular values)``."""
+    with mpmath.workdps(digits):
+        U, s = _mp_svd(A, digits)
+        keep = [i for i, v in enumerate(s) if v > cutoff]
+        U = U[:, keep]
+        r = y - U @ (U.T @ y)
+        r = r - U @ (U.T @ r)
+        J = mpmath.fsum(v * v for v in r) / 2
+        return J, len(keep), (min(s[i] for i in keep) if keep else None), s
+
+
+def J_gram_schmidt_mp(blocks, y, cutoff, digits):
+    """``1/2 ||y||^2 - sum_b 1/2 ||P[N_b D_b] y||^2`` at ``digits``, ranks decided as in
+    :func:`gram_schmidt_bases` with the absolute ``cutoff``.  Returns ``(J, ranks)``."""
+    with mpmath.workdps(digits):
+        full = np.concatenate(blocks, axis=1)
+        rows = full.shape[0]
+        Q = np.zeros((rows, 0), dtype=object)
+        total, prev, cols, ranks = mpmath.mpf(0), 0, 0, []
+        for B in blocks:
+            cols += B.shape[1]
+            _, s = _mp_svd(full[:, :cols], digits)
+            r = sum(1 for v in s if v > cutoff)
+            k, prev = r - prev, r
+            ranks.append(k)
+            if k <= 0:
+                continue
+            R = B - Q @ (Q.T @ B) if Q.shape[1] else B.copy()
+            if Q.shape[1]:
+                R = R - Q @ (Q.T @ R)
+            U, _ = _mp_svd(R, digits)
+            U = U[:, :k]
+            total += mpmath.fsum(v * v for v in U.T @ y)
+            Q = np.concatenate([Q, U], axis=1)
+        return mpmath.fsum(v * v for v in y) / 2 - total / 2, tuple(ranks)

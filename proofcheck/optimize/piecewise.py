@@ -54,7 +54,8 @@ from scipy.optimize import least_squares
 
 from .. import networks as nw
 
-__all__ = ["PiecewisePoint", "PiecewiseLandscape", "KINDS", "certify", "refine",
+__all__ = ["PiecewisePoint", "PiecewiseLandscape", "PointValue", "KINDS", "certify", "refine",
+           "landscape_for", "value_at_point", "jacobian_drift",
            "find_points", "descend"]
 
 KINDS = ("local_min", "saddle", "near_kink", "at_kink", "unresolved")
@@ -388,3 +389,110 @@ class PiecewiseLandscape:
                                            digits=digits, initial_points=self.initial_points,
                                            scale=self.scale)
         return self._cache[key]
+
+
+_LANDSCAPES: dict = {}
+
+
+def landscape_for(net, X, Y, *, initial_points=()) -> PiecewiseLandscape:
+    """A cached :class:`PiecewiseLandscape`: claims that share instances share the points
+    found (the finder is deterministic in the engine's seeded rng)."""
+    X = np.asarray(X, float)
+    Y = np.asarray(Y, float)
+    key = (repr(net), X.tobytes(), X.shape, Y.tobytes(),
+           tuple(np.asarray(p, float).tobytes() for p in initial_points))
+    if key not in _LANDSCAPES:
+        if len(_LANDSCAPES) > 256:
+            _LANDSCAPES.clear()
+        _LANDSCAPES[key] = PiecewiseLandscape(net, X, Y, initial_points=initial_points)
+    return _LANDSCAPES[key]
+
+
+# --------------------------------------------------------------------------- J at a point
+
+@dataclass(frozen=True)
+class PointValue:
+    """A quantity at a certified point with the tolerance of comparing it with L."""
+
+    L: object
+    value: object
+    tol: float
+    tol_source: str
+    rank: int
+    cutoff: float
+    drift: float
+
+
+def jacobian_drift(blocks_of, net, X, point, *, directions=3):
+    """Estimate of ``||A(theta_mp) - A(theta*)||_F`` for the matrix ``A = [blocks_of(...)]``:
+    ``2 sqrt(d_theta) s max_u ||A(theta + h u) - A(theta)||_F / h`` over ``directions`` random
+    unit ``u`` (a difference-quotient estimate of the Lipschitz constant, not a bound; the
+    factor ``2 sqrt(d_theta)`` covers unsampled directions), ``s`` = the last refinement step
+    (distance to the limit point), ``h = 10^(-digits/3)``."""
+    digits = point.digits
+    s = point.last_step
+    if not np.isfinite(s):
+        return math.inf
+    with mpmath.workdps(digits):
+        Xm = _mp(X, digits)
+        base = np.concatenate(blocks_of(net, net.unflatten(point.theta_mp), Xm, point.pattern),
+                              axis=1)
+        h = mpmath.mpf(10) ** (-digits // 3)
+        rng = np.random.default_rng(0)
+        worst = 0.0
+        for _ in range(directions):
+            u = rng.normal(size=net.d_theta)
+            u /= np.linalg.norm(u)
+            t = point.theta_mp + _mp(u, digits) * h
+            A = np.concatenate(blocks_of(net, net.unflatten(t), Xm, point.pattern), axis=1)
+            worst = max(worst, float(_norm(A - base) / h))
+    return 2 * math.sqrt(net.d_theta) * worst * s
+
+
+def _default_blocks(net, Ws, X, pattern):
+    return nw.d_block_list(net, Ws, X, pattern=pattern)
+
+
+def value_at_point(net, X, Y, point, *, blocks_of=None, form="projection", y_of=None):
+    """``L`` and ``J`` (or a J-like quantity from other blocks) at a certified point, at its
+    precision, with the tolerance of comparing them.
+
+    ``blocks_of(net, Ws, X, pattern)`` gives the blocks (default: ``D_b`` of Theorem 1);
+    ``form`` is ``"projection"`` (``1/2 ||P_N[[blocks]] y||^2``) or ``"gram_schmidt"``;
+    ``y_of(net, Ws, X, Y, pattern)`` replaces ``vec Y`` (default).
+
+    Rank cutoff (absolute): ``4 drift + 10^(5-digits) s_max``: a singular value of ``A`` at the
+    limit point differs from the one computed here by at most ``drift`` (Weyl), see
+    :func:`jacobian_drift`.  Tolerance: ``||y||^2 2 drift / sigma_r`` (Wedin: the projector
+    moves by at most ``2 ||dA|| / sigma_r``) ``+ 16 n 10^(-digits) ||y||^2`` (rounding)
+    ``+ ||grad L|| s`` (L at the computed point vs the limit).
+    """
+    blocks_of = blocks_of or _default_blocks
+    digits = point.digits
+    X = np.asarray(X, float)
+    Y = np.asarray(Y, float).reshape(X.shape[0], net.d_y)
+    drift = jacobian_drift(blocks_of, net, X, point)
+    with mpmath.workdps(digits):
+        Xm, Ym = _mp(X, digits), _mp(Y, digits)
+        Ws = net.unflatten(point.theta_mp)
+        blocks = blocks_of(net, Ws, Xm, point.pattern)
+        y = nw.vec(Ym) if y_of is None else y_of(net, Ws, Xm, Ym, point.pattern)
+        A = np.concatenate(blocks, axis=1)
+        _, s_all = nw._mp_svd(A, digits)
+        s_max = max(s_all) if s_all else mpmath.mpf(0)
+        cutoff = 4 * mpmath.mpf(drift) + mpmath.mpf(10) ** (5 - digits) * max(1, s_max)
+        J, rank, s_r, _ = nw.J_projection_mp(A, y, cutoff, digits)
+        if form == "gram_schmidt":
+            J, _ = nw.J_gram_schmidt_mp(blocks, y, cutoff, digits)
+        y2 = float(mpmath.fsum(v * v for v in y))
+        n = A.shape[0] * max(1, A.shape[1])
+        tol = 16 * n * 10.0 ** (-digits) * max(1.0, y2)
+        if s_r is not None:
+            tol += y2 * 2 * drift / float(s_r)
+        tol += (point.grad_norm if np.isfinite(point.grad_norm) else 0.0) * point.last_step
+        r = nw.residual(net, Ws, Xm, Ym, pattern=point.pattern)
+        L = mpmath.fsum(v * v for v in r) / 2
+    src = (f"certified point at {digits} digits: Wedin ||y||^2 2 drift / sigma_r "
+           f"(drift {drift:.2g}, sigma_r {float(s_r) if s_r is not None else float('nan'):.3g})"
+           f" + rounding 16 n 10^-{digits} ||y||^2; rank cutoff {float(cutoff):.2g}")
+    return PointValue(L, J, tol, src, rank, float(cutoff), drift)

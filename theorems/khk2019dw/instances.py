@@ -30,7 +30,8 @@ from proofcheck import Instance
 
 from .assumptions import acts_text, network_of
 
-__all__ = ["CASES", "ACTS", "build", "network_instances", "data_for", "arrays", "close"]
+__all__ = ["CASES", "ACTS", "build", "network_instances", "data_for", "arrays", "close",
+           "problem_instances", "landscape", "problem_data"]
 
 CASES = ("generic", "dyadic", "zero_sample", "kink", "dead_unit", "zero_out")
 ACTS = ("relu", "abs", "leaky:0.2", "leaky:-0.5", "identity")
@@ -130,3 +131,53 @@ def close(lhs, rhs, scale, B, *, n_ops: int, what: str = ""):
     tol = B.tolerance(scale, n_ops=n_ops)
     src = tolerance_source(B, 1.0, n_ops) + (f"; {what}" if what else "")
     return Margin(-diff, tol, None, None, src)
+
+
+# --------------------------------------------------------------------------- local minima
+
+@st.composite
+def _draw_problem(draw, H, width, d_x, d_y, m, acts, branch, linear_tail, per_unit):
+    h = draw(st.integers(*H))
+    widths = [draw(st.integers(*d_x))] + [draw(st.integers(*width)) for _ in range(h)] + \
+        [draw(st.integers(*d_y))]
+    layers = []
+    for l in range(1, h + 1):
+        if linear_tail is not None and l > h - linear_tail:
+            layers.append("identity")
+        elif branch == "dead_unit" and l == 1:
+            layers.append("relu")
+        elif per_unit and draw(st.booleans()):
+            layers.append(tuple(draw(st.sampled_from(acts)) for _ in range(widths[l])))
+        else:
+            layers.append(draw(st.sampled_from(acts)))
+    case = "dead_unit" if branch == "dead_unit" else draw(st.sampled_from(
+        ("generic", "zero_sample", "kink", "zero_out")))
+    seed = draw(st.integers(0, 2 ** 31 - 1))
+    inst = build(seed, widths, layers, draw(st.integers(*m)), case, True)
+    f = inst.fields()
+    f["start"] = f.pop("theta")      # the boundary construction is the first start
+    return inst.__class__(**f)
+
+
+def problem_instances(assumed=None, *, H=(1, 2), width=(1, 3), d_x=(1, 3), d_y=(1, 2),
+                      m=(2, 6), acts=ACTS, linear_tail=None, per_unit=True):
+    """Data sets for local-minimum claims: fields widths, acts, X, Y, case and ``start`` (a
+    first start with the boundary construction of ``case``; the finder adds random starts).
+    ``assumed.branch == "dead_unit"`` asks for a first-layer ReLU unit that starts dead."""
+    branch = getattr(assumed, "branch", None)
+    return _draw_problem(H, width, d_x, d_y, m, tuple(acts), branch, linear_tail, per_unit)
+
+
+def landscape(inst):
+    """The :class:`~proofcheck.optimize.piecewise.PiecewiseLandscape` of a problem instance."""
+    from proofcheck.optimize.piecewise import landscape_for
+    net = network_of(inst)
+    X = np.asarray(inst.X, float)
+    Y = np.asarray(inst.Y, float).reshape(-1, net.d_y)
+    starts = (np.asarray(inst.start, float),) if "start" in inst.fields() else ()
+    return landscape_for(net, X, Y, initial_points=starts)
+
+
+def problem_data(inst):
+    net = network_of(inst)
+    return net, np.asarray(inst.X, float), np.asarray(inst.Y, float).reshape(-1, net.d_y)

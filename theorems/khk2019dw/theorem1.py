@@ -1,0 +1,375 @@
+"""KHK 2019 (DW), Theorem 1, Proposition 1, Lemma 5 (deterministic part), eq. 3.3 and the
+identities of the proof of Theorem 1 (Appendix A.1).
+
+Theorem 1: every differentiable local minimum theta of L satisfies L(theta) = J(theta) with
+J(theta) = 1/2 ||Y||^2 - sum_{l=1}^{H+1} sum_k 1/2 ||P[N^(l)_k D^(l)_k] vec Y||^2
+        = 1/2 ||P_N[[D, D^(H+1)_1]] vec Y||^2 (the two forms agree: ``gram_schmidt.py``).
+
+The points come from :mod:`proofcheck.optimize.piecewise`: Levenberg-Marquardt from several
+starts (the first start is the instance's boundary construction: an exact kink, a zero sample,
+a dead unit, a unit without outgoing weights), refinement at the profile's digits inside the
+activation pattern, and a certificate that accepts only *differentiable* second-order
+stationary points (every live kinked pre-activation away from 0 beyond the distance to the
+limit point).  Points near or at a kink are counted in the evidence and never used.
+"""
+
+import mpmath
+import numpy as np
+
+from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck import networks as nw
+from proofcheck.optimize.piecewise import value_at_point
+
+from .assumptions import ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT, per_instance
+from .instances import arrays, close, landscape, network_instances, problem_data, \
+    problem_instances
+
+BRANCHES = ("all_active", "dead_unit")
+
+
+def _case_of(inst, point):
+    return point.branch
+
+
+def _compare(inst, point, **kw):
+    net, X, Y = problem_data(inst)
+    v = value_at_point(net, X, Y, point, **kw)
+    diff = abs(v.L - v.value)
+    return Margin(-float(diff), v.tol, float(v.L), float(v.value), v.tol_source)
+
+
+def _blocks_without_output(net, Ws, X, pattern):
+    return nw.d_block_list(net, Ws, X, pattern=pattern)[:-1]
+
+
+def _blocks_without_pattern(net, Ws, X, pattern):
+    ones = [np.ones_like(np.asarray(p, float)) for p in pattern]
+    return nw.d_block_list(net, Ws, X, pattern=ones)
+
+
+def _output_only(net, Ws, X, pattern):
+    return nw.d_block_list(net, Ws, X, pattern=pattern)[-1:]
+
+
+def _output_raw(inst, point, B):
+    # mutant: the last Gram-Schmidt block not orthogonalised against D:
+    # 1/2||y||^2 - sum_{b <= H} 1/2||P[Q_b] y||^2 - 1/2||P[D^(H+1)_1] y||^2
+    net, X, Y = problem_data(inst)
+    v1 = value_at_point(net, X, Y, point, blocks_of=_blocks_without_output)
+    v2 = value_at_point(net, X, Y, point, blocks_of=_output_only)
+    wrong = v1.value + v2.value - mpmath.mpf(float(np.sum(Y * Y))) / 2
+    return Margin(-abs(float(v1.L - wrong)), v1.tol + v2.tol, float(v1.L), float(wrong),
+                  v1.tol_source)
+
+
+def _j_halved_sum(inst, point, B):
+    # mutant: J with the sum of projections not halved: 1/2||y||^2 - sum ||P y||^2
+    net, X, Y = problem_data(inst)
+    v = value_at_point(net, X, Y, point)
+    y2 = float(np.sum(Y * Y))
+    wrong = 2 * v.value - y2 / 2          # 1/2 y2 - 2 (1/2 y2 - J)
+    return Margin(-abs(float(v.L) - wrong), v.tol * 2, float(v.L), wrong, v.tol_source)
+
+
+theorem1 = Claim(
+    id="khk2019dw.theorem1",
+    title="every differentiable local minimum has L = J(theta)",
+    source=Source("khk2019dw", "4.1", "Theorem 1", "4.2"),
+    statement="Every differentiable local minimum theta of L satisfies L(theta) = "
+              "1/2||Y||_F^2 - sum_{l=1}^{H+1} sum_{k_l=1}^{d'_l} 1/2 "
+              "||P[N^(l)_{k_l} D^(l)_{k_l}] vec(Y)||_2^2",
+    hypotheses=(ADMISSIBLE,),
+    conclusion=lambda inst, point, B: _compare(inst, point),
+    instances=lambda assumed: problem_instances(assumed),
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=landscape,
+    branches=BRANCHES,
+    case_of=_case_of,
+    notes="J in its projection form at the point's precision (equal to the Gram-Schmidt form at "
+          "every theta, khk2019dw.theorem1.j_forms); branch dead_unit: some ReLU unit has "
+          "derivative 0 on every sample (D^(l)_k = 0).",
+    mutants=(
+        Mutant.conclusion("output_not_orthogonalised", MutantKind.DROPPED_TERM,
+                          "N^(H+1)_1 = I: the output term 1/2||P[D^(H+1)_1] vec Y||^2 raw",
+                          _output_raw),
+        Mutant.conclusion("without_pattern", MutantKind.DROPPED_TERM,
+                          "D^(l)_k built without Lambda (every unit linear)",
+                          lambda inst, point, B: _compare(inst, point,
+                                                          blocks_of=_blocks_without_pattern)),
+        Mutant.conclusion("sum_not_halved", MutantKind.PERTURBED_CONSTANT,
+                          "J = 1/2||Y||^2 - sum ||P[N D] vec Y||^2", _j_halved_sum),
+    ),
+)
+
+
+# --- Proposition 1 (H = 1, d_y = 1), in the paper's Gram-Schmidt order -----------------------
+
+def _prop1_blocks(net, Ws, X, pattern):
+    return nw.d_block_list(net, Ws, X, pattern=pattern)     # D^(1)_1..D^(1)_d, then Phi^(1)
+
+
+def _prop1_blocks_without_phi(net, Ws, X, pattern):
+    return nw.d_block_list(net, Ws, X, pattern=pattern)[:-1]
+
+
+def _prop1_no_orthogonalisation(inst, point, B):
+    # mutant: N^(1)_k = I (no Gram-Schmidt): 1/2||Y||^2 - sum_b 1/2||P[D_b] Y||^2
+    net, X, Y = problem_data(inst)
+    v = value_at_point(net, X, Y, point, form="gram_schmidt")
+    digits = point.digits
+    with mpmath.workdps(digits):
+        Xm = np.vectorize(mpmath.mpf, otypes=[object])(X)
+        y = nw.vec(np.vectorize(mpmath.mpf, otypes=[object])(Y))
+        blocks = nw.d_block_list(net, net.unflatten(point.theta_mp), Xm, pattern=point.pattern)
+        total = mpmath.mpf(0)
+        for Bk in blocks:
+            Jb, _, _, _ = nw.J_projection_mp(Bk, y, v.cutoff, digits)
+            total += mpmath.fsum(t * t for t in y) / 2 - Jb
+        wrong = mpmath.fsum(t * t for t in y) / 2 - total
+    return Margin(-abs(float(v.L - wrong)), v.tol * len(blocks), float(v.L), float(wrong),
+                  v.tol_source)
+
+
+proposition1 = Claim(
+    id="khk2019dw.proposition1",
+    title="one hidden layer, scalar output: L at differentiable local minima",
+    source=Source("khk2019dw", "3.1", "Proposition 1", "3.2"),
+    statement="Every differentiable local minimum theta of L (H = 1, d_y = 1) satisfies "
+              "L(theta) = 1/2||Y||^2 - 1/2||P[N^(2)_1 Phi^(1)] Y||^2 - sum_{k=1}^d 1/2 "
+              "||P[N^(1)_k D^(1)_k] Y||^2, N^(1)_1 = I_m, N^(1)_k = P_N[Qbar^(1)_{k-1}], "
+              "N^(2)_1 = P_N[Qbar^(1)_d], Q^(1)_k = N^(1)_k D^(1)_k, D^(1)_k = W^(2)_k "
+              "Lambda_{1,k} X",
+    hypotheses=(ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT),
+    conclusion=lambda inst, point, B: _compare(inst, point, blocks_of=_prop1_blocks,
+                                               form="gram_schmidt"),
+    instances=lambda assumed: problem_instances(assumed, H=(1, 1), d_y=(1, 1), m=(2, 7)),
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=landscape,
+    branches=BRANCHES,
+    case_of=_case_of,
+    notes="The Gram-Schmidt form at the point's precision (mpmath SVDs), ranks decided with the "
+          "same absolute cutoff as the projection form.",
+    mutants=(
+        Mutant.conclusion("phi_not_orthogonalised", MutantKind.DROPPED_TERM,
+                          "N^(2)_1 = I: the term 1/2||P[Phi^(1)] Y||^2 raw", _output_raw),
+        Mutant.conclusion("no_orthogonalisation", MutantKind.DROPPED_TERM,
+                          "N^(l)_k = I (projections of the raw blocks summed)",
+                          _prop1_no_orthogonalisation),
+    ),
+)
+
+
+# --- Lemma 5, deterministic part -------------------------------------------------------------
+
+def _dtilde(net, Ws, X, pattern):
+    lam = np.asarray(pattern[0])
+    return [lam[:, [k]] * X for k in range(net.widths[1])]
+
+
+def _x_only(net, Ws, X, pattern):
+    return [X]
+
+
+lemma5 = Claim(
+    id="khk2019dw.lemma5.deterministic",
+    title="one hidden layer: L = 1/2||Y||^2 - 1/2||P[Dtilde] Y||^2 at differentiable local minima",
+    source=Source("khk2019dw", "3.2", "Lemma 5"),
+    statement="(H = 1, d_y = 1) every differentiable local minimum satisfies L(theta) = "
+              "1/2||Y||^2 - 1/2||P[Dtilde] Y||^2 with Dtilde = [Lambda_{1,1} X, ..., "
+              "Lambda_{1,d} X]",
+    hypotheses=(ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT),
+    conclusion=lambda inst, point, B: _compare(inst, point, blocks_of=_dtilde),
+    instances=lambda assumed: problem_instances(assumed, H=(1, 1), d_y=(1, 1), m=(2, 7)),
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=landscape,
+    branches=BRANCHES,
+    case_of=_case_of,
+    notes="Needs second-order conditions where W^(2)_j = 0 (the proof's 2x2 Hessian block); "
+          "the probabilistic bounds on this quantity (Proposition 2, Lemmas 6-7) are in "
+          "section3_probabilistic.py.",
+    mutants=(
+        Mutant.conclusion("linear_features", MutantKind.DROPPED_TERM,
+                          "Dtilde = X (the pattern dropped: linear regression value)",
+                          lambda inst, point, B: _compare(inst, point, blocks_of=_x_only)),
+    ),
+)
+
+
+# --- eq. 3.3: critical points and overparameterisation ----------------------------------------
+
+def _critical(inst, point, B, *, require_rank=True, factor=1.0):
+    net, X, Y = problem_data(inst)
+    digits = point.digits
+    with mpmath.workdps(digits):
+        Xm = np.vectorize(mpmath.mpf, otypes=[object])(X)
+        Ym = np.vectorize(mpmath.mpf, otypes=[object])(Y)
+        Ws = net.unflatten(point.theta_mp)
+        A = np.concatenate(nw.d_blocks(net, Ws, Xm, pattern=point.pattern), axis=1)
+        f = nw.forward(net, Ws, Xm, pattern=point.pattern)
+        r = nw.vec(f.Yhat) - factor * nw.vec(Ym)
+        _, s = nw._mp_svd(A, digits)
+        cutoff = mpmath.mpf(10) ** (5 - digits) * max([1] + s)
+        rank = sum(1 for v in s if v > cutoff)
+        m = A.shape[0]
+    if require_rank and rank < m:
+        return Margin(0.0, 0.0, None, None, f"premise fails (rank {rank} < m d_y = {m}): "
+                      "nothing to check at this point")
+    # at a critical point ||A^T r|| <= tau_grad, so ||r|| <= tau_grad / s_min(A) when rank = m
+    s_min = float(min(s)) if s else 0.0
+    tol = point.tau_grad / s_min if (rank == m and s_min > 0) else point.tau_grad
+    tol += 16 * m * 10.0 ** (-digits) * max(1.0, float(np.max(np.abs(Y))))
+    return Margin(-float(max(abs(v) for v in r)), tol, None, None,
+                  f"tau_grad / s_min(d Yhat) (tau_grad {point.tau_grad:.2g}, s_min {s_min:.3g})")
+
+
+FULL_ROW_RANK = ("full_row_rank", "rank_deficient")
+
+
+def _rank_case(inst, point):
+    net, X, Y = problem_data(inst)
+    A = nw.jacobian(net, net.unflatten(point.theta), X, pattern=list(point.pattern))
+    return "full_row_rank" if np.linalg.matrix_rank(A) == A.shape[0] else "rank_deficient"
+
+
+overparameterisation = Claim(
+    id="khk2019dw.proposition1.overparameterisation",
+    title="a differentiable critical point with rank(d Yhat / d theta) = m fits the data",
+    source=Source("khk2019dw", "3.1", "proof sketch of Proposition 1", "3.3"),
+    statement="At a differentiable critical point, (d Yhat/d theta)^T (Yhat - Y) = 0; if the "
+              "d_theta x m matrix (d Yhat/d theta)^T has rank m, then Yhat = Y",
+    hypotheses=(ADMISSIBLE,),
+    conclusion=_critical,
+    instances=lambda assumed: problem_instances(assumed, H=(1, 2), width=(2, 4), m=(2, 5)),
+    point_kind=PointKind.CRITICAL,
+    landscape=landscape,
+    branches=FULL_ROW_RANK,
+    case_of=_rank_case,
+    notes="Points where the rank premise fails count in branch rank_deficient and are "
+          "vacuous (margin 0); the branch full_row_rank must be hit.",
+    mutants=(
+        Mutant.conclusion("without_rank_premise", MutantKind.DROPPED_HYPOTHESIS,
+                          "Yhat = Y at every differentiable critical point",
+                          lambda inst, point, B: _critical(inst, point, B, require_rank=False)),
+        Mutant.conclusion("half_Y", MutantKind.PERTURBED_CONSTANT, "Yhat = Y / 2",
+                          lambda inst, point, B: _critical(inst, point, B, factor=0.5)),
+    ),
+)
+
+
+def _normal_equations(inst, point, B, factor=1.0):
+    net, X, Y = problem_data(inst)
+    digits = point.digits
+    with mpmath.workdps(digits):
+        Xm = np.vectorize(mpmath.mpf, otypes=[object])(X)
+        Ym = np.vectorize(mpmath.mpf, otypes=[object])(Y)
+        Ws = net.unflatten(point.theta_mp)
+        A = np.concatenate(nw.d_blocks(net, Ws, Xm, pattern=point.pattern), axis=1)
+        f = nw.forward(net, Ws, Xm, pattern=point.pattern)
+        lhs = A.T @ nw.vec(f.Yhat)
+        rhs = A.T @ (factor * nw.vec(Ym))
+        dev = max([abs(v) for v in lhs - rhs] + [mpmath.mpf(0)])
+        scale = max([abs(v) for v in lhs] + [mpmath.mpf(1)])
+    tol = point.tau_grad + 16 * A.size * 10.0 ** (-digits) * float(scale)
+    return Margin(-float(dev), tol, None, None,
+                  "the certificate's gradient threshold tau_grad plus rounding at the point's "
+                  "digits")
+
+
+normal_equations = Claim(
+    id="khk2019dw.theorem1.normal_equations",
+    title="normal equations at differentiable critical points",
+    source=Source("khk2019dw", "A.1", "proof of Theorem 1"),
+    statement="At a differentiable critical point, [D, D^(H+1)_1]^T vec(Yhat) = "
+              "[D, D^(H+1)_1]^T vec(Y) (first-order condition, with Lemma 1)",
+    hypotheses=(ADMISSIBLE,),
+    conclusion=_normal_equations,
+    instances=lambda assumed: problem_instances(assumed),
+    point_kind=PointKind.CRITICAL,
+    landscape=landscape,
+    notes="This is the first-order condition the certificate tests (in the form grad L = "
+          "[D, D^(H+1)_1]^T vec(Yhat - Y)), so it passes by construction at certified points; "
+          "it is listed because the proof uses it, and its mutant shows the check is live.",
+    mutants=(
+        Mutant.conclusion("half_Y", MutantKind.PERTURBED_CONSTANT,
+                          "[D, D^(H+1)_1]^T vec(Yhat) = [D, D^(H+1)_1]^T vec(Y) / 2",
+                          lambda inst, point, B: _normal_equations(inst, point, B, 0.5)),
+    ),
+)
+
+
+# --- Euler identities of the proof (every theta) -----------------------------------------------
+
+def _euler(inst, point, B, factor=None):
+    return per_instance(lambda i, p, b: _euler_one(i, p, b, factor))(inst, point, B)
+
+
+def _euler_one(inst, point, B, factor=None):
+    net, Ws, X, _ = arrays(inst, B)
+    blocks = nw.d_blocks(net, Ws, X)
+    theta = nw.vec(np.concatenate([nw.vec(W) for W in Ws]))
+    f = nw.forward(net, Ws, X)
+    y = nw.vec(f.Yhat)
+    A = np.concatenate(blocks, axis=1)
+    D = np.concatenate(blocks[:-1], axis=1)
+    th_h = theta[:D.shape[1]]
+    c1 = B.asarray(1) / net.H if factor is None else B.asarray(factor)
+    c2 = B.asarray(1) / (net.H + 1) if factor is None else B.asarray(factor)
+    scale1 = float(np.max(np.abs(B.to_float(D)) @ np.abs(B.to_float(th_h)))) if D.size else 0.0
+    scale2 = float(np.max(np.abs(B.to_float(A)) @ np.abs(B.to_float(theta))))
+    m1 = close(D @ th_h * c1, y, scale1, B, n_ops=A.shape[1] + 2 * net.H + 2)
+    m2 = close(A @ theta * c2, y, scale2, B, n_ops=A.shape[1] + 2 * net.H + 2)
+    return m1.both(m2)
+
+
+euler = Claim(
+    id="khk2019dw.theorem1.euler",
+    title="vec(Yhat) = (1/H) D theta_{1:H} = (1/(H+1)) [D, D^(H+1)_1] theta at every theta",
+    source=Source("khk2019dw", "A.1", "proof of Theorem 1; Section 3.1 for H = 1"),
+    statement="vec(Yhat) = (1/H) D theta_{1:H} and (1/(H+1)) [D, D^(H+1)_1] theta = vec(Yhat); "
+              "for H = 1: Yhat = 1/2 [Phi^(1) D^(1)] [W^(2); vec W^(1)]",
+    hypotheses=(ADMISSIBLE,),
+    conclusion=_euler,
+    instances=lambda assumed: network_instances(),
+    notes="Sum over l of Lemma 1 (positive homogeneity); kinks included.",
+    mutants=(
+        Mutant.conclusion("factor_one", MutantKind.PERTURBED_CONSTANT,
+                          "vec(Yhat) = D theta_{1:H} = [D, D^(H+1)_1] theta (no 1/H)",
+                          lambda inst, point, B: _euler(inst, point, B, factor=1.0)),
+    ),
+)
+
+
+# --- an observation: the output term of J vanishes at differentiable critical points ------------
+
+def _output_term(inst, point, B, blocks_of=_blocks_without_output):
+    """J computed without the (H+1) block equals L: the term 1/2||P[N^(H+1)_1 D^(H+1)_1] vec Y||^2
+    is 0, because vec(Yhat) = (1/H) D theta_{1:H} lies in col(D) and r is orthogonal to col(D)."""
+    return _compare(inst, point, blocks_of=blocks_of)
+
+
+def _blocks_last_layer_dropped(net, Ws, X, pattern):
+    # mutant: also drop the blocks of layer H (then Yhat need not lie in the span)
+    blocks = nw.d_block_list(net, Ws, X, pattern=pattern)
+    return blocks[:-1 - net.widths[net.H]] or [np.zeros((blocks[0].shape[0], 0), dtype=object)]
+
+
+output_term = Claim(
+    id="khk2019dw.theorem1.output_term",
+    title="(observation, not printed) the (H+1) term of J vanishes at differentiable critical points",
+    source=Source("khk2019dw", "4.1", "Theorem 1 (our strengthening)", "4.2"),
+    statement="At every differentiable critical point, L(theta) = 1/2||P_N[D] vec Y||^2, i.e. "
+              "the term of l = H+1 in J is 0 (vec Yhat = (1/H) D theta_{1:H} lies in col D)",
+    hypotheses=(ADMISSIBLE,),
+    conclusion=_output_term,
+    instances=lambda assumed: problem_instances(assumed),
+    point_kind=PointKind.CRITICAL,
+    landscape=landscape,
+    notes="Found because the mutant 'J without the output block' of Theorem 1 survived. "
+          "Not a statement of the paper.",
+    mutants=(
+        Mutant.conclusion("layer_H_dropped", MutantKind.DROPPED_TERM,
+                          "L = 1/2||P_N[D^(1..H-1)] vec Y||^2 (layer H dropped too)",
+                          lambda inst, point, B: _output_term(
+                              inst, point, B, _blocks_last_layer_dropped)),
+    ),
+)
