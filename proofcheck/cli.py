@@ -560,5 +560,113 @@ def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None
     click.get_current_context().exit(code)
 
 
+# --------------------------------------------------------------------------------------------
+# report: verdicts, assumption-necessity map, tightness (proofcheck.search)
+
+
+@main.command("report")
+@click.argument("patterns", nargs=-1, metavar="[PATTERN ...]")
+@path_option
+@click.option("--run", "run_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Verdicts from a saved `proofcheck check --format json` report "
+                                 "instead of a fresh check run.")
+@click.option("--profile", type=click.Choice(_PROFILES), default="quick", show_default=True,
+              help="Profile of the fresh check run (without --run).")
+@click.option("--necessity", is_flag=True, help="Drop each hypothesis of each claim, search "
+                                                "and certify: the assumption-necessity map.")
+@click.option("--tightness", is_flag=True, help="Tightest instances of inequality claims.")
+@click.option("--necessity-only", is_flag=True, help="Only the necessity map (and tightness): no "
+                                                     "verdict table, no check run.")
+@click.option("--budget", default="40s", show_default=True,
+              help="Search budget per hypothesis: seconds ('30s', '2m'), instances ('200'), or "
+                   "both ('200,30s'; whichever comes first).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text",
+              show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              default=None, help="Write the report to this file instead of stdout.")
+@click.option("--no-progress", is_flag=True, help="Do not show the progress bar on stderr.")
+def report_command(patterns, paths, run_file, profile, necessity, tightness, necessity_only,
+                   budget, seed, fmt, output, no_progress) -> None:
+    """The verdict table, with the assumption-necessity map (--necessity) and tightness.
+
+    \b
+    Regenerate docs/necessity.md:
+      proofcheck report kb2019 --necessity --necessity-only --budget 200,40s --format md -o docs/necessity.md
+    Exit codes as for `check` (the necessity map's counterexamples are findings, exit 0).
+    """
+    from proofcheck import engine, report
+    from proofcheck.search.explore import Budget, ExploreError
+
+    registry = _load(paths)
+    claims = _select(registry, patterns)
+    try:
+        parts = [Budget.parse(p) for p in budget.split(",") if p.strip()]
+    except ExploreError as exc:
+        raise click.BadParameter(str(exc), param_hint="--budget") from None
+    the_budget = Budget(seconds=next((b.seconds for b in parts if b.seconds), None),
+                        instances=next((b.instances for b in parts if b.instances), None))
+    necessity = necessity or necessity_only
+    run = None
+    if not necessity_only:
+        if run_file is not None:
+            from proofcheck import docgen
+            try:
+                run = docgen.load_run(run_file)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--run") from None
+            wanted = {c.id for c in claims}
+            if patterns:
+                run.claims = [c for c in run.claims if c.claim_id in wanted]
+        else:
+            with _Progress([c.id for c in claims], enabled=not no_progress) as progress:
+                run = engine.check_claims(claims, profile=profile, seed=seed, progress=progress)
+    nmap = tight = None
+    if necessity:
+        from proofcheck.search.necessity import necessity_map
+        with _Progress([c.id for c in claims], enabled=not no_progress) as progress:
+            nmap = necessity_map(claims, the_budget, seed, progress)
+    if tightness:
+        from proofcheck.search.tightness import tightness_table
+        tight = tightness_table(claims, seed=seed, seconds=the_budget.seconds,
+                                instances=the_budget.instances or 60)
+    if fmt == "json":
+        doc = {"verdicts": json.loads(report.to_json(run, load_errors=registry.errors))
+               if run is not None else None,
+               "necessity": nmap.to_dict() if nmap else None,
+               "tightness": [t.to_dict() for t in tight] if tight is not None else None}
+        text = json.dumps(doc, indent=2, default=str) + "\n"
+    elif fmt == "md":
+        chunks = [report.to_markdown(run, load_errors=registry.errors)] if run is not None else []
+        if nmap is not None:
+            chunks.append(nmap.to_markdown())
+        if tight is not None:
+            rows = ["## Tightness", "", "| claim | result |", "|---|---|"]
+            rows += [f"| `{t.claim_id}` | {t.text} |" for t in tight]
+            chunks.append("\n".join(rows) + "\n")
+        text = "\n".join(chunks)
+    else:
+        chunks = []
+        if run is not None:
+            from rich.console import Console
+            import io
+            buf = io.StringIO()
+            report.render_terminal(run, Console(file=buf, width=120, no_color=True,
+                                                color_system=None), load_errors=registry.errors)
+            chunks.append(buf.getvalue())
+        if nmap is not None:
+            chunks.append(nmap.to_text())
+        if tight is not None:
+            chunks.append("tightness\n" + "".join(f"  {t.claim_id}: {t.text}\n" for t in tight))
+        text = "\n".join(chunks)
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        output.write_text(text, encoding="utf-8")
+        _stderr().print(f"report written to {output}", highlight=False)
+    click.get_current_context().exit(exit_code(run, registry.errors) if run is not None
+                                     else (EXIT_ERROR if registry.errors else EXIT_OK))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

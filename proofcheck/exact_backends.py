@@ -41,7 +41,7 @@ import numpy as np
 
 from .backends import Backend
 
-__all__ = ["Rational", "ExactBackend", "ArbBackend", "NotExact", "NotCertifiable",
+__all__ = ["Rational", "Ball", "ExactBackend", "ArbBackend", "NotExact", "NotCertifiable",
            "is_exact_value", "is_ball_value", "to_arb", "mpf_to_fmpq"]
 
 
@@ -180,7 +180,15 @@ class Rational(numbers.Number):
     def __bool__(self): return self.q != 0
 
     # conversions
-    def __float__(self): return int(self.q.p) / int(self.q.q)
+    def __float__(self):
+        # a silent float() would let a rounded value re-enter exact arithmetic (through the
+        # python-float coercion) and come out looking exact: refuse, say why
+        raise NotExact("an exact rational was converted to float64 (float()): the computation "
+                       "leaves exact arithmetic; use as_float() where rounding is intended")
+
+    def as_float(self) -> float:
+        return int(self.q.p) / int(self.q.q)
+
     def __repr__(self): return f"Rational({self.q})"
     def __str__(self): return str(self.q)
 
@@ -216,6 +224,127 @@ class Rational(numbers.Number):
         return True
 
 
+# ---------------------------------------------------------------------------------------------
+# balls
+
+def _arb_of(x):
+    """Operand coercion for :class:`Ball` arithmetic (python floats are exact binary values)."""
+    if isinstance(x, Ball):
+        return x.a
+    if isinstance(x, flint.arb):
+        return x
+    if isinstance(x, Rational):
+        return flint.arb(x.q)
+    if isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)):
+        return flint.arb(int(x))
+    if isinstance(x, float) and not isinstance(x, np.floating):
+        return flint.arb(x)
+    if isinstance(x, (flint.fmpq, flint.fmpz)):
+        return flint.arb(x)
+    return None
+
+
+class Ball(numbers.Number):
+    """A python-flint ``arb`` ball that refuses ``float()``.
+
+    ``float(arb)`` silently returns the midpoint; a rounded midpoint mixed back into ball
+    arithmetic would give a ball that no longer contains the exact value. A :class:`Ball` raises
+    :class:`NotCertifiable` instead, so a computation that leaves ball arithmetic is noticed.
+    Comparisons are certain: ``b < 0`` is True only when the whole ball lies below 0.
+
+    >>> b = Ball(1) / 3
+    >>> bool(b < 1), bool(b > 0.3333)
+    (True, True)
+    """
+
+    __slots__ = ("a",)
+
+    def __init__(self, x=0):
+        a = _arb_of(x)
+        if a is None:
+            raise NotCertifiable(f"cannot make a ball of {type(x).__name__}")
+        self.a = a
+
+    @classmethod
+    def _of(cls, a) -> "Ball":
+        b = cls.__new__(cls)
+        b.a = a
+        return b
+
+    def _bin(self, o, op):
+        a = _arb_of(o)
+        if a is None:
+            return NotImplemented
+        return Ball._of(op(self.a, a))
+
+    def __add__(self, o): return self._bin(o, lambda x, y: x + y)
+    def __radd__(self, o): return self._bin(o, lambda x, y: y + x)
+    def __sub__(self, o): return self._bin(o, lambda x, y: x - y)
+    def __rsub__(self, o): return self._bin(o, lambda x, y: y - x)
+    def __mul__(self, o): return self._bin(o, lambda x, y: x * y)
+    def __rmul__(self, o): return self._bin(o, lambda x, y: y * x)
+    def __truediv__(self, o): return self._bin(o, lambda x, y: x / y)
+    def __rtruediv__(self, o): return self._bin(o, lambda x, y: y / x)
+
+    def __pow__(self, k):
+        if isinstance(k, (int, np.integer)) and not isinstance(k, bool):
+            return Ball._of(self.a ** int(k))
+        a = _arb_of(k)
+        if a is None:
+            return NotImplemented
+        return Ball._of(self.a ** a)
+
+    def __neg__(self): return Ball._of(-self.a)
+    def __pos__(self): return self
+    def __abs__(self): return Ball._of(abs(self.a))
+
+    def _cmp(self, o, op):
+        a = _arb_of(o)
+        if a is None:
+            if isinstance(o, np.floating):
+                a = flint.arb(float(o))
+            else:
+                return NotImplemented
+        return op(self.a, a)
+
+    def __lt__(self, o): return self._cmp(o, lambda x, y: x < y)
+    def __le__(self, o): return self._cmp(o, lambda x, y: x <= y)
+    def __gt__(self, o): return self._cmp(o, lambda x, y: x > y)
+    def __ge__(self, o): return self._cmp(o, lambda x, y: x >= y)
+
+    def __eq__(self, o):
+        r = self._cmp(o, lambda x, y: x == y)
+        return False if r is NotImplemented else r
+
+    __hash__ = None
+
+    def __bool__(self):
+        return not self.a.is_zero()
+
+    def __float__(self):
+        raise NotCertifiable("a ball was converted to float64 (float()): the computation leaves "
+                             "ball arithmetic, so its result would not be an enclosure")
+
+    def __repr__(self):
+        return f"Ball({self.a.str(radius=True)})"
+
+    # numpy calls these for ufuncs on object arrays
+    def exp(self): return Ball._of(self.a.exp())
+    def log(self): return Ball._of(self.a.log())
+    def log1p(self): return Ball._of(self.a.log1p())
+    def sqrt(self): return Ball._of(self.a.sqrt())
+    def tanh(self): return Ball._of(self.a.tanh())
+    def expm1(self): return Ball._of(self.a.expm1())
+
+    def max(self, o): return Ball._of(self.a.max(_arb_of(o)))
+    def lower(self) -> float: return float(self.a.lower())
+    def upper(self) -> float: return float(self.a.upper())
+    def mid(self) -> float: return float(self.a.mid())
+    def abs_upper(self): return self.a.abs_upper()
+    def is_finite(self): return self.a.is_finite()
+    def nonnegative_sqrt(self): return Ball._of(self.a.nonnegative_part().sqrt())
+
+
 def is_exact_value(v) -> bool:
     """True when ``v`` (a scalar or an array) consists of exact rationals only."""
     arr = np.asarray(v, dtype=object)
@@ -225,7 +354,7 @@ def is_exact_value(v) -> bool:
 
 def is_ball_value(v) -> bool:
     arr = np.asarray(v, dtype=object)
-    return arr.size > 0 and all(isinstance(x, flint.arb) for x in arr.flat)
+    return arr.size > 0 and all(isinstance(x, Ball) for x in arr.flat)
 
 
 def _objmap(f, a):
@@ -283,8 +412,9 @@ class ExactBackend(Backend):
 
     def __init__(self, rank_method="lapack"):
         super().__init__(rank_method)
-        self.unit_roundoff = Rational(0)
-        self.tiny = Rational(0)
+        # plain 0: tolerances vanish, and reports may print float(unit_roundoff)
+        self.unit_roundoff = 0
+        self.tiny = 0
 
     def __repr__(self):
         return "ExactBackend()"
@@ -304,7 +434,8 @@ class ExactBackend(Backend):
             raise NotExact(f"cannot convert to exact rationals: {exc}") from exc
 
     def to_float(self, a):
-        return np.asarray(_objmap(float, a), dtype=np.float64)
+        return np.asarray(_objmap(lambda x: x.as_float() if isinstance(x, Rational)
+                                  else float(x), a), dtype=np.float64)
 
     def zeros(self, shape):
         out = np.empty(shape, dtype=object)
@@ -399,12 +530,10 @@ class ExactBackend(Backend):
         return self._per_matrix(M, _exact_rank, None)
 
     def condition_number(self, M, method=None):
-        """1: with no rounding, conditioning does not enter a tolerance (every tolerance of
+        """1.0: with no rounding, conditioning does not enter a tolerance (every tolerance of
         this backend is 0)."""
         A = self._check_matrix(M)
-        out = np.empty(A.shape[:-2], dtype=object)
-        out.fill(Rational(1))
-        return out if out.shape else Rational(1)
+        return np.ones(A.shape[:-2]) if A.ndim > 2 else 1.0
 
     def min_eigvalsh(self, S):
         raise NotExact("eigenvalues are irrational in general")
@@ -425,11 +554,13 @@ def mpf_to_fmpq(x) -> flint.fmpq:
     return flint.fmpq(n * 2 ** exp) if exp >= 0 else flint.fmpq(n, 2 ** (-exp))
 
 
-def to_arb(x, rad=0) -> flint.arb:
-    """A ball around ``x`` (float, int, Rational, fmpq, mpf, arb) of radius ``rad`` (>= 0).
+def to_arb(x, rad=0) -> "Ball":
+    """A :class:`Ball` around ``x`` (float, int, Rational, fmpq, mpf, arb) of radius ``rad``.
 
     Floats and mpf midpoints are exact when the working precision holds their bits."""
-    if isinstance(x, flint.arb):
+    if isinstance(x, Ball):
+        mid = x.a
+    elif isinstance(x, flint.arb):
         mid = x
     elif isinstance(x, Rational):
         mid = flint.arb(x.q)
@@ -439,7 +570,7 @@ def to_arb(x, rad=0) -> flint.arb:
         mid = flint.arb(mpf_to_fmpq(x))
     if rad:
         mid = mid + flint.arb(0, _fmpq(rad) if not isinstance(rad, flint.arb) else rad)
-    return mid
+    return Ball._of(mid)
 
 
 class ArbBackend(Backend):
@@ -460,8 +591,8 @@ class ArbBackend(Backend):
         self.prec = int(prec)
         self.digits = self.prec * math.log10(2.0)
         # tolerances vanish: the balls carry the rounding error themselves
-        self.unit_roundoff = flint.arb(0)
-        self.tiny = flint.arb(0)
+        self.unit_roundoff = 0
+        self.tiny = 0
 
     def __repr__(self):
         return f"ArbBackend(prec={self.prec})"
@@ -471,7 +602,7 @@ class ArbBackend(Backend):
 
     def asarray(self, a):
         if isinstance(a, np.ndarray) and a.dtype == object and all(
-                isinstance(v, flint.arb) for v in a.flat):
+                isinstance(v, Ball) for v in a.flat):
             return a
         if hasattr(a, "tolist") and not isinstance(a, (np.ndarray, np.generic)):
             a = a.tolist()
@@ -480,29 +611,33 @@ class ArbBackend(Backend):
             return _objmap(to_arb, arr)
 
     def to_float(self, a):
-        return np.asarray(_objmap(lambda x: float(x.mid()) if isinstance(x, flint.arb)
-                                  else float(x), a), dtype=np.float64)
+        return np.asarray(_objmap(lambda x: x.mid() if isinstance(x, Ball)
+                              else x.as_float() if isinstance(x, Rational) else float(x), a),
+                          dtype=np.float64)
 
     def zeros(self, shape):
         out = np.empty(shape, dtype=object)
-        out.fill(flint.arb(0))
+        out.fill(Ball(0))
         return out
 
     def eye(self, n):
         out = self.zeros((n, n))
         for i in range(n):
-            out[i, i] = flint.arb(1)
+            out[i, i] = Ball(1)
         return out
 
     def _all_finite(self, A) -> bool:
         return all(x.is_finite() for x in np.asarray(A, dtype=object).flat)
 
     def _mat(self, A2) -> flint.arb_mat:
-        return flint.arb_mat([[x for x in row] for row in A2.tolist()])
+        return flint.arb_mat([[to_arb(x).a for x in row] for row in A2.tolist()])
 
     def _back(self, M, rows, cols):
-        return np.array([[M[i, j] for j in range(cols)] for i in range(rows)],
-                        dtype=object).reshape(rows, cols)
+        out = np.empty((rows, cols), dtype=object)
+        for i in range(rows):
+            for j in range(cols):
+                out[i, j] = Ball._of(M[i, j])
+        return out
 
     def svd(self, M):
         raise NotCertifiable("singular vectors are not available in ball arithmetic; "
@@ -517,8 +652,7 @@ class ArbBackend(Backend):
         G = self.matmul(self.T(A), A) if A.shape[1] <= A.shape[0] else self.matmul(A, self.T(A))
         ev = self.eigvalsh(G)[::-1]
         with self._ctx():
-            return _objmap(lambda x: x.nonnegative_part().sqrt() if hasattr(
-                x, "nonnegative_part") else x.sqrt(), ev)
+            return _objmap(lambda x: x.nonnegative_sqrt(), ev)
 
     def _batched(self, A, f):
         outs = [f(A[idx]) for idx in np.ndindex(*A.shape[:-2])]
@@ -536,8 +670,8 @@ class ArbBackend(Backend):
                 ev = flint.acb_mat(self._mat(A)).eig()
             except Exception as exc:     # clustered eigenvalues: not isolated
                 raise NotCertifiable(f"eigenvalues not isolated in ball arithmetic: {exc}")
-            reals = [e.real for e in ev]
-        return np.array(sorted(reals, key=lambda x: float(x.mid())), dtype=object)
+            reals = [Ball._of(e.real) for e in ev]
+        return np.array(sorted(reals, key=lambda x: x.mid()), dtype=object)
 
     def solve(self, A, b):
         A, b = self._check_matrix(A, "A"), self.asarray(b)
@@ -604,9 +738,11 @@ class ArbBackend(Backend):
         return A.shape[-1]
 
     def condition_number(self, M, method=None):
+        """An upper bound (a python float) of s_max / s_min: it only scales tolerances, which
+        are 0 on this backend."""
         s = self.svdvals(M)
         with self._ctx():
-            return s[0] / s[-1] if len(s) else flint.arb(1)
+            return max(1.0, (s[0] / s[-1]).upper()) if len(s) else 1.0
 
 
 class _Prec:

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from ..claims import Claim, Instance, PointKind
-from ..exact_backends import (ArbBackend, ExactBackend, NotCertifiable, NotExact, Rational,
+from ..exact_backends import (ArbBackend, Ball, ExactBackend, NotCertifiable, NotExact, Rational,
                               is_ball_value, is_exact_value, mpf_to_fmpq, to_arb)
 
 __all__ = ["Certificate", "PointCertificate", "certify", "certify_point", "exact_instance",
@@ -68,6 +68,9 @@ class PointCertificate:
     box: Any = field(default=None, repr=False)          # the arb parameter box
     center_mp: Any = field(default=None, repr=False)    # mpf centre
     digits: int = 0
+    box_value: Any = field(default=None, repr=False)    # enclosure of L over the box
+    box_zD: Any = field(default=None, repr=False)       # enclosures of E[zD], E[xD]
+    box_xD: Any = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "method": self.method, "detail": self.detail,
@@ -193,13 +196,14 @@ def _admissibility(claim: Claim, inst: Instance) -> list[dict[str, Any]]:
 def _fmt(x) -> str:
     if isinstance(x, Rational):
         s = str(x)
-        return s if len(s) <= 60 else f"{float(x):.17g} (exact rational {len(s)} chars)"
+        return s if len(s) <= 60 else f"{x.as_float():.17g} (exact rational, {len(s)} chars)"
     return repr(x)
 
 
 def _exact_margin(claim, inst, point, E):
     """The conclusion's margin in exact arithmetic: (worst value, tol) or raise NotExact."""
-    m = claim.conclusion(exact_instance(inst, E), point, E)
+    with _substituted(claim.conclusion, _Quantities(E)):
+        m = claim.conclusion(exact_instance(inst, E), point, E)
     if not is_exact_value(m.value):
         raise NotExact(f"the conclusion's margin is a {type(np.asarray(m.value).flat[0]).__name__}"
                        ", not an exact rational (it computes through floats)")
@@ -209,25 +213,180 @@ def _exact_margin(claim, inst, point, E):
 
 
 def _ball_margin(claim, inst, point, A):
-    m = claim.conclusion(exact_instance(inst, A), point, A)
+    with _substituted(claim.conclusion, _Quantities(A)):
+        m = claim.conclusion(exact_instance(inst, A), point, A)
     if not is_ball_value(m.value):
         raise NotCertifiable(f"the conclusion's margin is a "
                              f"{type(np.asarray(m.value, dtype=object).flat[0]).__name__}, "
                              "not a ball (it computes through floats)")
     vals = list(np.asarray(m.value, dtype=object).flat)
     # a failure is proven by any entry whose whole ball is negative; report the lowest upper end
-    best = min(vals, key=lambda b: float(b.upper()))
+    best = min(vals, key=lambda b: b.upper())
     return best, m
 
 
 def _ball_enclosure(b) -> tuple[str, str]:
-    return (f"{float(b.lower()):.17g}", f"{float(b.upper()):.17g}")
+    return (f"{b.lower():.17g}", f"{b.upper():.17g}")
+
+
+# ---------------------------------------------------------------------------------------------
+# certified counterparts of the shared quantity functions of proofcheck.problems
+
+class _Quantities:
+    """Certified versions of :mod:`proofcheck.problems`' quantity functions (L at a point,
+    L*_{x}, L*_{x,z}, the projections of Theorem 2, L^R) with the same signatures.
+
+    While a conclusion is evaluated for certification, the names a theorem module imported from
+    :mod:`proofcheck.problems` are bound to these (and restored afterwards), so the claim's own
+    formula combines *enclosures* of its ingredients. Only the squared loss is supported for L*
+    (a least-squares value, exact in rationals); other losses raise NotCertifiable (their
+    infima come from an iterative solver with no rigorous enclosure here)."""
+
+    NAMES = ("values_at_point", "at_point", "linear_value", "linear_value_pair",
+             "theorem2_quantities", "linear_objective")
+
+    def __init__(self, B):
+        self.B = B                  # ExactBackend or ArbBackend
+        self.E = ExactBackend()
+
+    def _out(self, x):
+        """An exact value in the backend's arithmetic (a Ball for the arb backend)."""
+        if isinstance(self.B, ArbBackend):
+            if isinstance(x, np.ndarray):
+                return self.B.asarray(x)
+            return to_arb(x) if isinstance(x, (Rational, int)) else x
+        return x
+
+    @staticmethod
+    def _require_squared(inst):
+        from ..losses import SquaredLoss
+        if not isinstance(inst.loss, SquaredLoss):
+            raise NotCertifiable(f"L* of the {type(inst.loss).__name__} has no certified "
+                                 "enclosure here (only least squares is exact)")
+        if inst.fields().get("weights") is not None:
+            raise NotCertifiable("a weighted measure: L* is not certified here")
+
+    def _Lstar(self, inst, Phi):
+        """(1/m)||P_N[Phi] Y||_F^2 exactly: the least-squares value of the squared loss."""
+        self._require_squared(inst)
+        E = self.E
+        Y = _as_exact(inst.Y)
+        m = Y.shape[0]
+        R = E.null_project(_as_exact(Phi), Y)
+        return E.fro2(R) / m
+
+    def _Z(self, inst, cp):
+        from ..problems import resnet_problem
+        if resnet_problem(inst).residual is not None:
+            raise NotCertifiable("a trainable residual z(x; θ): L*_{x,z(x,θ)} at a box of θ is "
+                                 "not certified here")
+        return np.asarray(inst.Z)
+
+    def _L(self, inst, cp):
+        if not hasattr(cp, "box_value"):
+            raise NotCertifiable("the point is not a certified box")
+        return cp.box_value
+
+    # -- the counterparts ------------------------------------------------------------------
+    def linear_value(self, inst, cp=None, basis="x,z", digits=None):
+        X = _as_exact(inst.X)
+        Phi = X if basis == "x" else np.hstack([X, _as_exact(self._Z(inst, cp))])
+        v = self._out(self._Lstar(inst, Phi))
+        return SimpleNamespace(value=v, lower_bound=v, upper_bound=v, status="certified")
+
+    def linear_value_pair(self, inst):
+        Lx = self.linear_value(inst, basis="x").value
+        Lxz = self.linear_value(inst).value
+        return Lx, Lxz, self._out(Rational(0))
+
+    def values_at_point(self, inst, cp, *bases):
+        L = self._L(inst, cp)
+        fits = [self.linear_value(inst, cp, basis=b).value for b in bases]
+        return (L, *fits, self._out(Rational(0)),
+                "certified enclosures: L over the certified box, L* exact least squares")
+
+    def at_point(self, inst, cp):
+        L = self._L(inst, cp)
+        zero = self._out(Rational(0))
+        return SimpleNamespace(L=L, zD=cp.box_zD, xD=cp.box_xD, Z=np.asarray(inst.Z),
+                               resolution=zero, digits=cp.digits,
+                               resolution_source="certified box (ball arithmetic)")
+
+    def theorem2_quantities(self, X, Z, Y, B):
+        from .. import problems
+        t = problems.theorem2_quantities(_as_exact(X), _as_exact(Z), _as_exact(Y), self.E)
+        return {k: (self._out(v) if isinstance(v, (Rational, np.ndarray)) else v)
+                for k, v in t.items()}
+
+    def linear_objective(self, inst, R, B=None):
+        Phi, Y = self.B.asarray(np.asarray(inst.Phi)), self.B.asarray(np.asarray(inst.Y))
+        H = self.B.matmul(Phi, self.B.T(self.B.asarray(R)))
+        vals = np.asarray(inst.loss._value(H, Y), dtype=object)
+        return self.B.mean(vals, axis=-1)
+
+
+def _as_exact(a) -> np.ndarray:
+    """An array of exact rationals from floats, Rationals or zero-radius balls (the data of an
+    instance converted for certification); a ball with a radius is not exact data."""
+    def one(x):
+        if isinstance(x, Rational):
+            return x
+        if isinstance(x, Ball):
+            if not x.a.rad() == 0:
+                raise NotCertifiable("data given as a ball with a radius is not exact")
+            man, exp = x.a.mid().man_exp()
+            return Rational(int(man) * 2 ** int(exp)) if exp >= 0 else \
+                Rational(int(man), 2 ** (-int(exp)))
+        return Rational(x)
+    arr = np.asarray(a, dtype=object) if not isinstance(a, np.ndarray) else a
+    out = np.empty(arr.shape, dtype=object)
+    for idx, v in np.ndenumerate(arr):
+        out[idx] = one(v)
+    return out
+
+
+class _substituted:
+    """Bind the names of :class:`_Quantities` in the conclusion's module (and in the catalogue
+    and user theorem modules) to the certified versions, for the duration of a ``with``."""
+
+    def __init__(self, fn, quantities: _Quantities):
+        self.fn, self.q = fn, quantities
+        self.saved: list[tuple[dict, str, Any]] = []
+
+    def _namespaces(self):
+        import sys
+        seen, out = set(), []
+        g = getattr(self.fn, "__globals__", None)
+        cands = [g] if g is not None else []
+        for name, mod in list(sys.modules.items()):
+            if name.startswith(("theorems.", "proofcheck_user_")) and mod is not None:
+                cands.append(vars(mod))
+        for ns in cands:
+            if id(ns) not in seen:
+                seen.add(id(ns))
+                out.append(ns)
+        return out
+
+    def __enter__(self):
+        from .. import problems
+        originals = {n: getattr(problems, n) for n in _Quantities.NAMES}
+        for ns in self._namespaces():
+            for n, orig in originals.items():
+                if ns.get(n) is orig:
+                    self.saved.append((ns, n, orig))
+                    ns[n] = getattr(self.q, n)
+        return self
+
+    def __exit__(self, *exc):
+        for ns, n, orig in self.saved:
+            ns[n] = orig
+        return False
 
 
 # ---------------------------------------------------------------------------------------------
 # points: Newton refinement, Krawczyk existence, interval Cholesky
 
-def _arb_derivatives(land, p, A):
+def _arb_derivatives(land, p, A, want_extras=False):
     """(value, gradient, Hessian) of a ResNet landscape with ball entries, by the same formulas
     as :meth:`proofcheck.models.Landscape._evaluate` (h is polynomial in the parameters; the
     loss's own numpy formulas are applied to ball arrays)."""
@@ -260,8 +419,11 @@ def _arb_derivatives(land, p, A):
         HJ = np.einsum("ikl,iln->ikn", Hl, J)
         gn = np.einsum("i,ikn,ikq->nq", w, J, HJ)
         hess = gn + models._second_order_term(wD, Z, W, V, Jz, Hz)
-    if not all(isinstance(x, type(to_arb(0))) for x in np.asarray(hess, dtype=object).flat):
+        extras = {"zD": Z.T @ wD, "xD": X.T @ wD}
+    if not all(isinstance(x, Ball) for x in np.asarray(hess, dtype=object).flat):
         raise NotCertifiable("the loss's formulas do not evaluate in ball arithmetic")
+    if want_extras:
+        return value, g, hess, extras
     return value, g, hess
 
 
@@ -339,13 +501,13 @@ def certify_point(claim: Claim, inst: Instance, point, *, digits: int = 60,
         box = np.array([to_arb(x, r) for x in c], dtype=object)
         try:
             _, g_c, H_c = _arb_derivatives(land, centre, A)
-            _, _, H_X = _arb_derivatives(land, box, A)
+            L_X, _, H_X, extras = _arb_derivatives(land, box, A, want_extras=True)
         except NotCertifiable as exc:
             return fail(str(exc))
         except Exception as exc:
             return fail(f"the landscape does not evaluate in ball arithmetic: "
                         f"{type(exc).__name__}: {exc}")
-        Hmid = np.array([[float(x.mid()) for x in row] for row in H_c], dtype=float)
+        Hmid = np.array([[x.mid() for x in row] for row in H_c], dtype=float)
         try:
             Yf = np.linalg.inv(Hmid)
         except np.linalg.LinAlgError:
@@ -353,7 +515,7 @@ def certify_point(claim: Claim, inst: Instance, point, *, digits: int = 60,
         Y = A.asarray(Yf)
         I = A.eye(n)
         K = centre - Y @ g_c + (I - Y @ H_X) @ (box - centre)
-        inside = all((K[i] - centre[i]).abs_upper() < r_arb for i in range(n))
+        inside = all((K[i] - centre[i]).abs_upper() < r_arb.a for i in range(n))
         if not inside:
             worst = max(float((K[i] - centre[i]).abs_upper()) for i in range(n))
             return fail(f"Krawczyk test failed: |K(X) - c| <= {worst:.3g} not below the box "
@@ -361,7 +523,8 @@ def certify_point(claim: Claim, inst: Instance, point, *, digits: int = 60,
     pc = PointCertificate("critical", "Krawczyk operator in ball arithmetic "
                           f"({prec} bits)", f"a unique critical point lies in the box of radius "
                           f"{float(r):.3g} around the Newton-refined point", radius=float(r),
-                          center=[float(x) for x in c], box=box, center_mp=c, digits=digits)
+                          center=[float(x) for x in c], box=box, center_mp=c, digits=digits,
+                          box_value=L_X, box_zD=extras["zD"], box_xD=extras["xD"])
     if claim.point_kind is PointKind.LOCAL_MIN:
         ok, why = _interval_cholesky(H_X, A)
         if not ok:
@@ -383,7 +546,8 @@ def _box_point(pc: PointCertificate, land, like, A):
               if hasattr(like, k)}
     return SimpleNamespace(point=inner, W=W, V=V, theta=theta, params_mp=pc.center_mp,
                            digits=pc.digits, tau_grad=pc.radius, tau_hess=0.0,
-                           kind=pc.kind, value=None, **fields)
+                           kind=pc.kind, value=pc.box_value, box_value=pc.box_value,
+                           box_zD=pc.box_zD, box_xD=pc.box_xD, **fields)
 
 
 def _mp_point(pc: PointCertificate, land, like):
@@ -449,10 +613,10 @@ def _certify_any(claim, inst, adm, fmargin, extra, prec) -> Certificate:
         if v < 0:
             return Certificate("certified-exact", "exact rational arithmetic (python-flint fmpq)",
                                f"the conclusion's margin is exactly {s} < 0 at this instance",
-                               (s, s), float(v), "exact", adm)
+                               (s, s), v.as_float(), "exact", adm)
         reasons.append(f"exact margin {s} >= 0: the float64 failure is a rounding artefact")
         return Certificate("uncertified", "exact rational arithmetic",
-                           f"{UNCERTIFIED_LABEL}: {'; '.join(reasons)}", (s, s), float(v),
+                           f"{UNCERTIFIED_LABEL}: {'; '.join(reasons)}", (s, s), v.as_float(),
                            "exact", adm)
     except (NotExact, NotCertifiable) as exc:
         reasons.append(f"exact: {exc}")
@@ -467,7 +631,7 @@ def _certify_any(claim, inst, adm, fmargin, extra, prec) -> Certificate:
         if b < 0:
             return Certificate("certified-interval", f"ball arithmetic (python-flint arb, "
                                f"{prec} bits)", f"the margin's enclosure [{enc[0]}, {enc[1]}] "
-                               "lies below 0", enc, float(b.mid()), f"arb {prec} bits", adm)
+                               "lies below 0", enc, b.mid(), f"arb {prec} bits", adm)
         reasons.append(f"ball: enclosure [{enc[0]}, {enc[1]}] contains or exceeds 0")
     except (NotExact, NotCertifiable) as exc:
         reasons.append(f"ball: {exc}")
@@ -498,7 +662,7 @@ def _certify_at_point(claim, inst, point, adm, fmargin, extra, prec, digits) -> 
         if b < 0:
             return Certificate("certified-interval", f"{pc.method}; margin in ball arithmetic",
                                f"{pc.detail}; the margin over the whole box lies in "
-                               f"[{enc[0]}, {enc[1]}] < 0", enc, float(b.mid()),
+                               f"[{enc[0]}, {enc[1]}] < 0", enc, b.mid(),
                                f"arb {prec} bits", adm, pc)
         reasons.append(f"margin enclosure [{enc[0]}, {enc[1]}] does not lie below 0")
     except Exception as exc:
