@@ -31,6 +31,7 @@ uncertified is called a refutation (:attr:`Exploration.refuted` needs a certific
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -434,13 +435,22 @@ class Exploration:
                       "edge_cases": self.edge_cases, "optimised": self.optimised,
                       "skipped": self.skipped, "vacuous": self.vacuous,
                       "shrink_evaluations": self.shrink_evaluations},
-            "best_margin": self.best_margin,
+            "best_margin": _json_number(self.best_margin),
             "best_margin_hex": encode_float(self.best_margin),
-            "best_tolerance": self.best_tolerance, "best_normalised": self.best_normalised,
+            "best_tolerance": _json_number(self.best_tolerance),
+            "best_normalised": _json_number(self.best_normalised),
             "witnesses": [w.to_dict() for w in self.witnesses],
             "summary": self.summary, "notes": list(self.notes),
             "proofcheck_version": __version__,
         }
+
+
+def _json_number(x):
+    """A float for JSON: non-finite values as the strings "inf" / "-inf" / "nan" (strict JSON
+    has no Infinity)."""
+    if x is None or math.isfinite(x):
+        return x
+    return str(float(x))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -577,7 +587,8 @@ def _explore_identities(target: Claim, ex: Exploration, clock: _Clock, seed: int
                       "sizes": dict(res.refuted_at), "values": values,
                       "residual": str(res.residual) if res.residual is not None else None,
                       "reason": res.reason},
-            detail=res.describe())
+            # the checker's description without its timing (the report is deterministic)
+            detail=re.sub(r"\s*\[[0-9.e+-]+ s\]\s*$", "", res.describe()))
         ex.witnesses.append(w)
         ex.outcome = "counterexample"
         ex.best_margin, ex.best_tolerance = w.margin, 0.0
