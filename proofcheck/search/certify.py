@@ -276,8 +276,7 @@ class _Quantities:
         return E.fro2(R) / m
 
     def _Z(self, inst, cp):
-        from ..problems import resnet_problem
-        if resnet_problem(inst).residual is not None:
+        if inst.fields().get("residual") in ("tanh", "quadratic") or "Z" not in inst.fields():
             raise NotCertifiable("a trainable residual z(x; θ): L*_{x,z(x,θ)} at a box of θ is "
                                  "not certified here")
         return np.asarray(inst.Z)
@@ -563,6 +562,60 @@ def _mp_point(pc: PointCertificate, land, like):
 
 
 # ---------------------------------------------------------------------------------------------
+# an exact argument: a global minimum of a squared-loss ResNet
+
+def exact_global_minimum(inst: Instance, point, land) -> tuple[Any, str] | None:
+    """An exact rational point that is a *global* minimum of the squared-loss ResNet objective
+    of ``inst`` near the witness ``point``, or None.
+
+    The argument (KB2019, proof of Theorem 1): h = R(W, V) phi with R = [W, W V], so
+    L(W, V) = L^R(R(W, V)) >= inf_R L^R = L*_{x,z} for every (W, V). Take the least-squares
+    solution R closest to the witness's R_w: R = R* + (R_w - R*)(I - Phi^+ Phi) (exact), then
+    W = R_1 and V = W^+ R_2; if W V = R_2 holds exactly, L(W, V) = L*_{x,z}: a global minimum,
+    hence a local minimum and a critical point. Returns ``(point namespace, explanation)``."""
+    from ..losses import SquaredLoss
+    pb = land.problem
+    if not isinstance(pb.loss, SquaredLoss) or pb.residual is not None or not pb.uniform \
+            or land.n_theta or inst.fields().get("weights") is not None:
+        return None
+    p = getattr(point, "point", point)
+    if getattr(p, "W", None) is None or getattr(p, "V", None) is None:
+        return None
+    E = ExactBackend()
+    X, Z, Y = _as_exact(pb.X), _as_exact(pb.Z), _as_exact(pb.Y)
+    m, d_x = X.shape
+    Phi = np.hstack([X, Z])
+    Pp = E.pinv(Phi)
+    Bstar = E.matmul(Pp, Y)                         # (d_x + d_z) x d_y
+    Rstar = E.T(Bstar)
+    Ww, Vw = _as_exact(np.asarray(p.W, dtype=float)), _as_exact(np.asarray(p.V, dtype=float))
+    Rw = np.hstack([Ww, E.matmul(Ww, Vw)])
+    N = E.eye(Phi.shape[1]) - E.matmul(Pp, Phi)
+    R = Rstar + E.matmul(Rw - Rstar, N)
+    W, R2 = R[:, :d_x], R[:, d_x:]
+    V = E.matmul(E.pinv(W), R2)
+    if not all(a == b for a, b in zip(E.matmul(W, V).flat, R2.flat)):
+        return None
+    U = X + E.matmul(Z, E.T(V))
+    Hres = E.matmul(U, E.T(W)) - Y
+    L = E.fro2(Hres) / m
+    Lxz = E.fro2(E.null_project(Phi, Y)) / m
+    if not L == Lxz:
+        return None
+    D = 2 * Hres / m
+    inner = SimpleNamespace(W=W, V=V, theta=None)
+    cp = SimpleNamespace(point=inner, W=W, V=V, theta=None, box_value=L,
+                         box_zD=E.matmul(E.T(Z), D), box_xD=E.matmul(E.T(X), D),
+                         value=L, kind="local_min", digits=0, tau_grad=0, tau_hess=0,
+                         params_mp=None, branch=getattr(point, "branch", None),
+                         rank_W=E.numerical_rank(W))
+    why = (f"exact: (W, V) with W = R_1, V = W^+ R_2 realises a least-squares predictor R on "
+           f"[x, z], so L(W, V) = L*_{{x,z}} = {_fmt(L)} = inf L (L >= L*_{{x,z}} everywhere): a "
+           "global, hence local, minimum")
+    return cp, why
+
+
+# ---------------------------------------------------------------------------------------------
 # the entry point
 
 def certify(claim: Claim, witness, *, prec: int = 256, digits: int = 60) -> Certificate:
@@ -644,7 +697,31 @@ def _certify_any(claim, inst, adm, fmargin, extra, prec) -> Certificate:
 
 
 def _certify_at_point(claim, inst, point, adm, fmargin, extra, prec, digits) -> Certificate:
+    exact_note = ""
+    try:
+        snapped = exact_global_minimum(inst, point, claim.landscape(inst))
+    except (NotExact, NotCertifiable, ZeroDivisionError, ValueError) as exc:
+        snapped, exact_note = None, f"exact global-minimum argument: {exc}"
+    if snapped is not None:
+        cp, why = snapped
+        pce = PointCertificate("local_min", "exact global minimum (least-squares lower bound)",
+                               why, radius=0.0,
+                               center=[x.as_float() for x in np.concatenate(
+                                   [cp.W.ravel(order="F"), cp.V.ravel(order="F")])])
+        try:
+            v, m = _exact_margin(claim, inst, cp, ExactBackend())
+            s = _fmt(v)
+            if v < 0:
+                return Certificate("certified-exact", "exact rational arithmetic at an exact "
+                                   "global minimum", f"{why}; there the conclusion's margin is "
+                                   f"exactly {s} < 0", (s, s), v.as_float(), "exact", adm, pce)
+            exact_note = (f"at the exact global minimum the margin is {s} >= 0 (the failure "
+                          "is elsewhere)")
+        except Exception as exc:
+            exact_note = f"margin at the exact global minimum: {type(exc).__name__}: {exc}"
     pc = certify_point(claim, inst, point, digits=digits, prec=prec)
+    if exact_note:
+        pc.detail += f" [{exact_note}]"
     wanted = "local_min" if claim.point_kind is PointKind.LOCAL_MIN else "critical"
     point_ok = pc.kind == wanted or (wanted == "critical" and pc.kind == "local_min")
     prec_text = str(extra.get("precision") or "float64")
