@@ -58,7 +58,8 @@ __all__ = [
     "Network", "Forward", "forward", "activation_pattern", "backprop_coefficients",
     "d_blocks", "d_block_list", "block_order", "jacobian", "loss", "gradient", "residual",
     "JValue", "gram_schmidt_bases", "J_gram_schmidt", "J_projection", "J_mpmath", "J_projection_mp", "J_gram_schmidt_mp", "hessian_in_pattern",
-    "pre_activation_margin", "locally_zero_rows", "directional_derivative", "vec", "unvec",
+    "pre_activation_margin", "locally_zero_rows",
+    "linear_acting_units", "separated_linear_units", "directional_derivative", "vec", "unvec",
 ]
 
 
@@ -687,3 +688,79 @@ def J_gram_schmidt_mp(blocks, y, cutoff, digits):
             total += mpmath.fsum(v * v for v in U.T @ y)
             Q = np.concatenate([Q, U], axis=1)
         return mpmath.fsum(v * v for v in y) / 2 - total / 2, tuple(ranks)
+
+
+# ---------------------------------------------------------------------------------------------
+# Definition 1 / 2: separated linear units
+
+def linear_acting_units(net: Network, Ws, X) -> list[np.ndarray]:
+    """Masks (one per layer l = 1..H) of the units with ``Phi^(l)_{.,k} = Phi^(l-1) W^(l)_{.,k}``
+    exactly (condition ii of DW Definition 1): slope 1 on every sample where ``G != 0``."""
+    f = forward(net, Ws, X)
+    out = []
+    for l in range(1, net.H + 1):
+        G = np.asarray(f.G[l - 1])
+        lam = np.asarray(f.Lam[l - 1], float)
+        out.append(np.all((G == 0) | (lam == 1.0), axis=0))
+    return out
+
+
+def separated_linear_units(net: Network, Ws, X, n: int, t: int, *, strong: bool = False):
+    """Index sets ``S^(t+1), ..., S^(H+1)`` (0-based unit indices) showing
+    ``theta in Theta_{n,t}`` (DW Definition 1) or ``Theta^strong_{n,t}`` (Definition 2), or None.
+
+    Weak: the greatest sets satisfying i-iii are computed backwards
+    (``S^(H+1)`` = all outputs, ``S^(H)`` = the linearly acting units of layer H, and
+    ``S^(l) = {k' linearly acting : W^(l+1)_{k',k} = 0 for every k not in S^(l+1)}``); larger
+    ``S^(l+1)`` only enlarges ``S^(l)``, so theta is in Theta_{n,t} iff these sets have size
+    ``>= n``.  Strong: every choice of subsets is enumerated (small widths only), because the
+    extra condition ``Phi^(l)_{., not S^(l)} W^(l+1)_{not S^(l), k} = 0`` for ``k in S^(l+1)``
+    (``l not in {H, H+1}``) is not monotone in the sets.  Exact comparisons (``== 0``).
+
+    >>> net = Network((1, 2, 1), IDENTITY)
+    >>> separated_linear_units(net, [np.ones((1, 2)), np.ones((2, 1))], np.ones((3, 1)), 1, 0)
+    [[0, 1], [0]]
+    """
+    if not (0 <= t <= net.H):
+        raise ValueError(f"t must be in 0..H={net.H}, got {t}")
+    Ws = net.check_weights(Ws)
+    lin = linear_acting_units(net, Ws, X)
+    H = net.H
+    if not strong:
+        sets = {H + 1: set(range(net.d_y))}
+        for l in range(H, t, -1):
+            cand = {k for k in range(net.widths[l]) if lin[l - 1][k]}
+            if l <= H - 1:
+                outside = [k for k in range(net.widths[l + 1]) if k not in sets[l + 1]]
+                cand = {k for k in cand if all(Ws[l][k, j] == 0 for j in outside)}
+            sets[l] = cand
+        if all(len(sets[l]) >= n for l in range(t + 1, H + 2)):
+            return [sorted(sets[l]) for l in range(t + 1, H + 2)]
+        return None
+    import itertools
+    f = forward(net, Ws, X)
+    layers = list(range(t + 1, H + 1))
+    choices = []
+    for l in layers:
+        units = [k for k in range(net.widths[l]) if lin[l - 1][k]]
+        opts = [set(c) for r in range(n, len(units) + 1) for c in itertools.combinations(units, r)]
+        choices.append(opts)
+    for combo in itertools.product(*choices):
+        sets = dict(zip(layers, combo))
+        sets[H + 1] = set(range(net.d_y))
+        ok = True
+        for l in layers:
+            if l <= H - 1:
+                outside = [k for k in range(net.widths[l + 1]) if k not in sets[l + 1]]
+                if any(Ws[l][k, j] != 0 for k in sets[l] for j in outside):
+                    ok = False
+                    break
+                rest = [k for k in range(net.widths[l]) if k not in sets[l]]
+                if rest:
+                    contrib = f.Phi[l][:, rest] @ Ws[l][rest][:, sorted(sets[l + 1])]
+                    if np.any(contrib != 0):
+                        ok = False
+                        break
+        if ok and len(sets[H + 1]) >= n:
+            return [sorted(sets[l]) for l in range(t + 1, H + 2)]
+    return None
