@@ -41,7 +41,8 @@ from .losses import LogisticLoss, SmoothedHinge, SquaredLoss, UNIT_ROUNDOFF
 __all__ = ["ScalarResNet", "VectorResNet", "vec", "unvec", "flat_params", "split_params",
            "loss_terms", "vector_loss_terms", "tanh_features", "relu_features",
            "loss_derivative_bounds", "LipschitzBounds", "scalar_instances", "scalar_data",
-           "PointTerms", "point_terms", "ZeroTerms", "zero_terms", "zero_instances"]
+           "PointTerms", "point_terms", "ZeroTerms", "zero_terms", "zero_instances",
+           "VectorTerms", "vector_terms", "vector_instances"]
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -353,8 +354,11 @@ class ScalarResNet:
         mu1 = np.mean(c2 * g ** 2 + c1 * nf)
         mu2 = np.mean(c3 * g ** 3 + 3 * c2 * g * nf)
         up = 1 + 8 * (self.m + 8) * UNIT_ROUNDOFF      # round the float64 sums up
-        return LipschitzBounds(b=float(b), mu0=float(mu0 * up), mu1=float(mu1 * up),
-                               mu2=float(mu2 * up))
+        # Theorem 3 fixes *positive* constants; any larger constant stays a Lipschitz bound,
+        # so a vanishing one (e.g. f = 0, or a constant Hessian) is floored at 2^-20
+        floor = 2.0 ** -20
+        return LipschitzBounds(b=float(b), mu0=max(float(mu0 * up), floor),
+                               mu1=max(float(mu1 * up), floor), mu2=max(float(mu2 * up), floor))
 
 
 @dataclass(frozen=True)
@@ -691,5 +695,86 @@ def zero_instances(*, losses=("squared", "logistic", "smoothed_hinge3"), max_m: 
                 V = -np.outer(net.linear_gradient(z), r) / rr + N @ P
                 inst = inst.replace(V=V)
         return inst
+
+    return draw()
+
+
+# ------------------------------------------------------------------------------- Appendix A
+
+@dataclass(frozen=True)
+class VectorTerms:
+    """Lemma 3 / Theorem 6 quantities at (W, V) with comparison matrix W* (batched)."""
+
+    gap: Any                 # F(W, V, θ) - F_lin(W*)
+    inner: Any               # <vec G, ∇F_θ(W, V)>
+    grad_norm: Any
+    G_fro: Any
+    W_fro: Any
+    W_star_fro: Any
+    V_spec: Any
+    s_min: Any
+    tol: Any
+    tol_source: str
+
+
+def vector_terms(inst, B) -> VectorTerms:
+    """G = (W - W*; W^T (W W^T)^{-1} W* V), computed as W^+ W* V (equal for full row rank W;
+    the pseudo-inverse is what a mutant dropping full row rank evaluates)."""
+    from .claims import tolerance_source
+    net = VectorResNet.from_instance(inst, B)
+    W, V, Ws = B.asarray(inst.W), B.asarray(inst.V), B.asarray(inst.W_star)
+    gW, gV = net.gradient(W, V)
+    F, F_lin = net.value(W, V), net.linear_value(Ws)
+    GW = W - Ws
+    GV = B.matmul(B.pinv(W), B.matmul(Ws, V))
+    inner = (GW * gW).sum(axis=(-2, -1)) + (GV * gV).sum(axis=(-2, -1))
+    fro = lambda M: _sqrt((M * M).sum(axis=(-2, -1)))
+    grad_norm = _sqrt((gW * gW).sum(axis=(-2, -1)) + (gV * gV).sum(axis=(-2, -1)))
+    G_fro = _sqrt(fro(GW) ** 2 + fro(GV) ** 2)
+    s = B.svdvals(W)
+    cond = B.to_float(s[..., 0] / s[..., -1]) if np.all(B.to_float(s[..., -1]) > 0) else 1.0
+    cond = np.maximum(np.asarray(cond, float), 1.0)
+    n_ops = net.m * (W.shape[-1] * (1 + V.shape[-1]) + 4) * W.shape[-2] + 16
+    scale = abs(F) + abs(F_lin) + abs(inner) + G_fro * grad_norm
+    return VectorTerms(gap=F - F_lin, inner=inner, grad_norm=grad_norm, G_fro=G_fro,
+                       W_fro=fro(W), W_star_fro=fro(Ws), V_spec=B.svdvals(V)[..., 0],
+                       s_min=s[..., -1], tol=B.tolerance(scale, cond=cond, n_ops=n_ops),
+                       tol_source=tolerance_source(B, cond, n_ops) + "; cond = cond(W) for "
+                       "the pseudo-inverse (Higham ch. 20)")
+
+
+def vector_instances(*, losses=("squared", "cross_entropy"), full_row_rank: bool = True,
+                     convex: bool = True, max_m: int = 6, max_d: int = 3):
+    """Instances of App. A: fields X, Y, Fx, loss, loss_name, W (d_y x d_x, d_y <= d_x, full row
+    rank, or rank d_y - 1 when ``full_row_rank`` is False), V, W_star (Gaussian)."""
+    from hypothesis import strategies as st
+    from .claims import Instance
+    from .losses import SoftmaxCrossEntropy, TiltedDoubleWell
+    table = {"squared": SquaredLoss(), "cross_entropy": SoftmaxCrossEntropy(),
+             "double_well": TiltedDoubleWell(0.5)}
+    names = tuple(losses) if convex else ("double_well",)
+
+    @st.composite
+    def draw(draw):
+        name = draw(st.sampled_from(names))
+        lo = 2 if (name == "cross_entropy" or not full_row_rank) else 1
+        d_y = draw(st.integers(lo, max_d))
+        d_x = draw(st.integers(d_y, max_d + 1))
+        d_z = draw(st.integers(1, max_d))
+        m = draw(st.integers(1, max_m))
+        rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+        X = rng.normal(size=(m, d_x))
+        Fx = tanh_features(X, rng.normal(size=(d_z, d_x)))
+        if name == "cross_entropy":
+            Y = np.eye(d_y)[rng.integers(0, d_y, size=m)]
+        else:
+            Y = X @ rng.normal(size=(d_x, d_y)) + 0.5 * rng.normal(size=(m, d_y))
+        W = rng.normal(size=(d_y, d_x)) * 10.0 ** rng.uniform(-1, 1)
+        if not full_row_rank:
+            W[-1] = W[0] * rng.normal()                   # rank d_y - 1
+        V = rng.normal(size=(d_x, d_z)) * 10.0 ** rng.uniform(-1, 1)
+        Ws = rng.normal(size=(d_y, d_x)) * 2.0
+        return Instance(X=X, Y=Y, Fx=Fx, loss=table[name], loss_name=name, W=W, V=V,
+                        W_star=Ws)
 
     return draw()

@@ -177,9 +177,6 @@ theorem1 = Claim(
           "the bound tends to the trivial ||∇F|| >= 0. Dropping convexity is a mutant of Lemma 1 (where "
           "it is used); random points of a non-convex loss rarely violate the weaker Theorem 1.",
     mutants=(
-        Mutant.conclusion("no_V_term", MutantKind.DROPPED_TERM,
-                          "denominator sqrt(2||w||^2 + 2||w*||^2) without ||V||^2/||w||^2",
-                          theorem1_no_V),
         Mutant.conclusion("quartered_denominator", MutantKind.PERTURBED_CONSTANT,
                           "denominator sqrt(||w||^2/2 + ||w*||^2 (1/2 + ||V||^2/||w||^2))",
                           theorem1_halved_denominator),

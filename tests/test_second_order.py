@@ -1,0 +1,30 @@
+"""Certified λ_min and ε-SOPSP certificates."""
+import numpy as np
+
+from proofcheck.losses import SquaredLoss
+from proofcheck.scalar_resnet import ScalarResNet
+from proofcheck.second_order import (certify_sopsp, is_positive_definite, lambda_min_enclosure,
+                                     sopsp_level)
+
+
+def test_enclosure_brackets_eigenvalue():
+    rng = np.random.default_rng(1)
+    A = rng.normal(size=(6, 6))
+    H = A + A.T
+    lam = np.linalg.eigvalsh(H)[0]
+    enc = lambda_min_enclosure(H)
+    assert enc.lower <= lam <= enc.upper
+    assert not is_positive_definite(H - (enc.upper + 1e-9) * np.eye(6))
+
+
+def test_sopsp_certificate_decides_both_ways():
+    rng = np.random.default_rng(2)
+    X, F, y = rng.normal(size=(4, 2)), np.tanh(rng.normal(size=(4, 1))), rng.normal(size=4)
+    net = ScalarResNet(X, y, F, SquaredLoss())
+    w, V = rng.normal(size=2), rng.normal(size=(2, 1))
+    mu2 = net.lipschitz_bounds(5.0).mu2
+    g = np.linalg.norm(net.flat_gradient(w, V))
+    lam = np.linalg.eigvalsh(net.hessian(w, V))[0]
+    level = sopsp_level(g, lam, mu2)
+    assert certify_sopsp(net, w, V, 2 * level, mu2).holds is True
+    assert certify_sopsp(net, w, V, level / 10, mu2).holds is False
