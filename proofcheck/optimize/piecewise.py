@@ -435,8 +435,7 @@ def jacobian_drift(blocks_of, net, X, point, *, directions=3):
         return math.inf
     with mpmath.workdps(digits):
         Xm = _mp(X, digits)
-        base = np.concatenate(blocks_of(net, net.unflatten(point.theta_mp), Xm, point.pattern),
-                              axis=1)
+        base = _flat(blocks_of(net, net.unflatten(point.theta_mp), Xm, point.pattern))
         h = mpmath.mpf(10) ** (-digits // 3)
         rng = np.random.default_rng(0)
         worst = 0.0
@@ -444,9 +443,14 @@ def jacobian_drift(blocks_of, net, X, point, *, directions=3):
             u = rng.normal(size=net.d_theta)
             u /= np.linalg.norm(u)
             t = point.theta_mp + _mp(u, digits) * h
-            A = np.concatenate(blocks_of(net, net.unflatten(t), Xm, point.pattern), axis=1)
-            worst = max(worst, float(_norm(A - base) / h))
+            A = _flat(blocks_of(net, net.unflatten(t), Xm, point.pattern))
+            worst = max(worst, float(_norm(A - base) / h)) if A.size else worst
     return 2 * math.sqrt(net.d_theta) * worst * s
+
+
+def _flat(blocks):
+    parts = [np.ravel(np.asarray(b, dtype=object)) for b in blocks]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=object)
 
 
 def _default_blocks(net, Ws, X, pattern):
@@ -477,7 +481,8 @@ def value_at_point(net, X, Y, point, *, blocks_of=None, form="projection", y_of=
         Ws = net.unflatten(point.theta_mp)
         blocks = blocks_of(net, Ws, Xm, point.pattern)
         y = nw.vec(Ym) if y_of is None else y_of(net, Ws, Xm, Ym, point.pattern)
-        A = np.concatenate(blocks, axis=1)
+        A = np.concatenate(blocks, axis=1) if blocks else \
+            np.zeros((X.shape[0] * net.d_y, 0), dtype=object)
         _, s_all = nw._mp_svd(A, digits)
         s_max = max(s_all) if s_all else mpmath.mpf(0)
         cutoff = 4 * mpmath.mpf(drift) + mpmath.mpf(10) ** (5 - digits) * max(1, s_max)

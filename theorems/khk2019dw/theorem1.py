@@ -34,7 +34,8 @@ def _case_of(inst, point):
 def _compare(inst, point, **kw):
     net, X, Y = problem_data(inst)
     v = value_at_point(net, X, Y, point, **kw)
-    diff = abs(v.L - v.value)
+    with mpmath.workdps(point.digits):      # mpmath's global precision is 15 digits
+        diff = abs(v.L - v.value)
     return Margin(-float(diff), v.tol, float(v.L), float(v.value), v.tol_source)
 
 
@@ -57,8 +58,10 @@ def _output_raw(inst, point, B):
     net, X, Y = problem_data(inst)
     v1 = value_at_point(net, X, Y, point, blocks_of=_blocks_without_output)
     v2 = value_at_point(net, X, Y, point, blocks_of=_output_only)
-    wrong = v1.value + v2.value - mpmath.mpf(float(np.sum(Y * Y))) / 2
-    return Margin(-abs(float(v1.L - wrong)), v1.tol + v2.tol, float(v1.L), float(wrong),
+    with mpmath.workdps(point.digits):
+        wrong = v1.value + v2.value - mpmath.mpf(float(np.sum(Y * Y))) / 2
+        gap = abs(v1.L - wrong)
+    return Margin(-float(gap), v1.tol + v2.tol, float(v1.L), float(wrong),
                   v1.tol_source)
 
 
@@ -67,8 +70,10 @@ def _j_halved_sum(inst, point, B):
     net, X, Y = problem_data(inst)
     v = value_at_point(net, X, Y, point)
     y2 = float(np.sum(Y * Y))
-    wrong = 2 * v.value - y2 / 2          # 1/2 y2 - 2 (1/2 y2 - J)
-    return Margin(-abs(float(v.L) - wrong), v.tol * 2, float(v.L), wrong, v.tol_source)
+    with mpmath.workdps(point.digits):
+        wrong = 2 * v.value - mpmath.mpf(y2) / 2          # 1/2 y2 - 2 (1/2 y2 - J)
+        gap = abs(v.L - wrong)
+    return Margin(-float(gap), v.tol * 2, float(v.L), wrong, v.tol_source)
 
 
 theorem1 = Claim(
@@ -126,7 +131,8 @@ def _prop1_no_orthogonalisation(inst, point, B):
             Jb, _, _, _ = nw.J_projection_mp(Bk, y, v.cutoff, digits)
             total += mpmath.fsum(t * t for t in y) / 2 - Jb
         wrong = mpmath.fsum(t * t for t in y) / 2 - total
-    return Margin(-abs(float(v.L - wrong)), v.tol * len(blocks), float(v.L), float(wrong),
+        gap = abs(v.L - wrong)
+    return Margin(-float(gap), v.tol * len(blocks), float(v.L), float(wrong),
                   v.tol_source)
 
 

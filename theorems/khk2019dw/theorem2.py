@@ -1,0 +1,436 @@
+"""KHK 2019 (DW), Section 5: Lemma 3, Lemma 4, Theorem 2, Corollary 2, Remark 1 and the
+deep-linear and overparameterisation consequences.
+
+Theorem 2: for t in {0..H}, every differentiable local minimum theta in Theta_{d_y,t} satisfies,
+for every subsequence S of (t, ..., H),
+L(theta) <= 1/2||P_N[Phi(S)] Y||^2 - sum_{l<=H} sum_k 1/2||P[N^(l)_k P_N[Phibar(S)] D^(l)_k] vec Y||^2.
+
+The right-hand side equals 1/2||P_N[[Phibar(S), D]] vec Y||^2 (Lemma 3 with Lemma 2 and the
+column split, all checked separately), which is how it is evaluated at certified points.
+
+Architectures that put *every* theta in Theta_{d_y,t} (so the certified local minima are in it;
+the conclusion re-checks membership at each point): t = H (any network); t = H-1 with at least
+d_y identity units in layer H (per-unit activations); t <= H-2 with identity layers t+1..H of
+width >= d_y.
+"""
+
+import itertools
+
+import mpmath
+import numpy as np
+import sympy as sp
+from hypothesis import strategies as st
+
+from proofcheck import Claim, Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck import networks as nw
+from proofcheck.optimize.piecewise import value_at_point
+from proofcheck.symbolic import SizeSweep, exact_null_projection, exact_projection
+
+from .assumptions import ADMISSIBLE, acts_text, network_of, per_instance
+from .gram_schmidt import _hstack, exact_blocks, exact_gram_schmidt
+from .instances import build, data_for, landscape, problem_data
+
+
+def subsequences(t, H):
+    """Every subsequence of (t, ..., H), the empty one included."""
+    seq = list(range(t, H + 1))
+    return [list(c) for r in range(len(seq) + 1) for c in itertools.combinations(seq, r)]
+
+
+# --- architectures in Theta_{d_y,t} --------------------------------------------------------------
+
+def guarantees_theta(net, t) -> bool:
+    """Whether the architecture puts every theta in Theta_{d_y,t} (module doc)."""
+    H = net.H
+    if t == H:
+        return True
+    if t == H - 1:
+        return int(np.sum(net.linear_units(H))) >= net.d_y
+    return all(bool(np.all(net.linear_units(l))) and net.widths[l] >= net.d_y
+               for l in range(t + 1, H + 1))
+
+
+THETA = Hypothesis("theta in Theta_{d_y,t}",
+                   "the local minimum induces (d_y, t) weakly separated linear units (here: the "
+                   "architecture puts every theta in Theta_{d_y,t}, re-checked at every point)",
+                   lambda inst: guarantees_theta(network_of(inst), int(inst.t)))
+
+
+@st.composite
+def _theta_problem(draw, holds, branch, H=(1, 2), m=(2, 6), wide_last=False):
+    h = draw(st.integers(*H))
+    d_y = draw(st.integers(1, 2))
+    if holds:
+        # a dead first-layer unit needs a nonlinear first layer, i.e. t >= 1
+        t = draw(st.integers(1 if branch == "dead_unit" else 0, h))
+    else:
+        t = 0 if h == 1 else draw(st.integers(0, h - 2))
+    lo = d_y if holds else 1
+    widths = [draw(st.integers(1, 3))] + [draw(st.integers(lo, 3)) for _ in range(h)] + [d_y]
+    if wide_last:
+        widths[h] = 3
+    layers = []
+    for l in range(1, h + 1):
+        if holds and l > t and (t <= h - 2 or l < h):
+            layers.append("identity")
+        elif holds and t == h - 1 and l == h:
+            k = widths[l]
+            layers.append(tuple(["identity"] * d_y + [draw(st.sampled_from(("relu", "abs")))
+                                                       for _ in range(k - d_y)]))
+        elif l == 1 and (not holds or branch == "dead_unit"):
+            layers.append("relu")
+        else:
+            layers.append(draw(st.sampled_from(("relu", "abs", "leaky:0.2"))))
+    if not holds and h >= 2 and all(layers[l - 1] == "identity" for l in range(t + 1, h + 1)):
+        layers[h - 1] = "relu"
+    case = "dead_unit" if (branch == "dead_unit" or not holds) and layers[0] == "relu" else \
+        draw(st.sampled_from(("generic", "zero_sample", "zero_out")))
+    inst = build(draw(st.integers(0, 2 ** 31 - 1)), widths, layers, draw(st.integers(*m)), case)
+    f = inst.fields()
+    f["start"] = f.pop("theta")
+    f["t"] = t
+    return inst.__class__(**f)
+
+
+def theta_problems(assumed, **kw):
+    return _theta_problem(assumed["theta in Theta_{d_y,t}"], getattr(assumed, "branch", None),
+                          **kw)
+
+
+def _check_member(net, X, point, t, assumed=True):
+    if not assumed:
+        return
+    if nw.separated_linear_units(net, net.unflatten(point.theta), X, net.d_y, t) is None:
+        raise ValueError(f"point not in Theta_{{d_y,{t}}} although the architecture should "
+                         "guarantee it")
+
+
+# --- quantities at a point -----------------------------------------------------------------------
+
+def _phibar_blocks(S):
+    def blocks_of(net, Ws, X, pattern):
+        f = nw.forward(net, Ws, X, pattern=pattern)
+        return [nw._kron_eye(net.d_y, f.Phi[l]) for l in S]
+    return blocks_of
+
+
+def _with_D(S, D_filter=None):
+    def blocks_of(net, Ws, X, pattern):
+        D = nw.d_block_list(net, Ws, X, pattern=pattern)[:-1]
+        if D_filter is not None:
+            D = D_filter(net, D)
+        return _phibar_blocks(S)(net, Ws, X, pattern) + D
+    return blocks_of
+
+
+def _bound_margin(inst, point, subsets, blocks_for, factor=1.0, lower=False):
+    net, X, Y = problem_data(inst)
+    t = int(inst.t)
+    _check_member(net, X, point, t, guarantees_theta(net, t))
+    margin = None
+    for S in subsets(t, net.H):
+        v = value_at_point(net, X, Y, point, blocks_of=blocks_for(S))
+        # arithmetic at the point's precision (mpmath's global precision is 15 digits)
+        with mpmath.workdps(point.digits):
+            bound = mpmath.mpf(factor) * v.value
+            gap = bound - v.L
+        if lower:
+            m = Margin(-float(abs(gap)), v.tol, float(v.L), float(bound),
+                       v.tol_source + f"; S = {tuple(S)}")
+        else:
+            m = Margin(float(gap), v.tol, float(v.L), float(bound),
+                       v.tol_source + f"; S = {tuple(S)}")
+        margin = m if margin is None else margin.both(m)
+    return margin
+
+
+def _case_of(inst, point):
+    return point.branch
+
+
+BRANCHES = ("all_active", "dead_unit")
+
+theorem2 = Claim(
+    id="khk2019dw.theorem2",
+    title="local minima in Theta_{d_y,t} are no worse than basis-function regression on Phi(S), "
+          "minus a depth/width improvement",
+    source=Source("khk2019dw", "5.2", "Theorem 2", "5.1"),
+    statement="For any t in {0..H}, every differentiable local minimum theta in Theta_{d_y,t} "
+              "satisfies, for any subsequence S of (t, ..., H), L(theta) <= 1/2||P_N[Phi(S)] Y||^2 "
+              "- sum_l sum_k 1/2 ||P[N^(l)_k P_N[Phibar(S)] D^(l)_k] vec(Y)||^2",
+    hypotheses=(ADMISSIBLE, THETA),
+    conclusion=lambda inst, point, B: _bound_margin(inst, point, subsequences, _with_D),
+    instances=theta_problems,
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=landscape,
+    branches=BRANCHES,
+    case_of=_case_of,
+    notes="Right-hand side evaluated as 1/2||P_N[[Phibar(S), D]] vec Y||^2 (Lemmas 2-3); every "
+          "subsequence S is checked; dropping the Theta hypothesis uses ReLU networks whose "
+          "local minima include dead units.",
+    mutants=(
+        Mutant.drop("theta in Theta_{d_y,t}", "the bound for networks without separated "
+                    "linear units (t = 0, nonlinear layers)"),
+        Mutant.conclusion("improvement_doubled", MutantKind.PERTURBED_CONSTANT,
+                          "the improvement term counted twice",
+                          lambda inst, point, B: _improvement_doubled(inst, point)),
+    ),
+)
+
+
+def _improvement_doubled(inst, point):
+    net, X, Y = problem_data(inst)
+    t = int(inst.t)
+    margin = None
+    for S in subsequences(t, net.H):
+        v1 = value_at_point(net, X, Y, point, blocks_of=_with_D(S))
+        v0 = value_at_point(net, X, Y, point, blocks_of=_phibar_blocks(S))
+        with mpmath.workdps(point.digits):
+            bound = v0.value - 2 * (v0.value - v1.value)
+            gap = bound - v1.L
+        m = Margin(float(gap), v1.tol + 2 * v0.tol, float(v1.L), float(bound),
+                   v1.tol_source)
+        margin = m if margin is None else margin.both(m)
+    return margin
+
+
+def _cor2_subsets(t, H):
+    seq = [t, H]
+    return [list(c) for r in range(3) for c in itertools.combinations(seq, r)]
+
+
+corollary2 = Claim(
+    id="khk2019dw.corollary2",
+    title="the Theorem 2 bound for S a subsequence of (t, H)",
+    source=Source("khk2019dw", "5.2", "Corollary 2"),
+    statement="For any t in {0..H}, every differentiable local minimum theta in "
+              "Theta_{d_{H+1},t} of L satisfies, for any S subsequence of (t, H), the bound of "
+              "Theorem 2",
+    hypotheses=(ADMISSIBLE, THETA),
+    conclusion=lambda inst, point, B: _bound_margin(inst, point, _cor2_subsets, _with_D),
+    instances=theta_problems,
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=landscape,
+    notes="As printed the hypothesis is Theta_{d_{H+1},t} (weak), not Theta^strong, although "
+          "the text introduces Corollary 2 'under this stronger restriction'; either way it is "
+          "the case S in {(), (t), (H), (t, H)} of Theorem 2.",
+    mutants=(
+        Mutant.drop("theta in Theta_{d_y,t}", "without separated linear units"),
+    ),
+)
+
+
+remark1 = Claim(
+    id="khk2019dw.remark1",
+    title="local minima in Theta_{d_y,t} beat basis-function regression on any Phi(S)",
+    source=Source("khk2019dw", "5.2", "Remark 1 (i)"),
+    statement="Every differentiable local minimum theta in Theta_{d_y,t} has L(theta) <= "
+              "min_R 1/2||Phi(S) R - Y||^2 = 1/2||P_N[Phi(S)] Y||^2 for every S subsequence of "
+              "(t..H); with t = 0 this includes X and [Phi^(l)]_{l=0}^H",
+    hypotheses=(ADMISSIBLE, THETA),
+    conclusion=lambda inst, point, B: _bound_margin(inst, point, subsequences, _phibar_blocks),
+    instances=theta_problems,
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=landscape,
+    notes="Remark 1 (ii) ('as d_l and H increase the bound can further improve') is "
+          "qualitative and not encoded.",
+    mutants=(
+        Mutant.drop("theta in Theta_{d_y,t}", "without separated linear units"),
+        Mutant.conclusion("half", MutantKind.PERTURBED_CONSTANT,
+                          "L <= 1/2 min_R 1/2||Phi(S) R - Y||^2",
+                          lambda inst, point, B: _bound_margin(inst, point, subsequences,
+                                                               _phibar_blocks, factor=0.5)),
+    ),
+)
+
+
+# --- deep linear networks -------------------------------------------------------------------------
+
+@st.composite
+def _linear_problem(draw, holds):
+    h = draw(st.integers(1, 3))
+    d_y = draw(st.integers(1, 2)) if holds else 2
+    if holds:
+        widths = [draw(st.integers(1, 3))] + [draw(st.integers(d_y, 3)) for _ in range(h)]
+    else:
+        widths = [draw(st.integers(2, 3))] + [draw(st.integers(1, 3)) for _ in range(h)]
+        widths[draw(st.integers(1, h))] = 1
+    widths.append(d_y)
+    inst = build(draw(st.integers(0, 2 ** 31 - 1)), widths, ["identity"] * h,
+                 draw(st.integers(2, 6)), "generic")
+    f = inst.fields()
+    f["start"] = f.pop("theta")
+    f["t"] = 0
+    return inst.__class__(**f)
+
+
+LINEAR = Hypothesis("linear", "every activation is linear", lambda i: network_of(i).is_linear)
+BOTTLENECK = Hypothesis("d_y<=min d_l", "d_{H+1} <= min_l d_l",
+                        lambda i: network_of(i).d_y <= min(network_of(i).widths[1:-1]))
+
+deep_linear = Claim(
+    id="khk2019dw.theorem2.deep_linear",
+    title="deep linear networks: every local minimum is global",
+    source=Source("khk2019dw", "5.2", "text after Remark 1"),
+    statement="If d_{H+1} <= min{d_l}, every local minimum theta of a deep linear network is "
+              "differentiable and in Theta_{d_{H+1},0}, hence L(theta) <= 1/2||P_N[X] Y||^2 "
+              "(the global minimum value): every local minimum is a global minimum",
+    hypotheses=(LINEAR, BOTTLENECK),
+    conclusion=lambda inst, point, B: _bound_margin(
+        inst, point, lambda t, H: [[0]], _phibar_blocks, lower=True),
+    instances=lambda assumed: _linear_problem(assumed["d_y<=min d_l"]),
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=landscape,
+    notes="Checked as the equality L = 1/2||P_N[X] Y||^2 (L >= it always).  The printed text "
+          "says 'theorem 1 yields' the bound; it is Theorem 2 (t = 0, S = (0)) that does.",
+    mutants=(Mutant.drop("d_y<=min d_l", "with a bottleneck layer narrower than d_y (local "
+                         "minima are global for the rank-constrained problem only)"),),
+)
+
+
+def _rank_m(inst, point, B, require=True):
+    net, X, Y = problem_data(inst)
+    t = int(inst.t)
+    f = nw.forward(net, net.unflatten(point.theta), X, pattern=list(point.pattern))
+    M = np.concatenate([f.Phi[l] for l in range(t, net.H + 1)], axis=1)
+    rank = int(np.linalg.matrix_rank(M))
+    if require and rank < X.shape[0]:
+        return Margin(0.0, 0.0, None, None, f"premise fails (rank {rank} < m): nothing to check")
+    return Margin(-float(point.value), 10.0 ** (-point.digits / 2) * max(1.0, float(np.sum(Y * Y))),
+                  float(point.value), 0.0, "certificate resolution 10^(-digits/2) ||Y||^2")
+
+
+def _rank_case(inst, point):
+    net, X, Y = problem_data(inst)
+    f = nw.forward(net, net.unflatten(point.theta), X, pattern=list(point.pattern))
+    M = np.concatenate([f.Phi[l] for l in range(int(inst.t), net.H + 1)], axis=1)
+    return "rank_m" if np.linalg.matrix_rank(M) >= X.shape[0] else "rank_below_m"
+
+
+zero_loss = Claim(
+    id="khk2019dw.theorem2.zero_loss",
+    title="if rank [Phi^(l)]_{l=t}^H >= m, local minima in Theta_{d_y,t} have zero loss",
+    source=Source("khk2019dw", "5.2", "text after Remark 1"),
+    statement="If [Phi^(l)]_{l=t}^H has rank at least m, then every (differentiable) local minimum "
+              "in Theta_{d_y,t} is a global minimum with zero loss value",
+    hypotheses=(ADMISSIBLE, THETA),
+    conclusion=_rank_m,
+    instances=lambda assumed: theta_problems(assumed, m=(2, 3), wide_last=True),
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=landscape,
+    branches=("rank_m", "rank_below_m"),
+    case_of=_rank_case,
+    notes="The rank premise is a property of the point: points without it count in branch "
+          "rank_below_m (vacuous there); numerical rank by numpy's LAPACK rule at the float64 "
+          "rounding of the point.",
+    mutants=(Mutant.conclusion("without_rank_premise", MutantKind.DROPPED_HYPOTHESIS,
+                               "zero loss at every local minimum in Theta_{d_y,t}",
+                               lambda inst, point, B: _rank_m(inst, point, B, require=False)),),
+)
+
+
+# --- Lemma 4 -------------------------------------------------------------------------------------
+
+def _lemma4(inst, point, B, levels=None):
+    from proofcheck.optimize.piecewise import jacobian_drift, _mp
+    net, X, Y = problem_data(inst)
+    t = int(inst.t)
+    _check_member(net, X, point, t, guarantees_theta(net, t))
+    ls = list(range(t, net.H + 1)) if levels is None else levels(t, net.H)
+    digits = point.digits
+
+    def quantities(net_, Ws, Xm, pattern):
+        f = nw.forward(net_, Ws, Xm, pattern=pattern)
+        r = f.Yhat - _mp(Y, digits)
+        return [f.Phi[l].T @ r for l in ls]
+
+    drift = jacobian_drift(quantities, net, X, point)
+    with mpmath.workdps(digits):
+        Xm = _mp(X, digits)
+        vals = quantities(net, net.unflatten(point.theta_mp), Xm, point.pattern)
+        worst = max([abs(v) for q in vals for v in q.ravel()] + [mpmath.mpf(0)])
+    tol = drift + 16 * X.size * 10.0 ** (-digits) * max(1.0, float(np.sum(Y * Y)))
+    return Margin(-float(worst), tol, None, None,
+                  f"distance to the limit point times an estimated Lipschitz constant "
+                  f"({drift:.2g}) + rounding at {digits} digits")
+
+
+lemma4 = Claim(
+    id="khk2019dw.lemma4",
+    title="at local minima in Theta_{d_y,t} the residual is orthogonal to Phi^(t..H)",
+    source=Source("khk2019dw", "A.2", "Lemma 4"),
+    statement="For any t in {0..H}, every differentiable local minimum theta in Theta_{d_y,t} "
+              "satisfies (Phi^(l))^T (Yhat - Y) = 0 for all l in {t..H}",
+    hypotheses=(ADMISSIBLE, THETA),
+    conclusion=_lemma4,
+    instances=theta_problems,
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=landscape,
+    mutants=(
+        Mutant.drop("theta in Theta_{d_y,t}", "for networks without separated linear units"),
+    ),
+)
+
+
+# --- Lemma 3 (every theta) -----------------------------------------------------------------------
+
+LEMMA3_SWEEP = SizeSweep(H=(1, 2), w=(1, 2), d_x=(1, 2), d_y=(1, 2), m=(1, 3))
+
+
+def _kron_eye_sp(d, A):
+    out = sp.zeros(d * A.rows, d * A.cols)
+    for c in range(d):
+        out[c * A.rows:(c + 1) * A.rows, c * A.cols:(c + 1) * A.cols] = A
+    return out
+
+
+def lemma3_build(s, rng, project_blocks=True):
+    blocks, y, info = exact_blocks(s, rng)
+    seed = info["seed"]
+    r = np.random.default_rng(seed + 1)
+    # Phi^(l) of the same dyadic instance: rebuild and pick S from (t..H)
+    from .gram_schmidt import DYADIC_ACTS
+    acts = info["acts"].split("|")
+    inst = build(seed, (s["d_x"],) + (s["w"],) * s["H"] + (s["d_y"],), acts, s["m"], "dyadic")
+    net, Ws, X, _ = data_for(inst)
+    f = nw.forward(net, Ws, X)
+    t = int(r.integers(0, s["H"] + 1))
+    S = [l for l in range(t, s["H"] + 1) if r.random() < 0.6]
+    D = blocks[:-1]
+    if S:
+        Phibar = _hstack([_kron_eye_sp(s["d_y"], sp.Matrix(f.Phi[l].shape[0], f.Phi[l].shape[1],
+                                                            [sp.Rational(float(v)) for v in
+                                                             f.Phi[l].ravel()])) for l in S])
+        PN = exact_null_projection(Phibar)
+    else:
+        PN = sp.eye(D[0].rows)
+    proj = [PN * Db for Db in D]
+    lhs_P = exact_projection(_hstack(proj))
+    lhs = (lhs_P * y).T * (lhs_P * y)
+    Qs = exact_gram_schmidt(proj if project_blocks else D)
+    rhs = sum(((exact_projection(Q) * (PN * y if not project_blocks else y)).T *
+               (exact_projection(Q) * (PN * y if not project_blocks else y)))[0, 0]
+              for Q in Qs)
+    return lhs, sp.Matrix([[rhs]]), {**info, "S": str(S)}
+
+
+def lemma3_unprojected(s, rng):
+    # mutant: Gram-Schmidt on the raw D_b (Q = N D), the projection applied to y only
+    return lemma3_build(s, rng, project_blocks=False)
+
+
+lemma3 = Claim(
+    id="khk2019dw.lemma3",
+    title="Gram-Schmidt split of the projection onto P_N[Phibar(S)] D",
+    source=Source("khk2019dw", "4.1", "Lemma 3"),
+    statement="For any t in {0..H} and any subsequence S of (t..H): ||P[P_N[Phibar(S)] D] "
+              "vec(Y)||^2 = sum_{l=1}^H sum_k ||P[N^(l)_k P_N[Phibar(S)] D^(l)_k] vec(Y)||^2, "
+              "with Q^(l)_k = N^(l)_k P_N[Phibar(S)] D^(l)_k",
+    identities=(Identity("lemma3", "||P[P_N[Phibar(S)] D] y||^2 = sum ||P[N P_N[Phibar(S)] D_b] "
+                         "y||^2", lemma3_build, LEMMA3_SWEEP, method="exact-random"),),
+    notes="Exact rational arithmetic on dyadic networks (every theta, kinks included); t and S "
+          "drawn per size.",
+    mutants=(Mutant.identity("unprojected_blocks", MutantKind.DROPPED_TERM,
+                             "Gram-Schmidt on the raw D_b instead of P_N[Phibar(S)] D_b",
+                             "lemma3", lemma3_unprojected),),
+)
