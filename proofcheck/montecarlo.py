@@ -84,8 +84,9 @@ def clopper_pearson(failures: int, draws: int, confidence: float = CONFIDENCE):
     _check_confidence(confidence)
     a = (1 - confidence) / 2
     k, n = int(failures), int(draws)
-    lo = 0.0 if k == 0 else float(stats.beta.ppf(a, k, n - k + 1))
-    hi = 1.0 if k == n else float(stats.beta.ppf(1 - a, k + 1, n - k))
+    # Beta quantiles through betaincinv directly (scipy.stats.beta.ppf computes the same, slower)
+    lo = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, a))
+    hi = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1 - a))
     return lo, hi
 
 
@@ -320,13 +321,23 @@ def simulate_residual_ratio(Lambda, d_x: int, rng: np.random.Generator, n: int,
     X = rng.standard_normal((n, m, int(d_x)))
     Y = rng.standard_normal((n, m))
     D = d_tilde(L, X)
-    U, s, _ = np.linalg.svd(D, full_matrices=False)
-    keep = s > rank_cutoff(s, D.shape[-2:], method)[..., None]
-    coef = np.einsum("nmk,nm->nk", U, Y) * keep
-    proj = np.sum(coef ** 2, axis=-1)
+    # D~ = Q R (reduced): the singular values of D~ are those of the small factor R
+    Q, Rf = np.linalg.qr(D)
+    s = np.linalg.svd(Rf, compute_uv=False)
+    rank = np.sum(s > rank_cutoff(s, D.shape[-2:], method)[..., None], axis=-1)
     yy = np.sum(Y ** 2, axis=-1)
+    proj = np.empty(n)
+    full_col = rank == D.shape[-1]              # P[D~] = Q Q^T
+    full_row = (rank == m) & ~full_col          # col(D~) = R^m: P[D~] Y = Y
+    if np.any(full_col):
+        proj[full_col] = np.sum(np.einsum("nmk,nm->nk", Q[full_col], Y[full_col]) ** 2,
+                                axis=-1)
+    proj[full_row] = yy[full_row]
+    for i in np.flatnonzero(~full_col & ~full_row):   # rank-deficient draws: an SVD basis
+        U = np.linalg.svd(D[i], full_matrices=False)[0][:, :rank[i]]
+        proj[i] = np.sum((U.T @ Y[i]) ** 2)
     # ||P_N Y||^2 = ||Y||^2 - ||P Y||^2 loses relative accuracy when R is tiny; clip at 0
-    return np.clip(1 - proj / yy, 0.0, 1.0), keep.sum(axis=-1)
+    return np.clip(1 - proj / yy, 0.0, 1.0), rank
 
 
 def simulate_rank(Lambda, d_x: int, rng: np.random.Generator, n: int, *, method="lapack"):

@@ -1,0 +1,813 @@
+r"""KHK 2019 (DW) Section 3.2 and Appendix B: the probabilistic claims for one hidden layer.
+
+Setting (DW §3.2, reconstruction ``khk-statements.md`` I.3): ``H = 1``, ``d_y = 1``, a *fixed*
+activation pattern ``Lambda = [Lambda_1 ... Lambda_d]`` (``m x d``, ``|Lambda_ik| <= 1``), Gaussian
+data ``[X Y]`` with i.i.d. N(0, 1) entries, ``D~ = [Lambda_1 X, ..., Lambda_d X]`` (eq. B.2) and
+the Lemma-5 loss ``L = 1/2 ||Y||^2 - 1/2 ||P[D~] Y||^2``.
+
+How these claims are checked (``proofcheck.montecarlo``):
+
+* **0/1 law of ranks.**  ``rank D~`` is a.s. constant (its generic rank): the rank-deficient
+  set is the zero set of a minor that is a non-zero polynomial in ``X``.  So every "rank D~ = r
+  with probability >= 1 - p" (Lemma 6) has failure probability exactly 0 or 1, decided by the
+  exact rank modulo a large prime at a random integer ``X`` (a lower bound) against a structural
+  upper bound.  Given the a.s. rank ``r``, ``2L / ||Y||^2`` is exactly ``Beta((m - r)/2, r/2)``
+  (B.26), so Proposition 2's failure probabilities are *computed* (scipy ``betainc``), at any
+  size, including the astronomically large ``m`` that the hypotheses need.
+* **Monte Carlo** (small settings): the same event simulated end to end (draw ``X, Y``, build
+  ``D~``, project), ``N`` draws per instance, two-sided Clopper–Pearson interval at confidence
+  ``1 - 1e-4``; margin = bound - upper limit, tolerance = the interval's width.  A Monte Carlo
+  margin >= 0 means *consistent with the bound at that confidence in N draws*, never a proof; a
+  margin below minus the tolerance means the lower limit exceeds the bound (*violated*).  Each
+  instance is one independent replicate (its own seed); the engine profile sets how many.
+* Hypotheses on ``Lambda`` (``s_min(Lambda_I) >= delta`` over exponentially many index sets)
+  are decided exactly: for ``|I| >= m/2`` by vertex enumeration over row-type counts (concavity
+  of ``lambda_min``) with an exact rational PSD certificate of ``G - delta^2 I``; for
+  ``|I| <= d/2`` by enumeration (Cauchy interlacing) with the same certificate.
+
+Findings (details in each claim's ``notes``):
+
+* Prop. 2(i) with the reconstruction's ``sqrt`` holds at every setting checked, with enormous
+  slack, but it is *vacuous* (its loss bound is ``>= 1/2 ||Y||^2``, which ``L`` never exceeds,
+  whenever its probability bound is non-trivial) unless ``(d_x d)^2 m / (36 (m - d_x d)^2) >
+  ln 2``; with the size hypothesis that needs ``d_x d`` of order ``4 * 10^5`` and ``m ~ 10^10``.
+  The unrestored form ``(1 + 6t/m)`` is false *within* the hypotheses (``d_x d = 200``,
+  ``m = 470000``; ``d_x d = 10^6``, ``m = 1.4 * 10^10``).  The reconstruction's own Monte Carlo
+  example (``m = 10^6``, ``r = 10^4``) lies outside the hypotheses (they need
+  ``m >= 64 ln^2(2 r) r ~ 6 * 10^7`` there).
+* Lemma 6(ii) and Prop. 2(ii) as printed fail for ``d = 1``: then no index set has
+  ``|I| <= d/2``, the ``s_min`` hypothesis is vacuous, and a dead sample (a zero row of
+  ``Lambda``) makes ``rank D~ < m`` surely.  The proof needs ``L_0 = 1 <= d/2``; with ``d >= 2``
+  both hold (rank m with probability one).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+from hypothesis import strategies as st
+
+from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind, Source
+from proofcheck import montecarlo as mc
+
+PAPER = "khk2019dw"
+CONF = mc.CONFIDENCE
+LN2 = math.log(2.0)
+_EPS = float(np.finfo(float).eps)
+
+MC_NOTE = (f"Monte Carlo margins are 'consistent with the bound at confidence {CONF:g} in N "
+           "draws' (Clopper-Pearson upper limit <= bound), not proofs; a margin below minus its "
+           "tolerance (the interval's width) means the lower limit exceeds the bound.")
+
+
+# ---------------------------------------------------------------------------------------------
+# experiment settings: one instance = one setting and one seed
+
+@dataclass(frozen=True)
+class Setting:
+    """A fixed activation pattern (row ``types[t]`` repeated ``counts[t]`` times), ``d_x``, the
+    ``delta`` of the hypotheses, the ``t`` of Prop. 2(i) and Monte Carlo draws per instance
+    (0: exact law only, e.g. when ``m`` is too large to simulate)."""
+
+    name: str
+    types: tuple
+    counts: tuple
+    d_x: int
+    delta2: Fraction | int          # delta^2, exact (the s_min hypotheses are certified with it)
+    t: float = 1.0
+    draws: int = 0
+    realised_by: str = "relu"
+    note: str = ""
+
+    @property
+    def delta(self) -> float:
+        return math.sqrt(self.delta2)
+
+    @property
+    def m(self) -> int:
+        return int(sum(self.counts))
+
+    @property
+    def d(self) -> int:
+        return len(self.types[0])
+
+    @functools.cached_property
+    def Lambda(self) -> np.ndarray:
+        if self.m > 10 ** 6:
+            raise ValueError(f"setting {self.name}: m = {self.m} is too large to form Lambda")
+        return np.repeat(np.array(self.types, dtype=np.int64), self.counts, axis=0)
+
+    @functools.cached_property
+    def rank(self) -> mc.RankBracket:
+        return mc.almost_sure_rank_types(np.array(self.types), np.array(self.counts), self.d_x,
+                                         rng=np.random.default_rng(0))
+
+
+def _hadamard(n):
+    from scipy.linalg import hadamard
+    return tuple(tuple(int(v) for v in row) for row in hadamard(n))
+
+
+H4, H8 = _hadamard(4), _hadamard(8)
+
+SETTINGS = {s.name: s for s in [
+    # --- case (i): d_x d << m -----------------------------------------------------------------
+    Setting("relu_d1_m29", ((1,),), (29,), 1, 15, t=3.0, draws=200,
+            note="every sample active; delta^2 = 15 = the 15 smallest squares"),
+    Setting("abs_d1_m256", ((1,), (-1,)), (128, 128), 2, 128, t=3.0, draws=200,
+            realised_by="abs"),
+    Setting("relu_d2_types_m1500", ((1, 0), (0, 1), (1, 1)), (500, 500, 500), 1,
+            Fraction("109.41"), t=3.0, draws=100,
+            note="three row types; min over |I| >= 750 of lambda_min = 109.612 (vertex "
+                 "enumeration), delta^2 = 109.41 certified exactly"),
+    Setting("relu_d1_r200", ((1,),), (470_000,), 200, 235_000, t=3.2,
+            note="exact Beta law; the unrestored (1 + 6t/m) form fails here"),
+    Setting("relu_d1_r1e6", ((1,),), (14_000_000_000,), 1_000_000, 7_000_000_000, t=1.5,
+            note="exact Beta law at m = 1.4e10: the only kind of size where the sqrt bound of "
+                 "Prop. 2(i) is below 1/2 ||Y||^2 for some t > ln 2"),
+    # case (i) settings that violate one hypothesis
+    Setting("abs_d1_m1500_r1499", ((1,), (-1,)), (750, 750), 1499, 750, t=3.0,
+            realised_by="abs", note="violates only the size hypothesis (m - d_x d = 1)"),
+    Setting("dead_d1_r1e7", ((0,),), (1_236_918_896_561,), 10_000_000, 1, t=1.5,
+            note="every sample dead: violates only the s_min hypothesis"),
+    Setting("relu_d1_m2_dx3", ((1,),), (2,), 3, 1, t=5.0, draws=1000,
+            note="m < d_x d: violates only the size hypothesis"),
+    Setting("relu_d1_m14000_one_active", ((1,), (0,)), (1, 13_999), 2, 1, t=3.0, draws=20,
+            note="one active sample: violates only the s_min hypothesis"),
+    # --- case (ii): d d_x >> m ----------------------------------------------------------------
+    Setting("abs_hadamard_d4_m4", H4, (1, 1, 1, 1), 40, 4, draws=60, realised_by="abs",
+            note="orthogonal +-1 rows: every Lambda_I Lambda_I^T = 4 I"),
+    Setting("abs_hadamard_d8_m3", H8[:3], (1, 1, 1), 60, 8, draws=120,
+            realised_by="abs"),
+    Setting("relu_blocks_d4_m2", ((1, 1, 0, 0), (0, 0, 1, 1)), (1, 1), 40, 2,
+            draws=60),
+    # case (ii) settings that violate one hypothesis
+    Setting("relu_d1_dead_sample", ((0,), (1,)), (1, 1), 60, 1, draws=20,
+            note="d = 1: no index set has |I| <= d/2, so the s_min hypothesis is vacuous; "
+                 "sample 1 is dead"),
+    Setting("abs_hadamard_d4_dead_row", H4[:3] + ((0, 0, 0, 0),), (1, 1, 1, 1), 40, 4,
+            draws=20, realised_by="abs", note="a dead sample: violates only s_min"),
+    Setting("abs_d2_m100", ((1, 1), (1, -1)), (50, 50), 40, 2, draws=20,
+            realised_by="abs", note="d d_x = 80 < m: violates only d d_x >= 2m ln^2(md/delta)"),
+]}
+
+
+def setting(inst) -> Setting:
+    return SETTINGS[inst.setting]
+
+
+# ---------------------------------------------------------------------------------------------
+# hypotheses (decided exactly on the pattern)
+
+@functools.lru_cache(maxsize=None)
+def _smin_large_ok(name: str) -> bool:
+    """s_min(Lambda_I) >= delta for every |I| >= m/2: exact, at every vertex of the counts."""
+    s = SETTINGS[name]
+    types = np.array(s.types, dtype=np.int64)
+    _, vertices, ty = mc.min_gram_large_subsets(types, np.array(s.counts), math.ceil(s.m / 2))
+    d2 = Fraction(s.delta2)
+    return all(mc.certify_gram_at_least((ty.T * c) @ ty, d2) for c in vertices)
+
+
+@functools.lru_cache(maxsize=None)
+def _smin_small_ok(name: str) -> bool:
+    """s_{|I|}(Lambda_I) >= delta for every non-empty |I| <= d/2 (vacuous when d = 1)."""
+    import itertools
+    s = SETTINGS[name]
+    size = min(s.d // 2, s.m)
+    if size < 1:
+        return True
+    L = s.Lambda
+    G = L @ L.T
+    d2 = Fraction(s.delta2)
+    return all(mc.certify_gram_at_least(G[np.ix_(I, I)], d2)
+               for I in itertools.combinations(range(s.m), size))
+
+
+def _size_i(s: Setting) -> bool:
+    r = s.d_x * s.d
+    return s.m >= 64 * math.log(r * s.m / s.delta2) ** 2 * r
+
+
+def _size_ii(s: Setting) -> bool:
+    return (s.d * s.d_x >= 2 * s.m * math.log(s.m * s.d / s.delta) ** 2
+            and s.d_x >= math.log(s.d * s.m) ** 2)
+
+
+def _pattern_ok(s: Setting) -> bool:
+    return all(abs(v) <= 1 for row in s.types for v in row) and s.delta2 > 0
+
+
+PATTERN = Hypothesis("pattern", "Lambda is a fixed activation pattern, |Lambda_ik| <= 1, delta > 0, "
+                     "and [X Y] has i.i.d. N(0, 1) entries (independent of Lambda)",
+                     lambda i: _pattern_ok(setting(i)))
+SIZE_I = Hypothesis("size_i", "m >= 64 ln^2(d_x d m / delta^2) d_x d",
+                    lambda i: _size_i(setting(i)))
+SMIN_I = Hypothesis("smin_i", "s_min(Lambda_I) >= delta for every I with |I| >= m/2",
+                    lambda i: _smin_large_ok(i.setting))
+SIZE_II = Hypothesis("size_ii", "d d_x >= 2 m ln^2(m d / delta) and d_x >= ln^2(d m)",
+                     lambda i: _size_ii(setting(i)))
+SMIN_II = Hypothesis("smin_ii", "s_min(Lambda_I) >= delta (the |I|-th singular value) for every "
+                     "I with |I| <= d/2", lambda i: _smin_small_ok(i.setting))
+D_GE_2 = Hypothesis("d>=2", "d >= 2 (our correction: the proof's L_0 = 1 <= d/2)",
+                    lambda i: setting(i).d >= 2)
+
+
+def _instances(valid: tuple[str, ...], violators: dict[str, tuple[str, ...]]):
+    """Instances of the valid settings (one per assumed branch), or of the settings that violate
+    exactly the dropped hypotheses; each with its own Monte Carlo seed."""
+    def build(assumed):
+        dropped = assumed.dropped
+        if dropped:
+            key = dropped[0] if len(dropped) == 1 else dropped
+            names = violators[key]
+        else:
+            names = (assumed.branch,) if assumed.branch in valid else valid
+        def make(name_seed):
+            name, seed = name_seed
+            s = SETTINGS[name]
+            return Instance(setting=name, m=s.m, d=s.d, d_x=s.d_x, delta=float(s.delta),
+                            t=float(s.t), draws=int(s.draws), seed=float(seed))
+        return st.tuples(st.sampled_from(names), st.integers(0, 2 ** 31 - 1)).map(make)
+    return build
+
+
+def _seeds(inst) -> np.ndarray:
+    return np.atleast_1d(np.asarray(inst.seed, dtype=float)).astype(np.int64)
+
+
+def _simulate(s: Setting, bound: float, p_exact: float) -> bool:
+    """Simulate only where the planned draws can decide: N >= draws_needed(bound, p_exact)
+    (else the interval would straddle the bound by design and the exact law decides alone)."""
+    if not s.draws or p_exact == bound or bound >= 1:
+        return False
+    return s.draws >= mc.draws_needed(bound, p_exact, confidence=CONF, power=0.99)
+
+
+def _combine(exact: tuple[float, float], mcm: list[tuple[float, float]], source: str, n: int):
+    """One margin per seed: the exact margin, and (where simulated) the Monte Carlo one, whichever
+    is closer to failing (value + tol smaller)."""
+    vals, tols = np.full(n, exact[0]), np.full(n, exact[1])
+    for k, (v, t) in enumerate(mcm):
+        if v + t < vals[k] + tols[k]:
+            vals[k], tols[k] = v, t
+    if n == 1:
+        return Margin(float(vals[0]), float(tols[0]), tol_source=source)
+    return Margin(vals, tols, tol_source=source)
+
+
+EXACT_SOURCE = (f"exact law: failure probability computed (0/1 rank law; Beta law via scipy "
+                f"betainc, relative accuracy {mc.BETAINC_RTOL:g}); Monte Carlo: tolerance = "
+                f"width of the Clopper-Pearson interval at confidence {CONF:g}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Proposition 2 (i)
+
+def _rank_term(s: Setting) -> float:
+    ln = math.log(s.d_x * s.d * s.m / s.delta2)
+    if ln <= 0:
+        return 1.0          # e^{-m/(64 ln)} >= 1 (or its limit): the bound is trivial
+    return math.exp(-s.m / (64 * ln))
+
+
+def _prop2i_factor(s: Setting, t, form: str):
+    """2 x (the loss bound) / ||Y||^2 at t."""
+    t = np.asarray(t, dtype=float)
+    base = (s.m - s.d_x * s.d) / s.m
+    if form == "sqrt":
+        return (1 + 6 * np.sqrt(t / s.m)) * base
+    if form == "linear":                # the unrestored extraction (1 + 6t/m)
+        return (1 + 6 * t / s.m) * base
+    if form == "none":                  # the deviation term dropped
+        return base + 0 * t
+    raise ValueError(form)
+
+
+def _prop2i_failure(s: Setting, t, form: str, flipped: bool):
+    r = s.rank.rank
+    sf = mc.residual_ratio_sf(_prop2i_factor(s, t, form), s.m, r)
+    return 1.0 - sf if flipped else sf
+
+
+@functools.lru_cache(maxsize=None)
+def _prop2i_exact(name: str, form: str, flipped: bool) -> tuple[float, float]:
+    s = SETTINGS[name]
+    bound = lambda t: _rank_term(s) + 2 * np.exp(-np.asarray(t, dtype=float))
+    fail = lambda t: _prop2i_failure(s, t, form, flipped)
+    point = float(bound(s.t) - fail(s.t))
+    # every t > 0: for t <= ln 2 the probability bound is >= 1; beyond t_hi the loss bound is
+    # >= 1/2 ||Y||^2 >= L (sqrt form), or 2e^{-t} is below double precision
+    r0 = s.d_x * s.d
+    t_hi = 60.0
+    if form == "sqrt" and 0 < r0 < s.m:
+        t_hi = max(t_hi, s.m * (r0 / (6 * (s.m - r0))) ** 2)
+    grid = 4000
+    while True:
+        u = mc.uniform_in_t(fail, bound, LN2, t_hi, grid=grid)
+        if u.pointwise < 0 or u.margin >= 0:
+            break
+        if grid > 64000:
+            raise ValueError(f"{name}: could not bracket the margin in t (grid {grid})")
+        grid *= 4
+    value = min(point, u.pointwise if u.pointwise < 0 else u.margin)
+    tol = mc.BETAINC_RTOL
+    return value, tol
+
+
+def _prop2i_mc(s: Setting, seed: int, form: str, flipped: bool) -> tuple[float, float]:
+    c = float(_prop2i_factor(s, s.t, form))
+    L = s.Lambda
+
+    def event(rng, n):
+        R, _ = mc.simulate_residual_ratio(L, s.d_x, rng, n)
+        return (R < c) if flipped else (R > c)
+    est = mc.estimate_failure_probability(event, s.draws, seed=seed, batch_size=256,
+                                          confidence=CONF)
+    return est.margin(_rank_term(s) + 2 * math.exp(-s.t))
+
+
+def prop2i_conclusion(form="sqrt", flipped=False):
+    def conclusion(inst, point, B):
+        s = setting(inst)
+        seeds = _seeds(inst)
+        exact = _prop2i_exact(s.name, form, flipped)
+        b = _rank_term(s) + 2 * math.exp(-s.t)
+        p = float(_prop2i_failure(s, s.t, form, flipped))
+        sims = [_prop2i_mc(s, int(k), form, flipped) for k in seeds] if _simulate(s, b, p) else []
+        return _combine(exact, sims, EXACT_SOURCE, len(seeds) if np.ndim(inst.seed) else 1)
+    return conclusion
+
+
+PROP2I_VALID = ("relu_d1_m29", "abs_d1_m256", "relu_d2_types_m1500", "relu_d1_r200",
+                "relu_d1_r1e6")
+
+proposition2_i = Claim(
+    id="khk2019dw.proposition2.i",
+    title="probabilistic loss bound in the regime d_x d << m (sqrt restored)",
+    source=Source(PAPER, "3.2", "Proposition 2 (i)", "(B.26)-(B.27)"),
+    statement="Fix Lambda; [X Y] Gaussian. If m >= 64 ln^2(d_x d m/delta^2) d_x d and "
+              "s_min(Lambda_I) >= delta for every |I| >= m/2, then for every t > 0, "
+              "L <= (1 + 6 sqrt(t/m)) (m - d_x d)/(2m) ||Y||^2 with probability at least "
+              "1 - e^{-m/(64 ln(d_x d m/delta^2))} - 2 e^{-t}  [sqrt restored by the "
+              "reconstruction; the extraction reads '1+6tm']",
+    hypotheses=(PATTERN, SIZE_I, SMIN_I),
+    conclusion=prop2i_conclusion(),
+    instances=_instances(PROP2I_VALID, {"size_i": ("abs_d1_m1500_r1499",),
+                                        "smin_i": ("dead_d1_r1e7",)}),
+    branches=PROP2I_VALID,
+    high_precision=False,
+    notes="Failure probability P(L > bound) computed exactly from the a.s. rank (0/1 law) and the "
+          "Beta((m - r)/2, r/2) law of 2L/||Y||^2, at the instance's t and for every t > 0 (monotone "
+          "bracketing on a geometric grid over [ln 2, t_hi]; outside it the statement is trivial); "
+          "end-to-end Monte Carlo (X, Y drawn, D~ built, projected) on the three small settings "
+          "(100-200 draws per instance). The bound is vacuous (>= 1/2 ||Y||^2) for every t > ln 2 "
+          "unless (d_x d)^2 m / (36 (m - d_x d)^2) > ln 2: only relu_d1_r1e6 (m = 1.4e10, "
+          "d_x d = 1e6, t = 1.5) makes it non-trivial, and there it holds with P(fail) < 1e-300. "
+          + MC_NOTE,
+    mutants=(
+        Mutant.conclusion("unrestored_t_over_m", MutantKind.OTHER,
+                          "the extraction's (1 + 6t/m) instead of (1 + 6 sqrt(t/m))",
+                          prop2i_conclusion("linear")),
+        Mutant.conclusion("no_deviation_term", MutantKind.DROPPED_TERM,
+                          "L <= (m - d_x d)/(2m) ||Y||^2 (the 6 sqrt(t/m) term dropped)",
+                          prop2i_conclusion("none")),
+        Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
+                          "L >= (1 + 6 sqrt(t/m)) (m - d_x d)/(2m) ||Y||^2 w.p. >= ...",
+                          prop2i_conclusion("sqrt", flipped=True)),
+        Mutant.drop("size_i", "m - d_x d = 1: the deviation of chi^2_1 is not O(sqrt(t/m))"),
+        Mutant.drop("smin_i", "every sample dead: L = 1/2 ||Y||^2 surely"),
+    ),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lemma 6 (i) and (ii), Proposition 2 (ii): rank events under the 0/1 law
+
+def _rank_failure_exact(s: Setting, target: str) -> float:
+    r = {"d_x d": s.d_x * s.d, "m": s.m}[target]
+    return 1.0 - s.rank.probability_of_rank(r)
+
+
+def _bound_i(s: Setting) -> float:
+    return _rank_term(s)
+
+
+def _bound_ii(s: Setting) -> float:
+    return 2 * math.exp(-s.d_x / 20)
+
+
+def _rank_mc(s: Setting, seed: int, target: str, bound: float) -> tuple[float, float]:
+    r = {"d_x d": s.d_x * s.d, "m": s.m}[target]
+    L = s.Lambda
+    event = lambda rng, n: mc.simulate_rank(L, s.d_x, rng, n) != r
+    est = mc.estimate_failure_probability(event, s.draws, seed=seed, batch_size=256,
+                                          confidence=CONF)
+    return est.margin(bound)
+
+
+def rank_conclusion(target: str, bound_of):
+    def conclusion(inst, point, B):
+        s = setting(inst)
+        seeds = _seeds(inst)
+        b = bound_of(s)
+        p = _rank_failure_exact(s, target)
+        exact = (b - p, 0.0)
+        sims = [_rank_mc(s, int(k), target, b) for k in seeds] if _simulate(s, b, p) else []
+        return _combine(exact, sims, "exact 0/1 law of rank D~ (" + s.rank.how + "); Monte "
+                        f"Carlo: width of the Clopper-Pearson interval at confidence {CONF:g}",
+                        len(seeds) if np.ndim(inst.seed) else 1)
+    return conclusion
+
+
+LEMMA6I_VALID = ("relu_d1_m29", "abs_d1_m256", "relu_d2_types_m1500", "relu_d1_r200")
+
+lemma6_i = Claim(
+    id="khk2019dw.lemma6.i",
+    title="rank D~ = d_x d with high probability when d_x d << m",
+    source=Source(PAPER, "B", "Lemma 6 (i)", "(B.8)-(B.13)"),
+    statement="Fix Lambda; X Gaussian. If m >= 64 ln^2(d_x d m/delta^2) d_x d and s_min(Lambda_I) "
+              ">= delta for every |I| >= m/2, then rank D~ = d_x d with probability at least "
+              "1 - e^{-m/(64 ln(d_x d m/delta^2))}  [the printed Lemma also subtracts 2e^{-t} with "
+              "t unbound, which only weakens it; the proof of Prop. 2 uses the form checked here]",
+    hypotheses=(PATTERN, SIZE_I, SMIN_I),
+    conclusion=rank_conclusion("d_x d", _bound_i),
+    instances=_instances(LEMMA6I_VALID, {"size_i": ("relu_d1_m2_dx3",),
+                                         "smin_i": ("relu_d1_m14000_one_active",)}),
+    branches=LEMMA6I_VALID,
+    high_precision=False,
+    notes="By the 0/1 law the failure probability is exactly 0 or 1; it is decided by the exact "
+          "rank mod p = 2^61 - 1 of D~ at a random integer X (or, for d = 1, by the Gaussian "
+          "law of diag(Lambda_1) X) against an upper bound, and cross-checked by Monte Carlo "
+          "(numerical rank, LAPACK cutoff) where the planned draws decide (montecarlo.draws_needed): "
+          "200 draws per instance on relu_d1_m29 and abs_d1_m256 (bounds e^{-m/(64 ln(...))} = "
+          "0.50, 0.050); on relu_d2_types_m1500 (bound 8.4e-4) 100 draws cannot decide, so the "
+          "exact law decides alone. " + MC_NOTE,
+    mutants=(
+        Mutant.conclusion("rank_m", MutantKind.OTHER, "rank D~ = m (case (ii)'s conclusion)",
+                          rank_conclusion("m", _bound_i)),
+        Mutant.drop("size_i", "m = 2 < d_x d = 3: rank D~ <= 2 surely"),
+        Mutant.drop("smin_i", "one active sample: rank D~ = 1 < d_x d = 2 surely"),
+    ),
+)
+
+
+LEMMA6II_VALID = ("abs_hadamard_d4_m4", "abs_hadamard_d8_m3", "relu_blocks_d4_m2")
+II_VIOLATORS = {"smin_ii": ("abs_hadamard_d4_dead_row",), "size_ii": ("abs_d2_m100",),
+                "d>=2": ("relu_d1_dead_sample",)}
+II_NOTES = ("By the 0/1 law the failure probability is exactly 0 or 1 (exact rank mod p at a "
+            "random integer X against the upper bound m); Monte Carlo cross-check with 60 / 120 / "
+            "60 draws per instance (bounds 2e^{-d_x/20} = 0.27, 0.10, 0.27). ")
+ERRATUM_II = ("for d = 1 no index set has |I| <= d/2, so the s_min hypothesis is vacuous and a "
+              "dead sample (zero row of Lambda) is allowed: Lambda = (0, 1)^T, d_x = 60, delta = 1 "
+              "meets every printed hypothesis, yet rank D~ <= 1 < m = 2 (and L = y_1^2/2 > 0) "
+              "surely, against a claimed probability >= 1 - 2e^{-3} = 0.90. The proof needs "
+              "L_0 = 1 <= d/2, i.e. d >= 2; with d >= 2 the claim holds (probability one).")
+
+lemma6_ii_corrected = Claim(
+    id="khk2019dw.lemma6.ii",
+    title="rank D~ = m with high probability when d d_x >> m (d >= 2)",
+    source=Source(PAPER, "B", "Lemma 6 (ii)", "(B.14)-(B.23)"),
+    statement="As printed, with d >= 2 added",
+    hypotheses=(PATTERN, SIZE_II, SMIN_II, D_GE_2),
+    conclusion=rank_conclusion("m", _bound_ii),
+    instances=_instances(LEMMA6II_VALID, II_VIOLATORS),
+    branches=LEMMA6II_VALID,
+    high_precision=False,
+    notes=II_NOTES + MC_NOTE,
+    mutants=(
+        Mutant.conclusion("rank_dxd", MutantKind.OTHER, "rank D~ = d_x d (case (i)'s conclusion)",
+                          rank_conclusion("d_x d", _bound_ii)),
+        Mutant.drop("smin_ii", "a dead sample: rank D~ < m surely"),
+        Mutant.drop("size_ii", "d d_x = 80 < m = 100: rank D~ < m surely"),
+        Mutant.drop("d>=2", "the printed statement: d = 1 with a dead sample"),
+    ),
+)
+
+lemma6_ii = Claim(
+    id="khk2019dw.lemma6.ii",
+    title="rank D~ = m with high probability when d d_x >> m",
+    source=Source(PAPER, "B", "Lemma 6 (ii)", "(B.14)-(B.23)"),
+    statement="Fix Lambda; X Gaussian. If d d_x >= 2 m ln^2(md/delta) with d_x >= ln^2(dm) and "
+              "s_min(Lambda_I) >= delta for every I with |I| <= d/2, then rank D~ = m with "
+              "probability at least 1 - 2e^{-d_x/20}",
+    hypotheses=(PATTERN, SIZE_II, SMIN_II),
+    conclusion=rank_conclusion("m", _bound_ii),
+    instances=_instances(LEMMA6II_VALID + ("relu_d1_dead_sample",), II_VIOLATORS),
+    branches=LEMMA6II_VALID + ("relu_d1_dead_sample",),
+    high_precision=False,
+    corrected=lemma6_ii_corrected,
+    erratum=ERRATUM_II,
+    notes=II_NOTES + MC_NOTE,
+)
+
+
+def _loss_zero_mc(s: Setting, seed: int, bound: float, flipped: bool) -> tuple[float, float]:
+    L = s.Lambda
+    # L = 0 decided from the computed ratio: with rank D~ = m, 1 - ||U^T Y||^2/||Y||^2 is pure
+    # rounding, at most ~2m eps (Higham 3.1: sums of m squares); 64 m eps leaves room for the
+    # SVD's own backward error
+    tau = 64 * s.m * _EPS
+
+    def event(rng, n):
+        R, _ = mc.simulate_residual_ratio(L, s.d_x, rng, n)
+        return (R <= tau) if flipped else (R > tau)
+    est = mc.estimate_failure_probability(event, s.draws, seed=seed, batch_size=256,
+                                          confidence=CONF)
+    return est.margin(bound)
+
+
+def loss_zero_conclusion(flipped=False):
+    def conclusion(inst, point, B):
+        s = setting(inst)
+        seeds = _seeds(inst)
+        b = _bound_ii(s)
+        # rank m a.s. => P[D~] = I and L = 0; rank < m a.s. => P_N[D~] != 0 and, Y being
+        # Gaussian and independent, L > 0 a.s.
+        p_nonzero = 1.0 - s.rank.probability_of_rank(s.m)
+        p = (1.0 - p_nonzero) if flipped else p_nonzero
+        exact = (b - p, 0.0)
+        sims = [_loss_zero_mc(s, int(k), b, flipped) for k in seeds] if _simulate(s, b, p) else []
+        return _combine(exact, sims, "exact 0/1 law of rank D~ (" + s.rank.how + "); Monte "
+                        f"Carlo: width of the Clopper-Pearson interval at confidence {CONF:g}",
+                        len(seeds) if np.ndim(inst.seed) else 1)
+    return conclusion
+
+
+proposition2_ii_corrected = Claim(
+    id="khk2019dw.proposition2.ii",
+    title="zero loss with high probability when d d_x >> m (d >= 2)",
+    source=Source(PAPER, "3.2", "Proposition 2 (ii)"),
+    statement="As printed, with d >= 2 added",
+    hypotheses=(PATTERN, SIZE_II, SMIN_II, D_GE_2),
+    conclusion=loss_zero_conclusion(),
+    instances=_instances(LEMMA6II_VALID, II_VIOLATORS),
+    branches=LEMMA6II_VALID,
+    high_precision=False,
+    notes=II_NOTES + "Monte Carlo event L != 0: 2L/||Y||^2 > 64 m eps, where a draw of numerical "
+          "rank m has P[D~] = I and L = 0 exactly, and a rank-deficient draw's ratio is computed "
+          "from an SVD basis. " + MC_NOTE,
+    mutants=(
+        Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
+                          "L > 0 with probability >= 1 - 2e^{-d_x/20}",
+                          loss_zero_conclusion(flipped=True)),
+        Mutant.drop("smin_ii", "a dead sample: L > 0 surely"),
+        Mutant.drop("size_ii", "d d_x = 80 < m = 100: L > 0 surely"),
+        Mutant.drop("d>=2", "the printed statement: d = 1 with a dead sample"),
+    ),
+)
+
+proposition2_ii = Claim(
+    id="khk2019dw.proposition2.ii",
+    title="zero loss with high probability when d d_x >> m",
+    source=Source(PAPER, "3.2", "Proposition 2 (ii)"),
+    statement="Fix Lambda; [X Y] Gaussian. If d d_x >= 2 m ln^2(md/delta) with d_x >= ln^2(dm) "
+              "and s_min(Lambda_I) >= delta for every I with |I| <= d/2, then L = 0 with "
+              "probability at least 1 - 2e^{-d_x/20}",
+    hypotheses=(PATTERN, SIZE_II, SMIN_II),
+    conclusion=loss_zero_conclusion(),
+    instances=_instances(LEMMA6II_VALID + ("relu_d1_dead_sample",), II_VIOLATORS),
+    branches=LEMMA6II_VALID + ("relu_d1_dead_sample",),
+    high_precision=False,
+    corrected=proposition2_ii_corrected,
+    erratum=ERRATUM_II,
+    notes=II_NOTES + MC_NOTE,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# The law of the loss (proof of Proposition 2, eq. B.26)
+
+def _random_pattern(m, d, values, seed):
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(values, size=(m, d))
+    types, counts = np.unique(rows, axis=0, return_counts=True)
+    return tuple(map(tuple, types.tolist())), tuple(int(c) for c in counts)
+
+
+_T1, _C1 = _random_pattern(12, 2, [0, 1], 11)
+_T2, _C2 = _random_pattern(20, 3, [-1, 1], 12)
+SETTINGS.update({s.name: s for s in [
+    Setting("relu_m12_d2_dx3", _T1, _C1, 3, 1, draws=600, note="random ReLU pattern"),
+    Setting("abs_m20_d3_dx2", _T2, _C2, 2, 1, draws=600, realised_by="abs",
+            note="random absolute-value pattern"),
+    Setting("relu_m12_d2_dx3_dead_unit", tuple((a, 0) for a, _ in _T1), _C1, 3, 1, draws=600,
+            note="unit 2 dead on every sample: a.s. rank d_x = 3 < d_x d = 6"),
+]})
+
+RANK_FULL = Hypothesis("rank", "rank D~ = d_x d (with probability one: certified by the 0/1 law)",
+                       lambda i: setting(i).rank.exact
+                       and setting(i).rank.rank == setting(i).d_x * setting(i).d)
+
+DECILES = np.arange(1, 10) / 10
+
+
+@functools.lru_cache(maxsize=None)
+def _deciles(a: float, b: float) -> np.ndarray:
+    from scipy import special
+    return special.betaincinv(a, b, DECILES)
+
+
+def _law_margin(s: Setting, seed: int, a: float, b: float) -> float:
+    """min over deciles q of the distance of q inside the Clopper-Pearson interval of the
+    empirical frequency of {R <= F^{-1}(q)} under the claimed law Beta(a, b) (Bonferroni over
+    the 9 deciles); negative = the claimed law is rejected at level 1 - CONF."""
+    x = _deciles(a, b)
+    R, _ = mc.simulate_residual_ratio(s.Lambda, s.d_x, np.random.default_rng(seed), s.draws)
+    conf = 1 - (1 - CONF) / len(DECILES)
+    worst = math.inf
+    for q, xq in zip(DECILES, x):
+        lo, hi = mc.clopper_pearson(int(np.sum(R <= xq)), len(R), conf)
+        worst = min(worst, q - lo, hi - q)
+    return worst
+
+
+def law_conclusion(params):
+    def conclusion(inst, point, B):
+        s = setting(inst)
+        r = s.d_x * s.d
+        a, b = params(s.m, r)
+        seeds = _seeds(inst)
+        vals = np.array([_law_margin(s, int(k), a, b) for k in seeds])
+        src = (f"decision rule of a test at level {1 - CONF:g} (Clopper-Pearson at each decile, "
+               f"Bonferroni over 9): margin >= 0 means consistent, < 0 rejected")
+        if np.ndim(inst.seed) == 0:
+            return Margin(float(vals[0]), 0.0, tol_source=src)
+        return Margin(vals, np.zeros_like(vals), tol_source=src)
+    return conclusion
+
+
+LAW_VALID = ("relu_m12_d2_dx3", "abs_m20_d3_dx2")
+
+proposition2_law = Claim(
+    id="khk2019dw.proposition2.law_b26",
+    title="the law of 2L/||Y||^2 given rank D~ = d_x d (proof of Prop. 2, B.26)",
+    source=Source(PAPER, "B", "proof of Proposition 2", "(B.26)"),
+    statement="Conditioning on rank D~ = d_x d, 2L/||Y||^2 = ||P_N[D~] Y||^2/||Y||^2 has the same "
+              "law as (z_1^2 + ... + z_{m - d_x d}^2)/(z_1^2 + ... + z_m^2), i.e. "
+              "Beta((m - d_x d)/2, d_x d/2)",
+    hypotheses=(PATTERN, RANK_FULL),
+    conclusion=law_conclusion(lambda m, r: ((m - r) / 2, r / 2)),
+    instances=_instances(LAW_VALID, {"rank": ("relu_m12_d2_dx3_dead_unit",)}),
+    branches=LAW_VALID,
+    high_precision=False,
+    notes="End-to-end Monte Carlo: X and Y drawn, D~ built from the fixed pattern, 2L/||Y||^2 "
+          "computed by projection; 600 draws per instance; at each decile q of the claimed Beta "
+          "law the frequency of {R <= F^{-1}(q)} must have q inside its Clopper-Pearson interval "
+          f"(confidence 1 - {(1 - CONF) / 9:.2g} each, {CONF:g} jointly). Consistency, not proof: "
+          "the law itself follows by rotation invariance of Y (montecarlo.residual_ratio_law).",
+    mutants=(
+        Mutant.conclusion("projection_law", MutantKind.TRANSPOSED,
+                          "Beta(d_x d/2, (m - d_x d)/2): the law of ||P[D~] Y||^2/||Y||^2",
+                          law_conclusion(lambda m, r: (r / 2, (m - r) / 2))),
+        Mutant.conclusion("off_by_one", MutantKind.PERTURBED_CONSTANT,
+                          "m - d_x d + 1 numerator degrees of freedom",
+                          law_conclusion(lambda m, r: ((m - r + 1) / 2, (r - 1) / 2))),
+        Mutant.drop("rank", "a dead unit: rank D~ = d_x < d_x d surely"),
+    ),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lemma 7 (Laurent and Massart, 2000)
+
+@dataclass(frozen=True)
+class Weights:
+    """Weights ``a_i`` (``n`` equal ones, or an explicit tuple), the bound ``K``, ``t`` and the
+    Monte Carlo draws per instance (0: exact chi-square law, equal weights only)."""
+
+    name: str
+    a: tuple
+    K: float
+    t: float
+    draws: int = 0
+
+    @property
+    def a2(self) -> np.ndarray:
+        return np.asarray(self.a, dtype=float) ** 2
+
+    @property
+    def equal(self) -> bool:
+        return bool(np.all(self.a2 == self.a2[0]))
+
+
+WEIGHTS = {w.name: w for w in [
+    Weights("equal_n1_t1", (1.0,), 1.0, 1.0),
+    Weights("equal_n1_t8", (1.0,), 1.0, 8.0),
+    Weights("equal_n1000_t3", (0.5,) * 1000, 0.5, 3.0),
+    Weights("equal_n1000_t4", (0.5,) * 1000, 0.5, 4.0),
+    Weights("mixed_n20_t2", tuple(np.linspace(0.1, 1.0, 20).tolist()), 1.0, 2.0, draws=4000),
+    Weights("mixed_n20_t4", tuple(np.linspace(0.1, 1.0, 20).tolist()), 1.0, 4.0, draws=4000),
+    Weights("equal_n1_t8_K0", (1.0,), 0.0, 8.0),       # violates a_i <= K
+]}
+
+BOUNDED = Hypothesis("bounded", "0 <= a_i <= K for every i",
+                     lambda i: all(0 <= a <= WEIGHTS[i.setting].K for a in WEIGHTS[i.setting].a))
+GAUSS = Hypothesis("gaussian", "g_1, ..., g_n independent N(0, 1)")   # by construction
+
+
+def _lm_instances(valid, violators):
+    def build(assumed):
+        names = violators[assumed.dropped[0]] if assumed.dropped else (
+            (assumed.branch,) if assumed.branch in valid else valid)
+
+        def make(name_seed):
+            name, seed = name_seed
+            w = WEIGHTS[name]
+            return Instance(setting=name, n=len(w.a), K=float(w.K), t=float(w.t),
+                            draws=int(w.draws), seed=float(seed))
+        return st.tuples(st.sampled_from(names), st.integers(0, 2 ** 31 - 1)).map(make)
+    return build
+
+
+def _lm_threshold(w: Weights, side: str, c_sqrt: float, c_lin: float) -> float:
+    dev = c_sqrt * math.sqrt(w.t * float(np.sum(w.a2 ** 2)))
+    return dev + c_lin * w.K ** 2 * w.t if side == "upper" else -dev
+
+
+def lm_conclusion(side="upper", c_sqrt=2.0, c_lin=2.0, rate=1.0):
+    """P(S >= 2 sqrt(t sum a^4) + 2 K^2 t) <= e^{-t} (upper) or P(S <= -2 sqrt(t sum a^4)) <=
+    e^{-t} (lower), S = sum a_i^2 (g_i^2 - 1); constants replaceable for mutants."""
+    def conclusion(inst, point, B):
+        w = WEIGHTS[inst.setting]
+        thr = _lm_threshold(w, side, c_sqrt, c_lin)
+        bound = math.exp(-rate * w.t)
+        seeds = _seeds(inst)
+        n = len(seeds) if np.ndim(inst.seed) else 1
+        if w.equal:
+            p = float(mc.chi2_excess_tail(thr, len(w.a), float(w.a2[0]), upper=side == "upper"))
+            v, t = bound - p, mc.BETAINC_RTOL * max(p, bound)
+            src = (f"exact chi-square law (scipy, relative accuracy {mc.BETAINC_RTOL:g})")
+            vals, tols = np.full(n, v), np.full(n, t)
+        else:
+            a2 = w.a2
+
+            def event(rng, k):
+                s_ = (rng.standard_normal((k, len(a2))) ** 2 - 1) @ a2
+                return s_ >= thr if side == "upper" else s_ <= thr
+            ms = [mc.estimate_failure_probability(event, w.draws, seed=int(k), batch_size=4096,
+                                                  confidence=CONF).margin(bound) for k in seeds]
+            vals, tols = np.array([m[0] for m in ms]), np.array([m[1] for m in ms])
+            src = f"Monte Carlo: width of the Clopper-Pearson interval at confidence {CONF:g}"
+        if n == 1 and np.ndim(inst.seed) == 0:
+            return Margin(float(vals[0]), float(tols[0]), tol_source=src)
+        return Margin(vals, tols, tol_source=src)
+    return conclusion
+
+
+LM_VALID = ("equal_n1_t1", "equal_n1_t8", "equal_n1000_t3", "equal_n1000_t4", "mixed_n20_t2",
+            "mixed_n20_t4")
+LM_NOTES = ("Equal weights: the tail probability is computed exactly (scaled chi-square). Mixed "
+            "weights a = linspace(0.1, 1, 20): Monte Carlo, 4000 draws per instance. " + MC_NOTE)
+
+lemma7_upper = Claim(
+    id="khk2019dw.lemma7.upper",
+    title="Laurent-Massart upper tail for weighted chi-square sums",
+    source=Source(PAPER, "B", "Lemma 7", "(B.24)"),
+    statement="If 0 <= a_i <= K and g_i are i.i.d. N(0, 1), then for every t > 0, "
+              "P(sum a_i^2 (g_i^2 - 1) >= 2 sqrt(t sum a_i^4) + 2 K^2 t) <= e^{-t}",
+    hypotheses=(BOUNDED, GAUSS),
+    conclusion=lm_conclusion("upper"),
+    instances=_lm_instances(LM_VALID, {"bounded": ("equal_n1_t8_K0",)}),
+    branches=LM_VALID,
+    high_precision=False,
+    notes=LM_NOTES,
+    mutants=(
+        Mutant.conclusion("no_linear_term", MutantKind.DROPPED_TERM,
+                          "P(S >= 2 sqrt(t sum a^4)) <= e^{-t}",
+                          lm_conclusion("upper", c_lin=0.0)),
+        Mutant.conclusion("half_deviation", MutantKind.PERTURBED_CONSTANT,
+                          "P(S >= sqrt(t sum a^4) + 2 K^2 t) <= e^{-t}",
+                          lm_conclusion("upper", c_sqrt=1.0)),
+        Mutant.conclusion("rate_2t", MutantKind.PERTURBED_CONSTANT, "... <= e^{-2t}",
+                          lm_conclusion("upper", rate=2.0)),
+        Mutant.drop("bounded", "K = 0 < a = 1: the linear term vanishes"),
+    ),
+)
+
+lemma7_lower = Claim(
+    id="khk2019dw.lemma7.lower",
+    title="Laurent-Massart lower tail for weighted chi-square sums",
+    source=Source(PAPER, "B", "Lemma 7", "(B.25)"),
+    statement="If 0 <= a_i <= K and g_i are i.i.d. N(0, 1), then for every t > 0, "
+              "P(sum a_i^2 (g_i^2 - 1) <= -2 sqrt(t sum a_i^4)) <= e^{-t}",
+    hypotheses=(BOUNDED, GAUSS),
+    conclusion=lm_conclusion("lower"),
+    instances=_lm_instances(LM_VALID, {"bounded": ("equal_n1_t8_K0",)}),
+    branches=LM_VALID,
+    high_precision=False,
+    notes=LM_NOTES,
+    mutants=(
+        Mutant.conclusion("half_deviation", MutantKind.PERTURBED_CONSTANT,
+                          "P(S <= -sqrt(t sum a^4)) <= e^{-t}", lm_conclusion("lower", c_sqrt=1.0)),
+        Mutant.conclusion("rate_2t", MutantKind.PERTURBED_CONSTANT, "... <= e^{-2t}",
+                          lm_conclusion("lower", rate=2.0)),
+        Mutant.conclusion("wrong_side", MutantKind.FLIPPED_INEQUALITY,
+                          "P(S >= 2 sqrt(t sum a^4)) <= e^{-t} (upper tail, no linear term)",
+                          lm_conclusion("upper", c_lin=0.0)),
+    ),
+)
