@@ -42,7 +42,7 @@ __all__ = ["ScalarResNet", "VectorResNet", "vec", "unvec", "flat_params", "split
            "loss_terms", "vector_loss_terms", "tanh_features", "relu_features",
            "loss_derivative_bounds", "LipschitzBounds", "scalar_instances", "scalar_data",
            "PointTerms", "point_terms", "ZeroTerms", "zero_terms", "zero_instances",
-           "VectorTerms", "vector_terms", "vector_instances"]
+           "VectorTerms", "vector_terms", "vector_instances", "piecewise_third_bound"]
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -386,6 +386,10 @@ def loss_derivative_bounds(loss, P, y):
     if type(loss) is SmoothedHinge and loss.p >= 3:  # ℓ = s^p, s = (1 - yp)_+ <= 1 + P
         p, s = float(loss.p), 1 + P
         return p * s ** (p - 1), p * (p - 1) * s ** (p - 2), p * (p - 1) * (p - 2) * s ** (p - 3)
+    from .losses import TiltedDoubleWell
+    if type(loss) is TiltedDoubleWell:               # ℓ = (t^2 - 1)^2 + a t, t = p - y
+        T = P + np.abs(y)
+        return 4 * (T ** 3 + T) + abs(loss.a), 12 * T ** 2 + 4, 24 * T
     raise ValueError(f"no Lipschitz bound for the second derivative of {loss!r}")
 
 
@@ -778,3 +782,14 @@ def vector_instances(*, losses=("squared", "cross_entropy"), full_row_rank: bool
                         W_star=Ws)
 
     return draw()
+
+
+def piecewise_third_bound(loss, P, y):
+    """sup |ℓ'''| over |p| <= P on the pieces where ℓ is C^3 (one-sided at a kink): what a
+    one-sided difference quotient of ℓ' may deviate from ℓ'' by (Taylor). Unlike
+    :func:`loss_derivative_bounds` this exists for (1 - yp)_+^2 too: 0 on both pieces."""
+    P = np.asarray(P, float)
+    if type(loss) is SmoothedHinge and loss.p >= 2 and float(loss.p).is_integer():
+        p = float(loss.p)
+        return p * (p - 1) * (p - 2) * (1 + P) ** max(p - 3, 0.0) if p > 2 else np.zeros(P.shape)
+    return loss_derivative_bounds(loss, P, y)[2]
