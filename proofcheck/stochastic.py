@@ -29,7 +29,8 @@ import numpy as np
 
 __all__ = ["project_ball", "zinkevich_bound", "azuma_deviation", "OGDRun", "ogd_linear",
            "SkipData", "skip_data", "SGDRun", "sgd_skip", "linear_risk_lower_bound",
-           "fitted_slope", "SlopeFit", "binomial_tail"]
+           "fitted_slope", "SlopeFit", "binomial_tail", "summation_tolerance",
+           "average_regret_and_bound", "regret_rate", "theorem4_runs"]
 
 
 def _check_positive(**values):
@@ -68,40 +69,48 @@ def azuma_deviation(increment_bound, T, delta):
 
 @dataclass
 class OGDRun:
-    """One ensemble of OGD runs (a row per seed).
+    """One ensemble of OGD runs (a row per seed; η, radius, lipschitz per seed).
 
     ``regret``: sum_t g_t(x_t) - sum_t g_t(x_best), x_best the best fixed point in hindsight
     on the ball (exact for linear losses); ``grad_sq``: sum_t ||grad g_t(x_t)||^2;
     ``start_dist_sq``: ||x_1 - x_best||^2 (the data-dependent form of the bound)."""
 
     T: int
-    eta: float
-    radius: float
-    lipschitz: float
+    eta: np.ndarray
+    radius: np.ndarray
+    lipschitz: np.ndarray
     regret: np.ndarray
     grad_sq: np.ndarray
     start_dist_sq: np.ndarray
 
 
-def ogd_linear(seeds, T: int, dim: int, radius: float, lipschitz: float, *,
-               adversary: str = "random", eta: float | None = None) -> OGDRun:
+def _per_seed(value, n, name):
+    arr = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError(f"{name} must be finite and positive, got {value!r}")
+    return arr
+
+
+def ogd_linear(seeds, T: int, dim: int, radius, lipschitz, *,
+               adversary: str = "random", eta=None) -> OGDRun:
     """OGD on linear losses g_t(x) = c_t^T x over the ball of ``radius``, ||c_t|| = lipschitz.
 
     ``adversary``: ``random`` (c_t uniform on the sphere, from the seed) or ``adaptive``
     (c_t = l x_t/||x_t||, the direction that costs OGD most at x_t; a fixed random direction
     at x_t = 0). The step defaults to η = b / (l sqrt(T)), Theorem 5's choice with constant 1.
-    The best fixed point in hindsight is exact: x* = -b C/||C||, C = sum_t c_t."""
+    The best fixed point in hindsight is exact: x* = -b C/||C||, C = sum_t c_t. ``radius``,
+    ``lipschitz`` and ``eta`` may be scalars or one value per seed."""
     seeds = np.atleast_1d(np.asarray(seeds, dtype=np.int64))
-    _check_positive(radius=radius, lipschitz=lipschitz)
+    n = len(seeds)
     if int(T) != T or T < 1 or int(dim) != dim or dim < 1:
         raise ValueError(f"T and dim must be positive integers, got T={T!r}, dim={dim!r}")
     if adversary not in ("random", "adaptive"):
         raise ValueError(f"adversary must be 'random' or 'adaptive', got {adversary!r}")
     T, dim = int(T), int(dim)
-    eta = radius / (lipschitz * math.sqrt(T)) if eta is None else float(eta)
-    _check_positive(eta=eta)
+    b = _per_seed(radius, n, "radius")
+    l = _per_seed(lipschitz, n, "lipschitz")
+    eta = b / (l * math.sqrt(T)) if eta is None else _per_seed(eta, n, "eta")
     rngs = [np.random.default_rng([int(s), T, dim]) for s in seeds]
-    n = len(seeds)
     x = np.zeros((n, dim))
     total = np.zeros(n)
     C = np.zeros((n, dim))
@@ -109,21 +118,24 @@ def ogd_linear(seeds, T: int, dim: int, radius: float, lipschitz: float, *,
     fallback /= np.linalg.norm(fallback, axis=1, keepdims=True)
     if adversary == "random":
         G = np.stack([r.standard_normal((T, dim)) for r in rngs], axis=1)     # (T, n, dim)
-        G *= lipschitz / np.linalg.norm(G, axis=2, keepdims=True)
+        G *= l[None, :, None] / np.linalg.norm(G, axis=2, keepdims=True)
+    bcol, lcol, ecol = b[:, None], l[:, None], eta[:, None]
+    tiny = np.finfo(float).tiny
     for t in range(T):
         if adversary == "random":
             c = G[t]
         else:
-            nx = np.linalg.norm(x, axis=1, keepdims=True)
-            c = lipschitz * np.where(nx > 0, x / np.maximum(nx, np.finfo(float).tiny), fallback)
+            nx = np.sqrt(np.einsum("nd,nd->n", x, x))[:, None]
+            c = lcol * np.where(nx > 0, x / np.maximum(nx, tiny), fallback)
         total += np.einsum("nd,nd->n", c, x)
         C += c
-        x = project_ball(x - eta * c, radius)
+        y = x - ecol * c
+        ny = np.sqrt(np.einsum("nd,nd->n", y, y))[:, None]
+        x = y * np.minimum(1.0, bcol / np.maximum(ny, tiny))     # projection on the ball
     nC = np.linalg.norm(C, axis=1)
-    best = -radius * nC                               # min_x C^T x over the ball
-    x_best = -radius * C / np.maximum(nC, np.finfo(float).tiny)[:, None]
-    return OGDRun(T, eta, radius, lipschitz, total - best,
-                  np.full(n, T * lipschitz**2), np.sum(x_best**2, axis=1))
+    best = -b * nC                                    # min_x C^T x over the ball
+    x_best = -bcol * C / np.maximum(nC, tiny)[:, None]
+    return OGDRun(T, eta, b, l, total - best, T * l**2, np.sum(x_best**2, axis=1))
 
 
 # ------------------------------------------------------------------------------ Theorem 4
@@ -145,7 +157,7 @@ class SkipData:
         return float(np.sqrt(np.max(np.sum(self.X**2, axis=1)) + self.k))
 
 
-def skip_data(seed: int, n: int = 200, d: int = 3, k: int = 4) -> SkipData:
+def skip_data(seed: int, n: int = 60, d: int = 3, k: int = 4) -> SkipData:
     """Labels from a nonlinear teacher (a linear predictor is not enough), inputs in a ball."""
     rng = np.random.default_rng([int(seed), n, d, k])
     X = rng.standard_normal((n, d))
@@ -172,7 +184,7 @@ class SGDRun:
     (Θ_t frozen in g_t); ``sampled_gap`` = sum_t (ℓ_t - ℓ_t^lin(u)) for the linear comparator u."""
 
     T: int
-    eta: float
+    eta: np.ndarray
     radius: float
     lipschitz: float
     loss_bound: float
@@ -215,13 +227,15 @@ def sgd_skip(data: SkipData, seeds, T: int, radius: float, theta_radius: float, 
     n_data, d = X.shape
     l = data.feature_bound
     r = float(np.logaddexp(0.0, radius * l))
-    eta = radius / (l * math.sqrt(T)) if eta is None else float(eta)
+    n = len(seeds)
+    eta = radius / (l * math.sqrt(T)) if eta is None else eta
+    eta = _per_seed(eta, n, "eta")
+    ecol = eta[:, None]
     if comparator is None:
         comparator = linear_risk_lower_bound(data, radius)[0]
     u = np.asarray(comparator, dtype=float)
     if np.linalg.norm(u) > radius * (1 + 1e-12):
         raise ValueError("the comparator (u, 0) must lie in M1")
-    n = len(seeds)
     rngs = [np.random.default_rng([int(s), T, 7]) for s in seeds]
     idx = np.stack([r_.integers(0, n_data, size=T) for r_ in rngs], axis=1)   # (T, n)
     theta = np.stack([r_.standard_normal((k, d)) for r_ in rngs])
@@ -247,8 +261,8 @@ def sgd_skip(data: SkipData, seeds, T: int, radius: float, theta_radius: float, 
         gap += loss_t - lin_losses[i]
         grad_wv = dl[:, None] * z
         grad_theta = (dl[:, None] * wv[:, d:] * (1 - f_t**2))[:, :, None] * x_t[:, None, :]
-        wv = project_ball(wv - eta * grad_wv, radius)
-        theta = project_ball((theta - eta * grad_theta).reshape(n, -1),
+        wv = project_ball(wv - ecol * grad_wv, radius)
+        theta = project_ball((theta - ecol[:, :, None] * grad_theta).reshape(n, -1),
                              theta_radius).reshape(n, k, d)
     return SGDRun(T, eta, radius, l, r, risks, lin_regret, gap)
 
@@ -301,3 +315,79 @@ def fitted_slope(horizons, values, confidence: float = 0.95) -> SlopeFit:
         return SlopeFit(mean, -math.inf, math.inf, m, confidence)
     half = float(stats.t.ppf(0.5 + confidence / 2, m - 1) * slopes.std(ddof=1) / math.sqrt(m))
     return SlopeFit(mean, mean - half, mean + half, m, confidence)
+
+
+# ------------------------------------------------------------------------------ checks
+
+UNIT_ROUNDOFF = float(np.finfo(float).eps) / 2
+
+
+def summation_tolerance(T: int, dim: int, term_bound) -> float:
+    """Rounding bound for a regret of T terms, each at most ``term_bound`` in magnitude, in
+    float64: recursive summation errs by at most (T - 1) u sum |terms| (Higham, Thm 4.4),
+    dot products and norms of length ``dim`` by dim u |.|; a factor 2 covers the two sums."""
+    return 2 * (T + dim + 2) * UNIT_ROUNDOFF * T * term_bound
+
+
+def average_regret_and_bound(seeds, T: int, dim: int, radius: float, lipschitz: float,
+                             adversary: str, step_constant: float, *, root_T: bool = True,
+                             gradient_scale: float = 1.0):
+    """OGD with η = c b / (l sqrt(T)) (or c b / l when ``root_T`` is False); returns
+    (average regret, Zinkevich's bound / T with D = 2b, tolerance), one entry per seed.
+
+    ``gradient_scale`` > 1 makes the true gradients that much larger than the declared l
+    (to violate the Lipschitz hypothesis on purpose)."""
+    radius, lipschitz = np.asarray(radius, float), np.asarray(lipschitz, float)
+    step_constant = np.asarray(step_constant, float)
+    eta = step_constant * radius / (lipschitz * (math.sqrt(T) if root_T else 1.0))
+    run = ogd_linear(seeds, T, dim, radius, gradient_scale * lipschitz, adversary=adversary,
+                     eta=eta)
+    bound = zinkevich_bound(2 * radius, eta, lipschitz, T) / T
+    tol = summation_tolerance(T, dim, gradient_scale * lipschitz * radius) / T
+    shape = run.regret.shape
+    return run.regret / T, np.broadcast_to(bound, shape), np.broadcast_to(tol, shape)
+
+
+def regret_rate(seeds, horizons=(64, 128, 256, 512, 1024), dim: int = 5, *,
+                total: bool = False, confidence: float = 0.95) -> SlopeFit:
+    """Fitted log-log slope of OGD's average regret against T (random linear losses on the
+    unit ball, l = 1, η = 1/sqrt(T)), with a t-interval over the seeds (``total``: the slope
+    of the regret itself, T times the average)."""
+    vals = []
+    for T in horizons:
+        avg, _b, _t = average_regret_and_bound(seeds, T, dim, 1.0, 1.0, "random", 1.0)
+        vals.append(avg * T if total else avg)
+    vals = np.array(vals).T
+    if np.any(vals <= 0):
+        raise ValueError("a non-positive average regret: the log-log fit is undefined for "
+                         f"{int(np.sum(vals <= 0))} (seed, T) pairs")
+    return fitted_slope(horizons, vals, confidence)
+
+
+def theorem4_runs(seeds, data_seed: int, T: int, radius: float, delta: float, *,
+                  theta_radius: float = 2.0, step_constant: float = 1.0,
+                  declared_scale: float = 1.0):
+    """Projected SGD on the skip-to-output network; per run the quantities of Theorem 4's proof.
+
+    Returns a dict of arrays (one entry per seed): ``regret`` = (1/T) sum_t (ℓ_t - ℓ_t^lin(u))
+    (Eq. (18)'s left side with the comparator u), ``regret_bound`` = Zinkevich's bound / T with
+    D = 2b, ``gap`` = min_t F(w_t, v_t, Θ_t) - (certified lower bound of min F_lin on the ball),
+    ``avg_gap`` the same with the average over t, ``hp_bound`` = regret_bound + Azuma's
+    4r sqrt(2 log(1/δ)/T), and ``tol`` (rounding). ``declared_scale`` < 1 declares l and r
+    smaller than they are (to violate Theorem 4's hypothesis on purpose)."""
+    data = skip_data(data_seed)
+    u, _value, lower = linear_risk_lower_bound(data, radius)
+    l = data.feature_bound * declared_scale
+    eta = np.asarray(step_constant, dtype=float) * radius / (l * math.sqrt(T))
+    run = sgd_skip(data, seeds, T, radius, theta_radius, eta=eta, comparator=u)
+    r = run.loss_bound * declared_scale
+    regret_bound = zinkevich_bound(2 * radius, eta, l, T) / T
+    n = len(np.atleast_1d(seeds))
+    return {
+        "regret": run.linear_regret / T,
+        "regret_bound": np.broadcast_to(regret_bound, (n,)),
+        "gap": run.risks.min(axis=1) - lower,
+        "avg_gap": run.risks.mean(axis=1) - lower,
+        "hp_bound": np.broadcast_to(regret_bound + azuma_deviation(4 * r, T, delta) / T, (n,)),
+        "tol": summation_tolerance(T, data.X.shape[1] + data.k, run.loss_bound) / T,
+    }
