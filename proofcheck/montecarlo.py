@@ -591,19 +591,24 @@ class UniformInT:
 
 def uniform_in_t(failure: Callable[[np.ndarray], np.ndarray],
                  bound: Callable[[np.ndarray], np.ndarray], t_lo: float, t_hi: float, *,
-                 grid: int = 4000) -> UniformInT:
+                 grid: int = 4000, relative: bool = False) -> UniformInT:
     """Check ``failure(t) <= bound(t)`` for *every* ``t`` in ``[t_lo, t_hi]``, where both are
     non-increasing in ``t``: on a cell ``[t_j, t_{j+1}]``, ``failure(t) <= failure(t_j)`` and
     ``bound(t) >= bound(t_{j+1})``, so ``margin = min_j bound(t_{j+1}) - failure(t_j) >= 0``
     proves the inequality on the whole interval (up to the accuracy of the two functions).
     The grid is geometric. Also returns the worst point-wise margin ``bound(t_j) -
-    failure(t_j)``: if that is negative the inequality fails at ``t_j``."""
+    failure(t_j)``: if that is negative the inequality fails at ``t_j``. ``relative``: margins
+    ``1 - failure / bound`` instead (same sign; readable when the bound spans many decades)."""
     if not (0 < t_lo < t_hi and math.isfinite(t_hi)):
         raise ValueError(f"need 0 < t_lo < t_hi < inf, got {t_lo}, {t_hi}")
     t = np.geomspace(t_lo, t_hi, int(grid))
     f, b = np.asarray(failure(t), dtype=float), np.asarray(bound(t), dtype=float)
-    cell = b[1:] - f[:-1]
-    point = b - f
+    if relative:
+        if np.any(b <= 0):
+            raise ValueError("relative margins need a positive bound")
+        cell, point = 1 - f[:-1] / b[1:], 1 - f / b
+    else:
+        cell, point = b[1:] - f[:-1], b - f
     j, i = int(np.argmin(cell)), int(np.argmin(point))
     return UniformInT(float(cell[j]), float(t[j]), float(point[i]), float(t[i]), int(grid),
                       float(t_lo), float(t_hi))

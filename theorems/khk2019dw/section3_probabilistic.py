@@ -118,10 +118,10 @@ SETTINGS = {s.name: s for s in [
     # --- case (i): d_x d << m -----------------------------------------------------------------
     Setting("relu_d1_m29", ((1,),), (29,), 1, 15, t=3.0, draws=200,
             note="every sample active; delta^2 = 15 = the 15 smallest squares"),
-    Setting("abs_d1_m256", ((1,), (-1,)), (128, 128), 2, 128, t=3.0, draws=200,
+    Setting("abs_d1_m256", ((1,), (-1,)), (128, 128), 2, 128, t=3.0, draws=400,
             realised_by="abs"),
     Setting("relu_d2_types_m1500", ((1, 0), (0, 1), (1, 1)), (500, 500, 500), 1,
-            Fraction("109.41"), t=3.0, draws=100,
+            Fraction("109.41"), t=3.0, draws=400,
             note="three row types; min over |I| >= 750 of lambda_min = 109.612 (vertex "
                  "enumeration), delta^2 = 109.41 certified exactly"),
     Setting("relu_d1_r200", ((1,),), (470_000,), 200, 235_000, t=3.2,
@@ -129,6 +129,13 @@ SETTINGS = {s.name: s for s in [
     Setting("relu_d1_r1e6", ((1,),), (14_000_000_000,), 1_000_000, 7_000_000_000, t=1.5,
             note="exact Beta law at m = 1.4e10: the only kind of size where the sqrt bound of "
                  "Prop. 2(i) is below 1/2 ||Y||^2 for some t > ln 2"),
+    # the boundary of the size hypothesis (minimal m, largest delta^2 = ceil(m/2)) across
+    # eight orders of magnitude of d_x d: exact law only
+    *[Setting(f"relu_d1_boundary_r{r}", ((1,),), (m,), r, -(-m // 2), t=3.0,
+              note="smallest m (to 3 digits) meeting the size hypothesis with the largest delta")
+      for r, m in ((10, 5743), (104, 190_000), (1000, 3_698_000), (10 ** 4, 62_771_000),
+                   (10 ** 5, 953_525_000), (10 ** 7, 180_875_447_000),
+                   (10 ** 8, 2_338_165_875_000))],
     # case (i) settings that violate one hypothesis
     Setting("abs_d1_m1500_r1499", ((1,), (-1,)), (750, 750), 1499, 750, t=3.0,
             realised_by="abs", note="violates only the size hypothesis (m - d_x d = 1)"),
@@ -299,7 +306,7 @@ def _prop2i_exact(name: str, form: str, flipped: bool) -> tuple[float, float]:
     s = SETTINGS[name]
     bound = lambda t: _rank_term(s) + 2 * np.exp(-np.asarray(t, dtype=float))
     fail = lambda t: _prop2i_failure(s, t, form, flipped)
-    point = float(bound(s.t) - fail(s.t))
+    point = float(1 - fail(s.t) / bound(s.t))
     # every t > 0: for t <= ln 2 the probability bound is >= 1; beyond t_hi the loss bound is
     # >= 1/2 ||Y||^2 >= L (sqrt form), or 2e^{-t} is below double precision
     r0 = s.d_x * s.d
@@ -308,7 +315,7 @@ def _prop2i_exact(name: str, form: str, flipped: bool) -> tuple[float, float]:
         t_hi = max(t_hi, s.m * (r0 / (6 * (s.m - r0))) ** 2)
     grid = 4000
     while True:
-        u = mc.uniform_in_t(fail, bound, LN2, t_hi, grid=grid)
+        u = mc.uniform_in_t(fail, bound, LN2, t_hi, grid=grid, relative=True)
         if u.pointwise < 0 or u.margin >= 0:
             break
         if grid > 64000:
@@ -317,6 +324,12 @@ def _prop2i_exact(name: str, form: str, flipped: bool) -> tuple[float, float]:
     value = min(point, u.pointwise if u.pointwise < 0 else u.margin)
     tol = mc.BETAINC_RTOL
     return value, tol
+
+
+PROP2I_SOURCE = ("relative margin 1 - P(fail)/bound. Exact law: P(fail) computed (0/1 rank law; "
+                 f"Beta law via scipy betainc, relative accuracy {mc.BETAINC_RTOL:g}), at t and "
+                 "for every t (monotone bracketing); Monte Carlo: tolerance = width of the "
+                 f"Clopper-Pearson interval at confidence {CONF:g}, divided by the bound")
 
 
 def _prop2i_mc(s: Setting, seed: int, form: str, flipped: bool) -> tuple[float, float]:
@@ -328,7 +341,9 @@ def _prop2i_mc(s: Setting, seed: int, form: str, flipped: bool) -> tuple[float, 
         return (R < c) if flipped else (R > c)
     est = mc.estimate_failure_probability(event, s.draws, seed=seed, batch_size=256,
                                           confidence=CONF)
-    return est.margin(_rank_term(s) + 2 * math.exp(-s.t))
+    b = _rank_term(s) + 2 * math.exp(-s.t)
+    v, tol = est.margin(b)
+    return v / b, tol / b           # relative, like the exact margin
 
 
 def prop2i_conclusion(form="sqrt", flipped=False):
@@ -339,12 +354,13 @@ def prop2i_conclusion(form="sqrt", flipped=False):
         b = _rank_term(s) + 2 * math.exp(-s.t)
         p = float(_prop2i_failure(s, s.t, form, flipped))
         sims = [_prop2i_mc(s, int(k), form, flipped) for k in seeds] if _simulate(s, b, p) else []
-        return _combine(exact, sims, EXACT_SOURCE, len(seeds) if np.ndim(inst.seed) else 1)
+        return _combine(exact, sims, PROP2I_SOURCE, len(seeds) if np.ndim(inst.seed) else 1)
     return conclusion
 
 
 PROP2I_VALID = ("relu_d1_m29", "abs_d1_m256", "relu_d2_types_m1500", "relu_d1_r200",
-                "relu_d1_r1e6")
+                "relu_d1_r1e6") + tuple(f"relu_d1_boundary_r{r}" for r in
+                                        (10, 104, 1000, 10 ** 4, 10 ** 5, 10 ** 7, 10 ** 8))
 
 proposition2_i = Claim(
     id="khk2019dw.proposition2.i",
@@ -365,9 +381,13 @@ proposition2_i = Claim(
           "Beta((m - r)/2, r/2) law of 2L/||Y||^2, at the instance's t and for every t > 0 (monotone "
           "bracketing on a geometric grid over [ln 2, t_hi]; outside it the statement is trivial); "
           "end-to-end Monte Carlo (X, Y drawn, D~ built, projected) on the three small settings "
-          "(100-200 draws per instance). The bound is vacuous (>= 1/2 ||Y||^2) for every t > ln 2 "
+          "(200 / 400 / 400 draws per instance). The bound is vacuous (>= 1/2 ||Y||^2) for every t > ln 2 "
           "unless (d_x d)^2 m / (36 (m - d_x d)^2) > ln 2: only relu_d1_r1e6 (m = 1.4e10, "
-          "d_x d = 1e6, t = 1.5) makes it non-trivial, and there it holds with P(fail) < 1e-300. "
+          "d_x d = 1e6, t = 1.5) and the boundary settings with d_x d = 1e7, 1e8 make it "
+          "non-trivial, and there it holds with P(fail) below double precision. The seven "
+          "relu_d1_boundary_r* settings sit on the size hypothesis' boundary (smallest m, largest "
+          "delta) for d_x d = 10 .. 1e8; the unrestored (1 + 6t/m) form fails on it from d_x d "
+          "~ 100 (m ~ 1.9e5) on. "
           + MC_NOTE,
     mutants=(
         Mutant.conclusion("unrestored_t_over_m", MutantKind.OTHER,
@@ -444,8 +464,8 @@ lemma6_i = Claim(
           "rank mod p = 2^61 - 1 of D~ at a random integer X (or, for d = 1, by the Gaussian "
           "law of diag(Lambda_1) X) against an upper bound, and cross-checked by Monte Carlo "
           "(numerical rank, LAPACK cutoff) where the planned draws decide (montecarlo.draws_needed): "
-          "200 draws per instance on relu_d1_m29 and abs_d1_m256 (bounds e^{-m/(64 ln(...))} = "
-          "0.50, 0.050); on relu_d2_types_m1500 (bound 8.4e-4) 100 draws cannot decide, so the "
+          "200 / 400 draws per instance on relu_d1_m29 and abs_d1_m256 (bounds e^{-m/(64 ln(...))} "
+          "= 0.50, 0.050); on relu_d2_types_m1500 (bound 8.4e-4) 400 draws cannot decide, so the "
           "exact law decides alone. " + MC_NOTE,
     mutants=(
         Mutant.conclusion("rank_m", MutantKind.OTHER, "rank D~ = m (case (ii)'s conclusion)",
