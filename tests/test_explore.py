@@ -73,7 +73,7 @@ def test_local_minimum_claim_without_A1_is_broken_at_a_certified_point():
     """kb2019.theorem1 without A1 (d_y > d_x): at the certified local minimum the bound fails;
     the point is re-certified from its float64 parameters and the engine agrees."""
     claim = REG.get("kb2019.theorem1")
-    ex = explore(claim, drop=("A1",), budget=Budget(instances=3), seed=0)
+    ex = explore(claim, drop=("A1",), budget=Budget(instances=3), seed=0, starts=2)
     w = ex.witnesses[0]
     assert w.fails and w.point is not None and w.point.kind == "local_min"
     assert w.instance.d_y > min(w.instance.d_x, w.instance.d_z)
@@ -118,7 +118,7 @@ def _needle_claim():
 
 def test_optimisation_finds_what_generation_misses():
     claim = _needle_claim()
-    ex = explore(claim, budget=Budget(instances=400), seed=0, shrink=False)
+    ex = explore(claim, budget=Budget(instances=150), seed=0, shrink=False)
     assert ex.found
     assert ex.optimised > 0          # found by the optimiser, not by a draw
     p = ex.witnesses[0].instance.p

@@ -230,9 +230,11 @@ class Evaluator:
     (the same for every instance, so the margin is a deterministic function of the instance).
     """
 
-    def __init__(self, claim: Claim, *, seed: int = 0, starts: int = 4, digits: int = 40):
+    def __init__(self, claim: Claim, *, seed: int = 0, starts: int = 4, digits: int = 40,
+                 retry: bool = True):
         from ..backends import get_backend
         self.claim = claim
+        self.retry = retry
         self.seed = int(seed)
         self.starts = int(starts)
         self.digits = int(digits)
@@ -285,7 +287,7 @@ class Evaluator:
                                      digits=self.digits)
 
         found = [p for p in find(self.starts) if self.wanted(p)]
-        if not found:
+        if not found and self.retry:
             found = [p for p in find(3 * self.starts) if self.wanted(p)]
         return found
 
@@ -698,19 +700,26 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
     if shrink:
         progress(target.id, "shrinking the counterexample", 0, 1)
 
+        # candidates with no certified point are simply not kept, so no retry with more
+        # starts there (the first run is the same as with retry: same seed, same starts)
+        quick = Evaluator(target, seed=seed, starts=starts, digits=digits, retry=False)
+
         def fails(candidate: Instance):
             if not admissible(target, candidate):
                 return None
             try:
-                e = evaluator.evaluate(candidate)
+                e = quick.evaluate(candidate)
             except ClaimError:
                 return None
             return e if e is not None and e.fails else None
 
+        cap = _shrink_seconds(clock, point_claim)
         res = shrink_instance(target, inst, fails=fails, examples=drawn,
-                              max_evaluations=60 if point_claim else 400,
-                              seconds=_shrink_seconds(clock))
+                              max_evaluations=60 if point_claim else 400, seconds=cap)
         ex.shrink_evaluations = res.evaluations
+        if res.timed_out:
+            ex.notes.append(f"shrinking stopped at its time cap ({cap:g} s): the shrunk "
+                            "witness may differ between runs")
         if res.evaluation is not None:
             inst, ev = res.instance, res.evaluation
         ex.notes += res.steps[-3:]
@@ -736,11 +745,18 @@ def budget_instances(clock: _Clock) -> float:
     return clock.left_instances()
 
 
-def _shrink_seconds(clock: _Clock) -> float | None:
+#: Wall-clock cap of shrinking for point claims under an instance budget: every candidate runs
+#: the local-minimum finder. A run that hits it says so (its witness is then not reproducible).
+POINT_SHRINK_SECONDS = 60.0
+
+
+def _shrink_seconds(clock: _Clock, point_claim: bool) -> float | None:
     # shrinking gets a budget of its own (half the search's seconds, at least 5 s) so that a
     # time-limited search that found something late can still shrink it
     s = clock.budget.seconds
-    return None if s is None else max(5.0, s / 2)
+    if s is None:
+        return POINT_SHRINK_SECONDS if point_claim else None
+    return max(5.0, s / 2)
 
 
 def _strategy(target: Claim):
@@ -812,8 +828,21 @@ def _generate(target, strategy, evaluator, ex, clock, seed, cap, drawn, failing,
         pass
     except HypothesisException as exc:      # e.g. the strategy cannot generate at all
         raise ClaimError(f"the instance generator of {target.id} failed: {exc}") from exc
+    except ClaimError:
+        raise
+    except Exception as exc:    # the claim's own generator (or a filter in it) raised
+        from ..engine import _describe
+        raise ClaimError(f"the instance generator of {target.id} raised while drawing "
+                         f"instances with {_assumed_text(target)}: {_describe(exc)}") from exc
     if errors:
         raise errors[0]
+
+
+def _assumed_text(target: Claim) -> str:
+    held = [n for n, v in target.assumed.flags if v]
+    text = "hypotheses " + (", ".join(held) if held else "(none)")
+    dropped = target.assumed.dropped
+    return text + (f" and NOT {', '.join(dropped)}" if dropped else "")
 
 
 # -- continuous parameters of an instance ------------------------------------------------------

@@ -5,7 +5,8 @@ candidate only when ``fails(candidate)`` says it still fails (for the explorer: 
 the hypotheses that were not dropped, violates the dropped ones, and its margin is below minus
 its tolerance):
 
-1. **Dimensions.** Which array axes (and integer fields) are one dimension is learned from
+1. **Dimensions.** Blocks of indices are deleted first (halves, quarters, ..., as in delta
+   debugging), then single indices. Which array axes (and integer fields) are one dimension is learned from
    example instances (``examples``, the claim's own draws): two axes belong together when they
    have the same length in every example, and an integer field joins the axes it always equals
    (``m`` with the rows of X, Y, Z; ``d_x`` with the columns of X). Deleting index ``i`` of a
@@ -49,6 +50,7 @@ class ShrinkResult:
     evaluations: int = 0
     steps: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    timed_out: bool = False         # stopped by ``seconds`` (not by the evaluation cap)
 
 
 @dataclass(frozen=True)
@@ -65,14 +67,16 @@ class Dimension:
     def label(self) -> str:
         return self.ints[0] if self.ints else "/".join(f"{n}[{a}]" for n, a in self.axes)
 
-    def delete(self, inst: Instance, i: int) -> Instance:
+    def delete(self, inst: Instance, i) -> Instance:
+        """Delete index ``i`` (or a list of indices) along every axis of this dimension."""
         fields = inst.fields()
+        idx = sorted(set(np.atleast_1d(i).tolist()))
         changes: dict[str, Any] = {}
         for name, axis in self.axes:
             arr = changes.get(name, fields[name])
-            changes[name] = np.delete(arr, i, axis=axis)
+            changes[name] = np.delete(arr, idx, axis=axis)
         for name in self.ints:
-            changes[name] = type(fields[name])(fields[name] - 1)
+            changes[name] = type(fields[name])(fields[name] - len(idx))
         return inst.replace(**changes)
 
 
@@ -178,7 +182,20 @@ def shrink(claim, instance: Instance, *, fails: Callable[[Instance], Any],
         changed = _number_pass(result, attempt, budget) or changed
     result.evaluations = budget.used
     result.seconds = time.perf_counter() - t0
+    result.timed_out = budget.deadline is not None and time.perf_counter() >= budget.deadline
     return result
+
+
+def _chunks(n: int):
+    """Index blocks to delete from a dimension of length n, largest first (as in delta
+    debugging): halves, quarters, ..., then single indices from the last one."""
+    size = n // 2
+    while size >= 2:
+        for start in range(0, n - size + 1, size):
+            yield list(range(start, start + size))
+        size //= 2
+    for i in reversed(range(n)):        # generated data often put the structure first
+        yield [i]
 
 
 def _dimension_pass(result, examples, attempt, budget) -> bool:
@@ -190,13 +207,17 @@ def _dimension_pass(result, examples, attempt, budget) -> bool:
             n = dim.size(result.instance)
             if n <= 1:
                 continue
-            # from the last index: generated data often put the structure first
-            for i in reversed(range(n)):
+            for block in _chunks(n):
+                if len(block) >= n:
+                    continue
                 try:
-                    candidate = dim.delete(result.instance, i)
+                    candidate = dim.delete(result.instance, block)
                 except Exception:
                     continue
-                if attempt(candidate, f"deleted index {i} of {dim.label()} ({n} -> {n - 1})"):
+                what = (f"index {block[0]}" if len(block) == 1
+                        else f"indices {block[0]}..{block[-1]}")
+                if attempt(candidate, f"deleted {what} of {dim.label()} "
+                                      f"({n} -> {n - len(block)})"):
                     progress = changed = True
                     break
             if progress:
