@@ -651,11 +651,12 @@ def _mp_svd(A, digits):
         return Uo, [S[i] for i in range(len(S))]
 
 
-def J_projection_mp(A, y, cutoff, digits):
+def J_projection_mp(A, y, cutoff, digits, *, svd=None):
     """``1/2 ||P_N[A] y||^2`` at ``digits`` with the absolute ``cutoff`` (singular values ``<=``
-    it count as zero).  Returns ``(J, rank, smallest kept singular value, all singular values)``."""
+    it count as zero).  Returns ``(J, rank, smallest kept singular value, all singular values)``.
+    ``svd``: a precomputed ``_mp_svd(A, digits)``."""
     with mpmath.workdps(digits):
-        U, s = _mp_svd(A, digits)
+        U, s = _mp_svd(A, digits) if svd is None else svd
         keep = [i for i, v in enumerate(s) if v > cutoff]
         U = U[:, keep]
         r = y - U @ (U.T @ y)

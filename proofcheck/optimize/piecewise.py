@@ -483,10 +483,11 @@ def value_at_point(net, X, Y, point, *, blocks_of=None, form="projection", y_of=
         y = nw.vec(Ym) if y_of is None else y_of(net, Ws, Xm, Ym, point.pattern)
         A = np.concatenate(blocks, axis=1) if blocks else \
             np.zeros((X.shape[0] * net.d_y, 0), dtype=object)
-        _, s_all = nw._mp_svd(A, digits)
+        svd = nw._mp_svd(A, digits)
+        s_all = svd[1]
         s_max = max(s_all) if s_all else mpmath.mpf(0)
         cutoff = 4 * mpmath.mpf(drift) + mpmath.mpf(10) ** (5 - digits) * max(1, s_max)
-        J, rank, s_r, _ = nw.J_projection_mp(A, y, cutoff, digits)
+        J, rank, s_r, _ = nw.J_projection_mp(A, y, cutoff, digits, svd=svd)
         if form == "gram_schmidt":
             J, _ = nw.J_gram_schmidt_mp(blocks, y, cutoff, digits)
         y2 = float(mpmath.fsum(v * v for v in y))

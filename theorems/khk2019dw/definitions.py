@@ -226,7 +226,7 @@ a3 = Claim(
 )
 
 
-def _a3_weak_one(inst, point, B):
+def _a3_weak_one(inst, point, B, with_C=True):
     """A.3 with sets satisfying conditions i-ii only (condition iii ignored)."""
     net, Ws, X, _ = arrays(inst, B)
     t = int(inst.t)
@@ -234,7 +234,7 @@ def _a3_weak_one(inst, point, B):
     lin = nw.linear_acting_units(netf, Wf, Xf)
     sets = [[k for k in range(netf.widths[l]) if lin[l - 1][k]] for l in range(t + 1, netf.H + 1)]
     sets.append(list(range(netf.d_y)))
-    terms, Yhat = a3_terms(net, Ws, X, sets, t)
+    terms, Yhat = a3_terms(net, Ws, X, sets, t, with_C=with_C)
     total = sum(terms[1:], terms[0])
     scale = float(sum(np.max(np.abs(B.to_float(T))) for T in terms))
     return close(total, Yhat, scale, B, n_ops=sum(net.widths) * (net.H + 2))
@@ -249,5 +249,7 @@ a3_without_iii = Claim(
               "condition iii is used only for the perturbation argument of Lemma 4",
     conclusion=per_instance(_a3_weak_one),
     instances=lambda assumed: structured_instances(zero_cond3=False),
-    mutants=(),
+    mutants=(Mutant.conclusion("without_C", MutantKind.DROPPED_TERM,
+                               "only the l = t term (C blocks dropped)",
+                               per_instance(lambda i, p, b: _a3_weak_one(i, p, b, False))),),
 )

@@ -31,7 +31,8 @@ from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_project
 from .assumptions import per_instance
 from .instances import build, data_for, network_instances
 
-SWEEP = SizeSweep(H=(1, 2), w=(1, 2), d_x=(1, 2), d_y=(1, 2), m=(1, 3))
+SWEEP = SizeSweep(H=(1, 2), w=(1, 2), d_x=(1, 2), d_y=(1, 2), m=(1, 3),
+                  where="H * w + d_x + d_y + m <= 8")
 DYADIC_ACTS = ("relu", "abs", "leaky:-0.5", "identity")
 
 

@@ -75,7 +75,7 @@ lemma2 = Claim(
 
 # --- col[A B] = col[A, P_N[A] B] ----------------------------------------------------------------
 
-GEN = SizeSweep(m=(1, 4), a=(1, 2), b=(1, 2), ra=(0, 2), rb=(0, 2),
+GEN = SizeSweep(m=(1, 3), a=(1, 2), b=(1, 2), ra=(0, 2), rb=(0, 2),
                 where="ra <= min(m, a) and rb <= min(m, b)")
 
 

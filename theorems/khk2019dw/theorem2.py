@@ -374,7 +374,8 @@ lemma4 = Claim(
 
 # --- Lemma 3 (every theta) -----------------------------------------------------------------------
 
-LEMMA3_SWEEP = SizeSweep(H=(1, 2), w=(1, 2), d_x=(1, 2), d_y=(1, 2), m=(1, 3))
+LEMMA3_SWEEP = SizeSweep(H=(1, 2), w=(1, 2), d_x=(1, 2), d_y=(1, 2), m=(1, 3),
+                         where="H * w + d_x + d_y + m <= 8")
 
 
 def _kron_eye_sp(d, A):
