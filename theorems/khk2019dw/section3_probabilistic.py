@@ -267,6 +267,16 @@ def _combine(exact: tuple[float, float], mcm: list[tuple[float, float]], source:
     return Margin(vals, tols, tol_source=source)
 
 
+def _plan(names) -> str:
+    """The sample sizes of a claim's settings, for the evidence line."""
+    sims = [f"{n} {SETTINGS[n].draws}" for n in names if SETTINGS[n].draws]
+    return (" | Monte Carlo draws per instance (each instance = one seeded replicate; simulated "
+            "only where montecarlo.draws_needed says that many draws can decide): "
+            + (", ".join(sims) if sims else "none")
+            + f"; a Monte Carlo pass means consistent with the bound at confidence {CONF:g} in "
+              "that many draws, not a proof")
+
+
 EXACT_SOURCE = (f"exact law: failure probability computed (0/1 rank law; Beta law via scipy "
                 f"betainc, relative accuracy {mc.BETAINC_RTOL:g}); Monte Carlo: tolerance = "
                 f"width of the Clopper-Pearson interval at confidence {CONF:g}")
@@ -354,7 +364,8 @@ def prop2i_conclusion(form="sqrt", flipped=False):
         b = _rank_term(s) + 2 * math.exp(-s.t)
         p = float(_prop2i_failure(s, s.t, form, flipped))
         sims = [_prop2i_mc(s, int(k), form, flipped) for k in seeds] if _simulate(s, b, p) else []
-        return _combine(exact, sims, PROP2I_SOURCE, len(seeds) if np.ndim(inst.seed) else 1)
+        return _combine(exact, sims, PROP2I_SOURCE + _plan(PROP2I_VALID),
+                        len(seeds) if np.ndim(inst.seed) else 1)
     return conclusion
 
 
@@ -430,7 +441,7 @@ def _rank_mc(s: Setting, seed: int, target: str, bound: float) -> tuple[float, f
     return est.margin(bound)
 
 
-def rank_conclusion(target: str, bound_of):
+def rank_conclusion(target: str, bound_of, plan=()):
     def conclusion(inst, point, B):
         s = setting(inst)
         seeds = _seeds(inst)
@@ -439,7 +450,8 @@ def rank_conclusion(target: str, bound_of):
         exact = (b - p, 0.0)
         sims = [_rank_mc(s, int(k), target, b) for k in seeds] if _simulate(s, b, p) else []
         return _combine(exact, sims, "exact 0/1 law of rank D~ (" + s.rank.how + "); Monte "
-                        f"Carlo: width of the Clopper-Pearson interval at confidence {CONF:g}",
+                        f"Carlo: width of the Clopper-Pearson interval at confidence {CONF:g}"
+                        + _plan(plan),
                         len(seeds) if np.ndim(inst.seed) else 1)
     return conclusion
 
@@ -455,7 +467,7 @@ lemma6_i = Claim(
               "1 - e^{-m/(64 ln(d_x d m/delta^2))}  [the printed Lemma also subtracts 2e^{-t} with "
               "t unbound, which only weakens it; the proof of Prop. 2 uses the form checked here]",
     hypotheses=(PATTERN, SIZE_I, SMIN_I),
-    conclusion=rank_conclusion("d_x d", _bound_i),
+    conclusion=rank_conclusion("d_x d", _bound_i, LEMMA6I_VALID),
     instances=_instances(LEMMA6I_VALID, {"size_i": ("relu_d1_m2_dx3",),
                                          "smin_i": ("relu_d1_m14000_one_active",)}),
     branches=LEMMA6I_VALID,
@@ -494,7 +506,7 @@ lemma6_ii_corrected = Claim(
     source=Source(PAPER, "B", "Lemma 6 (ii)", "(B.14)-(B.23)"),
     statement="As printed, with d >= 2 added",
     hypotheses=(PATTERN, SIZE_II, SMIN_II, D_GE_2),
-    conclusion=rank_conclusion("m", _bound_ii),
+    conclusion=rank_conclusion("m", _bound_ii, LEMMA6II_VALID),
     instances=_instances(LEMMA6II_VALID, II_VIOLATORS),
     branches=LEMMA6II_VALID,
     high_precision=False,
@@ -516,7 +528,7 @@ lemma6_ii = Claim(
               "s_min(Lambda_I) >= delta for every I with |I| <= d/2, then rank D~ = m with "
               "probability at least 1 - 2e^{-d_x/20}",
     hypotheses=(PATTERN, SIZE_II, SMIN_II),
-    conclusion=rank_conclusion("m", _bound_ii),
+    conclusion=rank_conclusion("m", _bound_ii, LEMMA6II_VALID),
     instances=_instances(LEMMA6II_VALID + ("relu_d1_dead_sample",), II_VIOLATORS),
     branches=LEMMA6II_VALID + ("relu_d1_dead_sample",),
     high_precision=False,
@@ -541,7 +553,7 @@ def _loss_zero_mc(s: Setting, seed: int, bound: float, flipped: bool) -> tuple[f
     return est.margin(bound)
 
 
-def loss_zero_conclusion(flipped=False):
+def loss_zero_conclusion(flipped=False, plan=LEMMA6II_VALID):
     def conclusion(inst, point, B):
         s = setting(inst)
         seeds = _seeds(inst)
@@ -553,7 +565,8 @@ def loss_zero_conclusion(flipped=False):
         exact = (b - p, 0.0)
         sims = [_loss_zero_mc(s, int(k), b, flipped) for k in seeds] if _simulate(s, b, p) else []
         return _combine(exact, sims, "exact 0/1 law of rank D~ (" + s.rank.how + "); Monte "
-                        f"Carlo: width of the Clopper-Pearson interval at confidence {CONF:g}",
+                        f"Carlo: width of the Clopper-Pearson interval at confidence {CONF:g}"
+                        + _plan(plan),
                         len(seeds) if np.ndim(inst.seed) else 1)
     return conclusion
 
@@ -653,7 +666,8 @@ def law_conclusion(params):
         a, b = params(s.m, r)
         seeds = _seeds(inst)
         vals = np.array([_law_margin(s, int(k), a, b) for k in seeds])
-        src = (f"decision rule of a test at level {1 - CONF:g} (Clopper-Pearson at each decile, "
+        src = (f"{s.draws} draws per instance (one seeded replicate each); decision rule of a "
+               f"test at level {1 - CONF:g} (Clopper-Pearson at each decile, "
                f"Bonferroni over 9): margin >= 0 means consistent, < 0 rejected")
         if np.ndim(inst.seed) == 0:
             return Margin(float(vals[0]), 0.0, tol_source=src)
@@ -772,7 +786,9 @@ def lm_conclusion(side="upper", c_sqrt=2.0, c_lin=2.0, rate=1.0):
             ms = [mc.estimate_failure_probability(event, w.draws, seed=int(k), batch_size=4096,
                                                   confidence=CONF).margin(bound) for k in seeds]
             vals, tols = np.array([m[0] for m in ms]), np.array([m[1] for m in ms])
-            src = f"Monte Carlo: width of the Clopper-Pearson interval at confidence {CONF:g}"
+            src = (f"Monte Carlo, {w.draws} draws per instance: width of the Clopper-Pearson "
+                   f"interval at confidence {CONF:g} (consistent with the bound at that "
+                   "confidence, not a proof)")
         if n == 1 and np.ndim(inst.seed) == 0:
             return Margin(float(vals[0]), float(tols[0]), tol_source=src)
         return Margin(vals, tols, tol_source=src)
