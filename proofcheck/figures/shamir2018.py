@@ -120,7 +120,7 @@ def render_figure1(out_dir: Path, scaling: str = "caption", formats=("png", "svg
     handles: dict = {}
     half = "" if scaling == "caption" else "/2"
     titles = {"a": f"(a) F = (w(1+v) - 1)^2{half}",
-              "b": f"(b) F + (1/4)(w^2 + v^2)",
+              "b": "(b) F + (1/4)(w^2 + v^2)",
               "c": f"(c) F with ||(w, v)|| <= {RADIUS}"}
     for key, ax in zip("abc", axes):
         Z = g_num(W, V) if key == "b" else f_num(W, V)

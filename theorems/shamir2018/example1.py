@@ -254,9 +254,9 @@ stationary_points = Claim(
                  lambda s: (at(gradient(objective(_eps_of(s))), (1, -1 / _eps_of(s))),
                             sp.zeros(2, 1)), EPS_SWEEP),
     ),
-    conclusion=enumeration_margin(1),
-    instances=lambda assumed: EPS_INSTANCES,
     corrected=corrected_stationary,
+    notes="refuted exactly at ε = 1 (∇F(1, -1) = (0, -1)); the corrected statement's exact "
+          "enumeration also shows F has no other isolated stationary point",
     erratum="the saddle point is at (0, -1/ε) (Example 1's own point), not at (1, -1/ε): there "
             "the gradient is (0, -ε) != 0, and F has no other isolated stationary point",
 )
