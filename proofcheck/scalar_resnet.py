@@ -539,11 +539,25 @@ def scalar_instances(*, losses=("squared", "logistic", "smoothed_hinge3"), w: st
         rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
         X, y, Fx = scalar_data(name, m, d_x, d_z, feature, rng)
         kind = w if w != "any" else draw(st.sampled_from(("nonzero", "nonzero", "zero")))
+        if kind == "nonzero" and not V_zero and draw(st.integers(0, 2)) == 0:
+            kind = "near_saddle"
         if kind == "zero":
             wv = np.zeros(d_x)
         else:
             wv = rng.normal(size=d_x) * 10.0 ** rng.uniform(-2, 1)
         V = np.zeros((d_x, d_z)) if V_zero else rng.normal(size=(d_x, d_z)) * 10.0 ** rng.uniform(-1, 1)
+        if kind == "near_saddle":
+            # (0, V) with V r = -∇F_lin(0) is a critical point with F(0, V) = F_lin(0); near it
+            # (||w|| = 10^-4..10^-2) ||∇F|| = O(||w||) while F - F_lin(w*) stays O(1): the
+            # regime where Theorem 1's ||V||/||w|| term is needed (its tight case)
+            net0 = ScalarResNet(X, y, Fx, table[name])
+            z = np.zeros(d_x)
+            r = net0.r_vector(z, np.zeros((d_x, d_z)))
+            rr = float(r @ r)
+            if rr > 1e-8:
+                V = -np.outer(net0.linear_gradient(z), r) / rr \
+                    + rng.normal(size=(d_x, d_z)) @ (np.eye(d_z) - np.outer(r, r) / rr)
+                wv = rng.normal(size=d_x) * 10.0 ** rng.uniform(-4, -2)
         ws_kind = w_star if w_star != "mixed" else draw(st.sampled_from(("best", "drawn")))
         loss = table[name]
         if ws_kind == "best" and loss.convex:
@@ -736,8 +750,8 @@ def vector_terms(inst, B) -> VectorTerms:
     grad_norm = _sqrt((gW * gW).sum(axis=(-2, -1)) + (gV * gV).sum(axis=(-2, -1)))
     G_fro = _sqrt(fro(GW) ** 2 + fro(GV) ** 2)
     s = B.svdvals(W)
-    cond = B.to_float(s[..., 0] / s[..., -1]) if np.all(B.to_float(s[..., -1]) > 0) else 1.0
-    cond = np.maximum(np.asarray(cond, float), 1.0)
+    # the pseudo-inverse's conditioning: s_max / s_r over the numerical range of W
+    cond = np.maximum(np.asarray(B.to_float(B.condition_number(W)), float), 1.0)
     n_ops = net.m * (W.shape[-1] * (1 + V.shape[-1]) + 4) * W.shape[-2] + 16
     scale = abs(F) + abs(F_lin) + abs(inner) + G_fro * grad_norm
     return VectorTerms(gap=F - F_lin, inner=inner, grad_norm=grad_norm, G_fro=G_fro,
@@ -764,7 +778,8 @@ def vector_instances(*, losses=("squared", "cross_entropy"), full_row_rank: bool
         lo = 2 if (name == "cross_entropy" or not full_row_rank) else 1
         d_y = draw(st.integers(lo, max_d))
         d_x = draw(st.integers(d_y, max_d + 1))
-        d_z = draw(st.integers(1, max_d))
+        near_saddle = draw(st.booleans())
+        d_z = draw(st.integers(d_y if near_saddle else 1, max(max_d, d_y)))
         m = draw(st.integers(1, max_m))
         rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
         X = rng.normal(size=(m, d_x))
@@ -775,9 +790,28 @@ def vector_instances(*, losses=("squared", "cross_entropy"), full_row_rank: bool
             Y = X @ rng.normal(size=(d_x, d_y)) + 0.5 * rng.normal(size=(m, d_y))
         W = rng.normal(size=(d_y, d_x)) * 10.0 ** rng.uniform(-1, 1)
         if not full_row_rank:
-            W[-1] = W[0] * rng.normal()                   # rank d_y - 1
+            # rank d_y - 1 exactly: a power of two times a row is exact in binary, so the
+            # rank is the same at every precision the engine re-evaluates at
+            W[-1] = W[0] * 2.0 ** int(rng.integers(-2, 3)) * rng.choice([-1.0, 1.0])
         V = rng.normal(size=(d_x, d_z)) * 10.0 ** rng.uniform(-1, 1)
         Ws = rng.normal(size=(d_y, d_x)) * 2.0
+        if near_saddle:
+            # near the critical point (0, V) with E[d (x + V f)^T] = 0 (d = ∇ℓ(0; y)): V^T =
+            # -R^+ E[d x^T], R = E[d f^T] (solvable when R has full row rank); W = 10^-3..10^-1
+            # times W: the regime where ||V|| / s_min(W) matters (Theorem 6's tight case)
+            loss = table[name]
+            D = loss.grad(np.zeros((m, d_y)), Y)
+            R, S = D.T @ Fx / m, D.T @ X / m
+            if np.linalg.matrix_rank(R) == d_y:
+                V = -(np.linalg.pinv(R) @ S).T
+                W = W / np.abs(W).max() * 10.0 ** rng.uniform(-3, -1)
+                # W* a descent step from 0 (backtracked), so F(≈0, V) - F_lin(W*) > 0
+                lin = VectorResNet(X, Y, Fx, loss)
+                f0, t = float(lin.linear_value(np.zeros((d_y, d_x)))), 1.0
+                while t > 1e-6 and float(lin.linear_value(-t * S)) > f0 - 0.5 * t * (S * S).sum():
+                    t /= 2
+                # a shorter step keeps the O(t^2) convexity slack below the O(t) terms
+                Ws = -t * 10.0 ** rng.uniform(-2, 0) * S
         return Instance(X=X, Y=Y, Fx=Fx, loss=table[name], loss_name=name, W=W, V=V,
                         W_star=Ws)
 

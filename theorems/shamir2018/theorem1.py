@@ -151,9 +151,9 @@ def theorem1_no_V(inst, point, B):
     return _bound(q, _theorem1_denominator(q, with_V=False))
 
 
-def theorem1_halved_denominator(inst, point, B):
+def theorem1_doubled_gap(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, _theorem1_denominator(q, c_w=0.5, c_star=0.5))
+    return _bound(q, _theorem1_denominator(q), factor=2)
 
 
 def theorem1_flipped(inst, point, B):
@@ -177,9 +177,11 @@ theorem1 = Claim(
           "the bound tends to the trivial ||∇F|| >= 0. Dropping convexity is a mutant of Lemma 1 (where "
           "it is used); random points of a non-convex loss rarely violate the weaker Theorem 1.",
     mutants=(
-        Mutant.conclusion("quartered_denominator", MutantKind.PERTURBED_CONSTANT,
-                          "denominator sqrt(||w||^2/2 + ||w*||^2 (1/2 + ||V||^2/||w||^2))",
-                          theorem1_halved_denominator),
+        Mutant.conclusion("no_V_term", MutantKind.DROPPED_TERM,
+                          "denominator sqrt(2||w||^2 + 2||w*||^2) without ||V||^2/||w||^2",
+                          theorem1_no_V),
+        Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
+                          "||∇F_θ|| >= 2 (F - F_lin(w*)) / sqrt(...)", theorem1_doubled_gap),
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
                           "||∇F_θ|| <= (F - F_lin(w*)) / sqrt(...)", theorem1_flipped),
     ),

@@ -13,9 +13,10 @@ pseudo-inverse W^+ (W W^T is singular): Lemma 3's step W W^+ = I fails. (For The
 dropped case is vacuous, s_min = 0 makes the bound 0.) The proof writes ||W (W W^T)^{-1}||
 for ||W^T (W W^T)^{-1}|| and V S (SS)^{-1} U^T for V S^T (S S^T)^{-1} U^T (notation slips).
 
-Limitation: with Gaussian W* the suboptimality is rarely large, so perturbed-constant and
-dropped-term mutants of Theorem 6 and a dropped full-row-rank mutant of Lemma 3 were not caught
-at the quick budget; only mutants that are caught are listed.
+Half the instances sit near a critical point (0, V) of F_θ (E[∇ℓ(0; y)(x + V f)^T] = 0) with
+W = 10^-3..10^-1 times a Gaussian matrix and W* a descent step from 0: there the gradient is
+O(||W||) while F - F_lin(W*) stays O(1), the regime where the ||V||/s_min(W) term is needed and
+the bound is tight to a few percent.
 """
 
 import numpy as np
@@ -65,19 +66,20 @@ lemma3 = Claim(
         Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
                           "<vec G, ∇F_θ> >= 2 (F - F_lin(W*))",
                           lambda i, p, B: lemma3_conclusion(i, p, B, factor=2)),
+        Mutant.drop("full_row_rank", "W of rank d_y - 1 with the pseudo-inverse in G"),
         Mutant.drop("convex_diff", "a smooth non-convex loss"),
     ),
 )
 
 
-def _theorem6(inst, B, c=2.0, with_V=True, use_G=False):
+def _theorem6(inst, B, c=2.0, with_V=True, use_G=False, factor=1):
     q = vector_terms(inst, B)
     if use_G:
         d = q.G_fro
     else:
         ratio = q.V_spec ** 2 / q.s_min ** 2 if with_V else 0 * q.V_spec
         d = _sqrt(c * q.W_fro ** 2 + q.W_star_fro ** 2 * (c + ratio))
-    return Margin.at_least(q.grad_norm * d, q.gap, tol=q.tol * (1 + d),
+    return Margin.at_least(q.grad_norm * d, factor * q.gap, tol=q.tol * (1 + d),
                            tol_source=q.tol_source + "; times (1 + denominator)")
 
 
@@ -100,6 +102,12 @@ theorem6 = Claim(
     mutants=(
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
                           "||∇F_θ|| <= (F - F_lin(W*)) / sqrt(...)", _theorem6_flipped),
+        Mutant.conclusion("no_V_term", MutantKind.DROPPED_TERM,
+                          "denominator sqrt(2||W||² + 2||W*||²)",
+                          lambda i, p, B: _theorem6(i, B, with_V=False)),
+        Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
+                          "||∇F_θ|| >= 2 (F - F_lin(W*)) / sqrt(...)",
+                          lambda i, p, B: _theorem6(i, B, factor=2)),
     ),
 )
 
@@ -120,5 +128,9 @@ eq19 = Claim(
     conclusion=lambda inst, point, B: _theorem6(inst, B, use_G=True),
     instances=instances,
     mutants=(Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
-                               "||∇F_θ|| ||G||_Fr <= F - F_lin(W*)", _eq19_flipped),),
+                               "||∇F_θ|| ||G||_Fr <= F - F_lin(W*)", _eq19_flipped),
+             Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
+                               "||∇F_θ|| ||G||_Fr >= 2 (F - F_lin(W*))",
+                               lambda i, p, B: _theorem6(i, B, use_G=True, factor=2)),
+             Mutant.drop("convex_diff", "a smooth non-convex loss")),
 )
