@@ -191,3 +191,53 @@ def test_gram_schmidt_rank_decisions_match_the_svd_reference():
     a, b = J_gram_schmidt(net, Ws, X, Y, "press"), J_projection(net, Ws, X, Y, "press")
     assert a.rank == b.rank == 3
     assert abs(a.value - b.value) < 1e3 * EPS
+
+
+def _brute_weak(net, Ws, X, n, t):
+    """Definition 1 by enumerating every choice of sets (small widths)."""
+    lin = nw.linear_acting_units(net, Ws, X)
+    H = net.H
+    layers = list(range(t + 1, H + 1))
+    opts = [[set(c) for r in range(n, net.widths[l] + 1)
+             for c in itertools.combinations([k for k in range(net.widths[l]) if lin[l - 1][k]], r)]
+            for l in layers]
+    for combo in itertools.product(*opts):
+        sets = dict(zip(layers, combo))
+        sets[H + 1] = set(range(net.d_y))
+        if len(sets[H + 1]) < n:
+            continue
+        if all(Ws[l][k, j] == 0 for l in layers if l <= H - 1 for k in sets[l]
+               for j in range(net.widths[l + 1]) if j not in sets[l + 1]):
+            return True
+    return False
+
+
+def test_weak_membership_matches_brute_force():
+    rng = np.random.default_rng(7)
+    for trial in range(150):
+        H = int(rng.integers(1, 4))
+        widths = (int(rng.integers(1, 3)),) + tuple(int(rng.integers(1, 4)) for _ in range(H)) \
+            + (int(rng.integers(1, 3)),)
+        acts = [[[RELU, IDENTITY, ABS][int(rng.integers(3))] for _ in range(widths[l])]
+                for l in range(1, H + 1)]
+        net = Network(widths, acts)
+        Ws = [np.where(rng.random(s) < 0.4, 0.0, rng.normal(size=s)) for s in net.shapes]
+        X = rng.normal(size=(3, widths[0]))
+        for t in range(H + 1):
+            for n in (1, 2):
+                got = nw.separated_linear_units(net, Ws, X, n, t) is not None
+                assert got == _brute_weak(net, Ws, X, n, t), (widths, t, n)
+                if nw.separated_linear_units(net, Ws, X, n, t, strong=True) is not None:
+                    assert got        # strong implies weak
+
+
+def test_directional_derivative_sides_differ_only_at_kinks():
+    net, Ws, X, _ = _setup(acts=(RELU, ABS))
+    dW = net.random_weights(np.random.default_rng(9))
+    r = nw.directional_derivative(net, Ws, X, dW, 1)
+    assert np.allclose(nw.vec(r), jacobian(net, Ws, X) @ net.flatten(dW), rtol=0, atol=1e-13)
+    assert np.array_equal(r, nw.directional_derivative(net, Ws, X, dW, -1))
+    Ws[0][:, 0] = 0.0                                   # unit (1,1) at its kink on every sample
+    left = nw.directional_derivative(net, Ws, X, dW, -1)
+    right = nw.directional_derivative(net, Ws, X, dW, 1)
+    assert np.max(np.abs(left - right)) > 1e-3
