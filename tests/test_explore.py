@@ -156,3 +156,29 @@ def test_admissible_checks_dropped_and_assumed_hypotheses():
                     R2=np.ones((1, 1)), loss=LOSSES["squared"], loss_name="squared")
     assert admissible(claim, inst)
     assert not admissible(claim.dropping("A2"), inst)
+
+
+def test_identity_mutant_of_a_claim_with_a_conclusion_is_explored_on_the_identity():
+    """A mutant that replaces an identity is searched on that identity (exactly), not on the
+    unchanged conclusion, which would find nothing."""
+    from hypothesis import strategies as st
+
+    from proofcheck.claims import Identity, Mutant, MutantKind
+    from proofcheck.symbolic import SizeSweep, symbol_matrix
+
+    def build(s, factor=1):
+        A = symbol_matrix("A", s["n"], s["n"])
+        return (A + A.T).T, factor * (A + A.T)
+
+    claim = Claim(
+        id="demo.lemma2", title="symmetric part", source=Source("demo", "1", "Lemma 2"),
+        statement="(A + A^T)^T = A + A^T and x^2 >= 0",
+        identities=(Identity("sym", "(A + A^T)^T = A + A^T", build, SizeSweep(n=(1, 3))),),
+        conclusion=lambda inst, point, B: Margin.at_least(inst.x * inst.x, 0.0, B),
+        instances=lambda a: st.floats(-5, 5).map(lambda x: Instance(x=x)),
+        mutants=(Mutant.identity("doubled", MutantKind.PERTURBED_CONSTANT, "= 2 (A + A^T)",
+                                 "sym", lambda s: build(s, 2)),))
+    ex = explore(claim, mutate="doubled", seed=0)
+    w = ex.witnesses[0]
+    assert w.kind == "identity" and w.sizes == {"n": 1} and w.fails
+    assert not explore(claim, budget=Budget(instances=20)).found

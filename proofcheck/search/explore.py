@@ -486,10 +486,19 @@ def explore(claim: Claim, *, drop: Sequence[str] = (), mutate: str | None = None
                      mutant=mutate, seed=seed, budget=budget,
                      point_kind=target.point_kind.value)
     clock = _Clock(budget)
+    # a mutant that replaced identities is explored on those (exactly, over their sweep); a
+    # claim with no conclusion on all of its identities; everything else on instances
+    if mutate is not None:
+        base = claim.corrected if claim.corrected is not None else claim
+        changed = [i for i in target.identities if i not in base.identities]
+        conclusion_changed = target.conclusion is not base.conclusion or target.assumed.dropped
+    else:
+        changed, conclusion_changed = [], True
     try:
-        if target.conclusion is None:
-            _explore_identities(target, ex, clock, seed, progress)
-        else:
+        if target.conclusion is None or changed:
+            _explore_identities(target, ex, clock, seed, progress,
+                                changed or list(target.identities))
+        if target.conclusion is not None and not ex.witnesses and conclusion_changed:
             _explore_instances(target, ex, clock, seed, progress, starts=starts, digits=digits,
                                shrink=shrink)
     except ClaimError as exc:
@@ -558,11 +567,11 @@ def _summary(ex: Exploration, target: Claim) -> str:
 # identities: the exact sweep, smallest sizes first
 
 def _explore_identities(target: Claim, ex: Exploration, clock: _Clock, seed: int,
-                        progress: Progress) -> None:
+                        progress: Progress, identities) -> None:
     from ..symbolic import SizeSweep, prove_identity
     ex.outcome = "identity"
-    for k, identity in enumerate(target.identities):
-        progress(target.id, f"identity {identity.name}", k, len(target.identities))
+    for k, identity in enumerate(identities):
+        progress(target.id, f"identity {identity.name}", k, len(identities))
         sweep = identity.sweep
         sizes = sweep.sizes if isinstance(sweep, SizeSweep) else [dict(s) for s in sweep]
         # smallest total size first: the first refuted size is then a smallest witness
