@@ -435,9 +435,9 @@ def almost_sure_rank_types(types, counts, d_x: int, *, rng: np.random.Generator 
     """:func:`almost_sure_rank` for the pattern with row ``types[t]`` repeated ``counts[t]``
     times, without forming its ``m`` rows.
 
-    ``d = 1``: ``D~ = diag(Lambda_1) X`` has i.i.d. standard Gaussian entries on its ``n``
-    non-zero rows (a sign flip keeps the law) and zeros elsewhere, so its rank is ``min(n, d_x)``
-    with probability one (a Gaussian matrix is full rank a.s.). ``d > 1``: the exact rank mod p
+    ``d = 1``: the ``n`` non-zero rows of ``D~ = diag(Lambda_1) X`` are non-zero multiples of
+    independent Gaussian rows and the others vanish, so its rank is ``min(n, d_x)`` with
+    probability one (a Gaussian matrix is full rank a.s.). ``d > 1``: the exact rank mod p
     of ``D~`` on at most ``d d_x`` rows of each type (a lower bound), against
     :func:`generic_rank_upper_bound` evaluated on the types."""
     types = np.asarray(types)
@@ -446,8 +446,9 @@ def almost_sure_rank_types(types, counts, d_x: int, *, rng: np.random.Generator 
     if d == 1:
         n = int(counts[np.any(types != 0, axis=1)].sum())
         r = min(n, int(d_x))
-        return RankBracket(r, r, f"d = 1: D~ = diag(Lambda_1) X is i.i.d. Gaussian on its {n} "
-                                 f"non-zero rows; rank min({n}, d_x={d_x}) = {r} a.s.")
+        return RankBracket(r, r, f"d = 1: D~ = diag(Lambda_1) X has {n} non-zero rows, multiples "
+                                 f"of independent Gaussian rows; rank min({n}, d_x={d_x}) = {r} "
+                                 "a.s.")
     take = np.minimum(counts, d * int(d_x))
     sample = np.repeat(types, take, axis=0)
     lower = almost_sure_rank(sample, d_x, rng=rng, prime=prime)
