@@ -337,8 +337,16 @@ class Ball(numbers.Number):
     def expm1(self): return Ball._of(self.a.expm1())
 
     def max(self, o): return Ball._of(self.a.max(_arb_of(o)))
-    def lower(self) -> float: return float(self.a.lower())
-    def upper(self) -> float: return float(self.a.upper())
+    def lower(self) -> float:
+        """A float64 number <= every point of the ball (outward rounding)."""
+        with _Prec(2048):       # the endpoint itself exactly, then one outward rounding step
+            return math.nextafter(float(self.a.lower()), -math.inf)
+
+    def upper(self) -> float:
+        """A float64 number >= every point of the ball."""
+        with _Prec(2048):
+            return math.nextafter(float(self.a.upper()), math.inf)
+
     def mid(self) -> float: return float(self.a.mid())
     def abs_upper(self): return self.a.abs_upper()
     def is_finite(self): return self.a.is_finite()

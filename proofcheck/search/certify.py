@@ -213,7 +213,8 @@ def _exact_margin(claim, inst, point, E):
 
 
 def _ball_margin(claim, inst, point, A):
-    with _substituted(claim.conclusion, _Quantities(A)):
+    # raw operators in the conclusion (outside the backend's methods) also run at A's precision
+    with _substituted(claim.conclusion, _Quantities(A)), A._ctx():
         m = claim.conclusion(exact_instance(inst, A), point, A)
     if not is_ball_value(m.value):
         raise NotCertifiable(f"the conclusion's margin is a "
@@ -226,6 +227,8 @@ def _ball_margin(claim, inst, point, A):
 
 
 def _ball_enclosure(b) -> tuple[str, str]:
+    """(lower, upper) as decimal strings of float64 numbers rounded *outward*, so the printed
+    interval contains the ball (float() of an arb endpoint rounds to nearest)."""
     return (f"{b.lower():.17g}", f"{b.upper():.17g}")
 
 
@@ -518,10 +521,10 @@ def certify_point(claim: Claim, inst: Instance, point, *, digits: int = 60,
         if not inside:
             worst = max(float((K[i] - centre[i]).abs_upper()) for i in range(n))
             return fail(f"Krawczyk test failed: |K(X) - c| <= {worst:.3g} not below the box "
-                        f"radius {float(r):.3g} (ill-conditioned or degenerate critical point)")
+                        f"radius {r.as_float():.3g} (ill-conditioned or degenerate critical point)")
     pc = PointCertificate("critical", "Krawczyk operator in ball arithmetic "
                           f"({prec} bits)", f"a unique critical point lies in the box of radius "
-                          f"{float(r):.3g} around the Newton-refined point", radius=float(r),
+                          f"{r.as_float():.3g} around the Newton-refined point", radius=r.as_float(),
                           center=[float(x) for x in c], box=box, center_mp=c, digits=digits,
                           box_value=L_X, box_zD=extras["zD"], box_xD=extras["xD"])
     if claim.point_kind is PointKind.LOCAL_MIN:
