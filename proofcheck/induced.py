@@ -52,7 +52,11 @@ __all__ = [
     "Network", "ACTIVATIONS", "gradient_basis", "induced_outputs", "induced_objective",
     "InducedFit", "induced_infimum", "perturbable_basis", "in_V", "Membership",
     "left_null_perturbations", "rescalings", "null_product_perturbations", "zero_direction",
-    "perturbation_set", "range_residual", "objective", "weights_or_uniform",
+    "perturbation_set", "range_residual", "objective", "weights_or_uniform", "AtPoint",
+    "at_point", "at_certified", "point_theta", "stationarity_sums", "sums_tolerance",
+    "linear_predictor_value", "assumption2_defect", "assumption2_residual", "output_weights_g",
+    "last_layer_g", "relu_omega", "footnote1_network", "separation_delta", "pointwise_infimum",
+    "partial_linear_structure",
 ]
 
 u = UNIT_ROUNDOFF
@@ -103,6 +107,8 @@ class Network:
     dims: tuple[int, ...]
     activation: str = "identity"
     skip: tuple[int, ...] | None = None
+    offset: tuple[float, ...] | None = None     # a fixed (not trained) output shift c: f + c
+                                                # violates Assumption 2 when c != 0
 
     def __post_init__(self):
         dims = tuple(int(d) for d in self.dims)
@@ -116,6 +122,11 @@ class Network:
             raise ValueError(f"skip must be a non-empty subset of 0..{H}, got {self.skip}")
         object.__setattr__(self, "dims", dims)
         object.__setattr__(self, "skip", skip)
+        if self.offset is not None:
+            off = tuple(float(c) for c in self.offset)
+            if len(off) != dims[-1] or not all(math.isfinite(c) for c in off):
+                raise ValueError(f"offset must be {dims[-1]} finite numbers, got {self.offset}")
+            object.__setattr__(self, "offset", off)
 
     @property
     def H(self) -> int:
@@ -188,7 +199,11 @@ class Network:
         """f_X(theta) as an (m, d_y) array (rows f(x_i; theta))."""
         P = self.unpack(theta)
         _, hs = self.hidden(X, theta)
-        return sum(hs[l] @ P[f"Wout{l + 1}"].T for l in self.skip)
+        F = sum(hs[l] @ P[f"Wout{l + 1}"].T for l in self.skip)
+        if self.offset is not None:
+            c = np.array(self.offset)
+            F = F + (to_mp(c) if _is_object(F) else c)[None, :]
+        return F
 
     def jacobian(self, X, theta):
         """J (m, d_y, n): J[i] = d f(x_i; theta) / d theta (column-major vec of every block)."""
@@ -692,3 +707,277 @@ def perturbation_set(model, X, theta, eps: float, *, limit: int = 24) -> list[np
             raise RuntimeError(f"a generated direction is not in V[theta, eps]: ||v|| = "
                                f"{mem.norm}, deviation {mem.deviation:.3g} > {mem.tolerance:.3g}")
     return S[:limit]
+
+
+# --------------------------------------------------------------------------- Assumption 2
+
+def assumption2_defect(model, X, theta, g) -> tuple[float, float]:
+    """max_i |f_{x_i}(theta) - sum_k g_k d_k f_{x_i}(theta)| and its float64 rounding bound.
+
+    The bound: both sides are sums of n + depth products at the scale of the outputs,
+    16 (n + depth) u (1 + max|f|) (1 + ||J||_max ||g||_1)."""
+    theta = np.asarray(theta, float)
+    F = model.outputs(X, theta)
+    J = model.jacobian(X, theta)
+    g = np.asarray(g, float)
+    if g.shape != theta.shape:
+        raise ValueError(f"g(theta) must have shape {theta.shape}, got {g.shape}")
+    dev = float(np.max(np.abs(F - np.einsum("iak,k->ia", J, g))))
+    scale = (1 + float(np.abs(F).max())) * (1 + float(np.abs(J).max()) * float(np.abs(g).sum()))
+    return dev, 16 * (model.n_params + len(model.dims)) * u * scale
+
+
+def output_weights_g(model, theta) -> np.ndarray:
+    """g(theta) = (vec W_out^{(l+1)} for every output block, 0 elsewhere): Assumption 2 for
+    f = sum_l W_out^{(l+1)} h^{(l)}(x; u) (Example 3, Theorem 3 and 4's proofs)."""
+    theta = np.asarray(theta, float)
+    g = np.zeros_like(theta)
+    for b in model.blocks:
+        if b.output:
+            g[b.offset:b.offset + b.size] = theta[b.offset:b.offset + b.size]
+    return g
+
+
+def last_layer_g(model, theta) -> np.ndarray:
+    """g(theta) = (vec W^{(H+1)}, 0): Example 3's printed reason (only the last skip block)."""
+    theta = np.asarray(theta, float)
+    b = model.block(f"Wout{model.H + 1}") if model.H in model.skip else None
+    g = np.zeros_like(theta)
+    if b is not None:
+        g[b.offset:b.offset + b.size] = theta[b.offset:b.offset + b.size]
+    return g
+
+
+def assumption2_residual(f, params, g):
+    """Symbolic check of Assumption 2: ``f - sum_k g_k df/dparams_k`` simplified (sympy).
+
+    ``f`` is a sympy Matrix (the model's output), ``params`` a list of symbols, ``g`` a list of
+    expressions of the same length.  Assumption 2 holds for this architecture and g exactly when
+    the result is the zero matrix.
+
+    >>> import sympy as sp
+    >>> w, v, x = sp.symbols("w v x")
+    >>> assumption2_residual(sp.Matrix([v * w * x]), [w, v], [w / 2, v / 2])
+    Matrix([[0]])
+    """
+    import sympy as sp
+    f = sp.Matrix(f)
+    if len(params) != len(g):
+        raise ValueError(f"g has {len(g)} entries for {len(params)} parameters")
+    rhs = sp.zeros(*f.shape)
+    for p, gk in zip(params, g):
+        rhs += gk * f.diff(p)
+    return (f - rhs).applyfunc(lambda e: sp.simplify(sp.expand(e)))
+
+
+# --------------------------------------------------------------------------- Omega, Omega-tilde
+
+def relu_omega(X, W1, W2) -> tuple[bool, bool]:
+    """(theta in Omega, theta in Omega-tilde) for f(x) = W2 relu(W1 x), decided exactly.
+
+    Entries are taken as exact rationals (the doubles given).  f_{x_i} is smooth at theta unless
+    some a = w_j . x_i = 0 with x_i != 0.  At such a kink the directional derivative of
+    W2[:, j] relu(w_j . x_i) is W2[:, j] max(d_j . x_i, 0), linear in the direction d_j only when
+    W2[:, j] = 0; kinks at different units involve independent d_j, so
+    theta in Omega  <=>  some kink (i, j) has W2[:, j] != 0;
+    theta in Omega-tilde (every ball meets Omega)  <=>  some kink (i, j) exists at all (move
+    W2[:, j] off 0 keeping w_j . x_i = 0); without a kink a ball around theta has none.
+    """
+    from fractions import Fraction
+    X = [[Fraction(float(a)) for a in row] for row in np.asarray(X, float)]
+    W1 = [[Fraction(float(a)) for a in row] for row in np.asarray(W1, float)]
+    W2 = np.asarray(W2, float)
+    kinks = [(i, j) for i, x in enumerate(X) if any(x) for j, w in enumerate(W1)
+             if sum(a * b for a, b in zip(w, x)) == 0]
+    in_omega = any(np.any(W2[:, j] != 0) for _, j in kinks)
+    return in_omega, bool(kinks)
+
+
+# --------------------------------------------------------------------------- Example 2
+
+def footnote1_network(X_raw, eps: float, diagonals: Sequence[Sequence[float]]):
+    """The construction of footnote 1: a ReLU network on x_i = [x_raw_i; 1] whose first layer has
+    rows [x_raw_i^T, eps - 1] (i <= m) and whose later layers are diagonal with the given
+    diagonal entries.  Returns (Network, theta without the last layer u, Phi = [phi(x_i; u)]_i
+    as an (m, n) array) where phi is the last hidden layer; the last layer W (d_y x n) is theta.
+    The network width is n = m (rows i > m are not needed)."""
+    X_raw = np.asarray(X_raw, float)
+    m, d = X_raw.shape
+    X = np.hstack([X_raw, np.ones((m, 1))])
+    W1 = np.hstack([X_raw, np.full((m, 1), eps - 1.0)])
+    mats = [W1] + [np.diag(np.asarray(dg, float)) for dg in diagonals]
+    h = X
+    for M in mats:
+        a = h @ M.T
+        h = np.where(a > 0, a, 0.0)
+    return X, mats, h
+
+
+def separation_delta(X_raw) -> float:
+    """The largest delta with x_i^T x_i' < 1 - delta for i != i' is 1 - max_{i != i'} x_i^T x_i'."""
+    X_raw = np.asarray(X_raw, float)
+    G = X_raw @ X_raw.T
+    np.fill_diagonal(G, -np.inf)
+    return float(1 - G.max())
+
+
+def pointwise_infimum(Y, loss: Loss, weights=None) -> float:
+    """inf over free outputs f_1..f_m of sum_i lambda_i l(f_i, y_i): 0 for the squared loss,
+    sum_i lambda_i H(y_i) (entropy, attained at f_i = log y_i) for cross-entropy with
+    positive targets."""
+    Y = np.asarray(Y, float)
+    w = weights_or_uniform(weights, Y.shape[0])
+    if type(loss) is SquaredLoss:
+        return 0.0
+    if loss.name == "softmax_cross_entropy":
+        P = np.where(Y > 0, Y, 1.0)
+        return float(w @ (-(Y * np.log(P)).sum(axis=1)))
+    raise ValueError(f"no closed form pointwise infimum for {loss!r}")
+
+
+# --------------------------------------------------------------------------- Theorem 4
+
+def partial_linear_structure(model, X, theta, n: int, t: int):
+    """An element J = {J^{(t+1)}, ..., J^{(H+1)}} of J_{n,t}[theta] (§4.2.3), or None.
+
+    For each layer l in t+1..H the candidate J^{(l)} is the set of units that are linear on a
+    ball around theta at every sample: every unit for the identity activation; for ReLU the
+    units whose pre-activation is > 0 at every x_i (then h = W h on a ball, condition 2; a unit
+    with a pre-activation <= 0 somewhere is not linear on any ball, generically); none for tanh.
+    J^{(H+1)} = all outputs (f = W^{(H+1)} h^{(H)}).  Condition 3 (W^{(l+1)}_{ij} = 0 for i not
+    in J^{(l+1)}, j in J^{(l)}, l <= H - 1) is then checked exactly on theta; the maximal
+    candidates are returned if conditions 1-3 hold.  (Maximal sets suffice for condition 2 but
+    condition 3 can prefer smaller J^{(l)}; we do not search subsets, so None means "the maximal
+    candidate fails", not "J_{n,t}[theta] is empty".)"""
+    if model.skip != (model.H,):
+        raise ValueError("J_{n,t} is defined for the standard network (4.3), without skips")
+    if not 0 <= t <= model.H:
+        raise ValueError(f"t must be in 0..H = 0..{model.H}, got {t}")
+    pre, _ = model.hidden(X, np.asarray(theta, float))
+    P = model.unpack(theta)
+    J = {}
+    for l in range(t + 1, model.H + 1):
+        if model.activation == "identity":
+            J[l] = set(range(model.dims[l]))
+        elif model.activation == "relu":
+            J[l] = set(np.flatnonzero(np.all(np.asarray(pre[l], float) > 0, axis=0)).tolist())
+        else:
+            J[l] = set()
+    J[model.H + 1] = set(range(model.d_y))
+    if any(len(J[l]) < n for l in J):
+        return None
+    for l in range(t + 1, model.H):
+        Wn = P[f"W{l + 1}"]
+        for i in set(range(model.dims[l + 1])) - J[l + 1]:
+            for j in J[l]:
+                if Wn[i, j] != 0:
+                    return None
+    return {l: sorted(v) for l, v in J.items()}
+
+
+# --------------------------------------------------------------------------- quantities at points
+
+@dataclass(frozen=True)
+class AtPoint:
+    """The objective's pieces at theta: outputs F, Jacobian J, loss gradients D, L(theta) (float64,
+    rounded from the high-precision values when the point carries them), the mpmath versions
+    (``mp``: dict with F, J, D, w, or None) and the comparison scales: ``rounding`` (float64
+    arithmetic at the scale of the problem) and ``resolution`` (the certificate's tau_grad at the
+    scale of L)."""
+
+    theta: np.ndarray
+    F: np.ndarray
+    J: np.ndarray
+    D: np.ndarray
+    L: float
+    weights: np.ndarray
+    rounding: float
+    resolution: float
+    mp: dict | None = None
+    digits: int | None = None
+
+    @property
+    def source(self) -> str:
+        return ("float64 rounding 16 (m d_y + n) u (1 + |L| + max|f| + max|y|)(1 + max|J|) + the "
+                "certificate's tau_grad (1 + |L|) + the convex solver's certified bracket")
+
+
+def at_point(model, X, Y, loss: Loss, weights, theta, tau_grad: float = 0.0, *,
+             theta_mp=None, digits: int | None = None) -> AtPoint:
+    """Evaluate f_X, d f_X, the loss gradients and L at theta; with ``theta_mp`` and ``digits``
+    (a certified point's refined parameters) everything is computed in mpmath at ``digits`` and
+    rounded once, so the float64 values are those of the refined point, not of its rounding."""
+    X, Y = np.asarray(X, float), np.asarray(Y, float)
+    w = weights_or_uniform(weights, X.shape[0])
+    mp = None
+    if theta_mp is not None and digits is not None:
+        with mpmath.workdps(digits):
+            th = np.array([mpmath.mpf(x) for x in np.asarray(theta_mp, dtype=object)], dtype=object)
+            Xm, Ym = to_mp(X), to_mp(Y)
+            Fm = model.outputs(Xm, th)
+            Jm = model.jacobian(Xm, th)
+            Dm = np.stack([np.asarray(loss.grad_mp(Fm[i], Ym[i]), dtype=object)
+                           for i in range(X.shape[0])])
+            wm = to_mp(w)
+            Lm = mpmath.fsum(wm[i] * loss.value_mp(Fm[i], Ym[i]) for i in range(X.shape[0]))
+        to_f = np.vectorize(float, otypes=[float])
+        F, J, D, L = to_f(Fm), to_f(Jm), to_f(Dm), float(Lm)
+        theta = to_f(th)
+        mp = {"F": Fm, "J": Jm, "D": Dm, "w": wm, "theta": th}
+    else:
+        theta = np.asarray(theta, float)
+        F = model.outputs(X, theta)
+        J = model.jacobian(X, theta)
+        D = loss.grad(F, Y)
+        L = float(w @ loss.value(F, Y))
+    m, d, n = J.shape
+    scale = 1 + abs(L) + float(np.abs(F).max()) + float(np.abs(Y).max())
+    rounding = 16 * (m * d + n) * u * scale * (1 + float(np.abs(J).max()))
+    return AtPoint(theta, F, J, D, L, w, rounding, float(tau_grad) * (1 + abs(L)), mp, digits)
+
+
+def at_certified(model, X, Y, loss: Loss, weights, cp) -> AtPoint:
+    """:func:`at_point` at a certified point (``optimize.critical.CriticalPoint``)."""
+    return at_point(model, X, Y, loss, weights, point_theta(cp), getattr(cp, "tau_grad", 0.0),
+                    theta_mp=getattr(cp, "theta_mp", None), digits=getattr(cp, "digits", None))
+
+
+def point_theta(cp) -> np.ndarray:
+    """theta of a certified point (optimize.critical) as a float64 vector."""
+    p = getattr(cp, "point", cp)
+    return np.asarray(getattr(p, "theta", p), float)
+
+
+def stationarity_sums(q: AtPoint, J=None, weighted: bool = True) -> np.ndarray:
+    """sum_i lambda_i dl_{y_i}(f_{x_i}(theta)) d_k f_{x_i}(theta') for every k (Lemma 2 with
+    J = d f_X(theta); Lemma 3 with J = d f_X(theta + eps v)).  In mpmath at the point's
+    precision when ``q`` carries its mp values (then J may be an mp array too)."""
+    if q.mp is not None:
+        Jm = q.mp["J"] if J is None else J
+        wm = q.mp["w"] if weighted else np.array([mpmath.mpf(1)] * len(q.weights), dtype=object)
+        with mpmath.workdps(q.digits):
+            sums = np.einsum("i,ia,iak->k", wm, q.mp["D"], Jm)
+        return np.vectorize(float, otypes=[float])(sums)
+    J = q.J if J is None else J
+    w = q.weights if weighted else np.ones_like(q.weights)
+    return np.einsum("i,ia,iak->k", w, q.D, J)
+
+
+def sums_tolerance(q: AtPoint, J=None) -> float:
+    """Bound for :func:`stationarity_sums` at a certified point: the rounding of the sums (at
+    the working precision: 10^-digits, or u in float64) at their magnitude, plus the
+    certificate's resolution (the point is within tau_grad of a critical point)."""
+    J = q.J if J is None else np.asarray(np.vectorize(float, otypes=[float])(J)
+                                         if np.asarray(J).dtype == object else J)
+    mag = float(np.einsum("i,ia,iak->k", q.weights, np.abs(q.D), np.abs(J)).max()) if J.size else 0.0
+    unit = 10.0 ** (-q.digits) if q.mp is not None else u
+    return 16 * (J.shape[0] * J.shape[1] + 2) * unit * mag + 2 * q.resolution * (1 + mag)
+
+
+def linear_predictor_value(Phi, Y, loss: Loss, weights=None):
+    """inf_A sum_i lambda_i l(A phi_i, y_i) (the best linear predictor on features Phi) as an
+    InducedFit, through :func:`induced_infimum` with J_i = I kron phi_i^T."""
+    Phi = np.asarray(Phi, float)
+    d = np.asarray(Y).shape[1]
+    J = np.einsum("ab,ik->iabk", np.eye(d), Phi).reshape(Phi.shape[0], d, d * Phi.shape[1])
+    return induced_infimum(J, Y, loss, weights)

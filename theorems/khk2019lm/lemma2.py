@@ -1,0 +1,65 @@
+"""KHK2019LM Lemma 2 (App. A.1): at a differentiable critical point the loss gradients are
+orthogonal to every partial derivative of f_X.
+
+    If every l_{y_i} is differentiable, every critical point theta not in Omega satisfies
+    sum_i lambda_i dl_{y_i}(f_{x_i}(theta)) d_k f_{x_i}(theta) = 0 for all k.
+
+Checked at every certified critical point (saddles and degenerate points included: theta = 0 of
+two- and three-layer linear networks, Newton's zeros of grad L) of deep linear and tanh networks,
+squared and cross-entropy losses, non-uniform weights lambda_i.  The sums are recomputed from the
+model's Jacobian and the loss gradients, independently of the landscape's gradient code path.
+"""
+
+from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck.induced import at_certified, stationarity_sums, sums_tolerance
+
+from .instances import A1, critical_landscape, network, panel
+
+SOURCE = Source("khk2019lm", "A.1", "Lemma 2")
+
+
+def _q(inst, point):
+    return at_certified(network(inst), inst.X, inst.Y, inst.loss, inst.weights, point)
+
+
+def conclusion(inst, point, B, weighted=True):
+    q = _q(inst, point)
+    return Margin.vanishes(stationarity_sums(q, weighted=weighted), tol=sums_tolerance(q),
+                           tol_source="the sums at the point's mpmath precision: their rounding + "
+                                      "the certificate's resolution tau_grad")
+
+
+def loss_gradients_sum(inst, point, B):
+    q = _q(inst, point)
+    import numpy as np
+    return Margin.vanishes(np.einsum("i,ia->a", q.weights, q.D), tol=sums_tolerance(q),
+                           tol_source="the sums at the point's mpmath precision: their rounding + "
+                                      "the certificate's resolution tau_grad")
+
+
+def _instances(assumed):
+    return panel(kinds=("deep_linear", "deep_linear3", "tanh"))
+
+
+lemma2 = Claim(
+    id="khk2019lm.lemma2",
+    title="at differentiable critical points, the loss gradients annihilate every d_k f_X",
+    source=SOURCE,
+    statement="If every l_{y_i} is differentiable, then for any critical point theta not in "
+              "Omega: sum_i lambda_i dl_{y_i}(f_{x_i}(theta)) d_k f_{x_i}(theta) = 0 for all k",
+    hypotheses=(A1,),
+    conclusion=conclusion,
+    instances=_instances,
+    point_kind=PointKind.CRITICAL,
+    landscape=critical_landscape,
+    notes="A1 is stronger than the lemma needs (differentiability only); the panel's losses "
+          "are convex and differentiable.",
+    mutants=(
+        Mutant.conclusion("unweighted", MutantKind.DROPPED_TERM,
+                          "sum_i dl_{y_i} d_k f_{x_i} = 0 (weights lambda_i dropped)",
+                          lambda inst, p, B: conclusion(inst, p, B, weighted=False)),
+        Mutant.conclusion("no_jacobian", MutantKind.DROPPED_TERM,
+                          "sum_i lambda_i dl_{y_i}(f_{x_i}(theta)) = 0 (d_k f dropped)",
+                          loss_gradients_sum),
+    ),
+)
