@@ -343,9 +343,11 @@ def theorem3_instances(*, losses=("squared", "logistic", "smoothed_hinge3"), sop
     from hypothesis import strategies as st
     from .scalar_resnet import scalar_instances
 
+    base = scalar_instances(losses=losses, w="any", w_star="drawn", max_m=5)
+
     @st.composite
     def draw(draw):
-        inst = draw(scalar_instances(losses=losses, w="any", w_star="drawn", max_m=5))
+        inst = draw(base)
         rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
         net = ScalarResNet(inst.X, inst.y, inst.Fx, inst.loss)
         kind = draw(st.sampled_from(("arbitrary", "zero", "sopsp")))
