@@ -104,3 +104,43 @@ def test_bad_input():
         critical_points(x**2, ("x",))
     with pytest.raises(ValueError, match="radius"):
         kkt_points_on_sphere(x, (x, y), -1)
+
+
+def test_spurious_minima_of_a_tilted_double_well():
+    # x^4/4 - x^2/2 + x/4 + y^2: two minima, the right one is higher (spurious), a saddle between
+    land = critical_points(x**4 / 4 - x**2 / 2 + x / 4 + y**2, (x, y))
+    assert [p.kind for p in land.points] == ["minimum", "saddle", "minimum"]
+    [spurious] = land.spurious_minima()
+    assert spurious.point.sign(x) == 1
+    lo, hi = land.global_minimum_value()
+    assert lo <= land.points[0].value.evalf(30) <= hi
+
+
+def test_regularised_example1_has_a_spurious_minimum_only_below_the_threshold():
+    F = (w * (1 + v) - 1)**2 / 2
+    below = critical_points(F + sp.Rational(1, 8) * (w**2 + v**2), (w, v))
+    above = critical_points(F + sp.Rational(1, 4) * (w**2 + v**2), (w, v))
+    assert len(below.spurious_minima()) == 1 and above.spurious_minima() == []
+    cons = constrained_landscape(F, (w, v), 2)
+    [b] = cons.spurious_minima()
+    assert b.multiplier_sign == 1 and b.point.is_zero(2 * v**2 + v - 4)
+
+
+def test_derivative_bounds_bracket_the_true_suprema():
+    from proofcheck.polynomial import derivative_norm_bounds, scaled_box_bounds
+    # f = x^3 on [-1, 2]: sup |f'| = 12, sup |f''| = 12, |f'''| = 6
+    for order, exact in ((1, 12), (2, 12), (3, 6)):
+        lo2, hi2 = derivative_norm_bounds(x**3 + 0 * y, (x, y), [(-1, 2), (0, 1)], order)
+        assert lo2 <= exact**2 <= hi2
+    e = sp.Symbol("e", positive=True)
+    lowers, upper = scaled_box_bounds(x**2 * y, (x, y), e, 1 / e, 1)
+    # the gradient (2xy, x^2) at (1/e, 1/e) has squared norm 5/e^4: among the lower bounds
+    assert any(sp.simplify(l - 5 / e**4) == 0 for l in lowers)
+    assert sp.limit(upper, e, sp.oo) == 0
+    with pytest.raises(ValueError, match="box"):
+        derivative_norm_bounds(x, (x, y), [(0, 1)], 1)
+
+
+def test_three_variable_gradient_with_a_common_factor_is_refused():
+    with pytest.raises(PositiveDimensionalError, match="two variables"):
+        critical_points((x + y + z)**2, (x, y, z))
