@@ -28,3 +28,25 @@ def test_sopsp_certificate_decides_both_ways():
     level = sopsp_level(g, lam, mu2)
     assert certify_sopsp(net, w, V, 2 * level, mu2).holds is True
     assert certify_sopsp(net, w, V, level / 10, mu2).holds is False
+
+
+def test_find_sopsp_returns_a_certified_point():
+    from proofcheck.second_order import find_sopsp
+    rng = np.random.default_rng(3)
+    X, F, y = rng.normal(size=(6, 2)), np.tanh(rng.normal(size=(6, 2))), rng.normal(size=6)
+    net = ScalarResNet(X, y, F, SquaredLoss())
+    mu2 = net.lipschitz_bounds(4.0).mu2
+    res = find_sopsp(net, 0.1, mu2, w0=rng.normal(size=2), V0=rng.normal(size=(2, 2)))
+    assert res.certificate.holds is True
+    assert res.certificate.grad_norm <= 0.1
+
+
+def test_exact_pd_test_on_mpf_and_refuses_asymmetry():
+    import mpmath
+    import pytest
+    H = np.array([[mpmath.mpf(1), mpmath.mpf("0.5")], [mpmath.mpf("0.5"), mpmath.mpf(1)]],
+                 dtype=object)
+    assert is_positive_definite(H)
+    assert not is_positive_definite(H - mpmath.mpf("0.5") * np.eye(2))   # singular: not PD
+    with pytest.raises(ValueError):
+        is_positive_definite(np.array([[1.0, 2.0], [0.0, 1.0]]))
