@@ -186,6 +186,11 @@ class Rational(numbers.Number):
         raise NotExact("an exact rational was converted to float64 (float()): the computation "
                        "leaves exact arithmetic; use as_float() where rounding is intended")
 
+    def __int__(self):
+        # truncation toward 0 is an exact operation
+        p, q = int(self.q.p), int(self.q.q)
+        return -((-p) // q) if p < 0 else p // q
+
     def as_float(self) -> float:
         return int(self.q.p) / int(self.q.q)
 

@@ -137,13 +137,52 @@ def _unpack(witness) -> tuple[Instance | None, Any, dict]:
     return (inst if isinstance(inst, Instance) else None), getattr(witness, "point", None), extra
 
 
+class _LossProxy:
+    """A loss whose per-sample ``value_mp / grad_mp / hess_mp`` run the loss's own numpy
+    formulas (``_value / _grad / _hess``) on exact or ball entries, instead of converting them
+    to mpmath numbers. Every other attribute is the wrapped loss's.
+
+    A float64 array coming out of a formula fed with exact / ball entries can only hold
+    constants of the formula (``2.0 * eye(d)``), so it is converted exactly."""
+
+    def __init__(self, loss, B):
+        object.__setattr__(self, "wrapped", loss)
+        object.__setattr__(self, "_B", B)
+
+    def __getattr__(self, name):
+        return getattr(self.wrapped, name)
+
+    def __repr__(self):
+        return repr(self.wrapped)
+
+    def _run(self, f, h, y):
+        B = self._B
+        H = B.asarray(np.asarray(h, dtype=object).reshape(1, -1) if not isinstance(
+            h, np.ndarray) or h.dtype == object else h.reshape(1, -1))
+        Y = B.asarray(np.asarray(y).reshape(1, -1))
+        out = f(H, Y)
+        out = np.asarray(out)
+        return B.asarray(out) if out.dtype.kind == "f" else out
+
+    def value_mp(self, h, y):
+        return self._run(self.wrapped._value, h, y)[0]
+
+    def grad_mp(self, h, y):
+        return self._run(self.wrapped._grad, h, y)[0]
+
+    def hess_mp(self, h, y):
+        return self._run(self.wrapped._hess, h, y)[0]
+
+
 def _convert(value, B):
-    """A field of an instance in the arithmetic of ``B`` (float data only; sizes, integer
-    arrays such as labels, losses and names are left alone)."""
+    """A field of an instance in the arithmetic of ``B`` (float data, and the loss through
+    :class:`_LossProxy`; sizes, integer arrays such as labels and names are left alone)."""
     if isinstance(value, np.ndarray) and value.dtype.kind == "f":
         return B.asarray(value)
     if isinstance(value, (float, np.floating)):
         return B.asarray(value)[()]
+    if hasattr(value, "_value") and hasattr(value, "value_mp") and hasattr(value, "convex"):
+        return _LossProxy(value, B)
     return value
 
 
@@ -263,8 +302,9 @@ class _Quantities:
     @staticmethod
     def _require_squared(inst):
         from ..losses import SquaredLoss
-        if not isinstance(inst.loss, SquaredLoss):
-            raise NotCertifiable(f"L* of the {type(inst.loss).__name__} has no certified "
+        loss = getattr(inst.loss, "wrapped", inst.loss)
+        if not isinstance(loss, SquaredLoss):
+            raise NotCertifiable(f"L* of the {type(loss).__name__} has no certified "
                                  "enclosure here (only least squares is exact)")
         if inst.fields().get("weights") is not None:
             raise NotCertifiable("a weighted measure: L* is not certified here")
