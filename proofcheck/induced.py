@@ -513,6 +513,25 @@ def _recession(J, Y, tol):
     return res.x
 
 
+def _nonconvex(J, Y, w, loss) -> InducedFit:
+    """A non-convex loss (experiments that drop Assumption 1): local descent (BFGS) from alpha = 0
+    and from the least-squares fit of y_i + r* (r* minimises r -> l(y + r, y)); the best value
+    found is an upper bound on the infimum and nothing bounds it below."""
+    from scipy.optimize import minimize
+    m, d, n = J.shape
+    obj = _General(J, Y, w, loss)
+    fun = lambda a: obj.full(a)[:2]
+    one = lambda r: float(loss.value(np.asarray(r)[None, :], np.zeros((1, d)))[0])
+    r_star = min((minimize(one, t * np.ones(d)).x for t in (-2.0, -1.0, 0.0, 1.0, 2.0)), key=one)
+    A = J.reshape(m * d, n)
+    starts = [np.zeros(n), np.linalg.lstsq(A, (Y + r_star).reshape(-1), rcond=None)[0]]
+    best = min((minimize(fun, a0, jac=True, method="BFGS") for a0 in starts), key=lambda r: r.fun)
+    ferr = obj.full(best.x)[3]
+    return InducedFit(value=float(best.fun), alpha=best.x, lower_bound=-math.inf,
+                      upper_bound=float(best.fun) + ferr, attained=None,
+                      certificate="non-convex loss: a local descent value (upper bound only)")
+
+
 def induced_infimum(J, Y, loss: Loss, weights=None) -> InducedFit:
     """inf_alpha sum_i lambda_i l(J_i alpha, y_i), the value of an induced convex problem.
 
@@ -522,12 +541,14 @@ def induced_infimum(J, Y, loss: Loss, weights=None) -> InducedFit:
     bound from local strong convexity (which proves the infimum attained) or, failing that, a
     recession direction found by a linear program (the infimum is then *not attained*; the
     value returned is the best value reached, an upper bound, and the lower bound is the loss's
-    minimum value).
+    minimum value).  A non-convex loss gets local descent and an upper bound only
+    (``lower_bound = -inf``): use it only to refute.
     """
     J, Y, w = _check_problem(J, Y, loss, weights)
-    if not loss.convex or not loss.differentiable:
-        raise ValueError(f"{loss!r} is not convex and differentiable: the induced problem is not "
-                         "a convex one (Assumption 1)")
+    if not loss.differentiable:
+        raise ValueError(f"{loss!r} is not differentiable (Assumption 1)")
+    if not loss.convex:
+        return _nonconvex(J, Y, w, loss)
     if type(loss) is SquaredLoss:
         return _squared(J, Y, w)
     m, d, n = J.shape
