@@ -375,12 +375,52 @@ def corrected_doubled(s, rng):
 
 SIGN_SWEEP = SizeSweep(k=(1, 4))
 
+
+def arrow_instances(assumed):
+    """Arrow matrices with b of either sign and scale, u in R^k, k = 1..5 (numeric check)."""
+    from hypothesis import strategies as st
+    from proofcheck import Instance
+
+    @st.composite
+    def draw(draw):
+        k = draw(st.integers(1, 5))
+        rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+        b = float(rng.normal() * 10.0 ** rng.uniform(-2, 2))
+        u = rng.normal(size=k) * 10.0 ** rng.uniform(-2, 2)
+        return Instance(b=b, u=u)
+
+    return draw()
+
+
+def _arrow_numeric(inst, B):
+    b, u = B.asarray(inst.b), B.asarray(inst.u)
+    k = u.shape[-1]
+    M = B.zeros(np.shape(u)[:-1] + (k + 1, k + 1))
+    M[..., 0, 0] = b
+    M[..., 0, 1:] = u
+    M[..., 1:, 0] = u
+    lam = B.eigvalsh(M)[..., 0]
+    n2 = (u * u).sum(axis=-1)
+    return b, n2, lam
+
+
+def arrow_signed(inst, point, B, printed=False):
+    b, n2, lam = _arrow_numeric(inst, B)
+    rhs = (_abs(b * lam) if printed else -b * lam) + lam * lam
+    scale = b * b + n2 + lam * lam
+    eq = Margin.equal(n2, rhs, B, scale=scale, n_ops=16 * (np.shape(inst.u)[-1] + 1))
+    nonpos = Margin.at_most(lam, 0 * lam, tol=B.tolerance(_sqrt(scale), n_ops=16),
+                            tol_source="Weyl: eigenvalues move by <= ||dM||_2")
+    return eq.both(nonpos)
+
 lemma2_corrected = Claim(
     id="shamir2018.lemma2",
     title="the arrow matrix [[b, u^T], [u, 0]]: λ_min <= 0 and ||u||^2 = λ_min^2 - b λ_min",
     source=Source("shamir2018", SOURCE, "Lemma 2"),
     statement="λ_min(M) <= 0 and ||u||^2 = λ_min^2 - b λ_min for every real b; this equals "
               "|b λ_min| + λ_min^2 when b >= 0",
+    conclusion=arrow_signed,
+    instances=arrow_instances,
     identities=(
         Identity("charpoly", "det(tI - M) = t^(k-1) (t^2 - b t - ||u||^2)", charpoly,
                  LEMMA2_SWEEP),
@@ -397,6 +437,9 @@ lemma2_corrected = Claim(
                         "||u||^2 = 2(λ^2 - bλ)", "signed", corrected_doubled),
         Mutant.identity("drop_b_sign", MutantKind.DROPPED_HYPOTHESIS,
                         "||u||^2 = |bλ| + λ^2 without b >= 0", "nonneg_b", printed_identity()),
+        Mutant.conclusion("numeric_printed", MutantKind.DROPPED_HYPOTHESIS,
+                          "numerically: ||u||^2 = |bλ| + λ^2 for b of either sign",
+                          lambda i, p, B: arrow_signed(i, p, B, printed=True)),
     ),
 )
 
@@ -406,6 +449,8 @@ lemma2 = Claim(
     source=Source("shamir2018", SOURCE, "Lemma 2"),
     statement="Let M = [[b, u^T], [u, 0]] be symmetric, b a scalar, u a vector. Then λ_min(M) <= 0 "
               "and ||u||^2 = |b λ_min| + λ_min^2",
+    conclusion=lambda inst, point, B: arrow_signed(inst, point, B, printed=True),
+    instances=arrow_instances,
     identities=(
         Identity("charpoly", "det(tI - M) = t^(k-1) (t^2 - b t - ||u||^2) (so λ_min <= 0)",
                  charpoly, LEMMA2_SWEEP),
