@@ -58,7 +58,7 @@ __all__ = [
     "Network", "Forward", "forward", "activation_pattern", "backprop_coefficients",
     "d_blocks", "d_block_list", "block_order", "jacobian", "loss", "gradient", "residual",
     "JValue", "gram_schmidt_bases", "J_gram_schmidt", "J_projection", "J_mpmath", "J_projection_mp", "J_gram_schmidt_mp", "hessian_in_pattern",
-    "pre_activation_margin", "locally_zero_rows",
+    "pre_activation_margin", "locally_zero_rows", "locally_zero_entries",
     "linear_acting_units", "separated_linear_units", "directional_derivative", "vec", "unvec",
 ]
 
@@ -370,20 +370,60 @@ def locally_zero_rows(net: Network, Ws, X) -> list[np.ndarray]:
     return rows
 
 
-def pre_activation_margin(net: Network, Ws, X) -> float:
-    """Smallest ``|G^(l)_{ik}|`` over the kinked (non-linear) units whose input row is not
-    locally zero (see :func:`locally_zero_rows`); ``inf`` if there are none.
+def locally_zero_entries(net: Network, Ws, X, *, fixed=None, fwd: Forward | None = None):
+    """Masks ``Z^(l)`` (``(m, d_l)``, l = 1..H) of the pre-activations ``G^(l)_{ik}`` that are
+    identically 0 on a neighbourhood of theta (within the set where the ``fixed`` weights stay
+    0): their kink is never crossed, so they do not make L non-differentiable.
+
+    ``G^(l)_{ik} = sum_k' Phi^(l-1)_{ik'} W^(l)_{k'k}`` is locally 0 iff every term is: the
+    input ``Phi^(l-1)_{ik'}`` is locally 0 or ``W^(l)_{k'k}`` is fixed at 0.  ``Phi^(0) = X`` is
+    data (locally 0 iff it is 0); ``Phi^(l)_{ik}`` is locally 0 iff ``G^(l)_{ik}`` is, or the unit
+    has slope 0 on the negative side and ``G^(l)_{ik} < 0`` strictly.  ``fixed``: a list of
+    boolean arrays of the weight shapes (True: held at 0), or a flat mask over theta.
+    """
+    f = fwd if fwd is not None else forward(net, Ws, X)
+    if fixed is None:
+        fixed = [np.zeros(s, bool) for s in net.shapes]
+    elif not isinstance(fixed, (list, tuple)):
+        fixed = [np.asarray(a, bool) for a in net.unflatten(np.asarray(fixed, bool))]
+    phi_zero = np.asarray(f.Phi[0] == 0, dtype=bool)
+    out = []
+    for l in range(1, net.H + 1):
+        gz = np.all(phi_zero[:, :, None] | fixed[l - 1][None, :, :], axis=1)
+        out.append(gz)
+        g = _real(f.G[l - 1])
+        dead = (net._neg[l - 1] == 0)[None, :] & np.asarray(g < 0, dtype=bool)
+        phi_zero = gz | dead
+    return out
+
+
+def locally_zero_rows(net: Network, Ws, X) -> list[np.ndarray]:
+    """For ``l = 0..H-1``: boolean ``(m,)`` masks of the rows ``Phi^(l)_i`` that are identically
+    zero on a neighbourhood of theta (a special case of :func:`locally_zero_entries`)."""
+    f = forward(net, Ws, X)
+    rows = [np.all(np.asarray(f.Phi[0] == 0, dtype=bool), axis=1)]
+    for l in range(1, net.H):
+        g = np.real(f.G[l - 1])
+        dead = (net._neg[l - 1] == 0)[None, :] & (g < 0)
+        rows.append(np.all(dead | rows[-1][:, None], axis=1))
+    return rows
+
+
+def pre_activation_margin(net: Network, Ws, X, *, fixed=None) -> float:
+    """Smallest ``|G^(l)_{ik}|`` over the kinked (non-linear) units, leaving out the entries
+    that are locally identically 0 (:func:`locally_zero_entries`); ``inf`` if there are none.
 
     At a point where this is positive the activation pattern is locally constant, so the
     network (and L) is differentiable, indeed polynomial, on a neighbourhood.
     """
     f = forward(net, Ws, X)
-    zero = locally_zero_rows(net, Ws, X)
+    zero = locally_zero_entries(net, Ws, X, fixed=fixed, fwd=f)
     vals = []
     for l, g in enumerate(f.G):
-        a = np.abs(np.real(g))[~zero[l]][:, ~net._linear[l]]
-        if a.size:
-            vals.append(a.min())
+        a = np.abs(np.real(g))
+        keep = ~zero[l] & ~net._linear[l][None, :]
+        if np.any(keep):
+            vals.append(a[keep].min())
     return float(min(vals)) if vals else math.inf
 
 

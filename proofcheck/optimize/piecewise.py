@@ -116,18 +116,24 @@ def _mp_grad(net, theta_mp, Xm, Ym, pattern):
     return nw.gradient(net, Ws, Xm, Ym, pattern=pattern)
 
 
-def _mp_hessian(net, theta_mp, Xm, Ym, pattern, digits):
-    """Complex step in mpc: exact up to O(h^2) for the pattern polynomial, h = 10^-digits."""
-    n = theta_mp.size
+def _free_index(net, free):
+    return np.arange(net.d_theta) if free is None else np.flatnonzero(np.asarray(free, bool))
+
+
+def _mp_hessian(net, theta_mp, Xm, Ym, pattern, digits, free=None):
+    """Complex step in mpc: exact up to O(h^2) for the pattern polynomial, h = 10^-digits.
+    ``free``: restrict to the free coordinates (a restricted landscape)."""
+    idx = _free_index(net, free)
+    n = idx.size
     h = mpmath.mpf(10) ** (-digits)
     Hm = mpmath.matrix(n, n)
     Xc = np.vectorize(mpmath.mpc, otypes=[object])(Xm)
-    for j in range(n):
+    for jj, j in enumerate(idx):
         t = np.vectorize(mpmath.mpc, otypes=[object])(theta_mp)
         t[j] = t[j] + mpmath.mpc(0, h)
         g = _imag(nw.gradient(net, net.unflatten(t), Xc, Ym, pattern=pattern)) / h
-        for i in range(n):
-            Hm[i, j] = g[i]
+        for ii, i in enumerate(idx):
+            Hm[ii, jj] = g[i]
     for i in range(n):
         for j in range(i + 1, n):
             s = (Hm[i, j] + Hm[j, i]) / 2
@@ -151,33 +157,26 @@ def _pre_activation_gradients(net, theta, X, pattern):
 
 # --------------------------------------------------------------------------- certificate
 
-def _kink_margin(net, Ws_mp, Xm, digits):
-    """(margin, max|G|, pattern) at mp precision, over live kinked units."""
+def _kink_margin(net, Ws_mp, Xm, digits, free=None):
+    """(margin, max|G|, pattern) at mp precision, over live kinked pre-activations (those not
+    identically 0 near theta within the free coordinates)."""
     with mpmath.workdps(digits):
         f = nw.forward(net, Ws_mp, Xm)
-        zero = _zero_rows_mp(net, f)
+        fixed = None if free is None else ~np.asarray(free, bool)
+        zero = nw.locally_zero_entries(net, Ws_mp, Xm, fixed=fixed, fwd=f)
         margin, scale = mpmath.inf, mpmath.mpf(0)
         for l, g in enumerate(f.G):
             a = np.vectorize(abs, otypes=[object])(g)
             if a.size:
                 scale = max(scale, max(a.ravel()))
-            sub = a[~zero[l]][:, ~net._linear[l]]
+            sub = a[~zero[l] & ~net._linear[l][None, :]]
             if sub.size:
                 margin = min(margin, min(sub.ravel()))
     return margin, scale, f.Lam
 
 
-def _zero_rows_mp(net, f):
-    rows = [np.array([all(v == 0 for v in r) for r in f.Phi[0]], dtype=bool)]
-    for l in range(1, net.H):
-        g = f.G[l - 1]
-        dead = (net._neg[l - 1] == 0)[None, :] & np.asarray(g < 0, dtype=bool)
-        rows.append(np.all(dead | rows[-1][:, None], axis=1))
-    return rows
-
-
 def certify(net: nw.Network, X, Y, theta, *, digits: int = 40, last_step=0.0,
-            pattern=None, notes=(), t0=None) -> PiecewisePoint:
+            pattern=None, notes=(), t0=None, free=None) -> PiecewisePoint:
     """Classify ``theta`` (float64 or an mpmath object array) as in the module doc.
 
     ``last_step`` bounds the distance from ``theta`` to the limit point the refinement
@@ -193,7 +192,7 @@ def certify(net: nw.Network, X, Y, theta, *, digits: int = 40, last_step=0.0,
     with mpmath.workdps(digits):
         Xm, Ym = _mp(X, digits), _mp(Y, digits)
         Ws_mp = net.unflatten(theta_mp)
-        margin, scale, own = _kink_margin(net, Ws_mp, Xm, digits)
+        margin, scale, own = _kink_margin(net, Ws_mp, Xm, digits, free)
         floor = mpmath.mpf(10) ** (5 - digits) * max(1, scale)
         L_G = _pre_activation_gradients(net, theta_f, X, own)
         kink_tol = floor + 2 * L_G * mpmath.mpf(last_step)
@@ -217,7 +216,7 @@ def certify(net: nw.Network, X, Y, theta, *, digits: int = 40, last_step=0.0,
                          "differentiability not certified")
             return PiecewisePoint(kind="near_kink", notes=tuple(notes),
                                   seconds=time.perf_counter() - t0, **common)
-        g = _mp_grad(net, theta_mp, Xm, Ym, own)
+        g = _mp_grad(net, theta_mp, Xm, Ym, own)[_free_index(net, free)]
         gn = _norm(g)
         tau_g = mpmath.mpf(10) ** (-digits / 2) * max(1, value)
         if gn > tau_g:
@@ -225,7 +224,7 @@ def certify(net: nw.Network, X, Y, theta, *, digits: int = 40, last_step=0.0,
             return PiecewisePoint(kind="unresolved", grad_norm=float(gn), tau_grad=float(tau_g),
                                   notes=tuple(notes), seconds=time.perf_counter() - t0,
                                   **common)
-        Hm = _mp_hessian(net, theta_mp, Xm, Ym, own, digits)
+        Hm = _mp_hessian(net, theta_mp, Xm, Ym, own, digits, free)
         ev = mpmath.eigsy(Hm, eigvals_only=True)
         lam_min = min(ev)
         norm_H = max(abs(v) for v in ev)
@@ -248,7 +247,7 @@ def _branch(net, pattern) -> str:
 
 # --------------------------------------------------------------------------- refinement
 
-def refine(net, X, Y, theta, pattern, *, digits=40, max_iter=40):
+def refine(net, X, Y, theta, pattern, *, digits=40, max_iter=40, free=None):
     """Mixed-precision damped Newton inside ``pattern`` (module doc, step 2).
 
     Returns ``(theta_mp, last_step, converged, notes)``; converged means the step reached the
@@ -260,17 +259,20 @@ def refine(net, X, Y, theta, pattern, *, digits=40, max_iter=40):
         Xm, Ym = _mp(X, digits), _mp(Y, digits)
         th = _mp(theta, digits)
         steps = []
+        idx = _free_index(net, free)
         for it in range(max_iter):
-            g = _mp_grad(net, th, Xm, Ym, pattern)
+            g = _mp_grad(net, th, Xm, Ym, pattern)[idx]
             gf = np.array([float(v) for v in g])
             tf = np.array([float(v) for v in th])
             Hf = nw.hessian_in_pattern(net, net.unflatten(tf), X, Y, pattern=pattern)
+            Hf = Hf[np.ix_(idx, idx)]
             w, V = np.linalg.eigh(Hf)
             keep = np.abs(w) > Hf.shape[0] * _EPS * max(1.0, np.abs(w).max())
             mu = float(_norm(g))
             # damped Newton on the kept eigen-directions; |w| makes it a descent step at saddles
             coef = (V.T @ gf)[keep] / (np.abs(w[keep]) + mu)
-            step = -(V[:, keep] @ coef)
+            step = np.zeros(net.d_theta)
+            step[idx] = -(V[:, keep] @ coef)
             s = float(np.linalg.norm(step))
             steps.append(s)
             th = th + _mp(step, digits)
@@ -287,32 +289,44 @@ def refine(net, X, Y, theta, pattern, *, digits=40, max_iter=40):
         return th, steps[-1], False, notes
 
 
-def descend(net, X, Y, theta0, *, max_nfev=3000):
-    """float64 Levenberg-Marquardt (MINPACK lmder) on ``vec(Yhat - Y)`` from ``theta0``."""
+def descend(net, X, Y, theta0, *, max_nfev=3000, free=None):
+    """float64 Levenberg-Marquardt (MINPACK lmder) on ``vec(Yhat - Y)`` from ``theta0``, over
+    the ``free`` coordinates only (the others keep their values in ``theta0``)."""
     X = np.asarray(X, float)
     Y = np.asarray(Y, float).reshape(X.shape[0], net.d_y)
+    idx = _free_index(net, free)
+    base = np.asarray(theta0, float).copy()
 
-    def fun(t):
-        return nw.residual(net, net.unflatten(t), X, Y)
+    def embed(z):
+        t = base.copy()
+        t[idx] = z
+        return t
 
-    def jac(t):
-        return nw.jacobian(net, net.unflatten(t), X)
+    def fun(z):
+        return nw.residual(net, net.unflatten(embed(z)), X, Y)
 
-    if X.shape[0] * net.d_y < net.d_theta:
+    def jac(z):
+        return nw.jacobian(net, net.unflatten(embed(z)), X)[:, idx]
+
+    z0 = base[idx]
+    if X.shape[0] * net.d_y < idx.size:
         # MINPACK's lm needs at least as many residuals as unknowns: pad with zeros
-        pad = net.d_theta - X.shape[0] * net.d_y
-        res = least_squares(lambda t: np.concatenate([fun(t), np.zeros(pad)]), theta0,
-                            jac=lambda t: np.vstack([jac(t), np.zeros((pad, t.size))]),
+        pad = idx.size - X.shape[0] * net.d_y
+        res = least_squares(lambda z: np.concatenate([fun(z), np.zeros(pad)]), z0,
+                            jac=lambda z: np.vstack([jac(z), np.zeros((pad, z.size))]),
                             method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=max_nfev)
     else:
-        res = least_squares(fun, theta0, jac=jac, method="lm", xtol=1e-15, ftol=1e-15,
+        res = least_squares(fun, z0, jac=jac, method="lm", xtol=1e-15, ftol=1e-15,
                             gtol=1e-15, max_nfev=max_nfev)
-    return res.x, f"float64 LM: {res.nfev} evaluations, status {res.status}"
+    return embed(res.x), f"float64 LM: {res.nfev} evaluations, status {res.status}"
 
 
 def find_points(net, X, Y, *, rng, starts=4, digits=40, initial_points=(),
-                scale=1.0) -> list[PiecewisePoint]:
-    """Descend from ``initial_points`` and ``starts`` random starts, refine, certify."""
+                scale=1.0, free=None) -> list[PiecewisePoint]:
+    """Descend from ``initial_points`` and ``starts`` random starts, refine, certify.
+
+    ``free`` (boolean mask over theta): the landscape of L restricted to the affine set where
+    the other coordinates are 0 (DW Corollary 1's L|_I); starts are projected onto it."""
     if not isinstance(rng, np.random.Generator):
         raise TypeError("rng must be a numpy.random.Generator")
     X = np.asarray(X, float)
@@ -324,28 +338,32 @@ def find_points(net, X, Y, *, rng, starts=4, digits=40, initial_points=(),
         t0 = time.perf_counter()
         if p0.shape != (net.d_theta,) or not np.all(np.isfinite(p0)):
             raise ValueError(f"initial points must be finite with {net.d_theta} entries")
+        if free is not None:
+            p0 = np.where(np.asarray(free, bool), p0, 0.0)
         try:
-            x, note = descend(net, X, Y, p0)
+            x, note = descend(net, X, Y, p0, free=free)
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
             out.append(PiecewisePoint(theta=p0, value=math.nan, kind="unresolved",
                                       digits=digits, kink_margin=math.nan, kink_tol=math.nan,
                                       kink_floor=math.nan,
                                       notes=(f"float64 stage failed: {exc}",)))
             continue
-        out.append(certify_after_refinement(net, X, Y, x, digits=digits, notes=(note,), t0=t0))
+        out.append(certify_after_refinement(net, X, Y, x, digits=digits, notes=(note,), t0=t0,
+                                            free=free))
     return out
 
 
-def certify_after_refinement(net, X, Y, theta, *, digits=40, notes=(), t0=None):
+def certify_after_refinement(net, X, Y, theta, *, digits=40, notes=(), t0=None, free=None):
     """Refine ``theta`` inside its own pattern (if it is away from kinks) and certify."""
     pattern = nw.activation_pattern(net, net.unflatten(np.asarray(theta, float)), X)
-    th, s, ok, more = refine(net, X, Y, theta, pattern, digits=digits)
+    th, s, ok, more = refine(net, X, Y, theta, pattern, digits=digits, free=free)
     notes = tuple(notes) + tuple(more)
     if not ok:
         return certify(net, X, Y, theta, digits=digits, last_step=math.inf, pattern=pattern,
-                       notes=notes + ("refinement did not converge",), t0=t0)._as_unresolved()
+                       notes=notes + ("refinement did not converge",), t0=t0,
+                       free=free)._as_unresolved()
     return certify(net, X, Y, th, digits=digits, last_step=s, pattern=pattern, notes=notes,
-                   t0=t0)
+                   t0=t0, free=free)
 
 
 def _as_unresolved(self: PiecewisePoint) -> PiecewisePoint:
@@ -366,8 +384,9 @@ class PiecewiseLandscape:
     critical-point claims).
     """
 
-    def __init__(self, net, X, Y, *, initial_points=(), scale=1.0):
+    def __init__(self, net, X, Y, *, initial_points=(), scale=1.0, free=None):
         self.net = net
+        self.free = None if free is None else np.asarray(free, bool)
         self.X = np.asarray(X, float)
         self.Y = np.asarray(Y, float).reshape(self.X.shape[0], net.d_y)
         self.initial_points = tuple(initial_points)
@@ -382,29 +401,34 @@ class PiecewiseLandscape:
         return float(nw.loss(self.net, self.net.unflatten(theta), self.X, self.Y))
 
     def find_points(self, *, rng, starts=4, digits=40):
-        key = (starts, digits, rng.bit_generator.state["state"]["state"]
-               if "state" in rng.bit_generator.state else None)
+        key = (starts, digits, repr(rng.bit_generator.state))
         if key not in self._cache:
-            self._cache[key] = find_points(self.net, self.X, self.Y, rng=rng, starts=starts,
-                                           digits=digits, initial_points=self.initial_points,
-                                           scale=self.scale)
-        return self._cache[key]
+            pts = find_points(self.net, self.X, self.Y, rng=rng, starts=starts, digits=digits,
+                              initial_points=self.initial_points, scale=self.scale,
+                              free=self.free)
+            self._cache[key] = (pts, rng.bit_generator.state)
+        pts, after = self._cache[key]
+        rng.bit_generator.state = after      # a cache hit leaves rng where a run would
+        return pts
 
 
 _LANDSCAPES: dict = {}
 
 
-def landscape_for(net, X, Y, *, initial_points=()) -> PiecewiseLandscape:
+def landscape_for(net, X, Y, *, initial_points=(), free=None) -> PiecewiseLandscape:
     """A cached :class:`PiecewiseLandscape`: claims that share instances share the points
     found (the finder is deterministic in the engine's seeded rng)."""
     X = np.asarray(X, float)
     Y = np.asarray(Y, float)
-    key = (repr(net), X.tobytes(), X.shape, Y.tobytes(),
-           tuple(np.asarray(p, float).tobytes() for p in initial_points))
+    key = (net.widths, tuple(tuple(a.name for a in layer) for layer in net.activations),
+           X.tobytes(), X.shape, Y.tobytes(),
+           tuple(np.asarray(p, float).tobytes() for p in initial_points),
+           None if free is None else np.asarray(free, bool).tobytes())
     if key not in _LANDSCAPES:
         if len(_LANDSCAPES) > 256:
             _LANDSCAPES.clear()
-        _LANDSCAPES[key] = PiecewiseLandscape(net, X, Y, initial_points=initial_points)
+        _LANDSCAPES[key] = PiecewiseLandscape(net, X, Y, initial_points=initial_points,
+                                              free=free)
     return _LANDSCAPES[key]
 
 
