@@ -4,7 +4,8 @@ For a claim ``lhs <= rhs`` (margin ``rhs - lhs``) the *normalised margin* is
 ``margin / max(|lhs|, |rhs|)``: 0 when the bound is attained, 1 when the left side is 0.
 :func:`tightness` draws instances from the claim's own generator (its hypotheses hold), keeps
 the one with the smallest normalised margin, then lowers it further by Nelder-Mead over the
-instance's float data (admissible moves only), and reports
+instance's float data (admissible moves only: every hypothesis still holds; a bound that only
+the generator enforces is unknown to the descent, so name it as a hypothesis), and reports
 
 * ``attained``: the normalised margin is within the conclusion's own tolerance of 0 at a
   witness, or
@@ -12,7 +13,8 @@ instance's float data (admissible moves only), and reports
   ``c = rhs / lhs = 1 / (1 - n)`` is the factor by which the bound exceeded the left side at
   best (c = 1 would be attained). This is what the search saw, not a proven constant.
 
-Equality claims (margin ``-|lhs - rhs|``, never positive) are reported as ``equality``.
+Equality claims (margin ``-|lhs - rhs|``, never positive) are reported as ``equality``;
+instances where both sides vanish (``0 <= 0``) are left out (equality there is trivial).
 
 >>> from hypothesis import strategies as st
 >>> from proofcheck import Claim, Instance, Margin, Source
@@ -82,8 +84,10 @@ def _scalar(x) -> float | None:
 
 
 def _float_fields(inst: Instance) -> list[str]:
+    """The continuous data of an instance: float arrays and float scalars."""
     return [k for k, v in inst.fields().items()
-            if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size]
+            if (isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size)
+            or (isinstance(v, (float, np.floating)) and not isinstance(v, bool))]
 
 
 class _Objective:
@@ -94,6 +98,7 @@ class _Objective:
         self.claim = claim
         self.ev = Evaluator(claim, seed=seed)
         self.calls = 0
+        self.trivial = 0
         self.signs: list[float] = []
 
     def __call__(self, inst: Instance):
@@ -108,10 +113,14 @@ class _Objective:
         if e is None:
             return math.inf, None
         lhs, rhs = _scalar(e.lhs), _scalar(e.rhs)
-        # relative to the two sides when both are non-zero; a side that is 0 (x >= 0) makes
-        # every relative gap 1, so the explorer's scale max(1, |lhs|, |rhs|) is used instead
-        both = lhs is not None and rhs is not None and lhs != 0 and rhs != 0
-        scale = max(abs(lhs), abs(rhs)) if both else e.scale
+        if lhs is not None and rhs is not None and max(abs(lhs), abs(rhs)) <= e.tolerance:
+            # both sides vanish (0 <= 0): equality there says nothing about the constant
+            self.trivial += 1
+            return math.inf, None
+        # relative to the larger side: 0 when attained, 1 when one side is 0 (a bound that is
+        # the constant 0 is then "tight" only where it is attained)
+        sides = lhs is not None and rhs is not None
+        scale = max(abs(lhs), abs(rhs)) if sides else e.scale
         self.signs.append((e.margin, e.tolerance))
         return e.margin / scale, (e, lhs, rhs, scale)
 
@@ -146,7 +155,8 @@ def tightness(claim: Claim, *, instances: int = 60, seconds: float | None = None
         if v < best[0]:
             best = (v, info, inst)
     if best[1] is None:
-        out.detail = "no instance could be evaluated"
+        out.detail = ("no instance could be evaluated" if not obj.trivial else
+                      "both sides vanish at every instance evaluated")
         return out
     if all(m <= t for m, t in obj.signs):
         # the margin never rose above its tolerance on the claim's own instances: -|lhs - rhs|
@@ -161,13 +171,15 @@ def tightness(claim: Claim, *, instances: int = 60, seconds: float | None = None
     if claim.point_kind is PointKind.ANY and fields and optimise:
         base = best[2]
         shapes = [np.shape(base.fields()[k]) for k in fields]
+        scalar = {k for k in fields if not isinstance(base.fields()[k], np.ndarray)}
         x0 = np.concatenate([np.ravel(base.fields()[k]) for k in fields])
 
         def unpack(x):
             parts, i = {}, 0
             for k, s in zip(fields, shapes):
                 size = int(np.prod(s))
-                parts[k] = np.asarray(x[i:i + size], dtype=float).reshape(s)
+                v = np.asarray(x[i:i + size], dtype=float).reshape(s)
+                parts[k] = float(v) if k in scalar else v
                 i += size
             return base.replace(**parts)
 
@@ -192,6 +204,9 @@ def tightness(claim: Claim, *, instances: int = 60, seconds: float | None = None
                  if isinstance(val, (int, np.integer)) and not isinstance(val, bool)}
     out.instances = obj.calls
     out.seconds = time.perf_counter() - t0
+    if obj.trivial:
+        out.detail = (f"{obj.trivial} instance(s) where both sides vanish (0 <= 0) were "
+                      "left out: equality there says nothing about the constant")
     if abs(e.margin) <= e.tolerance:
         out.verdict = "attained"
     elif v < 0:
@@ -203,7 +218,8 @@ def tightness(claim: Claim, *, instances: int = 60, seconds: float | None = None
         if lhs is not None and rhs is not None and lhs > 0 and rhs > 0 and v < 1:
             out.factor = 1.0 / (1.0 - v)
         else:
-            out.detail = "sides not both positive: only the normalised margin is reported"
+            out.detail = ("sides not both positive: only the normalised margin is reported; "
+                          + out.detail).rstrip("; ")
     return out
 
 
