@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -106,7 +106,10 @@ class Certificate:
         return self.status if self.certified else UNCERTIFIED_LABEL
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in asdict(self).items() if k not in ("point", "seconds")}
+        # explicit (asdict would deep-copy the point's ball arrays, which cannot be copied)
+        d = {k: getattr(self, k) for k in ("status", "method", "detail", "margin",
+                                           "precision")}
+        d["admissibility"] = [dict(a) for a in self.admissibility]
         d["margin_enclosure"] = list(self.margin_enclosure) if self.margin_enclosure else None
         d["point"] = self.point.to_dict() if self.point else None
         return d
