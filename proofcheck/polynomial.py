@@ -46,6 +46,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 import sympy as sp
@@ -155,14 +156,34 @@ class AlgebraicPoint:
         return tuple(sp.N(self.exact(x), digits) for x in self.variables)
 
     def to_float(self) -> tuple[float, ...]:
-        return tuple(float(c) for c in self.evalf(20))
+        """Coordinates as floats, from exact rational enclosures of width <= 1e-20 (so the
+        float is the correctly rounded value up to that width)."""
+        out = []
+        for x in self.variables:
+            lo, hi = self.enclosure(x, sp.Rational(1, 10**20))
+            out.append(float((lo + hi) / 2))
+        return tuple(out)
 
     # -- signs
+    def _power(self, i: int, e: int) -> sp.Poly:
+        """coords[i]^e modulo q (cached: Hessian entries reuse the same powers)."""
+        cache = self.__dict__.setdefault("_powers", {})
+        if (i, e) not in cache:
+            base = self.coords[i] if e == 1 else (self._power(i, e - 1) * self.coords[i])
+            cache[(i, e)] = base.rem(self.q)
+        return cache[(i, e)]
+
     def _reduce(self, expr) -> sp.Poly:
+        """The polynomial ``expr`` at the point, as a polynomial in t of degree < deg q."""
         p = _qq_poly(expr, self.variables, "expr")
-        sub = p.as_expr().subs(dict(zip(self.variables, (c.as_expr() for c in self.coords))),
-                               simultaneous=True)
-        return sp.Poly(sub, _T, domain="QQ").rem(self.q)
+        total = sp.Poly(0, _T, domain="QQ")
+        for monom, coeff in p.terms():
+            term = sp.Poly(coeff, _T, domain="QQ")
+            for i, e in enumerate(monom):
+                if e:
+                    term = (term * self._power(i, e)).rem(self.q)
+            total += term
+        return total.rem(self.q)
 
     def is_zero(self, expr) -> bool:
         """Exactly: does the polynomial ``expr`` vanish at this point?"""
@@ -190,12 +211,12 @@ class AlgebraicPoint:
         raise ArithmeticError("sign not decided after 200 refinements (cannot happen for a "
                               "nonzero value; report this)")  # pragma: no cover
 
-    def refine(self) -> None:
-        """Halve (at least) the isolating interval."""
+    def refine(self, factor: int = 4) -> None:
+        """Shrink the isolating interval by (at least) ``factor``."""
         if self.lo == self.hi:
             return
         width = self.hi - self.lo
-        self.lo, self.hi = self.q.refine_root(self.lo, self.hi, eps=width / 4)
+        self.lo, self.hi = self.q.refine_root(self.lo, self.hi, eps=width / factor)
 
     def enclosure(self, expr, width=sp.Rational(1, 10**12)) -> tuple[sp.Rational, sp.Rational]:
         """A rational interval certainly containing the value of ``expr`` at the point, refined
@@ -206,7 +227,7 @@ class AlgebraicPoint:
                                     Fraction(int(self.hi.p), int(self.hi.q)))
             if b - a <= width or self.lo == self.hi:
                 break
-            self.refine()
+            self.refine(2**20)          # enclosures need many digits: shrink fast
         return sp.Rational(a.numerator, a.denominator), sp.Rational(b.numerator, b.denominator)
 
     def __repr__(self) -> str:
@@ -295,8 +316,13 @@ def real_solutions(equations: Iterable, variables) -> list[AlgebraicPoint]:
 
 # ---------------------------------------------------------------------------------- inertia
 
-def _charpoly_coeffs(H: sp.Matrix) -> list[sp.Expr]:
-    return [sp.expand(c) for c in H.charpoly().all_coeffs()]    # highest degree first
+@lru_cache(maxsize=256)
+def _charpoly_coeffs_cached(H: sp.ImmutableMatrix) -> tuple[sp.Expr, ...]:
+    return tuple(sp.expand(c) for c in H.charpoly().all_coeffs())    # highest degree first
+
+
+def _charpoly_coeffs(H: sp.Matrix) -> tuple[sp.Expr, ...]:
+    return _charpoly_coeffs_cached(sp.ImmutableMatrix(H))
 
 
 def _sign_changes(signs: Sequence[int]) -> int:
@@ -385,7 +411,14 @@ class CriticalPoint:
     point: AlgebraicPoint
     kind: str
     inertia: tuple[int, int, int]
-    value: sp.Expr
+    f: sp.Expr = field(repr=False, default=None)
+
+    @property
+    def value(self) -> sp.Expr:
+        """f at the point, exactly (computed on first use: CRootOf arithmetic is slow)."""
+        if "_value" not in self.__dict__:
+            self.__dict__["_value"] = self.point.exact(self.f)
+        return self.__dict__["_value"]
 
     def coordinates(self):
         return self.point.coordinates()
@@ -459,7 +492,7 @@ class Landscape:
 
 def _classify_point(f, H, xs, pt) -> CriticalPoint:
     inert = inertia(H, pt)
-    return CriticalPoint(pt, _kind(inert), inert, pt.exact(f))
+    return CriticalPoint(pt, _kind(inert), inert, f)
 
 
 def critical_points(f, variables) -> Landscape:
@@ -588,7 +621,14 @@ class KKTPoint:
     multiplier_sign: int
     tangent_inertia: tuple[int, int, int]
     kind: str
-    value: sp.Expr
+    f: sp.Expr = field(repr=False, default=None)
+
+    @property
+    def value(self) -> sp.Expr:
+        """f at the point, exactly (computed on first use)."""
+        if "_value" not in self.__dict__:
+            self.__dict__["_value"] = self.point.exact(self.f)
+        return self.__dict__["_value"]
 
     def coordinates(self):
         return self.point.coordinates()[:-1]
@@ -631,7 +671,7 @@ def kkt_points_on_sphere(f, variables, radius) -> list[KKTPoint]:
                     "not a minimum" if tangent[1] > 0 else "degenerate")
         else:
             kind = "degenerate"
-        out.append(KKTPoint(pt, s, tangent, kind, pt.exact(f)))
+        out.append(KKTPoint(pt, s, tangent, kind, f))
     return out
 
 

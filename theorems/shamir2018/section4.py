@@ -331,3 +331,86 @@ figure1 = Claim(
                         lambda s: (caption_counts(radius=3), sp.Matrix([1, 1]))),
     ),
 )
+
+
+# --- "making λ sufficiently small (or M sufficiently large)" fixes it -----------------------------
+
+SMALL_LAMBDAS = (sp.Rational(1, 10), sp.Rational(1, 100), sp.Rational(1, 1000))
+LARGE_RADII = (3, 6)
+
+
+def _small_lambda_counts(s=None):
+    return sp.Matrix([count_spurious(regularised(lam), lambda p: True) for lam in SMALL_LAMBDAS])
+
+
+def _gap_within(factor):
+    """[1 if the spurious minimum's excess value over the global minimum is <= factor * λ,
+    from certified enclosures] at each small λ."""
+    flags = []
+    for lam in SMALL_LAMBDAS:
+        land = _landscape(regularised(lam))
+        [spur] = land.spurious_minima()
+        best_lo = land.global_minimum_value()[0]
+        hi = spur.point.enclosure(land.f, sp.Rational(1, 10**30))[1]
+        flags.append(1 if hi - best_lo <= factor * lam else 0)
+    return sp.Matrix(flags), sp.ones(len(flags), 1)
+
+
+def _radius_counts(radii=LARGE_RADII):
+    return sp.Matrix([count_constrained_spurious(F1, r, lambda p: True) for r in radii])
+
+
+fix_corrected = Claim(
+    id="shamir2018.figure1.fix",
+    title="a small λ does not remove the spurious minimum (it only makes it nearly optimal); a "
+          "large constraint radius does remove it",
+    source=Source("shamir2018", "4", "discussion after Figure 1"),
+    statement="For Example 1's F (ε = 1): F + (λ/2)(w^2 + v^2) keeps a spurious local minimum for "
+              "every small λ (one at λ = 1/10, 1/100, 1/1000: a perturbed minimum of the far "
+              "valley), whose excess value over the global minimum is at most 5λ/2 (≈ 2.06λ), "
+              "so it tends to 0 with λ; the constraint ||(w, v)|| <= r has no spurious local "
+              "minimum for r = 3 or 6",
+    identities=(
+        Identity("small_lambda", "[#spurious minima at λ = 1/10, 1/100, 1/1000] = [1, 1, 1]",
+                 lambda s: (_small_lambda_counts(), sp.ones(3, 1)), SCALAR, as_printed=False),
+        Identity("gap", "the spurious value exceeds the global minimum by <= 5λ/2",
+                 lambda s: _gap_within(sp.Rational(5, 2)), SCALAR, as_printed=False),
+        Identity("large_radius", "[#spurious constrained minima at r = 3, 6] = [0, 0]",
+                 lambda s: (_radius_counts(), sp.zeros(2, 1)), SCALAR, as_printed=False),
+    ),
+    notes="the excess value divided by λ is ≈ 1.96, 2.06, 2.06 at λ = 1/10, 1/100, 1/1000: "
+          "half the difference of the squared distances from the origin to the two branches "
+          "of the valley w(1 + v) = 1 (≈ 4.80 and ≈ 0.67)",
+    mutants=(
+        Mutant.identity("gap_lambda", MutantKind.PERTURBED_CONSTANT,
+                        "the excess value is <= λ", "gap", lambda s: _gap_within(1)),
+        Mutant.identity("radius_two", MutantKind.PERTURBED_CONSTANT,
+                        "no spurious constrained minimum at r = 2 either", "large_radius",
+                        lambda s: (_radius_counts((2,)), sp.zeros(1, 1))),
+        Mutant.identity("gone_at_tenth", MutantKind.FLIPPED_INEQUALITY,
+                        "no spurious minimum at λ = 1/10", "small_lambda",
+                        lambda s: (sp.Matrix([count_spurious(regularised(SMALL_LAMBDAS[0]),
+                                                             lambda p: True)]),
+                                   sp.zeros(1, 1))),
+    ),
+)
+
+fix = Claim(
+    id="shamir2018.figure1.fix",
+    title="making λ sufficiently small (or M sufficiently large) fixes the spurious minima",
+    source=Source("shamir2018", "4", "discussion after Figure 1"),
+    statement="Of course, one way to fix this issue is by making the regularization parameter λ "
+              "sufficiently small (or the domain M sufficiently large), so that the "
+              "regularization only comes into effect when ||(w, v)|| is sufficiently large",
+    identities=(
+        Identity("small_lambda", "[#spurious minima at λ = 1/10, 1/100, 1/1000] = [0, 0, 0]",
+                 lambda s: (_small_lambda_counts(), sp.zeros(3, 1)), SCALAR),
+        Identity("large_radius", "[#spurious constrained minima at r = 3, 6] = [0, 0]",
+                 lambda s: (_radius_counts(), sp.zeros(2, 1)), SCALAR),
+    ),
+    corrected=fix_corrected,
+    erratum="for Example 1's F a small λ does not remove the spurious minimum: one exists for "
+            "every 0 < λ < λ* ≈ 0.39 (near the far branch of the valley, where F + (λ/2)||.||^2 "
+            "is minimised along the branch); only its excess value, ≈ 2.06λ, vanishes as λ -> 0. "
+            "A large constraint radius does remove it (none at r = 3, 6)",
+)
