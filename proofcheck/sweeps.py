@@ -10,7 +10,8 @@ Executors (:func:`run_cells`):
 * local processes (default): :class:`concurrent.futures.ProcessPoolExecutor`, one BLAS thread per
   worker (workers already use the cores; threaded BLAS busy-waiting on a loaded machine costs
   more than it gains);
-* ``workers=0``: in this process, one cell after another (debugging, tiny sweeps);
+* ``workers=0``: in this process, one cell after another, also with one BLAS thread
+  (debugging, tiny sweeps);
 * ``scheduler="ADDRESS"``: a :mod:`dask.distributed` scheduler (``tcp://host:8786``, or the
   address of a ``LocalCluster``); dask is an optional extra (``pip install 'proofcheck[dask]'``).
 
@@ -111,6 +112,15 @@ def _limit_blas_threads():
     threadpool_limits(1)
 
 
+def _one_blas_thread():
+    """One BLAS thread in this process for the duration (like the process workers)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return nullcontext()
+    return threadpool_limits(1)
+
+
 def _progress(show, total, description):
     if show is None:
         show = total > 1 and sys.stderr.isatty()
@@ -155,8 +165,9 @@ def run_cells(fn: Callable[[Cell], Any], cells: Sequence[Cell], *, scheduler: st
         if scheduler is not None:
             _run_dask(fn, cells, scheduler, done)
         elif workers == 0:
-            for i, c in enumerate(cells):
-                done(i, _call(fn, c))
+            with _one_blas_thread():
+                for i, c in enumerate(cells):
+                    done(i, _call(fn, c))
         else:
             n = min(workers or os.cpu_count() or 1, len(cells))
             with ProcessPoolExecutor(max_workers=n, initializer=_limit_blas_threads) as ex:

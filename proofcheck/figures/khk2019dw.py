@@ -1,0 +1,317 @@
+r"""Figure 1 of Kawaguchi, Huang & Kaelbling (2019), *Effect of depth and width on local minima in
+deep learning* (Neural Computation 31(6)): heat maps of ``J(theta)`` over depth x width, at the
+initial weights and after training, for each rank-cutoff criterion of Appendix C.
+
+``proofcheck figure khk2019dw.figure1 --dataset synthetic|digits [--scheduler ADDR] [--quick]``
+writes ``khk2019dw-figure1-<dataset>[-quick].png`` (and any other requested image format) and a
+``.csv`` with one row per (phase, criterion, depth, width).
+
+``J(theta) = 1/2 ||(I - P[[D, D^(H+1)_1]]) vec Y||^2`` is computed as the paper's Appendix C
+says (the projection form, not the Gram-Schmidt sum, whose per-block round-off "may easily
+cause a numerical overestimation"), by :func:`proofcheck.fast_j.fast_j_all`; each CSV row says
+which path decided the rank and how far the nearest singular value was from the cutoff.
+
+What the paper specifies (Section 5 and Appendix C) and this module follows:
+
+* synthetic data: a fully connected tanh "ground-truth" network with ``H = 7``, ``d_l = 50``,
+  ``x in R^10``, ``y in R``, ``m = 5000``;
+* the trained networks: fully connected, ReLU, no biases (the paper's model, eq. 4.1), depth ``H``
+  (y-axis) and every hidden width ``d_l`` equal (x-axis);
+* initial weights: normal, zero mean, "normalized standard deviation";
+* training: mini-batch SGD with momentum, learning rate 0.01, momentum 0.9 (synthetic) / 0.5
+  (images), mini-batch 200 (synthetic) / 64 (images), 40 epochs;
+* the three cutoff criteria (Press; Golub & Van Loan with ``||M||_inf``; Netlib LAPACK), see
+  :mod:`proofcheck.fast_j`.
+
+Choices the paper leaves open (also in ``docs/figures-khk2019dw.md``):
+
+* **the grid**: depths ``H in {1, 2, 3, 5, 7}``, widths ``d_l in {10, 20, 30, 40, 50}`` (the
+  paper's axes are not stated in the text; 7 and 50 are the teacher's size);
+* **teacher**: no biases, weights ``N(0, 1/d_{l-1})``, ``x ~ N(0, I_10)``, ``y`` = the teacher's
+  output without noise; its weights come from the figure's seed;
+* **"normalized standard deviation (1/d_l)"**: read as ``1/sqrt(fan-in) = 1/sqrt(d_{l-1})``
+  (LeCun normal, :meth:`proofcheck.networks.Network.random_weights`); a standard deviation of
+  ``1/d_l`` shrinks the signal by ``sqrt(d_l)`` per layer;
+* **mini-batch loss**: the mean over the mini-batch of ``1/2 ||yhat - y||^2`` (the paper's
+  ``L`` is a sum; with a sum, learning rate 0.01 and mini-batch 200 the steps are 200x larger);
+  momentum in the common form ``v <- mu v + g``, ``theta <- theta - lr v``; samples reshuffled
+  every epoch from the cell's seed; no weight decay;
+* **digits instead of MNIST**: scikit-learn's bundled 8x8 digits (1797 images, already 8x8,
+  pixel values / 16 in ``[0, 1]``), a random subset of ``m = 500`` (the paper: 10000 MNIST
+  images cropped to 24x24 and resized to 8x8), one-hot targets ``y in R^10`` (so
+  ``m d_y = 5000`` rows, like the synthetic cell);
+* **the colour scale**: one linear scale for all panels of a data set (initial and trained
+  comparable), the value written in each cell;
+* **seeds**: the teacher / digit subset from the figure's seed; each cell's initial weights and
+  shuffling from a seed derived from (seed, depth, width) (:mod:`proofcheck.sweeps`);
+* **divergence**: a run whose loss becomes non-finite is recorded as diverged (J left empty).
+
+``--quick``: depths ``{1, 2}``, widths ``{4, 8}``, ``m = 200`` (synthetic) / ``120`` (digits),
+2 epochs: the whole pipeline in a few seconds (what the tests run).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from proofcheck import fast_j as fj
+from proofcheck import networks as nw
+from proofcheck import sweeps
+from proofcheck.figures import Figure, FigureError, require_matplotlib
+
+__all__ = ["FIGURES", "synthetic_data", "digits_data", "train_sgd", "figure1_cell",
+           "figure1_rows", "render_figure1", "CONFIG"]
+
+#: Appendix C's training settings per data set (the image settings are used for digits).
+CONFIG = {
+    "synthetic": dict(m=5000, lr=0.01, momentum=0.9, batch=200, epochs=40),
+    "digits": dict(m=500, lr=0.01, momentum=0.5, batch=64, epochs=40),
+}
+GRID = dict(depths=(1, 2, 3, 5, 7), widths=(10, 20, 30, 40, 50))
+QUICK_GRID = dict(depths=(1, 2), widths=(4, 8))
+QUICK_M = {"synthetic": 200, "digits": 120}
+QUICK_EPOCHS = 2
+PHASES = ("initial", "trained")
+
+CSV_FIELDS = ("dataset", "phase", "criterion", "depth", "width", "m", "d_y", "d_theta", "J",
+              "J_relative", "loss", "rank", "path", "margin_to_cutoff", "cutoff", "fallback",
+              "diverged", "seconds")
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+
+def synthetic_data(m: int = 5000, seed: int = 0, *, depth: int = 7, width: int = 50,
+                   d_x: int = 10):
+    """Appendix C's synthetic set: ``x ~ N(0, I)``, ``y`` = a tanh network (no biases, weights
+    ``N(0, 1/d_{l-1})``) with ``depth`` hidden layers of ``width`` units; ``(X, Y)`` with ``Y``
+    of shape ``(m, 1)``.
+
+    >>> X, Y = synthetic_data(4, seed=1)
+    >>> X.shape, Y.shape
+    ((4, 10), (4, 1))
+    """
+    if m < 1:
+        raise ValueError(f"m must be >= 1, got {m}")
+    rng = np.random.default_rng([seed, 2019])
+    widths = (d_x,) + (width,) * depth + (1,)
+    Ws = [rng.normal(size=(a, b)) / math.sqrt(a) for a, b in zip(widths[:-1], widths[1:])]
+    X = rng.normal(size=(m, d_x))
+    h = X
+    for W in Ws[:-1]:
+        h = np.tanh(h @ W)
+    return X, h @ Ws[-1]
+
+
+def digits_data(m: int = 500, seed: int = 0):
+    """scikit-learn's 8x8 digits (the stand-in for the paper's 8x8 MNIST): a random subset of
+    ``m`` images, pixels / 16, one-hot targets.  Needs the ``digits`` extra."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as exc:
+        raise FigureError("the digits data set needs scikit-learn: "
+                          "pip install 'proofcheck[digits]'") from exc
+    d = load_digits()
+    n = d.data.shape[0]
+    if not 1 <= m <= n:
+        raise ValueError(f"m must be in 1..{n} for digits, got {m}")
+    idx = np.sort(np.random.default_rng([seed, 8]).choice(n, size=m, replace=False))
+    X = d.data[idx] / 16.0
+    Y = np.eye(10)[d.target[idx]]
+    return X, Y
+
+
+@functools.lru_cache(maxsize=4)
+def _data(dataset, m, seed):
+    """The data of a cell (cached per process: every cell of a sweep shares it)."""
+    if dataset == "synthetic":
+        return synthetic_data(m, seed)
+    if dataset == "digits":
+        return digits_data(m, seed)
+    raise FigureError(f"unknown dataset {dataset!r}; use synthetic or digits")
+
+
+# ---------------------------------------------------------------------------------------------
+# training
+
+def train_sgd(net, Ws, X, Y, *, epochs, lr, momentum, batch, rng):
+    """Mini-batch SGD with momentum on the mean over the batch of ``1/2 ||yhat - y||^2``.
+
+    Returns ``(weights, diverged)``.  Gradients by back-propagation through the activation
+    pattern of :func:`proofcheck.networks.forward` (the ReLU derivative is 0 at a kink, the
+    paper's convention).
+    """
+    Ws = [np.array(W, dtype=float) for W in net.check_weights(Ws)]
+    V = [np.zeros_like(W) for W in Ws]
+    m, H = X.shape[0], net.H
+    for _ in range(epochs):
+        perm = rng.permutation(m)
+        for s in range(0, m, batch):
+            idx = perm[s:s + batch]
+            f = nw.forward(net, Ws, X[idx])
+            delta = (f.Yhat - Y[idx]) / idx.size
+            grads = [None] * (H + 1)
+            grads[H] = f.Phi[H].T @ delta
+            for l in range(H, 0, -1):
+                delta = (delta @ Ws[l].T) * f.Lam[l - 1]
+                grads[l - 1] = f.Phi[l - 1].T @ delta
+            for W, v, g in zip(Ws, V, grads):
+                v *= momentum
+                v += g
+                W -= lr * v
+        if not all(np.all(np.isfinite(W)) for W in Ws):
+            return Ws, True
+    return Ws, False
+
+
+# ---------------------------------------------------------------------------------------------
+# one cell of the heat map
+
+def figure1_cell(cell: sweeps.Cell) -> list[dict]:
+    """J at the initial and the trained weights of one (depth, width), every criterion."""
+    p = cell.params
+    X, Y = _data(p["dataset"], p["m"], p["data_seed"])
+    H, w = int(p["depth"]), int(p["width"])
+    net = nw.Network((X.shape[1],) + (w,) * H + (Y.shape[1],), nw.RELU)
+    rng = cell.rng()
+    Ws0 = net.random_weights(rng)
+    cfg = p["train"]
+    t0 = time.perf_counter()
+    Ws1, diverged = train_sgd(net, Ws0, X, Y, rng=rng, **cfg)
+    t_train = time.perf_counter() - t0
+    half_y2 = 0.5 * float(np.sum(Y * Y))
+    rows = []
+    for phase, Ws in zip(PHASES, (Ws0, Ws1)):
+        base = dict(dataset=p["dataset"], phase=phase, depth=H, width=w, m=X.shape[0],
+                    d_y=Y.shape[1], d_theta=net.d_theta, diverged=diverged and phase == "trained")
+        if base["diverged"]:
+            rows += [dict(base, criterion=c) for c in p["criteria"]]
+            continue
+        t0 = time.perf_counter()
+        res = fj.fast_j_all(net, Ws, X, Y, p["criteria"])
+        secs = time.perf_counter() - t0 + (t_train if phase == "trained" else 0.0)
+        loss = float(nw.loss(net, Ws, X, Y))
+        for c, r in res.items():
+            rows.append(dict(base, criterion=c, J=r.value, J_relative=r.value / half_y2,
+                             loss=loss, rank=r.rank, path=r.path,
+                             margin_to_cutoff=r.margin_to_cutoff, cutoff=r.cutoff,
+                             fallback=r.fallback or "", seconds=secs))
+    return rows
+
+
+def figure1_rows(dataset="synthetic", *, quick=False, seed=0, scheduler=None, workers=None,
+                 progress=None) -> list[dict]:
+    """Every cell of the figure (see the module docstring), through :func:`sweeps.run_cells`."""
+    if dataset not in CONFIG:
+        raise FigureError(f"unknown dataset {dataset!r}; use synthetic or digits")
+    if dataset == "digits":
+        digits_data(1, seed)                       # a clear error now if sklearn is missing
+    grid = QUICK_GRID if quick else GRID
+    train = {k: v for k, v in CONFIG[dataset].items() if k != "m"}
+    if quick:
+        train["epochs"] = QUICK_EPOCHS
+    m = QUICK_M[dataset] if quick else CONFIG[dataset]["m"]
+    cells = sweeps.make_cells({"depth": grid["depths"], "width": grid["widths"]}, base_seed=seed,
+                              dataset=dataset, m=m, data_seed=seed, train=train,
+                              criteria=fj.APPENDIX_C_CRITERIA)
+    # biggest cells first: a better load balance on a few workers
+    order = sorted(range(len(cells)), key=lambda i: -cells[i].params["depth"]
+                   * cells[i].params["width"] ** 2)
+    try:
+        out = sweeps.run_cells(figure1_cell, [cells[i] for i in order], scheduler=scheduler,
+                               workers=workers, progress=progress,
+                               description=f"khk2019dw figure 1 ({dataset})")
+    except sweeps.SweepError as exc:
+        raise FigureError(str(exc)) from exc
+    by_key = {cells[i].key: rows for i, rows in zip(order, out)}
+    return [row for c in cells for row in by_key[c.key]]
+
+
+# ---------------------------------------------------------------------------------------------
+# rendering
+
+def _write_csv(path: Path, rows):
+    with open(path, "w", newline="") as fh:
+        wr = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+        wr.writeheader()
+        for r in rows:
+            wr.writerow({k: r.get(k, "") for k in CSV_FIELDS})
+
+
+def _plot(rows, dataset, quick, stems):
+    plt = require_matplotlib()
+    depths = sorted({r["depth"] for r in rows})
+    widths = sorted({r["width"] for r in rows})
+    crits = list(dict.fromkeys(r["criterion"] for r in rows))
+    grids = {}
+    for phase in PHASES:
+        for c in crits:
+            A = np.full((len(depths), len(widths)), np.nan)
+            for r in rows:
+                if r["phase"] == phase and r["criterion"] == c and r.get("J") is not None:
+                    A[depths.index(r["depth"]), widths.index(r["width"])] = r["J"]
+            grids[phase, c] = A
+    finite = np.concatenate([g[np.isfinite(g)] for g in grids.values()] + [np.zeros(1)])
+    vmax = float(finite.max()) or 1.0
+    fig, axes = plt.subplots(len(crits), 2, figsize=(9, 3.2 * len(crits)), squeeze=False,
+                             constrained_layout=True)
+    for i, c in enumerate(crits):
+        for j, phase in enumerate(PHASES):
+            ax = axes[i, j]
+            A = grids[phase, c]
+            im = ax.imshow(A, origin="lower", cmap="viridis", vmin=0.0, vmax=vmax, aspect="auto")
+            ax.set_xticks(range(len(widths)), [str(w) for w in widths])
+            ax.set_yticks(range(len(depths)), [str(d) for d in depths])
+            ax.set_xlabel("width $d_l$")
+            ax.set_ylabel("depth $H$")
+            ax.set_title(f"{phase}, cutoff: {c}", fontsize=10)
+            for a in range(len(depths)):
+                for b in range(len(widths)):
+                    v = A[a, b]
+                    ax.text(b, a, "div." if np.isnan(v) else f"{v:.3g}", ha="center",
+                            va="center", fontsize=7,
+                            color="white" if (np.isnan(v) or v < 0.5 * vmax) else "black")
+    fig.colorbar(im, ax=axes, shrink=0.6, label=r"$J(\theta)$")
+    fig.suptitle(f"KHK 2019 Figure 1 ({dataset}{', quick' if quick else ''}): "
+                 r"$J(\theta)$ over depth x width")
+    written = []
+    for stem, fmt in stems:
+        fig.savefig(stem.with_suffix("." + fmt), dpi=120)
+        written.append(stem.with_suffix("." + fmt))
+    plt.close(fig)
+    return written
+
+
+def render_figure1(out_dir, *, formats=("png",), seed=0, dataset="synthetic", scheduler=None,
+                   quick=False, workers=None, progress=None) -> list[Path]:
+    """Compute the sweep and write the heat maps (``formats``) and the CSV."""
+    dataset = dataset or "synthetic"
+    rows = figure1_rows(dataset, quick=bool(quick), seed=seed, scheduler=scheduler,
+                        workers=workers, progress=progress)
+    stem = Path(out_dir) / f"khk2019dw-figure1-{dataset}{'-quick' if quick else ''}"
+    csv_path = stem.with_suffix(".csv")
+    _write_csv(csv_path, rows)
+    images = [f for f in formats if f != "csv"] or ["png"]
+    return _plot(rows, dataset, bool(quick), [(stem, f) for f in images]) + [csv_path]
+
+
+FIGURES = {
+    "khk2019dw.figure1": Figure(
+        id="khk2019dw.figure1",
+        title="J(theta) over depth x width, initial and trained (KHK 2019, Figure 1)",
+        render=render_figure1,
+        claims=("khk2019dw.theorem1",),
+        options={
+            "dataset": "synthetic (Appendix C's tanh teacher, m = 5000) or digits "
+                       "(scikit-learn's 8x8 digits, the stand-in for 8x8 MNIST)",
+            "scheduler": "dask.distributed scheduler address (default: local processes)",
+            "quick": "a 2 x 2 grid, small m, 2 epochs (a few seconds)",
+        },
+    ),
+}
