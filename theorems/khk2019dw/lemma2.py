@@ -12,9 +12,11 @@ Facts used in the proofs of Lemma 3 / Theorem 2 (Appendix A.2):
 * min_R 1/2 ||M R - Y||_F^2 = 1/2 ||P_N[M] Y||_F^2 (the value of basis-function regression).
 """
 
+import numpy as np
 import sympy as sp
+from hypothesis import strategies as st
 
-from proofcheck import Claim, Identity, Mutant, MutantKind, Source
+from proofcheck import Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind, Source
 from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_projection,
                                  random_rational_matrix)
 
@@ -54,6 +56,43 @@ def lemma2_doubled_B(s, rng):
         {"A": A, "B": B}
 
 
+def _low_rank(rng, m, n, r):
+    return rng.normal(size=(m, r)) @ rng.normal(size=(r, n)) if r else np.zeros((m, n))
+
+
+@st.composite
+def _float_pairs(draw, orthogonal=True):
+    m = draw(st.integers(1, 6))
+    a, b = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    ra = draw(st.integers(0, min(m, a)))
+    rb = draw(st.integers(0, min(m - ra, b))) if orthogonal else draw(st.integers(1, min(m, b)))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 31 - 1)))
+    A = _low_rank(rng, m, a, ra)
+    C = _low_rank(rng, m, b, rb)
+    if orthogonal:
+        from proofcheck.linalg import null_project
+        C = null_project(A, C) if ra else C
+    return Instance(A=A, B=C)
+
+
+def _float_instances(assumed):
+    return _float_pairs(assumed["A^T B = 0"])
+
+
+def _float_split(inst, point, B, weight=1.0):
+    A, Bm = B.asarray(inst.A), B.asarray(inst.B)
+    lhs = B.projection(B.hstack([A, Bm]))
+    rhs = B.projection(A) + weight * B.projection(Bm)
+    # both sides are SVD projections; their error is cond times the rounding of the SVD
+    # (Higham ch. 20); cond of [A B] restricted to its numerical range
+    cond = B.condition_number(B.hstack([A, Bm]))
+    n = int(np.prod(np.shape(inst.A)[-2:])) + int(np.prod(np.shape(inst.B)[-2:]))
+    return Margin.equal_matrices(lhs, rhs, B, cond=cond, n_ops=max(1, n))
+
+
+ORTHOGONAL = Hypothesis("A^T B = 0", "A^T B = 0 (B = P_N[A] C, up to rounding in float64)",
+                        None)
+
 lemma2 = Claim(
     id="khk2019dw.lemma2",
     title="projection onto orthogonal blocks splits",
@@ -61,7 +100,19 @@ lemma2 = Claim(
     statement="For any matrices A and B such that A^T B = 0, P[[A B]] = P[A] + P[B]",
     identities=(Identity("split", "A^T B = 0 => P[[A B]] = P[A] + P[B]", lemma2_build, SWEEP,
                          method="exact-random"),),
+    hypotheses=(ORTHOGONAL,),
+    conclusion=_float_split,
+    instances=_float_instances,
+    notes="Exact part: rational matrices at every rank of the sweep.  float64 part: Gaussian "
+          "low-rank A and B = P_N[A] C; the hypothesis holds up to rounding, so it has no exact "
+          "predicate here, and the float64 data are not re-evaluated at high precision (at 40 "
+          "digits the O(eps) part of B in col(A) is a genuine component, A^T B != 0).",
+    high_precision=False,
     mutants=(
+        Mutant.drop("A^T B = 0", "float64: P[[A B]] = P[A] + P[B] for generic B"),
+        Mutant.conclusion("float_doubled", MutantKind.PERTURBED_CONSTANT,
+                          "float64: P[[A B]] = P[A] + 2 P[B]",
+                          lambda inst, point, B: _float_split(inst, point, B, 2.0)),
         Mutant.identity("not_orthogonal", MutantKind.DROPPED_HYPOTHESIS,
                         "P[[A B]] = P[A] + P[B] without A^T B = 0", "split",
                         lemma2_not_orthogonal),
