@@ -84,6 +84,9 @@ class OGDRun:
     start_dist_sq: np.ndarray
 
 
+_CHUNK = 1024           # seeds simulated together (memory: T * _CHUNK * dim floats)
+
+
 def _per_seed(value, n, name):
     arr = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
     if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
@@ -110,6 +113,12 @@ def ogd_linear(seeds, T: int, dim: int, radius, lipschitz, *,
     b = _per_seed(radius, n, "radius")
     l = _per_seed(lipschitz, n, "lipschitz")
     eta = b / (l * math.sqrt(T)) if eta is None else _per_seed(eta, n, "eta")
+    if n > _CHUNK:      # the random losses take T * n * dim floats: bound the memory
+        parts = [ogd_linear(seeds[i:i + _CHUNK], T, dim, b[i:i + _CHUNK], l[i:i + _CHUNK],
+                            adversary=adversary, eta=eta[i:i + _CHUNK])
+                 for i in range(0, n, _CHUNK)]
+        return OGDRun(T, eta, b, l, *(np.concatenate([getattr(p, f) for p in parts])
+                                      for f in ("regret", "grad_sq", "start_dist_sq")))
     rngs = [np.random.default_rng([int(s), T, dim]) for s in seeds]
     x = np.zeros((n, dim))
     total = np.zeros(n)

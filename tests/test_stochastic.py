@@ -90,3 +90,11 @@ def test_bad_input():
         ogd_linear([0], 10, 2, -1.0, 1.0)
     with pytest.raises(ValueError, match="positive integers"):
         ogd_linear([0], 0, 2, 1.0, 1.0)
+
+
+def test_runs_are_reproducible_per_seed_and_chunked_runs_agree():
+    from proofcheck.stochastic import _CHUNK
+    seeds = np.arange(_CHUNK + 10)
+    whole = ogd_linear(seeds, 32, 2, 1.0, 1.0)
+    part = ogd_linear(seeds[_CHUNK - 5:_CHUNK + 5], 32, 2, 1.0, 1.0)
+    assert np.array_equal(whole.regret[_CHUNK - 5:_CHUNK + 5], part.regret)
