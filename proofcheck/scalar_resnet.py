@@ -42,7 +42,8 @@ __all__ = ["ScalarResNet", "VectorResNet", "vec", "unvec", "flat_params", "split
            "loss_terms", "vector_loss_terms", "tanh_features", "relu_features",
            "loss_derivative_bounds", "LipschitzBounds", "scalar_instances", "scalar_data",
            "PointTerms", "point_terms", "ZeroTerms", "zero_terms", "zero_instances",
-           "VectorTerms", "vector_terms", "vector_instances", "piecewise_third_bound"]
+           "VectorTerms", "vector_terms", "vector_instances", "piecewise_third_bound",
+           "critical_V"]
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -725,6 +726,18 @@ def zero_terms(inst, B) -> ZeroTerms:
                      "symmetric eigenvalues are perturbed by <= ||dH||_2 (Weyl)")
 
 
+def critical_V(net: ScalarResNet, rng):
+    """A V with ∇F_θ(0, V) = 0: V r = -∇F_lin(0) (r = E[ℓ'(0; y) f] does not depend on V),
+    V = -∇F_lin(0) r^T/||r||^2 + N (I - r r^T/||r||^2), N Gaussian; None when r = 0."""
+    z = np.zeros(net.d_x)
+    r = net.r_vector(z, np.zeros((net.d_x, net.d_z)))
+    rr = float(r @ r)
+    if rr <= 1e-8:
+        return None
+    N = rng.normal(size=(net.d_x, net.d_z))
+    return -np.outer(net.linear_gradient(z), r) / rr + N @ (np.eye(net.d_z) - np.outer(r, r) / rr)
+
+
 def zero_instances(*, losses=("squared", "logistic", "smoothed_hinge3"), max_m: int = 6,
                    max_d: int = 3):
     """Points (0, V): V Gaussian, or (half the time) V = -∇F_lin(0) r^T / ||r||^2 + N P_⊥r,
@@ -739,14 +752,8 @@ def zero_instances(*, losses=("squared", "logistic", "smoothed_hinge3"), max_m: 
         inst = draw(base)
         if draw(st.booleans()):
             net = ScalarResNet(inst.X, inst.y, inst.Fx, inst.loss)
-            z = np.zeros(net.d_x)
-            r = net.r_vector(z, np.zeros((net.d_x, net.d_z)))
-            rr = float(r @ r)
-            if rr > 1e-8:
-                rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
-                N = rng.normal(size=(net.d_x, net.d_z))
-                P = np.eye(net.d_z) - np.outer(r, r) / rr
-                V = -np.outer(net.linear_gradient(z), r) / rr + N @ P
+            V = critical_V(net, np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1))))
+            if V is not None:
                 inst = inst.replace(V=V)
         return inst
 

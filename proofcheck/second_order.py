@@ -337,7 +337,8 @@ def theorem3_instances(*, losses=("squared", "logistic", "smoothed_hinge3"), sop
     """Points of F in M = {||w|| < b, ||V|| < b} with ε their SOPSP level (times 1 to 1.5), so
     every point is an ε-SOPSP (Definition 1). A third of the points come from
     :func:`find_sopsp` (a second-order method stopped at the first certified 0.05-SOPSP), a
-    third are at w = 0 (Theorem 2's case), the rest arbitrary. ``sopsp=False`` (the
+    third are at w = 0 (Theorem 2's case; half of those critical points with V r = -∇F_lin(0)),
+    the rest arbitrary. ``sopsp=False`` (the
     hypothesis dropped) shrinks ε to 10^-3..10^-1 of the level: the point is then *not* an
     ε-SOPSP. r is drawn in [0.5, 4]; w* minimises F_lin over ||w|| <= r."""
     from hypothesis import strategies as st
@@ -354,6 +355,10 @@ def theorem3_instances(*, losses=("squared", "logistic", "smoothed_hinge3"), sop
         w, V = np.asarray(inst.w, float), np.asarray(inst.V, float)
         if kind == "zero":
             w = np.zeros_like(w)
+            if draw(st.booleans()):          # a critical point (0, V): only curvature pays
+                from .scalar_resnet import critical_V
+                V = critical_V(net, rng)
+                V = np.asarray(inst.V, float) if V is None else V
         b0 = max(float(np.linalg.norm(w)), float(np.linalg.norm(V, 2)), 0.1)
         b = b0 * (1 + rng.uniform(0.05, 1.0))
         if kind == "sopsp":
