@@ -262,7 +262,9 @@ def find_sopsp(net: ScalarResNet, eps: float, mu2: float, *, w0, V0,
         f0, t = f(p), 1.0
         slope = float(g @ step)
         while t > 1e-12:
-            if f(p + t * step) <= f0 + 1e-4 * t * min(slope, 0.0) - (0 if slope < 0 else -0.0):
+            # Armijo on the first-order part; a pure negative-curvature step (slope >= 0)
+            # must still decrease F
+            if f(p + t * step) < f0 + 1e-4 * t * min(slope, 0.0):
                 break
             t /= 2
         if t <= 1e-12:

@@ -50,3 +50,20 @@ def test_exact_pd_test_on_mpf_and_refuses_asymmetry():
     assert not is_positive_definite(H - mpmath.mpf("0.5") * np.eye(2))   # singular: not PD
     with pytest.raises(ValueError):
         is_positive_definite(np.array([[1.0, 2.0], [0.0, 1.0]]))
+
+
+def test_theorem3_derived_bound_holds_at_generated_sopsp_points():
+    """The √2·b form of Theorem 3's bound (our reading of the δ = √ε substitution) holds at the
+    catalogue's own ε-SOPSP instances, and is >= the printed √(2b) form exactly when b >= 1."""
+    from hypothesis import given, settings
+    from proofcheck.second_order import theorem3_instances, theorem3_terms
+
+    @settings(max_examples=25, database=None, deadline=None)
+    @given(theorem3_instances())
+    def check(inst):
+        q = theorem3_terms(inst)
+        assert q.F <= q.F_lin + q.bound(sqrt_2b=False) + q.tol
+        assert (q.bound(sqrt_2b=False) >= q.bound()) == (q.b >= 1) or \
+            q.bound(sqrt_2b=False) == q.bound()
+
+    check()

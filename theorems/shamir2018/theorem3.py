@@ -78,8 +78,8 @@ theorem3 = Claim(
     notes="float64 only: the Lipschitz bounds and the λ_min certificate are float64/exact "
           "rational, and the comparison is dominated by the bound's slack. The printed √(2b) "
           "should be √2·b (substituting δ = √ε into the general-δ bound); "
-          "Theorem3Terms.bound(sqrt_2b=False) evaluates that form (checked in "
-          "tests/test_second_order.py). Mutants that shrink the bound by a constant "
+          "Theorem3Terms.bound(sqrt_2b=False) evaluates that form (checked at generated "
+          "ε-SOPSPs in tests/test_second_order.py). Mutants that shrink the bound by a constant "
           "(r/100, one branch of the max dropped) are NOT caught: with certified (upper-bound) "
           "Lipschitz constants the bound is loose by orders of magnitude. The third hypothesis bullet of the "
           "theorem says 'For any (w, V, θ) ∈ 𝒲' where 𝒲 should be M (a notation slip).",
