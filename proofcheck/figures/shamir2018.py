@@ -116,7 +116,7 @@ def render_figure1(out_dir: Path, scaling: str = "caption", formats=("png", "svg
     w, v, F, G = _objectives(scaling)
     f_num = sp.lambdify((w, v), F, "numpy")
     g_num = sp.lambdify((w, v), G, "numpy")
-    grid = np.linspace(*LIMITS, 301)
+    grid = np.linspace(*LIMITS, 201)
     W, V = np.meshgrid(grid, grid)
     fig, axes = plt.subplots(1, 3, figsize=(15, 5.8), layout="constrained")
     handles: dict = {}
