@@ -539,16 +539,18 @@ def _solve(K, y, criteria, path, max_bytes):
     return out
 
 
-def fast_j_all(net, Ws, X, Y, criteria=APPENDIX_C_CRITERIA, **kw) -> dict:
-    """:func:`j_from_factors` for a :class:`proofcheck.networks.Network` at weights ``Ws``."""
+def fast_j_all(net, Ws, X, Y, criteria=APPENDIX_C_CRITERIA, *, path="auto",
+               max_bytes: int = _DEFAULT_MAX_BYTES) -> dict:
+    """:func:`j_from_factors` for a :class:`proofcheck.networks.Network` at weights ``Ws``:
+    ``{criterion: JResult}``."""
     K = KhatriRaoJacobian.of_network(net, Ws, X)
-    return _solve(K, _vec_y(Y, K.m, K.d_y), _check_criteria(criteria),
-                  kw.pop("path", "auto"), kw.pop("max_bytes", _DEFAULT_MAX_BYTES))
+    return _solve(K, _vec_y(Y, K.m, K.d_y), _check_criteria(criteria), path, max_bytes)
 
 
-def fast_j(net, Ws, X, Y, criterion="press", **kw) -> JResult:
+def fast_j(net, Ws, X, Y, criterion="press", *, path="auto",
+           max_bytes: int = _DEFAULT_MAX_BYTES) -> JResult:
     """``J(theta)`` for one criterion (see the module docstring for the paths)."""
-    return fast_j_all(net, Ws, X, Y, (criterion,), **kw)[criterion]
+    return fast_j_all(net, Ws, X, Y, (criterion,), path=path, max_bytes=max_bytes)[criterion]
 
 
 def dense_j(K, Y, criterion="press") -> JResult:

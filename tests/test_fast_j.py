@@ -106,10 +106,10 @@ def test_forced_streaming_paths_agree(path):
 
 
 def test_small_chunks_give_the_same_answer_and_stream():
-    # tall: m = 16000 samples, N = 310 parameters: the dense K is 40 MB; the streamed route
-    # holds chunks of ~0.8 MB, R and the SVD of the N x N factor (a few N^2 floats: 5.6 MB
-    # measured), whatever m is
-    net, Ws, X, Y = _case((10, 10, 10, 10, 1), nw.RELU, 16000, seed=3)
+    # tall: m = 16000 samples, N = 102 parameters: the dense K is 13 MB; the streamed route
+    # holds chunks of max(50 kB, N + 1 rows), R and the SVD of the N x N factor (a few N^2
+    # floats), whatever m is
+    net, Ws, X, Y = _case((10, 6, 6, 1), nw.RELU, 16000, seed=3)
     f = nw.forward(net, Ws, X)
     C = nw.backprop_coefficients(net, Ws, X, fwd=f)
     K = KhatriRaoJacobian(f.Phi, C)
