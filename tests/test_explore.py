@@ -182,3 +182,26 @@ def test_identity_mutant_of_a_claim_with_a_conclusion_is_explored_on_the_identit
     w = ex.witnesses[0]
     assert w.kind == "identity" and w.sizes == {"n": 1} and w.fails
     assert not explore(claim, budget=Budget(instances=20)).found
+
+
+def test_dropped_hypothesis_where_the_conclusion_is_undefined_is_skipped_not_fatal():
+    """Without `nonzero`, some instances make the conclusion undefined (x = 0: an infinite
+    tolerance); they are skipped and counted, and the search goes on to a real failure."""
+    from hypothesis import strategies as st
+
+    from proofcheck.claims import Hypothesis
+
+    def conclusion(inst, point, B):
+        x = inst.x
+        return Margin.at_least(abs(x), 0.5, tol=0.0 if x != 0 else math.inf, tol_source="t")
+
+    NZ = Hypothesis("nonzero", "|x| >= 1/2", lambda i: abs(i.x) >= 0.5)
+    claim = Claim(id="demo.lemma3", title="t", source=Source("demo", "1", "Lemma 3"),
+                  statement="|x| >= 1/2", hypotheses=(NZ,), conclusion=conclusion,
+                  instances=lambda a: (st.floats(0.5, 3) if a["nonzero"] else
+                                       st.sampled_from([0.0, 0.0, 0.25])).map(
+                      lambda x: Instance(x=x)))
+    ex = explore(claim, drop=("nonzero",), budget=Budget(instances=30), seed=0)
+    assert ex.found and ex.undefined >= 1
+    assert 0 < ex.witnesses[0].instance.x < 0.5      # 0.25, shrunk to a simpler 1/3
+    assert any("could not be evaluated" in n for n in ex.notes)

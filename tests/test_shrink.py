@@ -75,3 +75,11 @@ def test_budget_bounds_the_work():
     inst = Instance(x=np.linspace(0.1, 0.9, 40))
     res = shrink(None, inst, fails=lambda i: True, max_evaluations=7)
     assert res.evaluations <= 7
+
+
+def test_free_integers_shrink_but_sizes_move_only_with_their_arrays():
+    inst = Instance(X=np.ones((3, 2)) * 0.7, m=3, T=64)
+    res = shrink(None, inst, fails=lambda i: (i.T >= 5 and i.X.shape[0] >= 2) or None,
+                 examples=[inst])
+    assert res.instance.T == 5          # 64 -> 32 -> 16 -> 8 -> 7 -> 6 -> 5 (4 fails no more)
+    assert res.instance.X.shape[0] == 2 and res.instance.m == 2

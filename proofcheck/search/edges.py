@@ -17,7 +17,8 @@ of:
 ``halves``           an array rounded to multiples of 1/2
 ``tiny`` / ``huge``  an array scaled by 2^-20 / 2^20 (exact): near-zero scale, saturation
 
-Shapes, integer fields and objects are left alone, so a perturbed instance stays well-formed;
+Shapes, integer fields, objects and the values of integer-valued arrays (labels, one-hot
+targets: they only follow repeated rows) are left alone, so a perturbed instance stays well-formed;
 whether it still satisfies the claim's hypotheses is decided by the caller (the explorer
 re-checks every hypothesis and skips variants that leave the requested class).
 
@@ -42,9 +43,12 @@ EDGE_KINDS = ("zero_entries", "zero_field", "zero_row", "zero_column", "duplicat
               "scaled_column", "repeated_row", "integers", "halves", "tiny", "huge")
 
 
-def _float_arrays(inst: Instance) -> list[str]:
+def _float_arrays(inst: Instance, *, labels: bool = False) -> list[str]:
+    """Float arrays whose values may be edited; integer-valued arrays (one-hot or +-1 labels)
+    only with ``labels=True`` (they follow row operations, their values are not edited)."""
     return [k for k, v in inst.fields().items()
-            if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size]
+            if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size
+            and (labels or not np.all(v == np.round(v)))]
 
 
 def _matrices(inst: Instance) -> list[str]:
@@ -59,11 +63,11 @@ def edge_cases(strategy) -> st.SearchStrategy:
 @st.composite
 def perturb(draw, inst: Instance) -> Instance:
     """One edge-case perturbation of ``inst`` (unchanged when it has no float arrays)."""
+    kind = draw(st.sampled_from(EDGE_KINDS))
     arrays = _float_arrays(inst)
     floats = [k for k, v in inst.fields().items() if isinstance(v, float)]
     if not arrays and not floats:
         return inst
-    kind = draw(st.sampled_from(EDGE_KINDS))
     fields = inst.fields()
     if not arrays:          # only float fields: zero or round one of them
         name = draw(st.sampled_from(floats))
@@ -105,11 +109,13 @@ def _rows(draw, inst: Instance, name: str, kind: str) -> Instance:
     rows as ``name`` (the data arrays X, Y, Z of one data set)."""
     fields = inst.fields()
     m = fields[name].shape[0]
-    group = [k for k in _float_arrays(inst) if fields[k].ndim >= 1 and fields[k].shape[0] == m]
+    group = [k for k in _float_arrays(inst, labels=True)
+             if fields[k].ndim >= 1 and fields[k].shape[0] == m]
     i = draw(st.integers(0, m - 1))
     changes = {}
     if kind == "zero_row":
-        for k in group if draw(st.booleans()) else [name]:
+        data = [k for k in group if k in _float_arrays(inst)]
+        for k in data if draw(st.booleans()) else [name]:
             A = np.array(fields[k], dtype=float, copy=True)
             A[i] = 0.0
             changes[k] = A

@@ -244,9 +244,12 @@ class Evaluator:
     def evaluate(self, inst: Instance) -> Evaluation | None:
         from .. import engine
         engine._validate_arrays(self.claim, inst)
-        if not self.point_claim:
-            return self._at(inst, None)
-        return self._at_points(inst)
+        # searching outside a claim's hypotheses divides by zeros on purpose; a NaN margin is
+        # an error the engine reports, so numpy's warnings are only noise here
+        with np.errstate(all="ignore"):
+            if not self.point_claim:
+                return self._at(inst, None)
+            return self._at_points(inst)
 
     def _at(self, inst, point) -> Evaluation:
         from .. import engine
@@ -256,7 +259,7 @@ class Evaluator:
         k = int(np.argmin(v + t))
         lhs = _pick(m.lhs, k, v.size)
         rhs = _pick(m.rhs, k, v.size)
-        scale = max(1.0, *(s for s in (_scalar(lhs), _scalar(rhs)) if s is not None))
+        scale = max([1.0] + [s for s in (_scalar(lhs), _scalar(rhs)) if s is not None])
         return Evaluation(float(v.ravel()[k]), float(t.ravel()[k]), scale, lhs=lhs, rhs=rhs,
                           tol_source=m.tol_source)
 
@@ -403,6 +406,7 @@ class Exploration:
     optimised: int = 0
     skipped: int = 0                # draws outside the requested hypotheses, or vacuous
     vacuous: int = 0
+    undefined: int = 0              # skipped: the conclusion could not be evaluated there
     shrink_evaluations: int = 0
     best_margin: float | None = None
     best_tolerance: float | None = None
@@ -436,6 +440,7 @@ class Exploration:
             "spent": {"instances": self.instances, "generated": self.generated,
                       "edge_cases": self.edge_cases, "optimised": self.optimised,
                       "skipped": self.skipped, "vacuous": self.vacuous,
+                      "undefined": self.undefined,
                       "shrink_evaluations": self.shrink_evaluations},
             "best_margin": _json_number(self.best_margin),
             "best_margin_hex": encode_float(self.best_margin),
@@ -666,7 +671,12 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
     t0 = time.perf_counter()
     gen_share = 0.6 if total != math.inf else None
     gen_cap = max(1, int(math.ceil(total * gen_share))) if gen_share else None
-    strategy = _strategy(target)
+    try:
+        strategy = _strategy(target)
+    except Exception as exc:    # e.g. a generator that has no complement for a hypothesis
+        from ..engine import _describe
+        raise ClaimError(f"the instance generator of {target.id} could not be built for "
+                         f"{_assumed_text(target)}: {_describe(exc)}") from exc
     if isinstance(strategy, (list, tuple)):         # a finite domain: every element
         for inst in strategy:
             if clock.exhausted() or failing:
@@ -791,6 +801,7 @@ def _generate(target, strategy, evaluator, ex, clock, seed, cap, drawn, failing,
     from .edges import edge_cases
 
     n = cap if cap is not None else 10 ** 6
+    undefined_notes: list[str] = []
     tagged = st.one_of(strategy.map(lambda i: ("draw", i)),
                        edge_cases(strategy).map(lambda i: ("edge", i)))
     errors: list[BaseException] = []
@@ -818,8 +829,15 @@ def _generate(target, strategy, evaluator, ex, clock, seed, cap, drawn, failing,
         try:
             ev = evaluator.evaluate(inst)
         except ClaimError as exc:
-            if origin == "edge":    # a degenerate variant the conclusion cannot evaluate
+            # a degenerate edge variant, or an instance violating a dropped hypothesis, where
+            # the conclusion is undefined (e.g. it divides by the norm the hypothesis keeps
+            # away from zero): not evaluable, so skipped and counted; with every hypothesis
+            # assumed, a plain draw the claim cannot evaluate is the claim's own error
+            if origin == "edge" or target.assumed.dropped:
                 ex.skipped += 1
+                ex.undefined += 1
+                if not undefined_notes:
+                    undefined_notes.append(str(exc))
                 return
             errors.append(exc)
             raise _Stop from exc
@@ -845,6 +863,12 @@ def _generate(target, strategy, evaluator, ex, clock, seed, cap, drawn, failing,
                          f"instances with {_assumed_text(target)}: {_describe(exc)}") from exc
     if errors:
         raise errors[0]
+    if undefined_notes:
+        ex.notes.append(f"{ex.undefined} instance(s) where the conclusion could not be "
+                        f"evaluated were skipped; the first: {undefined_notes[0]}")
+        if ex.generated == ex.undefined:
+            raise ClaimError(f"the conclusion of {target.id} could not be evaluated at any "
+                             f"instance with {_assumed_text(target)}: {undefined_notes[0]}")
 
 
 def _assumed_text(target: Claim) -> str:

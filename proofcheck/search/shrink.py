@@ -15,6 +15,8 @@ its tolerance):
 2. **Numbers.** Each float array (then each entry) is replaced by zeros, then its signs
    (+-1), then the nearest integers, then the nearest simple rationals ``Fraction(x).limit_denominator(q)`` for
    q = 2, 3, 4, 10, 100 (stored as the float nearest to that rational).
+3. **Free integers** (parameters that are not the length of any array axis) are tried at 0,
+   +-1, half and one less.
 
 Passes repeat until nothing changes or the evaluation budget is spent.
 
@@ -180,6 +182,7 @@ def shrink(claim, instance: Instance, *, fails: Callable[[Instance], Any],
     while changed and budget.left():
         changed = _dimension_pass(result, examples, attempt, budget)
         changed = _number_pass(result, attempt, budget) or changed
+        changed = _integer_pass(result, examples, attempt, budget) or changed
     result.evaluations = budget.used
     result.seconds = time.perf_counter() - t0
     result.timed_out = budget.deadline is not None and time.perf_counter() >= budget.deadline
@@ -222,6 +225,31 @@ def _dimension_pass(result, examples, attempt, budget) -> bool:
                     break
             if progress:
                 break       # dimensions are re-learned on the smaller instance
+    return changed
+
+
+def _integer_pass(result, examples, attempt, budget) -> bool:
+    """Smaller free integers (parameters such as a horizon T or a denominator, not sizes):
+    0, 1, half, minus one. Integer fields tied to array lengths are sizes, changed only with
+    their arrays by the dimension pass."""
+    changed = False
+    inst = result.instance
+    tied = {n for d in dimensions(inst, examples) for n in d.ints}
+    lengths = {int(n) for v in _array_fields(inst).values() for n in np.shape(v)}
+    for name, v in _int_fields(inst).items():
+        if name in tied or v in lengths or abs(v) <= 1:
+            continue
+        while budget.left():
+            v = result.instance.fields()[name]
+            if abs(v) <= 1:
+                break
+            sign = 1 if v > 0 else -1
+            for c in (0, sign, sign * (abs(v) // 2), v - sign):
+                if attempt(result.instance.replace(**{name: type(v)(c)}), f"{name}: {v} -> {c}"):
+                    changed = True
+                    break
+            else:
+                break
     return changed
 
 

@@ -120,6 +120,8 @@ def encode_value(v: Any) -> Any:
         return int(v)
     if isinstance(v, (float, np.floating)):
         return {"__float__": encode_float(v)}
+    if isinstance(v, Fraction):             # exact rationals stay exact
+        return {"__fraction__": f"{v.numerator}/{v.denominator}"}
     if isinstance(v, np.ndarray):
         if v.dtype.kind == "f":
             vals = np.vectorize(encode_float, otypes=[object])(v) if v.size else v
@@ -165,6 +167,8 @@ def decode_value(v: Any) -> Any:
         return v
     if "__float__" in v:
         return decode_float(v["__float__"])
+    if "__fraction__" in v:
+        return Fraction(v["__fraction__"])
     if "__ndarray__" in v:
         shape = tuple(v["shape"])
         if v["__ndarray__"] == "float64":
