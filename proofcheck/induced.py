@@ -301,11 +301,16 @@ def induced_objective(J, Y, loss: Loss, alpha, weights=None) -> float:
     return objective(induced_outputs(J, alpha), Y, loss, weights)
 
 
-def perturbable_basis(model, X, theta, eps: float, S: Sequence) -> np.ndarray:
+def perturbable_basis(model, X, theta, eps: float, S: Sequence, *, centered: bool = False):
     """J~ (m, d_y, d_theta |S|): the columns d_k f_{x_i}(theta + eps S_j), j = 1..|S|.
 
     The perturbable gradient basis model is f~_theta(x_i; alpha, eps, S) = J~[i] vec(alpha)
-    (alpha in R^{d_theta x |S|}, column j for S_j)."""
+    (alpha in R^{d_theta x |S|}, column j for S_j).
+
+    ``centered=True`` returns the same span in a better-scaled basis: J(theta + eps S_1) and the
+    difference quotients (J(theta + eps S_j) - J(theta + eps S_1)) / eps, together with their
+    relative accuracy 16 n u / eps (rounding of the difference, divided by eps): pass it as
+    ``rel_noise`` to :func:`induced_infimum`.  Returns (J~, rel_noise) then."""
     theta = np.asarray(theta, dtype=float)
     S = [np.asarray(s, dtype=float) for s in S]
     if not S:
@@ -313,7 +318,14 @@ def perturbable_basis(model, X, theta, eps: float, S: Sequence) -> np.ndarray:
     for s in S:
         if s.shape != theta.shape:
             raise ValueError(f"each S_j must have shape {theta.shape}, got {s.shape}")
-    return np.concatenate([model.jacobian(X, theta + eps * s) for s in S], axis=2)
+    Js = [model.jacobian(X, theta + eps * s) for s in S]
+    if not centered:
+        return np.concatenate(Js, axis=2)
+    if eps <= 0:
+        return Js[0], 0.0
+    cols = [Js[0]] + [(Jj - Js[0]) / eps for Jj in Js[1:]]
+    n = theta.shape[0]
+    return np.concatenate(cols, axis=2), 16 * n * u / eps
 
 
 def range_residual(J, F) -> tuple[float, float]:
@@ -377,33 +389,45 @@ def _check_problem(J, Y, loss, weights):
     return J, Y, weights_or_uniform(weights, J.shape[0])
 
 
-def _squared(J, Y, w) -> InducedFit:
+def _cutoff(s, shape, rel_noise):
+    """LAPACK's rank cutoff, raised to rel_noise * s_max when the columns are only known to that
+    relative accuracy (e.g. difference quotients of Jacobians)."""
+    return max(rank_cutoff(s, shape, "lapack"), rel_noise * float(s[0]))
+
+
+def _squared(J, Y, w, rel_noise=0.0) -> InducedFit:
     """Weighted least squares: inf = ||P_N[A] b||^2 with A = [sqrt(lambda_i) J_i], b likewise."""
     m, d, n = J.shape
     sw = np.sqrt(w)
     A = (sw[:, None, None] * J).reshape(m * d, n)
     b = (sw[:, None] * Y).reshape(m * d)
     U, s, Vt = np.linalg.svd(A, full_matrices=False)
-    r = int(np.sum(s > rank_cutoff(s, A.shape, "lapack"))) if s.size else 0
-    Q = U[:, :r]
-    res = b - Q @ (Q.T @ b)
-    value = float(res @ res)
-    alpha = Vt[:r].T @ ((Q.T @ b) / s[:r]) if r else np.zeros(n)
-    # rounding of the residual: first order, ||delta res|| <= c (m d + n) u cond ||b||
-    cond = float(s[0] / s[r - 1]) if r else 1.0
-    dres = 16 * (m * d + n) * u * cond * float(np.linalg.norm(b))
-    err = 2 * math.sqrt(value) * dres + dres ** 2
-    return InducedFit(value=value, alpha=alpha, lower_bound=max(0.0, value - err),
-                      upper_bound=value + err, attained=True,
-                      certificate=f"closed form (weighted least squares, numerical rank {r} of "
-                                  f"{n} by the LAPACK cutoff); rounding bound {err:.2g}")
+    r = int(np.sum(s > _cutoff(s, A.shape, rel_noise))) if s.size and s[0] > 0 else 0
+    alpha = Vt[:r].T @ ((U[:, :r].T @ b) / s[:r]) if r else np.zeros(n)
+    # a posteriori bracket: r = b - A alpha is evaluated with error <= ev (dot products of
+    # length n, Higham 3.5); over the kept column space the infimum is ||r||^2 - ||Q^T r||^2
+    # (Q an orthonormal basis of it), so the bracket is second order in the solve's error
+    res = b - A @ alpha
+    ev = 16 * (n + 2) * u * (float(np.linalg.norm(b)) + float(np.linalg.norm(A, 2) if r else 0.0)
+                             * float(np.linalg.norm(alpha)))
+    rn = float(np.linalg.norm(res))
+    gap = float(np.linalg.norm(U[:, :r].T @ res)) + ev if r else 0.0
+    value = rn * rn
+    lower = max(0.0, max(0.0, rn - ev) ** 2 - gap ** 2)
+    upper = (rn + ev) ** 2
+    text = (f"weighted least squares over the column space of numerical rank {r} of {n} "
+            f"(LAPACK cutoff{', raised to the columns relative accuracy' if rel_noise else ''}); "
+            "a posteriori bracket ||r||^2 - ||Q^T r||^2 with evaluation error")
+    return InducedFit(value=value, alpha=alpha, lower_bound=min(lower, value), upper_bound=upper,
+                      attained=True, certificate=text)
 
 
 class _General:
     """f(alpha) = sum_i lambda_i l(J_i alpha, y_i) with gradient and Hessian."""
 
-    def __init__(self, J, Y, w, loss):
+    def __init__(self, J, Y, w, loss, rel_noise=0.0):
         self.J, self.Y, self.w, self.loss = J, Y, w, loss
+        self.rel_noise = rel_noise
         self.m, self.d, self.n = J.shape
         self.Jn = np.linalg.norm(J, axis=(1, 2), ord=None)
 
@@ -433,7 +457,8 @@ class _General:
         Q = self.loss.curved_projector(F, self.Y)
         Fm = np.einsum("i,iab,ibk->iak", np.sqrt(self.w), Q, self.J).reshape(self.m * self.d, self.n)
         _, s, Vt = np.linalg.svd(Fm, full_matrices=False)
-        r = int(np.sum(s > rank_cutoff(s, Fm.shape, "lapack"))) if s.size and s[0] > 0 else 0
+        # directions below the columns' relative accuracy count as invariant (noise level)
+        r = int(np.sum(s > _cutoff(s, Fm.shape, self.rel_noise))) if s.size and s[0] > 0 else 0
         gup = float(np.linalg.norm(g)) + gerr
         if r == 0:
             return f, f - ferr, "f is constant (no curved direction)"
@@ -532,7 +557,7 @@ def _nonconvex(J, Y, w, loss) -> InducedFit:
                       certificate="non-convex loss: a local descent value (upper bound only)")
 
 
-def induced_infimum(J, Y, loss: Loss, weights=None) -> InducedFit:
+def induced_infimum(J, Y, loss: Loss, weights=None, *, rel_noise: float = 0.0) -> InducedFit:
     """inf_alpha sum_i lambda_i l(J_i alpha, y_i), the value of an induced convex problem.
 
     Squared loss: closed-form weighted least squares.  d_y = 1 and another convex loss: the
@@ -549,9 +574,20 @@ def induced_infimum(J, Y, loss: Loss, weights=None) -> InducedFit:
         raise ValueError(f"{loss!r} is not differentiable (Assumption 1)")
     if not loss.convex:
         return _nonconvex(J, Y, w, loss)
+    if not (0 <= rel_noise < 1):
+        raise ValueError(f"rel_noise must be in [0, 1), got {rel_noise!r}")
     if type(loss) is SquaredLoss:
-        return _squared(J, Y, w)
+        return _squared(J, Y, w, rel_noise)
     m, d, n = J.shape
+    if True:
+        # the infimum depends on the column space only: solve in an orthonormal basis of it
+        # (well conditioned for Newton); columns known to rel_noise only keep the numerically
+        # independent directions above that noise
+        A = J.reshape(m * d, n)
+        U, s, _ = np.linalg.svd(A, full_matrices=False)
+        r = int(np.sum(s > _cutoff(s, A.shape, rel_noise))) if s.size and s[0] > 0 else 0
+        J = U[:, :max(r, 1)].reshape(m, d, max(r, 1))     # orthonormal: well conditioned
+        n = J.shape[2]
     if d == 1:
         from .optimize.convex import best_linear_predictor
         fit = best_linear_predictor(J[:, 0, :], Y, loss, weights=w)
@@ -561,7 +597,9 @@ def induced_infimum(J, Y, loss: Loss, weights=None) -> InducedFit:
                           upper_bound=float(fit.upper_bound), attained=fit.attained,
                           certificate="optimize.convex.best_linear_predictor: " + fit.certificate,
                           direction=None if fit.direction is None else np.asarray(fit.direction)[0])
-    obj = _General(J, Y, w, loss)
+    # Q_i J_i (the loss's curved projector applied to orthonormal columns) is formed with
+    # error <= 16 max(m d, n) u: singular values below that are not distinguishable from 0
+    obj = _General(J, Y, w, loss, max(rel_noise, 16 * max(m * d, n) * u))
     a = _newton(obj, np.zeros(n))
     f, lb, text = obj.certify(a)
     ferr = obj.full(a)[3]
@@ -1002,3 +1040,16 @@ def linear_predictor_value(Phi, Y, loss: Loss, weights=None):
     d = np.asarray(Y).shape[1]
     J = np.einsum("ab,ik->iabk", np.eye(d), Phi).reshape(Phi.shape[0], d, d * Phi.shape[1])
     return induced_infimum(J, Y, loss, weights)
+
+
+def float_point_tolerance(q: AtPoint, cp, model) -> float:
+    """Extra tolerance for quantities evaluated at the float64 rounding theta_f of a certified
+    point theta*: grad L(theta_f) ~ H (theta_f - theta*) with |theta_f - theta*| <= u ||theta||,
+    so sums that vanish at theta* are off by <= ||H|| u ||theta|| (||H|| from the certificate's
+    extreme Hessian eigenvalues), times 16 n for the float64 arithmetic around it."""
+    hs = max(abs(getattr(cp, "min_hess_eig", 0.0)), abs(getattr(cp, "max_hess_eig", 0.0)), 1.0)
+    n = q.J.shape[2]
+    return 16 * n * u * hs * (1 + float(np.linalg.norm(q.theta)))
+
+
+DEFAULT_EPS = 2.0 ** -10    # the perturbation size eps of V[theta, eps] used by the checks
