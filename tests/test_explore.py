@@ -8,7 +8,7 @@ import pytest
 
 from proofcheck.backends import get_backend
 from proofcheck.catalog import load_claims
-from proofcheck.claims import Claim, Hypothesis, Instance, Margin, Source
+from proofcheck.claims import Claim, Instance, Margin, Source
 from proofcheck.engine import _evaluate, _failures
 from proofcheck.search import Budget, explore
 from proofcheck.search.edges import EDGE_KINDS, perturb
@@ -135,7 +135,6 @@ def test_continuous_view_keeps_labels_and_integers_fixed():
 
 def test_edge_cases_reach_exact_rank_deficiency_and_repeated_rows():
     from hypothesis import find
-    from hypothesis import strategies as st
 
     base = Instance(X=np.array([[1.5, 2.5], [3.5, 4.25], [0.5, -1.0]]),
                     Y=np.array([[0.1], [0.2], [0.3]]))

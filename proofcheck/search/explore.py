@@ -652,7 +652,7 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
     best: list[_Candidate] = []            # the lowest normalised margins seen, admissible
     drawn: list[Instance] = []             # plain draws: they teach the shrinker the dimensions
     failing: list[_Candidate] = []
-    total = budget_total = budget_instances(clock)
+    total = clock.left_instances()
 
     def consider(inst: Instance, ev: Evaluation | None, origin: str) -> None:
         if ev is None:
@@ -669,8 +669,9 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
 
     # -- phase 1: targeted generation with edge cases
     t0 = time.perf_counter()
-    gen_share = 0.6 if total != math.inf else None
-    gen_cap = max(1, int(math.ceil(total * gen_share))) if gen_share else None
+    # generation gets 60% of the budget (instances or seconds), optimisation the rest
+    gen_cap = max(1, int(math.ceil(0.6 * total))) if total != math.inf else None
+    gen_seconds = 0.6 * clock.budget.seconds if clock.budget.seconds is not None else None
     try:
         strategy = _strategy(target)
     except Exception as exc:    # e.g. a generator that has no complement for a hypothesis
@@ -691,7 +692,7 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
             progress(target.id, "evaluating its finite domain", ex.generated, len(strategy))
     else:
         _generate(target, strategy, evaluator, ex, clock, seed, gen_cap, drawn, failing,
-                  consider, progress)
+                  consider, progress, gen_seconds)
     ex.timings["generation"] = time.perf_counter() - t0
     if not drawn and ex.skipped and target.assumed.dropped:
         ex.outcome = "generator-cannot-violate"
@@ -755,13 +756,9 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
         point_index=ev.point_index, claim_id=ex.claim_id, mutant=ex.mutant,
         evaluator={"seed": seed, "starts": starts, "digits": digits} if point_claim else {})
     ex.witnesses.append(w)
-    ex.best_margin, ex.best_tolerance = min(ex.best_margin, w.margin), w.tolerance
-    ex.best_normalised = min(ex.best_normalised, ev.normalised)
-    ex.best_margin = w.margin if w.margin < ex.best_margin else ex.best_margin
-
-
-def budget_instances(clock: _Clock) -> float:
-    return clock.left_instances()
+    if ev.normalised < ex.best_normalised:     # the shrunk witness can fail by more
+        ex.best_normalised = ev.normalised
+        ex.best_margin, ex.best_tolerance = ev.margin, ev.tolerance
 
 
 #: Wall-clock cap of shrinking for point claims under an instance budget: every candidate runs
@@ -790,7 +787,7 @@ def _strategy(target: Claim):
 
 
 def _generate(target, strategy, evaluator, ex, clock, seed, cap, drawn, failing, consider,
-              progress):
+              progress, seconds=None):
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as hseed
     from hypothesis import strategies as st
@@ -812,7 +809,8 @@ def _generate(target, strategy, evaluator, ex, clock, seed, cap, drawn, failing,
               report_multiple_bugs=False)
     @given(tagged)
     def probe(pair):
-        if failing or clock.exhausted() or (cap is not None and ex.generated >= cap):
+        if failing or clock.exhausted() or (cap is not None and ex.generated >= cap) \
+                or (seconds is not None and clock.elapsed >= seconds):
             raise _Stop
         origin, inst = pair
         if not admissible(target, inst):
