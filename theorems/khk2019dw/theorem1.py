@@ -379,3 +379,92 @@ output_term = Claim(
                               inst, point, B, _blocks_last_layer_dropped)),
     ),
 )
+
+
+# --- the hypothesis "differentiable" is needed: a local minimum at a kink with L != J ---------------
+
+KINK_X = np.array([[1.0, 1.0], [0.0, 1.0], [1.0, -1.0]])
+KINK_Y = np.array([[1.5], [-2.0], [0.5]])
+KINK_THETA = np.array([1.0, 0.0, 1.0])          # w = (1, 0), v = 1: G = (1, 0, 1)
+
+
+def _kink_instances(assumed):
+    from proofcheck import Instance
+    return [Instance(widths=(2, 1, 1), acts="relu", X=KINK_X, Y=KINK_Y, theta=KINK_THETA)]
+
+
+def _kink_local_min_check(net, Ws, X, Y):
+    """Numerical support of the hand proof: L(theta + delta) >= L(theta) for 2000 random delta
+    of norms 1e-6..1e-2 (exact-ish: L is a polynomial of degree 4 on each piece)."""
+    rng = np.random.default_rng(0)
+    th = net.flatten(Ws)
+    L0 = float(nw.loss(net, Ws, X, Y))
+    worst = np.inf
+    for k in range(2000):
+        d = rng.normal(size=th.size)
+        d *= 10.0 ** rng.uniform(-6, -2) / np.linalg.norm(d)
+        worst = min(worst, float(nw.loss(net, net.unflatten(th + d), X, Y)) - L0)
+    return worst, L0
+
+
+def _kink_example(inst, point, B, claim_equal=False):
+    net, Ws, X, _ = arrays(inst, B)
+    Y = B.asarray(np.asarray(inst.Y, float))
+    L = nw.loss(net, Ws, X, Y)
+    A = np.concatenate(nw.d_blocks(net, Ws, X), axis=1)
+    r = B.null_project(A, nw.vec(Y)[:, None])
+    J = sum(v * v for v in np.ravel(r)) / 2
+    tol = B.tolerance(L, n_ops=A.size)
+    if claim_equal:
+        return Margin(-abs(L - J), tol, L, J, "mutant: L = J at this local minimum")
+    m = Margin.strictly_less(J, L, tol=tol, tol_source="rounding of the projection")
+    netf, Wf, Xf, Yf = data_for_kink(inst)
+    worst, L0 = _kink_local_min_check(netf, Wf, Xf, Yf)
+    from proofcheck.backends import get_backend
+    F = get_backend("numpy")
+    n_ops = Xf.size + netf.d_theta
+    local = Margin(worst, float(F.tolerance(L0, n_ops=n_ops)), None, None,
+                   "L(theta + delta) - L(theta) over 2000 random perturbations (float64 "
+                   "rounding of the two losses)")
+    kink = Margin(-nw.pre_activation_margin(netf, Wf, Xf), 0.0, None, None,
+                  "exact: a live ReLU pre-activation is 0 (not differentiable)")
+    return m.both(local).both(kink)
+
+
+EPS64 = float(np.finfo(float).eps)
+
+
+def data_for_kink(inst):
+    from .instances import data_for
+    return data_for(inst)
+
+
+def _kink_differentiable_mutant(inst, point, B):
+    netf, Wf, Xf, _ = data_for_kink(inst)
+    return Margin(nw.pre_activation_margin(netf, Wf, Xf) - 1e-300, 0.0, None, None,
+                  "mutant: the point is differentiable")
+
+
+kink_example = Claim(
+    id="khk2019dw.theorem1.kink_example",
+    title="(our example) at a non-differentiable local minimum L can differ from J",
+    source=Source("khk2019dw", "4.1", "Theorem 1 (the hypothesis 'differentiable')"),
+    statement="One ReLU unit, X = [(1,1); (0,1); (1,-1)], Y = (1.5, -2, 0.5), theta = (w = (1,0), "
+              "v = 1): theta is a local minimum of L, not differentiable (G_2 = 0 with x_2 != 0), "
+              "and J(theta) = 2 < L(theta) = 2.25 (with the paper's convention Lambda = 0 at "
+              "kinks; the convention Lambda = 1 gives J = 0)",
+    conclusion=_kink_example,
+    instances=_kink_instances,
+    notes="Hand proof: along delta w_2 the one-sided derivatives are +1 (G_2 up: r_2 v - c = 2 - "
+          "1) and +1 (G_2 down: c = 1), so L grows linearly in |delta w_2|; with delta w_2 = 0, "
+          "L depends on s = v w_1 only and s = 1 minimises 1/2(s-1.5)^2 + 1/2(s-0.5)^2.  "
+          "Consistent with the paper, which leaves non-differentiable local minima open "
+          "(Section 6); it shows the hypothesis cannot be dropped.",
+    mutants=(
+        Mutant.conclusion("L_equals_J", MutantKind.FLIPPED_INEQUALITY,
+                          "L = J at this local minimum",
+                          lambda inst, point, B: _kink_example(inst, point, B, True)),
+        Mutant.conclusion("differentiable", MutantKind.OTHER, "the point is differentiable",
+                          _kink_differentiable_mutant),
+    ),
+)
