@@ -287,7 +287,7 @@ class _Quantities:
     (a least-squares value, exact in rationals); other losses raise NotCertifiable (their
     infima come from an iterative solver with no rigorous enclosure here)."""
 
-    NAMES = ("values_at_point", "at_point", "linear_value", "linear_value_pair",
+    NAMES = ("values_at_point", "at_point", "at_point_Z", "linear_value", "linear_value_pair",
              "theorem2_quantities", "linear_objective")
 
     def __init__(self, B):
@@ -362,6 +362,9 @@ class _Quantities:
         t = problems.theorem2_quantities(_as_exact(X), _as_exact(Z), _as_exact(Y), self.E)
         return {k: (self._out(v) if isinstance(v, (Rational, np.ndarray)) else v)
                 for k, v in t.items()}
+
+    def at_point_Z(self, inst, cp=None):
+        return self._out(_as_exact(self._Z(inst, cp)))
 
     def linear_objective(self, inst, R, B=None):
         Phi, Y = self.B.asarray(np.asarray(inst.Phi)), self.B.asarray(np.asarray(inst.Y))
@@ -640,13 +643,21 @@ def exact_global_minimum(inst: Instance, point, land) -> tuple[Any, str] | None:
     R = Rstar + E.matmul(Rw - Rstar, N)
     W, R2 = R[:, :d_x], R[:, d_x:]
     V = E.matmul(E.pinv(W), R2)
+    Lxz = E.fro2(E.null_project(Phi, Y)) / m
+    how = (f"(W, V) with W = R_1, V = W^+ R_2 realises a least-squares predictor R on [x, z], "
+           f"so L(W, V) = L*_{{x,z}}")
     if not all(a == b for a, b in zip(E.matmul(W, V).flat, R2.flat)):
-        return None
+        # R_2 is not in the range of W (e.g. d_y > d_x): keep the witness's V and take the
+        # least-squares W for it; a global minimum if L meets the rank-constrained bound
+        V = Vw
+        U = X + E.matmul(Z, E.T(V))
+        W = E.T(E.matmul(E.pinv(U), Y))
+        how = "W = argmin_W L(W, V) at the witness's V (exact least squares)"
     U = X + E.matmul(Z, E.T(V))
     Hres = E.matmul(U, E.T(W)) - Y
     L = E.fro2(Hres) / m
-    Lxz = E.fro2(E.null_project(Phi, Y)) / m
-    if not L == Lxz:
+    lb, lb_how = _rank_constrained_bound(E, Phi, Y, min(W.shape), Lxz)
+    if lb is None or not L == lb:
         return None
     D = 2 * Hres / m
     inner = SimpleNamespace(W=W, V=V, theta=None)
@@ -655,10 +666,36 @@ def exact_global_minimum(inst: Instance, point, land) -> tuple[Any, str] | None:
                          value=L, kind="local_min", digits=0, tau_grad=0, tau_hess=0,
                          params_mp=None, branch=getattr(point, "branch", None),
                          rank_W=E.numerical_rank(W))
-    why = (f"exact: (W, V) with W = R_1, V = W^+ R_2 realises a least-squares predictor R on "
-           f"[x, z], so L(W, V) = L*_{{x,z}} = {_fmt(L)} = inf L (L >= L*_{{x,z}} everywhere): a "
-           "global, hence local, minimum")
+    why = (f"exact: {how}; L(W, V) = {_fmt(L)} equals the lower bound {lb_how} that every "
+           "(W, V) satisfies: a global, hence local, minimum")
     return cp, why
+
+
+def _rank_constrained_bound(E, Phi, Y, k, Lxz):
+    """An exact lower bound of L over all (W, V), or (None, why).
+
+    R = [W, W V] = W [I, V] has rank <= k = min(d_y, d_x), so L(W, V) = (1/m)||Y - Phi R^T||^2
+    >= (1/m)(||P_N[Phi] Y||^2 + sum of the d_y - k smallest eigenvalues of (P[Phi]Y)^T P[Phi]Y)
+    (Eckart-Young on the fitted values P[Phi] Y: reduced-rank regression). With k >= d_y this
+    is L*_{x,z}. Exact only when those eigenvalues are rational."""
+    m, d_y = Y.shape
+    if k >= d_y:
+        return Lxz, "L*_{x,z} (KB2019, proof of Theorem 1: L = L^R([W, WV]) >= L*_{x,z})"
+    import sympy as sp
+    PY = E.project(Phi, Y)
+    G = E.matmul(E.T(PY), PY)
+    Gs = sp.Matrix(G.shape[0], G.shape[1], [sp.Rational(int(x.q.p), int(x.q.q)) for x in G.flat])
+    eig = []
+    for val, mult in Gs.eigenvals().items():
+        if not val.is_rational:
+            return None, "irrational eigenvalues"
+        eig += [Rational(int(val.p), int(val.q))] * int(mult)
+    eig.sort(key=lambda r: r.as_float())
+    tail = sum(eig[:d_y - k], Rational(0))
+    lb = Lxz + tail / m
+    return lb, (f"L*_{{x,z}} + (1/m)(sum of the {d_y - k} smallest eigenvalues of "
+                f"(P[Phi]Y)^T P[Phi]Y) = {_fmt(lb)} (R = [W, WV] has rank <= {k}: "
+                "reduced-rank regression, Eckart-Young)")
 
 
 # ---------------------------------------------------------------------------------------------
