@@ -104,3 +104,24 @@ def test_bad_input():
     with pytest.raises(ValueError, match="initial points"):
         find_points(net, X, Y, rng=np.random.default_rng(0), starts=0,
                     initial_points=[np.zeros(3)])
+
+
+def test_kink_local_minimum_of_the_catalogue_is_classified_at_kink():
+    """khk2019dw.theorem1.kink_example: a genuine local minimum at a kink (L = 2.25, J = 2);
+    the certificate must not hand it to Theorem 1."""
+    net = Network((2, 1, 1), [RELU])
+    X = np.array([[1.0, 1.0], [0.0, 1.0], [1.0, -1.0]])
+    Y = np.array([[1.5], [-2.0], [0.5]])
+    p = certify(net, X, Y, np.array([1.0, 0.0, 1.0]), digits=DIGITS)
+    assert p.kind == "at_kink"
+
+
+def test_restricted_landscape_keeps_fixed_entries_at_zero():
+    net = Network((2, 2, 2, 1), [[IDENTITY, RELU], [IDENTITY, RELU]])
+    X, Y = _data(m=6)
+    free = np.ones(net.d_theta, bool)
+    off = net.offsets[1]                       # W^(2)_{0,1} (linear unit -> ReLU unit) fixed
+    free[off + 1 * 2 + 0] = False
+    pts = find_points(net, X, Y, rng=np.random.default_rng(4), starts=3, digits=DIGITS, free=free)
+    assert all(p.theta[~free].tolist() == [0.0] for p in pts)
+    assert any(p.kind == "local_min" for p in pts)

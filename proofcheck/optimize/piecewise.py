@@ -40,6 +40,22 @@ Pipeline (:func:`find_points`):
 
 Only ``local_min`` (and ``saddle`` for critical-point statements) are ever handed to a
 conclusion: the checks never treat an uncertified point as a local minimum.
+
+Restricted landscapes (DW Corollary 1's ``L|_I``): ``free`` (a boolean mask over theta) keeps
+the other coordinates at 0; descent, refinement and certificate use the free coordinates only,
+and a kink whose pre-activation is identically 0 within the restricted set (its only nonzero
+inputs come through fixed-zero weights) is not counted
+(:func:`proofcheck.networks.locally_zero_entries`).
+
+Quantities at a certified point: :func:`value_at_point` (L and ``1/2 ||P_N[[blocks]] y||^2`` at
+the point's precision with Wedin-type tolerances), used by the DW claims.
+
+>>> from proofcheck.networks import Network, ABS
+>>> net = Network((2, 2, 1), ABS)
+>>> X = np.array([[1.0, 0.5], [-0.3, 2.0], [0.7, -1.1]]); Y = np.array([[0.2], [-1.0], [0.4]])
+>>> pts = find_points(net, X, Y, rng=np.random.default_rng(0), starts=2, digits=30)
+>>> sorted({p.kind for p in pts}) <= sorted(KINDS)
+True
 """
 
 from __future__ import annotations
