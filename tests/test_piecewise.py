@@ -125,3 +125,10 @@ def test_restricted_landscape_keeps_fixed_entries_at_zero():
     pts = find_points(net, X, Y, rng=np.random.default_rng(4), starts=3, digits=DIGITS, free=free)
     assert all(p.theta[~free].tolist() == [0.0] for p in pts)
     assert any(p.kind == "local_min" for p in pts)
+
+
+def test_doctests():
+    import doctest
+
+    import proofcheck.optimize.piecewise as pw
+    assert doctest.testmod(pw).failed == 0
