@@ -592,7 +592,7 @@ def report_command(patterns, paths, run_file, profile, necessity, tightness, nec
 
     \b
     Regenerate docs/necessity.md:
-      proofcheck report kb2019 --necessity --necessity-only --budget 200,40s --format md -o docs/necessity.md
+      proofcheck report --necessity-only --budget 200,30s --seed 0 --format md -o docs/necessity.md
     Exit codes as for `check` (the necessity map's counterexamples are findings, exit 0).
     """
     from proofcheck import engine, report

@@ -20,10 +20,10 @@ Each (claim, hypothesis) pair gets one of these results:
 >>> NecessityEntry("demo.lemma1", "unit", "necessary").verdict
 'necessary'
 
-Regenerate the documentation page (``docs/necessity.md``) with::
+Regenerate the documentation page (``docs/necessity.md``, every claim of the catalogue) with::
 
-    proofcheck report kb2019 --necessity --budget 40 --seed 0 --format md \\
-        --necessity-only --output docs/necessity.md
+    proofcheck report --necessity-only --budget 200,30s --seed 0 --format md \\
+        --output docs/necessity.md
 """
 
 from __future__ import annotations
@@ -130,7 +130,14 @@ class NecessityMap:
             "*uncertified* counterexamples are evidence, not refutations; *no counterexample "
             "within budget* proves nothing.", "",
             f"Budget per hypothesis: {_budget_text(b)}; seed {self.seed}; total time "
-            f"{self.seconds:.0f} s.", "",
+            f"{self.seconds:.0f} s. Regenerate this page with", "",
+            "```console",
+            f"$ proofcheck report --necessity-only --budget {_budget_cli(b)} --seed {self.seed} "
+            "--format md --output docs/necessity.md",
+            "```", "",
+            "A time budget makes the search depend on the machine's speed: the same command can "
+            "find a little more or less elsewhere; an instance budget alone is deterministic.",
+            "",
             "| claim | dropped | result | spent | witness / certificate |",
             "|---|---|---|---|---|",
         ]
@@ -169,6 +176,15 @@ def _budget_text(b: dict[str, Any]) -> str:
     if b.get("seconds") is not None:
         parts.append(f"{b['seconds']:g} s")
     return " or ".join(parts) or "explore's default"
+
+
+def _budget_cli(b: dict[str, Any]) -> str:
+    parts = []
+    if b.get("instances") is not None:
+        parts.append(str(b["instances"]))
+    if b.get("seconds") is not None:
+        parts.append(f"{b['seconds']:g}s")
+    return ",".join(parts) or "300"
 
 
 def _md_cell(text: str) -> str:
