@@ -1053,3 +1053,77 @@ def float_point_tolerance(q: AtPoint, cp, model) -> float:
 
 
 DEFAULT_EPS = 2.0 ** -10    # the perturbation size eps of V[theta, eps] used by the checks
+
+
+# --------------------------------------------------------------------------- Theorem 3 (ResNet)
+
+@dataclass(frozen=True)
+class ResNetPerturbation:
+    """The proof of Theorem 3 at a ResNet point: the set S' (as (W, R) perturbations), the
+    worst membership deviation, the inclusion residual of {alpha_w x + alpha_r z} in the span of
+    the perturbed gradient basis, and the infimum over [J~(S'), x-basis, z-basis]."""
+
+    case: str
+    S: tuple
+    membership: float
+    membership_tol: float
+    inclusion: float
+    inclusion_tol: float
+    fit: InducedFit
+    J: np.ndarray
+
+
+def resnet_theorem3(problem, point, eps: float, *, case: str | None = None, sigma=None):
+    """Build the proof's S' and the quantities of Theorem 3 at ``point`` (a ResNetPoint with
+    Z given as data).  ``case``: "full_rank" (rank W >= d_y: S-bar = {0}) or "rank_deficient"
+    (S-bar' = {0} and v_r = a e_c^T for c = 1..d_z, a a unit vector with W a ~ 0, the right
+    singular vector of W's smallest singular value sigma); default from ``sigma`` / the rank."""
+    from .models import ResNetPoint, predict, predictor_jacobian
+    W, R = np.asarray(point.W, float), np.asarray(point.V, float)
+    d_y, d_x = W.shape
+    d_z = R.shape[1]
+    _, s, Vt = np.linalg.svd(W, full_matrices=True)
+    s_all = np.concatenate([s, np.zeros(d_x - len(s))])
+    a, s_min = Vt[-1], float(s_all[d_y - 1]) if d_y <= d_x else 0.0
+    if case is None:
+        case = "rank_deficient" if s_min <= rank_cutoff(s, W.shape, "lapack") else "full_rank"
+    Ss = [(np.zeros_like(W), np.zeros_like(R))]
+    if case == "rank_deficient":
+        a = Vt[d_y - 1] if d_y <= d_x else Vt[-1]
+        for c in range(d_z):
+            Ss.append((np.zeros_like(W), np.outer(a, np.eye(d_z)[c])))
+    F0 = predict(problem, point)
+    X, Z = problem.X, problem.Z
+    zmax = float(np.abs(Z).max())
+    scale = (1 + float(np.abs(X).max()) + zmax) * (1 + float(np.linalg.norm(W))) \
+        * (1 + float(np.linalg.norm(R)) + eps)
+    dev, Js = 0.0, []
+    for dW, dR in Ss:
+        p = ResNetPoint(W=W + eps * dW, V=R + eps * dR)
+        dev = max(dev, float(np.abs(predict(problem, p) - F0).max()))
+        Js.append(predictor_jacobian(problem, p))
+    # W a is the smallest singular value s_min (the refined W is rank-deficient only to the
+    # certificate's resolution): the perturbation moves f by <= eps s_min max|z|
+    mem_tol = 16 * (d_x + d_z + 2) * u * scale + (eps * s_min * zmax * np.sqrt(d_z)
+                                                   if case == "rank_deficient" else 0.0)
+    J = np.concatenate(Js, axis=2)
+    m = X.shape[0]
+    targets = []
+    for Phi in (X, Z):
+        for k in range(Phi.shape[1]):
+            for b in range(d_y):
+                T = np.zeros((m, d_y))
+                T[:, b] = Phi[:, k]
+                targets.append(T)
+    inc, inc_tol = range_residual(J, np.stack(targets))
+    if case == "rank_deficient":
+        # the inclusion needs coefficients 1/eps on directions a b^T z, known to s_min / eps
+        inc_tol += float(s_min / eps) * (1 + zmax)
+    basis = np.concatenate([J, np.einsum("ab,ik->iabk", np.eye(d_y), np.hstack([X, Z]))
+                            .reshape(m, d_y, -1)], axis=2)
+    fit = induced_infimum(basis, problem.Y, _loss_of(problem), problem.weights)
+    return ResNetPerturbation(case, tuple(Ss), dev, mem_tol, inc, inc_tol, fit, J)
+
+
+def _loss_of(problem):
+    return problem.loss

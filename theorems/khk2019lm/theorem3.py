@@ -1,0 +1,127 @@
+"""KHK2019LM Theorem 3 (§4.1-4.2, proof in App. A.4): ResNets f(x; theta) = W(x + R z(x; u)).
+
+Theorem 3. Let assumption 1 hold and d_y <= min(d_x, d_z). Then for any local minimum theta not
+in Omega-tilde there is eps_0 > 0 such that for any eps in (0, eps_0),
+    L(theta) = inf_{S, alpha, alpha_w, alpha_r} sum_i lambda_i l_{y_i}(alpha_w x_i
+               + alpha_r z(x_i; u) + f~_theta(x_i; alpha, eps, S)).                        (4.2)
+Consequence: L(theta) <= inf_{alpha_w, alpha_r} sum lambda_i l(alpha_w x_i + alpha_r z_i)
+             <= inf_W sum lambda_i l(W x_i)   (Shamir's Proposition 1, with d_y > 1 allowed).
+
+Checked at certified local minima of the ResNet (z(x; u) given as data, u fixed) in both cases
+of the proof, with the proof's explicit sets: rank W >= d_y: S-bar = {0}; rank W < d_y:
+S-bar' = {0} and v_r = a b_j^T (W a = 0, ||a|| = 1, b_j = e_j, j = 1..d_z; the proof's d_y d_z
+copies are not needed: sum_j q_j e_j^T already reaches every d_y x d_z matrix).  For each: every
+S_j is in V[theta, eps]; the span of the perturbed gradient basis contains every alpha_w x_i +
+alpha_r z_i; and L(theta) equals the infimum (4.2) over S', computed by the convex solver.
+Squared and cross-entropy losses; eps = 2^-4.
+"""
+
+from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck.induced import resnet_theorem3
+from proofcheck.problems import (A1 as DIMS_RELATION, case_of, cases, instances_for,
+                                 resnet_landscape, resnet_problem, values_at_point)
+
+SOURCE = Source("khk2019lm", "4.2", "Theorem 3", "(4.2)")
+LOSSES = ("squared", "cross_entropy")
+EPS = 2.0 ** -4
+
+A1 = Hypothesis("A1", "every l_{y_i} is differentiable and convex",
+                lambda i: i.loss.convex and i.loss.differentiable)
+DIMS = Hypothesis("dims", "d_y <= min(d_x, d_z)", lambda i: DIMS_RELATION(i.fields()))
+
+
+def _instances(assumed):
+    return instances_for(assumed, losses=LOSSES, size_hypothesis="dims", loss_hypothesis="A1")
+
+
+def _quantities(inst, point):
+    problem = resnet_problem(inst)
+    return resnet_theorem3(problem, point.point, EPS, case=point.branch)
+
+
+def conclusion(inst, point, B, value=True):
+    t = _quantities(inst, point)
+    src = "float64 forward error of f_X; s_min(W) for the rank-deficient a"
+    m = Margin(-t.membership, t.membership_tol, t.membership, 0.0,
+               "membership of S' in V[theta, eps]: " + src)
+    m = m.both(Margin(-t.inclusion, t.inclusion_tol, t.inclusion, 0.0,
+                      "inclusion {alpha_w x + alpha_r z} in span J~(S'): least-squares residual "
+                      "bound + s_min(W)/eps"))
+    if value:
+        tol = t.fit.width + 16 * t.J.size * 1.2e-16 * (1 + abs(point.value)) \
+            + float(point.tau_grad) * (1 + abs(point.value))
+        m = m.both(Margin(-abs(point.value - t.fit.value), tol, point.value, t.fit.value,
+                          "solver's certified bracket + float64 rounding + certificate "
+                          "resolution"))
+    return m
+
+
+def value_only_S0(inst, point, B):
+    """Mutant: S = {0} in both cases (no perturbation): the inclusion fails when rank W < d_y."""
+    from proofcheck.induced import range_residual
+    import numpy as np
+    problem = resnet_problem(inst)
+    t = resnet_theorem3(problem, point.point, EPS, case="full_rank")
+    return Margin(-t.inclusion, t.inclusion_tol, t.inclusion, 0.0,
+                  "inclusion with S-bar = {0} only")
+
+
+theorem3 = Claim(
+    id="khk2019lm.theorem3",
+    title="ResNet local minima attain the best value of the perturbable basis plus linear "
+          "predictors on x and z",
+    source=SOURCE,
+    statement="Let f be specified by (4.1) and assumption 1 hold, d_y <= min(d_x, d_z). For any "
+              "local minimum theta not in Omega-tilde there is eps_0 > 0 such that for any eps in "
+              "(0, eps_0): L(theta) = inf_{S, alpha, alpha_w, alpha_r} sum_i lambda_i "
+              "l_{y_i}(alpha_w x_i + alpha_r z(x_i; u) + f~_theta(x_i; alpha, eps, S))",
+    hypotheses=(A1, DIMS),
+    conclusion=conclusion,
+    instances=_instances,
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=resnet_landscape,
+    branches=cases(LOSSES),
+    case_of=case_of,
+    notes="z(x; u) is data (u fixed): local minima in (W, R). lambda_i = 1/m (any positive "
+          "common factor scales both sides). Both rank cases of the proof are required hits.",
+    mutants=(
+        Mutant.conclusion("no_perturbation", MutantKind.DROPPED_TERM,
+                          "S = {0} suffices in both cases (the rank-deficient case's a b^T "
+                          "perturbations dropped)", value_only_S0),
+        Mutant.drop("dims", "d_y > min(d_x, d_z): W cannot reach every alpha_w x + alpha_r z"),
+    ),
+)
+
+
+# --- the consequence: L <= L*_{x,z} <= L*_x -------------------------------------------------------
+
+def consequence(inst, point, B, flip=False):
+    L, L_x, L_xz, tol, src = values_at_point(inst, point, "x", "x,z")
+    first = Margin.at_most(L, L_xz, tol=tol, tol_source=src)
+    second = Margin.at_most(L_xz, L_x, tol=tol, tol_source=src)
+    if flip:
+        return Margin.at_least(L, L_x, tol=tol, tol_source=src)
+    return first.both(second)
+
+
+consequence_claim = Claim(
+    id="khk2019lm.theorem3.consequence",
+    title="ResNet local minima are no worse than linear predictors on (x, z) and on x "
+          "(Shamir's bound with d_y > 1)",
+    source=Source("khk2019lm", "4.2", "after Theorem 3"),
+    statement="L(theta) <= inf_{alpha_w, alpha_r} sum_i lambda_i l_{y_i}(alpha_w x_i + alpha_r "
+              "z(x_i; u)) <= inf_W sum_i lambda_i l_{y_i}(W x_i)",
+    hypotheses=(A1, DIMS),
+    conclusion=consequence,
+    instances=_instances,
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=resnet_landscape,
+    branches=cases(LOSSES),
+    case_of=case_of,
+    mutants=(
+        Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
+                          "L(theta) >= inf_W sum lambda_i l(W x_i)",
+                          lambda inst, p, B: consequence(inst, p, B, flip=True)),
+        Mutant.drop("dims", "d_y > min(d_x, d_z)"),
+    ),
+)
