@@ -215,8 +215,14 @@ class Margin:
     def vanishes(cls, *quantities, tol, tol_source: str) -> "Margin":
         """Conclusion ``quantity == 0`` for every given array: value = -max |entry|."""
         import numpy as np
-        worst = max(float(np.max(np.abs(np.asarray(q, dtype=float)))) if np.size(q) else 0.0
-                    for q in quantities)
+        try:
+            worst = max(float(np.max(np.abs(np.asarray(q, dtype=float)))) if np.size(q) else 0.0
+                        for q in quantities)
+        except (TypeError, ValueError):
+            # exact rationals / balls (certification backends) refuse float(): the largest
+            # entry in their own arithmetic (any entry's |.| bounds the largest from below)
+            entries = [abs(x) for q in quantities for x in np.asarray(q, dtype=object).flat]
+            worst = max(entries, default=0)
         return cls(-worst, tol, worst, 0.0, tol_source)
 
     @classmethod
