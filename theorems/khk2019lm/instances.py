@@ -81,6 +81,8 @@ def panel(*, kinds=("deep_linear", "tanh"), losses=MAIN_LOSSES, seeds=(0,), viol
                 kw = {}
                 if kind == "deep_linear":
                     dims, act = (2, 3, 2), "identity"
+                elif kind == "thin_input":
+                    dims, act = (1, 2, 3), "identity"     # d_x < d_y: PA6 holds, d_y > d_1
                 elif kind == "deep_linear3":
                     dims, act = (2, 2, 2, 2), "identity"
                 elif kind == "tanh":
@@ -96,6 +98,7 @@ def panel(*, kinds=("deep_linear", "tanh"), losses=MAIN_LOSSES, seeds=(0,), viol
                     raise ValueError(f"unknown kind {kind!r}")
                 if "wide" in violate or "PA6" in violate:
                     dims = (3, 1, 2) if len(dims) == 3 else (3, 1, 2, 2)
+                    kw.pop("X", None)
                 if "A2" in violate:
                     kw["offset"] = (1.5,) + (-0.5,) * (dims[-1] - 1)
                 out.append(net_instance(dims, act, loss_name, seed, **kw))
