@@ -187,3 +187,22 @@ def test_interval_margin_over_the_krawczyk_box():
     float_margin = L_x - 2 * (L_x - L_xz) - L
     assert b.upper() < 0
     assert abs(b.mid() - float_margin) < 1e-9 * (1 + abs(float_margin))
+
+
+def test_rank_constrained_global_minimum_refutes_theorem_2_without_A1():
+    # d_y = 2 > d_x = 1: R = [W, WV] has rank 1, so inf L = L*_{x,z} + (smallest eigenvalue of
+    # (P Y)^T P Y) / m = 0 + 1/2, attained on a whole valley of (W, V): a degenerate minimum
+    # that Krawczyk cannot certify, but the exact lower bound can
+    inst = resnet_instance([[1.0], [0.0]], [[1.0, 0.0], [0.0, 1.0]], [[0.0], [-1.0]])
+    p = minimum(inst)
+    assert certify_point(sharper_bound(1), inst, p).kind == "uncertified"
+    cert = certify(sharper_bound(1), {"instance": inst, "point": p})
+    assert cert.status == "certified-exact"
+    assert cert.margin_enclosure == ("-1/2", "-1/2")        # L*_{x,z} - L = 0 - 1/2
+    assert "reduced-rank regression" in cert.point.detail
+
+
+def test_vanishing_margin_in_exact_arithmetic():
+    E = ExactBackend()
+    m = Margin.vanishes(E.asarray([[0.0, 0.25]]), E.asarray([0.5]), tol=0, tol_source="exact")
+    assert m.value == Rational(-1, 2)
