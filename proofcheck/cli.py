@@ -577,6 +577,8 @@ def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None
 @click.option("--tightness", is_flag=True, help="Tightest instances of inequality claims.")
 @click.option("--necessity-only", is_flag=True, help="Only the necessity map (and tightness): no "
                                                      "verdict table, no check run.")
+@click.option("--verdicts/--no-verdicts", default=True, show_default=True,
+              help="Include the verdict table (a check run, or --run).")
 @click.option("--budget", default="40s", show_default=True,
               help="Search budget per hypothesis: seconds ('30s', '2m'), instances ('200'), or "
                    "both ('200,30s'; whichever comes first).")
@@ -587,7 +589,7 @@ def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None
               default=None, help="Write the report to this file instead of stdout.")
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar on stderr.")
 def report_command(patterns, paths, run_file, profile, necessity, tightness, necessity_only,
-                   budget, seed, fmt, output, no_progress) -> None:
+                   verdicts, budget, seed, fmt, output, no_progress) -> None:
     """The verdict table, with the assumption-necessity map (--necessity) and tightness.
 
     \b
@@ -608,7 +610,7 @@ def report_command(patterns, paths, run_file, profile, necessity, tightness, nec
                         instances=next((b.instances for b in parts if b.instances), None))
     necessity = necessity or necessity_only
     run = None
-    if not necessity_only:
+    if verdicts and not necessity_only:
         if run_file is not None:
             from proofcheck import docgen
             try:

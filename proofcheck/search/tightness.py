@@ -13,7 +13,8 @@ the generator enforces is unknown to the descent, so name it as a hypothesis), a
   ``c = rhs / lhs = 1 / (1 - n)`` is the factor by which the bound exceeded the left side at
   best (c = 1 would be attained). This is what the search saw, not a proven constant.
 
-Equality claims (margin ``-|lhs - rhs|``, never positive) are reported as ``equality``;
+Claims whose margin never exceeds its tolerance (equalities ``-|lhs - rhs|``, or a bound met
+at every instance, like Theorem 1 at local minima under A1) are reported as ``equality``;
 instances where both sides vanish (``0 <= 0``) are left out (equality there is trivial).
 
 >>> from hypothesis import strategies as st
@@ -161,8 +162,8 @@ def tightness(claim: Claim, *, instances: int = 60, seconds: float | None = None
     if all(m <= t for m, t in obj.signs):
         # the margin never rose above its tolerance on the claim's own instances: -|lhs - rhs|
         out.verdict = "equality"
-        out.detail = (f"the margin never exceeded its tolerance on {len(obj.signs)} instances: "
-                      "an equality (always attained), tightness does not apply")
+        out.detail = (f"attained at every one of {len(obj.signs)} instances (the margin never "
+                      "exceeded its tolerance): an equality, or a bound met at every instance")
         out.instances, out.seconds = obj.calls, time.perf_counter() - t0
         return out
     # local descent on the float data of the tightest instance (any-point claims only: a
