@@ -206,3 +206,17 @@ def test_vanishing_margin_in_exact_arithmetic():
     E = ExactBackend()
     m = Margin.vanishes(E.asarray([[0.0, 0.25]]), E.asarray([0.5]), tol=0, tol_source="exact")
     assert m.value == Rational(-1, 2)
+
+
+def test_identity_witness_is_re_verified_exactly():
+    from proofcheck import Identity
+    from proofcheck.symbolic import SizeSweep, symbol_matrix
+    sweep = SizeSweep(n=(1, 2))
+    A = lambda s: symbol_matrix("A", s["n"], s["n"])
+    wrong = Claim(id="demo.lemma5", title="t", source=SRC, statement="A = A^T",
+                  identities=(Identity("sym", "A = A^T", lambda s: (A(s), A(s).T), sweep),))
+    w = {"kind": "identity", "identity": {"name": "sym", "sizes": {"n": 2}, "seed": 0}}
+    from proofcheck.search.certify import _certify_identity
+    assert _certify_identity(wrong, w["identity"]).status == "certified-exact"
+    # at n = 1 the identity holds: re-running there does not certify anything
+    assert _certify_identity(wrong, {"name": "sym", "sizes": {"n": 1}}).status == "uncertified"

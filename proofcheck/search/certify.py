@@ -717,11 +717,7 @@ def certify(claim: Claim, witness, *, prec: int = 256, digits: int = 60) -> Cert
 
 def _certify(claim, inst, point, extra, prec, digits) -> Certificate:
     if extra.get("kind") == "identity":
-        ident = extra.get("identity") or {}
-        return Certificate("certified-exact", "exact identity check (proofcheck.symbolic)",
-                           "the two sides differ exactly at "
-                           f"sizes {ident.get('sizes')} (residual {ident.get('residual')})",
-                           precision="exact")
+        return _certify_identity(claim, extra.get("identity") or {})
     if inst is None:
         return Certificate("uncertified", "none", "the witness carries no instance")
     if claim.conclusion is None:
@@ -739,6 +735,29 @@ def _certify(claim, inst, point, extra, prec, digits) -> Certificate:
     if claim.point_kind is PointKind.ANY:
         return _certify_any(claim, inst, adm, fmargin, extra, prec)
     return _certify_at_point(claim, inst, point, adm, fmargin, extra, prec, digits)
+
+
+def _certify_identity(claim, ident) -> Certificate:
+    """Re-run the exact identity checker at the witness's sizes (and seed, for exact-random
+    identities): a refutation there is exact (sympy expansion, or exact rationals)."""
+    from ..symbolic import prove_identity
+    found = [i for i in claim.identities if i.name == ident.get("name")]
+    sizes = ident.get("sizes")
+    if not found or not sizes:
+        return Certificate("uncertified", "none", f"{UNCERTIFIED_LABEL}: identity "
+                           f"{ident.get('name')!r} at sizes {sizes} not found on {claim.id}")
+    identity = found[0]
+    res = prove_identity(identity.build, [dict(sizes)], method=identity.method,
+                         name=identity.name, seed=int(ident.get("seed") or 0))
+    if res.holds:
+        return Certificate("uncertified", "exact identity check",
+                           f"{UNCERTIFIED_LABEL}: re-run at sizes {sizes}, the identity holds")
+    how = res.reason or f"lhs - rhs = {res.residual}"
+    what = ("sympy expansion" if identity.method == "symbolic" else
+            "exact rationals at the seeded random point")
+    return Certificate("certified-exact", f"exact identity check re-run ({what})",
+                       f"the two sides differ exactly at sizes {dict(sizes)}: {how}",
+                       precision="exact")
 
 
 def _certify_any(claim, inst, adm, fmargin, extra, prec) -> Certificate:
