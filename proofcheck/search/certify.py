@@ -526,7 +526,13 @@ def certify_point(claim: Claim, inst: Instance, point, *, digits: int = 60,
     fail = lambda why: PointCertificate("uncertified", "Krawczyk + interval Cholesky", why)
     if point is None:
         return fail("the witness has no point")
-    land = claim.landscape(inst)
+    try:
+        land = claim.landscape(inst)
+        if not hasattr(land, "derivatives_mp") or not hasattr(land, "problem"):
+            return fail(f"the landscape ({type(land).__name__}) has no ball evaluation here "
+                        "(only the ResNet landscapes of proofcheck.models)")
+    except Exception as exc:
+        return fail(f"the landscape could not be built: {type(exc).__name__}: {exc}")
     p_obj = getattr(point, "point", point)
     try:
         if getattr(point, "params_mp", None) is not None:
@@ -710,7 +716,12 @@ def certify(claim: Claim, witness, *, prec: int = 256, digits: int = 60) -> Cert
     witness point."""
     t0 = time.perf_counter()
     inst, point, extra = _unpack(witness)
-    cert = _certify(claim, inst, point, extra, prec, digits)
+    try:
+        cert = _certify(claim, inst, point, extra, prec, digits)
+    except Exception as exc:     # a certifier that cannot run certifies nothing; say why
+        cert = Certificate("uncertified", "none", f"{UNCERTIFIED_LABEL}: the certifier could not "
+                           f"run on this witness ({type(exc).__name__}: {exc})",
+                           margin=extra.get("margin"))
     cert.seconds = time.perf_counter() - t0
     return cert
 
@@ -802,8 +813,8 @@ def _certify_at_point(claim, inst, point, adm, fmargin, extra, prec, digits) -> 
     exact_note = ""
     try:
         snapped = exact_global_minimum(inst, point, claim.landscape(inst))
-    except (NotExact, NotCertifiable, ZeroDivisionError, ValueError) as exc:
-        snapped, exact_note = None, f"exact global-minimum argument: {exc}"
+    except Exception as exc:     # not a ResNet landscape, or no exact point: try the next way
+        snapped, exact_note = None, f"exact global-minimum argument: {type(exc).__name__}: {exc}"
     if snapped is not None:
         cp, why = snapped
         pce = PointCertificate("local_min", "exact global minimum (least-squares lower bound)",
