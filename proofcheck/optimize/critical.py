@@ -79,12 +79,13 @@ class ModelLandscape:
 
     ``free``: indices of theta that vary (default all); the others stay at ``base``.
     ``constructed``: points (full theta) the finder certifies as given, e.g. theta = 0.
-    ``method`` / ``max_starts`` / ``scale``: how :meth:`find_points` searches (see there).
+    ``method`` / ``max_starts`` / ``scale``: how :meth:`find_points` searches (see there);
+    ``initial``: extra starts (full theta) tried before the random ones.
     """
 
     def __init__(self, model, X, Y, loss, weights=None, *, free=None, base=None,
                  constructed: Sequence = (), method: str = "both", max_starts: int = 4,
-                 scale: float = 1.0):
+                 scale: float = 1.0, initial: Sequence = ()):
         self.model = model
         self.X = np.asarray(X, dtype=float)
         self.Y = np.asarray(Y, dtype=float)
@@ -106,6 +107,7 @@ class ModelLandscape:
         if self.base.shape != (n,):
             raise ValueError(f"base must have shape ({n},)")
         self.constructed = [np.asarray(c, float) for c in constructed]
+        self.initial = [np.asarray(c, float) for c in initial]     # full theta, extra starts
         if method not in ("newton", "descent", "both"):
             raise ValueError(f"method must be 'newton', 'descent' or 'both', got {method!r}")
         self.method, self.max_starts, self.scale = method, int(max_starts), float(scale)
@@ -240,8 +242,9 @@ class ModelLandscape:
             # the same landscape then gives the same points in every claim and mutant that
             # checks it, and they are computed once per process
             own = np.random.default_rng(int.from_bytes(key[0][:8], "little"))
-            _FOUND[key] = find_critical_points(self, rng=own, starts=key[1], digits=digits,
-                                               method=self.method, scale=self.scale)
+            _FOUND[key] = find_critical_points(
+                self, rng=own, starts=key[1], digits=digits, method=self.method,
+                scale=self.scale, initial_points=[self.restrict(c) for c in self.initial])
         return _FOUND[key]
 
     def cache_key(self, starts, digits):
@@ -249,7 +252,8 @@ class ModelLandscape:
         h = hashlib.sha256()
         for part in (repr(self.model), repr(self.loss), self.method, repr(self.scale)):
             h.update(part.encode())
-        for arr in (self.X, self.Y, self.weights, self.free, self.base, *self.constructed):
+        for arr in (self.X, self.Y, self.weights, self.free, self.base, *self.constructed,
+                    *self.initial):
             h.update(np.ascontiguousarray(arr).tobytes())
         return (h.digest(), int(starts), int(digits))
 

@@ -119,10 +119,25 @@ def critical_landscape(inst) -> ModelLandscape:
                           constructed=_constructed(inst), method="both", max_starts=1)
 
 
+def _linear_start(inst):
+    """A ReLU start whose first d_y hidden units are active at every sample (a large weight on
+    the constant input coordinate): descent from it tends to keep a partial linear structure,
+    so that Theta_{d_y,0} is reached at some local minima (Theorem 4 with t = 0)."""
+    net = network(inst)
+    if net.activation != "relu":
+        return []
+    rng = np.random.default_rng(inst.seed + 99)
+    P = {k: 0.3 * rng.normal(size=v.shape) for k, v in net.unpack(np.zeros(net.n_params)).items()}
+    P["W1"][:net.d_y, -1] = 3.0
+    P[f"Wout{net.H + 1}"] = rng.normal(size=P[f"Wout{net.H + 1}"].shape)
+    return [net.pack(P)]
+
+
 def minimum_landscape(inst) -> ModelLandscape:
-    """L(theta) for claims about local minima: descent from two starts."""
+    """L(theta) for claims about local minima: descent from two starts (ReLU networks also from
+    a start with d_y units active everywhere)."""
     return ModelLandscape(network(inst), inst.X, inst.Y, inst.loss, inst.weights,
-                          method="descent", max_starts=2)
+                          method="descent", max_starts=2, initial=_linear_start(inst))
 
 
 def last_layer_landscape(inst) -> ModelLandscape:

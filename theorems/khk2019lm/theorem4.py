@@ -134,21 +134,40 @@ theorem4 = Claim(
               "eps, S))",
     hypotheses=(A1,),
     conclusion=theorem4_margin,
-    instances=lambda assumed: panel(kinds=("relu", "deep_linear3")),
+    instances=lambda assumed: panel(kinds=("relu",) if assumed.branch != "t=H only"
+                                    else ("deep_linear3",)),
     point_kind=PointKind.LOCAL_MIN,
     landscape=minimum_landscape,
-    notes="Checked for every t in {0..H} (the proof's range, which contains the printed "
+    branches=("t=0", "t=H only"),
+    case_of=lambda inst, p: _case(inst, p),
+    notes="The ReLU local minima found so far sit at the linear predictor's optimum (their "
+          "active units act linearly), so the checks do not separate the t = 0 and t = H "
+          "conclusions from the plain linear bound. Checked for every t in {0..H} (the proof's range, which contains the printed "
           "{1..H}) with theta in Theta_{d_y,t} by the maximal-candidate test of "
           "induced.partial_linear_structure; Omega-hat read as Omega-tilde (ReLU points are "
           "certified away from every kink). S = {0} and the generated directions of "
           "V[theta, 2^-10].",
     mutants=(
-        Mutant.conclusion("features_only_top", MutantKind.OTHER,
-                          "L(theta) = inf over linear predictors on the input x alone "
-                          "(the structure ignored)",
-                          lambda inst, p, B: _input_only(inst, p)),
+        Mutant.conclusion("strict_gap", MutantKind.FLIPPED_INEQUALITY,
+                          "L(theta) > the infimum (strictly)",
+                          lambda inst, p, B: _strict(inst, p)),
     ),
 )
+
+
+def _strict(inst, point):
+    m = theorem4_margin(inst, point, None)
+    # the printed equality is L = inf; the mutant claims a strict gap L - inf > tol
+    return Margin(-m.value - 2 * m.tol if m.value <= 0 else -2 * m.tol, m.tol, m.lhs, m.rhs,
+                  "strict: the gap must exceed the tolerance")
+
+
+def _case(inst, point):
+    """"t=0" when theta is in Theta_{d_y,0} (the strongest conclusion, linear predictors on x
+    included), else "t=H only" (only the last hidden representation is linear)."""
+    net = network(inst)
+    return ("t=0" if partial_linear_structure(net, inst.X, point_theta(point), net.d_y, 0)
+            is not None else "t=H only")
 
 
 def _input_only(inst, point):
