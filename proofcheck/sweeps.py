@@ -136,11 +136,14 @@ def _progress(show, total, description):
 
 def run_cells(fn: Callable[[Cell], Any], cells: Sequence[Cell], *, scheduler: str | None = None,
               workers: int | None = None, progress: bool | None = None,
-              description: str = "cells") -> list:
+              description: str = "cells",
+              on_result: Callable[[Cell, Any], None] | None = None) -> list:
     """``[fn(cell) for cell in cells]`` on an executor (see the module docstring).
 
     ``workers``: local process count (default ``os.cpu_count()``; ``0`` runs in this process);
-    ignored with ``scheduler``.  A failing cell raises :class:`SweepError` naming its key.
+    ignored with ``scheduler``.  ``on_result(cell, result)`` is called in this process as each
+    cell finishes (in completion order: save partial results of long runs).  A failing cell
+    raises :class:`SweepError` naming its key.
     """
     cells = list(cells)
     if not all(isinstance(c, Cell) for c in cells):
@@ -159,6 +162,8 @@ def run_cells(fn: Callable[[Cell], Any], cells: Sequence[Cell], *, scheduler: st
 
         def done(i, value):
             results[i] = value
+            if on_result is not None:
+                on_result(cells[i], value)
             if bar is not None:
                 bar.advance(task)
 

@@ -94,3 +94,9 @@ def test_progress_bar_runs(capsys):
     out = run_cells(draw_cell, _cells(), workers=0, progress=True, description="test")
     assert len(out) == 3
     assert "test" in capsys.readouterr().err
+
+
+def test_on_result_sees_every_cell():
+    seen = []
+    out = run_cells(draw_cell, _cells(), workers=2, on_result=lambda c, r: seen.append((c.key, r)))
+    assert sorted(seen) == sorted(zip([c.key for c in _cells()], out))

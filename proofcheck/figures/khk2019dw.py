@@ -207,8 +207,9 @@ def figure1_cell(cell: sweeps.Cell) -> list[dict]:
 
 
 def figure1_rows(dataset="synthetic", *, quick=False, seed=0, scheduler=None, workers=None,
-                 progress=None) -> list[dict]:
-    """Every cell of the figure (see the module docstring), through :func:`sweeps.run_cells`."""
+                 progress=None, on_rows=None) -> list[dict]:
+    """Every cell of the figure (see the module docstring), through :func:`sweeps.run_cells`.
+    ``on_rows(rows)`` receives each cell's rows as it finishes."""
     if dataset not in CONFIG:
         raise FigureError(f"unknown dataset {dataset!r}; use synthetic or digits")
     if dataset == "digits":
@@ -227,7 +228,9 @@ def figure1_rows(dataset="synthetic", *, quick=False, seed=0, scheduler=None, wo
     try:
         out = sweeps.run_cells(figure1_cell, [cells[i] for i in order], scheduler=scheduler,
                                workers=workers, progress=progress,
-                               description=f"khk2019dw figure 1 ({dataset})")
+                               description=f"khk2019dw figure 1 ({dataset})",
+                               on_result=None if on_rows is None else
+                               (lambda cell, rows: on_rows(rows)))
     except sweeps.SweepError as exc:
         raise FigureError(str(exc)) from exc
     by_key = {cells[i].key: rows for i, rows in zip(order, out)}
@@ -293,10 +296,20 @@ def render_figure1(out_dir, *, formats=("png",), seed=0, dataset="synthetic", sc
                    quick=False, workers=None, progress=None) -> list[Path]:
     """Compute the sweep and write the heat maps (``formats``) and the CSV."""
     dataset = dataset or "synthetic"
-    rows = figure1_rows(dataset, quick=bool(quick), seed=seed, scheduler=scheduler,
-                        workers=workers, progress=progress)
     stem = Path(out_dir) / f"khk2019dw-figure1-{dataset}{'-quick' if quick else ''}"
     csv_path = stem.with_suffix(".csv")
+    # rows are appended as cells finish (a long run leaves its partial results), then the
+    # file is rewritten in grid order
+    _write_csv(csv_path, [])
+
+    def append(rows):
+        with open(csv_path, "a", newline="") as fh:
+            wr = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+            for r in rows:
+                wr.writerow({k: r.get(k, "") for k in CSV_FIELDS})
+
+    rows = figure1_rows(dataset, quick=bool(quick), seed=seed, scheduler=scheduler,
+                        workers=workers, progress=progress, on_rows=append)
     _write_csv(csv_path, rows)
     images = [f for f in formats if f != "csv"] or ["png"]
     return _plot(rows, dataset, bool(quick), [(stem, f) for f in images]) + [csv_path]
