@@ -50,9 +50,10 @@ Error bounds used for the certificate (Higham, *Accuracy and Stability of Numeri
   sum over layers), hence ``||G~ - K K^T||_2 <= gamma_{n_G} ||K||_F^2 =: delta_form``;
 * Cholesky: success on ``A = G~ - tau I`` means ``A + dA = R^T R`` (positive definite) with
   ``||dA||_2 <= gamma_{M+1} ||R||_F^2`` (from ``|dA| <= gamma_{M+1} |R^T||R|``);
-* the reference: its SVD moves singular values by at most ``delta_ref = (max(M, N) + 1) u
-  s_max`` (backward stability with ``c(M, N) = max(M, N)``, Golub & Van Loan section 5.4.1,
-  plus one rounding per entry when the dense ``K`` is formed).
+* the reference: its SVD moves singular values by at most
+  ``delta_ref = (max(M, N) + sqrt(min(M, N))) u s_max`` (backward stability with
+  ``c(M, N) = max(M, N)``, Golub & Van Loan section 5.4.1, plus one rounding per entry when
+  the dense ``K`` is formed: ``u ||K||_F <= u sqrt(min(M, N)) s_max``).
 
 Certified when ``tau - ||dA||_2 - delta_form >= (cutoff_hi + delta_ref)^2`` with ``cutoff_hi``
 computed from the upper bound ``s_max^2 <= ||G~||_1 + delta_form``.
@@ -446,19 +447,28 @@ def _residual_sq(U, y):
 
 
 def _gram_certificate(K: KhatriRaoJacobian, criteria):
-    """Try to certify ``s_min(K) > cutoff`` for every criterion from a Cholesky test."""
+    """Try to certify ``s_min(K) > cutoff`` for every criterion from a Cholesky test.
+
+    Returns ``(s_lo, info)`` with ``s_lo`` a lower bound on the smallest singular value the
+    *reference* computes (its own backward error included), or ``(None, info)``."""
     M, N = K.shape
     G = K.gram_rows(upper_only=True)
-    frob2 = K.frobenius_sq() * (1 + _gamma(K.H + 2))
+    # sums of up to M + N + H + 2 rounded terms: relative error <= gamma_{M+N+H+2}
+    frob2 = K.frobenius_sq() * (1 + _gamma(M + N + K.H + 2))
     delta_form = _gamma(K.gram_inner_size()) * frob2
     absG = np.abs(G)                         # upper triangle of |G|: ||G||_1 >= lambda_max
-    lam_hi = float((absG.sum(axis=0) + absG.sum(axis=1) - np.diag(absG)).max()) + delta_form
-    del absG
+    col = absG.sum(axis=0) + absG.sum(axis=1) - np.diag(absG)
+    lam_hi = float(col.max()) * (1 + _gamma(2 * M)) + delta_form
+    max_diag = float(np.diag(absG).max(initial=0.0))
+    del absG, col
+    # the reference's SVD: entries of K rounded once (<= u ||K||_F <= u sqrt(min(M,N)) s_max),
+    # then a backward error c(M, N) u s_max with c = max(M, N) (Golub & Van Loan 5.4.1)
     s_hi = math.sqrt(lam_hi)
+    delta_ref = (max(M, N) + math.sqrt(min(M, N))) * _U * s_hi
     inf_norm = K.inf_norm()
-    cut_hi = max(criterion_cutoff(c, s_hi, (M, N), inf_norm * (1 + _gamma(N + 1)))
+    cut_hi = max(criterion_cutoff(c, s_hi + delta_ref, (M, N),
+                                  inf_norm * (1 + _gamma(2 * N + K.H + 2)))
                  for c in criteria)
-    delta_ref = (max(M, N) + 1) * _U * s_hi
     need = (cut_hi + delta_ref) ** 2
     s_max = _s_max_estimate(G)
     tau = need + delta_form + 2 * _gamma(M + 1) * frob2
@@ -467,7 +477,9 @@ def _gram_certificate(K: KhatriRaoJacobian, criteria):
         R = scipy.linalg.cholesky(G, lower=False, overwrite_a=True, check_finite=False)
     except np.linalg.LinAlgError:
         return None, dict(delta_form=delta_form, tau=tau, s_max=s_max)
-    dA = _gamma(M + 1) * float(np.sum(R * R)) * (1 + _gamma(M * M))
+    # Higham Thm 10.3: R^T R = A + dA, |dA| <= gamma_{M+1} |R^T||R|, so
+    # ||dA||_2 <= gamma_{M+1} ||R||_F^2; plus the rounding of the diagonal shift
+    dA = _gamma(M + 1) * float(np.sum(R * R)) * (1 + _gamma(M * M)) + _U * (max_diag + tau)
     lam_lo = tau - dA - delta_form
     if lam_lo < need:
         return None, dict(delta_form=delta_form, tau=tau, dA=dA, s_max=s_max)
