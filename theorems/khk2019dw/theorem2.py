@@ -374,8 +374,8 @@ lemma4 = Claim(
 
 # --- Lemma 3 (every theta) -----------------------------------------------------------------------
 
-LEMMA3_SWEEP = SizeSweep(H=(1, 2), w=(1, 2), d_x=(1, 2), d_y=(1, 2), m=(1, 3),
-                         where="H * w + d_x + d_y + m <= 8")
+LEMMA3_SWEEP = SizeSweep(H=(1, 2), w=(1, 2), d_x=(1, 2), d_y=(1, 2), m=(2, 4),
+                         where="H * w + d_x + d_y + m <= 9")
 
 
 def _kron_eye_sp(d, A):
@@ -385,7 +385,7 @@ def _kron_eye_sp(d, A):
     return out
 
 
-def lemma3_build(s, rng, project_blocks=True):
+def lemma3_build(s, rng, project_blocks=True, theorem1_N=False):
     blocks, y, info = exact_blocks(s, rng)
     seed = info["seed"]
     r = np.random.default_rng(seed + 1)
@@ -395,29 +395,42 @@ def lemma3_build(s, rng, project_blocks=True):
     inst = build(seed, (s["d_x"],) + (s["w"],) * s["H"] + (s["d_y"],), acts, s["m"], "dyadic")
     net, Ws, X, _ = data_for(inst)
     f = nw.forward(net, Ws, X)
-    t = int(r.integers(0, s["H"] + 1))
-    S = [l for l in range(t, s["H"] + 1) if r.random() < 0.6]
+    # t = 0 and X in S half of the time: Phibar(S) = I (x) X is rarely inside col(D), which is
+    # where the projection (and the mutants) make a difference
+    t = 0 if r.random() < 0.5 else int(r.integers(0, s["H"] + 1))
+    S = [l for l in range(t, s["H"] + 1) if (l == 0 or r.random() < 0.6)]
     D = blocks[:-1]
-    if S:
-        Phibar = _hstack([_kron_eye_sp(s["d_y"], sp.Matrix(f.Phi[l].shape[0], f.Phi[l].shape[1],
-                                                            [sp.Rational(float(v)) for v in
-                                                             f.Phi[l].ravel()])) for l in S])
-        PN = exact_null_projection(Phibar)
-    else:
-        PN = sp.eye(D[0].rows)
+
+    def phibar(S):
+        return _hstack([_kron_eye_sp(s["d_y"], sp.Matrix(f.Phi[l].shape[0], f.Phi[l].shape[1],
+                                                          [sp.Rational(float(v)) for v in
+                                                           f.Phi[l].ravel()])) for l in S])
+    # an S whose Phibar(S) has full row rank makes both sides 0: shorten it (the sweep should
+    # exercise the projection, and the mutant must have a chance to differ)
+    while S and phibar(S).rank() == D[0].rows:
+        S = S[:-1]
+    PN = exact_null_projection(phibar(S)) if S else sp.eye(D[0].rows)
     proj = [PN * Db for Db in D]
     lhs_P = exact_projection(_hstack(proj))
     lhs = (lhs_P * y).T * (lhs_P * y)
-    Qs = exact_gram_schmidt(proj if project_blocks else D)
-    rhs = sum(((exact_projection(Q) * (PN * y if not project_blocks else y)).T *
-               (exact_projection(Q) * (PN * y if not project_blocks else y)))[0, 0]
-              for Q in Qs)
+    if theorem1_N:
+        # misreading: N^(l)_k of Theorem 1 (from the unprojected blocks) applied to the
+        # projected ones, Q_b = P_N[[D_1..D_{b-1}]] P_N[Phibar(S)] D_b
+        Qs = [proj[0]] + [exact_null_projection(_hstack(D[:b])) * proj[b]
+                          for b in range(1, len(D))]
+    else:
+        Qs = exact_gram_schmidt(proj if project_blocks else D)
+    rhs = sum(((exact_projection(Q) * y).T * (exact_projection(Q) * y))[0, 0] for Q in Qs)
     return lhs, sp.Matrix([[rhs]]), {**info, "S": str(S)}
 
 
 def lemma3_unprojected(s, rng):
-    # mutant: Gram-Schmidt on the raw D_b (Q = N D), the projection applied to y only
+    # mutant: Gram-Schmidt on the raw D_b (Q = N D, no P_N[Phibar(S)])
     return lemma3_build(s, rng, project_blocks=False)
+
+
+def lemma3_theorem1_N(s, rng):
+    return lemma3_build(s, rng, theorem1_N=True)
 
 
 lemma3 = Claim(
@@ -433,5 +446,8 @@ lemma3 = Claim(
           "drawn per size.",
     mutants=(Mutant.identity("unprojected_blocks", MutantKind.DROPPED_TERM,
                              "Gram-Schmidt on the raw D_b instead of P_N[Phibar(S)] D_b",
-                             "lemma3", lemma3_unprojected),),
+                             "lemma3", lemma3_unprojected),
+             Mutant.identity("theorem1_N", MutantKind.OTHER,
+                             "N^(l)_k of Theorem 1 (unprojected blocks) with the projected D_b",
+                             "lemma3", lemma3_theorem1_N)),
 )
