@@ -352,24 +352,6 @@ def activation_pattern(net: Network, Ws, X) -> list[np.ndarray]:
     return forward(net, Ws, X).Lam
 
 
-def locally_zero_rows(net: Network, Ws, X) -> list[np.ndarray]:
-    """For ``l = 0..H-1``: boolean ``(m,)`` masks of the rows ``Phi^(l)_i`` that are identically
-    zero on a neighbourhood of theta, so unit ``(l+1, k)`` has ``G = 0`` there for every nearby
-    theta and its kink is never crossed (Yhat stays differentiable).
-
-    Row 0 (``x_i``) is data: zero iff ``x_i = 0``.  Row ``i`` of ``Phi^(l)`` is locally zero iff
-    every unit ``k`` either has a locally zero input row, or has slope 0 on the negative side
-    (ReLU) and ``G^(l)_{ik} < 0`` (strictly: it stays negative near theta).
-    """
-    f = forward(net, Ws, X)
-    rows = [np.all(np.asarray(f.Phi[0] == 0, dtype=bool), axis=1)]
-    for l in range(1, net.H):
-        g = np.real(f.G[l - 1])
-        dead = (net._neg[l - 1] == 0)[None, :] & (g < 0)
-        rows.append(np.all(dead | rows[-1][:, None], axis=1))
-    return rows
-
-
 def locally_zero_entries(net: Network, Ws, X, *, fixed=None, fwd: Forward | None = None):
     """Masks ``Z^(l)`` (``(m, d_l)``, l = 1..H) of the pre-activations ``G^(l)_{ik}`` that are
     identically 0 on a neighbourhood of theta (within the set where the ``fixed`` weights stay
