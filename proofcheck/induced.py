@@ -586,8 +586,14 @@ def induced_infimum(J, Y, loss: Loss, weights=None, *, rel_noise: float = 0.0) -
         A = J.reshape(m * d, n)
         U, s, _ = np.linalg.svd(A, full_matrices=False)
         r = int(np.sum(s > _cutoff(s, A.shape, rel_noise))) if s.size and s[0] > 0 else 0
-        J = U[:, :max(r, 1)].reshape(m, d, max(r, 1))     # orthonormal: well conditioned
-        n = J.shape[2]
+        if r == 0:      # the basis spans {0}: the only output is f = 0
+            f0 = float(w @ loss.value(np.zeros_like(Y), Y))
+            err = 16 * (m + 2) * u * (1 + abs(f0))
+            return InducedFit(value=f0, alpha=np.zeros(n), lower_bound=f0 - err,
+                              upper_bound=f0 + err, attained=True,
+                              certificate="the basis is zero: the infimum is L at f = 0")
+        J = U[:, :r].reshape(m, d, r)     # orthonormal: well conditioned
+        n = r
     if d == 1:
         from .optimize.convex import best_linear_predictor
         fit = best_linear_predictor(J[:, 0, :], Y, loss, weights=w)

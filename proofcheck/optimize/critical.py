@@ -224,6 +224,11 @@ class ModelLandscape:
         """Smallest |pre-activation| over ReLU units and samples (inf for smooth activations)."""
         if getattr(self.model, "activation", None) != "relu":
             return math.inf
+        blocks = getattr(self.model, "blocks", ())
+        hidden = [b for b in blocks if not b.output]
+        if not any(np.any((self.free >= b.offset) & (self.free < b.offset + b.size))
+                   for b in hidden):
+            return math.inf     # only output weights vary: f is linear in them, no kink
         pre, _ = self.model.hidden(self.X, self.full(np.asarray(p, float)))
         vals = [np.abs(np.asarray(a, float)).min() for a in pre[1:] if np.size(a)]
         return float(min(vals)) if vals else math.inf
