@@ -118,7 +118,7 @@ def _needle_claim():
 
 def test_optimisation_finds_what_generation_misses():
     claim = _needle_claim()
-    ex = explore(claim, budget=Budget(instances=150), seed=0, shrink=False)
+    ex = explore(claim, budget=Budget(instances=300), seed=0, shrink=False)
     assert ex.found
     assert ex.optimised > 0          # found by the optimiser, not by a draw
     p = ex.witnesses[0].instance.p

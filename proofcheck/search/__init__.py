@@ -46,7 +46,9 @@ This contract is kept stable; additions only.
   part). ``Budget(seconds=None, instances=None)``; ``Budget.parse("30s" | "500")``.
 * Exploration statuses (``Exploration.outcome``): ``"counterexample"``, ``"none-within-budget"``,
   ``"vacuous"`` (no certified point / no instance to evaluate), ``"generator-cannot-violate"``
-  (the claim's generator produced no instance violating a dropped hypothesis) and ``"error"``.
+  (the claim's generator produced no instance violating a dropped hypothesis), ``"identity"``
+  (identities only: they hold at every size of their sweep), ``"undecided"`` (an identity the
+  exact checker could neither prove nor refute at some size) and ``"error"``.
 * ``proofcheck report`` (H7) is added to ``proofcheck/cli.py`` as a new command only.
 """
 

@@ -407,6 +407,7 @@ class Exploration:
     skipped: int = 0                # draws outside the requested hypotheses, or vacuous
     vacuous: int = 0
     undefined: int = 0              # skipped: the conclusion could not be evaluated there
+    undefined_cause: str = ""       # the first such failure (also in ``notes``)
     shrink_evaluations: int = 0
     best_margin: float | None = None
     best_tolerance: float | None = None
@@ -450,6 +451,11 @@ class Exploration:
             "summary": self.summary, "notes": list(self.notes),
             "proofcheck_version": __version__,
         }
+
+
+#: What a mutant may change that the instance search sees (anything but the identities).
+_NUMERIC_PARTS = ("conclusion", "instances", "landscape", "point_kind", "hypotheses", "assumed",
+                  "branches", "case_of", "high_precision")
 
 
 def _json_number(x):
@@ -496,7 +502,7 @@ def explore(claim: Claim, *, drop: Sequence[str] = (), mutate: str | None = None
     if mutate is not None:
         base = claim.corrected if claim.corrected is not None else claim
         changed = [i for i in target.identities if i not in base.identities]
-        conclusion_changed = target.conclusion is not base.conclusion or target.assumed.dropped
+        conclusion_changed = any(getattr(target, f) != getattr(base, f) for f in _NUMERIC_PARTS)
     else:
         changed, conclusion_changed = [], True
     try:
@@ -562,6 +568,8 @@ def _summary(ex: Exploration, target: Claim) -> str:
                 f"{ex.vacuous} instances: nothing to evaluate (vacuous, not a verification)")
     if ex.outcome == "identity":
         return f"{what}: no counterexample: the identities hold at every size of their sweep"
+    if ex.outcome == "undecided":
+        return (f"{what}: no counterexample found, and no proof: {ex.notes[-1]}")
     best = (f"; smallest normalised margin {ex.best_normalised:.3g}"
             if ex.best_normalised is not None else "")
     return (f"{what}: no counterexample within budget {ex.budget.describe()} "
@@ -587,7 +595,12 @@ def _explore_identities(target: Claim, ex: Exploration, clock: _Clock, seed: int
         clock.evaluations = ex.instances
         if res.refuted_at is None:
             if res.undecided_at is not None:
-                ex.notes.append(f"identity {identity.name}: undecided at {res.undecided_at}")
+                # neither proven nor refuted there (e.g. unevaluated derivatives of an abstract
+                # function): no witness, and no proof either
+                ex.outcome = "undecided"
+                sizes = ", ".join(f"{k}={v}" for k, v in res.undecided_at.items())
+                ex.notes.append(f"identity {identity.name} is undecided at {sizes}: the exact "
+                                "checker could neither prove nor refute it there")
             continue
         exact = bool(getattr(res, "certified", True)) and (res.witness is not None
                                                            or res.reason is not None)
@@ -691,9 +704,22 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
             consider(inst, evaluator.evaluate(inst), "domain")
             progress(target.id, "evaluating its finite domain", ex.generated, len(strategy))
     else:
-        _generate(target, strategy, evaluator, ex, clock, seed, gen_cap, drawn, failing,
-                  consider, progress, gen_seconds)
+        # first the very instances `proofcheck check` draws with this seed (so exploring never
+        # does worse than checking), then the targeted search with edge cases
+        n0 = (max(1, gen_cap // 2) if gen_cap is not None
+              else (2 if point_claim else 30))
+        _engine_draws(target, evaluator, ex, clock, seed, n0, drawn, failing, consider,
+                      progress)
+        if not failing and not clock.exhausted():
+            _generate(target, strategy, evaluator, ex, clock, seed, gen_cap, drawn, failing,
+                      consider, progress, gen_seconds)
     ex.timings["generation"] = time.perf_counter() - t0
+    if ex.undefined:
+        ex.notes.append(f"{ex.undefined} instance(s) where the conclusion could not be "
+                        f"evaluated were skipped; the first: {ex.undefined_cause}")
+        if ex.generated == ex.undefined:
+            raise ClaimError(f"the conclusion of {target.id} could not be evaluated at any "
+                             f"instance with {_assumed_text(target)}: {ex.undefined_cause}")
     if not drawn and ex.skipped and target.assumed.dropped:
         ex.outcome = "generator-cannot-violate"
         return
@@ -786,6 +812,34 @@ def _strategy(target: Claim):
     return target.instances(target.assumed)
 
 
+def _engine_draws(target, evaluator, ex, clock, seed, n, drawn, failing, consider, progress):
+    """Evaluate the instances the engine's check draws with this seed (its own generation
+    routine, branches included). A generator that cannot keep to the requested hypotheses is
+    left to the targeted phase, which counts what it skips."""
+    from ..engine import ClaimError, GeneratorError, _draw_instances
+    try:
+        instances = _draw_instances(target, n, seed, lambda *a: None)
+    except GeneratorError:
+        return
+    for k, inst in enumerate(instances):
+        if failing or clock.exhausted():
+            return
+        clock.evaluations += 1
+        ex.generated += 1
+        drawn.append(inst)
+        try:
+            ev = evaluator.evaluate(inst)
+        except ClaimError as exc:
+            if not target.assumed.dropped:
+                raise
+            ex.skipped += 1
+            ex.undefined += 1
+            ex.undefined_cause = ex.undefined_cause or str(exc)
+            continue
+        consider(inst, ev, "engine")
+        progress(target.id, "evaluating the check's own draws", k + 1, len(instances))
+
+
 def _generate(target, strategy, evaluator, ex, clock, seed, cap, drawn, failing, consider,
               progress, seconds=None):
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -798,7 +852,6 @@ def _generate(target, strategy, evaluator, ex, clock, seed, cap, drawn, failing,
     from .edges import edge_cases
 
     n = cap if cap is not None else 10 ** 6
-    undefined_notes: list[str] = []
     tagged = st.one_of(strategy.map(lambda i: ("draw", i)),
                        edge_cases(strategy).map(lambda i: ("edge", i)))
     errors: list[BaseException] = []
@@ -834,8 +887,7 @@ def _generate(target, strategy, evaluator, ex, clock, seed, cap, drawn, failing,
             if origin == "edge" or target.assumed.dropped:
                 ex.skipped += 1
                 ex.undefined += 1
-                if not undefined_notes:
-                    undefined_notes.append(str(exc))
+                ex.undefined_cause = ex.undefined_cause or str(exc)
                 return
             errors.append(exc)
             raise _Stop from exc
@@ -861,12 +913,7 @@ def _generate(target, strategy, evaluator, ex, clock, seed, cap, drawn, failing,
                          f"instances with {_assumed_text(target)}: {_describe(exc)}") from exc
     if errors:
         raise errors[0]
-    if undefined_notes:
-        ex.notes.append(f"{ex.undefined} instance(s) where the conclusion could not be "
-                        f"evaluated were skipped; the first: {undefined_notes[0]}")
-        if ex.generated == ex.undefined:
-            raise ClaimError(f"the conclusion of {target.id} could not be evaluated at any "
-                             f"instance with {_assumed_text(target)}: {undefined_notes[0]}")
+
 
 
 def _assumed_text(target: Claim) -> str:
@@ -925,14 +972,17 @@ def _optimise(target, evaluator, best, ex, clock, failing, consider, progress):
     from ..engine import ClaimError
 
     starts = [c for c in list(best)[:3]]
-    left = clock.left_instances()
-    per_start = None if left == math.inf else max(5, int(left // max(1, len(starts))))
     PENALTY = 1e6
 
     for k, cand in enumerate(starts):
         view = ContinuousView(cand.inst)
         if view.x0.size == 0 or clock.exhausted():
             continue
+        # the most promising start gets half of what is left, the next half of the rest, ...
+        # (the last one all of it): descent needs a run of evaluations to get anywhere
+        left = clock.left_instances()
+        per_start = None if left == math.inf else max(
+            5, int(left if k == len(starts) - 1 else left // 2))
         progress(target.id, "optimising the margin", k, len(starts))
 
         def f(x):
