@@ -546,7 +546,7 @@ def _summary(ex: Exploration, target: Claim) -> str:
         what += f" (mutant {ex.mutant})"
     if ex.dropped:
         what += f" without {', '.join(ex.dropped)}"
-    spent = f"{ex.instances} instances" if ex.outcome != "identity" else ""
+    spent = f"{ex.instances} instance{'s' if ex.instances != 1 else ''}"
     if ex.outcome == "error":
         return f"{what}: error while exploring: {ex.notes[-1] if ex.notes else 'unknown'}"
     if ex.outcome == "generator-cannot-violate":
