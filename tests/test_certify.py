@@ -1,7 +1,5 @@
 """Certification of witnesses: exact rationals, balls, admissibility, points (proofcheck.search.certify)."""
 
-import math
-
 import mpmath
 import numpy as np
 import pytest

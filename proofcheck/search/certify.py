@@ -37,7 +37,6 @@ Nothing uncertified is called a refutation.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -47,7 +46,7 @@ import numpy as np
 
 from ..claims import Claim, Instance, PointKind
 from ..exact_backends import (ArbBackend, Ball, ExactBackend, NotCertifiable, NotExact, Rational,
-                              is_ball_value, is_exact_value, mpf_to_fmpq, to_arb)
+                              is_ball_value, is_exact_value, to_arb)
 
 __all__ = ["Certificate", "PointCertificate", "certify", "certify_point", "exact_instance",
            "STATUSES", "UNCERTIFIED_LABEL"]
@@ -522,7 +521,6 @@ def certify_point(claim: Claim, inst: Instance, point, *, digits: int = 60,
     times (1 + |p|); the Krawczyk operator K(X) = c - Y g(c) + (I - Y H(X))(X - c), with Y an
     approximate inverse of H(c), lies in the interior of X, so X holds exactly one zero of the
     gradient; an interval Cholesky of H(X) proves positive definiteness over the whole box."""
-    import mpmath
     fail = lambda why: PointCertificate("uncertified", "Krawczyk + interval Cholesky", why)
     if point is None:
         return fail("the witness has no point")
@@ -650,8 +648,8 @@ def exact_global_minimum(inst: Instance, point, land) -> tuple[Any, str] | None:
     W, R2 = R[:, :d_x], R[:, d_x:]
     V = E.matmul(E.pinv(W), R2)
     Lxz = E.fro2(E.null_project(Phi, Y)) / m
-    how = (f"(W, V) with W = R_1, V = W^+ R_2 realises a least-squares predictor R on [x, z], "
-           f"so L(W, V) = L*_{{x,z}}")
+    how = ("(W, V) with W = R_1, V = W^+ R_2 realises a least-squares predictor R on [x, z], "
+           "so L(W, V) = L*_{x,z}")
     if not all(a == b for a, b in zip(E.matmul(W, V).flat, R2.flat)):
         # R_2 is not in the range of W (e.g. d_y > d_x): keep the witness's V and take the
         # least-squares W for it; a global minimum if L meets the rank-constrained bound
@@ -736,8 +734,6 @@ def _certify(claim, inst, point, extra, prec, digits) -> Certificate:
     adm = _admissibility(claim, inst)
     bad = [a["hypothesis"] for a in adm if not a.get("dropped") and not a["holds"]]
     fmargin = extra.get("margin")
-    base_detail = (f"float64 margin {fmargin:.6g}" if isinstance(fmargin, (int, float))
-                   else "")
     if bad:
         return Certificate("uncertified", "admissibility", "the instance violates assumed "
                            f"hypothesis {', '.join(bad)}: it is no counterexample to the claim "

@@ -18,9 +18,10 @@ at every instance, like Theorem 1 at local minima under A1) are reported as ``eq
 instances where both sides vanish (``0 <= 0``) are left out (equality there is trivial).
 
 >>> from hypothesis import strategies as st
->>> from proofcheck import Claim, Instance, Margin, Source
+>>> from proofcheck import Claim, Hypothesis, Instance, Margin, Source
+>>> unit = Hypothesis("unit", "|x| <= 1", lambda i: abs(i.x) <= 1)
 >>> c = Claim(id="demo.lemma1", title="t", source=Source("demo", "1", "Lemma 1"),
-...           statement="x^2 <= |x| on [-1, 1]",
+...           statement="x^2 <= |x| on [-1, 1]", hypotheses=(unit,),
 ...           instances=lambda a: st.floats(-1, 1).map(lambda x: Instance(x=x)),
 ...           conclusion=lambda inst, p, B: Margin.at_most(inst.x * inst.x, abs(inst.x), B))
 >>> tightness(c, instances=40, seed=0).verdict
@@ -32,7 +33,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
