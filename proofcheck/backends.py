@@ -640,4 +640,11 @@ def get_backend(name="numpy", digits=None) -> Backend:
         return NumpyBackend()
     if name == "mpmath":
         return MpmathBackend(50 if digits is None else digits)
-    raise ValueError(f"unknown backend {name!r}; use one of {sorted(BACKENDS)}")
+    if name in ("exact", "arb"):    # certification backends (proofcheck.exact_backends)
+        from .exact_backends import ArbBackend, ExactBackend
+        if name == "exact":
+            return ExactBackend()
+        # ``digits`` decimal digits as bits (default 256 bits, about 77 digits)
+        return ArbBackend(256 if digits is None else max(53, math.ceil(digits * 3.33)))
+    raise ValueError(f"unknown backend {name!r}; use one of "
+                     f"{sorted(BACKENDS) + ['arb', 'exact']}")

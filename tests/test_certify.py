@@ -218,3 +218,9 @@ def test_identity_witness_is_re_verified_exactly():
     assert _certify_identity(wrong, w["identity"]).status == "certified-exact"
     # at n = 1 the identity holds: re-running there does not certify anything
     assert _certify_identity(wrong, {"name": "sym", "sizes": {"n": 1}}).status == "uncertified"
+
+
+def test_get_backend_finds_the_certification_backends():
+    from proofcheck.backends import get_backend
+    assert isinstance(get_backend("exact"), ExactBackend)
+    assert get_backend("arb", digits=30).prec == 100
