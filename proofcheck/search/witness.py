@@ -431,13 +431,18 @@ def replay(path: str | Path, *, paths: tuple[str, ...] | None = None) -> ReplayR
     evaluator = Evaluator(target, seed=int(ev_data.get("seed", raw.get("seed") or 0)),
                           starts=int(ev_data.get("starts", 4)),
                           digits=int(ev_data.get("digits", 40)))
-    if evaluator.point_claim:
-        point = _rebuild_point(evaluator, inst, raw.get("point"), res)
-        if point is None:
-            return res
-        e = evaluator._at(inst, point)
-    else:
-        e = evaluator._at(inst, None)
+    from ..engine import ClaimError
+    try:
+        if evaluator.point_claim:
+            point = _rebuild_point(evaluator, inst, raw.get("point"), res)
+            if point is None:
+                return res
+            e = evaluator._at(inst, point)
+        else:
+            e = evaluator._at(inst, None)
+    except ClaimError as exc:        # the claim's code fails on the saved instance now
+        res.detail = str(exc)
+        return res
     res.margin, res.tolerance = e.margin, e.tolerance
     res.fails = e.fails
     res.matches = e.margin.hex() == w.margin.hex() if math.isfinite(e.margin) \
