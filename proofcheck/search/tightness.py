@@ -157,8 +157,13 @@ def tightness(claim: Claim, *, instances: int = 60, seconds: float | None = None
         if v < best[0]:
             best = (v, info, inst)
     if best[1] is None:
-        out.detail = ("no instance could be evaluated" if not obj.trivial else
-                      "both sides vanish at every instance evaluated")
+        if obj.trivial:
+            out.verdict = "equality"
+            out.detail = (f"both sides vanish at every one of {obj.trivial} instances (a "
+                          "quantity claimed to be 0): tightness does not apply")
+        else:
+            out.detail = "no instance could be evaluated"
+        out.instances, out.seconds = obj.calls, time.perf_counter() - t0
         return out
     if all(m <= t for m, t in obj.signs):
         # the margin never rose above its tolerance on the claim's own instances: -|lhs - rhs|
