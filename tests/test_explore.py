@@ -204,3 +204,14 @@ def test_dropped_hypothesis_where_the_conclusion_is_undefined_is_skipped_not_fat
     assert ex.found and ex.undefined >= 1
     assert 0 < ex.witnesses[0].instance.x < 0.5      # 0.25, shrunk to a simpler 1/3
     assert any("could not be evaluated" in n for n in ex.notes)
+
+
+def test_time_budget_stops_and_says_so():
+    import time
+    claim = REG.get("kb2019.theorem1.convexity")
+    t0 = time.perf_counter()
+    ex = explore(claim, budget=Budget.parse("1s"), seed=0)
+    assert time.perf_counter() - t0 < 6          # the clock is checked between evaluations
+    assert ex.budget.seconds == 1.0 and "budget 1 s" in ex.summary
+    assert ex.optimised > 0                      # generation leaves time for optimisation
+    assert Budget.parse("2m").seconds == 120

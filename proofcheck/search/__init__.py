@@ -37,8 +37,10 @@ This contract is kept stable; additions only.
   ``kind`` ("instance" or "identity": an identity claim's witness is a size of its sweep with
   exact symbol values, certified exactly by the identity checker itself).
 * :func:`explore(claim, *, drop=(), mutate=None, budget=Budget(), seed=0, progress=None,
-  certify=True, shrink=True)` returns an :class:`Exploration` with ``claim_id``, ``dropped``,
-  ``mutant``, ``seed``, ``budget`` (asked), ``spent`` (``instances``, ``seconds``),
+  certify=True, shrink=True, starts=4, digits=40)` (``starts`` / ``digits``: the point finder's
+  starts and certification precision for point claims) returns an :class:`Exploration` with
+  ``claim_id``, ``dropped``,
+  ``mutant``, ``seed``, ``budget`` (asked), ``instances`` (evaluated), ``seconds``,
   ``best_margin``, ``best_normalised`` (margin / scale of the two sides, for tightness),
   ``witnesses`` (list of Counterexample, most negative first), ``found`` (bool: a witness fails
   beyond its tolerance), ``refuted`` (bool: found and certified), ``summary`` (plain language),
@@ -49,6 +51,10 @@ This contract is kept stable; additions only.
   (the claim's generator produced no instance violating a dropped hypothesis), ``"identity"``
   (identities only: they hold at every size of their sweep), ``"undecided"`` (an identity the
   exact checker could neither prove nor refute at some size) and ``"error"``.
+* :class:`Evaluator(claim, seed=, starts=, digits=)` evaluates one instance as explore does
+  (``evaluate(inst) -> Evaluation | None``: ``margin``, ``tolerance``, ``scale``,
+  ``normalised``, ``point``; None when a point claim has no certified point there);
+  :func:`admissible(claim, inst)` checks kept and dropped hypotheses.
 * ``proofcheck report`` (H7) is added to ``proofcheck/cli.py`` as a new command only.
 """
 
