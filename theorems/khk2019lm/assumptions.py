@@ -51,6 +51,15 @@ def loss_pairs(draw, names=("squared", "cross_entropy", "smoothed_hinge2")):
     return Instance(loss=loss, loss_name=name, y=y, q=q, q2=q2)
 
 
+def concavity(inst, point, B):
+    """Mutant: l(q') <= l(q) + dl(q)(q' - q) (the inequality of a concave function)."""
+    loss, y, q, q2 = inst.loss, inst.y, inst.q, inst.q2
+    l1, l2 = float(loss.value(q, y)), float(loss.value(q2, y))
+    rhs = l1 + float(loss.grad(q, y) @ (q2 - q))
+    return Margin.at_most(l2, rhs, tol=64 * 1.1e-16 * (1 + abs(l1) + abs(l2)),
+                          tol_source="float64 rounding")
+
+
 def convexity(inst, point, B):
     """l(q') >= l(q) + dl(q)(q' - q) (first-order convexity, which presumes the gradient), and
     the gradient agrees with central differences (h = eps^(1/3): error <= h^2 M3 + eps/h)."""
@@ -80,7 +89,9 @@ assumption1 = Claim(
     instances=lambda assumed: loss_pairs() if assumed["A1"] else loss_pairs(("double_well",)),
     high_precision=False,
     notes="Polynomial hinge: the smoothed hinge max(0, 1 - y q)^p with p = 2.",
-    mutants=(Mutant.drop("A1", "a differentiable non-convex loss (tilted double well)"),),
+    mutants=(Mutant.drop("A1", "a differentiable non-convex loss (tilted double well)"),
+             Mutant.conclusion("concave", MutantKind.FLIPPED_INEQUALITY,
+                               "l(q') <= l(q) + dl(q)(q' - q)", concavity)),
 )
 
 

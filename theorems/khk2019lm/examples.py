@@ -117,8 +117,8 @@ def footnote_instances(draw, positive=True, sign_any=False):
     else:
         signs = rng.choice([-1.0, 1.0], size=mags.shape)
         signs[int(rng.integers(0, H - 1)), int(rng.integers(0, m))] = -1.0   # at least one < 0
-    return Instance(X_raw=X_raw, eps=eps, delta=delta, diagonals=tuple(map(tuple, signs * mags)),
-                    m=m)
+    return Instance(X_raw=X_raw, eps=eps, delta=delta,
+                    diagonals=tuple(tuple(float(v) for v in row) for row in signs * mags), m=m)
 
 
 def rank_at_least_m(inst, point, B):
@@ -141,7 +141,10 @@ footnote_corrected = Claim(
     instances=lambda assumed: footnote_instances(positive=assumed["positive_diagonal"]),
     high_precision=False,
     mutants=(Mutant.drop("positive_diagonal", "a negative diagonal entry (the printed "
-                                              "'W_jj != 0')"),),
+                                              "'W_jj != 0')"),
+             Mutant.conclusion("rank_m_plus_1", MutantKind.PERTURBED_CONSTANT,
+                               "rank [phi(x_i; u)] >= m + 1",
+                               lambda i, p, B: rank_at_least_m(i.replace(m=i.m + 1), p, B))),
 )
 
 footnote1 = Claim(
@@ -182,9 +185,9 @@ def _ex2_instances(assumed):
     return tuple(out)
 
 
-def pointwise_global(inst, point, B):
+def pointwise_global(inst, point, B, weights="given"):
     q = at_certified(network(inst), inst.X, inst.Y, inst.loss, inst.weights, point)
-    target = pointwise_infimum(inst.Y, inst.loss, inst.weights)
+    target = pointwise_infimum(inst.Y, inst.loss, inst.weights if weights == "given" else None)
     tol = q.rounding + q.resolution
     return Margin(-abs(q.L - target), tol, q.L, target,
                   "float64 rounding + certificate resolution; inf over free outputs in closed "
@@ -206,7 +209,11 @@ example2 = Claim(
     landscape=last_layer_landscape,
     notes="Checked with the corrected footnote (positive diagonals), H = 2, n = m = 4.",
     mutants=(Mutant.drop("positive_diagonal", "the printed footnote with a negative diagonal "
-                                              "entry: phi has rank < m"),),
+                                              "entry: phi has rank < m"),
+             Mutant.conclusion("uniform_weights", MutantKind.DROPPED_TERM,
+                               "the infimum over outputs with lambda_i = 1/m instead of the "
+                               "given weights",
+                               lambda i, p, B: pointwise_global(i, p, B, weights="uniform"))),
 )
 
 
@@ -261,7 +268,7 @@ skip_assumption2 = Claim(
 )
 
 
-def skip_representations(inst, point, B, flip=False):
+def skip_representations(inst, point, B, flip=False, equal=False):
     net = network(inst)
     q = at_certified(net, inst.X, inst.Y, inst.loss, inst.weights, point)
     _, hs = net.hidden(inst.X, q.theta)
@@ -271,6 +278,8 @@ def skip_representations(inst, point, B, flip=False):
     src = "float64 rounding + certificate resolution + solver bracket"
     if flip:
         return Margin.strictly_less(lin.value, q.L, tol=tol, tol_source=src)
+    if equal:
+        return Margin(-abs(q.L - lin.value), tol, q.L, lin.value, src)
     return Margin.at_most(q.L, lin.value, tol=tol, tol_source=src)
 
 

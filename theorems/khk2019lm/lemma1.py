@@ -50,14 +50,15 @@ def _sets(inst):
     return net, S, S_prime
 
 
-def lemma1_margin(inst, point, B, fixed_S=False):
+def lemma1_margin(inst, point, B, fixed_S=False, drop_prime=False):
     net, S, S_prime = _sets(inst)
     J_S = perturbable_basis(net, inst.X, inst.theta, DEFAULT_EPS, S)
     J_Sp = perturbable_basis(net, inst.X, inst.theta, DEFAULT_EPS, S_prime)
     J_union = perturbable_basis(net, inst.X, inst.theta, DEFAULT_EPS, S + S_prime)
     rng = np.random.default_rng(0)
     a, ap = rng.normal(size=J_S.shape[2]), rng.normal(size=J_Sp.shape[2])
-    lhs = np.einsum("iak,k->ia", J_S, a) + np.einsum("iak,k->ia", J_Sp, ap)
+    lhs = np.einsum("iak,k->ia", J_S, a) + (0 if drop_prime else
+                                            np.einsum("iak,k->ia", J_Sp, ap))
     rhs = np.einsum("iak,k->ia", J_union, np.concatenate([a, ap]))
     scale = float(np.abs(J_union).max()) * (np.abs(a).sum() + np.abs(ap).sum())
     m = Margin(-float(np.abs(lhs - rhs).max()), 16 * J_union.shape[2] * 1.1e-16 * (1 + scale),
@@ -90,5 +91,9 @@ lemma1 = Claim(
     mutants=(Mutant.conclusion("no_union", MutantKind.DROPPED_TERM,
                                "the identity with S fixed to {0} (no union over S): span "
                                "J(theta) would contain f~(S')",
-                               lambda i, p, B: lemma1_margin(i, p, B, fixed_S=True)),),
+                               lambda i, p, B: lemma1_margin(i, p, B, fixed_S=True)),
+             Mutant.conclusion("dropped_prime", MutantKind.DROPPED_TERM,
+                               "f~(alpha, S) = f~([alpha, alpha'], S u S') (the S' term "
+                               "dropped)", lambda i, p, B: lemma1_margin(i, p, B,
+                                                                         drop_prime=True))),
 )

@@ -75,7 +75,11 @@ corrected = Claim(
     high_precision=False,
     mutants=(Mutant.conclusion("flipped_inclusion", MutantKind.FLIPPED_INEQUALITY,
                                "Omega-tilde is a subset of Omega",
-                               lambda i, p, B: subset_and_null(i, p, B, flipped=True)),),
+                               lambda i, p, B: subset_and_null(i, p, B, flipped=True)),
+             Mutant.conclusion("not_null", MutantKind.OTHER,
+                               "every theta is in Omega-tilde (not a null set)",
+                               lambda i, p, B: Margin(0.0 if relu_omega(i.X, i.W1, i.W2)[1]
+                                                      else -1.0, 0.0, None, None, "exact"))),
 )
 
 omega = Claim(

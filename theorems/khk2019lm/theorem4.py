@@ -34,11 +34,15 @@ SOURCE = Source("khk2019lm", "4.2.3", "Theorem 4")
 
 # --- the deep linear corollary ----------------------------------------------------------------
 
-def corollary(inst, point, B):
+def corollary(inst, point, B, factor=1.0):
     net = network(inst)
     theta = point_theta(point)
     q = at_point(net, inst.X, inst.Y, inst.loss, inst.weights, theta)
     lin = linear_predictor_value(inst.X, inst.Y, inst.loss, inst.weights)
+    if factor != 1.0:
+        from dataclasses import replace
+        lin = replace(lin, value=factor * lin.value, lower_bound=factor * lin.lower_bound,
+                      upper_bound=factor * lin.upper_bound)
     tol = bracket_tol(q, lin) + float_point_tolerance(q, point, net)
     member = partial_linear_structure(net, inst.X, theta, net.d_y, 0) is not None
     m = equality(q.L, lin, tol)
@@ -66,6 +70,9 @@ deep_linear = Claim(
     mutants=(
         Mutant.drop("wide", "a bottleneck d_1 < d_y: local minima are only rank-constrained "
                             "optima"),
+        Mutant.conclusion("halved", MutantKind.PERTURBED_CONSTANT,
+                          "L(theta) = inf_A sum lambda_i l(A x_i) / 2",
+                          lambda i, p, B: corollary(i, p, B, factor=0.5)),
     ),
 )
 
