@@ -74,3 +74,14 @@ def test_bad_input():
         ModelLandscape(Network((2, 2, 2), "identity"), X, Y[:2], SquaredLoss())
     with pytest.raises(ValueError, match="NaN"):
         ModelLandscape(Network((2, 2, 2), "identity"), X * np.nan, Y, SquaredLoss())
+
+
+def test_a_local_maximum_is_classified_as_such():
+    # f = w x with x = 1, y = 0 and the tilted double well: L(w) = (w^2 - 1)^2 + w / 2 has a
+    # local maximum between its two minima (4 w (w^2 - 1) + 1/2 = 0 near w = 0.126)
+    from proofcheck.losses import TiltedDoubleWell
+    land = ModelLandscape(Network((1, 1), "identity"), np.ones((1, 1)), np.zeros((1, 1)),
+                          TiltedDoubleWell(0.5))
+    roots = np.roots([4.0, 0.0, -4.0, 0.5]).real
+    kinds = sorted(certify_critical(land, np.array([r]), digits=30).kind for r in roots)
+    assert kinds == ["local_max", "local_min", "local_min"]
