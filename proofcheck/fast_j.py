@@ -253,34 +253,35 @@ class KhatriRaoJacobian:
         return float(rows.max(initial=0.0))
 
     # -- the Gram of the rows ------------------------------------------------------------
-    def gram_rows(self, *, upper_only: bool = False) -> np.ndarray:
-        """``K K^T`` (``(M, M)``) from Hadamard products; memory ``3 M^2`` floats at most.
+    def gram_rows(self, *, upper_only: bool = False, block_rows: int = 512) -> np.ndarray:
+        """``K K^T`` (``(M, M)``) from Hadamard products.
 
-        ``upper_only``: leave the strict lower triangle zero (half the products are symmetric
-        rank-k updates, BLAS ``syrk``, which fill one triangle; Cholesky reads only that)."""
+        Accumulated in strips of ``block_rows`` rows of the upper triangle, so the memory is
+        ``M^2`` floats for the result plus ``O(block_rows M)``.  ``upper_only``: leave the
+        strict lower triangle zero (Cholesky reads only the upper one)."""
         m, dy = self.m, self.d_y
-        G = np.zeros((m * dy, m * dy), order="F")
-
-        def syrk(A):                       # upper triangle of A A^T, lower triangle zero
-            return scipy.linalg.blas.dsyrk(1.0, np.asfortranarray(A), lower=0)
-
-        P = syrk(self.phis[-1])
-        for c in range(dy):
-            G[c * m:(c + 1) * m, c * m:(c + 1) * m] += P
-        for l, C in enumerate(self.Cs, start=1):
-            P = syrk(self.phis[l - 1])
-            Pfull = None
-            for c in range(dy):
-                tmp = syrk(C[:, c, :])
-                tmp *= P
-                G[c * m:(c + 1) * m, c * m:(c + 1) * m] += tmp
-                for c2 in range(c + 1, dy):
-                    if Pfull is None:
-                        Pfull = P + np.triu(P, 1).T
-                    tmp = C[:, c, :] @ C[:, c2, :].T
-                    tmp *= Pfull
-                    G[c * m:(c + 1) * m, c2 * m:(c2 + 1) * m] += tmp
-            del P, Pfull, tmp
+        M = m * dy
+        G = np.zeros((M, M), order="F")
+        # every factor as (M_rows, width) with rows ordered (c, i): output c of sample i
+        feats = [np.tile(P, (dy, 1)) if dy > 1 else P for P in self.phis]
+        coefs = [C.transpose(1, 0, 2).reshape(M, C.shape[2]) for C in self.Cs]
+        same_c = None
+        if dy > 1:                       # the output block I (x) Phi^(H) couples c = c' only
+            c_of = np.repeat(np.arange(dy), m)
+        for i0 in range(0, M, block_rows):
+            i1 = min(M, i0 + block_rows)
+            strip = G[i0:i1, i0:]                  # a view: updated in place
+            Pf = feats[-1][i0:i1] @ feats[-1][i0:].T
+            if dy > 1:
+                same_c = c_of[i0:i1, None] == c_of[None, i0:]
+                Pf *= same_c
+            strip += Pf
+            for l in range(1, self.H + 1):
+                A = coefs[l - 1][i0:i1] @ coefs[l - 1][i0:].T
+                A *= feats[l - 1][i0:i1] @ feats[l - 1][i0:].T
+                strip += A
+            # the strip's diagonal block is a full square: clear its strict lower part
+            strip[:, :i1 - i0][np.tril_indices(i1 - i0, -1)] = 0.0
         if not upper_only:
             G += np.triu(G, 1).T
         return G
@@ -456,11 +457,17 @@ def _gram_certificate(K: KhatriRaoJacobian, criteria):
     # sums of up to M + N + H + 2 rounded terms: relative error <= gamma_{M+N+H+2}
     frob2 = K.frobenius_sq() * (1 + _gamma(M + N + K.H + 2))
     delta_form = _gamma(K.gram_inner_size()) * frob2
-    absG = np.abs(G)                         # upper triangle of |G|: ||G||_1 >= lambda_max
-    col = absG.sum(axis=0) + absG.sum(axis=1) - np.diag(absG)
+    # ||G||_1 >= lambda_max from the upper triangle, a strip at a time (no M^2 temporary)
+    col = np.zeros(M)
+    for i0 in range(0, M, 512):
+        strip = np.abs(G[i0:min(M, i0 + 512)])
+        col += strip.sum(axis=0)
+        col[i0:i0 + strip.shape[0]] += strip.sum(axis=1)
+    diag = np.abs(np.diag(G))
+    col -= diag
     lam_hi = float(col.max()) * (1 + _gamma(2 * M)) + delta_form
-    max_diag = float(np.diag(absG).max(initial=0.0))
-    del absG, col
+    max_diag = float(diag.max(initial=0.0))
+    del col, diag
     # the reference's SVD: entries of K rounded once (<= u ||K||_F <= u sqrt(min(M,N)) s_max),
     # then a backward error c(M, N) u s_max with c = max(M, N) (Golub & Van Loan 5.4.1)
     s_hi = math.sqrt(lam_hi)
@@ -479,7 +486,8 @@ def _gram_certificate(K: KhatriRaoJacobian, criteria):
         return None, dict(delta_form=delta_form, tau=tau, s_max=s_max)
     # Higham Thm 10.3: R^T R = A + dA, |dA| <= gamma_{M+1} |R^T||R|, so
     # ||dA||_2 <= gamma_{M+1} ||R||_F^2; plus the rounding of the diagonal shift
-    dA = _gamma(M + 1) * float(np.sum(R * R)) * (1 + _gamma(M * M)) + _U * (max_diag + tau)
+    flat = R.ravel(order="K")                  # a view: no M^2 temporary
+    dA = _gamma(M + 1) * float(flat @ flat) * (1 + _gamma(M * M)) + _U * (max_diag + tau)
     lam_lo = tau - dA - delta_form
     if lam_lo < need:
         return None, dict(delta_form=delta_form, tau=tau, dA=dA, s_max=s_max)
