@@ -821,6 +821,12 @@ def _engine_draws(target, evaluator, ex, clock, seed, n, drawn, failing, conside
         instances = _draw_instances(target, n, seed, lambda *a: None)
     except GeneratorError:
         return
+    except ClaimError:
+        raise
+    except Exception as exc:    # the claim's own generator (or a filter in it) raised
+        from ..engine import _describe
+        raise ClaimError(f"the instance generator of {target.id} raised while drawing "
+                         f"instances with {_assumed_text(target)}: {_describe(exc)}") from exc
     for k, inst in enumerate(instances):
         if failing or clock.exhausted():
             return

@@ -15,8 +15,9 @@ its tolerance):
 2. **Numbers.** Each float array (then each entry) is replaced by zeros, then its signs
    (+-1), then the nearest integers, then the nearest simple rationals ``Fraction(x).limit_denominator(q)`` for
    q = 2, 3, 4, 10, 100 (stored as the float nearest to that rational).
-3. **Free integers** (parameters that are not the length of any array axis) are tried at 0,
-   +-1, half and one less.
+3. **Free integers** (parameters that are not the length of any array axis, and not seeds)
+   are tried at +-1, half and one less (never 0: a zero count can make a claim's loop run
+   forever).
 
 Passes repeat until nothing changes or the evaluation budget is spent.
 
@@ -237,14 +238,17 @@ def _integer_pass(result, examples, attempt, budget) -> bool:
     tied = {n for d in dimensions(inst, examples) for n in d.ints}
     lengths = {int(n) for v in _array_fields(inst).values() for n in np.shape(v)}
     for name, v in _int_fields(inst).items():
-        if name in tied or v in lengths or abs(v) <= 1:
+        # seeds are names of data, not numbers to simplify
+        if name in tied or v in lengths or abs(v) <= 1 or "seed" in name.lower():
             continue
         while budget.left():
             v = result.instance.fields()[name]
             if abs(v) <= 1:
                 break
             sign = 1 if v > 0 else -1
-            for c in (0, sign, sign * (abs(v) // 2), v - sign):
+            # never 0: a zero count (chunk size, horizon) can make a claim's loop run forever,
+            # and no candidate can be interrupted
+            for c in (sign, sign * (abs(v) // 2), v - sign):
                 if attempt(result.instance.replace(**{name: type(v)(c)}), f"{name}: {v} -> {c}"):
                     changed = True
                     break
