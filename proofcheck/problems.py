@@ -298,8 +298,12 @@ def linear_value(inst: Instance, cp=None, basis: str = "x,z", digits: int | None
 
 def linear_value_pair(inst: Instance) -> tuple[float, float, float]:
     """(L*_{x}, L*_{x,z}, width) of an instance with z given as data: the convex solver's two
-    values and the total width of their certified brackets (a comparison tolerance)."""
+    values and the total width of their certified brackets (a comparison tolerance). For a
+    non-convex loss the solver certifies no lower bound, so the width is ``inf``: nothing can
+    be told apart from zero (a hypothesis built on it then rejects the instance)."""
     L_x, L_xz = linear_value(inst, basis="x"), linear_value(inst)
+    if any(f.lower_bound is None for f in (L_x, L_xz)):
+        return float(L_x.value), float(L_xz.value), float("inf")
     width = sum(float(f.upper_bound) - float(f.lower_bound) for f in (L_x, L_xz))
     return float(L_x.value), float(L_xz.value), width
 

@@ -30,7 +30,8 @@ def bound_terms(inst, point, B):
     t = theorem2_quantities(inst.X, at_point_Z(inst, point), inst.Y, B)
     tol = q.resolution * (1 + abs(q.L)) + float(t["tol"])
     source = f"{q.resolution_source} + {t['tol_source']}"
-    return q.L, float(t["L_x"]), float(t["improvement"]), tol, source
+    # the terms stay in the backend's arithmetic (exact / ball backends certify witnesses)
+    return q.L, t["L_x"], t["improvement"], tol, source
 
 
 def conclusion(inst, point, B):

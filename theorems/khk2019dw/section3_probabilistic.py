@@ -226,12 +226,14 @@ D_GE_2 = Hypothesis("d>=2", "d >= 2 (our correction: the proof's L_0 = 1 <= d/2)
 
 def _instances(valid: tuple[str, ...], violators: dict[str, tuple[str, ...]]):
     """Instances of the valid settings (one per assumed branch), or of the settings that violate
-    exactly the dropped hypotheses; each with its own Monte Carlo seed."""
+    exactly the dropped hypotheses; each with its own Monte Carlo seed. A hypothesis with no
+    violating setting gets the valid ones: exploration then reports that the generator cannot
+    violate it (it never claims to have dropped it)."""
     def build(assumed):
         dropped = assumed.dropped
         if dropped:
             key = dropped[0] if len(dropped) == 1 else dropped
-            names = violators[key]
+            names = violators.get(key, valid)
         else:
             names = (assumed.branch,) if assumed.branch in valid else valid
         def make(name_seed):
@@ -746,7 +748,7 @@ GAUSS = Hypothesis("gaussian", "g_1, ..., g_n independent N(0, 1)")   # by const
 
 def _lm_instances(valid, violators):
     def build(assumed):
-        names = violators[assumed.dropped[0]] if assumed.dropped else (
+        names = violators.get(assumed.dropped[0], valid) if assumed.dropped else (
             (assumed.branch,) if assumed.branch in valid else valid)
 
         def make(name_seed):
