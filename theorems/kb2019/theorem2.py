@@ -28,7 +28,7 @@ def bound_terms(inst, point, B):
     """L at the point, the two terms of (6) and the comparison tolerance."""
     q = at_point(inst, point)
     t = theorem2_quantities(inst.X, at_point_Z(inst, point), inst.Y, B)
-    tol = q.resolution * (1 + abs(q.L)) + float(t["tol"])
+    tol = q.resolution * (1 + abs(q.L)) + t["tol"]
     source = f"{q.resolution_source} + {t['tol_source']}"
     # the terms stay in the backend's arithmetic (exact / ball backends certify witnesses)
     return q.L, t["L_x"], t["improvement"], tol, source
