@@ -215,3 +215,17 @@ def test_time_budget_stops_and_says_so():
     assert ex.budget.seconds == 1.0 and "budget 1 s" in ex.summary
     assert ex.optimised > 0                      # generation leaves time for optimisation
     assert Budget.parse("2m").seconds == 120
+
+
+def test_dropping_a_hypothesis_without_predicate_says_the_generator_is_trusted():
+    """Admissibility cannot confirm that instances violate a predicate-less hypothesis; the
+    exploration says whose word the drop rests on (and the note is absent otherwise)."""
+    claim = REG.get("khk2019dw.lemma2")
+    bare = [h.name for h in claim.hypotheses if h.holds is None]
+    assert bare, "khk2019dw.lemma2 no longer has a predicate-less hypothesis"
+    ex = explore(claim, drop=(bare[0],), budget=Budget(instances=5), seed=0, shrink=False,
+                 certify=False)
+    assert any("has no predicate" in n for n in ex.notes)
+    kept = explore(REG.get("kb2019.theorem1.convexity"), drop=("A2",),
+                   budget=Budget(instances=5), seed=0, shrink=False, certify=False)
+    assert not any("has no predicate" in n for n in kept.notes)

@@ -497,6 +497,10 @@ def explore(claim: Claim, *, drop: Sequence[str] = (), mutate: str | None = None
                      mutant=mutate, seed=seed, budget=budget,
                      point_kind=target.point_kind.value)
     clock = _Clock(budget)
+    unchecked = [h.name for h in claim.hypotheses if h.name in drop and h.holds is None]
+    if unchecked:   # admissibility cannot confirm the drop: say whose word it rests on
+        ex.notes.append(f"{', '.join(unchecked)} has no predicate: that the instances violate it "
+                        "rests on the claim's generator alone")
     # a mutant that replaced identities is explored on those (exactly, over their sweep); a
     # claim with no conclusion on all of its identities; everything else on instances
     if mutate is not None:

@@ -748,7 +748,11 @@ GAUSS = Hypothesis("gaussian", "g_1, ..., g_n independent N(0, 1)")   # by const
 
 def _lm_instances(valid, violators):
     def build(assumed):
-        names = violators.get(assumed.dropped[0], valid) if assumed.dropped else (
+        if assumed.dropped and assumed.dropped[0] not in violators:
+            # 'gaussian' has no predicate: valid draws could not be told from violating ones
+            raise ValueError(f"no setting violates {assumed.dropped[0]!r}: the Gaussian draws "
+                             "are built into the simulation, so it cannot be dropped")
+        names = violators[assumed.dropped[0]] if assumed.dropped else (
             (assumed.branch,) if assumed.branch in valid else valid)
 
         def make(name_seed):
