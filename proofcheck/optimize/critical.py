@@ -56,6 +56,7 @@ from scipy.optimize import least_squares, minimize
 
 from ..induced import weights_or_uniform
 from ..models import to_mp
+from .local_min import refine_second_order
 
 __all__ = ["ModelLandscape", "CriticalPoint", "ModelPoint", "certify_critical",
            "find_critical_points", "KINDS", "CRITICAL_KINDS"]
@@ -306,10 +307,6 @@ def _step(H, g, mu):
     return -(Q @ (coef * gq))
 
 
-def _norm_mp(v):
-    return mpmath.sqrt(mpmath.fsum(x * x for x in v))
-
-
 def certify_critical(landscape: ModelLandscape, p, *, digits: int = 40, refine: bool = True,
                      max_refine: int = 30, notes=()) -> CriticalPoint:
     """Refine (optional) and certify the point ``p`` (free parameters) at ``digits``."""
@@ -319,48 +316,13 @@ def certify_critical(landscape: ModelLandscape, p, *, digits: int = 40, refine: 
     if p.shape != (landscape.n_params,) or not np.all(np.isfinite(p)):
         raise ValueError(f"p must be finite with {landscape.n_params} entries")
     t0 = time.perf_counter()
-    notes = list(notes)
-    n = landscape.n_params
+    r = refine_second_order(landscape, p, digits, max_refine=max_refine if refine else 0,
+                            step=_step, notes=notes)
+    notes, pm, steps, delta = r.notes, r.p, r.steps, r.delta
+    value, g_norm, lam_min, lam_max = r.value, r.g_norm, r.lam_min, r.lam_max
+    tau_grad, tau_hess = r.tau_grad, r.tau_hess
+    converged, contracting = r.converged, r.contracting
     with mpmath.workdps(digits):
-        pm = to_mp(p)
-        floor = mpmath.mpf(10) ** (-(digits - 3))
-        steps, converged, M3, H_prev, pf_prev = [], not refine, None, None, None
-        for _ in range(max_refine if refine else 0):
-            g = landscape.grad_mp(pm, digits)
-            pf = pm.astype(float)
-            H = landscape.hess(pf)
-            if H_prev is not None and M3 is None:
-                dp = np.linalg.norm(pf - pf_prev)
-                if dp > 1e3 * _EPS * (1 + np.linalg.norm(pf)):
-                    M3 = np.linalg.norm(H - H_prev, 2) / dp
-            H_prev, pf_prev = H, pf
-            gs = np.array([float(x) for x in g])
-            s = _step(H, gs, float(_norm_mp(g)))
-            sn = float(np.linalg.norm(s))
-            if not np.isfinite(sn):
-                notes.append("refinement step is not finite")
-                break
-            steps.append(sn)
-            pm = pm + to_mp(s)
-            if sn <= floor * (1 + float(_norm_mp(pm))):
-                converged = True
-                break
-        value, g, Hm = landscape.derivatives_mp(pm, digits, 2)
-        g_norm = _norm_mp(g)
-        eigs = mpmath.eigsy(mpmath.matrix(Hm.tolist()), eigvals_only=True)
-        eigs = [eigs[i] for i in range(n)]
-        lam_min, lam_max = min(eigs), max(eigs)
-        h_scale = max(abs(x) for x in eigs)
-        one = mpmath.mpf(1)
-        res = mpmath.mpf(10) ** (-mpmath.mpf(digits) / 2)
-        tau_grad = res * max(one, abs(value))
-        big = [x for x in steps if x > float(floor) * (1 + float(_norm_mp(pm)))]
-        tail = big[-3:]
-        contracting = all(b <= 0.5 * a for a, b in zip(tail, tail[1:]))
-        delta = steps[-1] if steps else 0.0
-        M3 = float(h_scale) if M3 is None else M3
-        tau_hess = max(res * max(one, h_scale),
-                       mpmath.mpf(M3) * delta + n * mpmath.mpf(10) ** (-digits) * h_scale)
         kink = landscape.kink_distance(pm.astype(float))
         ok = g_norm <= tau_grad and converged and contracting
         if ok and kink <= float(mpmath.mpf(10) ** (-mpmath.mpf(digits) / 4)):

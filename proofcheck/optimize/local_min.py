@@ -53,7 +53,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import mpmath
 import numpy as np
@@ -192,18 +192,60 @@ def _ray_evidence(landscape, p_mp, directions, digits):
 
 # --------------------------------------------------------------------------- certification
 
-def _refine_and_certify(landscape: Landscape, p_float, digits, *, max_refine=30, history=None,
-                        t0=None, extra_notes=(), start=None):
-    t0 = time.perf_counter() if t0 is None else t0
-    notes = list(extra_notes)
-    pb = landscape.problem
-    n = landscape.n_params
+@dataclass
+class SecondOrderRefinement:
+    """A point refined at ``digits`` by mixed-precision Newton steps, with what a second-order
+    certificate needs: the mp value, gradient norm and Hessian spectrum there, the thresholds
+    ``tau_grad`` / ``tau_hess`` and whether the steps converged (see :func:`refine_second_order`)."""
+
+    p: np.ndarray                   # mpf parameters
+    value: Any
+    g_norm: Any
+    eigs: list
+    tau_grad: Any
+    tau_hess: Any
+    steps: list[float]
+    converged: bool
+    contracting: bool
+    last_step: np.ndarray | None
+    p_prev_f: np.ndarray | None
+    notes: list[str]
+
+    @property
+    def lam_min(self):
+        return min(self.eigs)
+
+    @property
+    def lam_max(self):
+        return max(self.eigs)
+
+    @property
+    def delta(self) -> float:
+        return self.steps[-1] if self.steps else 0.0
+
+    @property
+    def resolved(self) -> bool:
+        """First-order part of the certificate: ||grad|| <= tau_grad after converged,
+        contracting steps."""
+        return bool(self.g_norm <= self.tau_grad and self.converged and self.contracting)
+
+
+def refine_second_order(landscape, p_float, digits, *, max_refine=30, step=None,
+                        notes=()) -> SecondOrderRefinement:
+    """Refine ``p_float`` at ``digits`` (mp gradient, float64 Hessian, Levenberg-Marquardt
+    ``step``) and compute the second-order certificate's ingredients. Shared by the
+    local-minimum certificate here and the critical-point certificate of ``optimize.critical``
+    (which passes its own ``step``: its Hessian is a finite difference). ``landscape`` needs
+    ``grad_mp``, ``hess`` and ``derivatives_mp``; ``max_refine=0`` certifies the point as given.
+    """
+    step = _step if step is None else step
+    notes = list(notes)
+    n = len(p_float)
     with mpmath.mp.workdps(digits):
         p = to_mp(p_float)
         floor = mpmath.mpf(10) ** (-(digits - 3))
         steps: list[float] = []
-        H_prev, p_prev_f, M3 = None, None, None
-        g_norm = None
+        H_prev, p_prev_f, M3, s = None, None, None, None
         converged = False
         for _ in range(max_refine):
             g = landscape.grad_mp(p, digits)
@@ -221,7 +263,7 @@ def _refine_and_certify(landscape: Landscape, p_float, digits, *, max_refine=30,
                     M3 = np.linalg.norm(H - H_prev, 2) / dp
             H_prev, p_prev_f = H, pf
             gs = np.array([float(x) for x in g])
-            s = _step(H, gs, float(g_norm))
+            s = step(H, gs, float(g_norm))
             s_norm = float(np.linalg.norm(s))
             if not np.isfinite(s_norm):
                 notes.append("refinement step is not finite")
@@ -235,7 +277,6 @@ def _refine_and_certify(landscape: Landscape, p_float, digits, *, max_refine=30,
         g_norm = _norm_mp(g)
         eigs = mpmath.eigsy(mpmath.matrix(Hmp.tolist()), eigvals_only=True)
         eigs = [eigs[i] for i in range(n)]
-        lam_min = min(eigs)
         h_scale = max(abs(x) for x in eigs)
         one = mpmath.mpf(1)
         res = mpmath.mpf(10) ** (-mpmath.mpf(digits) / 2)
@@ -259,6 +300,24 @@ def _refine_and_certify(landscape: Landscape, p_float, digits, *, max_refine=30,
             M3 = float(h_scale)   # fallback scale estimate, documented: dominates only if delta is large
         tau_hess = max(res * max(one, h_scale),
                        mpmath.mpf(M3) * delta + n * mpmath.mpf(10) ** (-digits) * h_scale)
+    return SecondOrderRefinement(p=p, value=value, g_norm=g_norm, eigs=eigs, tau_grad=tau_grad,
+                                 tau_hess=tau_hess, steps=steps, converged=converged,
+                                 contracting=contracting, last_step=s, p_prev_f=p_prev_f,
+                                 notes=notes)
+
+
+def _refine_and_certify(landscape: Landscape, p_float, digits, *, max_refine=30, history=None,
+                        t0=None, extra_notes=(), start=None):
+    t0 = time.perf_counter() if t0 is None else t0
+    pb = landscape.problem
+    n = landscape.n_params
+    r = refine_second_order(landscape, p_float, digits, max_refine=max_refine,
+                            notes=extra_notes)
+    notes, p, steps, s, p_prev_f = r.notes, r.p, r.steps, r.last_step, r.p_prev_f
+    value, g_norm, lam_min = r.value, r.g_norm, r.lam_min
+    tau_grad, tau_hess, delta = r.tau_grad, r.tau_hess, r.delta
+    converged, contracting = r.converged, r.contracting
+    with mpmath.mp.workdps(digits):
         W_mp, V_mp, _ = landscape.split(p)
         rank, svals, rcut = _rank(W_mp, digits)
         branch = _branch(rank, pb.d_y)
