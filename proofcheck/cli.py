@@ -41,6 +41,8 @@ from typing import Sequence
 
 import click
 
+from proofcheck.witness_db import store_exploration, witness_db_option, witnesses_group
+
 __all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_REFUTED", "EXIT_USAGE", "exit_code", "main"]
 
 EXIT_OK = 0
@@ -246,6 +248,7 @@ class _Progress:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               default=None, help="Write the report to this file instead of stdout.")
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar on stderr.")
+@witness_db_option
 def check_command(patterns: tuple[str, ...], paths: tuple[str, ...], profile: str, seed: int,
                   fmt: str, output: Path | None, no_progress: bool) -> None:
     """Check claims (all of them when no id is given) and report the verdicts."""
@@ -429,6 +432,7 @@ def _short_value(v) -> str:
                    "(replay it with `proofcheck replay FILE`).")
 @path_option
 @click.option("--no-progress", is_flag=True, help="Do not show progress on stderr.")
+@witness_db_option
 def explore_command(claim_id: str, drops: tuple[str, ...], mutate: str | None,
                     budget_text: str | None, seed: int, fmt: str, save_dir: Path | None,
                     paths: tuple[str, ...], no_progress: bool) -> None:
@@ -458,6 +462,7 @@ def explore_command(claim_id: str, drops: tuple[str, ...], mutate: str | None,
         except ExploreError as exc:
             hint = "--mutate" if "mutant" in str(exc) else "--drop"
             raise click.BadParameter(str(exc), param_hint=hint) from None
+    store_exploration(ex, seed=seed, paths=paths)      # the failure database
     files = []
     if save_dir is not None:
         from proofcheck.search.witness import WitnessError, save_witness
@@ -668,6 +673,9 @@ def report_command(patterns, paths, run_file, profile, necessity, tightness, nec
         _stderr().print(f"report written to {output}", highlight=False)
     click.get_current_context().exit(exit_code(run, registry.errors) if run is not None
                                      else (EXIT_ERROR if registry.errors else EXIT_OK))
+
+
+main.add_command(witnesses_group)       # proofcheck witnesses list|show|prune (witness_db.py)
 
 
 if __name__ == "__main__":  # pragma: no cover

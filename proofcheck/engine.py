@@ -117,8 +117,11 @@ def check_claim(claim: Claim, *, profile: str | Profile = "default", seed: int =
                          point_kind=claim.point_kind.value, seed=seed, profile=prof.name,
                          erratum=claim.erratum)
     try:
-        result.checks = _run_checks(claim, prof, seed, progress, budget="full")
+        from .witness_db import replay_stored, store_failures   # the failure database
+        result.checks = replay_stored(claim) + _run_checks(claim, prof, seed, progress,
+                                                           budget="full")
         result.verdict = _verdict(result.checks)
+        store_failures(claim, result.checks, seed=seed)
         if claim.corrected is not None:
             progress(claim.id, "corrected statement", 0, 1)
             result.corrected = check_claim(claim.corrected, profile=prof, seed=seed,
