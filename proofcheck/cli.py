@@ -588,13 +588,18 @@ def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None
               help="Search budget per hypothesis: seconds ('30s', '2m'), instances ('200'), or "
                    "both ('200,30s'; whichever comes first).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text",
-              show_default=True, help="Report format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "html"]),
+              default="text", show_default=True,
+              help="Report format (html: one self-contained page, see report_html.py).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               default=None, help="Write the report to this file instead of stdout.")
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar on stderr.")
+@click.option("--figure", "figures", multiple=True, metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="html: embed this image (PNG, SVG, JPEG) in the page (repeatable).")
+@witness_db_option
 def report_command(patterns, paths, run_file, profile, necessity, tightness, necessity_only,
-                   verdicts, budget, seed, fmt, output, no_progress) -> None:
+                   verdicts, budget, seed, fmt, output, no_progress, figures=()) -> None:
     """The verdict table, with the assumption-necessity map (--necessity) and tightness.
 
     \b
@@ -617,14 +622,16 @@ def report_command(patterns, paths, run_file, profile, necessity, tightness, nec
     run = None
     if verdicts and not necessity_only:
         if run_file is not None:
-            from proofcheck import docgen
+            from proofcheck import docgen, report_html
             try:
-                run = docgen.load_run(run_file)
+                raw = report_html.run_document(run_file)      # also a `report` JSON document
+                run = docgen.load_run(raw)
             except ValueError as exc:
                 raise click.BadParameter(str(exc), param_hint="--run") from None
             wanted = {c.id for c in claims}
             if patterns:
                 run.claims = [c for c in run.claims if c.claim_id in wanted]
+                raw["claims"] = [c for c in raw["claims"] if c.get("id") in wanted]
         else:
             with _Progress([c.id for c in claims], enabled=not no_progress) as progress:
                 run = engine.check_claims(claims, profile=profile, seed=seed, progress=progress)
@@ -637,7 +644,18 @@ def report_command(patterns, paths, run_file, profile, necessity, tightness, nec
         from proofcheck.search.tightness import tightness_table
         tight = tightness_table(claims, seed=seed, seconds=the_budget.seconds,
                                 instances=the_budget.instances or 60)
-    if fmt == "json":
+    if fmt == "html":
+        from proofcheck import report_html
+        if run is None:
+            raise click.UsageError("--format html needs the verdicts (drop --necessity-only "
+                                   "/ --no-verdicts)")
+        extra = ([("Assumption-necessity map", nmap.to_text())] if nmap is not None else []) + \
+            ([("Tightness", "".join(f"{t.claim_id}: {t.text}\n" for t in tight))]
+             if tight is not None else [])
+        text = report_html.to_html(raw if run_file is not None else
+                                   report.to_json(run, load_errors=registry.errors),
+                                   figures=figures, sections=extra, paths=paths)
+    elif fmt == "json":
         doc = {"verdicts": json.loads(report.to_json(run, load_errors=registry.errors))
                if run is not None else None,
                "necessity": nmap.to_dict() if nmap else None,
