@@ -132,8 +132,13 @@ def run_document(run: Any) -> dict[str, Any]:
     return dict(run)
 
 
+def _evidence(c: Mapping[str, Any]) -> Mapping[str, Any]:
+    ev = c.get("evidence")
+    return ev if isinstance(ev, Mapping) else {}
+
+
 def _grade(c: Mapping[str, Any]) -> str:
-    ev = c.get("evidence") if isinstance(c.get("evidence"), Mapping) else {}
+    ev = _evidence(c)
     for where, key in ((c, "grade"), (c, "evidence_grade"), (ev, "grade")):
         v = where.get(key)
         if isinstance(v, Mapping):
@@ -277,7 +282,7 @@ def _checks_html(c: Mapping[str, Any]) -> str:
 def _claim_section(c: Mapping[str, Any], doc: Mapping[str, Any]) -> str:
     cid = str(c.get("id", ""))
     verdict = str(c.get("verdict", ""))
-    ev = c.get("evidence") if isinstance(c.get("evidence"), Mapping) else {}
+    ev = _evidence(c)
     out = [f'<section id="claim-{html.escape(cid)}"><h2><code>{html.escape(cid)}</code> '
            f'<span class="v-{html.escape(verdict)}">{html.escape(verdict)}</span></h2>',
            f"<p><b>{math_html(c.get('title', ''))}</b> "
@@ -295,7 +300,7 @@ def _claim_section(c: Mapping[str, Any], doc: Mapping[str, Any]) -> str:
         out.append(_witness_html(c, w, doc))
     corr = c.get("corrected")
     if isinstance(corr, Mapping):
-        cev = corr.get("evidence") if isinstance(corr.get("evidence"), Mapping) else {}
+        cev = _evidence(corr)
         out.append(f'<div class="erratum"><p><b>Corrected statement</b> '
                    f'(<span class="v-{html.escape(str(corr.get("verdict", "")))}">'
                    f'{html.escape(str(corr.get("verdict", "")))}</span>): <span class="math">'
@@ -311,7 +316,7 @@ def _claim_section(c: Mapping[str, Any], doc: Mapping[str, Any]) -> str:
 def _row(c: Mapping[str, Any]) -> str:
     cid = str(c.get("id", ""))
     verdict = str(c.get("verdict", ""))
-    ev = c.get("evidence") if isinstance(c.get("evidence"), Mapping) else {}
+    ev = _evidence(c)
     grade = _grade(c)
     attrs = (f'class="claim" data-id="{html.escape(cid)}" data-paper="{html.escape(_paper(cid))}"'
              f' data-verdict="{html.escape(verdict)}" data-grade="{html.escape(grade)}"')

@@ -196,13 +196,26 @@ def _claim_paths(claim) -> tuple[str, ...]:
     return ()
 
 
-@functools.lru_cache(maxsize=32)
+def _stamp(paths: tuple[str, ...]) -> tuple:
+    """What the registry of ``paths`` depends on: every module file and its mtime."""
+    out = []
+    for p in paths:
+        path = Path(p)
+        files = [path] if path.is_file() else sorted(path.rglob("*.py")) if path.is_dir() else []
+        out += [(str(f), f.stat().st_mtime_ns) for f in files]
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=16)
+def _statements(paths: tuple[str, ...], stamp: tuple) -> dict[str, str]:
+    from .catalog import load_claims
+    return {c.id: c.statement for c in load_claims(list(paths) or None).claims}
+
+
 def _registered_statement(claim_id: str, paths: tuple[str, ...]) -> str | None:
-    from .catalog import UnknownClaimError, load_claims
-    try:
-        return load_claims(list(paths) or None).get(claim_id).statement
-    except UnknownClaimError:
-        return None
+    """The statement of the registered claim ``claim_id`` (None: no such claim). The registry
+    is loaded once per set of module files and modification times."""
+    return _statements(paths, _stamp(paths)).get(claim_id)
 
 
 def _is_registered(claim, paths: tuple[str, ...]) -> bool:
