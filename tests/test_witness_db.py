@@ -91,3 +91,41 @@ def test_none_disables_and_default_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("PROOFCHECK_WITNESS_DB")
     _run("explore", "mine.square", "--path", str(mod), "--budget", "60", "--no-progress")
     assert len(list((tmp_path / ".proofcheck" / "witnesses" / "mine.square").glob("*.json"))) == 1
+
+
+ERRATUM = '''
+from hypothesis import strategies as st
+from proofcheck import Claim, Instance, Margin, Source
+
+reals = lambda assumed: st.floats(-10, 10, allow_nan=False).map(lambda a: Instance(a=a))
+corrected = Claim(
+    id="mine.erratum", title="corrected", source=Source("mine", "1", "Lemma 3"),
+    statement="a^2 >= a - 1/4 for every real a",
+    conclusion=lambda inst, point, B: Margin.at_least(inst.a * inst.a, inst.a - 0.25, B,
+                                                      n_ops=2),
+    instances=reals)
+printed = Claim(
+    id="mine.erratum", title="as printed", source=Source("mine", "1", "Lemma 3"),
+    statement="a^2 >= a for every real a",
+    conclusion=lambda inst, point, B: Margin.at_least(inst.a * inst.a, inst.a, B),
+    instances=reals, corrected=corrected, erratum="the printed bound misses 1/4")
+'''
+
+
+def test_an_erratum_stays_an_erratum_with_its_witness_stored(tmp_path):
+    """The printed statement's stored witness is replayed against the printed statement only,
+    not against the corrected one (which shares the claim id)."""
+    mod, db = tmp_path / "erratum.py", tmp_path / "db"
+    mod.write_text(ERRATUM)
+    args = ["check", "--path", str(mod), "--profile", "quick", "--no-progress", "--format",
+            "json", "--witness-db", str(db)]
+    code, out = _run(*args)
+    first, = json.loads(out)["claims"]
+    assert first["verdict"] == "erratum" and code == 0
+    assert len(WitnessDatabase(db).entries("mine.erratum")) == 1
+    code, out = _run(*args)
+    second, = json.loads(out)["claims"]
+    assert second["verdict"] == "erratum"
+    assert second["checked"][0]["name"] == "stored witnesses"
+    assert second["checked"][0]["passed"] is False
+    assert all(c["name"] != "stored witnesses" for c in second["corrected"]["checked"])
