@@ -113,3 +113,13 @@ def test_chromium_renders_the_table_and_a_witness(run_json, tmp_path):
                     f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
                     "--window-size=1000,1200", page.as_uri()], capture_output=True, timeout=120)
     assert shot.stat().st_size > 10_000                   # something was drawn
+
+
+def test_report_command_html_from_a_fresh_run(tmp_path):
+    out = tmp_path / "fresh.html"
+    res = CliRunner().invoke(main, ["report", "--path", str(USER), "--profile", "quick",
+                                    "--format", "html", "-o", str(out), "--no-progress"])
+    assert res.exit_code == 1, res.output
+    page = out.read_text()
+    assert page.count('<tr class="claim"') == 2 and 'class="witness"' in page
+    assert _external_urls(page) == []
