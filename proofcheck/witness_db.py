@@ -327,6 +327,10 @@ def store_failures(claim, checks: Sequence[CheckRecord], *, seed: int = 0,
         print(f"proofcheck: could not find the exact witness of {claim.id} to store it: "
               f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return []
+    if not ex.found:
+        print(f"proofcheck: {claim.id} failed, but explore found no exact witness to store "
+              f"within {budget_seconds:g} s ({ex.outcome}): nothing stored", file=sys.stderr)
+        return []
     return store_exploration(ex, seed=seed, paths=paths, db=db)
 
 
