@@ -40,7 +40,8 @@ import time
 from collections import deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cache import ResultCache
@@ -236,12 +237,64 @@ def load_claim(origin: str, claim_id: str) -> Claim:
         raise RunnerError(f"module {origin} no longer defines the claim {claim_id}") from None
 
 
+_PINNED: dict[str, Any] = {}
+
+
+@contextmanager
+def pinned_hypothesis_constants(origin: str | None) -> Iterator[None]:
+    """Hypothesis mixes constants found in the source of every *local* module loaded in the
+    process (``sys.modules``) into its draws, so a claim's instances would depend on which
+    claims ran before it in the same process, and on ``--jobs``. While a claim runs, pin
+    them to the constants of the claim's own module closure and the engine's (the files of
+    its cache key, :func:`proofcheck.cache.module_closure`): the same for any order. Read
+    from source with Hypothesis' own parser; nothing is written to ``.hypothesis/``."""
+    try:
+        from hypothesis.internal import constants_ast
+        from hypothesis.internal.conjecture import providers
+        from_source = constants_ast._constants_from_source
+        original = providers._get_local_constants
+    except (ImportError, AttributeError):      # pragma: no cover - another hypothesis
+        yield
+        return
+    from .cache import _Graph, module_closure
+
+    pinned = _PINNED.get(origin or "")
+    if pinned is None:
+        graph = _Graph()
+        files = set(module_closure("proofcheck.engine", graph))
+        if origin:
+            try:
+                files |= set(module_closure(origin, graph))
+            except (LookupError, OSError):
+                pass
+        pinned = constants_ast.Constants()
+        for f in sorted(files):
+            try:
+                pinned |= from_source(f.read_bytes(), limit=True)
+            except Exception:      # noqa: BLE001 - too many constants, unreadable: none
+                continue
+        _PINNED[origin or ""] = pinned
+    providers._get_local_constants = lambda: pinned
+    providers.CONSTANTS_CACHE.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        providers.CONSTANTS_CACHE.cache.clear()
+
+
 def _check_one(origin: str, claim_id: str, prof: Profile, seed: int,
                progress: Progress | None) -> dict[str, Any]:
     """Load and check one claim; whatever escapes (even ``SystemExit``) becomes an error."""
+    t0 = time.perf_counter()
+    with pinned_hypothesis_constants(origin):
+        return _load_and_check(origin, claim_id, prof, seed, progress, t0)
+
+
+def _load_and_check(origin: str, claim_id: str, prof: Profile, seed: int,
+                    progress: Progress | None, t0: float) -> dict[str, Any]:
     from .engine import check_claim
 
-    t0 = time.perf_counter()
     try:
         claim = load_claim(origin, claim_id)
     except BaseException as exc:        # noqa: B036 - a module may call sys.exit at import
@@ -269,7 +322,8 @@ def _run_here(todo: list[_Task], prof: Profile, seed: int, progress: Progress | 
     with _one_blas_thread(), _terminate_raises_interrupt():
         for t in todo:
             try:
-                result = check_claim(t.claim, profile=prof, seed=seed, progress=progress)
+                with pinned_hypothesis_constants(t.origin):
+                    result = check_claim(t.claim, profile=prof, seed=seed, progress=progress)
             except KeyboardInterrupt:
                 return True
             except BaseException as exc:   # noqa: B036 - SystemExit from a conclusion
@@ -306,7 +360,8 @@ def _terminate_raises_interrupt() -> Iterator[None]:
 # ---------------------------------------------------------------------------------------------
 # worker processes: one pipe each, killed and replaced when a claim hangs or kills it
 
-_WORKER_CODE = "import sys; from proofcheck.runner import _worker_entry; _worker_entry(int(sys.argv[1]))"
+_WORKER_CODE = ("import sys; from proofcheck.runner import _worker_entry; "
+                "_worker_entry(int(sys.argv[1]))")
 
 
 def _worker_entry(fd: int) -> None:
@@ -336,16 +391,21 @@ def _worker_entry(fd: int) -> None:
                 return
             _, index, origin, claim_id = msg
             send(["start", index])
-            last = [0.0]
-
-            def progress(cid: str, stage: str, done: int, total: int, index=index) -> None:
-                now = time.monotonic()
-                if now - last[0] >= _PROGRESS_INTERVAL:
-                    last[0] = now
-                    send(["progress", index, cid, stage, done, total])
-
-            result = _check_one(origin, claim_id, prof, seed, progress)
+            result = _check_one(origin, claim_id, prof, seed, _Throttled(send, index))
             send(["result", index, result])
+
+
+class _Throttled:
+    """A worker's progress hook: at most one message per ``_PROGRESS_INTERVAL``."""
+
+    def __init__(self, send: Callable[[list], None], index: int) -> None:
+        self.send, self.index, self.last = send, index, 0.0
+
+    def __call__(self, claim_id: str, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= _PROGRESS_INTERVAL:
+            self.last = now
+            self.send(["progress", self.index, claim_id, stage, done, total])
 
 
 @dataclass
@@ -546,7 +606,6 @@ def _dask_task(origin: str, claim_id: str, prof: Profile, seed: int) -> dict[str
 def _run_dask(todo: list[_Task], address: str, prof: Profile, seed: int, finish) -> bool:
     try:
         from dask.distributed import Client
-        from dask.distributed import as_completed as dask_completed
     except ImportError as exc:
         raise RunnerError("--scheduler needs dask.distributed: "
                           "pip install 'proofcheck[dask]'") from exc
@@ -559,18 +618,22 @@ def _run_dask(todo: list[_Task], address: str, prof: Profile, seed: int, finish)
     try:
         futs = [client.submit(_dask_task, t.origin, t.claim.id, prof, seed, pure=False,
                               key=f"proofcheck-{t.claim.id}-{time.time_ns()}") for t in todo]
-        index = {f.key: t for f, t in zip(futs, todo)}
+        waiting = dict(zip(futs, todo))
         with _Interrupt() as interrupt:
-            for fut in dask_completed(futs):
+            while waiting:                      # poll: Ctrl-C is noticed within 0.2 s
                 if interrupt.flag:
-                    client.cancel(futs)
+                    client.cancel(list(waiting))
                     return True
-                t = index[fut.key]
-                try:
-                    finish(t.index, _from_dict(fut.result()), True)
-                except Exception as exc:   # a dask-level failure (worker lost, ...)
-                    finish(t.index, _error_result(t.claim, prof, seed,
-                                                  f"dask task failed: {exc!r}"), False)
+                done = [f for f in waiting if f.done()]
+                if not done:
+                    time.sleep(0.2)
+                for fut in done:
+                    t = waiting.pop(fut)
+                    try:
+                        finish(t.index, _from_dict(fut.result()), True)
+                    except Exception as exc:   # a dask-level failure (worker lost, ...)
+                        finish(t.index, _error_result(t.claim, prof, seed,
+                                                      f"dask task failed: {exc!r}"), False)
     finally:
         client.close()
     return interrupt.flag
@@ -613,8 +676,12 @@ class LineProgress:
         self.done += 1
         self._last = time.monotonic()
         self._current.pop(result.claim_id, None)
-        how = (f"cached {result.cached_at}" if getattr(result, "cached_at", None)
-               else f"{result.seconds:.1f} s")
+        if getattr(result, "cached_at", None):
+            from .cache import describe_age
+
+            how = f"cached, {describe_age(result.cached_at)}"
+        else:
+            how = f"{result.seconds:.1f} s"
         self._write(f"[{self.done}/{self.total}] {result.claim_id} {result.verdict.value} "
                     f"({how})")
 
