@@ -767,9 +767,13 @@ def report_command(patterns, paths, run_file, profile, necessity, tightness, nec
                 necessity = tightness = False      # interrupted: report what finished
     nmap = tight = None
     if necessity:
-        from proofcheck.search.necessity import necessity_map
-        with _Progress([c.id for c in claims], enabled=not no_progress) as progress:
-            nmap = necessity_map(claims, the_budget, seed, progress)
+        from proofcheck import runner
+        with runner.RunProgress(claims, enabled=not no_progress) as progress:
+            nmap = runner.run_necessity(claims, the_budget, seed, origins=registry.origins,
+                                        jobs=jobs, claim_timeout=claim_timeout,
+                                        scheduler=scheduler, progress=progress)
+        if nmap.partial:
+            tightness = False
     if tightness:
         from proofcheck.search.tightness import tightness_table
         tight = tightness_table(claims, seed=seed, seconds=the_budget.seconds,
@@ -778,7 +782,9 @@ def report_command(patterns, paths, run_file, profile, necessity, tightness, nec
         doc = {"verdicts": json.loads(report.to_json(run, load_errors=registry.errors))
                if run is not None else None,
                "necessity": nmap.to_dict() if nmap else None,
-               "tightness": [t.to_dict() for t in tight] if tight is not None else None}
+               "tightness": [t.to_dict() for t in tight] if tight is not None else None,
+               "partial": bool((run is not None and run.partial)
+                               or (nmap is not None and nmap.partial))}
         text = json.dumps(doc, indent=2, default=str) + "\n"
     elif fmt == "md":
         chunks = [report.to_markdown(run, load_errors=registry.errors)] if run is not None else []
@@ -808,6 +814,10 @@ def report_command(patterns, paths, run_file, profile, necessity, tightness, nec
     else:
         output.write_text(text, encoding="utf-8")
         _stderr().print(f"report written to {output}", highlight=False)
+    if nmap is not None and nmap.partial:
+        _stderr().print("interrupted: a partial necessity map of the searches finished "
+                        "before the signal (exit 130)", highlight=False)
+        click.get_current_context().exit(130)
     click.get_current_context().exit(_finish(run, registry) if run is not None
                                      else (EXIT_ERROR if registry.errors else EXIT_OK))
 

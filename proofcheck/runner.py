@@ -86,6 +86,19 @@ class _Task:
     claim: Any                  # the Claim (only in this process)
     origin: str                 # module name (bundled catalogue) or file path (--path)
     cost: float                 # estimated seconds: largest first
+    job: dict = field(default_factory=lambda: {"kind": "check"})   # or a necessity search
+
+    def error(self, prof: Profile, seed: int, cause: str, seconds: float = 0.0) -> Any:
+        """The result of this task when the runner had to end it (timeout, crash)."""
+        if self.job["kind"] == "necessity":
+            return _necessity_error(self.claim.id, self.job["hypothesis"], cause, seconds)
+        return _error_result(self.claim, prof, seed, cause, seconds)
+
+    def decode(self, data: Mapping[str, Any]) -> Any:
+        """The result object of the JSON a worker sent."""
+        if self.job["kind"] == "necessity":
+            return _necessity_from_dict(data)
+        return _from_dict(data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,6 +170,63 @@ def run_claims(claims: Sequence[Claim], *, origins: Mapping[str, str] | None = N
     if interrupted:
         run.partial = True
     return run
+
+
+def run_necessity(claims: Sequence[Claim], budget: Any = None, seed: int = 0, *,
+                  origins: Mapping[str, str] | None = None, jobs: int | None = None,
+                  claim_timeout: float | None = None, scheduler: str | None = None,
+                  progress: Progress | None = None) -> Any:
+    """:func:`proofcheck.search.necessity.necessity_map` on the runner: one task per (claim,
+    hypothesis), in worker processes, the map in catalogue order. A search that hangs past
+    ``claim_timeout`` (default: the budget's seconds plus 120 s, else 900 s) or kills its
+    worker is an ``error`` entry with the cause. Interrupted: the map of the finished
+    entries, with ``partial = True`` set on it."""
+    from .engine import get_profile
+    from .search.explore import Budget
+    from .search.necessity import NecessityMap
+
+    budget = budget if budget is not None else Budget()
+    if jobs is None:
+        jobs = default_jobs()
+    if claim_timeout is None:
+        claim_timeout = (budget.seconds + 120.0) if budget.seconds else 900.0
+    prof = get_profile("default")
+    origins = dict(origins or {})
+    t0 = time.perf_counter()
+    todo: list[_Task] = []
+    bare: list[str] = []
+    for claim in claims:
+        if claim.conclusion is None or not claim.hypotheses:
+            bare.append(claim.id)
+            continue
+        for h in claim.hypotheses:
+            todo.append(_Task(len(todo), claim, origins.get(claim.id, ""),
+                              float(budget.seconds or 10.0) * (1 + (getattr(
+                                  claim.point_kind, "value", "any point") != "any point")),
+                              {"kind": "necessity", "hypothesis": h.name,
+                               "budget": {"instances": budget.instances,
+                                          "seconds": budget.seconds}}))
+    entries: list[Any] = [None] * len(todo)
+
+    def finish(index: int, entry: Any, fresh: bool) -> None:
+        entries[index] = entry
+
+    order = sorted(todo, key=lambda t: (-t.cost, t.index))
+    interrupted = False
+    if order:
+        if scheduler is not None:
+            interrupted = _run_dask(order, scheduler, prof, seed, finish)
+        elif jobs == 0 or not all(t.origin for t in order):
+            interrupted = _run_here(order, prof, seed, progress, finish)
+        else:
+            interrupted = _run_pool(order, min(jobs, len(order)), prof, seed,
+                                    float(claim_timeout) if claim_timeout else None,
+                                    progress, finish)
+    nmap = NecessityMap([e for e in entries if e is not None],
+                        {"instances": budget.instances, "seconds": budget.seconds}, seed,
+                        time.perf_counter() - t0, bare)
+    nmap.partial = interrupted
+    return nmap
 
 
 def _estimate(claim: Claim, prof: Profile, cache: ResultCache | None) -> float:
@@ -284,11 +354,50 @@ def pinned_hypothesis_constants(origin: str | None) -> Iterator[None]:
 
 
 def _check_one(origin: str, claim_id: str, prof: Profile, seed: int,
-               progress: Progress | None) -> dict[str, Any]:
-    """Load and check one claim; whatever escapes (even ``SystemExit``) becomes an error."""
+               progress: Progress | None, job: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Load and check one claim (or run its ``job``); whatever escapes (even ``SystemExit``)
+    becomes an error result."""
     t0 = time.perf_counter()
+    job = job or {"kind": "check"}
     with pinned_hypothesis_constants(origin):
+        if job["kind"] == "necessity":
+            return _load_and_search(origin, claim_id, job, seed, progress, t0)
         return _load_and_check(origin, claim_id, prof, seed, progress, t0)
+
+
+def _load_and_search(origin: str, claim_id: str, job: Mapping[str, Any], seed: int,
+                     progress: Progress | None, t0: float) -> dict[str, Any]:
+    from .search.explore import Budget
+    from .search.necessity import necessity
+
+    try:
+        claim = load_claim(origin, claim_id)
+        budget = Budget(**job["budget"])
+        return necessity(claim, job["hypothesis"], budget=budget, seed=seed,
+                         progress=progress).to_dict()
+    except BaseException as exc:        # noqa: B036 - SystemExit from a conclusion
+        cause = (describe_base_exception(exc) if not isinstance(exc, Exception)
+                 else f"{type(exc).__name__}: {exc}")
+        return _necessity_error(claim_id, job["hypothesis"], cause,
+                                time.perf_counter() - t0).to_dict()
+
+
+def _necessity_error(claim_id: str, hypothesis: str, cause: str, seconds: float) -> Any:
+    from .search.necessity import NecessityEntry
+
+    return NecessityEntry(claim_id, hypothesis, "error", summary=cause,
+                          spent={"instances": 0, "seconds": round(seconds, 1)})
+
+
+def _necessity_from_dict(d: Mapping[str, Any]) -> Any:
+    from .search.necessity import NecessityEntry
+
+    return NecessityEntry(claim_id=d["claim"], hypothesis=d["hypothesis"], verdict=d["verdict"],
+                          statement=d.get("statement") or "",
+                          point_kind=d.get("point_kind") or "any point",
+                          budget=d.get("budget") or {}, spent=d.get("spent") or {},
+                          witness=d.get("witness"), certificate=d.get("certificate"),
+                          summary=d.get("summary") or "")
 
 
 def _load_and_check(origin: str, claim_id: str, prof: Profile, seed: int,
@@ -323,12 +432,21 @@ def _run_here(todo: list[_Task], prof: Profile, seed: int, progress: Progress | 
         for t in todo:
             try:
                 with pinned_hypothesis_constants(t.origin):
-                    result = check_claim(t.claim, profile=prof, seed=seed, progress=progress)
+                    if t.job["kind"] == "necessity":
+                        from .search.explore import Budget
+                        from .search.necessity import necessity
+
+                        result = necessity(t.claim, t.job["hypothesis"],
+                                           budget=Budget(**t.job["budget"]), seed=seed,
+                                           progress=progress)
+                    else:
+                        result = check_claim(t.claim, profile=prof, seed=seed,
+                                             progress=progress)
             except KeyboardInterrupt:
                 return True
             except BaseException as exc:   # noqa: B036 - SystemExit from a conclusion
-                result = _error_result(t.claim, prof, seed, describe_base_exception(exc))
-            finish(t.index, _from_dict(result.to_dict()), True)
+                result = t.error(prof, seed, describe_base_exception(exc))
+            finish(t.index, t.decode(result.to_dict()), True)
     return False
 
 
@@ -389,9 +507,9 @@ def _worker_entry(fd: int) -> None:
                 return
             if msg[0] == "stop":
                 return
-            _, index, origin, claim_id = msg
+            _, index, origin, claim_id, job = msg
             send(["start", index])
-            result = _check_one(origin, claim_id, prof, seed, _Throttled(send, index))
+            result = _check_one(origin, claim_id, prof, seed, _Throttled(send, index), job)
             send(["result", index, result])
 
 
@@ -514,8 +632,8 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
                     t = pending.popleft()
                     w.task, w.sent_at, w.started_at = t, time.monotonic(), None
                     try:
-                        w.conn.send_bytes(json.dumps(["run", t.index, t.origin,
-                                                      t.claim.id]).encode())
+                        w.conn.send_bytes(json.dumps(["run", t.index, t.origin, t.claim.id,
+                                                      t.job]).encode())
                     except OSError:
                         pass                # found dead below
                 deadlines = [d for w in workers if (d := w.deadline(timeout)) is not None]
@@ -535,8 +653,7 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
                         w.task = None
                         what = (f"timed out after {timeout:g} s" if w.started_at is not None
                                 else f"did not start within {timeout + _START_GRACE:g} s")
-                        finish(t.index, _error_result(t.claim, prof, seed, what, now - w.sent_at),
-                               False)
+                        finish(t.index, t.error(prof, seed, what, now - w.sent_at), False)
         finally:
             _shutdown(workers)
     return False
@@ -559,7 +676,7 @@ def _drain(w: _Worker, progress: Progress | None, finish, prof: Profile, seed: i
             progress(*msg[2:])
         elif kind == "result" and w.task is not None and msg[1] == w.task.index:
             t, w.task = w.task, None
-            finish(t.index, _from_dict(msg[2]), True)
+            finish(t.index, t.decode(msg[2]), True)
 
 
 def _died(w: _Worker, finish, prof: Profile, seed: int, cause: str) -> None:
@@ -567,8 +684,7 @@ def _died(w: _Worker, finish, prof: Profile, seed: int, cause: str) -> None:
     w.kill()
     w.task = None
     if t is not None:
-        finish(t.index, _error_result(t.claim, prof, seed, cause, time.monotonic() - w.sent_at),
-               False)
+        finish(t.index, t.error(prof, seed, cause, time.monotonic() - w.sent_at), False)
 
 
 def _shutdown(workers: list[_Worker]) -> None:
@@ -598,9 +714,10 @@ def _shutdown(workers: list[_Worker]) -> None:
 # ---------------------------------------------------------------------------------------------
 # dask.distributed
 
-def _dask_task(origin: str, claim_id: str, prof: Profile, seed: int) -> dict[str, Any]:
+def _dask_task(origin: str, claim_id: str, prof: Profile, seed: int,
+               job: dict[str, Any]) -> dict[str, Any]:
     with _one_blas_thread():
-        return _check_one(origin, claim_id, prof, seed, None)
+        return _check_one(origin, claim_id, prof, seed, None, job)
 
 
 def _run_dask(todo: list[_Task], address: str, prof: Profile, seed: int, finish) -> bool:
@@ -616,7 +733,7 @@ def _run_dask(todo: list[_Task], address: str, prof: Profile, seed: int, finish)
     except (OSError, TimeoutError) as exc:
         raise RunnerError(f"cannot reach the dask scheduler at {address!r}: {exc}") from exc
     try:
-        futs = [client.submit(_dask_task, t.origin, t.claim.id, prof, seed, pure=False,
+        futs = [client.submit(_dask_task, t.origin, t.claim.id, prof, seed, t.job, pure=False,
                               key=f"proofcheck-{t.claim.id}-{time.time_ns()}") for t in todo]
         waiting = dict(zip(futs, todo))
         with _Interrupt() as interrupt:
@@ -630,10 +747,10 @@ def _run_dask(todo: list[_Task], address: str, prof: Profile, seed: int, finish)
                 for fut in done:
                     t = waiting.pop(fut)
                     try:
-                        finish(t.index, _from_dict(fut.result()), True)
+                        finish(t.index, t.decode(fut.result()), True)
                     except Exception as exc:   # a dask-level failure (worker lost, ...)
-                        finish(t.index, _error_result(t.claim, prof, seed,
-                                                      f"dask task failed: {exc!r}"), False)
+                        finish(t.index, t.error(prof, seed, f"dask task failed: {exc!r}"),
+                               False)
     finally:
         client.close()
     return interrupt.flag

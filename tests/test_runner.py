@@ -287,3 +287,23 @@ def test_scheduler_runs_claims_on_a_dask_cluster():
         _, on_dask = _run([GOOD], scheduler=cluster.scheduler_address)
     _, local = _run([GOOD], jobs=1)
     assert not _diff(_normalised(on_dask), _normalised(local))
+
+
+# ---------------------------------------------------------------------------------------------
+# the necessity map on the runner
+
+def test_necessity_map_on_workers_is_the_in_process_map():
+    from proofcheck.runner import run_necessity
+    from proofcheck.search import Budget
+
+    reg = load_claims([str(FIXTURES / "necessity")])
+    maps = [run_necessity(reg.claims, Budget(instances=40), seed=3, origins=reg.origins,
+                          jobs=j) for j in (0, 1, 2)]
+
+    def strip(m):
+        return [{k: v for k, v in e.to_dict().items() if k != "spent"} for e in m.entries]
+
+    assert [e.verdict for e in maps[1].entries] == ["necessary",
+                                                   "no counterexample within budget"]
+    assert strip(maps[0]) == strip(maps[1]) == strip(maps[2])
+    assert not any(m.partial for m in maps)
