@@ -212,10 +212,10 @@ def module_closure(origin: str, graph: _Graph | None = None) -> list[Path]:
     else:
         found = graph.module_file(origin)
         if found is None:
-            mod = sys.modules.get(origin)
-            if getattr(mod, "__file__", None) is None:
+            file = getattr(sys.modules.get(origin), "__file__", None)
+            if file is None:
                 raise LookupError(f"cannot find the source of module {origin!r}")
-            found = Path(mod.__file__)
+            found = Path(file)
         start = found
     return graph.closure([start])
 

@@ -446,7 +446,7 @@ def docs_command(paths: tuple[str, ...], output: Path, profile: str, seed: int,
     to load or a claim's verdict is `error` (the pages say which). Refuted claims are
     findings and documented as such (exit 0).
     """
-    from proofcheck import docgen, engine
+    from proofcheck import docgen
     from proofcheck.results import Verdict
 
     registry = _load(paths)
@@ -460,8 +460,10 @@ def docs_command(paths: tuple[str, ...], output: Path, profile: str, seed: int,
         if not claims:
             raise click.UsageError("no claims found" + (f" in {', '.join(paths)}" if paths
                                                         else ""))
-        with _Progress([c.id for c in claims], enabled=not no_progress) as progress:
-            run = engine.check_claims(claims, profile=profile, seed=seed, progress=progress)
+        run = _run(claims, registry, profile=profile, seed=seed, jobs=None, claim_timeout=None,
+                   scheduler=None, no_cache=False, cache_dir=None, no_progress=no_progress)
+        if run.partial:
+            click.get_current_context().exit(_finish(run, registry))
     written = docgen.generate_catalogue(run, registry, output)
     err = _stderr()
     for path in written:

@@ -225,7 +225,7 @@ def run_necessity(claims: Sequence[Claim], budget: Any = None, seed: int = 0, *,
     nmap = NecessityMap([e for e in entries if e is not None],
                         {"instances": budget.instances, "seconds": budget.seconds}, seed,
                         time.perf_counter() - t0, bare)
-    nmap.partial = interrupted
+    nmap.partial = interrupted          # type: ignore[attr-defined]
     return nmap
 
 
@@ -430,6 +430,7 @@ def _run_here(todo: list[_Task], prof: Profile, seed: int, progress: Progress | 
 
     with _one_blas_thread(), _terminate_raises_interrupt():
         for t in todo:
+            result: Any
             try:
                 with pinned_hypothesis_constants(t.origin):
                     if t.job["kind"] == "necessity":
@@ -604,10 +605,9 @@ class _Interrupt:
     def _set(self, signum, frame) -> None:
         self.flag = True
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> None:
         for sig, old in self._old.items():
             signal.signal(sig, old)
-        return False
 
 
 def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: float | None,
@@ -647,13 +647,13 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
                 now = time.monotonic()
                 for w in workers:
                     d = w.deadline(timeout)
-                    if w.alive and d is not None and now >= d:
-                        t = w.task
+                    if w.alive and d is not None and now >= d and w.task is not None:
+                        late, limit = w.task, float(timeout or 0.0)
                         w.kill()
                         w.task = None
-                        what = (f"timed out after {timeout:g} s" if w.started_at is not None
-                                else f"did not start within {timeout + _START_GRACE:g} s")
-                        finish(t.index, t.error(prof, seed, what, now - w.sent_at), False)
+                        what = (f"timed out after {limit:g} s" if w.started_at is not None
+                                else f"did not start within {limit + _START_GRACE:g} s")
+                        finish(late.index, late.error(prof, seed, what, now - w.sent_at), False)
         finally:
             _shutdown(workers)
     return False
@@ -814,7 +814,7 @@ class RunProgress:
         self.stream = stream if stream is not None else sys.stderr
         self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
         self._lines = LineProgress(len(self.claims), self.stream)
-        self._bar = None
+        self._bar: Any = None
         self._finished = 0
 
     def __enter__(self) -> RunProgress:
@@ -849,7 +849,6 @@ class RunProgress:
         self._finished += 1
         self._bar.update(self._claims, completed=self._finished)
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> None:
         if self._bar is not None:
             self._bar.__exit__(*exc)
-        return False
