@@ -491,6 +491,14 @@ def _worker_entry(fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # the parent handles Ctrl-C
     os.dup2(2, 1)                 # a claim that prints must not corrupt the report on stdout
     conn = Connection(fd)
+    parent = os.getppid()
+
+    def orphaned() -> None:       # the parent was killed (SIGKILL, CI timeout): stop too,
+        while os.getppid() == parent:      # even in the middle of a hung claim
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=orphaned, daemon=True, name="proofcheck-orphan-watch").start()
 
     def send(msg: list) -> None:
         conn.send_bytes(json.dumps(msg).encode())

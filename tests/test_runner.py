@@ -307,3 +307,32 @@ def test_necessity_map_on_workers_is_the_in_process_map():
                                                    "no counterexample within budget"]
     assert strip(maps[0]) == strip(maps[1]) == strip(maps[2])
     assert not any(m.partial for m in maps)
+
+
+def test_workers_stop_when_the_parent_is_killed(tmp_path):
+    users = tmp_path / "claims"
+    users.mkdir()
+    (users / "slow.py").write_text(HANGS)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proofcheck.cli", "check", "--path", str(users), "--jobs", "1",
+         "--no-cache", "--claim-timeout", "0", "--profile", "quick"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(tmp_path))
+    worker = None
+    deadline = time.monotonic() + 60
+    while worker is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+        worker = int(out.stdout.split()[0]) if out.stdout.split() else None
+    assert worker is not None
+    time.sleep(1.0)
+    proc.kill()
+    proc.wait()
+    for _ in range(40):
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.25)
+    else:
+        os.kill(worker, signal.SIGKILL)
+        pytest.fail("the worker outlived its killed parent")
