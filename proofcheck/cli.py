@@ -351,6 +351,9 @@ def check_command(patterns: tuple[str, ...], paths: tuple[str, ...], profile: st
                claim_timeout=claim_timeout, scheduler=scheduler, no_cache=no_cache,
                cache_dir=cache_dir, no_progress=no_progress)
     note = _cache_note(run)
+    if run.partial:
+        note = (f"partial report: interrupted after {len(run.claims)} of {len(claims)} claims"
+                + (f"\n{note}" if note else ""))
     if fmt == "text":
         from rich.console import Console
 

@@ -262,7 +262,7 @@ def test_sigint_writes_a_partial_report_and_exits_130(tmp_path):
     assert doc["partial"] is True
     assert [c["id"] for c in doc["claims"]] == ["runner.lemma1", "runner.lemma2",
                                                 "runner.lemma3"]
-    assert "interrupted" in err
+    assert "interrupted" in err and "partial report: interrupted after 3 of 4 claims" in err
 
 
 def test_line_progress_format():
