@@ -782,7 +782,7 @@ class LineProgress:
     heartbeat: float = 60.0
     done: int = 0
     _last: float = field(default_factory=time.monotonic)
-    _current: dict[str, float] = field(default_factory=dict)
+    _current: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def _write(self, text: str) -> None:
         stream = self.stream if self.stream is not None else sys.stderr
@@ -791,11 +791,14 @@ class LineProgress:
     def __call__(self, claim_id: str, stage: str, done: int, total: int) -> None:
         """The engine's progress hook: only used for the heartbeat."""
         now = time.monotonic()
-        self._current.setdefault(claim_id, now)
+        first = self._current.get(claim_id, (now, now))[0]
+        self._current[claim_id] = (first, now)
         if now - self._last >= self.heartbeat:
             self._last = now
-            running = ", ".join(f"{c} ({now - t0:.0f} s)" for c, t0 in self._current.items())
-            self._write(f"[{self.done}/{self.total}] still running: {running}")
+            running = ", ".join(f"{c} ({now - t0:.0f} s)" for c, (t0, seen)
+                                in self._current.items() if now - seen < 2 * self.heartbeat)
+            if running:
+                self._write(f"[{self.done}/{self.total}] still running: {running}")
 
     def result(self, result: ClaimResult) -> None:
         self.done += 1

@@ -336,3 +336,12 @@ def test_workers_stop_when_the_parent_is_killed(tmp_path):
     else:
         os.kill(worker, signal.SIGKILL)
         pytest.fail("the worker outlived its killed parent")
+
+
+def test_line_progress_heartbeat_names_the_running_claim():
+    import io
+
+    buf = io.StringIO()
+    lp = LineProgress(3, buf, heartbeat=0.0)
+    lp("kb2019.remark1", "numeric", 0, 1)
+    assert buf.getvalue().startswith("[0/3] still running: kb2019.remark1 (")
