@@ -796,7 +796,7 @@ class LineProgress:
         if now - self._last >= self.heartbeat:
             self._last = now
             running = ", ".join(f"{c} ({now - t0:.0f} s)" for c, (t0, seen)
-                                in self._current.items() if now - seen < 2 * self.heartbeat)
+                                in self._current.items() if now - seen <= 2 * self.heartbeat)
             if running:
                 self._write(f"[{self.done}/{self.total}] still running: {running}")
 
