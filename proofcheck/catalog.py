@@ -143,7 +143,7 @@ def _load_package(reg: Registry, package: str) -> None:
             continue
         try:
             module = importlib.import_module(info.name)
-        except Exception as exc:     # a broken module is a finding, not a crash
+        except (Exception, SystemExit) as exc:  # a broken module is a finding, not a crash
             reg.errors.append((info.name, _describe(exc)))
             continue
         for claim in claims_in(vars(module)):
@@ -163,7 +163,7 @@ def _load_path(reg: Registry, path: Path) -> None:
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
             spec.loader.exec_module(module)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:   # sys.exit at import: a finding, not an exit
             sys.modules.pop(name, None)
             reg.errors.append((str(f), _describe(exc)))
             continue

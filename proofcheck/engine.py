@@ -55,6 +55,7 @@ class Profile:
     mutant_point_instances: int
     shrink: bool = True
     hp_instances: int = 8       # any-point instances re-evaluated at `digits` (equalities tighten)
+    claim_timeout: float | None = None  # seconds per claim in a worker (runner); None: no limit
 
     def hypothesis_settings(self) -> dict[str, Any]:
         from hypothesis import HealthCheck
@@ -65,11 +66,14 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "quick": Profile("quick", instances=60, point_instances=3, starts=4, digits=40,
-                     mutant_instances=60, mutant_point_instances=3, hp_instances=4),
+                     mutant_instances=60, mutant_point_instances=3, hp_instances=4,
+                     claim_timeout=300),
     "default": Profile("default", instances=200, point_instances=6, starts=6, digits=50,
-                       mutant_instances=120, mutant_point_instances=4, hp_instances=10),
+                       mutant_instances=120, mutant_point_instances=4, hp_instances=10,
+                       claim_timeout=900),
     "thorough": Profile("thorough", instances=2000, point_instances=30, starts=12, digits=80,
-                        mutant_instances=500, mutant_point_instances=10, hp_instances=50),
+                        mutant_instances=500, mutant_point_instances=10, hp_instances=50,
+                        claim_timeout=3600),
 }
 
 

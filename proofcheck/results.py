@@ -122,6 +122,7 @@ class ClaimResult:
     seconds: float = 0.0
     seed: int | None = None
     profile: str = ""
+    cached_at: str | None = None            # ISO time when a cached result was computed
 
     @property
     def witnesses(self) -> list[Witness]:
@@ -163,6 +164,8 @@ class ClaimResult:
             "seconds": round(self.seconds, 4),
             "seed": self.seed,
             "profile": self.profile,
+            "cached": self.cached_at is not None,
+            "cached_at": self.cached_at,
         })
 
 
@@ -175,6 +178,7 @@ class RunResult:
     seed: int
     seconds: float = 0.0
     proofcheck_version: str = ""
+    partial: bool = False           # stopped by SIGINT/SIGTERM: only the finished claims
 
     def counts(self) -> dict[str, int]:
         out = {v.value: 0 for v in Verdict}
@@ -189,6 +193,7 @@ class RunResult:
             "profile": self.profile,
             "seed": self.seed,
             "seconds": round(self.seconds, 4),
+            "partial": self.partial,
             "counts": self.counts(),
             "claims": [c.to_dict() for c in self.claims],
         })
