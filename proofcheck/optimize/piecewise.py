@@ -295,7 +295,7 @@ def refine(net, X, Y, theta, pattern, *, digits=40, max_iter=40, free=None):
         th = _mp(theta, digits)
         steps = []
         idx = _free_index(net, free)
-        for it in range(max_iter):
+        for _ in range(max_iter):
             g = _mp_grad(net, th, Xm, Ym, pattern)[idx]
             gf = np.array([float(v) for v in g])
             tf = np.array([float(v) for v in th])

@@ -356,28 +356,37 @@ def certify_stratum(net: nw.Network, X, Y, theta, *, max_pieces: int = 256,
     # enumerate sign choices layer by layer; prune by weak feasibility
     partial = [({}, [], True, None)]       # (choice, rows, strict, interior)
     degenerate = False
+    checks = 0
     for l in range(1, net.H + 1):
         if not zeros[l - 1]:
             continue
         nxt = []
-        for choice, rows, strict, _ in partial:
+        for choice, rows, strict, d0 in partial:
             pat = _pattern(net, signs, choice, l - 1)
             grads = _pre_activation_grads(net, Ws, X, pat, l, zeros[l - 1])
             if strict and any(all(c == 0 for c in g) for g in grads.values()):
                 degenerate = True
-            for sg in itertools.product((1, -1), repeat=len(zeros[l - 1])):
-                if len(nxt) > max_pieces:
-                    return unresolved(f"more than {max_pieces} sign choices at "
-                                      f"{n_zero} zero pre-activations (cap max_pieces)")
-                new_rows = rows + [[s * c for c in grads[z]] for s, z in zip(sg, zeros[l - 1])]
-                d = _cone(new_rows, n, strict=True) if strict else None
-                # layer-1 pre-activations are linear in theta: R_s is exactly the open
-                # polyhedral cone, empty when the strict system is infeasible
-                if d is None and (l == 1 or _cone(new_rows, n, strict=False) is None):
-                    continue
-                ch = dict(choice)
-                ch.update({(l, i, k): s for s, (i, k) in zip(sg, zeros[l - 1])})
-                nxt.append((ch, new_rows, d is not None, d))
+            # extend one zero entry at a time, pruning infeasible partial choices
+            level = [(dict(choice), list(rows), strict, d0)]
+            for z in zeros[l - 1]:
+                ext = []
+                for ch, rw, st, _ in level:
+                    for sgn in (1, -1):
+                        checks += 1
+                        if checks > 8 * max_pieces or len(ext) > max_pieces:
+                            return unresolved(f"more than {max_pieces} sign choices at "
+                                              f"{n_zero} zero pre-activations (cap max_pieces)")
+                        new_rows = rw + [[sgn * c for c in grads[z]]]
+                        d = _cone(new_rows, n, strict=True) if st else None
+                        # layer-1 pre-activations are linear in theta: R_s is exactly the
+                        # open polyhedral cone, empty when the strict system is infeasible
+                        if d is None and (l == 1 or _cone(new_rows, n, strict=False) is None):
+                            continue
+                        ch2 = dict(ch)
+                        ch2[(l,) + z] = sgn
+                        ext.append((ch2, new_rows, d is not None, d))
+                level = ext
+            nxt += level
         partial = nxt
     pieces = []
     for choice, rows, strict, d in partial:
@@ -548,3 +557,58 @@ def _direction(net, Ws, X, Y, piece, sign, tries):
         if sign * _hess_quad(net, Ws, X, Y, piece.pattern, d) > 0:
             return tuple(d)
     return None
+
+
+# --------------------------------------------------------------------------- generators
+
+def minimum_targets(net: nw.Network, X, theta, *, rng: np.random.Generator,
+                    max_pieces: int = 64, spread: int = 2) -> np.ndarray | None:
+    """Targets ``Y`` (exact, an object array of Fractions) that make ``theta`` a local minimum
+    certified by the ``path_model`` certificate on every piece: ``Y = Yhat(theta) - r`` with each
+    column of ``r`` a random integer combination (coefficients in ``[-spread, spread]``) of an
+    integer basis of ``(sum_s V_s)^perp`` over the weak pieces ``s`` at theta.
+
+    Then every piece's gradient ``J_s^T r`` is 0, so L is differentiable at theta with
+    derivative 0, and ``L(theta) = 1/2 ||r||^2`` (0 when the pieces' features span R^m: use
+    more samples than features).  A *generator* for points on strata: whether a statement holds
+    there is then decided by the certificate, not assumed.  None if the enumeration of sign
+    choices is unresolved."""
+    import flint
+    Xe = exact(np.asarray(X, dtype=object).reshape(-1, net.d_x))
+    th = exact(np.asarray(theta, dtype=object).reshape(-1))
+    Ws = net.unflatten(th)
+    _, signs = _forward_exact(net, Ws, Xe)
+    Yhat = nw.forward(net, Ws, Xe, pattern=_pattern(net, signs, {}, net.H)).Yhat
+    c = certify_stratum(net, Xe, Yhat, th, max_pieces=max_pieces, nlsat_boxes=())
+    if c.kind == "unresolved" or not c.pieces:
+        return None
+    m = Xe.shape[0]
+    masks = set()
+    for p in c.pieces:
+        masks |= _path_masks(p.pattern)
+    rows = []
+    for mu in sorted(masks):
+        for q in range(Xe.shape[1]):
+            row = [mu[i] * Xe[i, q] for i in range(m)]
+            den = 1
+            for v in row:
+                den = den * v.denominator // _gcd(den, v.denominator)
+            rows.append([int(v * den) for v in row])
+    if not rows:
+        basis = [[int(i == j) for j in range(m)] for i in range(m)]
+    else:
+        N, nullity = flint.fmpz_mat(rows).nullspace()
+        basis = [[int(N[i, j]) for i in range(m)] for j in range(nullity)]
+    R = np.zeros((m, net.d_y), dtype=object)
+    R[...] = Fraction(0)
+    for col in range(net.d_y):
+        for b in basis:
+            k = int(rng.integers(-spread, spread + 1))
+            for i in range(m):
+                R[i, col] += k * b[i]
+    return Yhat - R
+
+
+def _gcd(a: int, b: int) -> int:
+    import math
+    return math.gcd(a, b)
