@@ -81,7 +81,6 @@ False
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
