@@ -429,7 +429,7 @@ def certify_exactly(net, X, Y, theta, *, digits=40, notes=()) -> PiecewisePoint 
                                 np.asarray(X, float)) != 0.0:
         return None
     c = certify_stratum(net, Xe, exact(np.asarray(Y, float)), th, nlsat_ms=1500,
-                        nlsat_boxes=(Fraction(1, 8),))
+                        nlsat_boxes=(Fraction(1, 8),), max_pieces=32)
     if c.n_zero == 0:
         return None
     kind = c.kind if c.kind in KINDS else "unresolved"

@@ -204,6 +204,29 @@ def _cone(rows: Sequence[Sequence[Fraction]], n: int, *, strict: bool,
     """An exact rational ``d`` with ``row . d > 0`` (strict) / ``>= 0`` and ``d != 0`` (weak)
     for every row, plus ``e . d <= 0`` for ``e`` in ``extra_le`` and ``f . d < 0`` for
     ``f = extra_strict_neg``; None if there is none (z3's exact simplex decides)."""
+    # only the coordinates some row uses matter (a coordinate no row uses can be 0, or is
+    # itself a nonzero d with every row . d = 0 in the weak case)
+    used = sorted({j for r in list(rows) + list(extra_le) +
+                   ([extra_strict_neg] if extra_strict_neg is not None else [])
+                   for j, c in enumerate(r) if c != 0})
+    if len(used) < n:
+        if not strict and extra_strict_neg is None:
+            free = next(j for j in range(n) if j not in set(used))
+            return [Fraction(int(j == free)) for j in range(n)]
+        sub = _cone([[r[j] for j in used] for r in rows], len(used), strict=strict,
+                    extra_le=[[e[j] for j in used] for e in extra_le],
+                    extra_strict_neg=None if extra_strict_neg is None else
+                    [extra_strict_neg[j] for j in used]) if used else None
+        if sub is None:
+            return None if used or rows else [Fraction(0)] * n
+        out = [Fraction(0)] * n
+        for j, v in zip(used, sub):
+            out[j] = v
+        return out
+    if strict and rows and not extra_le and extra_strict_neg is None:
+        found = _float_interior(rows, n)
+        if found is not None:
+            return found
     d = [z3.Real(f"d{j}") for j in range(n)]
     sol = z3.Solver()
 
@@ -223,6 +246,24 @@ def _cone(rows: Sequence[Sequence[Fraction]], n: int, *, strict: bool,
         return None
     mdl = sol.model()
     return [mdl.eval(x, model_completion=True).as_fraction() for x in d]
+
+
+def _float_interior(rows, n):
+    """A float LP (HiGHS) guess of a point of the open cone, rounded to rationals and kept only
+    if the exact check ``row . d > 0`` passes (a shortcut; z3 decides otherwise)."""
+    from scipy.optimize import linprog
+    A = np.array([[float(c) for c in r] for r in rows])
+    k = A.shape[0]
+    # maximise t subject to A d >= t, -1 <= d <= 1, t <= 1
+    res = linprog(np.r_[np.zeros(n), -1.0], A_ub=np.c_[-A, np.ones(k)], b_ub=np.zeros(k),
+                  bounds=[(-1, 1)] * n + [(None, 1)], method="highs")
+    if res.status != 0 or -res.fun < 1e-7:
+        return None
+    d = [Fraction(v).limit_denominator(1 << 24) for v in res.x[:n]]
+    if all(sum((Fraction(c) * x for c, x in zip(r, d) if c != 0), Fraction(0)) > 0
+           for r in rows):
+        return d
+    return None
 
 
 @dataclass(frozen=True)
@@ -322,6 +363,8 @@ def certify_stratum(net: nw.Network, X, Y, theta, *, max_pieces: int = 256,
     """Decide differentiability of L and of each output at ``theta`` exactly, and classify the
     point (module doc).  ``X``, ``Y``, ``theta``: floats (converted exactly) or Fractions.
     ``max_pieces`` caps the enumeration of sign choices (beyond it: ``unresolved``);
+    ``search_directions``: eigen-directions tried per piece when searching an exact descent /
+    ascent direction (0: no search; only done when no local-minimum certificate holds).
     ``nlsat_boxes`` / ``nlsat_ms``: the boxes and the z3 time limit per query of the
     ``nlsat`` certificate (a timeout is "not certified", never a certificate)."""
     X = exact(np.asarray(X, dtype=object).reshape(-1, net.d_x))
@@ -423,9 +466,12 @@ def certify_stratum(net: nw.Network, X, Y, theta, *, max_pieces: int = 256,
         certified &= how is not None
         cert_pieces.append(_replace(p, certificate=how))
     descent = ascent = None
-    for p in strict:
-        descent = descent or _direction(net, Ws, X, Y, p, -1, search_directions)
-        ascent = ascent or _direction(net, Ws, X, Y, p, +1, search_directions)
+    if not certified and search_directions:
+        for p in strict:
+            descent = descent or _direction(net, Ws, X, Y, p, -1, search_directions)
+        if descent is not None and differentiable and not any(c != 0 for c in g0):
+            for p in strict:
+                ascent = ascent or _direction(net, Ws, X, Y, p, +1, search_directions)
     local_min = True if certified else (False if descent is not None else None)
     notes = []
     if not differentiable:
@@ -568,7 +614,8 @@ def minimum_targets(net: nw.Network, X, theta, *, rng: np.random.Generator,
     integer basis of ``(sum_s V_s)^perp`` over the weak pieces ``s`` at theta.
 
     Then every piece's gradient ``J_s^T r`` is 0, so L is differentiable at theta with
-    derivative 0, and ``L(theta) = 1/2 ||r||^2`` (0 when the pieces' features span R^m: use
+    derivative 0, and ``L(theta) = 1/2 ||r||^2`` (``r`` rescaled by a power of two to
+    entries of size at most 2) (0 when the pieces' features span R^m: use
     more samples than features).  A *generator* for points on strata: whether a statement holds
     there is then decided by the certificate, not assumed.  None if the enumeration of sign
     choices is unresolved."""
@@ -578,7 +625,8 @@ def minimum_targets(net: nw.Network, X, theta, *, rng: np.random.Generator,
     Ws = net.unflatten(th)
     _, signs = _forward_exact(net, Ws, Xe)
     Yhat = nw.forward(net, Ws, Xe, pattern=_pattern(net, signs, {}, net.H)).Yhat
-    c = certify_stratum(net, Xe, Yhat, th, max_pieces=max_pieces, nlsat_boxes=())
+    c = certify_stratum(net, Xe, Yhat, th, max_pieces=max_pieces, nlsat_boxes=(),
+                        search_directions=0)
     if c.kind == "unresolved" or not c.pieces:
         return None
     m = Xe.shape[0]
@@ -605,6 +653,10 @@ def minimum_targets(net: nw.Network, X, theta, *, rng: np.random.Generator,
             k = int(rng.integers(-spread, spread + 1))
             for i in range(m):
                 R[i, col] += k * b[i]
+    # scale by a power of two to |r| <= 2 (exact in binary floating point)
+    big = max((abs(v) for v in R.ravel()), default=Fraction(0))
+    if big > 2:
+        R = R / Fraction(2) ** (int(big).bit_length() - 1)
     return Yhat - R
 
 

@@ -21,10 +21,10 @@ from proofcheck import networks as nw
 from proofcheck.optimize.piecewise import value_at_point
 
 from .assumptions import ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT, per_instance
-from .instances import arrays, close, landscape, network_instances, problem_data, \
-    problem_instances
+from .instances import READINGS, arrays, close, landscape, landscape_reading, \
+    network_instances, problem_data, problem_instances
 
-BRANCHES = ("all_active", "dead_unit")
+BRANCHES = ("all_active", "dead_unit", "stratum")
 
 
 def _case_of(inst, point):
@@ -76,6 +76,37 @@ def _j_halved_sum(inst, point, B):
     return Margin(-float(gap), v.tol * 2, float(v.L), wrong, v.tol_source)
 
 
+_THEOREM1_WITNESS = (
+    "witness (exact, certified): d = (2, 1, 1) ReLU, yhat = v relu(w . x), X rows (0, 1), "
+    "(0, -1), (1, 0), (1, 1), Y = (1, -1, 2, 0), theta = (w, v) = ((1, 0), 1).  The first two "
+    "samples lie on the unit's hyperplane; their kinks cancel: with u = v w_1, t = v w_2, "
+    "L = 1/2 [(t - 1)^2 + 1 + (u - 2)^2 + (u + t)^2] on both sides, C^infinity and convex, "
+    "minimal at (u, t) = (1, 0).  So theta is a differentiable local minimum with L = 2, while "
+    "J = 1 with the paper's Lambda (0 at the kinks) and 1.8 with slope 1 there: the outputs "
+    "yhat_1 = relu(t), yhat_2 = relu(-t) are not differentiable, and the proof's step "
+    "'D^T vec(Yhat - Y) = 0' (Lemma 1 + first order) fails: D^T r = (0, 1, 0) != grad L = 0")
+
+
+theorem1_outputs = Claim(
+    id="khk2019dw.theorem1",
+    title="every local minimum at which every output is differentiable has L = J(theta)",
+    source=Source("khk2019dw", "4.1", "Theorem 1 (corrected)", "4.2"),
+    statement="Every local minimum theta of L at which every output Yhat_ic(X, theta) is "
+              "differentiable satisfies L(theta) = 1/2||Y||_F^2 - sum_{l=1}^{H+1} "
+              "sum_{k_l} 1/2 ||P[N^(l)_{k_l} D^(l)_{k_l}] vec(Y)||_2^2",
+    hypotheses=(ADMISSIBLE,),
+    conclusion=lambda inst, point, B: _compare(inst, point),
+    instances=lambda assumed: problem_instances(assumed),
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=landscape_reading("outputs"),
+    branches=BRANCHES,
+    case_of=_case_of,
+    readings=(READINGS["outputs"],),
+    narrowed=("points on strata whose outputs are not all differentiable are left out "
+              "(counted as outside_reading)",),
+)
+
+
 theorem1 = Claim(
     id="khk2019dw.theorem1",
     title="every differentiable local minimum has L = J(theta)",
@@ -92,7 +123,15 @@ theorem1 = Claim(
     case_of=_case_of,
     notes="J in its projection form at the point's precision (equal to the Gram-Schmidt form at "
           "every theta, khk2019dw.theorem1.j_forms); branch dead_unit: some ReLU unit has "
-          "derivative 0 on every sample (D^(l)_k = 0).",
+          "derivative 0 on every sample (D^(l)_k = 0); branch stratum: points with "
+          "pre-activations exactly 0, certified exactly (optimize.strata), J with the "
+          "paper's Lambda (0 at a kink).",
+    readings=(READINGS["L"],),
+    corrected=theorem1_outputs,
+    erratum="As printed ('every differentiable local minimum of L') the statement fails at "
+            "differentiable local minima where pre-activations are 0 and samples' kinks "
+            "cancel: " + _THEOREM1_WITNESS + ".  Corrected: require every output to be "
+            "differentiable at theta (implied by the kink-free reading the proof uses).",
     mutants=(
         Mutant.conclusion("output_not_orthogonalised", MutantKind.DROPPED_TERM,
                           "N^(H+1)_1 = I: the output term 1/2||P[D^(H+1)_1] vec Y||^2 raw",
