@@ -607,7 +607,8 @@ def _direction(net, Ws, X, Y, piece, sign, tries):
 # --------------------------------------------------------------------------- generators
 
 def minimum_targets(net: nw.Network, X, theta, *, rng: np.random.Generator,
-                    max_pieces: int = 64, spread: int = 2) -> np.ndarray | None:
+                    max_pieces: int = 64, spread: int = 2,
+                    against_lambda: bool = False) -> np.ndarray | None:
     """Targets ``Y`` (exact, an object array of Fractions) that make ``theta`` a local minimum
     certified by the ``path_model`` certificate on every piece: ``Y = Yhat(theta) - r`` with each
     column of ``r`` a random integer combination (coefficients in ``[-spread, spread]``) of an
@@ -648,11 +649,18 @@ def minimum_targets(net: nw.Network, X, theta, *, rng: np.random.Generator,
         basis = [[int(N[i, j]) for i in range(m)] for j in range(nullity)]
     R = np.zeros((m, net.d_y), dtype=object)
     R[...] = Fraction(0)
+    D = nw.jacobian(net, Ws, Xe, pattern=c.lambda_pattern) if against_lambda else None
     for col in range(net.d_y):
         for b in basis:
             k = int(rng.integers(-spread, spread + 1))
             for i in range(m):
                 R[i, col] += k * b[i]
+        if D is not None:
+            Dc = D[col * m:(col + 1) * m]
+            if not any(Dc.T @ R[:, col]):
+                hit = [b for b in basis if any(Dc.T @ np.array(b, dtype=object))]
+                if hit:
+                    R[:, col] += np.array(hit[int(rng.integers(len(hit)))], dtype=object)
     # scale by a power of two to |r| <= 2 (exact in binary floating point)
     big = max((abs(v) for v in R.ravel()), default=Fraction(0))
     if big > 2:

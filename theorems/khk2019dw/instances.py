@@ -38,8 +38,9 @@ from proofcheck import Instance
 
 from .assumptions import acts_text, network_of
 
-__all__ = ["CASES", "ACTS", "PROBLEM_CASES", "STRATUM_ACTS", "build", "build_stratum", "network_instances", "data_for", "arrays", "close",
-           "problem_instances", "landscape", "problem_data"]
+__all__ = ["CASES", "ACTS", "PROBLEM_CASES", "STRATUM_ACTS", "build", "build_stratum",
+           "stratum_certificate", "READINGS", "landscape_reading", "network_instances",
+           "data_for", "arrays", "close", "problem_instances", "landscape", "problem_data"]
 
 CASES = ("generic", "dyadic", "zero_sample", "kink", "dead_unit", "zero_out")
 PROBLEM_CASES = ("generic", "zero_sample", "kink", "zero_out", "stratum")
@@ -109,11 +110,14 @@ def stratum_certificate(inst):
 _CERTS: dict = {}
 
 
-def build_stratum(seed: int, widths, acts) -> Instance:
-    """A ``"stratum"`` problem instance (module doc): fields widths, acts, X, Y, case, start."""
+def build_stratum(seed: int, widths, acts, *, smooth_outputs: bool = False) -> Instance:
+    """A ``"stratum"`` problem instance (module doc): fields widths, acts, X, Y, case, start.
+    ``smooth_outputs``: the hyperplane unit gets zero outgoing weights (the outputs are then
+    differentiable at the point as well)."""
     from proofcheck.optimize.strata import minimum_targets
     rng = np.random.default_rng(seed)
-    widths = tuple(int(d) for d in widths)
+    # d_x >= 2: a unit's hyperplane then holds nonzero samples (for d_x = 1 it is w = 0)
+    widths = (max(2, int(widths[0])),) + tuple(int(d) for d in widths[1:])
     inst = Instance(widths=widths, acts=acts if isinstance(acts, str) else acts_text(acts),
                     case="stratum")
     net = network_of(inst)
@@ -135,7 +139,7 @@ def build_stratum(seed: int, widths, acts) -> Instance:
         rows += [p, -p] if rng.random() < 0.85 else [p]
     else:
         Ws[0][:, k] = 0.0           # d_x = 1: the unit's hyperplane is w = 0
-    u = rng.random()
+    u = 0.0 if smooth_outputs else rng.random()
     if u < 0.2:                      # the hyperplane unit has no outgoing weights
         Ws[1][k, :] = 0.0
     elif widths[1] >= 2 and u < 0.7:
@@ -144,7 +148,7 @@ def build_stratum(seed: int, widths, acts) -> Instance:
     rows += list(_dyadic(rng, (max(n_gen, 2), widths[0])))
     X = np.array(rows, float)
     theta = net.flatten(Ws)
-    Y = minimum_targets(net, X, theta, rng=rng)
+    Y = minimum_targets(net, X, theta, rng=rng, against_lambda=not smooth_outputs)
     if Y is None:
         Y = _dyadic(rng, (X.shape[0], widths[-1]))
     Y = np.array([[float(v) for v in row] for row in np.asarray(Y)], float)
@@ -216,7 +220,8 @@ def close(lhs, rhs, scale, B, *, n_ops: int, what: str = ""):
 # --------------------------------------------------------------------------- local minima
 
 @st.composite
-def _draw_problem(draw, H, width, d_x, d_y, m, acts, branch, linear_tail, per_unit, cases):
+def _draw_problem(draw, H, width, d_x, d_y, m, acts, branch, linear_tail, per_unit, cases,
+                  smooth_outputs=False):
     h = draw(st.integers(*H))
     widths = [draw(st.integers(*d_x))] + [draw(st.integers(*width)) for _ in range(h)] + \
         [draw(st.integers(*d_y))]
@@ -235,7 +240,7 @@ def _draw_problem(draw, H, width, d_x, d_y, m, acts, branch, linear_tail, per_un
     case = branch if branch in ("dead_unit", "stratum") else draw(st.sampled_from(cases))
     seed = draw(st.integers(0, 2 ** 31 - 1))
     if case == "stratum":
-        return build_stratum(seed, widths, layers)
+        return build_stratum(seed, widths, layers, smooth_outputs=smooth_outputs)
     inst = build(seed, widths, layers, draw(st.integers(*m)), case, True)
     f = inst.fields()
     f["start"] = f.pop("theta")      # the boundary construction is the first start
@@ -244,14 +249,15 @@ def _draw_problem(draw, H, width, d_x, d_y, m, acts, branch, linear_tail, per_un
 
 def problem_instances(assumed=None, *, H=(1, 2), width=(1, 3), d_x=(1, 3), d_y=(1, 2),
                       m=(2, 6), acts=ACTS, linear_tail=None, per_unit=True,
-                      cases=PROBLEM_CASES):
+                      cases=PROBLEM_CASES, smooth_outputs=False):
     """Data sets for local-minimum claims: fields widths, acts, X, Y, case and ``start`` (a
     first start with the boundary construction of ``case``; the finder adds random starts).
     ``assumed.branch == "dead_unit"`` asks for a first-layer ReLU unit that starts dead,
-    ``"stratum"`` for a point on a stratum built to be a local minimum."""
+    ``"stratum"`` for a point on a stratum built to be a local minimum (``smooth_outputs``:
+    one whose outputs are differentiable too)."""
     branch = getattr(assumed, "branch", None)
     return _draw_problem(H, width, d_x, d_y, m, tuple(acts), branch, linear_tail, per_unit,
-                         tuple(cases))
+                         tuple(cases), smooth_outputs)
 
 
 def landscape(inst):

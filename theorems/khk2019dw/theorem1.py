@@ -96,7 +96,7 @@ theorem1_outputs = Claim(
               "sum_{k_l} 1/2 ||P[N^(l)_{k_l} D^(l)_{k_l}] vec(Y)||_2^2",
     hypotheses=(ADMISSIBLE,),
     conclusion=lambda inst, point, B: _compare(inst, point),
-    instances=lambda assumed: problem_instances(assumed),
+    instances=lambda assumed: problem_instances(assumed, smooth_outputs=True),
     point_kind=PointKind.LOCAL_MIN,
     landscape=landscape_reading("outputs"),
     branches=BRANCHES,
