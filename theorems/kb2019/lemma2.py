@@ -71,6 +71,9 @@ lemma2 = Claim(
           "data. The proof uses A2 only through differentiability (convexity is not needed for "
           "this lemma), so no dropped-A2 mutant is claimed to be caught here.",
     mutants=(
+        Mutant("every_critical_point", MutantKind.DROPPED_HYPOTHESIS,
+               "asserted at every critical point (saddles included), not only at local minima",
+               lambda c: c.replace(point_kind=PointKind.CRITICAL)),
         Mutant.conclusion("shifted_zD", MutantKind.PERTURBED_CONSTANT,
                           "E[zD] = E[z]/2 instead of 0", zD_equals_Z_mean),
         Mutant.conclusion("added_term", MutantKind.DROPPED_TERM,

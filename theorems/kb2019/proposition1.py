@@ -49,6 +49,9 @@ proposition1 = Claim(
     notes="checked as KB2019 obtain it, as the d_y = 1 case of Theorem 1, at certified local "
           "minima for every twice-differentiable convex loss here",
     mutants=(
+        Mutant("every_critical_point", MutantKind.DROPPED_HYPOTHESIS,
+               "asserted at every critical point (saddles included), not only at local minima",
+               lambda c: c.replace(point_kind=PointKind.CRITICAL)),
         Mutant.conclusion("halved", MutantKind.PERTURBED_CONSTANT, "L <= L*_x / 2",
                           lambda i, p, B: (lambda L, Lx, t, s: Margin.at_most(
                               L, Lx / 2, tol=t, tol_source=s))(*_values(i, p))),

@@ -69,6 +69,9 @@ theorem1 = Claim(
           "given as data (θ fixed), so local minima are taken in (W, V) — the proof uses "
           "nothing else.",
     mutants=(
+        Mutant("every_critical_point", MutantKind.DROPPED_HYPOTHESIS,
+               "asserted at every critical point (saddles included), not only at local minima",
+               lambda c: c.replace(point_kind=PointKind.CRITICAL)),
         Mutant.conclusion("doubled_improvement", MutantKind.PERTURBED_CONSTANT,
                           "L <= L*_x - 2 (L*_x - L*_{x,z})", doubled_improvement),
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,

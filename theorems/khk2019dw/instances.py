@@ -136,14 +136,16 @@ def build_stratum(seed: int, widths, acts, *, smooth_outputs: bool = False) -> I
         p[j1], p[j2] = w[j2], -w[j1]
         if not np.any(p):
             p[j2] = 1.0
-        rows += [p, -p] if rng.random() < 0.85 else [p]
+        rows += [p, -p] if smooth_outputs or rng.random() < 0.9 else [p]
     else:
         Ws[0][:, k] = 0.0           # d_x = 1: the unit's hyperplane is w = 0
-    u = 0.0 if smooth_outputs else rng.random()
-    if u < 0.2:                      # the hyperplane unit has no outgoing weights
+    if smooth_outputs:               # the hyperplane unit has no outgoing weights
         Ws[1][k, :] = 0.0
-    elif widths[1] >= 2 and u < 0.7:
-        Ws[1][(k + 1) % widths[1], :] = 0.0     # another unit without outgoing weights
+    else:
+        if not np.any(Ws[1][k, :]):  # its kinks reach the outputs
+            Ws[1][k, 0] = 1.0
+        if widths[1] >= 2 and rng.random() < 0.3:
+            Ws[1][(k + 1) % widths[1], :] = 0.0     # another unit without outgoing weights
     n_gen = min(16, 2 * widths[0] * (widths[1] + 1) + 2 - len(rows))
     rows += list(_dyadic(rng, (max(n_gen, 2), widths[0])))
     X = np.array(rows, float)
@@ -222,7 +224,9 @@ def close(lhs, rhs, scale, B, *, n_ops: int, what: str = ""):
 @st.composite
 def _draw_problem(draw, H, width, d_x, d_y, m, acts, branch, linear_tail, per_unit, cases,
                   smooth_outputs=False):
-    h = draw(st.integers(*H))
+    # the stratum branch uses one hidden layer (deeper strata often exceed the enumeration cap
+    # and come back unresolved)
+    h = draw(st.integers(*H)) if branch != "stratum" or linear_tail else 1
     widths = [draw(st.integers(*d_x))] + [draw(st.integers(*width)) for _ in range(h)] + \
         [draw(st.integers(*d_y))]
     layers = []
