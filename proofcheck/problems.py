@@ -37,7 +37,8 @@ __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX
            "PointQuantities", "cases", "case_of", "instances_for", "point_tolerance",
            "z_in_span_of_x", "theorem2_quantities", "regression_data", "with_bias_columns",
            "streamed_regression", "stream_chunks", "streamed_theorem2_terms",
-           "values_at_point", "linear_value_pair", "with_feature_map", "linear_objective_pairs", "linear_objective"]
+           "values_at_point", "linear_value_pair", "with_feature_map", "linear_objective_pairs", "linear_objective",
+           "zero_predictor_critical_point", "resnet_landscape_with_saddles"]
 
 #: The losses KB2019's Assumption A2 names (convex and differentiable), by short name.
 LOSSES = {
@@ -533,3 +534,52 @@ def linear_objective(inst: Instance, R, B=None):
     H = B.matmul(Phi, B.T(Rm))
     m = Phi.shape[0]
     return sum(inst.loss.value_mp(H[i], Y[i]) for i in range(m)) / m
+
+
+# --------------------------------------------------------------------------- saddles as starts
+
+def zero_predictor_critical_point(inst: Instance) -> np.ndarray | None:
+    """A critical point with W = 0: V solving E[D x^T] + E[D z^T] V^T = 0, D = dl(0, y)/dh
+    (then dL/dW = E[D (x + V z)^T] = 0 and dL/dV = W^T (...) = 0).  Unless the zero predictor
+    is optimal it is a saddle -- exactly where a statement read 'at every critical point'
+    breaks.  None when E[D z^T] has not full row rank or z is trainable."""
+    problem = resnet_problem(inst)
+    if problem.residual is not None:
+        return None
+    X, Z, Y = (np.asarray(a, float) for a in (problem.X, problem.Z, problem.Y))
+    D = np.asarray(problem.loss.grad(np.zeros_like(Y), Y), float)
+    Exd, Ezd = D.T @ X / len(X), D.T @ Z / len(Z)          # E[D x^T], E[D z^T]
+    if np.linalg.matrix_rank(Ezd) < Ezd.shape[0]:
+        return None
+    Vt = -np.linalg.pinv(Ezd) @ Exd                          # d_z x d_x
+    W = np.zeros((Y.shape[1], X.shape[1]))
+    return np.concatenate([W.reshape(-1, order="F"), Vt.T.reshape(-1, order="F")])
+
+
+class _WithStarts:
+    """A landscape whose finder also starts from given points (duck-typed ``find_points``)."""
+
+    def __init__(self, landscape: Landscape, branch, initial_points):
+        self.landscape = landscape
+        self.branch = branch
+        self.initial_points = tuple(initial_points)
+
+    def __getattr__(self, name):
+        return getattr(self.landscape, name)
+
+    def find_points(self, *, rng, starts=8, digits=50):
+        from .optimize.local_min import find_local_minima
+        return find_local_minima(self.landscape, rng=rng, starts=starts, branch=self.branch,
+                                 digits=digits, initial_points=self.initial_points)
+
+
+def resnet_landscape_with_saddles(inst: Instance):
+    """:func:`resnet_landscape` whose finder also starts at
+    :func:`zero_predictor_critical_point` (so saddles are visited and certified as such)."""
+    land = resnet_landscape(inst)
+    start = zero_predictor_critical_point(inst)
+    if start is None or start.size != land.n_params:
+        return land
+    branch = inst.fields().get("branch")
+    return _WithStarts(land, branch if branch in ("full_rank", "rank_deficient") else None,
+                       [start])

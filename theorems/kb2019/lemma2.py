@@ -19,6 +19,7 @@ from proofcheck import (Claim, Identity, Margin, Mutant, MutantKind, PointKind,
                         Source)
 from proofcheck.problems import (CONVEX_DIFFERENTIABLE, NONCONVEX, at_point,
                                  resnet_instances, resnet_landscape)
+from proofcheck.problems import resnet_landscape_with_saddles
 
 from .assumptions import A1, A2
 from proofcheck.symbolic import SizeSweep
@@ -65,7 +66,7 @@ lemma2 = Claim(
     conclusion=conclusion,
     instances=instances,
     point_kind=PointKind.LOCAL_MIN,
-    landscape=resnet_landscape,
+    landscape=resnet_landscape_with_saddles,
     branches=("full_rank", "rank_deficient"),
     notes="checked at certified second-order stationary points of L in (W, V) with z given as "
           "data. The proof uses A2 only through differentiability (convexity is not needed for "

@@ -10,6 +10,7 @@ strictly weaker than PA1–PA3 ("the latter implies the former but not vice vers
 from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck.problems import (LOSSES, Relation, case_of, cases, instances_for,
                                  resnet_landscape, values_at_point)
+from proofcheck.problems import resnet_landscape_with_saddles
 
 from .assumptions import A1, A2, PA1, PA2, PA3
 
@@ -43,7 +44,7 @@ proposition1 = Claim(
     conclusion=conclusion,
     instances=instances,
     point_kind=PointKind.LOCAL_MIN,
-    landscape=resnet_landscape,
+    landscape=resnet_landscape_with_saddles,
     branches=cases(SCALAR_LOSSES),
     case_of=case_of,
     notes="checked as KB2019 obtain it, as the d_y = 1 case of Theorem 1, at certified local "

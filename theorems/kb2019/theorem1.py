@@ -18,6 +18,7 @@ from proofcheck import (Claim, Identity, Margin, Mutant, MutantKind, PointKind,
 from proofcheck.problems import (CONVEX_DIFFERENTIABLE, case_of, cases, instances_for,
                                  linear_objective, linear_objective_pairs, linear_value_pair,
                                  resnet_instances, resnet_landscape, values_at_point)
+from proofcheck.problems import resnet_landscape_with_saddles
 
 from .assumptions import A1, A2
 from proofcheck.symbolic import SizeSweep
@@ -62,7 +63,7 @@ theorem1 = Claim(
     conclusion=conclusion,
     instances=lambda assumed: instances_for(assumed),
     point_kind=PointKind.LOCAL_MIN,
-    landscape=resnet_landscape,
+    landscape=resnet_landscape_with_saddles,
     branches=cases(CONVEX_DIFFERENTIABLE),
     case_of=case_of,
     notes="μ is the empirical measure of a generated data set (B2-type instances); z(x, θ) is "
