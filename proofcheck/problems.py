@@ -196,7 +196,12 @@ def resnet_instances(*, losses=CONVEX_DIFFERENTIABLE, relation: Relation | None 
                 # large enough that the branch has nonzero predictors (see make_resnet_data)
                 need = rank_deficient_dy + (1 if name == "cross_entropy" else 0)
                 more = Relation(f"d_y >= {need}", lambda d, n=need: d["d_y"] >= n)
-                rel = more if rel is None else rel & more
+                both = more if rel is None else rel & more
+                try:                  # unless the claim's relation fixes d_y = 1 (e.g. PA1)
+                    dimensions(max_value=max_dim, relation=both)
+                    rel = both
+                except ValueError:
+                    pass
             sizes = draw(dimensions(max_value=max_dim, relation=rel))
         branch = draw(st.sampled_from(tuple(branches))) if name in BINARY else branch
         if sizes["d_y"] > sizes["d_x"]:
@@ -542,16 +547,16 @@ def zero_predictor_critical_point(inst: Instance) -> np.ndarray | None:
     """A critical point with W = 0: V solving E[D x^T] + E[D z^T] V^T = 0, D = dl(0, y)/dh
     (then dL/dW = E[D (x + V z)^T] = 0 and dL/dV = W^T (...) = 0).  Unless the zero predictor
     is optimal it is a saddle -- exactly where a statement read 'at every critical point'
-    breaks.  None when E[D z^T] has not full row rank or z is trainable."""
+    breaks.  None when the equation has no solution or z is trainable."""
     problem = resnet_problem(inst)
     if problem.residual is not None:
         return None
     X, Z, Y = (np.asarray(a, float) for a in (problem.X, problem.Z, problem.Y))
     D = np.asarray(problem.loss.grad(np.zeros_like(Y), Y), float)
     Exd, Ezd = D.T @ X / len(X), D.T @ Z / len(Z)          # E[D x^T], E[D z^T]
-    if np.linalg.matrix_rank(Ezd) < Ezd.shape[0]:
-        return None
-    Vt = -np.linalg.pinv(Ezd) @ Exd                          # d_z x d_x
+    Vt = -np.linalg.lstsq(Ezd, Exd, rcond=None)[0]           # d_z x d_x
+    if np.linalg.norm(Exd + Ezd @ Vt) > 1e-12 * max(1.0, np.linalg.norm(Exd)):
+        return None                  # E[D x^T] not in the range of E[D z^T]
     W = np.zeros((Y.shape[1], X.shape[1]))
     return np.concatenate([W.reshape(-1, order="F"), Vt.T.reshape(-1, order="F")])
 

@@ -118,3 +118,37 @@ def test_enumeration_cap_is_reported_not_dropped():
 def test_snap_gives_exact_rationals():
     s = snap([1e-12, 0.5000000001, -0.25])
     assert list(s) == [0, F(1, 2), F(-1, 4)]
+
+
+def test_minimum_targets_make_a_differentiable_minimum_on_the_stratum():
+    from proofcheck.optimize.strata import minimum_targets
+    net, X, _, theta = _cancel(0)
+    X = X + [[2, 1], [1, -1], [3, 1]]
+    Y = minimum_targets(net, X, theta, rng=np.random.default_rng(3), against_lambda=True)
+    c = certify_stratum(net, X, Y, theta)
+    assert c.kind == "local_min" and c.differentiable and c.value > 0
+    assert {p.certificate for p in c.pieces} == {"path_model"}
+    # against_lambda: the residual is not orthogonal to the Lambda-convention Jacobian
+    assert any(v != 0 for v in c.lambda_gradient)
+
+
+def test_piecewise_finder_certifies_the_start_on_its_stratum():
+    from proofcheck.optimize.piecewise import find_points
+    net, X, Y, theta = _cancel(0)
+    pts = find_points(net, np.array(X, float), np.array(Y, float), rng=np.random.default_rng(0),
+                      starts=0, digits=30, initial_points=[np.array(theta, float)])
+    first = pts[0]
+    assert first.kind == "local_min" and first.level == "exact" and first.branch == "stratum"
+    assert first.stratum.differentiable and not first.stratum.outputs_all_differentiable
+
+
+def test_zero_predictor_critical_point_is_critical():
+    from hypothesis import find
+    from proofcheck.models import Landscape
+    from proofcheck.problems import (resnet_instances, resnet_problem,
+                                     zero_predictor_critical_point)
+    inst = find(resnet_instances(losses=("squared", "logistic"), branches=("full_rank",)),
+                lambda i: zero_predictor_critical_point(i) is not None)
+    start = zero_predictor_critical_point(inst)
+    land = Landscape(resnet_problem(inst))
+    assert np.linalg.norm(land.grad(start)) < 1e-10

@@ -260,8 +260,7 @@ lemma1_derivative_loss_reading = Claim(
     instances=_derivative_instances_of(_loss_differentiable),
     readings=("'differentiable theta' read as: L is differentiable at theta -- the reading "
               "under which Theorem 1 applies Lemma 1 at 'differentiable local minima of L'",),
-    corrected=lemma1_derivative.replace(id="khk2019dw.lemma1.derivative_loss_reading",
-                                        mutants=()),
+    corrected=lemma1_derivative.replace(id="khk2019dw.lemma1.derivative_loss_reading"),
     erratum="Under this reading the lemma fails: L can be differentiable (even C^infinity) at "
             "theta while outputs are not, when kinks of samples on a unit's hyperplane cancel "
             "in L.  Witness (exact): d = (2, 1, 1) ReLU, X rows (0, 1), (0, -1), (1, 0), "

@@ -76,6 +76,19 @@ def _j_halved_sum(inst, point, B):
     return Margin(-float(gap), v.tol * 2, float(v.L), wrong, v.tol_source)
 
 
+_T1_MUTANTS = (
+        Mutant.conclusion("output_not_orthogonalised", MutantKind.DROPPED_TERM,
+                          "N^(H+1)_1 = I: the output term 1/2||P[D^(H+1)_1] vec Y||^2 raw",
+                          _output_raw),
+        Mutant.conclusion("without_pattern", MutantKind.DROPPED_TERM,
+                          "D^(l)_k built without Lambda (every unit linear)",
+                          lambda inst, point, B: _compare(inst, point,
+                                                          blocks_of=_blocks_without_pattern)),
+        Mutant.conclusion("sum_not_halved", MutantKind.PERTURBED_CONSTANT,
+                          "J = 1/2||Y||^2 - sum ||P[N D] vec Y||^2", _j_halved_sum),
+    )
+
+
 _THEOREM1_WITNESS = (
     "witness (exact, certified): d = (2, 1, 1) ReLU, yhat = v relu(w . x), X rows (0, 1), "
     "(0, -1), (1, 0), (1, 1), Y = (1, -1, 2, 0), theta = (w, v) = ((1, 0), 1).  The first two "
@@ -104,6 +117,7 @@ theorem1_outputs = Claim(
     readings=(READINGS["outputs"],),
     narrowed=("points on strata whose outputs are not all differentiable are left out "
               "(counted as outside_reading)",),
+    mutants=_T1_MUTANTS,
 )
 
 
@@ -132,17 +146,7 @@ theorem1 = Claim(
             "differentiable local minima where pre-activations are 0 and samples' kinks "
             "cancel: " + _THEOREM1_WITNESS + ".  Corrected: require every output to be "
             "differentiable at theta (implied by the kink-free reading the proof uses).",
-    mutants=(
-        Mutant.conclusion("output_not_orthogonalised", MutantKind.DROPPED_TERM,
-                          "N^(H+1)_1 = I: the output term 1/2||P[D^(H+1)_1] vec Y||^2 raw",
-                          _output_raw),
-        Mutant.conclusion("without_pattern", MutantKind.DROPPED_TERM,
-                          "D^(l)_k built without Lambda (every unit linear)",
-                          lambda inst, point, B: _compare(inst, point,
-                                                          blocks_of=_blocks_without_pattern)),
-        Mutant.conclusion("sum_not_halved", MutantKind.PERTURBED_CONSTANT,
-                          "J = 1/2||Y||^2 - sum ||P[N D] vec Y||^2", _j_halved_sum),
-    ),
+    mutants=_T1_MUTANTS,
 )
 
 
