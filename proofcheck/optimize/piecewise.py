@@ -441,6 +441,8 @@ def certify_exactly(net, X, Y, theta, *, digits=40, notes=()) -> PiecewisePoint 
     return PiecewisePoint(theta=np.array([float(v) for v in th]), value=float(c.value),
                           kind=kind, digits=digits, kink_margin=0.0, kink_tol=0.0,
                           kink_floor=0.0, grad_norm=gn, last_step=0.0,
+                          tau_grad=0.0 if gn == 0.0 else math.nan,
+                          tau_hess=0.0 if gn == 0.0 else math.nan,
                           notes=tuple(notes) + (c.describe(),), theta_mp=theta_mp,
                           pattern=pattern, branch="stratum", level=c.level, stratum=c,
                           seconds=time.perf_counter() - t0)

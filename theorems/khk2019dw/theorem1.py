@@ -335,9 +335,9 @@ normal_equations = Claim(
     instances=lambda assumed: problem_instances(assumed),
     point_kind=PointKind.CRITICAL,
     landscape=landscape,
-    notes="This is the first-order condition the certificate tests (in the form grad L = "
-          "[D, D^(H+1)_1]^T vec(Yhat - Y)), so it passes by construction at certified points; "
-          "it is listed because the proof uses it, and its mutant shows the check is live.",
+    notes="Away from strata this is the first-order condition the float certificate tests "
+          "(grad L = [D, D^(H+1)_1]^T vec(Yhat - Y)); on strata the exact certificate tests "
+          "the true gradient, and D uses the paper's Lambda (0 at a kink).",
     mutants=(
         Mutant.conclusion("half_Y", MutantKind.PERTURBED_CONSTANT,
                           "[D, D^(H+1)_1]^T vec(Yhat) = [D, D^(H+1)_1]^T vec(Y) / 2",
@@ -511,3 +511,59 @@ kink_example = Claim(
                           _kink_differentiable_mutant),
     ),
 )
+
+
+# --- readings of "differentiable" for the statements that share Theorem 1's proof ---------------
+
+def _outputs_reading(claim, instances, statement, erratum):
+    """``claim`` under the printed reading ('L differentiable'), with its corrected statement
+    under the reading 'every output differentiable' (the points outside it are left out)."""
+    corrected = claim.replace(
+        statement=statement, instances=instances, landscape=landscape_reading("outputs"),
+        readings=(READINGS["outputs"],), corrected=None, erratum="",
+        narrowed=("points on strata whose outputs are not all differentiable are left out "
+                  "(counted as outside_reading)",))
+    return claim.replace(readings=(READINGS["L"],), corrected=corrected, erratum=erratum)
+
+
+_SAME_WITNESS = ("fails where Theorem 1 fails (khk2019dw.theorem1): at differentiable local "
+                 "minima on a stratum where the kinks of samples on a unit's hyperplane cancel "
+                 "in L but not in the outputs; " + _THEOREM1_WITNESS + ".  Corrected: require "
+                 "every output to be differentiable at theta.")
+
+proposition1 = _outputs_reading(
+    proposition1,
+    lambda assumed: problem_instances(assumed, H=(1, 1), d_y=(1, 1), m=(2, 7),
+                                      smooth_outputs=True),
+    "(H = 1, d_y = 1) Every local minimum theta at which every output is differentiable "
+    "satisfies L(theta) = J(theta) in the Gram-Schmidt order D^(1)_1, ..., D^(1)_d, Phi^(1)",
+    "As printed ('every differentiable local minimum') Proposition 1 " + _SAME_WITNESS)
+
+lemma5 = lemma5.replace(
+    readings=(READINGS["L"],),
+    corrected=lemma5.replace(
+        statement="(H = 1, d_y = 1) every local minimum at which no live kinked pre-activation "
+                  "is 0 satisfies L(theta) = 1/2||Y||^2 - 1/2||P[Dtilde] Y||^2",
+        landscape=landscape_reading("kink_free"), branches=("all_active", "dead_unit"),
+        readings=(READINGS["kink_free"],), corrected=None, erratum="",
+        narrowed=("points on strata are left out: the reading 'every output differentiable' "
+                  "fails too (erratum)",)),
+    erratum="As printed (at differentiable local minima) Lemma 5's deterministic part fails on "
+            "strata, and also where every output is differentiable: Dtilde = [Lambda_k X] uses "
+            "the paper's Lambda (0 at a kink) without the outgoing weight, so a unit with zero "
+            "outgoing weight whose hyperplane holds a pair of samples +-p contributes features "
+            "that no adjacent piece has.  Witness (exact point, certified local minimum, L "
+            "and the outputs differentiable): d = (2, 1, 1) ReLU, w = (1.5, 0.5), v = 0, "
+            "X rows (0.5, -1.5), (-0.5, 1.5), (-1, -1), (-2, -2), (-2, -1.5), (1.5, 0.5), "
+            "(2, 0), (0.5, 2), (1, 0.5), (0, 0.5), Y = (-1.3125, 1.3125, 1.25, -0.625, 1.25, "
+            "0.4375, 0.625, -1.25, -0.625, 1.25): L = 5.529296875, right-hand side 4.92513.  "
+            "Corrected: the kink-free reading (no live kinked pre-activation is 0).")
+
+normal_equations = _outputs_reading(
+    normal_equations,
+    lambda assumed: problem_instances(assumed, smooth_outputs=True),
+    "At a critical point at which every output is differentiable, [D, D^(H+1)_1]^T vec(Yhat) "
+    "= [D, D^(H+1)_1]^T vec(Y)",
+    "As printed ('at a differentiable critical point', read: L differentiable) the normal "
+    "equations with the paper's D fail on strata: D^T vec(Yhat - Y) is the Lambda-convention "
+    "formula, not grad L, where samples' kinks cancel in L; " + _THEOREM1_WITNESS + ".")
