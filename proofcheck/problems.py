@@ -37,7 +37,8 @@ __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX
            "PointQuantities", "cases", "case_of", "instances_for", "point_tolerance",
            "z_in_span_of_x", "theorem2_quantities", "regression_data", "with_bias_columns",
            "streamed_regression", "stream_chunks", "streamed_theorem2_terms",
-           "values_at_point", "linear_value_pair", "with_feature_map", "linear_objective_pairs", "linear_objective",
+           "values_at_point", "linear_value_pair", "with_feature_map", "linear_objective_pairs",
+           "linear_objective",
            "zero_predictor_critical_point", "resnet_landscape_with_saddles"]
 
 #: The losses KB2019's Assumption A2 names (convex and differentiable), by short name.
