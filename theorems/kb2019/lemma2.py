@@ -56,6 +56,17 @@ def first_order_only_in_W(inst, point, B):
                            tol_source=q.resolution_source)
 
 
+def rank_deficient_means_zero_predictor(inst, point, B):
+    """Mutant wrong only on the rank-deficient branch: there, in addition, W = 0 (true of
+    generators whose rank-deficient minima are all zero predictors, false otherwise)."""
+    import numpy as np
+    q = at_point(inst, point)
+    if point.branch != "rank_deficient":
+        return conclusion(inst, point, B)
+    W = np.asarray(point.point.W, float)
+    return Margin.vanishes(q.zD, q.xD, W, tol=q.resolution, tol_source=q.resolution_source)
+
+
 lemma2 = Claim(
     id="kb2019.lemma2",
     title="necessary condition of local minimum: E[zD] = 0 and E[xD] = 0",
@@ -75,6 +86,9 @@ lemma2 = Claim(
         Mutant("every_critical_point", MutantKind.DROPPED_HYPOTHESIS,
                "asserted at every critical point (saddles included), not only at local minima",
                lambda c: c.replace(point_kind=PointKind.CRITICAL)),
+        Mutant.conclusion("rank_deficient_zero_predictor", MutantKind.OTHER,
+                          "(wrong only on branch rank_deficient) there W = 0 as well",
+                          rank_deficient_means_zero_predictor),
         Mutant.conclusion("shifted_zD", MutantKind.PERTURBED_CONSTANT,
                           "E[zD] = E[z]/2 instead of 0", zD_equals_Z_mean),
         Mutant.conclusion("added_term", MutantKind.DROPPED_TERM,
