@@ -335,6 +335,8 @@ normal_equations = Claim(
     instances=lambda assumed: problem_instances(assumed),
     point_kind=PointKind.CRITICAL,
     landscape=landscape,
+    branches=BRANCHES,
+    case_of=_case_of,
     notes="Away from strata this is the first-order condition the float certificate tests "
           "(grad L = [D, D^(H+1)_1]^T vec(Yhat - Y)); on strata the exact certificate tests "
           "the true gradient, and D uses the paper's Lambda (0 at a kink).",
