@@ -370,6 +370,8 @@ class Claim:
     mutant_of: str = ""                     # set on mutated copies (for reports)
     high_precision: bool = True             # False: the conclusion computes in float64 only
                                             # (say why in notes); no mpmath re-evaluation
+    readings: tuple[str, ...] = ()          # the reading of the printed text each check rests on
+    narrowed: tuple[str, ...] = ()          # what slice was checked and why
 
     def __post_init__(self):
         if not _ID.match(self.id):

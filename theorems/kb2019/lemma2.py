@@ -19,6 +19,7 @@ from proofcheck import (Claim, Identity, Margin, Mutant, MutantKind, PointKind,
                         Source)
 from proofcheck.problems import (CONVEX_DIFFERENTIABLE, NONCONVEX, at_point,
                                  resnet_instances, resnet_landscape)
+from proofcheck.problems import resnet_landscape_with_saddles
 
 from .assumptions import A1, A2
 from proofcheck.symbolic import SizeSweep
@@ -55,6 +56,17 @@ def first_order_only_in_W(inst, point, B):
                            tol_source=q.resolution_source)
 
 
+def rank_deficient_means_zero_predictor(inst, point, B):
+    """Mutant wrong only on the rank-deficient branch: there, in addition, W = 0 (true of
+    generators whose rank-deficient minima are all zero predictors, false otherwise)."""
+    import numpy as np
+    q = at_point(inst, point)
+    if point.branch != "rank_deficient":
+        return conclusion(inst, point, B)
+    W = np.asarray(point.point.W, float)
+    return Margin.vanishes(q.zD, q.xD, W, tol=q.resolution, tol_source=q.resolution_source)
+
+
 lemma2 = Claim(
     id="kb2019.lemma2",
     title="necessary condition of local minimum: E[zD] = 0 and E[xD] = 0",
@@ -65,12 +77,18 @@ lemma2 = Claim(
     conclusion=conclusion,
     instances=instances,
     point_kind=PointKind.LOCAL_MIN,
-    landscape=resnet_landscape,
+    landscape=resnet_landscape_with_saddles,
     branches=("full_rank", "rank_deficient"),
     notes="checked at certified second-order stationary points of L in (W, V) with z given as "
           "data. The proof uses A2 only through differentiability (convexity is not needed for "
           "this lemma), so no dropped-A2 mutant is claimed to be caught here.",
     mutants=(
+        Mutant("every_critical_point", MutantKind.DROPPED_HYPOTHESIS,
+               "asserted at every critical point (saddles included), not only at local minima",
+               lambda c: c.replace(point_kind=PointKind.CRITICAL)),
+        Mutant.conclusion("rank_deficient_zero_predictor", MutantKind.OTHER,
+                          "(wrong only on branch rank_deficient) there W = 0 as well",
+                          rank_deficient_means_zero_predictor),
         Mutant.conclusion("shifted_zD", MutantKind.PERTURBED_CONSTANT,
                           "E[zD] = E[z]/2 instead of 0", zD_equals_Z_mean),
         Mutant.conclusion("added_term", MutantKind.DROPPED_TERM,
