@@ -30,7 +30,6 @@ __all__ = [
     "PointKind", "Source", "ClaimDefinitionError",
 ]
 
-PAPERS = ("kb2019", "shamir2018", "khk2019dw", "khk2019lm")
 KINDS = ("definition", "assumption", "lemma", "proposition", "theorem", "corollary", "example",
          "remark", "figure")
 _ID = re.compile(r"^[a-z][a-z0-9]*\.[a-z]+[0-9a-z]*(\.[A-Za-z0-9_]+)*$")
