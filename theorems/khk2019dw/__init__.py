@@ -12,5 +12,6 @@ PAPER = Paper(
     key="khk2019dw", citation="Kawaguchi, Huang & Kaelbling (2019)",
     title="Effect of Depth and Width on Local Minima in Deep Learning",
     year=2019, venue="Neural Computation 31(6)",
+    figures=".figures",
     source="kawaguchi-huang-kaelbling-2019-depth-width.txt",
 )

@@ -12,5 +12,6 @@ PAPER = Paper(
     title="Every Local Minimum Value Is the Global Minimum Value of Induced Model in "
           "Nonconvex Machine Learning",
     year=2019, venue="Neural Computation 31(12)",
+    figures=".figures",
     source="kawaguchi-huang-kaelbling-2019-every-local-minimum.md",
 )

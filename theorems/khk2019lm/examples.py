@@ -29,10 +29,10 @@ from hypothesis import strategies as st
 
 from proofcheck import (Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,
                         PointKind, Source)
-from proofcheck.induced import (at_certified, footnote1_network, linear_predictor_value,
-                                pointwise_infimum, separation_delta)
+from proofcheck.induced import at_certified, linear_predictor_value, pointwise_infimum
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector, vec
 
+from ._constructions import footnote1_network, separation_delta
 from .instances import (A1, LOSSES, MAIN_LOSSES, critical_landscape, last_layer_landscape,
                         net_instance, network, panel)
 from .theorem1 import bracket_tol, equality

@@ -21,7 +21,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from proofcheck import Claim, Instance, Margin, Mutant, MutantKind, Source
-from proofcheck.induced import relu_omega
+
+from ._constructions import relu_omega
 
 SOURCE = Source("khk2019lm", "3.1", "definition of Omega and Omega-tilde")
 

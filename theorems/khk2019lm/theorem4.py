@@ -23,9 +23,10 @@ import numpy as np
 
 from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck.induced import (DEFAULT_EPS, at_point, float_point_tolerance, induced_infimum,
-                                linear_predictor_value, partial_linear_structure,
-                                perturbable_basis, perturbation_set, point_theta)
+                                linear_predictor_value, perturbable_basis, perturbation_set,
+                                point_theta)
 
+from ._constructions import partial_linear_structure
 from .instances import A1, WIDE, minimum_landscape, network, panel, random_points
 from .theorem1 import bracket_tol, equality
 

@@ -9,5 +9,6 @@ PAPER = Paper(
     key="shamir2018", citation="Shamir (2018)",
     title="Are ResNets Provably Better than Linear Predictors?",
     year=2018, venue="NeurIPS 2018",
+    figures=".figures",
     source="shamir-2018-resnets-vs-linear.md",
 )

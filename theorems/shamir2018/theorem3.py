@@ -28,9 +28,10 @@ against the convex solver's certified inf F_lin.
 from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck.problems import (Relation, case_of, cases, resnet_instances, resnet_landscape,
                                  values_at_point)
-from proofcheck.second_order import certify_sopsp, theorem3_instances, theorem3_terms
+from proofcheck.second_order import certify_sopsp
 from proofcheck.scalar_resnet import ScalarResNet
 
+from ._terms import theorem3_instances, theorem3_terms
 from .assumptions import A1, LIPSCHITZ, SCALAR_LOSSES
 
 

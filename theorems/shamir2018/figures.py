@@ -9,7 +9,7 @@ Every critical point and KKT point is marked and classified by exact enumeration
   R = (λ/2)(w^2 + v^2), λ = 1/2: panel (b) then has a single critical point, its global minimum
   (the erratum of ``shamir2018.figure1.regularised``). Panel (c) is the same for both scalings.
 
->>> from proofcheck.figures.shamir2018 import panel_points
+>>> from theorems.shamir2018.figures import panel_points
 >>> pts = panel_points(scaling="caption")
 >>> [p["kind"] for p in pts["b"]]
 ['minimum (spurious)', 'saddle', 'minimum']
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import Figure, FigureError, require_matplotlib
+from proofcheck.figures import Figure, FigureError, require_matplotlib
 
 __all__ = ["FIGURES", "panel_points", "render_figure1"]
 

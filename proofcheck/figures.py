@@ -1,9 +1,10 @@
 """Figures that reproduce (or illustrate) a paper's pictures.
 
-Each module ``proofcheck/figures/<paper>.py`` exposes ``FIGURES``, a dict from a figure id
-(``shamir2018.figure1``) to a :class:`Figure`. The registry finds them by scanning this
-package, so adding a paper's figures never edits a shared file. Modules import matplotlib
-inside ``render`` only: listing figures works without the ``plots`` extra.
+A paper's record (:class:`~proofcheck.papers.Paper`, ``figures=".figures"``) names the module of
+its package that exposes ``FIGURES``, a dict from a figure id (``<paper>.figure1``) to a
+:class:`Figure`. The registry finds them through the paper records, so adding a paper's figures
+never edits a shared file. Modules import matplotlib inside ``render`` only: listing figures
+works without the ``plots`` extra.
 
 >>> sorted(f for f in available() if f.startswith("nonexistent"))
 []
@@ -11,9 +12,7 @@ inside ``render`` only: listing figures works without the ``plots`` extra.
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -48,11 +47,9 @@ class Figure:
 
 
 def _modules():
-    from proofcheck import figures as pkg
+    from proofcheck.papers import figure_modules
 
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if not info.name.startswith("_"):
-            yield importlib.import_module(f"{pkg.__name__}.{info.name}")
+    yield from figure_modules()
 
 
 def available() -> dict[str, Figure]:
