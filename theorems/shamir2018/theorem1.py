@@ -25,9 +25,10 @@ from hypothesis import strategies as st
 
 from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind, Source
 from proofcheck.losses import SquaredLoss
-from proofcheck.scalar_resnet import point_terms, scalar_instances
+from proofcheck.scalar_resnet import scalar_instances
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
+from ._terms import point_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_NONZERO
 
 LOSSES = tuple(SCALAR_LOSSES)

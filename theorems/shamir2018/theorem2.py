@@ -20,9 +20,9 @@ import numpy as np
 import sympy as sp
 
 from proofcheck import Claim, Identity, Margin, Mutant, MutantKind, Source
-from proofcheck.scalar_resnet import zero_instances, zero_terms
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
+from ._terms import zero_instances, zero_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_STAR_NONZERO
 
 SOURCE = "6.2"

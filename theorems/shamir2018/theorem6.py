@@ -22,8 +22,8 @@ the bound is tight to a few percent.
 import numpy as np
 
 from proofcheck import Claim, Margin, Mutant, MutantKind, Source
-from proofcheck.scalar_resnet import vector_instances, vector_terms
 
+from ._terms import vector_instances, vector_terms
 from .assumptions import CONVEX_DIFF, FULL_ROW_RANK
 
 
