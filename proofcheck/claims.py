@@ -374,7 +374,7 @@ class Claim:
         if not _ID.match(self.id):
             raise ClaimDefinitionError(
                 f"claim id {self.id!r} is not of the form <paper>.<kind><n>[.<slug>] "
-                f"(e.g. 'kb2019.theorem2' or 'kb2019.theorem2.projection_split')")
+                f"(e.g. 'doe2020.theorem2' or 'doe2020.theorem2.projection_split')")
         if self.conclusion is None and not self.identities:
             raise ClaimDefinitionError(f"claim {self.id} has neither a conclusion nor identities:"
                                        " it would check nothing")

@@ -269,7 +269,7 @@ def weights_or_uniform(weights, m: int) -> np.ndarray:
     if w.shape != (m,):
         raise ValueError(f"weights must have shape ({m},), got {w.shape}")
     if not np.all(np.isfinite(w)) or np.any(w <= 0):
-        raise ValueError("the paper's weights lambda_i must be finite and > 0")
+        raise ValueError("the weights lambda_i must be finite and > 0")
     return w
 
 

@@ -36,7 +36,7 @@ exactly and classifies each one:
 >>> land = critical_points(w**2 - v**2, (w, v))
 >>> [(p.kind, p.coordinates()) for p in land.points]
 [('saddle', (0, 0))]
->>> land = critical_points((w * (1 + v) - 1)**2 / 2, (w, v))   # Shamir's Example 1, eps = 1
+>>> land = critical_points((w * (1 + v) - 1)**2 / 2, (w, v))   # a 2-parameter toy landscape
 >>> [(p.kind, p.coordinates()) for p in land.points], [c.kind for c in land.curves]
 ([('saddle', (0, -1))], ['minimum'])
 """

@@ -1,10 +1,10 @@
 r"""Best linear predictor values  L*_{phi} = inf_R E_mu l(R phi(x), y)  with certified bounds.
 
-KB2019 compares local minima of a ResNet with the global minimum value of linear predictors:
+Local minima of a model are compared with the global minimum value of linear predictors, e.g.
 ``L*_{x}`` (features ``Phi = X``) and ``L*_{x,z}`` (``Phi = [X Z]``).  For an empirical measure
 with weights w_i this is the convex problem
 
-    f(R) = sum_i w_i l(R phi_i, y_i),      R in R^{d_y x k}  (prediction R phi, as in the paper).
+    f(R) = sum_i w_i l(R phi_i, y_i),      R in R^{d_y x k}  (prediction R phi).
 
 :func:`best_linear_predictor` returns a :class:`LinearFit` whose ``value`` is always backed by
 stated bounds ``lower_bound <= inf f <= upper_bound`` (or says it has none):
