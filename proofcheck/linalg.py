@@ -44,12 +44,44 @@ __all__ = [
     "project",
     "null_project",
     "block_gram_schmidt",
+    "vec",
+    "unvec",
 ]
 
 #: Names accepted by ``method`` (a float is accepted too: an absolute cutoff).
 CUTOFF_METHODS = ("lapack", "press", "golub_van_loan")
 
 _EPS64 = float(np.finfo(np.float64).eps)  # 2**-52, the spacing of float64 at 1
+
+
+# ---------------------------------------------------------------------------
+# vec / unvec (the one numeric vectorisation; proofcheck.symbolic has the sympy one)
+# ---------------------------------------------------------------------------
+
+def vec(M) -> np.ndarray:
+    """Column-major vec over the last two axes, batched: ``(..., r, c) -> (..., r c)``; a
+    vector (or scalar) is returned flattened. Works on float and object (mpmath) arrays.
+
+    >>> vec(np.array([[1, 2], [3, 4]])).tolist()
+    [1, 3, 2, 4]
+    >>> vec(np.arange(8).reshape(2, 2, 2)).tolist()
+    [[0, 2, 1, 3], [4, 6, 5, 7]]
+    """
+    M = np.asarray(M)
+    if M.ndim < 2:
+        return M.reshape(-1)
+    return np.swapaxes(M, -1, -2).reshape(M.shape[:-2] + (M.shape[-1] * M.shape[-2],))
+
+
+def unvec(v, shape) -> np.ndarray:
+    """Inverse of :func:`vec`: ``(..., r c) -> (..., r, c)`` for ``shape = (r, c)``.
+
+    >>> unvec(vec(np.array([[1, 2], [3, 4]])), (2, 2)).tolist()
+    [[1, 2], [3, 4]]
+    """
+    v = np.asarray(v)
+    r, c = shape
+    return np.swapaxes(v.reshape(v.shape[:-1] + (c, r)), -1, -2)
 
 
 # ---------------------------------------------------------------------------

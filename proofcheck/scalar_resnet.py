@@ -37,6 +37,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from .linalg import unvec, vec
 from .losses import LogisticLoss, SmoothedHinge, SquaredLoss, UNIT_ROUNDOFF
 
 __all__ = ["ScalarResNet", "VectorResNet", "vec", "unvec", "flat_params", "split_params",
@@ -49,23 +50,6 @@ __all__ = ["ScalarResNet", "VectorResNet", "vec", "unvec", "flat_params", "split
 
 def _is_mp(a) -> bool:
     return isinstance(a, np.ndarray) and a.dtype == object
-
-
-def vec(M):
-    """Column-major vec over the last two axes: (..., r, c) -> (..., r c).
-
-    >>> vec(np.array([[1, 2], [3, 4]])).tolist()
-    [1, 3, 2, 4]
-    """
-    M = np.asarray(M)
-    return np.swapaxes(M, -1, -2).reshape(M.shape[:-2] + (M.shape[-1] * M.shape[-2],))
-
-
-def unvec(v, shape):
-    """Inverse of :func:`vec`: (..., r c) -> (..., r, c)."""
-    v = np.asarray(v)
-    r, c = shape
-    return np.swapaxes(v.reshape(v.shape[:-1] + (c, r)), -1, -2)
 
 
 def flat_params(w, V):
