@@ -16,6 +16,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from proofcheck.claims import Instance, tolerance_source
+from proofcheck.linalg import numerical_rank
 from proofcheck.losses import SoftmaxCrossEntropy, SquaredLoss, TiltedDoubleWell, UNIT_ROUNDOFF
 from proofcheck.scalar_resnet import (ScalarResNet, VectorResNet, critical_V, loss_terms,
                                       scalar_instances, tanh_features)
@@ -343,8 +344,10 @@ def vector_instances(*, losses=("squared", "cross_entropy"), full_row_rank: bool
             loss = table[name]
             D = loss.grad(np.zeros((m, d_y)), Y)
             R, S = D.T @ Fx / m, D.T @ X / m
-            if np.linalg.matrix_rank(R) == d_y:
-                V = -(np.linalg.pinv(R) @ S).T
+            if int(numerical_rank(R, "lapack")) == d_y:
+                # instance generation in float64 (R has full row rank, checked above): the
+                # claim re-checks every hypothesis on the instance drawn
+                V = -(np.linalg.pinv(R) @ S).T  # noqa: TID251
                 W = W / np.abs(W).max() * 10.0 ** rng.uniform(-3, -1)
                 # W* a descent step from 0 (backtracked), so F(≈0, V) - F_lin(W*) > 0
                 lin = VectorResNet(X, Y, Fx, loss)
