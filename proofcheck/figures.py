@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["Figure", "FigureError", "UnknownFigureError", "available", "get", "render",
            "require_matplotlib"]

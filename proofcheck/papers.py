@@ -22,7 +22,7 @@ import pkgutil
 import re
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Iterable
+from collections.abc import Iterable
 
 __all__ = ["CATALOGUE_PACKAGE", "Paper", "PaperRecordError", "catalogue_papers", "figure_modules",
            "ordered", "paper_rank"]
@@ -78,7 +78,7 @@ def catalogue_papers(package: str = CATALOGUE_PACKAGE) -> list[Paper]:
     return list(_catalogue_papers(package))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _catalogue_papers(package: str) -> tuple[Paper, ...]:
     pkg = importlib.import_module(package)
     found: list[Paper] = []

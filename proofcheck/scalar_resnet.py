@@ -167,7 +167,7 @@ class ScalarResNet:
             object.__setattr__(self, n, a)
 
     @classmethod
-    def from_instance(cls, inst, B=None) -> "ScalarResNet":
+    def from_instance(cls, inst, B=None) -> ScalarResNet:
         """The model of an instance with fields X, y, Fx, loss, converted by backend ``B``."""
         conv = (lambda a: a) if B is None else B.asarray
         return cls(conv(inst.X), conv(inst.y), conv(inst.Fx), inst.loss)
@@ -314,7 +314,7 @@ class ScalarResNet:
         return _ball_minimiser(self, float(radius))
 
     # ---- Lipschitz constants on M = {||w|| < b, ||V|| < b}
-    def lipschitz_bounds(self, b: float) -> "LipschitzBounds":
+    def lipschitz_bounds(self, b: float) -> LipschitzBounds:
         """Upper bounds μ0, μ1, μ2 on the Lipschitz constants of F_θ, ∇F_θ, ∇²F_θ on the convex
         set M = {(w, V): ||w|| < b, ||V|| < b} (one instance, float64, rounded up).
 
@@ -465,7 +465,7 @@ class VectorResNet:
             object.__setattr__(self, n, a)
 
     @classmethod
-    def from_instance(cls, inst, B=None) -> "VectorResNet":
+    def from_instance(cls, inst, B=None) -> VectorResNet:
         conv = (lambda a: a) if B is None else B.asarray
         return cls(conv(inst.X), conv(inst.Y), conv(inst.Fx), inst.loss)
 

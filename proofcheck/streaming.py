@@ -115,7 +115,7 @@ class Theorem2Accumulator:
         """The current triangular factor of ``[X Z Y]`` (a copy), ``min(m, d) x d``."""
         return self._R.copy()
 
-    def update(self, X_chunk, Z_chunk, Y_chunk) -> "Theorem2Accumulator":
+    def update(self, X_chunk, Z_chunk, Y_chunk) -> Theorem2Accumulator:
         """Absorb a chunk of rows (all three with the same number of rows); returns self."""
         X = _finite_2d(X_chunk, "X", self.d_x)
         Z = _finite_2d(Z_chunk, "Z", self.d_z)
@@ -130,7 +130,7 @@ class Theorem2Accumulator:
         self.m += X.shape[0]
         return self
 
-    def merge(self, other: "Theorem2Accumulator") -> "Theorem2Accumulator":
+    def merge(self, other: Theorem2Accumulator) -> Theorem2Accumulator:
         """Absorb another accumulator's rows (TSQR reduction step, e.g. across workers)."""
         if (other.d_x, other.d_z, other.d_y) != (self.d_x, self.d_z, self.d_y):
             raise ValueError("cannot merge accumulators of different dimensions")
@@ -140,7 +140,7 @@ class Theorem2Accumulator:
         return self
 
     @classmethod
-    def from_chunks(cls, chunks: Iterable, *, method="lapack") -> "Theorem2Accumulator":
+    def from_chunks(cls, chunks: Iterable, *, method="lapack") -> Theorem2Accumulator:
         """Accumulate an iterable (e.g. a generator) of ``(X, Z, Y)`` row chunks; the
         dimensions are read from the first chunk."""
         acc = None

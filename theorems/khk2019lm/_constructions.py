@@ -9,7 +9,7 @@ paper-specific layer the claim modules of this package use.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

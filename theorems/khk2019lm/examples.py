@@ -34,7 +34,7 @@ from proofcheck.linalg import numerical_rank
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector, vec
 
 from ._constructions import footnote1_network, separation_delta
-from .instances import (A1, LOSSES, MAIN_LOSSES, critical_landscape, last_layer_landscape,
+from .instances import (A1, MAIN_LOSSES, critical_landscape, last_layer_landscape,
                         net_instance, network, panel)
 from .theorem1 import bracket_tol, equality
 

@@ -59,8 +59,6 @@ def conclusion(inst, point, B, value=True):
 
 def value_only_S0(inst, point, B):
     """Mutant: S = {0} in both cases (no perturbation): the inclusion fails when rank W < d_y."""
-    from proofcheck.induced import range_residual
-    import numpy as np
     problem = resnet_problem(inst)
     t = resnet_theorem3(problem, point.point, EPS, case="full_rank")
     return Margin(-t.inclusion, t.inclusion_tol, t.inclusion, 0.0,

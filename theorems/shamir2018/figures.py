@@ -18,7 +18,7 @@ Every critical point and KKT point is marked and classified by exact enumeration
 from __future__ import annotations
 
 import csv
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import sympy as sp
@@ -56,7 +56,7 @@ def _objectives(scaling):
     return w, v, F, F + sp.Rational(1, 4) * (w**2 + v**2)
 
 
-@lru_cache(maxsize=None)
+@cache
 def panel_points(scaling: str = "caption") -> dict[str, list[dict]]:
     """The classified points of each panel: {"a": [...], "b": [...], "c": [...]}, each a dict
     with ``w``, ``v``, ``kind`` (``minimum (spurious)`` when a strict local minimum lies above

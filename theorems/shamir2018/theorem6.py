@@ -19,7 +19,6 @@ O(||W||) while F - F_lin(W*) stays O(1), the regime where the ||V||/s_min(W) ter
 the bound is tight to a few percent.
 """
 
-import numpy as np
 
 from proofcheck import Claim, Margin, Mutant, MutantKind, Source
 
