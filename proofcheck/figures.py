@@ -66,8 +66,10 @@ def available() -> dict[str, Figure]:
 def get(figure_id: str) -> Figure:
     figs = available()
     if figure_id not in figs:
-        close = sorted(f for f in figs if f.split(".")[0] == figure_id.split(".")[0]) or sorted(figs)
-        raise UnknownFigureError(f"unknown figure {figure_id!r}; available: {', '.join(close) or 'none'}")
+        paper = figure_id.split(".")[0]
+        close = sorted(f for f in figs if f.split(".")[0] == paper) or sorted(figs)
+        raise UnknownFigureError(f"unknown figure {figure_id!r}; "
+                                 f"available: {', '.join(close) or 'none'}")
     return figs[figure_id]
 
 
@@ -91,7 +93,8 @@ def render(figure_id: str, out_dir: Path, *, formats=("png", "svg"), seed: int =
     unknown = sorted(set(given) - set(fig.options))
     if unknown:
         accepted = ", ".join(f"--{k}" for k in fig.options) or "none"
-        raise FigureError(f"figure {figure_id!r} does not take {', '.join('--' + u for u in unknown)}"
+        raise FigureError(f"figure {figure_id!r} does not take "
+                          f"{', '.join('--' + u for u in unknown)}"
                           f" (it accepts: {accepted})")
     bad = sorted(set(formats) - {"png", "svg", "pdf", "csv"})
     if bad:

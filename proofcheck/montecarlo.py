@@ -39,7 +39,8 @@ __all__ = [
     "residual_ratio_law", "residual_ratio_sf", "chi2_excess_tail", "BETAINC_RTOL",
     "d_tilde", "simulate_residual_ratio", "simulate_rank",
     "RankBracket", "almost_sure_rank", "almost_sure_rank_types", "generic_rank_upper_bound",
-    "min_smin_large_subsets", "min_gram_large_subsets", "min_smin_small_subsets", "certify_gram_at_least",
+    "min_smin_large_subsets", "min_gram_large_subsets", "min_smin_small_subsets",
+    "certify_gram_at_least",
     "row_types", "UniformInT", "uniform_in_t",
 ]
 
@@ -313,7 +314,8 @@ def d_tilde(Lambda, X) -> np.ndarray:
 def simulate_residual_ratio(Lambda, d_x: int, rng: np.random.Generator, n: int,
                             *, method: str = "lapack"):
     """``n`` draws of ``(R, rank)``: ``R = ||P_N[D~] Y||^2 / ||Y||^2 = 2 L / ||Y||^2`` with the
-    least-squares loss ``L`` of ``Y`` on ``D~`` for Gaussian ``[X Y]`` and fixed ``Lambda``, and the numerical rank of
+    least-squares loss ``L`` of ``Y`` on ``D~`` for Gaussian ``[X Y]`` and fixed ``Lambda``,
+    and the numerical rank of
     ``D~`` (cutoff ``method`` of :func:`proofcheck.linalg.rank_cutoff`)."""
     from .linalg import rank_cutoff
     L = np.asarray(Lambda, dtype=float)

@@ -25,7 +25,8 @@ object arrays of ``mpmath.mpf`` (pass the backend ``B`` of the conclusion).
 >>> net.hessian(w, V).shape                                # d_x + d_x d_z = 4 parameters
 (4, 4)
 
-:class:`VectorResNet` is the vector-output F(W, V, θ) = E ℓ(W(x + V f_θ(x)); y) (value and gradient).
+:class:`VectorResNet` is the vector-output F(W, V, θ) = E ℓ(W(x + V f_θ(x)); y) (value and
+gradient).
 """
 
 from __future__ import annotations
@@ -266,7 +267,8 @@ class ScalarResNet:
         dx = self.d_x
         eye = np.eye(dx) if not _is_mp(r) else _mp_eye(dx)
         # ∂²p/∂w_i ∂V_kj = δ_ik f_j: the block (i, k + d_x j) is δ_ik r_j = (r^T ⊗ I)[i, k + d_x j]
-        cross = (r[..., None, :, None] * eye[:, None, :]).reshape(r.shape[:-1] + (dx, dx * self.d_z))
+        cross = (r[..., None, :, None] * eye[:, None, :])
+        cross = cross.reshape(r.shape[:-1] + (dx, dx * self.d_z))
         H = H.copy() if not _is_mp(H) else H
         H[..., :dx, dx:] = H[..., :dx, dx:] + cross
         H[..., dx:, :dx] = H[..., dx:, :dx] + np.swapaxes(cross, -1, -2)
@@ -296,8 +298,8 @@ class ScalarResNet:
     # ---- baselines
     def best_linear(self, radius: float | None = None):
         """A best linear predictor w* (float64, one instance): argmin F_lin, or argmin over
-        {||w|| <= radius} (damped Newton on the convex F_lin, pulled into the ball; the result is feasible by
-        construction, which is all a bound 'for any ||w*|| <= r' needs).
+        {||w|| <= radius} (damped Newton on the convex F_lin, pulled into the ball; the result is
+        feasible by construction, which is all a bound 'for any ||w*|| <= r' needs).
 
         Unconstrained problems go to :func:`proofcheck.optimize.convex.best_linear_predictor`
         (certified bracket); its ``R`` may be far out on a recession direction when the
@@ -563,7 +565,8 @@ def scalar_instances(*, losses=("squared", "logistic", "smoothed_hinge3"), w: st
             wv = np.zeros(d_x)
         else:
             wv = rng.normal(size=d_x) * 10.0 ** rng.uniform(-2, 1)
-        V = np.zeros((d_x, d_z)) if V_zero else rng.normal(size=(d_x, d_z)) * 10.0 ** rng.uniform(-1, 1)
+        V = (np.zeros((d_x, d_z)) if V_zero
+             else rng.normal(size=(d_x, d_z)) * 10.0 ** rng.uniform(-1, 1))
         if kind == "near_saddle":
             # (0, V) with V r = -∇F_lin(0) is a critical point with F(0, V) = F_lin(0); near it
             # (||w|| = 10^-4..10^-2) ||∇F|| = O(||w||) while F - F_lin(w*) stays O(1): the

@@ -8,7 +8,8 @@ Zinkevich's regret bound applies:
 
 with D the diameter of X (D = 2b for the ball of radius b), l the Lipschitz constant and η the
 step. The O(b l / sqrt(T)) rate is this bound with η = c b / (l sqrt(T)). A high-probability
-version adds Azuma's inequality for the martingale differences Z_t = (F_t - F_lin(u)) - (ℓ_t - ℓ_t^lin), which
+version adds Azuma's inequality for the martingale differences
+Z_t = (F_t - F_lin(u)) - (ℓ_t - ℓ_t^lin), which
 satisfy |Z_t| <= 4r when |ℓ| <= r: with probability >= 1 - δ,
 sum_t Z_t <= 4 r sqrt(2 T log(1/δ)).
 
@@ -147,7 +148,7 @@ def ogd_linear(seeds, T: int, dim: int, radius, lipschitz, *,
     return OGDRun(T, eta, b, l, total - best, T * l**2, np.sum(x_best**2, axis=1))
 
 
-# ------------------------------------------------------------------------------ SGD on a skip network
+# ----------------------------------------------------------------------- SGD on a skip network
 
 @dataclass
 class SkipData:

@@ -1,4 +1,5 @@
-"""proofcheck.induced: gradient basis / perturbable basis models, the induced infimum, V[theta, eps]."""
+"""proofcheck.induced: gradient basis / perturbable basis models, the induced infimum,
+V[theta, eps]; and the KHK2019LM constructions built on them."""
 
 import numpy as np
 import pytest
@@ -153,7 +154,8 @@ def test_pointwise_infimum_and_partial_linear_structure():
     net = Network((2, 3, 2), "identity")
     assert partial_linear_structure(net, rng.normal(size=(3, 2)), rng.normal(size=12), 2, 0)
     narrow = Network((2, 1, 2), "identity")
-    assert partial_linear_structure(narrow, rng.normal(size=(3, 2)), rng.normal(size=4), 2, 0) is None
+    assert partial_linear_structure(narrow, rng.normal(size=(3, 2)), rng.normal(size=4),
+                                    2, 0) is None
 
 
 def test_bad_input():

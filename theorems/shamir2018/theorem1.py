@@ -164,7 +164,8 @@ theorem1 = Claim(
     instances=instances,
     notes="Checked at arbitrary points (not only minima), as the statement says. Dropping w != 0 "
           "is not a mutant here: as w -> 0 the denominator grows like ||w*|| ||V|| / ||w|| and "
-          "the bound tends to the trivial ||∇F|| >= 0. Dropping convexity is a mutant of Lemma 1 (where "
+          "the bound tends to the trivial ||∇F|| >= 0. Dropping convexity is a mutant of Lemma 1 "
+          "(where "
           "it is used); random points of a non-convex loss rarely violate the weaker Theorem 1.",
     mutants=(
         Mutant.conclusion("no_V_term", MutantKind.DROPPED_TERM,

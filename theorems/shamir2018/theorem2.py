@@ -46,7 +46,8 @@ def _curvature_term(q, B, square=True, lam_scale=1):
 
 
 def _part2(q, B, lhs_extra=None, factor=1):
-    lhs = (q.grad_norm + (_curvature_term(q, B) if lhs_extra is None else lhs_extra)) * q.w_star_norm
+    extra = _curvature_term(q, B) if lhs_extra is None else lhs_extra
+    lhs = (q.grad_norm + extra) * q.w_star_norm
     return Margin.at_least(lhs, factor * q.gap, tol=q.tol * (1 + q.w_star_norm),
                            tol_source=q.tol_source)
 
@@ -136,8 +137,9 @@ def eq7_V(s, transpose=False):
     w, x, f, V, a, L, d1, d2 = _sample(s)
     lhs = sp.Matrix(V.rows, V.cols, lambda i, j: sp.diff(L, V[i, j]))
     rhs = d1 * w * f.T
-    return lhs, (rhs if not transpose else d1 * sp.Matrix(V.rows, V.cols,
-                                                           lambda i, j: w[j % w.rows] * f[i % f.rows]))
+    if not transpose:
+        return lhs, rhs
+    return lhs, d1 * sp.Matrix(V.rows, V.cols, lambda i, j: w[j % w.rows] * f[i % f.rows])
 
 
 def _hessian_blocks(s):
@@ -337,7 +339,8 @@ def charpoly(s, c=1):
 
 def _random_arrow(s, rng, b_sign):
     k = s["k"]
-    u = sp.Matrix([sp.Rational(int(rng.integers(-6, 7)), int(rng.integers(1, 4))) for _ in range(k)])
+    u = sp.Matrix([sp.Rational(int(rng.integers(-6, 7)), int(rng.integers(1, 4)))
+                   for _ in range(k)])
     if all(v == 0 for v in u):
         u[0] = 1
     b = sp.Rational(int(rng.integers(1, 7)), int(rng.integers(1, 4))) * b_sign
