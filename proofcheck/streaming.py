@@ -1,6 +1,6 @@
-r"""Theorem 2 quantities of KB2019 over row streams: O(m d^2) time, O(d^2) memory.
+r"""Least squares on X and on [X Z] over row streams: O(m d^2) time, O(d^2) memory.
 
-For data ``X (m x d_x)``, ``Z (m x d_z)``, ``Y (m x d_y)`` Theorem 2 involves
+For data ``X (m x d_x)``, ``Z (m x d_z)``, ``Y (m x d_y)`` the quantities are
 
 * ``L_x = (1/m) ||P_N[X] Y||_F^2`` (best linear predictor on ``x``),
 * ``L_xz = (1/m) ||Y - P[[X Z]] Y||_F^2`` (best linear predictor on ``(x, z)``),
