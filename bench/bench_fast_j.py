@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 
 from proofcheck import fast_j as fj  # noqa: E402
 from proofcheck import networks as nw  # noqa: E402
-from proofcheck.figures.khk2019dw import synthetic_data  # noqa: E402
+from theorems.khk2019dw.figures import synthetic_data  # noqa: E402
 
 
 def run_cell(name, m, depth, width, seed, show_gram=False):

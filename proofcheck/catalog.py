@@ -11,7 +11,7 @@ module level (or a ``CLAIMS`` list). A module that fails to import is recorded i
 ``Registry.errors`` with the cause; it is never silently dropped.
 
 >>> reg = load_claims()                       # the bundled catalogue
->>> all(c.id.split(".")[0] in PAPERS for c in reg.claims)
+>>> all(c.id.split(".")[0] in paper_rank() for c in reg.claims)
 True
 """
 
@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterable, Sequence
 
-from .claims import PAPERS, Claim, claims_in
+from .claims import Claim, claims_in
+from .papers import paper_rank  # H2: papers ordered by their records
 
 __all__ = ["CATALOGUE", "Registry", "UnknownClaimError", "catalogue_folder", "load_claims"]
 
@@ -131,9 +132,8 @@ def load_claims(paths: Iterable[str | Path] | None = None) -> Registry:
 
 
 def _sort_key(c: Claim):
-    paper = c.id.split(".")[0]
-    order = PAPERS.index(paper) if paper in PAPERS else len(PAPERS)
-    return (order, c.id)
+    rank = paper_rank()   # H2: catalogue order from the paper records; unknown papers last
+    return (rank.get(c.id.split(".")[0], len(rank)), c.id)
 
 
 def _load_package(reg: Registry, package: str) -> None:

@@ -30,7 +30,6 @@ __all__ = [
     "PointKind", "Source", "ClaimDefinitionError",
 ]
 
-PAPERS = ("kb2019", "shamir2018", "khk2019dw", "khk2019lm")
 KINDS = ("definition", "assumption", "lemma", "proposition", "theorem", "corollary", "example",
          "remark", "figure")
 _ID = re.compile(r"^[a-z][a-z0-9]*\.[a-z]+[0-9a-z]*(\.[A-Za-z0-9_]+)*$")
@@ -377,7 +376,7 @@ class Claim:
         if not _ID.match(self.id):
             raise ClaimDefinitionError(
                 f"claim id {self.id!r} is not of the form <paper>.<kind><n>[.<slug>] "
-                f"(e.g. 'kb2019.theorem2' or 'kb2019.theorem2.projection_split')")
+                f"(e.g. 'doe2020.theorem2' or 'doe2020.theorem2.projection_split')")
         if self.conclusion is None and not self.identities:
             raise ClaimDefinitionError(f"claim {self.id} has neither a conclusion nor identities:"
                                        " it would check nothing")

@@ -44,6 +44,8 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 import mpmath
 import numpy as np
 
+from .linalg import unvec as _unvec, vec as _vec  # H2: the one numeric vec/unvec
+
 __all__ = [
     "ResidualFunction",
     "TanhResidual",
@@ -110,15 +112,6 @@ def _as_float_array(name: str, a, ndim: int) -> np.ndarray:
 def _identity(n: int, like) -> np.ndarray:
     """Identity matrix in the dtype family of ``like`` (int entries mix exactly with mpf)."""
     return np.eye(n, dtype=int).astype(object) if _is_object(like) else np.eye(n)
-
-
-def _vec(M) -> np.ndarray:
-    """Column-major vectorisation vec(M) of the paper (Lemma 1)."""
-    return np.asarray(M).reshape(-1, order="F")
-
-
-def _unvec(v, shape) -> np.ndarray:
-    return np.asarray(v).reshape(shape, order="F")
 
 
 # --------------------------------------------------------------------------- residual functions

@@ -66,7 +66,7 @@ proposition1 = Claim(
 )
 
 
-# --- "A1 and A2 are strictly weaker than PA1-PA3" --------------------------------------------------
+# --- "A1 and A2 are strictly weaker than PA1-PA3" -------------------------------------------------
 
 # a finite domain: every size in 1..3 and every loss here, checked exhaustively
 ASSUMPTION_CASES = tuple(Instance(loss=LOSSES[name], loss_name=name, d_x=a, d_y=b, d_z=c)

@@ -88,7 +88,7 @@ theorem1 = Claim(
 )
 
 
-# --- the induced linear predictor ------------------------------------------------------------------
+# --- the induced linear predictor -----------------------------------------------------------------
 
 SWEEP = SizeSweep(d_x=(1, 3), d_y=(1, 3), d_z=(1, 3))
 
@@ -119,7 +119,7 @@ induced = Claim(
 )
 
 
-# --- "(L*_x - L*_{x,z}) >= 0 always" (§3.1, after Remark 3) ------------------------------------------
+# --- "(L*_x - L*_{x,z}) >= 0 always" (§3.1, after Remark 3) ---------------------------------------
 
 def improvement_nonnegative_margin(inst, point, B, flip=False, factor=1.0):
     L_x, L_xz, width = linear_value_pair(inst)
@@ -159,7 +159,7 @@ improvement_nonnegative = Claim(
 )
 
 
-# --- Theorem 1 with a trainable residual function z(x; θ) ------------------------------------------
+# --- Theorem 1 with a trainable residual function z(x; θ) -----------------------------------------
 
 TRAINABLE_LOSSES = ("squared", "logistic")
 

@@ -25,9 +25,10 @@ from hypothesis import strategies as st
 
 from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind, Source
 from proofcheck.losses import SquaredLoss
-from proofcheck.scalar_resnet import point_terms, scalar_instances
+from proofcheck.scalar_resnet import scalar_instances
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
+from ._terms import point_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_NONZERO
 
 LOSSES = tuple(SCALAR_LOSSES)
@@ -119,20 +120,9 @@ lemma1 = Claim(
 
 # --- Theorem 1 and eq. (6) -------------------------------------------------------------------
 
-def _theorem1_denominator(q, c_w=2.0, c_star=2.0, with_V=True):
+def _theorem1_denominator(q, B, c_w=2.0, c_star=2.0, with_V=True):
     ratio = q.V_spec ** 2 / q.w_norm ** 2 if with_V else 0 * q.w_norm
-    return np.sqrt(c_w * q.w_norm ** 2 + q.w_star_norm ** 2 * (c_star + ratio)) \
-        if not _is_mp(q.w_norm) else _mp_sqrt(c_w * q.w_norm ** 2
-                                               + q.w_star_norm ** 2 * (c_star + ratio))
-
-
-def _is_mp(a):
-    return isinstance(a, np.ndarray) and a.dtype == object or type(a).__module__.startswith("mpmath")
-
-
-def _mp_sqrt(a):
-    import mpmath
-    return np.frompyfunc(mpmath.sqrt, 1, 1)(a) if isinstance(a, np.ndarray) else mpmath.sqrt(a)
+    return B.sqrt(c_w * q.w_norm ** 2 + q.w_star_norm ** 2 * (c_star + ratio))
 
 
 def _bound(q, denom, factor=1):
@@ -143,22 +133,22 @@ def _bound(q, denom, factor=1):
 
 def theorem1_conclusion(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, _theorem1_denominator(q))
+    return _bound(q, _theorem1_denominator(q, B))
 
 
 def theorem1_no_V(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, _theorem1_denominator(q, with_V=False))
+    return _bound(q, _theorem1_denominator(q, B, with_V=False))
 
 
 def theorem1_doubled_gap(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, _theorem1_denominator(q), factor=2)
+    return _bound(q, _theorem1_denominator(q, B), factor=2)
 
 
 def theorem1_flipped(inst, point, B):
     q = _terms(inst, B)
-    d = _theorem1_denominator(q)
+    d = _theorem1_denominator(q, B)
     return Margin.at_most(q.grad_norm * d, q.gap, tol=q.tol * (1 + d), tol_source=q.tol_source)
 
 
@@ -174,7 +164,8 @@ theorem1 = Claim(
     instances=instances,
     notes="Checked at arbitrary points (not only minima), as the statement says. Dropping w != 0 "
           "is not a mutant here: as w -> 0 the denominator grows like ||w*|| ||V|| / ||w|| and "
-          "the bound tends to the trivial ||∇F|| >= 0. Dropping convexity is a mutant of Lemma 1 (where "
+          "the bound tends to the trivial ||∇F|| >= 0. Dropping convexity is a mutant of Lemma 1 "
+          "(where "
           "it is used); random points of a non-convex loss rarely violate the weaker Theorem 1.",
     mutants=(
         Mutant.conclusion("no_V_term", MutantKind.DROPPED_TERM,
@@ -202,7 +193,7 @@ def _w_minus_wstar(inst, B):
     w, ws = B.asarray(inst.w), B.asarray(inst.w_star)
     d = w - ws
     s = (d * d).sum(axis=-1)
-    return _mp_sqrt(s) if _is_mp(s) else np.sqrt(s)
+    return B.sqrt(s)
 
 
 def eq6_doubled_gap(inst, point, B):
