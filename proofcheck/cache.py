@@ -12,7 +12,7 @@ it, ``proofcheck cache clear`` empties it, ``--no-cache`` bypasses it.
   (found by reading the ``import`` statements of the source with :mod:`ast`, function-level
   imports included, never by running it), together with the same closure of the engine
   (``proofcheck.engine`` and everything it imports). *Project* modules are those of the
-  ``proofcheck`` and ``theorems`` packages and files beside a user's module (``--path``);
+  ``proofcheck`` package and its catalogue and files beside a user's module (``--path``);
   installed libraries count through their versions:
 * the versions of Python, numpy, scipy, sympy, mpmath, python-flint and hypothesis;
 * the profile (every field but the time limit), the seed and proofcheck's version.
@@ -110,34 +110,44 @@ def _package_root(name: str) -> Path | None:
 
 
 class _Graph:
-    """Direct project imports of source files, memoised (files are parsed, never run)."""
+    """Direct project imports of source files, memoised (files are parsed, never run).
+
+    Module names map to files through *prefixes*: ``proofcheck.catalogue`` is the catalogue's
+    folder (the repository's ``theorems/`` in a source tree), ``proofcheck`` the engine's."""
 
     def __init__(self) -> None:
-        self.roots: dict[str, Path] = {}
-        for pkg in ("proofcheck", "theorems"):
-            root = _package_root(pkg)
-            if root is not None:
-                self.roots[pkg] = root
+        from .catalog import CATALOGUE, catalogue_folder
+
+        self.prefixes: list[tuple[str, Path]] = [(CATALOGUE, catalogue_folder().resolve())]
+        root = _package_root("proofcheck")
+        if root is not None:
+            self.prefixes.append(("proofcheck", root / "proofcheck"))
         self._deps: dict[Path, list[Path]] = {}
         self._digest: dict[Path, str] = {}
 
     def module_file(self, name: str, extra: Iterable[Path] = ()) -> Path | None:
-        top = name.split(".")[0]
-        bases = [self.roots[top]] if top in self.roots else list(extra)
-        rel = Path(*name.split("."))
-        for base in bases:
-            for cand in (base / rel.with_suffix(".py"), base / rel / "__init__.py"):
+        parts = name.split(".")
+        candidates: list[Path] = []
+        for prefix, folder in self.prefixes:
+            head = prefix.split(".")
+            if parts[:len(head)] == head:
+                candidates.append(folder.joinpath(*parts[len(head):]))
+                break
+        else:
+            candidates = [base.joinpath(*parts) for base in extra]
+        for rel in candidates:
+            for cand in (rel.with_suffix(".py") if rel.name else rel, rel / "__init__.py"):
                 if cand.is_file():
                     return cand.resolve()
         return None
 
     def module_name(self, path: Path) -> str | None:
-        for root in self.roots.values():
+        for prefix, folder in self.prefixes:
             try:
-                rel = path.relative_to(root)
+                rel = path.relative_to(folder)
             except ValueError:
                 continue
-            parts = list(rel.with_suffix("").parts)
+            parts = [*prefix.split("."), *rel.with_suffix("").parts]
             if parts[-1] == "__init__":
                 parts = parts[:-1]
             return ".".join(parts)
@@ -223,6 +233,20 @@ def module_closure(origin: str, graph: _Graph | None = None) -> list[Path]:
 # ---------------------------------------------------------------------------------------------
 # the cache
 
+def _digest(material: dict[str, Any]) -> str:
+    text = json.dumps(material, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _stored_witness_keys(claim_id: str) -> list[str]:
+    """The content keys of the failure database's witnesses of ``claim_id``: ``check`` replays
+    them first, so a counterexample stored since a result was cached makes that result stale."""
+    from .witness_db import active_database
+
+    db = active_database()
+    return [] if db is None else [e.key for e in db.entries(claim_id)]
+
+
 def _versions() -> dict[str, str | None]:
     from importlib import metadata
 
@@ -268,6 +292,7 @@ class ResultCache:
         self._engine: dict[str, str] | None = None
         self._timings: dict[str, dict[str, float]] | None = None
         self._new_timings: dict[str, dict[str, float]] = {}
+        self._before_run: dict[tuple[str, str, int], tuple[str, dict[str, Any]]] = {}
 
     # -- keys --------------------------------------------------------------------------------
     def _sources(self, paths: Iterable[Path]) -> dict[str, str]:
@@ -293,12 +318,11 @@ class ResultCache:
         return {"format": CACHE_FORMAT, "claim": claim.id,
                 "module": self._sources(module_closure(origin, self._graph)),
                 "engine": self._engine, "versions": self._versions, "profile": prof,
-                "seed": seed, "proofcheck": __version__}
+                "seed": seed, "proofcheck": __version__,
+                "stored_witnesses": _stored_witness_keys(claim.id)}
 
     def key(self, claim: Claim, origin: str | None, profile: Profile, seed: int) -> str:
-        material = self.key_material(claim, origin, profile, seed)
-        text = json.dumps(material, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return _digest(self.key_material(claim, origin, profile, seed))
 
     def _path(self, key: str) -> Path:
         return self.directory / "results" / key[:2] / f"{key}.json"
@@ -310,10 +334,15 @@ class ResultCache:
         from .docgen import _claim
 
         try:
-            key = self.key(claim, origin, profile, seed)
+            material = self.key_material(claim, origin, profile, seed)
         except (LookupError, OSError):
             self.misses += 1
             return None
+        key = _digest(material)
+        # the key as it was *before* the run: a run may change its own key material (a
+        # counterexample it stores in the failure database), and its result belongs to the
+        # state it started from
+        self._before_run[(claim.id, profile.name, seed)] = (key, material)
         try:
             entry = json.loads(self._path(key).read_text(encoding="utf-8"))
             if entry.get("key") != key or entry["result"]["id"] != claim.id:
@@ -336,12 +365,15 @@ class ResultCache:
         if result.verdict.value == "error" or result.cached_at:
             return False
         try:
-            key = self.key(claim, origin, profile, seed)
-        except (LookupError, OSError):
-            return False
+            key, material = self._before_run.pop((claim.id, profile.name, seed))
+        except KeyError:
+            try:
+                material = self.key_material(claim, origin, profile, seed)
+            except (LookupError, OSError):
+                return False
+            key = _digest(material)
         entry = {"format": CACHE_FORMAT, "key": key, "created": _now(),
-                 "material": self.key_material(claim, origin, profile, seed),
-                 "result": result.to_dict()}
+                 "material": material, "result": result.to_dict()}
         try:
             _atomic_write(self._path(key), json.dumps(entry, indent=1))
         except OSError:

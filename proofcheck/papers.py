@@ -27,8 +27,9 @@ from collections.abc import Iterable
 __all__ = ["CATALOGUE_PACKAGE", "Paper", "PaperRecordError", "catalogue_papers", "figure_modules",
            "ordered", "paper_rank"]
 
-#: The package that holds the bundled catalogue (one sub-package per paper).
-CATALOGUE_PACKAGE = "theorems"
+#: The package that holds the bundled catalogue (one sub-package per paper): the repository's
+#: ``theorems/`` folder, imported under the project's namespace (see :mod:`proofcheck.catalog`).
+CATALOGUE_PACKAGE = "proofcheck.catalogue"
 
 _KEY = re.compile(r"^[a-z][a-z0-9]*$")
 
@@ -80,6 +81,8 @@ def catalogue_papers(package: str = CATALOGUE_PACKAGE) -> list[Paper]:
 
 @functools.cache
 def _catalogue_papers(package: str) -> tuple[Paper, ...]:
+    if package == CATALOGUE_PACKAGE:
+        from . import catalog  # noqa: F401  (registers the catalogue package in a source tree)
     pkg = importlib.import_module(package)
     found: list[Paper] = []
     for info in pkgutil.iter_modules(pkg.__path__):

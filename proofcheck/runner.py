@@ -299,6 +299,8 @@ def load_claim(origin: str, claim_id: str) -> Claim:
         else:
             import importlib
 
+            from . import catalog  # noqa: F401  (registers the catalogue in a source tree)
+
             found = claims_in(vars(importlib.import_module(origin)))
         _MODULE_CLAIMS[origin] = {c.id: c for c in found}
     try:

@@ -161,14 +161,14 @@ def test_a_corrupt_entry_is_ignored(tmp_path, counted):
 
 
 def test_the_key_covers_imported_project_modules():
-    files = {p.name for p in module_closure("theorems.shamir2018.theorem1")}
+    files = {p.name for p in module_closure("proofcheck.catalogue.shamir2018.theorem1")}
     assert {"theorem1.py", "assumptions.py", "claims.py", "__init__.py"} <= files
     reg = load_claims()
     claim = reg.get("shamir2018.theorem1")
     material = ResultCache("/nonexistent").key_material(
         claim, reg.origins[claim.id], engine.get_profile("quick"), 0)
     assert "proofcheck.engine" in material["engine"]
-    assert "theorems.shamir2018.assumptions" in material["module"]
+    assert "proofcheck.catalogue.shamir2018.assumptions" in material["module"]
     assert {"numpy", "scipy", "sympy", "mpmath", "python-flint", "hypothesis"} <= set(
         material["versions"])
 

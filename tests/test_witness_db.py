@@ -30,7 +30,7 @@ def _module(folder: Path, shift: str = "") -> Path:
 
 def _run(*args):
     res = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return res.exit_code, res.output
+    return res.exit_code, res.stdout
 
 
 def test_explore_stores_and_check_replays_first(tmp_path):
