@@ -36,9 +36,9 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -236,7 +236,7 @@ class Decidable:
     def hypothesis_names(self) -> tuple[str, ...]:
         return tuple(n for n, _ in self.hypotheses)
 
-    def dropping(self, *names: str) -> "Decidable":
+    def dropping(self, *names: str) -> Decidable:
         """The same statement without the named hypotheses."""
         unknown = set(names) - set(self.hypothesis_names)
         if unknown:
@@ -245,7 +245,7 @@ class Decidable:
         kept = {n: h for n, h in self.hypotheses if n not in names}
         return dataclasses.replace(self, hypotheses=kept)
 
-    def replace(self, **changes: Any) -> "Decidable":
+    def replace(self, **changes: Any) -> Decidable:
         if "hypotheses" not in changes:
             changes["hypotheses"] = dict(self.hypotheses)
         return dataclasses.replace(self, **changes)
