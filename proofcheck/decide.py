@@ -90,6 +90,33 @@ class Decision:
     domain: list[str] = field(default_factory=list)
     seconds: float = 0.0
     timeout: float = DEFAULT_TIMEOUT
+    app_values: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def evaluate(self, expr: Any) -> sp.Expr:
+        """The exact value of ``expr`` at a counterexample (undefined functions from its table).
+
+        >>> x = sp.Symbol("x", real=True)
+        >>> decide([x], [x > 1], x**2 < 1).evaluate(x**2 - 1) > 0
+        True
+        """
+        if self.witness is None:
+            raise ValueError("only a counterexample has values to evaluate at")
+        apps = self.app_values
+
+        def app_value(e: AppliedUndef) -> sp.Expr:
+            if e not in apps:
+                raise ValueError(f"the counterexample gives no value to {e}")
+            return apps[e]
+
+        return sp.expand(_Evaluator(self.witness, app_value).value(_normalise_functions(expr)))
+
+    def witness_table(self) -> dict[str, sp.Expr]:
+        """The witness as ``name -> exact value``, function values as ``l^(1)(0)``."""
+        out: dict[str, sp.Expr] = {str(k): v for k, v in (self.witness or {}).items()}
+        for name, rows in self.function_table.items():
+            for args, val in rows:
+                out[f"{_fn_name(name)}({', '.join(map(str, args))})"] = val
+        return out
 
     @property
     def grade(self) -> str | None:
@@ -852,6 +879,7 @@ def decide(variables: Iterable[sp.Symbol], hypotheses: Iterable[Any], conclusion
                 continue
             result = Counterexample(status="counterexample", witness=values,
                                     function_table={k: list(v) for k, v in table.items()},
+                                    app_values=dict(model[1]),
                                     reason=f"model of {run.solver}, re-validated exactly",
                                     **common)
             if "unsat" in answers.values():
