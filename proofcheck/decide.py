@@ -34,6 +34,7 @@ Anything else (``exp``, ``log``, ``sin``, ...) is refused with an error naming i
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -47,7 +48,7 @@ from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
 __all__ = [
     "Decidable", "Decision", "Proven", "Counterexample", "Unknown", "SolverRun",
     "TranslationError", "decide", "decide_claim", "decide_dropped", "solvers_available",
-    "psd_constraints", "lambda_min_constraints", "DEFAULT_TIMEOUT",
+    "psd_constraints", "lambda_min_constraints", "mutate_forms", "DEFAULT_TIMEOUT",
 ]
 
 #: Default time limit per solver, seconds.
@@ -197,16 +198,21 @@ _ASSUMPTIONS = (("positive", ">", 0), ("negative", "<", 0), ("nonnegative", ">="
                 ("nonpositive", "<=", 0), ("nonzero", "!=", 0))
 
 
-def _symbol_assumptions(s: sp.Symbol) -> list[Boolean]:
-    """Hypotheses carried by a sympy symbol's assumptions (``positive=True`` -> ``s > 0``)."""
+def _symbol_assumptions(s: sp.Symbol) -> list[tuple[sp.Symbol, str]]:
+    """Hypotheses carried by a sympy symbol's assumptions (``positive=True`` -> ``s > 0``).
+
+    Kept as ``(symbol, op)`` pairs: as sympy relations they would evaluate to ``True``."""
     if s.is_integer:
         raise TranslationError(f"symbol {s} is declared integer: the decision procedure is over "
                                "the reals only")
-    out: list[Boolean] = []
-    for attr, op, val in _ASSUMPTIONS:
-        if getattr(s, f"is_{attr}") and s.assumptions0.get(attr):
-            out.append(sp.Rel(s, val, op))
-    return out
+    found = [(s, op) for attr, op, _ in _ASSUMPTIONS if s.assumptions0.get(attr)]
+    return found[:1] if found and found[0][1] in (">", "<") else found
+
+
+_OPS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+        "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+_SIGN_OK = {"==": lambda s: s == 0, "!=": lambda s: s != 0, "<": lambda s: s < 0,
+            "<=": lambda s: s <= 0, ">": lambda s: s > 0, ">=": lambda s: s >= 0}
 
 
 @dataclass(frozen=True)
@@ -353,6 +359,7 @@ class _Translator:
         self.domain: list[str] = []        # their domain conditions, in words
         self.cache: dict[Any, Any] = {}
         self.apps: list[tuple[AppliedUndef, Any]] = []
+        self.app_args: list[tuple[str, list[Any], Any]] = []
         self._aux = 0
 
     def var(self, s: sp.Symbol) -> Any:
@@ -419,17 +426,28 @@ class _Translator:
             self.defs.append(api.Or(*[t == a for a in args]) if len(args) > 1 else t == args[0])
             return t
         if isinstance(e, AppliedUndef):
-            key = (e.func.__name__, len(e.args))
-            if key not in self.funcs:
-                sorts = [api.RealSort()] * (len(e.args) + 1)
-                self.funcs[key] = api.Function(f"{key[0]}!{len(self.funcs)}", *sorts)
-            t = self.funcs[key](*[self.term(a) for a in e.args])
+            # Ackermann's reduction: each application is a fresh real; congruence (equal
+            # arguments -> equal values) is added by congruence(), so the problem stays in
+            # QF_NRA, where nlsat is complete.
+            args = [self.term(a) for a in e.args]
+            t = self.fresh(f"{e.func.__name__}")
             self.apps.append((e, t))
+            self.app_args.append((e.func.__name__, args, t))
             return t
         raise TranslationError(
             f"{type(e).__name__} in {_short(e)} is outside the decidable fragment (+, *, integer "
             "and half-integer powers, rationals, Abs, Max, Min, relations, And/Or/Not, "
             "undefined functions)")
+
+    def congruence(self) -> list[Any]:
+        """Functional consistency of the abstracted applications (Ackermann)."""
+        out = []
+        for (f1, a1, t1), (f2, a2, t2) in itertools.combinations(self.app_args, 2):
+            if f1 == f2 and len(a1) == len(a2):
+                same = [x == y for x, y in zip(a1, a2)]
+                out.append(self.api.Implies(self.api.And(*same) if len(same) > 1 else same[0],
+                                            t1 == t2))
+        return out
 
     def _rat(self, q: sp.Rational) -> Any:
         return self.api.RealVal(f"{int(q.p)}/{int(q.q)}") if q.q != 1 \
@@ -526,6 +544,10 @@ def _cvc5_api() -> Any | None:
     return cp
 
 
+def _api(solver_name: str) -> Any:
+    return _z3_api() if solver_name == "z3" else _cvc5_api()
+
+
 def _solve(solver_name: str, api: Any, build: Callable[[_Translator], Any], timeout: float,
            has_functions: bool, variables: Sequence[sp.Symbol]
            ) -> tuple[SolverRun, Any, _Translator | None]:
@@ -539,7 +561,7 @@ def _solve(solver_name: str, api: Any, build: Callable[[_Translator], Any], time
     reader = _from_z3 if solver_name == "z3" else _from_cvc5
     try:
         goal = build(tr)
-        logic = "QF_UFNRA" if has_functions else "QF_NRA"
+        logic = "QF_NRA"   # undefined functions are Ackermannised (see _Translator)
         s = api.SolverFor(logic)
         ms = max(1, int(timeout * 1000))
         if solver_name == "z3":
@@ -583,20 +605,21 @@ def _solve(solver_name: str, api: Any, build: Callable[[_Translator], Any], time
 def _solve_in_child(solver_name: str, build: Callable[[_Translator], Any], timeout: float,
                     has_functions: bool, variables: Sequence[sp.Symbol]
                     ) -> tuple[SolverRun, Any, None]:
-    """cvc5 in a forked process, killed at the time limit (its CAD ignores ``tlimit``)."""
+    """A solver in a forked process, killed at the time limit (cvc5's CAD ignores its
+    ``tlimit`` and z3's nlsat can overrun its ``timeout``: the limit must be hard)."""
     import multiprocessing as mp
     try:
         ctx = mp.get_context("fork")
     except ValueError:  # pragma: no cover - platforms without fork: run in process
-        run, model, _ = _solve(solver_name, _cvc5_api(), build, timeout, has_functions,
+        run, model, _ = _solve(solver_name, _api(solver_name), build, timeout, has_functions,
                                variables)
         return run, model, None
     recv, send = ctx.Pipe(duplex=False)
 
     def child() -> None:
         try:
-            run, model, _ = _solve(solver_name, _cvc5_api(), build, timeout, has_functions,
-                                   variables)
+            run, model, _ = _solve(solver_name, _api(solver_name), build, timeout,
+                                   has_functions, variables)
             send.send((run, model))
         except BaseException as exc:  # report, never hang the parent
             send.send((SolverRun(solver_name, "error", 0.0, f"{type(exc).__name__}: {exc}"),
@@ -783,7 +806,8 @@ class _Evaluator:
 
 
 def _revalidate(variables: Sequence[sp.Symbol], hyps: Sequence[Any], conclusion: Any,
-                model: tuple[dict, dict]) -> tuple[dict, dict]:
+                model: tuple[dict, dict], signs: Sequence[tuple[sp.Symbol, str]] = ()
+                ) -> tuple[dict, dict]:
     """Exact values of the variables from ``model``; raise :class:`_Invalid` unless every
     hypothesis holds and the conclusion fails in exact arithmetic."""
     var_values, app_values = model
@@ -796,6 +820,9 @@ def _revalidate(variables: Sequence[sp.Symbol], hyps: Sequence[Any], conclusion:
         return app_values[e]
 
     ev = _Evaluator(values, app_value)
+    for v, op in signs:
+        if not _SIGN_OK[op](_exact_sign(values[v])):
+            raise _Invalid(f"the symbol assumption {v} {op} 0 is false at the model")
     for k, h in enumerate(hyps):
         if not ev.truth(h):
             raise _Invalid(f"hypothesis {k + 1} ({_short(h, 80)}) is false at the model")
@@ -821,8 +848,7 @@ def decide(variables: Iterable[sp.Symbol], hypotheses: Iterable[Any], conclusion
     """
     variables = list(variables)
     hyps = [sp.sympify(h) for h in hypotheses]
-    for v in variables:
-        hyps.extend(_symbol_assumptions(v))
+    signs = [a for v in variables for a in _symbol_assumptions(v)]
     concl = sp.sympify(conclusion)
     hyps_n = [_normalise_functions(h) for h in hyps]
     concl_n = _normalise_functions(concl)
@@ -835,64 +861,69 @@ def decide(variables: Iterable[sp.Symbol], hypotheses: Iterable[Any], conclusion
                                                              for h in hyps_n)
 
     def build(tr: _Translator) -> Any:
-        parts = [tr.formula(h) for h in hyps_n] + [tr.api.Not(tr.formula(concl_n))]
-        return tr.api.And(*parts)
+        parts = [_OPS[op](tr.var(v), 0) for v, op in signs]
+        parts += [tr.formula(h) for h in hyps_n] + [tr.api.Not(tr.formula(concl_n))]
+        return tr.api.And(*parts, *tr.congruence())
 
     t0 = time.perf_counter()
-    z3 = _z3_api()
-    run_z3, model_z3, tr_z3 = _solve("z3", z3, build, timeout, has_functions, variables)
-    runs = [run_z3]
-    run_c = model_c = tr_c = None
-    if second_opinion and solvers_available()["cvc5"]:
-        run_c, model_c, tr_c = _solve_in_child("cvc5", build, timeout, has_functions, variables)
-        runs.append(run_c)
-    elif second_opinion:
-        runs.append(SolverRun("cvc5", "not installed"))
-    domain = list(tr_z3.domain) if tr_z3 is not None else []
+    # Translate once in process: an expression outside the fragment is an error here, and the
+    # domain conditions (denominators, radicands) are read off the translation.
+    probe = _Translator(_z3_api())
+    build(probe)
+    domain = [f"{v} {op} 0 (symbol assumption)" for v, op in signs] + list(probe.domain)
     if has_functions:
         domain.append("undefined functions read as arbitrary (uninterpreted) functions")
+    runs: list[SolverRun] = []
     common = dict(name=name, runs=runs, size=dict(size or {}), domain=domain, timeout=timeout)
-
+    solvers = ["z3"] + (["cvc5"] if second_opinion else [])
+    problems: list[str] = []
+    found: Decision | None = None
+    for solver in solvers:
+        if solver == "cvc5" and not solvers_available()["cvc5"]:
+            runs.append(SolverRun("cvc5", "not installed"))
+            continue
+        if found is not None:
+            runs.append(SolverRun(solver, "not run", 0.0,
+                                  "a counterexample was already re-validated exactly"))
+            continue
+        run, model, _ = _solve_in_child(solver, build, timeout, has_functions, variables)
+        runs.append(run)
+        if run.answer != "sat":
+            continue
+        if model is None:
+            problems.append(f"{solver} answered sat but gave no exact model ({run.reason})")
+            continue
+        try:
+            values, table = _revalidate(variables, hyps_n, concl_n, model, signs)
+        except _Invalid as exc:
+            problems.append(f"{solver}'s model failed exact re-validation: {exc}")
+            continue
+        except Exception as exc:
+            problems.append(f"{solver}'s model could not be re-validated: "
+                            f"{type(exc).__name__}: {exc}")
+            continue
+        found = Counterexample(status="counterexample", witness=values,
+                               function_table={k: list(v) for k, v in table.items()},
+                               app_values=dict(model[1]),
+                               reason=f"model of {solver}, re-validated exactly", **common)
     answers = {r.solver: r.answer for r in runs}
     result: Decision
-    if "unsat" in answers.values() and "sat" not in answers.values():
+    if found is not None:
+        result = found
+        if "unsat" in answers.values():
+            result.reason += (" (another solver answered unsat: a solver bug; the exact "
+                              "re-validation decides)")
+    elif "unsat" in answers.values():
         who = [s for s, a in answers.items() if a == "unsat"]
         result = Proven(status="proven", reason="unsat by " + " and ".join(who), **common)
+        if "sat" in answers.values():
+            # a solver claims a model that did not re-validate: do not prove over a dispute
+            result = Unknown(status="unknown", reason="the solvers disagree: " + "; ".join(
+                problems), **common)
     else:
         result = Unknown(status="unknown", **common)
-        problems = []
-        for run, model in ((run_z3, model_z3), (run_c, model_c)):
-            if run is None or run.answer != "sat":
-                continue
-            if model is None:
-                problems.append(f"{run.solver} answered sat but gave no exact model "
-                                f"({run.reason})")
-                continue
-            try:
-                values, table = _revalidate(variables, hyps_n, concl_n, model)
-            except _Invalid as exc:
-                problems.append(f"{run.solver}'s model failed exact re-validation: {exc}")
-                continue
-            except Exception as exc:
-                problems.append(f"{run.solver}'s model could not be re-validated: "
-                                f"{type(exc).__name__}: {exc}")
-                continue
-            result = Counterexample(status="counterexample", witness=values,
-                                    function_table={k: list(v) for k, v in table.items()},
-                                    app_values=dict(model[1]),
-                                    reason=f"model of {run.solver}, re-validated exactly",
-                                    **common)
-            if "unsat" in answers.values():
-                result.reason += " (the other solver answered unsat: a solver bug; the exact " \
-                                 "re-validation decides)"
-            break
-        else:
-            if problems:
-                result.reason = "; ".join(problems)
-            else:
-                result.reason = "no solver decided: " + "; ".join(
-                    f"{r.solver} {r.answer}" + (f" ({r.reason})" if r.reason else "")
-                    for r in runs)
+        result.reason = "; ".join(problems) if problems else "no solver decided: " + "; ".join(
+            f"{r.solver} {r.answer}" + (f" ({r.reason})" if r.reason else "") for r in runs)
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -901,7 +932,6 @@ def decide(variables: Iterable[sp.Symbol], hypotheses: Iterable[Any], conclusion
 
 def principal_minors(M: sp.Matrix) -> list[sp.Expr]:
     """All principal minors of a square matrix (``2^n - 1`` of them)."""
-    import itertools
     n = M.rows
     out = []
     for k in range(1, n + 1):
@@ -936,6 +966,19 @@ def _forms(claim: Any) -> tuple[Decidable, ...]:
             raise TypeError(f"claim {getattr(claim, 'id', '?')}: decidable= must be a "
                             f"Decidable or a tuple of them, got {type(f).__name__}")
     return forms
+
+
+def mutate_forms(claim: Any, change: Any) -> tuple[Decidable, ...]:
+    """The decidable forms of a mutant: ``change`` is a Decidable, a tuple of them, or a function
+    applied to each of ``claim``'s forms (e.g. ``lambda D: D.replace(conclusion=...)``)."""
+    if isinstance(change, Decidable):
+        return (change,)
+    if isinstance(change, (tuple, list)):
+        return tuple(change)
+    if callable(change):
+        return tuple(change(f) for f in _forms(claim))
+    raise TypeError(f"decidable mutation must be a Decidable, a tuple or a function, got "
+                    f"{type(change).__name__}")
 
 
 def _assumed_forms(claim: Any) -> tuple[Decidable, ...]:

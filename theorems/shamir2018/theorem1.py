@@ -29,6 +29,7 @@ from proofcheck.scalar_resnet import point_terms, scalar_instances
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_NONZERO
+from .decidable import LEMMA1_FAST, lemma1_forms
 
 LOSSES = tuple(SCALAR_LOSSES)
 
@@ -98,11 +99,14 @@ lemma1 = Claim(
                          lambda s: _G_inner(s), SWEEP),),
     notes="Eq. (5) is proven per sample (the expectation is linear); the inequality then is "
           "convexity, checked on drawn instances.",
+    decidable=lemma1_forms(sizes=LEMMA1_FAST),
     mutants=(
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
-                          "<vec G, ∇F_θ> <= F - F_lin(w*)", lemma1_flipped),
+                          "<vec G, ∇F_θ> <= F - F_lin(w*)", lemma1_flipped,
+                          decidable=lemma1_forms(lambda i, g: i <= g, LEMMA1_FAST)),
         Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
-                          "<vec G, ∇F_θ> >= 2 (F - F_lin(w*))", lemma1_doubled_gap),
+                          "<vec G, ∇F_θ> >= 2 (F - F_lin(w*))", lemma1_doubled_gap,
+                          decidable=lemma1_forms(lambda i, g: i >= 2 * g, LEMMA1_FAST)),
         Mutant.identity("no_V_block", MutantKind.DROPPED_TERM,
                         "eq. (5) with G's V-block dropped", "eq5",
                         lambda s: _G_inner(s, drop_V=True)),
