@@ -82,22 +82,32 @@ THEOREM1_SIZES = ({"d_x": 1, "d_z": 1, "m": 1},)
 
 def theorem1_forms(c_w=2, c_star=2, with_V=True, factor=1, flipped=False, eq6=False,
                    sizes=THEOREM1_SIZES):
-    """Theorem 1 (or eq. 6): ||∇F|| >= (F - F_lin(w*)) / sqrt(denominator), at d_x = d_z = 1
-    (where the spectral norm ||V|| is |V|)."""
+    """Theorem 1 (or eq. 6): ||∇F|| >= factor (F - F_lin(w*)) / sqrt(D), at d_x = d_z = 1 (where
+    the spectral norm ||V|| is |V|), compared squared: gap <= 0 or ||∇F||^2 D >= gap^2, with D
+    multiplied through by ||w||^2 (Theorem 1) or ||w||^4 (eq. 6) to clear the denominators
+    (w != 0).  ``flipped``: ||∇F|| <= gap / sqrt(D), i.e. gap >= 0 and ||∇F||^2 D <= gap^2."""
     out = []
     for s in sizes:
         t = _sample_terms(s["d_x"], s["d_z"], s["m"])
         w2, ws2 = t["w2"], (t["ws"].T * t["ws"])[0, 0]
         V2 = sum(v**2 for v in t["V"])       # ||V||^2 = ||V||_Fr^2 at d_x = 1 or d_z = 1
         if eq6:
-            denom2 = sum(g**2 for g in t["G_w"]) + sum(g**2 for g in t["G_V"])
+            scale = w2**2
+            D = sum(g**2 for g in t["G_w"]) * scale + (sum(
+                sp.cancel(g * w2)**2 for g in t["G_V"]) if with_V else 0)
         else:
-            denom2 = c_w * w2 + ws2 * (c_star + (V2 / w2 if with_V else 0))
-        lhs, rhs = sp.sqrt(t["grad_norm2"]), factor * t["gap"] / sp.sqrt(denom2)
-        concl = lhs <= rhs if flipped else lhs >= rhs
+            scale = w2
+            D = c_w * w2**2 + ws2 * (c_star * w2 + (V2 if with_V else 0))
+        g2, gap = t["grad_norm2"], factor * t["gap"]
+        if flipped:
+            concl = sp.And(gap >= 0, g2 * D <= gap**2 * scale)
+        else:
+            concl = sp.Or(gap <= 0, g2 * D >= gap**2 * scale)
         out.append(Decidable(t["variables"],
                              {"A1": t["convex"], "w_nonzero": sp.Ne(w2, 0)}, concl, size=s,
-                             name="eq. (6)" if eq6 else "Theorem 1", reading=READING))
+                             name="eq. (6)" if eq6 else "Theorem 1",
+                             reading=READING + "; both sides >= 0, compared squared with the "
+                                     "denominators cleared"))
     return tuple(out)
 
 

@@ -29,7 +29,7 @@ from proofcheck.scalar_resnet import point_terms, scalar_instances
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_NONZERO
-from .decidable import LEMMA1_FAST, lemma1_forms
+from .decidable import LEMMA1_FAST, lemma1_forms, theorem1_forms
 
 LOSSES = tuple(SCALAR_LOSSES)
 
@@ -183,12 +183,15 @@ theorem1 = Claim(
     mutants=(
         Mutant.conclusion("no_V_term", MutantKind.DROPPED_TERM,
                           "denominator sqrt(2||w||^2 + 2||w*||^2) without ||V||^2/||w||^2",
-                          theorem1_no_V),
+                          theorem1_no_V, decidable=theorem1_forms(with_V=False)),
         Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
-                          "||∇F_θ|| >= 2 (F - F_lin(w*)) / sqrt(...)", theorem1_doubled_gap),
+                          "||∇F_θ|| >= 2 (F - F_lin(w*)) / sqrt(...)", theorem1_doubled_gap,
+                          decidable=theorem1_forms(factor=2)),
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
-                          "||∇F_θ|| <= (F - F_lin(w*)) / sqrt(...)", theorem1_flipped),
+                          "||∇F_θ|| <= (F - F_lin(w*)) / sqrt(...)", theorem1_flipped,
+                          decidable=theorem1_forms(flipped=True)),
     ),
+    decidable=theorem1_forms(),
 )
 
 
@@ -225,10 +228,13 @@ eq6 = Claim(
     instances=instances,
     mutants=(
         Mutant.conclusion("no_V_block", MutantKind.DROPPED_TERM,
-                          "denominator ||w - w*|| (G's V-block dropped)", eq6_without_V),
+                          "denominator ||w - w*|| (G's V-block dropped)", eq6_without_V,
+                          decidable=theorem1_forms(eq6=True, with_V=False)),
         Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
-                          "||∇F_θ|| >= 2 (F - F_lin(w*)) / ||G||_Fr", eq6_doubled_gap),
+                          "||∇F_θ|| >= 2 (F - F_lin(w*)) / ||G||_Fr", eq6_doubled_gap,
+                          decidable=theorem1_forms(eq6=True, factor=2)),
     ),
+    decidable=theorem1_forms(eq6=True),
 )
 
 
