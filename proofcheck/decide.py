@@ -224,7 +224,10 @@ class Decidable:
     (named ``h1``, ``h2``...).  ``size`` records the dimensions this form is stated at, e.g.
     ``{"d_x": 1, "m": 1}``; ``reading`` says in words how the paper's statement was made
     polynomial (a fixed loss, a sample count, a squared comparison of nonnegative sides).
-    Symbol assumptions (``positive=True``) count as hypotheses.
+    Symbol assumptions (``positive=True``) count as hypotheses.  ``definitions`` are relations
+    that define auxiliary variables as printed (e.g. ``r ||w||^2 = 1`` for the ``1/||w||^2`` of
+    a formula, so sympy cannot cancel it away and silently extend the domain); they are never
+    dropped.
 
     >>> a, b = sp.symbols("a b", real=True)
     >>> D = Decidable([a, b], {"pos": sp.And(a > 0, b > 0)}, (a + b) / 2 >= sp.sqrt(a * b),
@@ -240,6 +243,7 @@ class Decidable:
     name: str = ""
     reading: str = ""
     timeout: float = DEFAULT_TIMEOUT
+    definitions: Any = ()
 
     def __post_init__(self) -> None:
         variables = tuple(self.variables)
@@ -253,12 +257,18 @@ class Decidable:
         else:
             named = tuple((f"h{k + 1}", sp.sympify(v)) for k, v in enumerate(hyps or ()))
         object.__setattr__(self, "hypotheses", named)
+        defs = self.definitions
+        defs = tuple(sp.sympify(d) for d in (defs.values() if isinstance(defs, Mapping)
+                                             else defs or ()))
+        object.__setattr__(self, "definitions", defs)
         object.__setattr__(self, "conclusion", sp.sympify(self.conclusion))
         object.__setattr__(self, "size", dict(self.size or {}))
         free = set()
         for _, h in named:
             free |= h.free_symbols
         free |= self.conclusion.free_symbols
+        for d in defs:
+            free |= d.free_symbols
         missing = sorted(free - set(variables), key=str)
         if missing:
             raise TranslationError(
@@ -285,7 +295,8 @@ class Decidable:
 
     def decide(self, *, timeout: float | None = None, second_opinion: bool = True) -> Decision:
         """Run :func:`decide` on this statement."""
-        return decide(self.variables, [h for _, h in self.hypotheses], self.conclusion,
+        return decide(self.variables, [*self.definitions, *(h for _, h in self.hypotheses)],
+                      self.conclusion,
                       timeout=self.timeout if timeout is None else timeout,
                       second_opinion=second_opinion, name=self.name, size=self.size)
 
@@ -1066,8 +1077,9 @@ def decide_dropped(claim: Any, hypothesis: str, *, timeout: float | None = None
         size = ", ".join(f"{k}={v}" for k, v in f.size.items()) or "its size"
         h = dict(f.hypotheses)[hypothesis]
         rest = f.dropping(hypothesis)
-        implied = decide(rest.variables, [g for _, g in rest.hypotheses] + [
-            _definedness(f.conclusion)], h, timeout=timeout or f.timeout,
+        implied = decide(rest.variables, [*f.definitions, *(g for _, g in rest.hypotheses),
+                                          _definedness(f.conclusion)], h,
+                         timeout=timeout or f.timeout,
             name=f"{f.name}: {hypothesis} implied")
         if implied.status == "proven":
             rows.append(f"implied at size {size}: the other hypotheses and the definedness of "

@@ -35,21 +35,23 @@ def _sample_terms(d_x, d_z, m):
     V = symbol_matrix("V", d_x, d_z)
     xs = [symbol_vector(f"x{i}", d_x) for i in range(m)]
     fs = [symbol_vector(f"f{i}", d_z) for i in range(m)]
-    variables = list(w) + list(ws) + list(V) + [s for v in xs + fs for s in v]
+    r = sp.Symbol("r_inv_w2", real=True)      # 1/||w||^2 as printed (defined by r ||w||^2 = 1)
+    variables = list(w) + list(ws) + list(V) + [s for v in xs + fs for s in v] + [r]
     w2 = (w.T * w)[0, 0]
     p = [(w.T * (xs[i] + V * fs[i]))[0, 0] for i in range(m)]
     q = [(ws.T * xs[i])[0, 0] for i in range(m)]
     # ∇F = E[ℓ'(p) (x + V f)], E[ℓ'(p) w f^T] (eq. 7)
     grad_w = sum((_dl(i, p[i]) * (xs[i] + V * fs[i]) for i in range(m)), sp.zeros(d_x, 1)) / m
     grad_V = sum((_dl(i, p[i]) * w * fs[i].T for i in range(m)), sp.zeros(d_x, d_z)) / m
-    G_w, G_V = w - ws, w * (ws.T * V) / w2
+    G_w, G_V = w - ws, w * (ws.T * V) * r
     inner = (G_w.T * grad_w)[0, 0] + sum(G_V[a, b] * grad_V[a, b] for a in range(d_x)
                                          for b in range(d_z))
     gap = sum(_l(i, p[i]) - _l(i, q[i]) for i in range(m)) / m
     convex = sp.And(*[_l(i, q[i]) >= _l(i, p[i]) + _dl(i, p[i]) * (q[i] - p[i])
                       for i in range(m)])
     grad_norm2 = (grad_w.T * grad_w)[0, 0] + sum(g**2 for g in grad_V)
-    return dict(w=w, ws=ws, V=V, variables=variables, w2=w2, inner=inner, gap=gap,
+    return dict(w=w, ws=ws, V=V, variables=variables, w2=w2, inner=inner, gap=gap, r=r,
+                definition=sp.Eq(r * w2, 1),
                 convex=convex, grad_norm2=grad_norm2, G_w=G_w, G_V=G_V)
 
 
@@ -73,7 +75,8 @@ def lemma1_forms(relation=lambda inner, gap: inner >= gap, sizes=LEMMA1_SIZES):
         out.append(Decidable(t["variables"],
                              {"A1": t["convex"], "w_nonzero": sp.Ne(t["w2"], 0)},
                              relation(t["inner"], t["gap"]), size=s,
-                             name="Lemma 1", reading=READING))
+                             name="Lemma 1", reading=READING,
+                             definitions=(t["definition"],)))
     return tuple(out)
 
 
@@ -83,31 +86,29 @@ THEOREM1_SIZES = ({"d_x": 1, "d_z": 1, "m": 1},)
 def theorem1_forms(c_w=2, c_star=2, with_V=True, factor=1, flipped=False, eq6=False,
                    sizes=THEOREM1_SIZES):
     """Theorem 1 (or eq. 6): ||∇F|| >= factor (F - F_lin(w*)) / sqrt(D), at d_x = d_z = 1 (where
-    the spectral norm ||V|| is |V|), compared squared: gap <= 0 or ||∇F||^2 D >= gap^2, with D
-    multiplied through by ||w||^2 (Theorem 1) or ||w||^4 (eq. 6) to clear the denominators
-    (w != 0).  ``flipped``: ||∇F|| <= gap / sqrt(D), i.e. gap >= 0 and ||∇F||^2 D <= gap^2."""
+    the spectral norm ||V|| is |V|), compared squared: gap <= 0 or ||∇F||^2 D >= gap^2, with
+    1/||w||^2 the variable r defined by r ||w||^2 = 1 (as printed).  ``flipped``: ||∇F|| <= gap / sqrt(D), i.e. gap >= 0 and ||∇F||^2 D <= gap^2."""
     out = []
     for s in sizes:
         t = _sample_terms(s["d_x"], s["d_z"], s["m"])
         w2, ws2 = t["w2"], (t["ws"].T * t["ws"])[0, 0]
         V2 = sum(v**2 for v in t["V"])       # ||V||^2 = ||V||_Fr^2 at d_x = 1 or d_z = 1
         if eq6:
-            scale = w2**2
-            D = sum(g**2 for g in t["G_w"]) * scale + (sum(
-                sp.cancel(g * w2)**2 for g in t["G_V"]) if with_V else 0)
+            # ||G_V||_Fr^2 = ||w (w*^T V)||_Fr^2 / ||w||^4 = ||w*^T V||^2 r  (||w a^T|| = ||w|| ||a||)
+            a = t["ws"].T * t["V"]
+            D = sum(g**2 for g in t["G_w"]) + ((a * a.T)[0, 0] * t["r"] if with_V else 0)
         else:
-            scale = w2
-            D = c_w * w2**2 + ws2 * (c_star * w2 + (V2 if with_V else 0))
+            D = c_w * w2 + ws2 * (c_star + (V2 * t["r"] if with_V else 0))
         g2, gap = t["grad_norm2"], factor * t["gap"]
         if flipped:
-            concl = sp.And(gap >= 0, g2 * D <= gap**2 * scale)
+            concl = sp.And(gap >= 0, g2 * D <= gap**2)
         else:
-            concl = sp.Or(gap <= 0, g2 * D >= gap**2 * scale)
+            concl = sp.Or(gap <= 0, g2 * D >= gap**2)
         out.append(Decidable(t["variables"],
                              {"A1": t["convex"], "w_nonzero": sp.Ne(w2, 0)}, concl, size=s,
                              name="eq. (6)" if eq6 else "Theorem 1",
-                             reading=READING + "; both sides >= 0, compared squared with the "
-                                     "denominators cleared"))
+                             definitions=(t["definition"],),
+                             reading=READING + "; both sides >= 0, compared squared"))
     return tuple(out)
 
 
@@ -158,9 +159,10 @@ F = (w * (1 + eps * v) - 1) ** 2 / 2
 GRAD = sp.Matrix([sp.diff(F, w), sp.diff(F, v)])
 HESS = sp.hessian(F, (w, v))
 SCALAR = {"d": 1}
+HALF = sp.Rational(1, 2)
 
 
-def example1_point_forms(value=sp.Rational(1, 2), off=-1):
+def example1_point_forms(value=HALF, off=-1):
     """At (0, -1/ε): ∇F = 0, ∇²F = [[0, -ε], [-ε, 0]] (eigenvalues ±ε), F = 1/2 > 0 = F_lin(1)."""
     at = {"saddle_point": sp.And(sp.Eq(w, 0), sp.Eq(eps * v, -1))}
     concl = sp.And(sp.Eq(GRAD[0], 0), sp.Eq(GRAD[1], 0), sp.Eq(HESS[0, 0], 0),
