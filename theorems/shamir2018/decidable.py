@@ -87,14 +87,16 @@ def theorem1_forms(c_w=2, c_star=2, with_V=True, factor=1, flipped=False, eq6=Fa
                    sizes=THEOREM1_SIZES):
     """Theorem 1 (or eq. 6): ||∇F|| >= factor (F - F_lin(w*)) / sqrt(D), at d_x = d_z = 1 (where
     the spectral norm ||V|| is |V|), compared squared: gap <= 0 or ||∇F||^2 D >= gap^2, with
-    1/||w||^2 the variable r defined by r ||w||^2 = 1 (as printed).  ``flipped``: ||∇F|| <= gap / sqrt(D), i.e. gap >= 0 and ||∇F||^2 D <= gap^2."""
+    1/||w||^2 the variable r defined by r ||w||^2 = 1 (as printed).  ``flipped``:
+    ||∇F|| <= gap / sqrt(D), i.e. gap >= 0 and ||∇F||^2 D <= gap^2."""
     out = []
     for s in sizes:
         t = _sample_terms(s["d_x"], s["d_z"], s["m"])
         w2, ws2 = t["w2"], (t["ws"].T * t["ws"])[0, 0]
         V2 = sum(v**2 for v in t["V"])       # ||V||^2 = ||V||_Fr^2 at d_x = 1 or d_z = 1
         if eq6:
-            # ||G_V||_Fr^2 = ||w (w*^T V)||_Fr^2 / ||w||^4 = ||w*^T V||^2 r  (||w a^T|| = ||w|| ||a||)
+            # ||G_V||_Fr^2 = ||w (w*^T V)||_Fr^2 / ||w||^4 = ||w*^T V||^2 r
+            # (||w a^T||_Fr = ||w|| ||a||)
             a = t["ws"].T * t["V"]
             D = sum(g**2 for g in t["G_w"]) + ((a * a.T)[0, 0] * t["r"] if with_V else 0)
         else:
