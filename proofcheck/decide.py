@@ -1113,3 +1113,57 @@ def _definedness(expr: Any) -> Boolean:
         if ex.is_Rational and not ex.is_Integer:
             conds.append(base >= 0)
     return sp.And(*conds) if conds else sp.true
+
+
+# --------------------------------------------------------------------------- catalogue report
+
+def catalogue_report(claims: Iterable[Any], *, timeout: float | None = None,
+                     extra: Iterable[tuple[str, Decidable]] = ()) -> str:
+    """A Markdown table of every decidable form of ``claims`` (and their corrected statements),
+    decided now: the numbers of ``docs/decide.md`` come from this run, never typed by hand."""
+    rows = []
+    forms: list[tuple[str, Decidable]] = []
+    for c in claims:
+        for cc, label in ((c, ""), (getattr(c, "corrected", None), " (corrected)")):
+            if cc is None:
+                continue
+            forms += [(cc.id + label, f) for f in _forms(cc)]
+    forms += list(extra)
+    counts: dict[str, int] = {}
+    for cid, f in forms:
+        d = f.decide(timeout=timeout)
+        counts[d.status] = counts.get(d.status, 0) + 1
+        size = ", ".join(f"{k}={v}" for k, v in f.size.items()) or "-"
+        solvers = "; ".join(f"{r.solver} {r.answer} {r.seconds:.2f} s" for r in d.runs)
+        detail = "" if d.status == "proven" else (
+            _fmt_assignment(d.witness or {}) if d.status == "counterexample" else d.reason)
+        rows.append(f"| `{cid}` | {f.name} | {size} | **{d.status}** | {solvers} | "
+                    f"{detail.replace('|', '/')} |")
+    head = ["| claim | form | size | result | solvers (answer, time) | witness / reason |",
+            "|---|---|---|---|---|---|"]
+    total = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    return "\n".join([f"{len(forms)} forms decided: {total}.", "", *head, *rows])
+
+
+def _main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - docs/decide.md
+    """``python -m proofcheck.decide [module:attr ...]``: decide every decidable form of the
+    catalogue (and, per argument, the ``(label, Decidable)`` pairs of ``module.attr``) and print
+    the Markdown table."""
+    import importlib
+    import sys
+
+    from .catalog import load_claims
+    argv = list(sys.argv[1:] if argv is None else argv)
+    reg = load_claims()
+    claims = [c for c in getattr(reg, "claims", reg)
+              if _forms(c) or _forms(getattr(c, "corrected", None))]
+    extra: list[tuple[str, Decidable]] = []
+    for spec in argv:
+        mod, _, attr = spec.partition(":")
+        extra += list(getattr(importlib.import_module(mod), attr))
+    sys.stdout.write(catalogue_report(claims, extra=extra) + "\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from proofcheck.decide import _main as _run   # the package's classes, not __main__'s
+    _run()

@@ -62,6 +62,9 @@ LEMMA1_SIZES = ({"d_x": 1, "d_z": 1, "m": 1}, {"d_x": 2, "d_z": 1, "m": 1},
 #: z3 proves in ~15 s (see docs/decide.md)
 LEMMA1_FAST = ({"d_x": 1, "d_z": 1, "m": 1}, {"d_x": 1, "d_z": 2, "m": 1})
 
+#: for docs/decide.md (python -m proofcheck.decide theorems.shamir2018.decidable:LARGER)
+LARGER = None  # filled below, after lemma1_forms
+
 READING = ("ℓ_i (one per sample, y absorbed) are arbitrary functions; A1 is used as the "
            "first-order convexity inequality ℓ(w*^T x) >= ℓ(p) + ℓ'(p)(w*^T x - p) per sample; "
            "F and F_lin are the empirical means over the m samples")
@@ -219,3 +222,7 @@ def footnote2_forms(n=2, frob_factor=1):
                       reading="||M||^2 = λ_max(M^T M) read as det(M^T M - sI) = 0 and "
                               "sI - M^T M ⪰ 0; the inequalities compared squared"),)
 
+
+
+LARGER = tuple(("shamir2018.lemma1 (larger sizes)", f) for f in lemma1_forms(
+    sizes=tuple(s for s in LEMMA1_SIZES if s not in LEMMA1_FAST)))
