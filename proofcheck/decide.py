@@ -53,6 +53,8 @@ __all__ = [
 
 #: Default time limit per solver, seconds.
 DEFAULT_TIMEOUT = 20.0
+#: Time limit of the second opinion (cvc5), seconds: at most this, at most ``timeout``.
+SECOND_OPINION_TIMEOUT = 10.0
 #: Fixed seed of both solvers (their answers are deterministic up to the time limit).
 SEED = 0
 
@@ -850,8 +852,9 @@ def decide(variables: Iterable[sp.Symbol], hypotheses: Iterable[Any], conclusion
     """Decide "for all real ``variables``: AND(hypotheses) => conclusion".
 
     Returns :class:`Proven`, :class:`Counterexample` (exactly re-validated) or
-    :class:`Unknown`.  ``timeout`` is per solver, in seconds; z3 answers first, cvc5 (if
-    installed and ``second_opinion``) is asked too and both answers are recorded.
+    :class:`Unknown`.  ``timeout`` is z3's limit in seconds; cvc5 (if installed and
+    ``second_opinion``) is then asked too, for at most ``SECOND_OPINION_TIMEOUT`` seconds, and
+    both answers are recorded.
 
     >>> a, b = sp.symbols("a b", real=True)
     >>> decide([a, b], [a >= 0, b >= 0], a + b >= 2 * sp.sqrt(a * b)).status
@@ -897,7 +900,8 @@ def decide(variables: Iterable[sp.Symbol], hypotheses: Iterable[Any], conclusion
             runs.append(SolverRun(solver, "not run", 0.0,
                                   "a counterexample was already re-validated exactly"))
             continue
-        run, model, _ = _solve_in_child(solver, build, timeout, has_functions, variables)
+        limit = timeout if solver == "z3" else min(timeout, SECOND_OPINION_TIMEOUT)
+        run, model, _ = _solve_in_child(solver, build, limit, has_functions, variables)
         runs.append(run)
         if run.answer != "sat":
             continue
