@@ -114,6 +114,7 @@ def test_the_four_undecided_identities_of_shamir_eq7_to_eq10_are_decided():
                                           ("theorems.shamir2018.example1",
                                            "corrected_stationary"),
                                           ("theorems.shamir2018.theorem1", "lemma1"),
+                                          ("theorems.shamir2018.setting", "footnote2"),
                                           ("kb2019.lemma2", "perturbation_family")])
 def test_decidable_catalogue_claims_are_proven_and_their_mutants_caught(module, attr):
     import importlib
