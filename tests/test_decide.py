@@ -146,3 +146,16 @@ def test_printed_erratum_forms_are_refuted_exactly():
     for claim in (lemma2, stationary_points):
         rec = decide_claim(claim)
         assert rec.passed is False and rec.witness.certified, rec.summary
+
+
+def test_necessity_map_uses_the_decision_procedure_before_searching():
+    from proofcheck.search.necessity import necessity
+    from theorems.shamir2018.theorem1 import lemma1
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("a decided row must not search")
+
+    entry = necessity(lemma1, "A1", explore_fn=no_search)
+    assert entry.verdict == "necessary"
+    assert entry.certificate["method"].startswith("decision procedure")
+    assert "necessary at size d_x=1, d_z=1, m=1" in entry.summary
