@@ -1,4 +1,10 @@
-"""Discovery of theorem modules: the bundled catalogue (``theorems/``) or a user's own folder.
+"""Discovery of theorem modules: the bundled catalogue or a user's own folder.
+
+The catalogue is the repository's top-level ``theorems/`` folder. It is always imported under
+the project's namespace, as :data:`CATALOGUE` (``proofcheck.catalogue``): an installed copy is
+installed there (``setup.py`` maps the folder), and in a source tree (an editable install or
+``PYTHONPATH``) the ``theorems/`` folder next to the ``proofcheck`` package is registered under
+that name when this module is imported. Theorem modules import each other relatively.
 
 A theorem module is any ``.py`` file that defines :class:`~proofcheck.claims.Claim` objects at
 module level (or a ``CLAIMS`` list). A module that fails to import is recorded in
@@ -20,11 +26,48 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from .claims import PAPERS, Claim, claims_in
 
-__all__ = ["Registry", "UnknownClaimError", "load_claims"]
+__all__ = ["CATALOGUE", "Registry", "UnknownClaimError", "catalogue_folder", "load_claims"]
+
+CATALOGUE = "proofcheck.catalogue"
+
+
+def _source_tree_catalogue() -> Path | None:
+    """The ``theorems/`` folder next to this ``proofcheck`` package, if this is a source tree."""
+    folder = Path(__file__).resolve().parent.parent / "theorems"
+    return folder if (folder / "__init__.py").is_file() else None
+
+
+def _register_catalogue() -> None:
+    """Make ``import proofcheck.catalogue`` work in a source tree (see the module doc)."""
+    if CATALOGUE in sys.modules:
+        return
+    folder = _source_tree_catalogue()
+    if folder is None:          # installed: the package is a real ``proofcheck/catalogue``
+        return
+    spec = importlib.util.spec_from_file_location(
+        CATALOGUE, folder / "__init__.py", submodule_search_locations=[str(folder)])
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[CATALOGUE] = module
+    spec.loader.exec_module(module)
+    import proofcheck
+    proofcheck.catalogue = module   # type: ignore[attr-defined]
+
+
+def catalogue_folder() -> Path:
+    """The folder the catalogue's theorem modules are loaded from (source tree or installed).
+
+    >>> (catalogue_folder() / "__init__.py").is_file()
+    True
+    """
+    return Path(importlib.import_module(CATALOGUE).__path__[0])
+
+
+_register_catalogue()
 
 
 class UnknownClaimError(LookupError):
@@ -79,7 +122,7 @@ def load_claims(paths: Iterable[str | Path] | None = None) -> Registry:
     """Load the bundled catalogue (``paths=None``) or theorem modules from files / folders."""
     reg = Registry()
     if paths is None:
-        _load_package(reg, "theorems")
+        _load_package(reg, CATALOGUE)
     else:
         for p in paths:
             _load_path(reg, Path(p))
@@ -100,7 +143,7 @@ def _load_package(reg: Registry, package: str) -> None:
             continue
         try:
             module = importlib.import_module(info.name)
-        except Exception as exc:     # a broken module is a finding, not a crash
+        except (Exception, SystemExit) as exc:  # a broken module is a finding, not a crash
             reg.errors.append((info.name, _describe(exc)))
             continue
         for claim in claims_in(vars(module)):
@@ -120,7 +163,7 @@ def _load_path(reg: Registry, path: Path) -> None:
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
             spec.loader.exec_module(module)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:   # sys.exit at import: a finding, not an exit
             sys.modules.pop(name, None)
             reg.errors.append((str(f), _describe(exc)))
             continue

@@ -55,6 +55,7 @@ class Profile:
     mutant_point_instances: int
     shrink: bool = True
     hp_instances: int = 8       # any-point instances re-evaluated at `digits` (equalities tighten)
+    claim_timeout: float | None = None  # seconds per claim in a worker (runner); None: no limit
 
     def hypothesis_settings(self) -> dict[str, Any]:
         from hypothesis import HealthCheck
@@ -65,11 +66,14 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "quick": Profile("quick", instances=60, point_instances=3, starts=4, digits=40,
-                     mutant_instances=60, mutant_point_instances=3, hp_instances=4),
+                     mutant_instances=60, mutant_point_instances=3, hp_instances=4,
+                     claim_timeout=300),
     "default": Profile("default", instances=200, point_instances=6, starts=6, digits=50,
-                       mutant_instances=120, mutant_point_instances=4, hp_instances=10),
+                       mutant_instances=120, mutant_point_instances=4, hp_instances=10,
+                       claim_timeout=900),
     "thorough": Profile("thorough", instances=2000, point_instances=30, starts=12, digits=80,
-                        mutant_instances=500, mutant_point_instances=10, hp_instances=50),
+                        mutant_instances=500, mutant_point_instances=10, hp_instances=50,
+                        claim_timeout=3600),
 }
 
 
@@ -117,8 +121,11 @@ def check_claim(claim: Claim, *, profile: str | Profile = "default", seed: int =
                          point_kind=claim.point_kind.value, seed=seed, profile=prof.name,
                          erratum=claim.erratum)
     try:
-        result.checks = _run_checks(claim, prof, seed, progress, budget="full")
+        from .witness_db import replay_stored, store_failures   # the failure database
+        result.checks = replay_stored(claim) + _run_checks(claim, prof, seed, progress,
+                                                           budget="full")
         result.verdict = _verdict(result.checks)
+        store_failures(claim, result.checks, seed=seed)
         if claim.corrected is not None:
             progress(claim.id, "corrected statement", 0, 1)
             result.corrected = check_claim(claim.corrected, profile=prof, seed=seed,

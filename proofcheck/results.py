@@ -123,6 +123,7 @@ class ClaimResult:
     seconds: float = 0.0
     seed: int | None = None
     profile: str = ""
+    cached_at: str | None = None            # ISO time when a cached result was computed
 
     @property
     def witnesses(self) -> list[Witness]:
@@ -164,6 +165,8 @@ class ClaimResult:
             "seconds": round(self.seconds, 4),
             "seed": self.seed,
             "profile": self.profile,
+            "cached": self.cached_at is not None,
+            "cached_at": self.cached_at,
         })
 
 
@@ -176,6 +179,7 @@ class RunResult:
     seed: int
     seconds: float = 0.0
     proofcheck_version: str = ""
+    partial: bool = False           # stopped by SIGINT/SIGTERM: only the finished claims
 
     def counts(self) -> dict[str, int]:
         out = {v.value: 0 for v in Verdict}
@@ -190,6 +194,7 @@ class RunResult:
             "profile": self.profile,
             "seed": self.seed,
             "seconds": round(self.seconds, 4),
+            "partial": self.partial,
             "counts": self.counts(),
             "claims": [c.to_dict() for c in self.claims],
         })

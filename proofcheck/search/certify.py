@@ -406,7 +406,8 @@ class _substituted:
         g = getattr(self.fn, "__globals__", None)
         cands = [g] if g is not None else []
         for name, mod in list(sys.modules.items()):
-            if name.startswith(("theorems.", "proofcheck_user_")) and mod is not None:
+            if name.startswith(("proofcheck.catalogue.", "theorems.", "proofcheck_user_")) \
+                    and mod is not None:
                 cands.append(vars(mod))
         for ns in cands:
             if id(ns) not in seen:

@@ -888,11 +888,14 @@ def rank_deficient_W(
     return _rank_deficient()
 
 
+_DEFAULT_SAMPLES = st.integers(1, 6)
+
+
 def resnet_problems(
     loss: Any,
     *,
     dims: st.SearchStrategy[dict[str, int]] | None = None,
-    m: int | st.SearchStrategy[int] = st.integers(1, 6),
+    m: int | st.SearchStrategy[int] = _DEFAULT_SAMPLES,
     targets: str = "real",
     elements: str = "float",
     rank_X: int | st.SearchStrategy[int] | None = None,
