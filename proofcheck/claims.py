@@ -311,8 +311,18 @@ class Mutant:
 
     @classmethod
     def conclusion(cls, name: str, kind: MutantKind, description: str,
-                   conclusion: Callable[..., Margin]) -> "Mutant":
-        return cls(name, kind, description, lambda c: c.replace(conclusion=conclusion))
+                   conclusion: Callable[..., Margin] | None, decidable: Any = None) -> "Mutant":
+        """Replace the conclusion; ``decidable`` (a :class:`proofcheck.decide.Decidable`, a
+        tuple of them, or a function of each form) mutates the claim's decidable forms too."""
+        def apply(c: "Claim") -> "Claim":
+            changes: dict[str, Any] = {}
+            if conclusion is not None:
+                changes["conclusion"] = conclusion
+            if decidable is not None:
+                from .decide import mutate_forms
+                changes["decidable"] = mutate_forms(c, decidable)
+            return c.replace(**changes)
+        return cls(name, kind, description, apply)
 
     @classmethod
     def drop(cls, hypothesis: str, description: str = "") -> "Mutant":
@@ -371,13 +381,15 @@ class Claim:
                                             # (say why in notes); no mpmath re-evaluation
     readings: tuple[str, ...] = ()          # the reading of the printed text each check rests on
     narrowed: tuple[str, ...] = ()          # what slice was checked and why
+    decidable: Any = None                   # proofcheck.decide.Decidable (or a tuple, one per
+                                            # size): a polynomial form for the decision procedure
 
     def __post_init__(self):
         if not _ID.match(self.id):
             raise ClaimDefinitionError(
                 f"claim id {self.id!r} is not of the form <paper>.<kind><n>[.<slug>] "
                 f"(e.g. 'doe2020.theorem2' or 'doe2020.theorem2.projection_split')")
-        if self.conclusion is None and not self.identities:
+        if self.conclusion is None and not self.identities and self.decidable is None:
             raise ClaimDefinitionError(f"claim {self.id} has neither a conclusion nor identities:"
                                        " it would check nothing")
         if self.conclusion is not None and self.instances is None:

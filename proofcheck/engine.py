@@ -170,6 +170,14 @@ def _run_checks(claim: Claim, prof: Profile, seed: int, progress: Progress, *,
         records.append(_check_identity(identity, seed))
         if budget == "mutant" and records[-1].passed is False:
             return records
+    # --- decision procedure (decide.py): polynomial forms proven for all reals at fixed sizes
+    if getattr(claim, "decidable", None) is not None:
+        from .decide import decide_claim
+        progress(claim.id, "decision procedure", len(claim.identities), total)
+        records.append(decide_claim(claim))
+        if budget == "mutant" and records[-1].passed is False:
+            return records
+    # --- end decision procedure
     if claim.conclusion is not None:
         progress(claim.id, "numeric", len(claim.identities), total)
         if claim.point_kind is PointKind.ANY:

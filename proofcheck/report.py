@@ -170,6 +170,8 @@ def evidence_phrase(check: CheckRecord, point_kind: str = "any point", *,
     kind = check.kind
     if kind is EvidenceKind.SYMBOLIC_PROOF:
         return sizes_phrase(check.sizes)
+    if kind is EvidenceKind.DECISION_PROCEDURE:  # z3/cvc5: unsat of hypotheses and not(claim)
+        return "proven for all reals (decision procedure) at " + sizes_text(check.sizes)
     if kind is EvidenceKind.EXACT_RANDOM:
         # polynomial identity testing: strong evidence, not a proof, and the words say so
         where = [f"{check.instances} random rational instances"] if check.instances else \

@@ -44,6 +44,7 @@ class EvidenceKind(str, enum.Enum):
     EXACT_RANDOM = "exact-random"              # exact arithmetic at random rational points (PIT)
     NUMERIC_SEARCH = "numeric-search"          # no counterexample in N instances (not a proof)
     HIGH_PRECISION = "high-precision"          # re-evaluation at mpmath precision
+    DECISION_PROCEDURE = "decision-procedure"  # z3/cvc5: proven for all reals at a size
 
 
 @dataclass

@@ -128,6 +128,24 @@ def null_perturbation_half_removed(s):
     return W * (r.x + (r.V + r.u * r.nu.T) * r.z), W * (r.x + r.V * r.z)
 
 
+def null_perturbation_forms(sizes=({"d_x": 1, "d_y": 1, "d_z": 1},
+                                   {"d_x": 2, "d_y": 1, "d_z": 1},
+                                   {"d_x": 2, "d_y": 1, "d_z": 2})):
+    """For the decision procedure: W u = 0 => W(x + (V + u ν^T) z) = W(x + V z), all reals."""
+    import sympy as sp
+
+    from proofcheck.decide import Decidable
+    out = []
+    for s in sizes:
+        r = resnet_symbols(**s)
+        lhs, rhs = r.W * (r.x + (r.V + r.u * r.nu.T) * r.z), r.W * (r.x + r.V * r.z)
+        variables = sorted((lhs.free_symbols | rhs.free_symbols), key=sp.default_sort_key)
+        out.append(Decidable(variables, {"Wu_zero": sp.And(*[sp.Eq(e, 0) for e in r.W * r.u])},
+                             sp.And(*[sp.Eq(a, b) for a, b in zip(lhs, rhs)]), size=s,
+                             name="null perturbation"))
+    return tuple(out)
+
+
 perturbation_family = Claim(
     id="kb2019.lemma2.null_perturbation",
     title="V + u ν^T leaves h unchanged when W u = 0",
@@ -147,7 +165,11 @@ perturbation_family = Claim(
         Mutant.identity("u_times_nu_transposed", MutantKind.TRANSPOSED,
                         "V + ν u^T instead of V + u ν^T", "null_perturbation",
                         perturbation_transposed),
+        Mutant.conclusion("decided_drop_null_condition", MutantKind.DROPPED_HYPOTHESIS,
+                          "any W (decidable form without W u = 0)", None,
+                          decidable=lambda D: D.dropping("Wu_zero")),
     ),
+    decidable=null_perturbation_forms(),
 )
 
 

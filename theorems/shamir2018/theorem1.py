@@ -30,6 +30,7 @@ from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
 from ._terms import point_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_NONZERO
+from .decidable import LEMMA1_FAST, lemma1_forms, theorem1_forms
 
 LOSSES = tuple(SCALAR_LOSSES)
 
@@ -99,11 +100,14 @@ lemma1 = Claim(
                          lambda s: _G_inner(s), SWEEP),),
     notes="Eq. (5) is proven per sample (the expectation is linear); the inequality then is "
           "convexity, checked on drawn instances.",
+    decidable=lemma1_forms(sizes=LEMMA1_FAST),
     mutants=(
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
-                          "<vec G, ∇F_θ> <= F - F_lin(w*)", lemma1_flipped),
+                          "<vec G, ∇F_θ> <= F - F_lin(w*)", lemma1_flipped,
+                          decidable=lemma1_forms(lambda i, g: i <= g, LEMMA1_FAST)),
         Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
-                          "<vec G, ∇F_θ> >= 2 (F - F_lin(w*))", lemma1_doubled_gap),
+                          "<vec G, ∇F_θ> >= 2 (F - F_lin(w*))", lemma1_doubled_gap,
+                          decidable=lemma1_forms(lambda i, g: i >= 2 * g, LEMMA1_FAST)),
         Mutant.identity("no_V_block", MutantKind.DROPPED_TERM,
                         "eq. (5) with G's V-block dropped", "eq5",
                         lambda s: _G_inner(s, drop_V=True)),
@@ -170,12 +174,15 @@ theorem1 = Claim(
     mutants=(
         Mutant.conclusion("no_V_term", MutantKind.DROPPED_TERM,
                           "denominator sqrt(2||w||^2 + 2||w*||^2) without ||V||^2/||w||^2",
-                          theorem1_no_V),
+                          theorem1_no_V, decidable=theorem1_forms(with_V=False)),
         Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
-                          "||∇F_θ|| >= 2 (F - F_lin(w*)) / sqrt(...)", theorem1_doubled_gap),
+                          "||∇F_θ|| >= 2 (F - F_lin(w*)) / sqrt(...)", theorem1_doubled_gap,
+                          decidable=theorem1_forms(factor=2)),
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
-                          "||∇F_θ|| <= (F - F_lin(w*)) / sqrt(...)", theorem1_flipped),
+                          "||∇F_θ|| <= (F - F_lin(w*)) / sqrt(...)", theorem1_flipped,
+                          decidable=theorem1_forms(flipped=True)),
     ),
+    decidable=theorem1_forms(),
 )
 
 
@@ -212,10 +219,13 @@ eq6 = Claim(
     instances=instances,
     mutants=(
         Mutant.conclusion("no_V_block", MutantKind.DROPPED_TERM,
-                          "denominator ||w - w*|| (G's V-block dropped)", eq6_without_V),
+                          "denominator ||w - w*|| (G's V-block dropped)", eq6_without_V,
+                          decidable=theorem1_forms(eq6=True, with_V=False)),
         Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
-                          "||∇F_θ|| >= 2 (F - F_lin(w*)) / ||G||_Fr", eq6_doubled_gap),
+                          "||∇F_θ|| >= 2 (F - F_lin(w*)) / ||G||_Fr", eq6_doubled_gap,
+                          decidable=theorem1_forms(eq6=True, factor=2)),
     ),
+    decidable=theorem1_forms(eq6=True),
 )
 
 

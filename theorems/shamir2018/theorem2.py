@@ -24,6 +24,7 @@ from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
 from ._terms import zero_instances, zero_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_STAR_NONZERO
+from .decidable import lemma2_forms
 
 SOURCE = "6.2"
 
@@ -433,8 +434,13 @@ lemma2_corrected = Claim(
                         "||u||^2 = |bλ| + λ^2 without b >= 0", "nonneg_b", printed_identity()),
         Mutant.conclusion("numeric_printed", MutantKind.DROPPED_HYPOTHESIS,
                           "numerically: ||u||^2 = |bλ| + λ^2 for b of either sign",
-                          lambda i, p, B: arrow_signed(i, p, B, printed=True)),
+                          lambda i, p, B: arrow_signed(i, p, B, printed=True),
+                          decidable=lemma2_forms("printed")),
+        Mutant.conclusion("decided_doubled", MutantKind.PERTURBED_CONSTANT,
+                          "||u||^2 = 2(λ^2 - bλ) (decidable form only)", None,
+                          decidable=lemma2_forms("doubled")),
     ),
+    decidable=lemma2_forms("corrected"),
 )
 
 lemma2 = Claim(
@@ -452,6 +458,7 @@ lemma2 = Claim(
                  printed_identity(), SIGN_SWEEP, method="exact-random"),
     ),
     corrected=lemma2_corrected,
+    decidable=lemma2_forms("printed"),
     erratum="λ_min solves λ^2 - bλ - ||u||^2 = 0, so ||u||^2 = λ_min^2 - b λ_min; this is "
             "|b λ_min| + λ_min^2 only when b >= 0. For b < 0 (e.g. b = -1, u = (1)) the printed "
             "identity fails. Theorem 2 uses it with b = E[ℓ''(0) (x + V f)_1^2] >= 0, so it "
