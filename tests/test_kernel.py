@@ -285,3 +285,23 @@ def test_an_overflow_inside_the_optimiser_fails_only_that_start(monkeypatch):
     pts = local_min.find_local_minima(Landscape(pb), rng=rng, starts=2, digits=30)
     assert [p.kind for p in pts] == ["unresolved", "unresolved"]
     assert "OverflowError" in pts[0].notes[-1]
+
+
+def test_point_witness_climbs_to_the_certified_point_rung():
+    from proofcheck.evaluate import find_points
+    from proofcheck.losses import SquaredLoss
+    from proofcheck.models import Landscape, ResNetProblem
+    rng = np.random.default_rng(1)
+    inst = Instance(X=rng.normal(size=(4, 1)), Y=rng.normal(size=(4, 1)),
+                    Z=rng.normal(size=(4, 1)))
+    c = Claim(id="demo.lemma3", title="t", source=SRC, statement="W^2 >= 10^6 at minima",
+              point_kind=PointKind.LOCAL_MIN, instances=lambda a: st.just(inst),
+              landscape=lambda i: Landscape(ResNetProblem(X=i.X, Y=i.Y, Z=i.Z,
+                                                          loss=SquaredLoss())),
+              conclusion=lambda i, p, B: Margin.at_least(p.point.W[0, 0] * p.point.W[0, 0],
+                                                         1e6, B))
+    found = find_points(c, inst, rng=np.random.default_rng(0), starts=2, digits=40)
+    assert found.points
+    j = judge(c, inst, found.points[0], digits=40)
+    assert j.certified and j.rung == "certified point"
+    assert any(t.startswith("mpmath: confirmed") for t in j.trail)
