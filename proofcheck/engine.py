@@ -28,7 +28,7 @@ import numpy as np
 
 from .claims import Claim, Instance, PointKind
 from .errors import ClaimError, GeneratorError
-from .evaluate import (CRITICAL_KINDS, assumption_text, check_hypotheses, describe,
+from .evaluate import (CRITICAL_KINDS, as_point, assumption_text, check_hypotheses, describe,
                        draw_instances, evaluate_batch, evaluate_conclusion,
                        failures, find_points, group_key, instance_dict, point_dict, stack,
                        validate_instance)
@@ -275,6 +275,9 @@ def _confirm(claim: Claim, inst: Instance, point: Any, digits: int, *,
                 instance=instance_dict(inst), point=point_dict(point), detail=j.detail,
                 grade=j.grade if j.fails else "", enclosure=list(j.enclosure)
                 if j.enclosure else None)
+    cert = j.outcomes[j.rung].extra.get("point") if j.rung in j.outcomes else None
+    if cert and w.point is not None:    # the level the point itself is certified at
+        w.point["certificate"] = cert
     return w, j
 
 
@@ -442,6 +445,7 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
     B = get_backend("numpy")
     rng = np.random.default_rng(seed)
     n_points, vacuous, duplicates = 0, 0, 0
+    levels: dict[str, int] = {}
     by_branch: dict[str, int] = {b: 0 for b in claim.branches}
     kinds: dict[str, int] = {}
     min_margin, max_tol, tol_source = math.inf, 0.0, ""
@@ -466,6 +470,8 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
             continue
         for p in found.points:
             n_points += 1
+            level = as_point(p).describe()
+            levels[level] = levels.get(level, 0) + 1
             b = claim.case_of(inst, p) if claim.case_of else getattr(p, "branch", None)
             if b in by_branch:
                 by_branch[b] += 1
@@ -498,7 +504,7 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
         precision=f"float64 at points certified at mpmath {prof.digits} digits",
         min_margin=None if n_points == 0 else min_margin,
         tolerance=max_tol if n_points else None, tolerance_source=tol_source,
-        witness=witness, notes=notes, grade="sampled")
+        witness=witness, notes=notes, grade="sampled", point_certification=levels)
     if kinds:
         notes.append("points found by kind: " + ", ".join(f"{k}: {v}" for k, v in kinds.items()))
     if duplicates:

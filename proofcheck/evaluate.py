@@ -46,7 +46,8 @@ from .claims import Claim, Instance, Margin, PointKind
 from .errors import ClaimError, ExploreError, GeneratorError
 
 __all__ = [
-    "CRITICAL_KINDS", "Evaluation", "Evaluator", "FoundPoints", "Progress", "admissible",
+    "CERTIFICATION_LEVELS", "CRITICAL_KINDS", "POINT_KINDS", "Point", "as_point",
+    "Evaluation", "Evaluator", "FoundPoints", "Progress", "admissible",
     "assumption_text", "BatchResult", "brief", "build_landscape", "certifier_for",
     "check_hypotheses", "claim_variant", "describe", "distinct_points",
     "draw_instances", "evaluate_batch", "evaluate_conclusion", "failures", "find_points",
@@ -465,6 +466,60 @@ def finder_for(landscape: Any) -> Finder:
     raise ClaimError(f"no point finder for a landscape of type {type(landscape).__name__}: "
                      "give it a find_points(rng=, starts=, digits=) method or call "
                      "proofcheck.evaluate.register_finder")
+
+
+#: every kind a finder may report (anything outside CRITICAL_KINDS is not a certified point)
+POINT_KINDS = ("local_min", "saddle", "local_max", "degenerate", "at_kink", "unresolved")
+
+#: how strongly a point's kind is established, weakest first
+CERTIFICATION_LEVELS = ("second-order", "interval", "exact-global")
+
+
+@dataclass(frozen=True)
+class Point:
+    """The one view of a found point, whatever finder produced it: its ``kind`` (one of
+    :data:`POINT_KINDS`), its certification ``level`` (one of :data:`CERTIFICATION_LEVELS`:
+    second-order necessary conditions at ``digits`` digits; an interval-proven isolated
+    critical point / strict minimum; an exact global-minimum argument), its parameters and
+    the finder's own object (``native``, what a conclusion receives as ``point``)."""
+
+    kind: str
+    level: str
+    digits: int | None = None
+    params: np.ndarray | None = None
+    value: float | None = None
+    branch: str | None = None
+    native: Any = None
+
+    def describe(self) -> str:
+        """``local_min (second-order necessary conditions at 40 digits)``."""
+        how = {"second-order": f"second-order necessary conditions at {self.digits} digits",
+               "interval": "interval-proven isolated critical point",
+               "exact-global": "exact global-minimum argument"}.get(self.level, self.level)
+        return f"{self.kind} ({how})"
+
+
+def as_point(p: Any) -> Point:
+    """The :class:`Point` view of a finder's point (a ``level`` attribute wins; otherwise a
+    point certified at ``digits`` digits is at the ``second-order`` level).
+
+    >>> from types import SimpleNamespace as P
+    >>> as_point(P(kind="local_min", digits=40, theta=[1.0])).describe()
+    'local_min (second-order necessary conditions at 40 digits)'
+    """
+    if isinstance(p, Point):
+        return p
+    level = getattr(p, "level", None) or "second-order"
+    digits = getattr(p, "digits", None)
+    value = getattr(p, "value", None)
+    try:
+        value = None if value is None else float(value)
+    except (TypeError, ValueError):
+        value = None
+    return Point(kind=str(getattr(p, "kind", "unresolved")), level=str(level),
+                 digits=int(digits) if isinstance(digits, (int, np.integer)) else None,
+                 params=point_vector(p), value=value, branch=getattr(p, "branch", None),
+                 native=p)
 
 
 def wanted_point(claim: Claim, p: Any) -> bool:

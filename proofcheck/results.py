@@ -94,6 +94,8 @@ class CheckRecord:
     notes: list[str] = field(default_factory=list)
     exhaustive: bool = False        # every instance of a finite domain was checked
     grade: str = ""                 # evidence grade (see GRADES); "" when undecided
+    point_certification: dict[str, int] = field(default_factory=dict)   # points per level,
+                                    # e.g. {"local_min (second-order ... at 50 digits)": 12}
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
