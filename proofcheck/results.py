@@ -223,9 +223,20 @@ class RunResult:
             out[c.verdict.value] += 1
         return out
 
+    def grade_counts(self) -> dict[str, dict[str, int]]:
+        """Claims per verdict and evidence grade, e.g. ``{"verified": {"proven": 31,
+        "certified": 40, "sampled": 37}}`` (claims without a grade under ``"none"``)."""
+        out: dict[str, dict[str, int]] = {}
+        for c in self.claims:
+            per = out.setdefault(c.verdict.value, {})
+            g = c.grade or "none"
+            per[g] = per.get(g, 0) + 1
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return _jsonable({
             "schema_version": SCHEMA_VERSION,
+            "grades": self.grade_counts(),
             "proofcheck_version": self.proofcheck_version,
             "profile": self.profile,
             "seed": self.seed,
