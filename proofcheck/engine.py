@@ -123,6 +123,12 @@ def check_claims(claims: list[Claim], *, profile: str | Profile = "default", see
 
 def check_claim(claim: Claim, *, profile: str | Profile = "default", seed: int = 0,
                 progress: Progress | None = None, mutants: bool = True) -> ClaimResult:
+    """Check one claim (its identities, conclusion, corrected statement and mutants)."""
+    return _check_claim(claim, profile=profile, seed=seed, progress=progress, mutants=mutants)
+
+
+def _check_claim(claim: Claim, *, profile: str | Profile, seed: int,
+                 progress: Progress | None, mutants: bool) -> ClaimResult:
     prof = get_profile(profile)
     start = time.perf_counter()
     progress = progress or (lambda *a: None)
@@ -137,8 +143,8 @@ def check_claim(claim: Claim, *, profile: str | Profile = "default", seed: int =
         result.verdict = _verdict(result.checks)
         if claim.corrected is not None:
             progress(claim.id, "corrected statement", 0, 1)
-            result.corrected = check_claim(claim.corrected, profile=prof, seed=seed,
-                                           progress=progress, mutants=False)
+            result.corrected = _check_claim(claim.corrected, profile=prof, seed=seed,
+                                            progress=progress, mutants=False)
             if result.verdict is Verdict.REFUTED and result.corrected.verdict is Verdict.VERIFIED:
                 result.verdict = Verdict.ERRATUM
             elif result.verdict is Verdict.VERIFIED:

@@ -52,7 +52,8 @@ __all__ = [
     "check_hypotheses", "claim_variant", "describe", "distinct_points",
     "draw_instances", "evaluate_batch", "evaluate_conclusion", "failures", "find_points",
     "finder_for", "group_key", "instance_dict", "instance_key", "point_dict", "point_vector",
-    "register_finder", "residual_size", "stack", "validate_instance", "wanted_point",
+    "register_finder", "residual_size", "single_threaded_blas",
+    "stack", "validate_instance", "wanted_point",
 ]
 
 Progress = Callable[[str, str, int, int], None]
@@ -60,6 +61,23 @@ Progress = Callable[[str, str, int, int], None]
 
 def _quiet(*args: Any) -> None:
     return None
+
+
+def single_threaded_blas() -> Any:
+    """A context in which BLAS / OpenMP use one thread (for a runner's worker processes:
+    small problems run faster; see issue 13).
+
+    It does NOT make floating point reproducible on its own: OpenBLAS results can differ in
+    the last bits with the memory alignment of the arrays, which changes between processes
+    (e.g. with ``PYTHONHASHSEED``), and a chaotic descent can turn that into a different
+    local minimum. A no-op when threadpoolctl is not installed."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:     # pragma: no cover - threadpoolctl is a dependency
+        return contextlib.nullcontext()
+    # threadpoolctl limits the libraries loaded now: load scipy's own OpenBLAS first
+    import scipy.linalg  # noqa: F401
+    return threadpool_limits(limits=1)
 
 
 def describe(exc: BaseException) -> str:

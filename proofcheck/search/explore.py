@@ -304,12 +304,8 @@ def explore(claim: Claim, *, drop: Sequence[str] = (), mutate: str | None = None
     else:
         changed, conclusion_changed = [], True
     try:
-        if target.conclusion is None or changed:
-            _explore_identities(target, ex, clock, seed, progress,
-                                changed or list(target.identities))
-        if target.conclusion is not None and not ex.witnesses and conclusion_changed:
-            _explore_instances(target, ex, clock, seed, progress, starts=starts, digits=digits,
-                               shrink=shrink)
+        _explore_parts(target, ex, clock, seed, progress, changed, conclusion_changed,
+                       starts=starts, digits=digits, shrink=shrink)
     except ClaimError as exc:
         ex.outcome = "error"
         ex.notes.append(str(exc))
@@ -322,6 +318,16 @@ def explore(claim: Claim, *, drop: Sequence[str] = (), mutate: str | None = None
     ex.summary = _summary(ex, target)
     progress(claim.id, "done", 1, 1)
     return ex
+
+
+def _explore_parts(target, ex, clock, seed, progress, changed, conclusion_changed, *, starts,
+                   digits, shrink) -> None:
+    if target.conclusion is None or changed:
+        _explore_identities(target, ex, clock, seed, progress,
+                            changed or list(target.identities))
+    if target.conclusion is not None and not ex.witnesses and conclusion_changed:
+        _explore_instances(target, ex, clock, seed, progress, starts=starts, digits=digits,
+                           shrink=shrink)
 
 
 def _certify(w: Counterexample) -> None:
