@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from .claims import Claim, Instance, Margin, PointKind
+from .claims import Assumed, Claim, Instance, Margin, PointKind
 from .errors import ClaimError, ExploreError, GeneratorError
 
 __all__ = [
@@ -61,6 +61,18 @@ Progress = Callable[[str, str, int, int], None]
 
 def _quiet(*args: Any) -> None:
     return None
+
+
+def _assumed(claim: Claim) -> Assumed:
+    """The claim's assumed hypotheses (always set once a Claim is built)."""
+    assert claim.assumed is not None
+    return claim.assumed
+
+
+def _strategy(claim: Claim, assumed: Assumed) -> Any:
+    if claim.instances is None:
+        raise ClaimError(f"claim {claim.id} has no instance generator")
+    return claim.instances(assumed)
 
 
 def single_threaded_blas() -> Any:
@@ -122,18 +134,18 @@ def draw_instances(claim: Claim, n: int, seed: int, progress: Progress | None = 
     whole. With ``distinct`` (the default) identical instances are kept once: a generator that
     repeats itself is counted for what it produced."""
     progress = progress or _quiet
-    if claim.branches and claim.assumed.branch is None:
+    if claim.branches and _assumed(claim).branch is None:
         per = max(1, math.ceil(n / len(claim.branches)))
         out: list[Instance] = []
         for k, b in enumerate(claim.branches):
-            out += draw_instances(claim.replace(assumed=claim.assumed.in_branch(b)), per,
+            out += draw_instances(claim.replace(assumed=_assumed(claim).in_branch(b)), per,
                                   seed + 7919 * k, progress, distinct=False)
         return _distinct(out) if distinct else out
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hseed
     from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
-    strategy = claim.instances(claim.assumed)
+    strategy = _strategy(claim, _assumed(claim))
     if isinstance(strategy, (list, tuple)):
         # a finite domain given as a sequence: every element is checked (exhaustive)
         out = list(strategy)
@@ -180,8 +192,8 @@ def _distinct(instances: Iterable[Instance]) -> list[Instance]:
 
 def assumption_text(claim: Claim) -> str:
     """``hypotheses A, B and NOT C``: what the generator was asked to satisfy."""
-    dropped = claim.assumed.dropped
-    held = [n for n, v in claim.assumed.flags if v]
+    dropped = _assumed(claim).dropped
+    held = [n for n, v in _assumed(claim).flags if v]
     text = "hypotheses " + (", ".join(held) if held else "(none)")
     return text + (f" and NOT {', '.join(dropped)}" if dropped else "")
 
@@ -197,7 +209,7 @@ def check_hypotheses(claim: Claim, inst: Instance) -> None:
         except Exception as exc:
             raise ClaimError(f"hypothesis {h.name} of {claim.id} could not be evaluated on "
                              f"{inst!r}: {describe(exc)}") from exc
-        want = claim.assumed[h.name]
+        want = _assumed(claim)[h.name]
         if ok != want:
             raise GeneratorError(
                 f"the instance generator of {claim.id} produced an instance that "
@@ -215,7 +227,7 @@ def admissible(claim: Claim, inst: Instance) -> bool:
             ok = bool(h.holds(inst))
         except Exception:
             return False
-        if ok != claim.assumed[h.name]:
+        if ok != _assumed(claim)[h.name]:
             return False
     return True
 
@@ -317,6 +329,8 @@ def evaluate_conclusion(claim: Claim, inst: Instance, point: Any, B: Any) -> Mar
         # a Margin's subtraction would silently run at 15 digits outside the backend's context
         import mpmath
         ctx = mpmath.workdps(B.digits)
+    if claim.conclusion is None:
+        raise ClaimError(f"claim {claim.id} has no conclusion to evaluate")
     try:
         with ctx:
             m = claim.conclusion(inst, point, B)
@@ -417,7 +431,7 @@ def evaluate_batch(claim: Claim, instances: Sequence[Instance], B: Any, *,
             v = np.array([p[0] for p in pairs])
             t = np.array([p[1] for p in pairs])
         res.values[idx], res.tolerances[idx] = v, t
-        res.tol_source = m.tol_source
+        res.tol_source = m.tol_source if m is not None else res.tol_source
         done += len(batch)
         progress(claim.id, "evaluating", done, n)
         if stop is not None and stop(res):
@@ -566,6 +580,8 @@ class FoundPoints:
 
 def build_landscape(claim: Claim, inst: Instance) -> Any:
     """``claim.landscape(inst)``; a failure is the claim's :class:`ClaimError`."""
+    if claim.landscape is None:
+        raise ClaimError(f"claim {claim.id} has no landscape")
     try:
         return claim.landscape(inst)
     except Exception as exc:
