@@ -49,7 +49,7 @@ from .evaluate import brief, evaluate_conclusion, failures
 
 __all__ = ["GRADES", "Judgement", "Rung", "RungOutcome", "Float64Rung", "MpmathRung",
            "ExactRung", "BallRung", "RUNG_PLUGINS", "default_rungs", "judge", "weakest",
-           "grade_rank"]
+           "grade_rank", "ball_outcome"]
 
 #: Evidence grades, weakest first. ``proven``: symbolic or exact for every member of a stated
 #: domain; ``certified``: decided by exact or interval arithmetic at this instance / point;
