@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 __all__ = [
     "Assumed", "Claim", "Hypothesis", "Identity", "Instance", "Margin", "Mutant", "MutantKind",
-    "PointKind", "Source", "ClaimDefinitionError",
+    "PointKind", "Source", "ClaimDefinitionError", "Reading",
 ]
 
 KINDS = ("definition", "assumption", "lemma", "proposition", "theorem", "corollary", "example",
@@ -68,6 +68,19 @@ class Source:
     def __str__(self) -> str:
         text = f"{self.paper.upper()} §{self.section}, {self.label}"
         return text + (f", eq. {self.equation}" if self.equation else "")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reading of a printed statement that allows several (e.g. "differentiable": of L, or
+    of every output). ``natural`` marks the reading the printed statement's verdict rests on."""
+
+    name: str
+    text: str
+    natural: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "text": self.text, "natural": self.natural}
 
 
 @dataclass(frozen=True)
@@ -379,8 +392,8 @@ class Claim:
     mutant_of: str = ""                     # set on mutated copies (for reports)
     high_precision: bool = True             # False: the conclusion computes in float64 only
                                             # (say why in notes); no mpmath re-evaluation
-    readings: tuple[str, ...] = ()          # the reading of the printed text each check rests on
-    narrowed: tuple[str, ...] = ()          # what slice was checked and why
+    readings: tuple[Reading | str, ...] = ()  # readings of the printed text, named in output
+    narrowed: tuple[str, ...] = ()          # what slice is checked and why (shown in output)
     decidable: Any = None                   # proofcheck.decide.Decidable (or a tuple, one per
                                             # size): a polynomial form for the decision procedure
 

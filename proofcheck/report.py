@@ -281,7 +281,7 @@ def _evidence_block(result: ClaimResult) -> dict[str, Any]:
 
 def _claim_json(result: ClaimResult) -> dict[str, Any]:
     d = result.to_dict()
-    d["evidence"] = _jsonable(_evidence_block(result))
+    d["evidence"] = {**_jsonable(_evidence_block(result)), **d.get("evidence", {})}
     if result.corrected is not None:
         d["corrected"] = _claim_json(result.corrected)
     return d

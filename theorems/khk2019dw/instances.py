@@ -35,6 +35,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from proofcheck import Instance
+from proofcheck.claims import Reading
 
 from .assumptions import acts_text, network_of
 
@@ -282,11 +283,18 @@ def problem_data(inst):
 # --------------------------------------------------------------------------- readings
 
 READINGS = {
-    "L": "'differentiable' read as printed: L is differentiable at theta (on strata, where a "
-         "pre-activation is exactly 0, decided exactly: all adjacent pieces' gradients agree)",
-    "outputs": "'differentiable' read as: every output Yhat_ic is differentiable at theta",
-    "kink_free": "'differentiable' read as: no live kinked pre-activation is 0, so Lambda is "
-                 "locally constant (the reading the proofs use; narrower than both others)",
+    "L": Reading(
+        "L differentiable",
+        "'differentiable' read as printed: L is differentiable at theta (on strata, where a "
+        "pre-activation is exactly 0, decided exactly: all adjacent pieces' gradients agree)",
+        natural=True),
+    "outputs": Reading(
+        "every output differentiable",
+        "'differentiable' read as: every output Yhat_ic is differentiable at theta"),
+    "kink_free": Reading(
+        "kink-free",
+        "'differentiable' read as: no live kinked pre-activation is 0, so Lambda is "
+        "locally constant (the reading the proofs use; narrower than both others)"),
 }
 
 
