@@ -29,46 +29,10 @@ from pathlib import Path
 from collections.abc import Iterable, Sequence
 
 from .claims import Claim, claims_in
-from .papers import paper_rank  # H2: papers ordered by their records
+from .papers import CATALOGUE, catalogue_folder, paper_rank
 
 __all__ = ["CATALOGUE", "Registry", "UnknownClaimError", "catalogue_folder", "load_claims"]
 
-CATALOGUE = "proofcheck.catalogue"
-
-
-def _source_tree_catalogue() -> Path | None:
-    """The ``theorems/`` folder next to this ``proofcheck`` package, if this is a source tree."""
-    folder = Path(__file__).resolve().parent.parent / "theorems"
-    return folder if (folder / "__init__.py").is_file() else None
-
-
-def _register_catalogue() -> None:
-    """Make ``import proofcheck.catalogue`` work in a source tree (see the module doc)."""
-    if CATALOGUE in sys.modules:
-        return
-    folder = _source_tree_catalogue()
-    if folder is None:          # installed: the package is a real ``proofcheck/catalogue``
-        return
-    spec = importlib.util.spec_from_file_location(
-        CATALOGUE, folder / "__init__.py", submodule_search_locations=[str(folder)])
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[CATALOGUE] = module
-    spec.loader.exec_module(module)
-    import proofcheck
-    proofcheck.catalogue = module   # type: ignore[attr-defined]
-
-
-def catalogue_folder() -> Path:
-    """The folder the catalogue's theorem modules are loaded from (source tree or installed).
-
-    >>> (catalogue_folder() / "__init__.py").is_file()
-    True
-    """
-    return Path(importlib.import_module(CATALOGUE).__path__[0])
-
-
-_register_catalogue()
 
 
 class UnknownClaimError(LookupError):
@@ -132,7 +96,7 @@ def load_claims(paths: Iterable[str | Path] | None = None) -> Registry:
 
 
 def _sort_key(c: Claim):
-    rank = paper_rank()   # H2: catalogue order from the paper records; unknown papers last
+    rank = paper_rank()   # catalogue order from the paper records; unknown papers last
     return (rank.get(c.id.split(".")[0], len(rank)), c.id)
 
 

@@ -332,8 +332,7 @@ class Mutant:
             if conclusion is not None:
                 changes["conclusion"] = conclusion
             if decidable is not None:
-                from .decide import mutate_forms
-                changes["decidable"] = mutate_forms(c, decidable)
+                changes["decidable"] = _mutated_forms(c.decidable, decidable)
             return c.replace(**changes)
         return cls(name, kind, description, apply)
 
@@ -476,6 +475,18 @@ def _maximum(a, b):
     if np.ndim(a) == 0 and np.ndim(b) == 0:
         return a if a >= b else b
     return np.maximum(a, b)
+
+
+def _mutated_forms(forms: Any, change: Any) -> tuple[Any, ...]:
+    """A mutant's decidable forms: ``change`` is a form, a tuple of forms, or a function applied
+    to each of the claim's current ``forms`` (``lambda D: D.replace(conclusion=...)``)."""
+    if isinstance(change, (tuple, list)):
+        return tuple(change)
+    if callable(change) and not hasattr(change, "conclusion"):
+        current = () if forms is None else tuple(forms) if isinstance(forms, (tuple, list)) \
+            else (forms,)
+        return tuple(change(f) for f in current)
+    return (change,)
 
 
 def claims_in(namespace: Mapping[str, Any]) -> list[Claim]:

@@ -12,7 +12,7 @@
                      [--seed N] [--format text|json] [--save-witness DIR] [--path DIR]
     proofcheck replay FILE [--path DIR] [--format text|json]
 
-A pattern is an exact claim id (``kb2019.theorem2``) or a prefix of ids (``kb2019``);
+A pattern is an exact claim id (``doe2020.theorem2``) or a prefix of ids (``doe2020``);
 ``--path`` loads a user's theorem modules (files or folders) instead of the bundled catalogue.
 
 Exit codes (the same for ``list`` and ``check``)::

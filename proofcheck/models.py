@@ -1,4 +1,4 @@
-"""The ResNet model of Kawaguchi & Bengio (2019), eq. (1)-(4).
+"""The residual model h = W(x + V z) (a ResNet block with a linear read-out).
 
 The pre-activation output of the last layer is
 
@@ -276,7 +276,7 @@ class QuadraticResidual:
 
 @dataclass(frozen=True, eq=False)
 class ResNetProblem:
-    """Data of the ResNet training problem (KB2019 eq. (2)/(4)).
+    """Data of the ResNet training problem (empirical or weighted measure).
 
     Exactly one of ``Z`` (the residual representation given as data, theta fixed) and
     ``residual`` (a :class:`ResidualFunction`) must be given.  ``weights`` is the empirical

@@ -1,6 +1,6 @@
 r"""Fully connected networks without biases and piecewise-linear activations (KHK 2019, DW).
 
-Notation of Kawaguchi, Huang & Kaelbling (2019), *Effect of depth and width on local minima in
+Notation of the depth-and-width literature on local minima in
 deep learning* (reconstruction: ``shared/papers/khk-statements.md`` Part I):
 
 * data ``X`` (``m x d_0``, rows are samples) and ``Y`` (``m x d_{H+1}``);

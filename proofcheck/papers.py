@@ -18,18 +18,57 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import importlib.util
 import pkgutil
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from collections.abc import Iterable
 
-__all__ = ["CATALOGUE_PACKAGE", "Paper", "PaperRecordError", "catalogue_papers", "figure_modules",
-           "ordered", "paper_rank"]
+__all__ = ["CATALOGUE", "CATALOGUE_PACKAGE", "Paper", "PaperRecordError", "catalogue_folder",
+           "catalogue_papers", "figure_modules", "ordered", "paper_rank"]
 
 #: The package that holds the bundled catalogue (one sub-package per paper): the repository's
-#: ``theorems/`` folder, imported under the project's namespace (see :mod:`proofcheck.catalog`).
-CATALOGUE_PACKAGE = "proofcheck.catalogue"
+#: ``theorems/`` folder, imported under the project's namespace. An installed copy is installed
+#: there (``setup.py`` maps the folder); in a source tree (an editable install or ``PYTHONPATH``)
+#: the ``theorems/`` folder next to the ``proofcheck`` package is registered under that name when
+#: this module is imported. Theorem modules import each other relatively.
+CATALOGUE = CATALOGUE_PACKAGE = "proofcheck.catalogue"
+
+
+def _source_tree_catalogue() -> Path | None:
+    """The ``theorems/`` folder next to this ``proofcheck`` package, if this is a source tree."""
+    folder = Path(__file__).resolve().parent.parent / "theorems"
+    return folder if (folder / "__init__.py").is_file() else None
+
+
+def _register_catalogue() -> None:
+    """Make ``import proofcheck.catalogue`` work in a source tree (see the module doc)."""
+    if CATALOGUE in sys.modules:
+        return
+    folder = _source_tree_catalogue()
+    if folder is None:          # installed: the package is a real ``proofcheck/catalogue``
+        return
+    spec = importlib.util.spec_from_file_location(
+        CATALOGUE, folder / "__init__.py", submodule_search_locations=[str(folder)])
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[CATALOGUE] = module
+    spec.loader.exec_module(module)
+    import proofcheck
+    proofcheck.catalogue = module   # type: ignore[attr-defined]
+
+
+def catalogue_folder() -> Path:
+    """The folder the catalogue's theorem modules are loaded from (source tree or installed).
+
+    >>> (catalogue_folder() / "__init__.py").is_file()
+    True
+    """
+    return Path(importlib.import_module(CATALOGUE).__path__[0])
+
 
 _KEY = re.compile(r"^[a-z][a-z0-9]*$")
 
@@ -81,8 +120,6 @@ def catalogue_papers(package: str = CATALOGUE_PACKAGE) -> list[Paper]:
 
 @functools.cache
 def _catalogue_papers(package: str) -> tuple[Paper, ...]:
-    if package == CATALOGUE_PACKAGE:
-        from . import catalog  # noqa: F401  (registers the catalogue package in a source tree)
     pkg = importlib.import_module(package)
     found: list[Paper] = []
     for info in pkgutil.iter_modules(pkg.__path__):
@@ -110,3 +147,6 @@ def figure_modules(package: str = CATALOGUE_PACKAGE) -> list[ModuleType]:
     """The figure modules the paper records name, in catalogue order."""
     return [importlib.import_module(p.figures, p.package)
             for p in catalogue_papers(package) if p.figures]
+
+
+_register_catalogue()   # last: the catalogue's records import this module's Paper

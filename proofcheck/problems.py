@@ -41,7 +41,7 @@ __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX
            "linear_objective",
            "zero_predictor_critical_point", "resnet_landscape_with_saddles"]
 
-#: The losses KB2019's Assumption A2 names (convex and differentiable), by short name.
+#: Convex and differentiable losses, by short name.
 LOSSES = {
     "squared": SquaredLoss(),
     "cross_entropy": SoftmaxCrossEntropy(),
@@ -153,7 +153,7 @@ def resnet_instances(*, losses=CONVEX_DIFFERENTIABLE, relation: Relation | None 
                      violate: bool = False, branches=("full_rank", "rank_deficient"),
                      residual: str = "data", max_dim: int = 3,
                      rank_deficient_dy: int = 2) -> st.SearchStrategy:
-    """Instances of the ResNet objective of KB2019 eq. (2) with the empirical measure.
+    """Instances of the ResNet objective h = W(x + V z) with the empirical measure.
 
     ``relation`` / ``violate``: the sizes satisfy the relation (A1 by default) or its negation;
     ``losses``: names from :data:`LOSSES` (binary losses force d_y = 1); ``branches``: Lemma 2's
@@ -404,7 +404,7 @@ def point_tolerance(q: PointQuantities, *fits) -> tuple[float, str]:
 
 
 # --------------------------------------------------------------------------------------------
-# squared loss, empirical measure (KB2019 §3.2): the projection quantities of Theorem 2
+# squared loss, empirical measure : the projection quantities
 
 def theorem2_quantities(X, Z, Y, B):
     """(L*_x, L*_{x,z}, improvement, improvement_projected) by projections, batched on ``B``.
@@ -466,7 +466,7 @@ def regression_data(draw, max_m: int = 8, max_d: int = 3, loss: str | None = Non
 
 
 def with_bias_columns(inst: Instance) -> Instance:
-    """KB2019 Remark 2's construction: x -> [x; 1] and z -> [z; 1] (bias terms)."""
+    """Bias terms by augmentation: x -> [x; 1] and z -> [z; 1]."""
     m = np.asarray(inst.X).shape[0]
     one = np.ones((m, 1))
     return inst.replace(X=np.hstack([inst.X, one]), Z=np.hstack([inst.Z, one]),
@@ -508,7 +508,7 @@ def streamed_theorem2_terms(inst: Instance):
 
 
 def with_feature_map(inst: Instance) -> Instance:
-    """KB2019 Remark 1: x = φ(x_raw) for a fixed feature map; here φ(x) = [x, x^2, sin x]
+    """A fixed feature map: x = φ(x_raw) for a fixed feature map; here φ(x) = [x, x^2, sin x]
     (entrywise), applied to the instance's inputs (d_x triples)."""
     X = np.asarray(inst.X, float)
     phi = np.hstack([X, X ** 2, np.sin(X)])

@@ -7,7 +7,7 @@ report of ``check`` or ``report``) writes one HTML file with
 * the verdict table: claim, paper, verdict, evidence grade ("—" when the run predates grades),
   evidence, minimum margin, mutants caught, time; filters by paper, verdict and grade and a
   text search (a few lines of inline JavaScript; the filter state is also read from the URL
-  fragment, e.g. ``run.html#verdict=refuted&paper=kb2019``, so a filtered view can be shared);
+  fragment, e.g. ``run.html#verdict=refuted&paper=doe2020``, so a filtered view can be shared);
 * one section per claim: the statement as printed, typeset as mathematics, the evidence, every
   check, each witness with the commands that reproduce it, the erratum and the corrected
   statement;

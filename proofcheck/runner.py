@@ -299,7 +299,7 @@ def load_claim(origin: str, claim_id: str) -> Claim:
         else:
             import importlib
 
-            from . import catalog  # noqa: F401  (registers the catalogue in a source tree)
+            from . import papers  # noqa: F401  (registers the catalogue in a source tree)
 
             found = claims_in(vars(importlib.import_module(origin)))
         _MODULE_CLAIMS[origin] = {c.id: c for c in found}
@@ -773,7 +773,7 @@ def _run_dask(todo: list[_Task], address: str, prof: Profile, seed: int, finish)
 class LineProgress:
     """Plain progress lines on a non-terminal stream (CI logs, ``2> file``)::
 
-        [27/128] kb2019.theorem2 verified (12.3 s)
+        [27/128] doe2020.theorem2 verified (12.3 s)
 
     one line per finished claim (cached ones say so), and a ``still running`` line at most
     every ``heartbeat`` seconds while a long claim keeps the count still.

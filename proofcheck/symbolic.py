@@ -115,7 +115,7 @@ def _as_matrix(M: Any, what: str) -> sp.Matrix:
 
 
 def vec(M: Any) -> sp.Matrix:
-    """Column-major vectorisation: ``[M11, M21, ..., Md1, M12, ...]^T`` (KB2019 Sec. 4).
+    """Column-major vectorisation: ``[M11, M21, ..., Md1, M12, ...]^T``.
 
     A scalar expression is a 1 x 1 matrix.
 
@@ -162,7 +162,7 @@ def kron_jacobian(f: Any, wrt: Any) -> sp.Matrix:
 
     ``f`` is a scalar, column vector or matrix expression (matrices are vec'd first);
     ``wrt`` is a matrix of distinct symbols, e.g. from :func:`symbol_matrix`.
-    This is the convention of KB2019 Lemma 1, where ``d h / d vec(W) = (x + V z)^T kron I``.
+    This is the convention of the matrix calculus literature, where ``d h / d vec(W) = (x + V z)^T kron I``.
 
     >>> W, x = symbol_matrix("W", 1, 2), symbol_vector("x", 2)
     >>> kron_jacobian(W * x, W)
@@ -925,7 +925,7 @@ def exact_projection(M: Any) -> sp.Matrix:
 
 
 def exact_null_projection(M: Any) -> sp.Matrix:
-    """``P_N[M] = I - P[M]``: projector onto ``Null(M^T)`` (KB2019's notation), exactly.
+    """``P_N[M] = I - P[M]``: projector onto ``Null(M^T)`` , exactly.
 
     >>> exact_null_projection(sp.Matrix([[1], [0]]))
     Matrix([

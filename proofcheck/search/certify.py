@@ -335,7 +335,7 @@ def exact_global_minimum(inst: Instance, point, land) -> tuple[Any, str] | None:
     """An exact rational point that is a *global* minimum of the squared-loss ResNet objective
     of ``inst`` near the witness ``point``, or None.
 
-    The argument (KB2019, proof of Theorem 1): h = R(W, V) phi with R = [W, W V], so
+    The argument: h = R(W, V) phi with R = [W, W V], so
     L(W, V) = L^R(R(W, V)) >= inf_R L^R = L*_{x,z} for every (W, V). Take the least-squares
     solution R closest to the witness's R_w: R = R* + (R_w - R*)(I - Phi^+ Phi) (exact), then
     W = R_1 and V = W^+ R_2; if W V = R_2 holds exactly, L(W, V) = L*_{x,z}: a global minimum,
@@ -398,7 +398,7 @@ def _rank_constrained_bound(E, Phi, Y, k, Lxz):
     is L*_{x,z}. Exact only when those eigenvalues are rational."""
     m, d_y = Y.shape
     if k >= d_y:
-        return Lxz, "L*_{x,z} (KB2019, proof of Theorem 1: L = L^R([W, WV]) >= L*_{x,z})"
+        return Lxz, "L*_{x,z} (L = L^R([W, WV]) >= L*_{x,z}: the predictor is linear in [x; z])"
     import sympy as sp
     PY = E.project(Phi, Y)
     G = E.matmul(E.T(PY), PY)

@@ -432,7 +432,7 @@ def replay(path: str | Path, *, paths: tuple[str, ...] | None = None) -> ReplayR
     evaluator = Evaluator(target, seed=int(ev_data.get("seed", raw.get("seed") or 0)),
                           starts=int(ev_data.get("starts", 4)),
                           digits=int(ev_data.get("digits", 40)))
-    from ..engine import ClaimError
+    from ..errors import ClaimError
     try:
         if evaluator.point_claim:
             point = _rebuild_point(evaluator, inst, raw.get("point"), res)
