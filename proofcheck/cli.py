@@ -392,10 +392,16 @@ _REPLAY_EPILOG = """\b
 Exit codes:
   0  the witness no longer fails (margin >= -tolerance): not reproduced
   1  the failure is reproduced (the report says whether bit-for-bit)
-  2  usage error
-  3  the witness cannot be replayed (unreadable file, unknown claim, its
+  2  usage error, or not a valid witness file (one line naming the
+     field; a witness file is data: reading it never runs code)
+  3  the witness cannot be replayed (the claim's code fails on it, its
      point no longer certifies)
 """
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line (for errors a script may parse)."""
+    return " ".join(str(exc).split())
 
 
 def _short_value(v) -> str:
@@ -543,9 +549,11 @@ def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None
 
     try:
         res = replay(witness_file, paths=paths or None)
-    except (WitnessError, ExploreError) as exc:
-        _stderr().print(f"[bold magenta]error:[/bold magenta] cannot replay {witness_file}: "
-                        f"{exc}", highlight=False, soft_wrap=True)
+    except WitnessError as exc:     # not a valid witness file: one line, naming the field
+        click.echo(f"error: invalid witness file: {_one_line(exc)}", err=True)
+        click.get_current_context().exit(EXIT_USAGE)
+    except ExploreError as exc:
+        click.echo(f"error: cannot replay {witness_file}: {_one_line(exc)}", err=True)
         click.get_current_context().exit(EXIT_ERROR)
     if fmt == "json":
         click.echo(json.dumps(res.to_dict(), indent=2))
