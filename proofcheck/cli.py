@@ -111,6 +111,47 @@ def _select(registry, patterns: Sequence[str]):
         raise click.UsageError(str(exc)) from None
 
 
+class _OutputFile(click.ParamType):
+    """A file the command will write: checked when the options are parsed, so a missing or
+    unwritable folder (or ``""``) is a usage error before any checking starts."""
+
+    name = "PATH"
+
+    def convert(self, value, param, ctx):
+        from proofcheck.outputs import OutputError, check_output_file
+
+        if isinstance(value, Path):
+            value = str(value)
+        try:
+            return check_output_file(value)
+        except OutputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class _OutputDir(click.ParamType):
+    """A folder the command will write files into (created if missing, under a writable
+    folder); checked when the options are parsed."""
+
+    name = "DIR"
+
+    def convert(self, value, param, ctx):
+        from proofcheck.outputs import OutputError, check_output_dir
+
+        if isinstance(value, Path):
+            value = str(value)
+        try:
+            return check_output_dir(value)
+        except OutputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _write_report(output: Path, text: str) -> None:
+    """Write a report atomically (temporary file in the same folder, then rename)."""
+    from proofcheck.outputs import write_atomic
+
+    write_atomic(output, text)
+
+
 path_option = click.option(
     "--path", "paths", multiple=True, type=click.Path(exists=True, path_type=str),
     metavar="DIR", help="Load theorem modules from this file or folder instead of the bundled "
@@ -243,8 +284,9 @@ class _Progress:
               help="Seed of every random draw; the same seed reproduces the same run.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "junit"]),
               default="text", show_default=True, help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              default=None, help="Write the report to this file instead of stdout.")
+@click.option("--output", "-o", type=_OutputFile(),
+              default=None, help="Write the report to this file instead of stdout (its "
+                                 "folder is checked before the run; written atomically).")
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar on stderr.")
 def check_command(patterns: tuple[str, ...], paths: tuple[str, ...], profile: str, seed: int,
                   fmt: str, output: Path | None, no_progress: bool) -> None:
@@ -268,16 +310,18 @@ def check_command(patterns: tuple[str, ...], paths: tuple[str, ...], profile: st
         if output is None:
             report.render_terminal(run, Console(), load_errors=registry.errors)
         else:
-            with output.open("w", encoding="utf-8") as fh:
-                report.render_terminal(run, Console(file=fh, width=120, no_color=True,
-                                                    color_system=None),
-                                       load_errors=registry.errors)
+            import io
+            buf = io.StringIO()
+            report.render_terminal(run, Console(file=buf, width=120, no_color=True,
+                                                color_system=None),
+                                   load_errors=registry.errors)
+            _write_report(output, buf.getvalue())
     else:
         text = report.render(run, fmt, load_errors=registry.errors)
         if output is None:
             click.echo(text, nl=not text.endswith("\n"))
         else:
-            output.write_text(text, encoding="utf-8")
+            _write_report(output, text)
     if output is not None:
         _stderr().print(f"report written to {output}", highlight=False)
     click.get_current_context().exit(exit_code(run, registry.errors))
@@ -289,8 +333,8 @@ def check_command(patterns: tuple[str, ...], paths: tuple[str, ...], profile: st
 
 @main.command("docs")
 @path_option
-@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("docs/catalogue"), show_default=True,
+@click.option("--output", "-o", type=_OutputDir(),
+              default="docs/catalogue", show_default=True,
               help="Folder for the catalogue pages (one per paper, plus index.md).")
 @click.option("--profile", type=click.Choice(_PROFILES), default="quick", show_default=True,
               help="Profile of the check run the pages report.")
@@ -339,8 +383,9 @@ def docs_command(paths: tuple[str, ...], output: Path, profile: str, seed: int,
 
 @main.command("figure")
 @click.argument("figure_id", required=False, metavar="FIGURE-ID")
-@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("figures"), show_default=True, help="Folder for the figure files.")
+@click.option("--output", "-o", type=_OutputDir(),
+              default="figures", show_default=True,
+              help="Folder for the figure files (checked before rendering).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(["png", "svg", "pdf"]),
               help="Image format(s); repeatable. Default: png and svg.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
@@ -430,7 +475,7 @@ def _short_value(v) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Report format.")
 @click.option("--save-witness", "save_dir", default=None, metavar="DIR",
-              type=click.Path(file_okay=False, path_type=Path),
+              type=_OutputDir(),
               help="Write each counterexample as a JSON witness file into DIR "
                    "(replay it with `proofcheck replay FILE`).")
 @path_option
@@ -593,8 +638,9 @@ def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text",
               show_default=True, help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              default=None, help="Write the report to this file instead of stdout.")
+@click.option("--output", "-o", type=_OutputFile(),
+              default=None, help="Write the report to this file instead of stdout (its "
+                                 "folder is checked before the run; written atomically).")
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar on stderr.")
 def report_command(patterns, paths, run_file, profile, necessity, tightness, necessity_only,
                    verdicts, budget, seed, fmt, output, no_progress) -> None:
@@ -672,7 +718,7 @@ def report_command(patterns, paths, run_file, profile, necessity, tightness, nec
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
-        output.write_text(text, encoding="utf-8")
+        _write_report(output, text)
         _stderr().print(f"report written to {output}", highlight=False)
     click.get_current_context().exit(exit_code(run, registry.errors) if run is not None
                                      else (EXIT_ERROR if registry.errors else EXIT_OK))
