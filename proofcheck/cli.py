@@ -25,6 +25,8 @@ Exit codes (the same for ``list`` and ``check``)::
     3  a tool or claim error: a claim's verdict is ``error``, or a theorem module failed to
        import. It wins over 1 because a broken run must be repaired before its refutations
        are trusted; an error is never reported as a refuted claim.
+    130  interrupted (SIGINT / SIGTERM): the claims finished so far are reported, marked
+       partial (``"partial": true`` in JSON).
 
 ``explore`` and ``replay`` document their own exit codes in the same spirit (``--help``; see
 ``docs/explore.md``): 1 means a counterexample was found / still fails, 3 a claim or tool error.
@@ -54,9 +56,18 @@ Exit codes:
   1  at least one claim refuted
   2  usage error (unknown claim id, bad option)
   3  tool/claim error (verdict error, theorem module failed to import)
+  130  interrupted (Ctrl-C, SIGTERM): a partial report was written
 """
 
 _PROFILES = ("quick", "default", "thorough")
+#: What a profile sets: the columns of the profile table of docs/check.md (a test keeps the
+#: two in agreement).
+_PROFILE_SETS = ("instances", "at mpmath precision", "local-minimum instances",
+                 "optimiser starts", "digits", "mutant instances",
+                 "mutant local-minimum instances")
+_PROFILE_HELP = ("How hard to look; sets the numbers of proofcheck.engine.PROFILES: "
+                 + ", ".join(_PROFILE_SETS) + " (see docs/check.md). The identities' size "
+                 "sweeps are part of each claim and do not depend on the profile.")
 
 
 def exit_code(run, load_errors: Sequence = ()) -> int:
@@ -152,8 +163,23 @@ def _write_report(output: Path, text: str) -> None:
     write_atomic(output, text)
 
 
+class _ClaimPath(click.Path):
+    """A theorem module (``.py`` file) or a folder of them."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, path_type=str)
+
+    def convert(self, value, param, ctx):
+        value = super().convert(value, param, ctx)
+        p = Path(value)
+        if p.is_file() and p.suffix != ".py":
+            self.fail(f"{value!r} is not a Python module (.py) or a folder of them",
+                      param, ctx)
+        return value
+
+
 path_option = click.option(
-    "--path", "paths", multiple=True, type=click.Path(exists=True, path_type=str),
+    "--path", "paths", multiple=True, type=_ClaimPath(),
     metavar="DIR", help="Load theorem modules from this file or folder instead of the bundled "
                         "catalogue (repeatable).")
 
@@ -180,6 +206,33 @@ class _Group(click.Group):
 @click.version_option(package_name="proofcheck", prog_name="proofcheck")
 def main() -> None:
     """A symbolic-plus-numeric proof checker for loss-landscape theorems."""
+    _hypothesis_storage()
+
+
+def _hypothesis_storage() -> None:
+    """Keep Hypothesis's files out of the working directory.
+
+    Even with ``database=None`` Hypothesis caches what it learns from local modules
+    (``.hypothesis/constants/``) under ``.hypothesis/`` in the current folder. Unless the user
+    chose a place (``HYPOTHESIS_STORAGE_DIRECTORY``), proofcheck points it at its user cache
+    folder; the environment variable carries the choice into worker processes."""
+    import os
+
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return
+    try:
+        from platformdirs import user_cache_dir
+        base = Path(user_cache_dir("proofcheck"))
+    except ImportError:         # pragma: no cover - platformdirs is almost always there
+        import tempfile
+        base = Path(tempfile.gettempdir()) / f"proofcheck-{os.getuid()}"
+    where = base / "hypothesis"
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(where)
+    try:
+        from hypothesis.configuration import set_hypothesis_home_dir
+        set_hypothesis_home_dir(where)
+    except ImportError:         # pragma: no cover - an older Hypothesis reads the variable
+        pass
 
 
 # --------------------------------------------------------------------------------------------
@@ -279,7 +332,7 @@ class _Progress:
 @click.argument("patterns", nargs=-1, metavar="[ID-or-prefix ...]")
 @path_option
 @click.option("--profile", type=click.Choice(_PROFILES), default="default", show_default=True,
-              help="How hard to look: instances, precision, size sweep.")
+              help=_PROFILE_HELP)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of every random draw; the same seed reproduces the same run.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "junit"]),
@@ -430,7 +483,8 @@ Exit codes:
      uncertified float64 witness is not a refutation)
   2  usage error (unknown claim id, hypothesis or mutant, bad budget)
   3  claim/tool error (the claim's code failed, or its instance generator
-     cannot produce instances violating a dropped hypothesis)
+     cannot produce instances violating a dropped hypothesis, or none
+     satisfying the claim's hypotheses)
 """
 
 _REPLAY_EPILOG = """\b
@@ -509,6 +563,15 @@ def explore_command(claim_id: str, drops: tuple[str, ...], mutate: str | None,
         except ExploreError as exc:
             hint = "--mutate" if "mutant" in str(exc) else "--drop"
             raise click.BadParameter(str(exc), param_hint=hint) from None
+    if ex.outcome == "none-within-budget" and ex.instances == 0 and ex.skipped \
+            and not ex.witnesses and not drops:
+        # every draw violated the claim's own hypotheses: nothing was explored, which `check`
+        # reports as an error of the claim's generator, not as "no counterexample"
+        ex.outcome = "generator-cannot-satisfy"
+        ex.summary = (f"{claim.id}: error: the claim's instance generator produced no "
+                      f"instance satisfying its hypotheses ({ex.skipped} draws all violated "
+                      "them), so nothing was explored; `proofcheck check` reports this claim "
+                      "as an error")
     files = []
     if save_dir is not None:
         from proofcheck.search.witness import WitnessError, save_witness
@@ -528,7 +591,8 @@ def explore_command(claim_id: str, drops: tuple[str, ...], mutate: str | None,
     else:
         _render_exploration(ex, files)
     code = {"counterexample": EXIT_REFUTED, "error": EXIT_ERROR,
-            "generator-cannot-violate": EXIT_ERROR}.get(ex.outcome, EXIT_OK)
+            "generator-cannot-violate": EXIT_ERROR,
+            "generator-cannot-satisfy": EXIT_ERROR}.get(ex.outcome, EXIT_OK)
     if ex.outcome == "counterexample" and not ex.found:
         code = EXIT_OK
     click.get_current_context().exit(code)
