@@ -266,13 +266,27 @@ def list_command(patterns: tuple[str, ...], paths: tuple[str, ...], fmt: str) ->
                                "load_errors": [{"module": p, "message": m}
                                                for p, m in registry.errors]}, indent=2))
     else:
-        from rich.console import Console
-        from rich.markup import escape
-        from rich.table import Table
+        _list_text(rows)
+    click.get_current_context().exit(EXIT_ERROR if registry.errors else EXIT_OK)
 
+
+def _list_text(rows: list[dict]) -> None:
+    """The claims as a table on a wide terminal; below 120 columns (and in a non-terminal,
+    where rich assumes 80) one block per claim, so no column is squeezed to nothing."""
+    import textwrap
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from proofcheck.report import TABLE_MIN_WIDTH
+
+    out = Console()
+    if out.width >= TABLE_MIN_WIDTH:
         table = Table(title=f"{len(rows)} claims", title_justify="left")
-        for name, kw in (("id", {"style": "cyan", "no_wrap": True}), ("source", {}),
-                         ("title", {"ratio": 1}), ("holds at", {"no_wrap": True}),
+        for name, kw in (("id", {"style": "cyan", "overflow": "fold"}), ("source", {}),
+                         ("title", {"ratio": 1, "min_width": 20}),
+                         ("holds at", {"no_wrap": True}),
                          ("identities", {"justify": "right"}), ("mutants", {"justify": "right"}),
                          ("erratum", {"justify": "center"})):
             table.add_column(name, **kw)
@@ -280,8 +294,24 @@ def list_command(patterns: tuple[str, ...], paths: tuple[str, ...], fmt: str) ->
             table.add_row(escape(r["id"]), escape(r["source"]), escape(r["title"]),
                           r["point_kind"], str(r["identities"]), str(r["mutants"]),
                           "yes" if r["erratum"] else "")
-        Console().print(table)
-    click.get_current_context().exit(EXIT_ERROR if registry.errors else EXIT_OK)
+        out.print(table)
+        return
+    width = max(out.width, 40)
+    out.print(f"{len(rows)} claims", highlight=False)
+    for r in rows:
+        facts = [r["source"], f"holds at {r['point_kind']}", f"{r['identities']} identities",
+                 f"{r['mutants']} mutants"] + (["erratum"] if r["erratum"] else [])
+        out.print(f"[cyan]{escape(r['id'])}[/cyan]", highlight=False, soft_wrap=True)
+        lines = [""]
+        for fact in facts:      # whole facts per line, " | " between them
+            if lines[-1] and 2 + len(lines[-1]) + 3 + len(fact) > width:
+                lines.append("")
+            lines[-1] += (" | " if lines[-1] else "") + fact
+        lines = ["  " + line for line in lines]
+        lines += textwrap.wrap(r["title"], width=width, initial_indent="  ",
+                               subsequent_indent="    ", break_on_hyphens=False)
+        for line in lines:
+            out.print(escape(line), highlight=False, soft_wrap=True)
 
 
 # --------------------------------------------------------------------------------------------
