@@ -320,22 +320,35 @@ def _list_text(rows: list[dict]) -> None:
 
 class _Progress:
     """Adapts the engine's ``progress(claim_id, stage, done, total)`` calls to a rich progress
-    display on stderr: one bar for the claims, one for the current claim's stage."""
+    display on stderr: one bar for the claims, one for the current claim's stage. When stderr
+    is not a terminal (a file, a pipe, a CI log) it prints plain lines instead, at most one
+    every :attr:`plain_interval` seconds: ``[27/128] kb2019.theorem2: evaluating ...``."""
+
+    plain_interval = 2.0
 
     def __init__(self, claim_ids: Sequence[str], enabled: bool):
         self.claim_ids = list(claim_ids)
         self.enabled = enabled
         self._seen: list[str] = []
+        self._plain = False
+        self._last = -float("inf")
 
     def __enter__(self):
         if not self.enabled:
+            return self
+        err = _stderr()
+        if not err.is_terminal:
+            self._plain = True
+            import time
+            self._clock = time.monotonic
+            self._started = self._clock()
             return self
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                    TimeElapsedColumn)
 
         self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                   MofNCompleteColumn(), TimeElapsedColumn(),
-                                  console=_stderr(), transient=True)
+                                  console=err, transient=True)
         self._progress.__enter__()
         self._claims = self._progress.add_task("claims", total=len(self.claim_ids))
         self._stage = self._progress.add_task("", total=None, visible=False)
@@ -344,15 +357,30 @@ class _Progress:
     def __call__(self, claim_id: str, stage: str, done: int, total: int) -> None:
         if not self.enabled:
             return
-        if claim_id not in self._seen:
+        new = claim_id not in self._seen
+        if new:
             self._seen.append(claim_id)
+        if self._plain:
+            now = self._clock()
+            if now - self._last >= self.plain_interval:
+                self._last = now
+                k = self._seen.index(claim_id) + 1
+                click.echo(f"[{k}/{len(self.claim_ids)}] {claim_id}: {stage} "
+                           f"({now - self._started:.0f} s)", err=True)
+            return
+        if new:
             # a new claim started: the ones before it are finished
             self._progress.update(self._claims, completed=len(self._seen) - 1)
         self._progress.update(self._stage, description=f"{claim_id}: {stage}", completed=done,
                               total=total or None, visible=True)
 
     def __exit__(self, *exc):
-        if self.enabled:
+        if self.enabled and self._plain:
+            if exc[0] is None:
+                n = len(self.claim_ids)
+                click.echo(f"[{n}/{n}] done ({self._clock() - self._started:.0f} s)",
+                           err=True)
+        elif self.enabled:
             self._progress.update(self._claims, completed=len(self.claim_ids))
             self._progress.__exit__(*exc)
         return False

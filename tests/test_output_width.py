@@ -64,3 +64,12 @@ def test_list_in_a_non_terminal_keeps_its_columns():
     assert re.search(r"mine\.lemma\d .*?MINE §\d.*? \| holds at any point \| \d+ identities "
                      r"\| \d+ mutants", text), res.stdout
     assert all(len(line) <= 80 for line in res.stdout.splitlines())
+
+
+def test_progress_in_a_non_terminal_is_plain_lines():
+    """With stderr redirected (CliRunner: not a terminal) progress is plain `[k/N] claim`
+    lines, no bar and no escape codes."""
+    res = CliRunner().invoke(main, ["check", "--path", str(USER), "--profile", "quick"])
+    err = res.stderr
+    assert re.search(r"^\[1/\d+\] mine\.lemma\d: ", err, re.M), err
+    assert re.search(r"^\[(\d+)/\1\] done", err, re.M) and "\x1b[" not in err
