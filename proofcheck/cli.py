@@ -135,7 +135,7 @@ class _OutputFile(click.ParamType):
             value = str(value)
         try:
             return check_output_file(value)
-        except OutputError as exc:
+        except (OutputError, ValueError, OSError) as exc:
             self.fail(str(exc), param, ctx)
 
 
@@ -152,7 +152,7 @@ class _OutputDir(click.ParamType):
             value = str(value)
         try:
             return check_output_dir(value)
-        except OutputError as exc:
+        except (OutputError, ValueError, OSError) as exc:
             self.fail(str(exc), param, ctx)
 
 
@@ -163,7 +163,17 @@ def _write_report(output: Path, text: str) -> None:
     write_atomic(output, text)
 
 
-class _ClaimPath(click.Path):
+class _Path(click.Path):
+    """click.Path that turns a path the OS cannot represent (a NUL byte: ``ValueError`` from
+    ``os.stat``) into a usage error instead of a traceback."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and "\x00" in value:
+            self.fail(f"{value!r} contains a NUL byte", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class _ClaimPath(_Path):
     """A theorem module (``.py`` file) or a folder of them."""
 
     def __init__(self) -> None:
@@ -451,7 +461,7 @@ def check_command(patterns: tuple[str, ...], paths: tuple[str, ...], profile: st
               help="Profile of the check run the pages report.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the check run.")
-@click.option("--run", "run_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--run", "run_file", type=_Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Use a saved `proofcheck check --format json` report instead "
                                  "of running the checks (its profile and seed are used).")
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar on stderr.")
@@ -705,7 +715,7 @@ def _render_exploration(ex, files) -> None:
 
 @main.command("replay", epilog=_REPLAY_EPILOG)
 @click.argument("witness_file", metavar="FILE",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+                type=_Path(exists=True, dir_okay=False, path_type=Path))
 @path_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Report format.")
@@ -742,7 +752,7 @@ def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None
 @main.command("report")
 @click.argument("patterns", nargs=-1, metavar="[PATTERN ...]")
 @path_option
-@click.option("--run", "run_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--run", "run_file", type=_Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Verdicts from a saved `proofcheck check --format json` report "
                                  "instead of a fresh check run.")
 @click.option("--profile", type=click.Choice(_PROFILES), default="quick", show_default=True,

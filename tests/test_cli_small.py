@@ -101,3 +101,11 @@ def test_profile_help_and_docs_agree():
     assert [c.strip() for c in listed.split(",")] == columns
     assert "size sweeps are part of each claim and do not depend on the profile" in help_text
     assert "Identities do not depend on the profile" in doc
+
+
+def test_a_nul_byte_in_a_path_is_a_usage_error(tmp_path):
+    """Found by the CLI fuzz test: os.stat raises ValueError on a NUL byte."""
+    for args in (["check", "--path", "a\x00b"], ["replay", "w\x00.json"],
+                 ["check", "-o", "r\x00.json"], ["explore", "x", "--save-witness", "\x00"]):
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == EXIT_USAGE and "Traceback" not in res.output, (args, res.output)

@@ -26,9 +26,9 @@ from proofcheck.search import Budget, explore
 from proofcheck.search.witness import (WitnessError, decode_value, load_witness,
                                        parse_witness_text, save_witness)
 
-FUZZ = settings(max_examples=150, deadline=None, database=None,
+FUZZ = settings(max_examples=150, deadline=None, database=None, print_blob=True,
                 suppress_health_check=list(HealthCheck))
-CLI_FUZZ = settings(max_examples=60, deadline=None, database=None,
+CLI_FUZZ = settings(max_examples=60, deadline=None, database=None, print_blob=True,
                     suppress_health_check=list(HealthCheck))
 
 

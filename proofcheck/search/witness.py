@@ -54,8 +54,8 @@ import typing
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from collections.abc import Callable, Collection
 from typing import Any
-from collections.abc import Callable
 
 import numpy as np
 
@@ -284,6 +284,7 @@ def encode_value(v: Any) -> Any:
     if isinstance(v, Fraction):
         return {"fraction": f"{v.numerator}/{v.denominator}"}
     if isinstance(v, np.ndarray):
+        vals: list[Any]
         if v.dtype.kind == "f":
             vals = [encode_float(x) for x in np.asarray(v, dtype=float).ravel()]
             dtype = "float64"
@@ -320,7 +321,8 @@ def _one_key(v: Any, where: str) -> tuple[str, Any]:
     return tag, body
 
 
-def _check_keys(d: Any, where: str, required: set[str], optional: set[str] = frozenset()) -> dict:
+def _check_keys(d: Any, where: str, required: set[str],
+                optional: Collection[str] = frozenset()) -> dict:
     if not isinstance(d, dict):
         _fail(where, f"expected a JSON object, got {_show(d)}")
     missing = required - set(d)
@@ -381,7 +383,7 @@ def _decode_object(body: Any, where: str, resolve: bool) -> Any:
                      "a class of a user's claim module is known once that module is loaded "
                      "with --path and registers it)")
     _check_keys(params, where + ".params", set(codec.params))
-    out = {}
+    out: dict[str, Any] = {}
     for k, typ in codec.params.items():
         here, x = f"{where}.params.{k}", params[k]
         if typ == "int":
@@ -636,8 +638,8 @@ def _enum(*choices: str) -> Callable[[Any, str], str]:
     return inner
 
 
-def _record(fields: dict[str, Callable[[Any, str], Any]], optional: set[str] = frozenset()
-            ) -> Callable[[Any, str], Any]:
+def _record(fields: dict[str, Callable[[Any, str], Any]],
+            optional: Collection[str] = frozenset()) -> Callable[[Any, str], Any]:
     def inner(v: Any, where: str) -> Any:
         _check_keys(v, where, set(fields) - set(optional), set(optional))
         for k, check in fields.items():
