@@ -39,6 +39,8 @@ def check_output_file(path: str | os.PathLike[str]) -> Path:
     text = os.fspath(path)
     if not str(text).strip():
         raise OutputError("the output path is empty")
+    if "\x00" in str(text):
+        raise OutputError(f"{text!r} contains a NUL byte")
     p = Path(text)
     if p.is_dir():
         raise OutputError(f"{p} is a folder, not a file")
@@ -61,6 +63,8 @@ def check_output_dir(path: str | os.PathLike[str], *, create: bool = True) -> Pa
     text = os.fspath(path)
     if not str(text).strip():
         raise OutputError("the output folder is empty")
+    if "\x00" in str(text):
+        raise OutputError(f"{text!r} contains a NUL byte")
     p = Path(text)
     if p.exists():
         if not p.is_dir():
