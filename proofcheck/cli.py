@@ -62,6 +62,14 @@ Exit codes:
 """
 
 _PROFILES = ("quick", "default", "thorough")
+#: What a profile sets: the columns of the profile table of docs/check.md (a test keeps the
+#: two in agreement).
+_PROFILE_SETS = ("instances", "at mpmath precision", "local-minimum instances",
+                 "optimiser starts", "digits", "mutant instances",
+                 "mutant local-minimum instances")
+_PROFILE_HELP = ("How hard to look; sets the numbers of proofcheck.engine.PROFILES: "
+                 + ", ".join(_PROFILE_SETS) + " (see docs/check.md). The identities' size "
+                 "sweeps are part of each claim and do not depend on the profile.")
 
 
 def exit_code(run, load_errors: Sequence = ()) -> int:
@@ -116,8 +124,74 @@ def _select(registry, patterns: Sequence[str]):
         raise click.UsageError(str(exc)) from None
 
 
+class _OutputFile(click.ParamType):
+    """A file the command will write: checked when the options are parsed, so a missing or
+    unwritable folder (or ``""``) is a usage error before any checking starts."""
+
+    name = "PATH"
+
+    def convert(self, value, param, ctx):
+        from proofcheck.outputs import OutputError, check_output_file
+
+        if isinstance(value, Path):
+            value = str(value)
+        try:
+            return check_output_file(value)
+        except (OutputError, ValueError, OSError) as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class _OutputDir(click.ParamType):
+    """A folder the command will write files into (created if missing, under a writable
+    folder); checked when the options are parsed."""
+
+    name = "DIR"
+
+    def convert(self, value, param, ctx):
+        from proofcheck.outputs import OutputError, check_output_dir
+
+        if isinstance(value, Path):
+            value = str(value)
+        try:
+            return check_output_dir(value)
+        except (OutputError, ValueError, OSError) as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _write_report(output: Path, text: str) -> None:
+    """Write a report atomically (temporary file in the same folder, then rename)."""
+    from proofcheck.outputs import write_atomic
+
+    write_atomic(output, text)
+
+
+class _Path(click.Path):
+    """click.Path that turns a path the OS cannot represent (a NUL byte: ``ValueError`` from
+    ``os.stat``) into a usage error instead of a traceback."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and "\x00" in value:
+            self.fail(f"{value!r} contains a NUL byte", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class _ClaimPath(_Path):
+    """A theorem module (``.py`` file) or a folder of them."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, path_type=str)
+
+    def convert(self, value, param, ctx):
+        value = super().convert(value, param, ctx)
+        p = Path(value)
+        if p.is_file() and p.suffix != ".py":
+            self.fail(f"{value!r} is not a Python module (.py) or a folder of them",
+                      param, ctx)
+        return value
+
+
 path_option = click.option(
-    "--path", "paths", multiple=True, type=click.Path(exists=True, path_type=str),
+    "--path", "paths", multiple=True, type=_ClaimPath(),
     metavar="DIR", help="Load theorem modules from this file or folder instead of the bundled "
                         "catalogue (repeatable).")
 
@@ -147,6 +221,33 @@ class _Group(click.Group):
 @click.version_option(package_name="proofcheck", prog_name="proofcheck")
 def main() -> None:
     """A symbolic-plus-numeric proof checker for loss-landscape theorems."""
+    _hypothesis_storage()
+
+
+def _hypothesis_storage() -> None:
+    """Keep Hypothesis's files out of the working directory.
+
+    Even with ``database=None`` Hypothesis caches what it learns from local modules
+    (``.hypothesis/constants/``) under ``.hypothesis/`` in the current folder. Unless the user
+    chose a place (``HYPOTHESIS_STORAGE_DIRECTORY``), proofcheck points it at its user cache
+    folder; the environment variable carries the choice into worker processes."""
+    import os
+
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return
+    try:
+        from platformdirs import user_cache_dir
+        base = Path(user_cache_dir("proofcheck"))
+    except ImportError:         # pragma: no cover - platformdirs is almost always there
+        import tempfile
+        base = Path(tempfile.gettempdir()) / f"proofcheck-{os.getuid()}"
+    where = base / "hypothesis"
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(where)
+    try:
+        from hypothesis.configuration import set_hypothesis_home_dir
+        set_hypothesis_home_dir(where)
+    except ImportError:         # pragma: no cover - an older Hypothesis reads the variable
+        pass
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,13 +281,27 @@ def list_command(patterns: tuple[str, ...], paths: tuple[str, ...], fmt: str) ->
                                "load_errors": [{"module": p, "message": m}
                                                for p, m in registry.errors]}, indent=2))
     else:
-        from rich.console import Console
-        from rich.markup import escape
-        from rich.table import Table
+        _list_text(rows)
+    click.get_current_context().exit(EXIT_ERROR if registry.errors else EXIT_OK)
 
+
+def _list_text(rows: list[dict]) -> None:
+    """The claims as a table on a wide terminal; below 120 columns (and in a non-terminal,
+    where rich assumes 80) one block per claim, so no column is squeezed to nothing."""
+    import textwrap
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from proofcheck.report import TABLE_MIN_WIDTH
+
+    out = Console()
+    if out.width >= TABLE_MIN_WIDTH:
         table = Table(title=f"{len(rows)} claims", title_justify="left")
-        for name, kw in (("id", {"style": "cyan", "no_wrap": True}), ("source", {}),
-                         ("title", {"ratio": 1}), ("holds at", {"no_wrap": True}),
+        for name, kw in (("id", {"style": "cyan", "overflow": "fold"}), ("source", {}),
+                         ("title", {"ratio": 1, "min_width": 20}),
+                         ("holds at", {"no_wrap": True}),
                          ("identities", {"justify": "right"}), ("mutants", {"justify": "right"}),
                          ("erratum", {"justify": "center"})):
             table.add_column(name, **kw)
@@ -194,8 +309,24 @@ def list_command(patterns: tuple[str, ...], paths: tuple[str, ...], fmt: str) ->
             table.add_row(escape(r["id"]), escape(r["source"]), escape(r["title"]),
                           r["point_kind"], str(r["identities"]), str(r["mutants"]),
                           "yes" if r["erratum"] else "")
-        Console().print(table)
-    click.get_current_context().exit(EXIT_ERROR if registry.errors else EXIT_OK)
+        out.print(table)
+        return
+    width = max(out.width, 40)
+    out.print(f"{len(rows)} claims", highlight=False)
+    for r in rows:
+        facts = [r["source"], f"holds at {r['point_kind']}", f"{r['identities']} identities",
+                 f"{r['mutants']} mutants"] + (["erratum"] if r["erratum"] else [])
+        out.print(f"[cyan]{escape(r['id'])}[/cyan]", highlight=False, soft_wrap=True)
+        lines = [""]
+        for fact in facts:      # whole facts per line, " | " between them
+            if lines[-1] and 2 + len(lines[-1]) + 3 + len(fact) > width:
+                lines.append("")
+            lines[-1] += (" | " if lines[-1] else "") + fact
+        lines = ["  " + line for line in lines]
+        lines += textwrap.wrap(r["title"], width=width, initial_indent="  ",
+                               subsequent_indent="    ", break_on_hyphens=False)
+        for line in lines:
+            out.print(escape(line), highlight=False, soft_wrap=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,22 +335,35 @@ def list_command(patterns: tuple[str, ...], paths: tuple[str, ...], fmt: str) ->
 
 class _Progress:
     """Adapts the engine's ``progress(claim_id, stage, done, total)`` calls to a rich progress
-    display on stderr: one bar for the claims, one for the current claim's stage."""
+    display on stderr: one bar for the claims, one for the current claim's stage. When stderr
+    is not a terminal (a file, a pipe, a CI log) it prints plain lines instead, at most one
+    every :attr:`plain_interval` seconds: ``[27/128] kb2019.theorem2: evaluating ...``."""
+
+    plain_interval = 2.0
 
     def __init__(self, claim_ids: Sequence[str], enabled: bool):
         self.claim_ids = list(claim_ids)
         self.enabled = enabled
         self._seen: list[str] = []
+        self._plain = False
+        self._last = -float("inf")
 
     def __enter__(self):
         if not self.enabled:
+            return self
+        err = _stderr()
+        if not err.is_terminal:
+            self._plain = True
+            import time
+            self._clock = time.monotonic
+            self._started = self._clock()
             return self
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                    TimeElapsedColumn)
 
         self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                   MofNCompleteColumn(), TimeElapsedColumn(),
-                                  console=_stderr(), transient=True)
+                                  console=err, transient=True)
         self._progress.__enter__()
         self._claims = self._progress.add_task("claims", total=len(self.claim_ids))
         self._stage = self._progress.add_task("", total=None, visible=False)
@@ -228,15 +372,30 @@ class _Progress:
     def __call__(self, claim_id: str, stage: str, done: int, total: int) -> None:
         if not self.enabled:
             return
-        if claim_id not in self._seen:
+        new = claim_id not in self._seen
+        if new:
             self._seen.append(claim_id)
+        if self._plain:
+            now = self._clock()
+            if now - self._last >= self.plain_interval:
+                self._last = now
+                k = self._seen.index(claim_id) + 1
+                click.echo(f"[{k}/{len(self.claim_ids)}] {claim_id}: {stage} "
+                           f"({now - self._started:.0f} s)", err=True)
+            return
+        if new:
             # a new claim started: the ones before it are finished
             self._progress.update(self._claims, completed=len(self._seen) - 1)
         self._progress.update(self._stage, description=f"{claim_id}: {stage}", completed=done,
                               total=total or None, visible=True)
 
     def __exit__(self, *exc):
-        if self.enabled:
+        if self.enabled and self._plain:
+            if exc[0] is None:
+                n = len(self.claim_ids)
+                click.echo(f"[{n}/{n}] done ({self._clock() - self._started:.0f} s)",
+                           err=True)
+        elif self.enabled:
             self._progress.update(self._claims, completed=len(self.claim_ids))
             self._progress.__exit__(*exc)
         return False
@@ -316,13 +475,14 @@ def _finish(run, registry, interrupted_note: bool = True) -> int:
 @click.argument("patterns", nargs=-1, metavar="[ID-or-prefix ...]")
 @path_option
 @click.option("--profile", type=click.Choice(_PROFILES), default="default", show_default=True,
-              help="How hard to look: instances, precision, size sweep.")
+              help=_PROFILE_HELP)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of every random draw; the same seed reproduces the same run.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "junit"]),
               default="text", show_default=True, help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              default=None, help="Write the report to this file instead of stdout.")
+@click.option("--output", "-o", type=_OutputFile(),
+              default=None, help="Write the report to this file instead of stdout (its "
+                                 "folder is checked before the run; written atomically).")
 @click.option("--no-progress", is_flag=True, help="Do not show progress on stderr (a bar on "
                                                   "a terminal, else one line per claim).")
 @runner_options
@@ -366,17 +526,19 @@ def check_command(patterns: tuple[str, ...], paths: tuple[str, ...], profile: st
             if note:
                 console.print(note, highlight=False, soft_wrap=True)
         else:
-            with output.open("w", encoding="utf-8") as fh:
-                console = Console(file=fh, width=120, no_color=True, color_system=None)
-                report.render_terminal(run, console, load_errors=registry.errors)
-                if note:
-                    console.print(note, highlight=False, soft_wrap=True)
+            import io
+            buf = io.StringIO()
+            console = Console(file=buf, width=120, no_color=True, color_system=None)
+            report.render_terminal(run, console, load_errors=registry.errors)
+            if note:
+                console.print(note, highlight=False, soft_wrap=True)
+            _write_report(output, buf.getvalue())
     else:
         text = report.render(run, fmt, load_errors=registry.errors)
         if output is None:
             click.echo(text, nl=not text.endswith("\n"))
         else:
-            output.write_text(text, encoding="utf-8")
+            _write_report(output, text)
         if note:
             _stderr().print(note, highlight=False, soft_wrap=True)
     if output is not None:
@@ -432,14 +594,14 @@ def cache_clear_command(cache_dir: Path | None) -> None:
 
 @main.command("docs")
 @path_option
-@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("docs/catalogue"), show_default=True,
+@click.option("--output", "-o", type=_OutputDir(),
+              default="docs/catalogue", show_default=True,
               help="Folder for the catalogue pages (one per paper, plus index.md).")
 @click.option("--profile", type=click.Choice(_PROFILES), default="quick", show_default=True,
               help="Profile of the check run the pages report.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the check run.")
-@click.option("--run", "run_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--run", "run_file", type=_Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Use a saved `proofcheck check --format json` report instead "
                                  "of running the checks (its profile and seed are used).")
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar on stderr.")
@@ -484,8 +646,9 @@ def docs_command(paths: tuple[str, ...], output: Path, profile: str, seed: int,
 
 @main.command("figure")
 @click.argument("figure_id", required=False, metavar="FIGURE-ID")
-@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("figures"), show_default=True, help="Folder for the figure files.")
+@click.option("--output", "-o", type=_OutputDir(),
+              default="figures", show_default=True,
+              help="Folder for the figure files (checked before rendering).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(["png", "svg", "pdf"]),
               help="Image format(s); repeatable. Default: png and svg.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
@@ -530,17 +693,24 @@ Exit codes:
      uncertified float64 witness is not a refutation)
   2  usage error (unknown claim id, hypothesis or mutant, bad budget)
   3  claim/tool error (the claim's code failed, or its instance generator
-     cannot produce instances violating a dropped hypothesis)
+     cannot produce instances violating a dropped hypothesis, or none
+     satisfying the claim's hypotheses)
 """
 
 _REPLAY_EPILOG = """\b
 Exit codes:
   0  the witness no longer fails (margin >= -tolerance): not reproduced
   1  the failure is reproduced (the report says whether bit-for-bit)
-  2  usage error
-  3  the witness cannot be replayed (unreadable file, unknown claim, its
+  2  usage error, or not a valid witness file (one line naming the
+     field; a witness file is data: reading it never runs code)
+  3  the witness cannot be replayed (the claim's code fails on it, its
      point no longer certifies)
 """
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line (for errors a script may parse)."""
+    return " ".join(str(exc).split())
 
 
 def _short_value(v) -> str:
@@ -569,7 +739,7 @@ def _short_value(v) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Report format.")
 @click.option("--save-witness", "save_dir", default=None, metavar="DIR",
-              type=click.Path(file_okay=False, path_type=Path),
+              type=_OutputDir(),
               help="Write each counterexample as a JSON witness file into DIR "
                    "(replay it with `proofcheck replay FILE`).")
 @path_option
@@ -605,6 +775,15 @@ def explore_command(claim_id: str, drops: tuple[str, ...], mutate: str | None,
             hint = "--mutate" if "mutant" in str(exc) else "--drop"
             raise click.BadParameter(str(exc), param_hint=hint) from None
     store_exploration(ex, seed=seed, paths=paths)      # the failure database
+    if ex.outcome == "none-within-budget" and ex.instances == 0 and ex.skipped \
+            and not ex.witnesses and not drops:
+        # every draw violated the claim's own hypotheses: nothing was explored, which `check`
+        # reports as an error of the claim's generator, not as "no counterexample"
+        ex.outcome = "generator-cannot-satisfy"
+        ex.summary = (f"{claim.id}: error: the claim's instance generator produced no "
+                      f"instance satisfying its hypotheses ({ex.skipped} draws all violated "
+                      "them), so nothing was explored; `proofcheck check` reports this claim "
+                      "as an error")
     files = []
     if save_dir is not None:
         from proofcheck.search.witness import WitnessError, save_witness
@@ -624,7 +803,8 @@ def explore_command(claim_id: str, drops: tuple[str, ...], mutate: str | None,
     else:
         _render_exploration(ex, files)
     code = {"counterexample": EXIT_REFUTED, "error": EXIT_ERROR,
-            "generator-cannot-violate": EXIT_ERROR}.get(ex.outcome, EXIT_OK)
+            "generator-cannot-violate": EXIT_ERROR,
+            "generator-cannot-satisfy": EXIT_ERROR}.get(ex.outcome, EXIT_OK)
     if ex.outcome == "counterexample" and not ex.found:
         code = EXIT_OK
     click.get_current_context().exit(code)
@@ -679,7 +859,7 @@ def _render_exploration(ex, files) -> None:
 
 @main.command("replay", epilog=_REPLAY_EPILOG)
 @click.argument("witness_file", metavar="FILE",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+                type=_Path(exists=True, dir_okay=False, path_type=Path))
 @path_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Report format.")
@@ -690,9 +870,11 @@ def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None
 
     try:
         res = replay(witness_file, paths=paths or None)
-    except (WitnessError, ExploreError) as exc:
-        _stderr().print(f"[bold magenta]error:[/bold magenta] cannot replay {witness_file}: "
-                        f"{exc}", highlight=False, soft_wrap=True)
+    except WitnessError as exc:     # not a valid witness file: one line, naming the field
+        click.echo(f"error: invalid witness file: {_one_line(exc)}", err=True)
+        click.get_current_context().exit(EXIT_USAGE)
+    except ExploreError as exc:
+        click.echo(f"error: cannot replay {witness_file}: {_one_line(exc)}", err=True)
         click.get_current_context().exit(EXIT_ERROR)
     if fmt == "json":
         click.echo(json.dumps(res.to_dict(), indent=2))
@@ -714,7 +896,7 @@ def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None
 @main.command("report")
 @click.argument("patterns", nargs=-1, metavar="[PATTERN ...]")
 @path_option
-@click.option("--run", "run_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--run", "run_file", type=_Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Verdicts from a saved `proofcheck check --format json` report "
                                  "instead of a fresh check run.")
 @click.option("--profile", type=click.Choice(_PROFILES), default="quick", show_default=True,
@@ -733,8 +915,9 @@ def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "html"]),
               default="text", show_default=True,
               help="Report format (html: one self-contained page, see report_html.py).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              default=None, help="Write the report to this file instead of stdout.")
+@click.option("--output", "-o", type=_OutputFile(),
+              default=None, help="Write the report to this file instead of stdout (its "
+                                 "folder is checked before the run; written atomically).")
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar on stderr.")
 @click.option("--figure", "figures", multiple=True, metavar="FILE",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -840,7 +1023,7 @@ def report_command(patterns, paths, run_file, profile, necessity, tightness, nec
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
-        output.write_text(text, encoding="utf-8")
+        _write_report(output, text)
         _stderr().print(f"report written to {output}", highlight=False)
     if nmap is not None and nmap.partial:
         _stderr().print("interrupted: a partial necessity map of the searches finished "

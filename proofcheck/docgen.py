@@ -414,9 +414,10 @@ def generate_catalogue(run: RunResult | Mapping[str, Any] | str | Path, registry
     out.mkdir(parents=True, exist_ok=True)
     papers = list(OrderedDict.fromkeys(_paper(r.claim_id) for r in run.claims))
     written = [out / "index.md"]
-    written[0].write_text(index_page(run, papers), encoding="utf-8")
+    from .outputs import write_atomic
+    write_atomic(written[0], index_page(run, papers))
     for paper in papers:
         path = out / f"{paper}.md"
-        path.write_text(paper_page(paper, run, registry), encoding="utf-8")
+        write_atomic(path, paper_page(paper, run, registry))
         written.append(path)
     return written

@@ -573,9 +573,10 @@ class _WithStarts:
     def __getattr__(self, name):
         return getattr(self.landscape, name)
 
-    def find_points(self, *, rng, starts=8, digits=50):
+    def find_points(self, *, rng, starts=8, digits=50, branch=None):
         from .optimize.local_min import find_local_minima
-        return find_local_minima(self.landscape, rng=rng, starts=starts, branch=self.branch,
+        return find_local_minima(self.landscape, rng=rng, starts=starts,
+                                 branch=self.branch if branch is None else branch,
                                  digits=digits, initial_points=self.initial_points)
 
 

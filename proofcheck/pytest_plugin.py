@@ -84,6 +84,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", f"{_MARKER}: a claim checked by proofcheck (added by --proofcheck)")
     if _enabled(config):
         config.stash[_RESULTS_KEY] = []
+        # `pytest --proofcheck PATH` names claim modules, not test paths: without explicit
+        # test paths, do not fall back on the ini `testpaths` and collect a whole test suite
+        if config.args_source is pytest.Config.ArgsSource.TESTPATHS:
+            config.args = []
         # the engine profile also sets Hypothesis' settings for the user's own @given tests in
         # the same run (unless they chose a Hypothesis profile themselves)
         from hypothesis import settings

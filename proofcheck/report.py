@@ -495,32 +495,79 @@ def to_junit(run: RunResult, *, load_errors: LoadErrors = ()) -> str:
 # terminal
 
 
-def render_terminal(run: RunResult, console: Console, *, load_errors: LoadErrors = ()) -> None:
-    """A verdict table, then witnesses, errata and errors below it."""
+#: Below this width (and in a non-terminal, where rich assumes 80 columns unless told
+#: otherwise) the verdicts are stacked one claim per block instead of a table, so that no
+#: verdict is ever truncated (``ver…`` / ``err…``: erratum and error would look the same).
+TABLE_MIN_WIDTH = 120
+_BLOCK_INDENT = 14          # "inconclusive" + 2
+
+
+def _verdict_table(run: RunResult, console: Console) -> None:
     from rich.markup import escape
     from rich.table import Table
+
+    table = Table(title=f"proofcheck: profile {run.profile}, seed {run.seed}",
+                  title_justify="left", show_lines=False)
+    table.add_column("claim", style="cyan", overflow="fold")
+    table.add_column("verdict", no_wrap=True, min_width=len("inconclusive"))
+    table.add_column("evidence", overflow="fold", ratio=1, min_width=24)
+    table.add_column("min margin / tol", justify="right", overflow="fold")
+    table.add_column("mutants", justify="right", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True, min_width=7)
+    for r in run.claims:
+        style = VERDICT_STYLES[r.verdict]
+        table.add_row(escape(r.claim_id), f"[{style}]{r.verdict.value}[/{style}]",
+                      escape(claim_evidence(r, brief=True)), margin_phrase(r),
+                      _mutants_cell(r), _seconds(r.seconds))
+    console.print(table)
+
+
+def _mutants_cell(r: ClaimResult) -> str:
+    mutants = f"{r.mutants_caught}/{len(r.mutants)}"
+    if r.mutants and r.mutants_caught < len(r.mutants):
+        mutants = f"[red]{mutants}[/red]"
+    return mutants
+
+
+def _verdict_blocks(run: RunResult, console: Console) -> None:
+    """One block per claim: the verdict word in full at the start of the line (so ``grep
+    '^erratum'`` works in a log), the claim id beside it, evidence and numbers wrapped below."""
+    import textwrap
+
+    from rich.markup import escape
+
+    width = max(console.width, 40)
+    pad = " " * _BLOCK_INDENT
+    console.print(f"proofcheck: profile {run.profile}, seed {run.seed}", highlight=False,
+                  soft_wrap=True)
+    for r in run.claims:
+        style = VERDICT_STYLES[r.verdict]
+        word = r.verdict.value.ljust(_BLOCK_INDENT)
+        console.print(f"[{style}]{word}[/{style}][cyan]{escape(r.claim_id)}[/cyan]",
+                      highlight=False, soft_wrap=True)
+        lines = textwrap.wrap(claim_evidence(r, brief=True), width=width,
+                              initial_indent=pad, subsequent_indent=pad + "  ",
+                              break_on_hyphens=False) or []
+        for line in lines:
+            console.print(escape(line), highlight=False, soft_wrap=True)
+        numbers = (f"margin/tol {margin_phrase(r)} | mutants {_mutants_cell(r)} | "
+                   f"{_seconds(r.seconds)}")
+        console.print(pad + numbers, highlight=False, soft_wrap=True)
+
+
+def render_terminal(run: RunResult, console: Console, *, load_errors: LoadErrors = ()) -> None:
+    """A verdict table (or, below :data:`TABLE_MIN_WIDTH` columns, one block per claim), then
+    witnesses, errata and errors below it. Verdict words are never truncated."""
+    from rich.markup import escape
 
     for module, message in load_errors:
         console.print(f"[bold magenta]could not load {escape(module)}:[/bold magenta] "
                       + escape(message))
 
-    table = Table(title=f"proofcheck: profile {run.profile}, seed {run.seed}",
-                  title_justify="left", show_lines=False)
-    table.add_column("claim", style="cyan", no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
-    table.add_column("evidence", overflow="fold", ratio=1)
-    table.add_column("min margin / tol", justify="right", no_wrap=True)
-    table.add_column("mutants", justify="right", no_wrap=True)
-    table.add_column("time", justify="right", no_wrap=True)
-    for r in run.claims:
-        style = VERDICT_STYLES[r.verdict]
-        mutants = f"{r.mutants_caught}/{len(r.mutants)}"
-        if r.mutants and r.mutants_caught < len(r.mutants):
-            mutants = f"[red]{mutants}[/red]"
-        table.add_row(escape(r.claim_id), f"[{style}]{r.verdict.value}[/{style}]",
-                      escape(claim_evidence(r, brief=True)), margin_phrase(r), mutants,
-                      _seconds(r.seconds))
-    console.print(table)
+    if console.width >= TABLE_MIN_WIDTH:
+        _verdict_table(run, console)
+    else:
+        _verdict_blocks(run, console)
 
     for r in run.claims:
         if r.witnesses:

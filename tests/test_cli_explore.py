@@ -81,7 +81,9 @@ def test_user_claim_with_its_own_loss_object(tmp_path):
         import numpy as np
         from hypothesis import strategies as st
         from proofcheck import Claim, Hypothesis, Instance, Margin, Source
+        from proofcheck.search.witness import register_dataclass
 
+        @register_dataclass
         @dataclass(frozen=True)
         class Tilt:
             slope: float
@@ -107,7 +109,11 @@ def test_user_claim_with_its_own_loss_object(tmp_path):
     assert res.exit_code == EXIT_REFUTED, res.output
     [path] = list((tmp_path / "w").glob("*.json"))
     data = json.loads(path.read_text())
-    assert data["instance"]["tilt"]["params"]["slope"] == {"__float__": "1/4"}
-    assert data["instance"]["x"]["shape"] == [1]          # shrunk to one entry
-    rep = run("replay", str(path))                      # the path is stored in the file
+    assert data["instance"]["tilt"] == {"object": {"kind": "object", "name": "tilt",
+                                                   "params": {"slope": {"float": "0x1.0000000000000p-2"}}}}
+    assert data["instance"]["x"]["array"]["shape"] == [1]          # shrunk to one entry
+    # the path is recorded in the file, but a witness file never loads code by itself
+    rep = run("replay", str(path))
+    assert rep.exit_code == EXIT_USAGE and "pass --path" in rep.output, rep.output
+    rep = run("replay", str(path), "--path", str(folder))
     assert rep.exit_code == EXIT_REFUTED and "bit-for-bit" in rep.stdout, rep.output

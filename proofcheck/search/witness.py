@@ -1,22 +1,43 @@
 """Witness files: a counterexample saved as exact JSON, loaded back and replayed bit-for-bit.
 
-A witness file holds everything needed to recompute the failing margin in float64: the claim
-id (and the ``--path`` its module was loaded from, for a user's claims), the mutant and the
-dropped hypotheses, the instance with every float stored exactly, the certified point for
-local-minimum claims, the search seed and the margin. Floats are stored as
+A witness file is **plain data**: reading one never imports a module, never calls a function
+named in the file and never guesses what a number means. Everything in it is one of the
+encodings below (format version 2, documented as a JSON Schema in
+``docs/witness.schema.json``); anything else is rejected with a one-line
+:class:`WitnessError` that names the field.
 
-* JSON integers when they are integers (|x| < 2^53),
-* ``"p/q"`` strings when they are dyadic rationals with a small denominator (exact: 0.5, -3/4),
-* ``float.hex`` strings otherwise (``"0x1.999999999999ap-4"``): exact, and portable to any
-  language with a C99 ``strtod``.
+=========================================  ===============================================
+value                                      JSON form
+=========================================  ===============================================
+``None``, ``True``, a ``str``              ``null``, ``true``, ``"text"``
+an integer (int64 range)                   a JSON integer
+a float64                                  ``{"float": "0x1.999999999999ap-4"}`` (exactly
+                                           ``float.hex``; also ``"inf"``, ``"-inf"``, ``"nan"``)
+a ``Fraction``                             ``{"fraction": "-3/4"}``
+a NumPy array                              ``{"array": {"dtype": "float64", "shape": [2, 2],
+                                           "values": [...]}}`` (values row-major and flat,
+                                           each in the form of its dtype)
+a list / tuple / dict                      ``{"list": [...]}``, ``{"tuple": [...]}``,
+                                           ``{"dict": {"key": value}}``
+a registered object (a loss, ...)          ``{"object": {"kind": "loss", "name":
+                                           "smoothed_hinge", "params": {"p": 2}}}``
+=========================================  ===============================================
 
-Objects (losses, models) are stored by a registered name and their parameters: dataclasses by
-``module:QualName`` and their fields; other types need :func:`register_codec`.
+A float is never a bare JSON number (``0.5`` is rejected: write ``{"float": "0x1.0p-1"}``) and
+a string is never read as a number. Objects come from a registry of known names with typed
+parameters (:func:`register_codec`; the losses of :mod:`proofcheck.losses` are built in); a
+user's claim module registers its own classes, and they are known once that module is loaded
+with ``--path``: the witness file itself never names code to run (its ``paths`` field is only
+a note of where the claim came from).
 
->>> encode_value(np.array([[0.5, 0.1], [3.0, -0.75]]))["values"]
-[['1/2', '0x1.999999999999ap-4'], [3, '-3/4']]
+>>> encode_value(np.array([0.5, 0.1]))["array"]["values"]
+['0x1.0000000000000p-1', '0x1.999999999999ap-4']
 >>> decode_value(encode_value(np.array([0.1, 2.0]))).tolist()
 [0.1, 2.0]
+>>> decode_value({"float": "0.5"})   # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+proofcheck.search.witness.WitnessError: field float: '0.5' is not a float64 written as ...
 
 :func:`replay` loads the claim, rebuilds the instance (and the point, by re-certifying it from
 its saved float64 parameters), re-checks the hypotheses, recomputes the margin and compares its
@@ -26,178 +47,429 @@ bits with the saved ones.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import math
-import sys
+import re
+import typing
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable, Collection
+from typing import Any
 
 import numpy as np
 
 from ..claims import Instance
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ReplayResult", "WitnessFile", "WitnessError",
-           "decode_value", "encode_float", "encode_value", "load_witness", "register_codec",
-           "replay", "save_witness", "witness_dict"]
+           "decode_float", "decode_value", "encode_float", "encode_value", "known_objects",
+           "load_witness", "register_codec", "register_dataclass", "replay", "save_witness",
+           "witness_dict"]
 
 FORMAT = "proofcheck-witness"
-FORMAT_VERSION = 1
-_MAX_DYADIC_DENOMINATOR = 1 << 10
+FORMAT_VERSION = 2
+#: Limits of what a witness file may hold (a hostile file must not exhaust memory or stack).
+MAX_FILE_BYTES = 64 * 2 ** 20
+MAX_DEPTH = 32
+MAX_ARRAY_SIZE = 10 ** 7
+MAX_INT_DIGITS = 19             # int64
+MAX_FRACTION_DIGITS = 400
+MAX_SIZE = 64                   # identity sizes replay may rebuild symbolically
+MAX_STARTS = 1000
+MAX_DIGITS = 2000
 
 
 class WitnessError(ValueError):
-    """A witness file that cannot be written, read or replayed (the message says why)."""
+    """A witness file that cannot be written, read or replayed (the message says why, on one
+    line, naming the field)."""
+
+
+def _show(v: Any) -> str:
+    """A short one-line rendering of a bad value for an error message."""
+    if isinstance(v, _JSONConstant):
+        return v.text
+    text = repr(v)
+    text = text.replace("\n", " ").replace("\r", " ")
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fail(where: str, message: str) -> typing.NoReturn:
+    raise WitnessError(f"field {where or 'value'}: {message}")
 
 
 # ---------------------------------------------------------------------------------------------
-# exact values
+# exact numbers
 
-def encode_float(x) -> Any:
-    """An exact JSON form of a float64 (see the module doc); None stays None."""
+_HEX = re.compile(r"-?0x[01]\.[0-9a-f]{13}p[+-][0-9]{1,4}\Z")
+_FRACTION = re.compile(r"-?[0-9]+/[0-9]+\Z")
+
+
+def encode_float(x: Any) -> str | None:
+    """The exact text of a float64: ``float.hex`` (``"inf"``, ``"-inf"``, ``"nan"``); None
+    stays None.
+
+    >>> encode_float(0.1), encode_float(-0.0), encode_float(float("inf"))
+    ('0x1.999999999999ap-4', '-0x0.0p+0', 'inf')
+    """
     if x is None:
         return None
-    x = float(x)
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    if x.is_integer() and abs(x) < 2 ** 53:
-        if x == 0 and math.copysign(1.0, x) < 0:
-            return "-0x0.0p+0"
-        return int(x)
-    fr = Fraction(x)
-    if fr.denominator <= _MAX_DYADIC_DENOMINATOR and abs(fr.numerator) < 2 ** 53:
-        return f"{fr.numerator}/{fr.denominator}"
-    return x.hex()
+    return float(x).hex()
 
 
-def decode_float(v) -> float:
-    if isinstance(v, bool):
-        raise WitnessError(f"expected a number, got {v!r}")
-    if isinstance(v, int):
-        return float(v)
-    if isinstance(v, float):
-        return v
-    if isinstance(v, str):
-        if v in ("nan", "inf", "-inf"):
-            return float(v)
-        if "/" in v:
-            fr = Fraction(v)
-            x = float(fr)
-            if Fraction(x) != fr:
-                raise WitnessError(f"{v} is not exactly a float64")
+def decode_float(v: Any, where: str = "") -> float:
+    """Inverse of :func:`encode_float`; only the exact canonical ``float.hex`` text is read
+    (``"0.5"`` or ``"abc"`` is an error, never a guess).
+
+    >>> decode_float("0x1.8000000000000p+1")
+    3.0
+    """
+    if not isinstance(v, str):
+        _fail(where, f"expected a float64 as float.hex text, got {_show(v)}")
+    if v in ("inf", "-inf", "nan") or v in ("0x0.0p+0", "-0x0.0p+0"):
+        return float.fromhex(v) if "x" in v else float(v)
+    if _HEX.match(v):
+        x = float.fromhex(v)
+        if x.hex() == v:
             return x
-        try:
-            return float.fromhex(v)
-        except ValueError:
-            raise WitnessError(f"{v!r} is not a float (hex, 'p/q' or integer)") from None
-    raise WitnessError(f"expected a number, got {type(v).__name__}")
+    _fail(where, f"{_show(v)} is not a float64 written as float.hex (e.g. "
+                 '"0x1.0000000000000p-1"), "inf", "-inf" or "nan"')
 
 
-_CODECS: dict[str, tuple[type, Callable[[Any], dict], Callable[[dict], Any]]] = {}
+def _float_value(x: Any) -> dict[str, Any]:
+    return {"float": encode_float(x)}
 
 
-def register_codec(cls: type, name: str, to_params: Callable[[Any], dict],
-                   from_params: Callable[[dict], Any]) -> None:
-    """Save objects of ``cls`` as ``{"__object__": name, "params": to_params(obj)}`` and load
-    them with ``from_params(params)`` (parameters are encoded with :func:`encode_value`)."""
-    _CODECS[name] = (cls, to_params, from_params)
+def _int(v: Any, where: str, *, minimum: int | None = None) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        _fail(where, f"expected an integer, got {_show(v)}")
+    if abs(v) >= 2 ** 63:
+        _fail(where, f"integer {_show(v)} is outside the int64 range")
+    if minimum is not None and v < minimum:
+        _fail(where, f"expected an integer >= {minimum}, got {v}")
+    return v
 
 
-def _class_name(obj) -> str:
-    t = type(obj)
-    return f"{t.__module__}:{t.__qualname__}"
+def _str(v: Any, where: str) -> str:
+    if not isinstance(v, str):
+        _fail(where, f"expected a string, got {_show(v)}")
+    return v
+
+
+def _bool(v: Any, where: str) -> bool:
+    if not isinstance(v, bool):
+        _fail(where, f"expected true or false, got {_show(v)}")
+    return v
+
+
+def _fraction(v: Any, where: str) -> Fraction:
+    if not isinstance(v, str) or not _FRACTION.match(v) or len(v) > MAX_FRACTION_DIGITS:
+        _fail(where, f'expected a fraction "p/q" (integers p, q > 0), got {_show(v)}')
+    p, q = v.split("/")
+    if int(q) == 0:
+        _fail(where, f"fraction {v} has a zero denominator")
+    return Fraction(int(p), int(q))
+
+
+# ---------------------------------------------------------------------------------------------
+# the registry of known objects
+
+
+@dataclass(frozen=True)
+class _Codec:
+    kind: str
+    name: str
+    cls: type
+    params: dict[str, str]
+    to_params: Callable[[Any], dict[str, Any]]
+    from_params: Callable[..., Any]
+
+
+_CODECS: dict[tuple[str, str], _Codec] = {}
+_BY_CLASS: dict[type, _Codec] = {}
+_PARAM_TYPES = ("int", "real", "float", "bool", "str", "fraction", "array", "value")
+
+
+def register_codec(cls: type, name: str, params: dict[str, str], *, kind: str = "object",
+                   to_params: Callable[[Any], dict[str, Any]] | None = None,
+                   from_params: Callable[..., Any] | None = None) -> None:
+    """Make objects of ``cls`` savable in witness files as ``{"object": {"kind": kind,
+    "name": name, "params": {...}}}``.
+
+    ``params`` maps each parameter to its type: ``int``, ``real`` (an int or a float64, kept
+    as it was), ``float``, ``bool``, ``str``, ``fraction``, ``array`` or ``value`` (any value
+    of the module doc's table). ``to_params(obj)`` gives the parameters (default: the
+    dataclass fields), ``from_params(**params)`` rebuilds the object (default: ``cls``).
+    Only registered classes are ever constructed when a witness file is read.
+    """
+    bad = {k: t for k, t in params.items() if t not in _PARAM_TYPES}
+    if bad:
+        raise ValueError(f"unknown parameter types {bad}; known: {', '.join(_PARAM_TYPES)}")
+    if to_params is None:
+        def to_params(obj: Any) -> dict[str, Any]:
+            return {k: getattr(obj, k) for k in params}
+    codec = _Codec(kind, name, cls, dict(params), to_params, from_params or cls)
+    _CODECS[(kind, name)] = codec
+    _BY_CLASS[cls] = codec
+
+
+def register_dataclass(cls: type, name: str | None = None, *, kind: str = "object") -> type:
+    """Register a dataclass whose init fields are numbers, strings, fractions or arrays (types
+    read from its annotations); usable as a class decorator. Returns ``cls``."""
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls.__name__} is not a dataclass: use register_codec")
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:       # unresolvable annotations: fall back on their text
+        hints = {f.name: f.type for f in dataclasses.fields(cls)}
+    mapping = {int: "int", float: "real", bool: "bool", str: "str", Fraction: "fraction",
+               np.ndarray: "array", "int": "int", "float": "real", "bool": "bool",
+               "str": "str", "Fraction": "fraction", "np.ndarray": "array"}
+    params = {}
+    for f in dataclasses.fields(cls):
+        if f.init:
+            params[f.name] = mapping.get(hints.get(f.name), "value")
+    register_codec(cls, name or cls.__name__.lower(), params, kind=kind)
+    return cls
+
+
+def _builtin_codecs() -> None:
+    if ("loss", "squared") in _CODECS:
+        return
+    from .. import losses as L
+    register_codec(L.SquaredLoss, "squared", {}, kind="loss")
+    register_codec(L.SoftmaxCrossEntropy, "softmax_cross_entropy", {}, kind="loss")
+    register_codec(L.LogisticLoss, "logistic", {}, kind="loss")
+    register_codec(L.SmoothedHinge, "smoothed_hinge", {"p": "real"}, kind="loss")
+    register_codec(L.TiltedDoubleWell, "tilted_double_well", {"a": "real"}, kind="loss")
+
+
+def known_objects() -> list[str]:
+    """``kind:name`` of every registered object type (sorted).
+
+    >>> "loss:squared" in known_objects()
+    True
+    """
+    _builtin_codecs()
+    return sorted(f"{k}:{n}" for k, n in _CODECS)
+
+
+# ---------------------------------------------------------------------------------------------
+# values
+
+_DTYPES = {"float64": np.float64, "int64": np.int64, "int32": np.int32, "int16": np.int16,
+           "int8": np.int8, "uint64": np.uint64, "uint32": np.uint32, "uint16": np.uint16,
+           "uint8": np.uint8, "bool": np.bool_}
+
+
+def _encode_param(v: Any, typ: str, where: str) -> Any:
+    if typ == "real" and isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return int(v)
+    if typ in ("real", "float"):
+        return _float_value(v)
+    return encode_value(v)
 
 
 def encode_value(v: Any) -> Any:
-    """Exact JSON form of an instance field (arrays, numbers, strings, objects)."""
+    """Exact JSON form of an instance field (see the module doc)."""
     if v is None or isinstance(v, (bool, str)):
         return v
+    if isinstance(v, np.bool_):
+        return bool(v)
     if isinstance(v, (int, np.integer)):
+        if abs(int(v)) >= 2 ** 63:
+            raise WitnessError(f"integer {v} is outside the int64 range of witness files")
         return int(v)
     if isinstance(v, (float, np.floating)):
-        return {"__float__": encode_float(v)}
-    if isinstance(v, Fraction):             # exact rationals stay exact
-        return {"__fraction__": f"{v.numerator}/{v.denominator}"}
+        return _float_value(v)
+    if isinstance(v, Fraction):
+        return {"fraction": f"{v.numerator}/{v.denominator}"}
     if isinstance(v, np.ndarray):
+        vals: list[Any]
         if v.dtype.kind == "f":
-            vals = np.vectorize(encode_float, otypes=[object])(v) if v.size else v
-            return {"__ndarray__": "float64", "shape": list(v.shape),
-                    "values": vals.tolist() if v.size else []}
-        if v.dtype.kind in "iub":
-            return {"__ndarray__": v.dtype.str, "shape": list(v.shape), "values": v.tolist()}
-        raise WitnessError(f"arrays of dtype {v.dtype} cannot be saved exactly")
+            vals = [encode_float(x) for x in np.asarray(v, dtype=float).ravel()]
+            dtype = "float64"
+        elif v.dtype.name in _DTYPES:
+            vals = [bool(x) if v.dtype.kind == "b" else int(x) for x in v.ravel()]
+            dtype = v.dtype.name
+        else:
+            raise WitnessError(f"arrays of dtype {v.dtype} cannot be saved exactly")
+        return {"array": {"dtype": dtype, "shape": [int(s) for s in v.shape], "values": vals}}
     if isinstance(v, (list, tuple)):
-        return {"__tuple__" if isinstance(v, tuple) else "__list__": [encode_value(x) for x in v]}
+        return {"tuple" if isinstance(v, tuple) else "list": [encode_value(x) for x in v]}
     if isinstance(v, dict):
-        return {"__dict__": {str(k): encode_value(x) for k, x in v.items()}}
-    for name, (cls, to_params, _) in _CODECS.items():
-        if type(v) is cls:
-            return {"__object__": name, "registered": True,
-                    "params": {k: encode_value(x) for k, x in to_params(v).items()}}
-    if dataclasses.is_dataclass(v) and not isinstance(v, type):
-        params = {f.name: encode_value(getattr(v, f.name)) for f in dataclasses.fields(v)
-                  if f.init}
-        return {"__object__": _class_name(v), "params": params}
-    raise WitnessError(f"a {type(v).__name__} cannot be saved in a witness file: make it a "
-                       "dataclass or register it with proofcheck.search.witness.register_codec")
+        return {"dict": {str(k): encode_value(x) for k, x in v.items()}}
+    _builtin_codecs()
+    codec = _BY_CLASS.get(type(v))
+    if codec is not None:
+        params = codec.to_params(v)
+        return {"object": {"kind": codec.kind, "name": codec.name,
+                           "params": {k: _encode_param(params[k], t, k)
+                                      for k, t in codec.params.items()}}}
+    raise WitnessError(f"a {type(v).__name__} cannot be saved in a witness file: register "
+                       "its class with proofcheck.search.witness.register_dataclass (or "
+                       "register_codec)")
 
 
-def _resolve(name: str):
-    module, _, qual = name.partition(":")
-    if module not in sys.modules:
-        if not module.split(".")[0] in ("proofcheck", "theorems"):
-            raise WitnessError(f"class {name} lives in module {module}, which is not loaded: "
-                               "load the claim's module first (replay --path DIR)")
-        importlib.import_module(module)
-    obj = sys.modules[module]
-    for part in qual.split("."):
-        obj = getattr(obj, part)
-    return obj
+def _one_key(v: Any, where: str) -> tuple[str, Any]:
+    if not isinstance(v, dict) or len(v) != 1:
+        keys = sorted(v) if isinstance(v, dict) else None
+        _fail(where, "expected null, true/false, an integer, a string or one of {\"float\": "
+                     "...}, {\"fraction\": ...}, {\"array\": ...}, {\"list\": ...}, "
+                     "{\"tuple\": ...}, {\"dict\": ...}, {\"object\": ...}; got "
+                     + (f"an object with keys {keys}" if keys is not None else _show(v)))
+    ((tag, body),) = v.items()
+    return tag, body
 
 
-def decode_value(v: Any) -> Any:
-    """Inverse of :func:`encode_value`."""
-    if not isinstance(v, dict):
-        if isinstance(v, list):      # plain lists (older files, hand-written instances)
-            return [decode_value(x) for x in v]
+def _check_keys(d: Any, where: str, required: set[str],
+                optional: Collection[str] = frozenset()) -> dict:
+    if not isinstance(d, dict):
+        _fail(where, f"expected a JSON object, got {_show(d)}")
+    missing = required - set(d)
+    if missing:
+        _fail(where, f"missing {', '.join(sorted(missing))}")
+    extra = set(d) - required - set(optional)
+    if extra:
+        _fail(where, f"unknown key(s) {', '.join(sorted(map(str, extra)))}")
+    return d
+
+
+def _decode_array(body: Any, where: str) -> np.ndarray:
+    _check_keys(body, where, {"dtype", "shape", "values"})
+    dtype = body["dtype"]
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
+        _fail(where + ".dtype", f"unknown dtype {_show(dtype)}; known: {', '.join(_DTYPES)}")
+    shape = body["shape"]
+    if not isinstance(shape, list) or len(shape) > MAX_DEPTH:
+        _fail(where + ".shape", f"expected a list of at most {MAX_DEPTH} sizes, got "
+                                f"{_show(shape)}")
+    dims = [_int(s, f"{where}.shape[{k}]", minimum=0) for k, s in enumerate(shape)]
+    size = math.prod(dims)
+    if size > MAX_ARRAY_SIZE:
+        _fail(where + ".shape", f"{size} entries exceed the limit of {MAX_ARRAY_SIZE}")
+    values = body["values"]
+    if not isinstance(values, list) or len(values) != size:
+        _fail(where + ".values", f"expected a flat list of {size} entries (shape {dims}), got "
+                                 + (f"{len(values)} entries" if isinstance(values, list)
+                                    else _show(values)))
+    if dtype == "float64":
+        flat = [decode_float(x, f"{where}.values[{k}]") for k, x in enumerate(values)]
+        return np.array(flat, dtype=float).reshape(dims)
+    if dtype == "bool":
+        flat = [_bool(x, f"{where}.values[{k}]") for k, x in enumerate(values)]
+        return np.array(flat, dtype=bool).reshape(dims)
+    info = np.iinfo(_DTYPES[dtype])
+    ints = []
+    for k, x in enumerate(values):
+        n = x if isinstance(x, int) and not isinstance(x, bool) else None
+        if n is None or not info.min <= n <= info.max:
+            _fail(f"{where}.values[{k}]", f"expected a {dtype} integer, got {_show(x)}")
+        ints.append(n)
+    return np.array(ints, dtype=_DTYPES[dtype]).reshape(dims)
+
+
+def _decode_object(body: Any, where: str, resolve: bool) -> Any:
+    _check_keys(body, where, {"kind", "name", "params"})
+    kind, name = _str(body["kind"], where + ".kind"), _str(body["name"], where + ".name")
+    params = _check_keys(body["params"], where + ".params", set(), set(body["params"])
+                         if isinstance(body["params"], dict) else set())
+    _builtin_codecs()
+    codec = _CODECS.get((kind, name))
+    if codec is None:
+        if not resolve:     # a user's class, checked once its module is loaded
+            return {k: decode_value(x, f"{where}.params.{k}") for k, x in params.items()}
+        known = ", ".join(n for k, n in sorted(_CODECS) if k == kind) or "none"
+        _fail(where, f"unknown {_show(kind)} named {_show(name)} (known {kind} names: {known}; "
+                     "a class of a user's claim module is known once that module is loaded "
+                     "with --path and registers it)")
+    _check_keys(params, where + ".params", set(codec.params))
+    out: dict[str, Any] = {}
+    for k, typ in codec.params.items():
+        here, x = f"{where}.params.{k}", params[k]
+        if typ == "int":
+            out[k] = _int(x, here)
+        elif typ == "bool":
+            out[k] = _bool(x, here)
+        elif typ == "str":
+            out[k] = _str(x, here)
+        elif typ == "real" and isinstance(x, int) and not isinstance(x, bool):
+            out[k] = _int(x, here)
+        elif typ in ("real", "float"):
+            tag, body2 = _one_key(x, here)
+            if tag != "float":
+                _fail(here, f"expected {{\"float\": ...}}, got {{\"{tag}\": ...}}")
+            out[k] = decode_float(body2, here + ".float")
+        elif typ == "fraction":
+            tag, body2 = _one_key(x, here)
+            if tag != "fraction":
+                _fail(here, f"expected {{\"fraction\": ...}}, got {{\"{tag}\": ...}}")
+            out[k] = _fraction(body2, here + ".fraction")
+        elif typ == "array":
+            tag, body2 = _one_key(x, here)
+            if tag != "array":
+                _fail(here, f"expected {{\"array\": ...}}, got {{\"{tag}\": ...}}")
+            out[k] = _decode_array(body2, here + ".array")
+        else:
+            out[k] = decode_value(x, here, _depth=1)
+    try:
+        return codec.from_params(**out)
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        _fail(where, f"invalid parameters for {kind} {name}: "
+                     f"{_show(str(exc))}")
+
+
+def decode_value(v: Any, where: str = "", *, resolve: bool = True, _depth: int = 0) -> Any:
+    """Inverse of :func:`encode_value`; anything else raises :class:`WitnessError` naming the
+    field ``where``. With ``resolve=False`` objects of unregistered names are only checked for
+    shape (replay resolves them after loading the claim's module)."""
+    if _depth > MAX_DEPTH:
+        _fail(where, f"nested deeper than {MAX_DEPTH} levels")
+    if v is None or isinstance(v, (bool, str)):
         return v
-    if "__float__" in v:
-        return decode_float(v["__float__"])
-    if "__fraction__" in v:
-        return Fraction(v["__fraction__"])
-    if "__ndarray__" in v:
-        shape = tuple(v["shape"])
-        if v["__ndarray__"] == "float64":
-            flat = [decode_float(x) for x in np.asarray(v["values"], dtype=object).ravel()] \
-                if int(np.prod(shape)) else []
-            return np.array(flat, dtype=float).reshape(shape)
-        return np.array(v["values"], dtype=np.dtype(v["__ndarray__"])).reshape(shape)
-    if "__tuple__" in v:
-        return tuple(decode_value(x) for x in v["__tuple__"])
-    if "__list__" in v:
-        return [decode_value(x) for x in v["__list__"]]
-    if "__dict__" in v:
-        return {k: decode_value(x) for k, x in v["__dict__"].items()}
-    if "__object__" in v:
-        params = {k: decode_value(x) for k, x in v.get("params", {}).items()}
-        if v.get("registered"):
-            if v["__object__"] not in _CODECS:
-                raise WitnessError(f"no codec registered for {v['__object__']!r}")
-            return _CODECS[v["__object__"]][2](params)
-        return _resolve(v["__object__"])(**params)
-    raise WitnessError(f"unknown encoded value with keys {sorted(v)}")
+    if isinstance(v, int):
+        return _int(v, where)
+    if isinstance(v, (float, _JSONConstant)):
+        _fail(where, f"the JSON number {_show(v)} is not an exact encoding: write a float as "
+                     '{"float": "<float.hex>"}')
+    if isinstance(v, list):
+        _fail(where, 'a bare JSON list; write {"list": [...]} or {"array": {...}}')
+    tag, body = _one_key(v, where)
+    here = f"{where}.{tag}" if where else tag
+    if tag == "float":
+        return decode_float(body, here)
+    if tag == "fraction":
+        return _fraction(body, here)
+    if tag == "array":
+        return _decode_array(body, here)
+    if tag in ("list", "tuple"):
+        if not isinstance(body, list):
+            _fail(here, f"expected a JSON list, got {_show(body)}")
+        items = [decode_value(x, f"{here}[{k}]", resolve=resolve, _depth=_depth + 1)
+                 for k, x in enumerate(body)]
+        return tuple(items) if tag == "tuple" else items
+    if tag == "dict":
+        if not isinstance(body, dict):
+            _fail(here, f"expected a JSON object, got {_show(body)}")
+        return {k: decode_value(x, f"{here}.{k}", resolve=resolve, _depth=_depth + 1)
+                for k, x in body.items()}
+    if tag == "object":
+        return _decode_object(body, here, resolve)
+    _fail(where, f"unknown tag {_show(tag)}; known: float, fraction, array, list, tuple, dict, "
+                 "object")
 
 
 def encode_instance(inst: Instance) -> dict[str, Any]:
     return {k: encode_value(v) for k, v in inst.fields().items()}
 
 
-def decode_instance(d: dict[str, Any]) -> Instance:
-    return Instance(**{k: decode_value(v) for k, v in d.items()})
+def decode_instance(d: Any, where: str = "instance", *, resolve: bool = True) -> Instance:
+    if not isinstance(d, dict):
+        _fail(where, f"expected a JSON object of named fields, got {_show(d)}")
+    for k in d:
+        if not k.isidentifier():
+            _fail(where, f"instance field name {_show(k)} is not an identifier")
+    return Instance(**{k: decode_value(v, f"{where}.{k}", resolve=resolve)
+                       for k, v in d.items()})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,7 +481,7 @@ def _encode_point(w) -> dict[str, Any] | None:
         return None
     base = getattr(p, "point", p)
     out: dict[str, Any] = {"source": w.point_source, "index": w.point_index,
-                           "evaluator": dict(w.evaluator)}
+                           "evaluator": {k: int(v) for k, v in dict(w.evaluator).items()}}
     if hasattr(base, "W") and hasattr(base, "V"):
         for name in ("W", "V", "theta"):
             val = getattr(base, name, None)
@@ -219,27 +491,34 @@ def _encode_point(w) -> dict[str, Any] | None:
             out["params"] = encode_value(base)
         except WitnessError:
             out["params"] = repr(base)
-    for name in ("kind", "branch", "rank_W", "digits"):
+    for name in ("kind", "branch"):
         if hasattr(p, name):
             val = getattr(p, name)
-            out[name] = int(val) if isinstance(val, (int, np.integer)) else val
+            out[name] = None if val is None else str(getattr(val, "value", val))
+    for name in ("rank_W", "digits"):
+        if hasattr(p, name):
+            val = getattr(p, name)
+            out[name] = None if val is None else int(val)
     for name in ("value", "grad_norm", "min_hess_eig", "tau_grad", "tau_hess"):
         if hasattr(p, name):
-            out[name] = encode_float(getattr(p, name))
+            val = getattr(p, name)
+            out[name] = None if val is None else _float_value(val)
     return out
 
 
 def _point_params(d: dict[str, Any]) -> np.ndarray:
-    parts = [decode_value(d["W"]).reshape(-1, order="F"), decode_value(d["V"]).reshape(-1, order="F")]
+    parts = [decode_value(d["W"], "point.W").reshape(-1, order="F"),
+             decode_value(d["V"], "point.V").reshape(-1, order="F")]
     if d.get("theta") is not None:
-        parts.append(decode_value(d["theta"]).ravel())
+        parts.append(decode_value(d["theta"], "point.theta").ravel())
     return np.concatenate(parts)
 
 
 # ---------------------------------------------------------------------------------------------
 # the witness document
 
-def _plain(x):
+def _plain(x: Any) -> Any:
+    """A summary of a side of the conclusion, for the record (never read back as data)."""
     if x is None:
         return None
     try:
@@ -247,9 +526,28 @@ def _plain(x):
     except (TypeError, ValueError):
         return str(x)
     if arr.ndim == 0:
-        return encode_float(float(arr))
-    return {"shape": list(arr.shape), "max_abs": encode_float(float(np.max(np.abs(arr))))
-            if arr.size else 0}
+        return _float_value(float(arr))
+    return {"array_summary": {"shape": [int(s) for s in arr.shape],
+                              "max_abs": _float_value(float(np.max(np.abs(arr)))
+                                                      if arr.size else 0.0)}}
+
+
+def _plain_dict(d: dict[str, Any] | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    out = {}
+    for k, v in d.items():
+        try:
+            out[str(k)] = encode_value(v)
+        except WitnessError:
+            out[str(k)] = str(v)
+    return out
+
+
+def _text_tree(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return [_text_tree(x) for x in v]
+    return str(v)
 
 
 def witness_dict(w) -> dict[str, Any]:
@@ -257,29 +555,200 @@ def witness_dict(w) -> dict[str, Any]:
     from .. import __version__
     claim = w.claim
     cert = w.certificate
-    out = {
+    out: dict[str, Any] = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "proofcheck_version": __version__,
         "claim": w.claim_id or claim.mutant_of or claim.id, "mutant": w.mutant,
         "dropped": list(claim.assumed.dropped), "kind": w.kind,
-        "margin": encode_float(w.margin), "tolerance": encode_float(w.tolerance),
+        "margin": _float_value(w.margin), "tolerance": _float_value(w.tolerance),
         "margin_decimal": f"{w.margin:.17g}", "tolerance_decimal": f"{w.tolerance:.17g}",
-        "fails": bool(w.fails), "precision": w.precision, "status": w.status,
+        "fails": bool(w.fails), "precision": str(w.precision), "status": str(w.status),
         "certificate": None if cert is None else {
-            "status": getattr(cert, "status", None), "method": getattr(cert, "method", ""),
-            "detail": getattr(cert, "detail", "")},
-        "sizes": dict(w.sizes), "shrunk_from": w.shrunk_from,
-        "lhs": _plain(w.lhs), "rhs": _plain(w.rhs), "tol_source": w.tol_source,
+            "status": None if getattr(cert, "status", None) is None else str(cert.status),
+            "method": str(getattr(cert, "method", "")),
+            "detail": str(getattr(cert, "detail", ""))},
+        "sizes": _plain_dict(dict(w.sizes)), "shrunk_from": _plain_dict(w.shrunk_from),
+        "lhs": _plain(w.lhs), "rhs": _plain(w.rhs), "tol_source": str(w.tol_source or ""),
     }
     if w.kind == "identity":
-        out["identity"] = w.identity
+        info = dict(w.identity or {})
+        out["identity"] = {
+            "name": str(info.get("name")), "method": str(info.get("method")),
+            "seed": int(info.get("seed") or 0),
+            "sizes": {str(k): int(v) for k, v in (info.get("sizes") or {}).items()},
+            "values": {str(k): _text_tree(v) for k, v in (info.get("values") or {}).items()},
+            "residual": None if info.get("residual") is None else str(info["residual"]),
+            "reason": None if info.get("reason") is None else str(info["reason"])}
         out["instance"] = None
         out["point"] = None
     else:
         out["instance"] = encode_instance(w.instance)
         out["point"] = _encode_point(w)
     if w.detail:
-        out["detail"] = w.detail
+        out["detail"] = str(w.detail)
     return out
+
+
+# the document's fields and their checks (the JSON Schema docs/witness.schema.json says the
+# same; tests/test_witness_fuzz.py keeps the two in agreement)
+
+def _opt(check: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    def inner(v: Any, where: str) -> Any:
+        return None if v is None else check(v, where)
+    return inner
+
+
+def _float_field(v: Any, where: str) -> float:
+    tag, body = _one_key(v, where)
+    if tag != "float":
+        _fail(where, f'expected {{"float": "<float.hex>"}}, got {{"{tag}": ...}}')
+    return decode_float(body, where + ".float")
+
+
+def _str_list(v: Any, where: str) -> list[str]:
+    if not isinstance(v, list):
+        _fail(where, f"expected a list of strings, got {_show(v)}")
+    return [_str(x, f"{where}[{k}]") for k, x in enumerate(v)]
+
+
+def _value_map(v: Any, where: str) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        _fail(where, f"expected a JSON object, got {_show(v)}")
+    return {k: decode_value(x, f"{where}.{k}", resolve=False) for k, x in v.items()}
+
+
+def _int_map(v: Any, where: str) -> dict[str, int]:
+    if not isinstance(v, dict):
+        _fail(where, f"expected a JSON object of integers, got {_show(v)}")
+    return {k: _int(x, f"{where}.{k}") for k, x in v.items()}
+
+
+def _texts(v: Any, where: str, depth: int = 0) -> Any:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, list) and depth < 3:
+        return [_texts(x, f"{where}[{k}]", depth + 1) for k, x in enumerate(v)]
+    _fail(where, f"expected a string or a (nested) list of strings, got {_show(v)}")
+
+
+def _enum(*choices: str) -> Callable[[Any, str], str]:
+    def inner(v: Any, where: str) -> str:
+        if v not in choices:
+            _fail(where, f"expected one of {', '.join(choices)}, got {_show(v)}")
+        return v
+    return inner
+
+
+def _record(fields: dict[str, Callable[[Any, str], Any]],
+            optional: Collection[str] = frozenset()) -> Callable[[Any, str], Any]:
+    def inner(v: Any, where: str) -> Any:
+        _check_keys(v, where, set(fields) - set(optional), set(optional))
+        for k, check in fields.items():
+            if k in v:
+                check(v[k], f"{where}.{k}" if where else k)
+        return v
+    return inner
+
+
+def _summary(v: Any, where: str) -> Any:
+    if isinstance(v, str):
+        return v
+    tag, body = _one_key(v, where)
+    if tag == "float":
+        return decode_float(body, where + ".float")
+    if tag == "array_summary":
+        return _record({"shape": lambda s, w: [_int(x, f"{w}[{k}]", minimum=0)
+                                              for k, x in enumerate(_list(s, w))],
+                        "max_abs": _float_field})(body, where + ".array_summary")
+    _fail(where, f'expected a string, {{"float": ...}} or {{"array_summary": ...}}, got '
+                 f'{{"{tag}": ...}}')
+
+
+def _list(v: Any, where: str) -> list:
+    if not isinstance(v, list):
+        _fail(where, f"expected a JSON list, got {_show(v)}")
+    return v
+
+
+def _any_value(v: Any, where: str) -> Any:
+    return decode_value(v, where, resolve=False)
+
+
+def _instance_fields(v: Any, where: str) -> Any:
+    return decode_instance(v, where, resolve=False)
+
+
+def _point_params_field(v: Any, where: str) -> Any:
+    return v if isinstance(v, str) else decode_value(v, where, resolve=False)
+
+
+_ARRAY = _opt(lambda v, w: _check_array(v, w))
+
+
+def _check_array(v: Any, where: str) -> np.ndarray:
+    tag, body = _one_key(v, where)
+    if tag != "array":
+        _fail(where, f'expected {{"array": ...}}, got {{"{tag}": ...}}')
+    return _decode_array(body, where + ".array")
+
+
+_POINT = _record({
+    "source": _opt(_enum("certify", "find")), "index": _opt(lambda v, w: _int(v, w, minimum=0)),
+    "evaluator": _record({"seed": _int, "starts": lambda v, w: _int(v, w, minimum=1),
+                          "digits": lambda v, w: _int(v, w, minimum=1)},
+                         {"seed", "starts", "digits"}),
+    "W": _ARRAY, "V": _ARRAY, "theta": _ARRAY, "params": _point_params_field,
+    "kind": _opt(_str), "branch": _opt(_str), "rank_W": _opt(_int), "digits": _opt(
+        lambda v, w: _int(v, w, minimum=1)),
+    "value": _opt(_float_field), "grad_norm": _opt(_float_field),
+    "min_hess_eig": _opt(_float_field), "tau_grad": _opt(_float_field),
+    "tau_hess": _opt(_float_field),
+}, {"W", "V", "theta", "params", "kind", "branch", "rank_W", "digits", "value", "grad_norm",
+    "min_hess_eig", "tau_grad", "tau_hess"})
+
+_IDENTITY = _record({
+    "name": _str, "method": _str, "seed": _int, "sizes": _int_map,
+    "values": lambda v, w: {k: _texts(x, f"{w}.{k}") for k, x in _value_dict(v, w).items()},
+    "residual": _opt(_str), "reason": _opt(_str)})
+
+
+def _value_dict(v: Any, where: str) -> dict:
+    if not isinstance(v, dict):
+        _fail(where, f"expected a JSON object, got {_show(v)}")
+    return v
+
+
+_DOCUMENT = _record({
+    "format": _enum(FORMAT), "format_version": lambda v, w: _int(v, w),
+    "proofcheck_version": _str, "claim": _str, "mutant": _opt(_str), "dropped": _str_list,
+    "kind": _enum("instance", "identity"), "margin": _float_field, "tolerance": _float_field,
+    "margin_decimal": _str, "tolerance_decimal": _str, "fails": _bool, "precision": _str,
+    "status": _str,
+    "certificate": _opt(_record({"status": _opt(_str), "method": _str, "detail": _str})),
+    "sizes": _value_map, "shrunk_from": _opt(_value_map), "lhs": _opt(_summary),
+    "rhs": _opt(_summary), "tol_source": _str, "instance": _opt(_instance_fields),
+    "point": _opt(_POINT), "identity": _IDENTITY, "detail": _str, "seed": _opt(_int),
+    "paths": _str_list,
+}, {"identity", "detail", "seed", "paths", "lhs", "rhs", "shrunk_from", "certificate", "point",
+    "instance", "tol_source", "margin_decimal", "tolerance_decimal", "precision", "status",
+    "sizes", "proofcheck_version"})
+
+
+def validate_witness(data: Any) -> dict[str, Any]:
+    """Check a parsed witness document field by field (objects of unregistered names are
+    checked for shape only); return it or raise :class:`WitnessError` naming the field."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise WitnessError(f'not a proofcheck witness file (no "format": "{FORMAT}")')
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        raise WitnessError(f"witness format version {_show(version)}; this proofcheck reads "
+                           f"version {FORMAT_VERSION} (re-create the file with `proofcheck "
+                           "explore --save-witness`)")
+    _DOCUMENT(data, "")
+    if data["kind"] == "identity" and "identity" not in data:
+        _fail("identity", "missing (the witness's kind is identity)")
+    if data["kind"] == "instance" and data.get("instance") is None:
+        _fail("instance", "missing (the witness's kind is instance)")
+    return data
 
 
 @dataclass
@@ -304,23 +773,26 @@ class WitnessFile:
 
     @property
     def margin(self) -> float:
-        return decode_float(self.data["margin"])
+        return _float_field(self.data["margin"], "margin")
 
     @property
     def tolerance(self) -> float:
-        return decode_float(self.data["tolerance"])
+        return _float_field(self.data["tolerance"], "tolerance")
 
 
 def save_witness(w, directory: str | Path, *, seed: int | None = None,
                  paths: tuple[str, ...] = (), name: str | None = None) -> Path:
-    """Write ``w`` (a Counterexample) to ``directory/<claim>[.<mutant>][.no-<H>].json`` and
-    return the path. ``seed`` is the search's seed, ``paths`` the ``--path`` the claim came
-    from (replay loads it)."""
+    """Write ``w`` (a Counterexample) to ``directory/<claim>[.<mutant>][.no-<H>].json``
+    (atomically: a temporary file in the folder, then renamed) and return the path. ``seed``
+    is the search's seed, ``paths`` the ``--path`` the claim came from (recorded, never
+    loaded by replay on its own)."""
+    from ..outputs import write_atomic
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     data = witness_dict(w)
     data["seed"] = seed
     data["paths"] = [str(Path(p).resolve()) for p in paths]
+    validate_witness(json.loads(json.dumps(data)))     # what we write, we can read
     if name is None:
         name = data["claim"]
         if data["mutant"]:
@@ -329,31 +801,69 @@ def save_witness(w, directory: str | Path, *, seed: int | None = None,
             name += f".no-{d}"
         name += ".json"
     path = directory / name
-    path.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(data, indent=1, sort_keys=False) + "\n")
     return path
 
 
+class _JSONConstant:
+    """A JSON number the witness format does not allow (a bare float, NaN, Infinity, a huge
+    integer): kept as text so the field check can name where it is."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _parse_int(text: str) -> Any:
+    return _JSONConstant(text) if len(text.lstrip("-")) > MAX_INT_DIGITS else int(text)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise WitnessError(f"key {_show(k)} appears twice in one object")
+        out[k] = v
+    return out
+
+
+def parse_witness_text(text: str) -> dict[str, Any]:
+    """Parse and check the text of a witness file (no object is built)."""
+    try:
+        data = json.loads(text, parse_float=_JSONConstant, parse_constant=_JSONConstant,
+                          parse_int=_parse_int, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise WitnessError(f"not JSON (truncated or malformed): {exc}") from None
+    except RecursionError:
+        raise WitnessError(f"nested deeper than {MAX_DEPTH} levels") from None
+    except WitnessError:
+        raise
+    except ValueError as exc:
+        raise WitnessError(f"not JSON: {_show(str(exc))}") from None
+    return validate_witness(data)
+
+
 def load_witness(path: str | Path, *, decode: bool = True) -> WitnessFile:
-    """Read a witness file (the instance is decoded; objects of a user's module need that
-    module loaded first: :func:`replay` does that)."""
+    """Read a witness file: parsed and checked field by field; with ``decode`` the instance is
+    rebuilt (objects of a user's module need that module loaded first: :func:`replay` does
+    that). Every problem is a one-line :class:`WitnessError`."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise WitnessError(f"{path}: {size} bytes exceed the limit of {MAX_FILE_BYTES}")
+        text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise WitnessError(f"no witness file {path}") from None
-    except json.JSONDecodeError as exc:
-        raise WitnessError(f"{path} is not JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise WitnessError(f"{path} is not a proofcheck witness file (no \"format\": "
-                           f"\"{FORMAT}\")")
-    if data.get("format_version") != FORMAT_VERSION:
-        raise WitnessError(f"{path} has witness format version {data.get('format_version')}; "
-                           f"this proofcheck reads version {FORMAT_VERSION}")
-    for key in ("claim", "margin", "tolerance", "kind"):
-        if key not in data:
-            raise WitnessError(f"{path} has no {key!r}")
-    inst = decode_instance(data["instance"]) \
-        if decode and data.get("instance") is not None else None
+    except UnicodeDecodeError:
+        raise WitnessError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise WitnessError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        data = parse_witness_text(text)
+        inst = decode_instance(data["instance"]) \
+            if decode and data.get("instance") is not None else None
+    except WitnessError as exc:
+        raise WitnessError(f"{path}: {exc}") from None
     return WitnessFile(str(path), data, inst)
 
 
@@ -396,8 +906,9 @@ class ReplayResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "claim": self.claim_id, "mutant": self.mutant,
-                "dropped": list(self.dropped), "saved_margin": encode_float(self.saved_margin),
-                "margin": encode_float(self.margin), "tolerance": encode_float(self.tolerance),
+                "dropped": list(self.dropped), "saved_margin": _float_value(self.saved_margin),
+                "margin": None if self.margin is None else _float_value(self.margin),
+                "tolerance": None if self.tolerance is None else _float_value(self.tolerance),
                 "margin_decimal": None if self.margin is None else f"{self.margin:.17g}",
                 "fails": self.fails, "matches": self.matches, "admissible": self.admissible,
                 "reproduced": self.reproduced, "summary": self.summary(),
@@ -407,31 +918,50 @@ class ReplayResult:
 def replay(path: str | Path, *, paths: tuple[str, ...] | None = None) -> ReplayResult:
     """Reproduce the failing margin of a witness file (float64, bit-for-bit).
 
-    The claim is loaded from ``paths`` (default: the paths saved in the file, else the
-    bundled catalogue)."""
+    The claim is loaded from ``paths`` (default: the bundled catalogue). The ``paths`` saved
+    in the file are never loaded by themselves: a witness file is data and names no code to
+    run; when the claim is not found the error says which ``--path`` to pass."""
     from ..catalog import UnknownClaimError, load_claims
+    from ..errors import ExploreError
     from ..evaluate import Evaluator, admissible
     from ..evaluate import claim_variant as explored_claim
 
     w = load_witness(path, decode=False)     # objects of a user's module decode after loading
     raw = w.data
-    use_paths = list(paths) if paths else list(raw.get("paths") or [])
-    registry = load_claims(use_paths or None)
+    registry = load_claims(list(paths) if paths else None)
     try:
         claim = registry.get(raw["claim"])
     except UnknownClaimError as exc:
-        raise WitnessError(f"{path}: {exc}") from None
-    target = explored_claim(claim, tuple(raw.get("dropped", ())), raw.get("mutant"))
+        saved = raw.get("paths") or []
+        hint = ("; it was saved from claims loaded with --path " + " --path ".join(saved)
+                + ": replay never loads code named in a witness file, pass --path yourself"
+                if saved and not paths else "")
+        raise WitnessError(f"{path}: field claim: {exc}{hint}") from None
+    try:
+        target = explored_claim(claim, tuple(raw.get("dropped", ())), raw.get("mutant"))
+    except ExploreError as exc:      # an unknown mutant or hypothesis name in the file
+        where = "mutant" if "mutant" in str(exc) else "dropped"
+        raise WitnessError(f"{path}: field {where}: {exc}") from None
     res = ReplayResult(str(path), w.claim_id, w.mutant, w.dropped, w.margin, None, None,
                        False, False)
     if raw["kind"] == "identity":
+        big = {k: v for k, v in raw["identity"]["sizes"].items() if not 0 <= v <= MAX_SIZE}
+        if big:
+            raise WitnessError(f"{path}: field identity.sizes: sizes {big} outside 0..{MAX_SIZE}")
         return _replay_identity(target, raw, res)
-    inst = decode_instance(raw["instance"])
+    try:
+        inst = decode_instance(raw["instance"])
+    except WitnessError as exc:
+        raise WitnessError(f"{path}: {exc}") from None
     res.admissible = admissible(target, inst)
     ev_data = (raw.get("point") or {}).get("evaluator") or {}
-    evaluator = Evaluator(target, seed=int(ev_data.get("seed", raw.get("seed") or 0)),
-                          starts=int(ev_data.get("starts", 4)),
-                          digits=int(ev_data.get("digits", 40)))
+    settings = {"seed": int(ev_data.get("seed", raw.get("seed") or 0)),
+                "starts": int(ev_data.get("starts", 4)), "digits": int(ev_data.get("digits", 40))}
+    for key, top in (("starts", MAX_STARTS), ("digits", MAX_DIGITS)):
+        if settings[key] > top:
+            raise WitnessError(f"{path}: field point.evaluator.{key}: {settings[key]} exceeds "
+                               f"{top}")
+    evaluator = Evaluator(target, **settings)
     from ..errors import ClaimError
     try:
         if evaluator.point_claim:
