@@ -233,6 +233,12 @@ def module_closure(origin: str, graph: _Graph | None = None) -> list[Path]:
 # ---------------------------------------------------------------------------------------------
 # the cache
 
+def _result_from_dict(data: dict[str, Any]) -> ClaimResult:
+    from .results import ClaimResult
+
+    return ClaimResult.from_dict(data)
+
+
 def _digest(material: dict[str, Any]) -> str:
     text = json.dumps(material, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -331,8 +337,6 @@ class ResultCache:
     def load(self, claim: Claim, origin: str | None, *, profile: Profile,
              seed: int) -> ClaimResult | None:
         """The cached result of ``claim`` (with ``cached_at`` set), or ``None``."""
-        from .docgen import _claim
-
         try:
             material = self.key_material(claim, origin, profile, seed)
         except (LookupError, OSError):
@@ -347,7 +351,7 @@ class ResultCache:
             entry = json.loads(self._path(key).read_text(encoding="utf-8"))
             if entry.get("key") != key or entry["result"]["id"] != claim.id:
                 raise ValueError("key mismatch")
-            result = _claim(entry["result"])
+            result = _result_from_dict(entry["result"])
         except FileNotFoundError:
             self.misses += 1
             return None

@@ -64,55 +64,20 @@ _TIMING = re.compile(r"\s*\[\d+(\.\d+)? s\]")
 # reading a run back from JSON
 
 
-def _float(x: Any) -> float | None:
-    """JSON numbers and the strings ``"inf"`` / ``"-inf"`` / ``"nan"`` that reports write."""
-    if x is None:
-        return None
-    return float(x)
-
-
 def _witness(d: Mapping[str, Any] | None) -> Witness | None:
-    if d is None:
-        return None
-    return Witness(check=d["check"], margin=_float(d["margin"]),
-                   tolerance=_float(d["tolerance"]), certified=bool(d["certified"]),
-                   certification=d.get("certification", ""), instance=d.get("instance") or {},
-                   point=d.get("point"), detail=d.get("detail", ""))
+    return Witness.from_dict(d)
 
 
 def _check(d: Mapping[str, Any]) -> CheckRecord:
-    return CheckRecord(
-        name=d["name"], kind=EvidenceKind(d["kind"]), passed=d["passed"],
-        summary=d.get("summary", ""), sizes=list(d.get("sizes") or []),
-        instances=int(d.get("instances") or 0), points=int(d.get("points") or 0),
-        vacuous_instances=int(d.get("vacuous_instances") or 0),
-        precision=d.get("precision", ""), min_margin=_float(d.get("min_margin")),
-        tolerance=_float(d.get("tolerance")), tolerance_source=d.get("tolerance_source") or "",
-        witness=_witness(d.get("witness")), seconds=float(d.get("seconds") or 0.0),
-        notes=list(d.get("notes") or []), exhaustive=bool(d.get("exhaustive", False)))
+    return CheckRecord.from_dict(d)
 
 
 def _mutant(d: Mapping[str, Any]) -> MutantResult:
-    return MutantResult(name=d["name"], kind=d["kind"], description=d.get("description", ""),
-                        caught=bool(d["caught"]), caught_by=d.get("caught_by") or "",
-                        witness=_witness(d.get("witness")))
+    return MutantResult.from_dict(d)
 
 
 def _claim(d: Mapping[str, Any]) -> ClaimResult:
-    try:
-        verdict = Verdict(d["verdict"])
-    except ValueError:
-        raise ValueError(f"claim {d.get('id')!r} has the unknown verdict {d['verdict']!r}; "
-                         f"known: {[v.value for v in Verdict]}") from None
-    mutants = d.get("mutants") or {}
-    return ClaimResult(
-        claim_id=d["id"], title=d.get("title", ""), source=d.get("source", ""), verdict=verdict,
-        statement=d.get("statement") or "", point_kind=d.get("point_kind") or "any point",
-        checks=[_check(c) for c in d.get("checked") or []],
-        mutants=[_mutant(m) for m in mutants.get("details") or []],
-        corrected=_claim(d["corrected"]) if d.get("corrected") else None,
-        erratum=d.get("erratum") or "", error=d.get("error") or "",
-        seconds=float(d.get("seconds") or 0.0), seed=d.get("seed"), profile=d.get("profile", ""))
+    return ClaimResult.from_dict(d)
 
 
 def run_from_dict(data: Mapping[str, Any]) -> RunResult:
@@ -132,7 +97,8 @@ def run_from_dict(data: Mapping[str, Any]) -> RunResult:
         raise ValueError(f"malformed run: a claim lacks the field {exc}") from None
     return RunResult(claims, profile=data.get("profile", ""), seed=int(data.get("seed") or 0),
                      seconds=float(data.get("seconds") or 0.0),
-                     proofcheck_version=data.get("proofcheck_version", ""))
+                     proofcheck_version=data.get("proofcheck_version", ""),
+                     partial=bool(data.get("partial", False)))
 
 
 def load_run(run: RunResult | Mapping[str, Any] | str | Path) -> RunResult:

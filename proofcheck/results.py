@@ -14,6 +14,7 @@ import dataclasses
 import enum
 import math
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 #: Bumped whenever a field of the JSON report changes meaning or is removed.
@@ -73,6 +74,17 @@ class Witness:
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(dataclasses.asdict(self))
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> Witness | None:
+        """The inverse of :meth:`to_dict` (``None`` stays ``None``)."""
+        if d is None:
+            return None
+        return cls(check=d["check"], margin=_number(d["margin"]),
+                   tolerance=_number(d["tolerance"]), certified=bool(d["certified"]),
+                   certification=d.get("certification", ""), instance=d.get("instance") or {},
+                   point=d.get("point"), detail=d.get("detail", ""), grade=d.get("grade") or "",
+                   enclosure=d.get("enclosure"))
+
 
 @dataclass
 class CheckRecord:
@@ -106,6 +118,22 @@ class CheckRecord:
         d["witness"] = self.witness.to_dict() if self.witness else None
         return _jsonable(d)
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CheckRecord:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            name=d["name"], kind=EvidenceKind(d["kind"]), passed=d["passed"],
+            summary=d.get("summary", ""), sizes=list(d.get("sizes") or []),
+            instances=int(d.get("instances") or 0), points=int(d.get("points") or 0),
+            vacuous_instances=int(d.get("vacuous_instances") or 0),
+            precision=d.get("precision", ""), min_margin=_number(d.get("min_margin")),
+            tolerance=_number(d.get("tolerance")),
+            tolerance_source=d.get("tolerance_source") or "",
+            witness=Witness.from_dict(d.get("witness")), seconds=float(d.get("seconds") or 0.0),
+            notes=list(d.get("notes") or []), exhaustive=bool(d.get("exhaustive", False)),
+            grade=(d.get("evidence") or {}).get("grade") or "",
+            point_certification=dict(d.get("point_certification") or {}))
+
 
 @dataclass
 class MutantResult:
@@ -122,6 +150,14 @@ class MutantResult:
         d = dataclasses.asdict(self)
         d["witness"] = self.witness.to_dict() if self.witness else None
         return _jsonable(d)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> MutantResult:
+        """The inverse of :meth:`to_dict`."""
+        return cls(name=d["name"], kind=d["kind"], description=d.get("description", ""),
+                   caught=bool(d["caught"]), caught_by=d.get("caught_by") or "",
+                   witness=Witness.from_dict(d.get("witness")), outcome=d.get("outcome") or "",
+                   grade=d.get("grade") or "")
 
 
 @dataclass
@@ -210,6 +246,30 @@ class ClaimResult:
             "cached_at": self.cached_at,
         })
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ClaimResult:
+        """The inverse of :meth:`to_dict` (a ``--format json`` claim); a clear error for an
+        unknown verdict."""
+        try:
+            verdict = Verdict(d["verdict"])
+        except ValueError:
+            raise ValueError(f"claim {d.get('id')!r} has the unknown verdict {d['verdict']!r}; "
+                             f"known: {[v.value for v in Verdict]}") from None
+        mutants = d.get("mutants") or {}
+        return cls(
+            claim_id=d["id"], title=d.get("title", ""), source=d.get("source", ""),
+            verdict=verdict, statement=d.get("statement") or "",
+            point_kind=d.get("point_kind") or "any point",
+            checks=[CheckRecord.from_dict(c) for c in d.get("checked") or []],
+            mutants=[MutantResult.from_dict(m) for m in mutants.get("details") or []],
+            corrected=cls.from_dict(d["corrected"]) if d.get("corrected") else None,
+            erratum=d.get("erratum") or "", error=d.get("error") or "",
+            seconds=float(d.get("seconds") or 0.0), seed=d.get("seed"),
+            profile=d.get("profile", ""), cached_at=d.get("cached_at"),
+            grade=(d.get("evidence") or {}).get("grade"),
+            readings=list(d.get("readings") or []), notes=list(d.get("notes") or []),
+            narrowed=list(d.get("narrowed") or []))
+
 
 @dataclass
 class RunResult:
@@ -238,6 +298,16 @@ class RunResult:
             per[g] = per.get(g, 0) + 1
         return out
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunResult:
+        """The inverse of :meth:`to_dict` (see :func:`proofcheck.docgen.run_from_dict` for the
+        checks of a file a user hands in)."""
+        return cls([ClaimResult.from_dict(c) for c in data["claims"]],
+                   profile=data.get("profile", ""), seed=int(data.get("seed") or 0),
+                   seconds=float(data.get("seconds") or 0.0),
+                   proofcheck_version=data.get("proofcheck_version", ""),
+                   partial=bool(data.get("partial", False)))
+
     def to_dict(self) -> dict[str, Any]:
         return _jsonable({
             "schema_version": SCHEMA_VERSION,
@@ -250,6 +320,11 @@ class RunResult:
             "counts": self.counts(),
             "claims": [c.to_dict() for c in self.claims],
         })
+
+
+def _number(x: Any) -> float | None:
+    """A JSON number, or the strings ``"inf"`` / ``"-inf"`` / ``"nan"`` that reports write."""
+    return None if x is None else float(x)
 
 
 def _jsonable(obj: Any) -> Any:

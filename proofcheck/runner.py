@@ -258,9 +258,9 @@ def _error_result(claim: Claim, prof: Profile, seed: int, cause: str,
 
 
 def _from_dict(data: Mapping[str, Any]) -> ClaimResult:
-    from .docgen import _claim
+    from .results import ClaimResult
 
-    return _claim(data)
+    return ClaimResult.from_dict(data)
 
 
 def describe_base_exception(exc: BaseException) -> str:
