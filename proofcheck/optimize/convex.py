@@ -27,6 +27,12 @@ stated bounds ``lower_bound <= inf f <= upper_bound`` (or says it has none):
 * non-convex losses (experiments that drop Assumption A2): Newton finds a local minimum;
   only the upper bound f(R) is stated.
 
+The same solver handles general per-sample linear maps, ``inf_alpha sum_i w_i l(J_i alpha,
+y_i)`` (:func:`maps_infimum`: the induced problems of a model's gradient basis), with the same
+objective (:class:`_MapObjective`), Newton iteration and strong-convexity certificate; squared
+loss gets an a posteriori least-squares bracket there, and d_y > 1 without a certificate a
+recession LP on the margins.  Both entry points return one result type, :class:`ConvexFit`.
+
 Every bound includes a first-order bound on the float64 rounding of f (documented at
 ``_Objective.rounding``); rank decisions use :func:`proofcheck.linalg.rank_cutoff`.  With
 ``digits``, the computation is repeated in mpmath with the measure exactly 1/m (default weights)
