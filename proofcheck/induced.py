@@ -38,7 +38,7 @@ linear models in alpha with per-sample maps J_i, solved by :func:`induced_infimu
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import mpmath
@@ -47,6 +47,7 @@ import numpy as np
 from .linalg import rank_cutoff
 from .losses import UNIT_ROUNDOFF, Loss, SquaredLoss
 from .models import to_mp
+from .optimize.convex import ConvexFit, maps_infimum, weights_or_uniform
 
 __all__ = [
     "Network", "ACTIVATIONS", "gradient_basis", "induced_outputs", "induced_objective",
@@ -261,18 +262,6 @@ class Block:
 
 # --------------------------------------------------------------------------- induced models
 
-def weights_or_uniform(weights, m: int) -> np.ndarray:
-    """lambda_i: the given positive weights, or 1/m each."""
-    if weights is None:
-        return np.full(m, 1.0 / m)
-    w = np.asarray(weights, dtype=float)
-    if w.shape != (m,):
-        raise ValueError(f"weights must have shape ({m},), got {w.shape}")
-    if not np.all(np.isfinite(w)) or np.any(w <= 0):
-        raise ValueError("the weights lambda_i must be finite and > 0")
-    return w
-
-
 def gradient_basis(model, X, theta) -> np.ndarray:
     """J (m, d_y, d_theta) with J[i][:, k] = d_k f_{x_i}(theta): the gradient basis at theta."""
     return model.jacobian(X, np.asarray(theta))
@@ -349,276 +338,15 @@ def range_residual(J, F) -> tuple[float, float]:
 
 # --------------------------------------------------------------------------- the convex solve
 
-@dataclass(frozen=True)
-class InducedFit:
-    """inf_alpha sum_i lambda_i l(J_i alpha, y_i) with a certified bracket.
-
-    ``lower_bound <= inf <= upper_bound``; ``attained`` True (a minimiser exists: closed form or
-    local strong convexity), False (a recession direction along which the objective strictly
-    decreases was found: not attained), None (undecided).  ``certificate`` says which argument
-    backs the bracket."""
-
-    value: float
-    alpha: np.ndarray
-    lower_bound: float
-    upper_bound: float
-    attained: bool | None
-    certificate: str
-    direction: np.ndarray | None = None
-    details: dict = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def width(self) -> float:
-        return float(self.upper_bound - self.lower_bound)
+InducedFit = ConvexFit      # the solver's one result type (R = alpha: the coefficients)
 
 
-def _check_problem(J, Y, loss, weights):
-    if not isinstance(loss, Loss):
-        raise TypeError(f"loss must be a proofcheck.losses.Loss, got {type(loss).__name__}")
-    J = np.asarray(J, dtype=float)
-    Y = np.asarray(Y, dtype=float)
-    if J.ndim != 3 or Y.ndim != 2 or J.shape[:2] != Y.shape:
-        raise ValueError(f"J must be (m, d_y, n) and Y (m, d_y); got {J.shape} and {Y.shape}")
-    if J.shape[2] == 0:
-        raise ValueError("the basis is empty (n = 0)")
-    if not (np.all(np.isfinite(J)) and np.all(np.isfinite(Y))):
-        raise ValueError("J or Y contains NaN or inf")
-    loss.validate_targets(Y)
-    return J, Y, weights_or_uniform(weights, J.shape[0])
-
-
-def _cutoff(s, shape, rel_noise):
-    """LAPACK's rank cutoff, raised to rel_noise * s_max when the columns are only known to that
-    relative accuracy (e.g. difference quotients of Jacobians)."""
-    return max(rank_cutoff(s, shape, "lapack"), rel_noise * float(s[0]))
-
-
-def _squared(J, Y, w, rel_noise=0.0) -> InducedFit:
-    """Weighted least squares: inf = ||P_N[A] b||^2 with A = [sqrt(lambda_i) J_i], b likewise."""
-    m, d, n = J.shape
-    sw = np.sqrt(w)
-    A = (sw[:, None, None] * J).reshape(m * d, n)
-    b = (sw[:, None] * Y).reshape(m * d)
-    U, s, Vt = np.linalg.svd(A, full_matrices=False)
-    r = int(np.sum(s > _cutoff(s, A.shape, rel_noise))) if s.size and s[0] > 0 else 0
-    alpha = Vt[:r].T @ ((U[:, :r].T @ b) / s[:r]) if r else np.zeros(n)
-    # a posteriori bracket: r = b - A alpha is evaluated with error <= ev (dot products of
-    # length n, Higham 3.5); over the kept column space the infimum is ||r||^2 - ||Q^T r||^2
-    # (Q an orthonormal basis of it), so the bracket is second order in the solve's error
-    res = b - A @ alpha
-    ev = 16 * (n + 2) * u * (float(np.linalg.norm(b)) + float(np.linalg.norm(A, 2) if r else 0.0)
-                             * float(np.linalg.norm(alpha)))
-    rn = float(np.linalg.norm(res))
-    gap = float(np.linalg.norm(U[:, :r].T @ res)) + ev if r else 0.0
-    value = rn * rn
-    lower = max(0.0, max(0.0, rn - ev) ** 2 - gap ** 2)
-    upper = (rn + ev) ** 2
-    text = (f"weighted least squares over the column space of numerical rank {r} of {n} "
-            f"(LAPACK cutoff{', raised to the columns relative accuracy' if rel_noise else ''}); "
-            "a posteriori bracket ||r||^2 - ||Q^T r||^2 with evaluation error")
-    return InducedFit(value=value, alpha=alpha, lower_bound=min(lower, value), upper_bound=upper,
-                      attained=True, certificate=text)
-
-
-class _General:
-    """f(alpha) = sum_i lambda_i l(J_i alpha, y_i) with gradient and Hessian."""
-
-    def __init__(self, J, Y, w, loss, rel_noise=0.0):
-        self.J, self.Y, self.w, self.loss = J, Y, w, loss
-        self.rel_noise = rel_noise
-        self.m, self.d, self.n = J.shape
-        self.Jn = np.linalg.norm(J, axis=(1, 2), ord=None)
-
-    def full(self, a):
-        F = np.einsum("iak,k->ia", self.J, a)
-        L = self.loss.value(F, self.Y)
-        G = self.loss.grad(F, self.Y)
-        Hs = self.loss.hess(F, self.Y)
-        f = float(self.w @ L)
-        g = np.einsum("i,ia,iak->k", self.w, G, self.J)
-        Hf = np.einsum("i,iak,iab,ibl->kl", self.w, self.J, Hs, self.J)
-        # rounding: predictions carry (n + 2) u ||J_i|| ||alpha||; the loss and the sums add
-        # 16 d u (|l| + ...) and (m + 2) u sum |l| (as in optimize.convex._Objective.rounding)
-        dh = (self.n + 2) * u * self.Jn * np.linalg.norm(a)
-        Gn = np.linalg.norm(G, axis=1)
-        ferr = float(self.w @ (16 * self.d * u * (np.abs(L) + (1 + Gn) * (np.linalg.norm(F, axis=1)
-                                                                             + np.linalg.norm(self.Y, axis=1)))
-                               + Gn * dh) + (self.m + 2) * u * (self.w @ np.abs(L)))
-        Hn = np.linalg.norm(Hs, axis=(1, 2))
-        gerr = float(self.w @ ((16 * self.d * u * (Gn + Hn) + Hn * dh) * self.Jn)
-                     + (self.m + 2) * u * (self.w @ (Gn * self.Jn)))
-        return f, g, Hf, ferr, gerr, F
-
-    def certify(self, a):
-        """Local strong convexity lower bound (optimize.convex's argument, for maps J_i)."""
-        f, g, Hf, ferr, gerr, F = self.full(a)
-        Q = self.loss.curved_projector(F, self.Y)
-        Fm = np.einsum("i,iab,ibk->iak", np.sqrt(self.w), Q, self.J).reshape(self.m * self.d, self.n)
-        _, s, Vt = np.linalg.svd(Fm, full_matrices=False)
-        # directions below the columns' relative accuracy count as invariant (noise level)
-        r = int(np.sum(s > _cutoff(s, Fm.shape, self.rel_noise))) if s.size and s[0] > 0 else 0
-        gup = float(np.linalg.norm(g)) + gerr
-        if r == 0:
-            return f, f - ferr, "f is constant (no curved direction)"
-        B = Vt[:r].T
-        radius = None
-        mu0 = self._modulus(F, Q, B, 0.0)
-        if mu0 is None or mu0 <= 0:
-            return f, None, "no positive curvature bound"
-        rad = 2 * gup / mu0
-        for _ in range(12):
-            rad *= 2
-            mu = self._modulus(F, Q, B, rad)
-            if mu is not None and mu > 0 and 2 * gup / mu < rad:
-                radius = rad
-                return f, f - ferr - gup ** 2 / (2 * mu), (
-                    f"local strong convexity: mu = {mu:.3e} on a ball of radius {radius:.2e} "
-                    f"> 2||g||/mu; inf >= f - ||g||^2/(2 mu)")
-        return f, None, "curvature decays too fast for the gradient size"
-
-    def _modulus(self, F, Q, B, radius):
-        c = self.loss.curvature_bound(F, self.Y, radius * self.Jn)
-        if c is None:
-            return None
-        M = np.einsum("i,iak,iab,ibl->kl", self.w * c, self.J, Q, self.J)
-        lam = np.linalg.eigvalsh(B.T @ M @ B)[0]
-        return float(lam - 4 * (self.n + self.m) * u * np.linalg.norm(M))
-
-
-def _newton(obj: _General, a0, max_iter=200):
-    a = a0.copy()
-    for _ in range(max_iter):
-        f, g, Hf, ferr, gerr, _ = obj.full(a)
-        gn = float(np.linalg.norm(g))
-        if gn <= gerr:
-            break
-        lam = max(obj.n * u * np.linalg.norm(Hf), min(gn, np.linalg.norm(Hf)), np.finfo(float).tiny)
-        p = -np.linalg.solve(Hf + lam * np.eye(obj.n), g)
-        t = 1.0
-        slope = float(g @ p)
-        use_grad = -slope <= ferr
-        for _ in range(60):
-            an = a + t * p
-            fn, gn_new = obj.full(an)[:2]
-            if (np.linalg.norm(gn_new) < gn) if use_grad else (fn <= f + 1e-4 * t * slope):
-                break
-            t *= 0.5
-        else:
-            break
-        if np.array_equal(an, a):
-            break
-        a = an
-    return a
-
-
-def _recession(J, Y, tol):
-    """A direction d along which every l(J_i alpha + t J_i d, y_i) is non-increasing and one
-    strictly decreasing (softmax cross-entropy): LP on the margins, or None."""
-    from scipy.optimize import linprog
-    m, d, n = J.shape
-    A_ub, objective_row = [], np.zeros(n)
-    for i in range(m):
-        supp = np.flatnonzero(Y[i] > 0)
-        for k in supp:
-            for j in range(d):
-                if j in supp and j == k:
-                    continue
-                row = J[i, j] - J[i, k]          # (J_i d)_j - (J_i d)_k <= 0
-                A_ub.append(row)
-                if j not in supp:
-                    objective_row += row          # maximise the strict margins
-    if not A_ub:
-        return None
-    res = linprog(objective_row, A_ub=np.array(A_ub), b_ub=np.zeros(len(A_ub)),
-                  bounds=[(-1, 1)] * n, method="highs")
-    if res.status != 0 or -res.fun <= tol:
-        return None
-    return res.x
-
-
-def _nonconvex(J, Y, w, loss) -> InducedFit:
-    """A non-convex loss (experiments outside convex losses): local descent (BFGS) from alpha = 0
-    and from the least-squares fit of y_i + r* (r* minimises r -> l(y + r, y)); the best value
-    found is an upper bound on the infimum and nothing bounds it below."""
-    from scipy.optimize import minimize
-    m, d, n = J.shape
-    obj = _General(J, Y, w, loss)
-    fun = lambda a: obj.full(a)[:2]
-    one = lambda r: float(loss.value(np.asarray(r)[None, :], np.zeros((1, d)))[0])
-    r_star = min((minimize(one, t * np.ones(d)).x for t in (-2.0, -1.0, 0.0, 1.0, 2.0)), key=one)
-    A = J.reshape(m * d, n)
-    starts = [np.zeros(n), np.linalg.lstsq(A, (Y + r_star).reshape(-1), rcond=None)[0]]
-    best = min((minimize(fun, a0, jac=True, method="BFGS") for a0 in starts), key=lambda r: r.fun)
-    ferr = obj.full(best.x)[3]
-    return InducedFit(value=float(best.fun), alpha=best.x, lower_bound=-math.inf,
-                      upper_bound=float(best.fun) + ferr, attained=None,
-                      certificate="non-convex loss: a local descent value (upper bound only)")
-
-
-def induced_infimum(J, Y, loss: Loss, weights=None, *, rel_noise: float = 0.0) -> InducedFit:
-    """inf_alpha sum_i lambda_i l(J_i alpha, y_i), the value of an induced convex problem.
-
-    Squared loss: closed-form weighted least squares.  d_y = 1 and another convex loss: the
-    linear predictor solver :func:`proofcheck.optimize.convex.best_linear_predictor` with
-    features J_i^T.  Otherwise (softmax cross-entropy with d_y > 1): damped Newton, a lower
-    bound from local strong convexity (which proves the infimum attained) or, failing that, a
-    recession direction found by a linear program (the infimum is then *not attained*; the
-    value returned is the best value reached, an upper bound, and the lower bound is the loss's
-    minimum value).  A non-convex loss gets local descent and an upper bound only
-    (``lower_bound = -inf``): use it only to refute.
-    """
-    J, Y, w = _check_problem(J, Y, loss, weights)
-    if not loss.differentiable:
-        raise ValueError(f"{loss!r} is not differentiable (the induced problem needs a "
-                         f"differentiable loss)")
-    if not loss.convex:
-        return _nonconvex(J, Y, w, loss)
-    if not (0 <= rel_noise < 1):
-        raise ValueError(f"rel_noise must be in [0, 1), got {rel_noise!r}")
-    if type(loss) is SquaredLoss:
-        return _squared(J, Y, w, rel_noise)
-    m, d, n = J.shape
-    if True:
-        # the infimum depends on the column space only: solve in an orthonormal basis of it
-        # (well conditioned for Newton); columns known to rel_noise only keep the numerically
-        # independent directions above that noise
-        A = J.reshape(m * d, n)
-        U, s, _ = np.linalg.svd(A, full_matrices=False)
-        r = int(np.sum(s > _cutoff(s, A.shape, rel_noise))) if s.size and s[0] > 0 else 0
-        if r == 0:      # the basis spans {0}: the only output is f = 0
-            f0 = float(w @ loss.value(np.zeros_like(Y), Y))
-            err = 16 * (m + 2) * u * (1 + abs(f0))
-            return InducedFit(value=f0, alpha=np.zeros(n), lower_bound=f0 - err,
-                              upper_bound=f0 + err, attained=True,
-                              certificate="the basis is zero: the infimum is L at f = 0")
-        J = U[:, :r].reshape(m, d, r)     # orthonormal: well conditioned
-        n = r
-    if d == 1:
-        from .optimize.convex import best_linear_predictor
-        fit = best_linear_predictor(J[:, 0, :], Y, loss, weights=w)
-        return InducedFit(value=float(fit.value), alpha=np.asarray(fit.R, float)[0],
-                          lower_bound=float(fit.lower_bound) if fit.lower_bound is not None
-                          else float(loss.minimum_value or 0.0) * float(w.sum()),
-                          upper_bound=float(fit.upper_bound), attained=fit.attained,
-                          certificate="optimize.convex.best_linear_predictor: " + fit.certificate,
-                          direction=None if fit.direction is None else np.asarray(fit.direction)[0])
-    # Q_i J_i (the loss's curved projector applied to orthonormal columns) is formed with
-    # error <= 16 max(m d, n) u: singular values below that are not distinguishable from 0
-    obj = _General(J, Y, w, loss, max(rel_noise, 16 * max(m * d, n) * u))
-    a = _newton(obj, np.zeros(n))
-    f, lb, text = obj.certify(a)
-    ferr = obj.full(a)[3]
-    if lb is not None:
-        return InducedFit(value=f, alpha=a, lower_bound=min(lb, f), upper_bound=f + ferr,
-                          attained=True, certificate=text)
-    scale = float(np.abs(J).max()) if J.size else 1.0
-    direction = _recession(J, Y, 16 * n * m * d * u * max(scale, 1.0))
-    floor = float(loss.minimum_value or 0.0) * float(w.sum())
-    return InducedFit(value=f, alpha=a, lower_bound=floor, upper_bound=f + ferr,
-                      attained=False if direction is not None else None,
-                      certificate=("recession direction (LP): the infimum is not attained; "
-                                   "bracket [min l, best value]") if direction is not None
-                      else "undecided: " + text, direction=direction)
+def induced_infimum(J, Y, loss: Loss, weights=None, *, rel_noise: float = 0.0) -> ConvexFit:
+    """inf_alpha sum_i lambda_i l(J_i alpha, y_i), the value of an induced convex problem: the
+    convex solver :func:`proofcheck.optimize.convex.maps_infimum` (see there for the bracket
+    each loss gets; ``rel_noise`` is the relative accuracy of J's columns, e.g. from
+    ``perturbable_basis(..., centered=True)``)."""
+    return maps_infimum(J, Y, loss, weights, rel_noise=rel_noise)
 
 
 # --------------------------------------------------------------------------- V[theta, eps]

@@ -335,3 +335,36 @@ def test_nonconvex_loss_reaches_the_loss_minimum_with_square_features():
     # the reference minimize_scalar (xatol 1e-5) is itself only ~1e-10 accurate in value;
     # the upper well is ~1.0 higher
     assert abs(float(fit.value) - r_min) < 1e-9
+
+
+# ------------------------------------------------------------ one solver: per-sample maps
+def _kron_maps(Phi, d):
+    """J_i = I_d kron phi_i^T: the linear predictor as per-sample maps (row-major vec of R)."""
+    return np.einsum("ab,ik->iabk", np.eye(d), Phi).reshape(len(Phi), d, d * Phi.shape[1])
+
+
+@pytest.mark.parametrize("loss,d", [(SquaredLoss(), 2), (LogisticLoss(), 1),
+                                    (SoftmaxCrossEntropy(), 3)])
+def test_maps_infimum_agrees_with_best_linear_predictor(loss, d):
+    """The induced-problem entry point and the linear-predictor entry point solve the same
+    problem when J_i = I kron phi_i^T: their certified brackets overlap and both are ConvexFit."""
+    from proofcheck.optimize.convex import ConvexFit, maps_infimum
+    rng = np.random.default_rng(7)
+    m, k = 12, 3
+    Phi = rng.standard_normal((m, k))
+    if isinstance(loss, SquaredLoss):
+        Y = rng.standard_normal((m, d))
+    elif isinstance(loss, LogisticLoss):
+        Y = np.where(rng.standard_normal((m, 1)) > 0, 1.0, -1.0)
+        Y[:2] = -Y[2:4]       # overlapping classes: not separable, minimiser exists
+        Phi[:2] = Phi[2:4]
+    else:
+        Y = rng.dirichlet(np.ones(d), size=m)
+    lin = best_linear_predictor(Phi, Y, loss)
+    maps = maps_infimum(_kron_maps(Phi, d), Y, loss)
+    assert isinstance(lin, ConvexFit) and isinstance(maps, ConvexFit)
+    assert LinearFit is ConvexFit
+    assert maps.attained is True and lin.attained is True
+    assert maps.lower_bound <= lin.upper_bound and lin.lower_bound <= maps.upper_bound
+    assert abs(float(maps.value) - float(lin.value)) < 1e-9
+    assert maps.alpha is maps.R

@@ -6,7 +6,7 @@ with weights w_i this is the convex problem
 
     f(R) = sum_i w_i l(R phi_i, y_i),      R in R^{d_y x k}  (prediction R phi).
 
-:func:`best_linear_predictor` returns a :class:`LinearFit` whose ``value`` is always backed by
+:func:`best_linear_predictor` returns a :class:`ConvexFit` whose ``value`` is always backed by
 stated bounds ``lower_bound <= inf f <= upper_bound`` (or says it has none):
 
 * squared loss: closed form by SVD least squares, ``(1/m) ||P_N[Phi] Y||_F^2`` for uniform
@@ -26,6 +26,12 @@ stated bounds ``lower_bound <= inf f <= upper_bound`` (or says it has none):
   If none exists, f is coercive modulo its invariances and the infimum is attained.
 * non-convex losses (experiments that drop Assumption A2): Newton finds a local minimum;
   only the upper bound f(R) is stated.
+
+The same solver handles general per-sample linear maps, ``inf_alpha sum_i w_i l(J_i alpha,
+y_i)`` (:func:`maps_infimum`: the induced problems of a model's gradient basis), with the same
+objective (:class:`_MapObjective`), Newton iteration and strong-convexity certificate; squared
+loss gets an a posteriori least-squares bracket there, and d_y > 1 without a certificate a
+recession LP on the margins.  Both entry points return one result type, :class:`ConvexFit`.
 
 Every bound includes a first-order bound on the float64 rounding of f (documented at
 ``_Objective.rounding``); rank decisions use :func:`proofcheck.linalg.rank_cutoff`.  With
@@ -58,35 +64,54 @@ from proofcheck.linalg import rank_cutoff
 from proofcheck.losses import (UNIT_ROUNDOFF, Loss, RestrictedSoftmaxCrossEntropy, SmoothedHinge,
                                SquaredLoss)
 
-__all__ = ["LinearFit", "best_linear_predictor", "recession_direction"]
+__all__ = ["ConvexFit", "LinearFit", "best_linear_predictor", "recession_direction",
+           "maps_infimum", "weights_or_uniform"]
 
 u = UNIT_ROUNDOFF
 
 
 @dataclass(frozen=True)
-class LinearFit:
-    """Result of :func:`best_linear_predictor`.
+class ConvexFit:
+    """Result of :func:`best_linear_predictor` and :func:`maps_infimum` (the one result type
+    of the convex solver).
 
     ``value``: the best value found for ``inf_R f(R)``; when the infimum is not attained it is
-    the (certified) infimum itself, approached along ``R + t * direction`` as t -> inf.
-    ``lower_bound`` / ``upper_bound`` bracket the infimum (None where nothing is certified).
+    the (certified) infimum itself, approached along ``R + t * direction`` as t -> inf (for
+    :func:`maps_infimum` with d_y > 1: the best value reached, an upper bound).
+    ``R``: the minimiser found, (d_y, k) for a linear predictor, a vector (n,) for maps
+    (:attr:`alpha` is the same array).
+    ``lower_bound`` / ``upper_bound`` bracket the infimum (None where nothing is certified;
+    ``-inf`` for a non-convex loss in :func:`maps_infimum`).
     ``grad_norm`` is ||grad f(R)||_F (for an unattained infimum: of the restricted problem).
     ``attained``: True (proved: a minimiser exists), False (proved not attained), None.
+    ``certificate`` says which argument backs the bracket.
     With ``digits`` set, the numbers are mpmath ``mpf`` and ``R`` is an object array of mpf.
     """
 
     value: Any
     R: np.ndarray
-    grad_norm: Any
     lower_bound: Any
     upper_bound: Any
     attained: bool | None
-    status: str
-    iterations: int
+    certificate: str = ""
+    grad_norm: Any = None
+    status: str = ""
+    iterations: int = 0
     direction: np.ndarray | None = None
     method: str = ""
-    certificate: str = ""
     details: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def alpha(self) -> np.ndarray:
+        """The minimiser's coefficients (the name used for induced models): :attr:`R`."""
+        return self.R
+
+    @property
+    def width(self) -> float:
+        """upper_bound - lower_bound as a float (inf when a bound is missing)."""
+        if self.lower_bound is None or self.upper_bound is None:
+            return float("inf")
+        return float(self.upper_bound - self.lower_bound)
 
     @property
     def gap(self):
@@ -94,6 +119,9 @@ class LinearFit:
         if self.lower_bound is None or self.upper_bound is None:
             return None
         return self.upper_bound - self.lower_bound
+
+
+LinearFit = ConvexFit    # the name used before the merge with the induced-problem solver
 
 
 # --------------------------------------------------------------------------------- input
@@ -154,15 +182,41 @@ def _kron_sum(WH, Phi):
 
 
 class _Objective:
-    """f(R) = sum_i w_i l(R phi_i, y_i) with value / gradient / Hessian and rounding bounds."""
+    """f(R) = sum_i w_i l(R phi_i, y_i) with value / gradient / Hessian and rounding bounds.
 
-    def __init__(self, Phi, Y, w, loss):
+    The argument has shape ``self.shape`` ((d, k) here); ``self.phinorm[i]`` bounds the norm of
+    the linear map argument -> prediction of sample i and ``self.dot_len`` is the length of the
+    dot products that form a prediction (for the rounding bounds).  ``rel_noise``: the maps are
+    known to that relative accuracy only (directions below it count as invariant).
+    :class:`_MapObjective` is the same objective for general per-sample maps J_i.
+    """
+
+    def __init__(self, Phi, Y, w, loss, rel_noise=0.0):
         self.Phi, self.Y, self.w, self.loss = Phi, Y, w, loss
         self.m, self.k = Phi.shape
         self.d = Y.shape[1]
         self.n = self.d * self.k
+        self.shape: tuple[int, ...] = (self.d, self.k)
+        self.dot_len = self.k
+        self.rel_noise = rel_noise
         self.phinorm = np.linalg.norm(Phi, axis=1)
         self.ynorm = np.linalg.norm(Y, axis=1)
+
+    def _gradient(self, WG):
+        """sum_i WG_i^T (d prediction_i / d R) for WG (m, d): here sum_i WG_i phi_i^T."""
+        return WG.T @ self.Phi
+
+    def _gram(self, WH):
+        """sum_i (d prediction_i / d R)^T WH_i (d prediction_i / d R) as an (n, n) matrix."""
+        return _kron_sum(WH, self.Phi)
+
+    def _curved_rows(self, Q):
+        """[sqrt(w_i) Q_i (d prediction_i / d R)]_i as an (m d, n) matrix."""
+        F = np.einsum("i,iab,ij->iabj", np.sqrt(self.w), Q, self.Phi)
+        return F.reshape(self.m * self.d, self.n)
+
+    def _cutoff(self, s, shape, method):
+        return max(rank_cutoff(s, shape, method), self.rel_noise * float(s[0]))
 
     def predictions(self, R):
         return self.Phi @ R.T
@@ -175,24 +229,25 @@ class _Objective:
         L = self.loss.value(Hp, self.Y)
         G = self.loss.grad(Hp, self.Y)
         f = float(self.w @ L)
-        g = (self.w[:, None] * G).T @ self.Phi  # (d, k): sum_i w_i grad_i phi_i^T
+        g = self._gradient(self.w[:, None] * G)  # (d, k): sum_i w_i grad_i phi_i^T
         Hs = self.loss.hess(Hp, self.Y) if hessian else None
         Hf = None
         if hessian:
-            Hf = _kron_sum(self.w[:, None, None] * Hs, self.Phi)
+            Hf = self._gram(self.w[:, None, None] * Hs)
         ferr, gerr = self.rounding(R, Hp, L, G, Hs)
         return f, g, Hf, ferr, gerr
 
     def rounding(self, R, Hp, L, G, Hs):
         """First-order bounds on the rounding errors of the computed f and grad f.
 
-        h_i = R phi_i carries error <= (k+2) u ||R||_F ||phi_i|| (dot products); it moves l by
+        h_i = R phi_i carries error <= (k+2) u ||R||_F ||phi_i|| (dot products of length k =
+        ``dot_len``; for maps J_i: (n+2) u ||alpha|| ||J_i||_F); it moves l by
         ||grad l|| times that and grad l by ||hess l|| times that.  The loss evaluation itself
         adds 16 d u (|l| + (1 + ||grad l||)(||h|| + ||y||)) (see losses._value_rounding) and the
         gradient 16 d u (||grad l|| + ||y|| + ||hess l||(||h|| + ||y||)); the weighted sums over
         m samples add (m + 2) u times the sum of magnitudes.
         """
-        d, k, m = self.d, self.k, self.m
+        d, k, m = self.d, self.dot_len, self.m
         Rn = np.linalg.norm(R)
         hn = np.linalg.norm(Hp, axis=1)
         Gn = np.linalg.norm(G, axis=1)
@@ -217,12 +272,11 @@ class _Objective:
         space of F from its SVD, with the rank decided by ``linalg.rank_cutoff(method)``.
         """
         Q = self.loss.curved_projector(self.predictions(R), self.Y)  # (m, d, d)
-        F = np.einsum("i,iab,ij->iabj", np.sqrt(self.w), Q, self.Phi)
-        F = F.reshape(self.m * self.d, self.n)
+        F = self._curved_rows(Q)
         _, s, Vt = np.linalg.svd(F, full_matrices=False)
         if s.size == 0 or s[0] == 0:
             return np.zeros((self.n, 0)), Q
-        r = int(np.sum(s > rank_cutoff(s, F.shape, method)))
+        r = int(np.sum(s > self._cutoff(s, F.shape, method)))
         return Vt[:r].T, Q
 
     def modulus(self, R, Q, B, radius):
@@ -236,10 +290,41 @@ class _Objective:
         c = self.loss.curvature_bound(self.predictions(R), self.Y, radius * self.phinorm)
         if c is None:
             return None
-        Hlow = _kron_sum((self.w * c)[:, None, None] * Q, self.Phi)
+        Hlow = self._gram((self.w * c)[:, None, None] * Q)
         M = B.T @ Hlow @ B
         lam = np.linalg.eigvalsh(M)[0]
         return float(lam - 4 * (self.n + self.m) * u * np.linalg.norm(Hlow))
+
+
+class _MapObjective(_Objective):
+    """f(alpha) = sum_i w_i l(J_i alpha, y_i) for per-sample linear maps J (m, d, n).
+
+    The linear predictor is the case J_i = I_d kron phi_i^T (row-major vec of R); the induced
+    problems of a model's gradient basis are the general case.  Same bounds as
+    :class:`_Objective`, with ||J_i||_F for ||phi_i|| and n for k."""
+
+    def __init__(self, J, Y, w, loss, rel_noise=0.0):
+        self.J, self.Y, self.w, self.loss = J, Y, w, loss
+        self.m, self.d, self.n = J.shape
+        self.k = self.n
+        self.shape = (self.n,)
+        self.dot_len = self.n
+        self.rel_noise = rel_noise
+        self.phinorm = np.linalg.norm(J, axis=(1, 2))
+        self.ynorm = np.linalg.norm(Y, axis=1)
+
+    def predictions(self, a):
+        return np.einsum("iak,k->ia", self.J, a)
+
+    def _gradient(self, WG):
+        return np.einsum("ia,iak->k", WG, self.J)
+
+    def _gram(self, WH):
+        return np.einsum("iak,iab,ibl->kl", self.J, WH, self.J)
+
+    def _curved_rows(self, Q):
+        F = np.einsum("i,iab,ibk->iak", np.sqrt(self.w), Q, self.J)
+        return F.reshape(self.m * self.d, self.n)
 
 
 def _certify(obj: _Objective, R, f, ferr, gn, gerr, method):
@@ -302,7 +387,7 @@ def _newton(obj: _Objective, R0, max_iter):
         # then ||grad|| is the merit function (its own rounding bound is far smaller).
         use_grad = -slope <= ferr
         for _ in range(60):
-            Rn = R + t * p.reshape(obj.d, obj.k)
+            Rn = R + t * p.reshape(obj.shape)
             if use_grad:
                 new = obj.full(Rn)
                 if np.isfinite(new[0]) and np.linalg.norm(new[1]) < gn:
@@ -469,7 +554,7 @@ def _squared(Phi, Y, w, k, method, digits, m_uniform=None):
     cert = (f"closed form (SVD least squares, rank {r} by the {method!r} cutoff); "
             f"rounding bound {err:.1e} (Wedin, kappa = {kappa:.2e})")
     if digits is None:
-        return LinearFit(value=value, R=R, grad_norm=gn, lower_bound=max(value - err, 0.0),
+        return ConvexFit(value=value, R=R, grad_norm=gn, lower_bound=max(value - err, 0.0),
                          upper_bound=value + err, attained=True,
                          status="exact: least squares projection", iterations=0,
                          method="svd_lstsq", certificate=cert, details={"rank": r})
@@ -496,7 +581,7 @@ def _squared(Phi, Y, w, k, method, digits, m_uniform=None):
         tol = (mpmath.mpf(10) ** (-(digits + 10)) * (A.shape[0] + k) * (1 + kappa) ** 2
                * (total + Bsq))
         # build the result inside the precision context (outside it, +x rounds to 53 bits)
-        return LinearFit(value=+total, R=Rmp, grad_norm=gn, lower_bound=total - tol,
+        return ConvexFit(value=+total, R=Rmp, grad_norm=gn, lower_bound=total - tol,
                          upper_bound=total + tol, attained=True,
                          status=f"exact: least squares projection at {digits} digits", iterations=0,
                          method="svd_lstsq+mpmath", certificate=cert + "; rank decided in float64",
@@ -533,7 +618,7 @@ def _plain_hinge(Phi, Y, w, k):
     else:
         lb = 0.0
         cert = f"dual residual {resid:.1e} too large; only l >= 0"
-    return LinearFit(value=f, R=R, grad_norm=None, lower_bound=min(lb, f),
+    return ConvexFit(value=f, R=R, grad_norm=None, lower_bound=min(lb, f),
                      upper_bound=f + ferr, attained=True,
                      status="solved as a linear program (HiGHS)", iterations=int(res.nit),
                      method="lp", certificate=cert)
@@ -635,7 +720,7 @@ def best_linear_predictor(
     max_iter: int = 200,
     rank_method="lapack",
     max_mp_size: int = 4000,
-) -> LinearFit:
+) -> ConvexFit:
     r"""``inf_R sum_i w_i l(R phi_i, y_i)`` over R in R^{d_y x k}, with certified bounds.
 
     ``Phi`` (m, k) are the features (X for L*_{x}, [X Z] for L*_{x,z}), ``Y`` (m, d_y) the
@@ -679,7 +764,7 @@ def best_linear_predictor(
             scale = float(np.max((1.0 + 2 * slack / safe) / margins))
             R = scale * D
             if np.all(Y[:, 0] * (Phi @ R[0]) >= 1.0 + scale * slack):
-                return LinearFit(value=0.0, R=R, grad_norm=0.0, lower_bound=0.0, upper_bound=0.0,
+                return ConvexFit(value=0.0, R=R, grad_norm=0.0, lower_bound=0.0, upper_bound=0.0,
                                  attained=True, status="linearly separable: minimum 0 attained",
                                  iterations=0, method="lp",
                                  certificate="separating R with every margin >= 1 (+ rounding): "
@@ -734,7 +819,7 @@ def best_linear_predictor(
                 if np.all(keep.sum(axis=1) == 1):
                     # one class left per sample, carrying all its target mass: every restricted
                     # loss is lse of one logit minus that logit, identically 0
-                    return LinearFit(value=0.0, R=np.zeros((d, k)), grad_norm=0.0, lower_bound=0.0,
+                    return ConvexFit(value=0.0, R=np.zeros((d, k)), grad_norm=0.0, lower_bound=0.0,
                                      upper_bound=0.0, attained=False,
                                      status="linearly separable: infimum 0, not attained",
                                      iterations=0, direction=direction, method="lp",
@@ -743,7 +828,7 @@ def best_linear_predictor(
                                      details={"notes": notes})
             if loss.margin_kind == "binary" and not keep.any():
                 D = direction
-                return LinearFit(value=0.0, R=np.zeros((d, k)), grad_norm=0.0, lower_bound=0.0,
+                return ConvexFit(value=0.0, R=np.zeros((d, k)), grad_norm=0.0, lower_bound=0.0,
                                  upper_bound=0.0, attained=False,
                                  status="linearly separable: infimum 0, not attained", iterations=0,
                                  direction=D, method="lp",
@@ -812,11 +897,197 @@ def best_linear_predictor(
                         cert += f"; at {digits} digits: mu = {mu:.3e} on a ball of radius {rad:.2e}"
             if lbmp is None and lb is not None:
                 lbmp = mpmath.mpf(lb)
-            return LinearFit(value=fmp, R=Rmp, grad_norm=gmp, lower_bound=lbmp,
+            return ConvexFit(value=fmp, R=Rmp, grad_norm=gmp, lower_bound=lbmp,
                              upper_bound=fmp + tolmp, attained=attained,
                              status=status + f"; mpmath Newton {its_mp} steps at {digits} digits",
                              iterations=its + its_mp, direction=direction,
                              method="newton+mpmath", certificate=cert, details=info)
-    return LinearFit(value=f, R=R, grad_norm=gn, lower_bound=lb, upper_bound=ub, attained=attained,
+    return ConvexFit(value=f, R=R, grad_norm=gn, lower_bound=lb, upper_bound=ub, attained=attained,
                      status=status, iterations=its, direction=direction, method="newton",
                      certificate=cert, details=info)
+
+
+# ------------------------------------------------------------------ general linear maps
+def weights_or_uniform(weights, m: int) -> np.ndarray:
+    """lambda_i: the given positive weights, or 1/m each.
+
+    >>> weights_or_uniform(None, 4)
+    array([0.25, 0.25, 0.25, 0.25])
+    """
+    if weights is None:
+        return np.full(m, 1.0 / m)
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (m,):
+        raise ValueError(f"weights must have shape ({m},), got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise ValueError("the weights lambda_i must be finite and > 0")
+    return w
+
+
+def _check_maps(J, Y, loss, weights):
+    if not isinstance(loss, Loss):
+        raise TypeError(f"loss must be a proofcheck.losses.Loss, got {type(loss).__name__}")
+    J = np.asarray(J, dtype=float)
+    Y = np.asarray(Y, dtype=float)
+    if J.ndim != 3 or Y.ndim != 2 or J.shape[:2] != Y.shape:
+        raise ValueError(f"J must be (m, d_y, n) and Y (m, d_y); got {J.shape} and {Y.shape}")
+    if J.shape[2] == 0:
+        raise ValueError("the basis is empty (n = 0)")
+    if not (np.all(np.isfinite(J)) and np.all(np.isfinite(Y))):
+        raise ValueError("J or Y contains NaN or inf")
+    loss.validate_targets(Y)
+    return J, Y, weights_or_uniform(weights, J.shape[0])
+
+
+def _maps_cutoff(s, shape, rel_noise):
+    """LAPACK's rank cutoff, raised to rel_noise * s_max when the columns are only known to that
+    relative accuracy (e.g. difference quotients of Jacobians)."""
+    return max(rank_cutoff(s, shape, "lapack"), rel_noise * float(s[0]))
+
+
+def _squared_maps(J, Y, w, rel_noise=0.0) -> ConvexFit:
+    """Weighted least squares: inf = ||P_N[A] b||^2 with A = [sqrt(lambda_i) J_i], b likewise."""
+    m, d, n = J.shape
+    sw = np.sqrt(w)
+    A = (sw[:, None, None] * J).reshape(m * d, n)
+    b = (sw[:, None] * Y).reshape(m * d)
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    r = int(np.sum(s > _maps_cutoff(s, A.shape, rel_noise))) if s.size and s[0] > 0 else 0
+    alpha = Vt[:r].T @ ((U[:, :r].T @ b) / s[:r]) if r else np.zeros(n)
+    # a posteriori bracket: r = b - A alpha is evaluated with error <= ev (dot products of
+    # length n, Higham 3.5); over the kept column space the infimum is ||r||^2 - ||Q^T r||^2
+    # (Q an orthonormal basis of it), so the bracket is second order in the solve's error
+    res = b - A @ alpha
+    ev = 16 * (n + 2) * u * (float(np.linalg.norm(b)) + float(np.linalg.norm(A, 2) if r else 0.0)
+                             * float(np.linalg.norm(alpha)))
+    rn = float(np.linalg.norm(res))
+    gap = float(np.linalg.norm(U[:, :r].T @ res)) + ev if r else 0.0
+    value = rn * rn
+    lower = max(0.0, max(0.0, rn - ev) ** 2 - gap ** 2)
+    upper = (rn + ev) ** 2
+    text = (f"weighted least squares over the column space of numerical rank {r} of {n} "
+            f"(LAPACK cutoff{', raised to the columns relative accuracy' if rel_noise else ''}); "
+            "a posteriori bracket ||r||^2 - ||Q^T r||^2 with evaluation error")
+    return ConvexFit(value=value, R=alpha, lower_bound=min(lower, value), upper_bound=upper,
+                     attained=True, certificate=text, method="svd_lstsq", details={"rank": r})
+
+
+def _recession_maps(J, Y, tol):
+    """A direction d along which every l(J_i alpha + t J_i d, y_i) is non-increasing and one
+    strictly decreasing (softmax cross-entropy): LP on the margins, or None."""
+    m, d, n = J.shape
+    A_ub, objective_row = [], np.zeros(n)
+    for i in range(m):
+        supp = np.flatnonzero(Y[i] > 0)
+        for k in supp:
+            for j in range(d):
+                if j in supp and j == k:
+                    continue
+                row = J[i, j] - J[i, k]          # (J_i d)_j - (J_i d)_k <= 0
+                A_ub.append(row)
+                if j not in supp:
+                    objective_row += row          # maximise the strict margins
+    if not A_ub:
+        return None
+    res = linprog(objective_row, A_ub=np.array(A_ub), b_ub=np.zeros(len(A_ub)),
+                  bounds=[(-1, 1)] * n, method="highs")
+    if res.status != 0 or -res.fun <= tol:
+        return None
+    return res.x
+
+
+def _nonconvex_maps(J, Y, w, loss) -> ConvexFit:
+    """A non-convex loss (experiments outside convex losses): local descent (BFGS) from alpha = 0
+    and from the least-squares fit of y_i + r* (r* minimises r -> l(y + r, y)); the best value
+    found is an upper bound on the infimum and nothing bounds it below."""
+    from scipy.optimize import minimize
+    m, d, n = J.shape
+    obj = _MapObjective(J, Y, w, loss)
+    fun = lambda a: obj.full(a, hessian=False)[:2]
+    one = lambda r: float(loss.value(np.asarray(r)[None, :], np.zeros((1, d)))[0])
+    r_star = min((minimize(one, t * np.ones(d)).x for t in (-2.0, -1.0, 0.0, 1.0, 2.0)), key=one)
+    A = J.reshape(m * d, n)
+    starts = [np.zeros(n), np.linalg.lstsq(A, (Y + r_star).reshape(-1), rcond=None)[0]]
+    best = min((minimize(fun, a0, jac=True, method="BFGS") for a0 in starts), key=lambda r: r.fun)
+    ferr = obj.full(best.x, hessian=False)[3]
+    return ConvexFit(value=float(best.fun), R=best.x, lower_bound=-float("inf"),
+                     upper_bound=float(best.fun) + ferr, attained=None, method="bfgs",
+                     certificate="non-convex loss: a local descent value (upper bound only)")
+
+
+def maps_infimum(J, Y, loss: Loss, weights=None, *, rel_noise: float = 0.0,
+                 max_iter: int = 200) -> ConvexFit:
+    """inf_alpha sum_i lambda_i l(J_i alpha, y_i) for per-sample linear maps J (m, d_y, n).
+
+    Squared loss: closed-form weighted least squares with an a posteriori bracket.  Otherwise
+    the problem is solved in an orthonormal basis of the column space of J (the infimum depends
+    on it only; columns known to relative accuracy ``rel_noise`` keep only the directions above
+    it).  d_y = 1: :func:`best_linear_predictor` with features J_i^T.  d_y > 1 (softmax
+    cross-entropy): damped Newton, a lower bound from local strong convexity (which proves the
+    infimum attained) or, failing that, a recession direction found by a linear program (the
+    infimum is then *not attained*; the value returned is the best value reached, an upper
+    bound, and the lower bound is the loss's minimum value).  A non-convex loss gets local
+    descent and an upper bound only (``lower_bound = -inf``): use it only to refute.
+
+    >>> from proofcheck.losses import SquaredLoss
+    >>> J = np.array([[[1.0, 0.0]], [[0.0, 1.0]], [[1.0, 1.0]]])
+    >>> Y = np.array([[1.0], [1.0], [0.0]])
+    >>> fit = maps_infimum(J, Y, SquaredLoss())
+    >>> fit.attained, round(fit.value, 12)     # alpha = (1, 1) / 3, residuals (2, 2, -2) / 3
+    (True, 0.444444444444)
+    """
+    J, Y, w = _check_maps(J, Y, loss, weights)
+    if not loss.differentiable:
+        raise ValueError(f"{loss!r} is not differentiable (the induced problem needs a "
+                         f"differentiable loss)")
+    if not loss.convex:
+        return _nonconvex_maps(J, Y, w, loss)
+    if not (0 <= rel_noise < 1):
+        raise ValueError(f"rel_noise must be in [0, 1), got {rel_noise!r}")
+    if type(loss) is SquaredLoss:
+        return _squared_maps(J, Y, w, rel_noise)
+    m, d, n = J.shape
+    # the infimum depends on the column space only: solve in an orthonormal basis of it
+    # (well conditioned for Newton); columns known to rel_noise only keep the numerically
+    # independent directions above that noise
+    A = J.reshape(m * d, n)
+    U, s, _ = np.linalg.svd(A, full_matrices=False)
+    r = int(np.sum(s > _maps_cutoff(s, A.shape, rel_noise))) if s.size and s[0] > 0 else 0
+    if r == 0:      # the basis spans {0}: the only output is f = 0
+        f0 = float(w @ loss.value(np.zeros_like(Y), Y))
+        err = 16 * (m + 2) * u * (1 + abs(f0))
+        return ConvexFit(value=f0, R=np.zeros(n), lower_bound=f0 - err, upper_bound=f0 + err,
+                         attained=True, certificate="the basis is zero: the infimum is L at f = 0")
+    J = U[:, :r].reshape(m, d, r)     # orthonormal: well conditioned
+    n = r
+    if d == 1:
+        fit = best_linear_predictor(J[:, 0, :], Y, loss, weights=w)
+        return ConvexFit(value=float(fit.value), R=np.asarray(fit.R, float)[0],
+                         lower_bound=float(fit.lower_bound) if fit.lower_bound is not None
+                         else float(loss.minimum_value or 0.0) * float(w.sum()),
+                         upper_bound=float(fit.upper_bound), attained=fit.attained,
+                         certificate="optimize.convex.best_linear_predictor: " + fit.certificate,
+                         direction=None if fit.direction is None
+                         else np.asarray(fit.direction)[0],
+                         grad_norm=fit.grad_norm, status=fit.status, iterations=fit.iterations,
+                         method=fit.method, details=fit.details)
+    # Q_i J_i (the loss's curved projector applied to orthonormal columns) is formed with
+    # error <= 16 max(m d, n) u: singular values below that are not distinguishable from 0
+    obj = _MapObjective(J, Y, w, loss, max(rel_noise, 16 * max(m * d, n) * u))
+    a, its, status, _ = _newton(obj, np.zeros(n), max_iter)
+    f, g, _, ferr, gerr = obj.full(a)
+    gn = float(np.linalg.norm(g))
+    lb, mu, radius, text = _certify(obj, a, f, ferr, gn, gerr, "lapack")
+    common = dict(grad_norm=gn, status=status, iterations=its, method="newton",
+                  details={"mu": mu, "radius": radius, "ferr": ferr, "gerr": gerr})
+    if lb is not None:
+        return ConvexFit(value=f, R=a, lower_bound=min(lb, f), upper_bound=f + ferr,
+                         attained=True, certificate=text, **common)
+    scale = float(np.abs(J).max()) if J.size else 1.0
+    direction = _recession_maps(J, Y, 16 * n * m * d * u * max(scale, 1.0))
+    floor = float(loss.minimum_value or 0.0) * float(w.sum())
+    return ConvexFit(value=f, R=a, lower_bound=floor, upper_bound=f + ferr,
+                     attained=False if direction is not None else None,
+                     certificate=("recession direction (LP): the infimum is not attained; "
+                                  "bracket [min l, best value]") if direction is not None
+                     else "undecided: " + text, direction=direction, **common)
