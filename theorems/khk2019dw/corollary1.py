@@ -11,9 +11,7 @@ I is fixed by the finder (``free`` mask of :func:`proofcheck.optimize.piecewise.
 so the certificate is first/second order *within I*.
 """
 
-import itertools
 
-import mpmath
 import numpy as np
 from hypothesis import strategies as st
 
@@ -22,7 +20,7 @@ from proofcheck import networks as nw
 from proofcheck.optimize.piecewise import landscape_for, value_at_point
 
 from .assumptions import ADMISSIBLE, network_of
-from .instances import build, problem_data
+from .instances import build, point_backend, problem_data
 from .theorem2 import _phibar_blocks, subsequences
 
 
@@ -114,7 +112,7 @@ def _bound(inst, point, B, restricted=True, doubled=False):
             return _phibar_blocks(S)(net_, Ws, Xm, pattern) + dhat(net_, Ws, Xm, pattern)
         v = value_at_point(net, X, Y, point, blocks_of=blocks_of)
         tol = v.tol
-        with mpmath.workdps(point.digits):
+        with point_backend(point).context():
             bound = v.value
             if doubled:
                 v0 = value_at_point(net, X, Y, point, blocks_of=_phibar_blocks(S))

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -170,7 +170,7 @@ def setting(inst) -> Setting:
 # ---------------------------------------------------------------------------------------------
 # hypotheses (decided exactly on the pattern)
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _smin_large_ok(name: str) -> bool:
     """s_min(Lambda_I) >= delta for every |I| >= m/2: exact, at every vertex of the counts."""
     s = SETTINGS[name]
@@ -180,7 +180,7 @@ def _smin_large_ok(name: str) -> bool:
     return all(mc.certify_gram_at_least((ty.T * c) @ ty, d2) for c in vertices)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _smin_small_ok(name: str) -> bool:
     """s_{|I|}(Lambda_I) >= delta for every non-empty |I| <= d/2 (vacuous when d = 1)."""
     import itertools
@@ -313,7 +313,7 @@ def _prop2i_failure(s: Setting, t, form: str, flipped: bool):
     return 1.0 - sf if flipped else sf
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _prop2i_exact(name: str, form: str, flipped: bool) -> tuple[float, float]:
     s = SETTINGS[name]
     bound = lambda t: _rank_term(s) + 2 * np.exp(-np.asarray(t, dtype=float))
@@ -641,7 +641,7 @@ RANK_FULL = Hypothesis("rank", "rank D~ = d_x d (with probability one: certified
 DECILES = np.arange(1, 10) / 10
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _deciles(a: float, b: float) -> np.ndarray:
     from scipy import special
     return special.betaincinv(a, b, DECILES)
@@ -769,7 +769,7 @@ def _lm_threshold(w: Weights, side: str, c_sqrt: float, c_lin: float) -> float:
     return dev + c_lin * w.K ** 2 * w.t if side == "upper" else -dev
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lm_exact(name: str, side: str, c_sqrt: float, c_lin: float, rate: float):
     """Exact relative margin 1 - P(fail)/bound at the setting's t and, by monotone bracketing (both sides
     decrease in t), for every t in [1e-3, 60]: ``(value, tol)``."""

@@ -16,13 +16,14 @@ limit point).  Points near or at a kink are counted in the evidence and never us
 import mpmath
 import numpy as np
 
-from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck import networks as nw
+from proofcheck.linalg import numerical_rank
 from proofcheck.optimize.piecewise import value_at_point
 
 from .assumptions import ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT, per_instance
 from .instances import READINGS, arrays, close, landscape, landscape_reading, \
-    network_instances, problem_data, problem_instances
+    network_instances, point_arrays, point_backend, problem_data, problem_instances
 
 BRANCHES = ("all_active", "dead_unit", "stratum")
 
@@ -34,7 +35,7 @@ def _case_of(inst, point):
 def _compare(inst, point, **kw):
     net, X, Y = problem_data(inst)
     v = value_at_point(net, X, Y, point, **kw)
-    with mpmath.workdps(point.digits):      # mpmath's global precision is 15 digits
+    with point_backend(point).context():    # mpmath's global precision is 15 digits
         diff = abs(v.L - v.value)
     return Margin(-float(diff), v.tol, float(v.L), float(v.value), v.tol_source)
 
@@ -58,8 +59,9 @@ def _output_raw(inst, point, B):
     net, X, Y = problem_data(inst)
     v1 = value_at_point(net, X, Y, point, blocks_of=_blocks_without_output)
     v2 = value_at_point(net, X, Y, point, blocks_of=_output_only)
-    with mpmath.workdps(point.digits):
-        wrong = v1.value + v2.value - mpmath.mpf(float(np.sum(Y * Y))) / 2
+    P = point_backend(point)
+    with P.context():
+        wrong = v1.value + v2.value - P.asarray(float(np.sum(Y * Y))).item() / 2
         gap = abs(v1.L - wrong)
     return Margin(-float(gap), v1.tol + v2.tol, float(v1.L), float(wrong),
                   v1.tol_source)
@@ -69,9 +71,9 @@ def _j_halved_sum(inst, point, B):
     # mutant: J with the sum of projections not halved: 1/2||y||^2 - sum ||P y||^2
     net, X, Y = problem_data(inst)
     v = value_at_point(net, X, Y, point)
-    y2 = float(np.sum(Y * Y))
-    with mpmath.workdps(point.digits):
-        wrong = 2 * v.value - mpmath.mpf(y2) / 2          # 1/2 y2 - 2 (1/2 y2 - J)
+    P = point_backend(point)
+    with P.context():
+        wrong = 2 * v.value - P.asarray(float(np.sum(Y * Y))).item() / 2  # 1/2 y2 - 2 (1/2 y2 - J)
         gap = abs(v.L - wrong)
     return Margin(-float(gap), v.tol * 2, float(v.L), wrong, v.tol_source)
 
@@ -164,14 +166,13 @@ def _prop1_no_orthogonalisation(inst, point, B):
     # mutant: N^(1)_k = I (no Gram-Schmidt): 1/2||Y||^2 - sum_b 1/2||P[D_b] Y||^2
     net, X, Y = problem_data(inst)
     v = value_at_point(net, X, Y, point, form="gram_schmidt")
-    digits = point.digits
-    with mpmath.workdps(digits):
-        Xm = np.vectorize(mpmath.mpf, otypes=[object])(X)
-        y = nw.vec(np.vectorize(mpmath.mpf, otypes=[object])(Y))
-        blocks = nw.d_block_list(net, net.unflatten(point.theta_mp), Xm, pattern=point.pattern)
+    P, net, Ws, Xm, Ym = point_arrays(inst, point)
+    with P.context():
+        y = nw.vec(Ym)
+        blocks = nw.d_block_list(net, Ws, Xm, pattern=point.pattern)
         total = mpmath.mpf(0)
         for Bk in blocks:
-            Jb, _, _, _ = nw.J_projection_mp(Bk, y, v.cutoff, digits)
+            Jb, _, _, _ = nw.J_projection_mp(Bk, y, v.cutoff, P.digits)
             total += mpmath.fsum(t * t for t in y) / 2 - Jb
         wrong = mpmath.fsum(t * t for t in y) / 2 - total
         gap = abs(v.L - wrong)
@@ -247,16 +248,14 @@ lemma5 = Claim(
 # --- eq. 3.3: critical points and overparameterisation ----------------------------------------
 
 def _critical(inst, point, B, *, require_rank=True, factor=1.0):
-    net, X, Y = problem_data(inst)
-    digits = point.digits
-    with mpmath.workdps(digits):
-        Xm = np.vectorize(mpmath.mpf, otypes=[object])(X)
-        Ym = np.vectorize(mpmath.mpf, otypes=[object])(Y)
-        Ws = net.unflatten(point.theta_mp)
+    P, net, Ws, Xm, Ym = point_arrays(inst, point)
+    Y = problem_data(inst)[2]
+    digits = P.digits
+    with P.context():
         A = np.concatenate(nw.d_blocks(net, Ws, Xm, pattern=point.pattern), axis=1)
         f = nw.forward(net, Ws, Xm, pattern=point.pattern)
         r = nw.vec(f.Yhat) - factor * nw.vec(Ym)
-        _, s = nw._mp_svd(A, digits)
+        s = list(P.svd(A)[1])
         cutoff = mpmath.mpf(10) ** (5 - digits) * max([1] + s)
         rank = sum(1 for v in s if v > cutoff)
         m = A.shape[0]
@@ -277,7 +276,7 @@ FULL_ROW_RANK = ("full_row_rank", "rank_deficient")
 def _rank_case(inst, point):
     net, X, Y = problem_data(inst)
     A = nw.jacobian(net, net.unflatten(point.theta), X, pattern=list(point.pattern))
-    return "full_row_rank" if np.linalg.matrix_rank(A) == A.shape[0] else "rank_deficient"
+    return "full_row_rank" if numerical_rank(A) == A.shape[0] else "rank_deficient"
 
 
 overparameterisation = Claim(
@@ -306,12 +305,9 @@ overparameterisation = Claim(
 
 
 def _normal_equations(inst, point, B, factor=1.0):
-    net, X, Y = problem_data(inst)
-    digits = point.digits
-    with mpmath.workdps(digits):
-        Xm = np.vectorize(mpmath.mpf, otypes=[object])(X)
-        Ym = np.vectorize(mpmath.mpf, otypes=[object])(Y)
-        Ws = net.unflatten(point.theta_mp)
+    P, net, Ws, Xm, Ym = point_arrays(inst, point)
+    digits = P.digits
+    with P.context():
         A = np.concatenate(nw.d_blocks(net, Ws, Xm, pattern=point.pattern), axis=1)
         f = nw.forward(net, Ws, Xm, pattern=point.pattern)
         lhs = A.T @ nw.vec(f.Yhat)

@@ -23,12 +23,13 @@ from hypothesis import strategies as st
 
 from proofcheck import Claim, Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck import networks as nw
+from proofcheck.linalg import numerical_rank
 from proofcheck.optimize.piecewise import value_at_point
 from proofcheck.symbolic import SizeSweep, exact_null_projection, exact_projection
 
-from .assumptions import ADMISSIBLE, acts_text, network_of, per_instance
+from .assumptions import ADMISSIBLE, network_of
 from .gram_schmidt import _hstack, exact_blocks, exact_gram_schmidt
-from .instances import build, data_for, landscape, problem_data
+from .instances import build, data_for, landscape, point_backend, problem_data
 
 
 def subsequences(t, H):
@@ -131,7 +132,7 @@ def _bound_margin(inst, point, subsets, blocks_for, factor=1.0, lower=False):
     for S in subsets(t, net.H):
         v = value_at_point(net, X, Y, point, blocks_of=blocks_for(S))
         # arithmetic at the point's precision (mpmath's global precision is 15 digits)
-        with mpmath.workdps(point.digits):
+        with point_backend(point).context():
             bound = mpmath.mpf(factor) * v.value
             gap = bound - v.L
         if lower:
@@ -185,7 +186,7 @@ def _improvement_doubled(inst, point):
     for S in subsequences(t, net.H):
         v1 = value_at_point(net, X, Y, point, blocks_of=_with_D(S))
         v0 = value_at_point(net, X, Y, point, blocks_of=_phibar_blocks(S))
-        with mpmath.workdps(point.digits):
+        with point_backend(point).context():
             bound = v0.value - 2 * (v0.value - v1.value)
             gap = bound - v1.L
         m = Margin(float(gap), v1.tol + 2 * v0.tol, float(v1.L), float(bound),
@@ -293,7 +294,7 @@ def _rank_m(inst, point, B, require=True):
     t = int(inst.t)
     f = nw.forward(net, net.unflatten(point.theta), X, pattern=list(point.pattern))
     M = np.concatenate([f.Phi[l] for l in range(t, net.H + 1)], axis=1)
-    rank = int(np.linalg.matrix_rank(M))
+    rank = int(numerical_rank(M))
     if require and rank < X.shape[0]:
         return Margin(0.0, 0.0, None, None, f"premise fails (rank {rank} < m): nothing to check")
     return Margin(-float(point.value), 10.0 ** (-point.digits / 2) * max(1.0, float(np.sum(Y * Y))),
@@ -304,7 +305,7 @@ def _rank_case(inst, point):
     net, X, Y = problem_data(inst)
     f = nw.forward(net, net.unflatten(point.theta), X, pattern=list(point.pattern))
     M = np.concatenate([f.Phi[l] for l in range(int(inst.t), net.H + 1)], axis=1)
-    return "rank_m" if np.linalg.matrix_rank(M) >= X.shape[0] else "rank_below_m"
+    return "rank_m" if numerical_rank(M) >= X.shape[0] else "rank_below_m"
 
 
 zero_loss = Claim(
@@ -332,8 +333,9 @@ zero_loss = Claim(
 # --- Lemma 4 -------------------------------------------------------------------------------------
 
 def _lemma4(inst, point, B, levels=None):
-    from proofcheck.optimize.piecewise import jacobian_drift, _mp
+    from proofcheck.optimize.piecewise import jacobian_drift
     net, X, Y = problem_data(inst)
+    P = point_backend(point)
     t = int(inst.t)
     _check_member(net, X, point, t, guarantees_theta(net, t))
     ls = list(range(t, net.H + 1)) if levels is None else levels(t, net.H)
@@ -341,12 +343,12 @@ def _lemma4(inst, point, B, levels=None):
 
     def quantities(net_, Ws, Xm, pattern):
         f = nw.forward(net_, Ws, Xm, pattern=pattern)
-        r = f.Yhat - _mp(Y, digits)
+        r = f.Yhat - P.asarray(Y)
         return [f.Phi[l].T @ r for l in ls]
 
     drift = jacobian_drift(quantities, net, X, point)
-    with mpmath.workdps(digits):
-        Xm = _mp(X, digits)
+    with P.context():
+        Xm = P.asarray(X)
         vals = quantities(net, net.unflatten(point.theta_mp), Xm, point.pattern)
         worst = max([abs(v) for q in vals for v in q.ravel()] + [mpmath.mpf(0)])
     tol = drift + 16 * X.size * 10.0 ** (-digits) * max(1.0, float(np.sum(Y * Y)))
@@ -390,7 +392,6 @@ def lemma3_build(s, rng, project_blocks=True, theorem1_N=False):
     seed = info["seed"]
     r = np.random.default_rng(seed + 1)
     # Phi^(l) of the same dyadic instance: rebuild and pick S from (t..H)
-    from .gram_schmidt import DYADIC_ACTS
     acts = info["acts"].split("|")
     inst = build(seed, (s["d_x"],) + (s["w"],) * s["H"] + (s["d_y"],), acts, s["m"], "dyadic")
     net, Ws, X, _ = data_for(inst)

@@ -16,7 +16,7 @@ r = w(1 + εv) - 1, and ∇r = 0 only at (0, -1/ε)) and re-derived, independent
 critical-point enumeration (:mod:`proofcheck.polynomial`) on a sweep of ε values.
 """
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import sympy as sp
@@ -175,7 +175,7 @@ stationary_point = Claim(
 RESIDUAL = w * (1 + eps * v) - 1
 
 
-@lru_cache(maxsize=None)
+@cache
 def landscape(e):
     """Exact critical points of Example 1's F at ε = e (cached: the engine may ask twice)."""
     return critical_points(objective(sp.nsimplify(e)), (w, v))

@@ -24,7 +24,7 @@ certified brackets (exact rational interval arithmetic) on a sweep of ε values.
 """
 
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import sympy as sp
@@ -41,7 +41,7 @@ REGIMES = {"eps->0+": (0, "+"), "eps->oo": (sp.oo, "-")}
 R = sp.Symbol("R", positive=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def symbolic_bounds(order, f_key="example1"):
     f = FUNCTIONS[f_key]
     return scaled_box_bounds(f, (w, v), eps, 2 / eps, order)
@@ -84,7 +84,7 @@ EPS_SWEEP = (sp.Rational(1, 1000), sp.Rational(1, 100), sp.Rational(1, 10), sp.R
 C1_SQ, C2_SQ = 435, 156          # sqrt 435 ≈ 20.86, sqrt 156 ≈ 12.49 (the upper bounds at ε = 1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def brackets(e):
     """Certified (lower^2, upper^2) of μ_0, μ_1, μ_2 on [-2/ε, 2/ε]^2 (4 x 4 cells)."""
     e = sp.nsimplify(e)
@@ -195,7 +195,7 @@ remark3 = Claim(
 
 # --- unbounded over the plane --------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def plane_bounds(order, e, f_key):
     f = FUNCTIONS[f_key].subs(eps, sp.nsimplify(e))
     return scaled_box_bounds(f, (w, v), R, R, order)

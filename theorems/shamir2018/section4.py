@@ -23,7 +23,7 @@ inertia of the Hessian, values compared by certified rational enclosures. Findin
   multiplier ≈ 0.0836 > 0 and F ≈ 0.0343 (Example 1's scaling) > 0 = min.
 """
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -43,12 +43,12 @@ def regularised(lam, f=F1):
     return f + sp.nsimplify(lam) / 2 * NORM2
 
 
-@lru_cache(maxsize=None)
+@cache
 def _landscape(f):
     return critical_points(f, (w, v))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _constrained(f, radius):
     return constrained_landscape(f, (w, v), radius)
 

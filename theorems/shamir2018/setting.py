@@ -29,7 +29,6 @@ from hypothesis import strategies as st
 
 from proofcheck import (Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,
                         PointKind, Source)
-from proofcheck.claims import tolerance_source
 from proofcheck.losses import LogisticLoss, SmoothedHinge, SquaredLoss, TiltedDoubleWell
 from proofcheck.problems import Relation, resnet_instances, resnet_landscape
 from proofcheck.scalar_resnet import ScalarResNet, piecewise_third_bound
