@@ -229,8 +229,11 @@ unbounded = Claim(
               "constant (over all of Euclidean space)",
     conclusion=unbounded_margin(),
     instances=lambda assumed: PLANE_INSTANCES,
+    high_precision=False,
     notes="certified lower bounds of sup over [-R, R]^2 (fibre norms at exact points) tend to "
-          "infinity with R, e.g. ∂²F/∂v² = ε^2 w^2 and ∂³F/∂w∂v² = 2ε^2 w",
+          "infinity with R, e.g. ∂²F/∂v² = ε^2 w^2 and ∂³F/∂w∂v² = 2ε^2 w.  Exact (sympy "
+          "limits of rational bounds): no floating point whose precision a backend could "
+          "raise, so no high-precision re-run.",
     mutants=(
         Mutant.conclusion("bounded", MutantKind.FLIPPED_INEQUALITY,
                           "the constants are bounded over the plane", unbounded_margin(

@@ -127,8 +127,13 @@ corollary1 = Claim(
     landscape=resnet_landscape,
     branches=cases(COR_LOSSES),
     case_of=case_of,
+    high_precision=False,
     notes="Scalar output (d_y = 1, W = w^T); f_θ(x) given as data (θ fixed). Branches: local "
-          "minima with w != 0 (full_rank) and with w = 0 (rank_deficient), each loss.",
+          "minima with w != 0 (full_rank) and with w = 0 (rank_deficient), each loss.  No "
+          "high-precision re-run: the conclusion compares F at the point, computed by the "
+          "point's certificate at the profile's digits, with the convex solver's certified "
+          "bracket on inf F_lin; it takes nothing from the backend, so a re-run at mpmath "
+          "digits would repeat the same numbers and confirm nothing.",
     mutants=(
         Mutant.conclusion("halved", MutantKind.PERTURBED_CONSTANT, "F <= inf F_lin / 2",
                           lambda i, p, B: _corollary(i, p, factor=0.5)),
