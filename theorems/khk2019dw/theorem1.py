@@ -13,6 +13,8 @@ stationary points (every live kinked pre-activation away from 0 beyond the dista
 limit point).  Points near or at a kink are counted in the evidence and never used.
 """
 
+from functools import partial
+
 import mpmath
 import numpy as np
 
@@ -30,6 +32,17 @@ BRANCHES = ("all_active", "dead_unit", "stratum")
 
 def _case_of(inst, point):
     return point.branch
+
+
+#: The setting of Theorem 1 and the statements sharing its proof: certified differentiable
+#: local minima of the piecewise landscape, one branch per kind of certificate.
+at_local_minima = partial(Claim, hypotheses=(ADMISSIBLE,), point_kind=PointKind.LOCAL_MIN,
+                          landscape=landscape, branches=BRANCHES, case_of=_case_of)
+
+#: Section 3.1's setting: one hidden layer, scalar output, a few samples.
+one_hidden_layer = partial(at_local_minima, hypotheses=(ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT),
+                           instances=lambda assumed: problem_instances(
+                               assumed, H=(1, 1), d_y=(1, 1), m=(2, 7)))
 
 
 def _compare(inst, point, **kw):
@@ -102,52 +115,20 @@ _THEOREM1_WITNESS = (
     "'D^T vec(Yhat - Y) = 0' (Lemma 1 + first order) fails: D^T r = (0, 1, 0) != grad L = 0")
 
 
-theorem1_outputs = Claim(
-    id="khk2019dw.theorem1",
-    title="every local minimum at which every output is differentiable has L = J(theta)",
-    source=Source("khk2019dw", "4.1", "Theorem 1 (corrected)", "4.2"),
-    statement="Every local minimum theta of L at which every output Yhat_ic(X, theta) is "
-              "differentiable satisfies L(theta) = 1/2||Y||_F^2 - sum_{l=1}^{H+1} "
-              "sum_{k_l} 1/2 ||P[N^(l)_{k_l} D^(l)_{k_l}] vec(Y)||_2^2",
-    hypotheses=(ADMISSIBLE,),
-    conclusion=lambda inst, point, B: _compare(inst, point),
-    instances=lambda assumed: problem_instances(assumed, smooth_outputs=True),
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape_reading("outputs"),
-    branches=BRANCHES,
-    case_of=_case_of,
-    readings=(READINGS["outputs"],),
-    narrowed=("points on strata whose outputs are not all differentiable are left out "
-              "(counted as outside_reading)",),
-    mutants=_T1_MUTANTS,
-)
-
-
-theorem1 = Claim(
+theorem1 = at_local_minima(
     id="khk2019dw.theorem1",
     title="every differentiable local minimum has L = J(theta)",
     source=Source("khk2019dw", "4.1", "Theorem 1", "4.2"),
     statement="Every differentiable local minimum theta of L satisfies L(theta) = "
               "1/2||Y||_F^2 - sum_{l=1}^{H+1} sum_{k_l=1}^{d'_l} 1/2 "
               "||P[N^(l)_{k_l} D^(l)_{k_l}] vec(Y)||_2^2",
-    hypotheses=(ADMISSIBLE,),
     conclusion=lambda inst, point, B: _compare(inst, point),
     instances=lambda assumed: problem_instances(assumed),
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
-    branches=BRANCHES,
-    case_of=_case_of,
     notes="J in its projection form at the point's precision (equal to the Gram-Schmidt form at "
           "every theta, khk2019dw.theorem1.j_forms); branch dead_unit: some ReLU unit has "
           "derivative 0 on every sample (D^(l)_k = 0); branch stratum: points with "
           "pre-activations exactly 0, certified exactly (optimize.strata), J with the "
           "paper's Lambda (0 at a kink).",
-    readings=(READINGS["L"],),
-    corrected=theorem1_outputs,
-    erratum="As printed ('every differentiable local minimum of L') the statement fails at "
-            "differentiable local minima where pre-activations are 0 and samples' kinks "
-            "cancel: " + _THEOREM1_WITNESS + ".  Corrected: require every output to be "
-            "differentiable at theta (implied by the kink-free reading the proof uses).",
     mutants=_T1_MUTANTS,
 )
 
@@ -180,7 +161,7 @@ def _prop1_no_orthogonalisation(inst, point, B):
                   v.tol_source)
 
 
-proposition1 = Claim(
+proposition1 = one_hidden_layer(
     id="khk2019dw.proposition1",
     title="one hidden layer, scalar output: L at differentiable local minima",
     source=Source("khk2019dw", "3.1", "Proposition 1", "3.2"),
@@ -189,14 +170,8 @@ proposition1 = Claim(
               "||P[N^(1)_k D^(1)_k] Y||^2, N^(1)_1 = I_m, N^(1)_k = P_N[Qbar^(1)_{k-1}], "
               "N^(2)_1 = P_N[Qbar^(1)_d], Q^(1)_k = N^(1)_k D^(1)_k, D^(1)_k = W^(2)_k "
               "Lambda_{1,k} X",
-    hypotheses=(ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT),
     conclusion=lambda inst, point, B: _compare(inst, point, blocks_of=_prop1_blocks,
                                                form="gram_schmidt"),
-    instances=lambda assumed: problem_instances(assumed, H=(1, 1), d_y=(1, 1), m=(2, 7)),
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
-    branches=BRANCHES,
-    case_of=_case_of,
     notes="The Gram-Schmidt form at the point's precision (mpmath SVDs), ranks decided with the "
           "same absolute cutoff as the projection form.",
     mutants=(
@@ -220,20 +195,14 @@ def _x_only(net, Ws, X, pattern):
     return [X]
 
 
-lemma5 = Claim(
+lemma5 = one_hidden_layer(
     id="khk2019dw.lemma5.deterministic",
     title="one hidden layer: L = 1/2||Y||^2 - 1/2||P[Dtilde] Y||^2 at differentiable local minima",
     source=Source("khk2019dw", "3.2", "Lemma 5"),
     statement="(H = 1, d_y = 1) every differentiable local minimum satisfies L(theta) = "
               "1/2||Y||^2 - 1/2||P[Dtilde] Y||^2 with Dtilde = [Lambda_{1,1} X, ..., "
               "Lambda_{1,d} X]",
-    hypotheses=(ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT),
     conclusion=lambda inst, point, B: _compare(inst, point, blocks_of=_dtilde),
-    instances=lambda assumed: problem_instances(assumed, H=(1, 1), d_y=(1, 1), m=(2, 7)),
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
-    branches=BRANCHES,
-    case_of=_case_of,
     notes="Needs second-order conditions where W^(2)_j = 0 (the proof's 2x2 Hessian block); "
           "the probabilistic bounds on this quantity (Proposition 2, Lemmas 6-7) are in "
           "section3_probabilistic.py.",
@@ -320,19 +289,15 @@ def _normal_equations(inst, point, B, factor=1.0):
                   "digits")
 
 
-normal_equations = Claim(
+normal_equations = at_local_minima(
     id="khk2019dw.theorem1.normal_equations",
     title="normal equations at differentiable critical points",
     source=Source("khk2019dw", "A.1", "proof of Theorem 1"),
     statement="At a differentiable critical point, [D, D^(H+1)_1]^T vec(Yhat) = "
               "[D, D^(H+1)_1]^T vec(Y) (first-order condition, with Lemma 1)",
-    hypotheses=(ADMISSIBLE,),
     conclusion=_normal_equations,
     instances=lambda assumed: problem_instances(assumed),
     point_kind=PointKind.CRITICAL,
-    landscape=landscape,
-    branches=BRANCHES,
-    case_of=_case_of,
     notes="Away from strata this is the first-order condition the float certificate tests "
           "(grad L = [D, D^(H+1)_1]^T vec(Yhat - Y)); on strata the exact certificate tests "
           "the true gradient, and D uses the paper's Lambda (0 at a kink).",
@@ -513,14 +478,15 @@ kink_example = Claim(
 
 # --- readings of "differentiable" for the statements that share Theorem 1's proof ---------------
 
-def _outputs_reading(claim, instances, statement, erratum):
+def _outputs_reading(claim, instances, statement, erratum, **fields):
     """``claim`` under the printed reading ('L differentiable'), with its corrected statement
-    under the reading 'every output differentiable' (the points outside it are left out)."""
+    under the reading 'every output differentiable' (the points outside it are left out);
+    ``fields``: other fields of the corrected statement (its title, source)."""
     corrected = claim.replace(
         statement=statement, instances=instances, landscape=landscape_reading("outputs"),
         readings=(READINGS["outputs"],), corrected=None, erratum="",
         narrowed=("points on strata whose outputs are not all differentiable are left out "
-                  "(counted as outside_reading)",))
+                  "(counted as outside_reading)",), **fields)
     return claim.replace(readings=(READINGS["L"],), corrected=corrected, erratum=erratum)
 
 
@@ -528,6 +494,20 @@ _SAME_WITNESS = ("fails where Theorem 1 fails (khk2019dw.theorem1): at different
                  "minima on a stratum where the kinks of samples on a unit's hyperplane cancel "
                  "in L but not in the outputs; " + _THEOREM1_WITNESS + ".  Corrected: require "
                  "every output to be differentiable at theta.")
+
+theorem1 = _outputs_reading(
+    theorem1,
+    lambda assumed: problem_instances(assumed, smooth_outputs=True),
+    "Every local minimum theta of L at which every output Yhat_ic(X, theta) is "
+    "differentiable satisfies L(theta) = 1/2||Y||_F^2 - sum_{l=1}^{H+1} "
+    "sum_{k_l} 1/2 ||P[N^(l)_{k_l} D^(l)_{k_l}] vec(Y)||_2^2",
+    "As printed ('every differentiable local minimum of L') the statement fails at "
+    "differentiable local minima where pre-activations are 0 and samples' kinks "
+    "cancel: " + _THEOREM1_WITNESS + ".  Corrected: require every output to be "
+    "differentiable at theta (implied by the kink-free reading the proof uses).",
+    title="every local minimum at which every output is differentiable has L = J(theta)",
+    source=Source("khk2019dw", "4.1", "Theorem 1 (corrected)", "4.2"), notes="")
+theorem1_outputs = theorem1.corrected
 
 proposition1 = _outputs_reading(
     proposition1,
