@@ -21,7 +21,7 @@ from proofcheck.optimize.piecewise import landscape_for, value_at_point
 
 from .assumptions import ADMISSIBLE, network_of
 from .instances import build, point_backend, problem_data
-from .theorem2 import _phibar_blocks, subsequences
+from .theorem2 import _phibar_blocks, subsequences, without_theta
 
 
 def lin_sets(net, t):
@@ -145,6 +145,6 @@ corollary1 = Claim(
         Mutant.conclusion("improvement_doubled", MutantKind.PERTURBED_CONSTANT,
                           "the improvement term counted twice",
                           lambda inst, point, B: _bound(inst, point, B, doubled=True)),
-        Mutant.drop("theta in Theta_{d_y,t}", "networks without linear units in layers t+1..H"),
+        without_theta("networks without linear units in layers t+1..H"),
     ),
 )

@@ -15,6 +15,7 @@ width >= d_y.
 """
 
 import itertools
+from functools import partial
 
 import mpmath
 import numpy as np
@@ -98,6 +99,17 @@ def theta_problems(assumed, **kw):
                           **kw)
 
 
+#: The setting of Section 5: certified differentiable local minima of networks whose architecture
+#: puts every theta in Theta_{d_y,t}.
+in_theta = partial(Claim, hypotheses=(ADMISSIBLE, THETA), instances=theta_problems,
+                   point_kind=PointKind.LOCAL_MIN, landscape=landscape)
+
+
+def without_theta(violators="without separated linear units"):
+    """The mutant dropping 'theta in Theta_{d_y,t}' (its generator draws ``violators``)."""
+    return Mutant.drop("theta in Theta_{d_y,t}", violators)
+
+
 def _check_member(net, X, point, t, assumed=True):
     if not assumed:
         return
@@ -151,7 +163,7 @@ def _case_of(inst, point):
 
 BRANCHES = ("all_active", "dead_unit")
 
-theorem2 = Claim(
+theorem2 = in_theta(
     id="khk2019dw.theorem2",
     title="local minima in Theta_{d_y,t} are no worse than basis-function regression on Phi(S), "
           "minus a depth/width improvement",
@@ -159,19 +171,15 @@ theorem2 = Claim(
     statement="For any t in {0..H}, every differentiable local minimum theta in Theta_{d_y,t} "
               "satisfies, for any subsequence S of (t, ..., H), L(theta) <= 1/2||P_N[Phi(S)] Y||^2 "
               "- sum_l sum_k 1/2 ||P[N^(l)_k P_N[Phibar(S)] D^(l)_k] vec(Y)||^2",
-    hypotheses=(ADMISSIBLE, THETA),
     conclusion=lambda inst, point, B: _bound_margin(inst, point, subsequences, _with_D),
-    instances=theta_problems,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
     branches=BRANCHES,
     case_of=_case_of,
     notes="Right-hand side evaluated as 1/2||P_N[[Phibar(S), D]] vec Y||^2 (Lemmas 2-3); every "
           "subsequence S is checked; dropping the Theta hypothesis uses ReLU networks whose "
           "local minima include dead units.",
     mutants=(
-        Mutant.drop("theta in Theta_{d_y,t}", "the bound for networks without separated "
-                    "linear units (t = 0, nonlinear layers)"),
+        without_theta("the bound for networks without separated linear units (t = 0, "
+                      "nonlinear layers)"),
         Mutant.conclusion("improvement_doubled", MutantKind.PERTURBED_CONSTANT,
                           "the improvement term counted twice",
                           lambda inst, point, B: _improvement_doubled(inst, point)),
@@ -200,43 +208,33 @@ def _cor2_subsets(t, H):
     return [list(c) for r in range(3) for c in itertools.combinations(seq, r)]
 
 
-corollary2 = Claim(
+corollary2 = in_theta(
     id="khk2019dw.corollary2",
     title="the Theorem 2 bound for S a subsequence of (t, H)",
     source=Source("khk2019dw", "5.2", "Corollary 2"),
     statement="For any t in {0..H}, every differentiable local minimum theta in "
               "Theta_{d_{H+1},t} of L satisfies, for any S subsequence of (t, H), the bound of "
               "Theorem 2",
-    hypotheses=(ADMISSIBLE, THETA),
     conclusion=lambda inst, point, B: _bound_margin(inst, point, _cor2_subsets, _with_D),
-    instances=theta_problems,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
     notes="As printed the hypothesis is Theta_{d_{H+1},t} (weak), not Theta^strong, although "
           "the text introduces Corollary 2 'under this stronger restriction'; either way it is "
           "the case S in {(), (t), (H), (t, H)} of Theorem 2.",
-    mutants=(
-        Mutant.drop("theta in Theta_{d_y,t}", "without separated linear units"),
-    ),
+    mutants=(without_theta(),),
 )
 
 
-remark1 = Claim(
+remark1 = in_theta(
     id="khk2019dw.remark1",
     title="local minima in Theta_{d_y,t} beat basis-function regression on any Phi(S)",
     source=Source("khk2019dw", "5.2", "Remark 1 (i)"),
     statement="Every differentiable local minimum theta in Theta_{d_y,t} has L(theta) <= "
               "min_R 1/2||Phi(S) R - Y||^2 = 1/2||P_N[Phi(S)] Y||^2 for every S subsequence of "
               "(t..H); with t = 0 this includes X and [Phi^(l)]_{l=0}^H",
-    hypotheses=(ADMISSIBLE, THETA),
     conclusion=lambda inst, point, B: _bound_margin(inst, point, subsequences, _phibar_blocks),
-    instances=theta_problems,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
     notes="Remark 1 (ii) ('as d_l and H increase the bound can further improve') is "
           "qualitative and not encoded.",
     mutants=(
-        Mutant.drop("theta in Theta_{d_y,t}", "without separated linear units"),
+        without_theta(),
         Mutant.conclusion("half", MutantKind.PERTURBED_CONSTANT,
                           "L <= 1/2 min_R 1/2||Phi(S) R - Y||^2",
                           lambda inst, point, B: _bound_margin(inst, point, subsequences,
@@ -308,17 +306,14 @@ def _rank_case(inst, point):
     return "rank_m" if numerical_rank(M) >= X.shape[0] else "rank_below_m"
 
 
-zero_loss = Claim(
+zero_loss = in_theta(
     id="khk2019dw.theorem2.zero_loss",
     title="if rank [Phi^(l)]_{l=t}^H >= m, local minima in Theta_{d_y,t} have zero loss",
     source=Source("khk2019dw", "5.2", "text after Remark 1"),
     statement="If [Phi^(l)]_{l=t}^H has rank at least m, then every (differentiable) local minimum "
               "in Theta_{d_y,t} is a global minimum with zero loss value",
-    hypotheses=(ADMISSIBLE, THETA),
     conclusion=_rank_m,
     instances=lambda assumed: theta_problems(assumed, m=(2, 3), wide_last=True),
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
     branches=("rank_m", "rank_below_m"),
     case_of=_rank_case,
     notes="The rank premise is a property of the point: points without it count in branch "
@@ -357,20 +352,14 @@ def _lemma4(inst, point, B, levels=None):
                   f"({drift:.2g}) + rounding at {digits} digits")
 
 
-lemma4 = Claim(
+lemma4 = in_theta(
     id="khk2019dw.lemma4",
     title="at local minima in Theta_{d_y,t} the residual is orthogonal to Phi^(t..H)",
     source=Source("khk2019dw", "A.2", "Lemma 4"),
     statement="For any t in {0..H}, every differentiable local minimum theta in Theta_{d_y,t} "
               "satisfies (Phi^(l))^T (Yhat - Y) = 0 for all l in {t..H}",
-    hypotheses=(ADMISSIBLE, THETA),
     conclusion=_lemma4,
-    instances=theta_problems,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
-    mutants=(
-        Mutant.drop("theta in Theta_{d_y,t}", "for networks without separated linear units"),
-    ),
+    mutants=(without_theta("for networks without separated linear units"),),
 )
 
 
