@@ -51,8 +51,10 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind, Source
+from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind
 from proofcheck import montecarlo as mc
+
+from . import printed_at
 
 PAPER = "khk2019dw"
 CONF = mc.CONFIDENCE
@@ -388,7 +390,7 @@ PROP2I_VALID = ("relu_d1_m29", "abs_d1_m256", "relu_d2_types_m1500", "relu_d1_r2
 proposition2_i = Claim(
     id="khk2019dw.proposition2.i",
     title="probabilistic loss bound in the regime d_x d << m (sqrt restored)",
-    source=Source(PAPER, "3.2", "Proposition 2 (i)", "(B.26)-(B.27)"),
+    source=printed_at("3.2", "Proposition 2 (i)", "(B.26)-(B.27)"),
     statement="Fix Lambda; [X Y] Gaussian. If m >= 64 ln^2(d_x d m/delta^2) d_x d and "
               "s_min(Lambda_I) >= delta for every |I| >= m/2, then for every t > 0, "
               "L <= (1 + 6 sqrt(t/m)) (m - d_x d)/(2m) ||Y||^2 with probability at least "
@@ -471,7 +473,7 @@ LEMMA6I_VALID = ("relu_d1_m29", "abs_d1_m256", "relu_d2_types_m1500", "relu_d1_r
 lemma6_i = Claim(
     id="khk2019dw.lemma6.i",
     title="rank D~ = d_x d with high probability when d_x d << m",
-    source=Source(PAPER, "B", "Lemma 6 (i)", "(B.8)-(B.13)"),
+    source=printed_at("B", "Lemma 6 (i)", "(B.8)-(B.13)"),
     statement="Fix Lambda; X Gaussian. If m >= 64 ln^2(d_x d m/delta^2) d_x d and s_min(Lambda_I) "
               ">= delta for every |I| >= m/2, then rank D~ = d_x d with probability at least "
               "1 - e^{-m/(64 ln(d_x d m/delta^2))}  [the printed Lemma also subtracts 2e^{-t} with "
@@ -525,7 +527,7 @@ def case_ii(*, conclusion, notes: str, mutants: tuple, **printed) -> Claim:
 lemma6_ii = case_ii(
     id="khk2019dw.lemma6.ii",
     title="rank D~ = m with high probability when d d_x >> m",
-    source=Source(PAPER, "B", "Lemma 6 (ii)", "(B.14)-(B.23)"),
+    source=printed_at("B", "Lemma 6 (ii)", "(B.14)-(B.23)"),
     statement="Fix Lambda; X Gaussian. If d d_x >= 2 m ln^2(md/delta) with d_x >= ln^2(dm) and "
               "s_min(Lambda_I) >= delta for every I with |I| <= d/2, then rank D~ = m with "
               "probability at least 1 - 2e^{-d_x/20}",
@@ -578,7 +580,7 @@ def loss_zero_conclusion(flipped=False, plan=LEMMA6II_VALID):
 proposition2_ii = case_ii(
     id="khk2019dw.proposition2.ii",
     title="zero loss with high probability when d d_x >> m",
-    source=Source(PAPER, "3.2", "Proposition 2 (ii)"),
+    source=printed_at("3.2", "Proposition 2 (ii)"),
     statement="Fix Lambda; [X Y] Gaussian. If d d_x >= 2 m ln^2(md/delta) with d_x >= ln^2(dm) "
               "and s_min(Lambda_I) >= delta for every I with |I| <= d/2, then L = 0 with "
               "probability at least 1 - 2e^{-d_x/20}",
@@ -666,7 +668,7 @@ LAW_VALID = ("relu_m12_d2_dx3", "abs_m20_d3_dx2")
 proposition2_law = Claim(
     id="khk2019dw.proposition2.law_b26",
     title="the law of 2L/||Y||^2 given rank D~ = d_x d (proof of Prop. 2, B.26)",
-    source=Source(PAPER, "B", "proof of Proposition 2", "(B.26)"),
+    source=printed_at("B", "proof of Proposition 2", "(B.26)"),
     statement="Conditioning on rank D~ = d_x d, 2L/||Y||^2 = ||P_N[D~] Y||^2/||Y||^2 has the same "
               "law as (z_1^2 + ... + z_{m - d_x d}^2)/(z_1^2 + ... + z_m^2), i.e. "
               "Beta((m - d_x d)/2, d_x d/2)",
@@ -821,7 +823,7 @@ lemma7_claim = functools.partial(Claim, hypotheses=(BOUNDED, GAUSS), notes=LM_NO
 lemma7_upper = lemma7_claim(
     id="khk2019dw.lemma7.upper",
     title="Laurent-Massart upper tail for weighted chi-square sums",
-    source=Source(PAPER, "B", "Lemma 7", "(B.24)"),
+    source=printed_at("B", "Lemma 7", "(B.24)"),
     statement="If 0 <= a_i <= K and g_i are i.i.d. N(0, 1), then for every t > 0, "
               "P(sum a_i^2 (g_i^2 - 1) >= 2 sqrt(t sum a_i^4) + 2 K^2 t) <= e^{-t}",
     conclusion=lm_conclusion("upper"),
@@ -841,7 +843,7 @@ lemma7_upper = lemma7_claim(
 lemma7_lower = lemma7_claim(
     id="khk2019dw.lemma7.lower",
     title="Laurent-Massart lower tail for weighted chi-square sums",
-    source=Source(PAPER, "B", "Lemma 7", "(B.25)"),
+    source=printed_at("B", "Lemma 7", "(B.25)"),
     statement="If 0 <= a_i <= K and g_i are i.i.d. N(0, 1), then for every t > 0, "
               "P(sum a_i^2 (g_i^2 - 1) <= -2 sqrt(t sum a_i^4)) <= e^{-t}",
     conclusion=lm_conclusion("lower"),

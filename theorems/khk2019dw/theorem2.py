@@ -22,12 +22,13 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck import Claim, Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind
 from proofcheck import networks as nw
 from proofcheck.linalg import numerical_rank
 from proofcheck.optimize.piecewise import value_at_point
 from proofcheck.symbolic import SizeSweep, exact_null_projection, exact_projection
 
+from . import printed_at
 from .assumptions import ADMISSIBLE, network_of
 from .gram_schmidt import _hstack, exact_blocks, exact_gram_schmidt
 from .instances import build, data_for, landscape, point_backend, problem_data
@@ -167,7 +168,7 @@ theorem2 = in_theta(
     id="khk2019dw.theorem2",
     title="local minima in Theta_{d_y,t} are no worse than basis-function regression on Phi(S), "
           "minus a depth/width improvement",
-    source=Source("khk2019dw", "5.2", "Theorem 2", "5.1"),
+    source=printed_at("5.2", "Theorem 2", "5.1"),
     statement="For any t in {0..H}, every differentiable local minimum theta in Theta_{d_y,t} "
               "satisfies, for any subsequence S of (t, ..., H), L(theta) <= 1/2||P_N[Phi(S)] Y||^2 "
               "- sum_l sum_k 1/2 ||P[N^(l)_k P_N[Phibar(S)] D^(l)_k] vec(Y)||^2",
@@ -211,7 +212,7 @@ def _cor2_subsets(t, H):
 corollary2 = in_theta(
     id="khk2019dw.corollary2",
     title="the Theorem 2 bound for S a subsequence of (t, H)",
-    source=Source("khk2019dw", "5.2", "Corollary 2"),
+    source=printed_at("5.2", "Corollary 2"),
     statement="For any t in {0..H}, every differentiable local minimum theta in "
               "Theta_{d_{H+1},t} of L satisfies, for any S subsequence of (t, H), the bound of "
               "Theorem 2",
@@ -226,7 +227,7 @@ corollary2 = in_theta(
 remark1 = in_theta(
     id="khk2019dw.remark1",
     title="local minima in Theta_{d_y,t} beat basis-function regression on any Phi(S)",
-    source=Source("khk2019dw", "5.2", "Remark 1 (i)"),
+    source=printed_at("5.2", "Remark 1 (i)"),
     statement="Every differentiable local minimum theta in Theta_{d_y,t} has L(theta) <= "
               "min_R 1/2||Phi(S) R - Y||^2 = 1/2||P_N[Phi(S)] Y||^2 for every S subsequence of "
               "(t..H); with t = 0 this includes X and [Phi^(l)]_{l=0}^H",
@@ -270,7 +271,7 @@ BOTTLENECK = Hypothesis("d_y<=min d_l", "d_{H+1} <= min_l d_l",
 deep_linear = Claim(
     id="khk2019dw.theorem2.deep_linear",
     title="deep linear networks: every local minimum is global",
-    source=Source("khk2019dw", "5.2", "text after Remark 1"),
+    source=printed_at("5.2", "text after Remark 1"),
     statement="If d_{H+1} <= min{d_l}, every local minimum theta of a deep linear network is "
               "differentiable and in Theta_{d_{H+1},0}, hence L(theta) <= 1/2||P_N[X] Y||^2 "
               "(the global minimum value): every local minimum is a global minimum",
@@ -309,7 +310,7 @@ def _rank_case(inst, point):
 zero_loss = in_theta(
     id="khk2019dw.theorem2.zero_loss",
     title="if rank [Phi^(l)]_{l=t}^H >= m, local minima in Theta_{d_y,t} have zero loss",
-    source=Source("khk2019dw", "5.2", "text after Remark 1"),
+    source=printed_at("5.2", "text after Remark 1"),
     statement="If [Phi^(l)]_{l=t}^H has rank at least m, then every (differentiable) local minimum "
               "in Theta_{d_y,t} is a global minimum with zero loss value",
     conclusion=_rank_m,
@@ -355,7 +356,7 @@ def _lemma4(inst, point, B, levels=None):
 lemma4 = in_theta(
     id="khk2019dw.lemma4",
     title="at local minima in Theta_{d_y,t} the residual is orthogonal to Phi^(t..H)",
-    source=Source("khk2019dw", "A.2", "Lemma 4"),
+    source=printed_at("A.2", "Lemma 4"),
     statement="For any t in {0..H}, every differentiable local minimum theta in Theta_{d_y,t} "
               "satisfies (Phi^(l))^T (Yhat - Y) = 0 for all l in {t..H}",
     conclusion=_lemma4,
@@ -426,7 +427,7 @@ def lemma3_theorem1_N(s, rng):
 lemma3 = Claim(
     id="khk2019dw.lemma3",
     title="Gram-Schmidt split of the projection onto P_N[Phibar(S)] D",
-    source=Source("khk2019dw", "4.1", "Lemma 3"),
+    source=printed_at("4.1", "Lemma 3"),
     statement="For any t in {0..H} and any subsequence S of (t..H): ||P[P_N[Phibar(S)] D] "
               "vec(Y)||^2 = sum_{l=1}^H sum_k ||P[N^(l)_k P_N[Phibar(S)] D^(l)_k] vec(Y)||^2, "
               "with Q^(l)_k = N^(l)_k P_N[Phibar(S)] D^(l)_k",

@@ -29,10 +29,11 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind, Source
+from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.polynomial import derivative_norm_bounds, scaled_box_bounds
 from proofcheck.symbolic import SizeSweep
 
+from . import printed_at
 from .example1 import eps, objective, v, w
 
 SCALAR = SizeSweep(d=1)
@@ -132,7 +133,7 @@ remark3_corrected = Claim(
     id="shamir2018.remark3",
     title="for ε in (0, 1], ∇F and ∇²F have Lipschitz constants <= sqrt 435 and sqrt 156 on the "
           "box; F's own grows like 1/ε",
-    source=Source("shamir2018", "4", "Remark 3"),
+    source=printed_at("4", "Remark 3"),
     statement="For every ε in (0, 1], on [-2/ε, 2/ε]^2: μ_1(ε) <= sqrt(2ε^2 + 48ε + 385) <= "
               "sqrt 435 and μ_2(ε) <= sqrt(156) ε <= sqrt 156 (numerical constants), while "
               "μ_0(ε) >= (6/ε - 1) sqrt 13 is unbounded as ε -> 0",
@@ -173,7 +174,7 @@ remark3 = Claim(
     id="shamir2018.remark3",
     title="Remark 3: for any ε > 0 the Lipschitz constants on [-2/ε, 2/ε]^2 are bounded by a "
           "numerical constant",
-    source=Source("shamir2018", "4", "Remark 3"),
+    source=printed_at("4", "Remark 3"),
     statement="For any ε > 0, the Lipschitz constants (of F, ∇F, ∇²F) are bounded by a "
               "numerical constant over (w, v) in [-2/ε, 2/ε]^2 (which includes the stationary "
               "point studied in the construction)",
@@ -224,7 +225,7 @@ PLANE_INSTANCES = tuple(Instance(eps_num=int(e.p), eps_den=int(e.q), order=k)
 unbounded = Claim(
     id="shamir2018.remark3.unbounded",
     title="over the whole plane, ∇F and ∇²F have no uniformly bounded Lipschitz constant",
-    source=Source("shamir2018", "4", "Remark 3"),
+    source=printed_at("4", "Remark 3"),
     statement="F does not have gradients and Hessians with a uniformly bounded Lipschitz "
               "constant (over all of Euclidean space)",
     conclusion=unbounded_margin(),

@@ -27,10 +27,11 @@ from functools import cache
 
 import sympy as sp
 
-from proofcheck import Claim, Identity, Mutant, MutantKind, Source
+from proofcheck import Claim, Identity, Mutant, MutantKind
 from proofcheck.polynomial import constrained_landscape, critical_points
 from proofcheck.symbolic import SizeSweep
 
+from . import printed_at
 from .example1 import objective, v, w
 
 SCALAR = SizeSweep(d=1)
@@ -79,7 +80,7 @@ def count_constrained_spurious(f, radius, where=_bottom_left):
 caption_objective_corrected = Claim(
     id="shamir2018.figure1.objective",
     title="Figure 1 (a) is twice Example 1's F",
-    source=Source("shamir2018", "4", "Figure 1 (a)"),
+    source=printed_at("4", "Figure 1 (a)"),
     statement="The caption's F(w, v) = (w(1 + v) - 1)^2 equals 2 x Example 1's F at ε = 1; "
               "critical points and constrained minima are the same for both, only the "
               "regularised panel (b) depends on the factor",
@@ -98,7 +99,7 @@ caption_objective_corrected = Claim(
 caption_objective = Claim(
     id="shamir2018.figure1.objective",
     title="Figure 1 plots Example 1's F (ε = 1), printed as F = (w(1 + v) - 1)^2",
-    source=Source("shamir2018", "4", "Figure 1 and the text before Example 1's figure"),
+    source=printed_at("4", "Figure 1 and the text before Example 1's figure"),
     statement="Figure 1 plots F(w, v) from Example 1 (when ε = 1); caption (a): "
               "F(w, v) = (w(1 + v) - 1)^2",
     identities=(Identity("same_objective", "Example 1's F at ε = 1 = (w(1 + v) - 1)^2",
@@ -157,7 +158,7 @@ regularised_corrected = Claim(
     id="shamir2018.figure1.regularised",
     title="the regulariser creates a spurious minimum for λ < λ* ≈ 0.3904 (e.g. the caption's "
           "(b), λ = 1/4 for Example 1's F), not for λ = 1/2",
-    source=Source("shamir2018", "4", "discussion of Figure 1 (b)"),
+    source=printed_at("4", "discussion of Figure 1 (b)"),
     statement="For Example 1's F at ε = 1, F + (λ/2)(w^2 + v^2) has a spurious strict local "
               "minimum iff λ < λ* ≈ 0.39042 (positive root of 256λ^6 + 768λ^5 + 3040λ^3 + "
               "864λ^2 - 96λ - 283). At λ = 1/2 its only critical point is the global minimum "
@@ -221,7 +222,7 @@ regularised_printed = Claim(
     id="shamir2018.figure1.regularised",
     title="regularisation λ = 1/2 of Example 1's F (ε = 1) creates a spurious local minimum "
           "≈ (-1, -1.6)",
-    source=Source("shamir2018", "4", "discussion of Figure 1 (b)"),
+    source=printed_at("4", "discussion of Figure 1 (b)"),
     statement="Figure 1 plots F(w, v) from Example 1 (ε = 1) with regularization R(w, v) = "
               "(λ/2)(w^2 + v^2), λ = 1/2: the regularization created a new spurious local "
               "minimum around (w, v) ≈ (-1, -1.6)",
@@ -258,7 +259,7 @@ constrained = Claim(
     id="shamir2018.figure1.constrained",
     title="the constraint ||(w, v)|| <= 2 creates a spurious local minimum (on the circle, "
           "bottom left)",
-    source=Source("shamir2018", "4", "discussion of Figure 1 (c)"),
+    source=printed_at("4", "discussion of Figure 1 (c)"),
     statement="Optimising F of Example 1 (ε = 1) under the hard constraint ||(w, v)|| <= 2 can have "
               "spurious local minima inside its constrained domain: there is one, in the bottom "
               "left quadrant",
@@ -302,7 +303,7 @@ def caption_counts(reg_f=None, radius=2, where=_bottom_left):
 figure1 = Claim(
     id="shamir2018.figure1",
     title="Figure 1: (b) and (c) have a spurious local minimum in the bottom left quadrant",
-    source=Source("shamir2018", "4", "Figure 1 (caption)"),
+    source=printed_at("4", "Figure 1 (caption)"),
     statement="(a) F(w, v) = (w(1 + v) - 1)^2, (b) F(w, v) + (1/4)(w^2 + v^2), (c) F(w, v) with "
               "the constraint ||(w, v)|| <= 2. Both (b) and (c) exhibit a spurious local minima "
               "in the bottom left quadrant of the domain",
@@ -364,7 +365,7 @@ fix_corrected = Claim(
     id="shamir2018.figure1.fix",
     title="a small λ does not remove the spurious minimum (it only makes it nearly optimal); a "
           "large constraint radius does remove it",
-    source=Source("shamir2018", "4", "discussion after Figure 1"),
+    source=printed_at("4", "discussion after Figure 1"),
     statement="For Example 1's F (ε = 1): F + (λ/2)(w^2 + v^2) keeps a spurious local minimum for "
               "every small λ (one at λ = 1/10, 1/100, 1/1000: a perturbed minimum of the far "
               "valley), whose excess value over the global minimum is at most 5λ/2 (≈ 2.06λ), "
@@ -398,7 +399,7 @@ fix_corrected = Claim(
 fix = Claim(
     id="shamir2018.figure1.fix",
     title="making λ sufficiently small (or M sufficiently large) fixes the spurious minima",
-    source=Source("shamir2018", "4", "discussion after Figure 1"),
+    source=printed_at("4", "discussion after Figure 1"),
     statement="Of course, one way to fix this issue is by making the regularization parameter λ "
               "sufficiently small (or the domain M sufficiently large), so that the "
               "regularization only comes into effect when ||(w, v)|| is sufficiently large",

@@ -25,11 +25,12 @@ from hypothesis import strategies as st
 
 from functools import partial
 
-from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind, Source
+from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.losses import SquaredLoss
 from proofcheck.scalar_resnet import scalar_instances
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
+from . import printed_at
 from ._terms import point_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_NONZERO
 from .decidable import LEMMA1_FAST, lemma1_forms, theorem1_forms
@@ -97,7 +98,7 @@ SWEEP = SizeSweep(d_x=(1, 3), d_z=(1, 3))
 lemma1 = at_w_nonzero(
     id="shamir2018.lemma1",
     title="the gradient has a large inner product with G = (w - w*; w w*^T V / ||w||^2)",
-    source=Source("shamir2018", "6.1", "Lemma 1", "(3)-(5)"),
+    source=printed_at("6.1", "Lemma 1", "(3)-(5)"),
     statement="Fix w != 0, V and w*. With G = (w - w*; (1/||w||^2) w (w*)^T V), "
               "<vec(G), ∇F_θ(w, V)> >= F(w, V, θ) - F_lin(w*)",
     conclusion=lemma1_conclusion,
@@ -164,7 +165,7 @@ def theorem1_flipped(inst, point, B):
 theorem1 = at_w_nonzero(
     id="shamir2018.theorem1",
     title="away from w = 0 the gradient is at least the suboptimality over a norm factor",
-    source=Source("shamir2018", "3", "Theorem 1"),
+    source=printed_at("3", "Theorem 1"),
     statement="At any point (w, V, θ) with w != 0, and for any vector w* of the same dimension, "
               "||∇F_θ(w, V)|| >= (F(w, V, θ) - F_lin(w*)) / "
               "sqrt(2||w||^2 + ||w*||^2 (2 + ||V||^2/||w||^2))",
@@ -214,7 +215,7 @@ def eq6_doubled_gap(inst, point, B):
 eq6 = at_w_nonzero(
     id="shamir2018.theorem1.eq6",
     title="the unsimplified bound of Theorem 1",
-    source=Source("shamir2018", "6.1", "proof of Theorem 1", "(6)"),
+    source=printed_at("6.1", "proof of Theorem 1", "(6)"),
     statement="||∇F_θ(w, V)|| >= (F(w, V, θ) - F_lin(w*)) / sqrt(||w - w*||^2 + "
               "||(1/||w||^2) w (w*)^T V||_Fr^2)",
     conclusion=eq6_conclusion,
@@ -275,7 +276,7 @@ def cs_fro_below_gap(inst, point, B):
 cauchy_schwarz_corrected = at_w_nonzero(
     id="shamir2018.theorem1.cauchy_schwarz",
     title="Cauchy-Schwarz with the Frobenius norm of G",
-    source=Source("shamir2018", "6.1", "proof of Theorem 1"),
+    source=printed_at("6.1", "proof of Theorem 1"),
     statement="||G||_Fr ||∇F_θ(w, V)|| >= <vec G, ∇F_θ(w, V)> >= F(w, V, θ) - F_lin(w*)",
     conclusion=cs_corrected,
     instances=cs_instances,

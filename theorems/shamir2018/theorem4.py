@@ -31,9 +31,10 @@ from hypothesis import strategies as st
 
 from functools import partial
 
-from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind, Source
+from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind
 from proofcheck.stochastic import binomial_tail
 
+from . import printed_at
 from ._runs import theorem4_runs
 
 DELTA = 0.05
@@ -89,7 +90,7 @@ def eq18_margin(scale=lambda i: 1.0, flipped=False):
 regret = sgd_claim(
     id="shamir2018.theorem4.regret",
     title="Eq. (18): SGD's running loss is within Zinkevich's bound of any linear predictor",
-    source=Source("shamir2018", "6.4", "proof of Theorem 4", "(18)"),
+    source=printed_at("6.4", "proof of Theorem 4", "(18)"),
     statement="For any u with (u, 0) in M1, deterministically: (1/T) sum_t (ℓ(w_t^T x_t + "
               "v_t^T f_θt(x_t); y_t) - ℓ(u^T x_t; y_t)) <= O(b l / sqrt T), explicitly "
               "(D^2/(2η) + η l^2 T/2)/T with D = 2b",
@@ -128,7 +129,7 @@ def hp_margin(scale=1.0, sign=1.0):
 theorem4 = sgd_claim(
     id="shamir2018.theorem4",
     title="projected SGD with a skip connection to the output competes with linear predictors",
-    source=Source("shamir2018", "5", "Theorem 4"),
+    source=printed_at("5", "Theorem 4"),
     statement="With probability at least 1 - δ, one of the iterates satisfies F(w_t, v_t, θ_t) "
               "<= min_{u: (u, 0) in M1} F_lin(u) + O((b l + r sqrt(log(1/δ)))/sqrt T)",
     conclusion=hp_margin(),

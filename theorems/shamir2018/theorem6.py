@@ -22,8 +22,9 @@ the bound is tight to a few percent.
 
 from functools import partial
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, Source
+from proofcheck import Claim, Margin, Mutant, MutantKind
 
+from . import printed_at
 from ._terms import vector_instances, vector_terms
 from .assumptions import CONVEX_DIFF, FULL_ROW_RANK
 
@@ -51,7 +52,7 @@ def lemma3_flipped(inst, point, B):
 lemma3 = in_appendix_a(
     id="shamir2018.lemma3",
     title="vector outputs: the gradient's inner product with G bounds the suboptimality",
-    source=Source("shamir2018", "A", "Lemma 3", "(21)-(22)"),
+    source=printed_at("A", "Lemma 3", "(21)-(22)"),
     statement="For W (full row rank), V, W* with G = (W - W*; W^T (W W^T)^{-1} W* V): "
               "<vec(G), ∇F_θ(W, V)> >= F(W, V, θ) - F_lin(W*)",
     conclusion=lemma3_conclusion,
@@ -87,7 +88,7 @@ def _theorem6_flipped(inst, point, B):
 theorem6 = in_appendix_a(
     id="shamir2018.theorem6",
     title="vector outputs: away from rank-deficient W the gradient bounds the suboptimality",
-    source=Source("shamir2018", "A", "Theorem 6"),
+    source=printed_at("A", "Theorem 6"),
     statement="If ℓ is differentiable and convex, at any (W, V, θ) with W of full row rank, "
               "||∇F_θ(W, V)|| >= (F(W, V, θ) - F_lin(W*)) / sqrt(2||W||_Fr² + ||W*||_Fr² "
               "(2 + ||V||²/s_min(W)²))",
@@ -114,7 +115,7 @@ def _eq19_flipped(inst, point, B):
 eq19 = in_appendix_a(
     id="shamir2018.theorem6.eq19",
     title="the unsimplified bound of Theorem 6",
-    source=Source("shamir2018", "A", "proof of Theorem 6", "(19)"),
+    source=printed_at("A", "proof of Theorem 6", "(19)"),
     statement="||∇F_θ(W, V)|| >= (F - F_lin(W*)) / sqrt(||W - W*||_Fr² + "
               "||W^T (W W^T)^{-1} W* V||_Fr²)",
     conclusion=lambda inst, point, B: _theorem6(inst, B, use_G=True),
