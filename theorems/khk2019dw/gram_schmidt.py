@@ -7,7 +7,8 @@ Blocks in the order b = (1,1), ..., (1,d_1), ..., (H,d_H), (H+1,1); N_b = P_N[[Q
 2. P[Q_b] P[Q_b'] = 0 for b != b';
 3. sum_b P[Q_b] = P[[D, D^(H+1)_1]];
 
-hence J(theta) := 1/2 ||Y||^2 - sum_b 1/2 ||P[N_b D_b] vec Y||^2 = 1/2 ||P_N[[D, D^(H+1)_1]] vec Y||^2.
+hence J(theta) := 1/2 ||Y||^2 - sum_b 1/2 ||P[N_b D_b] vec Y||^2
+               = 1/2 ||P_N[[D, D^(H+1)_1]] vec Y||^2.
 
 Exact checks: networks with dyadic data and weights (multiples of 1/2) and activations with
 dyadic slopes, whose D^(l)_k are exact rationals in float64; Gram-Schmidt and projections in

@@ -246,6 +246,7 @@ least_squares = Claim(
                                 e ** 2 for e in exact_projection(M) * Y))),
         Mutant.identity("no_half", MutantKind.PERTURBED_CONSTANT, "min = ||P_N[M] Y||^2",
                         "least_squares", lambda s, rng: lsq_build(
-                            s, rng, lambda M, Y: sum(e ** 2 for e in exact_null_projection(M) * Y))),
+                            s, rng,
+                            lambda M, Y: sum(e ** 2 for e in exact_null_projection(M) * Y))),
     ),
 )

@@ -211,7 +211,8 @@ def _pattern_ok(s: Setting) -> bool:
     return all(abs(v) <= 1 for row in s.types for v in row) and s.delta2 > 0
 
 
-PATTERN = Hypothesis("pattern", "Lambda is a fixed activation pattern, |Lambda_ik| <= 1, delta > 0, "
+PATTERN = Hypothesis("pattern", "Lambda is a fixed activation pattern, |Lambda_ik| <= 1, "
+                     "delta > 0, "
                      "and [X Y] has i.i.d. N(0, 1) entries (independent of Lambda)",
                      lambda i: _pattern_ok(setting(i)))
 SIZE_I = Hypothesis("size_i", "m >= 64 ln^2(d_x d m / delta^2) d_x d",
@@ -401,10 +402,12 @@ proposition2_i = Claim(
     **on_settings(PROP2I_VALID, {"size_i": ("abs_d1_m1500_r1499",),
                                  "smin_i": ("dead_d1_r1e7",)}),
     notes="Failure probability P(L > bound) computed exactly from the a.s. rank (0/1 law) and the "
-          "Beta((m - r)/2, r/2) law of 2L/||Y||^2, at the instance's t and for every t > 0 (monotone "
+          "Beta((m - r)/2, r/2) law of 2L/||Y||^2, at the instance's t and for every t > 0 "
+          "(monotone "
           "bracketing on a geometric grid over [ln 2, t_hi]; outside it the statement is trivial); "
           "end-to-end Monte Carlo (X, Y drawn, D~ built, projected) on the three small settings "
-          "(200 / 400 / 400 draws per instance). The bound is vacuous (>= 1/2 ||Y||^2) for every t > ln 2 "
+          "(200 / 400 / 400 draws per instance). The bound is vacuous (>= 1/2 ||Y||^2) for "
+          "every t > ln 2 "
           "unless (d_x d)^2 m / (36 (m - d_x d)^2) > ln 2: only relu_d1_r1e6 (m = 1.4e10, "
           "d_x d = 1e6, t = 1.5) and the boundary settings with d_x d = 1e7, 1e8 make it "
           "non-trivial, and there it holds with P(fail) below double precision. The seven "
@@ -485,7 +488,8 @@ lemma6_i = Claim(
     notes="By the 0/1 law the failure probability is exactly 0 or 1; it is decided by the exact "
           "rank mod p = 2^61 - 1 of D~ at a random integer X (or, for d = 1, by the Gaussian "
           "law of diag(Lambda_1) X) against an upper bound, and cross-checked by Monte Carlo "
-          "(numerical rank, LAPACK cutoff) where the planned draws decide (montecarlo.draws_needed): "
+          "(numerical rank, LAPACK cutoff) where the planned draws decide "
+          "(montecarlo.draws_needed): "
           "200 / 400 draws per instance on relu_d1_m29 and abs_d1_m256 (bounds e^{-m/(64 ln(...))} "
           "= 0.50, 0.050); on relu_d2_types_m1500 (bound 8.4e-4) 400 draws cannot decide, so the "
           "exact law decides alone. " + MC_NOTE,
@@ -755,7 +759,8 @@ def _lm_threshold(w: Weights, side: str, c_sqrt: float, c_lin: float) -> float:
 
 @functools.cache
 def _lm_exact(name: str, side: str, c_sqrt: float, c_lin: float, rate: float):
-    """Exact relative margin 1 - P(fail)/bound at the setting's t and, by monotone bracketing (both sides
+    """Exact relative margin 1 - P(fail)/bound at the setting's t and, by monotone bracketing
+    (both sides
     decrease in t), for every t in [1e-3, 60]: ``(value, tol)``."""
     w = WEIGHTS[name]
     n, a2 = len(w.a), float(w.a2[0])

@@ -368,7 +368,8 @@ def _blocks_last_layer_dropped(net, Ws, X, pattern):
 
 output_term = Claim(
     id="khk2019dw.theorem1.output_term",
-    title="(observation, not printed) the (H+1) term of J vanishes at differentiable critical points",
+    title="(observation, not printed) the (H+1) term of J vanishes at differentiable critical "
+          "points",
     source=printed_at("4.1", "Theorem 1 (our strengthening)", "4.2"),
     statement="At every differentiable critical point, L(theta) = 1/2||P_N[D] vec Y||^2, i.e. "
               "the term of l = H+1 in J is 0 (vec Yhat = (1/H) D theta_{1:H} lies in col D)",
@@ -388,7 +389,7 @@ output_term = Claim(
 )
 
 
-# --- the hypothesis "differentiable" is needed: a local minimum at a kink with L != J ---------------
+# --- the hypothesis "differentiable" is needed: a local minimum at a kink with L != J -------
 
 KINK_X = np.array([[1.0, 1.0], [0.0, 1.0], [1.0, -1.0]])
 KINK_Y = np.array([[1.5], [-2.0], [0.5]])
@@ -407,7 +408,7 @@ def _kink_local_min_check(net, Ws, X, Y):
     th = net.flatten(Ws)
     L0 = float(nw.loss(net, Ws, X, Y))
     worst = np.inf
-    for k in range(2000):
+    for _ in range(2000):
         d = rng.normal(size=th.size)
         d *= 10.0 ** rng.uniform(-6, -2) / np.linalg.norm(d)
         worst = min(worst, float(nw.loss(net, net.unflatten(th + d), X, Y)) - L0)

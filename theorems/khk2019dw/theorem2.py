@@ -3,7 +3,8 @@ deep-linear and overparameterisation consequences.
 
 Theorem 2: for t in {0..H}, every differentiable local minimum theta in Theta_{d_y,t} satisfies,
 for every subsequence S of (t, ..., H),
-L(theta) <= 1/2||P_N[Phi(S)] Y||^2 - sum_{l<=H} sum_k 1/2||P[N^(l)_k P_N[Phibar(S)] D^(l)_k] vec Y||^2.
+L(theta) <= 1/2||P_N[Phi(S)] Y||^2
+            - sum_{l<=H} sum_k 1/2||P[N^(l)_k P_N[Phibar(S)] D^(l)_k] vec Y||^2.
 
 The right-hand side equals 1/2||P_N[[Phibar(S), D]] vec Y||^2 (Lemma 3 with Lemma 2 and the
 column split, all checked separately), which is how it is evaluated at certified points.

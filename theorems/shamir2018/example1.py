@@ -148,7 +148,8 @@ stationary_point = Claim(
           "point is an ε'-SOPSP (Definition 1) whenever sqrt(μ2 ε') >= ε, yet 1/2 worse than "
           "the linear predictor w* = 1",
     mutants=(
-        Mutant.identity("point_1", MutantKind.PERTURBED_CONSTANT, "∇F(1, -1/ε) = 0", "gradient_zero",
+        Mutant.identity("point_1", MutantKind.PERTURBED_CONSTANT, "∇F(1, -1/ε) = 0",
+                        "gradient_zero",
                         lambda s: (at(gradient(objective()), (1, -1 / eps)), sp.zeros(2, 1))),
         Mutant.identity("hessian_sign", MutantKind.FLIPPED_INEQUALITY,
                         "∇²F(0, -1/ε) = [[0, ε], [ε, 0]]", "hessian",

@@ -188,7 +188,8 @@ remark3 = Claim(
     corrected=remark3_corrected,
     erratum="'a numerical constant' (independent of ε) fails for F itself as ε -> 0 "
             "(μ_0 >= (6/ε - 1) sqrt 13) and, literally 'for any ε > 0', for ∇F and ∇²F as "
-            "ε -> ∞ (μ_1 >= |∂²F/∂w∂v(-2/ε, 2/ε)| = 12 + ε, μ_2 >= sqrt(52) ε, a fibre norm at a corner); it holds for "
+            "ε -> ∞ (μ_1 >= |∂²F/∂w∂v(-2/ε, 2/ε)| = 12 + ε, μ_2 >= sqrt(52) ε, a fibre norm "
+            "at a corner); it holds for "
             "∇F and ∇²F on ε in (0, 1], the example's regime",
     notes="decided from certified symbolic bounds in each regime ε -> 0+ and ε -> ∞",
 )

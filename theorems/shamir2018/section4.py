@@ -54,7 +54,11 @@ def _constrained(f, radius):
     return constrained_landscape(f, (w, v), radius)
 
 
-def _near(p, target=(-1, sp.Rational(-8, 5)), slack=(sp.Rational(1, 2), sp.Rational(1, 20))):
+_PRINTED_POINT = (-1, sp.Rational(-8, 5))              # (-1, -1.6)
+_PRINTED_SLACK = (sp.Rational(1, 2), sp.Rational(1, 20))
+
+
+def _near(p, target=_PRINTED_POINT, slack=_PRINTED_SLACK):
     """Is the point within the printed precision of (-1, -1.6): |w + 1| <= 1/2 (an integer
     printed), |v + 1.6| <= 1/20 (one decimal printed)? Decided exactly."""
     pt = p.point
@@ -145,8 +149,10 @@ SPURIOUS_V = 16 * v**5 + 64 * v**4 + 104 * v**3 + 80 * v**2 + 9 * v - 16
 SPURIOUS_W = v**3 + 2 * v**2 + sp.Rational(5, 4) * v
 
 
-def spurious_location(f, poly_v=SPURIOUS_V, poly_w=SPURIOUS_W, box=(sp.Rational(-161, 100),
-                                                                    sp.Rational(-8, 5))):
+SPURIOUS_BOX = (sp.Rational(-161, 100), sp.Rational(-8, 5))      # v in (-1.61, -1.60)
+
+
+def spurious_location(f, poly_v=SPURIOUS_V, poly_w=SPURIOUS_W, box=SPURIOUS_BOX):
     """[#spurious minima, sign q(v), sign(w - p(v)), sign(v - lo), sign(v - hi)] at the unique
     spurious minimum: [1, 0, 0, 1, -1] when it is where the corrected statement says."""
     sp_min = _landscape(f).spurious_minima()
@@ -260,7 +266,8 @@ constrained = Claim(
     title="the constraint ||(w, v)|| <= 2 creates a spurious local minimum (on the circle, "
           "bottom left)",
     source=printed_at("4", "discussion of Figure 1 (c)"),
-    statement="Optimising F of Example 1 (ε = 1) under the hard constraint ||(w, v)|| <= 2 can have "
+    statement="Optimising F of Example 1 (ε = 1) under the hard constraint ||(w, v)|| <= 2 can "
+              "have "
               "spurious local minima inside its constrained domain: there is one, in the bottom "
               "left quadrant",
     identities=(

@@ -220,7 +220,7 @@ remark1 = Claim(
 )
 
 
-# --- Footnote 2 ------------------------------------------------------------------------------------
+# --- Footnote 2 ----------------------------------------------------------------------------
 
 @st.composite
 def _matrices(draw):
@@ -250,7 +250,6 @@ def _norms(inst, B):
 def footnote2_conclusion(inst, point, B, which=("prod", "fro_left", "fro_right", "spec_fro",
                                                 "parallelogram")):
     q = _norms(inst, B)
-    k = q["A"].shape[-1] if hasattr(q["A"], "shape") and np.ndim(q["A"]) else 1
     n_ops = 8 * (np.shape(inst.A)[-1] + np.shape(inst.A)[-2] + np.shape(inst.Bm)[-1])
     parts = {
         "prod": (q["AB"], q["A"] * q["B"]),
