@@ -77,6 +77,19 @@ class Backend(abc.ABC):
         """Context in which arithmetic runs at this backend's precision."""
         return contextlib.nullcontext()
 
+    def context(self):
+        """A context in which raw operators on this backend's numbers (``x - y``, ``a @ b``
+        on mpf object arrays, code that knows no backend) run at its precision; a no-op
+        for backends of fixed precision.
+
+        >>> H = get_backend("mpmath", digits=30)
+        >>> with H.context():
+        ...     third = H.asarray(1).item() / 3
+        >>> third.bc > 53                  # bits of the mantissa: more than a float64's
+        True
+        """
+        return self._ctx()
+
     @property
     def eps(self):
         """Machine epsilon ``2 u`` (spacing of numbers at 1), used by rank cutoffs."""

@@ -6,6 +6,9 @@ reconstruction in ``khk-statements.md`` Part I, itself checked here). Claim ids 
 ``khk2019dw.``.
 """
 
+from functools import partial
+
+from proofcheck import Source
 from proofcheck.papers import Paper
 
 PAPER = Paper(
@@ -15,3 +18,6 @@ PAPER = Paper(
     figures=".figures",
     source="kawaguchi-huang-kaelbling-2019-depth-width.txt",
 )
+
+#: Where a claim is printed in this paper: ``printed_at(section, label[, equation])``.
+printed_at = partial(Source, PAPER.key)

@@ -11,19 +11,18 @@ I is fixed by the finder (``free`` mask of :func:`proofcheck.optimize.piecewise.
 so the certificate is first/second order *within I*.
 """
 
-import itertools
 
-import mpmath
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind
 from proofcheck import networks as nw
 from proofcheck.optimize.piecewise import landscape_for, value_at_point
 
+from . import printed_at
 from .assumptions import ADMISSIBLE, network_of
-from .instances import build, problem_data
-from .theorem2 import _phibar_blocks, subsequences
+from .instances import build, point_backend, problem_data
+from .theorem2 import _phibar_blocks, subsequences, without_theta
 
 
 def lin_sets(net, t):
@@ -114,7 +113,7 @@ def _bound(inst, point, B, restricted=True, doubled=False):
             return _phibar_blocks(S)(net_, Ws, Xm, pattern) + dhat(net_, Ws, Xm, pattern)
         v = value_at_point(net, X, Y, point, blocks_of=blocks_of)
         tol = v.tol
-        with mpmath.workdps(point.digits):
+        with point_backend(point).context():
             bound = v.value
             if doubled:
                 v0 = value_at_point(net, X, Y, point, blocks_of=_phibar_blocks(S))
@@ -129,7 +128,7 @@ def _bound(inst, point, B, restricted=True, doubled=False):
 corollary1 = Claim(
     id="khk2019dw.corollary1",
     title="Theorem 2 for local minima of L restricted to the zero pattern I",
-    source=Source("khk2019dw", "5.2", "Corollary 1"),
+    source=printed_at("5.2", "Corollary 1"),
     statement="Every differentiable local minimum theta in Theta_{d_y,t} of L|_I satisfies "
               "L(theta) <= 1/2||P_N[Phi(S)] Y||^2 - sum_l sum_k 1/2||P[Nhat^(l)_k P_N[Phibar(S)] "
               "Dhat^(l)_k] vec Y||^2 for every subsequence S of (t..H)",
@@ -147,6 +146,6 @@ corollary1 = Claim(
         Mutant.conclusion("improvement_doubled", MutantKind.PERTURBED_CONSTANT,
                           "the improvement term counted twice",
                           lambda inst, point, B: _bound(inst, point, B, doubled=True)),
-        Mutant.drop("theta in Theta_{d_y,t}", "networks without linear units in layers t+1..H"),
+        without_theta("networks without linear units in layers t+1..H"),
     ),
 )

@@ -7,7 +7,8 @@ Blocks in the order b = (1,1), ..., (1,d_1), ..., (H,d_H), (H+1,1); N_b = P_N[[Q
 2. P[Q_b] P[Q_b'] = 0 for b != b';
 3. sum_b P[Q_b] = P[[D, D^(H+1)_1]];
 
-hence J(theta) := 1/2 ||Y||^2 - sum_b 1/2 ||P[N_b D_b] vec Y||^2 = 1/2 ||P_N[[D, D^(H+1)_1]] vec Y||^2.
+hence J(theta) := 1/2 ||Y||^2 - sum_b 1/2 ||P[N_b D_b] vec Y||^2
+               = 1/2 ||P_N[[D, D^(H+1)_1]] vec Y||^2.
 
 Exact checks: networks with dyadic data and weights (multiples of 1/2) and activations with
 dyadic slopes, whose D^(l)_k are exact rationals in float64; Gram-Schmidt and projections in
@@ -22,12 +23,13 @@ product N^(1)_1 D^(1)_1 is undefined (Proposition 1, where d_y = 1, is fine).  C
 import numpy as np
 import sympy as sp
 
-from proofcheck import Claim, Identity, Margin, Mutant, MutantKind, Source
+from proofcheck import Claim, Identity, Margin, Mutant, MutantKind
 from proofcheck import networks as nw
 from proofcheck.claims import tolerance_source
 from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_projection,
                                  symbol_matrix)
 
+from . import printed_at
 from .assumptions import per_instance
 from .instances import build, data_for, network_instances
 
@@ -107,7 +109,7 @@ def _fact(name, statement, build_fn):
 gram_schmidt = Claim(
     id="khk2019dw.theorem1.gram_schmidt",
     title="the block Gram-Schmidt of Theorem 1: span, orthogonality, sum of projections",
-    source=Source("khk2019dw", "4.1", "Theorem 1 (definition of N, Q) and Lemma 3's proof"),
+    source=printed_at("4.1", "Theorem 1 (definition of N, Q) and Lemma 3's proof"),
     statement="col[Q_1..Q_b] = col[D_1..D_b]; P[Q_b] P[Q_b'] = 0 (b != b'); "
               "sum_b P[Q_b] = P[[D, D^(H+1)_1]]",
     identities=(
@@ -171,7 +173,7 @@ def _j_without_output(net, Ws, X, Y):
 j_forms = Claim(
     id="khk2019dw.theorem1.j_forms",
     title="J(theta): Gram-Schmidt sum = projection form, at every theta",
-    source=Source("khk2019dw", "4.1", "Theorem 1", "4.2"),
+    source=printed_at("4.1", "Theorem 1", "4.2"),
     statement="1/2||Y||^2 - sum_{l=1}^{H+1} sum_k 1/2 ||P[N^(l)_k D^(l)_k] vec Y||^2 = "
               "1/2 ||P_N[[D, D^(H+1)_1]] vec Y||^2 (the right-hand side of eq. 4.2)",
     identities=(Identity("j_forms", "Gram-Schmidt form of J = projection form", j_forms_build,
@@ -210,7 +212,7 @@ def n11_build(s, rows=lambda s: s["m"]):
 n11_corrected = Claim(
     id="khk2019dw.theorem1.n11",
     title="N^(1)_1 is the identity of size m d_y",
-    source=Source("khk2019dw", "4.1", "Theorem 1 (definition of N^(1)_1)"),
+    source=printed_at("4.1", "Theorem 1 (definition of N^(1)_1)"),
     statement="N^(1)_1 := I_{m d_y}, so that Q^(1)_1 = N^(1)_1 D^(1)_1 = D^(1)_1",
     identities=(Identity("n11", "I_{m d_y} D^(1)_1 = D^(1)_1",
                          lambda s: n11_build(s, lambda s: s["m"] * s["d_y"]), N11,
@@ -223,7 +225,7 @@ n11_corrected = Claim(
 n11 = Claim(
     id="khk2019dw.theorem1.n11",
     title="N^(1)_1 := I_m (as printed in Theorem 1)",
-    source=Source("khk2019dw", "4.1", "Theorem 1 (definition of N^(1)_1)"),
+    source=printed_at("4.1", "Theorem 1 (definition of N^(1)_1)"),
     statement="N^(1)_1 := I_m, and Q^(1)_1 = N^(1)_1 D^(1)_1 with D^(1)_1 in R^{m d_y x d_0}",
     identities=(Identity("n11", "I_m D^(1)_1 = D^(1)_1", n11_build, N11),),
     corrected=n11_corrected,

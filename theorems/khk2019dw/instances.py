@@ -41,7 +41,8 @@ from .assumptions import acts_text, network_of
 
 __all__ = ["CASES", "ACTS", "PROBLEM_CASES", "STRATUM_ACTS", "build", "build_stratum",
            "stratum_certificate", "READINGS", "landscape_reading", "network_instances",
-           "data_for", "arrays", "close", "problem_instances", "landscape", "problem_data"]
+           "data_for", "arrays", "close", "problem_instances", "landscape", "problem_data",
+           "point_backend", "point_arrays"]
 
 CASES = ("generic", "dyadic", "zero_sample", "kink", "dead_unit", "zero_out")
 PROBLEM_CASES = ("generic", "zero_sample", "kink", "zero_out", "stratum")
@@ -278,6 +279,23 @@ def landscape(inst):
 def problem_data(inst):
     net = network_of(inst)
     return net, np.asarray(inst.X, float), np.asarray(inst.Y, float).reshape(-1, net.d_y)
+
+
+def point_backend(point):
+    """The arithmetic of a certified point: mpmath at the digits it was refined and certified
+    at (``point.digits``).  ``with point_backend(p).context():`` runs raw operators on its
+    numbers (and the network functions, which know no backend) at that precision."""
+    from proofcheck.backends import get_backend
+    return get_backend("mpmath", digits=point.digits)
+
+
+def point_arrays(inst, point):
+    """``(P, net, Ws, X, Y)`` at a certified point: its backend :func:`point_backend`, the
+    network, the point's weights and the data as ``P``'s numbers (every float converts
+    exactly)."""
+    P = point_backend(point)
+    net, X, Y = problem_data(inst)
+    return P, net, net.unflatten(point.theta_mp), P.asarray(X), P.asarray(Y)
 
 
 # --------------------------------------------------------------------------- readings

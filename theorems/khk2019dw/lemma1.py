@@ -15,9 +15,10 @@ import zlib
 
 import numpy as np
 
-from proofcheck import Claim, Hypothesis, Mutant, MutantKind, Source
+from proofcheck import Claim, Hypothesis, Mutant, MutantKind
 from proofcheck import networks as nw
 
+from . import printed_at
 from .assumptions import ADMISSIBLE, network_of, per_instance
 from .instances import arrays, close, network_instances, stratum_certificate
 
@@ -81,7 +82,7 @@ def identity_instances(assumed):
 lemma1 = Claim(
     id="khk2019dw.lemma1",
     title="Yhat is linear in each layer: vec(Yhat) = D^(l) vec(W^(l)) at every theta",
-    source=Source("khk2019dw", "4.1", "Lemma 1"),
+    source=printed_at("4.1", "Lemma 1"),
     statement="For all l in {1..H}, vec(Yhat(X, theta)) = D^(l) vec(W^(l)(theta)) "
               "(and vec(Yhat) = D^(H+1)_1 vec(W^(H+1)) with D^(H+1)_1 = I_{d_y} (x) Phi^(H))",
     hypotheses=(ADMISSIBLE,),
@@ -218,7 +219,7 @@ def _lhs_previous_block(net, Ws, X, blocks, l, dW):
 lemma1_derivative = Claim(
     id="khk2019dw.lemma1.derivative",
     title="at differentiable points D^(l) is the Jacobian of vec(Yhat) in vec(W^(l))",
-    source=Source("khk2019dw", "4.1", "Lemma 1"),
+    source=printed_at("4.1", "Lemma 1"),
     statement="At any differentiable theta, d vec(Yhat(X, theta)) / d vec(W^(l)) = D^(l)",
     hypotheses=(ADMISSIBLE, OUTPUTS_DIFFERENTIABLE),
     conclusion=_derivative_margin(_lhs),
@@ -252,7 +253,7 @@ lemma1_derivative = Claim(
 lemma1_derivative_loss_reading = Claim(
     id="khk2019dw.lemma1.derivative_loss_reading",
     title="Lemma 1(ii) read with 'differentiable' = L differentiable at theta",
-    source=Source("khk2019dw", "4.1", "Lemma 1 (as used in Theorem 1)"),
+    source=printed_at("4.1", "Lemma 1 (as used in Theorem 1)"),
     statement="At any theta at which L is differentiable, d vec(Yhat(X, theta)) / d vec(W^(l)) "
               "= D^(l)",
     hypotheses=(ADMISSIBLE, LOSS_DIFFERENTIABLE),

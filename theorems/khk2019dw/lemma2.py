@@ -16,9 +16,11 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind, Source
+from proofcheck import Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_projection,
                                  random_rational_matrix)
+
+from . import printed_at
 
 SWEEP = SizeSweep(m=(1, 4), a=(1, 2), b=(1, 2), ra=(0, 2), rb=(0, 2),
                   where="ra <= min(m, a) and rb <= min(m - ra, b)")
@@ -96,7 +98,7 @@ ORTHOGONAL = Hypothesis("A^T B = 0", "A^T B = 0 (B = P_N[A] C, up to rounding in
 lemma2 = Claim(
     id="khk2019dw.lemma2",
     title="projection onto orthogonal blocks splits",
-    source=Source("khk2019dw", "4.1", "Lemma 2"),
+    source=printed_at("4.1", "Lemma 2"),
     statement="For any matrices A and B such that A^T B = 0, P[[A B]] = P[A] + P[B]",
     identities=(Identity("split", "A^T B = 0 => P[[A B]] = P[A] + P[B]", lemma2_build, SWEEP,
                          method="exact-random"),),
@@ -150,7 +152,7 @@ def col_split_sum_build(s, rng, inner=exact_null_projection):
 col_split = Claim(
     id="khk2019dw.lemma2.col_split",
     title="col[A B] = col[A, P_N[A] B] and the resulting split of P[[A B]]",
-    source=Source("khk2019dw", "A.2", "proofs of Lemma 3 and Theorem 2"),
+    source=printed_at("A.2", "proofs of Lemma 3 and Theorem 2"),
     statement="col[A B] = col[A  P_N[A] B], hence P[[A B]] = P[A] + P[P_N[A] B]",
     identities=(
         Identity("same_column_space", "P[[A B]] = P[[A, P_N[A] B]]", col_split_build, GEN,
@@ -196,7 +198,7 @@ def kron_null_projection_only(s, rng):
 kron_null = Claim(
     id="khk2019dw.lemma2.kron_null",
     title="the null projection of a block-diagonal Kronecker product",
-    source=Source("khk2019dw", "A.2", "proof of Theorem 2"),
+    source=printed_at("A.2", "proof of Theorem 2"),
     statement="P_N[I_d (x) A] = I_d (x) P_N[A]",
     identities=(Identity("kron_null", "P_N[I_d (x) A] = I_d (x) P_N[A]", kron_null_build, KRON,
                          method="exact-random"),),
@@ -233,7 +235,7 @@ def lsq_build(s, rng, value=lambda M, Y: sp.Rational(1, 2) * sum(
 least_squares = Claim(
     id="khk2019dw.lemma2.least_squares",
     title="the global minimum of basis-function regression",
-    source=Source("khk2019dw", "A.2", "proof of Theorem 2 (last step)"),
+    source=printed_at("A.2", "proof of Theorem 2 (last step)"),
     statement="min_R 1/2 ||M R - Y||_F^2 = 1/2 ||P_N[M] Y||_F^2",
     identities=(Identity("least_squares", "min_R 1/2||MR - Y||^2 = 1/2||P_N[M]Y||^2", lsq_build,
                          LSQ, method="exact-random"),),
@@ -244,6 +246,7 @@ least_squares = Claim(
                                 e ** 2 for e in exact_projection(M) * Y))),
         Mutant.identity("no_half", MutantKind.PERTURBED_CONSTANT, "min = ||P_N[M] Y||^2",
                         "least_squares", lambda s, rng: lsq_build(
-                            s, rng, lambda M, Y: sum(e ** 2 for e in exact_null_projection(M) * Y))),
+                            s, rng,
+                            lambda M, Y: sum(e ** 2 for e in exact_null_projection(M) * Y))),
     ),
 )

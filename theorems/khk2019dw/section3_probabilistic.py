@@ -45,14 +45,16 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind, Source
+from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind
 from proofcheck import montecarlo as mc
+
+from . import printed_at
 
 PAPER = "khk2019dw"
 CONF = mc.CONFIDENCE
@@ -170,7 +172,7 @@ def setting(inst) -> Setting:
 # ---------------------------------------------------------------------------------------------
 # hypotheses (decided exactly on the pattern)
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _smin_large_ok(name: str) -> bool:
     """s_min(Lambda_I) >= delta for every |I| >= m/2: exact, at every vertex of the counts."""
     s = SETTINGS[name]
@@ -180,7 +182,7 @@ def _smin_large_ok(name: str) -> bool:
     return all(mc.certify_gram_at_least((ty.T * c) @ ty, d2) for c in vertices)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _smin_small_ok(name: str) -> bool:
     """s_{|I|}(Lambda_I) >= delta for every non-empty |I| <= d/2 (vacuous when d = 1)."""
     import itertools
@@ -209,7 +211,8 @@ def _pattern_ok(s: Setting) -> bool:
     return all(abs(v) <= 1 for row in s.types for v in row) and s.delta2 > 0
 
 
-PATTERN = Hypothesis("pattern", "Lambda is a fixed activation pattern, |Lambda_ik| <= 1, delta > 0, "
+PATTERN = Hypothesis("pattern", "Lambda is a fixed activation pattern, |Lambda_ik| <= 1, "
+                     "delta > 0, "
                      "and [X Y] has i.i.d. N(0, 1) entries (independent of Lambda)",
                      lambda i: _pattern_ok(setting(i)))
 SIZE_I = Hypothesis("size_i", "m >= 64 ln^2(d_x d m / delta^2) d_x d",
@@ -313,7 +316,7 @@ def _prop2i_failure(s: Setting, t, form: str, flipped: bool):
     return 1.0 - sf if flipped else sf
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _prop2i_exact(name: str, form: str, flipped: bool) -> tuple[float, float]:
     s = SETTINGS[name]
     bound = lambda t: _rank_term(s) + 2 * np.exp(-np.asarray(t, dtype=float))
@@ -371,6 +374,16 @@ def prop2i_conclusion(form="sqrt", flipped=False):
     return conclusion
 
 
+def on_settings(valid: tuple[str, ...], violators: dict[str, tuple[str, ...]], *,
+                instances=None) -> dict:
+    """The fields a probabilistic claim of this section shares: its instances (the ``valid``
+    settings, and for a dropped hypothesis the settings in ``violators`` that violate it), one
+    branch per valid setting, and no high-precision re-run (exact laws through scipy and
+    Monte Carlo, both in float64)."""
+    return dict(instances=(instances or _instances)(valid, violators), branches=valid,
+                high_precision=False)
+
+
 PROP2I_VALID = ("relu_d1_m29", "abs_d1_m256", "relu_d2_types_m1500", "relu_d1_r200",
                 "relu_d1_r1e6") + tuple(f"relu_d1_boundary_r{r}" for r in
                                         (10, 104, 1000, 10 ** 4, 10 ** 5, 10 ** 7, 10 ** 8))
@@ -378,7 +391,7 @@ PROP2I_VALID = ("relu_d1_m29", "abs_d1_m256", "relu_d2_types_m1500", "relu_d1_r2
 proposition2_i = Claim(
     id="khk2019dw.proposition2.i",
     title="probabilistic loss bound in the regime d_x d << m (sqrt restored)",
-    source=Source(PAPER, "3.2", "Proposition 2 (i)", "(B.26)-(B.27)"),
+    source=printed_at("3.2", "Proposition 2 (i)", "(B.26)-(B.27)"),
     statement="Fix Lambda; [X Y] Gaussian. If m >= 64 ln^2(d_x d m/delta^2) d_x d and "
               "s_min(Lambda_I) >= delta for every |I| >= m/2, then for every t > 0, "
               "L <= (1 + 6 sqrt(t/m)) (m - d_x d)/(2m) ||Y||^2 with probability at least "
@@ -386,15 +399,15 @@ proposition2_i = Claim(
               "reconstruction; the extraction reads '1+6tm']",
     hypotheses=(PATTERN, SIZE_I, SMIN_I),
     conclusion=prop2i_conclusion(),
-    instances=_instances(PROP2I_VALID, {"size_i": ("abs_d1_m1500_r1499",),
-                                        "smin_i": ("dead_d1_r1e7",)}),
-    branches=PROP2I_VALID,
-    high_precision=False,
+    **on_settings(PROP2I_VALID, {"size_i": ("abs_d1_m1500_r1499",),
+                                 "smin_i": ("dead_d1_r1e7",)}),
     notes="Failure probability P(L > bound) computed exactly from the a.s. rank (0/1 law) and the "
-          "Beta((m - r)/2, r/2) law of 2L/||Y||^2, at the instance's t and for every t > 0 (monotone "
+          "Beta((m - r)/2, r/2) law of 2L/||Y||^2, at the instance's t and for every t > 0 "
+          "(monotone "
           "bracketing on a geometric grid over [ln 2, t_hi]; outside it the statement is trivial); "
           "end-to-end Monte Carlo (X, Y drawn, D~ built, projected) on the three small settings "
-          "(200 / 400 / 400 draws per instance). The bound is vacuous (>= 1/2 ||Y||^2) for every t > ln 2 "
+          "(200 / 400 / 400 draws per instance). The bound is vacuous (>= 1/2 ||Y||^2) for "
+          "every t > ln 2 "
           "unless (d_x d)^2 m / (36 (m - d_x d)^2) > ln 2: only relu_d1_r1e6 (m = 1.4e10, "
           "d_x d = 1e6, t = 1.5) and the boundary settings with d_x d = 1e7, 1e8 make it "
           "non-trivial, and there it holds with P(fail) below double precision. The seven "
@@ -463,21 +476,20 @@ LEMMA6I_VALID = ("relu_d1_m29", "abs_d1_m256", "relu_d2_types_m1500", "relu_d1_r
 lemma6_i = Claim(
     id="khk2019dw.lemma6.i",
     title="rank D~ = d_x d with high probability when d_x d << m",
-    source=Source(PAPER, "B", "Lemma 6 (i)", "(B.8)-(B.13)"),
+    source=printed_at("B", "Lemma 6 (i)", "(B.8)-(B.13)"),
     statement="Fix Lambda; X Gaussian. If m >= 64 ln^2(d_x d m/delta^2) d_x d and s_min(Lambda_I) "
               ">= delta for every |I| >= m/2, then rank D~ = d_x d with probability at least "
               "1 - e^{-m/(64 ln(d_x d m/delta^2))}  [the printed Lemma also subtracts 2e^{-t} with "
               "t unbound, which only weakens it; the proof of Prop. 2 uses the form checked here]",
     hypotheses=(PATTERN, SIZE_I, SMIN_I),
     conclusion=rank_conclusion("d_x d", _bound_i, LEMMA6I_VALID),
-    instances=_instances(LEMMA6I_VALID, {"size_i": ("relu_d1_m2_dx3",),
-                                         "smin_i": ("relu_d1_m14000_one_active",)}),
-    branches=LEMMA6I_VALID,
-    high_precision=False,
+    **on_settings(LEMMA6I_VALID, {"size_i": ("relu_d1_m2_dx3",),
+                                  "smin_i": ("relu_d1_m14000_one_active",)}),
     notes="By the 0/1 law the failure probability is exactly 0 or 1; it is decided by the exact "
           "rank mod p = 2^61 - 1 of D~ at a random integer X (or, for d = 1, by the Gaussian "
           "law of diag(Lambda_1) X) against an upper bound, and cross-checked by Monte Carlo "
-          "(numerical rank, LAPACK cutoff) where the planned draws decide (montecarlo.draws_needed): "
+          "(numerical rank, LAPACK cutoff) where the planned draws decide "
+          "(montecarlo.draws_needed): "
           "200 / 400 draws per instance on relu_d1_m29 and abs_d1_m256 (bounds e^{-m/(64 ln(...))} "
           "= 0.50, 0.050); on relu_d2_types_m1500 (bound 8.4e-4) 400 draws cannot decide, so the "
           "exact law decides alone. " + MC_NOTE,
@@ -502,16 +514,28 @@ ERRATUM_II = ("for d = 1 no index set has |I| <= d/2, so the s_min hypothesis is
               "surely, against a claimed probability >= 1 - 2e^{-3} = 0.90. The proof needs "
               "L_0 = 1 <= d/2, i.e. d >= 2; with d >= 2 the claim holds (probability one).")
 
-lemma6_ii_corrected = Claim(
+def case_ii(*, conclusion, notes: str, mutants: tuple, **printed) -> Claim:
+    """A statement of case (ii) (d d_x >> m) as printed (``printed``: id, title, source,
+    statement), which fails for d = 1 with a dead sample (:data:`ERRATUM_II`), carrying its
+    correction (d >= 2 added) with the ``notes`` and ``mutants``."""
+    corrected = Claim(
+        id=printed["id"], title=printed["title"] + " (d >= 2)", source=printed["source"],
+        statement="As printed, with d >= 2 added",
+        hypotheses=(PATTERN, SIZE_II, SMIN_II, D_GE_2), conclusion=conclusion,
+        **on_settings(LEMMA6II_VALID, II_VIOLATORS), notes=notes, mutants=mutants)
+    return Claim(**printed, hypotheses=(PATTERN, SIZE_II, SMIN_II), conclusion=conclusion,
+                 **on_settings(LEMMA6II_VALID + ("relu_d1_dead_sample",), II_VIOLATORS),
+                 corrected=corrected, erratum=ERRATUM_II, notes=II_NOTES + MC_NOTE)
+
+
+lemma6_ii = case_ii(
     id="khk2019dw.lemma6.ii",
-    title="rank D~ = m with high probability when d d_x >> m (d >= 2)",
-    source=Source(PAPER, "B", "Lemma 6 (ii)", "(B.14)-(B.23)"),
-    statement="As printed, with d >= 2 added",
-    hypotheses=(PATTERN, SIZE_II, SMIN_II, D_GE_2),
+    title="rank D~ = m with high probability when d d_x >> m",
+    source=printed_at("B", "Lemma 6 (ii)", "(B.14)-(B.23)"),
+    statement="Fix Lambda; X Gaussian. If d d_x >= 2 m ln^2(md/delta) with d_x >= ln^2(dm) and "
+              "s_min(Lambda_I) >= delta for every I with |I| <= d/2, then rank D~ = m with "
+              "probability at least 1 - 2e^{-d_x/20}",
     conclusion=rank_conclusion("m", _bound_ii, LEMMA6II_VALID),
-    instances=_instances(LEMMA6II_VALID, II_VIOLATORS),
-    branches=LEMMA6II_VALID,
-    high_precision=False,
     notes=II_NOTES + MC_NOTE,
     mutants=(
         Mutant.conclusion("rank_dxd", MutantKind.OTHER, "rank D~ = d_x d (case (i)'s conclusion)",
@@ -521,23 +545,7 @@ lemma6_ii_corrected = Claim(
         Mutant.drop("d>=2", "the printed statement: d = 1 with a dead sample"),
     ),
 )
-
-lemma6_ii = Claim(
-    id="khk2019dw.lemma6.ii",
-    title="rank D~ = m with high probability when d d_x >> m",
-    source=Source(PAPER, "B", "Lemma 6 (ii)", "(B.14)-(B.23)"),
-    statement="Fix Lambda; X Gaussian. If d d_x >= 2 m ln^2(md/delta) with d_x >= ln^2(dm) and "
-              "s_min(Lambda_I) >= delta for every I with |I| <= d/2, then rank D~ = m with "
-              "probability at least 1 - 2e^{-d_x/20}",
-    hypotheses=(PATTERN, SIZE_II, SMIN_II),
-    conclusion=rank_conclusion("m", _bound_ii, LEMMA6II_VALID),
-    instances=_instances(LEMMA6II_VALID + ("relu_d1_dead_sample",), II_VIOLATORS),
-    branches=LEMMA6II_VALID + ("relu_d1_dead_sample",),
-    high_precision=False,
-    corrected=lemma6_ii_corrected,
-    erratum=ERRATUM_II,
-    notes=II_NOTES + MC_NOTE,
-)
+lemma6_ii_corrected = lemma6_ii.corrected
 
 
 def _loss_zero_mc(s: Setting, seed: int, bound: float, flipped: bool) -> tuple[float, float]:
@@ -573,16 +581,14 @@ def loss_zero_conclusion(flipped=False, plan=LEMMA6II_VALID):
     return conclusion
 
 
-proposition2_ii_corrected = Claim(
+proposition2_ii = case_ii(
     id="khk2019dw.proposition2.ii",
-    title="zero loss with high probability when d d_x >> m (d >= 2)",
-    source=Source(PAPER, "3.2", "Proposition 2 (ii)"),
-    statement="As printed, with d >= 2 added",
-    hypotheses=(PATTERN, SIZE_II, SMIN_II, D_GE_2),
+    title="zero loss with high probability when d d_x >> m",
+    source=printed_at("3.2", "Proposition 2 (ii)"),
+    statement="Fix Lambda; [X Y] Gaussian. If d d_x >= 2 m ln^2(md/delta) with d_x >= ln^2(dm) "
+              "and s_min(Lambda_I) >= delta for every I with |I| <= d/2, then L = 0 with "
+              "probability at least 1 - 2e^{-d_x/20}",
     conclusion=loss_zero_conclusion(),
-    instances=_instances(LEMMA6II_VALID, II_VIOLATORS),
-    branches=LEMMA6II_VALID,
-    high_precision=False,
     notes=II_NOTES + "Monte Carlo event L != 0: 2L/||Y||^2 > 64 m eps, where a draw of numerical "
           "rank m has P[D~] = I and L = 0 exactly, and a rank-deficient draw's ratio is computed "
           "from an SVD basis. " + MC_NOTE,
@@ -595,23 +601,7 @@ proposition2_ii_corrected = Claim(
         Mutant.drop("d>=2", "the printed statement: d = 1 with a dead sample"),
     ),
 )
-
-proposition2_ii = Claim(
-    id="khk2019dw.proposition2.ii",
-    title="zero loss with high probability when d d_x >> m",
-    source=Source(PAPER, "3.2", "Proposition 2 (ii)"),
-    statement="Fix Lambda; [X Y] Gaussian. If d d_x >= 2 m ln^2(md/delta) with d_x >= ln^2(dm) "
-              "and s_min(Lambda_I) >= delta for every I with |I| <= d/2, then L = 0 with "
-              "probability at least 1 - 2e^{-d_x/20}",
-    hypotheses=(PATTERN, SIZE_II, SMIN_II),
-    conclusion=loss_zero_conclusion(),
-    instances=_instances(LEMMA6II_VALID + ("relu_d1_dead_sample",), II_VIOLATORS),
-    branches=LEMMA6II_VALID + ("relu_d1_dead_sample",),
-    high_precision=False,
-    corrected=proposition2_ii_corrected,
-    erratum=ERRATUM_II,
-    notes=II_NOTES + MC_NOTE,
-)
+proposition2_ii_corrected = proposition2_ii.corrected
 
 
 # ---------------------------------------------------------------------------------------------
@@ -641,7 +631,7 @@ RANK_FULL = Hypothesis("rank", "rank D~ = d_x d (with probability one: certified
 DECILES = np.arange(1, 10) / 10
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _deciles(a: float, b: float) -> np.ndarray:
     from scipy import special
     return special.betaincinv(a, b, DECILES)
@@ -682,15 +672,13 @@ LAW_VALID = ("relu_m12_d2_dx3", "abs_m20_d3_dx2")
 proposition2_law = Claim(
     id="khk2019dw.proposition2.law_b26",
     title="the law of 2L/||Y||^2 given rank D~ = d_x d (proof of Prop. 2, B.26)",
-    source=Source(PAPER, "B", "proof of Proposition 2", "(B.26)"),
+    source=printed_at("B", "proof of Proposition 2", "(B.26)"),
     statement="Conditioning on rank D~ = d_x d, 2L/||Y||^2 = ||P_N[D~] Y||^2/||Y||^2 has the same "
               "law as (z_1^2 + ... + z_{m - d_x d}^2)/(z_1^2 + ... + z_m^2), i.e. "
               "Beta((m - d_x d)/2, d_x d/2)",
     hypotheses=(PATTERN, RANK_FULL),
     conclusion=law_conclusion(lambda m, r: ((m - r) / 2, r / 2)),
-    instances=_instances(LAW_VALID, {"rank": ("relu_m12_d2_dx3_dead_unit",)}),
-    branches=LAW_VALID,
-    high_precision=False,
+    **on_settings(LAW_VALID, {"rank": ("relu_m12_d2_dx3_dead_unit",)}),
     notes="End-to-end Monte Carlo: X and Y drawn, D~ built from the fixed pattern, 2L/||Y||^2 "
           "computed by projection; 600 draws per instance; at each decile q of the claimed Beta "
           "law the frequency of {R <= F^{-1}(q)} must have q inside its Clopper-Pearson interval "
@@ -769,9 +757,10 @@ def _lm_threshold(w: Weights, side: str, c_sqrt: float, c_lin: float) -> float:
     return dev + c_lin * w.K ** 2 * w.t if side == "upper" else -dev
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lm_exact(name: str, side: str, c_sqrt: float, c_lin: float, rate: float):
-    """Exact relative margin 1 - P(fail)/bound at the setting's t and, by monotone bracketing (both sides
+    """Exact relative margin 1 - P(fail)/bound at the setting's t and, by monotone bracketing
+    (both sides
     decrease in t), for every t in [1e-3, 60]: ``(value, tol)``."""
     w = WEIGHTS[name]
     n, a2 = len(w.a), float(w.a2[0])
@@ -831,18 +820,18 @@ LM_NOTES = ("Equal weights: the tail probability is computed exactly (scaled chi
             "instance's t and for every t in [1e-3, 60] by monotone bracketing. Mixed "
             "weights a = linspace(0.1, 1, 20): Monte Carlo, 4000 draws per instance. " + MC_NOTE)
 
-lemma7_upper = Claim(
+#: Lemma 7's setting: 0 <= a_i <= K, g_i i.i.d. N(0, 1), the weights of :data:`WEIGHTS`.
+lemma7_claim = functools.partial(Claim, hypotheses=(BOUNDED, GAUSS), notes=LM_NOTES,
+                                 **on_settings(LM_VALID, {"bounded": ("equal_n1_t8_K0",)},
+                                               instances=_lm_instances))
+
+lemma7_upper = lemma7_claim(
     id="khk2019dw.lemma7.upper",
     title="Laurent-Massart upper tail for weighted chi-square sums",
-    source=Source(PAPER, "B", "Lemma 7", "(B.24)"),
+    source=printed_at("B", "Lemma 7", "(B.24)"),
     statement="If 0 <= a_i <= K and g_i are i.i.d. N(0, 1), then for every t > 0, "
               "P(sum a_i^2 (g_i^2 - 1) >= 2 sqrt(t sum a_i^4) + 2 K^2 t) <= e^{-t}",
-    hypotheses=(BOUNDED, GAUSS),
     conclusion=lm_conclusion("upper"),
-    instances=_lm_instances(LM_VALID, {"bounded": ("equal_n1_t8_K0",)}),
-    branches=LM_VALID,
-    high_precision=False,
-    notes=LM_NOTES,
     mutants=(
         Mutant.conclusion("no_linear_term", MutantKind.DROPPED_TERM,
                           "P(S >= 2 sqrt(t sum a^4)) <= e^{-t}",
@@ -856,18 +845,13 @@ lemma7_upper = Claim(
     ),
 )
 
-lemma7_lower = Claim(
+lemma7_lower = lemma7_claim(
     id="khk2019dw.lemma7.lower",
     title="Laurent-Massart lower tail for weighted chi-square sums",
-    source=Source(PAPER, "B", "Lemma 7", "(B.25)"),
+    source=printed_at("B", "Lemma 7", "(B.25)"),
     statement="If 0 <= a_i <= K and g_i are i.i.d. N(0, 1), then for every t > 0, "
               "P(sum a_i^2 (g_i^2 - 1) <= -2 sqrt(t sum a_i^4)) <= e^{-t}",
-    hypotheses=(BOUNDED, GAUSS),
     conclusion=lm_conclusion("lower"),
-    instances=_lm_instances(LM_VALID, {"bounded": ("equal_n1_t8_K0",)}),
-    branches=LM_VALID,
-    high_precision=False,
-    notes=LM_NOTES,
     mutants=(
         Mutant.conclusion("half_deviation", MutantKind.PERTURBED_CONSTANT,
                           "P(S <= -sqrt(t sum a^4)) <= e^{-t}", lm_conclusion("lower", c_sqrt=1.0)),

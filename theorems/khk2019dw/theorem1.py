@@ -13,16 +13,20 @@ stationary points (every live kinked pre-activation away from 0 beyond the dista
 limit point).  Points near or at a kink are counted in the evidence and never used.
 """
 
+from functools import partial
+
 import mpmath
 import numpy as np
 
-from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind
 from proofcheck import networks as nw
+from proofcheck.linalg import numerical_rank
 from proofcheck.optimize.piecewise import value_at_point
 
+from . import printed_at
 from .assumptions import ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT, per_instance
 from .instances import READINGS, arrays, close, landscape, landscape_reading, \
-    network_instances, problem_data, problem_instances
+    network_instances, point_arrays, point_backend, problem_data, problem_instances
 
 BRANCHES = ("all_active", "dead_unit", "stratum")
 
@@ -31,10 +35,21 @@ def _case_of(inst, point):
     return point.branch
 
 
+#: The setting of Theorem 1 and the statements sharing its proof: certified differentiable
+#: local minima of the piecewise landscape, one branch per kind of certificate.
+at_local_minima = partial(Claim, hypotheses=(ADMISSIBLE,), point_kind=PointKind.LOCAL_MIN,
+                          landscape=landscape, branches=BRANCHES, case_of=_case_of)
+
+#: Section 3.1's setting: one hidden layer, scalar output, a few samples.
+one_hidden_layer = partial(at_local_minima, hypotheses=(ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT),
+                           instances=lambda assumed: problem_instances(
+                               assumed, H=(1, 1), d_y=(1, 1), m=(2, 7)))
+
+
 def _compare(inst, point, **kw):
     net, X, Y = problem_data(inst)
     v = value_at_point(net, X, Y, point, **kw)
-    with mpmath.workdps(point.digits):      # mpmath's global precision is 15 digits
+    with point_backend(point).context():    # mpmath's global precision is 15 digits
         diff = abs(v.L - v.value)
     return Margin(-float(diff), v.tol, float(v.L), float(v.value), v.tol_source)
 
@@ -58,8 +73,9 @@ def _output_raw(inst, point, B):
     net, X, Y = problem_data(inst)
     v1 = value_at_point(net, X, Y, point, blocks_of=_blocks_without_output)
     v2 = value_at_point(net, X, Y, point, blocks_of=_output_only)
-    with mpmath.workdps(point.digits):
-        wrong = v1.value + v2.value - mpmath.mpf(float(np.sum(Y * Y))) / 2
+    P = point_backend(point)
+    with P.context():
+        wrong = v1.value + v2.value - P.asarray(float(np.sum(Y * Y))).item() / 2
         gap = abs(v1.L - wrong)
     return Margin(-float(gap), v1.tol + v2.tol, float(v1.L), float(wrong),
                   v1.tol_source)
@@ -69,9 +85,9 @@ def _j_halved_sum(inst, point, B):
     # mutant: J with the sum of projections not halved: 1/2||y||^2 - sum ||P y||^2
     net, X, Y = problem_data(inst)
     v = value_at_point(net, X, Y, point)
-    y2 = float(np.sum(Y * Y))
-    with mpmath.workdps(point.digits):
-        wrong = 2 * v.value - mpmath.mpf(y2) / 2          # 1/2 y2 - 2 (1/2 y2 - J)
+    P = point_backend(point)
+    with P.context():
+        wrong = 2 * v.value - P.asarray(float(np.sum(Y * Y))).item() / 2  # 1/2 y2 - 2 (1/2 y2 - J)
         gap = abs(v.L - wrong)
     return Margin(-float(gap), v.tol * 2, float(v.L), wrong, v.tol_source)
 
@@ -100,52 +116,20 @@ _THEOREM1_WITNESS = (
     "'D^T vec(Yhat - Y) = 0' (Lemma 1 + first order) fails: D^T r = (0, 1, 0) != grad L = 0")
 
 
-theorem1_outputs = Claim(
-    id="khk2019dw.theorem1",
-    title="every local minimum at which every output is differentiable has L = J(theta)",
-    source=Source("khk2019dw", "4.1", "Theorem 1 (corrected)", "4.2"),
-    statement="Every local minimum theta of L at which every output Yhat_ic(X, theta) is "
-              "differentiable satisfies L(theta) = 1/2||Y||_F^2 - sum_{l=1}^{H+1} "
-              "sum_{k_l} 1/2 ||P[N^(l)_{k_l} D^(l)_{k_l}] vec(Y)||_2^2",
-    hypotheses=(ADMISSIBLE,),
-    conclusion=lambda inst, point, B: _compare(inst, point),
-    instances=lambda assumed: problem_instances(assumed, smooth_outputs=True),
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape_reading("outputs"),
-    branches=BRANCHES,
-    case_of=_case_of,
-    readings=(READINGS["outputs"],),
-    narrowed=("points on strata whose outputs are not all differentiable are left out "
-              "(counted as outside_reading)",),
-    mutants=_T1_MUTANTS,
-)
-
-
-theorem1 = Claim(
+theorem1 = at_local_minima(
     id="khk2019dw.theorem1",
     title="every differentiable local minimum has L = J(theta)",
-    source=Source("khk2019dw", "4.1", "Theorem 1", "4.2"),
+    source=printed_at("4.1", "Theorem 1", "4.2"),
     statement="Every differentiable local minimum theta of L satisfies L(theta) = "
               "1/2||Y||_F^2 - sum_{l=1}^{H+1} sum_{k_l=1}^{d'_l} 1/2 "
               "||P[N^(l)_{k_l} D^(l)_{k_l}] vec(Y)||_2^2",
-    hypotheses=(ADMISSIBLE,),
     conclusion=lambda inst, point, B: _compare(inst, point),
     instances=lambda assumed: problem_instances(assumed),
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
-    branches=BRANCHES,
-    case_of=_case_of,
     notes="J in its projection form at the point's precision (equal to the Gram-Schmidt form at "
           "every theta, khk2019dw.theorem1.j_forms); branch dead_unit: some ReLU unit has "
           "derivative 0 on every sample (D^(l)_k = 0); branch stratum: points with "
           "pre-activations exactly 0, certified exactly (optimize.strata), J with the "
           "paper's Lambda (0 at a kink).",
-    readings=(READINGS["L"],),
-    corrected=theorem1_outputs,
-    erratum="As printed ('every differentiable local minimum of L') the statement fails at "
-            "differentiable local minima where pre-activations are 0 and samples' kinks "
-            "cancel: " + _THEOREM1_WITNESS + ".  Corrected: require every output to be "
-            "differentiable at theta (implied by the kink-free reading the proof uses).",
     mutants=_T1_MUTANTS,
 )
 
@@ -164,14 +148,13 @@ def _prop1_no_orthogonalisation(inst, point, B):
     # mutant: N^(1)_k = I (no Gram-Schmidt): 1/2||Y||^2 - sum_b 1/2||P[D_b] Y||^2
     net, X, Y = problem_data(inst)
     v = value_at_point(net, X, Y, point, form="gram_schmidt")
-    digits = point.digits
-    with mpmath.workdps(digits):
-        Xm = np.vectorize(mpmath.mpf, otypes=[object])(X)
-        y = nw.vec(np.vectorize(mpmath.mpf, otypes=[object])(Y))
-        blocks = nw.d_block_list(net, net.unflatten(point.theta_mp), Xm, pattern=point.pattern)
+    P, net, Ws, Xm, Ym = point_arrays(inst, point)
+    with P.context():
+        y = nw.vec(Ym)
+        blocks = nw.d_block_list(net, Ws, Xm, pattern=point.pattern)
         total = mpmath.mpf(0)
         for Bk in blocks:
-            Jb, _, _, _ = nw.J_projection_mp(Bk, y, v.cutoff, digits)
+            Jb, _, _, _ = nw.J_projection_mp(Bk, y, v.cutoff, P.digits)
             total += mpmath.fsum(t * t for t in y) / 2 - Jb
         wrong = mpmath.fsum(t * t for t in y) / 2 - total
         gap = abs(v.L - wrong)
@@ -179,23 +162,17 @@ def _prop1_no_orthogonalisation(inst, point, B):
                   v.tol_source)
 
 
-proposition1 = Claim(
+proposition1 = one_hidden_layer(
     id="khk2019dw.proposition1",
     title="one hidden layer, scalar output: L at differentiable local minima",
-    source=Source("khk2019dw", "3.1", "Proposition 1", "3.2"),
+    source=printed_at("3.1", "Proposition 1", "3.2"),
     statement="Every differentiable local minimum theta of L (H = 1, d_y = 1) satisfies "
               "L(theta) = 1/2||Y||^2 - 1/2||P[N^(2)_1 Phi^(1)] Y||^2 - sum_{k=1}^d 1/2 "
               "||P[N^(1)_k D^(1)_k] Y||^2, N^(1)_1 = I_m, N^(1)_k = P_N[Qbar^(1)_{k-1}], "
               "N^(2)_1 = P_N[Qbar^(1)_d], Q^(1)_k = N^(1)_k D^(1)_k, D^(1)_k = W^(2)_k "
               "Lambda_{1,k} X",
-    hypotheses=(ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT),
     conclusion=lambda inst, point, B: _compare(inst, point, blocks_of=_prop1_blocks,
                                                form="gram_schmidt"),
-    instances=lambda assumed: problem_instances(assumed, H=(1, 1), d_y=(1, 1), m=(2, 7)),
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
-    branches=BRANCHES,
-    case_of=_case_of,
     notes="The Gram-Schmidt form at the point's precision (mpmath SVDs), ranks decided with the "
           "same absolute cutoff as the projection form.",
     mutants=(
@@ -219,20 +196,14 @@ def _x_only(net, Ws, X, pattern):
     return [X]
 
 
-lemma5 = Claim(
+lemma5 = one_hidden_layer(
     id="khk2019dw.lemma5.deterministic",
     title="one hidden layer: L = 1/2||Y||^2 - 1/2||P[Dtilde] Y||^2 at differentiable local minima",
-    source=Source("khk2019dw", "3.2", "Lemma 5"),
+    source=printed_at("3.2", "Lemma 5"),
     statement="(H = 1, d_y = 1) every differentiable local minimum satisfies L(theta) = "
               "1/2||Y||^2 - 1/2||P[Dtilde] Y||^2 with Dtilde = [Lambda_{1,1} X, ..., "
               "Lambda_{1,d} X]",
-    hypotheses=(ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT),
     conclusion=lambda inst, point, B: _compare(inst, point, blocks_of=_dtilde),
-    instances=lambda assumed: problem_instances(assumed, H=(1, 1), d_y=(1, 1), m=(2, 7)),
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
-    branches=BRANCHES,
-    case_of=_case_of,
     notes="Needs second-order conditions where W^(2)_j = 0 (the proof's 2x2 Hessian block); "
           "the probabilistic bounds on this quantity (Proposition 2, Lemmas 6-7) are in "
           "section3_probabilistic.py.",
@@ -247,16 +218,14 @@ lemma5 = Claim(
 # --- eq. 3.3: critical points and overparameterisation ----------------------------------------
 
 def _critical(inst, point, B, *, require_rank=True, factor=1.0):
-    net, X, Y = problem_data(inst)
-    digits = point.digits
-    with mpmath.workdps(digits):
-        Xm = np.vectorize(mpmath.mpf, otypes=[object])(X)
-        Ym = np.vectorize(mpmath.mpf, otypes=[object])(Y)
-        Ws = net.unflatten(point.theta_mp)
+    P, net, Ws, Xm, Ym = point_arrays(inst, point)
+    Y = problem_data(inst)[2]
+    digits = P.digits
+    with P.context():
         A = np.concatenate(nw.d_blocks(net, Ws, Xm, pattern=point.pattern), axis=1)
         f = nw.forward(net, Ws, Xm, pattern=point.pattern)
         r = nw.vec(f.Yhat) - factor * nw.vec(Ym)
-        _, s = nw._mp_svd(A, digits)
+        s = list(P.svd(A)[1])
         cutoff = mpmath.mpf(10) ** (5 - digits) * max([1] + s)
         rank = sum(1 for v in s if v > cutoff)
         m = A.shape[0]
@@ -277,13 +246,13 @@ FULL_ROW_RANK = ("full_row_rank", "rank_deficient")
 def _rank_case(inst, point):
     net, X, Y = problem_data(inst)
     A = nw.jacobian(net, net.unflatten(point.theta), X, pattern=list(point.pattern))
-    return "full_row_rank" if np.linalg.matrix_rank(A) == A.shape[0] else "rank_deficient"
+    return "full_row_rank" if numerical_rank(A) == A.shape[0] else "rank_deficient"
 
 
 overparameterisation = Claim(
     id="khk2019dw.proposition1.overparameterisation",
     title="a differentiable critical point with rank(d Yhat / d theta) = m fits the data",
-    source=Source("khk2019dw", "3.1", "proof sketch of Proposition 1", "3.3"),
+    source=printed_at("3.1", "proof sketch of Proposition 1", "3.3"),
     statement="At a differentiable critical point, (d Yhat/d theta)^T (Yhat - Y) = 0; if the "
               "d_theta x m matrix (d Yhat/d theta)^T has rank m, then Yhat = Y",
     hypotheses=(ADMISSIBLE,),
@@ -306,12 +275,9 @@ overparameterisation = Claim(
 
 
 def _normal_equations(inst, point, B, factor=1.0):
-    net, X, Y = problem_data(inst)
-    digits = point.digits
-    with mpmath.workdps(digits):
-        Xm = np.vectorize(mpmath.mpf, otypes=[object])(X)
-        Ym = np.vectorize(mpmath.mpf, otypes=[object])(Y)
-        Ws = net.unflatten(point.theta_mp)
+    P, net, Ws, Xm, Ym = point_arrays(inst, point)
+    digits = P.digits
+    with P.context():
         A = np.concatenate(nw.d_blocks(net, Ws, Xm, pattern=point.pattern), axis=1)
         f = nw.forward(net, Ws, Xm, pattern=point.pattern)
         lhs = A.T @ nw.vec(f.Yhat)
@@ -324,19 +290,15 @@ def _normal_equations(inst, point, B, factor=1.0):
                   "digits")
 
 
-normal_equations = Claim(
+normal_equations = at_local_minima(
     id="khk2019dw.theorem1.normal_equations",
     title="normal equations at differentiable critical points",
-    source=Source("khk2019dw", "A.1", "proof of Theorem 1"),
+    source=printed_at("A.1", "proof of Theorem 1"),
     statement="At a differentiable critical point, [D, D^(H+1)_1]^T vec(Yhat) = "
               "[D, D^(H+1)_1]^T vec(Y) (first-order condition, with Lemma 1)",
-    hypotheses=(ADMISSIBLE,),
     conclusion=_normal_equations,
     instances=lambda assumed: problem_instances(assumed),
     point_kind=PointKind.CRITICAL,
-    landscape=landscape,
-    branches=BRANCHES,
-    case_of=_case_of,
     notes="Away from strata this is the first-order condition the float certificate tests "
           "(grad L = [D, D^(H+1)_1]^T vec(Yhat - Y)); on strata the exact certificate tests "
           "the true gradient, and D uses the paper's Lambda (0 at a kink).",
@@ -375,7 +337,7 @@ def _euler_one(inst, point, B, factor=None):
 euler = Claim(
     id="khk2019dw.theorem1.euler",
     title="vec(Yhat) = (1/H) D theta_{1:H} = (1/(H+1)) [D, D^(H+1)_1] theta at every theta",
-    source=Source("khk2019dw", "A.1", "proof of Theorem 1; Section 3.1 for H = 1"),
+    source=printed_at("A.1", "proof of Theorem 1; Section 3.1 for H = 1"),
     statement="vec(Yhat) = (1/H) D theta_{1:H} and (1/(H+1)) [D, D^(H+1)_1] theta = vec(Yhat); "
               "for H = 1: Yhat = 1/2 [Phi^(1) D^(1)] [W^(2); vec W^(1)]",
     hypotheses=(ADMISSIBLE,),
@@ -406,8 +368,9 @@ def _blocks_last_layer_dropped(net, Ws, X, pattern):
 
 output_term = Claim(
     id="khk2019dw.theorem1.output_term",
-    title="(observation, not printed) the (H+1) term of J vanishes at differentiable critical points",
-    source=Source("khk2019dw", "4.1", "Theorem 1 (our strengthening)", "4.2"),
+    title="(observation, not printed) the (H+1) term of J vanishes at differentiable critical "
+          "points",
+    source=printed_at("4.1", "Theorem 1 (our strengthening)", "4.2"),
     statement="At every differentiable critical point, L(theta) = 1/2||P_N[D] vec Y||^2, i.e. "
               "the term of l = H+1 in J is 0 (vec Yhat = (1/H) D theta_{1:H} lies in col D)",
     hypotheses=(ADMISSIBLE,),
@@ -426,7 +389,7 @@ output_term = Claim(
 )
 
 
-# --- the hypothesis "differentiable" is needed: a local minimum at a kink with L != J ---------------
+# --- the hypothesis "differentiable" is needed: a local minimum at a kink with L != J -------
 
 KINK_X = np.array([[1.0, 1.0], [0.0, 1.0], [1.0, -1.0]])
 KINK_Y = np.array([[1.5], [-2.0], [0.5]])
@@ -445,7 +408,7 @@ def _kink_local_min_check(net, Ws, X, Y):
     th = net.flatten(Ws)
     L0 = float(nw.loss(net, Ws, X, Y))
     worst = np.inf
-    for k in range(2000):
+    for _ in range(2000):
         d = rng.normal(size=th.size)
         d *= 10.0 ** rng.uniform(-6, -2) / np.linalg.norm(d)
         worst = min(worst, float(nw.loss(net, net.unflatten(th + d), X, Y)) - L0)
@@ -493,7 +456,7 @@ def _kink_differentiable_mutant(inst, point, B):
 kink_example = Claim(
     id="khk2019dw.theorem1.kink_example",
     title="(our example) at a non-differentiable local minimum L can differ from J",
-    source=Source("khk2019dw", "4.1", "Theorem 1 (the hypothesis 'differentiable')"),
+    source=printed_at("4.1", "Theorem 1 (the hypothesis 'differentiable')"),
     statement="One ReLU unit, X = [(1,1); (0,1); (1,-1)], Y = (1.5, -2, 0.5), theta = (w = (1,0), "
               "v = 1): theta is a local minimum of L, not differentiable (G_2 = 0 with x_2 != 0), "
               "and J(theta) = 2 < L(theta) = 2.25 (with the paper's convention Lambda = 0 at "
@@ -517,14 +480,15 @@ kink_example = Claim(
 
 # --- readings of "differentiable" for the statements that share Theorem 1's proof ---------------
 
-def _outputs_reading(claim, instances, statement, erratum):
+def _outputs_reading(claim, instances, statement, erratum, **fields):
     """``claim`` under the printed reading ('L differentiable'), with its corrected statement
-    under the reading 'every output differentiable' (the points outside it are left out)."""
+    under the reading 'every output differentiable' (the points outside it are left out);
+    ``fields``: other fields of the corrected statement (its title, source)."""
     corrected = claim.replace(
         statement=statement, instances=instances, landscape=landscape_reading("outputs"),
         readings=(READINGS["outputs"],), corrected=None, erratum="",
         narrowed=("points on strata whose outputs are not all differentiable are left out "
-                  "(counted as outside_reading)",))
+                  "(counted as outside_reading)",), **fields)
     return claim.replace(readings=(READINGS["L"],), corrected=corrected, erratum=erratum)
 
 
@@ -532,6 +496,20 @@ _SAME_WITNESS = ("fails where Theorem 1 fails (khk2019dw.theorem1): at different
                  "minima on a stratum where the kinks of samples on a unit's hyperplane cancel "
                  "in L but not in the outputs; " + _THEOREM1_WITNESS + ".  Corrected: require "
                  "every output to be differentiable at theta.")
+
+theorem1 = _outputs_reading(
+    theorem1,
+    lambda assumed: problem_instances(assumed, smooth_outputs=True),
+    "Every local minimum theta of L at which every output Yhat_ic(X, theta) is "
+    "differentiable satisfies L(theta) = 1/2||Y||_F^2 - sum_{l=1}^{H+1} "
+    "sum_{k_l} 1/2 ||P[N^(l)_{k_l} D^(l)_{k_l}] vec(Y)||_2^2",
+    "As printed ('every differentiable local minimum of L') the statement fails at "
+    "differentiable local minima where pre-activations are 0 and samples' kinks "
+    "cancel: " + _THEOREM1_WITNESS + ".  Corrected: require every output to be "
+    "differentiable at theta (implied by the kink-free reading the proof uses).",
+    title="every local minimum at which every output is differentiable has L = J(theta)",
+    source=printed_at("4.1", "Theorem 1 (corrected)", "4.2"), notes="")
+theorem1_outputs = theorem1.corrected
 
 proposition1 = _outputs_reading(
     proposition1,

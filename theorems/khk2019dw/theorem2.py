@@ -3,7 +3,8 @@ deep-linear and overparameterisation consequences.
 
 Theorem 2: for t in {0..H}, every differentiable local minimum theta in Theta_{d_y,t} satisfies,
 for every subsequence S of (t, ..., H),
-L(theta) <= 1/2||P_N[Phi(S)] Y||^2 - sum_{l<=H} sum_k 1/2||P[N^(l)_k P_N[Phibar(S)] D^(l)_k] vec Y||^2.
+L(theta) <= 1/2||P_N[Phi(S)] Y||^2
+            - sum_{l<=H} sum_k 1/2||P[N^(l)_k P_N[Phibar(S)] D^(l)_k] vec Y||^2.
 
 The right-hand side equals 1/2||P_N[[Phibar(S), D]] vec Y||^2 (Lemma 3 with Lemma 2 and the
 column split, all checked separately), which is how it is evaluated at certified points.
@@ -15,20 +16,23 @@ width >= d_y.
 """
 
 import itertools
+from functools import partial
 
 import mpmath
 import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck import Claim, Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind
 from proofcheck import networks as nw
+from proofcheck.linalg import numerical_rank
 from proofcheck.optimize.piecewise import value_at_point
 from proofcheck.symbolic import SizeSweep, exact_null_projection, exact_projection
 
-from .assumptions import ADMISSIBLE, acts_text, network_of, per_instance
+from . import printed_at
+from .assumptions import ADMISSIBLE, network_of
 from .gram_schmidt import _hstack, exact_blocks, exact_gram_schmidt
-from .instances import build, data_for, landscape, problem_data
+from .instances import build, data_for, landscape, point_backend, problem_data
 
 
 def subsequences(t, H):
@@ -97,6 +101,17 @@ def theta_problems(assumed, **kw):
                           **kw)
 
 
+#: The setting of Section 5: certified differentiable local minima of networks whose architecture
+#: puts every theta in Theta_{d_y,t}.
+in_theta = partial(Claim, hypotheses=(ADMISSIBLE, THETA), instances=theta_problems,
+                   point_kind=PointKind.LOCAL_MIN, landscape=landscape)
+
+
+def without_theta(violators="without separated linear units"):
+    """The mutant dropping 'theta in Theta_{d_y,t}' (its generator draws ``violators``)."""
+    return Mutant.drop("theta in Theta_{d_y,t}", violators)
+
+
 def _check_member(net, X, point, t, assumed=True):
     if not assumed:
         return
@@ -131,7 +146,7 @@ def _bound_margin(inst, point, subsets, blocks_for, factor=1.0, lower=False):
     for S in subsets(t, net.H):
         v = value_at_point(net, X, Y, point, blocks_of=blocks_for(S))
         # arithmetic at the point's precision (mpmath's global precision is 15 digits)
-        with mpmath.workdps(point.digits):
+        with point_backend(point).context():
             bound = mpmath.mpf(factor) * v.value
             gap = bound - v.L
         if lower:
@@ -150,27 +165,23 @@ def _case_of(inst, point):
 
 BRANCHES = ("all_active", "dead_unit")
 
-theorem2 = Claim(
+theorem2 = in_theta(
     id="khk2019dw.theorem2",
     title="local minima in Theta_{d_y,t} are no worse than basis-function regression on Phi(S), "
           "minus a depth/width improvement",
-    source=Source("khk2019dw", "5.2", "Theorem 2", "5.1"),
+    source=printed_at("5.2", "Theorem 2", "5.1"),
     statement="For any t in {0..H}, every differentiable local minimum theta in Theta_{d_y,t} "
               "satisfies, for any subsequence S of (t, ..., H), L(theta) <= 1/2||P_N[Phi(S)] Y||^2 "
               "- sum_l sum_k 1/2 ||P[N^(l)_k P_N[Phibar(S)] D^(l)_k] vec(Y)||^2",
-    hypotheses=(ADMISSIBLE, THETA),
     conclusion=lambda inst, point, B: _bound_margin(inst, point, subsequences, _with_D),
-    instances=theta_problems,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
     branches=BRANCHES,
     case_of=_case_of,
     notes="Right-hand side evaluated as 1/2||P_N[[Phibar(S), D]] vec Y||^2 (Lemmas 2-3); every "
           "subsequence S is checked; dropping the Theta hypothesis uses ReLU networks whose "
           "local minima include dead units.",
     mutants=(
-        Mutant.drop("theta in Theta_{d_y,t}", "the bound for networks without separated "
-                    "linear units (t = 0, nonlinear layers)"),
+        without_theta("the bound for networks without separated linear units (t = 0, "
+                      "nonlinear layers)"),
         Mutant.conclusion("improvement_doubled", MutantKind.PERTURBED_CONSTANT,
                           "the improvement term counted twice",
                           lambda inst, point, B: _improvement_doubled(inst, point)),
@@ -185,7 +196,7 @@ def _improvement_doubled(inst, point):
     for S in subsequences(t, net.H):
         v1 = value_at_point(net, X, Y, point, blocks_of=_with_D(S))
         v0 = value_at_point(net, X, Y, point, blocks_of=_phibar_blocks(S))
-        with mpmath.workdps(point.digits):
+        with point_backend(point).context():
             bound = v0.value - 2 * (v0.value - v1.value)
             gap = bound - v1.L
         m = Margin(float(gap), v1.tol + 2 * v0.tol, float(v1.L), float(bound),
@@ -199,43 +210,33 @@ def _cor2_subsets(t, H):
     return [list(c) for r in range(3) for c in itertools.combinations(seq, r)]
 
 
-corollary2 = Claim(
+corollary2 = in_theta(
     id="khk2019dw.corollary2",
     title="the Theorem 2 bound for S a subsequence of (t, H)",
-    source=Source("khk2019dw", "5.2", "Corollary 2"),
+    source=printed_at("5.2", "Corollary 2"),
     statement="For any t in {0..H}, every differentiable local minimum theta in "
               "Theta_{d_{H+1},t} of L satisfies, for any S subsequence of (t, H), the bound of "
               "Theorem 2",
-    hypotheses=(ADMISSIBLE, THETA),
     conclusion=lambda inst, point, B: _bound_margin(inst, point, _cor2_subsets, _with_D),
-    instances=theta_problems,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
     notes="As printed the hypothesis is Theta_{d_{H+1},t} (weak), not Theta^strong, although "
           "the text introduces Corollary 2 'under this stronger restriction'; either way it is "
           "the case S in {(), (t), (H), (t, H)} of Theorem 2.",
-    mutants=(
-        Mutant.drop("theta in Theta_{d_y,t}", "without separated linear units"),
-    ),
+    mutants=(without_theta(),),
 )
 
 
-remark1 = Claim(
+remark1 = in_theta(
     id="khk2019dw.remark1",
     title="local minima in Theta_{d_y,t} beat basis-function regression on any Phi(S)",
-    source=Source("khk2019dw", "5.2", "Remark 1 (i)"),
+    source=printed_at("5.2", "Remark 1 (i)"),
     statement="Every differentiable local minimum theta in Theta_{d_y,t} has L(theta) <= "
               "min_R 1/2||Phi(S) R - Y||^2 = 1/2||P_N[Phi(S)] Y||^2 for every S subsequence of "
               "(t..H); with t = 0 this includes X and [Phi^(l)]_{l=0}^H",
-    hypotheses=(ADMISSIBLE, THETA),
     conclusion=lambda inst, point, B: _bound_margin(inst, point, subsequences, _phibar_blocks),
-    instances=theta_problems,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
     notes="Remark 1 (ii) ('as d_l and H increase the bound can further improve') is "
           "qualitative and not encoded.",
     mutants=(
-        Mutant.drop("theta in Theta_{d_y,t}", "without separated linear units"),
+        without_theta(),
         Mutant.conclusion("half", MutantKind.PERTURBED_CONSTANT,
                           "L <= 1/2 min_R 1/2||Phi(S) R - Y||^2",
                           lambda inst, point, B: _bound_margin(inst, point, subsequences,
@@ -271,7 +272,7 @@ BOTTLENECK = Hypothesis("d_y<=min d_l", "d_{H+1} <= min_l d_l",
 deep_linear = Claim(
     id="khk2019dw.theorem2.deep_linear",
     title="deep linear networks: every local minimum is global",
-    source=Source("khk2019dw", "5.2", "text after Remark 1"),
+    source=printed_at("5.2", "text after Remark 1"),
     statement="If d_{H+1} <= min{d_l}, every local minimum theta of a deep linear network is "
               "differentiable and in Theta_{d_{H+1},0}, hence L(theta) <= 1/2||P_N[X] Y||^2 "
               "(the global minimum value): every local minimum is a global minimum",
@@ -293,7 +294,7 @@ def _rank_m(inst, point, B, require=True):
     t = int(inst.t)
     f = nw.forward(net, net.unflatten(point.theta), X, pattern=list(point.pattern))
     M = np.concatenate([f.Phi[l] for l in range(t, net.H + 1)], axis=1)
-    rank = int(np.linalg.matrix_rank(M))
+    rank = int(numerical_rank(M))
     if require and rank < X.shape[0]:
         return Margin(0.0, 0.0, None, None, f"premise fails (rank {rank} < m): nothing to check")
     return Margin(-float(point.value), 10.0 ** (-point.digits / 2) * max(1.0, float(np.sum(Y * Y))),
@@ -304,20 +305,17 @@ def _rank_case(inst, point):
     net, X, Y = problem_data(inst)
     f = nw.forward(net, net.unflatten(point.theta), X, pattern=list(point.pattern))
     M = np.concatenate([f.Phi[l] for l in range(int(inst.t), net.H + 1)], axis=1)
-    return "rank_m" if np.linalg.matrix_rank(M) >= X.shape[0] else "rank_below_m"
+    return "rank_m" if numerical_rank(M) >= X.shape[0] else "rank_below_m"
 
 
-zero_loss = Claim(
+zero_loss = in_theta(
     id="khk2019dw.theorem2.zero_loss",
     title="if rank [Phi^(l)]_{l=t}^H >= m, local minima in Theta_{d_y,t} have zero loss",
-    source=Source("khk2019dw", "5.2", "text after Remark 1"),
+    source=printed_at("5.2", "text after Remark 1"),
     statement="If [Phi^(l)]_{l=t}^H has rank at least m, then every (differentiable) local minimum "
               "in Theta_{d_y,t} is a global minimum with zero loss value",
-    hypotheses=(ADMISSIBLE, THETA),
     conclusion=_rank_m,
     instances=lambda assumed: theta_problems(assumed, m=(2, 3), wide_last=True),
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
     branches=("rank_m", "rank_below_m"),
     case_of=_rank_case,
     notes="The rank premise is a property of the point: points without it count in branch "
@@ -332,8 +330,9 @@ zero_loss = Claim(
 # --- Lemma 4 -------------------------------------------------------------------------------------
 
 def _lemma4(inst, point, B, levels=None):
-    from proofcheck.optimize.piecewise import jacobian_drift, _mp
+    from proofcheck.optimize.piecewise import jacobian_drift
     net, X, Y = problem_data(inst)
+    P = point_backend(point)
     t = int(inst.t)
     _check_member(net, X, point, t, guarantees_theta(net, t))
     ls = list(range(t, net.H + 1)) if levels is None else levels(t, net.H)
@@ -341,12 +340,12 @@ def _lemma4(inst, point, B, levels=None):
 
     def quantities(net_, Ws, Xm, pattern):
         f = nw.forward(net_, Ws, Xm, pattern=pattern)
-        r = f.Yhat - _mp(Y, digits)
+        r = f.Yhat - P.asarray(Y)
         return [f.Phi[l].T @ r for l in ls]
 
     drift = jacobian_drift(quantities, net, X, point)
-    with mpmath.workdps(digits):
-        Xm = _mp(X, digits)
+    with P.context():
+        Xm = P.asarray(X)
         vals = quantities(net, net.unflatten(point.theta_mp), Xm, point.pattern)
         worst = max([abs(v) for q in vals for v in q.ravel()] + [mpmath.mpf(0)])
     tol = drift + 16 * X.size * 10.0 ** (-digits) * max(1.0, float(np.sum(Y * Y)))
@@ -355,20 +354,14 @@ def _lemma4(inst, point, B, levels=None):
                   f"({drift:.2g}) + rounding at {digits} digits")
 
 
-lemma4 = Claim(
+lemma4 = in_theta(
     id="khk2019dw.lemma4",
     title="at local minima in Theta_{d_y,t} the residual is orthogonal to Phi^(t..H)",
-    source=Source("khk2019dw", "A.2", "Lemma 4"),
+    source=printed_at("A.2", "Lemma 4"),
     statement="For any t in {0..H}, every differentiable local minimum theta in Theta_{d_y,t} "
               "satisfies (Phi^(l))^T (Yhat - Y) = 0 for all l in {t..H}",
-    hypotheses=(ADMISSIBLE, THETA),
     conclusion=_lemma4,
-    instances=theta_problems,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=landscape,
-    mutants=(
-        Mutant.drop("theta in Theta_{d_y,t}", "for networks without separated linear units"),
-    ),
+    mutants=(without_theta("for networks without separated linear units"),),
 )
 
 
@@ -390,7 +383,6 @@ def lemma3_build(s, rng, project_blocks=True, theorem1_N=False):
     seed = info["seed"]
     r = np.random.default_rng(seed + 1)
     # Phi^(l) of the same dyadic instance: rebuild and pick S from (t..H)
-    from .gram_schmidt import DYADIC_ACTS
     acts = info["acts"].split("|")
     inst = build(seed, (s["d_x"],) + (s["w"],) * s["H"] + (s["d_y"],), acts, s["m"], "dyadic")
     net, Ws, X, _ = data_for(inst)
@@ -436,7 +428,7 @@ def lemma3_theorem1_N(s, rng):
 lemma3 = Claim(
     id="khk2019dw.lemma3",
     title="Gram-Schmidt split of the projection onto P_N[Phibar(S)] D",
-    source=Source("khk2019dw", "4.1", "Lemma 3"),
+    source=printed_at("4.1", "Lemma 3"),
     statement="For any t in {0..H} and any subsequence S of (t..H): ||P[P_N[Phibar(S)] D] "
               "vec(Y)||^2 = sum_{l=1}^H sum_k ||P[N^(l)_k P_N[Phibar(S)] D^(l)_k] vec(Y)||^2, "
               "with Q^(l)_k = N^(l)_k P_N[Phibar(S)] D^(l)_k",

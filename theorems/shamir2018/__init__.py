@@ -3,6 +3,9 @@
 Paper: ``shared/papers/shamir-2018-resnets-vs-linear.md``. Claim ids start with ``shamir2018.``.
 """
 
+from functools import partial
+
+from proofcheck import Source
 from proofcheck.papers import Paper
 
 PAPER = Paper(
@@ -12,3 +15,6 @@ PAPER = Paper(
     figures=".figures",
     source="shamir-2018-resnets-vs-linear.md",
 )
+
+#: Where a claim is printed in this paper: ``printed_at(section, label[, equation])``.
+printed_at = partial(Source, PAPER.key)

@@ -16,15 +16,16 @@ r = w(1 + εv) - 1, and ∇r = 0 only at (0, -1/ε)) and re-derived, independent
 critical-point enumeration (:mod:`proofcheck.polynomial`) on a sweep of ε values.
 """
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import sympy as sp
 
-from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind, Source
+from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.polynomial import critical_points
 from proofcheck.symbolic import SizeSweep
 
+from . import printed_at
 from .decidable import example1_point_forms, example1_stationary_forms
 
 w, v = sp.symbols("w v", real=True)
@@ -75,7 +76,7 @@ def hessian(f):
 formulas = Claim(
     id="shamir2018.example1",
     title="Example 1: the objective, its gradient and its Hessian",
-    source=Source("shamir2018", "4", "Example 1"),
+    source=printed_at("4", "Example 1"),
     statement="With x = y = 1, w* = 1, f_θ(x) = εx and the squared loss, F(w, v) = "
               "(w(1 + εv) - 1)^2 / 2, with gradient ((w - 1 + εwv)(1 + εv), (w - 1 + εwv)εw) "
               "and Hessian [[(1 + εv)^2, ε(2w + 2εwv - 1)], [ε(2w + 2εwv - 1), ε^2 w^2]]",
@@ -127,7 +128,7 @@ def f_lin(u):
 stationary_point = Claim(
     id="shamir2018.example1.stationary_point",
     title="Example 1: at (0, -1/ε) the gradient vanishes, the Hessian is O(ε), F = 1/2 > F_lin(1)",
-    source=Source("shamir2018", "4", "Example 1"),
+    source=printed_at("4", "Example 1"),
     statement="At (w, v) = (0, -1/ε) the gradient is 0 and the Hessian equals [[0, -ε], [-ε, 0]], "
               "which is arbitrarily close to 0 if ε is small; F(0, -1/ε) = 1/2 > 0 = F_lin(1)",
     identities=(
@@ -147,7 +148,8 @@ stationary_point = Claim(
           "point is an ε'-SOPSP (Definition 1) whenever sqrt(μ2 ε') >= ε, yet 1/2 worse than "
           "the linear predictor w* = 1",
     mutants=(
-        Mutant.identity("point_1", MutantKind.PERTURBED_CONSTANT, "∇F(1, -1/ε) = 0", "gradient_zero",
+        Mutant.identity("point_1", MutantKind.PERTURBED_CONSTANT, "∇F(1, -1/ε) = 0",
+                        "gradient_zero",
                         lambda s: (at(gradient(objective()), (1, -1 / eps)), sp.zeros(2, 1))),
         Mutant.identity("hessian_sign", MutantKind.FLIPPED_INEQUALITY,
                         "∇²F(0, -1/ε) = [[0, ε], [ε, 0]]", "hessian",
@@ -175,7 +177,7 @@ stationary_point = Claim(
 RESIDUAL = w * (1 + eps * v) - 1
 
 
-@lru_cache(maxsize=None)
+@cache
 def landscape(e):
     """Exact critical points of Example 1's F at ε = e (cached: the engine may ask twice)."""
     return critical_points(objective(sp.nsimplify(e)), (w, v))
@@ -216,7 +218,7 @@ corrected_stationary = Claim(
     id="shamir2018.example1.stationary_points",
     title="Example 1: the stationary points are the valley of global minima and the saddle "
           "(0, -1/ε)",
-    source=Source("shamir2018", "4", "discussion of Figure 1"),
+    source=printed_at("4", "discussion of Figure 1"),
     statement="The stationary points of F(w, v) are either global minima (along two valleys "
               "w(1 + εv) = 1) or a saddle point at (w, v) = (0, -1/ε)",
     identities=(
@@ -256,7 +258,7 @@ corrected_stationary = Claim(
 stationary_points = Claim(
     id="shamir2018.example1.stationary_points",
     title="Example 1: the stationary points are global minima or a saddle at (1, -1/ε)",
-    source=Source("shamir2018", "4", "discussion of Figure 1"),
+    source=printed_at("4", "discussion of Figure 1"),
     statement="Whereas the stationary points of F(w, v) are either global minima (along two "
               "valleys, corresponding to {(w, v) : w(1 + εv) = 1}) or a saddle point "
               "(at (w, v) = (1, -1/ε))",

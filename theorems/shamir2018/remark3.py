@@ -24,15 +24,16 @@ certified brackets (exact rational interval arithmetic) on a sweep of ε values.
 """
 
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import sympy as sp
 
-from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind, Source
+from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.polynomial import derivative_norm_bounds, scaled_box_bounds
 from proofcheck.symbolic import SizeSweep
 
+from . import printed_at
 from .example1 import eps, objective, v, w
 
 SCALAR = SizeSweep(d=1)
@@ -41,7 +42,7 @@ REGIMES = {"eps->0+": (0, "+"), "eps->oo": (sp.oo, "-")}
 R = sp.Symbol("R", positive=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def symbolic_bounds(order, f_key="example1"):
     f = FUNCTIONS[f_key]
     return scaled_box_bounds(f, (w, v), eps, 2 / eps, order)
@@ -84,7 +85,7 @@ EPS_SWEEP = (sp.Rational(1, 1000), sp.Rational(1, 100), sp.Rational(1, 10), sp.R
 C1_SQ, C2_SQ = 435, 156          # sqrt 435 ≈ 20.86, sqrt 156 ≈ 12.49 (the upper bounds at ε = 1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def brackets(e):
     """Certified (lower^2, upper^2) of μ_0, μ_1, μ_2 on [-2/ε, 2/ε]^2 (4 x 4 cells)."""
     e = sp.nsimplify(e)
@@ -132,7 +133,7 @@ remark3_corrected = Claim(
     id="shamir2018.remark3",
     title="for ε in (0, 1], ∇F and ∇²F have Lipschitz constants <= sqrt 435 and sqrt 156 on the "
           "box; F's own grows like 1/ε",
-    source=Source("shamir2018", "4", "Remark 3"),
+    source=printed_at("4", "Remark 3"),
     statement="For every ε in (0, 1], on [-2/ε, 2/ε]^2: μ_1(ε) <= sqrt(2ε^2 + 48ε + 385) <= "
               "sqrt 435 and μ_2(ε) <= sqrt(156) ε <= sqrt 156 (numerical constants), while "
               "μ_0(ε) >= (6/ε - 1) sqrt 13 is unbounded as ε -> 0",
@@ -173,7 +174,7 @@ remark3 = Claim(
     id="shamir2018.remark3",
     title="Remark 3: for any ε > 0 the Lipschitz constants on [-2/ε, 2/ε]^2 are bounded by a "
           "numerical constant",
-    source=Source("shamir2018", "4", "Remark 3"),
+    source=printed_at("4", "Remark 3"),
     statement="For any ε > 0, the Lipschitz constants (of F, ∇F, ∇²F) are bounded by a "
               "numerical constant over (w, v) in [-2/ε, 2/ε]^2 (which includes the stationary "
               "point studied in the construction)",
@@ -187,7 +188,8 @@ remark3 = Claim(
     corrected=remark3_corrected,
     erratum="'a numerical constant' (independent of ε) fails for F itself as ε -> 0 "
             "(μ_0 >= (6/ε - 1) sqrt 13) and, literally 'for any ε > 0', for ∇F and ∇²F as "
-            "ε -> ∞ (μ_1 >= |∂²F/∂w∂v(-2/ε, 2/ε)| = 12 + ε, μ_2 >= sqrt(52) ε, a fibre norm at a corner); it holds for "
+            "ε -> ∞ (μ_1 >= |∂²F/∂w∂v(-2/ε, 2/ε)| = 12 + ε, μ_2 >= sqrt(52) ε, a fibre norm "
+            "at a corner); it holds for "
             "∇F and ∇²F on ε in (0, 1], the example's regime",
     notes="decided from certified symbolic bounds in each regime ε -> 0+ and ε -> ∞",
 )
@@ -195,7 +197,7 @@ remark3 = Claim(
 
 # --- unbounded over the plane --------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def plane_bounds(order, e, f_key):
     f = FUNCTIONS[f_key].subs(eps, sp.nsimplify(e))
     return scaled_box_bounds(f, (w, v), R, R, order)
@@ -224,13 +226,16 @@ PLANE_INSTANCES = tuple(Instance(eps_num=int(e.p), eps_den=int(e.q), order=k)
 unbounded = Claim(
     id="shamir2018.remark3.unbounded",
     title="over the whole plane, ∇F and ∇²F have no uniformly bounded Lipschitz constant",
-    source=Source("shamir2018", "4", "Remark 3"),
+    source=printed_at("4", "Remark 3"),
     statement="F does not have gradients and Hessians with a uniformly bounded Lipschitz "
               "constant (over all of Euclidean space)",
     conclusion=unbounded_margin(),
     instances=lambda assumed: PLANE_INSTANCES,
+    high_precision=False,
     notes="certified lower bounds of sup over [-R, R]^2 (fibre norms at exact points) tend to "
-          "infinity with R, e.g. ∂²F/∂v² = ε^2 w^2 and ∂³F/∂w∂v² = 2ε^2 w",
+          "infinity with R, e.g. ∂²F/∂v² = ε^2 w^2 and ∂³F/∂w∂v² = 2ε^2 w.  Exact (sympy "
+          "limits of rational bounds): no floating point whose precision a backend could "
+          "raise, so no high-precision re-run.",
     mutants=(
         Mutant.conclusion("bounded", MutantKind.FLIPPED_INEQUALITY,
                           "the constants are bounded over the plane", unbounded_margin(

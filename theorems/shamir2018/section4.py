@@ -23,14 +23,15 @@ inertia of the Hessian, values compared by certified rational enclosures. Findin
   multiplier ≈ 0.0836 > 0 and F ≈ 0.0343 (Example 1's scaling) > 0 = min.
 """
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
-from proofcheck import Claim, Identity, Mutant, MutantKind, Source
+from proofcheck import Claim, Identity, Mutant, MutantKind
 from proofcheck.polynomial import constrained_landscape, critical_points
 from proofcheck.symbolic import SizeSweep
 
+from . import printed_at
 from .example1 import objective, v, w
 
 SCALAR = SizeSweep(d=1)
@@ -43,17 +44,21 @@ def regularised(lam, f=F1):
     return f + sp.nsimplify(lam) / 2 * NORM2
 
 
-@lru_cache(maxsize=None)
+@cache
 def _landscape(f):
     return critical_points(f, (w, v))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _constrained(f, radius):
     return constrained_landscape(f, (w, v), radius)
 
 
-def _near(p, target=(-1, sp.Rational(-8, 5)), slack=(sp.Rational(1, 2), sp.Rational(1, 20))):
+_PRINTED_POINT = (-1, sp.Rational(-8, 5))              # (-1, -1.6)
+_PRINTED_SLACK = (sp.Rational(1, 2), sp.Rational(1, 20))
+
+
+def _near(p, target=_PRINTED_POINT, slack=_PRINTED_SLACK):
     """Is the point within the printed precision of (-1, -1.6): |w + 1| <= 1/2 (an integer
     printed), |v + 1.6| <= 1/20 (one decimal printed)? Decided exactly."""
     pt = p.point
@@ -70,6 +75,11 @@ def count_spurious(f, where=_near):
     return sum(1 for p in _landscape(f).spurious_minima() if where(p))
 
 
+def spurious_anywhere(lam) -> int:
+    """#spurious strict local minima of Example 1's F + (λ/2)(w^2 + v^2) anywhere (exact)."""
+    return count_spurious(regularised(lam), lambda p: True)
+
+
 def count_constrained_spurious(f, radius, where=_bottom_left):
     return sum(1 for p in _constrained(f, radius).spurious_minima() if where(p))
 
@@ -79,7 +89,7 @@ def count_constrained_spurious(f, radius, where=_bottom_left):
 caption_objective_corrected = Claim(
     id="shamir2018.figure1.objective",
     title="Figure 1 (a) is twice Example 1's F",
-    source=Source("shamir2018", "4", "Figure 1 (a)"),
+    source=printed_at("4", "Figure 1 (a)"),
     statement="The caption's F(w, v) = (w(1 + v) - 1)^2 equals 2 x Example 1's F at ε = 1; "
               "critical points and constrained minima are the same for both, only the "
               "regularised panel (b) depends on the factor",
@@ -98,7 +108,7 @@ caption_objective_corrected = Claim(
 caption_objective = Claim(
     id="shamir2018.figure1.objective",
     title="Figure 1 plots Example 1's F (ε = 1), printed as F = (w(1 + v) - 1)^2",
-    source=Source("shamir2018", "4", "Figure 1 and the text before Example 1's figure"),
+    source=printed_at("4", "Figure 1 and the text before Example 1's figure"),
     statement="Figure 1 plots F(w, v) from Example 1 (when ε = 1); caption (a): "
               "F(w, v) = (w(1 + v) - 1)^2",
     identities=(Identity("same_objective", "Example 1's F at ε = 1 = (w(1 + v) - 1)^2",
@@ -139,8 +149,10 @@ SPURIOUS_V = 16 * v**5 + 64 * v**4 + 104 * v**3 + 80 * v**2 + 9 * v - 16
 SPURIOUS_W = v**3 + 2 * v**2 + sp.Rational(5, 4) * v
 
 
-def spurious_location(f, poly_v=SPURIOUS_V, poly_w=SPURIOUS_W, box=(sp.Rational(-161, 100),
-                                                                    sp.Rational(-8, 5))):
+SPURIOUS_BOX = (sp.Rational(-161, 100), sp.Rational(-8, 5))      # v in (-1.61, -1.60)
+
+
+def spurious_location(f, poly_v=SPURIOUS_V, poly_w=SPURIOUS_W, box=SPURIOUS_BOX):
     """[#spurious minima, sign q(v), sign(w - p(v)), sign(v - lo), sign(v - hi)] at the unique
     spurious minimum: [1, 0, 0, 1, -1] when it is where the corrected statement says."""
     sp_min = _landscape(f).spurious_minima()
@@ -157,7 +169,7 @@ regularised_corrected = Claim(
     id="shamir2018.figure1.regularised",
     title="the regulariser creates a spurious minimum for λ < λ* ≈ 0.3904 (e.g. the caption's "
           "(b), λ = 1/4 for Example 1's F), not for λ = 1/2",
-    source=Source("shamir2018", "4", "discussion of Figure 1 (b)"),
+    source=printed_at("4", "discussion of Figure 1 (b)"),
     statement="For Example 1's F at ε = 1, F + (λ/2)(w^2 + v^2) has a spurious strict local "
               "minimum iff λ < λ* ≈ 0.39042 (positive root of 256λ^6 + 768λ^5 + 3040λ^3 + "
               "864λ^2 - 96λ - 283). At λ = 1/2 its only critical point is the global minimum "
@@ -169,8 +181,7 @@ regularised_corrected = Claim(
         Identity("printed_lambda", "λ = 1/2: [#critical points, #spurious minima] = [1, 0]",
                  lambda s: (sp.Matrix([len(_landscape(regularised(sp.Rational(1, 2)))
                                            .points),
-                                       count_spurious(regularised(sp.Rational(1, 2)),
-                                                      lambda p: True)]),
+                                       spurious_anywhere(sp.Rational(1, 2))]),
                             sp.Matrix([1, 0])), SCALAR, as_printed=False),
         Identity("caption_lambda", "the caption's (b): the spurious minimum, exactly located",
                  lambda s: (spurious_location(regularised(sp.Rational(1, 2), CAPTION_F)), WHERE),
@@ -185,10 +196,8 @@ regularised_corrected = Claim(
                             sp.Matrix(LAMBDA_STAR_POLY.monic().all_coeffs() + [1, 1])), SCALAR,
                  as_printed=False),
         Identity("threshold_sides", "[#spurious minima at λ = 39/100, at λ = 41/100] = [1, 0]",
-                 lambda s: (sp.Matrix([count_spurious(regularised(sp.Rational(39, 100)),
-                                                      lambda p: True),
-                                       count_spurious(regularised(sp.Rational(41, 100)),
-                                                      lambda p: True)]),
+                 lambda s: (sp.Matrix([spurious_anywhere(sp.Rational(39, 100)),
+                                       spurious_anywhere(sp.Rational(41, 100))]),
                             sp.Matrix([1, 0])), SCALAR, as_printed=False),
     ),
     notes="λ* ≈ 0.390418303494582; the threshold_sides identity brackets it by exact counts, "
@@ -196,8 +205,7 @@ regularised_corrected = Claim(
     mutants=(
         Mutant.identity("spurious_at_half", MutantKind.PERTURBED_CONSTANT,
                         "λ = 1/2 also has a spurious minimum", "printed_lambda",
-                        lambda s: (sp.Matrix([count_spurious(regularised(sp.Rational(1, 2)),
-                                                             lambda p: True)]),
+                        lambda s: (sp.Matrix([spurious_anywhere(sp.Rational(1, 2))]),
                                    sp.Matrix([1]))),
         Mutant.identity("shifted_box", MutantKind.PERTURBED_CONSTANT,
                         "v in (-1.70, -1.69) (the constrained minimum's v)", "caption_lambda",
@@ -211,8 +219,7 @@ regularised_corrected = Claim(
         Mutant.identity("threshold_at_half", MutantKind.PERTURBED_CONSTANT,
                         "spurious minima for λ up to 0.5: [#] at λ = 41/100 is 1",
                         "threshold_sides",
-                        lambda s: (sp.Matrix([count_spurious(regularised(sp.Rational(41, 100)),
-                                                             lambda p: True)]),
+                        lambda s: (sp.Matrix([spurious_anywhere(sp.Rational(41, 100))]),
                                    sp.Matrix([1]))),
     ),
 )
@@ -221,7 +228,7 @@ regularised_printed = Claim(
     id="shamir2018.figure1.regularised",
     title="regularisation λ = 1/2 of Example 1's F (ε = 1) creates a spurious local minimum "
           "≈ (-1, -1.6)",
-    source=Source("shamir2018", "4", "discussion of Figure 1 (b)"),
+    source=printed_at("4", "discussion of Figure 1 (b)"),
     statement="Figure 1 plots F(w, v) from Example 1 (ε = 1) with regularization R(w, v) = "
               "(λ/2)(w^2 + v^2), λ = 1/2: the regularization created a new spurious local "
               "minimum around (w, v) ≈ (-1, -1.6)",
@@ -258,8 +265,9 @@ constrained = Claim(
     id="shamir2018.figure1.constrained",
     title="the constraint ||(w, v)|| <= 2 creates a spurious local minimum (on the circle, "
           "bottom left)",
-    source=Source("shamir2018", "4", "discussion of Figure 1 (c)"),
-    statement="Optimising F of Example 1 (ε = 1) under the hard constraint ||(w, v)|| <= 2 can have "
+    source=printed_at("4", "discussion of Figure 1 (c)"),
+    statement="Optimising F of Example 1 (ε = 1) under the hard constraint ||(w, v)|| <= 2 can "
+              "have "
               "spurious local minima inside its constrained domain: there is one, in the bottom "
               "left quadrant",
     identities=(
@@ -302,7 +310,7 @@ def caption_counts(reg_f=None, radius=2, where=_bottom_left):
 figure1 = Claim(
     id="shamir2018.figure1",
     title="Figure 1: (b) and (c) have a spurious local minimum in the bottom left quadrant",
-    source=Source("shamir2018", "4", "Figure 1 (caption)"),
+    source=printed_at("4", "Figure 1 (caption)"),
     statement="(a) F(w, v) = (w(1 + v) - 1)^2, (b) F(w, v) + (1/4)(w^2 + v^2), (c) F(w, v) with "
               "the constraint ||(w, v)|| <= 2. Both (b) and (c) exhibit a spurious local minima "
               "in the bottom left quadrant of the domain",
@@ -340,7 +348,7 @@ LARGE_RADII = (3, 6)
 
 
 def _small_lambda_counts(s=None):
-    return sp.Matrix([count_spurious(regularised(lam), lambda p: True) for lam in SMALL_LAMBDAS])
+    return sp.Matrix([spurious_anywhere(lam) for lam in SMALL_LAMBDAS])
 
 
 def _gap_within(factor):
@@ -364,7 +372,7 @@ fix_corrected = Claim(
     id="shamir2018.figure1.fix",
     title="a small λ does not remove the spurious minimum (it only makes it nearly optimal); a "
           "large constraint radius does remove it",
-    source=Source("shamir2018", "4", "discussion after Figure 1"),
+    source=printed_at("4", "discussion after Figure 1"),
     statement="For Example 1's F (ε = 1): F + (λ/2)(w^2 + v^2) keeps a spurious local minimum for "
               "every small λ (one at λ = 1/10, 1/100, 1/1000: a perturbed minimum of the far "
               "valley), whose excess value over the global minimum is at most 5λ/2 (≈ 2.06λ), "
@@ -389,8 +397,7 @@ fix_corrected = Claim(
                         lambda s: (_radius_counts((2,)), sp.zeros(1, 1))),
         Mutant.identity("gone_at_tenth", MutantKind.FLIPPED_INEQUALITY,
                         "no spurious minimum at λ = 1/10", "small_lambda",
-                        lambda s: (sp.Matrix([count_spurious(regularised(SMALL_LAMBDAS[0]),
-                                                             lambda p: True)]),
+                        lambda s: (sp.Matrix([spurious_anywhere(SMALL_LAMBDAS[0])]),
                                    sp.zeros(1, 1))),
     ),
 )
@@ -398,7 +405,7 @@ fix_corrected = Claim(
 fix = Claim(
     id="shamir2018.figure1.fix",
     title="making λ sufficiently small (or M sufficiently large) fixes the spurious minima",
-    source=Source("shamir2018", "4", "discussion after Figure 1"),
+    source=printed_at("4", "discussion after Figure 1"),
     statement="Of course, one way to fix this issue is by making the regularization parameter λ "
               "sufficiently small (or the domain M sufficiently large), so that the "
               "regularization only comes into effect when ||(w, v)|| is sufficiently large",

@@ -28,14 +28,14 @@ import sympy as sp
 from hypothesis import strategies as st
 
 from proofcheck import (Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,
-                        PointKind, Source)
-from proofcheck.claims import tolerance_source
+                        PointKind)
 from proofcheck.losses import LogisticLoss, SmoothedHinge, SquaredLoss, TiltedDoubleWell
 from proofcheck.problems import Relation, resnet_instances, resnet_landscape
 from proofcheck.scalar_resnet import ScalarResNet, piecewise_third_bound
 from proofcheck.second_order import hessian_rounding_bound, lambda_min_enclosure
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
+from . import printed_at
 from .assumptions import A1
 from .decidable import footnote2_forms
 
@@ -84,7 +84,7 @@ def assumption1_conclusion(inst, point, B):
 assumption1_corrected = Claim(
     id="shamir2018.assumption1",
     title="Assumption 1 holds for the logistic, squared and cubic smoothed hinge losses",
-    source=Source("shamir2018", "2", "Assumption 1"),
+    source=printed_at("2", "Assumption 1"),
     statement="ℓ(p, y) is twice differentiable and convex in p for the logistic loss, the "
               "squared loss and the cubic smoothed hinge (1 - yp)_+^3",
     conclusion=assumption1_conclusion,
@@ -105,7 +105,7 @@ assumption1_corrected = Claim(
 assumption1 = Claim(
     id="shamir2018.assumption1",
     title="Assumption 1 and the losses said to satisfy it",
-    source=Source("shamir2018", "2", "Assumption 1"),
+    source=printed_at("2", "Assumption 1"),
     statement="For any y, ℓ(p, y) is twice differentiable and convex in p; this is satisfied "
               "for standard losses such as the logistic loss, squared loss, smoothed hinge "
               "loss etc.",
@@ -162,7 +162,7 @@ def definition1_large_gradient(inst, point, B):
 definition1 = Claim(
     id="shamir2018.definition1",
     title="every local minimum is a 0-SOPSP",
-    source=Source("shamir2018", "2", "Definition 1"),
+    source=printed_at("2", "Definition 1"),
     statement="Any local minimum (w, V, θ) of F is a 0-SOPSP: ||∇F_θ(w, V)|| = 0 and "
               "λ_min(∇²F_θ(w, V)) >= 0",
     hypotheses=(Hypothesis("A1", A1.statement, A1.holds),),
@@ -206,7 +206,7 @@ def bias_trick(s, x_one=1, f_one=1):
 remark1 = Claim(
     id="shamir2018.remark1",
     title="biases by augmenting x and f_θ(x) with a constant 1",
-    source=Source("shamir2018", "2", "Remark 1"),
+    source=printed_at("2", "Remark 1"),
     statement="x ↦ w^T(x + V f_θ(x) + a) + a_0 is the model on x̃ = (x; 1), f̃ = (f_θ(x); 1), "
               "with w̃ = (w; a_0), Ṽ = [[V, a], [0, 0]]",
     identities=(Identity("bias", "w̃^T(x̃ + Ṽ f̃) = w^T(x + V f + a) + a_0", bias_trick,
@@ -220,7 +220,7 @@ remark1 = Claim(
 )
 
 
-# --- Footnote 2 ------------------------------------------------------------------------------------
+# --- Footnote 2 ----------------------------------------------------------------------------
 
 @st.composite
 def _matrices(draw):
@@ -250,7 +250,6 @@ def _norms(inst, B):
 def footnote2_conclusion(inst, point, B, which=("prod", "fro_left", "fro_right", "spec_fro",
                                                 "parallelogram")):
     q = _norms(inst, B)
-    k = q["A"].shape[-1] if hasattr(q["A"], "shape") and np.ndim(q["A"]) else 1
     n_ops = 8 * (np.shape(inst.A)[-1] + np.shape(inst.A)[-2] + np.shape(inst.Bm)[-1])
     parts = {
         "prod": (q["AB"], q["A"] * q["B"]),
@@ -274,7 +273,7 @@ def footnote2_conclusion(inst, point, B, which=("prod", "fro_left", "fro_right",
 footnote2 = Claim(
     id="shamir2018.footnote2",
     title="norm facts: submultiplicativity and mixed Frobenius/spectral bounds",
-    source=Source("shamir2018", "6.1", "footnote 2"),
+    source=printed_at("6.1", "footnote 2"),
     statement="||AB|| <= ||A|| ||B||; ||AB||_Fr <= ||A||_Fr ||B||; ||AB||_Fr <= ||A|| ||B||_Fr; "
               "||A|| <= ||A||_Fr; ||x - z||^2 <= 2||x||^2 + 2||z||^2",
     conclusion=footnote2_conclusion,

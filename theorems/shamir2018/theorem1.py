@@ -23,11 +23,14 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind, Source
+from functools import partial
+
+from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.losses import SquaredLoss
 from proofcheck.scalar_resnet import scalar_instances
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
+from . import printed_at
 from ._terms import point_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_NONZERO
 from .decidable import LEMMA1_FAST, lemma1_forms, theorem1_forms
@@ -49,6 +52,11 @@ def _terms(inst, B):
 
 
 # --- Lemma 1 ---------------------------------------------------------------------------------
+
+#: The setting of Lemma 1 and Theorem 1: ℓ convex and twice differentiable (A1), w != 0, at
+#: drawn points (any point, as stated).
+at_w_nonzero = partial(Claim, hypotheses=(A1, W_NONZERO), instances=instances)
+
 
 def lemma1_conclusion(inst, point, B):
     q = _terms(inst, B)
@@ -87,15 +95,13 @@ def _G_inner(s, scale_V=1, drop_V=False):
 
 SWEEP = SizeSweep(d_x=(1, 3), d_z=(1, 3))
 
-lemma1 = Claim(
+lemma1 = at_w_nonzero(
     id="shamir2018.lemma1",
     title="the gradient has a large inner product with G = (w - w*; w w*^T V / ||w||^2)",
-    source=Source("shamir2018", "6.1", "Lemma 1", "(3)-(5)"),
+    source=printed_at("6.1", "Lemma 1", "(3)-(5)"),
     statement="Fix w != 0, V and w*. With G = (w - w*; (1/||w||^2) w (w*)^T V), "
               "<vec(G), ∇F_θ(w, V)> >= F(w, V, θ) - F_lin(w*)",
-    hypotheses=(A1, W_NONZERO),
     conclusion=lemma1_conclusion,
-    instances=instances,
     identities=(Identity("eq5", "<vec G, ℓ' ∂p/∂(w, V)> = ℓ' (w^T(x + V f) - w*^T x) per sample",
                          lambda s: _G_inner(s), SWEEP),),
     notes="Eq. (5) is proven per sample (the expectation is linear); the inequality then is "
@@ -156,16 +162,14 @@ def theorem1_flipped(inst, point, B):
     return Margin.at_most(q.grad_norm * d, q.gap, tol=q.tol * (1 + d), tol_source=q.tol_source)
 
 
-theorem1 = Claim(
+theorem1 = at_w_nonzero(
     id="shamir2018.theorem1",
     title="away from w = 0 the gradient is at least the suboptimality over a norm factor",
-    source=Source("shamir2018", "3", "Theorem 1"),
+    source=printed_at("3", "Theorem 1"),
     statement="At any point (w, V, θ) with w != 0, and for any vector w* of the same dimension, "
               "||∇F_θ(w, V)|| >= (F(w, V, θ) - F_lin(w*)) / "
               "sqrt(2||w||^2 + ||w*||^2 (2 + ||V||^2/||w||^2))",
-    hypotheses=(A1, W_NONZERO),
     conclusion=theorem1_conclusion,
-    instances=instances,
     notes="Checked at arbitrary points (not only minima), as the statement says. Dropping w != 0 "
           "is not a mutant here: as w -> 0 the denominator grows like ||w*|| ||V|| / ||w|| and "
           "the bound tends to the trivial ||∇F|| >= 0. Dropping convexity is a mutant of Lemma 1 "
@@ -208,15 +212,13 @@ def eq6_doubled_gap(inst, point, B):
     return _bound(q, q.denom6, factor=2)
 
 
-eq6 = Claim(
+eq6 = at_w_nonzero(
     id="shamir2018.theorem1.eq6",
     title="the unsimplified bound of Theorem 1",
-    source=Source("shamir2018", "6.1", "proof of Theorem 1", "(6)"),
+    source=printed_at("6.1", "proof of Theorem 1", "(6)"),
     statement="||∇F_θ(w, V)|| >= (F(w, V, θ) - F_lin(w*)) / sqrt(||w - w*||^2 + "
               "||(1/||w||^2) w (w*)^T V||_Fr^2)",
-    hypotheses=(A1, W_NONZERO),
     conclusion=eq6_conclusion,
-    instances=instances,
     mutants=(
         Mutant.conclusion("no_V_block", MutantKind.DROPPED_TERM,
                           "denominator ||w - w*|| (G's V-block dropped)", eq6_without_V,
@@ -271,12 +273,11 @@ def cs_fro_below_gap(inst, point, B):
     return Margin.at_most(q.G_fro * q.grad_norm, q.gap, tol=q.tol, tol_source=q.tol_source)
 
 
-cauchy_schwarz_corrected = Claim(
+cauchy_schwarz_corrected = at_w_nonzero(
     id="shamir2018.theorem1.cauchy_schwarz",
     title="Cauchy-Schwarz with the Frobenius norm of G",
-    source=Source("shamir2018", "6.1", "proof of Theorem 1"),
+    source=printed_at("6.1", "proof of Theorem 1"),
     statement="||G||_Fr ||∇F_θ(w, V)|| >= <vec G, ∇F_θ(w, V)> >= F(w, V, θ) - F_lin(w*)",
-    hypotheses=(A1, W_NONZERO),
     conclusion=cs_corrected,
     instances=cs_instances,
     mutants=(
@@ -288,15 +289,12 @@ cauchy_schwarz_corrected = Claim(
     ),
 )
 
-cauchy_schwarz = Claim(
-    id="shamir2018.theorem1.cauchy_schwarz",
+cauchy_schwarz = cauchy_schwarz_corrected.replace(
     title="the Cauchy-Schwarz step of Theorem 1's proof",
-    source=Source("shamir2018", "6.1", "proof of Theorem 1"),
     statement="By Lemma 1 and Cauchy-Schwarz, ||G||_Fr ||∇F_θ(w, V)|| >= ||G|| ||∇F_θ(w, V)|| "
               ">= F(w, V, θ) - F_lin(w*)   (||G||: spectral norm)",
-    hypotheses=(A1, W_NONZERO),
     conclusion=cs_printed,
-    instances=cs_instances,
+    mutants=(),
     corrected=cauchy_schwarz_corrected,
     erratum="<vec G, ∇F> <= ||G||_Fr ||∇F|| is Cauchy-Schwarz; with the spectral norm ||G|| "
             "(< ||G||_Fr when G has rank 2) the middle inequality is false. Theorem 1 is "

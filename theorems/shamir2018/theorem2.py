@@ -19,9 +19,12 @@ curvature term can pay for the suboptimality (the tight case).
 import numpy as np
 import sympy as sp
 
-from proofcheck import Claim, Identity, Margin, Mutant, MutantKind, Source
+from functools import partial
+
+from proofcheck import Claim, Identity, Margin, Mutant, MutantKind
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
+from . import printed_at
 from ._terms import zero_instances, zero_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_STAR_NONZERO
 from .decidable import lemma2_forms
@@ -32,6 +35,12 @@ SOURCE = "6.2"
 def instances(assumed):
     losses = tuple(SCALAR_LOSSES) if assumed["A1"] else tuple(NONCONVEX)
     return zero_instances(losses=losses)
+
+
+#: The setting of Theorem 2's proof: points (0, V) with ℓ convex and twice differentiable (A1)
+#: (dropping A1: non-convex losses).
+at_zero = partial(Claim, hypotheses=(A1,), instances=instances)
+at_zero_w_star_nonzero = partial(at_zero, hypotheses=(A1, W_STAR_NONZERO))
 
 
 def _abs(a):
@@ -79,16 +88,14 @@ def theorem2_doubled_gap(inst, point, B):
     return _part2(q, B, factor=2)
 
 
-theorem2 = Claim(
+theorem2 = at_zero_w_star_nonzero(
     id="shamir2018.theorem2",
     title="at w = 0, suboptimality forces a gradient or a negative curvature",
-    source=Source("shamir2018", "3", "Theorem 2"),
+    source=printed_at("3", "Theorem 2"),
     statement="For any V, θ, w*: λ_min(∇²F_θ(0, V)) <= 0 and ||∇F_θ(0, V)|| + ||V|| "
               "sqrt(|λ_min(∇²F_θ(0, V))| ||∂²F_θ(0, V)/∂w²|| + λ_min(∇²F_θ(0, V))^2) "
               ">= (F(0, V, θ) - F_lin(w*)) / ||w*||",
-    hypotheses=(A1, W_STAR_NONZERO),
     conclusion=theorem2_conclusion,
-    instances=instances,
     notes="Compared as (||∇F|| + ||V|| sqrt(...)) ||w*|| >= F(0, V) - F_lin(w*). w* != 0 is "
           "needed for the printed right-hand side to be defined (at w* = 0 it is 0/0).",
     mutants=(
@@ -177,7 +184,7 @@ def eq9_wrong_index(s):
 derivatives = Claim(
     id="shamir2018.theorem2.eq7_to_eq10",
     title="gradient (7) and the Hessian blocks at w = 0 (8)-(10)",
-    source=Source("shamir2018", SOURCE, "proof of Theorem 2", "(7)-(10)"),
+    source=printed_at(SOURCE, "proof of Theorem 2", "(7)-(10)"),
     statement="∂F/∂w = E[ℓ'(p) (x + V f)], ∂F/∂V = E[ℓ'(p) w f^T] (7); ∂²F/∂V²(0, V) = 0 (8); "
               "∂²F/∂w_i∂V (0, V) = E[ℓ'(0; y) e_i f^T] = e_i r^T (9), r = E[ℓ'(0; y) f] (10)",
     identities=(
@@ -216,14 +223,12 @@ def eq11_without_b(inst, point, B):
                         scale=q.b ** 2 + q.r_norm ** 2 + q.lam_M ** 2, n_ops=8 * q.r.shape[-1] + 16)
 
 
-eq11 = Claim(
+eq11 = at_zero(
     id="shamir2018.theorem2.eq11",
     title="Lemma 2 applied to M = [[b, r^T], [r, 0]] (b >= 0 here)",
-    source=Source("shamir2018", SOURCE, "proof of Theorem 2", "(11)"),
+    source=printed_at(SOURCE, "proof of Theorem 2", "(11)"),
     statement="||r||^2 = |b λ_min(M)| + λ_min(M)^2, b the first diagonal entry of ∂²F/∂w²(0, V)",
-    hypotheses=(A1,),
     conclusion=eq11_conclusion,
-    instances=instances,
     mutants=(Mutant.conclusion("dropped_b_term", MutantKind.DROPPED_TERM,
                                "||r||^2 = λ_min(M)^2", eq11_without_b),),
 )
@@ -240,14 +245,12 @@ def interlacing_flipped(inst, point, B):
     return Margin.at_least(q.lam, q.lam_M, tol=q.tol, tol_source=q.tol_source)
 
 
-interlacing = Claim(
+interlacing = at_zero(
     id="shamir2018.theorem2.interlacing",
     title="M is a principal submatrix of ∇²F_θ(0, V): interlacing",
-    source=Source("shamir2018", SOURCE, "proof of Theorem 2"),
+    source=printed_at(SOURCE, "proof of Theorem 2"),
     statement="λ_min(∇²F_θ(0, V)) <= λ_min(M) <= 0",
-    hypotheses=(A1,),
     conclusion=interlacing_conclusion,
-    instances=instances,
     mutants=(Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
                                "λ_min(∇²F_θ(0, V)) >= λ_min(M)", interlacing_flipped),),
 )
@@ -259,14 +262,12 @@ def eq12_conclusion(inst, point, B, factor=1, square=True):
     return Margin.at_most(factor * q.r_norm ** 2, rhs, tol=q.tol, tol_source=q.tol_source)
 
 
-eq12 = Claim(
+eq12 = at_zero(
     id="shamir2018.theorem2.eq12",
     title="||r||^2 is bounded by the curvature at (0, V)",
-    source=Source("shamir2018", SOURCE, "proof of Theorem 2", "(12)"),
+    source=printed_at(SOURCE, "proof of Theorem 2", "(12)"),
     statement="||r||^2 <= |λ_min(∇²F_θ(0, V))| ||∂²F_θ(0, V)/∂w²|| + λ_min(∇²F_θ(0, V))^2",
-    hypotheses=(A1,),
     conclusion=eq12_conclusion,
-    instances=instances,
     mutants=(
         Mutant.conclusion("no_square", MutantKind.DROPPED_TERM,
                           "||r||^2 <= |λ_min| ||∂²F/∂w²||",
@@ -291,15 +292,13 @@ def eq13_conclusion(inst, point, B, with_V=True, split_sign=1):
     return m_split.both(m13).both(m_conv)
 
 
-eq13 = Claim(
+eq13 = at_zero_w_star_nonzero(
     id="shamir2018.theorem2.eq13",
     title="the w-gradient at (0, V) splits as ∇F_lin(0) + V r",
-    source=Source("shamir2018", SOURCE, "proof of Theorem 2", "(13)"),
+    source=printed_at(SOURCE, "proof of Theorem 2", "(13)"),
     statement="∂F/∂w(0, V) = ∇F_lin(0) + V r; ||∇F_θ(0, V)|| + ||V|| ||r|| >= ||∇F_lin(0)||; "
               "||∇F_lin(0)|| >= (F_lin(0) - F_lin(w*)) / ||w*||",
-    hypotheses=(A1, W_STAR_NONZERO),
     conclusion=eq13_conclusion,
-    instances=instances,
     mutants=(
         Mutant.conclusion("dropped_Vr", MutantKind.DROPPED_TERM,
                           "||∇F_θ(0, V)|| >= ||∇F_lin(0)||",
@@ -411,7 +410,7 @@ def arrow_signed(inst, point, B, printed=False):
 lemma2_corrected = Claim(
     id="shamir2018.lemma2",
     title="the arrow matrix [[b, u^T], [u, 0]]: λ_min <= 0 and ||u||^2 = λ_min^2 - b λ_min",
-    source=Source("shamir2018", SOURCE, "Lemma 2"),
+    source=printed_at(SOURCE, "Lemma 2"),
     statement="λ_min(M) <= 0 and ||u||^2 = λ_min^2 - b λ_min for every real b; this equals "
               "|b λ_min| + λ_min^2 when b >= 0",
     conclusion=arrow_signed,
@@ -446,7 +445,7 @@ lemma2_corrected = Claim(
 lemma2 = Claim(
     id="shamir2018.lemma2",
     title="the arrow matrix [[b, u^T], [u, 0]]",
-    source=Source("shamir2018", SOURCE, "Lemma 2"),
+    source=printed_at(SOURCE, "Lemma 2"),
     statement="Let M = [[b, u^T], [u, 0]] be symmetric, b a scalar, u a vector. Then λ_min(M) <= 0 "
               "and ||u||^2 = |b λ_min| + λ_min^2",
     conclusion=lambda inst, point, B: arrow_signed(inst, point, B, printed=True),

@@ -25,12 +25,13 @@ local minima of F_θ (the engine's finder, second-order conditions at the profil
 against the convex solver's certified inf F_lin.
 """
 
-from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind
 from proofcheck.problems import (Relation, case_of, cases, resnet_instances, resnet_landscape,
                                  values_at_point)
 from proofcheck.second_order import certify_sopsp
 from proofcheck.scalar_resnet import ScalarResNet
 
+from . import printed_at
 from ._terms import theorem3_instances, theorem3_terms
 from .assumptions import A1, LIPSCHITZ, SCALAR_LOSSES
 
@@ -68,7 +69,7 @@ def _flipped(inst, point, B):
 theorem3 = Claim(
     id="shamir2018.theorem3",
     title="ε-SOPSPs are at most poly(ε) worse than linear predictors (explicit bound, δ = √ε)",
-    source=Source("shamir2018", "6.3", "proof of Theorem 3"),
+    source=printed_at("6.3", "proof of Theorem 3"),
     statement="If (w, V, θ) in M is an ε-SOPSP of F on M, then F(w, V, θ) <= F_lin(w*) + "
               "max{μ0 √ε + r(ε + μ1 √ε + √(2b) √(μ1 √ε (√μ2 + μ2))), "
               "√(2b²ε² + r²(2ε² + b²ε))}, w* a minimiser of F_lin over ||w|| <= r",
@@ -117,7 +118,7 @@ def _corollary(inst, point, factor=1.0, offset=0.0):
 corollary1 = Claim(
     id="shamir2018.corollary1",
     title="no local minimum is worse than the best linear predictor",
-    source=Source("shamir2018", "3", "Corollary 1"),
+    source=printed_at("3", "Corollary 1"),
     statement="If F_θ, ∇F_θ, ∇²F_θ are Lipschitz on bounded sets, every local minimum "
               "(w, V, θ) of F satisfies F(w, V, θ) <= inf_w F_lin(w)",
     hypotheses=(A1_KB,),
@@ -127,8 +128,13 @@ corollary1 = Claim(
     landscape=resnet_landscape,
     branches=cases(COR_LOSSES),
     case_of=case_of,
+    high_precision=False,
     notes="Scalar output (d_y = 1, W = w^T); f_θ(x) given as data (θ fixed). Branches: local "
-          "minima with w != 0 (full_rank) and with w = 0 (rank_deficient), each loss.",
+          "minima with w != 0 (full_rank) and with w = 0 (rank_deficient), each loss.  No "
+          "high-precision re-run: the conclusion compares F at the point, computed by the "
+          "point's certificate at the profile's digits, with the convex solver's certified "
+          "bracket on inf F_lin; it takes nothing from the backend, so a re-run at mpmath "
+          "digits would repeat the same numbers and confirm nothing.",
     mutants=(
         Mutant.conclusion("halved", MutantKind.PERTURBED_CONSTANT, "F <= inf F_lin / 2",
                           lambda i, p, B: _corollary(i, p, factor=0.5)),

@@ -29,9 +29,12 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind, Source
+from functools import partial
+
+from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind
 from proofcheck.stochastic import binomial_tail
 
+from . import printed_at
 from ._runs import theorem4_runs
 
 DELTA = 0.05
@@ -67,6 +70,11 @@ def _runs(inst, runs=1):
                          step_constant=c, declared_scale=float(inst.declared_scale))
 
 
+#: The setting of Theorem 4: projected SGD within the bounds b, r, l with step size η, simulated
+#: in float64 (no high-precision re-run: the runs are the evidence).
+sgd_claim = partial(Claim, hypotheses=(BOUNDS, STEP), instances=instances, high_precision=False)
+
+
 def eq18_margin(scale=lambda i: 1.0, flipped=False):
     def margin(inst, point, B):
         r = _runs(inst)
@@ -79,17 +87,14 @@ def eq18_margin(scale=lambda i: 1.0, flipped=False):
     return margin
 
 
-regret = Claim(
+regret = sgd_claim(
     id="shamir2018.theorem4.regret",
     title="Eq. (18): SGD's running loss is within Zinkevich's bound of any linear predictor",
-    source=Source("shamir2018", "6.4", "proof of Theorem 4", "(18)"),
+    source=printed_at("6.4", "proof of Theorem 4", "(18)"),
     statement="For any u with (u, 0) in M1, deterministically: (1/T) sum_t (ℓ(w_t^T x_t + "
               "v_t^T f_θt(x_t); y_t) - ℓ(u^T x_t; y_t)) <= O(b l / sqrt T), explicitly "
               "(D^2/(2η) + η l^2 T/2)/T with D = 2b",
-    hypotheses=(BOUNDS, STEP),
     conclusion=eq18_margin(),
-    instances=instances,
-    high_precision=False,
     notes="per run; the comparator u is the (near-)minimiser of F_lin on the ball; the bound "
           "holds for any feasible u, so its optimality is not needed. Float64 simulation",
     mutants=(
@@ -121,16 +126,13 @@ def hp_margin(scale=1.0, sign=1.0):
     return margin
 
 
-theorem4 = Claim(
+theorem4 = sgd_claim(
     id="shamir2018.theorem4",
     title="projected SGD with a skip connection to the output competes with linear predictors",
-    source=Source("shamir2018", "5", "Theorem 4"),
+    source=printed_at("5", "Theorem 4"),
     statement="With probability at least 1 - δ, one of the iterates satisfies F(w_t, v_t, θ_t) "
               "<= min_{u: (u, 0) in M1} F_lin(u) + O((b l + r sqrt(log(1/δ)))/sqrt T)",
-    hypotheses=(BOUNDS, STEP),
     conclusion=hp_margin(),
-    instances=instances,
-    high_precision=False,
     notes=f"δ = {DELTA}; the O(.) with the proof's constants: (D^2/(2η) + η l^2 T/2)/T + 4r "
           "sqrt(2 log(1/δ)/T), D = 2b; these explicit constants are loose here (the bound is "
           "tens of times the observed gap), so only gross errors are caught; the rate itself is "

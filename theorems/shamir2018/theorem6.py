@@ -20,8 +20,11 @@ the bound is tight to a few percent.
 """
 
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, Source
+from functools import partial
 
+from proofcheck import Claim, Margin, Mutant, MutantKind
+
+from . import printed_at
 from ._terms import vector_instances, vector_terms
 from .assumptions import CONVEX_DIFF, FULL_ROW_RANK
 
@@ -29,6 +32,11 @@ from .assumptions import CONVEX_DIFF, FULL_ROW_RANK
 def instances(assumed):
     return vector_instances(full_row_rank=assumed["full_row_rank"],
                             convex=assumed["convex_diff"])
+
+
+#: The setting of Appendix A: vector outputs, ℓ differentiable and convex, W of full row rank,
+#: at drawn points (any point, as stated).
+in_appendix_a = partial(Claim, hypotheses=(CONVEX_DIFF, FULL_ROW_RANK), instances=instances)
 
 
 def lemma3_conclusion(inst, point, B, factor=1):
@@ -41,15 +49,13 @@ def lemma3_flipped(inst, point, B):
     return Margin.at_most(q.inner, q.gap, tol=q.tol, tol_source=q.tol_source)
 
 
-lemma3 = Claim(
+lemma3 = in_appendix_a(
     id="shamir2018.lemma3",
     title="vector outputs: the gradient's inner product with G bounds the suboptimality",
-    source=Source("shamir2018", "A", "Lemma 3", "(21)-(22)"),
+    source=printed_at("A", "Lemma 3", "(21)-(22)"),
     statement="For W (full row rank), V, W* with G = (W - W*; W^T (W W^T)^{-1} W* V): "
               "<vec(G), ∇F_θ(W, V)> >= F(W, V, θ) - F_lin(W*)",
-    hypotheses=(CONVEX_DIFF, FULL_ROW_RANK),
     conclusion=lemma3_conclusion,
-    instances=instances,
     mutants=(
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
                           "<vec G, ∇F_θ> <= F - F_lin(W*)", lemma3_flipped),
@@ -79,16 +85,14 @@ def _theorem6_flipped(inst, point, B):
     return Margin.at_most(q.grad_norm * d, q.gap, tol=q.tol * (1 + d), tol_source=q.tol_source)
 
 
-theorem6 = Claim(
+theorem6 = in_appendix_a(
     id="shamir2018.theorem6",
     title="vector outputs: away from rank-deficient W the gradient bounds the suboptimality",
-    source=Source("shamir2018", "A", "Theorem 6"),
+    source=printed_at("A", "Theorem 6"),
     statement="If ℓ is differentiable and convex, at any (W, V, θ) with W of full row rank, "
               "||∇F_θ(W, V)|| >= (F(W, V, θ) - F_lin(W*)) / sqrt(2||W||_Fr² + ||W*||_Fr² "
               "(2 + ||V||²/s_min(W)²))",
-    hypotheses=(CONVEX_DIFF, FULL_ROW_RANK),
     conclusion=lambda inst, point, B: _theorem6(inst, B),
-    instances=instances,
     mutants=(
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
                           "||∇F_θ|| <= (F - F_lin(W*)) / sqrt(...)", _theorem6_flipped),
@@ -108,15 +112,13 @@ def _eq19_flipped(inst, point, B):
                           tol_source=q.tol_source)
 
 
-eq19 = Claim(
+eq19 = in_appendix_a(
     id="shamir2018.theorem6.eq19",
     title="the unsimplified bound of Theorem 6",
-    source=Source("shamir2018", "A", "proof of Theorem 6", "(19)"),
+    source=printed_at("A", "proof of Theorem 6", "(19)"),
     statement="||∇F_θ(W, V)|| >= (F - F_lin(W*)) / sqrt(||W - W*||_Fr² + "
               "||W^T (W W^T)^{-1} W* V||_Fr²)",
-    hypotheses=(CONVEX_DIFF, FULL_ROW_RANK),
     conclusion=lambda inst, point, B: _theorem6(inst, B, use_G=True),
-    instances=instances,
     mutants=(Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
                                "||∇F_θ|| ||G||_Fr <= F - F_lin(W*)", _eq19_flipped),
              Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
