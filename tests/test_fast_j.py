@@ -1,6 +1,5 @@
 """Tests of proofcheck.fast_j: J(theta) without the dense Jacobian, against the dense SVD."""
 
-import doctest
 import math
 import tracemalloc
 
@@ -30,10 +29,6 @@ def _one_blas_thread():
 
 def gamma(n):
     return n * U / (1 - n * U)
-
-
-def test_doctests():
-    assert doctest.testmod(fj).failed == 0
 
 
 def _case(widths, act=nw.RELU, m=30, seed=0):
