@@ -24,7 +24,7 @@ Paths (``JResult.path`` says which one decided):
     singular value is above the cutoff for the reference too: rank ``M``, ``P[K] = I`` and
     ``J = 0`` exactly.  Cost ``O(M^2 sum d_l + M^3 / 3)``.  ``s_max`` (for the reported
     cutoff) comes from Lanczos on :meth:`KhatriRaoJacobian.matvec` / ``rmatvec``.
-``"gram-columns"`` (``M > N``)
+``"gram-columns"`` (``M > N`` and the dense ``K`` larger than ``max_bytes``)
     With positively homogeneous units every hidden unit gives an exact null vector ``v`` of
     ``K`` (:meth:`KhatriRaoJacobian.rescaling_null_vectors`) and a dead unit or feature gives
     exactly zero columns.  Drop the zero columns (``N'`` remain), accumulate
@@ -43,7 +43,7 @@ Paths (``JResult.path`` says which one decided):
     falls back.  ``J = 1/2 min ||K x - y||^2`` over ``x`` orthogonal to ``V`` by refinement on
     the normal equations preconditioned by the same factor, with the a-posteriori bound
     ``1/2 (||K^T r|| / s_lo)^2`` plus rounding in ``JResult.error_bound``.
-``"qr-svd-rows"`` (``M > N``, the fallback)
+``"qr-svd-rows"`` (``M > N``: small ``K``, and the fallback)
     Streaming TSQR of ``[K | vec Y]`` over chunks of samples (memory ``O(chunk N + N^2)``),
     then the SVD of the ``N x N`` triangular factor: the singular values of ``K`` to the same
     backward error as an SVD of ``K`` (no squared condition number), and
@@ -108,9 +108,13 @@ float.  Appendix C's "netlib" differs from ``linalg``'s "lapack" (no ``max(M, N)
 >>> res = fast_j(net, Ws, X, rng.normal(size=(5, 1)))
 >>> res.path, res.rank, res.value            # 5 samples, 64 parameters: full row rank
 ('gram-cholesky', 5, 0.0)
->>> res = fast_j(net, Ws, rng.normal(size=(80, 3)), rng.normal(size=(80, 1)))
+>>> X2, Y2 = rng.normal(size=(80, 3)), rng.normal(size=(80, 1))
+>>> res = fast_j(net, Ws, X2, Y2)
 >>> res.path, res.rank                       # 80 samples: rank 64 - 16 (rescaling)
-('gram-columns', 48)
+('qr-svd-rows', 48)
+>>> res2 = fast_j(net, Ws, X2, Y2, path="gram-columns")   # what a large tall K takes
+>>> res2.path, res2.rank, abs(res2.value - res.value) <= res.error_bound + res2.error_bound
+('gram-columns', 48, True)
 """
 
 from __future__ import annotations
@@ -389,16 +393,10 @@ class KhatriRaoJacobian:
         return float(self.rmatvec(np.ones(self.shape[0]), absolute=True).max(initial=0.0))
 
     def zero_columns(self) -> np.ndarray:
-        """Boolean mask of the columns of ``K`` that are exactly zero (a unit dead on every
-        sample, or a feature that is zero on every sample)."""
-        parts = []
-        for l, C in enumerate(self.Cs, start=1):
-            cz = ~np.any(C != 0, axis=(0, 1))               # (d_l,)
-            pz = ~np.any(self.phis[l - 1] != 0, axis=0)     # (d_(l-1),)
-            parts.append((pz[:, None] | cz[None, :]).ravel(order="F"))
-        pz = ~np.any(self.phis[-1] != 0, axis=0)
-        parts.append(np.repeat(pz[:, None], self.d_y, axis=1).ravel(order="F"))
-        return np.concatenate(parts)
+        """Boolean mask of the columns of ``K`` that are exactly zero (for instance a unit dead
+        on every sample): ``|K|^T 1`` is a sum of non-negative floats, zero exactly when every
+        entry of the column (the same rounded products ``C Phi`` the dense ``K`` holds) is."""
+        return self.rmatvec(np.ones(self.shape[0]), absolute=True) == 0
 
     def rescaling_null_vectors(self) -> np.ndarray:
         """``(N, p)``: one vector per hidden unit from the positive homogeneity of the units
@@ -529,12 +527,26 @@ def _decide(s, criterion, shape, inf_norm, y2):
                       error_bound=_wedin_bound(y2, shape, s_max, s_kept_min))
 
 
-def _tsqr(blocks: Iterator[np.ndarray]) -> np.ndarray:
-    """R factor of the rows stacked from ``blocks`` (TSQR, one block at a time)."""
+def _tsqr(blocks: Iterator[np.ndarray], n: int) -> np.ndarray:
+    """R factor (``(n, n)``, upper triangular, Fortran order) of the rows stacked from
+    ``blocks`` (each ``(rows, n)``): a QR of the first block, then LAPACK's ``tpqrt`` folds
+    each further block into R in place, so the memory is R plus one block."""
+    lapack = scipy.linalg.lapack
     R = None
     for B in blocks:
-        A = B if R is None else np.vstack([R, B])
-        R = np.linalg.qr(A, mode="r")
+        if R is None:
+            qr, _, _, info = lapack.dgeqrf(np.asfortranarray(B, dtype=np.float64), overwrite_a=1)
+            R = np.zeros((n, n), order="F")
+            k = min(n, qr.shape[0])
+            R[:k] = np.triu(qr[:k])
+            del qr
+            continue
+        R, _, _, info = lapack.dtpqrt(0, min(n, 64), R, np.asfortranarray(B, dtype=np.float64),
+                                      overwrite_a=1, overwrite_b=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"tpqrt failed (info = {info})")
+    if R is None:
+        R = np.zeros((n, n), order="F")
     return R
 
 
@@ -543,33 +555,51 @@ def _chunk(n_cols: int, max_bytes: int, minimum: int) -> int:
 
 
 def _qr_svd_rows(K: KhatriRaoJacobian, y, criteria, max_bytes):
-    """TSQR of ``[K | y]`` over chunks of samples; SVD of the N x N factor."""
+    """TSQR of ``[K | y]`` (exactly zero columns dropped) over chunks of samples; SVD of the
+    ``N' x N'`` factor.  The zero columns add ``N - N'`` zero singular values."""
     M, N = K.shape
-    b = max(1, _chunk(K.d_y * (N + 1), max_bytes, 1))
-    b = max(b, (N + 1) // K.d_y + 1)        # stacked blocks at least as tall as R: QR stays cheap
+    nz = ~K.zero_columns()
+    Np = int(nz.sum())
+    b = max(1, _chunk(K.d_y * (Np + 1), max_bytes, 1))
+    b = max(b, (Np + 1) // K.d_y + 1)      # blocks at least as tall as R: QR stays efficient
     yy = y.reshape(K.d_y, K.m)
 
     def blocks():
         for i0 in range(0, K.m, b):
             i1 = min(K.m, i0 + b)
-            yield np.hstack([K.rows(i0, i1), yy[:, i0:i1].reshape(-1, 1)])
+            B = np.empty((K.d_y * (i1 - i0), Np + 1), order="F")
+            B[:, :Np] = K.rows(i0, i1)[:, nz]
+            B[:, Np] = yy[:, i0:i1].ravel()
+            yield B
 
-    R = _tsqr(blocks())
-    R = np.vstack([R, np.zeros((max(0, N + 1 - R.shape[0]), N + 1))])
-    R11, r, rho = R[:N, :N], R[:N, N], float(R[N, N])
+    R = _tsqr(blocks(), Np + 1)
+    R11, r, rho = R[:Np, :Np], R[:Np, Np].copy(), float(R[Np, Np])
     U, s, _ = scipy.linalg.svd(R11, full_matrices=False, lapack_driver="gesdd", check_finite=False)
-    return s, lambda keep: _residual_sq(U[:, keep], r) + rho * rho
+    del R, R11
+    s = np.concatenate([s, np.zeros(N - Np)])
+    return s, lambda keep: _residual_sq(U[:, keep[:Np]], r) + rho * rho
 
 
 def _qr_svd_columns(K: KhatriRaoJacobian, y, criteria, max_bytes):
-    """TSQR of ``K^T`` over blocks of units; the right singular vectors of the M x M factor."""
+    """TSQR of ``K^T`` over blocks of units; singular values of the M x M factor first (in
+    place); its right singular vectors (the left singular vectors of ``K``) only when the rank
+    is below ``M`` (at full rank ``J = 0``), recomputing the factor."""
     M, N = K.shape
-    cols = max(_chunk(M, max_bytes, 1), M)   # each stacked block at least M rows of K^T
-    R = _tsqr(B.T for B in _merge_blocks(K.column_blocks(cols), cols))
-    _, s, Vt = scipy.linalg.svd(R, full_matrices=False, lapack_driver="gesdd", check_finite=False)
-    V = Vt.T
-    s = np.concatenate([s, np.zeros(M - s.size)]) if s.size < M else s
-    return s, lambda keep: _residual_sq(V[:, keep[:V.shape[1]]], y)
+    cols = max(_chunk(M, max_bytes, 1), 64)
+
+    def factor():
+        return _tsqr((B.T for B in _merge_blocks(K.column_blocks(cols), cols)), M)
+
+    s = scipy.linalg.svd(factor(), compute_uv=False, overwrite_a=True, check_finite=False)
+
+    def jsq(keep):
+        if keep.all():
+            return 0.0
+        _, s2, Vt = scipy.linalg.svd(factor(), full_matrices=False, overwrite_a=True,
+                                     lapack_driver="gesdd", check_finite=False)
+        return _residual_sq(Vt.T[:, :int(keep.sum())], y)
+
+    return s, jsq
 
 
 def _merge_blocks(blocks, cols):
@@ -777,7 +807,8 @@ def j_from_factors(phis, Cs, Y, criteria=APPENDIX_C_CRITERIA, *, path="auto",
     shared by all criteria).  Returns ``{criterion: JResult}``.
 
     ``path``: ``"auto"`` (the row Gram certificate when ``M <= N``, the column Gram
-    certificate when ``M > N``, each falling back to a streaming QR-SVD),
+    certificate when ``M > N`` and ``K`` is larger than ``max_bytes``, each falling back to a
+    streaming QR-SVD),
     ``"gram-cholesky"`` / ``"gram-columns"`` to try one certificate first whatever the
     shape, or ``"qr-svd-rows"`` / ``"qr-svd-columns"`` to force a streaming SVD route.
     ``max_bytes`` bounds the streamed chunks (the Gram and R factors come on top).
@@ -811,7 +842,8 @@ def _solve(K, y, criteria, path, max_bytes):
             return out
         fallback = ("Gram not certified: Cholesky of K K^T - tau I failed (rank deficient or "
                     "kappa(K) beyond 1/sqrt(n u))")
-    elif path == "gram-columns" or (path == "auto" and M > N):
+    elif path == "gram-columns" or (path == "auto" and M > N and 8 * M * N > max_bytes):
+        # (a tall K that fits in max_bytes goes straight to the QR-SVD, which is then as cheap)
         res, why = _column_certificate(K, y, criteria, max_bytes)
         if res is not None:
             out = {}
