@@ -37,7 +37,7 @@ Paths (``JResult.path`` says which one decided):
     null directions have ``sigma <= ||K V||_2 / s_min(V)`` (computed, ``s_dropped_max``); the
     reference sees them as rounding noise, which no float64 bound can place below an
     ``eps``-level cutoff (its worst case, ``max(M, N) u s_max``, exceeds every cutoff), so
-    the path is taken only when ``||K V|| + sqrt(max(M, N)) u s_max`` (the expected noise of an
+    the path is taken only when ``||K V|| + sqrt(min(M, N)) u s_max`` (the expected noise of an
     SVD) is below the cutoff of every criterion asked for; otherwise, and when the Cholesky
     test fails (a null space beyond the rescalings, or ``kappa`` beyond ``1 / sqrt(n u)``), it
     falls back.  ``J = 1/2 min ||K x - y||^2`` over ``x`` orthogonal to ``V`` by refinement on
@@ -51,6 +51,11 @@ Paths (``JResult.path`` says which one decided):
 ``"qr-svd-columns"`` (the fallback when ``M <= N``)
     TSQR of ``K^T`` over blocks of units (memory ``O(block M + M^2)``), SVD of the ``M x M``
     factor, whose right singular vectors are the left singular vectors of ``K``.
+``"dense-svd"`` (after a QR-SVD, for one criterion)
+    When a singular value from a QR-SVD lies within ``sqrt(min(M, N)) u s_max`` of the cutoff
+    (two backward-stable SVDs may then decide differently) and ``K`` fits in ``max_bytes``, the
+    decision is taken by the reference's own computation (:func:`dense_j` on ``K``); a larger
+    ``K`` keeps its QR-SVD decision and says so in ``JResult.fallback``.
 
 Why the Gram route only ever certifies full row rank.  The computed Gram differs from
 ``K K^T`` by ``delta <= gamma_n ||K||_F^2`` (below), about ``n u s_max^2`` with the unit
@@ -767,9 +772,10 @@ def _column_certificate(K: KhatriRaoJacobian, y, criteria, max_bytes: int):
     inf_norm = K.inf_norm()
     cuts = {c: criterion_cutoff(c, s_max, (M, N), inf_norm) for c in criteria}
     # the reference computes these p singular values as rounding noise; they are dropped by
-    # it only if the cutoff is above that noise: expected size sqrt(max(M, N)) u s_max (the
-    # random-walk model; the worst case (max(M, N) + ...) u s_max exceeds every cutoff)
-    noise = math.sqrt(max(M, N)) * _U * s_max
+    # it only if the cutoff is above that noise: expected size sqrt(min(M, N)) u s_max (the
+    # random-walk model, as _near_cutoff; the worst case (max(M, N) + ...) u s_max exceeds
+    # every cutoff)
+    noise = math.sqrt(min(M, N)) * _U * s_max
     if p and s_drop + noise >= min(cuts.values()):
         return None, (f"the cutoff {min(cuts.values()):.3g} is within the rounding noise of the "
                       f"known null directions (||K V|| = {s_drop:.3g}, expected noise of an SVD "
@@ -862,13 +868,40 @@ def _solve(K, y, criteria, path, max_bytes):
         route, (s, jsq) = "qr-svd-columns", _qr_svd_columns(K, y, criteria, max_bytes)
     inf_norm = K.inf_norm() if "gvl_inf" in criteria else None
     out = {}
+    dense = None
     for c in criteria:
         keep, info = _decide(s, c, (M, N), inf_norm, y2)
+        if _near_cutoff(s, info["cutoff"], (M, N)):
+            # a singular value inside the rounding band around the cutoff: only the
+            # reference's own computation reproduces its decision
+            if 8 * M * N <= max_bytes:
+                if dense is None:
+                    dense = K.dense()
+                ref = dense_j(dense, y, c)
+                out[c] = JResult(ref.value, ref.rank, "dense-svd", c, ref.cutoff,
+                                 ref.margin_to_cutoff, ref.s_max, ref.s_kept_min,
+                                 ref.s_dropped_max, ref.error_bound, (M, N),
+                                 f"{route}: a singular value within the rounding band of the "
+                                 "cutoff; decided by the dense SVD (the reference's computation)",
+                                 {"n_singular_values": int(M if M < N else N)})
+                continue
+            fallback = ((fallback + "; ") if fallback else "") + (
+                "a singular value lies within the rounding band of the cutoff: this rank "
+                "decision depends on rounding and may differ from a dense SVD's")
         out[c] = JResult(0.5 * jsq(keep), int(keep.sum()), route, c, info["cutoff"],
                          info["margin_to_cutoff"], info["s_max"], info["s_kept_min"],
                          info["s_dropped_max"], info["error_bound"], (M, N), fallback,
                          {"n_singular_values": int(s.size)})
     return out
+
+
+def _near_cutoff(s, cut: float, shape) -> bool:
+    """Whether a computed singular value lies within ``sqrt(min(M, N)) u s_max`` (the expected
+    rounding of an SVD, random-walk model over its ``min(M, N)`` reflections; observed noise of
+    exactly-null directions is 0.5-5 ``u s_max``) of the cutoff, where two backward-stable SVDs
+    may decide differently."""
+    band = math.sqrt(min(shape)) * _U * float(np.max(s, initial=0.0))
+    return bool(np.any(np.abs(s - cut) <= band))
 
 
 def fast_j_all(net, Ws, X, Y, criteria=APPENDIX_C_CRITERIA, *, path="auto",
