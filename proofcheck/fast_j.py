@@ -24,7 +24,7 @@ Paths (``JResult.path`` says which one decided):
     singular value is above the cutoff for the reference too: rank ``M``, ``P[K] = I`` and
     ``J = 0`` exactly.  Cost ``O(M^2 sum d_l + M^3 / 3)``.  ``s_max`` (for the reported
     cutoff) comes from Lanczos on :meth:`KhatriRaoJacobian.matvec` / ``rmatvec``.
-``"gram-columns"`` (``M > N`` and the dense ``K`` larger than ``max_bytes``)
+``"gram-columns"`` (opt-in, ``path="gram-columns"``; ``M > N``)
     With positively homogeneous units every hidden unit gives an exact null vector ``v`` of
     ``K`` (:meth:`KhatriRaoJacobian.rescaling_null_vectors`) and a dead unit or feature gives
     exactly zero columns.  Drop the zero columns (``N'`` remain), accumulate
@@ -43,7 +43,14 @@ Paths (``JResult.path`` says which one decided):
     falls back.  ``J = 1/2 min ||K x - y||^2`` over ``x`` orthogonal to ``V`` by refinement on
     the normal equations preconditioned by the same factor, with the a-posteriori bound
     ``1/2 (||K^T r|| / s_lo)^2`` plus rounding in ``JResult.error_bound``.
-``"qr-svd-rows"`` (``M > N``: small ``K``, and the fallback)
+``"qr-lean-rows"`` (``M > N`` with ``24 N^2`` bytes above 1 GiB)
+    The same decision in ``N'^2`` floats plus one chunk: TSQR of ``K`` carrying ``Q^T vec Y``
+    (LAPACK ``tpqrt`` / ``tpmqrt``), the singular values of R by an SVD in place (no vectors),
+    then, below full rank, a second TSQR pass and a column-pivoted QR of R in place for ``J``
+    (its leading ``rank`` columns span the kept singular subspace up to ``||R'_22|| / s_r``,
+    added to the error bound).  Two passes over ``K`` instead of the singular vectors: the
+    route of the paper's cell at ``m = 20000`` (``N = 15550``: R is 1.8 GiB).
+``"qr-svd-rows"`` (``M > N``)
     Streaming TSQR of ``[K | vec Y]`` over chunks of samples (memory ``O(chunk N + N^2)``),
     then the SVD of the ``N x N`` triangular factor: the singular values of ``K`` to the same
     backward error as an SVD of ``K`` (no squared condition number), and
@@ -585,6 +592,83 @@ def _qr_svd_rows(K: KhatriRaoJacobian, y, criteria, max_bytes):
     return s, lambda keep: _residual_sq(U[:, keep[:Np]], r) + rho * rho
 
 
+def _tsqr_with_rhs(blocks: Iterator[tuple[np.ndarray, np.ndarray]], n: int):
+    """R (``(n, n)``, Fortran order) of the stacked rows and ``Q^T y``: ``(R, r, rho^2)`` with
+    ``r`` the first ``n`` entries of ``Q^T y`` and ``rho^2`` the squared norm of the rest.
+    Memory: R plus one block (LAPACK ``geqrf`` / ``ormqr`` for the first block, ``tpqrt`` /
+    ``tpmqrt`` for each further one)."""
+    lapack = scipy.linalg.lapack
+    R, r, rho2 = None, np.zeros((n, 1), order="F"), 0.0
+    nb = min(n, 64)
+    for B, yb in blocks:
+        B = np.asfortranarray(B, dtype=np.float64)
+        yb = np.array(yb, dtype=np.float64).reshape(-1, 1)      # a copy: overwritten below
+        if R is None:
+            qr, tau, _, _ = lapack.dgeqrf(B, overwrite_a=1)
+            k = min(n, qr.shape[0])
+            c, _, info = lapack.dormqr("L", "T", qr[:, :k], tau, yb, 64)
+            R = np.zeros((n, n), order="F")
+            R[:k] = np.triu(qr[:k])
+            r[:k, 0] = c[:k, 0]
+            rho2 += float(c[k:, 0] @ c[k:, 0])
+            del qr
+            continue
+        R, V, T, info = lapack.dtpqrt(0, nb, R, B, overwrite_a=1, overwrite_b=1)
+        r, yb, info2 = lapack.dtpmqrt(0, V, T, r, yb, side="L", trans="T", overwrite_a=1,
+                                      overwrite_b=1)
+        if info or info2:
+            raise np.linalg.LinAlgError(f"tpqrt/tpmqrt failed (info = {info}, {info2})")
+        rho2 += float(yb[:, 0] @ yb[:, 0])
+    if R is None:
+        R = np.zeros((n, n), order="F")
+    return R, r[:, 0], rho2
+
+
+def _qr_lean_rows(K: KhatriRaoJacobian, y, criteria, max_bytes):
+    """The QR route in ``N'^2`` floats (plus one chunk): TSQR of ``K`` (zero columns dropped)
+    carrying ``Q^T y``; singular values of R by an SVD *in place* (no vectors); for ``J`` a
+    second TSQR pass and a column-pivoted QR of R in place, ``J = 1/2 (rho^2 +
+    ||(Q'^T r)_(rank:)||^2)``.  The pivoted QR's leading ``rank`` columns span the kept
+    singular subspace up to ``||R'_22|| / s_rank``, which goes into the error bound."""
+    M, N = K.shape
+    nz = ~K.zero_columns()
+    Np = int(nz.sum())
+    b = max(1, _chunk(K.d_y * Np, max_bytes, 8))   # tpqrt is efficient for any block height
+    yy = y.reshape(K.d_y, K.m)
+
+    def blocks():
+        for i0 in range(0, K.m, b):
+            i1 = min(K.m, i0 + b)
+            B = np.empty((K.d_y * (i1 - i0), Np), order="F")
+            B[:] = K.rows(i0, i1)[:, nz]
+            yield B, yy[:, i0:i1].ravel()
+
+    R, _, _ = _tsqr_with_rhs(blocks(), Np)
+    s = scipy.linalg.svd(R, compute_uv=False, overwrite_a=True, check_finite=False)
+    del R
+    s = np.concatenate([s, np.zeros(N - Np)])
+    extra = {}
+
+    memo: dict = {}
+
+    def jsq(keep):
+        rank = int(keep[:Np].sum())
+        if rank not in memo:                 # one pass per distinct rank, not per criterion
+            R, r, rho2 = _tsqr_with_rhs(blocks(), Np)
+            if rank == Np:
+                memo[rank] = (rho2, 0.0)
+            else:
+                qr, _, tau, _, _ = scipy.linalg.lapack.dgeqp3(R, overwrite_a=1)
+                del R
+                c, _, _ = scipy.linalg.lapack.dormqr("L", "T", qr, tau, r.reshape(-1, 1), 64)
+                r22 = float(np.linalg.norm(np.triu(qr[rank:, rank:])))
+                memo[rank] = (rho2 + float(c[rank:, 0] @ c[rank:, 0]), r22)
+        extra["r22"] = memo[rank][1]
+        return memo[rank][0]
+
+    return s, jsq, extra
+
+
 def _qr_svd_columns(K: KhatriRaoJacobian, y, criteria, max_bytes):
     """TSQR of ``K^T`` over blocks of units; singular values of the M x M factor first (in
     place); its right singular vectors (the left singular vectors of ``K``) only when the rank
@@ -812,18 +896,22 @@ def j_from_factors(phis, Cs, Y, criteria=APPENDIX_C_CRITERIA, *, path="auto",
     """``J`` for each rank-cutoff criterion, from ``Phi^(l)`` and ``C^(l)`` (one factorisation
     shared by all criteria).  Returns ``{criterion: JResult}``.
 
-    ``path``: ``"auto"`` (the row Gram certificate when ``M <= N``, the column Gram
-    certificate when ``M > N`` and ``K`` is larger than ``max_bytes``, each falling back to a
-    streaming QR-SVD),
+    ``path``: ``"auto"`` (the row Gram certificate when ``M <= N``, falling back to a
+    streaming QR-SVD; a streaming QR-SVD, lean for large ``N``, when ``M > N``),
     ``"gram-cholesky"`` / ``"gram-columns"`` to try one certificate first whatever the
-    shape, or ``"qr-svd-rows"`` / ``"qr-svd-columns"`` to force a streaming SVD route.
+    shape, or ``"qr-svd-rows"`` / ``"qr-lean-rows"`` / ``"qr-svd-columns"`` to force a
+    streaming route.
     ``max_bytes`` bounds the streamed chunks (the Gram and R factors come on top).
     """
     K = KhatriRaoJacobian(phis, Cs)
     return _solve(K, _vec_y(Y, K.m, K.d_y), _check_criteria(criteria), path, max_bytes)
 
 
-_PATHS = ("auto", "gram-cholesky", "gram-columns", "qr-svd-rows", "qr-svd-columns")
+_PATHS = ("auto", "gram-cholesky", "gram-columns", "qr-svd-rows", "qr-lean-rows",
+          "qr-svd-columns")
+#: Above this many bytes for three ``N x N`` matrices (R, a copy, the singular vectors) a tall
+#: ``K`` takes the lean QR route (``N^2`` floats) instead of the QR-SVD with vectors.
+_LEAN_BYTES = 2**30
 
 
 def _solve(K, y, criteria, path, max_bytes):
@@ -848,8 +936,10 @@ def _solve(K, y, criteria, path, max_bytes):
             return out
         fallback = ("Gram not certified: Cholesky of K K^T - tau I failed (rank deficient or "
                     "kappa(K) beyond 1/sqrt(n u))")
-    elif path == "gram-columns" or (path == "auto" and M > N and 8 * M * N > max_bytes):
-        # (a tall K that fits in max_bytes goes straight to the QR-SVD, which is then as cheap)
+    elif path == "gram-columns":
+        # opt-in: deep ReLU networks at their initial weights have null directions beyond the
+        # rescalings (measured: rank 2143 < N' - p = 2240 for width 20, H = 7, m = 4000), so
+        # "auto" does not spend a Gram on a certificate that would fail
         res, why = _column_certificate(K, y, criteria, max_bytes)
         if res is not None:
             out = {}
@@ -862,7 +952,11 @@ def _solve(K, y, criteria, path, max_bytes):
                                  res["error_bound"], (M, N), None, res["info"])
             return out
         fallback = why
-    if path == "qr-svd-rows" or (path in ("auto", "gram-columns") and M > N):
+    extra = {}
+    if path == "qr-lean-rows" or (path in ("auto", "gram-columns") and M > N
+                                  and 8 * 3 * N * N > _LEAN_BYTES):
+        route, (s, jsq, extra) = "qr-lean-rows", _qr_lean_rows(K, y, criteria, max_bytes)
+    elif path == "qr-svd-rows" or (path in ("auto", "gram-columns") and M > N):
         route, (s, jsq) = "qr-svd-rows", _qr_svd_rows(K, y, criteria, max_bytes)
     else:
         route, (s, jsq) = "qr-svd-columns", _qr_svd_columns(K, y, criteria, max_bytes)
@@ -888,10 +982,15 @@ def _solve(K, y, criteria, path, max_bytes):
             fallback = ((fallback + "; ") if fallback else "") + (
                 "a singular value lies within the rounding band of the cutoff: this rank "
                 "decision depends on rounding and may differ from a dense SVD's")
-        out[c] = JResult(0.5 * jsq(keep), int(keep.sum()), route, c, info["cutoff"],
+        value = 0.5 * jsq(keep)
+        err = info["error_bound"]
+        if extra.get("r22"):         # pivoted QR's subspace vs the singular one (Wedin)
+            e = extra["r22"]
+            err += y2 * e / (info["s_kept_min"] - e) if info["s_kept_min"] > e else math.inf
+        out[c] = JResult(value, int(keep.sum()), route, c, info["cutoff"],
                          info["margin_to_cutoff"], info["s_max"], info["s_kept_min"],
-                         info["s_dropped_max"], info["error_bound"], (M, N), fallback,
-                         {"n_singular_values": int(s.size)})
+                         info["s_dropped_max"], err, (M, N), fallback,
+                         {"n_singular_values": int(s.size), **extra})
     return out
 
 
