@@ -547,7 +547,8 @@ def _tsqr(blocks: Iterator[np.ndarray], n: int) -> np.ndarray:
     R = None
     for B in blocks:
         if R is None:
-            qr, _, _, info = lapack.dgeqrf(np.asfortranarray(B, dtype=np.float64), overwrite_a=1)
+            qr, _, _, info = lapack.dgeqrf(np.asfortranarray(B, dtype=np.float64), overwrite_a=1,
+                                            lwork=64 * max(1, B.shape[1]))
             R = np.zeros((n, n), order="F")
             k = min(n, qr.shape[0])
             R[:k] = np.triu(qr[:k])
@@ -604,7 +605,7 @@ def _tsqr_with_rhs(blocks: Iterator[tuple[np.ndarray, np.ndarray]], n: int):
         B = np.asfortranarray(B, dtype=np.float64)
         yb = np.array(yb, dtype=np.float64).reshape(-1, 1)      # a copy: overwritten below
         if R is None:
-            qr, tau, _, _ = lapack.dgeqrf(B, overwrite_a=1)
+            qr, tau, _, _ = lapack.dgeqrf(B, overwrite_a=1, lwork=64 * max(1, B.shape[1]))
             k = min(n, qr.shape[0])
             c, _, info = lapack.dormqr("L", "T", qr[:, :k], tau, yb, 64)
             R = np.zeros((n, n), order="F")
@@ -658,7 +659,8 @@ def _qr_lean_rows(K: KhatriRaoJacobian, y, criteria, max_bytes):
             if rank == Np:
                 memo[rank] = (rho2, 0.0)
             else:
-                qr, _, tau, _, _ = scipy.linalg.lapack.dgeqp3(R, overwrite_a=1)
+                qr, _, tau, _, _ = scipy.linalg.lapack.dgeqp3(R, overwrite_a=1,
+                                                            lwork=66 * (Np + 1))
                 del R
                 c, _, _ = scipy.linalg.lapack.dormqr("L", "T", qr, tau, r.reshape(-1, 1), 64)
                 r22 = float(np.linalg.norm(np.triu(qr[rank:, rank:])))
