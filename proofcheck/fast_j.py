@@ -56,8 +56,10 @@ Paths (``JResult.path`` says which one decided):
     backward error as an SVD of ``K`` (no squared condition number), and
     ``J = 1/2 (rho^2 + ||(I - U_r U_r^T) r||^2)`` from the last column ``[r; rho]`` of R.
 ``"qr-svd-columns"`` (the fallback when ``M <= N``)
-    TSQR of ``K^T`` over blocks of units (memory ``O(block M + M^2)``), SVD of the ``M x M``
-    factor, whose right singular vectors are the left singular vectors of ``K``.
+    TSQR of ``K^T`` over blocks of units (memory ``O(block M + M^2)``), singular values of the
+    ``M x M`` factor by an SVD in place; at full rank ``J = 0``, below it a second pass and a
+    column-pivoted QR of ``R^T`` in place (``range(K) = range(R^T)``), its subspace error
+    ``||R'_22|| / s_r`` in the bound.  One ``M x M`` factor in memory, never singular vectors.
 ``"dense-svd"`` (after a QR-SVD, for one criterion)
     When a singular value from a QR-SVD lies within ``sqrt(min(M, N)) u s_max`` of the cutoff
     (two backward-stable SVDs may then decide differently) and ``K`` fits in ``max_bytes``, the
@@ -672,9 +674,11 @@ def _qr_lean_rows(K: KhatriRaoJacobian, y, criteria, max_bytes):
 
 
 def _qr_svd_columns(K: KhatriRaoJacobian, y, criteria, max_bytes):
-    """TSQR of ``K^T`` over blocks of units; singular values of the M x M factor first (in
-    place); its right singular vectors (the left singular vectors of ``K``) only when the rank
-    is below ``M`` (at full rank ``J = 0``), recomputing the factor."""
+    """TSQR of ``K^T`` over blocks of units (``K^T = Q R``, so ``range(K) = range(R^T)``);
+    singular values of the ``M x M`` factor by an SVD in place.  At full rank ``J = 0``;
+    below it, a second pass, ``R`` transposed in place and a column-pivoted QR of ``R^T`` in
+    place give ``J = 1/2 ||(Q'^T y)_(rank:)||^2``.  Memory: one ``M x M`` factor plus a block
+    (no singular vectors, no copies)."""
     M, N = K.shape
     cols = max(_chunk(M, max_bytes, 1), 64)
 
@@ -682,15 +686,45 @@ def _qr_svd_columns(K: KhatriRaoJacobian, y, criteria, max_bytes):
         return _tsqr((B.T for B in _merge_blocks(K.column_blocks(cols), cols)), M)
 
     s = scipy.linalg.svd(factor(), compute_uv=False, overwrite_a=True, check_finite=False)
+    extra: dict = {}
+    memo: dict = {}
 
     def jsq(keep):
-        if keep.all():
-            return 0.0
-        _, s2, Vt = scipy.linalg.svd(factor(), full_matrices=False, overwrite_a=True,
-                                     lapack_driver="gesdd", check_finite=False)
-        return _residual_sq(Vt.T[:, :int(keep.sum())], y)
+        rank = int(keep.sum())
+        if rank not in memo:
+            if rank == M:
+                memo[rank] = (0.0, 0.0)
+            else:
+                R = factor()
+                _transpose_in_place(R)
+                qr, _, tau, _, _ = scipy.linalg.lapack.dgeqp3(R, overwrite_a=1,
+                                                              lwork=66 * (M + 1))
+                del R
+                c, _, _ = scipy.linalg.lapack.dormqr("L", "T", qr, tau, y.reshape(-1, 1), 64)
+                r22 = float(np.linalg.norm(np.triu(qr[rank:, rank:])))
+                memo[rank] = (float(c[rank:, 0] @ c[rank:, 0]), r22)
+        extra["r22"] = memo[rank][1]
+        return memo[rank][0]
 
-    return s, jsq
+    return s, jsq, extra
+
+
+def _transpose_in_place(A: np.ndarray, block: int = 512) -> None:
+    """Transpose the square array ``A`` in place, a block pair at a time (memory ``block^2``).
+
+    >>> A = np.arange(49.0).reshape(7, 7, order="F"); B = A.T.copy()
+    >>> _transpose_in_place(A, block=3); bool(np.array_equal(A, B))
+    True
+    """
+    n = A.shape[0]
+    for i0 in range(0, n, block):
+        i1 = min(n, i0 + block)
+        A[i0:i1, i0:i1] = A[i0:i1, i0:i1].T.copy()
+        for j0 in range(i1, n, block):
+            j1 = min(n, j0 + block)
+            tmp = A[i0:i1, j0:j1].copy()
+            A[i0:i1, j0:j1] = A[j0:j1, i0:i1].T
+            A[j0:j1, i0:i1] = tmp.T
 
 
 def _merge_blocks(blocks, cols):
@@ -961,7 +995,7 @@ def _solve(K, y, criteria, path, max_bytes):
     elif path == "qr-svd-rows" or (path in ("auto", "gram-columns") and M > N):
         route, (s, jsq) = "qr-svd-rows", _qr_svd_rows(K, y, criteria, max_bytes)
     else:
-        route, (s, jsq) = "qr-svd-columns", _qr_svd_columns(K, y, criteria, max_bytes)
+        route, (s, jsq, extra) = "qr-svd-columns", _qr_svd_columns(K, y, criteria, max_bytes)
     inf_norm = K.inf_norm() if "gvl_inf" in criteria else None
     out = {}
     dense = None

@@ -400,3 +400,22 @@ def test_lean_route_holds_one_factor():
     assert got["press"].rank == ref.rank
     assert abs(got["press"].value - ref.value) <= got["press"].error_bound + ref.error_bound
     assert peak < 1.3 * n2 + 4 * 200_000, (peak / n2)
+
+
+def test_columns_fallback_holds_one_factor_below_full_rank():
+    # wide and rank deficient (repeated samples): the Gram certificate fails, the columns
+    # fallback decides from singular values in place and gets J from a pivoted QR of R^T in
+    # place: one M x M factor, no singular vectors (the previous version held about four)
+    net, Ws, X, Y = _case((4, 40, 40, 1), nw.RELU, 800, seed=12)
+    X[400:] = X[:400]
+    A = nw.jacobian(net, Ws, X)
+    ref = dense_j(A, Y, "press")
+    tracemalloc.start()
+    got = fast_j(net, Ws, X, Y, "press", max_bytes=200_000)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    M = A.shape[0]
+    assert got.path == "qr-svd-columns" and got.rank == ref.rank < M
+    assert abs(got.value - ref.value) <= got.error_bound + ref.error_bound
+    # one factor plus a few column blocks of about 80 columns (the old route: four factors)
+    assert peak < 1.3 * 8 * M * M + 4 * 8 * M * 80, peak / (8 * M * M)
