@@ -642,8 +642,9 @@ def _qr_lean_rows(K: KhatriRaoJacobian, y, criteria, max_bytes):
     def blocks():
         for i0 in range(0, K.m, b):
             i1 = min(K.m, i0 + b)
-            B = np.empty((K.d_y * (i1 - i0), Np), order="F")
-            B[:] = K.rows(i0, i1)[:, nz]
+            rows = K.rows(i0, i1)
+            B = np.asfortranarray(rows if Np == N else np.compress(nz, rows, axis=1))
+            del rows
             yield B, yy[:, i0:i1].ravel()
 
     R, _, _ = _tsqr_with_rhs(blocks(), Np)
