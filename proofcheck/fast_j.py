@@ -174,9 +174,10 @@ def criterion_cutoff(criterion, s_max: float, shape: Sequence[int], inf_norm: fl
     True
     """
     if isinstance(criterion, numbers.Real) and not isinstance(criterion, bool):
-        if not (math.isfinite(criterion) and criterion >= 0):
+        value = float(criterion)
+        if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"an absolute cutoff must be finite and >= 0, got {criterion!r}")
-        return float(criterion)
+        return value
     if criterion not in CRITERIA:
         raise ValueError(f"unknown rank-cutoff criterion {criterion!r}; use one of {CRITERIA} "
                          "or a float")
