@@ -41,7 +41,8 @@ from proofcheck.backends import get_backend  # noqa: E402
 from proofcheck.claims import Claim, Instance, Margin, Source  # noqa: E402
 from proofcheck.engine import (PROFILES, _draw_instances, _evaluate, _failures, _group_key,  # noqa: E402
                                _stack, check_claim)
-from theorems.kb2019.theorem2 import improvement  # noqa: E402
+from proofcheck.catalog import CATALOGUE  # noqa: E402,F401  (registers proofcheck.catalogue)
+from proofcheck.catalogue.kb2019.theorem2 import improvement  # noqa: E402
 
 GOAL = 10.0
 

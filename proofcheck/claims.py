@@ -27,10 +27,9 @@ from typing import Any, Callable, Iterable, Mapping
 
 __all__ = [
     "Assumed", "Claim", "Hypothesis", "Identity", "Instance", "Margin", "Mutant", "MutantKind",
-    "PointKind", "Source", "ClaimDefinitionError",
+    "PointKind", "Source", "ClaimDefinitionError", "Reading",
 ]
 
-PAPERS = ("kb2019", "shamir2018", "khk2019dw", "khk2019lm")
 KINDS = ("definition", "assumption", "lemma", "proposition", "theorem", "corollary", "example",
          "remark", "figure")
 _ID = re.compile(r"^[a-z][a-z0-9]*\.[a-z]+[0-9a-z]*(\.[A-Za-z0-9_]+)*$")
@@ -69,6 +68,19 @@ class Source:
     def __str__(self) -> str:
         text = f"{self.paper.upper()} §{self.section}, {self.label}"
         return text + (f", eq. {self.equation}" if self.equation else "")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reading of a printed statement that allows several (e.g. "differentiable": of L, or
+    of every output). ``natural`` marks the reading the printed statement's verdict rests on."""
+
+    name: str
+    text: str
+    natural: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "text": self.text, "natural": self.natural}
 
 
 @dataclass(frozen=True)
@@ -312,8 +324,17 @@ class Mutant:
 
     @classmethod
     def conclusion(cls, name: str, kind: MutantKind, description: str,
-                   conclusion: Callable[..., Margin]) -> "Mutant":
-        return cls(name, kind, description, lambda c: c.replace(conclusion=conclusion))
+                   conclusion: Callable[..., Margin] | None, decidable: Any = None) -> "Mutant":
+        """Replace the conclusion; ``decidable`` (a :class:`proofcheck.decide.Decidable`, a
+        tuple of them, or a function of each form) mutates the claim's decidable forms too."""
+        def apply(c: "Claim") -> "Claim":
+            changes: dict[str, Any] = {}
+            if conclusion is not None:
+                changes["conclusion"] = conclusion
+            if decidable is not None:
+                changes["decidable"] = _mutated_forms(c.decidable, decidable)
+            return c.replace(**changes)
+        return cls(name, kind, description, apply)
 
     @classmethod
     def drop(cls, hypothesis: str, description: str = "") -> "Mutant":
@@ -370,13 +391,17 @@ class Claim:
     mutant_of: str = ""                     # set on mutated copies (for reports)
     high_precision: bool = True             # False: the conclusion computes in float64 only
                                             # (say why in notes); no mpmath re-evaluation
+    readings: tuple[Reading | str, ...] = ()  # readings of the printed text, named in output
+    narrowed: tuple[str, ...] = ()          # what slice is checked and why (shown in output)
+    decidable: Any = None                   # proofcheck.decide.Decidable (or a tuple, one per
+                                            # size): a polynomial form for the decision procedure
 
     def __post_init__(self):
         if not _ID.match(self.id):
             raise ClaimDefinitionError(
                 f"claim id {self.id!r} is not of the form <paper>.<kind><n>[.<slug>] "
-                f"(e.g. 'kb2019.theorem2' or 'kb2019.theorem2.projection_split')")
-        if self.conclusion is None and not self.identities:
+                f"(e.g. 'doe2020.theorem2' or 'doe2020.theorem2.projection_split')")
+        if self.conclusion is None and not self.identities and self.decidable is None:
             raise ClaimDefinitionError(f"claim {self.id} has neither a conclusion nor identities:"
                                        " it would check nothing")
         if self.conclusion is not None and self.instances is None:
@@ -450,6 +475,18 @@ def _maximum(a, b):
     if np.ndim(a) == 0 and np.ndim(b) == 0:
         return a if a >= b else b
     return np.maximum(a, b)
+
+
+def _mutated_forms(forms: Any, change: Any) -> tuple[Any, ...]:
+    """A mutant's decidable forms: ``change`` is a form, a tuple of forms, or a function applied
+    to each of the claim's current ``forms`` (``lambda D: D.replace(conclusion=...)``)."""
+    if isinstance(change, (tuple, list)):
+        return tuple(change)
+    if callable(change) and not hasattr(change, "conclusion"):
+        current = () if forms is None else tuple(forms) if isinstance(forms, (tuple, list)) \
+            else (forms,)
+        return tuple(change(f) for f in current)
+    return (change,)
 
 
 def claims_in(namespace: Mapping[str, Any]) -> list[Claim]:

@@ -12,7 +12,7 @@
                      [--seed N] [--format text|json] [--save-witness DIR] [--path DIR]
     proofcheck replay FILE [--path DIR] [--format text|json]
 
-A pattern is an exact claim id (``kb2019.theorem2``) or a prefix of ids (``kb2019``);
+A pattern is an exact claim id (``doe2020.theorem2``) or a prefix of ids (``doe2020``);
 ``--path`` loads a user's theorem modules (files or folders) instead of the bundled catalogue.
 
 Exit codes (the same for ``list`` and ``check``)::
@@ -25,6 +25,8 @@ Exit codes (the same for ``list`` and ``check``)::
     3  a tool or claim error: a claim's verdict is ``error``, or a theorem module failed to
        import. It wins over 1 because a broken run must be repaired before its refutations
        are trusted; an error is never reported as a refuted claim.
+    130 interrupted by SIGINT (Ctrl-C) or SIGTERM: the run stops within 2 s and reports the
+       claims finished so far (JSON ``"partial": true``); never 1.
 
 ``explore`` and ``replay`` document their own exit codes in the same spirit (``--help``; see
 ``docs/explore.md``): 1 means a counterexample was found / still fails, 3 a claim or tool error.
@@ -41,6 +43,8 @@ from typing import Sequence
 
 import click
 
+from proofcheck.witness_db import store_exploration, witness_db_option, witnesses_group
+
 __all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_REFUTED", "EXIT_USAGE", "exit_code", "main"]
 
 EXIT_OK = 0
@@ -54,6 +58,7 @@ Exit codes:
   1  at least one claim refuted
   2  usage error (unknown claim id, bad option)
   3  tool/claim error (verdict error, theorem module failed to import)
+  130 interrupted (Ctrl-C / SIGTERM): a partial report of the finished claims
 """
 
 _PROFILES = ("quick", "default", "thorough")
@@ -126,6 +131,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except KeyboardInterrupt:     # Ctrl-C outside a run (loading): 130, never 1
+            click.echo("proofcheck: interrupted", err=True)
+            ctx.exit(130)
         except Exception as exc:
             import traceback
 
@@ -234,6 +242,76 @@ class _Progress:
         return False
 
 
+def runner_options(fn):
+    """The options of commands that check claims (``check``, ``report``, ``docs``)."""
+    options = [
+        click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, metavar="N",
+                     help="Worker processes (default: the machine's cores). Each claim runs "
+                          "isolated in a worker, also with 1; 0 runs them in this process "
+                          "(no isolation, no time limit: for a debugger)."),
+        click.option("--claim-timeout", type=click.FloatRange(min=0), default=None,
+                     metavar="SECONDS", help="Time limit per claim; a claim over it is an "
+                     "error 'timed out after N s' (default: the profile's: quick 300, default "
+                     "900, thorough 3600; 0: no limit)."),
+        click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="Run the claims on this dask.distributed scheduler "
+                          "(tcp://host:8786) instead of local workers."),
+        click.option("--no-cache", is_flag=True,
+                     help="Check every claim again; neither read nor write the result cache."),
+        click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+                     default=None, metavar="DIR", help="Result cache folder (default: "
+                     "$PROOFCHECK_CACHE_DIR, else the user cache folder; `proofcheck cache "
+                     "info` prints it)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _run(claims, registry, *, profile: str, seed: int, jobs: int | None,
+         claim_timeout: float | None, scheduler: str | None, no_cache: bool,
+         cache_dir: Path | None, no_progress: bool):
+    """Check ``claims`` with :func:`proofcheck.runner.run_claims` (isolated workers, cache,
+    progress on stderr: a bar on a terminal, plain lines otherwise)."""
+    from proofcheck import runner
+    from proofcheck.cache import ResultCache
+
+    cache = None if no_cache else ResultCache(cache_dir)
+    with runner.RunProgress(claims, enabled=not no_progress) as progress:
+        try:
+            return runner.run_claims(claims, origins=registry.origins, profile=profile,
+                                     seed=seed, jobs=jobs, claim_timeout=claim_timeout,
+                                     scheduler=scheduler, cache=cache, progress=progress,
+                                     on_result=progress.result)
+        except runner.RunnerError as exc:
+            raise click.UsageError(str(exc)) from None
+
+
+def _cache_note(run) -> str:
+    """One line naming the results that came from the cache, with their age."""
+    from proofcheck.cache import describe_age
+
+    cached = [c for c in run.claims if c.cached_at]
+    if not cached:
+        return ""
+    ages = sorted({describe_age(c.cached_at) for c in cached})
+    head = ", ".join(c.claim_id for c in cached[:6]) + (", ..." if len(cached) > 6 else "")
+    return (f"cached: {len(cached)} of {len(run.claims)} results were not re-run "
+            f"(computed {' / '.join(ages[:3])}; --no-cache re-checks): {head}")
+
+
+def _finish(run, registry, interrupted_note: bool = True) -> int:
+    """The exit code of a run; an interrupted run says so on stderr and exits with 130."""
+    from proofcheck.runner import EXIT_INTERRUPTED
+
+    if getattr(run, "partial", False):
+        if interrupted_note:
+            _stderr().print(f"interrupted: a partial report of the {len(run.claims)} claims "
+                            "finished before the signal (exit 130)", highlight=False)
+        return EXIT_INTERRUPTED
+    return exit_code(run, registry.errors)
+
+
 @main.command("check", epilog=_EPILOG)
 @click.argument("patterns", nargs=-1, metavar="[ID-or-prefix ...]")
 @path_option
@@ -245,10 +323,23 @@ class _Progress:
               default="text", show_default=True, help="Report format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               default=None, help="Write the report to this file instead of stdout.")
-@click.option("--no-progress", is_flag=True, help="Do not show the progress bar on stderr.")
+@click.option("--no-progress", is_flag=True, help="Do not show progress on stderr (a bar on "
+                                                  "a terminal, else one line per claim).")
+@runner_options
+@witness_db_option
 def check_command(patterns: tuple[str, ...], paths: tuple[str, ...], profile: str, seed: int,
-                  fmt: str, output: Path | None, no_progress: bool) -> None:
-    """Check claims (all of them when no id is given) and report the verdicts."""
+                  fmt: str, output: Path | None, no_progress: bool, jobs: int | None,
+                  claim_timeout: float | None, scheduler: str | None, no_cache: bool,
+                  cache_dir: Path | None) -> None:
+    """Check claims (all of them when no id is given) and report the verdicts.
+
+    \b
+    Each claim runs in a worker process (--jobs), so a claim that exits, hangs
+    (--claim-timeout) or crashes is reported as an error and the run goes on.
+    Results are cached by content: an unchanged claim is not re-run (--no-cache).
+    Ctrl-C / SIGTERM: stops within 2 s, reports the finished claims ("partial":
+    true in JSON) and exits with 130.
+    """
     from proofcheck import engine, report
 
     registry = _load(paths, announce=not (fmt == "text" and output is None))
@@ -259,28 +350,80 @@ def check_command(patterns: tuple[str, ...], paths: tuple[str, ...], profile: st
     if profile not in engine.PROFILES:      # the engine's list is the authority
         raise click.BadParameter(f"unknown profile {profile!r}; known: "
                                  f"{', '.join(engine.PROFILES)}", param_hint="--profile")
-    with _Progress([c.id for c in claims], enabled=not no_progress) as progress:
-        run = engine.check_claims(claims, profile=profile, seed=seed, progress=progress)
-
+    run = _run(claims, registry, profile=profile, seed=seed, jobs=jobs,
+               claim_timeout=claim_timeout, scheduler=scheduler, no_cache=no_cache,
+               cache_dir=cache_dir, no_progress=no_progress)
+    note = _cache_note(run)
+    if run.partial:
+        note = (f"partial report: interrupted after {len(run.claims)} of {len(claims)} claims"
+                + (f"\n{note}" if note else ""))
     if fmt == "text":
         from rich.console import Console
 
         if output is None:
-            report.render_terminal(run, Console(), load_errors=registry.errors)
+            console = Console()
+            report.render_terminal(run, console, load_errors=registry.errors)
+            if note:
+                console.print(note, highlight=False, soft_wrap=True)
         else:
             with output.open("w", encoding="utf-8") as fh:
-                report.render_terminal(run, Console(file=fh, width=120, no_color=True,
-                                                    color_system=None),
-                                       load_errors=registry.errors)
+                console = Console(file=fh, width=120, no_color=True, color_system=None)
+                report.render_terminal(run, console, load_errors=registry.errors)
+                if note:
+                    console.print(note, highlight=False, soft_wrap=True)
     else:
         text = report.render(run, fmt, load_errors=registry.errors)
         if output is None:
             click.echo(text, nl=not text.endswith("\n"))
         else:
             output.write_text(text, encoding="utf-8")
+        if note:
+            _stderr().print(note, highlight=False, soft_wrap=True)
     if output is not None:
         _stderr().print(f"report written to {output}", highlight=False)
-    click.get_current_context().exit(exit_code(run, registry.errors))
+    click.get_current_context().exit(_finish(run, registry))
+
+
+# --------------------------------------------------------------------------------------------
+# cache
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """The result cache: where it is, how big, and emptying it."""
+
+
+@cache_group.command("info")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="DIR", help="The cache folder (default: $PROOFCHECK_CACHE_DIR, else the "
+                                  "user cache folder).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def cache_info_command(cache_dir: Path | None, fmt: str) -> None:
+    """Where the result cache is and what it holds."""
+    from proofcheck.cache import ResultCache
+
+    info = ResultCache(cache_dir).info()
+    if fmt == "json":
+        click.echo(json.dumps(info, indent=2))
+        return
+    click.echo(f"cache folder: {info['directory']}")
+    click.echo(f"results: {info['entries']} ({info['bytes'] / 1024:.1f} KiB)")
+    if info["entries"]:
+        click.echo(f"oldest: {info['oldest']}, newest: {info['newest']}")
+
+
+@cache_group.command("clear")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="DIR", help="The cache folder (default: $PROOFCHECK_CACHE_DIR, else the "
+                                  "user cache folder).")
+def cache_clear_command(cache_dir: Path | None) -> None:
+    """Remove every cached result (the next run checks every claim again)."""
+    from proofcheck.cache import ResultCache
+
+    cache = ResultCache(cache_dir)
+    n = cache.clear()
+    click.echo(f"removed {n} cached results from {cache.directory}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,7 +452,7 @@ def docs_command(paths: tuple[str, ...], output: Path, profile: str, seed: int,
     to load or a claim's verdict is `error` (the pages say which). Refuted claims are
     findings and documented as such (exit 0).
     """
-    from proofcheck import docgen, engine
+    from proofcheck import docgen
     from proofcheck.results import Verdict
 
     registry = _load(paths)
@@ -323,8 +466,10 @@ def docs_command(paths: tuple[str, ...], output: Path, profile: str, seed: int,
         if not claims:
             raise click.UsageError("no claims found" + (f" in {', '.join(paths)}" if paths
                                                         else ""))
-        with _Progress([c.id for c in claims], enabled=not no_progress) as progress:
-            run = engine.check_claims(claims, profile=profile, seed=seed, progress=progress)
+        run = _run(claims, registry, profile=profile, seed=seed, jobs=None, claim_timeout=None,
+                   scheduler=None, no_cache=False, cache_dir=None, no_progress=no_progress)
+        if run.partial:
+            click.get_current_context().exit(_finish(run, registry))
     written = docgen.generate_catalogue(run, registry, output)
     err = _stderr()
     for path in written:
@@ -429,6 +574,7 @@ def _short_value(v) -> str:
                    "(replay it with `proofcheck replay FILE`).")
 @path_option
 @click.option("--no-progress", is_flag=True, help="Do not show progress on stderr.")
+@witness_db_option
 def explore_command(claim_id: str, drops: tuple[str, ...], mutate: str | None,
                     budget_text: str | None, seed: int, fmt: str, save_dir: Path | None,
                     paths: tuple[str, ...], no_progress: bool) -> None:
@@ -458,6 +604,7 @@ def explore_command(claim_id: str, drops: tuple[str, ...], mutate: str | None,
         except ExploreError as exc:
             hint = "--mutate" if "mutant" in str(exc) else "--drop"
             raise click.BadParameter(str(exc), param_hint=hint) from None
+    store_exploration(ex, seed=seed, paths=paths)      # the failure database
     files = []
     if save_dir is not None:
         from proofcheck.search.witness import WitnessError, save_witness
@@ -583,13 +730,20 @@ def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None
               help="Search budget per hypothesis: seconds ('30s', '2m'), instances ('200'), or "
                    "both ('200,30s'; whichever comes first).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text",
-              show_default=True, help="Report format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "html"]),
+              default="text", show_default=True,
+              help="Report format (html: one self-contained page, see report_html.py).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               default=None, help="Write the report to this file instead of stdout.")
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar on stderr.")
+@click.option("--figure", "figures", multiple=True, metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="html: embed this image (PNG, SVG, JPEG) in the page (repeatable).")
+@runner_options
+@witness_db_option
 def report_command(patterns, paths, run_file, profile, necessity, tightness, necessity_only,
-                   verdicts, budget, seed, fmt, output, no_progress) -> None:
+                   verdicts, budget, seed, fmt, output, no_progress, jobs, claim_timeout,
+                   scheduler, no_cache, cache_dir, figures=()) -> None:
     """The verdict table, with the assumption-necessity map (--necessity) and tightness.
 
     \b
@@ -597,7 +751,7 @@ def report_command(patterns, paths, run_file, profile, necessity, tightness, nec
       proofcheck report --necessity-only --budget 200,30s --seed 0 --format md -o docs/necessity.md
     Exit codes as for `check` (the necessity map's counterexamples are findings, exit 0).
     """
-    from proofcheck import engine, report
+    from proofcheck import report
     from proofcheck.search.explore import Budget, ExploreError
 
     registry = _load(paths)
@@ -612,31 +766,53 @@ def report_command(patterns, paths, run_file, profile, necessity, tightness, nec
     run = None
     if verdicts and not necessity_only:
         if run_file is not None:
-            from proofcheck import docgen
+            from proofcheck import docgen, report_html
             try:
-                run = docgen.load_run(run_file)
+                raw = report_html.run_document(run_file)      # also a `report` JSON document
+                run = docgen.load_run(raw)
             except ValueError as exc:
                 raise click.BadParameter(str(exc), param_hint="--run") from None
             wanted = {c.id for c in claims}
             if patterns:
                 run.claims = [c for c in run.claims if c.claim_id in wanted]
+                raw["claims"] = [c for c in raw["claims"] if c.get("id") in wanted]
         else:
-            with _Progress([c.id for c in claims], enabled=not no_progress) as progress:
-                run = engine.check_claims(claims, profile=profile, seed=seed, progress=progress)
+            run = _run(claims, registry, profile=profile, seed=seed, jobs=jobs,
+                       claim_timeout=claim_timeout, scheduler=scheduler, no_cache=no_cache,
+                       cache_dir=cache_dir, no_progress=no_progress)
+            if run.partial:
+                necessity = tightness = False      # interrupted: report what finished
     nmap = tight = None
     if necessity:
-        from proofcheck.search.necessity import necessity_map
-        with _Progress([c.id for c in claims], enabled=not no_progress) as progress:
-            nmap = necessity_map(claims, the_budget, seed, progress)
+        from proofcheck import runner
+        with runner.RunProgress(claims, enabled=not no_progress) as progress:
+            nmap = runner.run_necessity(claims, the_budget, seed, origins=registry.origins,
+                                        jobs=jobs, claim_timeout=claim_timeout,
+                                        scheduler=scheduler, progress=progress)
+        if nmap.partial:
+            tightness = False
     if tightness:
         from proofcheck.search.tightness import tightness_table
         tight = tightness_table(claims, seed=seed, seconds=the_budget.seconds,
                                 instances=the_budget.instances or 60)
-    if fmt == "json":
+    if fmt == "html":
+        from proofcheck import report_html
+        if run is None:
+            raise click.UsageError("--format html needs the verdicts (drop --necessity-only "
+                                   "/ --no-verdicts)")
+        extra = ([("Assumption-necessity map", nmap.to_text())] if nmap is not None else []) + \
+            ([("Tightness", "".join(f"{t.claim_id}: {t.text}\n" for t in tight))]
+             if tight is not None else [])
+        text = report_html.to_html(raw if run_file is not None else
+                                   report.to_json(run, load_errors=registry.errors),
+                                   figures=figures, sections=extra, paths=paths)
+    elif fmt == "json":
         doc = {"verdicts": json.loads(report.to_json(run, load_errors=registry.errors))
                if run is not None else None,
                "necessity": nmap.to_dict() if nmap else None,
-               "tightness": [t.to_dict() for t in tight] if tight is not None else None}
+               "tightness": [t.to_dict() for t in tight] if tight is not None else None,
+               "partial": bool((run is not None and run.partial)
+                               or (nmap is not None and nmap.partial))}
         text = json.dumps(doc, indent=2, default=str) + "\n"
     elif fmt == "md":
         chunks = [report.to_markdown(run, load_errors=registry.errors)] if run is not None else []
@@ -666,8 +842,15 @@ def report_command(patterns, paths, run_file, profile, necessity, tightness, nec
     else:
         output.write_text(text, encoding="utf-8")
         _stderr().print(f"report written to {output}", highlight=False)
-    click.get_current_context().exit(exit_code(run, registry.errors) if run is not None
+    if nmap is not None and nmap.partial:
+        _stderr().print("interrupted: a partial necessity map of the searches finished "
+                        "before the signal (exit 130)", highlight=False)
+        click.get_current_context().exit(130)
+    click.get_current_context().exit(_finish(run, registry) if run is not None
                                      else (EXIT_ERROR if registry.errors else EXIT_OK))
+
+
+main.add_command(witnesses_group)       # proofcheck witnesses list|show|prune (witness_db.py)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,22 +28,21 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from proofcheck import report
+from proofcheck.papers import catalogue_papers
 from proofcheck.results import (SCHEMA_VERSION, CheckRecord, ClaimResult, EvidenceKind,
                                 MutantResult, RunResult, Verdict, Witness)
 
-__all__ = ["PAPER_TITLES", "generate_catalogue", "index_page", "load_run", "paper_page",
+__all__ = ["paper_title", "generate_catalogue", "index_page", "load_run", "paper_page",
            "run_from_dict"]
 
-#: How a paper key is introduced on its page; unknown keys fall back to the key itself.
-PAPER_TITLES = {
-    "kb2019": "Kawaguchi & Bengio (2019), *Depth with Nonlinearity Creates No Bad Local Minima "
-              "in ResNets*",
-    "shamir2018": "Shamir (2018), *Are ResNets Provably Better than Linear Predictors?*",
-    "khk2019dw": "Kawaguchi, Huang & Kaelbling (2019), *Effect of Depth and Width on Local "
-                 "Minima in Deep Learning*",
-    "khk2019lm": "Kawaguchi, Huang & Kaelbling (2019), *Every Local Minimum Value Is the Global "
-                 "Minimum Value of Induced Model in Nonconvex Machine Learning*",
-}
+def paper_title(paper: str) -> str | None:
+    """How a paper key is introduced on its page (Markdown, from the paper's record), or
+    ``None`` for a key without a record."""
+    for record in catalogue_papers():
+        if record.key == paper:
+            return record.heading
+    return None
+
 
 # material admonition type of each verdict
 _ADMONITION = {
@@ -369,7 +368,7 @@ def paper_page(paper: str, run: RunResult, registry=None) -> str:
     results = [r for r in run.claims if _paper(r.claim_id) == paper]
     unchecked = [c for cid, c in claims.items()
                  if _paper(cid) == paper and cid not in {r.claim_id for r in results}]
-    title = PAPER_TITLES.get(paper, paper.upper())
+    title = paper_title(paper) or paper.upper()
     out = [f"# {paper.upper()}", "", '!!! info "Generated page"', "",
            *_indent([_header(run)]), "", title + ".", "",
            f"{len(results)} claims checked: {_counts(results)}.", ""]
@@ -393,7 +392,7 @@ def index_page(run: RunResult, papers: list[str]) -> str:
         results = [r for r in run.claims if _paper(r.claim_id) == paper]
         caught = sum(r.mutants_caught for r in results)
         total = sum(len(r.mutants) for r in results)
-        name = PAPER_TITLES.get(paper, _md(paper.upper()))     # titles are Markdown already
+        name = paper_title(paper) or _md(paper.upper())     # titles are Markdown already
         out.append(f"| [{name}]({paper}.md) | "
                    f"{len(results)} | {_counts(results)} | {caught}/{total} |")
     return "\n".join(out) + "\n"

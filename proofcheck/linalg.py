@@ -1,6 +1,6 @@
 r"""Projections, null projections and numerical rank, in float64 and batched.
 
-Notation follows Kawaguchi & Bengio (2019): for ``M`` of shape ``(m, n)``,
+Notation: for ``M`` of shape ``(m, n)``,
 
 * ``P[M]`` is the orthogonal projector onto the column space (range) of ``M``,
   an ``m x m`` matrix;
@@ -44,12 +44,44 @@ __all__ = [
     "project",
     "null_project",
     "block_gram_schmidt",
+    "vec",
+    "unvec",
 ]
 
 #: Names accepted by ``method`` (a float is accepted too: an absolute cutoff).
 CUTOFF_METHODS = ("lapack", "press", "golub_van_loan")
 
 _EPS64 = float(np.finfo(np.float64).eps)  # 2**-52, the spacing of float64 at 1
+
+
+# ---------------------------------------------------------------------------
+# vec / unvec (the one numeric vectorisation; proofcheck.symbolic has the sympy one)
+# ---------------------------------------------------------------------------
+
+def vec(M) -> np.ndarray:
+    """Column-major vec over the last two axes, batched: ``(..., r, c) -> (..., r c)``; a
+    vector (or scalar) is returned flattened. Works on float and object (mpmath) arrays.
+
+    >>> vec(np.array([[1, 2], [3, 4]])).tolist()
+    [1, 3, 2, 4]
+    >>> vec(np.arange(8).reshape(2, 2, 2)).tolist()
+    [[0, 2, 1, 3], [4, 6, 5, 7]]
+    """
+    M = np.asarray(M)
+    if M.ndim < 2:
+        return M.reshape(-1)
+    return np.swapaxes(M, -1, -2).reshape(M.shape[:-2] + (M.shape[-1] * M.shape[-2],))
+
+
+def unvec(v, shape) -> np.ndarray:
+    """Inverse of :func:`vec`: ``(..., r c) -> (..., r, c)`` for ``shape = (r, c)``.
+
+    >>> unvec(vec(np.array([[1, 2], [3, 4]])), (2, 2)).tolist()
+    [[1, 2], [3, 4]]
+    """
+    v = np.asarray(v)
+    r, c = shape
+    return np.swapaxes(v.reshape(v.shape[:-1] + (c, r)), -1, -2)
 
 
 # ---------------------------------------------------------------------------
@@ -236,12 +268,10 @@ def projection(M, method="lapack"):
 def null_projection(M, method="lapack"):
     r"""``P_N[M] = I - P[M]``: projector onto ``Null(M^T)``, the *left* null space of ``M``.
 
-    Erratum note: the paper (KB2019, Section 3) calls ``P_N[M]`` "the orthogonal
-    projection matrix onto the null space (or kernel space) of a matrix M".  For
-    ``X`` of shape ``(m, d_x)`` the null space ``Null(X)`` lives in ``R^{d_x}``,
-    but ``P_N[X] Y`` with ``Y`` of shape ``(m, d_y)`` needs an ``m x m`` matrix;
-    the only reading that type-checks (and that the proof of Theorem 2 uses,
-    ``P_N[X] = I - P[X]``) is the projector onto ``Null(X^T) = range(X)^perp``.
+    For ``X`` of shape ``(m, d_x)`` the null space ``Null(X)`` lives in ``R^{d_x}``,
+    but ``P_N[X] Y`` with ``Y`` of shape ``(m, d_y)`` needs an ``m x m`` matrix: the
+    projector onto ``Null(X^T) = range(X)^perp``, ``P_N[X] = I - P[X]``, is the
+    reading that type-checks (a catalogue records where a paper prints otherwise).
 
     >>> import numpy as np
     >>> null_projection(np.array([[1.0], [0.0]])).tolist()
@@ -309,7 +339,7 @@ def block_gram_schmidt(blocks, method="lapack", *, m=None):
     ``range(P_N[[B_1 ... B_{k-1}]] B_k)``, the new directions block ``k`` adds.
     Hence ``[Q_1 ... Q_k]`` is an orthonormal basis of ``range([B_1 ... B_k])`` and
     ``P[[B_1 ... B_k]] = sum_j Q_j Q_j^T``: the decomposition
-    ``P[[X Z]] = P[X] + P[P_N[X] Z]`` of the proof of Theorem 2, for any ``K``.
+    ``P[[X Z]] = P[X] + P[P_N[X] Z]``, for any ``K``.
 
     The rank of block ``k``'s residual is decided against the scale of the whole
     ``[B_1 ... B_k]`` (its largest singular value, its shape): a residual that is

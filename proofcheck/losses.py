@@ -21,7 +21,7 @@ precision; they are used when local minima are refined at 50+ digits.
 Declared properties (``convex``, ``differentiable``, ``twice_differentiable``) are claims about
 the map h -> l(h, y) for every valid y; :func:`check_declared_properties` tests them on random
 points, so that a user's non-convex loss declared convex is caught rather than silently used
-as a hypothesis of a theorem (KB2019 Assumption A2).
+as a hypothesis of a theorem (e.g. "the loss is convex and differentiable").
 
 Besides the numeric methods, a loss may describe its curvature for the convex solver
 (:mod:`proofcheck.optimize.convex`):
@@ -214,7 +214,7 @@ class Loss:
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True, repr=False)
 class SquaredLoss(Loss):
-    """l(h, y) = ||h - y||_2^2 (KB2019 Assumption B1; no factor 1/2).
+    """l(h, y) = ||h - y||_2^2 (no factor 1/2).
 
     >>> SquaredLoss()
     SquaredLoss()

@@ -1,4 +1,4 @@
-"""The ResNet model of Kawaguchi & Bengio (2019), eq. (1)-(4).
+"""The residual model h = W(x + V z) (a ResNet block with a linear read-out).
 
 The pre-activation output of the last layer is
 
@@ -43,6 +43,8 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 
 import mpmath
 import numpy as np
+
+from .linalg import unvec as _unvec, vec as _vec  # H2: the one numeric vec/unvec
 
 __all__ = [
     "ResidualFunction",
@@ -110,15 +112,6 @@ def _as_float_array(name: str, a, ndim: int) -> np.ndarray:
 def _identity(n: int, like) -> np.ndarray:
     """Identity matrix in the dtype family of ``like`` (int entries mix exactly with mpf)."""
     return np.eye(n, dtype=int).astype(object) if _is_object(like) else np.eye(n)
-
-
-def _vec(M) -> np.ndarray:
-    """Column-major vectorisation vec(M) of the paper (Lemma 1)."""
-    return np.asarray(M).reshape(-1, order="F")
-
-
-def _unvec(v, shape) -> np.ndarray:
-    return np.asarray(v).reshape(shape, order="F")
 
 
 # --------------------------------------------------------------------------- residual functions
@@ -283,7 +276,7 @@ class QuadraticResidual:
 
 @dataclass(frozen=True, eq=False)
 class ResNetProblem:
-    """Data of the ResNet training problem (KB2019 eq. (2)/(4)).
+    """Data of the ResNet training problem (empirical or weighted measure).
 
     Exactly one of ``Z`` (the residual representation given as data, theta fixed) and
     ``residual`` (a :class:`ResidualFunction`) must be given.  ``weights`` is the empirical

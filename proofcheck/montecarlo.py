@@ -29,7 +29,7 @@ import itertools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 from scipy import special, stats
@@ -39,7 +39,8 @@ __all__ = [
     "residual_ratio_law", "residual_ratio_sf", "chi2_excess_tail", "BETAINC_RTOL",
     "d_tilde", "simulate_residual_ratio", "simulate_rank",
     "RankBracket", "almost_sure_rank", "almost_sure_rank_types", "generic_rank_upper_bound",
-    "min_smin_large_subsets", "min_gram_large_subsets", "min_smin_small_subsets", "certify_gram_at_least",
+    "min_smin_large_subsets", "min_gram_large_subsets", "min_smin_small_subsets",
+    "certify_gram_at_least",
     "row_types", "UniformInT", "uniform_in_t",
 ]
 
@@ -285,10 +286,10 @@ def chi2_excess_tail(threshold, n: int, a2: float = 1.0, *, upper: bool = True):
 
 
 # ---------------------------------------------------------------------------------------------
-# the matrix D-tilde of KHK 2019 (DW, eq. B.2) and simulations with it
+# the matrix D-tilde of an activation pattern and simulations with it
 
 def d_tilde(Lambda, X) -> np.ndarray:
-    r"""``D~ = [Lambda_1 X, ..., Lambda_d X]`` (DW eq. B.2), batched over leading axes of ``X``.
+    r"""``D~ = [Lambda_1 X, ..., Lambda_d X]``, batched over leading axes of ``X``.
 
     ``Lambda`` is the ``(m, d)`` activation pattern matrix (column ``k`` = diagonal of
     ``Lambda_{1,k}``), ``X`` is ``(..., m, d_x)``; the result is ``(..., m, d * d_x)`` with block
@@ -313,7 +314,8 @@ def d_tilde(Lambda, X) -> np.ndarray:
 def simulate_residual_ratio(Lambda, d_x: int, rng: np.random.Generator, n: int,
                             *, method: str = "lapack"):
     """``n`` draws of ``(R, rank)``: ``R = ||P_N[D~] Y||^2 / ||Y||^2 = 2 L / ||Y||^2`` with the
-    Lemma-5 loss ``L`` for Gaussian ``[X Y]`` and fixed ``Lambda``, and the numerical rank of
+    least-squares loss ``L`` of ``Y`` on ``D~`` for Gaussian ``[X Y]`` and fixed ``Lambda``,
+    and the numerical rank of
     ``D~`` (cutoff ``method`` of :func:`proofcheck.linalg.rank_cutoff`)."""
     from .linalg import rank_cutoff
     L = np.asarray(Lambda, dtype=float)
@@ -462,7 +464,7 @@ def almost_sure_rank_types(types, counts, d_x: int, *, rng: np.random.Generator 
 
 
 # ---------------------------------------------------------------------------------------------
-# smallest singular values over index sets (the hypotheses of DW Proposition 2)
+# smallest singular values over index sets
 
 def row_types(Lambda):
     """Distinct rows of ``Lambda`` and how often each occurs."""

@@ -1,6 +1,6 @@
 r"""Fully connected networks without biases and piecewise-linear activations (KHK 2019, DW).
 
-Notation of Kawaguchi, Huang & Kaelbling (2019), *Effect of depth and width on local minima in
+Notation of the depth-and-width literature on local minima in
 deep learning* (reconstruction: ``shared/papers/khk-statements.md`` Part I):
 
 * data ``X`` (``m x d_0``, rows are samples) and ``Y`` (``m x d_{H+1}``);
@@ -52,6 +52,7 @@ import mpmath
 import numpy as np
 
 from . import linalg
+from .linalg import unvec, vec  # H2: the one numeric vec/unvec (re-exported)
 
 __all__ = [
     "Activation", "RELU", "ABS", "IDENTITY", "leaky_relu",
@@ -61,23 +62,6 @@ __all__ = [
     "pre_activation_margin", "locally_zero_rows", "locally_zero_entries",
     "linear_acting_units", "separated_linear_units", "directional_derivative", "vec", "unvec",
 ]
-
-
-# ---------------------------------------------------------------------------------------------
-# vec
-
-def vec(M) -> np.ndarray:
-    """Column-major vec (the paper's convention): ``vec([[1, 2], [3, 4]]) = [1, 3, 2, 4]``.
-
-    >>> vec(np.array([[1, 2], [3, 4]])).tolist()
-    [1, 3, 2, 4]
-    """
-    return np.asarray(M).reshape(-1, order="F")
-
-
-def unvec(v, shape) -> np.ndarray:
-    """Inverse of :func:`vec`."""
-    return np.asarray(v).reshape(shape, order="F")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ exactly and classifies each one:
 >>> land = critical_points(w**2 - v**2, (w, v))
 >>> [(p.kind, p.coordinates()) for p in land.points]
 [('saddle', (0, 0))]
->>> land = critical_points((w * (1 + v) - 1)**2 / 2, (w, v))   # Shamir's Example 1, eps = 1
+>>> land = critical_points((w * (1 + v) - 1)**2 / 2, (w, v))   # a 2-parameter toy landscape
 >>> [(p.kind, p.coordinates()) for p in land.points], [c.kind for c in land.curves]
 ([('saddle', (0, -1))], ['minimum'])
 """
@@ -47,7 +47,7 @@ import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import sympy as sp
 
@@ -59,6 +59,8 @@ __all__ = [
 ]
 
 _T = sp.Symbol("_t")            # the separating variable of the shape basis
+_WIDTH_12 = sp.Rational(1, 10**12)   # default enclosure widths
+_WIDTH_30 = sp.Rational(1, 10**30)
 
 
 class PolynomialSystemError(ValueError):
@@ -76,7 +78,8 @@ def _symbols(variables) -> tuple[sp.Symbol, ...]:
         variables = (variables,)
     xs = tuple(variables)
     if not xs or not all(isinstance(x, sp.Symbol) for x in xs):
-        raise TypeError(f"variables must be a non-empty sequence of sympy Symbols, got {variables!r}")
+        raise TypeError(f"variables must be a non-empty sequence of sympy Symbols, "
+                        f"got {variables!r}")
     if len(set(xs)) != len(xs):
         raise ValueError(f"variables repeat: {xs}")
     return xs
@@ -218,7 +221,7 @@ class AlgebraicPoint:
         width = self.hi - self.lo
         self.lo, self.hi = self.q.refine_root(self.lo, self.hi, eps=width / factor)
 
-    def enclosure(self, expr, width=sp.Rational(1, 10**12)) -> tuple[sp.Rational, sp.Rational]:
+    def enclosure(self, expr, width=_WIDTH_12) -> tuple[sp.Rational, sp.Rational]:
         """A rational interval certainly containing the value of ``expr`` at the point, refined
         until its width is below ``width`` (and at most 200 refinements)."""
         coeffs = _fractions(self._reduce(expr))
@@ -380,7 +383,7 @@ def _kind(inert: tuple[int, int, int]) -> str:
 
 # ---------------------------------------------------------------------------------- values
 
-def value_enclosure(point: AlgebraicPoint, f, width=sp.Rational(1, 10**30)):
+def value_enclosure(point: AlgebraicPoint, f, width=_WIDTH_30):
     """A rational interval containing f at the point (see :meth:`AlgebraicPoint.enclosure`)."""
     return point.enclosure(f, width)
 
@@ -592,7 +595,7 @@ def _arc_samples(g: sp.Expr, xs) -> list[AlgebraicPoint]:
         ivs = [list(iv) for iv, _ in crit.intervals(eps=sp.Rational(1, 1000))]
         ivs.sort()
         samples_w.append(ivs[0][0] - 1)
-        for (a0, b0), (a1, b1) in zip(ivs, ivs[1:]):
+        for (_a0, b0), (a1, _b1) in zip(ivs, ivs[1:]):
             mid = (b0 + a1) / 2
             if crit.eval(mid) == 0:     # a shared endpoint that is a root cannot happen
                 raise ArithmeticError("sample point hits a critical value")  # pragma: no cover

@@ -37,9 +37,11 @@ __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX
            "PointQuantities", "cases", "case_of", "instances_for", "point_tolerance",
            "z_in_span_of_x", "theorem2_quantities", "regression_data", "with_bias_columns",
            "streamed_regression", "stream_chunks", "streamed_theorem2_terms",
-           "values_at_point", "linear_value_pair", "with_feature_map", "linear_objective_pairs", "linear_objective"]
+           "values_at_point", "linear_value_pair", "with_feature_map", "linear_objective_pairs",
+           "linear_objective",
+           "zero_predictor_critical_point", "resnet_landscape_with_saddles"]
 
-#: The losses KB2019's Assumption A2 names (convex and differentiable), by short name.
+#: Convex and differentiable losses, by short name.
 LOSSES = {
     "squared": SquaredLoss(),
     "cross_entropy": SoftmaxCrossEntropy(),
@@ -89,11 +91,42 @@ def _classification_data(kind, d_x, d_y, d_z, rng, balanced):
     return Xs, Zs, Ys
 
 
+def _tied_classification_data(d_x, d_y, d_z, rng):
+    """Cross-entropy data (d_y >= 3) whose optimal predictors are rank-deficient but *not*
+    zero: classes 1..d_y-1 are tied (each once at every point), class 0 appears 1 or 3 times
+    at a point depending on the sign of a random linear function of (x, z).  Every label is at
+    every point (the infimum is attained); the optimal logits have h_1 = ... = h_{d_y-1} and
+    h_0 - h_1 a nonzero linear function, so every minimiser W has rank <= 2 < d_y, W != 0."""
+    k = d_x + d_z
+    n_base = 2 * k + 4
+    X, Z = rng.normal(size=(n_base, d_x)), rng.normal(size=(n_base, d_z))
+    a = rng.normal(size=k)
+    Xs, Zs, Ys = [], [], []
+    eye = np.eye(d_y)
+    for i in range(n_base):
+        reps = list(range(1, d_y)) + [0] * (3 if np.r_[X[i], Z[i]] @ a > 0 else 1)
+        for c in reps:
+            Xs.append(X[i])
+            Zs.append(Z[i])
+            Ys.append(eye[c])
+    return np.array(Xs), np.array(Zs), np.array(Ys)
+
+
 def make_resnet_data(loss_name: str, sizes: dict, branch: str, seed: int) -> dict:
-    """Data for one instance: X, Y, Z as numpy arrays (see :func:`resnet_instances`)."""
+    """Data for one instance: X, Y, Z as numpy arrays (see :func:`resnet_instances`).
+
+    Rank-deficient branch: the squared loss plants a global minimum of rank d_y - 1 (nonzero
+    for d_y >= 2); cross-entropy with d_y >= 3 ties all classes but one
+    (:func:`_tied_classification_data`: optimal predictors rank-deficient and nonzero).  Only
+    d_y = 1 (binary losses; cross-entropy with d_y = 2 is reduced to it) uses data on which the
+    zero predictor is optimal -- there rank W < d_y = 1 *means* W = 0, so its local minima are
+    those of a zero predictor by necessity."""
     rng = np.random.default_rng(seed)
     d_x, d_y, d_z = sizes["d_x"], sizes["d_y"], sizes["d_z"]
     loss = LOSSES[loss_name]
+    if loss_name == "cross_entropy" and branch == "rank_deficient" and d_y >= 3:
+        X, Z, Y = _tied_classification_data(d_x, d_y, d_z, rng)
+        return dict(X=X, Y=Y, Z=Z)
     if loss_name in BINARY or loss_name == "cross_entropy":
         X, Z, Y = _classification_data(loss_name, d_x, d_y, d_z, rng,
                                        balanced=(branch == "rank_deficient"))
@@ -118,8 +151,9 @@ def make_resnet_data(loss_name: str, sizes: dict, branch: str, seed: int) -> dic
 
 def resnet_instances(*, losses=CONVEX_DIFFERENTIABLE, relation: Relation | None = A1,
                      violate: bool = False, branches=("full_rank", "rank_deficient"),
-                     residual: str = "data", max_dim: int = 3) -> st.SearchStrategy:
-    """Instances of the ResNet objective of KB2019 eq. (2) with the empirical measure.
+                     residual: str = "data", max_dim: int = 3,
+                     rank_deficient_dy: int = 2) -> st.SearchStrategy:
+    """Instances of the ResNet objective h = W(x + V z) with the empirical measure.
 
     ``relation`` / ``violate``: the sizes satisfy the relation (A1 by default) or its negation;
     ``losses``: names from :data:`LOSSES` (binary losses force d_y = 1); ``branches``: Lemma 2's
@@ -129,6 +163,8 @@ def resnet_instances(*, losses=CONVEX_DIFFERENTIABLE, relation: Relation | None 
     optimiser is started in that branch. ``residual="quadratic"`` (z = (A x)^2) or ``"tanh"``
     (z = B tanh(A x)): z(x; θ) is trained with (W, V) instead of Z being data (tanh units
     saturate, so their infimum is usually not attained and the finder reports that).
+    ``rank_deficient_dy``: the smallest d_y drawn for the rank-deficient branch of a non-binary
+    loss (2; cross-entropy one more), so that its local minima are not zero predictors.
     """
     loss_names = tuple(losses)
     for n in loss_names:
@@ -155,8 +191,20 @@ def resnet_instances(*, losses=CONVEX_DIFFERENTIABLE, relation: Relation | None 
             if name == "cross_entropy":     # one class would make the loss identically 0
                 two = Relation("d_y >= 2", lambda d: d["d_y"] >= 2)
                 rel = two if rel is None else rel & two
+            branch = draw(st.sampled_from(tuple(branches)))
+            if branch == "rank_deficient" and rank_deficient_dy > 1:
+                # d_y = 1 would make rank W < d_y mean W = 0 (a zero predictor): ask for d_y
+                # large enough that the branch has nonzero predictors (see make_resnet_data)
+                need = rank_deficient_dy + (1 if name == "cross_entropy" else 0)
+                more = Relation(f"d_y >= {need}", lambda d, n=need: d["d_y"] >= n)
+                both = more if rel is None else rel & more
+                try:                  # unless the claim's relation fixes d_y = 1 (e.g. PA1)
+                    dimensions(max_value=max_dim, relation=both)
+                    rel = both
+                except ValueError:
+                    pass
             sizes = draw(dimensions(max_value=max_dim, relation=rel))
-        branch = draw(st.sampled_from(tuple(branches)))
+        branch = draw(st.sampled_from(tuple(branches))) if name in BINARY else branch
         if sizes["d_y"] > sizes["d_x"]:
             branch = "rank_deficient"           # rank(W) <= d_x < d_y: no other case exists
         seed = draw(st.integers(0, 2 ** 32 - 1))
@@ -356,7 +404,7 @@ def point_tolerance(q: PointQuantities, *fits) -> tuple[float, str]:
 
 
 # --------------------------------------------------------------------------------------------
-# squared loss, empirical measure (KB2019 §3.2): the projection quantities of Theorem 2
+# squared loss, empirical measure : the projection quantities
 
 def theorem2_quantities(X, Z, Y, B):
     """(L*_x, L*_{x,z}, improvement, improvement_projected) by projections, batched on ``B``.
@@ -418,7 +466,7 @@ def regression_data(draw, max_m: int = 8, max_d: int = 3, loss: str | None = Non
 
 
 def with_bias_columns(inst: Instance) -> Instance:
-    """KB2019 Remark 2's construction: x -> [x; 1] and z -> [z; 1] (bias terms)."""
+    """Bias terms by augmentation: x -> [x; 1] and z -> [z; 1]."""
     m = np.asarray(inst.X).shape[0]
     one = np.ones((m, 1))
     return inst.replace(X=np.hstack([inst.X, one]), Z=np.hstack([inst.Z, one]),
@@ -460,7 +508,7 @@ def streamed_theorem2_terms(inst: Instance):
 
 
 def with_feature_map(inst: Instance) -> Instance:
-    """KB2019 Remark 1: x = φ(x_raw) for a fixed feature map; here φ(x) = [x, x^2, sin x]
+    """A fixed feature map: x = φ(x_raw) for a fixed feature map; here φ(x) = [x, x^2, sin x]
     (entrywise), applied to the instance's inputs (d_x triples)."""
     X = np.asarray(inst.X, float)
     phi = np.hstack([X, X ** 2, np.sin(X)])
@@ -492,3 +540,52 @@ def linear_objective(inst: Instance, R, B=None):
     H = B.matmul(Phi, B.T(Rm))
     m = Phi.shape[0]
     return sum(inst.loss.value_mp(H[i], Y[i]) for i in range(m)) / m
+
+
+# --------------------------------------------------------------------------- saddles as starts
+
+def zero_predictor_critical_point(inst: Instance) -> np.ndarray | None:
+    """A critical point with W = 0: V solving E[D x^T] + E[D z^T] V^T = 0, D = dl(0, y)/dh
+    (then dL/dW = E[D (x + V z)^T] = 0 and dL/dV = W^T (...) = 0).  Unless the zero predictor
+    is optimal it is a saddle -- exactly where a statement read 'at every critical point'
+    breaks.  None when the equation has no solution or z is trainable."""
+    problem = resnet_problem(inst)
+    if problem.residual is not None:
+        return None
+    X, Z, Y = (np.asarray(a, float) for a in (problem.X, problem.Z, problem.Y))
+    D = np.asarray(problem.loss.grad(np.zeros_like(Y), Y), float)
+    Exd, Ezd = D.T @ X / len(X), D.T @ Z / len(Z)          # E[D x^T], E[D z^T]
+    Vt = -np.linalg.lstsq(Ezd, Exd, rcond=None)[0]           # d_z x d_x
+    if np.linalg.norm(Exd + Ezd @ Vt) > 1e-12 * max(1.0, np.linalg.norm(Exd)):
+        return None                  # E[D x^T] not in the range of E[D z^T]
+    W = np.zeros((Y.shape[1], X.shape[1]))
+    return np.concatenate([W.reshape(-1, order="F"), Vt.T.reshape(-1, order="F")])
+
+
+class _WithStarts:
+    """A landscape whose finder also starts from given points (duck-typed ``find_points``)."""
+
+    def __init__(self, landscape: Landscape, branch, initial_points):
+        self.landscape = landscape
+        self.branch = branch
+        self.initial_points = tuple(initial_points)
+
+    def __getattr__(self, name):
+        return getattr(self.landscape, name)
+
+    def find_points(self, *, rng, starts=8, digits=50):
+        from .optimize.local_min import find_local_minima
+        return find_local_minima(self.landscape, rng=rng, starts=starts, branch=self.branch,
+                                 digits=digits, initial_points=self.initial_points)
+
+
+def resnet_landscape_with_saddles(inst: Instance):
+    """:func:`resnet_landscape` whose finder also starts at
+    :func:`zero_predictor_critical_point` (so saddles are visited and certified as such)."""
+    land = resnet_landscape(inst)
+    start = zero_predictor_critical_point(inst)
+    if start is None or start.size != land.n_params:
+        return land
+    branch = inst.fields().get("branch")
+    return _WithStarts(land, branch if branch in ("full_rank", "rank_deficient") else None,
+                       [start])

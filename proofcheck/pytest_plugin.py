@@ -24,6 +24,12 @@ inconclusive  skipped, with the reason (e.g. "vacuous here: no local minimum fou
 error         error (in setup): the claim's own code or data is broken, with the cause
 ============  ==========================================================================
 
+The claims run through :func:`proofcheck.runner.run_claims`, as in ``proofcheck check``: all
+selected claims are checked together when the first claim item is set up, in isolated worker
+processes (``--proofcheck-jobs N``, default the machine's cores; ``0`` runs them in the pytest
+process), with a time limit per claim (``--proofcheck-timeout SECONDS``, default the
+profile's) and, with ``--proofcheck-cache``, the result cache of ``proofcheck check``.
+
 A theorem module that fails to import becomes an item that errors. Without ``--proofcheck``
 the plugin adds nothing and imports nothing heavy (it is loaded by every pytest run through
 its entry point).
@@ -40,6 +46,7 @@ import pytest
 _MARKER = "proofcheck"
 _PROFILES = ("quick", "default", "thorough")
 _RESULTS_KEY = pytest.StashKey[list]()
+_BATCH_KEY = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,6 +62,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--proofcheck-seed", default=0, type=int, dest="proofcheck_seed",
         help="Seed of every random draw of the checks. Default: 0.")
+    group.addoption(
+        "--proofcheck-jobs", default=None, type=int, dest="proofcheck_jobs", metavar="N",
+        help="Worker processes for the claims (default: the machine's cores; 0: in the pytest "
+             "process, without isolation or time limit).")
+    group.addoption(
+        "--proofcheck-timeout", default=None, type=float, dest="proofcheck_timeout",
+        metavar="SECONDS", help="Time limit per claim (default: the profile's; 0: none).")
+    group.addoption(
+        "--proofcheck-cache", action="store_true", default=False, dest="proofcheck_cache",
+        help="Reuse and store results in the result cache of `proofcheck check` "
+             "($PROOFCHECK_CACHE_DIR or the user cache folder).")
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -111,7 +129,7 @@ class ClaimCatalog(pytest.Collector):
         for claim in registry.claims:
             origin = registry.origins.get(claim.id, "")
             yield ClaimItem.from_parent(self, name=claim.id, nodeid=claim.id, claim=claim,
-                                        path=_origin_path(origin) or self.path)
+                                        path=_origin_path(origin) or self.path, origin=origin)
 
 
 def _origin_path(origin: str) -> Path | None:
@@ -147,19 +165,20 @@ class ClaimItem(pytest.Item):
     """One claim, checked by :func:`proofcheck.engine.check_claim` in ``setup`` (so that an
     ``error`` verdict is reported as a pytest error) and judged in ``runtest``."""
 
-    def __init__(self, *, claim: Any, **kwargs: Any):
+    def __init__(self, *, claim: Any, origin: str = "", **kwargs: Any):
         super().__init__(**kwargs)
         self.claim = claim
+        self.origin = origin
         self.result = None
         self.add_marker(_MARKER)
 
     def setup(self) -> None:
-        from proofcheck.engine import check_claim
         from proofcheck.results import Verdict
 
-        self.result = check_claim(self.claim,
-                                  profile=self.config.getoption("proofcheck_profile"),
-                                  seed=self.config.getoption("proofcheck_seed"))
+        batch = self.config.stash.setdefault(_BATCH_KEY, {})
+        if self.nodeid not in batch:
+            batch.update(_check_batch(self))
+        self.result = batch.pop(self.nodeid)
         self.config.stash[_RESULTS_KEY].append(self.result)
         self.user_properties += [("verdict", self.result.verdict.value),
                                  ("source", self.result.source)]
@@ -193,6 +212,29 @@ class ClaimItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, f"claim {self.claim.id} ({self.claim.source})"
+
+
+def _check_batch(first: ClaimItem) -> dict[str, Any]:
+    """Check every selected claim item not yet checked (from ``first`` on) with the runner."""
+    from proofcheck import runner
+    from proofcheck.cache import ResultCache
+
+    config = first.config
+    items = [i for i in first.session.items if isinstance(i, ClaimItem) and i.result is None]
+    if first not in items:
+        items = [first]
+    items = items[items.index(first):]
+    cache = ResultCache() if config.getoption("proofcheck_cache") else None
+    run = runner.run_claims([i.claim for i in items],
+                            origins={i.claim.id: i.origin for i in items if i.origin},
+                            profile=config.getoption("proofcheck_profile"),
+                            seed=config.getoption("proofcheck_seed"),
+                            jobs=config.getoption("proofcheck_jobs"),
+                            claim_timeout=config.getoption("proofcheck_timeout"), cache=cache)
+    by_id = {r.claim_id: r for r in run.claims}
+    if run.partial:
+        raise KeyboardInterrupt       # pytest reports the interrupt as it does for its own
+    return {i.nodeid: by_id[i.claim.id] for i in items}
 
 
 def _evidence_lines(r) -> str:

@@ -19,7 +19,6 @@ checked (a numeric search gives "no counterexample in N instances", never "prove
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import xml.etree.ElementTree as ET
@@ -171,6 +170,8 @@ def evidence_phrase(check: CheckRecord, point_kind: str = "any point", *,
     kind = check.kind
     if kind is EvidenceKind.SYMBOLIC_PROOF:
         return sizes_phrase(check.sizes)
+    if kind is EvidenceKind.DECISION_PROCEDURE:  # z3/cvc5: unsat of hypotheses and not(claim)
+        return "proven for all reals (decision procedure) at " + sizes_text(check.sizes)
     if kind is EvidenceKind.EXACT_RANDOM:
         # polynomial identity testing: strong evidence, not a proof, and the words say so
         where = [f"{check.instances} random rational instances"] if check.instances else \
@@ -280,7 +281,7 @@ def _evidence_block(result: ClaimResult) -> dict[str, Any]:
 
 def _claim_json(result: ClaimResult) -> dict[str, Any]:
     d = result.to_dict()
-    d["evidence"] = _jsonable(_evidence_block(result))
+    d["evidence"] = {**_jsonable(_evidence_block(result)), **d.get("evidence", {})}
     if result.corrected is not None:
         d["corrected"] = _claim_json(result.corrected)
     return d
@@ -404,15 +405,22 @@ def _paper(claim_id: str) -> str:
 
 
 def _junit_case(r: ClaimResult, name: str, seconds: float) -> tuple[ET.Element, str]:
-    """One <testcase>; returns it and its outcome (pass/failure/error/skipped)."""
+    """One <testcase>; returns it and its outcome (pass/failure/error/skipped).
+
+    The outcome follows the exit code of ``proofcheck check``: only a refuted claim fails and
+    only an error errs. An erratum (the printed statement refuted, the corrected one verified)
+    passes; its as-printed refutation is kept in the case's properties and system-out."""
     case = ET.Element("testcase", classname=_paper(r.claim_id), name=name,
                       time=f"{seconds:.3f}")
+    props = ET.SubElement(case, "properties")
+    ET.SubElement(props, "property", name="verdict", value=r.verdict.value)
     evidence = "\n".join(_md_evidence(r))
+    extra = ""
     if r.verdict is Verdict.ERROR:
         el = ET.SubElement(case, "error", message=r.error or "claim error", type="error")
         el.text = r.error
         outcome = "error"
-    elif r.verdict in (Verdict.REFUTED, Verdict.ERRATUM):
+    elif r.verdict is Verdict.REFUTED:
         ws = r.witnesses
         head = witness_phrase(ws[0]) if ws else claim_evidence(r)
         el = ET.SubElement(case, "failure", message=f"refuted: {head}", type="refuted")
@@ -423,19 +431,35 @@ def _junit_case(r: ClaimResult, name: str, seconds: float) -> tuple[ET.Element, 
         outcome = "skipped"
     else:
         outcome = "pass"
+    if r.verdict is Verdict.ERRATUM:
+        ws = r.witnesses
+        printed = "refuted: " + (witness_phrase(ws[0]) if ws else claim_evidence(r))
+        ET.SubElement(props, "property", name="as_printed", value=printed)
+        if r.corrected is not None:
+            ET.SubElement(props, "property", name="corrected",
+                          value=f"{r.corrected.verdict.value}: {claim_evidence(r.corrected)}")
+        extra = ("\n\nERRATUM: the statement as printed is refuted; the corrected statement "
+                 "is verified.\n" + (r.erratum or "")
+                 + "\n\nAs printed: " + printed + "\n"
+                 + "\n\n".join("\n".join(_md_witness(w)) for w in ws))
+        if r.corrected is not None:
+            extra += ("\n\nCorrected statement:\n" + r.corrected.statement + "\n"
+                      + "\n".join(_md_evidence(r.corrected)))
     out = ET.SubElement(case, "system-out")
-    out.text = f"{r.source}\n{r.statement}\n\n{evidence}"
+    out.text = f"{r.source}\n{r.statement}\n\n{evidence}{extra}"
     return case, outcome
 
 
 def to_junit(run: RunResult, *, load_errors: LoadErrors = ()) -> str:
     """JUnit XML: one <testsuite> per paper (the id's first component), one <testcase> per claim.
 
-    refuted -> <failure> with the witness; error -> <error>; inconclusive -> <skipped> with the
-    reason; verified -> a passing case. An erratum gives two cases, ``<id> [as printed]`` (a
-    failure with the witness: the printed statement is false) and ``<id> [corrected]`` (judged
-    by the corrected statement's own verdict), so the finding stays visible in CI dashboards.
-    Each module in ``load_errors`` is an <error> case in a suite named ``load-errors``.
+    The cases agree with the exit code, so a green run is green on a CI dashboard: refuted ->
+    <failure> with the witness; error -> <error>; inconclusive -> <skipped> with the reason;
+    verified -> a passing case; an erratum (printed statement refuted, correction verified) ->
+    a passing case whose properties (``verdict=erratum``, ``as_printed``, ``corrected``) and
+    system-out keep the as-printed refutation and its witness. Every case has a ``verdict``
+    property. Each module in ``load_errors`` is an <error> case in a suite named
+    ``load-errors``.
     """
     by_paper: dict[str, list[tuple[ET.Element, str]]] = defaultdict(list)
     for module, message in load_errors:
@@ -444,17 +468,7 @@ def to_junit(run: RunResult, *, load_errors: LoadErrors = ()) -> str:
                       type="load-error").text = message
         by_paper["load-errors"].append((case, "error"))
     for r in run.claims:
-        if r.verdict is Verdict.ERRATUM:
-            by_paper[_paper(r.claim_id)].append(_junit_case(r, f"{r.claim_id} [as printed]",
-                                                            r.seconds))
-            corrected = r.corrected or ClaimResult(
-                r.claim_id, r.title, r.source, Verdict.INCONCLUSIVE,
-                error="no corrected result recorded")
-            corrected_id = dataclasses.replace(corrected, claim_id=r.claim_id)
-            by_paper[_paper(r.claim_id)].append(_junit_case(
-                corrected_id, f"{r.claim_id} [corrected]", corrected.seconds))
-        else:
-            by_paper[_paper(r.claim_id)].append(_junit_case(r, r.claim_id, r.seconds))
+        by_paper[_paper(r.claim_id)].append(_junit_case(r, r.claim_id, r.seconds))
 
     def tally(cases: list[tuple[ET.Element, str]]) -> dict[str, str]:
         outcomes = [o for _, o in cases]

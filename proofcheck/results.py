@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: Bumped whenever a field of the JSON report changes meaning or is removed.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"     # 1.1: evidence.grade, distinct counts, mutant outcome,
+#                                readings / notes / narrowed, witness grade and enclosure
 
 
 class Verdict(str, enum.Enum):
@@ -44,6 +45,14 @@ class EvidenceKind(str, enum.Enum):
     EXACT_RANDOM = "exact-random"              # exact arithmetic at random rational points (PIT)
     NUMERIC_SEARCH = "numeric-search"          # no counterexample in N instances (not a proof)
     HIGH_PRECISION = "high-precision"          # re-evaluation at mpmath precision
+    DECISION_PROCEDURE = "decision-procedure"  # z3/cvc5: proven for all reals at a size
+
+
+#: Evidence grades, weakest first (the same as :data:`proofcheck.judge.GRADES`):
+#: ``proven`` symbolic / exact for every member of a stated domain or sweep; ``certified`` each
+#: instance or point decided by exact or interval arithmetic; ``high-precision`` a failure
+#: confirmed at N digits but not enclosed; ``sampled`` a numerical search.
+GRADES = ("sampled", "high-precision", "certified", "proven")
 
 
 @dataclass
@@ -58,6 +67,8 @@ class Witness:
     instance: dict[str, Any] = field(default_factory=dict)
     point: dict[str, Any] | None = None
     detail: str = ""
+    grade: str = ""                 # the judge's grade of the failure (see GRADES)
+    enclosure: list[str] | None = None   # exact value or ball enclosure of the margin
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(dataclasses.asdict(self))
@@ -83,9 +94,14 @@ class CheckRecord:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     exhaustive: bool = False        # every instance of a finite domain was checked
+    grade: str = ""                 # evidence grade (see GRADES); "" when undecided
+    point_certification: dict[str, int] = field(default_factory=dict)   # points per level,
+                                    # e.g. {"local_min (second-order ... at 50 digits)": 12}
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
+        d.pop("grade")
+        d["evidence"] = {"grade": self.grade or None}
         d["kind"] = self.kind.value
         d["witness"] = self.witness.to_dict() if self.witness else None
         return _jsonable(d)
@@ -99,6 +115,8 @@ class MutantResult:
     caught: bool
     caught_by: str = ""             # the check that failed on the mutant
     witness: Witness | None = None
+    outcome: str = ""               # "caught" (a decided failure), "undecided", "not caught"
+    grade: str = ""                 # the grade of the failure that caught it
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -122,6 +140,11 @@ class ClaimResult:
     seconds: float = 0.0
     seed: int | None = None
     profile: str = ""
+    cached_at: str | None = None            # ISO time when a cached result was computed
+    grade: str | None = None                # evidence grade of the verdict (see GRADES)
+    readings: list[Any] = field(default_factory=list)   # readings of the printed text checked
+    notes: list[str] = field(default_factory=list)      # the claim's notes
+    narrowed: list[str] = field(default_factory=list)   # what slice was checked, and why
 
     @property
     def witnesses(self) -> list[Witness]:
@@ -130,6 +153,20 @@ class ClaimResult:
     @property
     def mutants_caught(self) -> int:
         return sum(m.caught for m in self.mutants)
+
+    @property
+    def mutants_undecided(self) -> int:
+        return sum(m.outcome == "undecided" for m in self.mutants)
+
+    @property
+    def instances(self) -> int:
+        """Distinct instances behind the numeric checks (the largest check's count)."""
+        return max((c.instances for c in self.checks), default=0)
+
+    @property
+    def points(self) -> int:
+        """Distinct certified points the conclusion was evaluated at."""
+        return sum(c.points for c in self.checks)
 
     @property
     def min_margin(self) -> float | None:
@@ -153,9 +190,15 @@ class ClaimResult:
             "error": self.error or None,
             "checked": [c.to_dict() for c in self.checks],
             "min_margin": self.min_margin,
+            "evidence": {"grade": self.grade, "instances": self.instances,
+                         "points": self.points},
+            "readings": [r.to_dict() if hasattr(r, "to_dict") else r for r in self.readings],
+            "notes": list(self.notes),
+            "narrowed": list(self.narrowed),
             "mutants": {
                 "total": len(self.mutants),
                 "caught": self.mutants_caught,
+                "undecided": self.mutants_undecided,
                 "details": [m.to_dict() for m in self.mutants],
             },
             "witnesses": [w.to_dict() for w in self.witnesses],
@@ -163,6 +206,8 @@ class ClaimResult:
             "seconds": round(self.seconds, 4),
             "seed": self.seed,
             "profile": self.profile,
+            "cached": self.cached_at is not None,
+            "cached_at": self.cached_at,
         })
 
 
@@ -175,6 +220,7 @@ class RunResult:
     seed: int
     seconds: float = 0.0
     proofcheck_version: str = ""
+    partial: bool = False           # stopped by SIGINT/SIGTERM: only the finished claims
 
     def counts(self) -> dict[str, int]:
         out = {v.value: 0 for v in Verdict}
@@ -182,13 +228,25 @@ class RunResult:
             out[c.verdict.value] += 1
         return out
 
+    def grade_counts(self) -> dict[str, dict[str, int]]:
+        """Claims per verdict and evidence grade, e.g. ``{"verified": {"proven": 31,
+        "certified": 40, "sampled": 37}}`` (claims without a grade under ``"none"``)."""
+        out: dict[str, dict[str, int]] = {}
+        for c in self.claims:
+            per = out.setdefault(c.verdict.value, {})
+            g = c.grade or "none"
+            per[g] = per.get(g, 0) + 1
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return _jsonable({
             "schema_version": SCHEMA_VERSION,
+            "grades": self.grade_counts(),
             "proofcheck_version": self.proofcheck_version,
             "profile": self.profile,
             "seed": self.seed,
             "seconds": round(self.seconds, 4),
+            "partial": self.partial,
             "counts": self.counts(),
             "claims": [c.to_dict() for c in self.claims],
         })

@@ -1,6 +1,7 @@
-r"""Shamir (2018)'s ResNet with a scalar output, its derivatives in (w, V), and its vector twin.
+r"""A ResNet with a scalar output and a skip to the input, its derivatives in (w, V), and its
+vector twin.
 
-The network (eq. (2)) is  p(x) = w^T (x + V f_θ(x)),  w in R^{d_x}, V in R^{d_x x d_z}, and
+The network is  p(x) = w^T (x + V f_θ(x)),  w in R^{d_x}, V in R^{d_x x d_z}, and
 
     F(w, V, θ) = E ℓ(w^T (x + V f_θ(x)); y),        F_lin(w) = F(w, 0, θ) = E ℓ(w^T x; y).
 
@@ -11,7 +12,7 @@ and J_i = (a_i, f_i ⊗ w) = ∂p_i/∂(w, vec V), the derivatives are
     ∇F_θ   = E[ℓ'  J],
     ∇²F_θ  = E[ℓ'' J J^T] + [[0, r^T ⊗ I], [r ⊗ I, 0]],     r = E[ℓ' f]   (the block ∂²/∂w∂vec V),
 
-which at w = 0 is the paper's arrow structure (eq. (8)-(10)). Every routine is batched over
+which at w = 0 is an arrow structure (only r couples w and V). Every routine is batched over
 leading axes (the engine stacks instances of one shape) and runs on float64 arrays or numpy
 object arrays of ``mpmath.mpf`` (pass the backend ``B`` of the conclusion).
 
@@ -24,7 +25,8 @@ object arrays of ``mpmath.mpf`` (pass the backend ``B`` of the conclusion).
 >>> net.hessian(w, V).shape                                # d_x + d_x d_z = 4 parameters
 (4, 4)
 
-:class:`VectorResNet` is Appendix A's F(W, V, θ) = E ℓ(W(x + V f_θ(x)); y) (value and gradient).
+:class:`VectorResNet` is the vector-output F(W, V, θ) = E ℓ(W(x + V f_θ(x)); y) (value and
+gradient).
 """
 
 from __future__ import annotations
@@ -36,37 +38,19 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from .linalg import unvec, vec
 from .losses import LogisticLoss, SmoothedHinge, SquaredLoss, UNIT_ROUNDOFF
 
 __all__ = ["ScalarResNet", "VectorResNet", "vec", "unvec", "flat_params", "split_params",
            "loss_terms", "vector_loss_terms", "tanh_features", "relu_features",
            "loss_derivative_bounds", "LipschitzBounds", "scalar_instances", "scalar_data",
-           "PointTerms", "point_terms", "ZeroTerms", "zero_terms", "zero_instances",
-           "VectorTerms", "vector_terms", "vector_instances", "piecewise_third_bound",
-           "critical_V"]
+           "piecewise_third_bound", "critical_V"]
 
 
 # ------------------------------------------------------------------------------- helpers
 
 def _is_mp(a) -> bool:
     return isinstance(a, np.ndarray) and a.dtype == object
-
-
-def vec(M):
-    """Column-major vec over the last two axes: (..., r, c) -> (..., r c).
-
-    >>> vec(np.array([[1, 2], [3, 4]])).tolist()
-    [1, 3, 2, 4]
-    """
-    M = np.asarray(M)
-    return np.swapaxes(M, -1, -2).reshape(M.shape[:-2] + (M.shape[-1] * M.shape[-2],))
-
-
-def unvec(v, shape):
-    """Inverse of :func:`vec`: (..., r c) -> (..., r, c)."""
-    v = np.asarray(v)
-    r, c = shape
-    return np.swapaxes(v.reshape(v.shape[:-1] + (c, r)), -1, -2)
 
 
 def flat_params(w, V):
@@ -138,8 +122,8 @@ def tanh_features(X, A):
 
 
 def relu_features(X, A, c):
-    """f_θ(x) = max(0, A x + c): a random ReLU layer (not differentiable in θ; the paper allows
-    that, since only (w, V) are differentiated)."""
+    """f_θ(x) = max(0, A x + c): a random ReLU layer (not differentiable in θ; only (w, V) are
+    differentiated)."""
     return np.maximum(0.0, np.asarray(X, float) @ np.asarray(A, float).T + np.asarray(c, float))
 
 
@@ -184,7 +168,7 @@ class ScalarResNet:
             object.__setattr__(self, n, a)
 
     @classmethod
-    def from_instance(cls, inst, B=None) -> "ScalarResNet":
+    def from_instance(cls, inst, B=None) -> ScalarResNet:
         """The model of an instance with fields X, y, Fx, loss, converted by backend ``B``."""
         conv = (lambda a: a) if B is None else B.asarray
         return cls(conv(inst.X), conv(inst.y), conv(inst.Fx), inst.loss)
@@ -253,7 +237,7 @@ class ScalarResNet:
         return np.concatenate([A, fw.reshape(fw.shape[:-2] + (self.d_x * self.d_z,))], axis=-1)
 
     def gradient(self, w, V):
-        """(∂F/∂w, ∂F/∂V) = (E[ℓ' (x + V f)], E[ℓ' w f^T]) (eq. (7))."""
+        """(∂F/∂w, ∂F/∂V) = (E[ℓ' (x + V f)], E[ℓ' w f^T])."""
         w, V = self._check_point(w, V)
         A, p = self.outputs(w, V)
         d1 = loss_terms(self.loss, p, self.y, 1)[1]
@@ -267,7 +251,7 @@ class ScalarResNet:
         return flat_params(gw, gV)
 
     def r_vector(self, w, V):
-        """r = E[ℓ'(p; y) f]: the vector of eq. (10) (there at w = 0, where p = 0)."""
+        """r = E[ℓ'(p; y) f]: the off-diagonal block of ∇²F_θ at w = 0 (where p = 0)."""
         _, p = self.outputs(w, V)
         d1 = loss_terms(self.loss, p, self.y, 1)[1]
         return np.einsum("...m,...mj->...j", d1, self.Fx) / self.m
@@ -283,7 +267,8 @@ class ScalarResNet:
         dx = self.d_x
         eye = np.eye(dx) if not _is_mp(r) else _mp_eye(dx)
         # ∂²p/∂w_i ∂V_kj = δ_ik f_j: the block (i, k + d_x j) is δ_ik r_j = (r^T ⊗ I)[i, k + d_x j]
-        cross = (r[..., None, :, None] * eye[:, None, :]).reshape(r.shape[:-1] + (dx, dx * self.d_z))
+        cross = (r[..., None, :, None] * eye[:, None, :])
+        cross = cross.reshape(r.shape[:-1] + (dx, dx * self.d_z))
         H = H.copy() if not _is_mp(H) else H
         H[..., :dx, dx:] = H[..., :dx, dx:] + cross
         H[..., dx:, :dx] = H[..., dx:, :dx] + np.swapaxes(cross, -1, -2)
@@ -313,8 +298,8 @@ class ScalarResNet:
     # ---- baselines
     def best_linear(self, radius: float | None = None):
         """A best linear predictor w* (float64, one instance): argmin F_lin, or argmin over
-        {||w|| <= radius} (damped Newton on the convex F_lin, pulled into the ball; the result is feasible by
-        construction, which is all a bound 'for any ||w*|| <= r' needs).
+        {||w|| <= radius} (damped Newton on the convex F_lin, pulled into the ball; the result is
+        feasible by construction, which is all a bound 'for any ||w*|| <= r' needs).
 
         Unconstrained problems go to :func:`proofcheck.optimize.convex.best_linear_predictor`
         (certified bracket); its ``R`` may be far out on a recession direction when the
@@ -330,8 +315,8 @@ class ScalarResNet:
             raise ValueError(f"radius must be finite and >= 0, got {radius}")
         return _ball_minimiser(self, float(radius))
 
-    # ---- Theorem 3: Lipschitz constants on M = {||w|| < b, ||V|| < b}
-    def lipschitz_bounds(self, b: float) -> "LipschitzBounds":
+    # ---- Lipschitz constants on M = {||w|| < b, ||V|| < b}
+    def lipschitz_bounds(self, b: float) -> LipschitzBounds:
         """Upper bounds μ0, μ1, μ2 on the Lipschitz constants of F_θ, ∇F_θ, ∇²F_θ on the convex
         set M = {(w, V): ||w|| < b, ||V|| < b} (one instance, float64, rounded up).
 
@@ -355,7 +340,7 @@ class ScalarResNet:
         mu1 = np.mean(c2 * g ** 2 + c1 * nf)
         mu2 = np.mean(c3 * g ** 3 + 3 * c2 * g * nf)
         up = 1 + 8 * (self.m + 8) * UNIT_ROUNDOFF      # round the float64 sums up
-        # Theorem 3 fixes *positive* constants; any larger constant stays a Lipschitz bound,
+        # Lipschitz constants are *positive*; any larger constant stays a Lipschitz bound,
         # so a vanishing one (e.g. f = 0, or a constant Hessian) is floored at 2^-20
         floor = 2.0 ** -20
         return LipschitzBounds(b=float(b), mu0=max(float(mu0 * up), floor),
@@ -460,7 +445,7 @@ def _ball_minimiser(net: ScalarResNet, radius: float) -> np.ndarray:
     return w
 
 
-# ------------------------------------------------------------------------------- Appendix A
+# ------------------------------------------------------------------------------- vector output
 
 @dataclass(frozen=True, eq=False)
 class VectorResNet:
@@ -482,7 +467,7 @@ class VectorResNet:
             object.__setattr__(self, n, a)
 
     @classmethod
-    def from_instance(cls, inst, B=None) -> "VectorResNet":
+    def from_instance(cls, inst, B=None) -> VectorResNet:
         conv = (lambda a: a) if B is None else B.asarray
         return cls(conv(inst.X), conv(inst.Y), conv(inst.Fx), inst.loss)
 
@@ -514,7 +499,7 @@ class VectorResNet:
         return vector_loss_terms(self.loss, H, self.Y, 0)[0].sum(axis=-1) / self.m
 
     def gradient(self, W, V):
-        """(∂F/∂W, ∂F/∂V) = (E[d (x + V f)^T], E[W^T d f^T]) (App. A, proof of Lemma 3)."""
+        """(∂F/∂W, ∂F/∂V) = (E[d (x + V f)^T], E[W^T d f^T])."""
         A, H = self.outputs(W, V)
         D = vector_loss_terms(self.loss, H, self.Y, 1)[1]
         gW = np.einsum("...mk,...mi->...ki", D, A) / self.m
@@ -554,7 +539,7 @@ def scalar_instances(*, losses=("squared", "logistic", "smoothed_hinge3"), w: st
     """Hypothesis strategy of instances of F_θ at a point (w, V) with a comparison vector w*.
 
     Fields: X, y, Fx, loss, loss_name, w, V, w_star. ``w``: "nonzero" (scaled by 10^U(-2, 1) so
-    that small ||w||, where Theorem 1's ||V||/||w|| term matters, is covered), "zero", or "any";
+    that small ||w||, where bounds with a ||V||/||w|| term are tight, is covered), "zero", or "any";
     ``w_star``: "best" (a best linear predictor), "drawn" (Gaussian, may be 0 never), "mixed".
     """
     from hypothesis import strategies as st
@@ -580,11 +565,12 @@ def scalar_instances(*, losses=("squared", "logistic", "smoothed_hinge3"), w: st
             wv = np.zeros(d_x)
         else:
             wv = rng.normal(size=d_x) * 10.0 ** rng.uniform(-2, 1)
-        V = np.zeros((d_x, d_z)) if V_zero else rng.normal(size=(d_x, d_z)) * 10.0 ** rng.uniform(-1, 1)
+        V = (np.zeros((d_x, d_z)) if V_zero
+             else rng.normal(size=(d_x, d_z)) * 10.0 ** rng.uniform(-1, 1))
         if kind == "near_saddle":
             # (0, V) with V r = -∇F_lin(0) is a critical point with F(0, V) = F_lin(0); near it
             # (||w|| = 10^-4..10^-2) ||∇F|| = O(||w||) while F - F_lin(w*) stays O(1): the
-            # regime where Theorem 1's ||V||/||w|| term is needed (its tight case)
+            # regime where a ||V||/||w|| term matters (its tight case)
             net0 = ScalarResNet(X, y, Fx, table[name])
             z = np.zeros(d_x)
             r = net0.r_vector(z, np.zeros((d_x, d_z)))
@@ -608,124 +594,6 @@ def scalar_instances(*, losses=("squared", "logistic", "smoothed_hinge3"), w: st
 
 # ------------------------------------------------------------------------------- quantities
 
-@dataclass(frozen=True)
-class PointTerms:
-    """The quantities of Lemma 1 / Theorem 1 / eq. (6) at (w, V) with comparison vector w*
-    (batched; entries are float64 or mpf). ``tol`` / ``tol_source``: the rounding tolerance of
-    comparisons between them (backend error model at the scale of the largest term)."""
-
-    F: Any
-    F_lin: Any
-    gap: Any                 # F(w, V, θ) - F_lin(w*)
-    grad_norm: Any           # ||∇F_θ(w, V)||
-    inner: Any               # <vec G, ∇F_θ(w, V)>
-    identity5: Any           # E[ℓ'(p) (w^T(x + V f) - w*^T x)]  (eq. (5))
-    G_fro: Any               # ||G||_Fr
-    G_spec: Any              # ||G|| (spectral norm of the d_x x (1 + d_z) matrix G)
-    w_norm: Any
-    w_star_norm: Any
-    V_spec: Any
-    denom6: Any              # sqrt(||w - w*||^2 + ||w w*^T V||_F^2 / ||w||^4)
-    tol: Any
-    tol_source: str
-
-
-def point_terms(inst, B) -> PointTerms:
-    """Lemma 1's G = (w - w*; w w*^T V / ||w||^2) and the terms around it, at an instance with
-    fields X, y, Fx, loss, w, V, w_star (stacked instances are fine)."""
-    from .claims import tolerance_source
-    net = ScalarResNet.from_instance(inst, B)
-    w, V, ws = B.asarray(inst.w), B.asarray(inst.V), B.asarray(inst.w_star)
-    A, p = net.outputs(w, V)
-    d1 = loss_terms(net.loss, p, net.y, 1)[1]
-    gw, gV = net.gradient(w, V)
-    F, F_lin = net.value(w, V), net.linear_value(ws)
-    w2 = (w * w).sum(axis=-1)
-    Gw = w - ws
-    # w / ||w||^2 is the pseudo-inverse of w^T; at w = 0 it is 0 (only a mutant that drops the
-    # hypothesis w != 0 evaluates there)
-    zero = w2 == 0
-    inv_w2 = np.where(zero, 0 * w2, 1 / np.where(zero, 1 + 0 * w2, w2))
-    GV = (w * inv_w2[..., None])[..., :, None] * np.einsum("...i,...ij->...j", ws, V)[..., None, :]
-    inner = (Gw * gw).sum(axis=-1) + (GV * gV).sum(axis=(-2, -1))
-    pstar = np.einsum("...mi,...i->...m", net.X, ws)
-    identity5 = (d1 * (p - pstar)).sum(axis=-1) / net.m
-    G = np.concatenate([Gw[..., :, None], GV], axis=-1)
-    G_fro = _sqrt((G * G).sum(axis=(-2, -1)))
-    G_spec = B.svdvals(G)[..., 0]
-    grad_norm = _sqrt((gw * gw).sum(axis=-1) + (gV * gV).sum(axis=(-2, -1)))
-    denom6 = _sqrt((Gw * Gw).sum(axis=-1) + (GV * GV).sum(axis=(-2, -1)))
-    n_ops = net.m * (net.n_params + 4) + 8
-    scale = abs(F) + abs(F_lin) + abs(inner) + G_fro * grad_norm
-    return PointTerms(F=F, F_lin=F_lin, gap=F - F_lin, grad_norm=grad_norm, inner=inner,
-                      identity5=identity5, G_fro=G_fro, G_spec=G_spec, w_norm=_sqrt(w2),
-                      w_star_norm=_sqrt((ws * ws).sum(axis=-1)), V_spec=B.svdvals(V)[..., 0],
-                      denom6=denom6, tol=B.tolerance(scale, n_ops=n_ops),
-                      tol_source=tolerance_source(B, 1.0, n_ops) + "; scale |F| + |F_lin| + "
-                      "|<G, ∇F>| + ||G||_F ||∇F||")
-
-
-@dataclass(frozen=True)
-class ZeroTerms:
-    """Theorem 2's quantities at (0, V) (batched; float64 or mpf)."""
-
-    grad_norm: Any           # ||∇F_θ(0, V)||
-    lam: Any                 # λ_min(∇²F_θ(0, V))
-    H_ww_norm: Any           # ||∂²F/∂w² (0, V)||
-    b: Any                   # (∂²F/∂w²)_{11}
-    r: Any                   # E[ℓ'(0; y) f]
-    r_norm: Any
-    lam_M: Any               # λ_min of M = [[b, r^T], [r, 0]]
-    V_spec: Any
-    gap: Any                 # F(0, V, θ) - F_lin(w*)
-    lin_gap: Any             # F_lin(0) - F_lin(w*)
-    w_star_norm: Any
-    grad_w: Any              # ∂F/∂w (0, V)
-    grad_lin0: Any           # ∇F_lin(0)
-    V: Any
-    tol: Any
-    tol_source: str
-
-
-def _norm(v):
-    return _sqrt((v * v).sum(axis=-1))
-
-
-def zero_terms(inst, B) -> ZeroTerms:
-    """Quantities of Theorem 2 and eq. (7)-(13) at (0, V) (fields X, y, Fx, loss, V, w_star)."""
-    from .claims import tolerance_source
-    net = ScalarResNet.from_instance(inst, B)
-    V, ws = B.asarray(inst.V), B.asarray(inst.w_star)
-    w = 0 * ws
-    H = net.hessian(w, V)
-    gw, gV = net.gradient(w, V)
-    dx = net.d_x
-    Hww = H[..., :dx, :dx]
-    lam = B.eigvalsh(H)[..., 0]
-    Hww_norm = B.svdvals(Hww)[..., 0]
-    r = net.r_vector(w, V)
-    b = Hww[..., 0, 0]
-    M = np.concatenate([np.concatenate([b[..., None, None], r[..., None, :]], axis=-1),
-                        np.concatenate([r[..., :, None], 0 * r[..., :, None] * r[..., None, :]],
-                                       axis=-1)], axis=-2)
-    lam_M = B.eigvalsh(M)[..., 0]
-    F0, Flin = net.value(w, V), net.linear_value(ws)
-    grad_norm = _sqrt((gw * gw).sum(axis=-1) + (gV * gV).sum(axis=(-2, -1)))
-    V_spec = B.svdvals(V)[..., 0]
-    n_ops = net.m * (net.n_params + 4) + 8 * net.n_params
-    Hscale = B.svdvals(H)[..., 0]
-    scale = abs(F0) + abs(Flin) + grad_norm + V_spec * (Hscale + _norm(r)) + Hscale ** 2 \
-        + _norm(r) ** 2 + _norm(ws) * (grad_norm + Hscale)
-    return ZeroTerms(grad_norm=grad_norm, lam=lam, H_ww_norm=Hww_norm, b=b, r=r, r_norm=_norm(r),
-                     lam_M=lam_M, V_spec=V_spec, gap=F0 - Flin,
-                     lin_gap=net.linear_value(w) - Flin, w_star_norm=_norm(ws), grad_w=gw,
-                     grad_lin0=net.linear_gradient(w), V=V,
-                     tol=B.tolerance(scale, n_ops=n_ops),
-                     tol_source=tolerance_source(B, 1.0, n_ops) + "; scale: the terms compared "
-                     "(F, F_lin, ||∇F||, ||V|| (||∇²F|| + ||r||), ||∇²F||^2, ||w*|| ||∇²F||); "
-                     "symmetric eigenvalues are perturbed by <= ||dH||_2 (Weyl)")
-
-
 def critical_V(net: ScalarResNet, rng):
     """A V with ∇F_θ(0, V) = 0: V r = -∇F_lin(0) (r = E[ℓ'(0; y) f] does not depend on V),
     V = -∇F_lin(0) r^T/||r||^2 + N (I - r r^T/||r||^2), N Gaussian; None when r = 0."""
@@ -738,128 +606,7 @@ def critical_V(net: ScalarResNet, rng):
     return -np.outer(net.linear_gradient(z), r) / rr + N @ (np.eye(net.d_z) - np.outer(r, r) / rr)
 
 
-def zero_instances(*, losses=("squared", "logistic", "smoothed_hinge3"), max_m: int = 6,
-                   max_d: int = 3):
-    """Points (0, V): V Gaussian, or (half the time) V = -∇F_lin(0) r^T / ||r||^2 + N P_⊥r,
-    which makes ∂F/∂w(0, V) = ∇F_lin(0) + V r = 0: a critical point where only the curvature
-    term of Theorem 2 can pay for F(0, V) - F_lin(w*) (the tight case)."""
-    from hypothesis import strategies as st
-
-    base = scalar_instances(losses=losses, w="zero", max_m=max_m, max_d=max_d)
-
-    @st.composite
-    def draw(draw):
-        inst = draw(base)
-        if draw(st.booleans()):
-            net = ScalarResNet(inst.X, inst.y, inst.Fx, inst.loss)
-            V = critical_V(net, np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1))))
-            if V is not None:
-                inst = inst.replace(V=V)
-        return inst
-
-    return draw()
-
-
-# ------------------------------------------------------------------------------- Appendix A
-
-@dataclass(frozen=True)
-class VectorTerms:
-    """Lemma 3 / Theorem 6 quantities at (W, V) with comparison matrix W* (batched)."""
-
-    gap: Any                 # F(W, V, θ) - F_lin(W*)
-    inner: Any               # <vec G, ∇F_θ(W, V)>
-    grad_norm: Any
-    G_fro: Any
-    W_fro: Any
-    W_star_fro: Any
-    V_spec: Any
-    s_min: Any
-    tol: Any
-    tol_source: str
-
-
-def vector_terms(inst, B) -> VectorTerms:
-    """G = (W - W*; W^T (W W^T)^{-1} W* V), computed as W^+ W* V (equal for full row rank W;
-    the pseudo-inverse is what a mutant dropping full row rank evaluates)."""
-    from .claims import tolerance_source
-    net = VectorResNet.from_instance(inst, B)
-    W, V, Ws = B.asarray(inst.W), B.asarray(inst.V), B.asarray(inst.W_star)
-    gW, gV = net.gradient(W, V)
-    F, F_lin = net.value(W, V), net.linear_value(Ws)
-    GW = W - Ws
-    GV = B.matmul(B.pinv(W), B.matmul(Ws, V))
-    inner = (GW * gW).sum(axis=(-2, -1)) + (GV * gV).sum(axis=(-2, -1))
-    fro = lambda M: _sqrt((M * M).sum(axis=(-2, -1)))
-    grad_norm = _sqrt((gW * gW).sum(axis=(-2, -1)) + (gV * gV).sum(axis=(-2, -1)))
-    G_fro = _sqrt(fro(GW) ** 2 + fro(GV) ** 2)
-    s = B.svdvals(W)
-    # the pseudo-inverse's conditioning: s_max / s_r over the numerical range of W
-    cond = np.maximum(np.asarray(B.to_float(B.condition_number(W)), float), 1.0)
-    n_ops = net.m * (W.shape[-1] * (1 + V.shape[-1]) + 4) * W.shape[-2] + 16
-    scale = abs(F) + abs(F_lin) + abs(inner) + G_fro * grad_norm
-    return VectorTerms(gap=F - F_lin, inner=inner, grad_norm=grad_norm, G_fro=G_fro,
-                       W_fro=fro(W), W_star_fro=fro(Ws), V_spec=B.svdvals(V)[..., 0],
-                       s_min=s[..., -1], tol=B.tolerance(scale, cond=cond, n_ops=n_ops),
-                       tol_source=tolerance_source(B, cond, n_ops) + "; cond = cond(W) for "
-                       "the pseudo-inverse (Higham ch. 20)")
-
-
-def vector_instances(*, losses=("squared", "cross_entropy"), full_row_rank: bool = True,
-                     convex: bool = True, max_m: int = 6, max_d: int = 3):
-    """Instances of App. A: fields X, Y, Fx, loss, loss_name, W (d_y x d_x, d_y <= d_x, full row
-    rank, or rank d_y - 1 when ``full_row_rank`` is False), V, W_star (Gaussian)."""
-    from hypothesis import strategies as st
-    from .claims import Instance
-    from .losses import SoftmaxCrossEntropy, TiltedDoubleWell
-    table = {"squared": SquaredLoss(), "cross_entropy": SoftmaxCrossEntropy(),
-             "double_well": TiltedDoubleWell(0.5)}
-    names = tuple(losses) if convex else ("double_well",)
-
-    @st.composite
-    def draw(draw):
-        name = draw(st.sampled_from(names))
-        lo = 2 if (name == "cross_entropy" or not full_row_rank) else 1
-        d_y = draw(st.integers(lo, max_d))
-        d_x = draw(st.integers(d_y, max_d + 1))
-        near_saddle = draw(st.booleans())
-        d_z = draw(st.integers(d_y if near_saddle else 1, max(max_d, d_y)))
-        m = draw(st.integers(1, max_m))
-        rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
-        X = rng.normal(size=(m, d_x))
-        Fx = tanh_features(X, rng.normal(size=(d_z, d_x)))
-        if name == "cross_entropy":
-            Y = np.eye(d_y)[rng.integers(0, d_y, size=m)]
-        else:
-            Y = X @ rng.normal(size=(d_x, d_y)) + 0.5 * rng.normal(size=(m, d_y))
-        W = rng.normal(size=(d_y, d_x)) * 10.0 ** rng.uniform(-1, 1)
-        if not full_row_rank:
-            # rank d_y - 1 exactly: a power of two times a row is exact in binary, so the
-            # rank is the same at every precision the engine re-evaluates at
-            W[-1] = W[0] * 2.0 ** int(rng.integers(-2, 3)) * rng.choice([-1.0, 1.0])
-        V = rng.normal(size=(d_x, d_z)) * 10.0 ** rng.uniform(-1, 1)
-        Ws = rng.normal(size=(d_y, d_x)) * 2.0
-        if near_saddle:
-            # near the critical point (0, V) with E[d (x + V f)^T] = 0 (d = ∇ℓ(0; y)): V^T =
-            # -R^+ E[d x^T], R = E[d f^T] (solvable when R has full row rank); W = 10^-3..10^-1
-            # times W: the regime where ||V|| / s_min(W) matters (Theorem 6's tight case)
-            loss = table[name]
-            D = loss.grad(np.zeros((m, d_y)), Y)
-            R, S = D.T @ Fx / m, D.T @ X / m
-            if np.linalg.matrix_rank(R) == d_y:
-                V = -(np.linalg.pinv(R) @ S).T
-                W = W / np.abs(W).max() * 10.0 ** rng.uniform(-3, -1)
-                # W* a descent step from 0 (backtracked), so F(≈0, V) - F_lin(W*) > 0
-                lin = VectorResNet(X, Y, Fx, loss)
-                f0, t = float(lin.linear_value(np.zeros((d_y, d_x)))), 1.0
-                while t > 1e-6 and float(lin.linear_value(-t * S)) > f0 - 0.5 * t * (S * S).sum():
-                    t /= 2
-                # a shorter step keeps the O(t^2) convexity slack below the O(t) terms
-                Ws = -t * 10.0 ** rng.uniform(-2, 0) * S
-        return Instance(X=X, Y=Y, Fx=Fx, loss=table[name], loss_name=name, W=W, V=V,
-                        W_star=Ws)
-
-    return draw()
-
+# ------------------------------------------------------------------------------- loss bounds
 
 def piecewise_third_bound(loss, P, y):
     """sup |ℓ'''| over |p| <= P on the pieces where ℓ is C^3 (one-sided at a kink): what a

@@ -1,7 +1,7 @@
 r"""Second-order machinery for F_θ(w, V): λ_min with a certified enclosure, ε-SOPSP certificates
-(Shamir 2018, Definition 1) and a finder of ε-SOPSP points.
+(second-order partial stationary points) and a finder of ε-SOPSP points.
 
-A point is an ε-SOPSP of F on M (Definition 1) if ||∇F_θ|| <= ε and
+A point is an ε-SOPSP of F on M if ||∇F_θ|| <= ε and
 λ_min(∇²F_θ) >= -sqrt(μ2 ε), μ2 the Lipschitz constant of ∇²F_θ on M. Every point is an
 ε-SOPSP for ε >= :func:`sopsp_level` = max(||∇F_θ||, λ_-^2 / μ2), λ_- = max(0, -λ_min).
 
@@ -36,8 +36,7 @@ from .scalar_resnet import ScalarResNet, flat_params, split_params
 
 __all__ = ["lambda_min", "is_positive_definite", "lambda_min_enclosure", "Enclosure",
            "hessian_rounding_bound", "SOPSPCertificate", "certify_sopsp", "sopsp_level",
-           "find_sopsp", "SOPSPResult", "scalar_resnet_landscape", "Theorem3Terms",
-           "theorem3_terms", "theorem3_instances"]
+           "find_sopsp", "SOPSPResult", "scalar_resnet_landscape"]
 
 u = UNIT_ROUNDOFF
 
@@ -173,7 +172,7 @@ def sopsp_level(grad_norm, lam_min, mu2):
 
 @dataclass(frozen=True)
 class SOPSPCertificate:
-    """Whether (w, V) is an ε-SOPSP (Definition 1), with the certified numbers behind it."""
+    """Whether (w, V) is an ε-SOPSP, with the certified numbers behind it."""
 
     eps: float
     mu2: float
@@ -238,7 +237,7 @@ def find_sopsp(net: ScalarResNet, eps: float, mu2: float, *, w0, V0,
     (a Levenberg-Marquardt / cubic-regularisation-style shift that makes H + σI ≻ 0), plus a
     unit negative-curvature direction when λ_min < -sqrt(μ2 ε) / 2, with Armijo backtracking.
     Stopping early at the first certified ε-SOPSP gives points that are approximately, not
-    exactly, stationary: the points Theorem 3 is about.
+    exactly, stationary.
     """
     d_x, d_z = net.d_x, net.d_z
     p = flat_params(np.asarray(w0, float), np.asarray(V0, float))
@@ -281,107 +280,3 @@ def scalar_resnet_landscape(inst):
     problem = ResNetProblem(X=np.asarray(inst.X, float), Y=np.asarray(inst.y, float)[:, None],
                             Z=np.asarray(inst.Fx, float), loss=inst.loss)
     return Landscape(problem, ("W", "V"))
-
-
-# ------------------------------------------------------------------------------- Theorem 3
-
-@dataclass(frozen=True)
-class Theorem3Terms:
-    """F at an ε-SOPSP of F on M = {||w|| < b, ||V|| < b}, F_lin(w*) (||w*|| <= r), the
-    Lipschitz bounds and ε, and the two explicit bounds of the proof with δ = sqrt(ε)."""
-
-    F: float
-    F_lin: float
-    eps: float
-    mu0: float
-    mu1: float
-    mu2: float
-    b: float
-    r: float
-    grad_norm: float
-    lam: Enclosure
-    tol: float
-    tol_source: str
-
-    def bound(self, *, sqrt_2b: bool = True, first: bool = True, second: bool = True,
-              delta_power: float = 0.5, r_factor: float = 1.0) -> float:
-        """max{μ0 δ + r(ε + μ1 δ + c sqrt(μ1 sqrt(ε)(sqrt μ2 + μ2))), sqrt(2b²ε² + r²(2ε² + b²ε))}
-        with δ = ε^(1/2) and c = sqrt(2b) as printed (``sqrt_2b``) or sqrt(2) b as derived from
-        the general-δ bound; the flags drop terms for mutants."""
-        e, b, r = self.eps, self.b, self.r * r_factor
-        d = e ** delta_power
-        c = math.sqrt(2 * b) if sqrt_2b else math.sqrt(2) * b
-        t1 = self.mu0 * d + r * (e + self.mu1 * d + c * math.sqrt(
-            self.mu1 * math.sqrt(e) * (math.sqrt(self.mu2) + self.mu2)))
-        t2 = math.sqrt(2 * b * b * e * e + r * r * (2 * e * e + b * b * e))
-        return max(t1 if first else 0.0, t2 if second else 0.0)
-
-
-def theorem3_terms(inst) -> Theorem3Terms:
-    """Evaluate Theorem 3's quantities at an instance with fields X, y, Fx, loss, w, V, w_star,
-    b, r, eps (one instance, float64). ε must be >= the point's SOPSP level (the instance's
-    hypothesis); the tolerance is the rounding of F and F_lin at their scale."""
-    net = ScalarResNet(inst.X, inst.y, inst.Fx, inst.loss)
-    w, V = np.asarray(inst.w, float), np.asarray(inst.V, float)
-    lb = net.lipschitz_bounds(float(inst.b))
-    cert = certify_sopsp(net, w, V, float(inst.eps), lb.mu2)
-    F, F_lin = float(net.value(w, V)), float(net.linear_value(np.asarray(inst.w_star, float)))
-    k = net.m * (net.n_params + 4) + 8
-    tol = 16 * k * u * (abs(F) + abs(F_lin))
-    return Theorem3Terms(F=F, F_lin=F_lin, eps=float(inst.eps), mu0=lb.mu0, mu1=lb.mu1,
-                         mu2=lb.mu2, b=lb.b, r=float(inst.r), grad_norm=cert.grad_norm,
-                         lam=cert.lam, tol=tol,
-                         tol_source=f"16 (m (n + 4) + 8) u (|F| + |F_lin|) (Higham §3.1); "
-                                    f"the bound's own rounding is relative {k}u, negligible")
-
-
-def theorem3_instances(*, losses=("squared", "logistic", "smoothed_hinge3"), sopsp: bool = True):
-    """Points of F in M = {||w|| < b, ||V|| < b} with ε their SOPSP level (times 1 to 1.5), so
-    every point is an ε-SOPSP (Definition 1). A third of the points come from
-    :func:`find_sopsp` (a second-order method stopped at the first certified 0.05-SOPSP), a
-    third are at w = 0 (Theorem 2's case; half of those critical points with V r = -∇F_lin(0)),
-    the rest arbitrary. ``sopsp=False`` (the
-    hypothesis dropped) shrinks ε to 10^-3..10^-1 of the level: the point is then *not* an
-    ε-SOPSP. r is drawn in [0.5, 4]; w* minimises F_lin over ||w|| <= r."""
-    from hypothesis import strategies as st
-    from .scalar_resnet import scalar_instances
-
-    base = scalar_instances(losses=losses, w="any", w_star="drawn", max_m=5)
-
-    @st.composite
-    def draw(draw):
-        inst = draw(base)
-        rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
-        net = ScalarResNet(inst.X, inst.y, inst.Fx, inst.loss)
-        kind = draw(st.sampled_from(("arbitrary", "zero", "sopsp")))
-        w, V = np.asarray(inst.w, float), np.asarray(inst.V, float)
-        if kind == "zero":
-            w = np.zeros_like(w)
-            if draw(st.booleans()):          # a critical point (0, V): only curvature pays
-                from .scalar_resnet import critical_V
-                V = critical_V(net, rng)
-                V = np.asarray(inst.V, float) if V is None else V
-        b0 = max(float(np.linalg.norm(w)), float(np.linalg.norm(V, 2)), 0.1)
-        b = b0 * (1 + rng.uniform(0.05, 1.0))
-        if kind == "sopsp":
-            mu2 = net.lipschitz_bounds(b).mu2
-            res = find_sopsp(net, 0.05, mu2, w0=w, V0=V, max_iter=15)
-            w, V = res.w, res.V
-            b = max(b, 1.05 * float(np.linalg.norm(w)), 1.05 * float(np.linalg.norm(V, 2)))
-        lb = net.lipschitz_bounds(b)
-        g = float(np.linalg.norm(net.flat_gradient(w, V)))
-        lam = lambda_min_enclosure(np.asarray(net.hessian(w, V), float),
-                                   hessian_rounding_bound(net, w, V))
-        level = sopsp_level(g, lam.lower, lb.mu2)
-        # the level carries the gradient's rounding: scale up by a relative 1e-12 and add the
-        # absolute floor so that the certificate (which adds the rounding bound) passes
-        eps = level * (1 + 1e-9) + 1e-300
-        if not sopsp:
-            from hypothesis import assume
-            assume(level > 1e-200)      # an exact second-order point is an ε-SOPSP for every ε
-        eps = eps * (1 + rng.uniform(0, 0.5)) if sopsp else eps * 10.0 ** rng.uniform(-3, -1)
-        r = float(rng.uniform(0.5, 4.0))
-        ws = net.best_linear(radius=r) if inst.loss.convex else rng.normal(size=net.d_x)
-        return inst.replace(w=w, V=V, w_star=ws, b=b, r=r, eps=eps, point_kind=kind)
-
-    return draw()

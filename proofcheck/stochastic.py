@@ -1,14 +1,15 @@
 """Projected online / stochastic gradient descent, simulated over many seeds at once.
 
-Shamir (2018) §5: SGD on the skip-to-output network x -> w^T x + v^T f_θ(x) is, in (w, v),
-*online* gradient descent (OGD) on the convex functions g_t(w, v) = ℓ(w^T x_t + v^T f_θt(x_t); y_t)
-(Theorem 4's proof), so Zinkevich's regret bound (Theorem 5) applies:
+SGD on the skip-to-output network x -> w^T x + v^T f_θ(x) is, in (w, v), *online* gradient
+descent (OGD) on the convex functions g_t(w, v) = ℓ(w^T x_t + v^T f_θt(x_t); y_t), so
+Zinkevich's regret bound applies:
 
     sum_t g_t(x_t) - sum_t g_t(x)  <=  D^2 / (2 η) + η l^2 T / 2     for every x in X,
 
 with D the diameter of X (D = 2b for the ball of radius b), l the Lipschitz constant and η the
-step. The O(b l / sqrt(T)) of the paper is this bound with η = c b / (l sqrt(T)). Theorem 4 adds
-Azuma's inequality for the martingale differences Z_t = (F_t - F_lin(u)) - (ℓ_t - ℓ_t^lin), which
+step. The O(b l / sqrt(T)) rate is this bound with η = c b / (l sqrt(T)). A high-probability
+version adds Azuma's inequality for the martingale differences
+Z_t = (F_t - F_lin(u)) - (ℓ_t - ℓ_t^lin), which
 satisfy |Z_t| <= 4r when |ℓ| <= r: with probability >= 1 - δ,
 sum_t Z_t <= 4 r sqrt(2 T log(1/δ)).
 
@@ -30,7 +31,7 @@ import numpy as np
 __all__ = ["project_ball", "zinkevich_bound", "azuma_deviation", "OGDRun", "ogd_linear",
            "SkipData", "skip_data", "SGDRun", "sgd_skip", "linear_risk_lower_bound",
            "fitted_slope", "SlopeFit", "binomial_tail", "summation_tolerance",
-           "average_regret_and_bound", "regret_rate", "theorem4_runs"]
+           "average_regret_and_bound", "regret_rate"]
 
 
 def _check_positive(**values):
@@ -100,7 +101,7 @@ def ogd_linear(seeds, T: int, dim: int, radius, lipschitz, *,
 
     ``adversary``: ``random`` (c_t uniform on the sphere, from the seed) or ``adaptive``
     (c_t = l x_t/||x_t||, the direction that costs OGD most at x_t; a fixed random direction
-    at x_t = 0). The step defaults to η = b / (l sqrt(T)), Theorem 5's choice with constant 1.
+    at x_t = 0). The step defaults to η = b / (l sqrt(T)), Zinkevich's choice with constant 1.
     The best fixed point in hindsight is exact: x* = -b C/||C||, C = sum_t c_t. ``radius``,
     ``lipschitz`` and ``eta`` may be scalars or one value per seed."""
     seeds = np.atleast_1d(np.asarray(seeds, dtype=np.int64))
@@ -147,7 +148,7 @@ def ogd_linear(seeds, T: int, dim: int, radius, lipschitz, *,
     return OGDRun(T, eta, b, l, total - best, T * l**2, np.sum(x_best**2, axis=1))
 
 
-# ------------------------------------------------------------------------------ Theorem 4
+# ----------------------------------------------------------------------- SGD on a skip network
 
 @dataclass
 class SkipData:
@@ -221,10 +222,10 @@ def linear_risk_lower_bound(data: SkipData, radius: float, iters: int = 500):
 
 def sgd_skip(data: SkipData, seeds, T: int, radius: float, theta_radius: float, *,
              eta: float | None = None, comparator=None) -> SGDRun:
-    """Projected SGD (§5) on F(w, v, Θ) = E ℓ(w^T x + v^T tanh(Θ x); y), logistic ℓ.
+    """Projected SGD on F(w, v, Θ) = E ℓ(w^T x + v^T tanh(Θ x); y), logistic ℓ.
 
     M1 = {||(w, v)|| <= radius}, M2 = {||Θ||_F <= theta_radius} (a product of closed convex
-    sets, as Theorem 4 requires). Then ℓ is l-Lipschitz in (w, v) with l = sup ||(x, f_θ(x))||
+    sets). Then ℓ is l-Lipschitz in (w, v) with l = sup ||(x, f_θ(x))||
     (|ℓ'| <= 1) and |ℓ| <= r = log(1 + exp(radius l)). η defaults to b / (l sqrt(T)).
     ``comparator`` u (with (u, 0) in M1) defaults to the near-minimiser of F_lin on the ball."""
     seeds = np.atleast_1d(np.asarray(seeds, dtype=np.int64))
@@ -373,30 +374,3 @@ def regret_rate(seeds, horizons=(64, 128, 256, 512, 1024), dim: int = 5, *,
     return fitted_slope(horizons, vals, confidence)
 
 
-def theorem4_runs(seeds, data_seed: int, T: int, radius: float, delta: float, *,
-                  theta_radius: float = 2.0, step_constant: float = 1.0,
-                  declared_scale: float = 1.0):
-    """Projected SGD on the skip-to-output network; per run the quantities of Theorem 4's proof.
-
-    Returns a dict of arrays (one entry per seed): ``regret`` = (1/T) sum_t (ℓ_t - ℓ_t^lin(u))
-    (Eq. (18)'s left side with the comparator u), ``regret_bound`` = Zinkevich's bound / T with
-    D = 2b, ``gap`` = min_t F(w_t, v_t, Θ_t) - (certified lower bound of min F_lin on the ball),
-    ``avg_gap`` the same with the average over t, ``hp_bound`` = regret_bound + Azuma's
-    4r sqrt(2 log(1/δ)/T), and ``tol`` (rounding). ``declared_scale`` < 1 declares l and r
-    smaller than they are (to violate Theorem 4's hypothesis on purpose)."""
-    data = skip_data(data_seed)
-    u, _value, lower = linear_risk_lower_bound(data, radius)
-    l = data.feature_bound * declared_scale
-    eta = np.asarray(step_constant, dtype=float) * radius / (l * math.sqrt(T))
-    run = sgd_skip(data, seeds, T, radius, theta_radius, eta=eta, comparator=u)
-    r = run.loss_bound * declared_scale
-    regret_bound = zinkevich_bound(2 * radius, eta, l, T) / T
-    n = len(np.atleast_1d(seeds))
-    return {
-        "regret": run.linear_regret / T,
-        "regret_bound": np.broadcast_to(regret_bound, (n,)),
-        "gap": run.risks.min(axis=1) - lower,
-        "avg_gap": run.risks.mean(axis=1) - lower,
-        "hp_bound": np.broadcast_to(regret_bound + azuma_deviation(4 * r, T, delta) / T, (n,)),
-        "tol": summation_tolerance(T, data.X.shape[1] + data.k, run.loss_bound) / T,
-    }

@@ -1,6 +1,6 @@
-r"""Theorem 2 quantities of KB2019 over row streams: O(m d^2) time, O(d^2) memory.
+r"""Least squares on X and on [X Z] over row streams: O(m d^2) time, O(d^2) memory.
 
-For data ``X (m x d_x)``, ``Z (m x d_z)``, ``Y (m x d_y)`` Theorem 2 involves
+For data ``X (m x d_x)``, ``Z (m x d_z)``, ``Y (m x d_y)`` the quantities are
 
 * ``L_x = (1/m) ||P_N[X] Y||_F^2`` (best linear predictor on ``x``),
 * ``L_xz = (1/m) ||Y - P[[X Z]] Y||_F^2`` (best linear predictor on ``(x, z)``),
@@ -115,7 +115,7 @@ class Theorem2Accumulator:
         """The current triangular factor of ``[X Z Y]`` (a copy), ``min(m, d) x d``."""
         return self._R.copy()
 
-    def update(self, X_chunk, Z_chunk, Y_chunk) -> "Theorem2Accumulator":
+    def update(self, X_chunk, Z_chunk, Y_chunk) -> Theorem2Accumulator:
         """Absorb a chunk of rows (all three with the same number of rows); returns self."""
         X = _finite_2d(X_chunk, "X", self.d_x)
         Z = _finite_2d(Z_chunk, "Z", self.d_z)
@@ -130,7 +130,7 @@ class Theorem2Accumulator:
         self.m += X.shape[0]
         return self
 
-    def merge(self, other: "Theorem2Accumulator") -> "Theorem2Accumulator":
+    def merge(self, other: Theorem2Accumulator) -> Theorem2Accumulator:
         """Absorb another accumulator's rows (TSQR reduction step, e.g. across workers)."""
         if (other.d_x, other.d_z, other.d_y) != (self.d_x, self.d_z, self.d_y):
             raise ValueError("cannot merge accumulators of different dimensions")
@@ -140,7 +140,7 @@ class Theorem2Accumulator:
         return self
 
     @classmethod
-    def from_chunks(cls, chunks: Iterable, *, method="lapack") -> "Theorem2Accumulator":
+    def from_chunks(cls, chunks: Iterable, *, method="lapack") -> Theorem2Accumulator:
         """Accumulate an iterable (e.g. a generator) of ``(X, Z, Y)`` row chunks; the
         dimensions are read from the first chunk."""
         acc = None

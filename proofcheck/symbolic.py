@@ -115,7 +115,7 @@ def _as_matrix(M: Any, what: str) -> sp.Matrix:
 
 
 def vec(M: Any) -> sp.Matrix:
-    """Column-major vectorisation: ``[M11, M21, ..., Md1, M12, ...]^T`` (KB2019 Sec. 4).
+    """Column-major vectorisation: ``[M11, M21, ..., Md1, M12, ...]^T``.
 
     A scalar expression is a 1 x 1 matrix.
 
@@ -162,7 +162,7 @@ def kron_jacobian(f: Any, wrt: Any) -> sp.Matrix:
 
     ``f`` is a scalar, column vector or matrix expression (matrices are vec'd first);
     ``wrt`` is a matrix of distinct symbols, e.g. from :func:`symbol_matrix`.
-    This is the convention of KB2019 Lemma 1, where ``d h / d vec(W) = (x + V z)^T kron I``.
+    This is the convention of the matrix calculus literature, where ``d h / d vec(W) = (x + V z)^T kron I``.
 
     >>> W, x = symbol_matrix("W", 1, 2), symbol_vector("x", 2)
     >>> kron_jacobian(W * x, W)
@@ -569,6 +569,7 @@ class IdentityResult:
     trials: int | None = None
     seed: int = 0
     certified: bool = True
+    decisions: list[dict[str, Any]] = field(default_factory=list)  # decision-procedure runs
 
     @property
     def holds(self) -> bool:
@@ -614,7 +615,11 @@ class IdentityResult:
             return (head + f"UNDECIDED at {_fmt_size(self.undecided_at)} after {n} proven "
                     f"size{'s' if n != 1 else ''}: {self.reason}" + tail)
         if self.method == "symbolic":
-            return (head + f"proven exactly (symbolic expansion) at every size of "
+            by_dp = sum(d["status"] == "proven" for d in self.decisions)
+            route = "symbolic expansion" if not by_dp else (
+                f"symbolic expansion; {by_dp} entr{'ies' if by_dp != 1 else 'y'} proven by the "
+                "decision procedure")
+            return (head + f"proven exactly ({route}) at every size of "
                     f"{self.sweep}" + tail)
         return (head + f"holds at {self.trials} random rational instance"
                 f"{'s' if self.trials != 1 else ''} at every size of {self.sweep}, in "
@@ -642,6 +647,7 @@ class IdentityResult:
             "trials": self.trials,
             "seed": self.seed,
             "seconds": self.seconds,
+            "decisions": list(self.decisions),
             "description": self.describe(),
         }
 
@@ -796,10 +802,48 @@ def _symbolic_step(build: Callable, size: dict, result: IdentityResult, *, seed:
             result.reason = (f"{where} expands to the nonzero {_short(str(sp.expand(entry)))} "
                              f"(decided by {route}), but no small rational witness was found")
         else:
-            result.undecided_at = size
-            result.reason = (f"{where} = {_short(str(entry))} was not reduced to 0 by expand, "
-                             "cancel or simplify, and no rational point makes it nonzero")
+            decided = _decide_entry(entry, where, size, result)
+            if decided:
+                continue
         return True
+    return False
+
+
+#: Time limit (seconds, per solver) of the decision procedure on an entry sympy leaves undecided.
+DECIDE_TIMEOUT = 10.0
+
+
+def _decide_entry(entry: sp.Expr, where: str, size: dict, result: IdentityResult) -> bool:
+    """An entry sympy could not decide: ask the decision procedure whether ``entry == 0`` for
+    all reals (undefined functions read as arbitrary functions).  True when proven; otherwise
+    the result records the exact counterexample or why it stays undecided."""
+    plain = (f"{where} = {_short(str(entry))} was not reduced to 0 by expand, cancel or "
+             "simplify, and no rational point makes it nonzero")
+    try:
+        from .decide import TranslationError, decide
+        variables = sorted(entry.free_symbols, key=sp.default_sort_key)
+        decision = decide(variables, [], sp.Eq(entry, 0), timeout=DECIDE_TIMEOUT,
+                          name=where, size=size)
+    except ImportError as exc:
+        result.undecided_at, result.reason = size, f"{plain}; no decision procedure: {exc}"
+        return False
+    except TranslationError as exc:
+        result.undecided_at = size
+        result.reason = f"{plain}; outside the decidable fragment: {exc}"
+        return False
+    result.decisions.append(decision.to_dict())
+    if decision.status == "proven":
+        return True
+    if decision.status == "counterexample":
+        result.refuted_at = size
+        result.witness = decision.witness_table()
+        result.residual = sp.ImmutableMatrix([[decision.evaluate(entry)]])
+        result.certified = True
+        result.reason = (f"{where} is {_short(str(entry))}, not identically 0: decided by the "
+                         f"decision procedure ({decision.reason}; {decision.solvers_text()})")
+        return False
+    result.undecided_at = size
+    result.reason = f"{plain}; the decision procedure: {decision.reason}"
     return False
 
 
@@ -881,7 +925,7 @@ def exact_projection(M: Any) -> sp.Matrix:
 
 
 def exact_null_projection(M: Any) -> sp.Matrix:
-    """``P_N[M] = I - P[M]``: projector onto ``Null(M^T)`` (KB2019's notation), exactly.
+    """``P_N[M] = I - P[M]``: projector onto ``Null(M^T)`` , exactly.
 
     >>> exact_null_projection(sp.Matrix([[1], [0]]))
     Matrix([

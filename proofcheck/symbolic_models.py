@@ -18,7 +18,7 @@ __all__ = ["ResNetSymbols", "resnet_symbols", "null_space_projection", "block_di
 
 @dataclass(frozen=True)
 class ResNetSymbols:
-    """KB2019 eq. (1) with symbol matrices: h = W (x + V z), D = dl/dh (a row), R = [W, W V]."""
+    """The ResNet with symbol matrices: h = W (x + V z), D = dl/dh (a row), R = [W, W V]."""
 
     W: sp.Matrix       # d_y x d_x
     V: sp.Matrix       # d_x x d_z
@@ -35,7 +35,7 @@ class ResNetSymbols:
 
     @property
     def R(self) -> sp.Matrix:
-        """The induced linear predictor R(W, V) = [W, W V] of Theorem 1's proof."""
+        """The induced linear predictor R(W, V) = [W, W V] (h = R [x; z])."""
         return self.W.row_join(self.W * self.V)
 
     @property
@@ -60,8 +60,8 @@ def resnet_symbols(d_x: int, d_y: int, d_z: int) -> ResNetSymbols:
 def null_space_projection(M: sp.Matrix) -> sp.Matrix:
     """Orthogonal projector onto Null(M) (a subspace of R^{cols}), exactly.
 
-    This is the *printed* reading of KB2019's P_N[M] ("projection onto the null space of M");
-    the proofs use I - P[M], the projector onto Null(M^T).
+    The literal reading of "projection onto the null space of M"; the projector onto
+    Null(M^T) is I - P[M] (:func:`proofcheck.linalg.null_projection`).
     """
     basis = M.nullspace()
     if not basis:

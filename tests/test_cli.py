@@ -165,12 +165,12 @@ def test_entry_point_keeps_stdout_clean():
 
 
 def test_internal_error_exits_3_not_1(monkeypatch):
-    import proofcheck.engine
+    import proofcheck.runner
 
     def broken(*args, **kwargs):
         raise RuntimeError("engine bug")
 
-    monkeypatch.setattr(proofcheck.engine, "check_claims", broken)
+    monkeypatch.setattr(proofcheck.runner, "run_claims", broken)
     res = check(TRUE_ID, "--no-progress", "--format", "json")
     assert res.exit_code == EXIT_ERROR
     assert "internal error: RuntimeError: engine bug" in res.stderr and res.stdout == ""

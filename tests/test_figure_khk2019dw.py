@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-import proofcheck.figures.khk2019dw as kf
+import theorems.khk2019dw.figures as kf
 from proofcheck import fast_j as fj
 from proofcheck import figures
 from proofcheck import networks as nw
@@ -42,13 +42,22 @@ def test_quick_synthetic_renders_png_and_csv(tmp_path):
     paths = figures.render("khk2019dw.figure1", tmp_path, formats=("png",), seed=0,
                            dataset="synthetic", quick=True)
     names = sorted(p.name for p in paths)
-    assert names == ["khk2019dw-figure1-synthetic-quick.csv",
+    assert names == ["khk2019dw-figure1-synthetic-quick-summary.txt",
+                     "khk2019dw-figure1-synthetic-quick.csv",
                      "khk2019dw-figure1-synthetic-quick.png"]
     assert all(p.stat().st_size > 0 for p in paths)
     with open(tmp_path / "khk2019dw-figure1-synthetic-quick.csv") as fh:
         rows = list(csv.DictReader(fh))
     grid = kf.QUICK_GRID
     assert len(rows) == 2 * len(fj.APPENDIX_C_CRITERIA) * len(grid["depths"]) * len(grid["widths"])
+    text = (tmp_path / "khk2019dw-figure1-synthetic-quick-summary.txt").read_text()
+    # the paper's four panels are listed, the absent ones with their reason
+    for name in ("synthetic", "MNIST", "CIFAR-10", "SVHN"):
+        assert name in text
+    assert text.count("ABSENT") == 2 and "cannot be downloaded" in text
+    # the comparison with the paper is computed from these rows
+    assert "training lowered J in" in text and "non-increasing in depth" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
     X, Y = kf.synthetic_data(kf.QUICK_M["synthetic"], 0)
     half_y2 = 0.5 * float(np.sum(Y * Y))
     for r in rows:
@@ -103,3 +112,33 @@ def test_errors(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
     with pytest.raises(figures.FigureError, match="proofcheck\\[digits\\]"):
         kf.figure1_rows("digits", quick=True, workers=0)
+
+
+def test_panel_listing_names_the_absent_panels_with_a_reason():
+    absent = [p for p in kf.PANELS if p.status == "absent"]
+    assert {p.name for p in absent} == {"CIFAR-10", "SVHN"}
+    listing = kf.panel_listing()
+    assert [line.split(":")[0] for line in listing] == ["synthetic", "MNIST", "CIFAR-10", "SVHN"]
+    for p in absent:
+        line = next(x for x in listing if x.startswith(p.name))
+        assert "ABSENT" in line and "cannot be downloaded" in line
+
+
+def test_teacher_weights_as_printed():
+    # Appendix C: entries N(0, 2/d_l), d_l the layer's number of outputs
+    assert kf.TEACHER_STD(50) == pytest.approx(0.2)
+    rng = np.random.default_rng([5, 2019])
+    W1 = rng.normal(size=(10, 50)) * kf.TEACHER_STD(50)
+    W2 = rng.normal(size=(50, 1)) * kf.TEACHER_STD(1)
+    X, Y = kf.synthetic_data(3, seed=5, depth=1, width=50)
+    assert np.allclose(X, rng.normal(size=(3, 10)))   # weights are drawn first, then x
+    assert np.allclose(Y, np.tanh(X @ W1) @ W2)
+
+
+def test_comparisons_count_diverged_cells_as_exceptions():
+    rows = [dict(phase=ph, criterion="press", depth=1, width=w, J=j)
+            for ph, js in (("initial", (2.0, 1.0)), ("trained", (None, 0.5)))
+            for w, j in zip((1, 2), js)]
+    text = "\n".join(kf.comparisons(rows))
+    assert "trained: J non-increasing in width at 0 of 1 depths" in text
+    assert "diverged in 1" in text

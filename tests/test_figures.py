@@ -59,3 +59,10 @@ def test_cli_unknown_figure_is_a_usage_error(tmp_path, fake_figure):
 def test_cli_lists_figures(fake_figure):
     res = CliRunner().invoke(main, ["figure", "--list"])
     assert res.exit_code == 0 and "demo.figure1" in res.output
+
+
+def test_figures_are_found_through_the_paper_records():
+    from proofcheck.papers import catalogue_papers
+
+    with_figures = {p.key for p in catalogue_papers() if p.figures}
+    assert with_figures and {fid.split(".")[0] for fid in figures.available()} == with_figures

@@ -1,17 +1,19 @@
-"""proofcheck.induced: gradient basis / perturbable basis models, the induced infimum, V[theta, eps]."""
+"""proofcheck.induced: gradient basis / perturbable basis models, the induced infimum,
+V[theta, eps]; and the KHK2019LM constructions built on them."""
 
 import numpy as np
 import pytest
 import sympy as sp
 
-from proofcheck.induced import (Network, assumption2_defect, assumption2_residual, at_point,
-                                footnote1_network, in_V, induced_infimum, induced_objective,
-                                last_layer_g, left_null_perturbations,
-                                linear_predictor_value, null_product_perturbations,
-                                output_weights_g, partial_linear_structure, perturbable_basis,
-                                perturbation_set, pointwise_infimum, range_residual, relu_omega,
-                                rescalings, separation_delta, stationarity_sums)
+from proofcheck.induced import (Network, at_point, in_V, induced_infimum, induced_objective,
+                                left_null_perturbations, linear_predictor_value,
+                                null_product_perturbations, perturbable_basis, perturbation_set,
+                                pointwise_infimum, range_residual, rescalings, stationarity_sums)
 from proofcheck.losses import SoftmaxCrossEntropy, SquaredLoss, TiltedDoubleWell
+from theorems.khk2019lm._constructions import (assumption2_defect, assumption2_residual,
+                                               footnote1_network, last_layer_g, output_weights_g,
+                                               partial_linear_structure, relu_omega,
+                                               separation_delta)
 
 rng = np.random.default_rng(0)
 
@@ -152,7 +154,8 @@ def test_pointwise_infimum_and_partial_linear_structure():
     net = Network((2, 3, 2), "identity")
     assert partial_linear_structure(net, rng.normal(size=(3, 2)), rng.normal(size=12), 2, 0)
     narrow = Network((2, 1, 2), "identity")
-    assert partial_linear_structure(narrow, rng.normal(size=(3, 2)), rng.normal(size=4), 2, 0) is None
+    assert partial_linear_structure(narrow, rng.normal(size=(3, 2)), rng.normal(size=4),
+                                    2, 0) is None
 
 
 def test_bad_input():

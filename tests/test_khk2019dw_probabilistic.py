@@ -9,8 +9,9 @@ import pytest
 from proofcheck import montecarlo as mc
 from proofcheck.claims import claims_in
 from proofcheck.engine import check_claims
+from proofcheck.catalog import CATALOGUE  # noqa: F401  (registers proofcheck.catalogue)
+from proofcheck.catalogue.khk2019dw import section3_probabilistic as S
 from proofcheck.results import Verdict
-from theorems.khk2019dw import section3_probabilistic as S
 
 CLAIMS = claims_in(vars(S))
 

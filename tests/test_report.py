@@ -187,22 +187,45 @@ def test_junit_outcomes():
     run = make_run()
     root = ET.fromstring(report.to_junit(run))
     cases = {c.get("name"): c for c in root.iter("testcase")}
-    # an erratum gives two cases: the printed statement (fails) and the corrected one
-    assert len(cases) == len(run.claims) + 1
+    assert len(cases) == len(run.claims)                  # one case per claim, errata too
     assert cases["kb2019.theorem1"].find("failure") is None
     assert cases["kb2019.theorem1"].find("skipped") is None
     failure = cases["mine.lemma2"].find("failure")
     assert "margin -0.25" in failure.get("message") and '"a": 0.5' in failure.text
-    assert cases["kb2019.theorem2 [as printed]"].find("failure") is not None
-    assert cases["kb2019.theorem2 [corrected]"].find("failure") is None
+    # an erratum whose correction is verified passes; the printed refutation is kept
+    erratum = cases["kb2019.theorem2"]
+    assert erratum.find("failure") is None and erratum.find("error") is None
+    props = {p.get("name"): p.get("value") for p in erratum.iter("property")}
+    assert props["verdict"] == "erratum"
+    assert props["as_printed"].startswith("refuted: ")
+    assert props["corrected"].startswith("verified")
+    assert "ERRATUM" in erratum.find("system-out").text
     skipped = cases["kb2019.corollary1"].find("skipped")
     assert "no local minimum found" in skipped.get("message")
     assert "not aligned" in cases["mine.lemma3"].find("error").get("message")
     assert root.get("tests") == str(len(cases))
-    assert (root.get("failures"), root.get("errors"), root.get("skipped")) == ("2", "1", "1")
+    assert (root.get("failures"), root.get("errors"), root.get("skipped")) == ("1", "1", "1")
     suites = {s.get("name"): s for s in root.iter("testsuite")}
     assert set(suites) == {"kb2019", "mine"}
     assert sum(int(s.get("tests")) for s in suites.values()) == len(cases)
+
+
+@pytest.mark.parametrize("verdicts", [("verified", "erratum"), ("verified", "inconclusive"),
+                                      ("erratum", "refuted"), ("verified", "error")])
+def test_junit_agrees_with_the_exit_code(verdicts):
+    """A run that exits 0 has no JUnit failure or error; one that exits 1 has a failure and
+    no error; one that exits 3 has an error."""
+    from proofcheck.cli import EXIT_ERROR, EXIT_OK, EXIT_REFUTED, exit_code
+    from proofcheck.results import ClaimResult, RunResult, Verdict
+    claims = [ClaimResult(f"demo.lemma{k}", "t", "s", Verdict(v), error="boom"
+                          if v == "error" else None) for k, v in enumerate(verdicts)]
+    run = RunResult(claims, "quick", 0)
+    root = ET.fromstring(report.to_junit(run))
+    failures, errors = int(root.get("failures")), int(root.get("errors"))
+    code = exit_code(run)
+    assert (code == EXIT_OK) == (failures == 0 and errors == 0)
+    assert (code == EXIT_REFUTED) == (failures > 0 and errors == 0)
+    assert (code == EXIT_ERROR) == (errors > 0)
 
 
 # ---------------------------------------------------------------------------------------------

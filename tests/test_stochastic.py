@@ -8,7 +8,8 @@ import pytest
 from proofcheck.stochastic import (average_regret_and_bound, azuma_deviation, binomial_tail,
                                    fitted_slope, linear_risk_lower_bound, ogd_linear,
                                    project_ball, sgd_skip, skip_data, summation_tolerance,
-                                   theorem4_runs, zinkevich_bound)
+                                   zinkevich_bound)
+from theorems.shamir2018._runs import theorem4_runs
 
 
 def test_projection_onto_the_ball():

@@ -311,14 +311,25 @@ def test_non_rational_entries_fall_back_to_simplify():
     assert res.witness[t] < 0 and res.residual == sp.Matrix([[2 * abs(res.witness[t])]])
 
 
-def test_true_identity_beyond_simplify_is_undecided_not_proven():
-    # sqrt((t + 1)^2) = |t + 1| holds for real t, but simplify does not reduce it: the engine
-    # must say "undecided" rather than claim a proof or a refutation.
+def test_true_identity_beyond_simplify_is_proven_by_the_decision_procedure():
+    # sqrt((t + 1)^2) = |t + 1| holds for real t, but simplify does not reduce it: the decision
+    # procedure (z3/cvc5, sqrt and Abs encoded exactly) proves it for all real t.
     t = sp.Symbol("t", real=True)
     res = prove_identity(lambda s: (sp.sqrt(t**2 + 2 * t + 1), sp.Abs(t + 1)), SizeSweep(n=(1, 2)))
+    assert res.verdict == "proven" and res.holds
+    assert [d["status"] for d in res.decisions] == ["proven", "proven"]
+    assert "decision procedure" in res.describe()
+
+
+def test_true_identity_outside_every_method_is_undecided_not_proven():
+    # exp is outside both simplify's reach here and the decidable fragment: "undecided" with
+    # the reason, never a proof or a refutation.
+    t = sp.Symbol("t", real=True)
+    res = prove_identity(lambda s: (sp.sqrt(sp.exp(2 * t) + 2 * sp.exp(t) + 1), sp.exp(t) + 1),
+                         SizeSweep(n=(1, 2)))
     assert res.verdict == "undecided" and not res.holds
     assert res.undecided_at == {"n": 1} and res.refuted_at is None and res.witness is None
-    assert "UNDECIDED" in res.describe()
+    assert "UNDECIDED" in res.describe() and "outside the decidable fragment" in res.reason
 
 
 def test_exact_random_substitutes_symbols_when_build_takes_only_sizes():

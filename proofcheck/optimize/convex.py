@@ -1,10 +1,10 @@
 r"""Best linear predictor values  L*_{phi} = inf_R E_mu l(R phi(x), y)  with certified bounds.
 
-KB2019 compares local minima of a ResNet with the global minimum value of linear predictors:
+Local minima of a model are compared with the global minimum value of linear predictors, e.g.
 ``L*_{x}`` (features ``Phi = X``) and ``L*_{x,z}`` (``Phi = [X Z]``).  For an empirical measure
 with weights w_i this is the convex problem
 
-    f(R) = sum_i w_i l(R phi_i, y_i),      R in R^{d_y x k}  (prediction R phi, as in the paper).
+    f(R) = sum_i w_i l(R phi_i, y_i),      R in R^{d_y x k}  (prediction R phi).
 
 :func:`best_linear_predictor` returns a :class:`LinearFit` whose ``value`` is always backed by
 stated bounds ``lower_bound <= inf f <= upper_bound`` (or says it has none):
@@ -38,7 +38,8 @@ and the data's doubles taken as exact.
 >>> fit = best_linear_predictor(Phi, Y, SquaredLoss())
 >>> round(fit.value, 12), fit.attained   # R = 1, residuals -1, 1
 (1.0, True)
->>> sep = best_linear_predictor(np.array([[1.0], [-2.0]]), np.array([[1.0], [-1.0]]), LogisticLoss())
+>>> sep = best_linear_predictor(np.array([[1.0], [-2.0]]), np.array([[1.0], [-1.0]]),
+...                             LogisticLoss())
 >>> sep.value, sep.lower_bound, sep.attained
 (0.0, 0.0, False)
 """
@@ -53,8 +54,9 @@ import scipy.linalg
 import scipy.sparse
 from scipy.optimize import linprog
 
-from ..linalg import rank_cutoff
-from ..losses import UNIT_ROUNDOFF, Loss, RestrictedSoftmaxCrossEntropy, SmoothedHinge, SquaredLoss
+from proofcheck.linalg import rank_cutoff
+from proofcheck.losses import (UNIT_ROUNDOFF, Loss, RestrictedSoftmaxCrossEntropy, SmoothedHinge,
+                               SquaredLoss)
 
 __all__ = ["LinearFit", "best_linear_predictor", "recession_direction"]
 
@@ -202,7 +204,8 @@ class _Objective:
             return ferr, float("nan")
         Hn = np.linalg.norm(Hs, axis=(1, 2))
         gl_err = c * (Gn + self.ynorm + Hn * (hn + self.ynorm)) + Hn * dh
-        gerr = float(self.w @ (gl_err * self.phinorm) + (m + 2) * u * (self.w @ (Gn * self.phinorm)))
+        gerr = float(self.w @ (gl_err * self.phinorm)
+                     + (m + 2) * u * (self.w @ (Gn * self.phinorm)))
         return ferr, gerr
 
     # ---- invariance and curvature ------------------------------------------------------
@@ -214,7 +217,8 @@ class _Objective:
         space of F from its SVD, with the rank decided by ``linalg.rank_cutoff(method)``.
         """
         Q = self.loss.curved_projector(self.predictions(R), self.Y)  # (m, d, d)
-        F = np.einsum("i,iab,ij->iabj", np.sqrt(self.w), Q, self.Phi).reshape(self.m * self.d, self.n)
+        F = np.einsum("i,iab,ij->iabj", np.sqrt(self.w), Q, self.Phi)
+        F = F.reshape(self.m * self.d, self.n)
         _, s, Vt = np.linalg.svd(F, full_matrices=False)
         if s.size == 0 or s[0] == 0:
             return np.zeros((self.n, 0)), Q
@@ -423,7 +427,8 @@ def _recession(Phi, Y, kind):
         # project [D, t] so every kept pair (support and unseparated) holds with equality
         kept_pairs = np.argwhere(keep)
         rr, cc, vv = rows_for(kept_pairs)
-        C = scipy.sparse.csr_matrix((vv, (rr, cc)), shape=(len(kept_pairs), nvar)).toarray()[:, : nD + m]
+        C = scipy.sparse.csr_matrix((vv, (rr, cc)), shape=(len(kept_pairs), nvar)).toarray()
+        C = C[:, : nD + m]
         _, sv, Vt = np.linalg.svd(C, full_matrices=False)
         r = int(np.sum(sv > rank_cutoff(sv, C.shape)))
         V = Vt[:r].T
@@ -488,7 +493,8 @@ def _squared(Phi, Y, w, k, method, digits, m_uniform=None):
         # Householder least squares at digits + 10 digits: residual error of order
         # (m + k) kappa^2 eps_mp ||b||^2 (Higham, Accuracy and Stability, ch. 20)
         Bsq = mpmath.mpf(float(np.sum(B**2))) * 2  # ||W^1/2 Y||^2, with room for its rounding
-        tol = mpmath.mpf(10) ** (-(digits + 10)) * (A.shape[0] + k) * (1 + kappa) ** 2 * (total + Bsq)
+        tol = (mpmath.mpf(10) ** (-(digits + 10)) * (A.shape[0] + k) * (1 + kappa) ** 2
+               * (total + Bsq))
         # build the result inside the precision context (outside it, +x rounds to 53 bits)
         return LinearFit(value=+total, R=Rmp, grad_norm=gn, lower_bound=total - tol,
                          upper_bound=total + tol, attained=True,
@@ -669,7 +675,8 @@ def best_linear_predictor(
         if D is not None and not keep.any():
             margins = Y[:, 0] * (Phi @ D[0])
             slack = (k + 2) * u * np.linalg.norm(D) * np.linalg.norm(Phi, axis=1)
-            scale = float(np.max((1.0 + 2 * slack / np.maximum(margins, np.finfo(float).tiny)) / margins))
+            safe = np.maximum(margins, np.finfo(float).tiny)
+            scale = float(np.max((1.0 + 2 * slack / safe) / margins))
             R = scale * D
             if np.all(Y[:, 0] * (Phi @ R[0]) >= 1.0 + scale * slack):
                 return LinearFit(value=0.0, R=R, grad_norm=0.0, lower_bound=0.0, upper_bound=0.0,
@@ -680,7 +687,8 @@ def best_linear_predictor(
     if type(loss) is SmoothedHinge and loss.p == 1:
         return _plain_hinge(Phi, Y, w, k)
     if not loss.differentiable:
-        raise ValueError(f"{loss!r} is not differentiable; only the plain hinge has a special solver")
+        raise ValueError(f"{loss!r} is not differentiable; only the plain hinge has a special "
+                         f"solver")
 
     # ---- recession analysis for margin losses: is the infimum attained?
     direction, attained, notes = None, None, []
@@ -721,7 +729,8 @@ def best_linear_predictor(
             else:
                 rest_loss = loss.restricted(keep)
                 n_sep = int((~keep).sum())
-                notes.append(f"{n_sep} sample-class pairs separated (LP): the infimum is not attained")
+                notes.append(f"{n_sep} sample-class pairs separated (LP): the infimum is not "
+                             f"attained")
                 if np.all(keep.sum(axis=1) == 1):
                     # one class left per sample, carrying all its target mass: every restricted
                     # loss is lse of one logit minus that logit, identically 0
@@ -729,7 +738,8 @@ def best_linear_predictor(
                                      upper_bound=0.0, attained=False,
                                      status="linearly separable: infimum 0, not attained",
                                      iterations=0, direction=direction, method="lp",
-                                     certificate="separating direction verified: f(tD) -> 0; l >= 0",
+                                     certificate="separating direction verified: f(tD) -> 0; "
+                                                 "l >= 0",
                                      details={"notes": notes})
             if loss.margin_kind == "binary" and not keep.any():
                 D = direction

@@ -2,7 +2,7 @@ r"""Critical points of any kind (minima, saddles, maxima, degenerate) of a model
 refined and certified at high precision.
 
 ``find_local_minima`` (:mod:`proofcheck.optimize.local_min`) descends, so it finds minima; the
-claims of KHK2019LM Theorem 1 and Lemma 2 are about *every* critical point, saddles included.
+claims about *every* critical point, saddles included.
 This module:
 
 1. **finds** critical points with Newton's method on grad L = 0 (Levenberg-Marquardt on the

@@ -59,6 +59,7 @@ import mpmath
 import numpy as np
 from scipy.optimize import minimize
 
+from ..evaluate import register_finder
 from ..linalg import cutoff_factor
 from ..models import Landscape, ResNetPoint, ResNetProblem, to_mp
 
@@ -441,7 +442,9 @@ def find_local_minima(landscape: Landscape, *, rng: np.random.Generator, starts:
                                options={"maxiter": max_iter, "gtol": 1e-2 * math.sqrt(_EPS)})
             p_f = res.x
             notes.append(f"float64 trust-exact: {res.nit} iterations, {res.message}")
-        except (FloatingPointError, np.linalg.LinAlgError, ValueError) as exc:
+        except (ArithmeticError, np.linalg.LinAlgError, ValueError) as exc:
+            # FloatingPointError, OverflowError (e.g. inside scipy's trust region), ...: this
+            # start fails, not the claim
             p_f = None
             notes.append(f"float64 stage failed: {type(exc).__name__}: {exc}")
         if p_f is None or not np.all(np.isfinite(p_f)):
@@ -455,8 +458,17 @@ def find_local_minima(landscape: Landscape, *, rng: np.random.Generator, starts:
                 seconds=time.perf_counter() - t0))
             continue
         history = f"from {norms[0]:.3g} to {norms[-1]:.3g} over {len(norms) - 1} iterations"
-        cp = _refine_and_certify(landscape, p_f, digits, max_refine=max_refine, history=history,
-                                 t0=t0, extra_notes=notes, start=p0)
+        try:
+            cp = _refine_and_certify(landscape, p_f, digits, max_refine=max_refine,
+                                     history=history, t0=t0, extra_notes=notes, start=p0)
+        except (ArithmeticError, np.linalg.LinAlgError) as exc:    # this start fails only
+            out.append(CertifiedPoint(
+                point=landscape.unflatten(p_f), value=math.nan, grad_norm=math.nan,
+                min_hess_eig=math.nan, tau_grad=math.nan, tau_hess=math.nan, digits=digits,
+                kind="unresolved", rank_W=-1, branch="unknown",
+                notes=tuple(notes + [f"unresolved: refinement failed: {type(exc).__name__}: "
+                                     f"{exc}"]), seconds=time.perf_counter() - t0))
+            continue
         if branch is not None and cp.branch != branch:
             cp = _with_note(cp, f"requested branch {branch}, ended in {cp.branch} "
                                 f"(rank(W) = {cp.rank_W})")
@@ -562,3 +574,18 @@ def planted_problem(d_x: int, d_y: int, d_z: int, m: int, rank_W: int, loss, rng
     if any(x != 0 for x in (Q(XZ).transpose() * resid).entries()):  # pragma: no cover - guards the construction
         raise RuntimeError("planted data lost exactness in float64")
     return ResNetProblem(X=X, Y=Y, loss=loss, Z=Z), ResNetPoint(W=W0, V=V0)
+
+
+def _finder(landscape: Landscape, *, rng: np.random.Generator, starts: int, digits: int,
+            branch: str | None = None) -> CertifiedPoints:
+    """The evaluator's finder for ResNet landscapes: an instance's branch that is not one of
+    :data:`BRANCHES` is not a starting-point recipe here and is ignored."""
+    return find_local_minima(landscape, rng=rng, starts=starts, digits=digits,
+                             branch=branch if branch in BRANCHES else None)
+
+
+def _recertify(landscape: Landscape, params: Any, *, digits: int) -> CertifiedPoint:
+    return certify(landscape, params, digits=digits)
+
+
+register_finder(Landscape, _finder, _recertify)

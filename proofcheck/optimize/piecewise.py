@@ -38,6 +38,19 @@ Pipeline (:func:`find_points`):
    ``"unresolved"``
        the refinement did not converge, left the pattern, or the gradient test failed.
 
+Points **on a stratum** (some live kinked pre-activation exactly 0): the float certificate above
+cannot tell, so :mod:`proofcheck.optimize.strata` decides them *exactly* at a rational point --
+the instance's own start when it has exact zero pre-activations (the generators aim there:
+data on a unit's hyperplane, samples whose contributions cancel, zero outgoing weights, dead
+units, leaky slopes), and the snapped refined point (:func:`proofcheck.optimize.strata.snap`)
+when the refinement ends ``at_kink``.  The exact certificate decides whether L is
+differentiable there (all adjacent pieces' gradients agree) and classifies the point:
+``local_min`` / ``saddle`` / ``degenerate`` / ``not_critical`` when L is differentiable,
+``at_kink`` when it is not (``point.stratum.local_min`` says whether it is a certified
+minimum), ``unresolved`` with the reason otherwise.  Such points carry ``level="exact"``,
+``branch="stratum"``, ``last_step=0``, the paper's ``Lambda`` pattern (slope 0 at a kink) as
+``pattern`` and the certificate as ``stratum``.
+
 Only ``local_min`` (and ``saddle`` for critical-point statements) are ever handed to a
 conclusion: the checks never treat an uncertified point as a local minimum.
 
@@ -71,10 +84,11 @@ from scipy.optimize import least_squares
 from .. import networks as nw
 
 __all__ = ["PiecewisePoint", "PiecewiseLandscape", "PointValue", "KINDS", "certify", "refine",
-           "landscape_for", "value_at_point", "jacobian_drift",
+           "landscape_for", "value_at_point", "jacobian_drift", "certify_exactly",
            "find_points", "descend"]
 
-KINDS = ("local_min", "saddle", "near_kink", "at_kink", "unresolved")
+KINDS = ("local_min", "saddle", "degenerate", "not_critical", "near_kink", "at_kink",
+         "unresolved")
 _EPS = float(np.finfo(float).eps)
 
 
@@ -99,15 +113,20 @@ class PiecewisePoint:
     pattern: tuple | None = field(default=None, repr=False)
     branch: str | None = None
     seconds: float = 0.0
+    level: str = "mp-second-order"
+    stratum: object | None = field(default=None, repr=False)
 
     @property
     def certified(self) -> bool:
         return self.kind in ("local_min", "saddle")
 
     @property
-    def differentiable(self) -> bool:
-        """Certified differentiable (implied by local_min / saddle)."""
-        return self.kind in ("local_min", "saddle")
+    def differentiable(self) -> bool | None:
+        """L certified differentiable (``local_min`` / ``saddle``, or the exact stratum
+        certificate); False when the exact certificate decided it is not; None: not decided."""
+        if self.stratum is not None:
+            return self.stratum.differentiable
+        return True if self.kind in ("local_min", "saddle") else None
 
 
 # --------------------------------------------------------------------------- mp helpers
@@ -276,7 +295,7 @@ def refine(net, X, Y, theta, pattern, *, digits=40, max_iter=40, free=None):
         th = _mp(theta, digits)
         steps = []
         idx = _free_index(net, free)
-        for it in range(max_iter):
+        for _ in range(max_iter):
             g = _mp_grad(net, th, Xm, Ym, pattern)[idx]
             gf = np.array([float(v) for v in g])
             tf = np.array([float(v) for v in th])
@@ -350,12 +369,17 @@ def find_points(net, X, Y, *, rng, starts=4, digits=40, initial_points=(),
     inits = [np.asarray(p, float) for p in initial_points]
     inits += [net.flatten(net.random_weights(rng, scale)) for _ in range(starts)]
     out = []
-    for p0 in inits:
+    for j0, p0 in enumerate(inits):
         t0 = time.perf_counter()
         if p0.shape != (net.d_theta,) or not np.all(np.isfinite(p0)):
             raise ValueError(f"initial points must be finite with {net.d_theta} entries")
         if free is not None:
             p0 = np.where(np.asarray(free, bool), p0, 0.0)
+        if free is None and j0 < len(initial_points):
+            exact_pt = certify_exactly(net, X, Y, p0, digits=digits,
+                                       notes=("the instance's start, exactly",))
+            if exact_pt is not None:
+                out.append(exact_pt)
         try:
             x, note = descend(net, X, Y, p0, free=free)
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
@@ -378,13 +402,55 @@ def certify_after_refinement(net, X, Y, theta, *, digits=40, notes=(), t0=None, 
         return certify(net, X, Y, theta, digits=digits, last_step=math.inf, pattern=pattern,
                        notes=notes + ("refinement did not converge",), t0=t0,
                        free=free)._as_unresolved()
-    return certify(net, X, Y, th, digits=digits, last_step=s, pattern=pattern, notes=notes,
-                   t0=t0, free=free)
+    pt = certify(net, X, Y, th, digits=digits, last_step=s, pattern=pattern, notes=notes,
+                 t0=t0, free=free)
+    if pt.kind == "at_kink" and free is None:
+        from .strata import snap
+        exact_pt = certify_exactly(net, X, Y, snap(pt.theta), digits=digits,
+                                   notes=notes + ("snapped to a rational point from the "
+                                                  "refined one; the certificate is about it",))
+        if exact_pt is not None and exact_pt.kind != "unresolved":
+            return exact_pt
+    return pt
+
+
+def certify_exactly(net, X, Y, theta, *, digits=40, notes=()) -> PiecewisePoint | None:
+    """The exact stratum certificate (:func:`proofcheck.optimize.strata.certify_stratum`) of a
+    rational point with some live kinked pre-activation exactly 0, as a
+    :class:`PiecewisePoint`; None if no such pre-activation is exactly 0 there."""
+    from fractions import Fraction
+
+    from .strata import certify_stratum, exact
+    t0 = time.perf_counter()
+    th = exact(theta)
+    Ws = net.unflatten(th)
+    Xe = exact(np.asarray(X, float))
+    if nw.pre_activation_margin(net, [np.asarray(W, float) for W in Ws],
+                                np.asarray(X, float)) != 0.0:
+        return None
+    c = certify_stratum(net, Xe, exact(np.asarray(Y, float)), th, nlsat_ms=1500,
+                        nlsat_boxes=(Fraction(1, 8),), max_pieces=32)
+    if c.n_zero == 0:
+        return None
+    kind = c.kind if c.kind in KINDS else "unresolved"
+    with mpmath.workdps(digits):
+        theta_mp = np.array([mpmath.mpf(v.numerator) / v.denominator for v in th],
+                            dtype=object)
+    gn = 0.0 if c.gradient is not None and not any(c.gradient) else math.nan
+    pattern = tuple(np.asarray(p, float) for p in c.lambda_pattern)
+    return PiecewisePoint(theta=np.array([float(v) for v in th]), value=float(c.value),
+                          kind=kind, digits=digits, kink_margin=0.0, kink_tol=0.0,
+                          kink_floor=0.0, grad_norm=gn, last_step=0.0,
+                          tau_grad=0.0 if gn == 0.0 else math.nan,
+                          tau_hess=0.0 if gn == 0.0 else math.nan,
+                          notes=tuple(notes) + (c.describe(),), theta_mp=theta_mp,
+                          pattern=pattern, branch="stratum", level=c.level, stratum=c,
+                          seconds=time.perf_counter() - t0)
 
 
 def _as_unresolved(self: PiecewisePoint) -> PiecewisePoint:
     import dataclasses
-    if self.kind in ("local_min", "saddle", "near_kink"):
+    if self.kind in ("local_min", "saddle", "near_kink") and self.level != "exact":
         return dataclasses.replace(self, kind="unresolved")
     return self
 

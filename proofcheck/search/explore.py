@@ -39,6 +39,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..claims import Claim, Instance, PointKind
+from ..errors import ClaimError, ExploreError, GeneratorError
+from ..evaluate import (Evaluation, Evaluator, admissible, assumption_text, claim_variant,
+                        describe, draw_instances, residual_size)
 
 __all__ = ["Budget", "Counterexample", "Exploration", "ExploreError", "Evaluation", "Evaluator",
            "explore", "explored_claim", "admissible", "UNCERTIFIED"]
@@ -49,10 +52,6 @@ UNCERTIFIED = "float64 witness, uncertified"
 DEFAULT_INSTANCES = {"any": 300, "point": 8}
 
 Progress = Callable[[str, str, int, int], None]
-
-
-class ExploreError(ValueError):
-    """Bad input to :func:`explore`: an unknown hypothesis or mutant name, a bad budget."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,210 +136,7 @@ class _Clock:
 # ---------------------------------------------------------------------------------------------
 # the claim as explored
 
-def explored_claim(claim: Claim, drop: Sequence[str] = (), mutate: str | None = None) -> Claim:
-    """The claim whose conclusion is searched: ``mutate`` applies the named mutant (of the
-    corrected statement for an erratum, as the engine does), ``drop`` the named hypotheses.
-
-    Unknown names raise :class:`ExploreError` listing the valid ones."""
-    target = claim
-    if mutate is not None:
-        base = claim.corrected if claim.corrected is not None else claim
-        names = [m.name for m in base.mutants]
-        if mutate not in names:
-            raise ExploreError(f"claim {claim.id} has no mutant {mutate!r}; its mutants: "
-                               f"{', '.join(names) if names else '(none)'}")
-        mutant = base.mutants[names.index(mutate)]
-        target = mutant.apply(base).replace(mutant_of=base.id, corrected=None, mutants=())
-    drop = tuple(drop)
-    if drop:
-        names = [h.name for h in target.hypotheses]
-        unknown = [d for d in drop if d not in names]
-        if unknown:
-            raise ExploreError(f"claim {claim.id} has no hypothesis "
-                               f"{', '.join(map(repr, unknown))}; its hypotheses: "
-                               f"{', '.join(names) if names else '(none)'}")
-        if target.conclusion is None:
-            raise ExploreError(f"claim {claim.id} has no conclusion to evaluate on instances "
-                               "(identities only): there is nothing to drop a hypothesis from")
-        target = target.dropping(*drop)
-    return target
-
-
-def admissible(claim: Claim, inst: Instance) -> bool:
-    """True when ``inst`` satisfies every assumed hypothesis of ``claim`` and violates every
-    dropped one (a predicate that raises counts as 'not admissible')."""
-    for h in claim.hypotheses:
-        if h.holds is None:
-            continue
-        try:
-            ok = bool(h.holds(inst))
-        except Exception:
-            return False
-        if ok != claim.assumed[h.name]:
-            return False
-    return True
-
-
-# ---------------------------------------------------------------------------------------------
-# evaluating one instance
-
-@dataclass
-class Evaluation:
-    """The worst margin of one instance (over its certified points for point claims)."""
-
-    margin: float
-    tolerance: float
-    scale: float
-    point: Any = None
-    point_index: int | None = None
-    points: int = 0                 # certified points evaluated (point claims)
-    lhs: Any = None
-    rhs: Any = None
-    tol_source: str = ""
-
-    @property
-    def fails(self) -> bool:
-        return self.margin < -self.tolerance
-
-    @property
-    def normalised(self) -> float:
-        """(margin + tolerance) / scale of the two sides: < 0 exactly when it fails."""
-        return (self.margin + self.tolerance) / self.scale
-
-
-def _scalar(x):
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError):
-        try:
-            arr = np.vectorize(float, otypes=[float])(np.asarray(x, dtype=object))
-        except Exception:
-            return None
-    if arr.size == 0 or not np.all(np.isfinite(arr)):
-        return None
-    return float(np.max(np.abs(arr)))
-
-
-class Evaluator:
-    """Evaluates a claim's conclusion on single instances, as the engine does.
-
-    ``evaluate(inst)`` returns an :class:`Evaluation`, ``None`` when a point claim has no
-    certified point at this instance (vacuous), and raises ``ClaimError`` when the claim's code
-    fails. Point claims search ``starts`` optimiser starts with a generator seeded by ``seed``
-    (the same for every instance, so the margin is a deterministic function of the instance).
-    """
-
-    def __init__(self, claim: Claim, *, seed: int = 0, starts: int = 4, digits: int = 40,
-                 retry: bool = True):
-        from ..backends import get_backend
-        self.claim = claim
-        self.retry = retry
-        self.seed = int(seed)
-        self.starts = int(starts)
-        self.digits = int(digits)
-        self.B = get_backend("numpy")
-        self.point_claim = claim.point_kind is not PointKind.ANY
-
-    def evaluate(self, inst: Instance) -> Evaluation | None:
-        from .. import engine
-        engine._validate_arrays(self.claim, inst)
-        # searching outside a claim's hypotheses divides by zeros on purpose; a NaN margin is
-        # an error the engine reports, so numpy's warnings are only noise here
-        with np.errstate(all="ignore"):
-            if not self.point_claim:
-                return self._at(inst, None)
-            return self._at_points(inst)
-
-    def _at(self, inst, point) -> Evaluation:
-        from .. import engine
-        m = engine._evaluate(self.claim, inst, point, self.B)
-        v, t, _ = engine._failures(m)
-        v, t = np.broadcast_arrays(np.atleast_1d(v), np.atleast_1d(t))
-        k = int(np.argmin(v + t))
-        lhs = _pick(m.lhs, k, v.size)
-        rhs = _pick(m.rhs, k, v.size)
-        scale = max([1.0] + [s for s in (_scalar(lhs), _scalar(rhs)) if s is not None])
-        return Evaluation(float(v.ravel()[k]), float(t.ravel()[k]), scale, lhs=lhs, rhs=rhs,
-                          tol_source=m.tol_source)
-
-    def landscape(self, inst):
-        from ..engine import ClaimError, _describe
-        try:
-            return self.claim.landscape(inst)
-        except Exception as exc:
-            raise ClaimError(f"the landscape of {self.claim.id} could not be built for "
-                             f"{inst!r}: {_describe(exc)}") from exc
-
-    def find_points(self, inst):
-        """The certified points of the wanted kind, found as the engine finds them: the
-        landscape's own ``find_points`` when it has one, else the ResNet local-minimum finder;
-        one retry with three times the starts when the first run certifies nothing."""
-        from ..optimize.local_min import find_local_minima
-        land = self.landscape(inst)
-        branch = inst.fields().get("branch")
-        if branch not in (None, "full_rank", "rank_deficient"):
-            branch = None
-        rng = np.random.default_rng(self.seed)
-        own = getattr(land, "find_points", None)
-
-        def find(starts):
-            if own is not None:
-                return own(rng=rng, starts=starts, digits=self.digits)
-            return find_local_minima(land, rng=rng, starts=starts, branch=branch,
-                                     digits=self.digits)
-
-        found = [p for p in find(self.starts) if self.wanted(p)]
-        if not found and self.retry:
-            found = [p for p in find(3 * self.starts) if self.wanted(p)]
-        return found
-
-    def wanted(self, p) -> bool:
-        if self.claim.point_kind is PointKind.LOCAL_MIN:
-            return p.kind == "local_min"
-        from .. import engine       # the engine's list of certified critical kinds
-        return p.kind in getattr(engine, "_CRITICAL_KINDS", ("local_min", "saddle"))
-
-    def _at_points(self, inst) -> Evaluation | None:
-        points = self.find_points(inst)
-        worst = None
-        for k, p in enumerate(points):
-            e = self._at(inst, p)
-            if worst is None or e.normalised < worst.normalised:
-                e.point, e.point_index = p, k
-                worst = e
-        if worst is None:
-            return None
-        worst.points = len(points)
-        return worst
-
-    def recertified(self, inst, ev: Evaluation) -> Evaluation:
-        """Re-certify the witness point from its float64 parameters (what replay does); keep
-        the found point when the re-certified one is not of the wanted kind or passes."""
-        from ..models import Landscape
-        from ..optimize.local_min import certify
-        land = self.landscape(inst)
-        if not isinstance(land, Landscape):     # a landscape with its own finder: replay
-            return ev                           # re-runs that finder instead
-        try:
-            q = certify(land, land.flatten(ev.point.point), digits=self.digits)
-        except Exception:
-            return ev
-        if not self.wanted(q):
-            return ev
-        e = self._at(inst, q)
-        if not e.fails:
-            return ev
-        e.point, e.point_index, e.points = q, None, ev.points
-        return e
-
-
-def _pick(x, k, n):
-    if x is None:
-        return None
-    arr = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
-    if n > 1 and arr.ndim >= 1 and arr.shape[0] == n:
-        return arr[k]
-    return x
+explored_claim = claim_variant      # the claim whose conclusion is searched (mutant, drops)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -481,8 +277,6 @@ def explore(claim: Claim, *, drop: Sequence[str] = (), mutate: str | None = None
     for point claims. Returns an :class:`Exploration`; raises :class:`ExploreError` for unknown
     names. A claim whose own code fails yields ``outcome == "error"`` with the cause in
     ``notes`` (as the engine's ``error`` verdict)."""
-    from ..engine import ClaimError
-
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ExploreError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
@@ -510,12 +304,8 @@ def explore(claim: Claim, *, drop: Sequence[str] = (), mutate: str | None = None
     else:
         changed, conclusion_changed = [], True
     try:
-        if target.conclusion is None or changed:
-            _explore_identities(target, ex, clock, seed, progress,
-                                changed or list(target.identities))
-        if target.conclusion is not None and not ex.witnesses and conclusion_changed:
-            _explore_instances(target, ex, clock, seed, progress, starts=starts, digits=digits,
-                               shrink=shrink)
+        _explore_parts(target, ex, clock, seed, progress, changed, conclusion_changed,
+                       starts=starts, digits=digits, shrink=shrink)
     except ClaimError as exc:
         ex.outcome = "error"
         ex.notes.append(str(exc))
@@ -528,6 +318,16 @@ def explore(claim: Claim, *, drop: Sequence[str] = (), mutate: str | None = None
     ex.summary = _summary(ex, target)
     progress(claim.id, "done", 1, 1)
     return ex
+
+
+def _explore_parts(target, ex, clock, seed, progress, changed, conclusion_changed, *, starts,
+                   digits, shrink) -> None:
+    if target.conclusion is None or changed:
+        _explore_identities(target, ex, clock, seed, progress,
+                            changed or list(target.identities))
+    if target.conclusion is not None and not ex.witnesses and conclusion_changed:
+        _explore_instances(target, ex, clock, seed, progress, starts=starts, digits=digits,
+                           shrink=shrink)
 
 
 def _certify(w: Counterexample) -> None:
@@ -629,15 +429,7 @@ def _explore_identities(target: Claim, ex: Exploration, clock: _Clock, seed: int
         return
 
 
-def _residual_size(res) -> float:
-    if res is None:
-        return 0.0
-    try:
-        if hasattr(res, "shape"):
-            return float(max((abs(e) for e in res), default=0))
-        return float(abs(res))
-    except (TypeError, ValueError):
-        return 0.0
+_residual_size = residual_size
 
 
 def _exact_text(v) -> Any:
@@ -663,7 +455,6 @@ class _Candidate:
 
 def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
                        progress: Progress, *, starts: int, digits: int, shrink: bool) -> None:
-    from ..engine import ClaimError
     evaluator = Evaluator(target, seed=seed, starts=starts, digits=digits)
     point_claim = evaluator.point_claim
     best: list[_Candidate] = []            # the lowest normalised margins seen, admissible
@@ -692,9 +483,8 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
     try:
         strategy = _strategy(target)
     except Exception as exc:    # e.g. a generator that has no complement for a hypothesis
-        from ..engine import _describe
         raise ClaimError(f"the instance generator of {target.id} could not be built for "
-                         f"{_assumed_text(target)}: {_describe(exc)}") from exc
+                         f"{_assumed_text(target)}: {describe(exc)}") from exc
     if isinstance(strategy, (list, tuple)):         # a finite domain: every element
         for inst in strategy:
             if clock.exhausted() or failing:
@@ -820,17 +610,15 @@ def _engine_draws(target, evaluator, ex, clock, seed, n, drawn, failing, conside
     """Evaluate the instances the engine's check draws with this seed (its own generation
     routine, branches included). A generator that cannot keep to the requested hypotheses is
     left to the targeted phase, which counts what it skips."""
-    from ..engine import ClaimError, GeneratorError, _draw_instances
     try:
-        instances = _draw_instances(target, n, seed, lambda *a: None)
+        instances = draw_instances(target, n, seed, lambda *a: None)
     except GeneratorError:
         return
     except ClaimError:
         raise
     except Exception as exc:    # the claim's own generator (or a filter in it) raised
-        from ..engine import _describe
         raise ClaimError(f"the instance generator of {target.id} raised while drawing "
-                         f"instances with {_assumed_text(target)}: {_describe(exc)}") from exc
+                         f"instances with {_assumed_text(target)}: {describe(exc)}") from exc
     for k, inst in enumerate(instances):
         if failing or clock.exhausted():
             return
@@ -858,7 +646,6 @@ def _generate(target, strategy, evaluator, ex, clock, seed, cap, drawn, failing,
     from hypothesis import target as htarget
     from hypothesis.errors import HypothesisException
 
-    from ..engine import ClaimError
     from .edges import edge_cases
 
     n = cap if cap is not None else 10 ** 6
@@ -918,19 +705,14 @@ def _generate(target, strategy, evaluator, ex, clock, seed, cap, drawn, failing,
     except ClaimError:
         raise
     except Exception as exc:    # the claim's own generator (or a filter in it) raised
-        from ..engine import _describe
         raise ClaimError(f"the instance generator of {target.id} raised while drawing "
-                         f"instances with {_assumed_text(target)}: {_describe(exc)}") from exc
+                         f"instances with {_assumed_text(target)}: {describe(exc)}") from exc
     if errors:
         raise errors[0]
 
 
 
-def _assumed_text(target: Claim) -> str:
-    held = [n for n, v in target.assumed.flags if v]
-    text = "hypotheses " + (", ".join(held) if held else "(none)")
-    dropped = target.assumed.dropped
-    return text + (f" and NOT {', '.join(dropped)}" if dropped else "")
+_assumed_text = assumption_text
 
 
 # -- continuous parameters of an instance ------------------------------------------------------
@@ -978,8 +760,6 @@ class ContinuousView:
 
 def _optimise(target, evaluator, best, ex, clock, failing, consider, progress):
     from scipy.optimize import minimize
-
-    from ..engine import ClaimError
 
     starts = [c for c in list(best)[:3]]
     PENALTY = 1e6

@@ -38,7 +38,7 @@ from ..claims import Claim
 __all__ = ["NecessityEntry", "NecessityMap", "necessity", "necessity_map", "VERDICTS"]
 
 VERDICTS = ("necessary", "counterexample found, uncertified", "no counterexample within budget",
-            "generator cannot violate", "vacuous", "error")
+            "generator cannot violate", "vacuous", "error", "unnecessary (proven at fixed sizes)")
 
 Progress = Callable[[str, str, int, int], None]
 
@@ -212,6 +212,20 @@ def necessity(claim: Claim, hypothesis: str, *, budget=None, seed: int = 0,
                            point_kind=claim.point_kind.value,
                            budget={"instances": budget.instances, "seconds": budget.seconds})
     t0 = time.perf_counter()
+    # --- decision procedure (decide.py): a proved verdict where a decidable form names it
+    if getattr(claim, "decidable", None) is not None:
+        from ..decide import decide_dropped
+        dec = decide_dropped(claim, hypothesis)
+        if dec["status"] in ("unnecessary", "necessary"):
+            entry.verdict = ("necessary" if dec["status"] == "necessary"
+                             else "unnecessary (proven at fixed sizes)")
+            entry.summary = dec["text"]
+            entry.certificate = {"status": "proven" if dec["status"] == "unnecessary"
+                                 else "certified", "method": "decision procedure (z3/cvc5, "
+                                 "exact re-validation)", "detail": dec["text"]}
+            entry.spent = {"instances": 0, "seconds": round(time.perf_counter() - t0, 1)}
+            return entry
+    # --- end decision procedure
     try:
         ex = explore_fn(claim, drop=(hypothesis,), budget=budget, seed=seed, progress=progress)
     except Exception as exc:        # a broken claim is a finding, recorded with its cause

@@ -135,7 +135,7 @@ def tightness(claim: Claim, *, instances: int = 60, seconds: float | None = None
     the float data of the tightest one; ``seconds`` caps the whole search."""
     from scipy.optimize import minimize
 
-    from ..engine import _draw_instances
+    from ..evaluate import draw_instances as _draw_instances
 
     t0 = time.perf_counter()
     out = Tightness(claim.id, "no instance")

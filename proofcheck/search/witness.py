@@ -410,7 +410,8 @@ def replay(path: str | Path, *, paths: tuple[str, ...] | None = None) -> ReplayR
     The claim is loaded from ``paths`` (default: the paths saved in the file, else the
     bundled catalogue)."""
     from ..catalog import UnknownClaimError, load_claims
-    from .explore import Evaluator, admissible, explored_claim
+    from ..evaluate import Evaluator, admissible
+    from ..evaluate import claim_variant as explored_claim
 
     w = load_witness(path, decode=False)     # objects of a user's module decode after loading
     raw = w.data
@@ -431,7 +432,7 @@ def replay(path: str | Path, *, paths: tuple[str, ...] | None = None) -> ReplayR
     evaluator = Evaluator(target, seed=int(ev_data.get("seed", raw.get("seed") or 0)),
                           starts=int(ev_data.get("starts", 4)),
                           digits=int(ev_data.get("digits", 40)))
-    from ..engine import ClaimError
+    from ..errors import ClaimError
     try:
         if evaluator.point_claim:
             point = _rebuild_point(evaluator, inst, raw.get("point"), res)
@@ -482,7 +483,7 @@ def _replay_identity(target, raw, res):
         return res
     out = prove_identity(ids[0].build, [info["sizes"]], method=ids[0].method,
                          name=ids[0].name, seed=int(info.get("seed", 0)))
-    from .explore import _residual_size
+    from ..evaluate import residual_size as _residual_size
     r = _residual_size(out.residual)
     res.margin = -r if r else (-math.inf if out.refuted_at is not None else 0.0)
     res.tolerance = 0.0

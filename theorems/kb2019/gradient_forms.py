@@ -169,7 +169,8 @@ grad_R_form = Claim(
         mutants=(
             Mutant.identity("as_printed", MutantKind.TRANSPOSED, "vec(φ D) (printed)",
                             "grad_R_form", grad_R_printed),
-            Mutant.identity("dropped_z", MutantKind.DROPPED_TERM, "vec(D^T x^T)^T (z block dropped)",
+            Mutant.identity("dropped_z", MutantKind.DROPPED_TERM,
+                            "vec(D^T x^T)^T (z block dropped)",
                             "grad_R_form", grad_R_only_x),
             Mutant.identity("negated", MutantKind.PERTURBED_CONSTANT, "-vec(D^T φ^T)^T",
                             "grad_R_form", grad_R_negated),

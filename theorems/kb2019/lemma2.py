@@ -19,6 +19,7 @@ from proofcheck import (Claim, Identity, Margin, Mutant, MutantKind, PointKind,
                         Source)
 from proofcheck.problems import (CONVEX_DIFFERENTIABLE, NONCONVEX, at_point,
                                  resnet_instances, resnet_landscape)
+from proofcheck.problems import resnet_landscape_with_saddles
 
 from .assumptions import A1, A2
 from proofcheck.symbolic import SizeSweep
@@ -55,6 +56,17 @@ def first_order_only_in_W(inst, point, B):
                            tol_source=q.resolution_source)
 
 
+def rank_deficient_means_zero_predictor(inst, point, B):
+    """Mutant wrong only on the rank-deficient branch: there, in addition, W = 0 (true of
+    generators whose rank-deficient minima are all zero predictors, false otherwise)."""
+    import numpy as np
+    q = at_point(inst, point)
+    if point.branch != "rank_deficient":
+        return conclusion(inst, point, B)
+    W = np.asarray(point.point.W, float)
+    return Margin.vanishes(q.zD, q.xD, W, tol=q.resolution, tol_source=q.resolution_source)
+
+
 lemma2 = Claim(
     id="kb2019.lemma2",
     title="necessary condition of local minimum: E[zD] = 0 and E[xD] = 0",
@@ -65,12 +77,18 @@ lemma2 = Claim(
     conclusion=conclusion,
     instances=instances,
     point_kind=PointKind.LOCAL_MIN,
-    landscape=resnet_landscape,
+    landscape=resnet_landscape_with_saddles,
     branches=("full_rank", "rank_deficient"),
     notes="checked at certified second-order stationary points of L in (W, V) with z given as "
           "data. The proof uses A2 only through differentiability (convexity is not needed for "
           "this lemma), so no dropped-A2 mutant is claimed to be caught here.",
     mutants=(
+        Mutant("every_critical_point", MutantKind.DROPPED_HYPOTHESIS,
+               "asserted at every critical point (saddles included), not only at local minima",
+               lambda c: c.replace(point_kind=PointKind.CRITICAL)),
+        Mutant.conclusion("rank_deficient_zero_predictor", MutantKind.OTHER,
+                          "(wrong only on branch rank_deficient) there W = 0 as well",
+                          rank_deficient_means_zero_predictor),
         Mutant.conclusion("shifted_zD", MutantKind.PERTURBED_CONSTANT,
                           "E[zD] = E[z]/2 instead of 0", zD_equals_Z_mean),
         Mutant.conclusion("added_term", MutantKind.DROPPED_TERM,
@@ -110,6 +128,24 @@ def null_perturbation_half_removed(s):
     return W * (r.x + (r.V + r.u * r.nu.T) * r.z), W * (r.x + r.V * r.z)
 
 
+def null_perturbation_forms(sizes=({"d_x": 1, "d_y": 1, "d_z": 1},
+                                   {"d_x": 2, "d_y": 1, "d_z": 1},
+                                   {"d_x": 2, "d_y": 1, "d_z": 2})):
+    """For the decision procedure: W u = 0 => W(x + (V + u ν^T) z) = W(x + V z), all reals."""
+    import sympy as sp
+
+    from proofcheck.decide import Decidable
+    out = []
+    for s in sizes:
+        r = resnet_symbols(**s)
+        lhs, rhs = r.W * (r.x + (r.V + r.u * r.nu.T) * r.z), r.W * (r.x + r.V * r.z)
+        variables = sorted((lhs.free_symbols | rhs.free_symbols), key=sp.default_sort_key)
+        out.append(Decidable(variables, {"Wu_zero": sp.And(*[sp.Eq(e, 0) for e in r.W * r.u])},
+                             sp.And(*[sp.Eq(a, b) for a, b in zip(lhs, rhs)]), size=s,
+                             name="null perturbation"))
+    return tuple(out)
+
+
 perturbation_family = Claim(
     id="kb2019.lemma2.null_perturbation",
     title="V + u ν^T leaves h unchanged when W u = 0",
@@ -129,7 +165,11 @@ perturbation_family = Claim(
         Mutant.identity("u_times_nu_transposed", MutantKind.TRANSPOSED,
                         "V + ν u^T instead of V + u ν^T", "null_perturbation",
                         perturbation_transposed),
+        Mutant.conclusion("decided_drop_null_condition", MutantKind.DROPPED_HYPOTHESIS,
+                          "any W (decidable form without W u = 0)", None,
+                          decidable=lambda D: D.dropping("Wu_zero")),
     ),
+    decidable=null_perturbation_forms(),
 )
 
 

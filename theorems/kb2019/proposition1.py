@@ -10,6 +10,7 @@ strictly weaker than PA1–PA3 ("the latter implies the former but not vice vers
 from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck.problems import (LOSSES, Relation, case_of, cases, instances_for,
                                  resnet_landscape, values_at_point)
+from proofcheck.problems import resnet_landscape_with_saddles
 
 from .assumptions import A1, A2, PA1, PA2, PA3
 
@@ -43,12 +44,15 @@ proposition1 = Claim(
     conclusion=conclusion,
     instances=instances,
     point_kind=PointKind.LOCAL_MIN,
-    landscape=resnet_landscape,
+    landscape=resnet_landscape_with_saddles,
     branches=cases(SCALAR_LOSSES),
     case_of=case_of,
     notes="checked as KB2019 obtain it, as the d_y = 1 case of Theorem 1, at certified local "
           "minima for every twice-differentiable convex loss here",
     mutants=(
+        Mutant("every_critical_point", MutantKind.DROPPED_HYPOTHESIS,
+               "asserted at every critical point (saddles included), not only at local minima",
+               lambda c: c.replace(point_kind=PointKind.CRITICAL)),
         Mutant.conclusion("halved", MutantKind.PERTURBED_CONSTANT, "L <= L*_x / 2",
                           lambda i, p, B: (lambda L, Lx, t, s: Margin.at_most(
                               L, Lx / 2, tol=t, tol_source=s))(*_values(i, p))),
@@ -62,7 +66,7 @@ proposition1 = Claim(
 )
 
 
-# --- "A1 and A2 are strictly weaker than PA1-PA3" --------------------------------------------------
+# --- "A1 and A2 are strictly weaker than PA1-PA3" -------------------------------------------------
 
 # a finite domain: every size in 1..3 and every loss here, checked exhaustively
 ASSUMPTION_CASES = tuple(Instance(loss=LOSSES[name], loss_name=name, d_x=a, d_y=b, d_z=c)

@@ -18,6 +18,7 @@ from proofcheck import (Claim, Identity, Margin, Mutant, MutantKind, PointKind,
 from proofcheck.problems import (CONVEX_DIFFERENTIABLE, case_of, cases, instances_for,
                                  linear_objective, linear_objective_pairs, linear_value_pair,
                                  resnet_instances, resnet_landscape, values_at_point)
+from proofcheck.problems import resnet_landscape_with_saddles
 
 from .assumptions import A1, A2
 from proofcheck.symbolic import SizeSweep
@@ -62,13 +63,16 @@ theorem1 = Claim(
     conclusion=conclusion,
     instances=lambda assumed: instances_for(assumed),
     point_kind=PointKind.LOCAL_MIN,
-    landscape=resnet_landscape,
+    landscape=resnet_landscape_with_saddles,
     branches=cases(CONVEX_DIFFERENTIABLE),
     case_of=case_of,
     notes="μ is the empirical measure of a generated data set (B2-type instances); z(x, θ) is "
           "given as data (θ fixed), so local minima are taken in (W, V) — the proof uses "
           "nothing else.",
     mutants=(
+        Mutant("every_critical_point", MutantKind.DROPPED_HYPOTHESIS,
+               "asserted at every critical point (saddles included), not only at local minima",
+               lambda c: c.replace(point_kind=PointKind.CRITICAL)),
         Mutant.conclusion("doubled_improvement", MutantKind.PERTURBED_CONSTANT,
                           "L <= L*_x - 2 (L*_x - L*_{x,z})", doubled_improvement),
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
@@ -84,7 +88,7 @@ theorem1 = Claim(
 )
 
 
-# --- the induced linear predictor ------------------------------------------------------------------
+# --- the induced linear predictor -----------------------------------------------------------------
 
 SWEEP = SizeSweep(d_x=(1, 3), d_y=(1, 3), d_z=(1, 3))
 
@@ -115,7 +119,7 @@ induced = Claim(
 )
 
 
-# --- "(L*_x - L*_{x,z}) >= 0 always" (§3.1, after Remark 3) ------------------------------------------
+# --- "(L*_x - L*_{x,z}) >= 0 always" (§3.1, after Remark 3) ---------------------------------------
 
 def improvement_nonnegative_margin(inst, point, B, flip=False, factor=1.0):
     L_x, L_xz, width = linear_value_pair(inst)
@@ -155,7 +159,7 @@ improvement_nonnegative = Claim(
 )
 
 
-# --- Theorem 1 with a trainable residual function z(x; θ) ------------------------------------------
+# --- Theorem 1 with a trainable residual function z(x; θ) -----------------------------------------
 
 TRAINABLE_LOSSES = ("squared", "logistic")
 
@@ -169,7 +173,10 @@ trainable_residual = theorem1.replace(
           "predictor set, so minimisers exist; tanh units saturate and their infimum is "
           "typically not attained, which the finder reports as 'unresolved'). L*_{x,z(x,θ)} is "
           "taken at the point's θ.",
-    mutants=tuple(m for m in theorem1.mutants if m.name != "drop_A2"),
+    # no saddle starts exist for a trained z (zero_predictor_critical_point), so the mutant
+    # "every critical point" could not be caught here: it is not claimed
+    mutants=tuple(m for m in theorem1.mutants if m.name not in ("drop_A2",
+                                                                "every_critical_point")),
 )
 
 

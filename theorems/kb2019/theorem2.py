@@ -187,7 +187,8 @@ improvement_streamed = Claim(
     conclusion=streamed_identity,
     instances=lambda assumed: streamed_regression(),
     high_precision=False,
-    notes="float64 only (the streaming QR has no mpmath path); rows generated in chunks and reduced by a streaming QR of [X Z Y] (O(m d^2) time, "
+    notes="float64 only (the streaming QR has no mpmath path); rows generated in chunks and "
+          "reduced by a streaming QR of [X Z Y] (O(m d^2) time, "
           "O(d^2) memory); L*_{x,z} is read off a different block of R than L*_x - improvement, "
           "so the identity is not true by construction",
     mutants=(

@@ -64,17 +64,19 @@ projection_split = step(
         ("flipped_sign", MutantKind.FLIPPED_INEQUALITY, "P[X] - P[P_N[X] Z]",
          lambda s, rng: (lambda X, Z, Y: (P(X.row_join(Z)), P(X) - P(P_N(X) * Z)))(*data(s, rng))),
         ("doubled", MutantKind.PERTURBED_CONSTANT, "P[X] + 2 P[P_N[X] Z]",
-         lambda s, rng: (lambda X, Z, Y: (P(X.row_join(Z)), P(X) + 2 * P(P_N(X) * Z)))(*data(s, rng))),
+         lambda s, rng: (lambda X, Z, Y: (P(X.row_join(Z)),
+                                          P(X) + 2 * P(P_N(X) * Z)))(*data(s, rng))),
     ])
 
 
-# --- span[X Z] = span[X, P_N[X] Z] ------------------------------------------------------------------
+# --- span[X Z] = span[X, P_N[X] Z] ----------------------------------------------------------------
 
 span_equality = step(
     "span_equality", "P[[X Z]] = P[[X, P_N[X] Z]]",
     lambda s, rng: (lambda X, Z, Y: (P(X.row_join(Z)), P(X.row_join(P_N(X) * Z))))(*data(s, rng)), [
         ("projection_instead_of_null", MutantKind.OTHER, "P[[X, P[X] Z]]",
-         lambda s, rng: (lambda X, Z, Y: (P(X.row_join(Z)), P(X.row_join(P(X) * Z))))(*data(s, rng))),
+         lambda s, rng: (lambda X, Z, Y: (P(X.row_join(Z)),
+                                          P(X.row_join(P(X) * Z))))(*data(s, rng))),
         ("dropped_X", MutantKind.DROPPED_TERM, "P[P_N[X] Z]",
          lambda s, rng: (lambda X, Z, Y: (P(X.row_join(Z)), P(P_N(X) * Z)))(*data(s, rng))),
         ("only_X", MutantKind.DROPPED_TERM, "P[X]",
@@ -82,7 +84,7 @@ span_equality = step(
     ])
 
 
-# --- the block pseudo-inverse step -------------------------------------------------------------------
+# --- the block pseudo-inverse step ----------------------------------------------------------------
 
 def block_pinv_build(s, rng, scale=1):
     X, Z, Y = data(s, rng)
@@ -113,7 +115,7 @@ block_pinv = step(
     ])
 
 
-# --- the trace step and the value of the residual ---------------------------------------------------
+# --- the trace step and the value of the residual -------------------------------------------------
 
 def _parts(s, rng):
     X, Z, Y = data(s, rng)
@@ -149,7 +151,8 @@ residual_norm = step(
          lambda s, rng: residual_norm_build(s, rng, sign=+1)),
         ("dropped_improvement", MutantKind.DROPPED_TERM, "... = ||P_N Y||^2",
          lambda s, rng: residual_norm_build(s, rng, sign=0)),
-        ("doubled_improvement", MutantKind.PERTURBED_CONSTANT, "... = ||P_N Y||^2 - 2||P[P_N Z] Y||^2",
+        ("doubled_improvement", MutantKind.PERTURBED_CONSTANT,
+         "... = ||P_N Y||^2 - 2||P[P_N Z] Y||^2",
          lambda s, rng: residual_norm_build(s, rng, sign=-2)),
     ])
 
@@ -169,7 +172,8 @@ improvement_projected = step(
         ("unprojected_Z", MutantKind.DROPPED_TERM, "||P[P_N Z] P[Z] Y||^2",
          lambda s, rng: improvement_projected_build(s, rng, inner=lambda X, Z: P(Z))),
         ("halved", MutantKind.PERTURBED_CONSTANT, "½||P[P_N Z] P_N Y||^2",
-         lambda s, rng: improvement_projected_build(s, rng, inner=lambda X, Z: P_N(X) / sp.sqrt(2))),
+         lambda s, rng: improvement_projected_build(s, rng,
+                                                    inner=lambda X, Z: P_N(X) / sp.sqrt(2))),
     ])
 
 
@@ -195,7 +199,7 @@ normal_equations = step(
     ])
 
 
-# --- the value L*_{x,z}: printed without 1/m --------------------------------------------------------
+# --- the value L*_{x,z}: printed without 1/m ------------------------------------------------------
 
 def lstar_xz(X, Z, Y):
     """min_R (1/m)||[X Z]R - Y||_F^2, computed from a minimiser R = [X Z]^† Y (not from P)."""
@@ -206,7 +210,8 @@ def lstar_xz(X, Z, Y):
 def proof_constant_build(s, rng, factor):
     X, Z, Y = data(s, rng)
     return (sp.Matrix([[lstar_xz(X, Z, Y)]]),
-            sp.Matrix([[factor(s["m"]) * fro2(Y - (P(X) + P(P_N(X) * Z)) * Y)]]), {"X": X, "Z": Z, "Y": Y})
+            sp.Matrix([[factor(s["m"]) * fro2(Y - (P(X) + P(P_N(X) * Z)) * Y)]]),
+            {"X": X, "Z": Z, "Y": Y})
 
 
 proof_constant = Claim(
@@ -222,10 +227,12 @@ proof_constant = Claim(
                        ("as_printed", MutantKind.PERTURBED_CONSTANT, "without 1/m",
                         lambda s, rng: proof_constant_build(s, rng, lambda m: 1)),
                        ("over_m_squared", MutantKind.PERTURBED_CONSTANT, "1/m^2",
-                        lambda s, rng: proof_constant_build(s, rng, lambda m: sp.Rational(1, m * m))),
+                        lambda s, rng: proof_constant_build(s, rng,
+                                                            lambda m: sp.Rational(1, m * m))),
                        ("dropped_improvement", MutantKind.DROPPED_TERM, "(1/m)||Y - P[X] Y||^2",
                         lambda s, rng: (lambda X, Z, Y: (sp.Matrix([[lstar_xz(X, Z, Y)]]),
-                                                         sp.Matrix([[fro2(Y - P(X) * Y) / s["m"]]])))(*data(s, rng))),
+                                                         sp.Matrix([[fro2(Y - P(X) * Y)
+                                                                     / s["m"]]])))(*data(s, rng))),
                    ]),
 )
 
@@ -255,7 +262,8 @@ def gradient_second_form(s):
 
 gradient_form = Claim(
     id="kb2019.theorem2.gradient_form", title="the gradient of g(R)", source=SOURCE,
-    statement="∂g/∂vec(R) = (2/m) vec([X Z]R - Y)^T [I_{d_y} ⊗ [X Z]] = (2/m) vec([X Z]R - Y)^T [X Z]",
+    statement="∂g/∂vec(R) = (2/m) vec([X Z]R - Y)^T [I_{d_y} ⊗ [X Z]] "
+              "= (2/m) vec([X Z]R - Y)^T [X Z]",
     identities=(
         Identity("first_form", "∂g/∂vec(R) = (2/m) vec(AR - Y)^T [I ⊗ A]", gradient_first_form,
                  G_SWEEP),

@@ -5,3 +5,13 @@ Paper: ``shared/papers/kawaguchi-huang-kaelbling-2019-depth-width.txt`` (formula
 reconstruction in ``khk-statements.md`` Part I, itself checked here). Claim ids start with
 ``khk2019dw.``.
 """
+
+from proofcheck.papers import Paper
+
+PAPER = Paper(
+    key="khk2019dw", citation="Kawaguchi, Huang & Kaelbling (2019)",
+    title="Effect of Depth and Width on Local Minima in Deep Learning",
+    year=2019, venue="Neural Computation 31(6)",
+    figures=".figures",
+    source="kawaguchi-huang-kaelbling-2019-depth-width.txt",
+)

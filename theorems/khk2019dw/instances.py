@@ -19,6 +19,14 @@ boundary cases where "differentiable" matters, produced on purpose.
     ``(-1, 0, ...)``): a dead ReLU, ``D^(1)_k = 0``.
 ``"zero_out"``
     a hidden unit with all outgoing weights 0 (its kinks do not affect the output).
+``"stratum"``
+    a point *on* a stratum built to be a local minimum (problem instances only): dyadic weights,
+    samples on a first-layer unit's hyperplane (a pair ``+-p`` whose contributions can cancel,
+    or ``p`` alone), optionally a unit with zero outgoing weights that is dead or at its kink,
+    generic samples, and targets ``Y = Yhat - r`` with ``r`` orthogonal to every adjacent
+    piece's features (:func:`proofcheck.optimize.strata.minimum_targets`).  Whether the point is
+    a (differentiable) local minimum is decided by the exact certificate, never assumed; the
+    first start is the point itself.
 """
 
 from __future__ import annotations
@@ -27,13 +35,17 @@ import numpy as np
 from hypothesis import strategies as st
 
 from proofcheck import Instance
+from proofcheck.claims import Reading
 
 from .assumptions import acts_text, network_of
 
-__all__ = ["CASES", "ACTS", "build", "network_instances", "data_for", "arrays", "close",
-           "problem_instances", "landscape", "problem_data"]
+__all__ = ["CASES", "ACTS", "PROBLEM_CASES", "STRATUM_ACTS", "build", "build_stratum",
+           "stratum_certificate", "READINGS", "landscape_reading", "network_instances",
+           "data_for", "arrays", "close", "problem_instances", "landscape", "problem_data"]
 
 CASES = ("generic", "dyadic", "zero_sample", "kink", "dead_unit", "zero_out")
+PROBLEM_CASES = ("generic", "zero_sample", "kink", "zero_out", "stratum")
+STRATUM_ACTS = ("relu", "abs", "leaky:0.5", "leaky:0.25", "leaky:-0.5")
 ACTS = ("relu", "abs", "leaky:0.2", "leaky:-0.5", "identity")
 
 
@@ -77,6 +89,75 @@ def build(seed: int, widths, acts, m: int, case: str = "generic", with_theta=Tru
     return inst.replace(**fields)
 
 
+def stratum_certificate(inst):
+    """The exact certificate (:func:`proofcheck.optimize.strata.certify_stratum`) of an
+    instance's ``theta`` (cached on the instance's data), or None when no live kinked
+    pre-activation is exactly 0 there."""
+    from proofcheck import networks as nw
+    from proofcheck.optimize.strata import certify_stratum
+    net = network_of(inst)
+    theta = np.asarray(inst.theta, float)
+    X = np.asarray(inst.X, float)
+    key = (repr(net), theta.tobytes(), X.tobytes(), np.asarray(inst.Y, float).tobytes())
+    if key not in _CERTS:
+        if nw.pre_activation_margin(net, net.unflatten(theta), X) != 0.0:
+            _CERTS[key] = None
+        else:
+            _CERTS[key] = certify_stratum(net, X, np.asarray(inst.Y, float).reshape(
+                -1, net.d_y), theta, max_pieces=32, nlsat_boxes=(), search_directions=0)
+    return _CERTS[key]
+
+
+_CERTS: dict = {}
+
+
+def build_stratum(seed: int, widths, acts, *, smooth_outputs: bool = False) -> Instance:
+    """A ``"stratum"`` problem instance (module doc): fields widths, acts, X, Y, case, start.
+    ``smooth_outputs``: the hyperplane unit gets zero outgoing weights (the outputs are then
+    differentiable at the point as well)."""
+    from proofcheck.optimize.strata import minimum_targets
+    rng = np.random.default_rng(seed)
+    # d_x >= 2: a unit's hyperplane then holds nonzero samples (for d_x = 1 it is w = 0)
+    widths = (max(2, int(widths[0])),) + tuple(int(d) for d in widths[1:])
+    inst = Instance(widths=widths, acts=acts if isinstance(acts, str) else acts_text(acts),
+                    case="stratum")
+    net = network_of(inst)
+    # deeper layers: a finer grid, so that exact zeros there are rarer than the designed ones
+    Ws = [_dyadic(rng, s_) if l == 0 else rng.integers(-8, 9, size=s_) / 4.0
+          for l, s_ in enumerate(net.shapes)]
+    k = int(rng.integers(widths[1]))
+    if not np.any(Ws[0][:, k]):
+        Ws[0][0, k] = 1.0
+    w = Ws[0][:, k]
+    rows = []
+    if widths[0] >= 2:
+        j1 = int(np.flatnonzero(w)[0])
+        j2 = (j1 + 1) % widths[0]
+        p = np.zeros(widths[0])
+        p[j1], p[j2] = w[j2], -w[j1]
+        if not np.any(p):
+            p[j2] = 1.0
+        rows += [p, -p] if smooth_outputs or rng.random() < 0.9 else [p]
+    else:
+        Ws[0][:, k] = 0.0           # d_x = 1: the unit's hyperplane is w = 0
+    if smooth_outputs:               # the hyperplane unit has no outgoing weights
+        Ws[1][k, :] = 0.0
+    else:
+        if not np.any(Ws[1][k, :]):  # its kinks reach the outputs
+            Ws[1][k, 0] = 1.0
+        if widths[1] >= 2 and rng.random() < 0.3:
+            Ws[1][(k + 1) % widths[1], :] = 0.0     # another unit without outgoing weights
+    n_gen = min(16, 2 * widths[0] * (widths[1] + 1) + 2 - len(rows))
+    rows += list(_dyadic(rng, (max(n_gen, 2), widths[0])))
+    X = np.array(rows, float)
+    theta = net.flatten(Ws)
+    Y = minimum_targets(net, X, theta, rng=rng, against_lambda=not smooth_outputs)
+    if Y is None:
+        Y = _dyadic(rng, (X.shape[0], widths[-1]))
+    Y = np.array([[float(v) for v in row] for row in np.asarray(Y)], float)
+    return inst.replace(X=X, Y=Y, start=theta)
+
+
 def data_for(inst):
     """``(net, Ws, X, Y)`` of an instance with weights."""
     net = network_of(inst)
@@ -99,6 +180,12 @@ def _draw(draw, H, width, d_x, d_y, m, acts, cases, per_unit, with_theta, linear
             layers.append(draw(st.sampled_from(acts)))
     case = draw(st.sampled_from(cases))
     seed = draw(st.integers(0, 2 ** 31 - 1))
+    if case == "stratum":            # the point itself as theta (and no start)
+        f = build_stratum(seed, widths, layers).fields()
+        start = f.pop("start")
+        if with_theta:
+            f["theta"] = start
+        return Instance(**f)
     return build(seed, widths, layers, draw(st.integers(*m)), case, with_theta)
 
 
@@ -136,8 +223,11 @@ def close(lhs, rhs, scale, B, *, n_ops: int, what: str = ""):
 # --------------------------------------------------------------------------- local minima
 
 @st.composite
-def _draw_problem(draw, H, width, d_x, d_y, m, acts, branch, linear_tail, per_unit):
-    h = draw(st.integers(*H))
+def _draw_problem(draw, H, width, d_x, d_y, m, acts, branch, linear_tail, per_unit, cases,
+                  smooth_outputs=False):
+    # the stratum branch uses one hidden layer (deeper strata often exceed the enumeration cap
+    # and come back unresolved)
+    h = draw(st.integers(*H)) if branch != "stratum" or linear_tail else 1
     widths = [draw(st.integers(*d_x))] + [draw(st.integers(*width)) for _ in range(h)] + \
         [draw(st.integers(*d_y))]
     layers = []
@@ -146,13 +236,16 @@ def _draw_problem(draw, H, width, d_x, d_y, m, acts, branch, linear_tail, per_un
             layers.append("identity")
         elif branch == "dead_unit" and l == 1:
             layers.append("relu")
+        elif branch == "stratum" and l == 1:
+            layers.append(draw(st.sampled_from(STRATUM_ACTS)))
         elif per_unit and draw(st.booleans()):
             layers.append(tuple(draw(st.sampled_from(acts)) for _ in range(widths[l])))
         else:
             layers.append(draw(st.sampled_from(acts)))
-    case = "dead_unit" if branch == "dead_unit" else draw(st.sampled_from(
-        ("generic", "zero_sample", "kink", "zero_out")))
+    case = branch if branch in ("dead_unit", "stratum") else draw(st.sampled_from(cases))
     seed = draw(st.integers(0, 2 ** 31 - 1))
+    if case == "stratum":
+        return build_stratum(seed, widths, layers, smooth_outputs=smooth_outputs)
     inst = build(seed, widths, layers, draw(st.integers(*m)), case, True)
     f = inst.fields()
     f["start"] = f.pop("theta")      # the boundary construction is the first start
@@ -160,12 +253,16 @@ def _draw_problem(draw, H, width, d_x, d_y, m, acts, branch, linear_tail, per_un
 
 
 def problem_instances(assumed=None, *, H=(1, 2), width=(1, 3), d_x=(1, 3), d_y=(1, 2),
-                      m=(2, 6), acts=ACTS, linear_tail=None, per_unit=True):
+                      m=(2, 6), acts=ACTS, linear_tail=None, per_unit=True,
+                      cases=PROBLEM_CASES, smooth_outputs=False):
     """Data sets for local-minimum claims: fields widths, acts, X, Y, case and ``start`` (a
     first start with the boundary construction of ``case``; the finder adds random starts).
-    ``assumed.branch == "dead_unit"`` asks for a first-layer ReLU unit that starts dead."""
+    ``assumed.branch == "dead_unit"`` asks for a first-layer ReLU unit that starts dead,
+    ``"stratum"`` for a point on a stratum built to be a local minimum (``smooth_outputs``:
+    one whose outputs are differentiable too)."""
     branch = getattr(assumed, "branch", None)
-    return _draw_problem(H, width, d_x, d_y, m, tuple(acts), branch, linear_tail, per_unit)
+    return _draw_problem(H, width, d_x, d_y, m, tuple(acts), branch, linear_tail, per_unit,
+                         tuple(cases), smooth_outputs)
 
 
 def landscape(inst):
@@ -181,3 +278,58 @@ def landscape(inst):
 def problem_data(inst):
     net = network_of(inst)
     return net, np.asarray(inst.X, float), np.asarray(inst.Y, float).reshape(-1, net.d_y)
+
+
+# --------------------------------------------------------------------------- readings
+
+READINGS = {
+    "L": Reading(
+        "L differentiable",
+        "'differentiable' read as printed: L is differentiable at theta (on strata, where a "
+        "pre-activation is exactly 0, decided exactly: all adjacent pieces' gradients agree)",
+        natural=True),
+    "outputs": Reading(
+        "every output differentiable",
+        "'differentiable' read as: every output Yhat_ic is differentiable at theta"),
+    "kink_free": Reading(
+        "kink-free",
+        "'differentiable' read as: no live kinked pre-activation is 0, so Lambda is "
+        "locally constant (the reading the proofs use; narrower than both others)"),
+}
+
+
+class ReadingLandscape:
+    """The landscape of an instance with the points outside a reading relabelled
+    ``outside_reading`` (counted in the evidence, never handed to a conclusion)."""
+
+    def __init__(self, base, reading: str):
+        self.base = base
+        self.reading = reading
+
+    @property
+    def n_params(self):
+        return self.base.n_params
+
+    def value(self, theta):
+        return self.base.value(theta)
+
+    def keeps(self, p) -> bool:
+        c = getattr(p, "stratum", None)
+        if self.reading == "L" or c is None:
+            return True
+        if self.reading == "outputs":
+            return bool(c.outputs_all_differentiable)
+        return False
+
+    def find_points(self, *, rng, starts=4, digits=40):
+        import dataclasses
+        return [p if self.keeps(p) else dataclasses.replace(p, kind="outside_reading")
+                for p in self.base.find_points(rng=rng, starts=starts, digits=digits)]
+
+
+def landscape_reading(reading: str):
+    """``landscape`` restricted to the points of a reading of "differentiable"
+    (:data:`READINGS`)."""
+    if reading not in READINGS:
+        raise ValueError(f"unknown reading {reading!r}; choose one of {sorted(READINGS)}")
+    return lambda inst: ReadingLandscape(landscape(inst), reading)

@@ -19,7 +19,7 @@ from proofcheck import Claim, Hypothesis, Mutant, MutantKind, Source
 from proofcheck import networks as nw
 
 from .assumptions import ADMISSIBLE, network_of, per_instance
-from .instances import arrays, close, network_instances
+from .instances import arrays, close, network_instances, stratum_certificate
 
 EPS = float(np.finfo(float).eps)
 
@@ -116,26 +116,61 @@ def _rounding_bound(net, X, Ws):
     return 16 * n * EPS * max(float(a.max()) if a.size else 0.0 for a in mags)
 
 
-def _differentiable(inst) -> bool:
+def _kink_free(inst) -> bool:
     net = network_of(inst)
     Ws = net.unflatten(np.asarray(inst.theta, float))
     X = np.asarray(inst.X, float)
     return nw.pre_activation_margin(net, Ws, X) > _rounding_bound(net, X, Ws)
 
 
-DIFFERENTIABLE = Hypothesis(
+def _decided(inst, attr):
+    """True / False when decided (kink-free, or the exact certificate at exact zeros), None
+    when a pre-activation is within rounding of 0 without being exactly 0."""
+    if _kink_free(inst):
+        return True
+    c = stratum_certificate(inst)
+    if c is None or c.kind == "unresolved":
+        return None
+    return bool(getattr(c, attr))
+
+
+def _outputs_differentiable(inst) -> bool:
+    return _decided(inst, "outputs_all_differentiable") is True
+
+
+def _loss_differentiable(inst) -> bool:
+    return _decided(inst, "differentiable") is True
+
+
+OUTPUTS_DIFFERENTIABLE = Hypothesis(
     "differentiable",
-    "theta is a differentiable point: every pre-activation of a kinked unit whose input row is "
-    "not locally zero is nonzero (beyond rounding), so the pattern is locally constant",
-    _differentiable)
+    "theta is a differentiable point of theta -> Yhat(X, theta): every output Yhat_ic is "
+    "differentiable (kink-free points, and points with pre-activations exactly 0 decided "
+    "exactly by optimize.strata)",
+    _outputs_differentiable)
+
+LOSS_DIFFERENTIABLE = Hypothesis(
+    "differentiable",
+    "L is differentiable at theta (decided exactly at pre-activations that are 0)",
+    _loss_differentiable)
+
+DIFFERENTIABLE = OUTPUTS_DIFFERENTIABLE
+
+_CASES_DIFF = ("generic", "zero_sample", "dead_unit", "zero_out", "dyadic", "stratum")
 
 
-def _derivative_instances(assumed):
-    if assumed["differentiable"]:
-        return network_instances(cases=("generic", "zero_sample", "dead_unit", "zero_out",
-                                        "dyadic")).filter(_differentiable)
-    return network_instances(cases=("kink",), acts=("relu", "abs", "leaky:0.2")).filter(
-        lambda i: not _differentiable(i))
+def _derivative_instances_of(holds):
+    def instances(assumed):
+        if assumed["differentiable"]:
+            return network_instances(cases=_CASES_DIFF, acts=ACTS_STRATA).filter(holds)
+        # violated: decided non-differentiable (never "cannot tell")
+        return network_instances(cases=("kink", "stratum"), acts=("relu", "abs", "leaky:0.5",
+                                                                  "leaky:0.2")).filter(
+            lambda i: not holds(i) and _decided(i, "outputs_all_differentiable") is False)
+    return instances
+
+
+ACTS_STRATA = ("relu", "abs", "leaky:0.5", "leaky:0.2", "leaky:-0.5", "identity")
 
 
 def _derivative_margin(lhs_of):
@@ -185,12 +220,21 @@ lemma1_derivative = Claim(
     title="at differentiable points D^(l) is the Jacobian of vec(Yhat) in vec(W^(l))",
     source=Source("khk2019dw", "4.1", "Lemma 1"),
     statement="At any differentiable theta, d vec(Yhat(X, theta)) / d vec(W^(l)) = D^(l)",
-    hypotheses=(ADMISSIBLE, DIFFERENTIABLE),
+    hypotheses=(ADMISSIBLE, OUTPUTS_DIFFERENTIABLE),
     conclusion=_derivative_margin(_lhs),
-    instances=_derivative_instances,
+    instances=_derivative_instances_of(_outputs_differentiable),
     notes="Compared with exact one-sided directional derivatives from both sides along a "
           "random direction per layer (forward mode with the pattern of the side), "
-          "so a kink shows as a difference between the sides.",
+          "so a kink shows as a difference between the sides.  Instances include points "
+          "with pre-activations exactly 0 whose outputs are differentiable (zero outgoing "
+          "weights, dead units, case stratum), decided exactly; there D^(l) uses the paper's "
+          "Lambda (0 at a kink).  The reading 'L differentiable' is checked in "
+          "khk2019dw.lemma1.derivative_loss_reading.",
+    readings=("'differentiable theta' read as: theta -> Yhat(X, theta) is differentiable at "
+              "theta (every output), the natural reading of a statement about "
+              "d vec(Yhat) / d vec(W^(l))",),
+    narrowed=("earlier versions read it as 'kink-free' (no live kinked pre-activation is 0), "
+              "a strictly narrower reading; points on strata are now included",),
     mutants=(
         Mutant.drop("differentiable", "D^(l) is the derivative also at kinks (where the paper's "
                     "convention Lambda = 0 is one choice and the one-sided derivatives differ)"),
@@ -200,5 +244,32 @@ lemma1_derivative = Claim(
         Mutant.conclusion("no_backprop", MutantKind.DROPPED_TERM,
                           "D^(l)_k without the back-propagated weights (C^(l) -> Lambda_l)",
                           _derivative_margin(_lhs_previous_block)),
+    ),
+)
+
+
+
+lemma1_derivative_loss_reading = Claim(
+    id="khk2019dw.lemma1.derivative_loss_reading",
+    title="Lemma 1(ii) read with 'differentiable' = L differentiable at theta",
+    source=Source("khk2019dw", "4.1", "Lemma 1 (as used in Theorem 1)"),
+    statement="At any theta at which L is differentiable, d vec(Yhat(X, theta)) / d vec(W^(l)) "
+              "= D^(l)",
+    hypotheses=(ADMISSIBLE, LOSS_DIFFERENTIABLE),
+    conclusion=_derivative_margin(_lhs),
+    instances=_derivative_instances_of(_loss_differentiable),
+    readings=("'differentiable theta' read as: L is differentiable at theta -- the reading "
+              "under which Theorem 1 applies Lemma 1 at 'differentiable local minima of L'",),
+    corrected=lemma1_derivative.replace(id="khk2019dw.lemma1.derivative_loss_reading"),
+    erratum="Under this reading the lemma fails: L can be differentiable (even C^infinity) at "
+            "theta while outputs are not, when kinks of samples on a unit's hyperplane cancel "
+            "in L.  Witness (exact): d = (2, 1, 1) ReLU, X rows (0, 1), (0, -1), (1, 0), "
+            "(1, 1), Y = (1, -1, 2, 0), theta = ((1, 0), 1): L is C^infinity at theta "
+            "(optimize.strata decides it), yhat_1 = relu(v w_2) is not differentiable, and "
+            "the one-sided derivatives in w_2 are (1, 0, 0, 1) and (0, -1, 0, 1) while "
+            "D^(1) gives (0, 0, 0, 1).  Corrected: the reading 'every output differentiable'.",
+    mutants=(
+        Mutant.drop("differentiable", "D^(l) is the derivative also where L is not "
+                    "differentiable"),
     ),
 )

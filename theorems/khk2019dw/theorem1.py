@@ -21,10 +21,10 @@ from proofcheck import networks as nw
 from proofcheck.optimize.piecewise import value_at_point
 
 from .assumptions import ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT, per_instance
-from .instances import arrays, close, landscape, network_instances, problem_data, \
-    problem_instances
+from .instances import READINGS, arrays, close, landscape, landscape_reading, \
+    network_instances, problem_data, problem_instances
 
-BRANCHES = ("all_active", "dead_unit")
+BRANCHES = ("all_active", "dead_unit", "stratum")
 
 
 def _case_of(inst, point):
@@ -76,6 +76,51 @@ def _j_halved_sum(inst, point, B):
     return Margin(-float(gap), v.tol * 2, float(v.L), wrong, v.tol_source)
 
 
+_T1_MUTANTS = (
+        Mutant.conclusion("output_not_orthogonalised", MutantKind.DROPPED_TERM,
+                          "N^(H+1)_1 = I: the output term 1/2||P[D^(H+1)_1] vec Y||^2 raw",
+                          _output_raw),
+        Mutant.conclusion("without_pattern", MutantKind.DROPPED_TERM,
+                          "D^(l)_k built without Lambda (every unit linear)",
+                          lambda inst, point, B: _compare(inst, point,
+                                                          blocks_of=_blocks_without_pattern)),
+        Mutant.conclusion("sum_not_halved", MutantKind.PERTURBED_CONSTANT,
+                          "J = 1/2||Y||^2 - sum ||P[N D] vec Y||^2", _j_halved_sum),
+    )
+
+
+_THEOREM1_WITNESS = (
+    "witness (exact, certified): d = (2, 1, 1) ReLU, yhat = v relu(w . x), X rows (0, 1), "
+    "(0, -1), (1, 0), (1, 1), Y = (1, -1, 2, 0), theta = (w, v) = ((1, 0), 1).  The first two "
+    "samples lie on the unit's hyperplane; their kinks cancel: with u = v w_1, t = v w_2, "
+    "L = 1/2 [(t - 1)^2 + 1 + (u - 2)^2 + (u + t)^2] on both sides, C^infinity and convex, "
+    "minimal at (u, t) = (1, 0).  So theta is a differentiable local minimum with L = 2, while "
+    "J = 1 with the paper's Lambda (0 at the kinks) and 1.8 with slope 1 there: the outputs "
+    "yhat_1 = relu(t), yhat_2 = relu(-t) are not differentiable, and the proof's step "
+    "'D^T vec(Yhat - Y) = 0' (Lemma 1 + first order) fails: D^T r = (0, 1, 0) != grad L = 0")
+
+
+theorem1_outputs = Claim(
+    id="khk2019dw.theorem1",
+    title="every local minimum at which every output is differentiable has L = J(theta)",
+    source=Source("khk2019dw", "4.1", "Theorem 1 (corrected)", "4.2"),
+    statement="Every local minimum theta of L at which every output Yhat_ic(X, theta) is "
+              "differentiable satisfies L(theta) = 1/2||Y||_F^2 - sum_{l=1}^{H+1} "
+              "sum_{k_l} 1/2 ||P[N^(l)_{k_l} D^(l)_{k_l}] vec(Y)||_2^2",
+    hypotheses=(ADMISSIBLE,),
+    conclusion=lambda inst, point, B: _compare(inst, point),
+    instances=lambda assumed: problem_instances(assumed, smooth_outputs=True),
+    point_kind=PointKind.LOCAL_MIN,
+    landscape=landscape_reading("outputs"),
+    branches=BRANCHES,
+    case_of=_case_of,
+    readings=(READINGS["outputs"],),
+    narrowed=("points on strata whose outputs are not all differentiable are left out "
+              "(counted as outside_reading)",),
+    mutants=_T1_MUTANTS,
+)
+
+
 theorem1 = Claim(
     id="khk2019dw.theorem1",
     title="every differentiable local minimum has L = J(theta)",
@@ -92,18 +137,16 @@ theorem1 = Claim(
     case_of=_case_of,
     notes="J in its projection form at the point's precision (equal to the Gram-Schmidt form at "
           "every theta, khk2019dw.theorem1.j_forms); branch dead_unit: some ReLU unit has "
-          "derivative 0 on every sample (D^(l)_k = 0).",
-    mutants=(
-        Mutant.conclusion("output_not_orthogonalised", MutantKind.DROPPED_TERM,
-                          "N^(H+1)_1 = I: the output term 1/2||P[D^(H+1)_1] vec Y||^2 raw",
-                          _output_raw),
-        Mutant.conclusion("without_pattern", MutantKind.DROPPED_TERM,
-                          "D^(l)_k built without Lambda (every unit linear)",
-                          lambda inst, point, B: _compare(inst, point,
-                                                          blocks_of=_blocks_without_pattern)),
-        Mutant.conclusion("sum_not_halved", MutantKind.PERTURBED_CONSTANT,
-                          "J = 1/2||Y||^2 - sum ||P[N D] vec Y||^2", _j_halved_sum),
-    ),
+          "derivative 0 on every sample (D^(l)_k = 0); branch stratum: points with "
+          "pre-activations exactly 0, certified exactly (optimize.strata), J with the "
+          "paper's Lambda (0 at a kink).",
+    readings=(READINGS["L"],),
+    corrected=theorem1_outputs,
+    erratum="As printed ('every differentiable local minimum of L') the statement fails at "
+            "differentiable local minima where pre-activations are 0 and samples' kinks "
+            "cancel: " + _THEOREM1_WITNESS + ".  Corrected: require every output to be "
+            "differentiable at theta (implied by the kink-free reading the proof uses).",
+    mutants=_T1_MUTANTS,
 )
 
 
@@ -292,9 +335,11 @@ normal_equations = Claim(
     instances=lambda assumed: problem_instances(assumed),
     point_kind=PointKind.CRITICAL,
     landscape=landscape,
-    notes="This is the first-order condition the certificate tests (in the form grad L = "
-          "[D, D^(H+1)_1]^T vec(Yhat - Y)), so it passes by construction at certified points; "
-          "it is listed because the proof uses it, and its mutant shows the check is live.",
+    branches=BRANCHES,
+    case_of=_case_of,
+    notes="Away from strata this is the first-order condition the float certificate tests "
+          "(grad L = [D, D^(H+1)_1]^T vec(Yhat - Y)); on strata the exact certificate tests "
+          "the true gradient, and D uses the paper's Lambda (0 at a kink).",
     mutants=(
         Mutant.conclusion("half_Y", MutantKind.PERTURBED_CONSTANT,
                           "[D, D^(H+1)_1]^T vec(Yhat) = [D, D^(H+1)_1]^T vec(Y) / 2",
@@ -468,3 +513,59 @@ kink_example = Claim(
                           _kink_differentiable_mutant),
     ),
 )
+
+
+# --- readings of "differentiable" for the statements that share Theorem 1's proof ---------------
+
+def _outputs_reading(claim, instances, statement, erratum):
+    """``claim`` under the printed reading ('L differentiable'), with its corrected statement
+    under the reading 'every output differentiable' (the points outside it are left out)."""
+    corrected = claim.replace(
+        statement=statement, instances=instances, landscape=landscape_reading("outputs"),
+        readings=(READINGS["outputs"],), corrected=None, erratum="",
+        narrowed=("points on strata whose outputs are not all differentiable are left out "
+                  "(counted as outside_reading)",))
+    return claim.replace(readings=(READINGS["L"],), corrected=corrected, erratum=erratum)
+
+
+_SAME_WITNESS = ("fails where Theorem 1 fails (khk2019dw.theorem1): at differentiable local "
+                 "minima on a stratum where the kinks of samples on a unit's hyperplane cancel "
+                 "in L but not in the outputs; " + _THEOREM1_WITNESS + ".  Corrected: require "
+                 "every output to be differentiable at theta.")
+
+proposition1 = _outputs_reading(
+    proposition1,
+    lambda assumed: problem_instances(assumed, H=(1, 1), d_y=(1, 1), m=(2, 7),
+                                      smooth_outputs=True),
+    "(H = 1, d_y = 1) Every local minimum theta at which every output is differentiable "
+    "satisfies L(theta) = J(theta) in the Gram-Schmidt order D^(1)_1, ..., D^(1)_d, Phi^(1)",
+    "As printed ('every differentiable local minimum') Proposition 1 " + _SAME_WITNESS)
+
+lemma5 = lemma5.replace(
+    readings=(READINGS["L"],),
+    corrected=lemma5.replace(
+        statement="(H = 1, d_y = 1) every local minimum at which no live kinked pre-activation "
+                  "is 0 satisfies L(theta) = 1/2||Y||^2 - 1/2||P[Dtilde] Y||^2",
+        landscape=landscape_reading("kink_free"), branches=("all_active", "dead_unit"),
+        readings=(READINGS["kink_free"],), corrected=None, erratum="",
+        narrowed=("points on strata are left out: the reading 'every output differentiable' "
+                  "fails too (erratum)",)),
+    erratum="As printed (at differentiable local minima) Lemma 5's deterministic part fails on "
+            "strata, and also where every output is differentiable: Dtilde = [Lambda_k X] uses "
+            "the paper's Lambda (0 at a kink) without the outgoing weight, so a unit with zero "
+            "outgoing weight whose hyperplane holds a pair of samples +-p contributes features "
+            "that no adjacent piece has.  Witness (exact point, certified local minimum, L "
+            "and the outputs differentiable): d = (2, 1, 1) ReLU, w = (1.5, 0.5), v = 0, "
+            "X rows (0.5, -1.5), (-0.5, 1.5), (-1, -1), (-2, -2), (-2, -1.5), (1.5, 0.5), "
+            "(2, 0), (0.5, 2), (1, 0.5), (0, 0.5), Y = (-1.3125, 1.3125, 1.25, -0.625, 1.25, "
+            "0.4375, 0.625, -1.25, -0.625, 1.25): L = 5.529296875, right-hand side 4.92513.  "
+            "Corrected: the kink-free reading (no live kinked pre-activation is 0).")
+
+normal_equations = _outputs_reading(
+    normal_equations,
+    lambda assumed: problem_instances(assumed, smooth_outputs=True),
+    "At a critical point at which every output is differentiable, [D, D^(H+1)_1]^T vec(Yhat) "
+    "= [D, D^(H+1)_1]^T vec(Y)",
+    "As printed ('at a differentiable critical point', read: L differentiable) the normal "
+    "equations with the paper's D fail on strata: D^T vec(Yhat - Y) is the Lambda-convention "
+    "formula, not grad L, where samples' kinks cancel in L; " + _THEOREM1_WITNESS + ".")

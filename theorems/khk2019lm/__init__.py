@@ -4,3 +4,14 @@ of induced model in nonconvex machine learning", Neural Computation 31(12).
 Paper: ``shared/papers/kawaguchi-huang-kaelbling-2019-every-local-minimum.md`` (clean statements
 also in ``khk-statements.md`` Part II). Claim ids start with ``khk2019lm.``.
 """
+
+from proofcheck.papers import Paper
+
+PAPER = Paper(
+    key="khk2019lm", citation="Kawaguchi, Huang & Kaelbling (2019)",
+    title="Every Local Minimum Value Is the Global Minimum Value of Induced Model in "
+          "Nonconvex Machine Learning",
+    year=2019, venue="Neural Computation 31(12)",
+    figures=".figures",
+    source="kawaguchi-huang-kaelbling-2019-every-local-minimum.md",
+)

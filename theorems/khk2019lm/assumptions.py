@@ -21,9 +21,9 @@ import sympy as sp
 from hypothesis import strategies as st
 
 from proofcheck import Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind, Source
-from proofcheck.induced import assumption2_defect, assumption2_residual, output_weights_g
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector, vec
 
+from ._constructions import assumption2_defect, assumption2_residual, output_weights_g
 from .instances import A2, LOSSES, network, random_points
 
 SOURCE1 = Source("khk2019lm", "3.1", "Assumption 1")

@@ -29,11 +29,12 @@ from hypothesis import strategies as st
 
 from proofcheck import (Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,
                         PointKind, Source)
-from proofcheck.induced import (at_certified, footnote1_network, linear_predictor_value,
-                                pointwise_infimum, separation_delta)
+from proofcheck.induced import at_certified, linear_predictor_value, pointwise_infimum
+from proofcheck.linalg import numerical_rank
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector, vec
 
-from .instances import (A1, LOSSES, MAIN_LOSSES, critical_landscape, last_layer_landscape,
+from ._constructions import footnote1_network, separation_delta
+from .instances import (A1, MAIN_LOSSES, critical_landscape, last_layer_landscape,
                         net_instance, network, panel)
 from .theorem1 import bracket_tol, equality
 
@@ -123,9 +124,7 @@ def footnote_instances(draw, positive=True, sign_any=False):
 
 def rank_at_least_m(inst, point, B):
     _, _, Phi = footnote1_network(inst.X_raw, inst.eps, inst.diagonals)
-    s = np.linalg.svd(Phi, compute_uv=False)
-    from proofcheck.linalg import rank_cutoff
-    r = int(np.sum(s > rank_cutoff(s, Phi.shape, "lapack")))
+    r = int(numerical_rank(Phi, "lapack"))
     return Margin(float(r - inst.m), 0.0, r, inst.m, "numerical rank (LAPACK cutoff) of the "
                   "exactly-diagonal activation matrix")
 

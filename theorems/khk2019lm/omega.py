@@ -21,7 +21,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from proofcheck import Claim, Instance, Margin, Mutant, MutantKind, Source
-from proofcheck.induced import relu_omega
+
+from ._constructions import relu_omega
 
 SOURCE = Source("khk2019lm", "3.1", "definition of Omega and Omega-tilde")
 
@@ -32,7 +33,8 @@ def relu_points(draw, kinked=True):
     is exactly at its kink at some sample, its outgoing weights zero or not; else Gaussian."""
     seed = draw(st.integers(0, 2 ** 16))
     rng = np.random.default_rng(seed)
-    d_x, width, d_y, m = 2, int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(1, 4))
+    d_x = 2
+    width, d_y, m = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(1, 4))
     if not kinked:
         return Instance(X=rng.normal(size=(m, d_x)), W1=rng.normal(size=(width, d_x)),
                         W2=rng.normal(size=(d_y, width)), kinked=False)

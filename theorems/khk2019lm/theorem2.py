@@ -2,7 +2,8 @@
 
 Theorem 2. Let assumptions 1 and 2 hold. Then for any local minimum theta not in Omega-tilde there
 is eps_0 > 0 such that for any eps in [0, eps_0),
-    L(theta) = inf_{S finite subset of V[theta, eps], alpha in R^{d_theta x |S|}} L~_theta(alpha, eps, S).   (3.2)
+    L(theta) = inf_{S finite subset of V[theta, eps], alpha in R^{d_theta x |S|}}
+               L~_theta(alpha, eps, S).   (3.2)
 
 The chain: for any theta not in Omega-tilde and eps >= 0 small,
     L(theta) >= inf_alpha L_theta(alpha) >= inf_{S, alpha} L~_theta(alpha, eps, S).
@@ -40,7 +41,8 @@ def conclusion(inst, point, B):
     theta = point_theta(point)
     q = at_point(net, inst.X, inst.Y, inst.loss, inst.weights, theta)
     fit, _ = perturbable_value(inst, theta)
-    tol = bracket_tol(q, fit) + float_point_tolerance(q, point, net) * (1 + float(np.abs(fit.alpha).sum()))
+    tol = bracket_tol(q, fit) \
+        + float_point_tolerance(q, point, net) * (1 + float(np.abs(fit.alpha).sum()))
     return equality(q.L, fit, tol)
 
 

@@ -17,9 +17,10 @@ Squared and cross-entropy losses; eps = 2^-4.
 """
 
 from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.induced import resnet_theorem3
 from proofcheck.problems import (A1 as DIMS_RELATION, case_of, cases, instances_for,
                                  resnet_landscape, resnet_problem, values_at_point)
+
+from ._constructions import resnet_theorem3
 
 SOURCE = Source("khk2019lm", "4.2", "Theorem 3", "(4.2)")
 LOSSES = ("squared", "cross_entropy")
@@ -58,8 +59,6 @@ def conclusion(inst, point, B, value=True):
 
 def value_only_S0(inst, point, B):
     """Mutant: S = {0} in both cases (no perturbation): the inclusion fails when rank W < d_y."""
-    from proofcheck.induced import range_residual
-    import numpy as np
     problem = resnet_problem(inst)
     t = resnet_theorem3(problem, point.point, EPS, case="full_rank")
     return Margin(-t.inclusion, t.inclusion_tol, t.inclusion, 0.0,

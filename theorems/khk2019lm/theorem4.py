@@ -23,9 +23,10 @@ import numpy as np
 
 from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck.induced import (DEFAULT_EPS, at_point, float_point_tolerance, induced_infimum,
-                                linear_predictor_value, partial_linear_structure,
-                                perturbable_basis, perturbation_set, point_theta)
+                                linear_predictor_value, perturbable_basis, perturbation_set,
+                                point_theta)
 
+from ._constructions import partial_linear_structure
 from .instances import A1, WIDE, minimum_landscape, network, panel, random_points
 from .theorem1 import bracket_tol, equality
 
@@ -51,7 +52,8 @@ def corollary(inst, point, B, factor=1.0):
 
 
 def _corollary_instances(assumed):
-    return panel(kinds=("deep_linear", "deep_linear3"), violate=() if assumed["wide"] else ("wide",))
+    return panel(kinds=("deep_linear", "deep_linear3"),
+                 violate=() if assumed["wide"] else ("wide",))
 
 
 deep_linear = Claim(
@@ -149,7 +151,8 @@ theorem4 = Claim(
     case_of=lambda inst, p: _case(inst, p),
     notes="The ReLU local minima found so far sit at the linear predictor's optimum (their "
           "active units act linearly), so the checks do not separate the t = 0 and t = H "
-          "conclusions from the plain linear bound. Checked for every t in {0..H} (the proof's range, which contains the printed "
+          "conclusions from the plain linear bound. Checked for every t in {0..H} (the proof's "
+          "range, which contains the printed "
           "{1..H}) with theta in Theta_{d_y,t} by the maximal-candidate test of "
           "induced.partial_linear_structure; Omega-hat read as Omega-tilde (ReLU points are "
           "certified away from every kink). S = {0} and the generated directions of "

@@ -22,7 +22,10 @@ True
 False
 """
 
+import numpy as np
+
 from proofcheck import Hypothesis
+from proofcheck.linalg import numerical_rank
 from proofcheck.losses import LogisticLoss, SmoothedHinge, SquaredLoss, TiltedDoubleWell
 
 #: Scalar-output losses of Assumption 1 (convex, twice differentiable), by short name.
@@ -65,12 +68,9 @@ LIPSCHITZ = Hypothesis("lipschitz", "F_θ, ∇F_θ, ∇²F_θ are Lipschitz in (
 
 
 def _full_row_rank(i) -> bool:
-    import numpy as np
     W = np.asarray(i.W, dtype=float)
-    s = np.linalg.svd(W, compute_uv=False)
-    # LAPACK-style cutoff: singular values below max(shape) * eps * s_max count as zero
-    cutoff = max(W.shape) * np.finfo(float).eps * (s[0] if s.size else 0.0)
-    return bool(W.shape[0] <= W.shape[1] and s.size == W.shape[0] and s[-1] > cutoff)
+    # LAPACK cutoff: singular values below max(shape) * eps * s_max count as zero
+    return bool(W.shape[0] <= W.shape[1] and int(numerical_rank(W, "lapack")) == W.shape[0])
 
 
 FULL_ROW_RANK = Hypothesis("full_row_rank", "W has full row rank, s_min(W) > 0", _full_row_rank)

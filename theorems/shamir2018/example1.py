@@ -25,6 +25,8 @@ from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind, So
 from proofcheck.polynomial import critical_points
 from proofcheck.symbolic import SizeSweep
 
+from .decidable import example1_point_forms, example1_stationary_forms
+
 w, v = sp.symbols("w v", real=True)
 eps = sp.Symbol("epsilon", positive=True)
 HALF = sp.Rational(1, 2)
@@ -157,7 +159,14 @@ stationary_point = Claim(
                         "eigenvalues ±ε^2", "small_hessian",
                         lambda s: (at(hessian(objective()), SADDLE).charpoly(lam).as_expr(),
                                    lam**2 - eps**4)),
+        Mutant.conclusion("decided_value_one", MutantKind.PERTURBED_CONSTANT,
+                          "F(0, -1/ε) = 1 (decidable form)", None,
+                          decidable=example1_point_forms(value=1)),
+        Mutant.conclusion("decided_hessian_sign", MutantKind.FLIPPED_INEQUALITY,
+                          "∇²F(0, -1/ε) = [[0, ε], [ε, 0]] (decidable form)", None,
+                          decidable=example1_point_forms(off=1)),
     ),
+    decidable=example1_point_forms(),
 )
 
 
@@ -230,9 +239,11 @@ corrected_stationary = Claim(
     notes="symbolic in ε > 0 (identities); the exact enumeration at ε in "
           f"{[str(e) for e in EPS_VALUES]} finds exactly the saddle (0, -1/ε) (inertia (1, 1, 0), "
           "F = 1/2) and the curve w(1 + εv) = 1 of Morse-Bott minima with F = 0 and two arcs",
+    decidable=example1_stationary_forms(0),
     mutants=(
         Mutant.conclusion("saddle_at_1", MutantKind.PERTURBED_CONSTANT,
-                          "the enumeration finds the saddle at (1, -1/ε)", enumeration_margin(1)),
+                          "the enumeration finds the saddle at (1, -1/ε)", enumeration_margin(1),
+                          decidable=example1_stationary_forms(1)),
         Mutant.identity("factor_without_eps", MutantKind.DROPPED_TERM,
                         "∇F = r (1 + εv, w)", "factorisation",
                         lambda s: (gradient(objective()),
@@ -255,6 +266,7 @@ stationary_points = Claim(
                             sp.zeros(2, 1)), EPS_SWEEP),
     ),
     corrected=corrected_stationary,
+    decidable=example1_stationary_forms(1),
     notes="refuted exactly at ε = 1 (∇F(1, -1) = (0, -1)); the corrected statement's exact "
           "enumeration also shows F has no other isolated stationary point",
     erratum="the saddle point is at (0, -1/ε) (Example 1's own point), not at (1, -1/ε): there "

@@ -37,6 +37,7 @@ from proofcheck.second_order import hessian_rounding_bound, lambda_min_enclosure
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
 from .assumptions import A1
+from .decidable import footnote2_forms
 
 U = 2.0 ** -53
 
@@ -282,9 +283,12 @@ footnote2 = Claim(
         Mutant.conclusion("fro_both_spectral", MutantKind.OTHER, "||AB||_Fr <= ||A|| ||B||",
                           lambda i, p, B: footnote2_conclusion(i, p, B, ("fro_both_spectral",))),
         Mutant.conclusion("fro_below_spec", MutantKind.FLIPPED_INEQUALITY, "||A||_Fr <= ||A||",
-                          lambda i, p, B: footnote2_conclusion(i, p, B, ("fro_below_spec",))),
+                          lambda i, p, B: footnote2_conclusion(i, p, B, ("fro_below_spec",)),
+                          decidable=footnote2_forms("fro_below_spec")),
         Mutant.conclusion("no_factor_two", MutantKind.PERTURBED_CONSTANT,
                           "||x - z||^2 <= ||x||^2 + ||z||^2",
-                          lambda i, p, B: footnote2_conclusion(i, p, B, ("no_factor_two",))),
+                          lambda i, p, B: footnote2_conclusion(i, p, B, ("no_factor_two",)),
+                          decidable=footnote2_forms("no_factor_two")),
     ),
+    decidable=footnote2_forms(),
 )

@@ -25,10 +25,12 @@ from hypothesis import strategies as st
 
 from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind, Source
 from proofcheck.losses import SquaredLoss
-from proofcheck.scalar_resnet import point_terms, scalar_instances
+from proofcheck.scalar_resnet import scalar_instances
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
+from ._terms import point_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_NONZERO
+from .decidable import LEMMA1_FAST, lemma1_forms, theorem1_forms
 
 LOSSES = tuple(SCALAR_LOSSES)
 
@@ -98,11 +100,14 @@ lemma1 = Claim(
                          lambda s: _G_inner(s), SWEEP),),
     notes="Eq. (5) is proven per sample (the expectation is linear); the inequality then is "
           "convexity, checked on drawn instances.",
+    decidable=lemma1_forms(sizes=LEMMA1_FAST),
     mutants=(
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
-                          "<vec G, ∇F_θ> <= F - F_lin(w*)", lemma1_flipped),
+                          "<vec G, ∇F_θ> <= F - F_lin(w*)", lemma1_flipped,
+                          decidable=lemma1_forms(lambda i, g: i <= g, LEMMA1_FAST)),
         Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
-                          "<vec G, ∇F_θ> >= 2 (F - F_lin(w*))", lemma1_doubled_gap),
+                          "<vec G, ∇F_θ> >= 2 (F - F_lin(w*))", lemma1_doubled_gap,
+                          decidable=lemma1_forms(lambda i, g: i >= 2 * g, LEMMA1_FAST)),
         Mutant.identity("no_V_block", MutantKind.DROPPED_TERM,
                         "eq. (5) with G's V-block dropped", "eq5",
                         lambda s: _G_inner(s, drop_V=True)),
@@ -119,20 +124,9 @@ lemma1 = Claim(
 
 # --- Theorem 1 and eq. (6) -------------------------------------------------------------------
 
-def _theorem1_denominator(q, c_w=2.0, c_star=2.0, with_V=True):
+def _theorem1_denominator(q, B, c_w=2.0, c_star=2.0, with_V=True):
     ratio = q.V_spec ** 2 / q.w_norm ** 2 if with_V else 0 * q.w_norm
-    return np.sqrt(c_w * q.w_norm ** 2 + q.w_star_norm ** 2 * (c_star + ratio)) \
-        if not _is_mp(q.w_norm) else _mp_sqrt(c_w * q.w_norm ** 2
-                                               + q.w_star_norm ** 2 * (c_star + ratio))
-
-
-def _is_mp(a):
-    return isinstance(a, np.ndarray) and a.dtype == object or type(a).__module__.startswith("mpmath")
-
-
-def _mp_sqrt(a):
-    import mpmath
-    return np.frompyfunc(mpmath.sqrt, 1, 1)(a) if isinstance(a, np.ndarray) else mpmath.sqrt(a)
+    return B.sqrt(c_w * q.w_norm ** 2 + q.w_star_norm ** 2 * (c_star + ratio))
 
 
 def _bound(q, denom, factor=1):
@@ -143,22 +137,22 @@ def _bound(q, denom, factor=1):
 
 def theorem1_conclusion(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, _theorem1_denominator(q))
+    return _bound(q, _theorem1_denominator(q, B))
 
 
 def theorem1_no_V(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, _theorem1_denominator(q, with_V=False))
+    return _bound(q, _theorem1_denominator(q, B, with_V=False))
 
 
 def theorem1_doubled_gap(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, _theorem1_denominator(q), factor=2)
+    return _bound(q, _theorem1_denominator(q, B), factor=2)
 
 
 def theorem1_flipped(inst, point, B):
     q = _terms(inst, B)
-    d = _theorem1_denominator(q)
+    d = _theorem1_denominator(q, B)
     return Margin.at_most(q.grad_norm * d, q.gap, tol=q.tol * (1 + d), tol_source=q.tol_source)
 
 
@@ -174,17 +168,21 @@ theorem1 = Claim(
     instances=instances,
     notes="Checked at arbitrary points (not only minima), as the statement says. Dropping w != 0 "
           "is not a mutant here: as w -> 0 the denominator grows like ||w*|| ||V|| / ||w|| and "
-          "the bound tends to the trivial ||∇F|| >= 0. Dropping convexity is a mutant of Lemma 1 (where "
+          "the bound tends to the trivial ||∇F|| >= 0. Dropping convexity is a mutant of Lemma 1 "
+          "(where "
           "it is used); random points of a non-convex loss rarely violate the weaker Theorem 1.",
     mutants=(
         Mutant.conclusion("no_V_term", MutantKind.DROPPED_TERM,
                           "denominator sqrt(2||w||^2 + 2||w*||^2) without ||V||^2/||w||^2",
-                          theorem1_no_V),
+                          theorem1_no_V, decidable=theorem1_forms(with_V=False)),
         Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
-                          "||∇F_θ|| >= 2 (F - F_lin(w*)) / sqrt(...)", theorem1_doubled_gap),
+                          "||∇F_θ|| >= 2 (F - F_lin(w*)) / sqrt(...)", theorem1_doubled_gap,
+                          decidable=theorem1_forms(factor=2)),
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
-                          "||∇F_θ|| <= (F - F_lin(w*)) / sqrt(...)", theorem1_flipped),
+                          "||∇F_θ|| <= (F - F_lin(w*)) / sqrt(...)", theorem1_flipped,
+                          decidable=theorem1_forms(flipped=True)),
     ),
+    decidable=theorem1_forms(),
 )
 
 
@@ -202,7 +200,7 @@ def _w_minus_wstar(inst, B):
     w, ws = B.asarray(inst.w), B.asarray(inst.w_star)
     d = w - ws
     s = (d * d).sum(axis=-1)
-    return _mp_sqrt(s) if _is_mp(s) else np.sqrt(s)
+    return B.sqrt(s)
 
 
 def eq6_doubled_gap(inst, point, B):
@@ -221,10 +219,13 @@ eq6 = Claim(
     instances=instances,
     mutants=(
         Mutant.conclusion("no_V_block", MutantKind.DROPPED_TERM,
-                          "denominator ||w - w*|| (G's V-block dropped)", eq6_without_V),
+                          "denominator ||w - w*|| (G's V-block dropped)", eq6_without_V,
+                          decidable=theorem1_forms(eq6=True, with_V=False)),
         Mutant.conclusion("doubled_gap", MutantKind.PERTURBED_CONSTANT,
-                          "||∇F_θ|| >= 2 (F - F_lin(w*)) / ||G||_Fr", eq6_doubled_gap),
+                          "||∇F_θ|| >= 2 (F - F_lin(w*)) / ||G||_Fr", eq6_doubled_gap,
+                          decidable=theorem1_forms(eq6=True, factor=2)),
     ),
+    decidable=theorem1_forms(eq6=True),
 )
 
 

@@ -20,10 +20,11 @@ import numpy as np
 import sympy as sp
 
 from proofcheck import Claim, Identity, Margin, Mutant, MutantKind, Source
-from proofcheck.scalar_resnet import zero_instances, zero_terms
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
+from ._terms import zero_instances, zero_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_STAR_NONZERO
+from .decidable import lemma2_forms
 
 SOURCE = "6.2"
 
@@ -33,29 +34,21 @@ def instances(assumed):
     return zero_instances(losses=losses)
 
 
-def _sqrt(a):
-    import mpmath
-    if isinstance(a, np.ndarray) and a.dtype == object:
-        return np.frompyfunc(mpmath.sqrt, 1, 1)(a)
-    if type(a).__module__.startswith("mpmath"):
-        return mpmath.sqrt(a)
-    return np.sqrt(np.maximum(a, 0))
-
-
 def _abs(a):
     return abs(a) if not isinstance(a, np.ndarray) else np.abs(a)
 
 
 # --- Theorem 2 -------------------------------------------------------------------------------
 
-def _curvature_term(q, square=True, lam_scale=1):
+def _curvature_term(q, B, square=True, lam_scale=1):
     lam = q.lam * lam_scale
     inner = _abs(lam) * q.H_ww_norm + (lam * lam if square else 0 * lam)
-    return q.V_spec * _sqrt(inner)
+    return q.V_spec * B.sqrt(inner)
 
 
-def _part2(q, lhs_extra=None, factor=1):
-    lhs = (q.grad_norm + (_curvature_term(q) if lhs_extra is None else lhs_extra)) * q.w_star_norm
+def _part2(q, B, lhs_extra=None, factor=1):
+    extra = _curvature_term(q, B) if lhs_extra is None else lhs_extra
+    lhs = (q.grad_norm + extra) * q.w_star_norm
     return Margin.at_least(lhs, factor * q.gap, tol=q.tol * (1 + q.w_star_norm),
                            tol_source=q.tol_source)
 
@@ -63,7 +56,7 @@ def _part2(q, lhs_extra=None, factor=1):
 def theorem2_conclusion(inst, point, B):
     q = zero_terms(inst, B)
     first = Margin.at_most(q.lam, 0 * q.lam, tol=q.tol, tol_source=q.tol_source)
-    return first.both(_part2(q))
+    return first.both(_part2(q, B))
 
 
 def theorem2_lam_positive(inst, point, B):
@@ -73,17 +66,17 @@ def theorem2_lam_positive(inst, point, B):
 
 def theorem2_no_curvature(inst, point, B):
     q = zero_terms(inst, B)
-    return _part2(q, lhs_extra=0 * q.lam)
+    return _part2(q, B, lhs_extra=0 * q.lam)
 
 
 def theorem2_quarter_curvature(inst, point, B):
     q = zero_terms(inst, B)
-    return _part2(q, lhs_extra=_curvature_term(q) / 4)
+    return _part2(q, B, lhs_extra=_curvature_term(q, B) / 4)
 
 
 def theorem2_doubled_gap(inst, point, B):
     q = zero_terms(inst, B)
-    return _part2(q, factor=2)
+    return _part2(q, B, factor=2)
 
 
 theorem2 = Claim(
@@ -145,8 +138,9 @@ def eq7_V(s, transpose=False):
     w, x, f, V, a, L, d1, d2 = _sample(s)
     lhs = sp.Matrix(V.rows, V.cols, lambda i, j: sp.diff(L, V[i, j]))
     rhs = d1 * w * f.T
-    return lhs, (rhs if not transpose else d1 * sp.Matrix(V.rows, V.cols,
-                                                           lambda i, j: w[j % w.rows] * f[i % f.rows]))
+    if not transpose:
+        return lhs, rhs
+    return lhs, d1 * sp.Matrix(V.rows, V.cols, lambda i, j: w[j % w.rows] * f[i % f.rows])
 
 
 def _hessian_blocks(s):
@@ -287,8 +281,8 @@ eq12 = Claim(
 def eq13_conclusion(inst, point, B, with_V=True, split_sign=1):
     q = zero_terms(inst, B)
     split = q.grad_w - (q.grad_lin0 + split_sign * np.einsum("...ij,...j->...i", q.V, q.r))
-    split_norm = _sqrt((split * split).sum(axis=-1))
-    glin = _sqrt((q.grad_lin0 * q.grad_lin0).sum(axis=-1))
+    split_norm = B.sqrt((split * split).sum(axis=-1))
+    glin = B.sqrt((q.grad_lin0 * q.grad_lin0).sum(axis=-1))
     m_split = Margin.at_most(split_norm, 0 * split_norm, tol=q.tol, tol_source=q.tol_source)
     lhs = q.grad_norm + (q.V_spec * q.r_norm if with_V else 0 * q.r_norm)
     m13 = Margin.at_least(lhs, glin, tol=q.tol, tol_source=q.tol_source)
@@ -346,7 +340,8 @@ def charpoly(s, c=1):
 
 def _random_arrow(s, rng, b_sign):
     k = s["k"]
-    u = sp.Matrix([sp.Rational(int(rng.integers(-6, 7)), int(rng.integers(1, 4))) for _ in range(k)])
+    u = sp.Matrix([sp.Rational(int(rng.integers(-6, 7)), int(rng.integers(1, 4)))
+                   for _ in range(k)])
     if all(v == 0 for v in u):
         u[0] = 1
     b = sp.Rational(int(rng.integers(1, 7)), int(rng.integers(1, 4))) * b_sign
@@ -409,7 +404,7 @@ def arrow_signed(inst, point, B, printed=False):
     rhs = (_abs(b * lam) if printed else -b * lam) + lam * lam
     scale = b * b + n2 + lam * lam
     eq = Margin.equal(n2, rhs, B, scale=scale, n_ops=16 * (np.shape(inst.u)[-1] + 1))
-    nonpos = Margin.at_most(lam, 0 * lam, tol=B.tolerance(_sqrt(scale), n_ops=16),
+    nonpos = Margin.at_most(lam, 0 * lam, tol=B.tolerance(B.sqrt(scale), n_ops=16),
                             tol_source="Weyl: eigenvalues move by <= ||dM||_2")
     return eq.both(nonpos)
 
@@ -439,8 +434,13 @@ lemma2_corrected = Claim(
                         "||u||^2 = |bλ| + λ^2 without b >= 0", "nonneg_b", printed_identity()),
         Mutant.conclusion("numeric_printed", MutantKind.DROPPED_HYPOTHESIS,
                           "numerically: ||u||^2 = |bλ| + λ^2 for b of either sign",
-                          lambda i, p, B: arrow_signed(i, p, B, printed=True)),
+                          lambda i, p, B: arrow_signed(i, p, B, printed=True),
+                          decidable=lemma2_forms("printed")),
+        Mutant.conclusion("decided_doubled", MutantKind.PERTURBED_CONSTANT,
+                          "||u||^2 = 2(λ^2 - bλ) (decidable form only)", None,
+                          decidable=lemma2_forms("doubled")),
     ),
+    decidable=lemma2_forms("corrected"),
 )
 
 lemma2 = Claim(
@@ -458,6 +458,7 @@ lemma2 = Claim(
                  printed_identity(), SIGN_SWEEP, method="exact-random"),
     ),
     corrected=lemma2_corrected,
+    decidable=lemma2_forms("printed"),
     erratum="λ_min solves λ^2 - bλ - ||u||^2 = 0, so ||u||^2 = λ_min^2 - b λ_min; this is "
             "|b λ_min| + λ_min^2 only when b >= 0. For b < 0 (e.g. b = -1, u = (1)) the printed "
             "identity fails. Theorem 2 uses it with b = E[ℓ''(0) (x + V f)_1^2] >= 0, so it "

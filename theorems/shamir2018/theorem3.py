@@ -28,9 +28,10 @@ against the convex solver's certified inf F_lin.
 from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck.problems import (Relation, case_of, cases, resnet_instances, resnet_landscape,
                                  values_at_point)
-from proofcheck.second_order import certify_sopsp, theorem3_instances, theorem3_terms
+from proofcheck.second_order import certify_sopsp
 from proofcheck.scalar_resnet import ScalarResNet
 
+from ._terms import theorem3_instances, theorem3_terms
 from .assumptions import A1, LIPSCHITZ, SCALAR_LOSSES
 
 
@@ -81,7 +82,8 @@ theorem3 = Claim(
           "Theorem3Terms.bound(sqrt_2b=False) evaluates that form (checked at generated "
           "ε-SOPSPs in tests/test_second_order.py). Mutants that shrink the bound by a constant "
           "(r/100, one branch of the max dropped) are NOT caught: with certified (upper-bound) "
-          "Lipschitz constants the bound is loose by orders of magnitude. The third hypothesis bullet of the "
+          "Lipschitz constants the bound is loose by orders of magnitude. The third hypothesis "
+          "bullet of the "
           "theorem says 'For any (w, V, θ) ∈ 𝒲' where 𝒲 should be M (a notation slip).",
     mutants=(
         Mutant.conclusion("no_slack", MutantKind.DROPPED_TERM, "F <= F_lin(w*)",

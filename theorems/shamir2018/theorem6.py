@@ -19,26 +19,16 @@ O(||W||) while F - F_lin(W*) stays O(1), the regime where the ||V||/s_min(W) ter
 the bound is tight to a few percent.
 """
 
-import numpy as np
 
 from proofcheck import Claim, Margin, Mutant, MutantKind, Source
-from proofcheck.scalar_resnet import vector_instances, vector_terms
 
+from ._terms import vector_instances, vector_terms
 from .assumptions import CONVEX_DIFF, FULL_ROW_RANK
 
 
 def instances(assumed):
     return vector_instances(full_row_rank=assumed["full_row_rank"],
                             convex=assumed["convex_diff"])
-
-
-def _sqrt(a):
-    import mpmath
-    if isinstance(a, np.ndarray) and a.dtype == object:
-        return np.frompyfunc(mpmath.sqrt, 1, 1)(a)
-    if type(a).__module__.startswith("mpmath"):
-        return mpmath.sqrt(a)
-    return np.sqrt(a)
 
 
 def lemma3_conclusion(inst, point, B, factor=1):
@@ -78,14 +68,14 @@ def _theorem6(inst, B, c=2.0, with_V=True, use_G=False, factor=1):
         d = q.G_fro
     else:
         ratio = q.V_spec ** 2 / q.s_min ** 2 if with_V else 0 * q.V_spec
-        d = _sqrt(c * q.W_fro ** 2 + q.W_star_fro ** 2 * (c + ratio))
+        d = B.sqrt(c * q.W_fro ** 2 + q.W_star_fro ** 2 * (c + ratio))
     return Margin.at_least(q.grad_norm * d, factor * q.gap, tol=q.tol * (1 + d),
                            tol_source=q.tol_source + "; times (1 + denominator)")
 
 
 def _theorem6_flipped(inst, point, B):
     q = vector_terms(inst, B)
-    d = _sqrt(2 * q.W_fro ** 2 + q.W_star_fro ** 2 * (2 + q.V_spec ** 2 / q.s_min ** 2))
+    d = B.sqrt(2 * q.W_fro ** 2 + q.W_star_fro ** 2 * (2 + q.V_spec ** 2 / q.s_min ** 2))
     return Margin.at_most(q.grad_norm * d, q.gap, tol=q.tol * (1 + d), tol_source=q.tol_source)
 
 

@@ -2,9 +2,14 @@ r"""Figure 1 of Kawaguchi, Huang & Kaelbling (2019), *Effect of depth and width 
 deep learning* (Neural Computation 31(6)): heat maps of ``J(theta)`` over depth x width, at the
 initial weights and after training, for each rank-cutoff criterion of Appendix C.
 
+The paper's Figure 1 has four panels (synthetic, MNIST, CIFAR-10, SVHN); :data:`PANELS` says
+which are reproduced and why the others are not, and every run writes that listing, with the
+comparison of its own numbers with the paper's observations (:func:`comparisons`), to
+``khk2019dw-figure1-<dataset>[-quick]-summary.txt``.
+
 ``proofcheck figure khk2019dw.figure1 --dataset synthetic|digits [--scheduler ADDR] [--quick]``
 writes ``khk2019dw-figure1-<dataset>[-quick].png`` (and any other requested image format) and a
-``.csv`` with one row per (phase, criterion, depth, width).
+``.csv`` with one row per (phase, criterion, depth, width) and the ``-summary.txt``.
 
 ``J(theta) = 1/2 ||(I - P[[D, D^(H+1)_1]]) vec Y||^2`` is computed as the paper's Appendix C
 says (the projection form, not the Gram-Schmidt sum, whose per-block round-off "may easily
@@ -27,8 +32,9 @@ Choices the paper leaves open (also in ``docs/figures-khk2019dw.md``):
 
 * **the grid**: depths ``H in {1, 2, 3, 5, 7}``, widths ``d_l in {10, 20, 30, 40, 50}`` (the
   paper's axes are not stated in the text; 7 and 50 are the teacher's size);
-* **teacher**: no biases, weights ``N(0, 1/d_{l-1})``, ``x ~ N(0, I_10)``, ``y`` = the teacher's
-  output without noise; its weights come from the figure's seed;
+* **teacher**: the weights as printed (Appendix C: entries ``N(0, 2/d_l)``, :data:`TEACHER_STD`)
+  and ``x ~ N(0, I_10)`` as printed; no biases and ``y`` = the teacher's output without noise
+  (not stated); its weights come from the figure's seed;
 * **"normalized standard deviation (1/d_l)"**: read as ``1/sqrt(fan-in) = 1/sqrt(d_{l-1})``
   (LeCun normal, :meth:`proofcheck.networks.Network.random_weights`); a standard deviation of
   ``1/d_l`` shrinks the signal by ``sqrt(d_l)`` per layer;
@@ -55,7 +61,9 @@ from __future__ import annotations
 import csv
 import functools
 import math
+import textwrap
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -65,8 +73,9 @@ from proofcheck import networks as nw
 from proofcheck import sweeps
 from proofcheck.figures import Figure, FigureError, require_matplotlib
 
-__all__ = ["FIGURES", "synthetic_data", "digits_data", "train_sgd", "figure1_cell",
-           "figure1_rows", "render_figure1", "CONFIG"]
+__all__ = ["FIGURES", "PANELS", "Panel", "TEACHER_STD", "synthetic_data", "digits_data",
+           "train_sgd", "figure1_cell", "figure1_rows", "render_figure1", "CONFIG", "comparisons",
+           "panel_listing", "summary"]
 
 #: Appendix C's training settings per data set (the image settings are used for digits).
 CONFIG = {
@@ -87,11 +96,24 @@ CSV_FIELDS = ("dataset", "phase", "criterion", "depth", "width", "m", "d_y", "d_
 # ---------------------------------------------------------------------------------------------
 # data
 
+
+def TEACHER_STD(d_l: int) -> float:  # noqa: N802 (a constant of the paper, as a function)
+    """Standard deviation of the teacher's weight entries of a layer with ``d_l`` outputs, as
+    printed in Appendix C: sqrt(2 / d_l) (the extracted text reads "(2dl)", its root and
+    fraction bar lost, as in "(1/dl)" for the trained networks' initialisation).
+
+    >>> round(TEACHER_STD(50), 4)
+    0.2
+    """
+    return math.sqrt(2.0 / d_l)
+
 def synthetic_data(m: int = 5000, seed: int = 0, *, depth: int = 7, width: int = 50,
                    d_x: int = 10):
-    """Appendix C's synthetic set: ``x ~ N(0, I)``, ``y`` = a tanh network (no biases, weights
-    ``N(0, 1/d_{l-1})``) with ``depth`` hidden layers of ``width`` units; ``(X, Y)`` with ``Y``
-    of shape ``(m, 1)``.
+    """Appendix C's synthetic set: ``x ~ N(0, I)``, ``y`` = a tanh network (no biases) with
+    ``depth`` hidden layers of ``width`` units whose weight entries are drawn as printed in
+    Appendix C, "normal distribution with zero mean and normalized standard deviation
+    (sqrt(2/d_l))": ``W^(l)_ij ~ N(0, 2/d_l)``, ``d_l`` the number of outputs of layer ``l``
+    (``TEACHER_STD``); ``(X, Y)`` with ``Y`` of shape ``(m, 1)``.
 
     >>> X, Y = synthetic_data(4, seed=1)
     >>> X.shape, Y.shape
@@ -101,7 +123,7 @@ def synthetic_data(m: int = 5000, seed: int = 0, *, depth: int = 7, width: int =
         raise ValueError(f"m must be >= 1, got {m}")
     rng = np.random.default_rng([seed, 2019])
     widths = (d_x,) + (width,) * depth + (1,)
-    Ws = [rng.normal(size=(a, b)) / math.sqrt(a) for a, b in zip(widths[:-1], widths[1:])]
+    Ws = [rng.normal(size=(a, b)) * TEACHER_STD(b) for a, b in zip(widths[:-1], widths[1:])]
     X = rng.normal(size=(m, d_x))
     h = X
     for W in Ws[:-1]:
@@ -238,6 +260,134 @@ def figure1_rows(dataset="synthetic", *, quick=False, seed=0, scheduler=None, wo
 
 
 # ---------------------------------------------------------------------------------------------
+# the paper's panels and what the figure says about them
+
+@dataclass(frozen=True)
+class Panel:
+    """One panel of the paper's Figure 1 (an initial and a trained heat map of one data set)
+    and whether this figure reproduces it: ``reproduced``, ``stand-in`` (a substitute data set,
+    ``dataset``) or ``absent``, with the reason."""
+
+    name: str
+    paper: str
+    status: str
+    dataset: str | None
+    reason: str
+
+
+_NO_DOWNLOAD = ("not bundled with any installed package, and this environment has no network "
+                "access except package registries, so it cannot be downloaded")
+
+#: The four panels of the paper's Figure 1, in the paper's order.
+PANELS = (
+    Panel("synthetic", "tanh teacher, H = 7, d_l = 50, x in R^10, y in R, m = 5000",
+          "reproduced", "synthetic",
+          "the teacher as printed in Appendix C; grid and mini-batch loss are choices "
+          "(see the module docstring)"),
+    Panel("MNIST", "10000 images, cropped 24x24, resized 8x8, gray-scale", "stand-in",
+          "digits", "MNIST is " + _NO_DOWNLOAD + "; scikit-learn's bundled 8x8 digits "
+                    "(1797 images, m = 500) stand in: a different data set"),
+    Panel("CIFAR-10", "10000 images, cropped 28x28, resized 12x12, gray-scale", "absent", None,
+          "CIFAR-10 is " + _NO_DOWNLOAD),
+    Panel("SVHN", "10000 images, cropped 28x28, resized 12x12, gray-scale", "absent", None,
+          "SVHN is " + _NO_DOWNLOAD),
+)
+
+
+def panel_listing() -> list[str]:
+    """One line per panel of the paper's Figure 1: reproduced, stand-in or absent, and why.
+
+    >>> [line.split(":")[0] for line in panel_listing()]
+    ['synthetic', 'MNIST', 'CIFAR-10', 'SVHN']
+    """
+    out = []
+    for p in PANELS:
+        how = {"reproduced": "reproduced (--dataset synthetic)",
+               "stand-in": f"stand-in (--dataset {p.dataset})", "absent": "ABSENT"}[p.status]
+        out.append(f"{p.name}: {how}; paper: {p.paper}; {p.reason}")
+    return out
+
+
+def _grid(rows, phase, criterion):
+    return {(r["depth"], r["width"]): r.get("J") for r in rows
+            if r["phase"] == phase and r["criterion"] == criterion}
+
+
+def _fmt(values):
+    return ", ".join("div." if v is None or v == "" else f"{float(v):.3g}" for v in values)
+
+
+def comparisons(rows, criterion: str = "press") -> list[str]:
+    """What the computed rows say about the paper's two observations on Figure 1 ("J tends to
+    decrease ... as the width or depth increases"; "J tends to decrease along with training"),
+    as sentences with their numbers: for each phase, in how many rows (depths) J is
+    non-increasing in width and in how many columns (widths) it is non-increasing in depth,
+    naming each exception; and in how many cells training lowered J. Diverged cells are
+    counted as exceptions, never as agreement.
+
+    >>> rows = [dict(phase=ph, criterion="press", depth=d, width=w, J=j)
+    ...         for ph, js in (("initial", (3, 2, 1, 4)), ("trained", (2, 1, 1, 5)))
+    ...         for (d, w), j in zip(((1, 1), (1, 2), (2, 1), (2, 2)), js)]
+    >>> for line in comparisons(rows): print(line)
+    initial: J non-increasing in width at 1 of 2 depths (not at H = 2: 1, 4)
+    initial: J non-increasing in depth at 1 of 2 widths (not at d_l = 2: 2, 4)
+    trained: J non-increasing in width at 1 of 2 depths (not at H = 2: 1, 5)
+    trained: J non-increasing in depth at 1 of 2 widths (not at d_l = 2: 1, 5)
+    training lowered J in 2 of 4 cells (raised it in 1, left it equal in 1, diverged in 0)
+    """
+    def monotone(vals):
+        if any(v is None or v == "" for v in vals):
+            return False
+        v = [float(x) for x in vals]
+        return all(b <= a for a, b in zip(v, v[1:]))
+
+    out = []
+    depths = sorted({r["depth"] for r in rows})
+    widths = sorted({r["width"] for r in rows})
+    for phase in PHASES:
+        g = _grid(rows, phase, criterion)
+        for axis, outer, inner, label in (("width", depths, widths, "H"),
+                                          ("depth", widths, depths, "d_l")):
+            bad = []
+            for o in outer:
+                vals = [g.get((o, i) if axis == "width" else (i, o)) for i in inner]
+                if not monotone(vals):
+                    bad.append(f"{label} = {o}: {_fmt(vals)}")
+            kind = "depths" if axis == "width" else "widths"
+            line = (f"{phase}: J non-increasing in {axis} at {len(outer) - len(bad)} of "
+                    f"{len(outer)} {kind}")
+            out.append(line + (f" (not at {'; '.join(bad)})" if bad else ""))
+    g0, g1 = _grid(rows, "initial", criterion), _grid(rows, "trained", criterion)
+    lower = higher = equal = diverged = 0
+    for key, j0 in g0.items():
+        j1 = g1.get(key)
+        if j1 is None or j1 == "" or j0 is None or j0 == "":
+            diverged += 1
+        elif float(j1) < float(j0):
+            lower += 1
+        elif float(j1) > float(j0):
+            higher += 1
+        else:
+            equal += 1
+    out.append(f"training lowered J in {lower} of {len(g0)} cells (raised it in {higher}, "
+               f"left it equal in {equal}, diverged in {diverged})")
+    return out
+
+
+def summary(rows, dataset: str, criterion: str = "press") -> str:
+    """The text written next to the figure: the paper's panels (which are reproduced, and why
+    the others are not) and :func:`comparisons` of the computed rows with the paper's
+    observations."""
+    def wrap(text):
+        return textwrap.fill(text, 79, initial_indent="  ", subsequent_indent="      ")
+
+    lines = ["KHK 2019 Figure 1: the paper's panels", *map(wrap, panel_listing()), "",
+             f"This run: --dataset {dataset}. Compared with the paper's observations",
+             f"(cutoff: {criterion}):", *map(wrap, comparisons(rows, criterion))]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
 # rendering
 
 def _write_csv(path: Path, rows):
@@ -284,6 +434,10 @@ def _plot(rows, dataset, quick, stems):
     fig.colorbar(im, ax=axes, shrink=0.6, label=r"$J(\theta)$")
     fig.suptitle(f"KHK 2019 Figure 1 ({dataset}{', quick' if quick else ''}): "
                  r"$J(\theta)$ over depth x width")
+    shown = "; ".join(f"{p.name}: {p.status}" + (f" ({p.dataset})" if p.status == "stand-in"
+                                                  else "") for p in PANELS)
+    fig.text(0.01, -0.01, f"Paper's panels: {shown}. CIFAR-10 and SVHN cannot be downloaded "
+             "here; see the -summary.txt.", fontsize=7, ha="left", va="top")
     written = []
     for stem, fmt in stems:
         fig.savefig(stem.with_suffix("." + fmt), dpi=120)
@@ -311,8 +465,10 @@ def render_figure1(out_dir, *, formats=("png",), seed=0, dataset="synthetic", sc
     rows = figure1_rows(dataset, quick=bool(quick), seed=seed, scheduler=scheduler,
                         workers=workers, progress=progress, on_rows=append)
     _write_csv(csv_path, rows)
+    txt_path = Path(str(stem) + "-summary.txt")
+    txt_path.write_text(summary(rows, dataset), encoding="utf-8")
     images = [f for f in formats if f != "csv"] or ["png"]
-    return _plot(rows, dataset, bool(quick), [(stem, f) for f in images]) + [csv_path]
+    return _plot(rows, dataset, bool(quick), [(stem, f) for f in images]) + [csv_path, txt_path]
 
 
 FIGURES = {

@@ -1,9 +1,10 @@
 """Figures that reproduce (or illustrate) a paper's pictures.
 
-Each module ``proofcheck/figures/<paper>.py`` exposes ``FIGURES``, a dict from a figure id
-(``shamir2018.figure1``) to a :class:`Figure`. The registry finds them by scanning this
-package, so adding a paper's figures never edits a shared file. Modules import matplotlib
-inside ``render`` only: listing figures works without the ``plots`` extra.
+A paper's record (:class:`~proofcheck.papers.Paper`, ``figures=".figures"``) names the module of
+its package that exposes ``FIGURES``, a dict from a figure id (``<paper>.figure1``) to a
+:class:`Figure`. The registry finds them through the paper records, so adding a paper's figures
+never edits a shared file. Modules import matplotlib inside ``render`` only: listing figures
+works without the ``plots`` extra.
 
 >>> sorted(f for f in available() if f.startswith("nonexistent"))
 []
@@ -11,12 +12,10 @@ inside ``render`` only: listing figures works without the ``plots`` extra.
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["Figure", "FigureError", "UnknownFigureError", "available", "get", "render",
            "require_matplotlib"]
@@ -48,11 +47,9 @@ class Figure:
 
 
 def _modules():
-    from proofcheck import figures as pkg
+    from proofcheck.papers import figure_modules
 
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if not info.name.startswith("_"):
-            yield importlib.import_module(f"{pkg.__name__}.{info.name}")
+    yield from figure_modules()
 
 
 def available() -> dict[str, Figure]:
@@ -69,8 +66,10 @@ def available() -> dict[str, Figure]:
 def get(figure_id: str) -> Figure:
     figs = available()
     if figure_id not in figs:
-        close = sorted(f for f in figs if f.split(".")[0] == figure_id.split(".")[0]) or sorted(figs)
-        raise UnknownFigureError(f"unknown figure {figure_id!r}; available: {', '.join(close) or 'none'}")
+        paper = figure_id.split(".")[0]
+        close = sorted(f for f in figs if f.split(".")[0] == paper) or sorted(figs)
+        raise UnknownFigureError(f"unknown figure {figure_id!r}; "
+                                 f"available: {', '.join(close) or 'none'}")
     return figs[figure_id]
 
 
@@ -94,7 +93,8 @@ def render(figure_id: str, out_dir: Path, *, formats=("png", "svg"), seed: int =
     unknown = sorted(set(given) - set(fig.options))
     if unknown:
         accepted = ", ".join(f"--{k}" for k in fig.options) or "none"
-        raise FigureError(f"figure {figure_id!r} does not take {', '.join('--' + u for u in unknown)}"
+        raise FigureError(f"figure {figure_id!r} does not take "
+                          f"{', '.join('--' + u for u in unknown)}"
                           f" (it accepts: {accepted})")
     bad = sorted(set(formats) - {"png", "svg", "pdf", "csv"})
     if bad:

@@ -135,7 +135,7 @@ class Relation:
         return f"Relation({self.text!r})"
 
 
-#: KB2019 assumption A1 (Theorem 1): the output dimension is at most both input widths.
+#: The relation d_y <= min(d_x, d_z): the output dimension is at most both input widths.
 A1 = Relation("d_y <= min(d_x, d_z)", lambda d: d["d_y"] <= min(d["d_x"], d["d_z"]))
 
 
@@ -787,7 +787,7 @@ def datasets(
 ) -> st.SearchStrategy[dict[str, np.ndarray]]:
     """Data sets ``dict(X=(m, d_x), Y=(m, d_y), Z=(m, d_z))`` with samples as rows.
 
-    ``Z`` (the features z(x, theta) of KB2019) is present only when ``d_z`` is given.
+    ``Z`` (the residual features z(x, theta)) is present only when ``d_z`` is given.
     ``rank_X`` / ``rank_Z`` fix exact ranks (see :func:`matrices`).  ``targets`` picks the label
     format: ``"real"`` regression targets, ``"one_hot"`` rows ``e_c`` (softmax cross-entropy),
     ``"pm1"`` entries in {-1, +1} (logistic / hinge).  Sizes may be strategies; they are drawn
@@ -888,11 +888,14 @@ def rank_deficient_W(
     return _rank_deficient()
 
 
+_DEFAULT_SAMPLES = st.integers(1, 6)
+
+
 def resnet_problems(
     loss: Any,
     *,
     dims: st.SearchStrategy[dict[str, int]] | None = None,
-    m: int | st.SearchStrategy[int] = st.integers(1, 6),
+    m: int | st.SearchStrategy[int] = _DEFAULT_SAMPLES,
     targets: str = "real",
     elements: str = "float",
     rank_X: int | st.SearchStrategy[int] | None = None,

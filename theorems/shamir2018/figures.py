@@ -9,7 +9,7 @@ Every critical point and KKT point is marked and classified by exact enumeration
   R = (λ/2)(w^2 + v^2), λ = 1/2: panel (b) then has a single critical point, its global minimum
   (the erratum of ``shamir2018.figure1.regularised``). Panel (c) is the same for both scalings.
 
->>> from proofcheck.figures.shamir2018 import panel_points
+>>> from theorems.shamir2018.figures import panel_points
 >>> pts = panel_points(scaling="caption")
 >>> [p["kind"] for p in pts["b"]]
 ['minimum (spurious)', 'saddle', 'minimum']
@@ -18,12 +18,12 @@ Every critical point and KKT point is marked and classified by exact enumeration
 from __future__ import annotations
 
 import csv
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import sympy as sp
 
-from . import Figure, FigureError, require_matplotlib
+from proofcheck.figures import Figure, FigureError, require_matplotlib
 
 __all__ = ["FIGURES", "panel_points", "render_figure1"]
 
@@ -56,7 +56,7 @@ def _objectives(scaling):
     return w, v, F, F + sp.Rational(1, 4) * (w**2 + v**2)
 
 
-@lru_cache(maxsize=None)
+@cache
 def panel_points(scaling: str = "caption") -> dict[str, list[dict]]:
     """The classified points of each panel: {"a": [...], "b": [...], "c": [...]}, each a dict
     with ``w``, ``v``, ``kind`` (``minimum (spurious)`` when a strict local minimum lies above

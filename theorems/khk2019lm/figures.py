@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import Figure, require_matplotlib
+from proofcheck.figures import Figure, require_matplotlib
 
 __all__ = ["FIGURES", "geometry", "render_geometry"]
 
@@ -46,7 +46,7 @@ def jacobian(theta):
 
 
 def _rank(M):
-    from ..linalg import numerical_rank
+    from proofcheck.linalg import numerical_rank
     return int(numerical_rank(np.atleast_2d(M)))
 
 

@@ -1,0 +1,97 @@
+"""Benchmark: ``proofcheck check`` cold with 1 and 2 worker processes, and cold vs warm cache.
+
+Run:  python3 bench/bench_check.py                          (the whole catalogue, default
+                                                            profile: several minutes)
+      python3 bench/bench_check.py shamir2018 --profile quick
+
+Three runs of ``proofcheck check PATTERN ... --format json`` as a user runs it (a child
+process; wall time, and CPU time of it and its workers from ``RUSAGE_CHILDREN``):
+
+1. cold, ``--jobs 1``: an empty result cache;
+2. cold, ``--jobs 2``: another empty result cache;
+3. warm: run 2 again on its cache (nothing changed, so nothing is re-checked).
+
+It prints cold(jobs=1)/cold(jobs=2) and cold/warm as ratios, with the core count and load
+average (the parallel ratio is bounded by the cores that are actually idle), and whether the
+three JSON reports agree once ``seconds`` and the cache marks are removed. Nothing is
+asserted; exit 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+_TIMING = re.compile(r"\s*\[\d+(\.\d+)? s\]")
+
+
+def _normalised(doc):
+    if isinstance(doc, dict):
+        return {k: _normalised(v) for k, v in doc.items()
+                if k not in ("seconds", "cached", "cached_at")}
+    if isinstance(doc, list):
+        return [_normalised(v) for v in doc]
+    if isinstance(doc, str):
+        return _TIMING.sub("", doc)
+    return doc
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, dict | None, int]:
+    """Wall seconds, CPU seconds (with children), the JSON report and the exit code."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    try:
+        doc = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        doc = None
+        sys.stderr.write(proc.stderr[-2000:])
+    return wall, cpu, doc, proc.returncode
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("patterns", nargs="*", help="claim ids or prefixes (default: all)")
+    ap.add_argument("--profile", default="default", choices=("quick", "default", "thorough"))
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    base = [sys.executable, "-m", "proofcheck.cli", "check", *args.patterns, "--profile",
+            args.profile, "--seed", str(args.seed), "--format", "json", "--no-progress"]
+    cache1, cache2 = tempfile.mkdtemp(prefix="pc-bench-"), tempfile.mkdtemp(prefix="pc-bench-")
+    load0 = os.getloadavg()
+    runs = {
+        "cold, jobs 1": timed(base + ["--jobs", "1", "--cache-dir", cache1], env),
+        "cold, jobs 2": timed(base + ["--jobs", "2", "--cache-dir", cache2], env),
+        "warm, jobs 2": timed(base + ["--jobs", "2", "--cache-dir", cache2], env),
+    }
+    load1 = os.getloadavg()
+    what = " ".join(args.patterns) or "the whole catalogue"
+    n = len((runs["cold, jobs 1"][2] or {}).get("claims", []))
+    print(f"proofcheck check {what} --profile {args.profile}: {n} claims; {os.cpu_count()} "
+          f"cores, load average {load0[0]:.1f} before, {load1[0]:.1f} after")
+    print(f"{'run':<14} {'wall s':>8} {'CPU s':>8} {'exit':>5} {'cached':>7}")
+    for name, (wall, cpu, doc, rc) in runs.items():
+        cached = sum(bool(c.get("cached")) for c in (doc or {}).get("claims", []))
+        print(f"{name:<14} {wall:8.2f} {cpu:8.2f} {rc:5d} {cached:7d}")
+    (w1, c1, d1, _), (w2, c2, d2, _), (w3, c3, d3, _) = runs.values()
+    print(f"cold(jobs=1) / cold(jobs=2): {w1 / w2:.2f}x wall")
+    print(f"cold(jobs=2) / warm:         {w2 / w3:.1f}x wall ({c2 / max(c3, 1e-9):.1f}x CPU)")
+    same = (d1 is not None and d2 is not None and d3 is not None
+            and _normalised(d1) == _normalised(d2) == _normalised(d3))
+    print(f"same JSON for jobs 1, jobs 2 and warm (seconds and cache marks aside): {same}")
+
+
+if __name__ == "__main__":
+    main()
