@@ -1,24 +1,25 @@
 """Benchmark: fast J(theta) (proofcheck.fast_j) vs the naive dense SVD with the Press cutoff.
 
-Run:  python3 bench/bench_fast_j.py            (the paper's cell, m = 5000: minutes, the
+Run:  python3 bench/bench_fast_j.py            (both cells, paper cell at m = 5000: minutes, the
                                                  reference SVD of a 5000 x 15550 matrix dominates)
-      python3 bench/bench_fast_j.py --quick    (m = 1500 for the synthetic cell, seconds)
+      python3 bench/bench_fast_j.py --quick    (m = 1500 for the paper's cell)
+      python3 bench/bench_fast_j.py --memory 8000 20000   (peak memory of fast_j alone at
+                                                 those m on the paper's cell; no reference)
 
 Two cells of KHK 2019's Figure 1 (ReLU networks without biases, initial weights, Appendix C's
 synthetic data: tanh teacher with H = 7, width 50, x in R^10):
 
 1. the paper's synthetic cell: m = 5000, d_x = 10, H = 7, width 50 (K is 5000 x 15550);
-2. a deep, narrow, ill-conditioned cell: H = 7, width 10, m = 2000 (K is 2000 x 710, rank
-   deficient, s_r / s_max ~ 1e-7: the Gram K K^T cannot resolve it and the fast path must fall
-   back).
+2. the deep, narrow, rank-deficient and ill-conditioned cell: H = 7, width 10, m = 2000 (K is
+   2000 x 710, rank 516, s_r / s_max ~ 2e-8: the Gram cannot resolve it).
 
-For each: the reference (proofcheck.networks.J_projection: dense Jacobian, thin SVD, Press
-cutoff) and fast_j (criterion "press"), timed in this process; the time ratio; the ranks; the
-values, their difference and the tolerance (sum of both routes' first-order rounding bounds,
-JResult.error_bound); the path fast_j took, its margin to the cutoff; the peak memory of the
-fast route (tracemalloc, separate run) against the dense Jacobian's size.  For the second cell
-also the rank an *uncertified* Gram route would report (eigenvalues of K K^T against cutoff^2),
-to show why the fallback exists.  Nothing asserts; exits 0.
+Every variant (reference, fast) runs in its own subprocess, so that each one's peak resident
+memory (resource.getrusage maxrss, minus the interpreter's and the data's before the call) and
+traced peak (tracemalloc) are its own.  For each cell it prints the CPU and wall time of both,
+their ratios, both ranks, both values, their difference against the sum of the two routes'
+rounding bounds (JResult.error_bound), the path fast_j took and its margin to the cutoff, and
+the machine's load average before and after (ratios depend on the load: with one BLAS thread the
+CPU-time ratio is the work ratio, the wall ratio is what a user waits).  Nothing asserts; exits 0.
 """
 
 from __future__ import annotations
@@ -31,81 +32,147 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 
-import numpy as np  # noqa: E402
-
-from proofcheck import fast_j as fj  # noqa: E402
-from proofcheck import networks as nw  # noqa: E402
-from theorems.khk2019dw.figures import synthetic_data  # noqa: E402
+CELLS = {"paper": (7, 50), "rank-deficient": (7, 10)}
 
 
-def run_cell(name, m, depth, width, seed, show_gram=False):
+def _one(variant: str, cell: str, m: int, seed: int, trace: bool) -> dict:
+    """Run one variant in this process and return its measurements (the subprocess side)."""
+    import resource
+    import time
+    import tracemalloc
+
+    import numpy as np
+
+    from proofcheck import fast_j as fj
+    from proofcheck import networks as nw
+    from theorems.khk2019dw.figures import synthetic_data
+
+    depth, width = CELLS[cell]
     X, Y = synthetic_data(m, seed)
     net = nw.Network((10,) + (width,) * depth + (1,), nw.RELU)
     Ws = net.random_weights(np.random.default_rng([seed, depth, width]))
-    M, N = m, net.d_theta
-    print(f"\n== {name}: m = {m}, H = {depth}, width = {width}; K is {M} x {N} "
-          f"({8 * M * N / 2**20:.0f} MiB dense)")
-
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if trace:
+        tracemalloc.start()
     t0, c0 = time.perf_counter(), time.process_time()
-    fast = fj.fast_j(net, Ws, X, Y, "press")
-    t_fast, c_fast = time.perf_counter() - t0, time.process_time() - c0
+    if variant == "fast":
+        res = fj.fast_j(net, Ws, X, Y, "press")
+        out = dict(value=res.value, rank=res.rank, path=res.path, fallback=res.fallback,
+                   margin=res.margin_to_cutoff, error_bound=res.error_bound)
+    else:
+        K = nw.jacobian(net, Ws, X)
+        res = fj.dense_j(K, Y, "press")
+        out = dict(value=res.value, rank=res.rank, path=res.path, fallback=None,
+                   margin=res.margin_to_cutoff, error_bound=res.error_bound)
+    out.update(wall=time.perf_counter() - t0, cpu=time.process_time() - c0,
+               shape=[m, net.d_theta])
+    if trace:
+        out["traced_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out.update(maxrss_mib=rss1 / 1024, maxrss_before_mib=rss0 / 1024)   # kB on Linux
+    return out
 
-    t0, c0 = time.perf_counter(), time.process_time()
-    ref = nw.J_projection(net, Ws, X, Y, "press")
-    t_ref, c_ref = time.perf_counter() - t0, time.process_time() - c0
-    # the reference's singular values, for its margin and rounding bound (not timed)
-    K = nw.jacobian(net, Ws, X)
-    dref = fj.dense_j(K, Y, "press")
-    del K
 
-    tracemalloc.start()
-    fj.fast_j(net, Ws, X, Y, "press")
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+def _spawn(variant: str, cell: str, m: int, seed: int, trace: bool) -> dict:
+    cmd = [sys.executable, __file__, "--one", variant, cell, str(m), "--seed", str(seed)]
+    if trace:
+        cmd.append("--trace")
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        return dict(error=(p.stderr.strip().splitlines() or ["?"])[-1])
+    return json.loads(p.stdout.strip().splitlines()[-1])
 
-    diff = abs(fast.value - ref.value)
-    tol = fast.error_bound + dref.error_bound
-    print(f"reference (dense SVD, Press): {t_ref:9.2f} s wall {c_ref:9.2f} s CPU   rank {ref.rank}"
-          f"   J = {ref.value:.12g}")
-    print(f"fast_j ({fast.path}): {t_fast:9.2f} s wall {c_fast:9.2f} s CPU   rank {fast.rank}"
-          f"   J = {fast.value:.12g}")
-    if fast.fallback:
-        print(f"  fallback: {fast.fallback}")
-    print(f"ratio time(reference) / time(fast): {t_ref / t_fast:.1f}x wall, "
-          f"{c_ref / c_fast:.1f}x CPU (single-threaded BLAS: CPU time is the work, "
-          "whatever the load)")
-    print(f"same rank decision: {'yes' if fast.rank == ref.rank == dref.rank else 'NO'}   "
-          f"|J_fast - J_ref| = {diff:.3g}   tolerance {tol:.3g}   "
-          f"agree: {'yes' if diff <= tol else 'NO'}")
-    print(f"margin to the cutoff (decades): fast {fast.margin_to_cutoff:.2f}"
-          f"{' (certified lower bound)' if fast.path == 'gram-cholesky' else ''}, "
-          f"reference {dref.margin_to_cutoff:.2f}; s_kept_min / s_max = "
-          f"{dref.s_kept_min / dref.s_max:.3g}")
-    print(f"fast route peak traced memory: {peak / 2**20:.1f} MiB "
-          f"(dense K alone: {8 * M * N / 2**20:.0f} MiB)")
-    if show_gram:
-        Kf = fj.KhatriRaoJacobian.of_network(net, Ws, X)
-        lam = np.linalg.eigvalsh(Kf.gram_rows())
-        cut = fj.criterion_cutoff("press", np.sqrt(lam[-1]), (M, N))
-        print(f"uncertified Gram route (eigenvalues of K K^T > cutoff^2): rank "
-              f"{int(np.sum(lam > cut ** 2))} (the reference: {ref.rank})")
-    return t_ref / t_fast, c_ref / c_fast, fast.rank == ref.rank, diff <= tol
+
+def _load() -> str:
+    try:
+        return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    except OSError:
+        return "load average unavailable"
+
+
+def _mem(r: dict) -> str:
+    extra = f", traced peak {r['traced_mib']:.0f} MiB" if "traced_mib" in r else ""
+    return (f"peak RSS {r['maxrss_mib']:.0f} MiB ({r['maxrss_mib'] - r['maxrss_before_mib']:.0f}"
+            f" MiB above the data){extra}")
+
+
+def run_cell(cell: str, m: int, seed: int) -> tuple:
+    depth, width = CELLS[cell]
+    print(f"\n== {cell} cell: m = {m}, H = {depth}, width = {width}   [{_load()}]")
+    fast = _spawn("fast", cell, m, seed, trace=False)
+    ref = _spawn("reference", cell, m, seed, trace=False)
+    for name, r in (("reference (dense K, SVD)", ref), ("fast_j", fast)):
+        if "error" in r:
+            print(f"{name}: FAILED: {r['error']}")
+    if "error" in fast or "error" in ref:
+        return None
+    M, N = fast["shape"]
+    print(f"K is {M} x {N} ({8 * M * N / 2**20:.0f} MiB dense)")
+    for name, r in (("reference (dense K, SVD)", ref), (f"fast_j [{fast['path']}]", fast)):
+        print(f"{name:28s} {r['wall']:8.2f} s wall {r['cpu']:8.2f} s CPU  rank {r['rank']:5d}"
+              f"  J = {r['value']:.12g}   {_mem(r)}")
+    if fast["fallback"]:
+        print(f"  fallback: {fast['fallback']}")
+    diff = abs(fast["value"] - ref["value"])
+    tol = fast["error_bound"] + ref["error_bound"]
+    rw, rc = ref["wall"] / fast["wall"], ref["cpu"] / fast["cpu"]
+    same = fast["rank"] == ref["rank"]
+    print(f"ratio reference / fast: {rw:.1f}x wall, {rc:.1f}x CPU   same rank: "
+          f"{'yes' if same else 'NO'}   |dJ| = {diff:.3g} (tolerance {tol:.3g}): "
+          f"{'agree' if diff <= tol else 'DISAGREE'}")
+    print(f"margin to the cutoff (decades): fast {fast['margin']:.2f}, reference "
+          f"{ref['margin']:.2f}   [{_load()}]")
+    return rw, rc, same, diff <= tol
+
+
+def run_memory(ms: list[int], seed: int) -> None:
+    print(f"\n== peak memory of fast_j on the paper's cell (one subprocess per m)   [{_load()}]")
+    for m in ms:
+        r = _spawn("fast", "paper", m, seed, trace=True)
+        if "error" in r:
+            print(f"m = {m}: FAILED: {r['error']}")
+            continue
+        M, N = r["shape"]
+        print(f"m = {m:6d}: K {M} x {N} ({8 * M * N / 2**30:.2f} GiB dense)  [{r['path']}] "
+              f"rank {r['rank']}  J = {r['value']:.6g}  {r['wall']:.1f} s wall "
+              f"{r['cpu']:.1f} s CPU  {_mem(r)}   [{_load()}]")
+        if r["fallback"]:
+            print(f"  fallback: {r['fallback']}")
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="m = 1500 for the synthetic cell")
+    ap.add_argument("--quick", action="store_true", help="m = 1500 for the paper's cell")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--memory", type=int, nargs="+", metavar="M",
+                    help="only the peak memory of fast_j on the paper's cell at these m")
+    ap.add_argument("--one", nargs=3, metavar=("VARIANT", "CELL", "M"), help=argparse.SUPPRESS)
+    ap.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.one:
+        variant, cell, m = args.one
+        print(json.dumps(_one(variant, cell, int(m), args.seed, args.trace)))
+        return 0
+    print(f"machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
+          f"Python {platform.python_version()}, BLAS threads "
+          f"{os.environ.get('OPENBLAS_NUM_THREADS')}; ratios depend on the load: compare CPU "
+          "ratios under load")
+    if args.memory:
+        run_memory(args.memory, args.seed)
+        return 0
     m = 1500 if args.quick else 5000
-    r1 = run_cell("synthetic cell (paper)", m, 7, 50, args.seed)
-    r2 = run_cell("ill-conditioned cell", 2000, 7, 10, args.seed, show_gram=True)
-    print("\nsummary: synthetic cell {:.1f}x wall / {:.1f}x CPU (goal >= 25x), same rank: {}, "
-          "values agree: {}; ill-conditioned cell {:.1f}x wall / {:.1f}x CPU, same rank: {}, "
-          "values agree: {}".format(*r1, *r2))
+    r1 = run_cell("paper", m, args.seed)
+    r2 = run_cell("rank-deficient", 2000, args.seed)
+    fmt = lambda r: ("failed" if r is None else  # noqa: E731
+                     "{:.1f}x wall / {:.1f}x CPU, same rank: {}, values agree: {}".format(*r))
+    print(f"\nsummary: paper cell (m = {m}) {fmt(r1)} (goal >= 25x); rank-deficient cell "
+          f"{fmt(r2)} (goal >= 10x)   [{_load()}]")
     return 0
 
 
