@@ -16,7 +16,7 @@ from typing import Any
 import mpmath
 import numpy as np
 from hypothesis import strategies as st
-from scipy.optimize import root
+from scipy.optimize import minimize, root
 
 from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck.backends import get_backend
@@ -88,22 +88,30 @@ NUMPY = get_backend("numpy")
 
 def certify(landscape: FactorisationLandscape, theta: Any, *, digits: int,
             refine: bool = True) -> FactorisationPoint:
-    """Refine ``theta`` at ``digits`` (Levenberg-Marquardt on the residual grad L, Jacobian
-    Hess L, damping ||grad L||) and classify it by the Hessian's extreme eigenvalues against
-    the resolution tau = 10^(-digits/2) (second-order necessary conditions, not a proof)."""
+    """Refine ``theta`` at ``digits`` (Newton steps with the Hessian's pseudo-inverse, which
+    converge to critical points that are not isolated) and classify it by the Hessian's
+    extreme eigenvalues against the resolution tau = 10^(-digits/2) (second-order necessary
+    conditions, not a proof)."""
     B = get_backend("mpmath", digits=digits)
     with mpmath.workdps(digits):        # mpf operators compute at the global precision
         t = B.asarray(np.asarray(theta, dtype=float))
         floor = mpmath.mpf(10) ** (3 - digits)
+        cut = mpmath.mpf(10) ** (-mpmath.mpf(digits) / 2)
         converged = not refine
         for _ in range(60 if refine else 0):
             g = mpmath.matrix(list(landscape.gradient(t, B)))
-            H = mpmath.matrix(landscape.hessian(t, B).tolist())
-            mu = mpmath.norm(g)
-            if mu == 0:
+            if mpmath.norm(g) == 0:
                 converged = True
                 break
-            step = mpmath.lu_solve(H.T * H + mu * mpmath.eye(2), -(H.T * g))
+            lam, Q = mpmath.eigsy(mpmath.matrix(landscape.hessian(t, B).tolist()))
+            big = max(abs(x) for x in lam)
+            step = mpmath.matrix(2, 1)
+            for i in range(2):          # minimum-norm Newton step on the resolved directions
+                if abs(lam[i]) > cut * big:
+                    q = Q[:, i]
+                    step -= (q.T * g)[0] / lam[i] * q
+            if big == 0 or mpmath.norm(step) == 0:
+                break                   # no curvature to step with: left unresolved
             t = t + B.asarray([step[0], step[1]])
             if mpmath.norm(step) <= floor * (1 + mpmath.norm(mpmath.matrix(list(t)))):
                 converged = True
@@ -131,15 +139,20 @@ def certify(landscape: FactorisationLandscape, theta: Any, *, digits: int,
 
 def find_points(landscape: FactorisationLandscape, *, rng: np.random.Generator, starts: int,
                 digits: int) -> list[FactorisationPoint]:
-    """Critical points of every kind: Newton's method on grad L = 0 converges to the critical
-    point nearest its start, whatever its kind, so starts are drawn at two scales (small ones
-    end near the origin, large ones on the valley of minima)."""
+    """Critical points of every kind. Even starts: Newton's method on grad L = 0, which
+    converges to the critical point nearest its start whatever its kind (so it finds saddles);
+    odd starts: trust-region descent, which finds minima. Every end point is then certified."""
     out = []
     for k in range(starts):
-        start = (0.1 if k % 2 == 0 else 2.0) * rng.standard_normal(2)
-        sol = root(lambda t: landscape.gradient(t, NUMPY), start, method="lm",
-                   jac=lambda t: landscape.hessian(t, NUMPY))
-        out.append(certify(landscape, sol.x, digits=digits))
+        start = rng.standard_normal(2)
+        if k % 2 == 0:
+            end = root(lambda t: landscape.gradient(t, NUMPY), 0.1 * start, method="lm",
+                       jac=lambda t: landscape.hessian(t, NUMPY)).x
+        else:
+            end = minimize(lambda t: landscape.value(t, NUMPY), 2.0 * start, method="trust-exact",
+                           jac=lambda t: landscape.gradient(t, NUMPY),
+                           hess=lambda t: landscape.hessian(t, NUMPY)).x
+        out.append(certify(landscape, end, digits=digits))
     return out
 
 
