@@ -19,7 +19,8 @@ conclusions E[zD] = 0, E[xD] = 0 are unaffected.
 
 from proofcheck import Claim, Identity, Mutant, MutantKind, Source
 from proofcheck.symbolic import SizeSweep, kron, vec
-from proofcheck.symbolic_models import resnet_symbols
+
+from ._declare import on_resnet
 
 SWEEP = SizeSweep(d_x=(1, 3), d_y=(1, 3), d_z=(1, 3))
 HARMLESS = ("as printed the two sides differ by a transpose (vec(A) vs vec(A^T)); the zero "
@@ -32,24 +33,14 @@ def _row(v):
 
 # --- ∂L/∂vec(V) --------------------------------------------------------------------------------
 
-def grad_V_printed(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.z.T, r.W), _row(vec(r.z * r.D * r.W))
+grad_V_printed = on_resnet(lambda r: (r.D * kron(r.z.T, r.W), _row(vec(r.z * r.D * r.W))))
 
+grad_V_corrected = on_resnet(lambda r: (r.D * kron(r.z.T, r.W), _row(vec(r.W.T * r.D.T * r.z.T))))
 
-def grad_V_corrected(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.z.T, r.W), _row(vec(r.W.T * r.D.T * r.z.T))
+grad_V_without_W = on_resnet(lambda r: (r.D * kron(r.z.T, r.W), _row(vec(r.D.T * r.z.T))))
 
-
-def grad_V_without_W(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.z.T, r.W), _row(vec(r.D.T * r.z.T))
-
-
-def grad_V_doubled(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.z.T, r.W), 2 * _row(vec(r.W.T * r.D.T * r.z.T))
+grad_V_doubled = on_resnet(
+    lambda r: (r.D * kron(r.z.T, r.W), 2 * _row(vec(r.W.T * r.D.T * r.z.T))))
 
 
 def _grad_V(printed):
@@ -86,24 +77,13 @@ def _a(r):
     return r.x + r.V * r.z
 
 
-def grad_W_printed(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(_a(r).T, r.I_y), _row(vec(_a(r) * r.D))
+grad_W_printed = on_resnet(lambda r: (r.D * kron(_a(r).T, r.I_y), _row(vec(_a(r) * r.D))))
 
+grad_W_corrected = on_resnet(lambda r: (r.D * kron(_a(r).T, r.I_y), _row(vec(r.D.T * _a(r).T))))
 
-def grad_W_corrected(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(_a(r).T, r.I_y), _row(vec(r.D.T * _a(r).T))
+grad_W_without_Vz = on_resnet(lambda r: (r.D * kron(_a(r).T, r.I_y), _row(vec(r.D.T * r.x.T))))
 
-
-def grad_W_without_Vz(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(_a(r).T, r.I_y), _row(vec(r.D.T * r.x.T))
-
-
-def grad_W_halved(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(_a(r).T, r.I_y), _row(vec(r.D.T * _a(r).T)) / 2
+grad_W_halved = on_resnet(lambda r: (r.D * kron(_a(r).T, r.I_y), _row(vec(r.D.T * _a(r).T)) / 2))
 
 
 grad_W_form = Claim(
@@ -133,24 +113,13 @@ grad_W_form = Claim(
 
 # --- ∂L^R/∂vec(R) (Theorem 1's proof) ------------------------------------------------------------
 
-def grad_R_printed(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.phi.T, r.I_y), _row(vec(r.phi * r.D))
+grad_R_printed = on_resnet(lambda r: (r.D * kron(r.phi.T, r.I_y), _row(vec(r.phi * r.D))))
 
+grad_R_corrected = on_resnet(lambda r: (r.D * kron(r.phi.T, r.I_y), _row(vec(r.D.T * r.phi.T))))
 
-def grad_R_corrected(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.phi.T, r.I_y), _row(vec(r.D.T * r.phi.T))
+grad_R_only_x = on_resnet(lambda r: (r.D * kron(r.phi.T, r.I_y), _row(vec(r.D.T * r.x.T))))
 
-
-def grad_R_only_x(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.phi.T, r.I_y), _row(vec(r.D.T * r.x.T))
-
-
-def grad_R_negated(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.phi.T, r.I_y), -_row(vec(r.D.T * r.phi.T))
+grad_R_negated = on_resnet(lambda r: (r.D * kron(r.phi.T, r.I_y), -_row(vec(r.D.T * r.phi.T))))
 
 
 grad_R_form = Claim(

@@ -7,10 +7,11 @@ Both are checked by re-running Theorem 1's conclusion, at certified local minima
 transformed accordingly (φ(x) = [x, x^2, sin x] entrywise for Remark 1).
 """
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck import Claim, Mutant, MutantKind, PointKind, Source
 from proofcheck.problems import (case_of, cases, instances_for, resnet_landscape,
-                                 values_at_point, with_bias_columns, with_feature_map)
+                                 with_bias_columns, with_feature_map)
 
+from ._declare import AT_CERTIFIED_POINT, versus_linear
 from .assumptions import A1, A2
 
 
@@ -26,18 +27,12 @@ def feature_instances(assumed):
 
 
 def theorem1_margin(inst, point, B, factor=1.0):
-    L, Lx, Lxz, tol, source = values_at_point(inst, point, "x", "x,z")
-    return Margin.at_most(L, Lx - factor * (Lx - Lxz), tol=tol, tol_source=source)
+    return versus_linear("at_most", lambda v: (v.L, v.L_x - factor * (v.L_x - v.L_xz)))(
+        inst, point, B)
 
 
-def half_of_L_x(inst, point, B):
-    L, Lx, tol, source = values_at_point(inst, point, "x")
-    return Margin.at_most(L, Lx / 2, tol=tol, tol_source=source)
-
-
-def below_improvement(inst, point, B):
-    L, Lx, Lxz, tol, source = values_at_point(inst, point, "x", "x,z")
-    return Margin.at_most(L, Lxz - Lx, tol=tol, tol_source=source)
+half_of_L_x = versus_linear("at_most", lambda v: (v.L, v.L_x / 2), "x")
+below_improvement = versus_linear("at_most", lambda v: (v.L, v.L_xz - v.L_x))
 
 
 remark2 = Claim(
@@ -53,7 +48,9 @@ remark2 = Claim(
     landscape=resnet_landscape,
     branches=cases(("squared", "logistic"), ("full_rank",)),
     case_of=case_of,
-    notes="Theorem 1's conclusion re-checked on data with constant-one features appended",
+    notes="Theorem 1's conclusion re-checked on data with constant-one features appended. "
+          + AT_CERTIFIED_POINT,
+    high_precision=False,
     mutants=(
         Mutant.conclusion("doubled_improvement", MutantKind.PERTURBED_CONSTANT,
                           "L <= L*_x - 2 (L*_x - L*_{x,z})",
@@ -73,5 +70,6 @@ remark1 = remark2.replace(
     statement="All of our results hold true with x in any fixed feature space embedded in "
               "R^{d_x}: x = φ(x_raw) for any feature map φ",
     instances=feature_instances,
-    notes="Theorem 1's conclusion re-checked on inputs x = φ(x_raw) = [x_raw, x_raw^2, sin x_raw]",
+    notes="Theorem 1's conclusion re-checked on inputs x = φ(x_raw) = [x_raw, x_raw^2, "
+          "sin x_raw]. " + AT_CERTIFIED_POINT,
 )
