@@ -29,14 +29,14 @@ from hypothesis import strategies as st
 
 from proofcheck import (Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,
                         PointKind, Source)
-from proofcheck.induced import at_certified, linear_predictor_value, pointwise_infimum
+from proofcheck.induced import pointwise_infimum
 from proofcheck.linalg import numerical_rank
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector, vec
 
 from ._constructions import footnote1_network, separation_delta
+from ._declare import AT_CERTIFIED_POINT, best_linear, bracket_tol, certified, equality
 from .instances import (A1, MAIN_LOSSES, critical_landscape, last_layer_landscape,
                         net_instance, network, panel)
-from .theorem1 import bracket_tol, equality
 
 # --- Example 1 --------------------------------------------------------------------------------
 
@@ -67,8 +67,7 @@ def _ex1_instances(assumed):
 
 
 def global_basis(inst, point, B):
-    q = at_certified(network(inst), inst.X, inst.Y, inst.loss, inst.weights, point)
-    lin = linear_predictor_value(inst.X, inst.Y, inst.loss, inst.weights)
+    q, lin = certified(inst, point), best_linear(inst)
     return equality(q.L, lin, bracket_tol(q, lin))
 
 
@@ -87,7 +86,8 @@ example1 = Claim(
     point_kind=PointKind.CRITICAL,
     landscape=critical_landscape,
     notes="Numerically: f = W x with x = phi(x_raw) (a Network with no hidden layer), critical "
-          "points from Newton on grad L = 0 and descent.",
+          "points from Newton on grad L = 0 and descent. " + AT_CERTIFIED_POINT,
+    high_precision=False,
     mutants=(
         Mutant.identity("squared_parameters", MutantKind.OTHER,
                         "f = sum_k theta_k^2 phi_k (not linear in theta)",
@@ -185,7 +185,7 @@ def _ex2_instances(assumed):
 
 
 def pointwise_global(inst, point, B, weights="given"):
-    q = at_certified(network(inst), inst.X, inst.Y, inst.loss, inst.weights, point)
+    q = certified(inst, point)
     target = pointwise_infimum(inst.Y, inst.loss, inst.weights if weights == "given" else None)
     tol = q.rounding + q.resolution
     return Margin(-abs(q.L - target), tol, q.L, target,
@@ -206,7 +206,9 @@ example2 = Claim(
     instances=_ex2_instances,
     point_kind=PointKind.CRITICAL,
     landscape=last_layer_landscape,
-    notes="Checked with the corrected footnote (positive diagonals), H = 2, n = m = 4.",
+    notes="Checked with the corrected footnote (positive diagonals), H = 2, n = m = 4. "
+          + AT_CERTIFIED_POINT,
+    high_precision=False,
     mutants=(Mutant.drop("positive_diagonal", "the printed footnote with a negative diagonal "
                                               "entry: phi has rank < m"),
              Mutant.conclusion("uniform_weights", MutantKind.DROPPED_TERM,
@@ -268,11 +270,9 @@ skip_assumption2 = Claim(
 
 
 def skip_representations(inst, point, B, flip=False, equal=False):
-    net = network(inst)
-    q = at_certified(net, inst.X, inst.Y, inst.loss, inst.weights, point)
+    net, q = network(inst), certified(inst, point)
     _, hs = net.hidden(inst.X, q.theta)
-    Phi = np.hstack([np.asarray(hs[l], float) for l in net.skip])
-    lin = linear_predictor_value(Phi, inst.Y, inst.loss, inst.weights)
+    lin = best_linear(inst, np.hstack([np.asarray(hs[l], float) for l in net.skip]))
     tol = bracket_tol(q, lin)
     src = "float64 rounding + certificate resolution + solver bracket"
     if flip:
@@ -297,7 +297,8 @@ example3 = Claim(
     landscape=critical_landscape,
     notes="The equality L = inf L^{(skip)}_theta is Theorem 1 (the skip blocks' partial "
           "derivatives are h^{(l)} kron I); checked here is the consequence, with the "
-          "representations at the point.",
+          "representations at the point. " + AT_CERTIFIED_POINT,
+    high_precision=False,
     mutants=(Mutant.conclusion("strictly_better_linear", MutantKind.FLIPPED_INEQUALITY,
                                "the linear predictor on the representations is strictly "
                                "better than L(theta)",

@@ -16,12 +16,11 @@ scenario of d_y <= d_x").
 """
 
 from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.induced import at_point, float_point_tolerance, linear_predictor_value, point_theta
 from proofcheck.problems import cases, case_of, resnet_instances, resnet_landscape, values_at_point
 from proofcheck.strategies import Relation
 
-from .instances import PA4, PA6, minimum_landscape, network, panel
-from .theorem1 import bracket_tol, equality
+from ._declare import AT_CERTIFIED_POINT, is_global
+from .instances import PA4, PA6, minimum_landscape, panel
 
 PA1_REL = Relation("d_y = 1", lambda d: d["d_y"] == 1)
 PA1 = Hypothesis("PA1", "d_y = 1", lambda i: i.d_y == 1)
@@ -59,7 +58,9 @@ proposition1 = Claim(
     landscape=resnet_landscape,
     branches=cases(P1_LOSSES),
     case_of=case_of,
-    notes="PA3 holds for both losses (C^3 with Lipschitz Hessian on bounded sets). z is data.",
+    notes="PA3 holds for both losses (C^3 with Lipschitz Hessian on bounded sets). z is data. "
+          + AT_CERTIFIED_POINT,
+    high_precision=False,
     mutants=(
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
                           "L(theta) >= inf_W sum lambda_i l(W x_i)",
@@ -71,13 +72,6 @@ proposition1 = Claim(
 )
 
 
-def global_value(inst, point, B):
-    net = network(inst)
-    q = at_point(net, inst.X, inst.Y, inst.loss, inst.weights, point_theta(point))
-    lin = linear_predictor_value(inst.X, inst.Y, inst.loss, inst.weights)
-    return equality(q.L, lin, bracket_tol(q, lin) + float_point_tolerance(q, point, net))
-
-
 proposition2 = Claim(
     id="khk2019lm.proposition2",
     title="(Laurent & Brecht 2018) local minima of deep linear networks are global when the "
@@ -86,12 +80,14 @@ proposition2 = Claim(
     statement="Let f be specified by (4.3) with PA4, PA5, PA6. Then every local minimum theta "
               "of L is a global minimum",
     hypotheses=(PA4, PA5, PA6),
-    conclusion=global_value,
+    conclusion=is_global,
     instances=lambda assumed: panel(kinds=("deep_linear", "thin_input"),
                                     violate=() if assumed["PA6"] else ("PA6",)),
     point_kind=PointKind.LOCAL_MIN,
     landscape=minimum_landscape,
     notes="Global minimum value of a deep linear network = inf over all d_y x d_x matrices A "
-          "of sum lambda_i l(A x_i) when PA6 holds (the product of the layers reaches every A).",
+          "of sum lambda_i l(A x_i) when PA6 holds (the product of the layers reaches every A). "
+          + AT_CERTIFIED_POINT,
+    high_precision=False,
     mutants=(Mutant.drop("PA6", "a bottleneck narrower than d_x and d_y"),),
 )

@@ -21,6 +21,13 @@ from proofcheck.problems import (A1 as DIMS_RELATION, case_of, cases, instances_
                                  resnet_landscape, resnet_problem, values_at_point)
 
 from ._constructions import resnet_theorem3
+from ._declare import AT_CERTIFIED_POINT
+
+FLOAT_CONSTRUCTION = (
+    "Precision: the proof's construction (memberships, span inclusion, the infimum (4.2)) is "
+    "evaluated in float64 at the certified point with explicit error bounds; the conclusion "
+    "does not compute through the backend, so no higher-precision re-evaluation is claimed "
+    "(high_precision=False).")
 
 SOURCE = Source("khk2019lm", "4.2", "Theorem 3", "(4.2)")
 LOSSES = ("squared", "cross_entropy")
@@ -82,7 +89,9 @@ theorem3 = Claim(
     branches=cases(LOSSES),
     case_of=case_of,
     notes="z(x; u) is data (u fixed): local minima in (W, R). lambda_i = 1/m (any positive "
-          "common factor scales both sides). Both rank cases of the proof are required hits.",
+          "common factor scales both sides). Both rank cases of the proof are required hits. "
+          + FLOAT_CONSTRUCTION,
+    high_precision=False,
     mutants=(
         Mutant.conclusion("no_perturbation", MutantKind.DROPPED_TERM,
                           "S = {0} suffices in both cases (the rank-deficient case's a b^T "
@@ -95,6 +104,7 @@ theorem3 = Claim(
 # --- the consequence: L <= L*_{x,z} <= L*_x -------------------------------------------------------
 
 def consequence(inst, point, B, flip=False):
+    """L <= L*_{x,z} <= L*_x (or, flipped, L >= L*_x) at the certified point."""
     L, L_x, L_xz, tol, src = values_at_point(inst, point, "x", "x,z")
     first = Margin.at_most(L, L_xz, tol=tol, tol_source=src)
     second = Margin.at_most(L_xz, L_x, tol=tol, tol_source=src)
@@ -117,6 +127,8 @@ consequence_claim = Claim(
     landscape=resnet_landscape,
     branches=cases(LOSSES),
     case_of=case_of,
+    notes=AT_CERTIFIED_POINT,
+    high_precision=False,
     mutants=(
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
                           "L(theta) >= inf_W sum lambda_i l(W x_i)",

@@ -22,13 +22,13 @@ for a d_y x d_x matrix.  The checks use Omega-tilde and t in {0..H}.
 import numpy as np
 
 from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.induced import (DEFAULT_EPS, at_point, float_point_tolerance, induced_infimum,
-                                linear_predictor_value, perturbable_basis, perturbation_set,
-                                point_theta)
+from proofcheck.induced import (DEFAULT_EPS, float_point_tolerance, induced_infimum,
+                                perturbable_basis, perturbation_set, point_theta)
 
 from ._constructions import partial_linear_structure
+from ._declare import (AT_CERTIFIED_POINT, best_linear, bracket_tol, equality, evaluated,
+                       is_global)
 from .instances import A1, WIDE, minimum_landscape, network, panel, random_points
-from .theorem1 import bracket_tol, equality
 
 SOURCE = Source("khk2019lm", "4.2.3", "Theorem 4")
 
@@ -38,8 +38,8 @@ SOURCE = Source("khk2019lm", "4.2.3", "Theorem 4")
 def corollary(inst, point, B, factor=1.0):
     net = network(inst)
     theta = point_theta(point)
-    q = at_point(net, inst.X, inst.Y, inst.loss, inst.weights, theta)
-    lin = linear_predictor_value(inst.X, inst.Y, inst.loss, inst.weights)
+    q = evaluated(inst, theta)
+    lin = best_linear(inst)
     if factor != 1.0:
         from dataclasses import replace
         lin = replace(lin, value=factor * lin.value, lower_bound=factor * lin.lower_bound,
@@ -68,7 +68,8 @@ deep_linear = Claim(
     instances=_corollary_instances,
     point_kind=PointKind.LOCAL_MIN,
     landscape=minimum_landscape,
-    notes="alpha_x is a d_y x d_x matrix (the text writes R^{d_x}).",
+    notes="alpha_x is a d_y x d_x matrix (the text writes R^{d_x}). " + AT_CERTIFIED_POINT,
+    high_precision=False,
     mutants=(
         Mutant.drop("wide", "a bottleneck d_1 < d_y: local minima are only rank-constrained "
                             "optima"),
@@ -110,7 +111,7 @@ membership_claim = Claim(
 def theorem4_margin(inst, point, B):
     net = network(inst)
     theta = point_theta(point)
-    q = at_point(net, inst.X, inst.Y, inst.loss, inst.weights, theta)
+    q = evaluated(inst, theta)
     _, hs = net.hidden(inst.X, theta)
     S = perturbation_set(net, inst.X, theta, DEFAULT_EPS, limit=8)
     Jt, noise = perturbable_basis(net, inst.X, theta, DEFAULT_EPS, S, centered=True)
@@ -156,7 +157,8 @@ theorem4 = Claim(
           "{1..H}) with theta in Theta_{d_y,t} by the maximal-candidate test of "
           "induced.partial_linear_structure; Omega-hat read as Omega-tilde (ReLU points are "
           "certified away from every kink). S = {0} and the generated directions of "
-          "V[theta, 2^-10].",
+          "V[theta, 2^-10]. " + AT_CERTIFIED_POINT,
+    high_precision=False,
     mutants=(
         Mutant.conclusion("strict_gap", MutantKind.FLIPPED_INEQUALITY,
                           "L(theta) > the infimum (strictly)",
@@ -181,7 +183,4 @@ def _case(inst, point):
 
 
 def _input_only(inst, point):
-    net = network(inst)
-    q = at_point(net, inst.X, inst.Y, inst.loss, inst.weights, point_theta(point))
-    lin = linear_predictor_value(inst.X, inst.Y, inst.loss, inst.weights)
-    return equality(q.L, lin, bracket_tol(q, lin) + float_point_tolerance(q, point, net))
+    return is_global(inst, point)
