@@ -8,7 +8,8 @@ module states only the inequality or the two sides, as printed.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from proofcheck import Margin, Mutant, MutantKind, PointKind
 from proofcheck.problems import values_at_point
