@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from proofcheck import Margin, Mutant, MutantKind, PointKind
-from proofcheck.problems import values_at_point
+from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind
+from proofcheck.problems import CONVEX_DIFFERENTIABLE, case_of, instances_for, values_at_point
+from proofcheck.problems import cases as resnet_cases
 from proofcheck.symbolic_models import resnet_symbols
 
 #: The note of a point claim whose conclusion does not compute through the backend ``B``.
@@ -98,3 +99,22 @@ def truth(ok: bool, tol_source: str = "exact") -> Margin:
     (1.0, -1.0)
     """
     return Margin.at_least(1.0 if ok else -1.0, 0.0, tol=0.0, tol_source=tol_source)
+
+
+def at_resnet_minima(*, conclusion: Callable[..., Margin], landscape: Any,
+                     cases: tuple[str, ...] | None = None, instances: Any = None,
+                     notes: str = "", **statement: Any) -> Claim:
+    """A claim checked at the certified local minima of the ResNet, one case per loss and
+    rank branch (:func:`proofcheck.problems.cases`), under A1 and A2 unless ``hypotheses`` is
+    given. ``statement`` carries the claim's id, title, source, statement, hypotheses and
+    mutants as printed; ``landscape`` says which minima are searched (with or without saddle
+    starts). The conclusion compares values at the point, so it is not re-evaluated at higher
+    precision (see :data:`AT_CERTIFIED_POINT`)."""
+    from .assumptions import A1, A2
+    statement.setdefault("hypotheses", (A1, A2))
+    return Claim(conclusion=conclusion,
+                 instances=instances or (lambda assumed: instances_for(assumed)),
+                 point_kind=PointKind.LOCAL_MIN, landscape=landscape,
+                 branches=cases or resnet_cases(CONVEX_DIFFERENTIABLE), case_of=case_of,
+                 notes=(notes + " " if notes else "") + AT_CERTIFIED_POINT,
+                 high_precision=False, **statement)

@@ -7,11 +7,11 @@ L(W, V, θ) <= L*_{x}. KB2019 obtain it as the d_y = 1 case of Theorem 1 and sta
 strictly weaker than PA1–PA3 ("the latter implies the former but not vice versa").
 """
 
-from proofcheck import Claim, Hypothesis, Instance, Mutant, MutantKind, PointKind, Source
-from proofcheck.problems import LOSSES, Relation, case_of, cases, instances_for
+from proofcheck import Claim, Hypothesis, Instance, Mutant, MutantKind, Source
+from proofcheck.problems import LOSSES, Relation, cases, instances_for
 from proofcheck.problems import resnet_landscape_with_saddles
 
-from ._declare import (AT_CERTIFIED_POINT, EXACT_LOGIC, every_critical_point,
+from ._declare import (EXACT_LOGIC, at_resnet_minima, every_critical_point,
                        no_worse_than_L_x_mutants, truth, versus_linear)
 from .assumptions import A1, A2, PA1, PA2, PA3
 
@@ -29,7 +29,7 @@ def instances(assumed):
 conclusion = versus_linear("at_most", lambda v: (v.L, v.L_x), "x")
 
 
-proposition1 = Claim(
+proposition1 = at_resnet_minima(
     id="kb2019.proposition1",
     title="Shamir (2018): for d_y = 1 local minima are no worse than linear predictors",
     source=Source("kb2019", "2.3", "Proposition 1 (Shamir, 2018)"),
@@ -38,13 +38,10 @@ proposition1 = Claim(
     hypotheses=(PA1, PA2, PA3),
     conclusion=conclusion,
     instances=instances,
-    point_kind=PointKind.LOCAL_MIN,
     landscape=resnet_landscape_with_saddles,
-    branches=cases(SCALAR_LOSSES),
-    case_of=case_of,
+    cases=cases(SCALAR_LOSSES),
     notes="checked as KB2019 obtain it, as the d_y = 1 case of Theorem 1, at certified local "
-          "minima for every twice-differentiable convex loss here. " + AT_CERTIFIED_POINT,
-    high_precision=False,
+          "minima for every twice-differentiable convex loss here.",
     mutants=(every_critical_point(),) + no_worse_than_L_x_mutants(),
 )
 

@@ -11,11 +11,11 @@ beyond the tolerance (L*_x - L must exceed it), on instances whose improvement t
 the tolerance; "non-negligible" is a named hypothesis so that dropping it is a mutant.
 """
 
-from proofcheck import Claim, Hypothesis, Mutant, MutantKind, PointKind, Source
-from proofcheck.problems import (CONVEX_DIFFERENTIABLE, case_of, cases, instances_for,
+from proofcheck import Hypothesis, Mutant, MutantKind, Source
+from proofcheck.problems import (CONVEX_DIFFERENTIABLE, cases, instances_for,
                                  linear_value_pair, resnet_landscape, z_in_span_of_x)
 
-from ._declare import AT_CERTIFIED_POINT, no_worse_than_L_x_mutants, versus_linear
+from ._declare import at_resnet_minima, no_worse_than_L_x_mutants, versus_linear
 from .assumptions import A1, A2
 
 
@@ -28,23 +28,17 @@ CASES_II = tuple(c for c in cases(CONVEX_DIFFERENTIABLE)
 part_i = versus_linear("at_most", lambda v: (v.L, v.L_x), "x")
 
 
-remark3_i = Claim(
+remark3_i = at_resnet_minima(
     id="kb2019.remark3.i",
     title="local minima are no worse than linear predictors on x",
     source=Source("kb2019", "3.1", "Remark 3 (i)"),
     statement="If A1 and A2 hold, every local minimum satisfies L(W, V, θ) <= L*_{x}",
-    hypotheses=(A1, A2),
     conclusion=part_i,
-    instances=lambda assumed: instances_for(assumed),
-    point_kind=PointKind.LOCAL_MIN,
     landscape=resnet_landscape,
-    branches=cases(CONVEX_DIFFERENTIABLE),
-    case_of=case_of,
     mutants=no_worse_than_L_x_mutants(),
     notes="no dropped-hypothesis mutant: dropping A1 or A2 did not produce a violation of (i) "
           "in our instance families (ResNets contain every linear predictor on x via V = 0), "
-          "so none is claimed to be caught. " + AT_CERTIFIED_POINT,
-    high_precision=False,
+          "so none is claimed to be caught.",
 )
 
 
@@ -86,7 +80,7 @@ def part_ii_doubled_gap(inst, point, B):
 part_ii_below_xz = versus_linear("strictly_less", lambda v: (v.L, v.L_xz), "x,z")
 
 
-remark3_ii = Claim(
+remark3_ii = at_resnet_minima(
     id="kb2019.remark3.ii",
     title="non-negligible z makes local minima strictly better than linear predictors",
     source=Source("kb2019", "3.1", "Remark 3 (ii)"),
@@ -95,12 +89,8 @@ remark3_ii = Claim(
     hypotheses=(A1, A2, NON_NEGLIGIBLE),
     conclusion=part_ii,
     instances=instances_ii,
-    point_kind=PointKind.LOCAL_MIN,
     landscape=resnet_landscape,
-    branches=CASES_II,
-    case_of=case_of,
-    notes=AT_CERTIFIED_POINT,
-    high_precision=False,
+    cases=CASES_II,
     mutants=(
         Mutant.drop("z_non_negligible", "z in the span of x: L = L*_x, not strictly less"),
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY, "L*_x < L", part_ii_flipped),

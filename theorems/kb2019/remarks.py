@@ -7,12 +7,11 @@ Both are checked by re-running Theorem 1's conclusion, at certified local minima
 transformed accordingly (φ(x) = [x, x^2, sin x] entrywise for Remark 1).
 """
 
-from proofcheck import Claim, Mutant, MutantKind, PointKind, Source
-from proofcheck.problems import (case_of, cases, instances_for, resnet_landscape,
+from proofcheck import Mutant, MutantKind, Source
+from proofcheck.problems import (cases, instances_for, resnet_landscape,
                                  with_bias_columns, with_feature_map)
 
-from ._declare import AT_CERTIFIED_POINT, versus_linear
-from .assumptions import A1, A2
+from ._declare import AT_CERTIFIED_POINT, at_resnet_minima, versus_linear
 
 
 
@@ -35,22 +34,17 @@ half_of_L_x = versus_linear("at_most", lambda v: (v.L, v.L_x / 2), "x")
 below_improvement = versus_linear("at_most", lambda v: (v.L, v.L_xz - v.L_x))
 
 
-remark2 = Claim(
+remark2 = at_resnet_minima(
     id="kb2019.remark2",
     title="bias terms: the results hold with x -> [x; 1], z -> [z; 1]",
     source=Source("kb2019", "2.1", "Remark 2"),
     statement="All results hold for the model with or without bias terms: set x = [x; 1] and "
               "z(x, θ) = [z(x, θ); 1]",
-    hypotheses=(A1, A2),
     conclusion=theorem1_margin,
     instances=bias_instances,
-    point_kind=PointKind.LOCAL_MIN,
     landscape=resnet_landscape,
-    branches=cases(("squared", "logistic"), ("full_rank",)),
-    case_of=case_of,
-    notes="Theorem 1's conclusion re-checked on data with constant-one features appended. "
-          + AT_CERTIFIED_POINT,
-    high_precision=False,
+    cases=cases(("squared", "logistic"), ("full_rank",)),
+    notes="Theorem 1's conclusion re-checked on data with constant-one features appended.",
     mutants=(
         Mutant.conclusion("doubled_improvement", MutantKind.PERTURBED_CONSTANT,
                           "L <= L*_x - 2 (L*_x - L*_{x,z})",

@@ -13,15 +13,14 @@ digits), for every convex differentiable loss of A2 and both branches of Lemma 2
 (rank W >= d_y and rank W < d_y); L*'s come from the convex solver with a certified bracket.
 """
 
-from proofcheck import (Claim, Identity, Margin, Mutant, MutantKind, PointKind,
-                        Source)
-from proofcheck.problems import (CONVEX_DIFFERENTIABLE, case_of, cases, instances_for,
+from proofcheck import Claim, Identity, Margin, Mutant, MutantKind, Source
+from proofcheck.problems import (CONVEX_DIFFERENTIABLE, cases, instances_for,
                                  linear_objective, linear_objective_pairs, linear_value_pair,
                                  resnet_instances)
 from proofcheck.problems import resnet_landscape_with_saddles
 
-from ._declare import AT_CERTIFIED_POINT, every_critical_point, versus_linear
-from .assumptions import A1, A2
+from ._declare import AT_CERTIFIED_POINT, at_resnet_minima, every_critical_point, versus_linear
+from .assumptions import A2
 from proofcheck.symbolic import SizeSweep
 from proofcheck.symbolic_models import resnet_symbols
 
@@ -35,23 +34,17 @@ no_better_than_linear = versus_linear("at_least", lambda v: (v.L, v.L_x))
 dropped_first_term = versus_linear("at_most", lambda v: (v.L, -(v.L_x - v.L_xz)))
 
 
-theorem1 = Claim(
+theorem1 = at_resnet_minima(
     id="kb2019.theorem1",
     title="local minima of ResNets are no worse than linear predictors, improved by z",
     source=SOURCE,
     statement="If A1 and A2 hold, every local minimum (W, V, θ) of L satisfies "
               "L(W, V, θ) <= L*_{x} - (L*_{x} - L*_{x, z(x,θ)})",
-    hypotheses=(A1, A2),
     conclusion=conclusion,
-    instances=lambda assumed: instances_for(assumed),
-    point_kind=PointKind.LOCAL_MIN,
     landscape=resnet_landscape_with_saddles,
-    branches=cases(CONVEX_DIFFERENTIABLE),
-    case_of=case_of,
     notes="μ is the empirical measure of a generated data set (B2-type instances); z(x, θ) is "
           "given as data (θ fixed), so local minima are taken in (W, V) — the proof uses "
-          "nothing else. " + AT_CERTIFIED_POINT,
-    high_precision=False,
+          "nothing else.",
     mutants=(
         every_critical_point(),
         Mutant.conclusion("doubled_improvement", MutantKind.PERTURBED_CONSTANT,
