@@ -34,8 +34,8 @@ from proofcheck.linalg import numerical_rank
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector, vec
 
 from ._constructions import footnote1_network, separation_delta
-from ._declare import AT_CERTIFIED_POINT, best_linear, bracket_tol, certified, equality
-from .instances import (A1, MAIN_LOSSES, critical_landscape, last_layer_landscape,
+from ._declare import at_network_points, best_linear, bracket_tol, certified, equality
+from .instances import (A1, MAIN_LOSSES, last_layer_landscape,
                         net_instance, network, panel)
 
 # --- Example 1 --------------------------------------------------------------------------------
@@ -71,7 +71,8 @@ def global_basis(inst, point, B):
     return equality(q.L, lin, bracket_tol(q, lin))
 
 
-example1 = Claim(
+example1 = at_network_points(
+    PointKind.CRITICAL,
     id="khk2019lm.example1",
     title="basis function models: the gradient basis model is the model, every critical point "
           "is global",
@@ -83,11 +84,8 @@ example1 = Claim(
                          "f(x; alpha) for f = Theta phi(x)", basis_identity, SWEEP),),
     conclusion=global_basis,
     instances=_ex1_instances,
-    point_kind=PointKind.CRITICAL,
-    landscape=critical_landscape,
     notes="Numerically: f = W x with x = phi(x_raw) (a Network with no hidden layer), critical "
-          "points from Newton on grad L = 0 and descent. " + AT_CERTIFIED_POINT,
-    high_precision=False,
+          "points from Newton on grad L = 0 and descent.",
     mutants=(
         Mutant.identity("squared_parameters", MutantKind.OTHER,
                         "f = sum_k theta_k^2 phi_k (not linear in theta)",
@@ -193,7 +191,8 @@ def pointwise_global(inst, point, B, weights="given"):
                   "form (0, or sum lambda_i H(y_i) for cross-entropy)")
 
 
-example2 = Claim(
+example2 = at_network_points(
+    PointKind.CRITICAL,
     id="khk2019lm.example2",
     title="with footnote 1's u, every critical point in theta = vec(W) is a global minimum "
           "over all outputs",
@@ -204,11 +203,8 @@ example2 = Claim(
     hypotheses=(A1, POSITIVE),
     conclusion=pointwise_global,
     instances=_ex2_instances,
-    point_kind=PointKind.CRITICAL,
     landscape=last_layer_landscape,
-    notes="Checked with the corrected footnote (positive diagonals), H = 2, n = m = 4. "
-          + AT_CERTIFIED_POINT,
-    high_precision=False,
+    notes="Checked with the corrected footnote (positive diagonals), H = 2, n = m = 4.",
     mutants=(Mutant.drop("positive_diagonal", "the printed footnote with a negative diagonal "
                                               "entry: phi has rank < m"),
              Mutant.conclusion("uniform_weights", MutantKind.DROPPED_TERM,
@@ -282,7 +278,8 @@ def skip_representations(inst, point, B, flip=False, equal=False):
     return Margin.at_most(q.L, lin.value, tol=tol, tol_source=src)
 
 
-example3 = Claim(
+example3 = at_network_points(
+    PointKind.CRITICAL,
     id="khk2019lm.example3",
     title="skip networks: critical points are no worse than linear predictors on the learned "
           "representations of every skip layer",
@@ -293,12 +290,9 @@ example3 = Claim(
     hypotheses=(A1,),
     conclusion=skip_representations,
     instances=lambda assumed: panel(kinds=("skip_tanh",)),
-    point_kind=PointKind.CRITICAL,
-    landscape=critical_landscape,
     notes="The equality L = inf L^{(skip)}_theta is Theorem 1 (the skip blocks' partial "
           "derivatives are h^{(l)} kron I); checked here is the consequence, with the "
-          "representations at the point. " + AT_CERTIFIED_POINT,
-    high_precision=False,
+          "representations at the point.",
     mutants=(Mutant.conclusion("strictly_better_linear", MutantKind.FLIPPED_INEQUALITY,
                                "the linear predictor on the representations is strictly "
                                "better than L(theta)",

@@ -12,11 +12,11 @@ model's Jacobian and the loss gradients, independently of the landscape's gradie
 
 import numpy as np
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck import Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck.induced import stationarity_sums, sums_tolerance
 
-from ._declare import AT_CERTIFIED_POINT, certified
-from .instances import A1, critical_landscape, panel
+from ._declare import at_network_points, certified
+from .instances import A1, panel
 
 SOURCE = Source("khk2019lm", "A.1", "Lemma 2")
 
@@ -40,7 +40,8 @@ def _instances(assumed):
     return panel(kinds=("deep_linear", "deep_linear3", "tanh"))
 
 
-lemma2 = Claim(
+lemma2 = at_network_points(
+    PointKind.CRITICAL,
     id="khk2019lm.lemma2",
     title="at differentiable critical points, the loss gradients annihilate every d_k f_X",
     source=SOURCE,
@@ -49,11 +50,8 @@ lemma2 = Claim(
     hypotheses=(A1,),
     conclusion=conclusion,
     instances=_instances,
-    point_kind=PointKind.CRITICAL,
-    landscape=critical_landscape,
     notes="A1 is stronger than the lemma needs (differentiability only); the panel's losses "
-          "are convex and differentiable. " + AT_CERTIFIED_POINT,
-    high_precision=False,
+          "are convex and differentiable.",
     mutants=(
         Mutant.conclusion("unweighted", MutantKind.DROPPED_TERM,
                           "sum_i dl_{y_i} d_k f_{x_i} = 0 (weights lambda_i dropped)",

@@ -21,9 +21,9 @@ import numpy as np
 from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck.induced import induced_infimum, range_residual
 
-from ._declare import (AT_CERTIFIED_POINT, SOURCE_TEXT, best_linear, bracket_tol, certified,
+from ._declare import (SOURCE_TEXT, at_network_points, best_linear, bracket_tol, certified,
                        equality)
-from .instances import A1, A2, critical_landscape, network, panel, random_points
+from .instances import A1, A2, network, panel, random_points
 
 SOURCE = Source("khk2019lm", "3.2", "Theorem 1")
 
@@ -58,7 +58,8 @@ def _instances(assumed):
     return panel(kinds=("deep_linear", "deep_linear3", "tanh"), violate=violate)
 
 
-theorem1 = Claim(
+theorem1 = at_network_points(
+    PointKind.CRITICAL,
     id="khk2019lm.theorem1",
     title="every differentiable critical point attains the global minimum value of the "
           "gradient basis model",
@@ -68,14 +69,10 @@ theorem1 = Claim(
     hypotheses=(A1, A2),
     conclusion=conclusion,
     instances=_instances,
-    point_kind=PointKind.CRITICAL,
-    landscape=critical_landscape,
     notes="Critical points include theta = 0 (a strict saddle of two-layer and a degenerate "
           "critical point of three-layer linear networks) and Newton's zeros of grad L. "
           "Omega is empty for these smooth networks. The geometric form "
-          "f_X(theta) in argmin_{f in T} dist(f, y) is the same statement in output space. "
-          + AT_CERTIFIED_POINT,
-    high_precision=False,
+          "f_X(theta) in argmin_{f in T} dist(f, y) is the same statement in output space.",
     mutants=(
         Mutant.conclusion("global_linear", MutantKind.OTHER,
                           "L(theta) = inf_A sum lambda_i l(A x_i, y_i) (every critical point "

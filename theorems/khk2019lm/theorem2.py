@@ -21,8 +21,8 @@ from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck.induced import (DEFAULT_EPS, float_point_tolerance, induced_infimum,
                                 perturbable_basis, perturbation_set, point_theta)
 
-from ._declare import AT_CERTIFIED_POINT, at_saddles, bracket_tol, equality, evaluated
-from .instances import A1, A2, minimum_landscape, network, panel, random_points
+from ._declare import at_network_points, at_saddles, bracket_tol, equality, evaluated
+from .instances import A1, A2, network, panel, random_points
 
 SOURCE = Source("khk2019lm", "3.3", "Theorem 2", "(3.2)")
 KINDS = ("deep_linear", "deep_linear3", "relu")
@@ -53,7 +53,8 @@ def _instances(assumed):
     return panel(kinds=KINDS)
 
 
-theorem2 = Claim(
+theorem2 = at_network_points(
+    PointKind.LOCAL_MIN,
     id="khk2019lm.theorem2",
     title="every differentiable local minimum attains the global minimum value of the "
           "perturbable gradient basis model",
@@ -65,12 +66,8 @@ theorem2 = Claim(
     hypotheses=(A1, A2),
     conclusion=conclusion,
     instances=_instances,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=minimum_landscape,
     notes="S = {0} and the generated directions of V[theta, 2^-10] (left-null-space "
-          "perturbations, unit rescalings, the proofs' null-product constructions). "
-          + AT_CERTIFIED_POINT,
-    high_precision=False,
+          "perturbations, unit rescalings, the proofs' null-product constructions).",
     mutants=(
         at_saddles("the same at every critical point: at the saddle theta = 0 of a linear "
                    "network the perturbable basis reaches every linear predictor, below L(0)"),

@@ -26,9 +26,9 @@ from proofcheck.induced import (DEFAULT_EPS, float_point_tolerance, induced_infi
                                 perturbable_basis, perturbation_set, point_theta)
 
 from ._constructions import partial_linear_structure
-from ._declare import (AT_CERTIFIED_POINT, best_linear, bracket_tol, equality, evaluated,
+from ._declare import (at_network_points, best_linear, bracket_tol, equality, evaluated,
                        is_global)
-from .instances import A1, WIDE, minimum_landscape, network, panel, random_points
+from .instances import A1, WIDE, network, panel, random_points
 
 SOURCE = Source("khk2019lm", "4.2.3", "Theorem 4")
 
@@ -56,7 +56,8 @@ def _corollary_instances(assumed):
                  violate=() if assumed["wide"] else ("wide",))
 
 
-deep_linear = Claim(
+deep_linear = at_network_points(
+    PointKind.LOCAL_MIN,
     id="khk2019lm.theorem4.deep_linear",
     title="every local minimum of a deep linear network with d_y <= min d_l is global",
     source=Source("khk2019lm", "4.2.3", "after Theorem 4"),
@@ -66,10 +67,7 @@ deep_linear = Claim(
     hypotheses=(A1, WIDE),
     conclusion=corollary,
     instances=_corollary_instances,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=minimum_landscape,
-    notes="alpha_x is a d_y x d_x matrix (the text writes R^{d_x}). " + AT_CERTIFIED_POINT,
-    high_precision=False,
+    notes="alpha_x is a d_y x d_x matrix (the text writes R^{d_x}).",
     mutants=(
         Mutant.drop("wide", "a bottleneck d_1 < d_y: local minima are only rank-constrained "
                             "optima"),
@@ -131,7 +129,8 @@ def theorem4_margin(inst, point, B):
     return m
 
 
-theorem4 = Claim(
+theorem4 = at_network_points(
+    PointKind.LOCAL_MIN,
     id="khk2019lm.theorem4",
     title="local minima with a locally induced partial linear structure attain the best "
           "value of linear predictors on the linear layers' representations (plus the "
@@ -146,8 +145,6 @@ theorem4 = Claim(
     conclusion=theorem4_margin,
     instances=lambda assumed: panel(kinds=("relu",) if assumed.branch != "t=H only"
                                     else ("deep_linear3",)),
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=minimum_landscape,
     branches=("t=0", "t=H only"),
     case_of=lambda inst, p: _case(inst, p),
     notes="The ReLU local minima found so far sit at the linear predictor's optimum (their "
@@ -157,8 +154,7 @@ theorem4 = Claim(
           "{1..H}) with theta in Theta_{d_y,t} by the maximal-candidate test of "
           "induced.partial_linear_structure; Omega-hat read as Omega-tilde (ReLU points are "
           "certified away from every kink). S = {0} and the generated directions of "
-          "V[theta, 2^-10]. " + AT_CERTIFIED_POINT,
-    high_precision=False,
+          "V[theta, 2^-10].",
     mutants=(
         Mutant.conclusion("strict_gap", MutantKind.FLIPPED_INEQUALITY,
                           "L(theta) > the infimum (strictly)",
