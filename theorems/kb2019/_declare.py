@@ -103,18 +103,20 @@ def truth(ok: bool, tol_source: str = "exact") -> Margin:
 
 def at_resnet_minima(*, conclusion: Callable[..., Margin], landscape: Any,
                      cases: tuple[str, ...] | None = None, instances: Any = None,
-                     notes: str = "", **statement: Any) -> Claim:
+                     notes: str = "", precision: str | None = AT_CERTIFIED_POINT,
+                     **statement: Any) -> Claim:
     """A claim checked at the certified local minima of the ResNet, one case per loss and
     rank branch (:func:`proofcheck.problems.cases`), under A1 and A2 unless ``hypotheses`` is
     given. ``statement`` carries the claim's id, title, source, statement, hypotheses and
     mutants as printed; ``landscape`` says which minima are searched (with or without saddle
-    starts). The conclusion compares values at the point, so it is not re-evaluated at higher
-    precision (see :data:`AT_CERTIFIED_POINT`)."""
+    starts). ``precision`` is the note of a conclusion that does not compute through the
+    backend (by default :data:`AT_CERTIFIED_POINT`: then it is not re-evaluated at higher
+    precision); ``None`` for one that does."""
     from .assumptions import A1, A2
     statement.setdefault("hypotheses", (A1, A2))
     return Claim(conclusion=conclusion,
                  instances=instances or (lambda assumed: instances_for(assumed)),
                  point_kind=PointKind.LOCAL_MIN, landscape=landscape,
                  branches=cases or resnet_cases(CONVEX_DIFFERENTIABLE), case_of=case_of,
-                 notes=(notes + " " if notes else "") + AT_CERTIFIED_POINT,
-                 high_precision=False, **statement)
+                 notes=" ".join(n for n in (notes, precision) if n),
+                 high_precision=precision is None, **statement)
