@@ -19,7 +19,8 @@ conclusions E[zD] = 0, E[xD] = 0 are unaffected.
 
 from proofcheck import Claim, Identity, Mutant, MutantKind, Source
 from proofcheck.symbolic import SizeSweep, kron, vec
-from proofcheck.symbolic_models import resnet_symbols
+
+from ._declare import on_resnet
 
 SWEEP = SizeSweep(d_x=(1, 3), d_y=(1, 3), d_z=(1, 3))
 HARMLESS = ("as printed the two sides differ by a transpose (vec(A) vs vec(A^T)); the zero "
@@ -30,53 +31,47 @@ def _row(v):
     return v.T  # compare the chain-rule row with the printed vec as a row
 
 
+def vec_form(*, id, title, source, statement, name, lhs, printed, corrected, mutants):
+    """A chain-rule row ``lhs(r)`` stated equal to ``vec(M)`` with ``printed = (text, M)``, and
+    its corrected reading ``corrected = (text, M)``, a transpose away (:data:`HARMLESS`).
+
+    ``M`` are functions of the ResNet's symbols ``r``; ``mutants`` are rows ``(name, kind,
+    description, M)`` of the corrected claim, each replacing its ``vec`` side; the printed form
+    itself is always the first mutant ("as_printed")."""
+    def sides(M):
+        return on_resnet(lambda r: (lhs(r), _row(vec(M(r)))))
+
+    (printed_text, printed_M), (corrected_text, corrected_M) = printed, corrected
+    rows = (("as_printed", MutantKind.TRANSPOSED,
+             printed_text.split(" = ", 1)[1] + " (printed)", printed_M),) + tuple(mutants)
+    return Claim(
+        id=id, title=title, source=source, statement=statement,
+        identities=(Identity(name, printed_text, sides(printed_M), SWEEP),),
+        erratum=HARMLESS,
+        corrected=Claim(
+            id=id, title=f"{title} (corrected)", source=source, statement=corrected_text,
+            identities=(Identity(name, corrected_text, sides(corrected_M), SWEEP,
+                                 as_printed=False),),
+            mutants=tuple(Mutant.identity(n, kind, text, name, sides(M))
+                          for n, kind, text, M in rows)))
+
+
 # --- ∂L/∂vec(V) --------------------------------------------------------------------------------
 
-def grad_V_printed(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.z.T, r.W), _row(vec(r.z * r.D * r.W))
-
-
-def grad_V_corrected(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.z.T, r.W), _row(vec(r.W.T * r.D.T * r.z.T))
-
-
-def grad_V_without_W(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.z.T, r.W), _row(vec(r.D.T * r.z.T))
-
-
-def grad_V_doubled(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.z.T, r.W), 2 * _row(vec(r.W.T * r.D.T * r.z.T))
-
-
-def _grad_V(printed):
-    build = grad_V_printed if printed else grad_V_corrected
-    text = "D[z^T ⊗ W] = vec(zDW)" if printed else "D[z^T ⊗ W] = vec(W^T D^T z^T)^T"
-    return Identity("grad_V_form", text, build, SWEEP, as_printed=printed)
-
-
-grad_V_form = Claim(
+grad_V_form = vec_form(
     id="kb2019.lemma2.grad_V_form",
     title="vec form of ∂L/∂vec(V)",
     source=Source("kb2019", "A.2", "proof of Lemma 2, case rank(W) >= d_y"),
     statement="E[D[z^T ⊗ W]] = E[vec(zDW)]",
-    identities=(_grad_V(True),),
-    erratum=HARMLESS,
-    corrected=Claim(
-        id="kb2019.lemma2.grad_V_form", title="vec form of ∂L/∂vec(V) (corrected)",
-        source=Source("kb2019", "A.2", "proof of Lemma 2, case rank(W) >= d_y"),
-        statement="D[z^T ⊗ W] = vec(W^T D^T z^T)^T", identities=(_grad_V(False),),
-        mutants=(
-            Mutant.identity("as_printed", MutantKind.TRANSPOSED, "vec(zDW) (the printed form)",
-                            "grad_V_form", grad_V_printed),
-            Mutant.identity("dropped_W", MutantKind.DROPPED_TERM, "vec(D^T z^T)",
-                            "grad_V_form", grad_V_without_W),
-            Mutant.identity("doubled", MutantKind.PERTURBED_CONSTANT, "2 vec(W^T D^T z^T)^T",
-                            "grad_V_form", grad_V_doubled),
-        )),
+    name="grad_V_form",
+    lhs=lambda r: r.D * kron(r.z.T, r.W),
+    printed=("D[z^T ⊗ W] = vec(zDW)", lambda r: r.z * r.D * r.W),
+    corrected=("D[z^T ⊗ W] = vec(W^T D^T z^T)^T", lambda r: r.W.T * r.D.T * r.z.T),
+    mutants=(
+        ("dropped_W", MutantKind.DROPPED_TERM, "vec(D^T z^T)", lambda r: r.D.T * r.z.T),
+        ("doubled", MutantKind.PERTURBED_CONSTANT, "2 vec(W^T D^T z^T)^T",
+         lambda r: 2 * r.W.T * r.D.T * r.z.T),
+    ),
 )
 
 
@@ -86,93 +81,38 @@ def _a(r):
     return r.x + r.V * r.z
 
 
-def grad_W_printed(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(_a(r).T, r.I_y), _row(vec(_a(r) * r.D))
-
-
-def grad_W_corrected(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(_a(r).T, r.I_y), _row(vec(r.D.T * _a(r).T))
-
-
-def grad_W_without_Vz(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(_a(r).T, r.I_y), _row(vec(r.D.T * r.x.T))
-
-
-def grad_W_halved(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(_a(r).T, r.I_y), _row(vec(r.D.T * _a(r).T)) / 2
-
-
-grad_W_form = Claim(
+grad_W_form = vec_form(
     id="kb2019.lemma2.grad_W_form",
     title="vec form of ∂L/∂vec(W)",
     source=Source("kb2019", "A.2", "proof of Lemma 2"),
     statement="E[D[(x + Vz)^T ⊗ I_{d_y}]] = E[vec((x + Vz)D)]",
-    identities=(Identity("grad_W_form", "D[(x+Vz)^T ⊗ I] = vec((x+Vz)D)", grad_W_printed,
-                         SWEEP),),
-    erratum=HARMLESS,
-    corrected=Claim(
-        id="kb2019.lemma2.grad_W_form", title="vec form of ∂L/∂vec(W) (corrected)",
-        source=Source("kb2019", "A.2", "proof of Lemma 2"),
-        statement="D[(x+Vz)^T ⊗ I] = vec(D^T (x+Vz)^T)^T",
-        identities=(Identity("grad_W_form", "D[(x+Vz)^T ⊗ I] = vec(D^T (x+Vz)^T)^T",
-                             grad_W_corrected, SWEEP, as_printed=False),),
-        mutants=(
-            Mutant.identity("as_printed", MutantKind.TRANSPOSED, "vec((x+Vz)D) (printed)",
-                            "grad_W_form", grad_W_printed),
-            Mutant.identity("dropped_Vz", MutantKind.DROPPED_TERM, "vec(D^T x^T)^T",
-                            "grad_W_form", grad_W_without_Vz),
-            Mutant.identity("halved", MutantKind.PERTURBED_CONSTANT, "½ vec(D^T (x+Vz)^T)^T",
-                            "grad_W_form", grad_W_halved),
-        )),
+    name="grad_W_form",
+    lhs=lambda r: r.D * kron(_a(r).T, r.I_y),
+    printed=("D[(x+Vz)^T ⊗ I] = vec((x+Vz)D)", lambda r: _a(r) * r.D),
+    corrected=("D[(x+Vz)^T ⊗ I] = vec(D^T (x+Vz)^T)^T", lambda r: r.D.T * _a(r).T),
+    mutants=(
+        ("dropped_Vz", MutantKind.DROPPED_TERM, "vec(D^T x^T)^T", lambda r: r.D.T * r.x.T),
+        ("halved", MutantKind.PERTURBED_CONSTANT, "½ vec(D^T (x+Vz)^T)^T",
+         lambda r: r.D.T * _a(r).T / 2),
+    ),
 )
 
 
 # --- ∂L^R/∂vec(R) (Theorem 1's proof) ------------------------------------------------------------
 
-def grad_R_printed(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.phi.T, r.I_y), _row(vec(r.phi * r.D))
-
-
-def grad_R_corrected(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.phi.T, r.I_y), _row(vec(r.D.T * r.phi.T))
-
-
-def grad_R_only_x(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.phi.T, r.I_y), _row(vec(r.D.T * r.x.T))
-
-
-def grad_R_negated(s):
-    r = resnet_symbols(**s)
-    return r.D * kron(r.phi.T, r.I_y), -_row(vec(r.D.T * r.phi.T))
-
-
-grad_R_form = Claim(
+grad_R_form = vec_form(
     id="kb2019.theorem1.grad_R_form",
     title="vec form of ∂L^R/∂vec(R)",
     source=Source("kb2019", "B.1", "proof of Theorem 1"),
     statement="E[D[φ_θ(x)^T ⊗ I_{d_y}]] = vec(E[φ_θ(x) D])",
-    identities=(Identity("grad_R_form", "D[φ^T ⊗ I] = vec(φ D)", grad_R_printed, SWEEP),),
-    erratum=HARMLESS,
-    corrected=Claim(
-        id="kb2019.theorem1.grad_R_form", title="vec form of ∂L^R/∂vec(R) (corrected)",
-        source=Source("kb2019", "B.1", "proof of Theorem 1"),
-        statement="D[φ^T ⊗ I] = vec(D^T φ^T)^T",
-        identities=(Identity("grad_R_form", "D[φ^T ⊗ I] = vec(D^T φ^T)^T", grad_R_corrected,
-                             SWEEP, as_printed=False),),
-        mutants=(
-            Mutant.identity("as_printed", MutantKind.TRANSPOSED, "vec(φ D) (printed)",
-                            "grad_R_form", grad_R_printed),
-            Mutant.identity("dropped_z", MutantKind.DROPPED_TERM,
-                            "vec(D^T x^T)^T (z block dropped)",
-                            "grad_R_form", grad_R_only_x),
-            Mutant.identity("negated", MutantKind.PERTURBED_CONSTANT, "-vec(D^T φ^T)^T",
-                            "grad_R_form", grad_R_negated),
-        )),
+    name="grad_R_form",
+    lhs=lambda r: r.D * kron(r.phi.T, r.I_y),
+    printed=("D[φ^T ⊗ I] = vec(φ D)", lambda r: r.phi * r.D),
+    corrected=("D[φ^T ⊗ I] = vec(D^T φ^T)^T", lambda r: r.D.T * r.phi.T),
+    mutants=(
+        ("dropped_z", MutantKind.DROPPED_TERM, "vec(D^T x^T)^T (z block dropped)",
+         lambda r: r.D.T * r.x.T),
+        ("negated", MutantKind.PERTURBED_CONSTANT, "-vec(D^T φ^T)^T",
+         lambda r: -r.D.T * r.phi.T),
+    ),
 )

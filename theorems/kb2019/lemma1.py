@@ -13,41 +13,25 @@ derivative forms, proven exactly at every size of the sweep.
 
 from proofcheck import Claim, Identity, Mutant, MutantKind, Source
 from proofcheck.symbolic import SizeSweep, kron, kron_jacobian, symbol_matrix, vec
-from proofcheck.symbolic_models import resnet_symbols
+
+from ._declare import on_resnet
 
 SWEEP = SizeSweep(d_x=(1, 3), d_y=(1, 3), d_z=(1, 3))
 
 
 # --- Lemma 1 --------------------------------------------------------------------------------
 
-def dh_dvecW(s):
-    r = resnet_symbols(**s)
-    return kron_jacobian(r.h, r.W), kron((r.x + r.V * r.z).T, r.I_y)
+dh_dvecW = on_resnet(lambda r: (kron_jacobian(r.h, r.W), kron((r.x + r.V * r.z).T, r.I_y)))
 
+dh_dvecV = on_resnet(lambda r: (kron_jacobian(r.h, r.V), kron(r.z.T, r.W)))
 
-def dh_dvecV(s):
-    r = resnet_symbols(**s)
-    return kron_jacobian(r.h, r.V), kron(r.z.T, r.W)
+dh_dvecV_transposed = on_resnet(lambda r: (kron_jacobian(r.h, r.V), kron(r.z.T, r.W.T)))
 
+dh_dvecV_swapped = on_resnet(lambda r: (kron_jacobian(r.h, r.V), kron(r.W, r.z.T)))
 
-def dh_dvecV_transposed(s):
-    r = resnet_symbols(**s)
-    return kron_jacobian(r.h, r.V), kron(r.z.T, r.W.T)
+dh_dvecW_without_Vz = on_resnet(lambda r: (kron_jacobian(r.h, r.W), kron(r.x.T, r.I_y)))
 
-
-def dh_dvecV_swapped(s):
-    r = resnet_symbols(**s)
-    return kron_jacobian(r.h, r.V), kron(r.W, r.z.T)
-
-
-def dh_dvecW_without_Vz(s):
-    r = resnet_symbols(**s)
-    return kron_jacobian(r.h, r.W), kron(r.x.T, r.I_y)
-
-
-def dh_dvecV_doubled(s):
-    r = resnet_symbols(**s)
-    return kron_jacobian(r.h, r.V), 2 * kron(r.z.T, r.W)
+dh_dvecV_doubled = on_resnet(lambda r: (kron_jacobian(r.h, r.V), 2 * kron(r.z.T, r.W)))
 
 
 lemma1 = Claim(
@@ -122,29 +106,15 @@ vec_kron = Claim(
 
 # --- the two rewritten forms of h --------------------------------------------------------------
 
-def h_linear_in_W(s):
-    r = resnet_symbols(**s)
-    return r.h, kron((r.x + r.V * r.z).T, r.I_y) * vec(r.W)
+h_linear_in_W = on_resnet(lambda r: (r.h, kron((r.x + r.V * r.z).T, r.I_y) * vec(r.W)))
 
+h_affine_in_V = on_resnet(lambda r: (r.h, r.W * r.x + kron(r.z.T, r.W) * vec(r.V)))
 
-def h_affine_in_V(s):
-    r = resnet_symbols(**s)
-    return r.h, r.W * r.x + kron(r.z.T, r.W) * vec(r.V)
+h_affine_without_Wx = on_resnet(lambda r: (r.h, kron(r.z.T, r.W) * vec(r.V)))
 
+h_linear_in_W_wrong_order = on_resnet(lambda r: (r.h, kron(r.I_y, (r.x + r.V * r.z).T) * vec(r.W)))
 
-def h_affine_without_Wx(s):
-    r = resnet_symbols(**s)
-    return r.h, kron(r.z.T, r.W) * vec(r.V)
-
-
-def h_linear_in_W_wrong_order(s):
-    r = resnet_symbols(**s)
-    return r.h, kron(r.I_y, (r.x + r.V * r.z).T) * vec(r.W)
-
-
-def h_affine_in_V_halved(s):
-    r = resnet_symbols(**s)
-    return r.h, r.W * r.x + kron(r.z.T, r.W) * vec(r.V) / 2
+h_affine_in_V_halved = on_resnet(lambda r: (r.h, r.W * r.x + kron(r.z.T, r.W) * vec(r.V) / 2))
 
 
 kron_forms = Claim(

@@ -7,11 +7,12 @@ L(W, V, θ) <= L*_{x}. KB2019 obtain it as the d_y = 1 case of Theorem 1 and sta
 strictly weaker than PA1–PA3 ("the latter implies the former but not vice versa").
 """
 
-from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.problems import (LOSSES, Relation, case_of, cases, instances_for,
-                                 resnet_landscape, values_at_point)
+from proofcheck import Claim, Hypothesis, Instance, Mutant, MutantKind, Source
+from proofcheck.problems import LOSSES, Relation, cases, instances_for
 from proofcheck.problems import resnet_landscape_with_saddles
 
+from ._declare import (EXACT_LOGIC, at_resnet_minima, every_critical_point,
+                       no_worse_than_L_x_mutants, truth, versus_linear)
 from .assumptions import A1, A2, PA1, PA2, PA3
 
 D_Y_IS_ONE = Relation("d_y = 1", lambda d: d["d_y"] == 1)
@@ -25,16 +26,10 @@ def instances(assumed):
                          loss_hypothesis="PA2", relation=D_Y_IS_ONE)
 
 
-def _values(inst, point):
-    return values_at_point(inst, point, "x")
+conclusion = versus_linear("at_most", lambda v: (v.L, v.L_x), "x")
 
 
-def conclusion(inst, point, B):
-    L, L_x, tol, source = _values(inst, point)
-    return Margin.at_most(L, L_x, tol=tol, tol_source=source)
-
-
-proposition1 = Claim(
+proposition1 = at_resnet_minima(
     id="kb2019.proposition1",
     title="Shamir (2018): for d_y = 1 local minima are no worse than linear predictors",
     source=Source("kb2019", "2.3", "Proposition 1 (Shamir, 2018)"),
@@ -43,26 +38,11 @@ proposition1 = Claim(
     hypotheses=(PA1, PA2, PA3),
     conclusion=conclusion,
     instances=instances,
-    point_kind=PointKind.LOCAL_MIN,
     landscape=resnet_landscape_with_saddles,
-    branches=cases(SCALAR_LOSSES),
-    case_of=case_of,
+    cases=cases(SCALAR_LOSSES),
     notes="checked as KB2019 obtain it, as the d_y = 1 case of Theorem 1, at certified local "
-          "minima for every twice-differentiable convex loss here",
-    mutants=(
-        Mutant("every_critical_point", MutantKind.DROPPED_HYPOTHESIS,
-               "asserted at every critical point (saddles included), not only at local minima",
-               lambda c: c.replace(point_kind=PointKind.CRITICAL)),
-        Mutant.conclusion("halved", MutantKind.PERTURBED_CONSTANT, "L <= L*_x / 2",
-                          lambda i, p, B: (lambda L, Lx, t, s: Margin.at_most(
-                              L, Lx / 2, tol=t, tol_source=s))(*_values(i, p))),
-        Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY, "L >= L*_x",
-                          lambda i, p, B: (lambda L, Lx, t, s: Margin.at_least(
-                              L, Lx, tol=t, tol_source=s))(*_values(i, p))),
-        Mutant.conclusion("dropped_term", MutantKind.DROPPED_TERM, "L <= 0",
-                          lambda i, p, B: (lambda L, Lx, t, s: Margin.at_most(
-                              L, 0.0, tol=t, tol_source=s))(*_values(i, p))),
-    ),
+          "minima for every twice-differentiable convex loss here.",
+    mutants=(every_critical_point(),) + no_worse_than_L_x_mutants(),
 )
 
 
@@ -80,9 +60,8 @@ def _holds(hyps, inst):
 
 def implication(premises, consequences):
     def margin(inst, point, B):
-        ok = (not _holds(premises, inst)) or _holds(consequences, inst)
-        return Margin.at_least(1.0 if ok else -1.0, 0.0, tol=0.0,
-                               tol_source="exact (a logical implication)")
+        return truth((not _holds(premises, inst)) or _holds(consequences, inst),
+                     "exact (a logical implication)")
     return margin
 
 
@@ -99,7 +78,8 @@ weaker_assumptions = Claim(
     conclusion=implication((PA1, PA2, PA3), (A1, A2)),
     instances=lambda assumed: ASSUMPTION_CASES,
     notes="checked over every size in 1..3 and every loss here; 'not vice versa' is the "
-          "companion claim kb2019.remark3.weaker_assumptions.strict",
+          "companion claim kb2019.remark3.weaker_assumptions.strict. " + EXACT_LOGIC,
+    high_precision=False,
     mutants=(
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY, "A1, A2 imply PA1-PA3",
                           implication((A1, A2), (PA1, PA2, PA3))),
@@ -113,11 +93,19 @@ weaker_assumptions = Claim(
 
 
 def strict_witness(inst, point, B):
-    ok = _holds((A1, A2), inst) and not _holds((PA1, PA2, PA3), inst)
-    return Margin.at_least(1.0 if ok else -1.0, 0.0, tol=0.0, tol_source="exact")
+    return truth(_holds((A1, A2), inst) and not _holds((PA1, PA2, PA3), inst))
 
 
-WITNESSES = (Instance(loss=LOSSES["squared"], loss_name="squared", d_x=2, d_y=2, d_z=2),
+def squared(d_x, d_y, d_z):
+    return Instance(loss=LOSSES["squared"], loss_name="squared", d_x=d_x, d_y=d_y, d_z=d_z)
+
+
+def witness_mutant(name, kind, description, instance):
+    """Mutant: the claim's witnesses replaced by ``instance``."""
+    return Mutant(name, kind, description, lambda c: c.replace(instances=lambda a: (instance,)))
+
+
+WITNESSES = (squared(2, 2, 2),
              Instance(loss=LOSSES["smoothed_hinge2"], loss_name="smoothed_hinge2",
                       d_x=1, d_y=1, d_z=1))
 
@@ -129,19 +117,17 @@ strictly_weaker = Claim(
               "squared hinge, convex and differentiable but not twice differentiable)",
     conclusion=strict_witness,
     instances=lambda assumed: WITNESSES,
+    notes=EXACT_LOGIC,
+    high_precision=False,
     mutants=(
-        Mutant(name="scalar_witness", kind=MutantKind.PERTURBED_CONSTANT,
-               description="witness with d_y = 1 and the squared loss (satisfies PA1-PA3)",
-               apply=lambda c: c.replace(instances=lambda a: (Instance(
-                   loss=LOSSES["squared"], loss_name="squared", d_x=2, d_y=1, d_z=2),))),
-        Mutant(name="flipped", kind=MutantKind.FLIPPED_INEQUALITY,
-               description="the witnesses satisfy PA1-PA3 (flipped)",
-               apply=lambda c: c.replace(conclusion=lambda i, p, B: Margin.at_least(
-                   1.0 if _holds((PA1, PA2, PA3), i) else -1.0, 0.0, tol=0.0,
-                   tol_source="exact"))),
-        Mutant(name="violates_A1", kind=MutantKind.DROPPED_HYPOTHESIS,
-               description="a witness violating A1 (d_y = 3 > d_x = 2)",
-               apply=lambda c: c.replace(instances=lambda a: (Instance(
-                   loss=LOSSES["squared"], loss_name="squared", d_x=2, d_y=3, d_z=3),))),
+        witness_mutant("scalar_witness", MutantKind.PERTURBED_CONSTANT,
+                       "witness with d_y = 1 and the squared loss (satisfies PA1-PA3)",
+                       squared(2, 1, 2)),
+        Mutant("flipped", MutantKind.FLIPPED_INEQUALITY,
+               "the witnesses satisfy PA1-PA3 (flipped)",
+               lambda c: c.replace(conclusion=lambda i, p, B: truth(
+                   _holds((PA1, PA2, PA3), i)))),
+        witness_mutant("violates_A1", MutantKind.DROPPED_HYPOTHESIS,
+                       "a witness violating A1 (d_y = 3 > d_x = 2)", squared(2, 3, 3)),
     ),
 )

@@ -11,11 +11,11 @@ beyond the tolerance (L*_x - L must exceed it), on instances whose improvement t
 the tolerance; "non-negligible" is a named hypothesis so that dropping it is a mutant.
 """
 
-from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.problems import (CONVEX_DIFFERENTIABLE, case_of, cases, instances_for,
-                                 linear_value_pair, resnet_landscape, values_at_point,
-                                 z_in_span_of_x)
+from proofcheck import Hypothesis, Mutant, MutantKind, Source
+from proofcheck.problems import (CONVEX_DIFFERENTIABLE, cases, instances_for,
+                                 linear_value_pair, resnet_landscape, z_in_span_of_x)
 
+from ._declare import at_resnet_minima, no_worse_than_L_x_mutants, versus_linear
 from .assumptions import A1, A2
 
 
@@ -25,46 +25,20 @@ CASES_II = tuple(c for c in cases(CONVEX_DIFFERENTIABLE)
                  if c.endswith("full_rank") or c.startswith("squared"))
 
 
-def part_i(inst, point, B):
-    L, L_x, tol, source = values_at_point(inst, point, "x")
-    return Margin.at_most(L, L_x, tol=tol, tol_source=source)
+part_i = versus_linear("at_most", lambda v: (v.L, v.L_x), "x")
 
 
-def part_i_halved(inst, point, B):
-    L, L_x, tol, source = values_at_point(inst, point, "x")
-    return Margin.at_most(L, L_x / 2, tol=tol, tol_source=source)
-
-
-def part_i_flipped(inst, point, B):
-    L, L_x, tol, source = values_at_point(inst, point, "x")
-    return Margin.at_least(L, L_x, tol=tol, tol_source=source)
-
-
-def part_i_dropped(inst, point, B):
-    L, L_x, tol, source = values_at_point(inst, point, "x")
-    return Margin.at_most(L, 0.0, tol=tol, tol_source=source)
-
-
-remark3_i = Claim(
+remark3_i = at_resnet_minima(
     id="kb2019.remark3.i",
     title="local minima are no worse than linear predictors on x",
     source=Source("kb2019", "3.1", "Remark 3 (i)"),
     statement="If A1 and A2 hold, every local minimum satisfies L(W, V, θ) <= L*_{x}",
-    hypotheses=(A1, A2),
     conclusion=part_i,
-    instances=lambda assumed: instances_for(assumed),
-    point_kind=PointKind.LOCAL_MIN,
     landscape=resnet_landscape,
-    branches=cases(CONVEX_DIFFERENTIABLE),
-    case_of=case_of,
-    mutants=(
-        Mutant.conclusion("halved", MutantKind.PERTURBED_CONSTANT, "L <= L*_x / 2", part_i_halved),
-        Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY, "L >= L*_x", part_i_flipped),
-        Mutant.conclusion("dropped_term", MutantKind.DROPPED_TERM, "L <= 0", part_i_dropped),
-    ),
+    mutants=no_worse_than_L_x_mutants(),
     notes="no dropped-hypothesis mutant: dropping A1 or A2 did not produce a violation of (i) "
           "in our instance families (ResNets contain every linear predictor on x via V = 0), "
-          "so none is claimed to be caught",
+          "so none is claimed to be caught.",
 )
 
 
@@ -93,29 +67,20 @@ def instances_ii(assumed):
     return strategy.map(z_in_span_of_x)       # negligible z
 
 
-def part_ii(inst, point, B):
-    L, L_x, tol, source = values_at_point(inst, point, "x")
-    return Margin.strictly_less(L, L_x, tol=tol, tol_source=source)
+part_ii = versus_linear("strictly_less", lambda v: (v.L, v.L_x), "x")
+part_ii_flipped = versus_linear("strictly_less", lambda v: (v.L_x, v.L), "x")
 
 
 def part_ii_doubled_gap(inst, point, B):
-    L, L_x, tol, source = values_at_point(inst, point, "x")
     gap, _ = improvement(inst)
-    return Margin.strictly_less(L + 2 * gap, L_x, tol=tol, tol_source=source)
+    return versus_linear("strictly_less", lambda v: (v.L + 2 * gap, v.L_x), "x")(inst, point, B)
 
 
-def part_ii_flipped(inst, point, B):
-    L, L_x, tol, source = values_at_point(inst, point, "x")
-    return Margin.strictly_less(L_x, L, tol=tol, tol_source=source)
+# Mutant: strictly below L*_{x,z} (the theorem gives equality, so this must fail).
+part_ii_below_xz = versus_linear("strictly_less", lambda v: (v.L, v.L_xz), "x,z")
 
 
-def part_ii_below_xz(inst, point, B):
-    """Mutant: strictly below L*_{x,z} (the theorem gives equality, so this must fail)."""
-    L, L_xz, tol, source = values_at_point(inst, point, "x,z")
-    return Margin.strictly_less(L, L_xz, tol=tol, tol_source=source)
-
-
-remark3_ii = Claim(
+remark3_ii = at_resnet_minima(
     id="kb2019.remark3.ii",
     title="non-negligible z makes local minima strictly better than linear predictors",
     source=Source("kb2019", "3.1", "Remark 3 (ii)"),
@@ -124,10 +89,8 @@ remark3_ii = Claim(
     hypotheses=(A1, A2, NON_NEGLIGIBLE),
     conclusion=part_ii,
     instances=instances_ii,
-    point_kind=PointKind.LOCAL_MIN,
     landscape=resnet_landscape,
-    branches=CASES_II,
-    case_of=case_of,
+    cases=CASES_II,
     mutants=(
         Mutant.drop("z_non_negligible", "z in the span of x: L = L*_x, not strictly less"),
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY, "L*_x < L", part_ii_flipped),

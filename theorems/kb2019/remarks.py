@@ -7,11 +7,11 @@ Both are checked by re-running Theorem 1's conclusion, at certified local minima
 transformed accordingly (φ(x) = [x, x^2, sin x] entrywise for Remark 1).
 """
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.problems import (case_of, cases, instances_for, resnet_landscape,
-                                 values_at_point, with_bias_columns, with_feature_map)
+from proofcheck import Mutant, MutantKind, Source
+from proofcheck.problems import (cases, instances_for, resnet_landscape,
+                                 with_bias_columns, with_feature_map)
 
-from .assumptions import A1, A2
+from ._declare import AT_CERTIFIED_POINT, at_resnet_minima, versus_linear
 
 
 
@@ -26,34 +26,25 @@ def feature_instances(assumed):
 
 
 def theorem1_margin(inst, point, B, factor=1.0):
-    L, Lx, Lxz, tol, source = values_at_point(inst, point, "x", "x,z")
-    return Margin.at_most(L, Lx - factor * (Lx - Lxz), tol=tol, tol_source=source)
+    return versus_linear("at_most", lambda v: (v.L, v.L_x - factor * (v.L_x - v.L_xz)))(
+        inst, point, B)
 
 
-def half_of_L_x(inst, point, B):
-    L, Lx, tol, source = values_at_point(inst, point, "x")
-    return Margin.at_most(L, Lx / 2, tol=tol, tol_source=source)
+half_of_L_x = versus_linear("at_most", lambda v: (v.L, v.L_x / 2), "x")
+below_improvement = versus_linear("at_most", lambda v: (v.L, v.L_xz - v.L_x))
 
 
-def below_improvement(inst, point, B):
-    L, Lx, Lxz, tol, source = values_at_point(inst, point, "x", "x,z")
-    return Margin.at_most(L, Lxz - Lx, tol=tol, tol_source=source)
-
-
-remark2 = Claim(
+remark2 = at_resnet_minima(
     id="kb2019.remark2",
     title="bias terms: the results hold with x -> [x; 1], z -> [z; 1]",
     source=Source("kb2019", "2.1", "Remark 2"),
     statement="All results hold for the model with or without bias terms: set x = [x; 1] and "
               "z(x, θ) = [z(x, θ); 1]",
-    hypotheses=(A1, A2),
     conclusion=theorem1_margin,
     instances=bias_instances,
-    point_kind=PointKind.LOCAL_MIN,
     landscape=resnet_landscape,
-    branches=cases(("squared", "logistic"), ("full_rank",)),
-    case_of=case_of,
-    notes="Theorem 1's conclusion re-checked on data with constant-one features appended",
+    cases=cases(("squared", "logistic"), ("full_rank",)),
+    notes="Theorem 1's conclusion re-checked on data with constant-one features appended.",
     mutants=(
         Mutant.conclusion("doubled_improvement", MutantKind.PERTURBED_CONSTANT,
                           "L <= L*_x - 2 (L*_x - L*_{x,z})",
@@ -73,5 +64,6 @@ remark1 = remark2.replace(
     statement="All of our results hold true with x in any fixed feature space embedded in "
               "R^{d_x}: x = φ(x_raw) for any feature map φ",
     instances=feature_instances,
-    notes="Theorem 1's conclusion re-checked on inputs x = φ(x_raw) = [x_raw, x_raw^2, sin x_raw]",
+    notes="Theorem 1's conclusion re-checked on inputs x = φ(x_raw) = [x_raw, x_raw^2, "
+          "sin x_raw]. " + AT_CERTIFIED_POINT,
 )

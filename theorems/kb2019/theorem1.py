@@ -13,14 +13,14 @@ digits), for every convex differentiable loss of A2 and both branches of Lemma 2
 (rank W >= d_y and rank W < d_y); L*'s come from the convex solver with a certified bracket.
 """
 
-from proofcheck import (Claim, Identity, Margin, Mutant, MutantKind, PointKind,
-                        Source)
-from proofcheck.problems import (CONVEX_DIFFERENTIABLE, case_of, cases, instances_for,
+from proofcheck import Claim, Identity, Margin, Mutant, MutantKind, Source
+from proofcheck.problems import (CONVEX_DIFFERENTIABLE, cases, instances_for,
                                  linear_objective, linear_objective_pairs, linear_value_pair,
-                                 resnet_instances, resnet_landscape, values_at_point)
+                                 resnet_instances)
 from proofcheck.problems import resnet_landscape_with_saddles
 
-from .assumptions import A1, A2
+from ._declare import AT_CERTIFIED_POINT, at_resnet_minima, every_critical_point, versus_linear
+from .assumptions import A2
 from proofcheck.symbolic import SizeSweep
 from proofcheck.symbolic_models import resnet_symbols
 
@@ -28,51 +28,25 @@ SOURCE = Source("kb2019", "3.1", "Theorem 1", "(5)")
 
 
 
-def values(inst, point):
-    """L at the point and the two linear-predictor values, with the comparison tolerance."""
-    return values_at_point(inst, point, "x", "x,z")
+conclusion = versus_linear("at_most", lambda v: (v.L, v.L_x - (v.L_x - v.L_xz)))
+doubled_improvement = versus_linear("at_most", lambda v: (v.L, v.L_x - 2 * (v.L_x - v.L_xz)))
+no_better_than_linear = versus_linear("at_least", lambda v: (v.L, v.L_x))
+dropped_first_term = versus_linear("at_most", lambda v: (v.L, -(v.L_x - v.L_xz)))
 
 
-def conclusion(inst, point, B):
-    L, L_x, L_xz, tol, source = values(inst, point)
-    return Margin.at_most(L, L_x - (L_x - L_xz), tol=tol, tol_source=source)
-
-
-def doubled_improvement(inst, point, B):
-    L, L_x, L_xz, tol, source = values(inst, point)
-    return Margin.at_most(L, L_x - 2 * (L_x - L_xz), tol=tol, tol_source=source)
-
-
-def no_better_than_linear(inst, point, B):
-    L, L_x, L_xz, tol, source = values(inst, point)
-    return Margin.at_least(L, L_x, tol=tol, tol_source=source)
-
-
-def dropped_first_term(inst, point, B):
-    L, L_x, L_xz, tol, source = values(inst, point)
-    return Margin.at_most(L, -(L_x - L_xz), tol=tol, tol_source=source)
-
-
-theorem1 = Claim(
+theorem1 = at_resnet_minima(
     id="kb2019.theorem1",
     title="local minima of ResNets are no worse than linear predictors, improved by z",
     source=SOURCE,
     statement="If A1 and A2 hold, every local minimum (W, V, θ) of L satisfies "
               "L(W, V, θ) <= L*_{x} - (L*_{x} - L*_{x, z(x,θ)})",
-    hypotheses=(A1, A2),
     conclusion=conclusion,
-    instances=lambda assumed: instances_for(assumed),
-    point_kind=PointKind.LOCAL_MIN,
     landscape=resnet_landscape_with_saddles,
-    branches=cases(CONVEX_DIFFERENTIABLE),
-    case_of=case_of,
     notes="μ is the empirical measure of a generated data set (B2-type instances); z(x, θ) is "
           "given as data (θ fixed), so local minima are taken in (W, V) — the proof uses "
           "nothing else.",
     mutants=(
-        Mutant("every_critical_point", MutantKind.DROPPED_HYPOTHESIS,
-               "asserted at every critical point (saddles included), not only at local minima",
-               lambda c: c.replace(point_kind=PointKind.CRITICAL)),
+        every_critical_point(),
         Mutant.conclusion("doubled_improvement", MutantKind.PERTURBED_CONSTANT,
                           "L <= L*_x - 2 (L*_x - L*_{x,z})", doubled_improvement),
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
@@ -95,8 +69,7 @@ SWEEP = SizeSweep(d_x=(1, 3), d_y=(1, 3), d_z=(1, 3))
 
 def induced_predictor(s, R=None):
     r = resnet_symbols(**s)
-    R = r.R if R is None else R(r)
-    return r.h, R * r.phi
+    return r.h, (r.R if R is None else R(r)) * r.phi
 
 
 induced = Claim(
@@ -172,7 +145,7 @@ trainable_residual = theorem1.replace(
     notes="local minima in (W, V, θ) jointly, θ = A of learned quadratic features (a closed "
           "predictor set, so minimisers exist; tanh units saturate and their infimum is "
           "typically not attained, which the finder reports as 'unresolved'). L*_{x,z(x,θ)} is "
-          "taken at the point's θ.",
+          "taken at the point's θ. " + AT_CERTIFIED_POINT,
     # no saddle starts exist for a trained z (zero_predictor_critical_point), so the mutant
     # "every critical point" could not be caught here: it is not claimed
     mutants=tuple(m for m in theorem1.mutants if m.name not in ("drop_A2",

@@ -13,11 +13,12 @@ P_N[M] = I - P[M] (the printed definition is an erratum, see ``definitions.py``)
 The proof identities are in ``theorem2_proof.py``.
 """
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.problems import (at_point, at_point_Z, case_of, instances_for, linear_value,
+from proofcheck import Claim, Margin, Mutant, MutantKind, Source
+from proofcheck.problems import (at_point, at_point_Z, instances_for, linear_value,
                                  regression_data, resnet_landscape, streamed_regression,
                                  streamed_theorem2_terms, theorem2_quantities)
 
+from ._declare import at_resnet_minima
 from .assumptions import A1, B1, B2
 
 SOURCE = Source("kb2019", "3.2", "Theorem 2", "(6)")
@@ -55,7 +56,7 @@ def flipped(inst, point, B):
     return Margin.at_least(L, L_x, tol=tol, tol_source=source)
 
 
-theorem2 = Claim(
+theorem2 = at_resnet_minima(
     id="kb2019.theorem2",
     title="squared loss: local minima beat linear predictors by the projected residual",
     source=SOURCE,
@@ -64,10 +65,9 @@ theorem2 = Claim(
     hypotheses=(A1, B1, B2),
     conclusion=conclusion,
     instances=lambda assumed: instances_for(assumed, losses=("squared",), loss_hypothesis=None),
-    point_kind=PointKind.LOCAL_MIN,
     landscape=resnet_landscape,
-    branches=("squared/full_rank", "squared/rank_deficient"),
-    case_of=case_of,
+    cases=("squared/full_rank", "squared/rank_deficient"),
+    precision=None,     # the terms of (6) are computed by the backend
     notes="z(x, θ) given as data, local minima in (W, V); the rank-deficient branch uses data "
           "with a planted global minimum of rank d_y - 1 (exact in float64)",
     mutants=(

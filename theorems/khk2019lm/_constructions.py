@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from proofcheck.backends import get_backend
 from proofcheck.induced import InducedFit, induced_infimum, range_residual
 from proofcheck.linalg import rank_cutoff
 from proofcheck.losses import UNIT_ROUNDOFF
@@ -196,7 +197,11 @@ def resnet_theorem3(problem, point, eps: float, *, case: str | None = None, sigm
     # the proof's construction needs W's full set of right singular vectors (its null directions);
     # the directions built from them are then checked by the membership test, so float64 is
     # the construction, not the decision
-    _, s, Vt = np.linalg.svd(W, full_matrices=True)  # noqa: TID251
+    # the backend's SVD is thin: W on top of d_x - d_y zero rows has W's singular values (then
+    # zeros) and a full set of right singular vectors
+    pad = np.zeros((max(d_x - d_y, 0), d_x))
+    _, s_pad, Vt = get_backend("numpy").svd(np.vstack([W, pad]))
+    s = s_pad[:min(d_y, d_x)]
     s_all = np.concatenate([s, np.zeros(d_x - len(s))])
     a, s_min = Vt[-1], float(s_all[d_y - 1]) if d_y <= d_x else 0.0
     if case is None:

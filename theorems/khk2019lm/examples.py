@@ -29,14 +29,14 @@ from hypothesis import strategies as st
 
 from proofcheck import (Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,
                         PointKind, Source)
-from proofcheck.induced import at_certified, linear_predictor_value, pointwise_infimum
+from proofcheck.induced import pointwise_infimum
 from proofcheck.linalg import numerical_rank
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector, vec
 
 from ._constructions import footnote1_network, separation_delta
-from .instances import (A1, MAIN_LOSSES, critical_landscape, last_layer_landscape,
+from ._declare import at_network_points, best_linear, bracket_tol, certified, equality
+from .instances import (A1, MAIN_LOSSES, last_layer_landscape,
                         net_instance, network, panel)
-from .theorem1 import bracket_tol, equality
 
 # --- Example 1 --------------------------------------------------------------------------------
 
@@ -67,12 +67,12 @@ def _ex1_instances(assumed):
 
 
 def global_basis(inst, point, B):
-    q = at_certified(network(inst), inst.X, inst.Y, inst.loss, inst.weights, point)
-    lin = linear_predictor_value(inst.X, inst.Y, inst.loss, inst.weights)
+    q, lin = certified(inst, point), best_linear(inst)
     return equality(q.L, lin, bracket_tol(q, lin))
 
 
-example1 = Claim(
+example1 = at_network_points(
+    PointKind.CRITICAL,
     id="khk2019lm.example1",
     title="basis function models: the gradient basis model is the model, every critical point "
           "is global",
@@ -84,8 +84,6 @@ example1 = Claim(
                          "f(x; alpha) for f = Theta phi(x)", basis_identity, SWEEP),),
     conclusion=global_basis,
     instances=_ex1_instances,
-    point_kind=PointKind.CRITICAL,
-    landscape=critical_landscape,
     notes="Numerically: f = W x with x = phi(x_raw) (a Network with no hidden layer), critical "
           "points from Newton on grad L = 0 and descent.",
     mutants=(
@@ -185,7 +183,7 @@ def _ex2_instances(assumed):
 
 
 def pointwise_global(inst, point, B, weights="given"):
-    q = at_certified(network(inst), inst.X, inst.Y, inst.loss, inst.weights, point)
+    q = certified(inst, point)
     target = pointwise_infimum(inst.Y, inst.loss, inst.weights if weights == "given" else None)
     tol = q.rounding + q.resolution
     return Margin(-abs(q.L - target), tol, q.L, target,
@@ -193,7 +191,8 @@ def pointwise_global(inst, point, B, weights="given"):
                   "form (0, or sum lambda_i H(y_i) for cross-entropy)")
 
 
-example2 = Claim(
+example2 = at_network_points(
+    PointKind.CRITICAL,
     id="khk2019lm.example2",
     title="with footnote 1's u, every critical point in theta = vec(W) is a global minimum "
           "over all outputs",
@@ -204,7 +203,6 @@ example2 = Claim(
     hypotheses=(A1, POSITIVE),
     conclusion=pointwise_global,
     instances=_ex2_instances,
-    point_kind=PointKind.CRITICAL,
     landscape=last_layer_landscape,
     notes="Checked with the corrected footnote (positive diagonals), H = 2, n = m = 4.",
     mutants=(Mutant.drop("positive_diagonal", "the printed footnote with a negative diagonal "
@@ -268,11 +266,9 @@ skip_assumption2 = Claim(
 
 
 def skip_representations(inst, point, B, flip=False, equal=False):
-    net = network(inst)
-    q = at_certified(net, inst.X, inst.Y, inst.loss, inst.weights, point)
+    net, q = network(inst), certified(inst, point)
     _, hs = net.hidden(inst.X, q.theta)
-    Phi = np.hstack([np.asarray(hs[l], float) for l in net.skip])
-    lin = linear_predictor_value(Phi, inst.Y, inst.loss, inst.weights)
+    lin = best_linear(inst, np.hstack([np.asarray(hs[l], float) for l in net.skip]))
     tol = bracket_tol(q, lin)
     src = "float64 rounding + certificate resolution + solver bracket"
     if flip:
@@ -282,7 +278,8 @@ def skip_representations(inst, point, B, flip=False, equal=False):
     return Margin.at_most(q.L, lin.value, tol=tol, tol_source=src)
 
 
-example3 = Claim(
+example3 = at_network_points(
+    PointKind.CRITICAL,
     id="khk2019lm.example3",
     title="skip networks: critical points are no worse than linear predictors on the learned "
           "representations of every skip layer",
@@ -293,8 +290,6 @@ example3 = Claim(
     hypotheses=(A1,),
     conclusion=skip_representations,
     instances=lambda assumed: panel(kinds=("skip_tanh",)),
-    point_kind=PointKind.CRITICAL,
-    landscape=critical_landscape,
     notes="The equality L = inf L^{(skip)}_theta is Theorem 1 (the skip blocks' partial "
           "derivatives are h^{(l)} kron I); checked here is the consequence, with the "
           "representations at the point.",

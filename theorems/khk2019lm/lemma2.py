@@ -10,38 +10,38 @@ squared and cross-entropy losses, non-uniform weights lambda_i.  The sums are re
 model's Jacobian and the loss gradients, independently of the landscape's gradient code path.
 """
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.induced import at_certified, stationarity_sums, sums_tolerance
+import numpy as np
 
-from .instances import A1, critical_landscape, network, panel
+from proofcheck import Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck.induced import stationarity_sums, sums_tolerance
+
+from ._declare import at_network_points, certified
+from .instances import A1, panel
 
 SOURCE = Source("khk2019lm", "A.1", "Lemma 2")
 
 
-def _q(inst, point):
-    return at_certified(network(inst), inst.X, inst.Y, inst.loss, inst.weights, point)
+def vanishing(sums):
+    """The conclusion that ``sums(q)`` vanishes, ``q`` the quantities at the certified point."""
+    def margin(inst, point, B):
+        q = certified(inst, point)
+        return Margin.vanishes(sums(q), tol=sums_tolerance(q),
+                               tol_source="the sums at the point's mpmath precision: their "
+                                          "rounding + the certificate's resolution tau_grad")
+    return margin
 
 
-def conclusion(inst, point, B, weighted=True):
-    q = _q(inst, point)
-    return Margin.vanishes(stationarity_sums(q, weighted=weighted), tol=sums_tolerance(q),
-                           tol_source="the sums at the point's mpmath precision: their rounding + "
-                                      "the certificate's resolution tau_grad")
-
-
-def loss_gradients_sum(inst, point, B):
-    q = _q(inst, point)
-    import numpy as np
-    return Margin.vanishes(np.einsum("i,ia->a", q.weights, q.D), tol=sums_tolerance(q),
-                           tol_source="the sums at the point's mpmath precision: their rounding + "
-                                      "the certificate's resolution tau_grad")
+conclusion = vanishing(stationarity_sums)
+unweighted = vanishing(lambda q: stationarity_sums(q, weighted=False))
+loss_gradients_sum = vanishing(lambda q: np.einsum("i,ia->a", q.weights, q.D))
 
 
 def _instances(assumed):
     return panel(kinds=("deep_linear", "deep_linear3", "tanh"))
 
 
-lemma2 = Claim(
+lemma2 = at_network_points(
+    PointKind.CRITICAL,
     id="khk2019lm.lemma2",
     title="at differentiable critical points, the loss gradients annihilate every d_k f_X",
     source=SOURCE,
@@ -50,14 +50,12 @@ lemma2 = Claim(
     hypotheses=(A1,),
     conclusion=conclusion,
     instances=_instances,
-    point_kind=PointKind.CRITICAL,
-    landscape=critical_landscape,
     notes="A1 is stronger than the lemma needs (differentiability only); the panel's losses "
           "are convex and differentiable.",
     mutants=(
         Mutant.conclusion("unweighted", MutantKind.DROPPED_TERM,
                           "sum_i dl_{y_i} d_k f_{x_i} = 0 (weights lambda_i dropped)",
-                          lambda inst, p, B: conclusion(inst, p, B, weighted=False)),
+                          unweighted),
         Mutant.conclusion("no_jacobian", MutantKind.DROPPED_TERM,
                           "sum_i lambda_i dl_{y_i}(f_{x_i}(theta)) = 0 (d_k f dropped)",
                           loss_gradients_sum),

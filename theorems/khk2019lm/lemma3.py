@@ -16,11 +16,12 @@ nonzero direction per point).
 
 import numpy as np
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.induced import (DEFAULT_EPS, at_point, float_point_tolerance, point_theta,
+from proofcheck import Claim, Margin, PointKind, Source
+from proofcheck.induced import (DEFAULT_EPS, float_point_tolerance, point_theta,
                                 perturbation_set, stationarity_sums, sums_tolerance)
 from proofcheck.optimize.critical import certify_critical
 
+from ._declare import at_saddles, evaluated
 from .instances import A1, critical_landscape, minimum_landscape, network, panel
 
 SOURCE = Source("khk2019lm", "A.2", "Lemma 3")
@@ -30,7 +31,7 @@ KINDS = ("deep_linear", "deep_linear3", "relu")
 def _setup(inst, point, eps=DEFAULT_EPS):
     net = network(inst)
     theta = point_theta(point)
-    q = at_point(net, inst.X, inst.Y, inst.loss, inst.weights, theta)
+    q = evaluated(inst, theta)
     S = perturbation_set(net, inst.X, theta, eps)
     return net, theta, q, S, eps
 
@@ -90,9 +91,8 @@ lemma3 = Claim(
           "(eps_0 = oo); for ReLU networks a failure at this eps would only show eps_0 <= 2^-10. "
           "V[theta, eps] is represented by the generators' directions (never all of it).",
     mutants=(
-        Mutant("at_saddles", MutantKind.DROPPED_HYPOTHESIS,
-               "the same at every critical point (saddles included): at theta = 0 of a linear "
-               "network, perturbing W^{(1)} alone keeps f_X = 0 but opens the last layer's "
-               "gradient", lambda c: at_critical(c).replace(conclusion=sums_margin)),
+        at_saddles("the same at every critical point (saddles included): at theta = 0 of a "
+                   "linear network, perturbing W^{(1)} alone keeps f_X = 0 but opens the last "
+                   "layer's gradient", lambda c: at_critical(c).replace(conclusion=sums_margin)),
     ),
 )

@@ -15,13 +15,12 @@ cover: there KHK2019LM's results do not reproduce Proposition 2, as the paper sa
 scenario of d_y <= d_x").
 """
 
-from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.induced import at_point, float_point_tolerance, linear_predictor_value, point_theta
-from proofcheck.problems import cases, case_of, resnet_instances, resnet_landscape, values_at_point
+from proofcheck import Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck.problems import resnet_instances, values_at_point
 from proofcheck.strategies import Relation
 
-from .instances import PA4, PA6, minimum_landscape, network, panel
-from .theorem1 import bracket_tol, equality
+from ._declare import at_network_points, at_resnet_minima, is_global
+from .instances import PA4, PA6, panel
 
 PA1_REL = Relation("d_y = 1", lambda d: d["d_y"] == 1)
 PA1 = Hypothesis("PA1", "d_y = 1", lambda i: i.d_y == 1)
@@ -45,7 +44,7 @@ def shamir(inst, point, B, factor=1.0, flip=False):
     return Margin.at_most(L, factor * L_x, tol=tol, tol_source=src)
 
 
-proposition1 = Claim(
+proposition1 = at_resnet_minima(
     id="khk2019lm.proposition1",
     title="(Shamir 2018) scalar-output ResNet local minima are no worse than linear "
           "predictors",
@@ -55,10 +54,7 @@ proposition1 = Claim(
     hypotheses=(PA1, PA2),
     conclusion=shamir,
     instances=_p1_instances,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=resnet_landscape,
-    branches=cases(P1_LOSSES),
-    case_of=case_of,
+    losses=P1_LOSSES,
     notes="PA3 holds for both losses (C^3 with Lipschitz Hessian on bounded sets). z is data.",
     mutants=(
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
@@ -71,14 +67,8 @@ proposition1 = Claim(
 )
 
 
-def global_value(inst, point, B):
-    net = network(inst)
-    q = at_point(net, inst.X, inst.Y, inst.loss, inst.weights, point_theta(point))
-    lin = linear_predictor_value(inst.X, inst.Y, inst.loss, inst.weights)
-    return equality(q.L, lin, bracket_tol(q, lin) + float_point_tolerance(q, point, net))
-
-
-proposition2 = Claim(
+proposition2 = at_network_points(
+    PointKind.LOCAL_MIN,
     id="khk2019lm.proposition2",
     title="(Laurent & Brecht 2018) local minima of deep linear networks are global when the "
           "thinnest layer is the input or the output",
@@ -86,11 +76,9 @@ proposition2 = Claim(
     statement="Let f be specified by (4.3) with PA4, PA5, PA6. Then every local minimum theta "
               "of L is a global minimum",
     hypotheses=(PA4, PA5, PA6),
-    conclusion=global_value,
+    conclusion=is_global,
     instances=lambda assumed: panel(kinds=("deep_linear", "thin_input"),
                                     violate=() if assumed["PA6"] else ("PA6",)),
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=minimum_landscape,
     notes="Global minimum value of a deep linear network = inf over all d_y x d_x matrices A "
           "of sum lambda_i l(A x_i) when PA6 holds (the product of the layers reaches every A).",
     mutants=(Mutant.drop("PA6", "a bottleneck narrower than d_x and d_y"),),

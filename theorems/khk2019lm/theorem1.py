@@ -19,38 +19,19 @@ infimum attained), at the Jacobian evaluated at the certificate's precision.
 import numpy as np
 
 from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.induced import (at_certified, induced_infimum, linear_predictor_value,
-                                range_residual)
+from proofcheck.induced import induced_infimum, range_residual
 
-from .instances import A1, A2, critical_landscape, network, panel, random_points
+from ._declare import (SOURCE_TEXT, at_network_points, best_linear, bracket_tol, certified,
+                       equality)
+from .instances import A1, A2, network, panel, random_points
 
 SOURCE = Source("khk2019lm", "3.2", "Theorem 1")
 
 
 def values(inst, point):
-    q = at_certified(network(inst), inst.X, inst.Y, inst.loss, inst.weights, point)
+    q = certified(inst, point)
     fit = induced_infimum(q.J, inst.Y, inst.loss, inst.weights)
     return q, fit, bracket_tol(q, fit)
-
-
-def bracket_tol(q, fit):
-    """The comparison tolerance; for a non-convex loss (no lower bound on the infimum) only the
-    upper bound is known and only L > upper bound is conclusive."""
-    width = fit.width if np.isfinite(fit.width) else 0.0
-    return width + q.rounding + q.resolution
-
-
-def equality(L, fit, tol):
-    """Margin of L == inf: -|L - inf|; one-sided (L <= achieved value) without a lower bound."""
-    if not np.isfinite(fit.lower_bound):
-        return Margin(min(0.0, fit.upper_bound - L), tol, L, fit.value,
-                      SOURCE_TEXT + "; non-convex loss: only an upper bound on the infimum, "
-                                    "so only L above it is conclusive")
-    return Margin(-abs(L - fit.value), tol, L, fit.value, SOURCE_TEXT)
-
-
-SOURCE_TEXT = ("L at the certificate's precision; the solver's certified bracket on the infimum; "
-               "float64 rounding of the induced problem (16 (m d_y + n) u scale)")
 
 
 def conclusion(inst, point, B):
@@ -61,7 +42,7 @@ def conclusion(inst, point, B):
 def global_linear(inst, point, B):
     """Mutant: the value of the best linear predictor inf_A sum lambda_i l(A x_i, y_i)."""
     q, _, tol = values(inst, point)
-    lin = linear_predictor_value(inst.X, inst.Y, inst.loss, inst.weights)
+    lin = best_linear(inst)
     return Margin(-abs(q.L - lin.value), tol + lin.width, q.L, lin.value, SOURCE_TEXT)
 
 
@@ -77,7 +58,8 @@ def _instances(assumed):
     return panel(kinds=("deep_linear", "deep_linear3", "tanh"), violate=violate)
 
 
-theorem1 = Claim(
+theorem1 = at_network_points(
+    PointKind.CRITICAL,
     id="khk2019lm.theorem1",
     title="every differentiable critical point attains the global minimum value of the "
           "gradient basis model",
@@ -87,8 +69,6 @@ theorem1 = Claim(
     hypotheses=(A1, A2),
     conclusion=conclusion,
     instances=_instances,
-    point_kind=PointKind.CRITICAL,
-    landscape=critical_landscape,
     notes="Critical points include theta = 0 (a strict saddle of two-layer and a degenerate "
           "critical point of three-layer linear networks) and Newton's zeros of grad L. "
           "Omega is empty for these smooth networks. The geometric form "

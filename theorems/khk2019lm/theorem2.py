@@ -18,11 +18,11 @@ it.  eps = 2^-10.
 import numpy as np
 
 from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.induced import (DEFAULT_EPS, at_point, float_point_tolerance, induced_infimum,
+from proofcheck.induced import (DEFAULT_EPS, float_point_tolerance, induced_infimum,
                                 perturbable_basis, perturbation_set, point_theta)
 
-from .instances import A1, A2, critical_landscape, minimum_landscape, network, panel, random_points
-from .theorem1 import bracket_tol, equality
+from ._declare import at_network_points, at_saddles, bracket_tol, equality, evaluated
+from .instances import A1, A2, network, panel, random_points
 
 SOURCE = Source("khk2019lm", "3.3", "Theorem 2", "(3.2)")
 KINDS = ("deep_linear", "deep_linear3", "relu")
@@ -37,12 +37,11 @@ def perturbable_value(inst, theta, eps=DEFAULT_EPS):
 
 
 def conclusion(inst, point, B):
-    net = network(inst)
     theta = point_theta(point)
-    q = at_point(net, inst.X, inst.Y, inst.loss, inst.weights, theta)
+    q = evaluated(inst, theta)
     fit, _ = perturbable_value(inst, theta)
     tol = bracket_tol(q, fit) \
-        + float_point_tolerance(q, point, net) * (1 + float(np.abs(fit.alpha).sum()))
+        + float_point_tolerance(q, point, network(inst)) * (1 + float(np.abs(fit.alpha).sum()))
     return equality(q.L, fit, tol)
 
 
@@ -54,7 +53,8 @@ def _instances(assumed):
     return panel(kinds=KINDS)
 
 
-theorem2 = Claim(
+theorem2 = at_network_points(
+    PointKind.LOCAL_MIN,
     id="khk2019lm.theorem2",
     title="every differentiable local minimum attains the global minimum value of the "
           "perturbable gradient basis model",
@@ -66,15 +66,11 @@ theorem2 = Claim(
     hypotheses=(A1, A2),
     conclusion=conclusion,
     instances=_instances,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=minimum_landscape,
     notes="S = {0} and the generated directions of V[theta, 2^-10] (left-null-space "
           "perturbations, unit rescalings, the proofs' null-product constructions).",
     mutants=(
-        Mutant("at_saddles", MutantKind.DROPPED_HYPOTHESIS,
-               "the same at every critical point: at the saddle theta = 0 of a linear network "
-               "the perturbable basis reaches every linear predictor, below L(0)",
-               lambda c: c.replace(point_kind=PointKind.CRITICAL, landscape=critical_landscape)),
+        at_saddles("the same at every critical point: at the saddle theta = 0 of a linear "
+                   "network the perturbable basis reaches every linear predictor, below L(0)"),
         Mutant.drop("A2", "a fixed output offset: the perturbable basis cannot represent it"),
     ),
 )
@@ -83,8 +79,7 @@ theorem2 = Claim(
 # --- the chain L >= inf L_theta >= inf L~_theta at any differentiable theta ---------------------
 
 def chain(inst, point, B, flip_first=False):
-    net = network(inst)
-    q = at_point(net, inst.X, inst.Y, inst.loss, inst.weights, inst.theta)
+    q = evaluated(inst, inst.theta)
     fit1 = induced_infimum(q.J, inst.Y, inst.loss, inst.weights)
     fit2, _ = perturbable_value(inst, inst.theta)
     tol1, tol2 = bracket_tol(q, fit1), bracket_tol(q, fit1) + bracket_tol(q, fit2)

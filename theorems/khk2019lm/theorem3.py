@@ -16,11 +16,18 @@ alpha_r z_i; and L(theta) equals the infimum (4.2) over S', computed by the conv
 Squared and cross-entropy losses; eps = 2^-4.
 """
 
-from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.problems import (A1 as DIMS_RELATION, case_of, cases, instances_for,
-                                 resnet_landscape, resnet_problem, values_at_point)
+from proofcheck import Hypothesis, Margin, Mutant, MutantKind, Source
+from proofcheck.problems import (A1 as DIMS_RELATION, instances_for,
+                                 resnet_problem, values_at_point)
 
 from ._constructions import resnet_theorem3
+from ._declare import at_resnet_minima
+
+FLOAT_CONSTRUCTION = (
+    "Precision: the proof's construction (memberships, span inclusion, the infimum (4.2)) is "
+    "evaluated in float64 at the certified point with explicit error bounds; the conclusion "
+    "does not compute through the backend, so no higher-precision re-evaluation is claimed "
+    "(high_precision=False).")
 
 SOURCE = Source("khk2019lm", "4.2", "Theorem 3", "(4.2)")
 LOSSES = ("squared", "cross_entropy")
@@ -65,7 +72,7 @@ def value_only_S0(inst, point, B):
                   "inclusion with S-bar = {0} only")
 
 
-theorem3 = Claim(
+theorem3 = at_resnet_minima(
     id="khk2019lm.theorem3",
     title="ResNet local minima attain the best value of the perturbable basis plus linear "
           "predictors on x and z",
@@ -77,12 +84,10 @@ theorem3 = Claim(
     hypotheses=(A1, DIMS),
     conclusion=conclusion,
     instances=_instances,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=resnet_landscape,
-    branches=cases(LOSSES),
-    case_of=case_of,
     notes="z(x; u) is data (u fixed): local minima in (W, R). lambda_i = 1/m (any positive "
           "common factor scales both sides). Both rank cases of the proof are required hits.",
+    losses=LOSSES,
+    precision=FLOAT_CONSTRUCTION,
     mutants=(
         Mutant.conclusion("no_perturbation", MutantKind.DROPPED_TERM,
                           "S = {0} suffices in both cases (the rank-deficient case's a b^T "
@@ -95,6 +100,7 @@ theorem3 = Claim(
 # --- the consequence: L <= L*_{x,z} <= L*_x -------------------------------------------------------
 
 def consequence(inst, point, B, flip=False):
+    """L <= L*_{x,z} <= L*_x (or, flipped, L >= L*_x) at the certified point."""
     L, L_x, L_xz, tol, src = values_at_point(inst, point, "x", "x,z")
     first = Margin.at_most(L, L_xz, tol=tol, tol_source=src)
     second = Margin.at_most(L_xz, L_x, tol=tol, tol_source=src)
@@ -103,7 +109,7 @@ def consequence(inst, point, B, flip=False):
     return first.both(second)
 
 
-consequence_claim = Claim(
+consequence_claim = at_resnet_minima(
     id="khk2019lm.theorem3.consequence",
     title="ResNet local minima are no worse than linear predictors on (x, z) and on x "
           "(Shamir's bound with d_y > 1)",
@@ -113,10 +119,7 @@ consequence_claim = Claim(
     hypotheses=(A1, DIMS),
     conclusion=consequence,
     instances=_instances,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=resnet_landscape,
-    branches=cases(LOSSES),
-    case_of=case_of,
+    losses=LOSSES,
     mutants=(
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
                           "L(theta) >= inf_W sum lambda_i l(W x_i)",

@@ -22,13 +22,13 @@ for a d_y x d_x matrix.  The checks use Omega-tilde and t in {0..H}.
 import numpy as np
 
 from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
-from proofcheck.induced import (DEFAULT_EPS, at_point, float_point_tolerance, induced_infimum,
-                                linear_predictor_value, perturbable_basis, perturbation_set,
-                                point_theta)
+from proofcheck.induced import (DEFAULT_EPS, float_point_tolerance, induced_infimum,
+                                perturbable_basis, perturbation_set, point_theta)
 
 from ._constructions import partial_linear_structure
-from .instances import A1, WIDE, minimum_landscape, network, panel, random_points
-from .theorem1 import bracket_tol, equality
+from ._declare import (at_network_points, best_linear, bracket_tol, equality, evaluated,
+                       is_global)
+from .instances import A1, WIDE, network, panel, random_points
 
 SOURCE = Source("khk2019lm", "4.2.3", "Theorem 4")
 
@@ -38,8 +38,8 @@ SOURCE = Source("khk2019lm", "4.2.3", "Theorem 4")
 def corollary(inst, point, B, factor=1.0):
     net = network(inst)
     theta = point_theta(point)
-    q = at_point(net, inst.X, inst.Y, inst.loss, inst.weights, theta)
-    lin = linear_predictor_value(inst.X, inst.Y, inst.loss, inst.weights)
+    q = evaluated(inst, theta)
+    lin = best_linear(inst)
     if factor != 1.0:
         from dataclasses import replace
         lin = replace(lin, value=factor * lin.value, lower_bound=factor * lin.lower_bound,
@@ -56,7 +56,8 @@ def _corollary_instances(assumed):
                  violate=() if assumed["wide"] else ("wide",))
 
 
-deep_linear = Claim(
+deep_linear = at_network_points(
+    PointKind.LOCAL_MIN,
     id="khk2019lm.theorem4.deep_linear",
     title="every local minimum of a deep linear network with d_y <= min d_l is global",
     source=Source("khk2019lm", "4.2.3", "after Theorem 4"),
@@ -66,8 +67,6 @@ deep_linear = Claim(
     hypotheses=(A1, WIDE),
     conclusion=corollary,
     instances=_corollary_instances,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=minimum_landscape,
     notes="alpha_x is a d_y x d_x matrix (the text writes R^{d_x}).",
     mutants=(
         Mutant.drop("wide", "a bottleneck d_1 < d_y: local minima are only rank-constrained "
@@ -110,7 +109,7 @@ membership_claim = Claim(
 def theorem4_margin(inst, point, B):
     net = network(inst)
     theta = point_theta(point)
-    q = at_point(net, inst.X, inst.Y, inst.loss, inst.weights, theta)
+    q = evaluated(inst, theta)
     _, hs = net.hidden(inst.X, theta)
     S = perturbation_set(net, inst.X, theta, DEFAULT_EPS, limit=8)
     Jt, noise = perturbable_basis(net, inst.X, theta, DEFAULT_EPS, S, centered=True)
@@ -130,7 +129,8 @@ def theorem4_margin(inst, point, B):
     return m
 
 
-theorem4 = Claim(
+theorem4 = at_network_points(
+    PointKind.LOCAL_MIN,
     id="khk2019lm.theorem4",
     title="local minima with a locally induced partial linear structure attain the best "
           "value of linear predictors on the linear layers' representations (plus the "
@@ -145,8 +145,6 @@ theorem4 = Claim(
     conclusion=theorem4_margin,
     instances=lambda assumed: panel(kinds=("relu",) if assumed.branch != "t=H only"
                                     else ("deep_linear3",)),
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=minimum_landscape,
     branches=("t=0", "t=H only"),
     case_of=lambda inst, p: _case(inst, p),
     notes="The ReLU local minima found so far sit at the linear predictor's optimum (their "
@@ -181,7 +179,4 @@ def _case(inst, point):
 
 
 def _input_only(inst, point):
-    net = network(inst)
-    q = at_point(net, inst.X, inst.Y, inst.loss, inst.weights, point_theta(point))
-    lin = linear_predictor_value(inst.X, inst.Y, inst.loss, inst.weights)
-    return equality(q.L, lin, bracket_tol(q, lin) + float_point_tolerance(q, point, net))
+    return is_global(inst, point)
