@@ -75,8 +75,10 @@ class SolverRun:
     reason: str = ""
 
     def describe(self) -> str:
+        """The answer without its time (run reports stay the same from run to run; the time
+        is in ``seconds``)."""
         tail = f" ({self.reason})" if self.reason else ""
-        return f"{self.solver}: {self.answer} in {self.seconds:.2f} s{tail}"
+        return f"{self.solver}: {self.answer}{tail}"
 
 
 @dataclass
@@ -1051,7 +1053,10 @@ def decide_claim(claim: Any, *, timeout: float | None = None) -> Any:
                        sizes=[dict(d.size) for d in proven], precision="exact",
                        witness=witness, seconds=time.perf_counter() - t0, tolerance=0.0,
                        tolerance_source="exact (decision procedure; models re-validated)",
-                       notes=notes)
+                       notes=notes,
+                       # proven for all reals at the stated sizes; a refutation rests on a
+                       # model re-validated exactly; undecided carries no grade
+                       grade={True: "proven", False: "certified"}.get(passed, ""))
 
 
 def decide_dropped(claim: Any, hypothesis: str, *, timeout: float | None = None
