@@ -94,9 +94,11 @@ from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
 import numpy as np
-import scipy.linalg
 
 from . import linalg
+from ._lazy import lazy_import
+
+_sla = lazy_import("scipy.linalg")   # loaded on first use (startup cost)
 
 __all__ = ["CRITERIA", "APPENDIX_C_CRITERIA", "JResult", "KhatriRaoJacobian", "fast_j",
            "fast_j_all", "j_from_factors", "dense_j", "criterion_cutoff"]
@@ -412,7 +414,7 @@ def _qr_svd_rows(K: KhatriRaoJacobian, y, criteria, max_bytes):
     R = _tsqr(blocks())
     R = np.vstack([R, np.zeros((max(0, N + 1 - R.shape[0]), N + 1))])
     R11, r, rho = R[:N, :N], R[:N, N], float(R[N, N])
-    U, s, _ = scipy.linalg.svd(R11, full_matrices=False, lapack_driver="gesdd", check_finite=False)
+    U, s, _ = _sla.svd(R11, full_matrices=False, lapack_driver="gesdd", check_finite=False)
     return s, lambda keep: _residual_sq(U[:, keep], r) + rho * rho
 
 
@@ -421,7 +423,7 @@ def _qr_svd_columns(K: KhatriRaoJacobian, y, criteria, max_bytes):
     M, N = K.shape
     cols = max(_chunk(M, max_bytes, 1), M)   # each stacked block at least M rows of K^T
     R = _tsqr(B.T for B in _merge_blocks(K.column_blocks(cols), cols))
-    _, s, Vt = scipy.linalg.svd(R, full_matrices=False, lapack_driver="gesdd", check_finite=False)
+    _, s, Vt = _sla.svd(R, full_matrices=False, lapack_driver="gesdd", check_finite=False)
     V = Vt.T
     s = np.concatenate([s, np.zeros(M - s.size)]) if s.size < M else s
     return s, lambda keep: _residual_sq(V[:, keep[:V.shape[1]]], y)
@@ -481,7 +483,7 @@ def _gram_certificate(K: KhatriRaoJacobian, criteria):
     tau = need + delta_form + 2 * _gamma(M + 1) * frob2
     G[np.diag_indices_from(G)] -= tau
     try:
-        R = scipy.linalg.cholesky(G, lower=False, overwrite_a=True, check_finite=False)
+        R = _sla.cholesky(G, lower=False, overwrite_a=True, check_finite=False)
     except np.linalg.LinAlgError:
         return None, dict(delta_form=delta_form, tau=tau, s_max=s_max)
     # Higham Thm 10.3: R^T R = A + dA, |dA| <= gamma_{M+1} |R^T||R|, so
