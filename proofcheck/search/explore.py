@@ -37,14 +37,15 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..claims import Claim, Instance, PointKind
 from ..errors import ClaimError, ExploreError, GeneratorError
 from ..evaluate import (Evaluation, Evaluator, admissible, assumption_text, claim_variant,
-                        describe, draw_instances, residual_size)
+                        describe, draw_instances, residual_size, stratum_options)
 
 __all__ = ["Budget", "Counterexample", "Exploration", "ExploreError", "Evaluation", "Evaluator",
            "explore", "explored_claim", "admissible", "UNCERTIFIED"]
@@ -282,6 +283,9 @@ class Exploration:
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     point_kind: str = "any point"
+    #: per stratum the generator aims at (``instances.strata``): instances evaluated, points
+    #: evaluated there, and of them points certified on a stratum (see ``_explore_strata``)
+    strata: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
@@ -307,7 +311,8 @@ class Exploration:
                       "edge_cases": self.edge_cases, "optimised": self.optimised,
                       "skipped": self.skipped, "vacuous": self.vacuous,
                       "undefined": self.undefined,
-                      "shrink_evaluations": self.shrink_evaluations},
+                      "shrink_evaluations": self.shrink_evaluations,
+                      "strata": {k: dict(v) for k, v in self.strata.items()}},
             "best_margin": _json_number(self.best_margin),
             "best_margin_hex": encode_float(self.best_margin),
             "best_tolerance": _json_number(self.best_tolerance),
@@ -589,6 +594,9 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
         _engine_draws(target, evaluator, ex, clock, seed, n0, drawn, failing, consider,
                       progress)
         if not failing and not clock.exhausted():
+            _explore_strata(target, evaluator, ex, clock, seed, gen_cap, drawn, failing,
+                            consider, progress)
+        if not failing and not clock.exhausted():
             _generate(target, strategy, evaluator, ex, clock, seed, gen_cap, drawn, failing,
                       consider, progress, gen_seconds)
     ex.timings["generation"] = time.perf_counter() - t0
@@ -731,6 +739,65 @@ def _engine_draws(target, evaluator, ex, clock, seed, n, drawn, failing, conside
             continue
         consider(inst, ev, "engine")
         progress(target.id, "evaluating the check's own draws", k + 1, len(instances))
+
+
+def _explore_strata(target, evaluator, ex, clock, seed, cap, drawn, failing, consider,
+                    progress) -> None:
+    """Instances drawn *on* each stratum the claim's generator can aim at
+    (:func:`proofcheck.evaluate.stratum_options`: it takes ``stratum=`` and lists
+    ``instances.strata``), round robin, so that no stratum is left to chance: statements break
+    where the landscape's pieces meet (zero pre-activations, dead units, zero outgoing
+    weights), which generic draws hit with probability zero. Gets half of the generation
+    budget (at least one instance per stratum); counts per stratum in ``ex.strata``."""
+    strata = stratum_options(target)
+    if not strata:
+        return
+    gen = target.instances
+    per = max(1, (cap // 2) // len(strata)) if cap is not None else 2
+    pools: dict[str, list[Instance]] = {}
+    for j, name in enumerate(strata):
+        ex.strata[name] = {"instances": 0, "points": 0, "on_stratum": 0}
+        variant = target.replace(
+            instances=lambda assumed, _n=name: gen(assumed, stratum=_n))
+        try:
+            pools[name] = draw_instances(variant, per, seed + 104729 * (j + 1))
+        except GeneratorError as exc:
+            ex.notes.append(f"stratum {name}: no instance: {exc}")
+            pools[name] = []
+        except ClaimError:
+            raise
+        except Exception as exc:    # the claim's own generator raised
+            raise ClaimError(f"the instance generator of {target.id} raised while drawing "
+                             f"instances on stratum {name!r}: {describe(exc)}") from exc
+    for r in range(per):
+        for name in strata:
+            if failing or clock.exhausted() or r >= len(pools[name]):
+                continue
+            inst = pools[name][r]
+            clock.evaluations += 1
+            ex.generated += 1
+            drawn.append(inst)
+            try:
+                ev = evaluator.evaluate(inst)
+            except ClaimError as exc:
+                if not target.assumed.dropped:
+                    raise
+                ex.skipped += 1
+                ex.undefined += 1
+                ex.undefined_cause = ex.undefined_cause or str(exc)
+                continue
+            counts = ex.strata[name]
+            counts["instances"] += 1
+            if ev is not None:
+                counts["points"] += ev.points
+                counts["on_stratum"] += ev.on_stratum
+            consider(inst, ev, f"stratum {name}")
+            progress(target.id, f"searching the strata ({name})", r + 1, per)
+    ex.notes.append("strata searched: " + "; ".join(
+        f"{k} {v['instances']} instance(s)"
+        + (f", {v['points']} point(s) ({v['on_stratum']} on a stratum)"
+           if evaluator.point_claim else "")
+        for k, v in ex.strata.items()))
 
 
 def _generate(target, strategy, evaluator, ex, clock, seed, cap, drawn, failing, consider,
