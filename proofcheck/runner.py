@@ -342,7 +342,7 @@ def pinned_hypothesis_constants(origin: str | None) -> Iterator[None]:
         pinned = constants_ast.Constants()
         for f in sorted(files):
             try:
-                pinned |= from_source(f.read_bytes(), limit=True)
+                pinned |= _source_constants(f.read_bytes(), from_source, constants_ast)
             except Exception:      # noqa: BLE001 - too many constants, unreadable: none
                 continue
         _PINNED[origin or ""] = pinned
@@ -353,6 +353,26 @@ def pinned_hypothesis_constants(origin: str | None) -> Iterator[None]:
     finally:
         providers._get_local_constants = original
         providers.CONSTANTS_CACHE.cache.clear()
+
+
+def _source_constants(data: bytes, from_source: Any, constants_ast: Any) -> Any:
+    """Hypothesis' constants of one source (its own parser), memoised by content on disk
+    (:func:`proofcheck.cache.source_facts`: JSON, bytes as hex) so that a new process does
+    not parse every unchanged module of a claim's closure again."""
+    import hypothesis
+
+    from .cache import source_facts
+
+    def compute(b: bytes) -> dict[str, list[Any]]:
+        c = from_source(b, limit=True)
+        return {"integers": sorted(c.integers), "floats": sorted(c.floats, key=repr),
+                "bytes": sorted(x.hex() for x in c.bytes), "strings": sorted(c.strings)}
+
+    facts = source_facts("hypothesis-constants", data, compute,
+                         version=hypothesis.__version__)
+    return constants_ast.Constants(
+        integers=set(facts["integers"]), floats={float(x) for x in facts["floats"]},
+        bytes={bytes.fromhex(x) for x in facts["bytes"]}, strings=set(facts["strings"]))
 
 
 def _check_one(origin: str, claim_id: str, prof: Profile, seed: int,
