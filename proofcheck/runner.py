@@ -178,18 +178,21 @@ def run_necessity(claims: Sequence[Claim], budget: Any = None, seed: int = 0, *,
                   progress: Progress | None = None) -> Any:
     """:func:`proofcheck.search.necessity.necessity_map` on the runner: one task per (claim,
     hypothesis), in worker processes, the map in catalogue order. A search that hangs past
-    ``claim_timeout`` (default: the budget's seconds plus 120 s, else 900 s) or kills its
+    ``claim_timeout`` (default: the budget's seconds plus explore's grace plus 30 s, else
+    900 s: explore's own watchdog stops it at budget + grace; the limit is for what a
+    signal cannot interrupt, a C call that never returns) or kills its
     worker is an ``error`` entry with the cause. Interrupted: the map of the finished
     entries, with ``partial = True`` set on it."""
     from .engine import get_profile
-    from .search.explore import Budget
+    from .search.explore import Budget, grace_seconds
     from .search.necessity import NecessityMap
 
     budget = budget if budget is not None else Budget()
     if jobs is None:
         jobs = default_jobs()
     if claim_timeout is None:
-        claim_timeout = (budget.seconds + 120.0) if budget.seconds else 900.0
+        claim_timeout = ((budget.seconds + grace_seconds(budget.seconds) + 30.0)
+                         if budget.seconds else 900.0)
     prof = get_profile("default")
     origins = dict(origins or {})
     t0 = time.perf_counter()
