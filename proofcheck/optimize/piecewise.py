@@ -79,7 +79,7 @@ from dataclasses import dataclass, field
 
 import mpmath
 import numpy as np
-from scipy.optimize import least_squares
+from .._lazy import least_squares   # scipy.optimize, imported on first call
 
 from .. import networks as nw
 
