@@ -42,7 +42,7 @@ from .assumptions import acts_text, network_of
 __all__ = ["CASES", "ACTS", "PROBLEM_CASES", "STRATUM_ACTS", "build", "build_stratum",
            "stratum_certificate", "READINGS", "landscape_reading", "network_instances",
            "data_for", "arrays", "close", "problem_instances", "landscape", "problem_data",
-           "point_backend", "point_arrays"]
+           "point_backend", "point_arrays", "STRATA", "stratified"]
 
 CASES = ("generic", "dyadic", "zero_sample", "kink", "dead_unit", "zero_out")
 PROBLEM_CASES = ("generic", "zero_sample", "kink", "zero_out", "stratum")
@@ -253,17 +253,46 @@ def _draw_problem(draw, H, width, d_x, d_y, m, acts, branch, linear_tail, per_un
     return inst.__class__(**f)
 
 
+#: The strata a local-minimum generator can aim at for ``proofcheck explore`` (the
+#: ``instances.strata`` protocol of :func:`proofcheck.evaluate.stratum_options`): the cases of
+#: the module doc whose points have zero pre-activations, dead units or zero outgoing weights.
+STRATA = ("stratum", "dead_unit", "kink", "zero_sample", "zero_out")
+
+
 def problem_instances(assumed=None, *, H=(1, 2), width=(1, 3), d_x=(1, 3), d_y=(1, 2),
                       m=(2, 6), acts=ACTS, linear_tail=None, per_unit=True,
-                      cases=PROBLEM_CASES, smooth_outputs=False):
+                      cases=PROBLEM_CASES, smooth_outputs=False, stratum=None):
     """Data sets for local-minimum claims: fields widths, acts, X, Y, case and ``start`` (a
     first start with the boundary construction of ``case``; the finder adds random starts).
     ``assumed.branch == "dead_unit"`` asks for a first-layer ReLU unit that starts dead,
     ``"stratum"`` for a point on a stratum built to be a local minimum (``smooth_outputs``:
-    one whose outputs are differentiable too)."""
+    one whose outputs are differentiable too).  ``stratum`` (one of :data:`STRATA`) forces
+    that construction whatever the branch (what ``explore`` asks for)."""
     branch = getattr(assumed, "branch", None)
+    if stratum is not None:
+        if stratum not in STRATA:
+            raise ValueError(f"unknown stratum {stratum!r}: expected one of {STRATA}")
+        if stratum in ("stratum", "dead_unit"):
+            branch = stratum
+        else:
+            branch, cases = None, (stratum,)
     return _draw_problem(H, width, d_x, d_y, m, tuple(acts), branch, linear_tail, per_unit,
                          tuple(cases), smooth_outputs)
+
+
+def stratified(**kw):
+    """The generator ``gen(assumed, stratum=None)`` of :func:`problem_instances` with the
+    keywords ``kw``, listing :data:`STRATA` as ``gen.strata`` so that ``proofcheck explore``
+    searches each of them (claims about differentiable local minima).
+
+    >>> gen = stratified(H=(1, 1))
+    >>> gen.strata[0]
+    'stratum'
+    """
+    def gen(assumed=None, stratum=None):
+        return problem_instances(assumed, stratum=stratum, **kw)
+    gen.strata = STRATA
+    return gen
 
 
 def landscape(inst):

@@ -26,7 +26,8 @@ from proofcheck.optimize.piecewise import value_at_point
 from . import printed_at
 from .assumptions import ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT, per_instance
 from .instances import READINGS, arrays, close, landscape, landscape_reading, \
-    network_instances, point_arrays, point_backend, problem_data, problem_instances
+    network_instances, point_arrays, point_backend, problem_data, problem_instances, \
+    stratified
 
 BRANCHES = ("all_active", "dead_unit", "stratum")
 
@@ -42,8 +43,7 @@ at_local_minima = partial(Claim, hypotheses=(ADMISSIBLE,), point_kind=PointKind.
 
 #: Section 3.1's setting: one hidden layer, scalar output, a few samples.
 one_hidden_layer = partial(at_local_minima, hypotheses=(ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT),
-                           instances=lambda assumed: problem_instances(
-                               assumed, H=(1, 1), d_y=(1, 1), m=(2, 7)))
+                           instances=stratified(H=(1, 1), d_y=(1, 1), m=(2, 7)))
 
 
 def _compare(inst, point, **kw):
@@ -124,7 +124,7 @@ theorem1 = at_local_minima(
               "1/2||Y||_F^2 - sum_{l=1}^{H+1} sum_{k_l=1}^{d'_l} 1/2 "
               "||P[N^(l)_{k_l} D^(l)_{k_l}] vec(Y)||_2^2",
     conclusion=lambda inst, point, B: _compare(inst, point),
-    instances=lambda assumed: problem_instances(assumed),
+    instances=stratified(),
     notes="J in its projection form at the point's precision (equal to the Gram-Schmidt form at "
           "every theta, khk2019dw.theorem1.j_forms); branch dead_unit: some ReLU unit has "
           "derivative 0 on every sample (D^(l)_k = 0); branch stratum: points with "
@@ -499,7 +499,7 @@ _SAME_WITNESS = ("fails where Theorem 1 fails (khk2019dw.theorem1): at different
 
 theorem1 = _outputs_reading(
     theorem1,
-    lambda assumed: problem_instances(assumed, smooth_outputs=True),
+    stratified(smooth_outputs=True),
     "Every local minimum theta of L at which every output Yhat_ic(X, theta) is "
     "differentiable satisfies L(theta) = 1/2||Y||_F^2 - sum_{l=1}^{H+1} "
     "sum_{k_l} 1/2 ||P[N^(l)_{k_l} D^(l)_{k_l}] vec(Y)||_2^2",
@@ -513,8 +513,7 @@ theorem1_outputs = theorem1.corrected
 
 proposition1 = _outputs_reading(
     proposition1,
-    lambda assumed: problem_instances(assumed, H=(1, 1), d_y=(1, 1), m=(2, 7),
-                                      smooth_outputs=True),
+    stratified(H=(1, 1), d_y=(1, 1), m=(2, 7), smooth_outputs=True),
     "(H = 1, d_y = 1) Every local minimum theta at which every output is differentiable "
     "satisfies L(theta) = J(theta) in the Gram-Schmidt order D^(1)_1, ..., D^(1)_d, Phi^(1)",
     "As printed ('every differentiable local minimum') Proposition 1 " + _SAME_WITNESS)

@@ -54,16 +54,98 @@ def guarantees_theta(net, t) -> bool:
                for l in range(t + 1, H + 1))
 
 
+def pointwise(inst) -> bool:
+    """Whether membership in Theta_{d_y,t} is left to the point (Definition 1 as printed, tested
+    at each point by :class:`ThetaLandscape`) rather than guaranteed by the architecture."""
+    return inst.fields().get("theta_test") == "pointwise"
+
+
 THETA = Hypothesis("theta in Theta_{d_y,t}",
-                   "the local minimum induces (d_y, t) weakly separated linear units (here: the "
-                   "architecture puts every theta in Theta_{d_y,t}, re-checked at every point)",
-                   lambda inst: guarantees_theta(network_of(inst), int(inst.t)))
+                   "the local minimum induces (d_y, t) weakly separated linear units (Definition "
+                   "1 at the point: either the architecture puts every theta in Theta_{d_y,t}, "
+                   "re-checked at every point, or the network is fully nonlinear and only the "
+                   "points passing the pointwise test are kept)",
+                   lambda inst: guarantees_theta(network_of(inst), int(inst.t))
+                   or pointwise(inst))
+
+
+def member(net, X, theta, t) -> bool:
+    """Definition 1 as printed, at the point ``theta``: exact (``==``) linear-action and
+    zero-weight tests (:func:`proofcheck.networks.separated_linear_units`) with n = d_y."""
+    return nw.separated_linear_units(net, net.unflatten(np.asarray(theta, float)), X, net.d_y,
+                                     t) is not None
+
+
+class ThetaLandscape:
+    """The landscape of a ``pointwise`` instance with the local minima outside Theta_{d_y,t}
+    relabelled ``outside_theta`` (counted in the evidence, never handed to a conclusion)."""
+
+    def __init__(self, base, net, X, t):
+        self.base, self.net, self.X, self.t = base, net, X, t
+
+    @property
+    def n_params(self):
+        return self.base.n_params
+
+    def value(self, theta):
+        return self.base.value(theta)
+
+    def find_points(self, *, rng, starts=4, digits=40):
+        import dataclasses
+        out = []
+        for p in self.base.find_points(rng=rng, starts=starts, digits=digits):
+            if getattr(p, "kind", None) == "local_min" and \
+                    not member(self.net, self.X, p.theta, self.t):
+                p = dataclasses.replace(p, kind="outside_theta")
+            out.append(p)
+        return out
+
+
+def theta_landscape(inst):
+    """:func:`.instances.landscape`, restricted to Theta_{d_y,t} pointwise on ``pointwise``
+    instances (:class:`ThetaLandscape`)."""
+    base = landscape(inst)
+    if not pointwise(inst):
+        return base
+    net, X, _ = problem_data(inst)
+    return ThetaLandscape(base, net, X, int(inst.t))
+
+
+NONLINEAR = ("relu", "abs", "leaky:0.2")
+
+
+def _fully_nonlinear(draw, h, d_y, m, branch):
+    """A fully nonlinear network (no identity unit) with t <= H-1 (mostly t = H-1: a point is
+    then in Theta_{d_y,t} iff d_y units of layer H act linearly on X at it; t <= H-2 also needs
+    exact zero weights, which local minima rarely have), data in a cone x_1 > 0 and a start
+    whose layer-1 weights favour x_1 and whose deeper weights are positive, so that units act
+    linearly on the data at some of the local minima found (and not at others)."""
+    t = h - 1 if h == 1 or draw(st.integers(0, 3)) else draw(st.integers(0, h - 2))
+    widths = [draw(st.integers(1, 3))] + [draw(st.integers(d_y, 3)) for _ in range(h)] + [d_y]
+    layers = ["relu" if branch == "dead_unit" and l == 1 else draw(st.sampled_from(NONLINEAR))
+              for l in range(1, h + 1)]
+    case = "dead_unit" if branch == "dead_unit" else "generic"
+    inst = build(draw(st.integers(0, 2 ** 31 - 1)), widths, layers, draw(st.integers(*m)), case)
+    net, X = network_of(inst), np.array(inst.X, float)
+    Ws = net.unflatten(np.asarray(inst.theta, float))
+    if case == "generic":
+        X[:, 0] = np.abs(X[:, 0]) + 0.5
+        Ws[0][0, :] = np.abs(Ws[0][0, :]) + 1.0
+    for l in range(1, h):
+        Ws[l] = np.abs(Ws[l])
+    f = inst.fields()
+    f.update(X=X, start=net.flatten(Ws), t=t, theta_test="pointwise")
+    f.pop("theta")
+    return inst.__class__(**f)
 
 
 @st.composite
 def _theta_problem(draw, holds, branch, H=(1, 2), m=(2, 6), wide_last=False):
     h = draw(st.integers(*H))
     d_y = draw(st.integers(1, 2))
+    if holds and (branch == "pointwise" or (branch not in ("all_active", "dead_unit")
+                                            and draw(st.booleans()))):
+        return _fully_nonlinear(draw, h, d_y, m, branch)
     if holds:
         # a dead first-layer unit needs a nonlinear first layer, i.e. t >= 1
         t = draw(st.integers(1 if branch == "dead_unit" else 0, h))
@@ -101,10 +183,17 @@ def theta_problems(assumed, **kw):
                           **kw)
 
 
+POINTWISE_NARROWED = (
+    "Theta_{d_y,t} tested pointwise as printed (Definition 1 at the point, exact tests): on "
+    "fully nonlinear networks (instances theta_test = pointwise, t <= H-1) only the local "
+    "minima in Theta_{d_y,t} are checked, the others are counted as outside_theta; on "
+    "architectures that put every theta in Theta_{d_y,t} membership is re-checked at each point")
+
 #: The setting of Section 5: certified differentiable local minima of networks whose architecture
 #: puts every theta in Theta_{d_y,t}.
 in_theta = partial(Claim, hypotheses=(ADMISSIBLE, THETA), instances=theta_problems,
-                   point_kind=PointKind.LOCAL_MIN, landscape=landscape)
+                   point_kind=PointKind.LOCAL_MIN, landscape=theta_landscape,
+                   narrowed=(POINTWISE_NARROWED,))
 
 
 def without_theta(violators="without separated linear units"):
@@ -115,9 +204,9 @@ def without_theta(violators="without separated linear units"):
 def _check_member(net, X, point, t, assumed=True):
     if not assumed:
         return
-    if nw.separated_linear_units(net, net.unflatten(point.theta), X, net.d_y, t) is None:
-        raise ValueError(f"point not in Theta_{{d_y,{t}}} although the architecture should "
-                         "guarantee it")
+    if not member(net, X, point.theta, t):
+        raise ValueError(f"point not in Theta_{{d_y,{t}}} although the architecture (or the "
+                         "pointwise test of the landscape) should guarantee it")
 
 
 # --- quantities at a point -----------------------------------------------------------------------
@@ -141,7 +230,7 @@ def _with_D(S, D_filter=None):
 def _bound_margin(inst, point, subsets, blocks_for, factor=1.0, lower=False):
     net, X, Y = problem_data(inst)
     t = int(inst.t)
-    _check_member(net, X, point, t, guarantees_theta(net, t))
+    _check_member(net, X, point, t, guarantees_theta(net, t) or pointwise(inst))
     margin = None
     for S in subsets(t, net.H):
         v = value_at_point(net, X, Y, point, blocks_of=blocks_for(S))
@@ -160,10 +249,10 @@ def _bound_margin(inst, point, subsets, blocks_for, factor=1.0, lower=False):
 
 
 def _case_of(inst, point):
-    return point.branch
+    return "pointwise" if pointwise(inst) else point.branch
 
 
-BRANCHES = ("all_active", "dead_unit")
+BRANCHES = ("all_active", "dead_unit", "pointwise")
 
 theorem2 = in_theta(
     id="khk2019dw.theorem2",
@@ -334,7 +423,7 @@ def _lemma4(inst, point, B, levels=None):
     net, X, Y = problem_data(inst)
     P = point_backend(point)
     t = int(inst.t)
-    _check_member(net, X, point, t, guarantees_theta(net, t))
+    _check_member(net, X, point, t, guarantees_theta(net, t) or pointwise(inst))
     ls = list(range(t, net.H + 1)) if levels is None else levels(t, net.H)
     digits = point.digits
 
