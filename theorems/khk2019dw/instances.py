@@ -112,10 +112,14 @@ def stratum_certificate(inst):
 _CERTS: dict = {}
 
 
-def build_stratum(seed: int, widths, acts, *, smooth_outputs: bool = False) -> Instance:
+def build_stratum(seed: int, widths, acts, *, smooth_outputs: bool = False,
+                  linear_unit: bool = False) -> Instance:
     """A ``"stratum"`` problem instance (module doc): fields widths, acts, X, Y, case, start.
     ``smooth_outputs``: the hyperplane unit gets zero outgoing weights (the outputs are then
-    differentiable at the point as well)."""
+    differentiable at the point as well).  ``linear_unit``: the generic samples are reflected
+    to the hyperplane unit's nonnegative side, so that the unit *acts linearly* on X at the
+    point (DW Definition 1 (ii) as printed: slope 1 wherever its pre-activation is nonzero)
+    although samples sit on its kink."""
     from proofcheck.optimize.strata import minimum_targets
     rng = np.random.default_rng(seed)
     # d_x >= 2: a unit's hyperplane then holds nonzero samples (for d_x = 1 it is w = 0)
@@ -149,7 +153,10 @@ def build_stratum(seed: int, widths, acts, *, smooth_outputs: bool = False) -> I
         if widths[1] >= 2 and rng.random() < 0.3:
             Ws[1][(k + 1) % widths[1], :] = 0.0     # another unit without outgoing weights
     n_gen = min(16, 2 * widths[0] * (widths[1] + 1) + 2 - len(rows))
-    rows += list(_dyadic(rng, (max(n_gen, 2), widths[0])))
+    gen = _dyadic(rng, (max(n_gen, 2), widths[0]))
+    if linear_unit:
+        gen = np.where((gen @ Ws[0][:, k] < 0)[:, None], -gen, gen)
+    rows += list(gen)
     X = np.array(rows, float)
     theta = net.flatten(Ws)
     Y = minimum_targets(net, X, theta, rng=rng, against_lambda=not smooth_outputs)

@@ -32,7 +32,7 @@ from proofcheck.symbolic import SizeSweep, exact_null_projection, exact_projecti
 from . import printed_at
 from .assumptions import ADMISSIBLE, network_of
 from .gram_schmidt import _hstack, exact_blocks, exact_gram_schmidt
-from .instances import build, data_for, landscape, point_backend, problem_data
+from .instances import build, build_stratum, data_for, landscape, point_backend, problem_data
 
 
 def subsequences(t, H):
@@ -120,6 +120,13 @@ def _fully_nonlinear(draw, h, d_y, m, branch):
     exact zero weights, which local minima rarely have), data in a cone x_1 > 0 and a start
     whose layer-1 weights favour x_1 and whose deeper weights are positive, so that units act
     linearly on the data at some of the local minima found (and not at others)."""
+    if branch != "dead_unit" and draw(st.integers(0, 2)) == 0:
+        # one hidden layer, a point on a stratum (samples on a unit's kink) at which that unit
+        # acts linearly on X as printed: in Theta_{d_y,0} by Definition 1 at the point only
+        layer = draw(st.sampled_from(("relu", "abs", "leaky:0.5")))
+        inst = build_stratum(draw(st.integers(0, 2 ** 31 - 1)),
+                             [2, draw(st.integers(1, 2)), 1], [layer], linear_unit=True)
+        return inst.replace(t=0, theta_test="pointwise")
     t = h - 1 if h == 1 or draw(st.integers(0, 3)) else draw(st.integers(0, h - 2))
     widths = [draw(st.integers(1, 3))] + [draw(st.integers(d_y, 3)) for _ in range(h)] + [d_y]
     layers = ["relu" if branch == "dead_unit" and l == 1 else draw(st.sampled_from(NONLINEAR))
