@@ -24,6 +24,7 @@ import sympy as sp
 from hypothesis import strategies as st
 
 from proofcheck import Claim, Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind
+from proofcheck.claims import Reading
 from proofcheck import networks as nw
 from proofcheck.linalg import numerical_rank
 from proofcheck.optimize.piecewise import value_at_point
@@ -76,12 +77,38 @@ def member(net, X, theta, t) -> bool:
                                      t) is not None
 
 
+def member_near(net, X, theta, t) -> bool:
+    """Theta_{d_y,t} read on a neighbourhood of theta: as :func:`member`, but a unit counts as
+    acting linearly (condition ii) only if it does so at every theta' near theta: an identity
+    unit, or slope 1 with a nonzero pre-activation on every sample whose pre-activation is not
+    identically 0 near theta (:func:`proofcheck.networks.locally_zero_entries`).  Condition iii
+    (zero weights) is tested at theta, as printed."""
+    Ws = net.unflatten(np.asarray(theta, float))
+    f = nw.forward(net, Ws, X)
+    Z = nw.locally_zero_entries(net, Ws, X, fwd=f)
+    lin = []
+    for l in range(1, net.H + 1):
+        G, lam = np.asarray(f.G[l - 1]), np.asarray(f.Lam[l - 1], float)
+        ok = np.all(((G != 0) & (lam == 1.0)) | np.asarray(Z[l - 1], bool), axis=0)
+        lin.append(np.asarray(net.linear_units(l), bool) | ok)
+    sets = {net.H + 1: set(range(net.d_y))}
+    for l in range(net.H, t, -1):
+        cand = {k for k in range(net.widths[l]) if lin[l - 1][k]}
+        if l <= net.H - 1:
+            outside = [k for k in range(net.widths[l + 1]) if k not in sets[l + 1]]
+            cand = {k for k in cand if all(Ws[l][k, j] == 0 for j in outside)}
+        sets[l] = cand
+    return all(len(sets[l]) >= net.d_y for l in range(t + 1, net.H + 2))
+
+
 class ThetaLandscape:
     """The landscape of a ``pointwise`` instance with the local minima outside Theta_{d_y,t}
-    relabelled ``outside_theta`` (counted in the evidence, never handed to a conclusion)."""
+    (by ``test``: :func:`member` as printed, or :func:`member_near`) relabelled
+    ``outside_theta`` (counted in the evidence, never handed to a conclusion)."""
 
-    def __init__(self, base, net, X, t):
+    def __init__(self, base, net, X, t, test=None):
         self.base, self.net, self.X, self.t = base, net, X, t
+        self.test = member if test is None else test
 
     @property
     def n_params(self):
@@ -95,20 +122,61 @@ class ThetaLandscape:
         out = []
         for p in self.base.find_points(rng=rng, starts=starts, digits=digits):
             if getattr(p, "kind", None) == "local_min" and \
-                    not member(self.net, self.X, p.theta, self.t):
+                    not self.test(self.net, self.X, p.theta, self.t):
                 p = dataclasses.replace(p, kind="outside_theta")
             out.append(p)
         return out
 
 
-def theta_landscape(inst):
+def theta_landscape(inst, test=None):
     """:func:`.instances.landscape`, restricted to Theta_{d_y,t} pointwise on ``pointwise``
-    instances (:class:`ThetaLandscape`)."""
+    instances (:class:`ThetaLandscape`; ``test``: the membership test, :func:`member` as
+    printed by default)."""
     base = landscape(inst)
     if not pointwise(inst):
         return base
     net, X, _ = problem_data(inst)
-    return ThetaLandscape(base, net, X, int(inst.t))
+    return ThetaLandscape(base, net, X, int(inst.t), test)
+
+
+THETA_READINGS = {
+    "point": Reading(
+        "Theta at the point",
+        "Theta_{n,t} read as printed (Definition 1): the units of S^(l) act linearly on X at "
+        "theta itself (a unit with samples on its kink and slope 1 elsewhere qualifies)",
+        natural=True),
+    "near": Reading(
+        "Theta on a neighbourhood",
+        "Theta_{n,t} read as: the units of S^(l) act linearly on X at every theta' near theta "
+        "(no live zero pre-activation of a kinked unit in S^(l)); condition iii at theta"),
+}
+
+_THETA_WITNESS = (
+    "witness (a point on a stratum, local minimum and L differentiable certified exactly by "
+    "optimize.strata; no decrease in 80000 random perturbations of radius 1e-2..1e-5): "
+    "d = (2, 1, 1) ReLU, H = 1, t = 0, theta = (w, v) = ((1.5, -2), -1.25), X rows (-2, -1.5), "
+    "(2, 1.5), (1, -1.5), (0.5, -2), (2, 1), (0.5, -0.5), (0, -1), (1.5, -1), (1, -2), "
+    "(1.5, 0), Y = (-1.09375, 1.09375, -5.28125, -5.375, -2.375, -2.1875, -2.5, -5.3125, "
+    "-7.4375, -2.8125).  The pre-activations X w are (0, 0, 4.5, 4.75, 1, 1.75, 2, 4.25, 5.5, "
+    "2.25) >= 0, so the unit acts linearly on X at theta and theta is in Theta_{1,0} as "
+    "printed; the kinks of the pair +-(2, 1.5) cancel in L.  L(theta) = 2.20458984375 > "
+    "1/2||P_N[X] Y||^2 = 2.02061 (S = (0)): Remark 1, Theorem 2 and Corollary 2 fail, and "
+    "X^T (Yhat - Y) != 0 (Lemma 4)")
+
+
+def theta_readings(claim, erratum):
+    """``claim`` under the printed reading of Theta_{d_y,t} (at the point), with its corrected
+    statement under the reading 'on a neighbourhood' (points outside it are left out, counted
+    as ``outside_theta``)."""
+    corrected = claim.replace(
+        statement=claim.statement + " (Theta_{d_y,t} read on a neighbourhood of theta: the "
+        "units of S^(l) act linearly on X at every theta' near theta)",
+        landscape=partial(theta_landscape, test=member_near),
+        readings=(THETA_READINGS["near"],), corrected=None, erratum="",
+        narrowed=(POINTWISE_NARROWED.replace("as printed (Definition 1 at the point",
+                                             "on a neighbourhood (member_near"),))
+    return claim.replace(readings=(THETA_READINGS["point"],), corrected=corrected,
+                         erratum=erratum)
 
 
 NONLINEAR = ("relu", "abs", "leaky:0.2")
@@ -539,3 +607,17 @@ lemma3 = Claim(
                              "N^(l)_k of Theorem 1 (unprojected blocks) with the projected D_b",
                              "lemma3", lemma3_theorem1_N)),
 )
+
+
+# --- readings of Theta_{d_y,t} (Definition 1 at the point, as printed, or on a neighbourhood) --
+
+_ERRATUM = ("As printed (Definition 1 asks for linear action on X at theta only) the statement "
+            "fails at differentiable local minima where a unit of S^(l) has samples on its kink "
+            "and slope 1 on the others: " + _THETA_WITNESS + ".  Corrected: the units of S^(l) "
+            "act linearly on a neighbourhood of theta (the perturbation argument of the proof "
+            "needs it; LM's version of the definition asks for it on a ball).")
+
+theorem2 = theta_readings(theorem2, _ERRATUM)
+corollary2 = theta_readings(corollary2, _ERRATUM)
+remark1 = theta_readings(remark1, _ERRATUM)
+lemma4 = theta_readings(lemma4, _ERRATUM)
