@@ -167,11 +167,14 @@ _THETA_WITNESS = (
 def theta_readings(claim, erratum):
     """``claim`` under the printed reading of Theta_{d_y,t} (at the point), with its corrected
     statement under the reading 'on a neighbourhood' (points outside it are left out, counted
-    as ``outside_theta``)."""
+    as ``outside_theta``; its pointwise branch draws no instance on a stratum whose kinked unit
+    is meant to act linearly: those points are outside that reading by construction)."""
     corrected = claim.replace(
         statement=claim.statement + " (Theta_{d_y,t} read on a neighbourhood of theta: the "
         "units of S^(l) act linearly on X at every theta' near theta)",
         landscape=partial(theta_landscape, test=member_near),
+        # no points on strata with a unit at its kink in S: outside this reading by design
+        instances=lambda assumed: theta_problems(assumed, pointwise_strata=False),
         readings=(THETA_READINGS["near"],), corrected=None, erratum="",
         narrowed=(POINTWISE_NARROWED.replace("as printed (Definition 1 at the point",
                                              "on a neighbourhood (member_near"),))
@@ -182,13 +185,13 @@ def theta_readings(claim, erratum):
 NONLINEAR = ("relu", "abs", "leaky:0.2")
 
 
-def _fully_nonlinear(draw, h, d_y, m, branch):
+def _fully_nonlinear(draw, h, d_y, m, branch, strata=True):
     """A fully nonlinear network (no identity unit) with t <= H-1 (mostly t = H-1: a point is
     then in Theta_{d_y,t} iff d_y units of layer H act linearly on X at it; t <= H-2 also needs
     exact zero weights, which local minima rarely have), data in a cone x_1 > 0 and a start
     whose layer-1 weights favour x_1 and whose deeper weights are positive, so that units act
     linearly on the data at some of the local minima found (and not at others)."""
-    if branch != "dead_unit" and draw(st.integers(0, 2)) == 0:
+    if strata and branch != "dead_unit" and draw(st.integers(0, 2)) == 0:
         # one hidden layer, a point on a stratum (samples on a unit's kink) at which that unit
         # acts linearly on X as printed: in Theta_{d_y,0} by Definition 1 at the point only
         layer = draw(st.sampled_from(("relu", "abs", "leaky:0.5")))
@@ -215,12 +218,13 @@ def _fully_nonlinear(draw, h, d_y, m, branch):
 
 
 @st.composite
-def _theta_problem(draw, holds, branch, H=(1, 2), m=(2, 6), wide_last=False):
+def _theta_problem(draw, holds, branch, H=(1, 2), m=(2, 6), wide_last=False,
+                   pointwise_strata=True):
     h = draw(st.integers(*H))
     d_y = draw(st.integers(1, 2))
     if holds and (branch == "pointwise" or (branch not in ("all_active", "dead_unit")
                                             and draw(st.booleans()))):
-        return _fully_nonlinear(draw, h, d_y, m, branch)
+        return _fully_nonlinear(draw, h, d_y, m, branch, pointwise_strata)
     if holds:
         # a dead first-layer unit needs a nonlinear first layer, i.e. t >= 1
         t = draw(st.integers(1 if branch == "dead_unit" else 0, h))
