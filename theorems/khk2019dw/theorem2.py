@@ -191,7 +191,8 @@ def _fully_nonlinear(draw, h, d_y, m, branch, strata=True):
     exact zero weights, which local minima rarely have), data in a cone x_1 > 0 and a start
     whose layer-1 weights favour x_1 and whose deeper weights are positive, so that units act
     linearly on the data at some of the local minima found (and not at others)."""
-    if strata and branch != "dead_unit" and draw(st.integers(0, 2)) == 0:
+    if strata == "stratum" or (strata is True and branch != "dead_unit"
+                               and draw(st.integers(0, 2)) == 0):
         # one hidden layer, a point on a stratum (samples on a unit's kink) at which that unit
         # acts linearly on X as printed: in Theta_{d_y,0} by Definition 1 at the point only
         layer = draw(st.sampled_from(("relu", "abs", "leaky:0.5")))
@@ -219,9 +220,16 @@ def _fully_nonlinear(draw, h, d_y, m, branch, strata=True):
 
 @st.composite
 def _theta_problem(draw, holds, branch, H=(1, 2), m=(2, 6), wide_last=False,
-                   pointwise_strata=True):
+                   pointwise_strata=True, only=None):
     h = draw(st.integers(*H))
     d_y = draw(st.integers(1, 2))
+    if only == "dead_unit":
+        branch = "dead_unit"
+    elif only in ("stratum", "cone"):
+        if holds:
+            return _fully_nonlinear(draw, h, d_y, m, branch,
+                                    "stratum" if only == "stratum" else False)
+        branch = "dead_unit"        # the hypothesis dropped: violators, aimed at dead units
     if holds and (branch == "pointwise" or (branch not in ("all_active", "dead_unit")
                                             and draw(st.booleans()))):
         return _fully_nonlinear(draw, h, d_y, m, branch, pointwise_strata)
@@ -257,9 +265,22 @@ def _theta_problem(draw, holds, branch, H=(1, 2), m=(2, 6), wide_last=False,
     return inst.__class__(**f)
 
 
-def theta_problems(assumed, **kw):
+#: What ``proofcheck explore`` can aim the Section 5 generator at (``theta_problems.strata``):
+#: a point on a stratum where a unit at its kink acts linearly at theta (Theta as printed), a
+#: fully nonlinear network with data in a cone, a dead first-layer ReLU unit.
+THETA_STRATA = ("stratum", "cone", "dead_unit")
+
+
+def theta_problems(assumed, stratum=None, **kw):
+    """Instances of the Section 5 claims (module doc); ``stratum``: one of
+    :data:`THETA_STRATA` (what ``explore`` asks for)."""
+    if stratum is not None and stratum not in THETA_STRATA:
+        raise ValueError(f"unknown stratum {stratum!r}: expected one of {THETA_STRATA}")
     return _theta_problem(assumed["theta in Theta_{d_y,t}"], getattr(assumed, "branch", None),
-                          **kw)
+                          only=stratum, **kw)
+
+
+theta_problems.strata = THETA_STRATA
 
 
 POINTWISE_NARROWED = (
