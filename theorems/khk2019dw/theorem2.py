@@ -230,7 +230,8 @@ def _theta_problem(draw, holds, branch, H=(1, 2), m=(2, 6), wide_last=False,
             return _fully_nonlinear(draw, h, d_y, m, branch,
                                     "stratum" if only == "stratum" else False)
         branch = "dead_unit"        # the hypothesis dropped: violators, aimed at dead units
-    if holds and (branch == "pointwise" or (branch not in ("all_active", "dead_unit")
+    if holds and (branch == "pointwise" or (branch not in ("all_active", "dead_unit",
+                                                           "architecture")
                                             and draw(st.booleans()))):
         return _fully_nonlinear(draw, h, d_y, m, branch, pointwise_strata)
     if holds:
@@ -291,9 +292,14 @@ POINTWISE_NARROWED = (
 
 #: The setting of Section 5: certified differentiable local minima of networks whose architecture
 #: puts every theta in Theta_{d_y,t}.
+def _theta_case(inst, point):
+    return "pointwise" if pointwise(inst) else "architecture"
+
+
 in_theta = partial(Claim, hypotheses=(ADMISSIBLE, THETA), instances=theta_problems,
                    point_kind=PointKind.LOCAL_MIN, landscape=theta_landscape,
-                   narrowed=(POINTWISE_NARROWED,))
+                   narrowed=(POINTWISE_NARROWED,), branches=("architecture", "pointwise"),
+                   case_of=_theta_case)
 
 
 def without_theta(violators="without separated linear units"):
