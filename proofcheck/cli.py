@@ -805,7 +805,8 @@ def explore_command(claim_id: str, drops: tuple[str, ...], mutate: str | None,
     code = {"counterexample": EXIT_REFUTED, "error": EXIT_ERROR,
             "generator-cannot-violate": EXIT_ERROR,
             "generator-cannot-satisfy": EXIT_ERROR}.get(ex.outcome, EXIT_OK)
-    if ex.outcome == "counterexample" and not ex.found:
+    if ex.outcome == "counterexample" and not ex.found and not (
+            ex.decision and ex.decision["status"] == "counterexample"):
         code = EXIT_OK
     click.get_current_context().exit(code)
 

@@ -286,6 +286,10 @@ class Exploration:
     #: per stratum the generator aims at (``instances.strata``): instances evaluated, points
     #: evaluated there, and of them points certified on a stratum (see ``_explore_strata``)
     strata: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: the decision procedure on the explored statement's decidable forms (if it has any):
+    #: ``{"status": "proven" | "counterexample" | "unknown", "text": ..., "sizes": [...]}``;
+    #: a counterexample there is exact (re-validated) but symbolic: not an instance file
+    decision: dict[str, Any] | None = None
 
     @property
     def found(self) -> bool:
@@ -318,6 +322,7 @@ class Exploration:
             "best_tolerance": _json_number(self.best_tolerance),
             "best_normalised": _json_number(self.best_normalised),
             "witnesses": [w.to_dict() for w in self.witnesses],
+            "decision": self.decision,
             "summary": self.summary, "notes": list(self.notes),
             "proofcheck_version": __version__,
         }
@@ -398,6 +403,8 @@ def explore(claim: Claim, *, drop: Sequence[str] = (), mutate: str | None = None
                 ex.notes.append("certification was stopped at the budget's watchdog: the "
                                 "witness stays uncertified")
             ex.timings["certify"] = time.perf_counter() - t0
+    if ex.decision and ex.decision["status"] == "counterexample" and not ex.found:
+        ex.outcome = "counterexample"       # exact, from the decision procedure
     if clock.stopped:
         ex.instances = max(ex.instances, clock.evaluations)
         ex.notes.append(f"budget exhausted: {clock.stopped}")
@@ -409,8 +416,30 @@ def explore(claim: Claim, *, drop: Sequence[str] = (), mutate: str | None = None
     return ex
 
 
+def _explore_decidable(target: Claim, ex: Exploration, progress: Progress) -> None:
+    """Decide the explored statement's polynomial forms (``Claim.decidable``) for all reals at
+    their sizes: a proof there means no instance of those sizes can be a counterexample; a
+    counterexample is exact (a solver model re-validated in rationals / algebraic numbers)."""
+    if getattr(target, "decidable", None) is None:
+        return
+    from ..decide import decide_claim
+
+    progress(ex.claim_id, "decision procedure", 0, 1)
+    record = decide_claim(target)
+    status = {True: "proven", False: "counterexample", None: "unknown"}[record.passed]
+    ex.decision = {"status": status, "text": record.summary,
+                   "sizes": [dict(s) for s in record.sizes], "grade": record.grade or None}
+    if record.witness is not None:
+        ex.decision["witness"] = record.witness.instance
+    what = {"proven": "holds for all reals at these sizes (proven)",
+            "counterexample": "fails: an exact counterexample (certified)",
+            "unknown": "undecided"}[status]
+    ex.notes.append(f"decision procedure: the explored statement {what}: {record.summary}")
+
+
 def _explore_parts(target, ex, clock, seed, progress, changed, conclusion_changed, *, starts,
                    digits, shrink) -> None:
+    _explore_decidable(target, ex, progress)
     if target.conclusion is None or changed:
         _explore_identities(target, ex, clock, seed, progress,
                             changed or list(target.identities))
@@ -463,10 +492,15 @@ def _summary(ex: Exploration, target: Claim) -> str:
         return f"{what}: no counterexample: the identities hold at every size of their sweep"
     if ex.outcome == "undecided":
         return (f"{what}: no counterexample found, and no proof: {ex.notes[-1]}")
+    if ex.decision and ex.decision["status"] == "counterexample":
+        return (f"{what}: certified counterexample by the decision procedure (exact, "
+                f"symbolic): {ex.decision['text']}")
     best = (f"; smallest normalised margin {ex.best_normalised:.3g}"
             if ex.best_normalised is not None else "")
+    proof = (f"; the decision procedure proves it at {len(ex.decision['sizes'])} size(s)"
+             if ex.decision and ex.decision["status"] == "proven" else "")
     return (f"{what}: no counterexample within budget {ex.budget.describe()} "
-            f"({spent} evaluated{best})")
+            f"({spent} evaluated{best}){proof}")
 
 
 # ---------------------------------------------------------------------------------------------
