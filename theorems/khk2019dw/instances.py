@@ -42,7 +42,7 @@ from .assumptions import acts_text, network_of
 __all__ = ["CASES", "ACTS", "PROBLEM_CASES", "STRATUM_ACTS", "build", "build_stratum",
            "stratum_certificate", "READINGS", "landscape_reading", "network_instances",
            "data_for", "arrays", "close", "problem_instances", "landscape", "problem_data",
-           "point_backend", "point_arrays"]
+           "point_backend", "point_arrays", "point_number"]
 
 CASES = ("generic", "dyadic", "zero_sample", "kink", "dead_unit", "zero_out")
 PROBLEM_CASES = ("generic", "zero_sample", "kink", "zero_out", "stratum")
@@ -283,10 +283,22 @@ def problem_data(inst):
 
 def point_backend(point):
     """The arithmetic of a certified point: mpmath at the digits it was refined and certified
-    at (``point.digits``).  ``with point_backend(p).context():`` runs raw operators on its
-    numbers (and the network functions, which know no backend) at that precision."""
+    at (``point.digits``), or exact rationals at an exact stratum point
+    (:func:`proofcheck.optimize.strata.exact_point`).  ``with point_backend(p).context():``
+    runs raw operators on its numbers (and the network functions, which know no backend) at
+    that precision."""
     from proofcheck.backends import get_backend
+    from proofcheck.optimize.strata import is_exact_point
+    if is_exact_point(point):
+        return get_backend("exact")
     return get_backend("mpmath", digits=point.digits)
+
+
+def point_number(x):
+    """A number computed at a point, for a :class:`~proofcheck.Margin`: kept exact when it is
+    an exact rational (an exact stratum point), a float otherwise."""
+    from proofcheck.exact_backends import Rational
+    return x if isinstance(x, Rational) else float(x)
 
 
 def point_arrays(inst, point):
