@@ -200,12 +200,13 @@ def network_instances(*, H=(1, 2), width=(1, 3), d_x=(1, 3), d_y=(1, 2), m=(2, 6
 
 
 def arrays(inst, B):
-    """``(net, Ws, X, Y)`` converted by the backend ``B`` (float64 arrays, or mpmath object
-    arrays: every float converts exactly)."""
+    """``(net, Ws, X, Y)`` converted by the backend ``B`` (float64 arrays, or mpmath / exact
+    object arrays: every float converts exactly)."""
     net = network_of(inst)
-    Ws = [B.asarray(W) for W in net.unflatten(np.asarray(inst.theta, float))]
-    Y = np.asarray(inst.Y, float).reshape(-1, net.d_y)
-    return net, Ws, B.asarray(np.asarray(inst.X, float)), B.asarray(Y)
+    # np.asarray without a dtype: an exact instance (the judge's exact rung) stays exact
+    Ws = [B.asarray(W) for W in net.unflatten(B.asarray(np.asarray(inst.theta)))]
+    Y = np.asarray(inst.Y).reshape(-1, net.d_y)
+    return net, Ws, B.asarray(np.asarray(inst.X)), B.asarray(Y)
 
 
 def close(lhs, rhs, scale, B, *, n_ops: int, what: str = ""):
