@@ -83,3 +83,13 @@ def test_float_rounding_conclusion_not_certified():
     mutant = T.theorem1.replace(conclusion=T._j_halved_sum)
     j = judge(mutant, inst, p)
     assert j.rung != RUNG and not j.certified
+
+
+def test_lemma1_loss_reading_certified_exactly():
+    # an any-point claim: the kernel's exact rung evaluates it on the exact instance
+    from theorems.khk2019dw.lemma1 import lemma1_derivative_loss_reading as C
+    inst, _ = _witness()
+    f = inst.fields()
+    f["theta"] = f.pop("start")
+    j = judge(C, Instance(**f))
+    assert j.fails is True and j.certified and j.rung == "exact"
