@@ -26,6 +26,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Sequence
 
 from proofcheck.results import (
+    GRADES,
     SCHEMA_VERSION,
     CheckRecord,
     ClaimResult,
