@@ -366,8 +366,10 @@ def certify_stratum(net: nw.Network, X, Y, theta, *, max_pieces: int = 256,
     ``max_pieces`` caps the enumeration of sign choices (beyond it: ``unresolved``);
     ``search_directions``: eigen-directions tried per piece when searching an exact descent /
     ascent direction (0: no search; only done when no local-minimum certificate holds).
-    ``nlsat_boxes`` / ``nlsat_ms``: the boxes and the z3 time limit per query of the
-    ``nlsat`` certificate (a timeout is "not certified", never a certificate)."""
+    ``nlsat_boxes`` / ``nlsat_ms``: the boxes and the z3 budget per query of the ``nlsat``
+    certificate, as a deterministic resource limit (``rlimit``, about ``nlsat_ms``
+    milliseconds of z3 work on an unloaded machine; an exhausted budget is "not certified",
+    never a certificate)."""
     X = exact(np.asarray(X, dtype=object).reshape(-1, net.d_x))
     Y = exact(np.asarray(Y, dtype=object).reshape(X.shape[0], net.d_y))
     th = exact(np.asarray(theta, dtype=object).reshape(-1))
@@ -515,6 +517,12 @@ def _path_orthogonal(pattern, X, r) -> bool:
     return True
 
 
+#: z3 resource units per millisecond of the ``nlsat`` budget (measured: 0.05-0.4 M units/s on
+#: QF_NRA queries of the test suite); the budget is in resource units so that a loaded machine
+#: gives the same certificate as an idle one.
+_RLIMIT_PER_MS = 200
+
+
 def _nlsat_no_lower(net, Ws, X, Y, piece, signs, value, eps, ms) -> bool:
     """True iff z3 (QF_NRA, exact) proves: no ``theta'`` in the ``eps`` box around theta with the
     strict signs of piece ``s`` at every kinked pre-activation has ``P_s(theta') < value``."""
@@ -527,7 +535,10 @@ def _nlsat_no_lower(net, Ws, X, Y, piece, signs, value, eps, ms) -> bool:
     Wz = net.unflatten(t)
     Phi = np.vectorize(q, otypes=[object])(X)
     sol = z3.SolverFor("QF_NRA")
-    sol.set("timeout", int(ms))
+    # a resource limit, not a time limit: the answer must not depend on the machine's load
+    # (the same seed gives the same certificate); the wall clock only guards against a hang
+    sol.set("rlimit", _RLIMIT_PER_MS * int(ms))
+    sol.set("timeout", 20 * int(ms))
     for dj in d:
         sol.add(dj <= q(eps), dj >= -q(eps))
     choice = {(l, i, k): s_ for (l, i, k, s_) in piece.choice}
