@@ -851,7 +851,7 @@ def _random_step(build: Callable, size: dict, result: IdentityResult, *, seed: i
                  trials: int, with_rng: bool) -> bool:
     # One generator per size, so a size can be replayed alone: default_rng([seed, *dims]).
     rng = np.random.default_rng([seed, *size.values()])
-    built = None if with_rng else _build_checked(build, (size,), size, result)
+    built: Any = None if with_rng else _build_checked(build, (size,), size, result)
     if not with_rng and built is None:
         return True
     replay = f"rng = numpy default_rng([{seed}, {', '.join(map(str, size.values()))}])"
