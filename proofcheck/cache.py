@@ -26,6 +26,9 @@ time it was computed and ``ClaimResult.to_dict()``): data only, never pickle. Fi
 written to a temporary name and renamed (atomic), so concurrent runs never see half a file; a
 file that does not parse or whose key does not match is ignored (and re-computed).
 ``timings.json`` keeps each claim's last duration per profile, for largest-first scheduling.
+``source-facts/`` memoises what is read from an unchanged source file (its import statements,
+Hypothesis' constants of it), keyed by the SHA-256 of its bytes: JSON, used even with
+``--no-cache`` (it holds no results), so a new process does not parse every module again.
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .engine import Profile
     from .results import ClaimResult
 
-__all__ = ["CACHE_FORMAT", "ResultCache", "default_cache_dir", "describe_age", "module_closure"]
+__all__ = ["CACHE_FORMAT", "ResultCache", "default_cache_dir", "describe_age", "module_closure",
+           "source_facts"]
 
 #: Bumped when the layout or the key's material changes: old entries are then never read.
 CACHE_FORMAT = 1
@@ -92,6 +96,63 @@ def describe_age(cached_at: str | None, now: _dt.datetime | None = None) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# facts read from a source file, memoised by its content
+
+#: Bumped when what :func:`source_facts` computes for a kind changes.
+_FACTS_FORMAT = 1
+_FACTS: dict[tuple[str, str], Any] = {}
+
+
+def source_facts(kind: str, data: bytes, compute: Any, *, version: str = "") -> Any:
+    """``compute(data)`` (JSON data: lists, strings, numbers), memoised by the SHA-256 of the
+    file's bytes, ``kind`` and ``version``: in this process, and on disk under
+    ``<cache dir>/source-facts/`` (one JSON file per source version, written atomically; a
+    file that does not parse is recomputed), so that a new process (a worker, ``check`` of one
+    claim) does not parse the same unchanged sources again. Reading a facts file never runs
+    code: it is JSON. Unwritable cache folder: memoised in this process only.
+
+    >>> source_facts("doc-example", b"x = 1", lambda b: [len(b)])
+    [5]
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    key = (f"{kind}-{version}-{_FACTS_FORMAT}", digest)
+    if key in _FACTS:
+        return _FACTS[key]
+    folder = default_cache_dir() / "source-facts"
+    file = folder / f"{key[0]}-{digest}.json"
+    try:
+        value = json.loads(file.read_text())
+    except (OSError, ValueError):
+        value = compute(data)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".facts-", suffix=".tmp")
+            with os.fdopen(fd, "w") as fh:
+                json.dump(value, fh)
+            os.replace(tmp, file)
+        except OSError:
+            pass
+    _FACTS[key] = value
+    return value
+
+
+def _import_statements(data: bytes) -> list[list[Any]]:
+    """Every import statement of a source (function-level ones included) as
+    ``[module or "", level, [names]]`` (``import a.b`` is ``["", 0, ["a.b"]]``); ``[]`` if
+    the source does not parse."""
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError):
+        return []
+    out: list[list[Any]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.append(["", 0, [a.name for a in node.names]])
+        elif isinstance(node, ast.ImportFrom):
+            out.append([node.module or "", node.level, [a.name for a in node.names]])
+    return out
+
+
 # the import closure of a module, read from source
 
 def _package_root(name: str) -> Path | None:
@@ -158,29 +219,29 @@ class _Graph:
             return self._deps[path]
         self._deps[path] = []              # cycles
         try:
-            tree = ast.parse(path.read_bytes(), filename=str(path))
-        except (SyntaxError, ValueError, OSError):
+            statements = source_facts("imports", path.read_bytes(), _import_statements)
+        except OSError:
             return []
         me = self.module_name(path)
         package = (me if path.name == "__init__.py" else me.rpartition(".")[0]) if me else None
         beside = [path.parent]
         names: list[str] = [me] if me else []       # importing a module runs its packages
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names += [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    if package is None:
-                        continue
-                    parts = package.split(".")
-                    if node.level - 1 > len(parts):
-                        continue
-                    base = ".".join(parts[:len(parts) - (node.level - 1)])
-                    base = f"{base}.{node.module}" if node.module else base
-                else:
-                    base = node.module or ""
-                names.append(base)
-                names += [f"{base}.{a.name}" for a in node.names if a.name != "*"]
+        for module, level, aliases in statements:
+            if not module and not level:            # import a.b, c
+                names += aliases
+                continue
+            if level:
+                if package is None:
+                    continue
+                parts = package.split(".")
+                if level - 1 > len(parts):
+                    continue
+                base = ".".join(parts[:len(parts) - (level - 1)])
+                base = f"{base}.{module}" if module else base
+            else:
+                base = module
+            names.append(base)
+            names += [f"{base}.{a}" for a in aliases if a != "*"]
         found: list[Path] = []
         for name in names:
             parts = name.split(".")

@@ -100,14 +100,14 @@ def _stderr():
     return Console(stderr=True)
 
 
-def _load(paths: Sequence[str], *, announce: bool = True):
+def _load(paths: Sequence[str], *, announce: bool = True, patterns: Sequence[str] = ()):
     """Load the catalogue; modules that failed to import are reported on stderr (unless the
     report itself goes to the terminal and lists them: ``announce=False``)."""
     from rich.markup import escape
 
     from proofcheck.catalog import load_claims
 
-    registry = load_claims(list(paths) if paths else None)
+    registry = load_claims(list(paths) if paths else None, patterns=patterns)
     err = _stderr()
     for where, message in registry.errors if announce else ():
         err.print(f"[bold magenta]error:[/bold magenta] could not load {escape(where)}: "
@@ -261,7 +261,7 @@ def _hypothesis_storage() -> None:
               show_default=True, help="Output format.")
 def list_command(patterns: tuple[str, ...], paths: tuple[str, ...], fmt: str) -> None:
     """List claims: id, source, point kind, numbers of identities and mutants."""
-    registry = _load(paths)
+    registry = _load(paths, patterns=patterns)
     claims = _select(registry, patterns)
     rows = [{
         "id": c.id,
@@ -502,7 +502,7 @@ def check_command(patterns: tuple[str, ...], paths: tuple[str, ...], profile: st
     """
     from proofcheck import engine, report
 
-    registry = _load(paths, announce=not (fmt == "text" and output is None))
+    registry = _load(paths, announce=not (fmt == "text" and output is None), patterns=patterns)
     claims = _select(registry, patterns)
     if not claims and not registry.errors:
         raise click.UsageError("no claims found" + (f" in {', '.join(paths)}" if paths else "")
@@ -805,7 +805,8 @@ def explore_command(claim_id: str, drops: tuple[str, ...], mutate: str | None,
     code = {"counterexample": EXIT_REFUTED, "error": EXIT_ERROR,
             "generator-cannot-violate": EXIT_ERROR,
             "generator-cannot-satisfy": EXIT_ERROR}.get(ex.outcome, EXIT_OK)
-    if ex.outcome == "counterexample" and not ex.found:
+    if ex.outcome == "counterexample" and not ex.found and not (
+            ex.decision and ex.decision["status"] == "counterexample"):
         code = EXIT_OK
     click.get_current_context().exit(code)
 

@@ -39,11 +39,17 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sympy as sp
-from sympy.core.function import AppliedUndef
-from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
+from ._lazy import lazy_import
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sympy.core.function import AppliedUndef
+    from sympy.logic.boolalg import Boolean
+
+
 
 __all__ = [
     "Decidable", "Decision", "Proven", "Counterexample", "Unknown", "SolverRun",
@@ -321,7 +327,7 @@ def _normalise_functions(expr: Any) -> Any:
 
     def derivative_app(d: sp.Derivative) -> tuple[str, tuple] | None:
         inner = d.expr
-        if not isinstance(inner, AppliedUndef):
+        if not isinstance(inner, sp.core.function.AppliedUndef):
             return None
         args = inner.args
         if not all(isinstance(a, sp.Symbol) for a in args) or len(set(args)) != len(args):
@@ -440,7 +446,7 @@ class _Translator:
                 self.defs.extend(t <= a for a in args)
             self.defs.append(api.Or(*[t == a for a in args]) if len(args) > 1 else t == args[0])
             return t
-        if isinstance(e, AppliedUndef):
+        if isinstance(e, sp.core.function.AppliedUndef):
             # Ackermann's reduction: each application is a fresh real; congruence (equal
             # arguments -> equal values) is added by congruence(), so the problem stays in
             # QF_NRA, where nlsat is complete.
@@ -498,9 +504,9 @@ class _Translator:
 
     def formula(self, f: Any) -> Any:
         api = self.api
-        if f is True or isinstance(f, BooleanTrue):
+        if f is True or isinstance(f, sp.logic.boolalg.BooleanTrue):
             return api.BoolVal(True)
-        if f is False or isinstance(f, BooleanFalse):
+        if f is False or isinstance(f, sp.logic.boolalg.BooleanFalse):
             return api.BoolVal(False)
         if isinstance(f, sp.And):
             return api.And(*[self.formula(a) for a in f.args])
@@ -767,7 +773,7 @@ class _Evaluator:
             return self.values[e]
         if isinstance(e, sp.Number):
             return e
-        if isinstance(e, AppliedUndef):
+        if isinstance(e, sp.core.function.AppliedUndef):
             args = tuple(self.value(a) for a in e.args)
             val = self.app_value(e)
             rows = self.table.setdefault(e.func.__name__, [])
@@ -804,9 +810,9 @@ class _Evaluator:
         raise _Invalid(f"cannot evaluate {type(e).__name__} exactly")
 
     def truth(self, f: Any) -> bool:
-        if f is True or isinstance(f, BooleanTrue):
+        if f is True or isinstance(f, sp.logic.boolalg.BooleanTrue):
             return True
-        if f is False or isinstance(f, BooleanFalse):
+        if f is False or isinstance(f, sp.logic.boolalg.BooleanFalse):
             return False
         if isinstance(f, sp.And):
             return all(self.truth(a) for a in f.args)
@@ -878,8 +884,8 @@ def decide(variables: Iterable[sp.Symbol], hypotheses: Iterable[Any], conclusion
     missing = sorted(free - set(variables), key=str)
     if missing:
         raise TranslationError(f"free symbols {missing} are not among the variables")
-    has_functions = bool(concl_n.atoms(AppliedUndef)) or any(h.atoms(AppliedUndef)
-                                                             for h in hyps_n)
+    undef = sp.core.function.AppliedUndef
+    has_functions = bool(concl_n.atoms(undef)) or any(h.atoms(undef) for h in hyps_n)
 
     def build(tr: _Translator) -> Any:
         parts = [_OPS[op](tr.var(v), 0) for v, op in signs]

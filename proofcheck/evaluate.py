@@ -53,7 +53,7 @@ __all__ = [
     "draw_instances", "evaluate_batch", "evaluate_conclusion", "failures", "find_points",
     "finder_for", "group_key", "instance_dict", "instance_key", "point_dict", "point_vector",
     "register_finder", "residual_size", "single_threaded_blas",
-    "stack", "validate_instance", "wanted_point",
+    "stack", "validate_instance", "wanted_point", "on_stratum", "stratum_options",
 ]
 
 Progress = Callable[[str, str, int, int], None]
@@ -611,6 +611,47 @@ def find_points(claim: Claim, inst: Instance, *, rng: np.random.Generator, start
     return FoundPoints(points, found, notes, len(wanted) - len(points))
 
 
+def on_stratum(p: Any) -> bool:
+    """Whether a found point lies on a stratum: a finder that certifies points where the
+    landscape's pieces meet (zero pre-activations of a piecewise-linear network, ...) attaches
+    that certificate as ``p.stratum``; a point without one is not counted.
+
+    >>> from types import SimpleNamespace as P
+    >>> on_stratum(P(stratum=object())), on_stratum(P(stratum=None)), on_stratum(P())
+    (True, False, False)
+    """
+    return getattr(p, "stratum", None) is not None
+
+
+def stratum_options(claim: Claim) -> tuple[str, ...]:
+    """The strata a claim's instance generator can aim at: the generator takes a ``stratum``
+    keyword and lists the names it accepts as ``instances.strata`` (e.g. a piecewise-linear
+    family's ``("generic", "kink", "dead", "zero_out")``). Empty when it does not.
+
+    >>> def gen(assumed, stratum=None): ...
+    >>> gen.strata = ("generic", "kink")
+    >>> from proofcheck import Claim, Source
+    >>> c = Claim(id="u.x", title="t", source=Source("u", "1", "t"), statement="s",
+    ...           conclusion=lambda i, p, B: None, instances=gen)
+    >>> stratum_options(c)
+    ('generic', 'kink')
+    """
+    gen = claim.instances
+    if gen is None:
+        return ()
+    try:
+        params = inspect.signature(gen).parameters
+    except (TypeError, ValueError):
+        return ()
+    if "stratum" not in params:
+        return ()
+    names = getattr(gen, "strata", None)
+    if not names:
+        raise ClaimError(f"the instance generator of {claim.id} takes a stratum but lists no "
+                         "strata: set instances.strata = (...) to the names it accepts")
+    return tuple(str(n) for n in names)
+
+
 def _accepts(f: Callable[..., Any], name: str) -> bool:
     try:
         params = inspect.signature(f).parameters
@@ -734,6 +775,7 @@ class Evaluation:
     point: Any = None
     point_index: int | None = None
     points: int = 0                 # certified points evaluated (point claims)
+    on_stratum: int = 0             # of them, points the finder certified on a stratum
     lhs: Any = None
     rhs: Any = None
     tol_source: str = ""
@@ -836,6 +878,7 @@ class Evaluator:
         if worst is None:
             return None
         worst.points = len(points)
+        worst.on_stratum = sum(on_stratum(p) for p in points)
         return worst
 
     def recertified(self, inst: Instance, ev: Evaluation) -> Evaluation:

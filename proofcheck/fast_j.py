@@ -139,9 +139,11 @@ from dataclasses import dataclass, field
 from collections.abc import Iterator, Sequence
 
 import numpy as np
-import scipy.linalg
 
 from . import linalg
+from ._lazy import lazy_import
+
+_sla = lazy_import("scipy.linalg")   # loaded on first use (startup cost)
 
 __all__ = ["CRITERIA", "APPENDIX_C_CRITERIA", "JResult", "KhatriRaoJacobian", "fast_j",
            "fast_j_all", "j_from_factors", "dense_j", "criterion_cutoff"]
@@ -546,7 +548,7 @@ def _tsqr(blocks: Iterator[np.ndarray], n: int) -> np.ndarray:
     """R factor (``(n, n)``, upper triangular, Fortran order) of the rows stacked from
     ``blocks`` (each ``(rows, n)``): a QR of the first block, then LAPACK's ``tpqrt`` folds
     each further block into R in place, so the memory is R plus one block."""
-    lapack = scipy.linalg.lapack
+    lapack = _sla.lapack
     R = None
     for B in blocks:
         if R is None:
@@ -590,7 +592,7 @@ def _qr_svd_rows(K: KhatriRaoJacobian, y, criteria, max_bytes):
 
     R = _tsqr(blocks(), Np + 1)
     R11, r, rho = R[:Np, :Np], R[:Np, Np].copy(), float(R[Np, Np])
-    U, s, _ = scipy.linalg.svd(R11, full_matrices=False, lapack_driver="gesdd", check_finite=False)
+    U, s, _ = _sla.svd(R11, full_matrices=False, lapack_driver="gesdd", check_finite=False)
     del R, R11
     s = np.concatenate([s, np.zeros(N - Np)])
     return s, lambda keep: _residual_sq(U[:, keep[:Np]], r) + rho * rho
@@ -601,7 +603,7 @@ def _tsqr_with_rhs(blocks: Iterator[tuple[np.ndarray, np.ndarray]], n: int):
     ``r`` the first ``n`` entries of ``Q^T y`` and ``rho^2`` the squared norm of the rest.
     Memory: R plus one block (LAPACK ``geqrf`` / ``ormqr`` for the first block, ``tpqrt`` /
     ``tpmqrt`` for each further one)."""
-    lapack = scipy.linalg.lapack
+    lapack = _sla.lapack
     R, r, rho2 = None, np.zeros((n, 1), order="F"), 0.0
     nb = min(n, 64)
     for B, yb in blocks:
@@ -649,7 +651,7 @@ def _qr_lean_rows(K: KhatriRaoJacobian, y, criteria, max_bytes):
             yield B, yy[:, i0:i1].ravel()
 
     R, _, _ = _tsqr_with_rhs(blocks(), Np)
-    s = scipy.linalg.svd(R, compute_uv=False, overwrite_a=True, check_finite=False)
+    s = _sla.svd(R, compute_uv=False, overwrite_a=True, check_finite=False)
     del R
     s = np.concatenate([s, np.zeros(N - Np)])
     extra = {}
@@ -663,10 +665,10 @@ def _qr_lean_rows(K: KhatriRaoJacobian, y, criteria, max_bytes):
             if rank == Np:
                 memo[rank] = (rho2, 0.0)
             else:
-                qr, _, tau, _, _ = scipy.linalg.lapack.dgeqp3(R, overwrite_a=1,
+                qr, _, tau, _, _ = _sla.lapack.dgeqp3(R, overwrite_a=1,
                                                             lwork=66 * (Np + 1))
                 del R
-                c, _, _ = scipy.linalg.lapack.dormqr("L", "T", qr, tau, r.reshape(-1, 1), 64)
+                c, _, _ = _sla.lapack.dormqr("L", "T", qr, tau, r.reshape(-1, 1), 64)
                 r22 = float(np.linalg.norm(np.triu(qr[rank:, rank:])))
                 memo[rank] = (rho2 + float(c[rank:, 0] @ c[rank:, 0]), r22)
         extra["r22"] = memo[rank][1]
@@ -687,7 +689,7 @@ def _qr_svd_columns(K: KhatriRaoJacobian, y, criteria, max_bytes):
     def factor():
         return _tsqr((B.T for B in _merge_blocks(K.column_blocks(cols), cols)), M)
 
-    s = scipy.linalg.svd(factor(), compute_uv=False, overwrite_a=True, check_finite=False)
+    s = _sla.svd(factor(), compute_uv=False, overwrite_a=True, check_finite=False)
     extra: dict = {}
     memo: dict = {}
 
@@ -699,10 +701,10 @@ def _qr_svd_columns(K: KhatriRaoJacobian, y, criteria, max_bytes):
             else:
                 R = factor()
                 _transpose_in_place(R)
-                qr, _, tau, _, _ = scipy.linalg.lapack.dgeqp3(R, overwrite_a=1,
+                qr, _, tau, _, _ = _sla.lapack.dgeqp3(R, overwrite_a=1,
                                                               lwork=66 * (M + 1))
                 del R
-                c, _, _ = scipy.linalg.lapack.dormqr("L", "T", qr, tau, y.reshape(-1, 1), 64)
+                c, _, _ = _sla.lapack.dormqr("L", "T", qr, tau, y.reshape(-1, 1), 64)
                 r22 = float(np.linalg.norm(np.triu(qr[rank:, rank:])))
                 memo[rank] = (float(c[rank:, 0] @ c[rank:, 0]), r22)
         extra["r22"] = memo[rank][1]
@@ -791,12 +793,12 @@ def _panel_cholesky(panel, M: int, tau: float, block: int):
             Pk = P[j0 - k0:]
             A -= Pk @ Pk[:bj].T
         try:
-            Ljj = scipy.linalg.cholesky(A[:bj], lower=True, check_finite=False)
+            Ljj = _sla.cholesky(A[:bj], lower=True, check_finite=False)
         except np.linalg.LinAlgError:
             return None
         A[:bj] = Ljj
         if bj < A.shape[0]:
-            A[bj:] = scipy.linalg.solve_triangular(Ljj, A[bj:].T, lower=True,
+            A[bj:] = _sla.solve_triangular(Ljj, A[bj:].T, lower=True,
                                                    check_finite=False).T
         flat = A.ravel(order="K")
         frob += float(flat @ flat)
@@ -853,7 +855,7 @@ def _column_certificate(K: KhatriRaoJacobian, y, criteria, max_bytes: int):
     G = np.zeros((Np, Np), order="F")
     KV2 = np.zeros((p, p))
     n_chunks = 0
-    syrk = scipy.linalg.blas.dsyrk
+    syrk = _sla.blas.dsyrk
     for i0 in range(0, K.m, b):
         R = np.ascontiguousarray(K.rows(i0, min(K.m, i0 + b))[:, nz])
         G = syrk(1.0, R.T, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
@@ -873,7 +875,7 @@ def _column_certificate(K: KhatriRaoJacobian, y, criteria, max_bytes: int):
     max_diag = float(np.abs(np.diag(G)).max(initial=0.0))
     G[np.diag_indices_from(G)] -= tau
     try:
-        G = scipy.linalg.cholesky(G, lower=False, overwrite_a=True, check_finite=False)
+        G = _sla.cholesky(G, lower=False, overwrite_a=True, check_finite=False)
     except np.linalg.LinAlgError:
         return None, ("Gram of the columns not certified: Cholesky of K^T K + a V V^T - tau I "
                       "failed (a null space beyond the rescalings, or kappa beyond 1/sqrt(n u))")
@@ -909,7 +911,7 @@ def _column_certificate(K: KhatriRaoJacobian, y, criteria, max_bytes: int):
     r = yn.copy()
     for _ in range(4):
         g = K.rmatvec(r)[nz]
-        dx = scipy.linalg.cho_solve((G, False), g, check_finite=False)
+        dx = _sla.cho_solve((G, False), g, check_finite=False)
         x[nz] += dx
         r = yn - K.matvec(x)
     g = K.rmatvec(r)[nz]

@@ -45,7 +45,9 @@ from typing import Any
 
 import mpmath
 import numpy as np
-from scipy.special import expit, logsumexp
+from ._lazy import lazy_import
+
+_special = lazy_import("scipy.special")   # loaded on first use (startup cost)
 
 __all__ = [
     "Loss",
@@ -265,7 +267,7 @@ class SquaredLoss(Loss):
 def _ce_parts(H: np.ndarray, mask: np.ndarray | None):
     """log-sum-exp over the allowed classes and the softmax restricted to them."""
     b = None if mask is None else np.broadcast_to(mask, H.shape).astype(np.float64)
-    lse = logsumexp(H, axis=-1, b=b)
+    lse = _special.logsumexp(H, axis=-1, b=b)
     P = np.exp(H - lse[..., None])
     if b is not None:
         P = P * b
@@ -294,7 +296,7 @@ def _ce_hess(H, Y, mask=None):
     off = 1.0 - np.eye(d)
     bb = off if b is None else b[..., None, :] * off
     with np.errstate(divide="ignore"):
-        lse_others = logsumexp(H[..., None, :] + np.zeros((d, d)), axis=-1, b=bb)
+        lse_others = _special.logsumexp(H[..., None, :] + np.zeros((d, d)), axis=-1, b=bb)
     q = np.exp(lse_others - lse[..., None])
     if b is not None:
         q = q * b
@@ -350,7 +352,7 @@ def _ce_softmax_mp(h):
 class SoftmaxCrossEntropy(Loss):
     """l(h, y) = -sum_k y_k log softmax(h)_k, y one-hot or a probability row.
 
-    Computed as sum(y) logsumexp(h) - y.h (stable; sum(y) = 1 up to rounding).  Invariant under h -> h + c 1, so its Hessian is
+    Computed as sum(y) _special.logsumexp(h) - y.h (stable; sum(y) = 1 up to rounding).  Invariant under h -> h + c 1, so its Hessian is
     singular along 1 (``curved_projector`` is I - 11^T/d_y).
 
     >>> import numpy as np
@@ -544,17 +546,17 @@ class LogisticLoss(Loss):
         return np.logaddexp(0.0, -Y * H)[..., 0]
 
     def _grad(self, H, Y):
-        return -Y * expit(-Y * H)
+        return -Y * _special.expit(-Y * H)
 
     def _hess(self, H, Y):
         t = Y * H
-        return (expit(t) * expit(-t))[..., None]
+        return (_special.expit(t) * _special.expit(-t))[..., None]
 
     def curvature_bound(self, H, Y, radius):
         # l'' = sigma(t) sigma(-t) decreases in |t|, t = y h, and |y| = 1
         H, Y = self._check(H, Y)
         s = np.abs(Y * H)[..., 0] + np.asarray(radius, dtype=np.float64)
-        return expit(s) * expit(-s)
+        return _special.expit(s) * _special.expit(-s)
 
     def _value_mp(self, h, y):
         return mpmath.log1p(mpmath.exp(-y[0] * h[0]))

@@ -32,7 +32,10 @@ from fractions import Fraction
 from collections.abc import Callable
 
 import numpy as np
-from scipy import special, stats
+from ._lazy import lazy_import
+
+special = lazy_import("scipy.special")   # loaded on first use (startup cost)
+stats = lazy_import("scipy.stats")
 
 __all__ = [
     "clopper_pearson", "FailureEstimate", "estimate_failure_probability", "draws_needed",

@@ -49,7 +49,9 @@ from fractions import Fraction
 from functools import lru_cache
 from collections.abc import Iterable, Sequence
 
-import sympy as sp
+from ._lazy import lazy_import
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 __all__ = [
     "PolynomialSystemError", "PositiveDimensionalError", "AlgebraicPoint", "real_solutions",
@@ -58,9 +60,16 @@ __all__ = [
     "derivative_entries", "derivative_norm_bounds", "scaled_box_bounds",
 ]
 
-_T = sp.Symbol("_t")            # the separating variable of the shape basis
-_WIDTH_12 = sp.Rational(1, 10**12)   # default enclosure widths
-_WIDTH_30 = sp.Rational(1, 10**30)
+
+
+def _t():
+    """The separating variable of the shape basis (a sympy Symbol; equal across calls)."""
+    return sp.Symbol("_t")
+
+
+def _width(width, digits: int):
+    """The default enclosure width 10**-digits (exact), or the given one."""
+    return sp.Rational(1, 10**digits) if width is None else width
 
 
 class PolynomialSystemError(ValueError):
@@ -133,8 +142,8 @@ class AlgebraicPoint:
 
     def __init__(self, variables, q: sp.Poly, coords: Sequence[sp.Poly], lo, hi, index: int):
         self.variables = tuple(variables)
-        self.q = q                      # irreducible over QQ, in _T
-        self.coords = tuple(coords)     # polynomials in _T of degree < deg q
+        self.q = q                      # irreducible over QQ, in _t()
+        self.coords = tuple(coords)     # polynomials in _t() of degree < deg q
         self.lo, self.hi = sp.Rational(lo), sp.Rational(hi)
         self.index = index              # which real root of q (0 = smallest)
 
@@ -148,7 +157,7 @@ class AlgebraicPoint:
     def exact(self, expr) -> sp.Expr:
         """The value of the polynomial ``expr`` at the point, as an exact sympy number."""
         r = self._reduce(expr)
-        value = r.as_expr().subs(_T, self.root())
+        value = r.as_expr().subs(_t(), self.root())
         return sp.nsimplify(value) if self.q.degree() <= 2 else value
 
     def coordinates(self) -> tuple[sp.Expr, ...]:
@@ -179,9 +188,9 @@ class AlgebraicPoint:
     def _reduce(self, expr) -> sp.Poly:
         """The polynomial ``expr`` at the point, as a polynomial in t of degree < deg q."""
         p = _qq_poly(expr, self.variables, "expr")
-        total = sp.Poly(0, _T, domain="QQ")
+        total = sp.Poly(0, _t(), domain="QQ")
         for monom, coeff in p.terms():
-            term = sp.Poly(coeff, _T, domain="QQ")
+            term = sp.Poly(coeff, _t(), domain="QQ")
             for i, e in enumerate(monom):
                 if e:
                     term = (term * self._power(i, e)).rem(self.q)
@@ -221,9 +230,10 @@ class AlgebraicPoint:
         width = self.hi - self.lo
         self.lo, self.hi = self.q.refine_root(self.lo, self.hi, eps=width / factor)
 
-    def enclosure(self, expr, width=_WIDTH_12) -> tuple[sp.Rational, sp.Rational]:
+    def enclosure(self, expr, width=None) -> tuple[sp.Rational, sp.Rational]:
         """A rational interval certainly containing the value of ``expr`` at the point, refined
         until its width is below ``width`` (and at most 200 refinements)."""
+        width = _width(width, 12)
         coeffs = _fractions(self._reduce(expr))
         for _ in range(200):
             a, b = _horner_interval(coeffs, Fraction(int(self.lo.p), int(self.lo.q)),
@@ -264,22 +274,22 @@ def _shape_basis(polys, xs):
         if n == 1 and c:
             break
         form = sum(sp.Integer(c) ** i * x for i, x in enumerate(reversed(xs)))
-        H = sp.groebner(radical + [_T - form], *xs, _T, order="lex", domain="QQ")
+        H = sp.groebner(radical + [_t() - form], *xs, _t(), order="lex", domain="QQ")
         if H.exprs == [1]:
             return None
         exprs = H.exprs
         if len(exprs) != n + 1:
             continue
-        q = sp.Poly(exprs[-1], _T, domain="QQ")
-        if exprs[-1].free_symbols - {_T} or q.degree() < 1:
+        q = sp.Poly(exprs[-1], _t(), domain="QQ")
+        if exprs[-1].free_symbols - {_t()} or q.degree() < 1:
             continue
         coords = []
         for x, e in zip(xs, exprs[:-1]):
-            p = sp.Poly(e, *xs, _T, domain="QQ")
-            rest = p - sp.Poly(x, *xs, _T, domain="QQ") * p.coeff_monomial(x)
-            if p.coeff_monomial(x) == 0 or rest.as_expr().free_symbols - {_T}:
+            p = sp.Poly(e, *xs, _t(), domain="QQ")
+            rest = p - sp.Poly(x, *xs, _t(), domain="QQ") * p.coeff_monomial(x)
+            if p.coeff_monomial(x) == 0 or rest.as_expr().free_symbols - {_t()}:
                 break
-            coords.append(sp.Poly(-rest.as_expr() / p.coeff_monomial(x), _T, domain="QQ"))
+            coords.append(sp.Poly(-rest.as_expr() / p.coeff_monomial(x), _t(), domain="QQ"))
         else:
             return q, coords
     raise PolynomialSystemError("no separating linear form found among 40 candidates")
@@ -309,7 +319,7 @@ def real_solutions(equations: Iterable, variables) -> list[AlgebraicPoint]:
     q, coords = shape
     points = []
     for factor, _mult in q.factor_list()[1]:
-        factor = sp.Poly(factor.monic(), _T, domain="QQ")
+        factor = sp.Poly(factor.monic(), _t(), domain="QQ")
         reduced = [c.rem(factor) for c in coords]
         for k, ((lo, hi), _m) in enumerate(factor.intervals()):
             points.append(AlgebraicPoint(xs, factor, reduced, lo, hi, k))
@@ -383,9 +393,9 @@ def _kind(inert: tuple[int, int, int]) -> str:
 
 # ---------------------------------------------------------------------------------- values
 
-def value_enclosure(point: AlgebraicPoint, f, width=_WIDTH_30):
+def value_enclosure(point: AlgebraicPoint, f, width=None):
     """A rational interval containing f at the point (see :meth:`AlgebraicPoint.enclosure`)."""
-    return point.enclosure(f, width)
+    return point.enclosure(f, _width(width, 30))
 
 
 def _strictly_above_some(mine, others) -> bool:

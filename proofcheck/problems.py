@@ -27,8 +27,6 @@ from .claims import Instance
 from .losses import (LogisticLoss, SmoothedHinge, SoftmaxCrossEntropy, SquaredLoss,
                      TiltedDoubleWell)
 from .models import Landscape, QuadraticResidual, ResNetProblem, TanhResidual, to_mp
-from .optimize.convex import best_linear_predictor
-from .optimize.local_min import planted_problem
 from .strategies import A1, Relation, dimensions
 
 __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX", "A1",
@@ -141,6 +139,7 @@ def make_resnet_data(loss_name: str, sizes: dict, branch: str, seed: int) -> dic
     m = d_x + d_z + 4
     if loss_name == "squared" and branch == "rank_deficient" and d_y <= d_x:
         # planted global minimum with rank(W0) = d_y - 1 (exact data: see planted_problem)
+        from .optimize.local_min import planted_problem   # scipy.optimize: on first use
         problem, _ = planted_problem(d_x, d_y, d_z, m, d_y - 1, loss, rng, noise=0.5)
         return dict(X=problem.X, Y=problem.Y, Z=problem.Z)
     X, Z = rng.normal(size=(m, d_x)), rng.normal(size=(m, d_z))
@@ -341,6 +340,7 @@ def linear_value(inst: Instance, cp=None, basis: str = "x,z", digits: int | None
     the certified point ``cp`` when z is trainable."""
     Phi = np.asarray(inst.X, float) if basis == "x" else \
         np.hstack([np.asarray(inst.X, float), at_point_Z(inst, cp)])
+    from .optimize.convex import best_linear_predictor   # scipy: on first use
     return best_linear_predictor(Phi, inst.Y, inst.loss, digits=digits)
 
 

@@ -26,6 +26,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Sequence
 
 from proofcheck.results import (
+    GRADES,
     SCHEMA_VERSION,
     CheckRecord,
     ClaimResult,
@@ -245,8 +246,34 @@ def instance_text(w: Witness) -> str:
 
 
 def _counts_phrase(run: RunResult) -> str:
-    counts = run.counts()
-    return ", ".join(f"{n} {v}" for v, n in counts.items() if n) or "no claims"
+    """``"108 verified (31 proven, 40 certified, 37 sampled), 20 erratum (20 certified)"``:
+    claims per verdict, each with its evidence grades (strongest first)."""
+    counts, grades = run.counts(), run.grade_counts()
+    parts = []
+    for v, n in counts.items():
+        if not n:
+            continue
+        per = grades.get(v, {})
+        graded = [f"{per[g]} {g}" for g in reversed(GRADES) if per.get(g)]
+        parts.append(f"{n} {v}" + (f" ({', '.join(graded)})" if graded else ""))
+    return ", ".join(parts) or "no claims"
+
+
+def reading_lines(result: ClaimResult) -> list[str]:
+    """The readings of the printed text a claim was checked under, and what slice was checked
+    (``narrowed``), one line each, so a reader sees them without opening the source."""
+    out = []
+    for r in result.readings:
+        if isinstance(r, dict):
+            mark = " (the printed statement's reading)" if r.get("natural") else ""
+            out.append(f"reading {r.get('name', '')}{mark}: {r.get('text', '')}")
+        elif hasattr(r, "name"):
+            mark = " (the printed statement's reading)" if getattr(r, "natural", False) else ""
+            out.append(f"reading {r.name}{mark}: {r.text}")
+        else:
+            out.append(f"reading: {r}")
+    out += [f"narrowed: {n}" for n in result.narrowed]
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -512,6 +539,7 @@ def _verdict_table(run: RunResult, console: Console) -> None:
                   title_justify="left", show_lines=False)
     table.add_column("claim", style="cyan", overflow="fold")
     table.add_column("verdict", no_wrap=True, min_width=len("inconclusive"))
+    table.add_column("grade", no_wrap=True, min_width=len("certified"))
     table.add_column("evidence", overflow="fold", ratio=1, min_width=24)
     table.add_column("min margin / tol", justify="right", overflow="fold")
     table.add_column("mutants", justify="right", no_wrap=True)
@@ -519,7 +547,7 @@ def _verdict_table(run: RunResult, console: Console) -> None:
     for r in run.claims:
         style = VERDICT_STYLES[r.verdict]
         table.add_row(escape(r.claim_id), f"[{style}]{r.verdict.value}[/{style}]",
-                      escape(claim_evidence(r, brief=True)), margin_phrase(r),
+                      r.grade or "-", escape(claim_evidence(r, brief=True)), margin_phrase(r),
                       _mutants_cell(r), _seconds(r.seconds))
     console.print(table)
 
@@ -552,8 +580,8 @@ def _verdict_blocks(run: RunResult, console: Console) -> None:
                               break_on_hyphens=False) or []
         for line in lines:
             console.print(escape(line), highlight=False, soft_wrap=True)
-        numbers = (f"margin/tol {margin_phrase(r)} | mutants {_mutants_cell(r)} | "
-                   f"{_seconds(r.seconds)}")
+        numbers = (f"grade {r.grade or '-'} | margin/tol {margin_phrase(r)} | "
+                   f"mutants {_mutants_cell(r)} | {_seconds(r.seconds)}")
         console.print(pad + numbers, highlight=False, soft_wrap=True)
 
 
@@ -596,6 +624,9 @@ def render_terminal(run: RunResult, console: Console, *, load_errors: LoadErrors
         if r.verdict is Verdict.ERROR:
             console.print(f"[bold magenta]{escape(r.claim_id)} error:[/bold magenta] "
                           + escape(r.error or "(no message)"))
+        for line in reading_lines(r):
+            console.print(f"[dim]{escape(r.claim_id)}[/dim] " + escape(line), highlight=False,
+                          soft_wrap=True)
         missed = [m for m in r.mutants if not m.caught]
         if missed:
             console.print(f"[red]{escape(r.claim_id)}: mutants not caught:[/red] "

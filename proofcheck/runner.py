@@ -178,18 +178,21 @@ def run_necessity(claims: Sequence[Claim], budget: Any = None, seed: int = 0, *,
                   progress: Progress | None = None) -> Any:
     """:func:`proofcheck.search.necessity.necessity_map` on the runner: one task per (claim,
     hypothesis), in worker processes, the map in catalogue order. A search that hangs past
-    ``claim_timeout`` (default: the budget's seconds plus 120 s, else 900 s) or kills its
+    ``claim_timeout`` (default: the budget's seconds plus explore's grace plus 30 s, else
+    900 s: explore's own watchdog stops it at budget + grace; the limit is for what a
+    signal cannot interrupt, a C call that never returns) or kills its
     worker is an ``error`` entry with the cause. Interrupted: the map of the finished
     entries, with ``partial = True`` set on it."""
     from .engine import get_profile
-    from .search.explore import Budget
+    from .search.explore import Budget, grace_seconds
     from .search.necessity import NecessityMap
 
     budget = budget if budget is not None else Budget()
     if jobs is None:
         jobs = default_jobs()
     if claim_timeout is None:
-        claim_timeout = (budget.seconds + 120.0) if budget.seconds else 900.0
+        claim_timeout = ((budget.seconds + grace_seconds(budget.seconds) + 30.0)
+                         if budget.seconds else 900.0)
     prof = get_profile("default")
     origins = dict(origins or {})
     t0 = time.perf_counter()
@@ -342,7 +345,7 @@ def pinned_hypothesis_constants(origin: str | None) -> Iterator[None]:
         pinned = constants_ast.Constants()
         for f in sorted(files):
             try:
-                pinned |= from_source(f.read_bytes(), limit=True)
+                pinned |= _source_constants(f.read_bytes(), from_source, constants_ast)
             except Exception:      # noqa: BLE001 - too many constants, unreadable: none
                 continue
         _PINNED[origin or ""] = pinned
@@ -353,6 +356,26 @@ def pinned_hypothesis_constants(origin: str | None) -> Iterator[None]:
     finally:
         providers._get_local_constants = original
         providers.CONSTANTS_CACHE.cache.clear()
+
+
+def _source_constants(data: bytes, from_source: Any, constants_ast: Any) -> Any:
+    """Hypothesis' constants of one source (its own parser), memoised by content on disk
+    (:func:`proofcheck.cache.source_facts`: JSON, bytes as hex) so that a new process does
+    not parse every unchanged module of a claim's closure again."""
+    import hypothesis
+
+    from .cache import source_facts
+
+    def compute(b: bytes) -> dict[str, list[Any]]:
+        c = from_source(b, limit=True)
+        return {"integers": sorted(c.integers), "floats": sorted(c.floats, key=repr),
+                "bytes": sorted(x.hex() for x in c.bytes), "strings": sorted(c.strings)}
+
+    facts = source_facts("hypothesis-constants", data, compute,
+                         version=hypothesis.__version__)
+    return constants_ast.Constants(
+        integers=set(facts["integers"]), floats={float(x) for x in facts["floats"]},
+        bytes={bytes.fromhex(x) for x in facts["bytes"]}, strings=set(facts["strings"]))
 
 
 def _check_one(origin: str, claim_id: str, prof: Profile, seed: int,

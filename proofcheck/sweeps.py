@@ -35,7 +35,6 @@ import numbers
 import os
 import sys
 import zlib
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -175,6 +174,7 @@ def run_cells(fn: Callable[[Cell], Any], cells: Sequence[Cell], *, scheduler: st
                     done(i, _call(fn, c))
         else:
             n = min(workers or os.cpu_count() or 1, len(cells))
+            from concurrent.futures import ProcessPoolExecutor, as_completed  # startup
             with ProcessPoolExecutor(max_workers=n, initializer=_limit_blas_threads) as ex:
                 futs = {ex.submit(fn, c): i for i, c in enumerate(cells)}
                 for fut in as_completed(futs):

@@ -41,9 +41,9 @@ from numbers import Integral
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
-import sympy as sp
-from sympy.matrices.exceptions import ShapeError
-from sympy.matrices.expressions.matexpr import MatrixExpr
+from ._lazy import lazy_import
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 __all__ = [
     "symbol_matrix",
@@ -103,7 +103,7 @@ def _as_matrix(M: Any, what: str) -> sp.Matrix:
     """A mutable explicit sympy Matrix from a Matrix, matrix expression or nested list."""
     if isinstance(M, sp.MatrixBase):
         return sp.Matrix(M)
-    if isinstance(M, MatrixExpr):
+    if isinstance(M, sp.MatrixExpr):
         return sp.Matrix(M.as_explicit())
     if isinstance(M, (list, tuple)):
         return sp.Matrix(M)
@@ -386,7 +386,7 @@ def _from_numpy(A: np.ndarray, what: str) -> sp.Matrix:
 
 def _as_exact(value: Any, what: str) -> sp.Matrix:
     """lhs / rhs of an identity as an explicit Matrix; a scalar is 1 x 1; floats are refused."""
-    matrix_like = (sp.MatrixBase, MatrixExpr, list, tuple, np.ndarray)
+    matrix_like = (sp.MatrixBase, sp.MatrixExpr, list, tuple, np.ndarray)
     if isinstance(value, matrix_like) or _is_flint_matrix(value):
         M = _as_matrix(value, what)
     else:
@@ -764,7 +764,7 @@ def _build_checked(build: Callable, args: tuple, size: dict, result: IdentityRes
     """Run build; a ShapeError / shape mismatch is recorded as a refutation (returns None)."""
     try:
         out = build(*args)
-    except ShapeError as exc:
+    except sp.ShapeError as exc:
         result.refuted_at, result.reason = size, f"shape error while building: {exc}"
         return None
     lhs, rhs, instance = _unpack(out)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sympy as sp
+from ._lazy import lazy_import
 
 from .symbolic import exact_projection, symbol_matrix, symbol_vector
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 __all__ = ["ResNetSymbols", "resnet_symbols", "null_space_projection", "block_diag"]
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import sympy as sp
 from hypothesis import strategies as st
 
 from proofcheck import (Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,

@@ -13,7 +13,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from proofcheck.models import Landscape, ResNetPoint, ResNetProblem, objective, to_mp
+from proofcheck.models import Landscape, ResNetPoint, ResNetProblem, objective
 from proofcheck.optimize.local_min import (
     CertifiedPoint,
     certify,

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 import proofcheck.networks as nw
-from proofcheck.networks import (ABS, IDENTITY, RELU, Network, activation_pattern,
-                                 backprop_coefficients, d_block_list, d_blocks, forward,
+from proofcheck.networks import (ABS, IDENTITY, RELU, Network, backprop_coefficients, d_block_list, d_blocks, forward,
                                  gradient, hessian_in_pattern, J_gram_schmidt, J_mpmath,
                                  J_projection, jacobian, leaky_relu, loss, vec)
 

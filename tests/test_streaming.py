@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proofcheck import linalg
 from proofcheck.backends import MpmathBackend, NumpyBackend
 from proofcheck.streaming import Theorem2Accumulator, Theorem2Terms, theorem2_terms
 

@@ -52,7 +52,7 @@ from typing import Sequence
 
 import mpmath
 import numpy as np
-from scipy.optimize import least_squares, minimize
+from .._lazy import least_squares, minimize   # scipy.optimize, imported on first call
 
 from ..induced import weights_or_uniform
 from ..models import to_mp

@@ -57,7 +57,7 @@ from typing import Any, Sequence
 
 import mpmath
 import numpy as np
-from scipy.optimize import minimize
+from .._lazy import minimize   # scipy.optimize, imported on first call
 
 from ..evaluate import register_finder
 from ..linalg import cutoff_factor

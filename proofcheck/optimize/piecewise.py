@@ -79,7 +79,7 @@ from dataclasses import dataclass, field
 
 import mpmath
 import numpy as np
-from scipy.optimize import least_squares
+from .._lazy import least_squares   # scipy.optimize, imported on first call
 
 from .. import networks as nw
 
@@ -580,6 +580,10 @@ def value_at_point(net, X, Y, point, *, blocks_of=None, form="projection", y_of=
     moves by at most ``2 ||dA|| / sigma_r``) ``+ 16 n 10^(-digits) ||y||^2`` (rounding)
     ``+ ||grad L|| s`` (L at the computed point vs the limit).
     """
+    from .strata import exact_value_at_point, is_exact_point
+    if is_exact_point(point):       # an exact stratum point: L and J exactly, tolerance 0
+        return exact_value_at_point(net, X, Y, point, blocks_of=blocks_of, form=form,
+                                    y_of=y_of)
     blocks_of = blocks_of or _default_blocks
     digits = point.digits
     X = np.asarray(X, float)

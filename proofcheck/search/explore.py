@@ -32,16 +32,20 @@ from __future__ import annotations
 
 import math
 import re
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..claims import Claim, Instance, PointKind
 from ..errors import ClaimError, ExploreError, GeneratorError
 from ..evaluate import (Evaluation, Evaluator, admissible, assumption_text, claim_variant,
-                        describe, draw_instances, residual_size)
+                        describe, draw_instances, residual_size, stratum_options)
 
 __all__ = ["Budget", "Counterexample", "Exploration", "ExploreError", "Evaluation", "Evaluator",
            "explore", "explored_claim", "admissible", "UNCERTIFIED"]
@@ -113,11 +117,41 @@ class Budget:
         return {"seconds": self.seconds, "instances": self.instances}
 
 
+def grace_seconds(seconds: float) -> float:
+    """How long a time-budgeted :func:`explore` may run past its budget: max(2 s, 10 %).
+
+    >>> grace_seconds(3.0), grace_seconds(60.0)
+    (2.0, 6.0)
+    """
+    return max(2.0, 0.1 * seconds)
+
+
+class _Watchdog(BaseException):
+    """Raised in the main thread by the alarm of :func:`_watchdog` when a time-budgeted search
+    is still running past its budget (an evaluation that does not return, a slow shrink or
+    certificate). A ``BaseException``, so that a claim's ``except Exception`` cannot swallow
+    it; :func:`explore` catches it, stops every remaining phase and says so."""
+
+
+#: Seconds between repeated alarms once the watchdog has fired (until it is disarmed).
+_WATCHDOG_REPEAT = 0.25
+
+
 class _Clock:
     def __init__(self, budget: Budget):
         self.budget = budget
         self.start = time.perf_counter()
         self.evaluations = 0
+        self.stopped = ""           # why the watchdog stopped the search ("" while running)
+        self.watched = False        # a hard watchdog (alarm) is armed
+
+    def stop(self, where: str) -> None:
+        """The watchdog fired during ``where``: disarm it and record the stop (once)."""
+        _disarm(self)
+        if not self.stopped:
+            s = self.budget.seconds
+            self.stopped = (f"stopped by the watchdog (budget {s:g} s + grace "
+                            f"{grace_seconds(s):g} s) while {where}")
 
     @property
     def elapsed(self) -> float:
@@ -131,6 +165,42 @@ class _Clock:
         if self.budget.instances is not None and self.evaluations >= self.budget.instances:
             return True
         return self.budget.seconds is not None and self.elapsed >= self.budget.seconds
+
+
+def _disarm(clock: _Clock) -> None:
+    if clock.watched:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+@contextmanager
+def _watchdog(clock: _Clock) -> Iterator[None]:
+    """While the search runs: an alarm (``SIGALRM``) at the budget plus half its grace raises
+    :class:`_Watchdog` in the search (again every 0.25 s until it is caught and disarmed).
+    The cooperative checks (``clock.exhausted()`` between evaluations) stop most searches at
+    the budget; the alarm stops what they cannot reach: a conclusion that sleeps or loops, a
+    local-minimum finder, a shrink or a certificate. Only with a seconds budget, in the main
+    thread, and when no other interval timer is running (e.g. pytest-timeout's); otherwise the
+    cooperative checks alone. Code blocked inside a C call is stopped when the call returns."""
+    seconds = clock.budget.seconds
+    if (seconds is None or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()
+            or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
+        yield
+        return
+
+    def fire(signum, frame):
+        raise _Watchdog()
+
+    old = signal.signal(signal.SIGALRM, fire)
+    first = max(seconds + 0.5 * grace_seconds(seconds) - clock.elapsed, 1e-3)
+    clock.watched = True
+    signal.setitimer(signal.ITIMER_REAL, first, _WATCHDOG_REPEAT)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        clock.watched = False
+        signal.signal(signal.SIGALRM, old)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,6 +283,13 @@ class Exploration:
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     point_kind: str = "any point"
+    #: per stratum the generator aims at (``instances.strata``): instances evaluated, points
+    #: evaluated there, and of them points certified on a stratum (see ``_explore_strata``)
+    strata: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: the decision procedure on the explored statement's decidable forms (if it has any):
+    #: ``{"status": "proven" | "counterexample" | "unknown", "text": ..., "sizes": [...]}``;
+    #: a counterexample there is exact (re-validated) but symbolic: not an instance file
+    decision: dict[str, Any] | None = None
 
     @property
     def found(self) -> bool:
@@ -238,12 +315,14 @@ class Exploration:
                       "edge_cases": self.edge_cases, "optimised": self.optimised,
                       "skipped": self.skipped, "vacuous": self.vacuous,
                       "undefined": self.undefined,
-                      "shrink_evaluations": self.shrink_evaluations},
+                      "shrink_evaluations": self.shrink_evaluations,
+                      "strata": {k: dict(v) for k, v in self.strata.items()}},
             "best_margin": _json_number(self.best_margin),
             "best_margin_hex": encode_float(self.best_margin),
             "best_tolerance": _json_number(self.best_tolerance),
             "best_normalised": _json_number(self.best_normalised),
             "witnesses": [w.to_dict() for w in self.witnesses],
+            "decision": self.decision,
             "summary": self.summary, "notes": list(self.notes),
             "proofcheck_version": __version__,
         }
@@ -303,25 +382,64 @@ def explore(claim: Claim, *, drop: Sequence[str] = (), mutate: str | None = None
         conclusion_changed = any(getattr(target, f) != getattr(base, f) for f in _NUMERIC_PARTS)
     else:
         changed, conclusion_changed = [], True
-    try:
-        _explore_parts(target, ex, clock, seed, progress, changed, conclusion_changed,
-                       starts=starts, digits=digits, shrink=shrink)
-    except ClaimError as exc:
-        ex.outcome = "error"
-        ex.notes.append(str(exc))
-    if certify:
-        t0 = time.perf_counter()
-        for w in ex.witnesses:
-            _certify(w)
-        ex.timings["certify"] = time.perf_counter() - t0
+    with _watchdog(clock):
+        try:
+            _explore_parts(target, ex, clock, seed, progress, changed, conclusion_changed,
+                           starts=starts, digits=digits, shrink=shrink)
+        except ClaimError as exc:
+            ex.outcome = "error"
+            ex.notes.append(str(exc))
+        except _Watchdog:
+            clock.stop("searching (an evaluation did not return within the budget)")
+        if certify and ex.witnesses and clock.stopped:
+            ex.notes.append("the witness was not certified: the budget was exhausted")
+        elif certify:
+            t0 = time.perf_counter()
+            try:
+                for w in ex.witnesses:
+                    _certify(w)
+            except _Watchdog:
+                clock.stop("certifying the witness")
+                ex.notes.append("certification was stopped at the budget's watchdog: the "
+                                "witness stays uncertified")
+            ex.timings["certify"] = time.perf_counter() - t0
+    if ex.decision and ex.decision["status"] == "counterexample" and not ex.found:
+        ex.outcome = "counterexample"       # exact, from the decision procedure
+    if clock.stopped:
+        ex.instances = max(ex.instances, clock.evaluations)
+        ex.notes.append(f"budget exhausted: {clock.stopped}")
     ex.timings["total"] = clock.elapsed
     ex.summary = _summary(ex, target)
+    if clock.stopped:
+        ex.summary += f"; budget exhausted: {clock.stopped}"
     progress(claim.id, "done", 1, 1)
     return ex
 
 
+def _explore_decidable(target: Claim, ex: Exploration, progress: Progress) -> None:
+    """Decide the explored statement's polynomial forms (``Claim.decidable``) for all reals at
+    their sizes: a proof there means no instance of those sizes can be a counterexample; a
+    counterexample is exact (a solver model re-validated in rationals / algebraic numbers)."""
+    if getattr(target, "decidable", None) is None:
+        return
+    from ..decide import decide_claim
+
+    progress(ex.claim_id, "decision procedure", 0, 1)
+    record = decide_claim(target)
+    status = {True: "proven", False: "counterexample", None: "unknown"}[record.passed]
+    ex.decision = {"status": status, "text": record.summary,
+                   "sizes": [dict(s) for s in record.sizes], "grade": record.grade or None}
+    if record.witness is not None:
+        ex.decision["witness"] = record.witness.instance
+    what = {"proven": "holds for all reals at these sizes (proven)",
+            "counterexample": "fails: an exact counterexample (certified)",
+            "unknown": "undecided"}[status]
+    ex.notes.append(f"decision procedure: the explored statement {what}: {record.summary}")
+
+
 def _explore_parts(target, ex, clock, seed, progress, changed, conclusion_changed, *, starts,
                    digits, shrink) -> None:
+    _explore_decidable(target, ex, progress)
     if target.conclusion is None or changed:
         _explore_identities(target, ex, clock, seed, progress,
                             changed or list(target.identities))
@@ -374,10 +492,15 @@ def _summary(ex: Exploration, target: Claim) -> str:
         return f"{what}: no counterexample: the identities hold at every size of their sweep"
     if ex.outcome == "undecided":
         return (f"{what}: no counterexample found, and no proof: {ex.notes[-1]}")
+    if ex.decision and ex.decision["status"] == "counterexample":
+        return (f"{what}: certified counterexample by the decision procedure (exact, "
+                f"symbolic): {ex.decision['text']}")
     best = (f"; smallest normalised margin {ex.best_normalised:.3g}"
             if ex.best_normalised is not None else "")
+    proof = (f"; the decision procedure proves it at {len(ex.decision['sizes'])} size(s)"
+             if ex.decision and ex.decision["status"] == "proven" else "")
     return (f"{what}: no counterexample within budget {ex.budget.describe()} "
-            f"({spent} evaluated{best})")
+            f"({spent} evaluated{best}){proof}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -505,6 +628,9 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
         _engine_draws(target, evaluator, ex, clock, seed, n0, drawn, failing, consider,
                       progress)
         if not failing and not clock.exhausted():
+            _explore_strata(target, evaluator, ex, clock, seed, gen_cap, drawn, failing,
+                            consider, progress)
+        if not failing and not clock.exhausted():
             _generate(target, strategy, evaluator, ex, clock, seed, gen_cap, drawn, failing,
                       consider, progress, gen_seconds)
     ex.timings["generation"] = time.perf_counter() - t0
@@ -555,18 +681,28 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
             return e if e is not None and e.fails else None
 
         cap = _shrink_seconds(clock, point_claim)
-        res = shrink_instance(target, inst, fails=fails, examples=drawn,
-                              max_evaluations=60 if point_claim else 400, seconds=cap)
-        ex.shrink_evaluations = res.evaluations
-        if res.timed_out:
-            ex.notes.append(f"shrinking stopped at its time cap ({cap:g} s): the shrunk "
-                            "witness may differ between runs")
-        if res.evaluation is not None:
-            inst, ev = res.instance, res.evaluation
-        ex.notes += res.steps[-3:]
+        try:
+            res = shrink_instance(target, inst, fails=fails, examples=drawn,
+                                  max_evaluations=60 if point_claim else 400, seconds=cap)
+        except _Watchdog:
+            clock.stop("shrinking the counterexample")
+            ex.notes.append("shrinking was stopped at the budget's watchdog: the witness is "
+                            "the unshrunk failing instance")
+            res = None
+        if res is not None:
+            ex.shrink_evaluations = res.evaluations
+            if res.timed_out:
+                ex.notes.append(f"shrinking stopped at its time cap ({cap:g} s): the shrunk "
+                                "witness may differ between runs")
+            if res.evaluation is not None:
+                inst, ev = res.instance, res.evaluation
+            ex.notes += res.steps[-3:]
     ex.timings["shrink"] = time.perf_counter() - t0
-    if point_claim:
-        ev = evaluator.recertified(inst, ev)
+    if point_claim and not clock.stopped:
+        try:
+            ev = evaluator.recertified(inst, ev)
+        except _Watchdog:
+            clock.stop("re-certifying the witness point")
     w = Counterexample(
         claim=target, instance=inst, margin=ev.margin, tolerance=ev.tolerance, point=ev.point,
         precision=("float64 at a point certified at mpmath %d digits" % digits) if point_claim
@@ -591,10 +727,11 @@ POINT_SHRINK_SECONDS = 60.0
 def _shrink_seconds(clock: _Clock, point_claim: bool) -> float | None:
     # shrinking gets a budget of its own (half the search's seconds, at least 5 s) so that a
     # time-limited search that found something late can still shrink it
+    # (within the budget's grace: what is left of budget + grace/4, at least 0.5 s)
     s = clock.budget.seconds
     if s is None:
         return POINT_SHRINK_SECONDS if point_claim else None
-    return max(5.0, s / 2)
+    return max(0.5, min(max(5.0, s / 2), s + 0.25 * grace_seconds(s) - clock.elapsed))
 
 
 def _strategy(target: Claim):
@@ -640,6 +777,65 @@ def _engine_draws(target, evaluator, ex, clock, seed, n, drawn, failing, conside
             continue
         consider(inst, ev, "engine")
         progress(target.id, "evaluating the check's own draws", k + 1, len(instances))
+
+
+def _explore_strata(target, evaluator, ex, clock, seed, cap, drawn, failing, consider,
+                    progress) -> None:
+    """Instances drawn *on* each stratum the claim's generator can aim at
+    (:func:`proofcheck.evaluate.stratum_options`: it takes ``stratum=`` and lists
+    ``instances.strata``), round robin, so that no stratum is left to chance: statements break
+    where the landscape's pieces meet (zero pre-activations, dead units, zero outgoing
+    weights), which generic draws hit with probability zero. Gets half of the generation
+    budget (at least one instance per stratum); counts per stratum in ``ex.strata``."""
+    strata = stratum_options(target)
+    if not strata:
+        return
+    gen = target.instances
+    per = max(1, (cap // 2) // len(strata)) if cap is not None else 2
+    pools: dict[str, list[Instance]] = {}
+    for j, name in enumerate(strata):
+        ex.strata[name] = {"instances": 0, "points": 0, "on_stratum": 0}
+        variant = target.replace(
+            instances=lambda assumed, _n=name: gen(assumed, stratum=_n))
+        try:
+            pools[name] = draw_instances(variant, per, seed + 104729 * (j + 1))
+        except GeneratorError as exc:
+            ex.notes.append(f"stratum {name}: no instance: {exc}")
+            pools[name] = []
+        except ClaimError:
+            raise
+        except Exception as exc:    # the claim's own generator raised
+            raise ClaimError(f"the instance generator of {target.id} raised while drawing "
+                             f"instances on stratum {name!r}: {describe(exc)}") from exc
+    for r in range(per):
+        for name in strata:
+            if failing or clock.exhausted() or r >= len(pools[name]):
+                continue
+            inst = pools[name][r]
+            clock.evaluations += 1
+            ex.generated += 1
+            drawn.append(inst)
+            try:
+                ev = evaluator.evaluate(inst)
+            except ClaimError as exc:
+                if not target.assumed.dropped:
+                    raise
+                ex.skipped += 1
+                ex.undefined += 1
+                ex.undefined_cause = ex.undefined_cause or str(exc)
+                continue
+            counts = ex.strata[name]
+            counts["instances"] += 1
+            if ev is not None:
+                counts["points"] += ev.points
+                counts["on_stratum"] += ev.on_stratum
+            consider(inst, ev, f"stratum {name}")
+            progress(target.id, f"searching the strata ({name})", r + 1, per)
+    ex.notes.append("strata searched: " + "; ".join(
+        f"{k} {v['instances']} instance(s)"
+        + (f", {v['points']} point(s) ({v['on_stratum']} on a stratum)"
+           if evaluator.point_claim else "")
+        for k, v in ex.strata.items()))
 
 
 def _generate(target, strategy, evaluator, ex, clock, seed, cap, drawn, failing, consider,
