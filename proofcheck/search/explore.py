@@ -150,6 +150,7 @@ class _Clock:
         _disarm(self)
         if not self.stopped:
             s = self.budget.seconds
+            assert s is not None      # the watchdog is armed only with a seconds budget
             self.stopped = (f"stopped by the watchdog (budget {s:g} s + grace "
                             f"{grace_seconds(s):g} s) while {where}")
 
