@@ -43,7 +43,10 @@ from typing import TYPE_CHECKING, Any
 
 from ._lazy import lazy_import
 
-sp = lazy_import("sympy")   # loaded on first use (startup cost)
+if TYPE_CHECKING:  # pragma: no cover - mypy reads sympy's types through a plain import
+    import sympy as sp
+else:
+    sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sympy.core.function import AppliedUndef

@@ -47,11 +47,15 @@ import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from collections.abc import Iterable, Sequence
 
 from ._lazy import lazy_import
 
-sp = lazy_import("sympy")   # loaded on first use (startup cost)
+if TYPE_CHECKING:  # pragma: no cover - mypy reads sympy's types through a plain import
+    import sympy as sp
+else:
+    sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 __all__ = [
     "PolynomialSystemError", "PositiveDimensionalError", "AlgebraicPoint", "real_solutions",

@@ -38,12 +38,15 @@ import textwrap
 import time
 from dataclasses import dataclass, field
 from numbers import Integral
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 from ._lazy import lazy_import
 
-sp = lazy_import("sympy")   # loaded on first use (startup cost)
+if TYPE_CHECKING:  # pragma: no cover - mypy reads sympy's types through a plain import
+    import sympy as sp
+else:
+    sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 __all__ = [
     "symbol_matrix",
