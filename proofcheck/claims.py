@@ -425,6 +425,7 @@ class Claim:
 
     def dropping(self, *names: str) -> "Claim":
         """The same claim with hypotheses dropped: its generator must now violate them."""
+        assert self.assumed is not None  # set by Claim.__post_init__
         return self.replace(assumed=self.assumed.dropping(*names))
 
     def hypothesis(self, name: str) -> Hypothesis:

@@ -848,7 +848,7 @@ def _render_exploration(ex, files) -> None:
                     out.print(f"  at {name} = {escape(_short_value(val))}", highlight=False)
             out.print(f"  point: {escape(str(getattr(w.point, 'kind', '')))} certified at "
                       f"{getattr(w.point, 'digits', '?')} digits", highlight=False)
-        if w.certificate is not None and getattr(w.certificate, "detail", ""):
+        if w.certificate is not None and getattr(w.certificate, "detail", None):
             out.print("  certificate: " + escape(f"{w.certificate.method}: "
                                                  f"{w.certificate.detail}"),
                       highlight=False, soft_wrap=True)

@@ -321,7 +321,8 @@ class Ball(numbers.Number):
         r = self._cmp(o, lambda x, y: x == y)
         return False if r is NotImplemented else r
 
-    __hash__ = None
+    # unhashable, as __eq__ compares values (typeshed's numbers.Number declares __hash__ a method)
+    __hash__ = None  # type: ignore[assignment]
 
     def __bool__(self):
         return not self.a.is_zero()

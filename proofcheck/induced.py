@@ -146,7 +146,7 @@ class Network:
             shape = (self.dims[l], self.dims[l - 1])
             out.append(Block(f"W{l}", l, shape, off, False))
             off += shape[0] * shape[1]
-        for l in self.skip:
+        for l in self.skip or ():           # never None after __post_init__
             shape = (self.d_y, self.dims[l])
             out.append(Block(f"Wout{l + 1}", l + 1, shape, off, True))
             off += shape[0] * shape[1]
@@ -612,7 +612,11 @@ def sums_tolerance(q: AtPoint, J=None) -> float:
     J = q.J if J is None else np.asarray(np.vectorize(float, otypes=[float])(J)
                                          if np.asarray(J).dtype == object else J)
     mag = float(np.einsum("i,ia,iak->k", q.weights, np.abs(q.D), np.abs(J)).max()) if J.size else 0.0
-    unit = 10.0 ** (-q.digits) if q.mp is not None else u
+    if q.mp is not None:
+        assert q.digits is not None         # set together with mp
+        unit = 10.0 ** (-q.digits)
+    else:
+        unit = u
     return 16 * (J.shape[0] * J.shape[1] + 2) * unit * mag + 2 * q.resolution * (1 + mag)
 
 

@@ -118,6 +118,13 @@ class Loss:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
+    def restricted(self, mask: Any) -> Loss:
+        """The loss with the classes outside the boolean ``mask`` (m, d_y) dropped per sample:
+        the convex solver asks for it when ``margin_kind == "softmax"`` and the data are
+        separable."""
+        raise NotImplementedError(f"{self!r} declares margin_kind {self.margin_kind!r} but "
+                                  "defines no restricted(mask)")
+
     # -- validation ---------------------------------------------------------------------
     def _check(self, H: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
         H = _as_float_array(H, "H (predictions)")
@@ -431,6 +438,7 @@ class RestrictedSoftmaxCrossEntropy(Loss):
     """
 
     name = "softmax_cross_entropy_restricted"
+    mask: np.ndarray     # (m, d_y) booleans, set once in __init__
     convex = True
     differentiable = True
     twice_differentiable = True

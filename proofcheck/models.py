@@ -124,9 +124,15 @@ class ResidualFunction(Protocol):
     float64 arrays and object arrays of mpf (compute in the dtype they are given).
     """
 
-    d_x: int
-    d_z: int
-    n_params: int
+    # read-only in the protocol: implementations may compute them (properties)
+    @property
+    def d_x(self) -> int: ...
+
+    @property
+    def d_z(self) -> int: ...
+
+    @property
+    def n_params(self) -> int: ...
 
     def z(self, X, theta):
         """Z (m, d_z) with rows z(x_i, theta)."""
@@ -351,7 +357,10 @@ class ResNetProblem:
 
     @property
     def d_z(self) -> int:
-        return self.Z.shape[1] if self.Z is not None else self.residual.d_z
+        if self.Z is not None:
+            return self.Z.shape[1]
+        assert self.residual is not None     # exactly one of Z and residual (__post_init__)
+        return self.residual.d_z
 
     @property
     def n_theta(self) -> int:
@@ -362,6 +371,7 @@ class ResNetProblem:
         if self.residual is None:
             if theta is not None:
                 raise ValueError("this problem has Z given as data; theta must be None")
+            assert self.Z is not None        # exactly one of Z and residual (__post_init__)
             return self.Z
         if theta is None:
             raise ValueError("this problem has a residual function; a theta is required")
@@ -494,11 +504,13 @@ def D_matrix(problem: ResNetProblem, point: ResNetPoint) -> np.ndarray:
 def expected_zD(problem: ResNetProblem, point: ResNetPoint) -> np.ndarray:
     """E[z D] = sum_i w_i z_i D_i (d_z x d_y); zero at every local minimum (Lemma 2)."""
     Z = problem.features(point.theta)
+    assert problem.weights is not None     # set by ResNetProblem.__post_init__
     return Z.T @ (problem.weights[:, None] * D_matrix(problem, point))
 
 
 def expected_xD(problem: ResNetProblem, point: ResNetPoint) -> np.ndarray:
     """E[x D] = sum_i w_i x_i D_i (d_x x d_y); zero at every local minimum (Lemma 2)."""
+    assert problem.weights is not None     # set by ResNetProblem.__post_init__
     return problem.X.T @ (problem.weights[:, None] * D_matrix(problem, point))
 
 
@@ -529,6 +541,7 @@ def gradient(problem: ResNetProblem, point: ResNetPoint) -> ResNetGradient:
     """
     with_theta = problem.residual is not None
     J = predictor_jacobian(problem, point, with_theta=with_theta)
+    assert problem.weights is not None     # set by ResNetProblem.__post_init__
     g = np.einsum("i,ikn,ik->n", problem.weights, J, D_matrix(problem, point))
     nW, nV = problem.d_y * problem.d_x, problem.d_x * problem.d_z
     return ResNetGradient(

@@ -79,8 +79,8 @@ class Witness:
         """The inverse of :meth:`to_dict` (``None`` stays ``None``)."""
         if d is None:
             return None
-        return cls(check=d["check"], margin=_number(d["margin"]),
-                   tolerance=_number(d["tolerance"]), certified=bool(d["certified"]),
+        return cls(check=d["check"], margin=float(d["margin"]),
+                   tolerance=float(d["tolerance"]), certified=bool(d["certified"]),
                    certification=d.get("certification", ""), instance=d.get("instance") or {},
                    point=d.get("point"), detail=d.get("detail", ""), grade=d.get("grade") or "",
                    enclosure=d.get("enclosure"))

@@ -63,7 +63,7 @@ class Cell:
 
 
 def _entropy(part) -> int:
-    if isinstance(part, numbers.Integral) and not isinstance(part, bool) and part >= 0:
+    if isinstance(part, numbers.Integral) and not isinstance(part, bool) and int(part) >= 0:
         return int(part)
     return zlib.crc32(repr(part).encode())     # stable across processes, unlike hash()
 

@@ -38,12 +38,15 @@ import textwrap
 import time
 from dataclasses import dataclass, field
 from numbers import Integral
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 from ._lazy import lazy_import
 
-sp = lazy_import("sympy")   # loaded on first use (startup cost)
+if TYPE_CHECKING:  # pragma: no cover - mypy reads sympy's types through a plain import
+    import sympy as sp
+else:
+    sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 __all__ = [
     "symbol_matrix",
@@ -851,7 +854,7 @@ def _random_step(build: Callable, size: dict, result: IdentityResult, *, seed: i
                  trials: int, with_rng: bool) -> bool:
     # One generator per size, so a size can be replayed alone: default_rng([seed, *dims]).
     rng = np.random.default_rng([seed, *size.values()])
-    built = None if with_rng else _build_checked(build, (size,), size, result)
+    built: Any = None if with_rng else _build_checked(build, (size,), size, result)
     if not with_rng and built is None:
         return True
     replay = f"rng = numpy default_rng([{seed}, {', '.join(map(str, size.values()))}])"

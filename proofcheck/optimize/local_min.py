@@ -298,7 +298,8 @@ def refine_second_order(landscape, p_float, digits, *, max_refine=30, step=None,
             converged = True   # certify as given (no refinement requested)
         delta = steps[-1] if steps else 0.0
         if M3 is None:
-            M3 = float(h_scale)   # fallback scale estimate, documented: dominates only if delta is large
+            # (ignore: numpy's stubs type norm() as floating, a float subclass at run time)
+            M3 = float(h_scale)  # type: ignore[assignment]  # fallback scale estimate, documented: dominates only if delta is large
         tau_hess = max(res * max(one, h_scale),
                        mpmath.mpf(M3) * delta + n * mpmath.mpf(10) ** (-digits) * h_scale)
     return SecondOrderRefinement(p=p, value=value, g_norm=g_norm, eigs=eigs, tau_grad=tau_grad,
@@ -341,7 +342,7 @@ def _refine_and_certify(landscape: Landscape, p_float, digits, *, max_refine=30,
             pf_now = p.astype(float)
             w_dir = np.zeros(n)
             w_dir[:landscape.nW] = pf_now[:landscape.nW]
-            directions = [("output scaling W -> t W", w_dir)]
+            directions: list[tuple[str, Any]] = [("output scaling W -> t W", w_dir)]
             if steps:
                 directions.append(("last refinement step", (p.astype(float) - p_prev_f)
                                    if p_prev_f is not None else s))
@@ -477,7 +478,7 @@ def find_local_minima(landscape: Landscape, *, rng: np.random.Generator, starts:
     if branch is not None:
         hits = out.of("local_min", branch)
         if not hits:
-            kinds = {}
+            kinds: dict[tuple, int] = {}
             for p in out:
                 kinds[(p.kind, p.branch)] = kinds.get((p.kind, p.branch), 0) + 1
             out.notes.append(
@@ -566,7 +567,8 @@ def planted_problem(d_x: int, d_y: int, d_z: int, m: int, rank_W: int, loss, rng
             N_int = N_int + np.array(basis.tolist(), dtype=float).T @ rng.integers(-2, 3, size=(k, d_y))
         c = noise * math.sqrt(m) / np.linalg.norm(N_int)
         e = math.frexp(c)[1]
-        c = round(c * 2.0 ** (10 - e)) / 2.0 ** (10 - e)
+        # (ignore: numpy's stubs type norm() as floating, a float subclass at run time)
+        c = round(c * 2.0 ** (10 - e)) / 2.0 ** (10 - e)  # type: ignore[assignment]
         Y = Y + c * N_int
     # exact check: the residual of the planted point is orthogonal to [X Z]
     Q = _fmpq_mat

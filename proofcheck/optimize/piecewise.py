@@ -125,7 +125,8 @@ class PiecewisePoint:
         """L certified differentiable (``local_min`` / ``saddle``, or the exact stratum
         certificate); False when the exact certificate decided it is not; None: not decided."""
         if self.stratum is not None:
-            return self.stratum.differentiable
+            # (ignore: stratum is a strata.StratumCertificate typed object: strata loads lazily)
+            return self.stratum.differentiable  # type: ignore[attr-defined]
         return True if self.kind in ("local_min", "saddle") else None
 
 
@@ -501,8 +502,9 @@ def certify_exactly(net, X, Y, theta, *, digits=40, notes=()) -> PiecewisePoint 
         theta_mp = np.array([mpmath.mpf(v.numerator) / v.denominator for v in th],
                             dtype=object)
     gn = 0.0 if c.gradient is not None and not any(c.gradient) else math.nan
-    pattern = tuple(np.asarray(p, float) for p in c.lambda_pattern)
-    return PiecewisePoint(theta=np.array([float(v) for v in th]), value=float(c.value),
+    # (ignore: certify_stratum sets lambda_pattern and value when n_zero > 0, checked above)
+    pattern = tuple(np.asarray(p, float) for p in c.lambda_pattern)  # type: ignore[union-attr]
+    return PiecewisePoint(theta=np.array([float(v) for v in th]), value=float(c.value),  # type: ignore[arg-type]
                           kind=kind, digits=digits, kink_margin=0.0, kink_tol=0.0,
                           kink_floor=0.0, grad_norm=gn, last_step=0.0,
                           tau_grad=0.0 if gn == 0.0 else math.nan,
@@ -519,7 +521,8 @@ def _as_unresolved(self: PiecewisePoint) -> PiecewisePoint:
     return self
 
 
-PiecewisePoint._as_unresolved = _as_unresolved
+# (ignore: a method attached after the class, as the helper is defined below it)
+PiecewisePoint._as_unresolved = _as_unresolved  # type: ignore[attr-defined]
 
 
 class PiecewiseLandscape:

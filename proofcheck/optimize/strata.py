@@ -399,7 +399,7 @@ def certify_stratum(net: nw.Network, X, Y, theta, *, max_pieces: int = 256,
                                   notes=(why,), **base)
 
     # enumerate sign choices layer by layer; prune by weak feasibility
-    partial = [({}, [], True, None)]       # (choice, rows, strict, interior)
+    partial: list[tuple] = [({}, [], True, None)]       # (choice, rows, strict, interior)
     degenerate = False
     checks = 0
     for l in range(1, net.H + 1):
@@ -414,7 +414,7 @@ def certify_stratum(net: nw.Network, X, Y, theta, *, max_pieces: int = 256,
             # extend one zero entry at a time, pruning infeasible partial choices
             level = [(dict(choice), list(rows), strict, d0)]
             for z in zeros[l - 1]:
-                ext = []
+                ext: list[tuple] = []
                 for ch, rw, st, _ in level:
                     for sgn in (1, -1):
                         checks += 1

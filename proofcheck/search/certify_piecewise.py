@@ -44,6 +44,7 @@ def exact_margin_at_stratum(claim: Claim, inst: Instance, point: Any):
     xp = exact_point(point)
     if xp is None:
         raise NotApplicable("the point has no exact stratum certificate with exact weights")
+    assert claim.conclusion is not None     # a point witness comes from a conclusion
     try:
         m = claim.conclusion(inst, xp, ExactBackend())
     except (NotExact, NotCertifiable) as exc:

@@ -150,6 +150,7 @@ class _Clock:
         _disarm(self)
         if not self.stopped:
             s = self.budget.seconds
+            assert s is not None      # the watchdog is armed only with a seconds budget
             self.stopped = (f"stopped by the watchdog (budget {s:g} s + grace "
                             f"{grace_seconds(s):g} s) while {where}")
 
@@ -525,8 +526,8 @@ def _explore_identities(target: Claim, ex: Exploration, clock: _Clock, seed: int
                 # neither proven nor refuted there (e.g. unevaluated derivatives of an abstract
                 # function): no witness, and no proof either
                 ex.outcome = "undecided"
-                sizes = ", ".join(f"{k}={v}" for k, v in res.undecided_at.items())
-                ex.notes.append(f"identity {identity.name} is undecided at {sizes}: the exact "
+                at = ", ".join(f"{k}={v}" for k, v in res.undecided_at.items())
+                ex.notes.append(f"identity {identity.name} is undecided at {at}: the exact "
                                 "checker could neither prove nor refute it there")
             continue
         exact = bool(getattr(res, "certified", True)) and (res.witness is not None
@@ -640,6 +641,7 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
         if ex.generated == ex.undefined:
             raise ClaimError(f"the conclusion of {target.id} could not be evaluated at any "
                              f"instance with {_assumed_text(target)}: {ex.undefined_cause}")
+    assert target.assumed is not None  # set by Claim.__post_init__
     if not drawn and ex.skipped and target.assumed.dropped:
         ex.outcome = "generator-cannot-violate"
         return
@@ -712,7 +714,8 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
         point_index=ev.point_index, claim_id=ex.claim_id, mutant=ex.mutant,
         evaluator={"seed": seed, "starts": starts, "digits": digits} if point_claim else {})
     ex.witnesses.append(w)
-    if ev.normalised < ex.best_normalised:     # the shrunk witness can fail by more
+    # the shrunk witness can fail by more
+    if ex.best_normalised is None or ev.normalised < ex.best_normalised:
         ex.best_normalised = ev.normalised
         ex.best_margin, ex.best_tolerance = ev.margin, ev.tolerance
 
@@ -734,6 +737,8 @@ def _shrink_seconds(clock: _Clock, point_claim: bool) -> float | None:
 
 def _strategy(target: Claim):
     """The claim's instance strategy; for claims with branches, the union over branches."""
+    # both set for a claim with a conclusion (Claim.__post_init__)
+    assert target.instances is not None and target.assumed is not None
     if target.branches and target.assumed.branch is None:
         from hypothesis import strategies as st
         parts = [target.instances(target.assumed.in_branch(b)) for b in target.branches]
@@ -942,7 +947,8 @@ class ContinuousView:
         self.x0 = np.concatenate(parts) if parts else np.zeros(0)
 
     def build(self, x: np.ndarray) -> Instance:
-        changes, k = {}, 0
+        changes: dict[str, Any] = {}
+        k = 0
         for name, shape in zip(self.names, self.shapes):
             if shape is None:
                 changes[name] = float(x[k])

@@ -88,7 +88,7 @@ def _array_fields(inst: Instance) -> dict[str, np.ndarray]:
             if isinstance(v, np.ndarray) and v.dtype != object and v.ndim >= 1}
 
 
-def _int_fields(inst: Instance) -> dict[str, int]:
+def _int_fields(inst: Instance) -> dict[str, Any]:     # int or numpy integer values
     return {k: v for k, v in inst.fields().items()
             if isinstance(v, (int, np.integer)) and not isinstance(v, bool)}
 
