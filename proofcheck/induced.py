@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import mpmath
 import numpy as np
@@ -140,7 +141,7 @@ class Network:
         return self.dims[-1]
 
     @property
-    def blocks(self) -> tuple["Block", ...]:
+    def blocks(self) -> tuple[Block, ...]:
         out, off = [], 0
         for l in range(1, self.H + 1):
             shape = (self.dims[l], self.dims[l - 1])
@@ -157,7 +158,7 @@ class Network:
         b = self.blocks[-1]
         return b.offset + b.size
 
-    def block(self, name: str) -> "Block":
+    def block(self, name: str) -> Block:
         for b in self.blocks:
             if b.name == name:
                 return b
@@ -431,7 +432,7 @@ def rescalings(model, theta, eps: float, *, limit: int = 8) -> list[np.ndarray]:
     out = []
     for l in range(1, model.H + 1):
         for j in range(model.dims[l]):
-            def moved(c):
+            def moved(c, l=l, j=j):
                 P = {k: v.copy() for k, v in model.unpack(theta).items()}
                 P[f"W{l}"][j] *= c
                 if l < model.H:

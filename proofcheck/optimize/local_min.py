@@ -53,7 +53,8 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import mpmath
 import numpy as np
@@ -437,7 +438,9 @@ def find_local_minima(landscape: Landscape, *, rng: np.random.Generator, starts:
         try:
             with np.errstate(over="raise", invalid="raise"):
                 res = minimize(landscape.value, p0, jac=landscape.grad, hess=landscape.hess,
-                               method="trust-exact", callback=lambda xk: norms.append(float(np.linalg.norm(xk))),
+                               method="trust-exact",
+                               callback=lambda xk, norms=norms: norms.append(
+                                   float(np.linalg.norm(xk))),
                                # float stage is only a starting point for the refinement; its
                                # gtol (1e-2 * sqrt(eps)) affects run time, not the certificate
                                options={"maxiter": max_iter, "gtol": 1e-2 * math.sqrt(_EPS)})

@@ -87,7 +87,7 @@ class Budget:
                                f"got {self.instances!r}")
 
     @classmethod
-    def parse(cls, text: str) -> "Budget":
+    def parse(cls, text: str) -> Budget:
         """``"30s"`` (seconds; ``"2m"`` minutes) or ``"500"`` (instances)."""
         t = str(text).strip().lower()
         try:
@@ -100,7 +100,7 @@ class Budget:
             raise ExploreError(f"budget {text!r} is neither seconds ('30s', '2m') nor a number "
                                "of instances ('500')") from None
 
-    def resolved(self, point_claim: bool) -> "Budget":
+    def resolved(self, point_claim: bool) -> Budget:
         if self.seconds is None and self.instances is None:
             return Budget(instances=DEFAULT_INSTANCES["point" if point_claim else "any"])
         return self
@@ -706,7 +706,7 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
             clock.stop("re-certifying the witness point")
     w = Counterexample(
         claim=target, instance=inst, margin=ev.margin, tolerance=ev.tolerance, point=ev.point,
-        precision=("float64 at a point certified at mpmath %d digits" % digits) if point_claim
+        precision=f"float64 at a point certified at mpmath {digits} digits" if point_claim
         else "float64", sizes=sizes_of(inst), shrunk_from=before if before != sizes_of(inst)
         else None, lhs=ev.lhs, rhs=ev.rhs, tol_source=ev.tol_source,
         point_source=None if not point_claim else ("find" if ev.point_index is not None
@@ -977,7 +977,7 @@ def _optimise(target, evaluator, best, ex, clock, failing, consider, progress):
             5, int(left if k == len(starts) - 1 else left // 2))
         progress(target.id, "optimising the margin", k, len(starts))
 
-        def f(x):
+        def f(x, view=view):
             if failing or clock.exhausted():
                 raise _Stop
             inst = view.build(x)
