@@ -25,7 +25,8 @@ import json
 import re
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 from proofcheck import report
 from proofcheck.papers import catalogue_papers

@@ -424,7 +424,7 @@ class SoftmaxCrossEntropy(Loss):
         sy = mpmath.fsum(y)
         return [[sy * ((p[i] if i == j else 0) - p[i] * p[j]) for j in range(d)] for i in range(d)]
 
-    def restricted(self, mask: Any) -> "RestrictedSoftmaxCrossEntropy":
+    def restricted(self, mask: Any) -> RestrictedSoftmaxCrossEntropy:
         """Cross-entropy with the softmax taken over the allowed classes ``mask`` only."""
         return RestrictedSoftmaxCrossEntropy(np.asarray(mask, dtype=bool))
 

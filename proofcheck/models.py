@@ -39,7 +39,8 @@ array([[1., 0., 0.]])
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+from collections.abc import Sequence
 
 import mpmath
 import numpy as np

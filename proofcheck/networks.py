@@ -46,7 +46,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import mpmath
 import numpy as np

@@ -23,7 +23,8 @@ import json
 import math
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
 from proofcheck.results import (
     GRADES,

@@ -38,7 +38,8 @@ import textwrap
 import time
 from dataclasses import dataclass, field
 from numbers import Integral
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 from ._lazy import lazy_import
