@@ -379,7 +379,8 @@ class Claim:
     instances: Callable[[Assumed], Any] | None = None
     point_kind: PointKind = PointKind.ANY
     landscape: Callable[[Any], Any] | None = None
-    branches: tuple[str, ...] = ()          # cases of the proof, e.g. ("full_rank", "rank_deficient"):
+    branches: tuple[str, ...] = ()          # cases of the proof, e.g.
+                                            # ("full_rank", "rank_deficient"):
                                             # each gets its own instances and must be hit
     case_of: Callable[[Any, Any], str] | None = None   # the case a certified point falls in
                                             # (default: the point's observed ``branch``)

@@ -89,7 +89,8 @@ def _dact(name, a):
 
 @dataclass(frozen=True)
 class Network:
-    r"""f(x; theta) = sum_{l in skip} W_out^{(l+1)} h^{(l)}(x),  h^{(l)} = sigma(W^{(l)} h^{(l-1)}), h^{(0)} = x.
+    r"""f(x; theta) = sum_{l in skip} W_out^{(l+1)} h^{(l)}(x),
+    h^{(l)} = sigma(W^{(l)} h^{(l-1)}), h^{(0)} = x.
 
     ``dims = (d_0 = d_x, d_1, ..., d_H, d_y)``; ``activation`` one of :data:`ACTIVATIONS` for
     every hidden layer; ``skip`` the layers l in {0..H} with a connection to the output (default
@@ -332,7 +333,8 @@ def range_residual(J, F) -> tuple[float, float]:
     worst = 0.0
     for f in Fs:
         res = f - Q @ (Q.T @ f)
-        worst = max(worst, float(np.linalg.norm(res) / max(np.linalg.norm(f), np.finfo(float).tiny)))
+        worst = max(worst, float(np.linalg.norm(res)
+                                 / max(np.linalg.norm(f), np.finfo(float).tiny)))
     cond = float(s[0] / s[r - 1]) if r else 1.0
     return worst, 16 * max(A.shape) * u * cond
 
@@ -612,7 +614,8 @@ def sums_tolerance(q: AtPoint, J=None) -> float:
     certificate's resolution (the point is within tau_grad of a critical point)."""
     J = q.J if J is None else np.asarray(np.vectorize(float, otypes=[float])(J)
                                          if np.asarray(J).dtype == object else J)
-    mag = float(np.einsum("i,ia,iak->k", q.weights, np.abs(q.D), np.abs(J)).max()) if J.size else 0.0
+    mag = (float(np.einsum("i,ia,iak->k", q.weights, np.abs(q.D), np.abs(J)).max())
+           if J.size else 0.0)
     if q.mp is not None:
         assert q.digits is not None         # set together with mp
         unit = 10.0 ** (-q.digits)

@@ -26,7 +26,8 @@ landscape and its high-precision twin share one implementation of Lemma 1.
 ...     name, convex, differentiable, twice_differentiable = "sq", True, True, True
 ...     def value(self, H, Y): return ((H - Y) ** 2).sum(-1)
 ...     def grad(self, H, Y): return 2 * (H - Y)
-...     def hess(self, H, Y): return np.broadcast_to(2 * np.eye(H.shape[-1]), H.shape + H.shape[-1:])
+...     def hess(self, H, Y):
+...         return np.broadcast_to(2 * np.eye(H.shape[-1]), H.shape + H.shape[-1:])
 >>> X = np.eye(2); Z = np.array([[1.0], [2.0]]); Y = np.array([[0.0], [1.0]])
 >>> problem = ResNetProblem(X=X, Y=Y, loss=Sq(), Z=Z)
 >>> point = ResNetPoint(W=np.array([[1.0, 0.0]]), V=np.array([[0.0], [1.0]]))
@@ -178,7 +179,8 @@ class TanhResidual:
         if theta.shape != (self.n_params,):
             raise ValueError(f"theta must have shape ({self.n_params},), got {theta.shape}")
         k = self.hidden * self.d_x
-        return _unvec(theta[:k], (self.hidden, self.d_x)), _unvec(theta[k:], (self.d_z, self.hidden))
+        return (_unvec(theta[:k], (self.hidden, self.d_x)),
+                _unvec(theta[k:], (self.d_z, self.hidden)))
 
     def _check_X(self, X):
         if np.ndim(X) != 2 or np.shape(X)[1] != self.d_x:
@@ -337,7 +339,8 @@ class ResNetProblem:
                 raise ValueError("weights must be non-negative (a probability measure)")
             # a sum of m float64 numbers is exact to about m * eps relative
             if abs(w.sum() - 1.0) > 4 * m * np.finfo(float).eps:
-                raise ValueError(f"weights must sum to 1 (a probability measure), sum = {w.sum()!r}")
+                raise ValueError("weights must sum to 1 (a probability measure), "
+                                 f"sum = {w.sum()!r}")
         for name, arr in (("X", X), ("Y", Y), ("Z", Z), ("weights", w)):
             if arr is not None:
                 arr.setflags(write=False)
@@ -576,7 +579,8 @@ class Landscape:
     ...     name, convex, differentiable, twice_differentiable = "sq", True, True, True
     ...     def value(self, H, Y): return ((H - Y) ** 2).sum(-1)
     ...     def grad(self, H, Y): return 2 * (H - Y)
-    ...     def hess(self, H, Y): return np.broadcast_to(2 * np.eye(H.shape[-1]), H.shape + H.shape[-1:])
+    ...     def hess(self, H, Y):
+    ...         return np.broadcast_to(2 * np.eye(H.shape[-1]), H.shape + H.shape[-1:])
     >>> problem = ResNetProblem(X=np.eye(2), Y=np.ones((2, 1)), loss=Sq(), Z=np.ones((2, 1)))
     >>> land = Landscape(problem)
     >>> land.n_params          # vec W (1*2) + vec V (2*1)
@@ -736,5 +740,6 @@ class Landscape:
 
 def _check_digits(digits) -> int:
     if not isinstance(digits, (int, np.integer)) or digits < 15:
-        raise ValueError(f"digits must be an integer >= 15 (float64 converts exactly), got {digits!r}")
+        raise ValueError("digits must be an integer >= 15 (float64 converts exactly), "
+                         f"got {digits!r}")
     return int(digits)

@@ -3,7 +3,8 @@
 Everything here is plain data (dataclasses of str / int / float / lists / dicts), so a result
 serialises to JSON without loss and a report never has to know which paper a claim came from.
 
->>> r = ClaimResult(claim_id="demo.lemma1", title="demo", source="Demo §1", verdict=Verdict.VERIFIED)
+>>> r = ClaimResult(claim_id="demo.lemma1", title="demo", source="Demo §1",
+...                 verdict=Verdict.VERIFIED)
 >>> r.to_dict()["verdict"]
 'verified'
 """

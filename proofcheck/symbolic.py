@@ -166,7 +166,8 @@ def kron_jacobian(f: Any, wrt: Any) -> sp.Matrix:
 
     ``f`` is a scalar, column vector or matrix expression (matrices are vec'd first);
     ``wrt`` is a matrix of distinct symbols, e.g. from :func:`symbol_matrix`.
-    This is the convention of the matrix calculus literature, where ``d h / d vec(W) = (x + V z)^T kron I``.
+    This is the convention of the matrix calculus literature, where
+    ``d h / d vec(W) = (x + V z)^T kron I``.
 
     >>> W, x = symbol_matrix("W", 1, 2), symbol_vector("x", 2)
     >>> kron_jacobian(W * x, W)

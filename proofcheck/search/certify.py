@@ -289,7 +289,8 @@ def certify_point(claim: Claim, inst: Instance, point, *, digits: int = 60,
                         f"radius {r.as_float():.3g} (ill-conditioned or degenerate critical point)")
     pc = PointCertificate("critical", "Krawczyk operator in ball arithmetic "
                           f"({prec} bits)", f"a unique critical point lies in the box of radius "
-                          f"{r.as_float():.3g} around the Newton-refined point", radius=r.as_float(),
+                          f"{r.as_float():.3g} around the Newton-refined point",
+                          radius=r.as_float(),
                           center=[float(x) for x in c], box=box, center_mp=c, digits=digits,
                           box_value=L_X, box_zD=extras["zD"], box_xD=extras["xD"])
     if claim.point_kind is PointKind.LOCAL_MIN:
