@@ -11,7 +11,7 @@ from setuptools import find_packages, setup
 CATALOGUE = "proofcheck.catalogue"
 kernel = find_packages(include=["proofcheck", "proofcheck.*"])
 catalogue = [CATALOGUE] + [f"{CATALOGUE}.{p}" for p in find_packages("theorems")]
-data = ["*.csv", "*.json", "*.txt", "*.md", "*.npz", "*.html", "*.css", "*.js"]
+data = ["*.csv", "*.json", "*.txt", "*.md", "*.npz", "*.html", "*.css", "*.js", "py.typed"]
 
 setup(
     packages=kernel + catalogue,

@@ -149,6 +149,7 @@ def _load_path(reg: Registry, path: Path) -> None:
         name = "proofcheck_user_" + hashlib.sha1(str(f.resolve()).encode()).hexdigest()[:12]
         try:
             spec = importlib.util.spec_from_file_location(name, f)
+            assert spec is not None and spec.loader is not None
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
             spec.loader.exec_module(module)

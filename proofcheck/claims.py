@@ -23,7 +23,8 @@ import dataclasses
 import enum
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
+from collections.abc import Callable, Iterable, Mapping
 
 __all__ = [
     "Assumed", "Claim", "Hypothesis", "Identity", "Instance", "Margin", "Mutant", "MutantKind",
@@ -114,13 +115,13 @@ class Assumed:
     branch: str | None = None       # a case of the proof's split the generator should target
 
     @classmethod
-    def all_of(cls, names: Iterable[str]) -> "Assumed":
+    def all_of(cls, names: Iterable[str]) -> Assumed:
         return cls(tuple((n, True) for n in names))
 
-    def in_branch(self, branch: str | None) -> "Assumed":
+    def in_branch(self, branch: str | None) -> Assumed:
         return Assumed(self.flags, branch)
 
-    def dropping(self, *names: str) -> "Assumed":
+    def dropping(self, *names: str) -> Assumed:
         known = dict(self.flags)
         for n in names:
             if n not in known:
@@ -163,7 +164,7 @@ class Instance:
     def fields(self) -> dict[str, Any]:
         return dict(self._fields)
 
-    def replace(self, **changes: Any) -> "Instance":
+    def replace(self, **changes: Any) -> Instance:
         return Instance(**{**self._fields, **changes})
 
     def __repr__(self) -> str:
@@ -202,7 +203,7 @@ class Margin:
 
     @classmethod
     def at_most(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1,
-                tol=None, tol_source: str = "") -> "Margin":
+                tol=None, tol_source: str = "") -> Margin:
         """Conclusion ``lhs <= rhs``: value = rhs - lhs, tolerance at the scale of both sides
         (from the backend ``B``), or an explicit ``tol`` with its ``tol_source``."""
         if tol is not None:
@@ -211,20 +212,20 @@ class Margin:
 
     @classmethod
     def at_least(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1,
-                 tol=None, tol_source: str = "") -> "Margin":
+                 tol=None, tol_source: str = "") -> Margin:
         """Conclusion ``lhs >= rhs``."""
         if tol is not None:
             return cls(_sub(lhs, rhs), tol, lhs, rhs, tol_source or "given")
         return cls._inequality(rhs, lhs, B, cond, n_ops, swap=True)
 
     @classmethod
-    def strictly_less(cls, lhs, rhs, *, tol, tol_source: str) -> "Margin":
+    def strictly_less(cls, lhs, rhs, *, tol, tol_source: str) -> Margin:
         """Conclusion ``lhs < rhs``, checked as ``rhs - lhs > tol`` (beyond the resolution)."""
         return cls(_sub(_sub(rhs, lhs), 2 * tol), tol, lhs, rhs,
                    tol_source + "; strict: must exceed the tolerance")
 
     @classmethod
-    def vanishes(cls, *quantities, tol, tol_source: str) -> "Margin":
+    def vanishes(cls, *quantities, tol, tol_source: str) -> Margin:
         """Conclusion ``quantity == 0`` for every given array: value = -max |entry|."""
         import numpy as np
         try:
@@ -239,7 +240,7 @@ class Margin:
 
     @classmethod
     def equal(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1,
-              scale=None) -> "Margin":
+              scale=None) -> Margin:
         """Conclusion ``lhs == rhs`` for scalars (one per instance of a batch).
 
         ``scale`` is the magnitude of the quantities the two sides were computed from; give it
@@ -247,13 +248,13 @@ class Margin:
         return cls._equality(lhs, rhs, B, cond, n_ops, core_ndim=0, scale=scale)
 
     @classmethod
-    def equal_matrices(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1) -> "Margin":
+    def equal_matrices(cls, lhs, rhs, B=None, *, cond: float = 1.0, n_ops: int = 1) -> Margin:
         """Conclusion ``lhs == rhs`` for matrices (the last two axes); the margin is minus the
         largest entrywise deviation, the tolerance is at the scale of the largest entry."""
         return cls._equality(lhs, rhs, B, cond, n_ops, core_ndim=2)
 
     @classmethod
-    def _equality(cls, lhs, rhs, B, cond, n_ops, core_ndim, scale=None) -> "Margin":
+    def _equality(cls, lhs, rhs, B, cond, n_ops, core_ndim, scale=None) -> Margin:
         diff = _max_abs(_sub(lhs, rhs), core_ndim)
         if B is None:
             return cls(-diff, 0.0, lhs, rhs, "exact")
@@ -263,7 +264,7 @@ class Margin:
                    tolerance_source(B, cond, n_ops))
 
     @classmethod
-    def _inequality(cls, small, big, B, cond, n_ops, swap=False) -> "Margin":
+    def _inequality(cls, small, big, B, cond, n_ops, swap=False) -> Margin:
         lhs, rhs = (big, small) if swap else (small, big)
         value = _sub(big, small)
         if B is None:
@@ -272,7 +273,7 @@ class Margin:
         return cls(value, B.tolerance(scale, cond=cond, n_ops=n_ops), lhs, rhs,
                    tolerance_source(B, cond, n_ops))
 
-    def both(self, other: "Margin") -> "Margin":
+    def both(self, other: Margin) -> Margin:
         """A conjunction of two conclusions: the smaller normalised margin wins."""
         import numpy as np
         try:
@@ -320,14 +321,14 @@ class Mutant:
     name: str
     kind: MutantKind
     description: str
-    apply: Callable[["Claim"], "Claim"]
+    apply: Callable[[Claim], Claim]
 
     @classmethod
     def conclusion(cls, name: str, kind: MutantKind, description: str,
-                   conclusion: Callable[..., Margin] | None, decidable: Any = None) -> "Mutant":
+                   conclusion: Callable[..., Margin] | None, decidable: Any = None) -> Mutant:
         """Replace the conclusion; ``decidable`` (a :class:`proofcheck.decide.Decidable`, a
         tuple of them, or a function of each form) mutates the claim's decidable forms too."""
-        def apply(c: "Claim") -> "Claim":
+        def apply(c: Claim) -> Claim:
             changes: dict[str, Any] = {}
             if conclusion is not None:
                 changes["conclusion"] = conclusion
@@ -337,16 +338,16 @@ class Mutant:
         return cls(name, kind, description, apply)
 
     @classmethod
-    def drop(cls, hypothesis: str, description: str = "") -> "Mutant":
+    def drop(cls, hypothesis: str, description: str = "") -> Mutant:
         return cls(f"drop_{hypothesis}", MutantKind.DROPPED_HYPOTHESIS,
                    description or f"the conclusion without hypothesis {hypothesis}",
                    lambda c: c.dropping(hypothesis))
 
     @classmethod
     def identity(cls, name: str, kind: MutantKind, description: str,
-                 replaced: str, build: Callable[..., Any]) -> "Mutant":
+                 replaced: str, build: Callable[..., Any]) -> Mutant:
         """Replace the ``build`` of the identity named ``replaced``."""
-        def apply(c: "Claim") -> "Claim":
+        def apply(c: Claim) -> Claim:
             ids = tuple(dataclasses.replace(i, build=build, name=f"{i.name}[{name}]")
                         if i.name == replaced else i for i in c.identities)
             if ids == c.identities:
@@ -378,13 +379,14 @@ class Claim:
     instances: Callable[[Assumed], Any] | None = None
     point_kind: PointKind = PointKind.ANY
     landscape: Callable[[Any], Any] | None = None
-    branches: tuple[str, ...] = ()          # cases of the proof, e.g. ("full_rank", "rank_deficient"):
+    branches: tuple[str, ...] = ()          # cases of the proof, e.g.
+                                            # ("full_rank", "rank_deficient"):
                                             # each gets its own instances and must be hit
     case_of: Callable[[Any, Any], str] | None = None   # the case a certified point falls in
                                             # (default: the point's observed ``branch``)
     identities: tuple[Identity, ...] = ()
     mutants: tuple[Mutant, ...] = ()
-    corrected: "Claim | None" = None
+    corrected: Claim | None = None
     erratum: str = ""
     assumed: Assumed | None = None
     notes: str = ""
@@ -420,11 +422,12 @@ class Claim:
     def paper(self) -> str:
         return self.id.split(".", 1)[0]
 
-    def replace(self, **changes: Any) -> "Claim":
+    def replace(self, **changes: Any) -> Claim:
         return dataclasses.replace(self, **changes)
 
-    def dropping(self, *names: str) -> "Claim":
+    def dropping(self, *names: str) -> Claim:
         """The same claim with hypotheses dropped: its generator must now violate them."""
+        assert self.assumed is not None  # set by Claim.__post_init__
         return self.replace(assumed=self.assumed.dropping(*names))
 
     def hypothesis(self, name: str) -> Hypothesis:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import click
 
@@ -805,7 +805,8 @@ def explore_command(claim_id: str, drops: tuple[str, ...], mutate: str | None,
     code = {"counterexample": EXIT_REFUTED, "error": EXIT_ERROR,
             "generator-cannot-violate": EXIT_ERROR,
             "generator-cannot-satisfy": EXIT_ERROR}.get(ex.outcome, EXIT_OK)
-    if ex.outcome == "counterexample" and not ex.found:
+    if ex.outcome == "counterexample" and not ex.found and not (
+            ex.decision and ex.decision["status"] == "counterexample"):
         code = EXIT_OK
     click.get_current_context().exit(code)
 
@@ -847,7 +848,7 @@ def _render_exploration(ex, files) -> None:
                     out.print(f"  at {name} = {escape(_short_value(val))}", highlight=False)
             out.print(f"  point: {escape(str(getattr(w.point, 'kind', '')))} certified at "
                       f"{getattr(w.point, 'digits', '?')} digits", highlight=False)
-        if w.certificate is not None and getattr(w.certificate, "detail", ""):
+        if w.certificate is not None and getattr(w.certificate, "detail", None):
             out.print("  certificate: " + escape(f"{w.certificate.method}: "
                                                  f"{w.certificate.detail}"),
                       highlight=False, soft_wrap=True)

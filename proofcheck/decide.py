@@ -43,7 +43,10 @@ from typing import TYPE_CHECKING, Any
 
 from ._lazy import lazy_import
 
-sp = lazy_import("sympy")   # loaded on first use (startup cost)
+if TYPE_CHECKING:  # pragma: no cover - mypy reads sympy's types through a plain import
+    import sympy as sp
+else:
+    sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sympy.core.function import AppliedUndef
@@ -901,7 +904,8 @@ def decide(variables: Iterable[sp.Symbol], hypotheses: Iterable[Any], conclusion
     if has_functions:
         domain.append("undefined functions read as arbitrary (uninterpreted) functions")
     runs: list[SolverRun] = []
-    common = dict(name=name, runs=runs, size=dict(size or {}), domain=domain, timeout=timeout)
+    common: dict[str, Any] = dict(name=name, runs=runs, size=dict(size or {}), domain=domain,
+                                  timeout=timeout)
     solvers = ["z3"] + (["cvc5"] if second_opinion else [])
     problems: list[str] = []
     found: Decision | None = None
@@ -1074,7 +1078,7 @@ def decide_claim(claim: Any, *, timeout: float | None = None) -> Any:
                        notes=notes,
                        # proven for all reals at the stated sizes; a refutation rests on a
                        # model re-validated exactly; undecided carries no grade
-                       grade={True: "proven", False: "certified"}.get(passed, ""))
+                       grade="proven" if passed is True else "certified" if passed is False else "")
 
 
 def decide_dropped(claim: Any, hypothesis: str, *, timeout: float | None = None
@@ -1101,7 +1105,7 @@ def decide_dropped(claim: Any, hypothesis: str, *, timeout: float | None = None
     rows = []
     status = "unnecessary"
     for f in named:
-        size = ", ".join(f"{k}={v}" for k, v in f.size.items()) or "its size"
+        size = ", ".join(f"{k}={v}" for k, v in (f.size or {}).items()) or "its size"
         h = dict(f.hypotheses)[hypothesis]
         rest = f.dropping(hypothesis)
         implied = decide(rest.variables, [*f.definitions, *(g for _, g in rest.hypotheses),
@@ -1160,7 +1164,7 @@ def catalogue_report(claims: Iterable[Any], *, timeout: float | None = None,
     for cid, f in forms:
         d = f.decide(timeout=timeout)
         counts[d.status] = counts.get(d.status, 0) + 1
-        size = ", ".join(f"{k}={v}" for k, v in f.size.items()) or "-"
+        size = ", ".join(f"{k}={v}" for k, v in (f.size or {}).items()) or "-"
         solvers = "; ".join(f"{r.solver} {r.answer} {r.seconds:.2f} s" for r in d.runs)
         detail = "" if d.status == "proven" else (
             _fmt_assignment(d.witness or {}) if d.status == "counterexample" else d.reason)
@@ -1182,7 +1186,8 @@ def _main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - docs
     from .catalog import load_claims
     argv = list(sys.argv[1:] if argv is None else argv)
     reg = load_claims()
-    claims = [c for c in getattr(reg, "claims", reg)
+    registered: Any = getattr(reg, "claims", reg)
+    claims = [c for c in registered
               if _forms(c) or _forms(getattr(c, "corrected", None))]
     extra: list[tuple[str, Decidable]] = []
     for spec in argv:

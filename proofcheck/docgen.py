@@ -25,7 +25,8 @@ import json
 import re
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 from proofcheck import report
 from proofcheck.papers import catalogue_papers
@@ -245,7 +246,8 @@ def claim_section(result: ClaimResult, claim=None, origin: str = "") -> list[str
     out += _indent([_md(report.claim_evidence(result))])
     out += ["", f"- **Source:** {_md(result.source)}", f"- **Holds at:** {_md(result.point_kind)}"]
     if origin:
-        out.append(f"- **Module:** {_code(Path(origin).name if origin.endswith('.py') else origin)}")
+        out.append("- **Module:** "
+                   f"{_code(Path(origin).name if origin.endswith('.py') else origin)}")
     out += ["", "**Statement as printed.**", ""]
     out += ["> " + _md(line) for line in (result.statement or "(no statement)").splitlines()]
     out.append("")

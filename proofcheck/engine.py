@@ -345,6 +345,8 @@ def _check_any_point(claim: Claim, prof: Profile, seed: int, progress: Progress,
     done = ~np.isnan(res.values)
     values, tols = res.values[done], res.tolerances[done]
     failing = res.failing
+    # both set for a claim with a conclusion (Claim.__post_init__)
+    assert claim.instances is not None and claim.assumed is not None
     exhaustive = isinstance(claim.instances(claim.assumed), (list, tuple))
     record = CheckRecord(
         name="conclusion", kind=EvidenceKind.NUMERIC_SEARCH, passed=True,
@@ -432,6 +434,8 @@ def _shrink(claim: Claim, first: Instance, seed: int, n: int) -> Instance | None
 
     B = get_backend("numpy")
     last: list[Instance] = []
+    # both set for a claim with a conclusion (Claim.__post_init__)
+    assert claim.instances is not None and claim.assumed is not None
 
     @hseed(seed)
     @settings(max_examples=max(n, 50), database=None, deadline=None, report_multiple_bugs=False,
@@ -483,8 +487,8 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
         validate_instance(claim, inst)
         found = find_points(claim, inst, rng=rng, starts=prof.starts, digits=prof.digits)
         notes += [f"instance {i}: {note}" for note in found.notes]
-        for k, v in found.kinds().items():
-            kinds[k] = kinds.get(k, 0) + v
+        for k, count in found.kinds().items():
+            kinds[k] = kinds.get(k, 0) + count
         duplicates += found.duplicates
         if not found.points:
             vacuous += 1

@@ -110,7 +110,7 @@ class Rational(numbers.Number):
             self.q = _fmpq(num)
 
     @classmethod
-    def _of(cls, q: flint.fmpq) -> "Rational":
+    def _of(cls, q: flint.fmpq) -> Rational:
         r = cls.__new__(cls)
         r.q = q
         return r
@@ -271,7 +271,7 @@ class Ball(numbers.Number):
         self.a = a
 
     @classmethod
-    def _of(cls, a) -> "Ball":
+    def _of(cls, a) -> Ball:
         b = cls.__new__(cls)
         b.a = a
         return b
@@ -321,7 +321,8 @@ class Ball(numbers.Number):
         r = self._cmp(o, lambda x, y: x == y)
         return False if r is NotImplemented else r
 
-    __hash__ = None
+    # unhashable, as __eq__ compares values (typeshed's numbers.Number declares __hash__ a method)
+    __hash__ = None  # type: ignore[assignment]
 
     def __bool__(self):
         return not self.a.is_zero()
@@ -567,7 +568,7 @@ def mpf_to_fmpq(x) -> flint.fmpq:
     return flint.fmpq(n * 2 ** exp) if exp >= 0 else flint.fmpq(n, 2 ** (-exp))
 
 
-def to_arb(x, rad=0) -> "Ball":
+def to_arb(x, rad=0) -> Ball:
     """A :class:`Ball` around ``x`` (float, int, Rational, fmpq, mpf, arb) of radius ``rad``.
 
     Floats and mpf midpoints are exact when the working precision holds their bits."""
@@ -682,7 +683,7 @@ class ArbBackend(Backend):
             try:
                 ev = flint.acb_mat(self._mat(A)).eig()
             except Exception as exc:     # clustered eigenvalues: not isolated
-                raise NotCertifiable(f"eigenvalues not isolated in ball arithmetic: {exc}")
+                raise NotCertifiable(f"eigenvalues not isolated in ball arithmetic: {exc}") from exc
             reals = [Ball._of(e.real) for e in ev]
         return np.array(sorted(reals, key=lambda x: x.mid()), dtype=object)
 

@@ -91,6 +91,7 @@ def exact_instance(inst: Instance, B=None) -> Instance:
 def _admissibility(claim: Claim, inst: Instance) -> list[dict[str, Any]]:
     out = []
     exact = None
+    assert claim.assumed is not None  # set by Claim.__post_init__
     for h in claim.hypotheses:
         if not claim.assumed[h.name] or h.holds is None:
             continue

@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import mpmath
 import numpy as np
@@ -88,7 +89,8 @@ def _dact(name, a):
 
 @dataclass(frozen=True)
 class Network:
-    r"""f(x; theta) = sum_{l in skip} W_out^{(l+1)} h^{(l)}(x),  h^{(l)} = sigma(W^{(l)} h^{(l-1)}), h^{(0)} = x.
+    r"""f(x; theta) = sum_{l in skip} W_out^{(l+1)} h^{(l)}(x),
+    h^{(l)} = sigma(W^{(l)} h^{(l-1)}), h^{(0)} = x.
 
     ``dims = (d_0 = d_x, d_1, ..., d_H, d_y)``; ``activation`` one of :data:`ACTIVATIONS` for
     every hidden layer; ``skip`` the layers l in {0..H} with a connection to the output (default
@@ -140,13 +142,13 @@ class Network:
         return self.dims[-1]
 
     @property
-    def blocks(self) -> tuple["Block", ...]:
+    def blocks(self) -> tuple[Block, ...]:
         out, off = [], 0
         for l in range(1, self.H + 1):
             shape = (self.dims[l], self.dims[l - 1])
             out.append(Block(f"W{l}", l, shape, off, False))
             off += shape[0] * shape[1]
-        for l in self.skip:
+        for l in self.skip or ():           # never None after __post_init__
             shape = (self.d_y, self.dims[l])
             out.append(Block(f"Wout{l + 1}", l + 1, shape, off, True))
             off += shape[0] * shape[1]
@@ -157,7 +159,7 @@ class Network:
         b = self.blocks[-1]
         return b.offset + b.size
 
-    def block(self, name: str) -> "Block":
+    def block(self, name: str) -> Block:
         for b in self.blocks:
             if b.name == name:
                 return b
@@ -331,7 +333,8 @@ def range_residual(J, F) -> tuple[float, float]:
     worst = 0.0
     for f in Fs:
         res = f - Q @ (Q.T @ f)
-        worst = max(worst, float(np.linalg.norm(res) / max(np.linalg.norm(f), np.finfo(float).tiny)))
+        worst = max(worst, float(np.linalg.norm(res)
+                                 / max(np.linalg.norm(f), np.finfo(float).tiny)))
     cond = float(s[0] / s[r - 1]) if r else 1.0
     return worst, 16 * max(A.shape) * u * cond
 
@@ -431,7 +434,7 @@ def rescalings(model, theta, eps: float, *, limit: int = 8) -> list[np.ndarray]:
     out = []
     for l in range(1, model.H + 1):
         for j in range(model.dims[l]):
-            def moved(c):
+            def moved(c, l=l, j=j):
                 P = {k: v.copy() for k, v in model.unpack(theta).items()}
                 P[f"W{l}"][j] *= c
                 if l < model.H:
@@ -611,8 +614,13 @@ def sums_tolerance(q: AtPoint, J=None) -> float:
     certificate's resolution (the point is within tau_grad of a critical point)."""
     J = q.J if J is None else np.asarray(np.vectorize(float, otypes=[float])(J)
                                          if np.asarray(J).dtype == object else J)
-    mag = float(np.einsum("i,ia,iak->k", q.weights, np.abs(q.D), np.abs(J)).max()) if J.size else 0.0
-    unit = 10.0 ** (-q.digits) if q.mp is not None else u
+    mag = (float(np.einsum("i,ia,iak->k", q.weights, np.abs(q.D), np.abs(J)).max())
+           if J.size else 0.0)
+    if q.mp is not None:
+        assert q.digits is not None         # set together with mp
+        unit = 10.0 ** (-q.digits)
+    else:
+        unit = u
     return 16 * (J.shape[0] * J.shape[1] + 2) * unit * mag + 2 * q.resolution * (1 + mag)
 
 

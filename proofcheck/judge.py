@@ -57,7 +57,8 @@ __all__ = ["GRADES", "Judgement", "Rung", "RungOutcome", "Float64Rung", "MpmathR
 GRADES = ("sampled", "high-precision", "certified", "proven")
 
 #: Modules that contribute rungs through ``judge_rungs(digits=, prec=) -> list[Rung]``.
-RUNG_PLUGINS: list[str] = ["proofcheck.search.certify", "proofcheck.decide"]
+RUNG_PLUGINS: list[str] = ["proofcheck.search.certify", "proofcheck.search.certify_piecewise",
+                           "proofcheck.decide"]
 
 
 def grade_rank(grade: str) -> int:

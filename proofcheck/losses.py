@@ -118,6 +118,13 @@ class Loss:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
+    def restricted(self, mask: Any) -> Loss:
+        """The loss with the classes outside the boolean ``mask`` (m, d_y) dropped per sample:
+        the convex solver asks for it when ``margin_kind == "softmax"`` and the data are
+        separable."""
+        raise NotImplementedError(f"{self!r} declares margin_kind {self.margin_kind!r} but "
+                                  "defines no restricted(mask)")
+
     # -- validation ---------------------------------------------------------------------
     def _check(self, H: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
         H = _as_float_array(H, "H (predictions)")
@@ -345,7 +352,8 @@ def _ce_softmax_mp(h):
 class SoftmaxCrossEntropy(Loss):
     """l(h, y) = -sum_k y_k log softmax(h)_k, y one-hot or a probability row.
 
-    Computed as sum(y) _special.logsumexp(h) - y.h (stable; sum(y) = 1 up to rounding).  Invariant under h -> h + c 1, so its Hessian is
+    Computed as sum(y) _special.logsumexp(h) - y.h (stable; sum(y) = 1 up to rounding).
+    Invariant under h -> h + c 1, so its Hessian is
     singular along 1 (``curved_projector`` is I - 11^T/d_y).
 
     >>> import numpy as np
@@ -417,7 +425,7 @@ class SoftmaxCrossEntropy(Loss):
         sy = mpmath.fsum(y)
         return [[sy * ((p[i] if i == j else 0) - p[i] * p[j]) for j in range(d)] for i in range(d)]
 
-    def restricted(self, mask: Any) -> "RestrictedSoftmaxCrossEntropy":
+    def restricted(self, mask: Any) -> RestrictedSoftmaxCrossEntropy:
         """Cross-entropy with the softmax taken over the allowed classes ``mask`` only."""
         return RestrictedSoftmaxCrossEntropy(np.asarray(mask, dtype=bool))
 
@@ -431,6 +439,7 @@ class RestrictedSoftmaxCrossEntropy(Loss):
     """
 
     name = "softmax_cross_entropy_restricted"
+    mask: np.ndarray     # (m, d_y) booleans, set once in __init__
     convex = True
     differentiable = True
     twice_differentiable = True
@@ -572,7 +581,8 @@ class SmoothedHinge(Loss):
     Hessian 0 for p <= 2 (for p = 2 the Hessian jumps from 2 to 0 there; the lower one-sided
     value keeps ``curvature_bound`` a valid lower bound).
 
-    >>> SmoothedHinge(2), SmoothedHinge(2).twice_differentiable, SmoothedHinge(3).twice_differentiable
+    >>> (SmoothedHinge(2), SmoothedHinge(2).twice_differentiable,
+    ...  SmoothedHinge(3).twice_differentiable)
     (SmoothedHinge(p=2), False, True)
     """
 
@@ -685,7 +695,8 @@ class TiltedDoubleWell(Loss):
     twice_differentiable = True
 
     def __post_init__(self):
-        if isinstance(self.a, bool) or not isinstance(self.a, (int, float)) or not math.isfinite(self.a):
+        if (isinstance(self.a, bool) or not isinstance(self.a, (int, float))
+                or not math.isfinite(self.a)):
             raise TypeError(f"TiltedDoubleWell: a must be a finite real number, got {self.a!r}")
 
     def __repr__(self) -> str:
@@ -719,7 +730,8 @@ class TiltedDoubleWell(Loss):
         r = [a - b for a, b in zip(h, y)]
         s = mpmath.fsum(t * t for t in r)
         d = len(r)
-        return [[(4 * (s - 1) if i == j else 0) + 8 * r[i] * r[j] for j in range(d)] for i in range(d)]
+        return [[(4 * (s - 1) if i == j else 0) + 8 * r[i] * r[j] for j in range(d)]
+                for i in range(d)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -751,7 +763,8 @@ def check_declared_properties(
       tol = (8 + 4 d_y) u ||hess||_F kappa, kappa = 2 + 2 ||h||_inf + ||y||_inf: the Hessians
       here are formed entrywise with small relative error, c u kappa per entry (c <= 8;
       entries built from exp(x) inherit its condition number |x| <= 2 ||h||_inf + log d_y),
-      and ``eigvalsh`` is backward stable with error <= d_y u ||hess||; (ii) midpoint convexity l((a+b)/2) <= (l(a)+l(b))/2 + tol_v, with
+      and ``eigvalsh`` is backward stable with error <= d_y u ||hess||;
+      (ii) midpoint convexity l((a+b)/2) <= (l(a)+l(b))/2 + tol_v, with
       tol_v the sum of the three value rounding bounds (see ``_value_rounding``).
     * ``differentiable``: the gradient matches central differences with step
       delta_j = u^{1/3} max(1, |h_j|) (which balances truncation O(delta^2) and rounding
@@ -800,7 +813,8 @@ def check_declared_properties(
             bad = np.flatnonzero(lam < -tol)
             if bad.size:
                 i = bad[np.argmin(lam[bad] / np.maximum(tol[bad], np.finfo(float).tiny))]
-                fail("convex", i, f"Hessian eigenvalue {lam[i]:.3e} < -{tol[i]:.1e} (rounding bound)")
+                fail("convex", i,
+                     f"Hessian eigenvalue {lam[i]:.3e} < -{tol[i]:.1e} (rounding bound)")
         # midpoint convexity between h and a second random point h2
         H2 = Y + scales * rng.standard_normal((n, d_y))
         M = 0.5 * (H + H2)
@@ -852,7 +866,8 @@ def check_declared_properties(
         grad_round = 16 * d_y * u * (
             np.linalg.norm(G, axis=-1)
             + np.linalg.norm(Y, axis=-1)
-            + np.linalg.norm(Hs, axis=(-2, -1)) * (np.linalg.norm(H, axis=-1) + np.linalg.norm(Y, axis=-1))
+            + np.linalg.norm(Hs, axis=(-2, -1))
+              * (np.linalg.norm(H, axis=-1) + np.linalg.norm(Y, axis=-1))
         )
         fd_check(loss.grad, loss.hess, "twice_differentiable", grad_round)
     return report

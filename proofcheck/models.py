@@ -26,7 +26,8 @@ landscape and its high-precision twin share one implementation of Lemma 1.
 ...     name, convex, differentiable, twice_differentiable = "sq", True, True, True
 ...     def value(self, H, Y): return ((H - Y) ** 2).sum(-1)
 ...     def grad(self, H, Y): return 2 * (H - Y)
-...     def hess(self, H, Y): return np.broadcast_to(2 * np.eye(H.shape[-1]), H.shape + H.shape[-1:])
+...     def hess(self, H, Y):
+...         return np.broadcast_to(2 * np.eye(H.shape[-1]), H.shape + H.shape[-1:])
 >>> X = np.eye(2); Z = np.array([[1.0], [2.0]]); Y = np.array([[0.0], [1.0]])
 >>> problem = ResNetProblem(X=X, Y=Y, loss=Sq(), Z=Z)
 >>> point = ResNetPoint(W=np.array([[1.0, 0.0]]), V=np.array([[0.0], [1.0]]))
@@ -39,7 +40,8 @@ array([[1., 0., 0.]])
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+from collections.abc import Sequence
 
 import mpmath
 import numpy as np
@@ -124,9 +126,15 @@ class ResidualFunction(Protocol):
     float64 arrays and object arrays of mpf (compute in the dtype they are given).
     """
 
-    d_x: int
-    d_z: int
-    n_params: int
+    # read-only in the protocol: implementations may compute them (properties)
+    @property
+    def d_x(self) -> int: ...
+
+    @property
+    def d_z(self) -> int: ...
+
+    @property
+    def n_params(self) -> int: ...
 
     def z(self, X, theta):
         """Z (m, d_z) with rows z(x_i, theta)."""
@@ -171,7 +179,8 @@ class TanhResidual:
         if theta.shape != (self.n_params,):
             raise ValueError(f"theta must have shape ({self.n_params},), got {theta.shape}")
         k = self.hidden * self.d_x
-        return _unvec(theta[:k], (self.hidden, self.d_x)), _unvec(theta[k:], (self.d_z, self.hidden))
+        return (_unvec(theta[:k], (self.hidden, self.d_x)),
+                _unvec(theta[k:], (self.d_z, self.hidden)))
 
     def _check_X(self, X):
         if np.ndim(X) != 2 or np.shape(X)[1] != self.d_x:
@@ -330,7 +339,8 @@ class ResNetProblem:
                 raise ValueError("weights must be non-negative (a probability measure)")
             # a sum of m float64 numbers is exact to about m * eps relative
             if abs(w.sum() - 1.0) > 4 * m * np.finfo(float).eps:
-                raise ValueError(f"weights must sum to 1 (a probability measure), sum = {w.sum()!r}")
+                raise ValueError("weights must sum to 1 (a probability measure), "
+                                 f"sum = {w.sum()!r}")
         for name, arr in (("X", X), ("Y", Y), ("Z", Z), ("weights", w)):
             if arr is not None:
                 arr.setflags(write=False)
@@ -351,7 +361,10 @@ class ResNetProblem:
 
     @property
     def d_z(self) -> int:
-        return self.Z.shape[1] if self.Z is not None else self.residual.d_z
+        if self.Z is not None:
+            return self.Z.shape[1]
+        assert self.residual is not None     # exactly one of Z and residual (__post_init__)
+        return self.residual.d_z
 
     @property
     def n_theta(self) -> int:
@@ -362,6 +375,7 @@ class ResNetProblem:
         if self.residual is None:
             if theta is not None:
                 raise ValueError("this problem has Z given as data; theta must be None")
+            assert self.Z is not None        # exactly one of Z and residual (__post_init__)
             return self.Z
         if theta is None:
             raise ValueError("this problem has a residual function; a theta is required")
@@ -494,11 +508,13 @@ def D_matrix(problem: ResNetProblem, point: ResNetPoint) -> np.ndarray:
 def expected_zD(problem: ResNetProblem, point: ResNetPoint) -> np.ndarray:
     """E[z D] = sum_i w_i z_i D_i (d_z x d_y); zero at every local minimum (Lemma 2)."""
     Z = problem.features(point.theta)
+    assert problem.weights is not None     # set by ResNetProblem.__post_init__
     return Z.T @ (problem.weights[:, None] * D_matrix(problem, point))
 
 
 def expected_xD(problem: ResNetProblem, point: ResNetPoint) -> np.ndarray:
     """E[x D] = sum_i w_i x_i D_i (d_x x d_y); zero at every local minimum (Lemma 2)."""
+    assert problem.weights is not None     # set by ResNetProblem.__post_init__
     return problem.X.T @ (problem.weights[:, None] * D_matrix(problem, point))
 
 
@@ -529,6 +545,7 @@ def gradient(problem: ResNetProblem, point: ResNetPoint) -> ResNetGradient:
     """
     with_theta = problem.residual is not None
     J = predictor_jacobian(problem, point, with_theta=with_theta)
+    assert problem.weights is not None     # set by ResNetProblem.__post_init__
     g = np.einsum("i,ikn,ik->n", problem.weights, J, D_matrix(problem, point))
     nW, nV = problem.d_y * problem.d_x, problem.d_x * problem.d_z
     return ResNetGradient(
@@ -562,7 +579,8 @@ class Landscape:
     ...     name, convex, differentiable, twice_differentiable = "sq", True, True, True
     ...     def value(self, H, Y): return ((H - Y) ** 2).sum(-1)
     ...     def grad(self, H, Y): return 2 * (H - Y)
-    ...     def hess(self, H, Y): return np.broadcast_to(2 * np.eye(H.shape[-1]), H.shape + H.shape[-1:])
+    ...     def hess(self, H, Y):
+    ...         return np.broadcast_to(2 * np.eye(H.shape[-1]), H.shape + H.shape[-1:])
     >>> problem = ResNetProblem(X=np.eye(2), Y=np.ones((2, 1)), loss=Sq(), Z=np.ones((2, 1)))
     >>> land = Landscape(problem)
     >>> land.n_params          # vec W (1*2) + vec V (2*1)
@@ -722,5 +740,6 @@ class Landscape:
 
 def _check_digits(digits) -> int:
     if not isinstance(digits, (int, np.integer)) or digits < 15:
-        raise ValueError(f"digits must be an integer >= 15 (float64 converts exactly), got {digits!r}")
+        raise ValueError("digits must be an integer >= 15 (float64 converts exactly), "
+                         f"got {digits!r}")
     return int(digits)

@@ -392,7 +392,7 @@ def generic_rank_upper_bound(Lambda, d_x: int) -> tuple[int, str]:
     zero = ~np.any(L != 0, axis=1)
     cands = {"m": m, "d d_x": d * d_x, "d_x rank Lambda": d_x * _rank_of(L),
              "nonzero rows": int(m - zero.sum())}
-    name = min(cands, key=cands.get)
+    name = min(cands, key=lambda k: cands[k])
     return cands[name], name
 
 
@@ -460,7 +460,7 @@ def almost_sure_rank_types(types, counts, d_x: int, *, rng: np.random.Generator 
     nz = int(counts[np.any(types != 0, axis=1)].sum())
     cands = {"m": m, "d d_x": d * int(d_x), "d_x rank Lambda": int(d_x) * _rank_of(types),
              "nonzero rows": nz}
-    name = min(cands, key=cands.get)
+    name = min(cands, key=lambda k: cands[k])
     return RankBracket(lower.lower, cands[name],
                        f"rank mod p at a random integer X on {len(sample)} of {m} rows "
                        f"= {lower.lower}; upper bound {cands[name]} ({name})")
@@ -542,7 +542,8 @@ def min_smin_small_subsets(Lambda, s: int, *, max_subsets: int = 200_000):
         return math.inf, ()
     if math.comb(m, s) > max_subsets:
         raise ValueError(f"C({m}, {s}) index sets: too many to enumerate")
-    best, arg = math.inf, ()
+    best = math.inf
+    arg: tuple[int, ...] = ()
     G = L @ L.T
     for I in itertools.combinations(range(m), s):
         v = float(np.linalg.eigvalsh(G[np.ix_(I, I)])[0])

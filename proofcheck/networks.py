@@ -13,9 +13,11 @@ deep learning* (reconstruction: ``shared/papers/khk-statements.md`` Part I):
   unit); a linear unit has derivative 1 everywhere, kinks included.  Here a pattern is stored as
   the ``(m, d_l)`` array of diagonals;
 * back-propagation coefficients ``C^(l)`` (``(m, d_y, d_l)``) and the matrices
-  ``D^(l) = [D^(l)_1 ... D^(l)_{d_l}]`` with ``(D^(l)_k)_{(c-1)m+i, p} = C^(l)_{i,c,k} Phi^(l-1)_{i,p}``
+  ``D^(l) = [D^(l)_1 ... D^(l)_{d_l}]`` with
+  ``(D^(l)_k)_{(c-1)m+i, p} = C^(l)_{i,c,k} Phi^(l-1)_{i,p}``
   (the per-sample form of the path sum of Theorem 1), and ``D^(H+1)_1 = I_{d_y} (x) Phi^(H)``;
-* ``J(theta) = 1/2 ||Y||^2 - sum_b 1/2 ||P[N_b D_b] vec Y||^2 = 1/2 ||P_N[[D, D^(H+1)_1]] vec Y||^2``
+* ``J(theta) = 1/2 ||Y||^2 - sum_b 1/2 ||P[N_b D_b] vec Y||^2``
+  ``= 1/2 ||P_N[[D, D^(H+1)_1]] vec Y||^2``
   (right-hand side of Theorem 1, eq. 4.2), in the Gram-Schmidt form and the projection form.
 
 Every activation admitted by the paper is positively homogeneous with one kink at 0:
@@ -46,7 +48,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import mpmath
 import numpy as np
@@ -58,7 +60,8 @@ __all__ = [
     "Activation", "RELU", "ABS", "IDENTITY", "leaky_relu",
     "Network", "Forward", "forward", "activation_pattern", "backprop_coefficients",
     "d_blocks", "d_block_list", "block_order", "jacobian", "loss", "gradient", "residual",
-    "JValue", "gram_schmidt_bases", "J_gram_schmidt", "J_projection", "J_mpmath", "J_projection_mp", "J_gram_schmidt_mp", "hessian_in_pattern",
+    "JValue", "gram_schmidt_bases", "J_gram_schmidt", "J_projection", "J_mpmath",
+    "J_projection_mp", "J_gram_schmidt_mp", "hessian_in_pattern",
     "pre_activation_margin", "locally_zero_rows", "locally_zero_entries",
     "linear_acting_units", "separated_linear_units", "directional_derivative", "vec", "unvec",
 ]
@@ -77,14 +80,17 @@ def _real(u):
 
 @dataclass(frozen=True)
 class Activation:
-    """A positively homogeneous piecewise-linear unit: slope ``neg`` on ``u < 0``, ``pos`` on ``u > 0``.
+    """A positively homogeneous piecewise-linear unit: slope ``neg`` on ``u < 0``,
+    ``pos`` on ``u > 0``.
 
     ``derivative`` follows the paper's convention for ``Lambda``: 0 at the kink ``u = 0`` unless
     the unit is linear (``neg == pos``), where the derivative exists everywhere.
 
-    >>> RELU.value(np.array([-2.0, 0.0, 3.0])).tolist(), RELU.derivative(np.array([-2.0, 0.0, 3.0])).tolist()
+    >>> (RELU.value(np.array([-2.0, 0.0, 3.0])).tolist(),
+    ...  RELU.derivative(np.array([-2.0, 0.0, 3.0])).tolist())
     ([-0.0, 0.0, 3.0], [0.0, 0.0, 1.0])
-    >>> ABS.derivative(np.array([-1.0, 0.0])).tolist(), IDENTITY.derivative(np.array([0.0])).tolist()
+    >>> (ABS.derivative(np.array([-1.0, 0.0])).tolist(),
+    ...  IDENTITY.derivative(np.array([0.0])).tolist())
     ([-1.0, 0.0], [1.0])
     """
 
@@ -394,7 +400,8 @@ def pre_activation_margin(net: Network, Ws, X, *, fixed=None) -> float:
 
 
 def directional_derivative(net: Network, Ws, X, dWs, side: int = 1):
-    """One-sided derivative of ``Yhat`` along ``dWs``: ``lim_{t -> 0+} (Yhat(W + t s dW) - Yhat(W)) / t``
+    """One-sided derivative of ``Yhat`` along ``dWs``:
+    ``lim_{t -> 0+} (Yhat(W + t s dW) - Yhat(W)) / t``
     times ``s`` for ``side = s`` in ``{+1, -1}`` (so ``side=-1`` is the left derivative).
 
     Forward mode with the pattern of ``theta + t s dW`` for small ``t > 0``: a kinked unit with

@@ -58,7 +58,7 @@ def _register_catalogue() -> None:
     sys.modules[CATALOGUE] = module
     spec.loader.exec_module(module)
     import proofcheck
-    proofcheck.catalogue = module   # type: ignore[attr-defined]
+    proofcheck.catalogue = module
 
 
 def catalogue_folder() -> Path:

@@ -47,11 +47,15 @@ import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from collections.abc import Iterable, Sequence
 
 from ._lazy import lazy_import
 
-sp = lazy_import("sympy")   # loaded on first use (startup cost)
+if TYPE_CHECKING:  # pragma: no cover - mypy reads sympy's types through a plain import
+    import sympy as sp
+else:
+    sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 __all__ = [
     "PolynomialSystemError", "PositiveDimensionalError", "AlgebraicPoint", "real_solutions",
@@ -563,8 +567,9 @@ def _classify_curve(fp: sp.Poly, H: sp.Matrix, xs, factor: sp.Poly) -> CriticalC
     if singular:
         return CriticalCurve(g, "degenerate", value, f"the real curve {g} = 0 is singular at "
                              f"{[p.to_float() for p in singular]}")
+    flat: list[AlgebraicPoint | None]      # [None]: a positive-dimensional solution set
     try:
-        flat = real_solutions([g, trace], xs)
+        flat = list(real_solutions([g, trace], xs))
     except PositiveDimensionalError:
         flat = [None]
     if flat:
@@ -859,7 +864,8 @@ def derivative_norm_bounds(f, variables, box, order: int, cells: int = 8):
     for point in itertools.product(*steps):
         vals = {x: sp.Rational(p.numerator, p.denominator) for x, p in zip(xs, point)}
         for polys in fibres.values():
-            lower = max(lower, sum(Fraction(str(q.eval(vals))) ** 2 for q in polys))
+            lower = max(lower, sum((Fraction(str(q.eval(vals))) ** 2 for q in polys),
+                                   Fraction(0)))
     return lower, upper
 
 

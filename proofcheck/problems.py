@@ -556,7 +556,7 @@ def zero_predictor_critical_point(inst: Instance) -> np.ndarray | None:
     D = np.asarray(problem.loss.grad(np.zeros_like(Y), Y), float)
     Exd, Ezd = D.T @ X / len(X), D.T @ Z / len(Z)          # E[D x^T], E[D z^T]
     Vt = -np.linalg.lstsq(Ezd, Exd, rcond=None)[0]           # d_z x d_x
-    if np.linalg.norm(Exd + Ezd @ Vt) > 1e-12 * max(1.0, np.linalg.norm(Exd)):
+    if np.linalg.norm(Exd + Ezd @ Vt) > 1e-12 * max(1.0, float(np.linalg.norm(Exd))):
         return None                  # E[D x^T] not in the range of E[D z^T]
     W = np.zeros((Y.shape[1], X.shape[1]))
     return np.concatenate([W.reshape(-1, order="F"), Vt.T.reshape(-1, order="F")])

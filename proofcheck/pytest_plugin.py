@@ -173,7 +173,8 @@ class ClaimItem(pytest.Item):
         super().__init__(**kwargs)
         self.claim = claim
         self.origin = origin
-        self.result = None
+        # the claim's ClaimResult once setup() ran (the plugin imports proofcheck lazily)
+        self.result: Any = None
         self.add_marker(_MARKER)
 
     def setup(self) -> None:

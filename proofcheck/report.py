@@ -23,9 +23,11 @@ import json
 import math
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
 from proofcheck.results import (
+    GRADES,
     SCHEMA_VERSION,
     CheckRecord,
     ClaimResult,
@@ -215,7 +217,7 @@ def claim_evidence(result: ClaimResult, *, brief: bool = False) -> str:
 def _margin_check(result: ClaimResult) -> CheckRecord | None:
     """The check whose margin is smallest: its tolerance is the one to compare against."""
     with_margin = [c for c in result.checks if isinstance(c.min_margin, (int, float))]
-    return min(with_margin, key=lambda c: c.min_margin) if with_margin else None
+    return min(with_margin, key=lambda c: c.min_margin or 0.0) if with_margin else None
 
 
 def margin_phrase(result: ClaimResult) -> str:
@@ -502,10 +504,12 @@ def to_junit(run: RunResult, *, load_errors: LoadErrors = ()) -> str:
                 "errors": str(outcomes.count("error")), "skipped": str(outcomes.count("skipped"))}
 
     every = [c for cases in by_paper.values() for c in cases]
-    root = ET.Element("testsuites", name="proofcheck", time=f"{run.seconds:.3f}", **tally(every))
+    root = ET.Element("testsuites", {"name": "proofcheck", "time": f"{run.seconds:.3f}",
+                                     **tally(every)})
     for paper, cases in by_paper.items():
-        suite = ET.SubElement(root, "testsuite", name=paper, **tally(cases),
-                              time=f"{sum(float(c.get('time')) for c, _ in cases):.3f}")
+        suite = ET.SubElement(root, "testsuite", {
+            "name": paper, **tally(cases),
+            "time": f"{sum(float(c.attrib['time']) for c, _ in cases):.3f}"})
         props = ET.SubElement(suite, "properties")
         for key, value in (("schema_version", SCHEMA_VERSION), ("profile", run.profile),
                            ("seed", str(run.seed)),

@@ -3,7 +3,8 @@
 Everything here is plain data (dataclasses of str / int / float / lists / dicts), so a result
 serialises to JSON without loss and a report never has to know which paper a claim came from.
 
->>> r = ClaimResult(claim_id="demo.lemma1", title="demo", source="Demo §1", verdict=Verdict.VERIFIED)
+>>> r = ClaimResult(claim_id="demo.lemma1", title="demo", source="Demo §1",
+...                 verdict=Verdict.VERIFIED)
 >>> r.to_dict()["verdict"]
 'verified'
 """
@@ -79,8 +80,8 @@ class Witness:
         """The inverse of :meth:`to_dict` (``None`` stays ``None``)."""
         if d is None:
             return None
-        return cls(check=d["check"], margin=_number(d["margin"]),
-                   tolerance=_number(d["tolerance"]), certified=bool(d["certified"]),
+        return cls(check=d["check"], margin=float(d["margin"]),
+                   tolerance=float(d["tolerance"]), certified=bool(d["certified"]),
                    certification=d.get("certification", ""), instance=d.get("instance") or {},
                    point=d.get("point"), detail=d.get("detail", ""), grade=d.get("grade") or "",
                    enclosure=d.get("enclosure"))

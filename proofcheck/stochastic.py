@@ -88,7 +88,7 @@ class OGDRun:
 _CHUNK = 1024           # seeds simulated together (memory: T * _CHUNK * dim floats)
 
 
-def _per_seed(value, n, name):
+def _per_seed(value, n: int, name: str) -> np.ndarray:
     arr = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
     if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
         raise ValueError(f"{name} must be finite and positive, got {value!r}")
@@ -221,7 +221,7 @@ def linear_risk_lower_bound(data: SkipData, radius: float, iters: int = 500):
 
 
 def sgd_skip(data: SkipData, seeds, T: int, radius: float, theta_radius: float, *,
-             eta: float | None = None, comparator=None) -> SGDRun:
+             eta: float | np.ndarray | None = None, comparator=None) -> SGDRun:
     """Projected SGD on F(w, v, Θ) = E ℓ(w^T x + v^T tanh(Θ x); y), logistic ℓ.
 
     M1 = {||(w, v)|| <= radius}, M2 = {||Θ||_F <= theta_radius} (a product of closed convex
@@ -339,8 +339,9 @@ def summation_tolerance(T: int, dim: int, term_bound) -> float:
     return 2 * (T + dim + 2) * UNIT_ROUNDOFF * T * term_bound
 
 
-def average_regret_and_bound(seeds, T: int, dim: int, radius: float, lipschitz: float,
-                             adversary: str, step_constant: float, *, root_T: bool = True,
+def average_regret_and_bound(seeds, T: int, dim: int, radius: float | np.ndarray,
+                             lipschitz: float | np.ndarray, adversary: str,
+                             step_constant: float | np.ndarray, *, root_T: bool = True,
                              gradient_scale: float = 1.0):
     """OGD with η = c b / (l sqrt(T)) (or c b / l when ``root_T`` is False); returns
     (average regret, Zinkevich's bound / T with D = 2b, tolerance), one entry per seed.
@@ -363,11 +364,11 @@ def regret_rate(seeds, horizons=(64, 128, 256, 512, 1024), dim: int = 5, *,
     """Fitted log-log slope of OGD's average regret against T (random linear losses on the
     unit ball, l = 1, η = 1/sqrt(T)), with a t-interval over the seeds (``total``: the slope
     of the regret itself, T times the average)."""
-    vals = []
+    per_T = []
     for T in horizons:
         avg, _b, _t = average_regret_and_bound(seeds, T, dim, 1.0, 1.0, "random", 1.0)
-        vals.append(avg * T if total else avg)
-    vals = np.array(vals).T
+        per_T.append(avg * T if total else avg)
+    vals = np.array(per_T).T
     if np.any(vals <= 0):
         raise ValueError("a non-positive average regret: the log-log fit is undefined for "
                          f"{int(np.sum(vals <= 0))} (seed, T) pairs")

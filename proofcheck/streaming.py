@@ -126,7 +126,8 @@ class Theorem2Accumulator:
         if X.shape[0] == 0:
             return self
         stacked = np.concatenate([self._R, np.hstack([X, Z, Y])], axis=0)
-        self._R = np.linalg.qr(stacked, mode="r")
+        # numpy's stubs type every qr() as QRResult; mode="r" returns the array R
+        self._R = np.linalg.qr(stacked, mode="r")  # type: ignore[assignment]
         self.m += X.shape[0]
         return self
 
@@ -135,7 +136,8 @@ class Theorem2Accumulator:
         if (other.d_x, other.d_z, other.d_y) != (self.d_x, self.d_z, self.d_y):
             raise ValueError("cannot merge accumulators of different dimensions")
         if other.m:
-            self._R = np.linalg.qr(np.concatenate([self._R, other._R], axis=0), mode="r")
+            self._R = np.linalg.qr(  # type: ignore[assignment]  # see update()
+                np.concatenate([self._R, other._R], axis=0), mode="r")
             self.m += other.m
         return self
 

@@ -37,7 +37,8 @@ import sys
 import zlib
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -63,7 +64,7 @@ class Cell:
 
 
 def _entropy(part) -> int:
-    if isinstance(part, numbers.Integral) and not isinstance(part, bool) and part >= 0:
+    if isinstance(part, numbers.Integral) and not isinstance(part, bool) and int(part) >= 0:
         return int(part)
     return zlib.crc32(repr(part).encode())     # stable across processes, unlike hash()
 

@@ -38,12 +38,16 @@ import textwrap
 import time
 from dataclasses import dataclass, field
 from numbers import Integral
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 from ._lazy import lazy_import
 
-sp = lazy_import("sympy")   # loaded on first use (startup cost)
+if TYPE_CHECKING:  # pragma: no cover - mypy reads sympy's types through a plain import
+    import sympy as sp
+else:
+    sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 __all__ = [
     "symbol_matrix",
@@ -162,7 +166,8 @@ def kron_jacobian(f: Any, wrt: Any) -> sp.Matrix:
 
     ``f`` is a scalar, column vector or matrix expression (matrices are vec'd first);
     ``wrt`` is a matrix of distinct symbols, e.g. from :func:`symbol_matrix`.
-    This is the convention of the matrix calculus literature, where ``d h / d vec(W) = (x + V z)^T kron I``.
+    This is the convention of the matrix calculus literature, where
+    ``d h / d vec(W) = (x + V z)^T kron I``.
 
     >>> W, x = symbol_matrix("W", 1, 2), symbol_vector("x", 2)
     >>> kron_jacobian(W * x, W)
@@ -851,7 +856,7 @@ def _random_step(build: Callable, size: dict, result: IdentityResult, *, seed: i
                  trials: int, with_rng: bool) -> bool:
     # One generator per size, so a size can be replayed alone: default_rng([seed, *dims]).
     rng = np.random.default_rng([seed, *size.values()])
-    built = None if with_rng else _build_checked(build, (size,), size, result)
+    built: Any = None if with_rng else _build_checked(build, (size,), size, result)
     if not with_rng and built is None:
         return True
     replay = f"rng = numpy default_rng([{seed}, {', '.join(map(str, size.values()))}])"

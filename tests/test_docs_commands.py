@@ -81,13 +81,7 @@ _SKIPPED = {
 
 #: documented commands that fail today for a reason outside the docs (xfail, not strict: they
 #: pass as soon as the cause is fixed; remove the entry then)
-_KNOWN_FAILURES = {
-    "proofcheck check kb2019.theorem1 kb2019.lemma2":
-        "kb2019.theorem1.trainable_residual: OverflowError inside scipy's trust-region "
-        "optimiser, not caught by optimize/local_min.py (issue 14 item 9, kernel helper)",
-    "proofcheck check kb2019 --profile thorough --seed 3 --format json --output run.json":
-        "the same OverflowError in kb2019.theorem1.trainable_residual",
-}
+_KNOWN_FAILURES: dict[str, str] = {}
 
 
 @dataclass

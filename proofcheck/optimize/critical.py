@@ -48,7 +48,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
 
 import mpmath
 import numpy as np
@@ -402,11 +402,13 @@ def find_critical_points(landscape: ModelLandscape, *, rng: np.random.Generator,
                         res = least_squares(landscape.grad, p0, jac=landscape.hess, method="lm",
                                             xtol=1e-12, ftol=1e-12, gtol=1e-12,
                                             max_nfev=max_iter)
-                        pf, note = res.x, f"float64 Levenberg-Marquardt on grad L = 0: {res.nfev} evaluations"
+                        pf, note = res.x, ("float64 Levenberg-Marquardt on grad L = 0: "
+                                           f"{res.nfev} evaluations")
                     else:
                         res = minimize(landscape.value, p0, jac=landscape.grad, hess=landscape.hess,
                                        method="trust-exact",
-                                       options={"maxiter": max_iter, "gtol": 1e-2 * math.sqrt(_EPS)})
+                                       options={"maxiter": max_iter,
+                                                "gtol": 1e-2 * math.sqrt(_EPS)})
                         pf, note = res.x, f"float64 trust-exact: {res.nit} iterations"
             except (FloatingPointError, np.linalg.LinAlgError, ValueError) as exc:
                 out.notes.append(f"{run} start failed: {type(exc).__name__}: {exc}")

@@ -43,7 +43,8 @@ asserts and would make checking it circular.
 
 Numerical rank of W: LAPACK's rule (``proofcheck.linalg.cutoff_factor``), s > max(d_y, d_x) *
 max(s_max, 1) * u, with u = 10^(-digits/2), the resolution of the certificate (the floor 1 on
-the scale keeps W -> 0 from looking full rank; parameters are assumed O(1)-scaled).  Along every flat
+the scale keeps W -> 0 from looking full rank; parameters are assumed O(1)-scaled).
+Along every flat
 direction of the model W itself is constant (R = [W, W V] contains W), so the refined W agrees
 with the limit to the refinement accuracy; the singular values are recorded in the notes.
 """
@@ -53,7 +54,8 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import mpmath
 import numpy as np
@@ -141,7 +143,8 @@ def _rank(W_mp, digits):
     s = sorted((s[i] for i in range(min(d_y, d_x))), reverse=True)
     # max(s_max, 1): a relative cutoff alone would call W = 1e-40 * I full rank at W -> 0
     scale = max(s[0] if s else 0, mpmath.mpf(1))
-    cutoff = cutoff_factor((d_y, d_x), "lapack") * scale * mpmath.mpf(10) ** (-mpmath.mpf(digits) / 2)
+    cutoff = (cutoff_factor((d_y, d_x), "lapack") * scale
+              * mpmath.mpf(10) ** (-mpmath.mpf(digits) / 2))
     rank = sum(1 for x in s if x > cutoff)
     return rank, [float(x) for x in s], float(cutoff)
 
@@ -151,7 +154,8 @@ def _branch(rank, d_y) -> str:
 
 
 def _step(H, g, mu):
-    """Levenberg-Marquardt step for grad L = 0 with the symmetric H: s = -sum lam/(lam^2+mu^2) (q.g) q.
+    """Levenberg-Marquardt step for grad L = 0 with the symmetric H:
+    s = -sum lam/(lam^2+mu^2) (q.g) q.
 
     Eigenvalues below LAPACK's rank cutoff n * eps * ||H||_2 are numerically null and dropped.
     """
@@ -166,7 +170,8 @@ def _step(H, g, mu):
 
 
 def _ray_evidence(landscape, p_mp, directions, digits):
-    """Evidence that L decreases without bound in scale along some ray from p (infimum not attained).
+    """Evidence that L decreases without bound in scale along some ray from p
+    (infimum not attained).
 
     For each direction d (unit d^ = d/||d||): L(p + s d^) at s = r * 2^k, k = -4..8,
     r = max(1, ||d||), must be strictly decreasing and below L(p).  Returns a note or None.
@@ -197,7 +202,8 @@ def _ray_evidence(landscape, p_mp, directions, digits):
 class SecondOrderRefinement:
     """A point refined at ``digits`` by mixed-precision Newton steps, with what a second-order
     certificate needs: the mp value, gradient norm and Hessian spectrum there, the thresholds
-    ``tau_grad`` / ``tau_hess`` and whether the steps converged (see :func:`refine_second_order`)."""
+    ``tau_grad`` / ``tau_hess`` and whether the steps converged
+    (see :func:`refine_second_order`)."""
 
     p: np.ndarray                   # mpf parameters
     value: Any
@@ -298,7 +304,8 @@ def refine_second_order(landscape, p_float, digits, *, max_refine=30, step=None,
             converged = True   # certify as given (no refinement requested)
         delta = steps[-1] if steps else 0.0
         if M3 is None:
-            M3 = float(h_scale)   # fallback scale estimate, documented: dominates only if delta is large
+            # (ignore: numpy's stubs type norm() as floating, a float subclass at run time)
+            M3 = float(h_scale)  # type: ignore[assignment]  # fallback scale estimate, documented: dominates only if delta is large
         tau_hess = max(res * max(one, h_scale),
                        mpmath.mpf(M3) * delta + n * mpmath.mpf(10) ** (-digits) * h_scale)
     return SecondOrderRefinement(p=p, value=value, g_norm=g_norm, eigs=eigs, tau_grad=tau_grad,
@@ -332,7 +339,8 @@ def _refine_and_certify(landscape: Landscape, p_float, digits, *, max_refine=30,
             kind = "unresolved"
             why = []
             if not ok_grad:
-                why.append(f"||grad|| = {mpmath.nstr(g_norm, 3)} > tau_grad = {mpmath.nstr(tau_grad, 3)}")
+                why.append(f"||grad|| = {mpmath.nstr(g_norm, 3)} > "
+                           f"tau_grad = {mpmath.nstr(tau_grad, 3)}")
             if not (converged and contracting):
                 why.append("refinement steps did not contract to the rounding floor: "
                            + ", ".join(f"{x:.2e}" for x in steps[-8:]))
@@ -341,7 +349,7 @@ def _refine_and_certify(landscape: Landscape, p_float, digits, *, max_refine=30,
             pf_now = p.astype(float)
             w_dir = np.zeros(n)
             w_dir[:landscape.nW] = pf_now[:landscape.nW]
-            directions = [("output scaling W -> t W", w_dir)]
+            directions: list[tuple[str, Any]] = [("output scaling W -> t W", w_dir)]
             if steps:
                 directions.append(("last refinement step", (p.astype(float) - p_prev_f)
                                    if p_prev_f is not None else s))
@@ -362,7 +370,8 @@ def _refine_and_certify(landscape: Landscape, p_float, digits, *, max_refine=30,
             params_mp=p, singular_values_W=tuple(svals), seconds=time.perf_counter() - t0)
 
 
-def certify(landscape: Landscape, point, *, digits: int = 50, refine: bool = True) -> CertifiedPoint:
+def certify(landscape: Landscape, point, *, digits: int = 50,
+            refine: bool = True) -> CertifiedPoint:
     """Certify (and by default first refine at ``digits``) a given point.
 
     ``point`` is a :class:`ResNetPoint` or a flat parameter vector.  With ``refine=False`` the
@@ -404,7 +413,8 @@ def _random_start(landscape: Landscape, rng, branch, k):
 def find_local_minima(landscape: Landscape, *, rng: np.random.Generator, starts: int = 8,
                       branch: str | None = None, digits: int = 50, max_iter: int = 200,
                       initial_points: Sequence = (), max_refine: int = 30) -> CertifiedPoints:
-    """Run descent + high-precision certification from ``initial_points`` and ``starts`` random starts.
+    """Run descent + high-precision certification from ``initial_points`` and ``starts``
+    random starts.
 
     ``branch``: None (random Gaussian starts, W full rank almost surely), ``"full_rank"`` (same)
     or ``"rank_deficient"`` (random W of rank r < d_y).  Every result is returned with its
@@ -436,7 +446,9 @@ def find_local_minima(landscape: Landscape, *, rng: np.random.Generator, starts:
         try:
             with np.errstate(over="raise", invalid="raise"):
                 res = minimize(landscape.value, p0, jac=landscape.grad, hess=landscape.hess,
-                               method="trust-exact", callback=lambda xk: norms.append(float(np.linalg.norm(xk))),
+                               method="trust-exact",
+                               callback=lambda xk, norms=norms: norms.append(
+                                   float(np.linalg.norm(xk))),
                                # float stage is only a starting point for the refinement; its
                                # gtol (1e-2 * sqrt(eps)) affects run time, not the certificate
                                options={"maxiter": max_iter, "gtol": 1e-2 * math.sqrt(_EPS)})
@@ -477,7 +489,7 @@ def find_local_minima(landscape: Landscape, *, rng: np.random.Generator, starts:
     if branch is not None:
         hits = out.of("local_min", branch)
         if not hits:
-            kinds = {}
+            kinds: dict[tuple, int] = {}
             for p in out:
                 kinds[(p.kind, p.branch)] = kinds.get((p.kind, p.branch), 0) + 1
             out.notes.append(
@@ -505,7 +517,8 @@ def _fmpq_mat(A):
                            for row in np.atleast_2d(A)])
 
 
-def planted_problem(d_x: int, d_y: int, d_z: int, m: int, rank_W: int, loss, rng, noise: float = 0.0):
+def planted_problem(d_x: int, d_y: int, d_z: int, m: int, rank_W: int, loss, rng,
+                    noise: float = 0.0):
     """Data where a point (W0, V0) with rank(W0) = rank_W is a global minimum of the squared loss.
 
     Y = X W0^T + Z V0^T W0^T + N with N orthogonal to the columns of [X Z].  For the squared loss
@@ -563,15 +576,18 @@ def planted_problem(d_x: int, d_y: int, d_z: int, m: int, rank_W: int, loss, rng
         N_int = np.array([[int(basis[j, i]) for j in range(k)] for i in range(m)], dtype=float)
         N_int = N_int @ rng.integers(-2, 3, size=(k, d_y)).astype(float)
         while not np.any(N_int):
-            N_int = N_int + np.array(basis.tolist(), dtype=float).T @ rng.integers(-2, 3, size=(k, d_y))
+            N_int = N_int + (np.array(basis.tolist(), dtype=float).T
+                             @ rng.integers(-2, 3, size=(k, d_y)))
         c = noise * math.sqrt(m) / np.linalg.norm(N_int)
         e = math.frexp(c)[1]
-        c = round(c * 2.0 ** (10 - e)) / 2.0 ** (10 - e)
+        # (ignore: numpy's stubs type norm() as floating, a float subclass at run time)
+        c = round(c * 2.0 ** (10 - e)) / 2.0 ** (10 - e)  # type: ignore[assignment]
         Y = Y + c * N_int
     # exact check: the residual of the planted point is orthogonal to [X Z]
     Q = _fmpq_mat
     resid = Q(Y) - Q(X) * Q(W0).transpose() - Q(Z) * Q(V0).transpose() * Q(W0).transpose()
-    if any(x != 0 for x in (Q(XZ).transpose() * resid).entries()):  # pragma: no cover - guards the construction
+    # not covered: the branch below guards the construction
+    if any(x != 0 for x in (Q(XZ).transpose() * resid).entries()):  # pragma: no cover
         raise RuntimeError("planted data lost exactness in float64")
     return ResNetProblem(X=X, Y=Y, loss=loss, Z=Z), ResNetPoint(W=W0, V=V0)
 

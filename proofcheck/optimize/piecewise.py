@@ -7,8 +7,9 @@ absolute-value units is piecewise polynomial in theta: inside a fixed activation
 
 Pipeline (:func:`find_points`):
 
-1. **float64 Levenberg-Marquardt** (``scipy.optimize.least_squares(method="lm")``, MINPACK) on
-   the residual ``vec(Yhat - Y)`` with the Jacobian ``[D, D^(H+1)_1]`` of
+1. **float64 Levenberg-Marquardt** (:func:`descend`: deterministic, stopped at relative step
+   1e-10 and snapped to a dyadic grid, so every process gets the same point) on the residual
+   ``vec(Yhat - Y)`` with the Jacobian ``[D, D^(H+1)_1]`` of
    :mod:`proofcheck.networks`, from several random starts (and any given initial points).
 2. **refinement at ``digits``** inside the activation pattern of the float64 point
    (:func:`refine`): mixed-precision Newton with Levenberg-Marquardt damping ``mu = ||g||``
@@ -79,13 +80,12 @@ from dataclasses import dataclass, field
 
 import mpmath
 import numpy as np
-from .._lazy import least_squares   # scipy.optimize, imported on first call
 
 from .. import networks as nw
 
 __all__ = ["PiecewisePoint", "PiecewiseLandscape", "PointValue", "KINDS", "certify", "refine",
            "landscape_for", "value_at_point", "jacobian_drift", "certify_exactly",
-           "find_points", "descend"]
+           "find_points", "descend", "snap_dyadic"]
 
 KINDS = ("local_min", "saddle", "degenerate", "not_critical", "near_kink", "at_kink",
          "unresolved")
@@ -125,7 +125,8 @@ class PiecewisePoint:
         """L certified differentiable (``local_min`` / ``saddle``, or the exact stratum
         certificate); False when the exact certificate decided it is not; None: not decided."""
         if self.stratum is not None:
-            return self.stratum.differentiable
+            # (ignore: stratum is a strata.StratumCertificate typed object: strata loads lazily)
+            return self.stratum.differentiable  # type: ignore[attr-defined]
         return True if self.kind in ("local_min", "saddle") else None
 
 
@@ -324,9 +325,82 @@ def refine(net, X, Y, theta, pattern, *, digits=40, max_iter=40, free=None):
         return th, steps[-1], False, notes
 
 
+def snap_dyadic(theta, bits: int = 40) -> np.ndarray:
+    """Round ``theta`` to the dyadic grid ``2^(e - bits)``, ``2^e > max|theta_j|``: a float
+    point that differs from another in its last bits (rounding noise) lands on the same grid
+    point, so what follows it (refinement, certificate) sees the same input.
+
+    >>> snap_dyadic(np.array([1.0 + 2.0**-50, -0.75])).tolist()
+    [1.0, -0.75]
+    >>> snap_dyadic(np.zeros(2)).tolist()
+    [0.0, 0.0]
+    """
+    theta = np.asarray(theta, float)
+    top = float(np.max(np.abs(theta))) if theta.size else 0.0
+    if top == 0.0 or not math.isfinite(top):
+        return theta.copy()
+    e = math.frexp(top)[1]
+    return np.ldexp(np.round(np.ldexp(theta, bits - e)), e - bits)
+
+
+def _levenberg_marquardt(fun, jac, z0, *, max_nfev, xtol=1e-10, gtol=1e-13):
+    """Levenberg-Marquardt with Nielsen's damping update (Madsen, Nielsen & Tingleff 2004,
+    Alg. 3.16) on ``1/2 ||fun(z)||^2``; returns ``(z, nfev, reason)``.
+
+    Deterministic: each step is a function of ``fun``/``jac`` values only (one symmetric
+    eigendecomposition of ``J^T J`` per Jacobian, the damped solve on it), so the same start
+    gives the same point in every process.  MINPACK's ``lmder`` (scipy's ``method="lm"``) does
+    not: on rank-deficient Jacobians (flat directions of positively homogeneous units) its
+    first step from bit-identical ``(x0, r0, J0)`` differed between processes.
+    Stops when the step is below ``xtol (xtol + ||z||)`` (relative 1e-10: the float stage
+    only has to land in the basin; the refinement at ``digits`` does the rest), when the
+    gradient is below ``gtol max(1, ||r||)`` or after ``max_nfev`` residual evaluations."""
+    z = np.asarray(z0, float).copy()
+    r = fun(z)
+    nfev = 1
+    if not np.all(np.isfinite(r)):
+        raise FloatingPointError("non-finite residual at the start")
+    F = 0.5 * float(np.sum(r * r))
+    J = jac(z)
+    A = J.T @ J
+    g = J.T @ r
+    w, V = np.linalg.eigh(A)
+    mu = 1e-3 * max(float(np.max(np.diag(A))) if A.size else 0.0, 1e-12)
+    nu = 2.0
+    while nfev < max_nfev:
+        if float(np.max(np.abs(g), initial=0.0)) <= gtol * max(1.0, math.sqrt(2 * F)):
+            return z, nfev, "gradient small"
+        h = -(V @ ((V.T @ g) / (np.maximum(w, 0.0) + mu)))
+        hn = float(np.sqrt(np.sum(h * h)))
+        zn = float(np.sqrt(np.sum(z * z)))
+        if hn <= xtol * (xtol + zn):
+            return z, nfev, "step small"
+        z_new = z + h
+        r_new = fun(z_new)
+        nfev += 1
+        F_new = 0.5 * float(np.sum(r_new * r_new)) if np.all(np.isfinite(r_new)) else math.inf
+        pred = 0.5 * float(np.sum(h * (mu * h - g)))
+        rho = (F - F_new) / pred if pred > 0 else -1.0
+        if rho > 0:
+            z, r, F = z_new, r_new, F_new
+            J = jac(z)
+            A = J.T @ J
+            g = J.T @ r
+            w, V = np.linalg.eigh(A)
+            mu *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+            nu = 2.0
+        else:
+            mu *= nu
+            nu *= 2.0
+            if not math.isfinite(mu) or mu > 1e300:
+                return z, nfev, "damping overflow"
+    return z, nfev, "evaluation limit"
+
+
 def descend(net, X, Y, theta0, *, max_nfev=3000, free=None):
-    """float64 Levenberg-Marquardt (MINPACK lmder) on ``vec(Yhat - Y)`` from ``theta0``, over
-    the ``free`` coordinates only (the others keep their values in ``theta0``)."""
+    """float64 Levenberg-Marquardt (:func:`_levenberg_marquardt`, deterministic) on
+    ``vec(Yhat - Y)`` from ``theta0``, over the ``free`` coordinates only (the others keep their
+    values in ``theta0``); the result is snapped to a dyadic grid (:func:`snap_dyadic`)."""
     X = np.asarray(X, float)
     Y = np.asarray(Y, float).reshape(X.shape[0], net.d_y)
     idx = _free_index(net, free)
@@ -343,17 +417,8 @@ def descend(net, X, Y, theta0, *, max_nfev=3000, free=None):
     def jac(z):
         return nw.jacobian(net, net.unflatten(embed(z)), X)[:, idx]
 
-    z0 = base[idx]
-    if X.shape[0] * net.d_y < idx.size:
-        # MINPACK's lm needs at least as many residuals as unknowns: pad with zeros
-        pad = idx.size - X.shape[0] * net.d_y
-        res = least_squares(lambda z: np.concatenate([fun(z), np.zeros(pad)]), z0,
-                            jac=lambda z: np.vstack([jac(z), np.zeros((pad, z.size))]),
-                            method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=max_nfev)
-    else:
-        res = least_squares(fun, z0, jac=jac, method="lm", xtol=1e-15, ftol=1e-15,
-                            gtol=1e-15, max_nfev=max_nfev)
-    return embed(res.x), f"float64 LM: {res.nfev} evaluations, status {res.status}"
+    z, nfev, reason = _levenberg_marquardt(fun, jac, base[idx], max_nfev=max_nfev)
+    return embed(snap_dyadic(z)), f"float64 LM: {nfev} evaluations, {reason}"
 
 
 def find_points(net, X, Y, *, rng, starts=4, digits=40, initial_points=(),
@@ -437,8 +502,9 @@ def certify_exactly(net, X, Y, theta, *, digits=40, notes=()) -> PiecewisePoint 
         theta_mp = np.array([mpmath.mpf(v.numerator) / v.denominator for v in th],
                             dtype=object)
     gn = 0.0 if c.gradient is not None and not any(c.gradient) else math.nan
-    pattern = tuple(np.asarray(p, float) for p in c.lambda_pattern)
-    return PiecewisePoint(theta=np.array([float(v) for v in th]), value=float(c.value),
+    # (ignore: certify_stratum sets lambda_pattern and value when n_zero > 0, checked above)
+    pattern = tuple(np.asarray(p, float) for p in c.lambda_pattern)  # type: ignore[union-attr]
+    return PiecewisePoint(theta=np.array([float(v) for v in th]), value=float(c.value),  # type: ignore[arg-type]
                           kind=kind, digits=digits, kink_margin=0.0, kink_tol=0.0,
                           kink_floor=0.0, grad_norm=gn, last_step=0.0,
                           tau_grad=0.0 if gn == 0.0 else math.nan,
@@ -455,7 +521,8 @@ def _as_unresolved(self: PiecewisePoint) -> PiecewisePoint:
     return self
 
 
-PiecewisePoint._as_unresolved = _as_unresolved
+# (ignore: a method attached after the class, as the helper is defined below it)
+PiecewisePoint._as_unresolved = _as_unresolved  # type: ignore[attr-defined]
 
 
 class PiecewiseLandscape:
@@ -577,6 +644,10 @@ def value_at_point(net, X, Y, point, *, blocks_of=None, form="projection", y_of=
     moves by at most ``2 ||dA|| / sigma_r``) ``+ 16 n 10^(-digits) ||y||^2`` (rounding)
     ``+ ||grad L|| s`` (L at the computed point vs the limit).
     """
+    from .strata import exact_value_at_point, is_exact_point
+    if is_exact_point(point):       # an exact stratum point: L and J exactly, tolerance 0
+        return exact_value_at_point(net, X, Y, point, blocks_of=blocks_of, form=form,
+                                    y_of=y_of)
     blocks_of = blocks_of or _default_blocks
     digits = point.digits
     X = np.asarray(X, float)

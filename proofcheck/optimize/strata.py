@@ -91,7 +91,7 @@ import z3
 from .. import networks as nw
 
 __all__ = ["StratumCertificate", "StratumPiece", "certify_stratum", "exact", "snap",
-           "STRATUM_KINDS"]
+           "STRATUM_KINDS", "exact_point", "is_exact_point", "exact_value_at_point"]
 
 STRATUM_KINDS = ("local_min", "saddle", "local_max", "degenerate", "not_critical", "at_kink",
                  "unresolved")
@@ -300,6 +300,7 @@ class StratumCertificate:
     descent: tuple | None = field(default=None, repr=False)
     ascent: tuple | None = field(default=None, repr=False)
     notes: tuple = ()
+    theta: tuple | None = field(default=None, repr=False)   # the exact point (Fractions)
 
     @property
     def outputs_all_differentiable(self) -> bool | None:
@@ -365,8 +366,10 @@ def certify_stratum(net: nw.Network, X, Y, theta, *, max_pieces: int = 256,
     ``max_pieces`` caps the enumeration of sign choices (beyond it: ``unresolved``);
     ``search_directions``: eigen-directions tried per piece when searching an exact descent /
     ascent direction (0: no search; only done when no local-minimum certificate holds).
-    ``nlsat_boxes`` / ``nlsat_ms``: the boxes and the z3 time limit per query of the
-    ``nlsat`` certificate (a timeout is "not certified", never a certificate)."""
+    ``nlsat_boxes`` / ``nlsat_ms``: the boxes and the z3 budget per query of the ``nlsat``
+    certificate, as a deterministic resource limit (``rlimit``, about ``nlsat_ms``
+    milliseconds of z3 work on an unloaded machine; an exhausted budget is "not certified",
+    never a certificate)."""
     X = exact(np.asarray(X, dtype=object).reshape(-1, net.d_x))
     Y = exact(np.asarray(Y, dtype=object).reshape(X.shape[0], net.d_y))
     th = exact(np.asarray(theta, dtype=object).reshape(-1))
@@ -388,7 +391,7 @@ def certify_stratum(net: nw.Network, X, Y, theta, *, max_pieces: int = 256,
     value = sum((v * v for v in r_lam), Fraction(0)) / 2
     lam_grad = tuple(nw.jacobian(net, Ws, X, pattern=lam_pattern).T @ r_lam)
     base = dict(value=value, lambda_gradient=lam_grad, lambda_pattern=lam_pattern,
-                n_zero=n_zero)
+                n_zero=n_zero, theta=tuple(th))
 
     def unresolved(why):
         return StratumCertificate(kind="unresolved", level="none", differentiable=None,
@@ -396,7 +399,7 @@ def certify_stratum(net: nw.Network, X, Y, theta, *, max_pieces: int = 256,
                                   notes=(why,), **base)
 
     # enumerate sign choices layer by layer; prune by weak feasibility
-    partial = [({}, [], True, None)]       # (choice, rows, strict, interior)
+    partial: list[tuple] = [({}, [], True, None)]       # (choice, rows, strict, interior)
     degenerate = False
     checks = 0
     for l in range(1, net.H + 1):
@@ -411,7 +414,7 @@ def certify_stratum(net: nw.Network, X, Y, theta, *, max_pieces: int = 256,
             # extend one zero entry at a time, pruning infeasible partial choices
             level = [(dict(choice), list(rows), strict, d0)]
             for z in zeros[l - 1]:
-                ext = []
+                ext: list[tuple] = []
                 for ch, rw, st, _ in level:
                     for sgn in (1, -1):
                         checks += 1
@@ -514,6 +517,12 @@ def _path_orthogonal(pattern, X, r) -> bool:
     return True
 
 
+#: z3 resource units per millisecond of the ``nlsat`` budget (measured: 0.05-0.4 M units/s on
+#: QF_NRA queries of the test suite); the budget is in resource units so that a loaded machine
+#: gives the same certificate as an idle one.
+_RLIMIT_PER_MS = 200
+
+
 def _nlsat_no_lower(net, Ws, X, Y, piece, signs, value, eps, ms) -> bool:
     """True iff z3 (QF_NRA, exact) proves: no ``theta'`` in the ``eps`` box around theta with the
     strict signs of piece ``s`` at every kinked pre-activation has ``P_s(theta') < value``."""
@@ -526,7 +535,10 @@ def _nlsat_no_lower(net, Ws, X, Y, piece, signs, value, eps, ms) -> bool:
     Wz = net.unflatten(t)
     Phi = np.vectorize(q, otypes=[object])(X)
     sol = z3.SolverFor("QF_NRA")
-    sol.set("timeout", int(ms))
+    # a resource limit, not a time limit: the answer must not depend on the machine's load
+    # (the same seed gives the same certificate); the wall clock only guards against a hang
+    sol.set("rlimit", _RLIMIT_PER_MS * int(ms))
+    sol.set("timeout", 20 * int(ms))
     for dj in d:
         sol.add(dj <= q(eps), dj >= -q(eps))
     choice = {(l, i, k): s_ for (l, i, k, s_) in piece.choice}
@@ -671,3 +683,85 @@ def minimum_targets(net: nw.Network, X, theta, *, rng: np.random.Generator,
 def _gcd(a: int, b: int) -> int:
     import math
     return math.gcd(a, b)
+
+
+# --------------------------------------------------------------------------- exact evaluation
+
+def _rational(v):
+    from ..exact_backends import Rational
+    if isinstance(v, Rational):
+        return v
+    if isinstance(v, Fraction):
+        return Rational(v.numerator, v.denominator)
+    return Rational(v)
+
+
+def exact_point(point):
+    """A point of :mod:`proofcheck.optimize.piecewise` certified exactly on a stratum, with its
+    weights (``theta_mp``) and the activation pattern of its certificate (the paper's
+    convention: slope 0 at a zero pre-activation) as exact rationals
+    (:class:`~proofcheck.exact_backends.Rational`); None when the point carries no exact
+    certificate with its exact weights.  Conclusions handed this point compute exactly
+    (:func:`exact_value_at_point`)."""
+    import dataclasses
+    c = getattr(point, "stratum", None)
+    if c is None or c.level != "exact" or c.theta is None or c.lambda_pattern is None:
+        return None
+    theta = np.array([_rational(v) for v in c.theta], dtype=object)
+    pattern = tuple(np.vectorize(_rational, otypes=[object])(np.asarray(p, dtype=object))
+                    for p in c.lambda_pattern)
+    return dataclasses.replace(point, theta_mp=theta, pattern=pattern)
+
+
+def is_exact_point(point) -> bool:
+    """True when ``point.theta_mp`` holds exact rationals (an :func:`exact_point`)."""
+    from ..exact_backends import Rational
+    th = getattr(point, "theta_mp", None)
+    return th is not None and np.size(th) > 0 and all(isinstance(v, Rational)
+                                                      for v in np.ravel(th))
+
+
+def _proj(A: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``P[A] y = A A^+ y`` exactly."""
+    from ..exact_backends import _exact_pinv
+    if A.shape[1] == 0:
+        return np.array([0 * v for v in y], dtype=object)
+    return A @ (_exact_pinv(A) @ y)
+
+
+def exact_value_at_point(net, X, Y, point, *, blocks_of=None, form="projection", y_of=None):
+    """:func:`proofcheck.optimize.piecewise.value_at_point` at an :func:`exact_point`, in exact
+    rational arithmetic (python-flint ``fmpq``): ``L`` and ``J`` are exact, the tolerance is 0
+    and ranks are exact.  Raises :class:`~proofcheck.exact_backends.NotExact` when a block
+    formula leaves the rationals."""
+    from ..exact_backends import ExactBackend, _exact_rank
+    from .piecewise import PointValue, _default_blocks
+    E = ExactBackend()
+    blocks_of = blocks_of or _default_blocks
+    X = np.asarray(X, float)
+    Xe = E.asarray(X)
+    Ye = E.asarray(np.asarray(Y, float).reshape(X.shape[0], net.d_y))
+    Ws = net.unflatten(point.theta_mp)
+    blocks = [E.asarray(np.asarray(b, dtype=object)) for b in
+              blocks_of(net, Ws, Xe, point.pattern)]
+    y = E.asarray(nw.vec(Ye) if y_of is None else y_of(net, Ws, Xe, Ye, point.pattern))
+    rows = X.shape[0] * net.d_y
+    A = np.concatenate(blocks, axis=1) if blocks else np.zeros((rows, 0), dtype=object)
+    y2 = sum(v * v for v in y)
+    if form == "gram_schmidt":      # N_b = P_N[D_1..D_{b-1}], sum of ||P[N_b D_b] y||^2
+        total, cols = 0, 0
+        for Bk in blocks:
+            prev = A[:, :cols]
+            Nb = Bk - _proj(prev, Bk) if cols else Bk
+            total = total + sum(v * v for v in _proj(Nb, y))
+            cols += Bk.shape[1]
+        J = y2 / 2 - total / 2
+    else:
+        r = y - _proj(A, y)
+        J = sum(v * v for v in r) / 2
+    res = E.asarray(nw.residual(net, Ws, Xe, Ye, pattern=point.pattern))
+    L = sum(v * v for v in res) / 2
+    rank = _exact_rank(A)
+    return PointValue(_rational(L), _rational(J), 0.0,
+                      "exact rational arithmetic (python-flint fmpq) at the exact point: "
+                      "tolerance 0, ranks exact", rank, 0.0, 0.0)

@@ -239,6 +239,7 @@ def certify_point(claim: Claim, inst: Instance, point, *, digits: int = 60,
     if point is None:
         return fail("the witness has no point")
     try:
+        assert claim.landscape is not None   # a point claim has one (Claim.__post_init__)
         land = claim.landscape(inst)
         if not hasattr(land, "derivatives_mp") or not hasattr(land, "problem"):
             return fail(f"the landscape ({type(land).__name__}) has no ball evaluation here "
@@ -288,7 +289,8 @@ def certify_point(claim: Claim, inst: Instance, point, *, digits: int = 60,
                         f"radius {r.as_float():.3g} (ill-conditioned or degenerate critical point)")
     pc = PointCertificate("critical", "Krawczyk operator in ball arithmetic "
                           f"({prec} bits)", f"a unique critical point lies in the box of radius "
-                          f"{r.as_float():.3g} around the Newton-refined point", radius=r.as_float(),
+                          f"{r.as_float():.3g} around the Newton-refined point",
+                          radius=r.as_float(),
                           center=[float(x) for x in c], box=box, center_mp=c, digits=digits,
                           box_value=L_X, box_zD=extras["zD"], box_xD=extras["xD"])
     if claim.point_kind is PointKind.LOCAL_MIN:
@@ -490,6 +492,7 @@ def _certify_any(claim, inst, adm, fmargin, extra, prec) -> Certificate:
         status = "certified-exact" if j.rung == "exact" else "certified-interval"
         method = ("exact rational arithmetic (python-flint fmpq)" if j.rung == "exact"
                   else f"ball arithmetic (python-flint arb, {prec} bits)")
+        assert j.enclosure is not None     # a decided failure carries its enclosure
         detail = (f"the conclusion's margin is exactly {j.enclosure[0]} < 0 at this instance"
                   if j.rung == "exact" else f"the margin's enclosure [{j.enclosure[0]}, "
                   f"{j.enclosure[1]}] lies below 0")
@@ -586,6 +589,7 @@ class PointRung:
             raise NotApplicable("not a point witness")
         if not claim.high_precision:
             raise NotApplicable("the conclusion computes in float64 only")
+        assert claim.landscape is not None   # a point claim has one (Claim.__post_init__)
         if not hasattr(claim.landscape(inst), "derivatives_mp"):
             raise NotApplicable("the landscape has no certified evaluation here")
         adm = _admissibility(claim, inst)
@@ -593,7 +597,9 @@ class PointRung:
         if not cert.certified:
             raise NotApplicable(cert.detail[:400])
         lo, hi = cert.margin_enclosure or (None, None)
-        return RungOutcome(True, float(cert.margin) if cert.margin is not None else float(lo),
+        # a certified failure carries its margin or its enclosure
+        assert cert.margin is not None or lo is not None
+        return RungOutcome(True, float(cert.margin) if cert.margin is not None else float(lo or 0),
                            0.0, f"{cert.status}: {cert.method}: {cert.detail}",
                            cert.margin_enclosure, cert.precision,
                            extra={"point": cert.point.to_dict() if cert.point else None})

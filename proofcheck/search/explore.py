@@ -87,7 +87,7 @@ class Budget:
                                f"got {self.instances!r}")
 
     @classmethod
-    def parse(cls, text: str) -> "Budget":
+    def parse(cls, text: str) -> Budget:
         """``"30s"`` (seconds; ``"2m"`` minutes) or ``"500"`` (instances)."""
         t = str(text).strip().lower()
         try:
@@ -100,7 +100,7 @@ class Budget:
             raise ExploreError(f"budget {text!r} is neither seconds ('30s', '2m') nor a number "
                                "of instances ('500')") from None
 
-    def resolved(self, point_claim: bool) -> "Budget":
+    def resolved(self, point_claim: bool) -> Budget:
         if self.seconds is None and self.instances is None:
             return Budget(instances=DEFAULT_INSTANCES["point" if point_claim else "any"])
         return self
@@ -150,6 +150,7 @@ class _Clock:
         _disarm(self)
         if not self.stopped:
             s = self.budget.seconds
+            assert s is not None      # the watchdog is armed only with a seconds budget
             self.stopped = (f"stopped by the watchdog (budget {s:g} s + grace "
                             f"{grace_seconds(s):g} s) while {where}")
 
@@ -286,6 +287,10 @@ class Exploration:
     #: per stratum the generator aims at (``instances.strata``): instances evaluated, points
     #: evaluated there, and of them points certified on a stratum (see ``_explore_strata``)
     strata: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: the decision procedure on the explored statement's decidable forms (if it has any):
+    #: ``{"status": "proven" | "counterexample" | "unknown", "text": ..., "sizes": [...]}``;
+    #: a counterexample there is exact (re-validated) but symbolic: not an instance file
+    decision: dict[str, Any] | None = None
 
     @property
     def found(self) -> bool:
@@ -318,6 +323,7 @@ class Exploration:
             "best_tolerance": _json_number(self.best_tolerance),
             "best_normalised": _json_number(self.best_normalised),
             "witnesses": [w.to_dict() for w in self.witnesses],
+            "decision": self.decision,
             "summary": self.summary, "notes": list(self.notes),
             "proofcheck_version": __version__,
         }
@@ -398,6 +404,8 @@ def explore(claim: Claim, *, drop: Sequence[str] = (), mutate: str | None = None
                 ex.notes.append("certification was stopped at the budget's watchdog: the "
                                 "witness stays uncertified")
             ex.timings["certify"] = time.perf_counter() - t0
+    if ex.decision and ex.decision["status"] == "counterexample" and not ex.found:
+        ex.outcome = "counterexample"       # exact, from the decision procedure
     if clock.stopped:
         ex.instances = max(ex.instances, clock.evaluations)
         ex.notes.append(f"budget exhausted: {clock.stopped}")
@@ -409,8 +417,30 @@ def explore(claim: Claim, *, drop: Sequence[str] = (), mutate: str | None = None
     return ex
 
 
+def _explore_decidable(target: Claim, ex: Exploration, progress: Progress) -> None:
+    """Decide the explored statement's polynomial forms (``Claim.decidable``) for all reals at
+    their sizes: a proof there means no instance of those sizes can be a counterexample; a
+    counterexample is exact (a solver model re-validated in rationals / algebraic numbers)."""
+    if getattr(target, "decidable", None) is None:
+        return
+    from ..decide import decide_claim
+
+    progress(ex.claim_id, "decision procedure", 0, 1)
+    record = decide_claim(target)
+    status = {True: "proven", False: "counterexample", None: "unknown"}[record.passed]
+    ex.decision = {"status": status, "text": record.summary,
+                   "sizes": [dict(s) for s in record.sizes], "grade": record.grade or None}
+    if record.witness is not None:
+        ex.decision["witness"] = record.witness.instance
+    what = {"proven": "holds for all reals at these sizes (proven)",
+            "counterexample": "fails: an exact counterexample (certified)",
+            "unknown": "undecided"}[status]
+    ex.notes.append(f"decision procedure: the explored statement {what}: {record.summary}")
+
+
 def _explore_parts(target, ex, clock, seed, progress, changed, conclusion_changed, *, starts,
                    digits, shrink) -> None:
+    _explore_decidable(target, ex, progress)
     if target.conclusion is None or changed:
         _explore_identities(target, ex, clock, seed, progress,
                             changed or list(target.identities))
@@ -463,10 +493,15 @@ def _summary(ex: Exploration, target: Claim) -> str:
         return f"{what}: no counterexample: the identities hold at every size of their sweep"
     if ex.outcome == "undecided":
         return (f"{what}: no counterexample found, and no proof: {ex.notes[-1]}")
+    if ex.decision and ex.decision["status"] == "counterexample":
+        return (f"{what}: certified counterexample by the decision procedure (exact, "
+                f"symbolic): {ex.decision['text']}")
     best = (f"; smallest normalised margin {ex.best_normalised:.3g}"
             if ex.best_normalised is not None else "")
+    proof = (f"; the decision procedure proves it at {len(ex.decision['sizes'])} size(s)"
+             if ex.decision and ex.decision["status"] == "proven" else "")
     return (f"{what}: no counterexample within budget {ex.budget.describe()} "
-            f"({spent} evaluated{best})")
+            f"({spent} evaluated{best}){proof}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -491,8 +526,8 @@ def _explore_identities(target: Claim, ex: Exploration, clock: _Clock, seed: int
                 # neither proven nor refuted there (e.g. unevaluated derivatives of an abstract
                 # function): no witness, and no proof either
                 ex.outcome = "undecided"
-                sizes = ", ".join(f"{k}={v}" for k, v in res.undecided_at.items())
-                ex.notes.append(f"identity {identity.name} is undecided at {sizes}: the exact "
+                at = ", ".join(f"{k}={v}" for k, v in res.undecided_at.items())
+                ex.notes.append(f"identity {identity.name} is undecided at {at}: the exact "
                                 "checker could neither prove nor refute it there")
             continue
         exact = bool(getattr(res, "certified", True)) and (res.witness is not None
@@ -606,6 +641,7 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
         if ex.generated == ex.undefined:
             raise ClaimError(f"the conclusion of {target.id} could not be evaluated at any "
                              f"instance with {_assumed_text(target)}: {ex.undefined_cause}")
+    assert target.assumed is not None  # set by Claim.__post_init__
     if not drawn and ex.skipped and target.assumed.dropped:
         ex.outcome = "generator-cannot-violate"
         return
@@ -670,7 +706,7 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
             clock.stop("re-certifying the witness point")
     w = Counterexample(
         claim=target, instance=inst, margin=ev.margin, tolerance=ev.tolerance, point=ev.point,
-        precision=("float64 at a point certified at mpmath %d digits" % digits) if point_claim
+        precision=f"float64 at a point certified at mpmath {digits} digits" if point_claim
         else "float64", sizes=sizes_of(inst), shrunk_from=before if before != sizes_of(inst)
         else None, lhs=ev.lhs, rhs=ev.rhs, tol_source=ev.tol_source,
         point_source=None if not point_claim else ("find" if ev.point_index is not None
@@ -678,7 +714,8 @@ def _explore_instances(target: Claim, ex: Exploration, clock: _Clock, seed: int,
         point_index=ev.point_index, claim_id=ex.claim_id, mutant=ex.mutant,
         evaluator={"seed": seed, "starts": starts, "digits": digits} if point_claim else {})
     ex.witnesses.append(w)
-    if ev.normalised < ex.best_normalised:     # the shrunk witness can fail by more
+    # the shrunk witness can fail by more
+    if ex.best_normalised is None or ev.normalised < ex.best_normalised:
         ex.best_normalised = ev.normalised
         ex.best_margin, ex.best_tolerance = ev.margin, ev.tolerance
 
@@ -700,6 +737,8 @@ def _shrink_seconds(clock: _Clock, point_claim: bool) -> float | None:
 
 def _strategy(target: Claim):
     """The claim's instance strategy; for claims with branches, the union over branches."""
+    # both set for a claim with a conclusion (Claim.__post_init__)
+    assert target.instances is not None and target.assumed is not None
     if target.branches and target.assumed.branch is None:
         from hypothesis import strategies as st
         parts = [target.instances(target.assumed.in_branch(b)) for b in target.branches]
@@ -908,7 +947,8 @@ class ContinuousView:
         self.x0 = np.concatenate(parts) if parts else np.zeros(0)
 
     def build(self, x: np.ndarray) -> Instance:
-        changes, k = {}, 0
+        changes: dict[str, Any] = {}
+        k = 0
         for name, shape in zip(self.names, self.shapes):
             if shape is None:
                 changes[name] = float(x[k])
@@ -937,7 +977,7 @@ def _optimise(target, evaluator, best, ex, clock, failing, consider, progress):
             5, int(left if k == len(starts) - 1 else left // 2))
         progress(target.id, "optimising the margin", k, len(starts))
 
-        def f(x):
+        def f(x, view=view):
             if failing or clock.exhausted():
                 raise _Stop
             inst = view.build(x)

@@ -6,14 +6,16 @@ the hypotheses that were not dropped, violates the dropped ones, and its margin 
 its tolerance):
 
 1. **Dimensions.** Blocks of indices are deleted first (halves, quarters, ..., as in delta
-   debugging), then single indices. Which array axes (and integer fields) are one dimension is learned from
+   debugging), then single indices.
+   Which array axes (and integer fields) are one dimension is learned from
    example instances (``examples``, the claim's own draws): two axes belong together when they
    have the same length in every example, and an integer field joins the axes it always equals
    (``m`` with the rows of X, Y, Z; ``d_x`` with the columns of X). Deleting index ``i`` of a
    dimension deletes it along every member axis and decrements its integer fields, so the
    instance stays consistent: a dropped sample removes a row of X, Y and Z together.
 2. **Numbers.** Each float array (then each entry) is replaced by zeros, then its signs
-   (+-1), then the nearest integers, then the nearest simple rationals ``Fraction(x).limit_denominator(q)`` for
+   (+-1), then the nearest integers, then the nearest simple rationals
+   ``Fraction(x).limit_denominator(q)`` for
    q = 2, 3, 4, 10, 100 (stored as the float nearest to that rational).
 3. **Free integers** (parameters that are not the length of any array axis, and not seeds)
    are tried at +-1, half and one less (never 0: a zero count can make a claim's loop run
@@ -35,7 +37,8 @@ import math
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -88,7 +91,7 @@ def _array_fields(inst: Instance) -> dict[str, np.ndarray]:
             if isinstance(v, np.ndarray) and v.dtype != object and v.ndim >= 1}
 
 
-def _int_fields(inst: Instance) -> dict[str, int]:
+def _int_fields(inst: Instance) -> dict[str, Any]:     # int or numpy integer values
     return {k: v for k, v in inst.fields().items()
             if isinstance(v, (int, np.integer)) and not isinstance(v, bool)}
 

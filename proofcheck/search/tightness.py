@@ -33,7 +33,8 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -101,7 +102,7 @@ class _Objective:
         self.ev = Evaluator(claim, seed=seed)
         self.calls = 0
         self.trivial = 0
-        self.signs: list[float] = []
+        self.signs: list[tuple[float, float]] = []     # (margin, tolerance)
 
     def __call__(self, inst: Instance):
         from .explore import admissible
@@ -121,8 +122,7 @@ class _Objective:
             return math.inf, None
         # relative to the larger side: 0 when attained, 1 when one side is 0 (a bound that is
         # the constant 0 is then "tight" only where it is attained)
-        sides = lhs is not None and rhs is not None
-        scale = max(abs(lhs), abs(rhs)) if sides else e.scale
+        scale = max(abs(lhs), abs(rhs)) if lhs is not None and rhs is not None else e.scale
         self.signs.append((e.margin, e.tolerance))
         return e.margin / scale, (e, lhs, rhs, scale)
 
@@ -149,7 +149,7 @@ def tightness(claim: Claim, *, instances: int = 60, seconds: float | None = None
     except Exception as exc:
         out.verdict, out.detail = "error", f"{type(exc).__name__}: {exc}"
         return out
-    best = (math.inf, None, None)
+    best: tuple[float, Any, Any] = (math.inf, None, None)      # (value, info, instance)
     for inst in drawn:
         if seconds is not None and time.perf_counter() - t0 > seconds:
             break
@@ -190,7 +190,7 @@ def tightness(claim: Claim, *, instances: int = 60, seconds: float | None = None
                 i += size
             return base.replace(**parts)
 
-        found = {}
+        found: dict[str, Any] = {}
 
         def f(x):
             if seconds is not None and time.perf_counter() - t0 > seconds:

@@ -961,7 +961,8 @@ def replay(path: str | Path, *, paths: tuple[str, ...] | None = None) -> ReplayR
         if settings[key] > top:
             raise WitnessError(f"{path}: field point.evaluator.{key}: {settings[key]} exceeds "
                                f"{top}")
-    evaluator = Evaluator(target, **settings)
+    evaluator = Evaluator(target, seed=settings["seed"], starts=settings["starts"],
+                          digits=settings["digits"])
     from ..errors import ClaimError
     try:
         if evaluator.point_claim:

@@ -293,7 +293,8 @@ def floats_finite(
         allow_nan=allow_nan,
         allow_infinity=allow_infinity,
         allow_subnormal=allow_subnormal,
-        width=width,
+        # hypothesis types width as Literal[16, 32, 64] and checks the value at run time
+        width=width,  # type: ignore[arg-type]
         exclude_min=exclude_min,
         exclude_max=exclude_max,
     )

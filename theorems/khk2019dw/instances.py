@@ -42,7 +42,7 @@ from .assumptions import acts_text, network_of
 __all__ = ["CASES", "ACTS", "PROBLEM_CASES", "STRATUM_ACTS", "build", "build_stratum",
            "stratum_certificate", "READINGS", "landscape_reading", "network_instances",
            "data_for", "arrays", "close", "problem_instances", "landscape", "problem_data",
-           "point_backend", "point_arrays", "STRATA", "stratified"]
+           "point_backend", "point_arrays", "point_number", "STRATA", "stratified"]
 
 CASES = ("generic", "dyadic", "zero_sample", "kink", "dead_unit", "zero_out")
 PROBLEM_CASES = ("generic", "zero_sample", "kink", "zero_out", "stratum")
@@ -207,12 +207,13 @@ def network_instances(*, H=(1, 2), width=(1, 3), d_x=(1, 3), d_y=(1, 2), m=(2, 6
 
 
 def arrays(inst, B):
-    """``(net, Ws, X, Y)`` converted by the backend ``B`` (float64 arrays, or mpmath object
-    arrays: every float converts exactly)."""
+    """``(net, Ws, X, Y)`` converted by the backend ``B`` (float64 arrays, or mpmath / exact
+    object arrays: every float converts exactly)."""
     net = network_of(inst)
-    Ws = [B.asarray(W) for W in net.unflatten(np.asarray(inst.theta, float))]
-    Y = np.asarray(inst.Y, float).reshape(-1, net.d_y)
-    return net, Ws, B.asarray(np.asarray(inst.X, float)), B.asarray(Y)
+    # np.asarray without a dtype: an exact instance (the judge's exact rung) stays exact
+    Ws = [B.asarray(W) for W in net.unflatten(B.asarray(np.asarray(inst.theta)))]
+    Y = np.asarray(inst.Y).reshape(-1, net.d_y)
+    return net, Ws, B.asarray(np.asarray(inst.X)), B.asarray(Y)
 
 
 def close(lhs, rhs, scale, B, *, n_ops: int, what: str = ""):
@@ -319,10 +320,22 @@ def problem_data(inst):
 
 def point_backend(point):
     """The arithmetic of a certified point: mpmath at the digits it was refined and certified
-    at (``point.digits``).  ``with point_backend(p).context():`` runs raw operators on its
-    numbers (and the network functions, which know no backend) at that precision."""
+    at (``point.digits``), or exact rationals at an exact stratum point
+    (:func:`proofcheck.optimize.strata.exact_point`).  ``with point_backend(p).context():``
+    runs raw operators on its numbers (and the network functions, which know no backend) at
+    that precision."""
     from proofcheck.backends import get_backend
+    from proofcheck.optimize.strata import is_exact_point
+    if is_exact_point(point):
+        return get_backend("exact")
     return get_backend("mpmath", digits=point.digits)
+
+
+def point_number(x):
+    """A number computed at a point, for a :class:`~proofcheck.Margin`: kept exact when it is
+    an exact rational (an exact stratum point), a float otherwise."""
+    from proofcheck.exact_backends import Rational
+    return x if isinstance(x, Rational) else float(x)
 
 
 def point_arrays(inst, point):

@@ -178,7 +178,7 @@ def _derivative_margin(lhs_of):
     @per_instance
     def conclusion(inst, point, B):
         net, Ws, X, _ = arrays(inst, B)
-        rng = np.random.default_rng(zlib.crc32(np.asarray(inst.theta, float).tobytes()))
+        rng = np.random.default_rng(zlib.crc32(B.to_float(np.asarray(inst.theta)).tobytes()))
         dW = [B.asarray(rng.normal(size=s)) for s in net.shapes]
         blocks = nw.d_blocks(net, Ws, X)
         margin = None

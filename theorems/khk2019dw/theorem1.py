@@ -26,8 +26,8 @@ from proofcheck.optimize.piecewise import value_at_point
 from . import printed_at
 from .assumptions import ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT, per_instance
 from .instances import READINGS, arrays, close, landscape, landscape_reading, \
-    network_instances, point_arrays, point_backend, problem_data, problem_instances, \
-    stratified
+    network_instances, point_arrays, point_backend, point_number, problem_data, \
+    problem_instances, stratified
 
 BRANCHES = ("all_active", "dead_unit", "stratum")
 
@@ -51,7 +51,8 @@ def _compare(inst, point, **kw):
     v = value_at_point(net, X, Y, point, **kw)
     with point_backend(point).context():    # mpmath's global precision is 15 digits
         diff = abs(v.L - v.value)
-    return Margin(-float(diff), v.tol, float(v.L), float(v.value), v.tol_source)
+    return Margin(-point_number(diff), v.tol, point_number(v.L), point_number(v.value),
+                  v.tol_source)
 
 
 def _blocks_without_output(net, Ws, X, pattern):
@@ -282,10 +283,10 @@ def _normal_equations(inst, point, B, factor=1.0):
         f = nw.forward(net, Ws, Xm, pattern=point.pattern)
         lhs = A.T @ nw.vec(f.Yhat)
         rhs = A.T @ (factor * nw.vec(Ym))
-        dev = max([abs(v) for v in lhs - rhs] + [mpmath.mpf(0)])
-        scale = max([abs(v) for v in lhs] + [mpmath.mpf(1)])
-    tol = point.tau_grad + 16 * A.size * 10.0 ** (-digits) * float(scale)
-    return Margin(-float(dev), tol, None, None,
+        dev = max([abs(v) for v in lhs - rhs] + [0])
+        scale = max([abs(v) for v in lhs] + [1])
+    tol = point.tau_grad + 16 * A.size * 10.0 ** (-digits) * point_number(scale)
+    return Margin(-point_number(dev), tol, None, None,
                   "the certificate's gradient threshold tau_grad plus rounding at the point's "
                   "digits")
 
