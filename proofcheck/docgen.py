@@ -257,6 +257,11 @@ def claim_section(result: ClaimResult, claim=None, origin: str = "") -> list[str
         out += ["**Error.** The claim's own code or data is broken:", "", "```text",
                 result.error or "(no message)", "```", ""]
     out += ["**Evidence.**", ""] + _evidence(result, claim) + [""]
+    if result.grade:
+        out += [f"**Evidence grade.** {_code(result.grade)}", ""]
+    for line in report.reading_lines(result):
+        out += ["**" + _md(line.split(":", 1)[0].capitalize()) + ".** "
+                + _md(line.split(":", 1)[1].strip()), ""]
 
     is_erratum = result.verdict is Verdict.ERRATUM
     if is_erratum or result.erratum or result.corrected is not None:
@@ -316,13 +321,13 @@ def _counts(results: list[ClaimResult]) -> str:
 
 
 def _index_table(results: list[ClaimResult], link_prefix: str = "") -> list[str]:
-    out = ["| claim | title | source | holds at | verdict | evidence | mutants |",
-           "|---|---|---|---|---|---|---|"]
+    out = ["| claim | title | source | holds at | verdict | grade | evidence | mutants |",
+           "|---|---|---|---|---|---|---|---|"]
     for r in results:
         mutants = f"{r.mutants_caught}/{len(r.mutants)}" if r.mutants else "-"
         out.append("| " + " | ".join((
             f"[{_code(r.claim_id)}]({link_prefix}#{anchor(r.claim_id)})", _cell(r.title),
-            _cell(r.source), _cell(r.point_kind), f"**{r.verdict.value}**",
+            _cell(r.source), _cell(r.point_kind), f"**{r.verdict.value}**", r.grade or "-",
             _cell(report.claim_evidence(r, brief=True)), mutants)) + " |")
     return out
 
