@@ -39,7 +39,8 @@ from ..claims import Claim
 __all__ = ["NecessityEntry", "NecessityMap", "necessity", "necessity_map", "VERDICTS"]
 
 VERDICTS = ("necessary", "counterexample found, uncertified", "no counterexample within budget",
-            "generator cannot violate", "vacuous", "error", "unnecessary (proven at fixed sizes)")
+            "generator cannot violate", "vacuous", "error", "unnecessary (proven at fixed sizes)",
+            "redundant (implied, proven at fixed sizes)")
 
 Progress = Callable[[str, str, int, int], None]
 
@@ -129,7 +130,11 @@ class NecessityMap:
             "found *and certified* (exact rationals or ball arithmetic, including the remaining "
             "hypotheses and, at local minima, the first- and second-order conditions); "
             "*uncertified* counterexamples are evidence, not refutations; *no counterexample "
-            "within budget* proves nothing.", "",
+            "within budget* proves nothing. Where the claim has polynomial forms at fixed sizes "
+            "the decision procedure (z3, models re-validated exactly) answers first, by proof: "
+            "**necessary** with an exact counterexample, **unnecessary (proven at fixed sizes)**"
+            ", or **redundant (implied, proven at fixed sizes)** when the other hypotheses and "
+            "the definedness of the statement's own expressions imply the dropped one.", "",
             f"Budget per hypothesis: {_budget_text(b)}; seed {self.seed}; total time "
             f"{self.seconds:.0f} s. Regenerate this page with", "",
             "```console",
@@ -217,12 +222,17 @@ def necessity(claim: Claim, hypothesis: str, *, budget=None, seed: int = 0,
     if getattr(claim, "decidable", None) is not None:
         from ..decide import decide_dropped
         dec = decide_dropped(claim, hypothesis)
-        if dec["status"] in ("unnecessary", "necessary"):
-            entry.verdict = ("necessary" if dec["status"] == "necessary"
-                             else "unnecessary (proven at fixed sizes)")
+        if dec["status"] in ("unnecessary", "necessary", "implied"):
+            # "implied": the other hypotheses and the definedness of the statement's own
+            # expressions (e.g. 1/||w||^2 needs w != 0) imply it, so dropping it changes no
+            # instance where the statement means anything: redundant, by proof
+            entry.verdict = {"necessary": "necessary",
+                             "unnecessary": "unnecessary (proven at fixed sizes)",
+                             "implied": "redundant (implied, proven at fixed sizes)"}[
+                                 dec["status"]]
             entry.summary = dec["text"]
-            entry.certificate = {"status": "proven" if dec["status"] == "unnecessary"
-                                 else "certified", "method": "decision procedure (z3/cvc5, "
+            entry.certificate = {"status": "certified" if dec["status"] == "necessary"
+                                 else "proven", "method": "decision procedure (z3/cvc5, "
                                  "exact re-validation)", "detail": dec["text"]}
             entry.spent = {"instances": 0, "seconds": round(time.perf_counter() - t0, 1)}
             return entry
