@@ -50,7 +50,7 @@ def _one(variant: str, cell: str, m: int, seed: int, trace: bool) -> dict:
 
     from proofcheck import fast_j as fj
     from proofcheck import networks as nw
-    from theorems.khk2019dw.figures import synthetic_data
+    from proofcheck.catalogue.khk2019dw.figures import synthetic_data
 
     depth, width = CELLS[cell]
     X, Y = synthetic_data(m, seed)

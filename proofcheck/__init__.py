@@ -27,6 +27,39 @@ if TYPE_CHECKING:  # pragma: no cover
                          Margin, Mutant, MutantKind, PointKind, Source)
 
 
+class _SourceTreeCatalogue:
+    """Import hook: in a source tree (an editable install, ``PYTHONPATH``, a test run from the
+    repository) ``proofcheck.catalogue`` is the ``theorems/`` folder beside this package; an
+    installed copy has a real ``proofcheck/catalogue`` package and this finder is not used."""
+
+    @staticmethod
+    def find_spec(fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname != "proofcheck.catalogue":
+            return None
+        import importlib.util
+        from pathlib import Path
+
+        here = Path(__file__).resolve().parent
+        if (here / "catalogue" / "__init__.py").is_file():
+            return None                                   # installed: the real package
+        folder = here.parent / "theorems"
+        if not (folder / "__init__.py").is_file():
+            return None
+        return importlib.util.spec_from_file_location(
+            fullname, folder / "__init__.py", submodule_search_locations=[str(folder)])
+
+
+def _install_catalogue_finder() -> None:
+    import sys
+
+    if not any(isinstance(f, _SourceTreeCatalogue) or f is _SourceTreeCatalogue
+               for f in sys.meta_path):
+        sys.meta_path.append(_SourceTreeCatalogue)  # type: ignore[arg-type]
+
+
+_install_catalogue_finder()
+
+
 def __getattr__(name: str) -> Any:
     if name in __all__:
         from . import claims

@@ -104,7 +104,7 @@ def test_decidable_dropping_and_necessity():
 
 def test_the_four_undecided_identities_of_shamir_eq7_to_eq10_are_decided():
     from proofcheck.engine import check_claim
-    from theorems.shamir2018.theorem2 import derivatives
+    from proofcheck.catalogue.shamir2018.theorem2 import derivatives
     res = check_claim(derivatives, profile="quick")
     by_name = {m.name: m for m in res.mutants}
     for name in ("dropped_Vf", "transposed", "doubled", "row_major"):
@@ -114,17 +114,16 @@ def test_the_four_undecided_identities_of_shamir_eq7_to_eq10_are_decided():
         assert any(k.startswith("l^(1)(") for k in m.witness.instance["values"])
 
 
-@pytest.mark.parametrize("module, attr", [("theorems.shamir2018.theorem2", "lemma2_corrected"),
-                                          ("theorems.shamir2018.example1", "stationary_point"),
-                                          ("theorems.shamir2018.example1",
-                                           "corrected_stationary"),
-                                          ("theorems.shamir2018.theorem1", "lemma1"),
-                                          ("theorems.shamir2018.setting", "footnote2"),
+@pytest.mark.parametrize("module, attr", [("shamir2018.theorem2", "lemma2_corrected"),
+                                          ("shamir2018.example1", "stationary_point"),
+                                          ("shamir2018.example1", "corrected_stationary"),
+                                          ("shamir2018.theorem1", "lemma1"),
+                                          ("shamir2018.setting", "footnote2"),
                                           ("kb2019.lemma2", "perturbation_family")])
 def test_decidable_catalogue_claims_are_proven_and_their_mutants_caught(module, attr):
     import importlib
-    mod = importlib.import_module(module if module.startswith("theorems") else
-                                  "theorems." + module)
+    import proofcheck.papers  # noqa: F401  (registers the catalogue in a source tree)
+    mod = importlib.import_module("proofcheck.catalogue." + module)
     claim = getattr(mod, attr)
     rec = decide_claim(claim)
     assert rec.kind is EvidenceKind.DECISION_PROCEDURE and rec.passed is True, rec.summary
@@ -138,7 +137,7 @@ def test_decidable_catalogue_claims_are_proven_and_their_mutants_caught(module, 
 
 
 def test_dropping_convexity_from_lemma1_is_caught_and_w_nonzero_is_implied():
-    from theorems.shamir2018.theorem1 import lemma1
+    from proofcheck.catalogue.shamir2018.theorem1 import lemma1
     rec = decide_claim(lemma1.dropping("A1"))
     assert rec.passed is False and "functions:" in rec.summary
     dropped = decide_dropped(lemma1, "w_nonzero")
@@ -146,8 +145,8 @@ def test_dropping_convexity_from_lemma1_is_caught_and_w_nonzero_is_implied():
 
 
 def test_printed_erratum_forms_are_refuted_exactly():
-    from theorems.shamir2018.example1 import stationary_points
-    from theorems.shamir2018.theorem2 import lemma2
+    from proofcheck.catalogue.shamir2018.example1 import stationary_points
+    from proofcheck.catalogue.shamir2018.theorem2 import lemma2
     for claim in (lemma2, stationary_points):
         rec = decide_claim(claim)
         assert rec.passed is False and rec.witness.certified, rec.summary
@@ -155,7 +154,7 @@ def test_printed_erratum_forms_are_refuted_exactly():
 
 def test_necessity_map_uses_the_decision_procedure_before_searching():
     from proofcheck.search.necessity import necessity
-    from theorems.shamir2018.theorem1 import lemma1
+    from proofcheck.catalogue.shamir2018.theorem1 import lemma1
 
     def no_search(*args, **kwargs):
         raise AssertionError("a decided row must not search")

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-import theorems.khk2019dw.figures as kf
+import proofcheck.catalogue.khk2019dw.figures as kf
 from proofcheck import fast_j as fj
 from proofcheck import figures
 from proofcheck import networks as nw

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from proofcheck.figures import available, render
-from theorems.khk2019lm.figures import f_X, geometry, jacobian
+from proofcheck.catalogue.khk2019lm.figures import f_X, geometry, jacobian
 
 
 def test_quantities_match_the_paper_picture():

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from proofcheck import figures
 from proofcheck.cli import main
 from proofcheck.figures import FigureError
-from theorems.shamir2018.figures import MARKERS, panel_points
+from proofcheck.catalogue.shamir2018.figures import MARKERS, panel_points
 
 
 def test_cli_renders_png_and_svg(tmp_path):

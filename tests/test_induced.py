@@ -10,7 +10,7 @@ from proofcheck.induced import (Network, at_point, in_V, induced_infimum, induce
                                 null_product_perturbations, perturbable_basis, perturbation_set,
                                 pointwise_infimum, range_residual, rescalings, stationarity_sums)
 from proofcheck.losses import SoftmaxCrossEntropy, SquaredLoss, TiltedDoubleWell
-from theorems.khk2019lm._constructions import (assumption2_defect, assumption2_residual,
+from proofcheck.catalogue.khk2019lm._constructions import (assumption2_defect, assumption2_residual,
                                                footnote1_network, last_layer_g, output_weights_g,
                                                partial_linear_structure, relu_omega,
                                                separation_delta)

@@ -56,7 +56,7 @@ def test_theorem3_derived_bound_holds_at_generated_sopsp_points():
     """The √2·b form of Theorem 3's bound (our reading of the δ = √ε substitution) holds at the
     catalogue's own ε-SOPSP instances, and is >= the printed √(2b) form exactly when b >= 1."""
     from hypothesis import given, settings
-    from theorems.shamir2018._terms import theorem3_instances, theorem3_terms
+    from proofcheck.catalogue.shamir2018._terms import theorem3_instances, theorem3_terms
 
     @settings(max_examples=25, database=None, deadline=None)
     @given(theorem3_instances())

@@ -9,7 +9,7 @@ from proofcheck.stochastic import (average_regret_and_bound, azuma_deviation, bi
                                    fitted_slope, linear_risk_lower_bound, ogd_linear,
                                    project_ball, sgd_skip, skip_data, summation_tolerance,
                                    zinkevich_bound)
-from theorems.shamir2018._runs import theorem4_runs
+from proofcheck.catalogue.shamir2018._runs import theorem4_runs
 
 
 def test_projection_onto_the_ball():

@@ -10,8 +10,8 @@ from proofcheck.judge import RUNG_PLUGINS, judge
 from proofcheck.optimize.piecewise import certify_exactly, value_at_point
 from proofcheck.optimize.strata import exact_point, is_exact_point
 
-from theorems.khk2019dw import theorem1 as T
-from theorems.khk2019dw.assumptions import network_of
+from proofcheck.catalogue.khk2019dw import theorem1 as T
+from proofcheck.catalogue.khk2019dw.assumptions import network_of
 
 RUNG = "exact stratum point"
 
@@ -87,7 +87,7 @@ def test_float_rounding_conclusion_not_certified():
 
 def test_lemma1_loss_reading_certified_exactly():
     # an any-point claim: the kernel's exact rung evaluates it on the exact instance
-    from theorems.khk2019dw.lemma1 import lemma1_derivative_loss_reading as C
+    from proofcheck.catalogue.khk2019dw.lemma1 import lemma1_derivative_loss_reading as C
     inst, _ = _witness()
     f = inst.fields()
     f["theta"] = f.pop("start")
