@@ -54,7 +54,7 @@ def _install_catalogue_finder() -> None:
 
     if not any(isinstance(f, _SourceTreeCatalogue) or f is _SourceTreeCatalogue
                for f in sys.meta_path):
-        sys.meta_path.append(_SourceTreeCatalogue)  # type: ignore[arg-type]
+        sys.meta_path.append(_SourceTreeCatalogue)
 
 
 _install_catalogue_finder()
