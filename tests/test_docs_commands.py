@@ -178,6 +178,9 @@ class _Done:
 
 def _run(text: str, cwd: Path, monkeypatch):
     monkeypatch.chdir(cwd)
+    # as for a user: the failure database in the working folder (tests/conftest.py turns it
+    # off for every other test)
+    monkeypatch.setenv("PROOFCHECK_WITNESS_DB", str(cwd / ".proofcheck" / "witnesses"))
     if text.startswith("pytest"):       # a fresh pytest process, in the workspace
         import os
         import subprocess
