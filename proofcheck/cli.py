@@ -337,7 +337,7 @@ class _Progress:
     """Adapts the engine's ``progress(claim_id, stage, done, total)`` calls to a rich progress
     display on stderr: one bar for the claims, one for the current claim's stage. When stderr
     is not a terminal (a file, a pipe, a CI log) it prints plain lines instead, at most one
-    every :attr:`plain_interval` seconds: ``[27/128] kb2019.theorem2: evaluating ...``."""
+    every :attr:`plain_interval` seconds: ``[27/128] doe2020.theorem2: evaluating ...``."""
 
     plain_interval = 2.0
 

@@ -583,7 +583,9 @@ def _verdict_blocks(run: RunResult, console: Console) -> None:
             console.print(escape(line), highlight=False, soft_wrap=True)
         numbers = (f"grade {r.grade or '-'} | margin/tol {margin_phrase(r)} | "
                    f"mutants {_mutants_cell(r)} | {_seconds(r.seconds)}")
-        console.print(pad + numbers, highlight=False, soft_wrap=True)
+        for line in textwrap.wrap(numbers, width=width, initial_indent=pad,
+                                  subsequent_indent=pad + "  ", break_on_hyphens=False):
+            console.print(line, highlight=False, soft_wrap=True)
 
 
 def render_terminal(run: RunResult, console: Console, *, load_errors: LoadErrors = ()) -> None:

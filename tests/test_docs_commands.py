@@ -149,8 +149,9 @@ def workspaces(tmp_path_factory):
             d = tmp_path_factory.mktemp(page.stem)
             _write_a_claim_folder(d)
             shutil.copytree(d / "my_claims", d / "my_theorems")
-            shutil.copytree(ROOT / "examples" / "conjectures", d / "examples" / "conjectures",
-                            ignore=shutil.ignore_patterns("__pycache__"))
+            for example in ("conjectures", "new_model_family"):
+                shutil.copytree(ROOT / "examples" / example, d / "examples" / example,
+                                ignore=shutil.ignore_patterns("__pycache__"))
             made[page.name] = d
         return made[page.name]
     return get

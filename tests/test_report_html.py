@@ -45,7 +45,10 @@ def test_page_has_table_witness_math_and_no_external_url(run_json):
     assert 'class="witness"' in page and "proofcheck check mine.lemma2" in page
     assert "a<sup>2</sup> ≥ a" in page                    # the statement, typeset
     assert "data:image/svg+xml;base64," in page           # the embedded chart
-    assert f"<td>{GRADE_MISSING}</td>" in page             # no grades in this run's JSON
+    # each claim's evidence grade, as the run computed it ("—" only where a claim has none)
+    for c in run_json["claims"]:
+        grade = (c.get("evidence") or {}).get("grade") or GRADE_MISSING
+        assert f"<td>{grade}</td>" in page
 
 
 def test_grades_and_old_json(run_json, tmp_path):

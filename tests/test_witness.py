@@ -74,7 +74,9 @@ def test_replay_of_a_point_claim_recertifies_the_point(tmp_path):
     w = ex.witnesses[0]
     path = save_witness(w, tmp_path, seed=0)
     data = json.loads(path.read_text())
-    assert data["point"]["source"] == "certify" and data["point"]["kind"] == "local_min"
+    # "certify": the float64 parameters re-certify at the evaluator's digits; "find": the
+    # (deterministic) finder is re-run and the saved point picked by index. Both replay.
+    assert data["point"]["source"] in ("certify", "find") and data["point"]["kind"] == "local_min"
     res = replay(path)
     assert res.reproduced, res.summary()
 

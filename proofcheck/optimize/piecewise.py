@@ -644,7 +644,7 @@ def value_at_point(net, X, Y, point, *, blocks_of=None, form="projection", y_of=
     moves by at most ``2 ||dA|| / sigma_r``) ``+ 16 n 10^(-digits) ||y||^2`` (rounding)
     ``+ ||grad L|| s`` (L at the computed point vs the limit).
     """
-    from .strata import exact_value_at_point, is_exact_point
+    from .strata import is_exact_point
     if is_exact_point(point):       # an exact stratum point: L and J exactly, tolerance 0
         return exact_value_at_point(net, X, Y, point, blocks_of=blocks_of, form=form,
                                     y_of=y_of)
@@ -679,3 +679,41 @@ def value_at_point(net, X, Y, point, *, blocks_of=None, form="projection", y_of=
            f"(drift {drift:.2g}, sigma_r {float(s_r) if s_r is not None else float('nan'):.3g})"
            f" + rounding 16 n 10^-{digits} ||y||^2; rank cutoff {float(cutoff):.2g}")
     return PointValue(L, J, tol, src, rank, float(cutoff), drift)
+
+
+def exact_value_at_point(net, X, Y, point, *, blocks_of=None, form="projection", y_of=None):
+    """:func:`proofcheck.optimize.piecewise.value_at_point` at an :func:`exact_point`, in exact
+    rational arithmetic (python-flint ``fmpq``): ``L`` and ``J`` are exact, the tolerance is 0
+    and ranks are exact.  Raises :class:`~proofcheck.exact_backends.NotExact` when a block
+    formula leaves the rationals."""
+    from ..exact_backends import ExactBackend, _exact_rank
+    from .strata import _proj, _rational
+    E = ExactBackend()
+    blocks_of = blocks_of or _default_blocks
+    X = np.asarray(X, float)
+    Xe = E.asarray(X)
+    Ye = E.asarray(np.asarray(Y, float).reshape(X.shape[0], net.d_y))
+    Ws = net.unflatten(point.theta_mp)
+    blocks = [E.asarray(np.asarray(b, dtype=object)) for b in
+              blocks_of(net, Ws, Xe, point.pattern)]
+    y = E.asarray(nw.vec(Ye) if y_of is None else y_of(net, Ws, Xe, Ye, point.pattern))
+    rows = X.shape[0] * net.d_y
+    A = np.concatenate(blocks, axis=1) if blocks else np.zeros((rows, 0), dtype=object)
+    y2 = sum(v * v for v in y)
+    if form == "gram_schmidt":      # N_b = P_N[D_1..D_{b-1}], sum of ||P[N_b D_b] y||^2
+        total, cols = 0, 0
+        for Bk in blocks:
+            prev = A[:, :cols]
+            Nb = Bk - _proj(prev, Bk) if cols else Bk
+            total = total + sum(v * v for v in _proj(Nb, y))
+            cols += Bk.shape[1]
+        J = y2 / 2 - total / 2
+    else:
+        r = y - _proj(A, y)
+        J = sum(v * v for v in r) / 2
+    res = E.asarray(nw.residual(net, Ws, Xe, Ye, pattern=point.pattern))
+    L = sum(v * v for v in res) / 2
+    rank = _exact_rank(A)
+    return PointValue(_rational(L), _rational(J), 0.0,
+                      "exact rational arithmetic (python-flint fmpq) at the exact point: "
+                      "tolerance 0, ranks exact", rank, 0.0, 0.0)
