@@ -764,20 +764,34 @@ def _engine_draws(target, evaluator, ex, clock, seed, n, drawn, failing, conside
     for k, inst in enumerate(instances):
         if failing or clock.exhausted():
             return
-        clock.evaluations += 1
-        ex.generated += 1
-        drawn.append(inst)
-        try:
-            ev = evaluator.evaluate(inst)
-        except ClaimError as exc:
-            if not target.assumed.dropped:
-                raise
-            ex.skipped += 1
-            ex.undefined += 1
-            ex.undefined_cause = ex.undefined_cause or str(exc)
+        ev = _evaluate_drawn(target, evaluator, ex, clock, drawn, inst)
+        if ev is _UNDEFINED:
             continue
         consider(inst, ev, "engine")
         progress(target.id, "evaluating the check's own draws", k + 1, len(instances))
+
+
+#: what :func:`_evaluate_drawn` returns for an instance where the conclusion is undefined
+_UNDEFINED = object()
+
+
+def _evaluate_drawn(target, evaluator, ex, clock, drawn, inst):
+    """Evaluate one drawn instance and count it. With a dropped hypothesis the conclusion may
+    be undefined on the violating instances: such an instance is counted as skipped (its first
+    cause kept) and :data:`_UNDEFINED` returned; for the claim as stated it is the claim's
+    own error and is raised."""
+    clock.evaluations += 1
+    ex.generated += 1
+    drawn.append(inst)
+    try:
+        return evaluator.evaluate(inst)
+    except ClaimError as exc:
+        if not target.assumed.dropped:
+            raise
+        ex.skipped += 1
+        ex.undefined += 1
+        ex.undefined_cause = ex.undefined_cause or str(exc)
+        return _UNDEFINED
 
 
 def _explore_strata(target, evaluator, ex, clock, seed, cap, drawn, failing, consider,
@@ -813,17 +827,8 @@ def _explore_strata(target, evaluator, ex, clock, seed, cap, drawn, failing, con
             if failing or clock.exhausted() or r >= len(pools[name]):
                 continue
             inst = pools[name][r]
-            clock.evaluations += 1
-            ex.generated += 1
-            drawn.append(inst)
-            try:
-                ev = evaluator.evaluate(inst)
-            except ClaimError as exc:
-                if not target.assumed.dropped:
-                    raise
-                ex.skipped += 1
-                ex.undefined += 1
-                ex.undefined_cause = ex.undefined_cause or str(exc)
+            ev = _evaluate_drawn(target, evaluator, ex, clock, drawn, inst)
+            if ev is _UNDEFINED:
                 continue
             counts = ex.strata[name]
             counts["instances"] += 1
