@@ -792,7 +792,10 @@ def _qr_pivot_rows(K: KhatriRaoJacobian, y, criteria, max_bytes) -> _Pivoted:
     M, N = K.shape
     nz = ~K.zero_columns()
     Np = int(nz.sum())
-    R, r, rho2 = _tsqr_with_rhs(_row_blocks(K, nz, y, max_bytes)(), Np)
+    if Np:
+        R, r, rho2 = _tsqr_with_rhs(_row_blocks(K, nz, y, max_bytes)(), Np)
+    else:                                       # K = 0: nothing to factor
+        R, r, rho2 = np.zeros((0, 0), order="F"), np.zeros(0), float(y @ y)
     if Np:
         R, _, tau, _, info = _sla.lapack.dgeqp3(R, overwrite_a=1, lwork=66 * (Np + 1))
         if info:
@@ -842,7 +845,7 @@ def _qr_pivot_rows(K: KhatriRaoJacobian, y, criteria, max_bytes) -> _Pivoted:
         cut_lo = criterion_cutoff(crit, s_max * (1 - 1e-6), (M, N), inf_norm)
         k = int(np.count_nonzero(diag > cut))
         dropped_hi = math.sqrt(tail_r[k])
-        if dropped_hi + band >= cut_lo:
+        if k < N and dropped_hi + band >= cut_lo:     # (k = N: nothing is dropped)
             continue
         lo = smallest_kept(k)
         if lo - band > cut_hi and lo > dropped_hi:

@@ -480,3 +480,15 @@ def test_pivoted_route_memory():
     assert got.path == "qr-pivot-rows" and got.rank == ref.rank
     assert abs(got.value - ref.value) <= got.error_bound + ref.error_bound
     assert peak < 2.3 * n2 + 4 * 200_000, (peak / n2)
+
+
+def test_pivoted_route_on_a_zero_jacobian():
+    # every unit dead: K = 0 (no column survives), rank 0 and J = ||Y||^2 / 2 on every route
+    net, Ws, X, Y = _case((3, 4, 1), nw.RELU, 50, seed=14)
+    Ws[0] = -np.abs(Ws[0]) - 0.1
+    X = np.abs(X)
+    for max_bytes in (10**8, 100):                  # with and without the dense decision
+        for crit, got in fast_j_all(net, Ws, X, Y, path="qr-pivot-rows",
+                                    max_bytes=max_bytes).items():
+            assert got.rank == 0, (crit, got)
+            assert got.value == pytest.approx(0.5 * float(np.sum(Y * Y)), rel=1e-14)
