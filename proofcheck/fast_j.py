@@ -65,8 +65,8 @@ Paths (``JResult.path`` says which one decided):
     (LAPACK ``tpqrt`` / ``tpmqrt``), the singular values of R by an SVD in place (no vectors),
     then, below full rank, a second TSQR pass and a column-pivoted QR of R in place for ``J``
     (its leading ``rank`` columns span the kept singular subspace up to ``||R'_22|| / s_r``,
-    added to the error bound).  Two passes over ``K`` instead of the singular vectors: the
-    route of the paper's cell at ``m = 20000`` (``N = 15550``: R is 1.8 GiB).
+    added to the error bound).  Two passes over ``K`` instead of the singular vectors (the
+    route of large tall ``K`` before ``"qr-pivot-rows"``, which needs one).
 ``"qr-svd-rows"`` (opt-in, ``M > N``)
     Streaming TSQR of ``[K | vec Y]`` over chunks of samples (memory ``O(chunk N + N^2)``),
     then the SVD of the ``N x N`` triangular factor: the singular values of ``K`` to the same
