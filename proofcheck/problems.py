@@ -7,7 +7,8 @@ theorem module does numerical plumbing.
 
 An instance is a :class:`~proofcheck.claims.Instance` with fields ``X, Y, Z`` (data; Z is the
 residual representation given as data) or ``residual`` (a trainable z(x; θ)), ``loss``,
-``branch`` (which case of Lemma 2's split the optimiser should try to land in), the sizes, and
+``branch`` (which rank case, ``rank W >= d_y`` or ``rank W < d_y``, the optimiser should try
+to land in), the sizes, and
 the ``seed`` that generated it.
 
 >>> from hypothesis import find
@@ -28,13 +29,14 @@ from .losses import (LogisticLoss, SmoothedHinge, SoftmaxCrossEntropy, SquaredLo
                      TiltedDoubleWell)
 from .models import Landscape, QuadraticResidual, ResNetProblem, TanhResidual, to_mp
 from .strategies import A1, Relation, dimensions
+from .streaming import LeastSquaresGain, LeastSquaresGainAccumulator
 
 __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX", "A1",
            "resnet_instances", "resnet_problem", "resnet_landscape",
            "linear_value", "Relation", "at_point",
            "PointQuantities", "cases", "case_of", "instances_for", "point_tolerance",
-           "z_in_span_of_x", "theorem2_quantities", "regression_data", "with_bias_columns",
-           "streamed_regression", "stream_chunks", "streamed_theorem2_terms",
+           "z_in_span_of_x", "least_squares_gain", "regression_data", "with_bias_columns",
+           "streamed_regression", "stream_chunks", "streamed_least_squares_gain",
            "values_at_point", "linear_value_pair", "with_feature_map", "linear_objective_pairs",
            "linear_objective",
            "zero_predictor_critical_point", "resnet_landscape_with_saddles"]
@@ -155,8 +157,8 @@ def resnet_instances(*, losses=CONVEX_DIFFERENTIABLE, relation: Relation | None 
     """Instances of the ResNet objective h = W(x + V z) with the empirical measure.
 
     ``relation`` / ``violate``: the sizes satisfy the relation (A1 by default) or its negation;
-    ``losses``: names from :data:`LOSSES` (binary losses force d_y = 1); ``branches``: Lemma 2's
-    case split, ``"full_rank"`` (rank W >= d_y) or ``"rank_deficient"`` (rank W < d_y): the data
+    ``losses``: names from :data:`LOSSES` (binary losses force d_y = 1); ``branches``: the rank
+    cases, ``"full_rank"`` (rank W >= d_y) or ``"rank_deficient"`` (rank W < d_y): the data
     are built so that the wanted branch has local minima (a planted rank-deficient global minimum
     for the squared loss, labels balanced at every point for classification losses) and the
     optimiser is started in that branch. ``residual="quadratic"`` (z = (A x)^2) or ``"tanh"``
@@ -306,7 +308,7 @@ class PointQuantities:
 
 
 def at_point(inst: Instance, cp) -> PointQuantities:
-    """Evaluate Lemma 2's and Theorem 1's quantities at the certified point ``cp``."""
+    """L, E[zD] and E[xD] at the certified point ``cp`` (:class:`PointQuantities`)."""
     import mpmath
 
     land = resnet_landscape(inst)
@@ -357,8 +359,9 @@ def linear_value_pair(inst: Instance) -> tuple[float, float, float]:
 
 
 def values_at_point(inst: Instance, cp, *bases: str):
-    """(L, L*_{b} for each basis b, tol, tol_source) at a certified point: what Theorem 1 and
-    its relatives compare. ``bases`` are "x" and/or "x,z"."""
+    """(L, L*_{b} for each basis b, tol, tol_source) at a certified point: the value of the
+    network and of the best linear predictors on the bases, with the tolerance of comparing
+    them. ``bases`` are "x" and/or "x,z"."""
     q = at_point(inst, cp)
     fits = [linear_value(inst, cp, basis=b) for b in bases]
     tol, source = point_tolerance(q, *fits)
@@ -406,8 +409,10 @@ def point_tolerance(q: PointQuantities, *fits) -> tuple[float, str]:
 # --------------------------------------------------------------------------------------------
 # squared loss, empirical measure : the projection quantities
 
-def theorem2_quantities(X, Z, Y, B):
-    """(L*_x, L*_{x,z}, improvement, improvement_projected) by projections, batched on ``B``.
+def least_squares_gain(X, Z, Y, B):
+    """(L*_x, L*_{x,z}, improvement, improvement_projected) by projections, batched on ``B``:
+    the least-squares values on x and on (x, z) and what the part of z outside the span of x
+    adds to the fit on x.
 
     L*_x = (1/m)||P_N[X]Y||^2, L*_{x,z} = (1/m)||P_N[[X Z]]Y||^2, improvement =
     (1/m)||P[P_N[X]Z]Y||^2 and (1/m)||P[P_N[X]Z]P_N[X]Y||^2. Every range is decided against the
@@ -474,7 +479,7 @@ def with_bias_columns(inst: Instance) -> Instance:
 
 
 # --------------------------------------------------------------------------------------------
-# large m: Theorem 2's quantities streamed over row chunks (O(m d^2) time, O(d^2) memory)
+# large m: the least-squares gain streamed over row chunks (O(m d^2) time, O(d^2) memory)
 
 @st.composite
 def streamed_regression(draw, m_values=(10_000, 20_000), max_d: int = 4, chunk_rows: int = 8192):
@@ -501,10 +506,10 @@ def stream_chunks(inst: Instance):
         yield X, Z, Y
 
 
-def streamed_theorem2_terms(inst: Instance):
-    """Theorem 2's quantities of a streamed data set (see :mod:`proofcheck.streaming`)."""
-    from .streaming import Theorem2Accumulator
-    return Theorem2Accumulator.from_chunks(stream_chunks(inst)).result()
+def streamed_least_squares_gain(inst: Instance) -> LeastSquaresGain:
+    """:func:`least_squares_gain` of a streamed data set, in float64
+    (:mod:`proofcheck.streaming`)."""
+    return LeastSquaresGainAccumulator.from_chunks(stream_chunks(inst)).result()
 
 
 def with_feature_map(inst: Instance) -> Instance:
