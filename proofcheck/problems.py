@@ -181,6 +181,7 @@ def resnet_instances(*, losses=CONVEX_DIFFERENTIABLE, relation: Relation | None 
     @st.composite
     def draw(draw):
         name = draw(st.sampled_from(loss_names))
+        rel: Relation | None
         if name in BINARY:
             rel = Relation("d_y = 1", lambda d: d["d_y"] == 1)
             if relation is not None:
@@ -197,7 +198,7 @@ def resnet_instances(*, losses=CONVEX_DIFFERENTIABLE, relation: Relation | None 
                 # d_y = 1 would make rank W < d_y mean W = 0 (a zero predictor): ask for d_y
                 # large enough that the branch has nonzero predictors (see make_resnet_data)
                 need = rank_deficient_dy + (1 if name == "cross_entropy" else 0)
-                more = Relation(f"d_y >= {need}", lambda d, n=need: d["d_y"] >= n)
+                more = Relation(f"d_y >= {need}", lambda d: d["d_y"] >= need)
                 both = more if rel is None else rel & more
                 try:                  # unless the claim's relation fixes d_y = 1 (e.g. PA1)
                     dimensions(max_value=max_dim, relation=both)
