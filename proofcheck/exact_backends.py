@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import numbers
 from fractions import Fraction
+from typing import Any
 
 import flint
 import numpy as np
@@ -468,7 +469,7 @@ class ExactBackend(Backend):
     def _per_matrix(self, M, f, out_shape):
         A = self._check_matrix(M)
         batch = A.shape[:-2]
-        first = None
+        first: Any = None
         results = {}
         for idx in np.ndindex(*batch):
             results[idx] = f(A[idx])
@@ -597,6 +598,7 @@ class ArbBackend(Backend):
     """
 
     name = "arb"
+    prec: int
 
     def __init__(self, prec: int = 256, rank_method="lapack"):
         if isinstance(prec, bool) or not isinstance(prec, numbers.Integral) or prec < 53:
