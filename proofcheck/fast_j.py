@@ -1,11 +1,12 @@
-r"""Fast ``J(theta)`` (KHK 2019, DW): the projection form without the dense Jacobian.
+r"""Fast ``J(theta)``: the projection form without the dense Jacobian.
 
 ``J(theta) = 1/2 ||(I - P[K]) vec Y||^2`` with ``K = [D, D^(H+1)_1]`` of shape
-``(M, N) = (m d_y, d_theta)`` (right-hand side of Theorem 1, eq. 4.2; reconstruction
-``shared/papers/khk-statements.md`` section I.2).  The naive route forms ``K`` (``M N`` floats:
-620 MB for the synthetic cell of Figure 1) and takes its SVD.  Here ``K`` is never formed whole:
-it is the row-wise Kronecker (Khatri-Rao) product of the back-propagation coefficients and the
-features, ``(D^(l)_k)_{(c-1)m+i, p} = C^(l)_{i,c,k} Phi^(l-1)_{i,p}``, so
+``(M, N) = (m d_y, d_theta)``: half the squared residual of the targets after projection on the
+range of the network's Jacobian in its weights (the first layer's block included), the quantity
+a squared-loss bound at a differentiable point compares with.  The naive route forms ``K``
+(``M N`` floats: hundreds of MB at a few thousand samples) and takes its SVD.  Here ``K`` is
+never formed whole: it is the row-wise Kronecker (Khatri-Rao) product of the back-propagation
+coefficients and the features, ``(D^(l)_k)_{(c-1)m+i, p} = C^(l)_{i,c,k} Phi^(l-1)_{i,p}``, so
 
 * its **row Gram** is a sum of Hadamard products (``(M, M)``, block ``(c, c')``)::
 
@@ -116,20 +117,19 @@ non-negative terms from the factors, inflated by its own rounding).  The column 
 same bounds with ``n_G`` replaced by the blocked-summation length ``b + chunks`` and
 ``||K||_F^2`` by ``||K||_F^2 + a p``.
 
-Rank-cutoff criteria (:data:`CRITERIA`): the three of the paper's Appendix C, for ``K`` of shape
-``(M, N)`` and ``u`` = float64 machine precision ``2^-52`` as the paper writes it,
+Rank-cutoff criteria (:data:`CRITERIA`): the three float64 cutoffs compared by default
+(:data:`DEFAULT_CRITERIA`), for ``K`` of shape ``(M, N)`` and ``eps`` = float64 machine
+precision ``2^-52``,
 
 ``"press"``
     ``1/2 sqrt(M + N + 1) s_max eps`` (Press et al. 2007, section 2.6; = ``linalg``'s "press");
 ``"gvl_inf"``
-    ``1/2 ||K||_inf eps`` with ``||K||_inf = max_i sum_j |K_ij|`` (the paper's criterion "based
-    on Golub & Van Loan 1996"; the extracted text reads ``12M x (machine precision of M)``, read
-    as ``1/2 ||M||_inf eps``);
+    ``1/2 ||K||_inf eps`` with ``||K||_inf = max_i sum_j |K_ij|`` (after Golub & Van Loan 1996);
 ``"netlib"``
-    ``s_max eps`` (the paper's criterion "based on Netlib Repository LAPACK documentation");
+    ``s_max eps`` (after the Netlib LAPACK documentation);
 
 and ``linalg``'s ``"lapack"`` / ``"golub_van_loan"`` (``max(M, N) s_max eps``) or an absolute
-float.  Appendix C's "netlib" differs from ``linalg``'s "lapack" (no ``max(M, N)`` factor).
+float.  "netlib" differs from ``linalg``'s "lapack" (no ``max(M, N)`` factor).
 
 >>> import numpy as np
 >>> from proofcheck.networks import Network, RELU
@@ -162,16 +162,16 @@ from ._lazy import lazy_import
 
 _sla = lazy_import("scipy.linalg")   # loaded on first use (startup cost)
 
-__all__ = ["CRITERIA", "APPENDIX_C_CRITERIA", "JResult", "KhatriRaoJacobian", "fast_j",
+__all__ = ["CRITERIA", "DEFAULT_CRITERIA", "JResult", "KhatriRaoJacobian", "fast_j",
            "fast_j_all", "j_from_factors", "dense_j", "criterion_cutoff"]
 
-_EPS = float(np.finfo(np.float64).eps)     # 2^-52, "machine precision" as the paper uses it
+_EPS = float(np.finfo(np.float64).eps)     # 2^-52, float64 machine precision
 _U = _EPS / 2                               # unit round-off, for error bounds
 
-#: The rank-cutoff criteria of the paper's Appendix C (the first is the one the figure uses).
-APPENDIX_C_CRITERIA = ("press", "gvl_inf", "netlib")
+#: The three float64 cutoffs compared by default (the first is the reference's).
+DEFAULT_CRITERIA = ("press", "gvl_inf", "netlib")
 #: Every named criterion :func:`criterion_cutoff` accepts (a float is an absolute cutoff).
-CRITERIA = APPENDIX_C_CRITERIA + ("lapack", "golub_van_loan")
+CRITERIA = DEFAULT_CRITERIA + ("lapack", "golub_van_loan")
 
 _DEFAULT_MAX_BYTES = 128 * 2**20
 
@@ -1107,7 +1107,7 @@ def _column_certificate(K: KhatriRaoJacobian, y, criteria, max_bytes: int):
                           gradient_norm=float(np.linalg.norm(g)))), None
 
 
-def j_from_factors(phis, Cs, Y, criteria=APPENDIX_C_CRITERIA, *, path="auto",
+def j_from_factors(phis, Cs, Y, criteria=DEFAULT_CRITERIA, *, path="auto",
                    max_bytes: int = _DEFAULT_MAX_BYTES) -> dict:
     """``J`` for each rank-cutoff criterion, from ``Phi^(l)`` and ``C^(l)`` (one factorisation
     shared by all criteria).  Returns ``{criterion: JResult}``.
@@ -1135,6 +1135,7 @@ def _solve(K, y, criteria, path, max_bytes):
         raise ValueError(f"unknown path {path!r}; use one of {_PATHS}")
     if not (isinstance(max_bytes, numbers.Integral) and max_bytes > 0):
         raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
+    max_bytes = int(max_bytes)
     M, N = K.shape
     y2 = float(y @ y)
     fallback = None
@@ -1234,7 +1235,7 @@ def _near_cutoff(s, cut: float, shape) -> bool:
     return bool(np.any(np.abs(s - cut) <= band))
 
 
-def fast_j_all(net, Ws, X, Y, criteria=APPENDIX_C_CRITERIA, *, path="auto",
+def fast_j_all(net, Ws, X, Y, criteria=DEFAULT_CRITERIA, *, path="auto",
                max_bytes: int = _DEFAULT_MAX_BYTES) -> dict:
     """:func:`j_from_factors` for a :class:`proofcheck.networks.Network` at weights ``Ws``:
     ``{criterion: JResult}``."""

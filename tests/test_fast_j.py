@@ -8,7 +8,7 @@ import pytest
 
 import proofcheck.fast_j as fj
 import proofcheck.networks as nw
-from proofcheck.fast_j import (APPENDIX_C_CRITERIA, KhatriRaoJacobian, dense_j, fast_j,
+from proofcheck.fast_j import (DEFAULT_CRITERIA, KhatriRaoJacobian, dense_j, fast_j,
                                fast_j_all, j_from_factors)
 
 U = np.finfo(float).eps / 2
@@ -78,7 +78,7 @@ def test_same_rank_and_value_as_the_dense_svd(widths, act, m):
     net, Ws, X, Y = _case(widths, act, m, seed=1)
     A = nw.jacobian(net, Ws, X)
     fast = fast_j_all(net, Ws, X, Y)
-    for crit in APPENDIX_C_CRITERIA:
+    for crit in DEFAULT_CRITERIA:
         ref = dense_j(A, Y, crit)
         got = fast[crit]
         assert got.rank == ref.rank, (crit, got, ref)
@@ -290,7 +290,7 @@ def test_tall_cells_same_rank_as_the_dense_svd(widths, act, m, path):
     net, Ws, X, Y = _case(widths, act, m, seed=8)
     A = nw.jacobian(net, Ws, X)
     fast = fast_j_all(net, Ws, X, Y, path=path)
-    for crit in APPENDIX_C_CRITERIA:
+    for crit in DEFAULT_CRITERIA:
         ref = dense_j(A, Y, crit)
         got = fast[crit]
         assert got.rank == ref.rank, (crit, got, ref)
@@ -371,7 +371,7 @@ def test_lean_route_same_rank_and_value(widths, act, m):
     net, Ws, X, Y = _case(widths, act, m, seed=8)
     A = nw.jacobian(net, Ws, X)
     fast = fast_j_all(net, Ws, X, Y, path="qr-lean-rows", max_bytes=60_000)  # several chunks
-    for crit in APPENDIX_C_CRITERIA:
+    for crit in DEFAULT_CRITERIA:
         ref = dense_j(A, Y, crit)
         got = fast[crit]
         if got.fallback and "rounding band" in got.fallback:
@@ -453,7 +453,7 @@ def test_pivoted_route_streams_and_agrees_with_the_dense_svd():
         net, Ws, X, Y = _case(widths, act, m, seed=13)
         A = nw.jacobian(net, Ws, X)
         fast = fast_j_all(net, Ws, X, Y, path="qr-pivot-rows", max_bytes=60_000)
-        for crit in APPENDIX_C_CRITERIA:
+        for crit in DEFAULT_CRITERIA:
             ref = dense_j(A, Y, crit)
             got = fast[crit]
             assert got.path == "qr-pivot-rows"
