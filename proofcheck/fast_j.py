@@ -1133,7 +1133,7 @@ _LEAN_BYTES = 2**30
 def _solve(K, y, criteria, path, max_bytes):
     if path not in _PATHS:
         raise ValueError(f"unknown path {path!r}; use one of {_PATHS}")
-    if not (isinstance(max_bytes, numbers.Integral) and max_bytes > 0):
+    if not (isinstance(max_bytes, numbers.Integral) and int(max_bytes) > 0):
         raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
     max_bytes = int(max_bytes)
     M, N = K.shape
