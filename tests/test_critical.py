@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from proofcheck.induced import Network
+from proofcheck.networks import Network
 from proofcheck.losses import SoftmaxCrossEntropy, SquaredLoss
 from proofcheck.optimize.critical import (CRITICAL_KINDS, ModelLandscape, certify_critical,
                                           find_critical_points)

@@ -12,7 +12,8 @@ every local minimum: f_theta(x; alpha) = sum_k alpha_k d_k f_x(theta)).
 from hypothesis import strategies as st
 
 from proofcheck import Claim, Instance, Margin, Source
-from proofcheck.induced import Network, range_residual
+from proofcheck.induced import range_residual
+from proofcheck.networks import Network
 from proofcheck.strategies import induced_problems
 
 
