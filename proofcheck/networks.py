@@ -1,7 +1,19 @@
-r"""Fully connected networks without biases and piecewise-linear activations (KHK 2019, DW).
+r"""Fully connected networks without biases: the one network class, and the activation-pattern
+calculus of positively homogeneous ones.
 
-Notation of the depth-and-width literature on local minima in
-deep learning* (reconstruction: ``shared/papers/khk-statements.md`` Part I):
+:class:`Network` covers every network of the catalogue: one :class:`Activation` per hidden unit
+(piecewise-linear :class:`PiecewiseLinear` units ``RELU``, ``ABS``, ``IDENTITY``,
+:func:`leaky_relu`, or smooth :class:`SmoothActivation` units such as ``TANH``), optional skip
+connections from hidden layers to the output, an optional fixed output offset, and ``H = 0``
+(the basis-function model ``f = x W``).  Its model interface (:meth:`Network.hidden`,
+:meth:`Network.outputs`, :meth:`Network.jacobian`, :meth:`Network.pack` /
+:meth:`Network.unpack`) works on every network, in float64 and on mpmath object arrays; it is
+what landscapes and the induced models (:mod:`proofcheck.induced`) use.
+
+The rest of this module is the calculus of a positively homogeneous chain (default skip, no
+offset, piecewise-linear units), in the notation of the depth-and-width literature on local
+minima of deep networks (reconstruction: ``shared/papers/khk-statements.md`` Part I); those
+functions refuse any other network with :class:`NotHomogeneousError`:
 
 * data ``X`` (``m x d_0``, rows are samples) and ``Y`` (``m x d_{H+1}``);
 * weights ``W^(l)`` of shape ``(d_{l-1}, d_l)``, ``l = 1..H+1``;
@@ -366,6 +378,8 @@ class Network:
             blocks.append(Block(f"Wout{l + 1}", l + 1, shape, off_, True))
             off_ += shape[0] * shape[1]
         self.blocks: tuple[Block, ...] = tuple(blocks)
+        self._identity = (self.widths, tuple(tuple(layer) for layer in per_layer), self.skip,
+                          self.offset)
 
     # ---- shape
     @property
@@ -579,8 +593,7 @@ class Network:
 
     # ---- identity
     def _key(self):
-        return (self.widths, tuple(tuple(layer) for layer in self.activations), self.skip,
-                self.offset)
+        return self._identity
 
     def __eq__(self, other):
         return isinstance(other, Network) and self._key() == other._key()

@@ -25,7 +25,7 @@ def instances(offset):
                                       losses=("squared",), m=(4, 8), theta="any",
                                       offset=offset, max_width=2, d_y=(1, 1)))
             net = P["model"]
-            return Instance(dims=net.dims, activation=net.activation, skip=net.skip,
+            return Instance(dims=net.dims, activation=net.activation.name, skip=net.skip,
                             offset=net.offset, X=P["X"], theta=P["theta"])
         return draw()
     return make
