@@ -203,7 +203,17 @@ class SmoothActivation(Activation):
 RELU = PiecewiseLinear("relu", 0.0, 1.0)
 ABS = PiecewiseLinear("abs", -1.0, 1.0)
 IDENTITY = PiecewiseLinear("identity", 1.0, 1.0)
-TANH = SmoothActivation("tanh", np.tanh, mpmath.tanh, lambda u, t: 1 - t * t)
+
+
+def _tanh_mp(u):
+    return mpmath.tanh(u)
+
+
+def _tanh_slope(u, t):
+    return 1 - t * t
+
+
+TANH = SmoothActivation("tanh", np.tanh, _tanh_mp, _tanh_slope)
 
 #: activations by name (a :class:`Network` accepts these names for its ``activations``)
 ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (IDENTITY, TANH, RELU, ABS)}
