@@ -22,7 +22,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from proofcheck import Hypothesis, Instance
-from proofcheck.networks import Network
+from proofcheck.networks import RELU, Network
 from proofcheck.losses import SmoothedHinge, SoftmaxCrossEntropy, SquaredLoss, TiltedDoubleWell
 from proofcheck.optimize.critical import ModelLandscape
 
@@ -130,7 +130,7 @@ def _linear_start(inst):
     the constant input coordinate): descent from it tends to keep a partial linear structure,
     so that Theta_{d_y,0} is reached at some local minima (Theorem 4 with t = 0)."""
     net = network(inst)
-    if net.activation != "relu":
+    if net.activation != RELU:
         return []
     rng = np.random.default_rng(inst.seed + 99)
     # drawn as the paper's matrices (rows: units of the layer), stored as the network's blocks
