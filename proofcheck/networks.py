@@ -60,7 +60,8 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -330,7 +331,8 @@ class Network:
     ([('W1', (2, 2)), ('Wout1', (2, 1)), ('Wout2', (2, 1))], False)
     """
 
-    def __init__(self, widths: Sequence[int], activations=RELU, skip=None, offset=None):
+    def __init__(self, widths: Sequence[int], activations: Any = RELU,
+                 skip: Sequence[int] | None = None, offset: Sequence[float] | None = None):
         widths = tuple(widths)
         if len(widths) < 2:
             raise ValueError(f"widths must be (d_0, ..., d_{{H+1}}): at least d_x and d_y, got "
@@ -450,19 +452,19 @@ class Network:
         raise KeyError(f"no block {name!r}; blocks: {[b.name for b in self.blocks]}")
 
     # ---- parameters
-    def flatten(self, Ws) -> np.ndarray:
+    def flatten(self, Ws: Any) -> np.ndarray:
         """theta from the block matrices (keeps the dtype: float, complex or object)."""
         Ws = self.check_weights(Ws)
         return np.concatenate([vec(W) for W in Ws])
 
-    def unflatten(self, theta) -> list[np.ndarray]:
+    def unflatten(self, theta: Any) -> list[np.ndarray]:
         """The block matrices of theta, in :attr:`blocks` order."""
         theta = np.asarray(theta)
         if theta.shape != (self.d_theta,):
             raise ValueError(f"theta must have shape ({self.d_theta},), got {theta.shape}")
         return [unvec(theta[b.offset:b.offset + b.size], b.shape) for b in self.blocks]
 
-    def unpack(self, theta) -> dict[str, np.ndarray]:
+    def unpack(self, theta: Any) -> dict[str, np.ndarray]:
         """The block matrices of theta by block name (views into theta)."""
         theta = np.asarray(theta)
         if theta.shape != (self.d_theta,):
@@ -470,7 +472,7 @@ class Network:
         return {b.name: theta[b.offset:b.offset + b.size].reshape(b.shape, order="F")
                 for b in self.blocks}
 
-    def pack(self, mats) -> np.ndarray:
+    def pack(self, mats: Mapping[str, Any]) -> np.ndarray:
         """theta from a dict of block matrices by name (the inverse of :meth:`unpack`)."""
         parts = []
         for b in self.blocks:
@@ -480,7 +482,7 @@ class Network:
             parts.append(M.reshape(-1, order="F"))
         return np.concatenate(parts)
 
-    def from_transposed(self, theta_t) -> np.ndarray:
+    def from_transposed(self, theta_t: Any) -> np.ndarray:
         """theta from a vector that stores every block transposed (the ``W h`` convention:
         rows are the units of the layer, column-major vec), e.g. coordinates written for
         ``f = W^(H+1) sigma(W^(H) ... sigma(W^(1) x))``.
@@ -497,7 +499,7 @@ class Network:
             theta_t[b.offset:b.offset + b.size].reshape(b.shape[::-1], order="F")
             .T.reshape(-1, order="F") for b in self.blocks])
 
-    def to_transposed(self, theta) -> np.ndarray:
+    def to_transposed(self, theta: Any) -> np.ndarray:
         """The inverse of :meth:`from_transposed`."""
         return np.concatenate([M.T.reshape(-1, order="F")
                                for M in self.unpack(theta).values()])
@@ -506,7 +508,7 @@ class Network:
         """The permutation ``p`` with ``theta[p] = to_transposed(theta)``."""
         return self.from_transposed(np.arange(self.d_theta)).argsort(kind="stable")
 
-    def check_weights(self, Ws) -> list[np.ndarray]:
+    def check_weights(self, Ws: Any) -> list[np.ndarray]:
         if isinstance(Ws, np.ndarray) and Ws.ndim == 1:
             return self.unflatten(Ws)
         Ws = [np.asarray(W) for W in Ws]
@@ -531,7 +533,7 @@ class Network:
         if np.ndim(X) != 2 or np.shape(X)[1] != self.d_x:
             raise ValueError(f"X must have shape (m, {self.d_x}), got {np.shape(X)}")
 
-    def hidden(self, X, theta):
+    def hidden(self, X: Any, theta: Any) -> tuple[list[Any], list[Any]]:
         """(pre-activations a^(l), representations h^(l)) for l = 0..H (a^(0) is None); rows
         are samples.  float64 or mpmath object arrays."""
         self._check_X(X)
@@ -555,7 +557,7 @@ class Network:
             return self._uniform.derivative(a)
         return np.stack([u.derivative(a[:, k]) for k, u in enumerate(layer)], axis=1)
 
-    def outputs(self, X, theta):
+    def outputs(self, X: Any, theta: Any) -> np.ndarray:
         """f_X(theta) as an (m, d_y) array (rows f(x_i; theta))."""
         P = self.unpack(theta)
         _, hs = self.hidden(X, theta)
@@ -566,7 +568,7 @@ class Network:
                      if _is_object(F) else c)[None, :]
         return F
 
-    def jacobian(self, X, theta):
+    def jacobian(self, X: Any, theta: Any) -> np.ndarray:
         """J (m, d_y, n): J[i] = d f(x_i; theta) / d theta (column-major vec of every block)."""
         P = self.unpack(theta)
         pre, hs = self.hidden(X, theta)
@@ -590,7 +592,7 @@ class Network:
             E = np.einsum("iak,pk->iap", G, P[f"W{l}"])                  # d f / d h^(l-1)
         return np.concatenate([parts[b.name] for b in self.blocks], axis=2)
 
-    def nondifferentiable(self, X, theta) -> bool:
+    def nondifferentiable(self, X: Any, theta: Any) -> bool:
         """True when some kinked unit's pre-activation is exactly 0 at some sample.
 
         This is a *sufficient-for-suspicion* test: f_{x_i} may still be differentiable there
@@ -605,13 +607,13 @@ class Network:
     def _key(self):
         return self._identity
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Network) and self._key() == other._key()
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self._key())
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self._uniform is not None:
             act = f"activation={self._uniform.name!r}"
         else:
