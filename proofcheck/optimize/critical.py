@@ -378,7 +378,7 @@ class CriticalPoints(list):
 
 def _distinct(points, scale):
     """Drop repeats (points within 1e-8 (1 + scale) of an earlier one of the same kind)."""
-    out = []
+    out: list[CriticalPoint] = []
     for p in points:
         if not any(q.kind == p.kind and np.linalg.norm(q.theta - p.theta) <= 1e-8 * (1 + scale)
                    for q in out):

@@ -57,7 +57,8 @@ def induced_models(kinds: Sequence[str] = INDUCED_KINDS, *, max_width: int = 3,
         kind = draw(st.sampled_from(tuple(kinds)))
         dx, dy = draw(st.integers(*d_x)), draw(st.integers(*d_y))
         width = st.integers(1, max_width)
-        skip = None
+        dims: tuple[int, ...]
+        skip: tuple[int, ...] | None = None
         if kind == "basis":
             dims, act = (dx, dy), "identity"
             skip = (0,)
