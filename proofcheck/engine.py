@@ -33,8 +33,8 @@ from .evaluate import (CRITICAL_KINDS, as_point, assumption_text, check_hypothes
                        failures, find_points, group_key, instance_dict, point_dict, stack,
                        validate_instance)
 from .judge import Judgement, grade_rank, judge, weakest
-from .results import (CheckRecord, ClaimResult, EvidenceKind, MutantResult, RunResult, Verdict,
-                      Witness)
+from .results import (ALL_BRANCH, BranchResult, BranchStatus, CheckRecord, ClaimResult,
+                      EvidenceKind, MutantResult, RunResult, Verdict, Witness)
 
 __all__ = ["PROFILES", "Profile", "check_claim", "check_claims", "ClaimError", "GeneratorError",
            "claim_grade"]
@@ -142,10 +142,12 @@ def _check_claim(claim: Claim, *, profile: str | Profile, seed: int,
                          erratum=claim.erratum)
     for name in ("readings", "notes", "narrowed"):
         setattr(result, name, _as_texts(getattr(claim, name, ())))
+    counts = _Branches(claim)
     try:
         from .witness_db import replay_stored, store_failures   # the failure database
         result.checks = replay_stored(claim) + _run_checks(claim, prof, seed, progress,
-                                                           budget="full")
+                                                           budget="full", branches=counts)
+        result.branches = counts.results()
         result.verdict = _verdict(result.checks)
         store_failures(claim, result.checks, seed=seed)
         if claim.corrected is not None:
@@ -159,10 +161,12 @@ def _check_claim(claim: Claim, *, profile: str | Profile, seed: int,
                                   "passed every check in this run]").strip()
         result.grade = claim_grade(result.verdict, result.checks)
         if mutants:
-            result.mutants = _run_mutants(claim, prof, seed, progress)
+            result.mutants, caught = _run_mutants(claim, prof, seed, progress)
+            _discrimination(result, caught)
     except Exception as exc:  # the claim's code is broken: say which claim and why
         result.verdict = Verdict.ERROR
         result.grade = None
+        result.branches = []
         result.error = f"{claim.id}: {describe(exc)}"
     result.seconds = time.perf_counter() - start
     return result
@@ -204,26 +208,32 @@ def claim_grade(verdict: Verdict, checks: list[CheckRecord]) -> str | None:
 
 
 def _run_checks(claim: Claim, prof: Profile, seed: int, progress: Progress, *,
-                budget: str) -> list[CheckRecord]:
+                budget: str, branches: _Branches | None = None) -> list[CheckRecord]:
+    """Run the claim's checks. A mutant (``budget="mutant"``) stops at its first decided
+    failure, except that a claim with declared branches goes on until every branch has one
+    (identities and decision procedures are not in any branch, so the numeric check still
+    runs after them). ``branches`` tallies the evidence and decided failures per branch."""
     records: list[CheckRecord] = []
+    stop_early = budget == "mutant" and not claim.branches
     total = len(claim.identities) + (claim.conclusion is not None)
     for k, identity in enumerate(claim.identities):
         progress(claim.id, f"identity {identity.name}", k, total)
         records.append(_check_identity(identity, seed))
-        if budget == "mutant" and records[-1].passed is False:
+        if stop_early and records[-1].passed is False:
             return records
     # --- decision procedure (decide.py): polynomial forms proven for all reals at fixed sizes
     if getattr(claim, "decidable", None) is not None:
         from .decide import decide_claim
         progress(claim.id, "decision procedure", len(claim.identities), total)
         records.append(decide_claim(claim))
-        if budget == "mutant" and records[-1].passed is False:
+        if stop_early and records[-1].passed is False:
             return records
     # --- end decision procedure
     if claim.conclusion is not None:
         progress(claim.id, "numeric", len(claim.identities), total)
         if claim.point_kind is PointKind.ANY:
-            records.append(_check_any_point(claim, prof, seed, progress, budget=budget))
+            records.append(_check_any_point(claim, prof, seed, progress, budget=budget,
+                                            branches=branches))
             if budget == "full" and records[-1].passed and prof.hp_instances:
                 if claim.high_precision:
                     records.append(_check_high_precision(claim, prof, seed, progress))
@@ -231,7 +241,8 @@ def _run_checks(claim: Claim, prof: Profile, seed: int, progress: Progress, *,
                     records[-1].notes.append("not re-evaluated at high precision: the "
                                              "conclusion computes in float64 only")
         else:
-            records.append(_check_at_points(claim, prof, seed, progress, budget=budget))
+            records.append(_check_at_points(claim, prof, seed, progress, budget=budget,
+                                            branches=branches))
     progress(claim.id, "done", total, total)
     return records
 
@@ -318,7 +329,7 @@ MUTANT_CHUNK = 16
 
 
 def _check_any_point(claim: Claim, prof: Profile, seed: int, progress: Progress, *,
-                     budget: str) -> CheckRecord:
+                     budget: str, branches: _Branches | None = None) -> CheckRecord:
     from .backends import get_backend
 
     t0 = time.perf_counter()
@@ -328,21 +339,32 @@ def _check_any_point(claim: Claim, prof: Profile, seed: int, progress: Progress,
         validate_instance(claim, inst)
     B = get_backend("numpy")
     judged: dict[int, tuple[Witness, Judgement]] = {}
+    tally = branches if branches is not None else _Branches(claim)
+    case = [tally.of(claim, inst, None) for inst in instances]
 
     def stop(res: Any) -> bool:
-        # mutants: judge the worst failure of each batch; a decided one ends the evaluation
-        bad = [i for i in res.failing if i not in judged]
-        if not bad:
-            return False
-        worst = min(bad, key=lambda i: res.values[i] + res.tolerances[i])
-        judged[worst] = _confirm(claim, instances[worst], None, prof.digits,
-                                 until="high-precision")
-        return judged[worst][1].decided
+        # mutants: judge the worst failure of each batch in each branch not yet caught; the
+        # evaluation ends when every branch has a decided failure
+        worst: dict[str | None, int] = {}
+        for i in res.failing:
+            if i in judged or case[i] in tally.caught:
+                continue
+            if case[i] not in worst or (res.values[i] + res.tolerances[i]
+                                        < res.values[worst[case[i]]]
+                                        + res.tolerances[worst[case[i]]]):
+                worst[case[i]] = int(i)
+        for b, i in worst.items():
+            judged[i] = _confirm(claim, instances[i], None, prof.digits, until="high-precision")
+            if judged[i][1].decided:
+                tally.catch(b, judged[i][0].grade)
+        return tally.done()
 
     mutant = budget == "mutant"
     res = evaluate_batch(claim, instances, B, progress=progress, stop=stop if mutant else None,
                          chunk=MUTANT_CHUNK if mutant else None)
     done = ~np.isnan(res.values)
+    for i in np.flatnonzero(done):
+        tally.add(case[i], int(i))
     values, tols = res.values[done], res.tolerances[done]
     failing = res.failing
     # both set for a claim with a conclusion (Claim.__post_init__)
@@ -461,7 +483,7 @@ def _shrink(claim: Claim, first: Instance, seed: int, n: int) -> Instance | None
 # conclusions at certified local minima / critical points
 
 def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress, *,
-                     budget: str) -> CheckRecord:
+                     budget: str, branches: _Branches | None = None) -> CheckRecord:
     from .backends import get_backend
 
     t0 = time.perf_counter()
@@ -472,6 +494,7 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
     n_points, vacuous, duplicates = 0, 0, 0
     levels: dict[str, int] = {}
     by_branch: dict[str, int] = {b: 0 for b in claim.branches}
+    tally = branches if branches is not None else _Branches(claim)
     kinds: dict[str, int] = {}
     min_margin, max_tol, tol_source = math.inf, 0.0, ""
     witness: Witness | None = None
@@ -497,9 +520,12 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
             n_points += 1
             level = as_point(p).describe()
             levels[level] = levels.get(level, 0) + 1
-            b = claim.case_of(inst, p) if claim.case_of else getattr(p, "branch", None)
+            b = tally.of(claim, inst, p)
             if b in by_branch:
                 by_branch[b] += 1
+            if budget == "mutant" and b in tally.caught:
+                continue        # this branch has its decided failure: spare the evaluation
+            tally.add(b, i, point=True)
             m = evaluate_conclusion(claim, inst, p, B)
             v, t, bad = failures(m)
             vmin = float(np.min(v))
@@ -514,10 +540,12 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
                     if witness is None or (j.decided and not (judgement and judgement.decided)):
                         witness, judgement = w, j
                     if j.decided:
-                        break
+                        tally.catch(b, w.grade)
+                        if tally.done():
+                            break
                 elif worst_fail is None or vmin < worst_fail[0]:
                     worst_fail = (vmin, inst, p)
-        if budget == "mutant" and judgement is not None and judgement.decided:
+        if budget == "mutant" and tally.done():
             break
     if worst_fail is not None:      # judge the worst failure once, on the whole ladder
         witness, judgement = _confirm(claim, worst_fail[1], worst_fail[2], prof.digits,
@@ -565,19 +593,28 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
 # ---------------------------------------------------------------------------------------------
 # mutants
 
-def _run_mutants(claim: Claim, prof: Profile, seed: int, progress: Progress) -> list[MutantResult]:
+def _run_mutants(claim: Claim, prof: Profile, seed: int, progress: Progress
+                 ) -> tuple[list[MutantResult], list[dict[str, str]]]:
+    """Run every mutant; also return, per mutant, the branches where a decided failure caught
+    it (branch -> grade of that witness)."""
     out = []
+    caught_in: list[dict[str, str]] = []
     base = claim.corrected if claim.corrected is not None else claim
     for k, mutant in enumerate(base.mutants):
         progress(claim.id, f"mutant {mutant.name}", k, len(base.mutants))
         try:
             mutated = mutant.apply(base).replace(mutant_of=base.id, corrected=None, mutants=())
-            checks = _run_checks(mutated, prof, seed + 1 + k, progress, budget="mutant")
+            tally = _Branches(mutated)
+            checks = _run_checks(mutated, prof, seed + 1 + k, progress, budget="mutant",
+                                 branches=tally)
         except ClaimError as exc:
             raise ClaimError(f"mutant {mutant.name}: {exc}") from exc
         # caught only by a DECIDED failure; an undecided check is reported as undecided
         failed = [c for c in checks if c.passed is False]
         undecided = [c for c in checks if c.passed is None]
+        if failed and not tally.declared:    # one branch: any decided failure lies in it
+            tally.catch(ALL_BRANCH, failed[0].grade)
+        caught_in.append(dict(tally.caught))
         if failed:
             f = failed[0]
             by = f.summary if f.summary.startswith(f.name) else f.name + ": " + f.summary
@@ -592,4 +629,89 @@ def _run_mutants(claim: Claim, prof: Profile, seed: int, progress: Progress) -> 
             name=mutant.name, kind=mutant.kind.value, description=mutant.description,
             caught=bool(failed), caught_by=by, witness=failed[0].witness if failed else None,
             outcome=outcome, grade=failed[0].grade if failed else ""))
-    return out
+    return out, caught_in
+
+
+# ---------------------------------------------------------------------------------------------
+# branches: the evidence per case of the proof, and the mutant that shows it could fail
+
+class _Branches:
+    """Evidence per branch of a claim during one check: the distinct instances and certified
+    points in each branch, and the branches where a decided failure was found (with its grade).
+    A claim that declares no branches has one, :data:`~proofcheck.results.ALL_BRANCH`."""
+
+    def __init__(self, claim: Claim) -> None:
+        self.declared = bool(claim.branches)
+        self.names: tuple[str, ...] = tuple(claim.branches) or (ALL_BRANCH,)
+        self.instances: dict[str, set[int]] = {b: set() for b in self.names}
+        self.points: dict[str, int] = {b: 0 for b in self.names}
+        self.caught: dict[str, str] = {}
+
+    def of(self, claim: Claim, inst: Instance, point: Any) -> str | None:
+        """The branch of an instance (and point): the claim's ``case_of``, else the point's
+        ``branch``, else the instance's ``branch`` field; None when it names no declared
+        branch (evidence outside every declared case)."""
+        if not self.declared:
+            return ALL_BRANCH
+        b: str | None
+        if claim.case_of is not None:
+            b = claim.case_of(inst, point)
+        elif point is not None:
+            b = getattr(point, "branch", None)
+        else:
+            b = inst.fields().get("branch")
+        return b if b in self.points else None
+
+    def add(self, branch: str | None, instance: int, *, point: bool = False) -> None:
+        if branch in self.points:
+            self.instances[branch].add(instance)
+            self.points[branch] += point
+
+    def catch(self, branch: str | None, grade: str) -> None:
+        if branch in self.points and branch not in self.caught:
+            self.caught[branch] = grade
+
+    def done(self) -> bool:
+        """Every branch has a decided failure (a mutant's evaluation can stop)."""
+        return all(b in self.caught for b in self.names)
+
+    def results(self) -> list[BranchResult]:
+        """One result per branch, before any mutant ran: vacuous or non-discriminating."""
+        return [BranchResult(b, instances=len(self.instances[b]), points=self.points[b],
+                             status=BranchStatus.NON_DISCRIMINATING
+                             if self.instances[b] else BranchStatus.VACUOUS)
+                for b in self.names]
+
+
+def _discrimination(result: ClaimResult, caught: list[dict[str, str]]) -> None:
+    """Name each branch's discriminating mutant (the first caught by a decided failure in it)
+    and keep ``verified`` only where some branch discriminates.
+
+    The mutants mutate the corrected statement of an erratum, so its branches are the ones
+    judged. A verified claim whose mutants all pass on the evidence of every branch becomes
+    ``inconclusive`` (a claim declaring no mutant keeps its verdict; its branches and summary
+    say non-discriminating); an erratum whose corrected
+    statement has no discriminating branch becomes ``refuted`` (the printed statement is still
+    refuted; its correction is not confirmed)."""
+    base = result.corrected if result.corrected is not None else result
+    branches = [BranchResult(b.name, b.instances, b.points, status=b.status)
+                for b in base.branches]
+    for br in branches:
+        for mutant, where in zip(result.mutants, caught):
+            if br.name in where:
+                br.mutant, br.mutant_grade = mutant.name, where[br.name]
+                break
+        if br.mutant and br.instances:
+            br.status = BranchStatus.DISCRIMINATING
+    result.branches = branches
+    if result.corrected is not None:
+        result.corrected.branches = branches
+    if not result.mutants or any(b.status is BranchStatus.DISCRIMINATING for b in branches):
+        return      # a claim declaring no mutant: its branches say non-discriminating
+    if result.verdict is Verdict.VERIFIED:
+        result.verdict = Verdict.INCONCLUSIVE
+    elif result.verdict is Verdict.ERRATUM and result.corrected is not None:
+        result.verdict = Verdict.REFUTED
+        result.corrected.verdict = Verdict.INCONCLUSIVE
+        result.corrected.grade = None
+    result.grade = claim_grade(result.verdict, result.checks)
