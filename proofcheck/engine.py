@@ -147,7 +147,7 @@ def _check_claim(claim: Claim, *, profile: str | Profile, seed: int,
         from .witness_db import replay_stored, store_failures   # the failure database
         result.checks = replay_stored(claim) + _run_checks(claim, prof, seed, progress,
                                                            budget="full", branches=counts)
-        result.branches = counts.results()
+        result.branches = counts.results(result.checks)
         result.verdict = _verdict(result.checks)
         store_failures(claim, result.checks, seed=seed)
         if claim.corrected is not None:
@@ -599,12 +599,13 @@ def _run_mutants(claim: Claim, prof: Profile, seed: int, progress: Progress
     it (branch -> grade of that witness)."""
     out = []
     caught_in: list[dict[str, str]] = []
+    covered: set[str] = set()       # branches some earlier mutant was caught in
     base = claim.corrected if claim.corrected is not None else claim
     for k, mutant in enumerate(base.mutants):
         progress(claim.id, f"mutant {mutant.name}", k, len(base.mutants))
         try:
             mutated = mutant.apply(base).replace(mutant_of=base.id, corrected=None, mutants=())
-            tally = _Branches(mutated)
+            tally = _Branches(mutated, frozenset(covered))
             checks = _run_checks(mutated, prof, seed + 1 + k, progress, budget="mutant",
                                  branches=tally)
         except ClaimError as exc:
@@ -615,6 +616,7 @@ def _run_mutants(claim: Claim, prof: Profile, seed: int, progress: Progress
         if failed and not tally.declared:    # one branch: any decided failure lies in it
             tally.catch(ALL_BRANCH, failed[0].grade)
         caught_in.append(dict(tally.caught))
+        covered.update(tally.caught)
         if failed:
             f = failed[0]
             by = f.summary if f.summary.startswith(f.name) else f.name + ": " + f.summary
@@ -638,14 +640,22 @@ def _run_mutants(claim: Claim, prof: Profile, seed: int, progress: Progress
 class _Branches:
     """Evidence per branch of a claim during one check: the distinct instances and certified
     points in each branch, and the branches where a decided failure was found (with its grade).
-    A claim that declares no branches has one, :data:`~proofcheck.results.ALL_BRANCH`."""
+    A claim that declares no branches has one, :data:`~proofcheck.results.ALL_BRANCH`.
 
-    def __init__(self, claim: Claim) -> None:
+    A claim with a dropped hypothesis (a ``drop_*`` mutant) draws instances that violate it,
+    outside the proof's case split: its first decided failure ends the search, as for a
+    claim without branches. ``covered``: branches an earlier mutant already discriminates; a
+    mutant searches on only for the others (cost stays near one search per branch)."""
+
+    def __init__(self, claim: Claim, covered: frozenset[str] = frozenset()) -> None:
+        self.covered = covered
         self.declared = bool(claim.branches)
         self.names: tuple[str, ...] = tuple(claim.branches) or (ALL_BRANCH,)
         self.instances: dict[str, set[int]] = {b: set() for b in self.names}
         self.points: dict[str, int] = {b: 0 for b in self.names}
         self.caught: dict[str, str] = {}
+        self.first_stops = bool(claim.assumed is not None and claim.assumed.dropped)
+        self.outside = False            # a decided failure outside every declared branch
 
     def of(self, claim: Claim, inst: Instance, point: Any) -> str | None:
         """The branch of an instance (and point): the claim's ``case_of``, else the point's
@@ -668,19 +678,34 @@ class _Branches:
             self.points[branch] += point
 
     def catch(self, branch: str | None, grade: str) -> None:
-        if branch in self.points and branch not in self.caught:
+        if branch is not None and branch in self.points and branch not in self.caught:
             self.caught[branch] = grade
+        elif branch is None:
+            self.outside = True
 
     def done(self) -> bool:
-        """Every branch has a decided failure (a mutant's evaluation can stop)."""
-        return all(b in self.caught for b in self.names)
+        """A decided failure, and one in every branch no earlier mutant discriminates (a
+        mutant's evaluation can stop); for a claim with a dropped hypothesis, any one."""
+        found = bool(self.caught) or self.outside
+        if self.first_stops and found:
+            return True
+        return found and all(b in self.caught or b in self.covered for b in self.names)
 
-    def results(self) -> list[BranchResult]:
-        """One result per branch, before any mutant ran: vacuous or non-discriminating."""
-        return [BranchResult(b, instances=len(self.instances[b]), points=self.points[b],
-                             status=BranchStatus.NON_DISCRIMINATING
-                             if self.instances[b] else BranchStatus.VACUOUS)
-                for b in self.names]
+    def results(self, checks: list[CheckRecord]) -> list[BranchResult]:
+        """One result per branch, before any mutant ran: vacuous or non-discriminating. The
+        one branch of a claim without declared branches holds every decided check (identities
+        and decision procedures too; its instances: the largest check's)."""
+        out = []
+        for b in self.names:
+            n = len(self.instances[b])
+            evidence = n > 0
+            if not self.declared:
+                n = max([n] + [c.instances for c in checks])
+                evidence = n > 0 or any(c.passed is not None for c in checks)
+            out.append(BranchResult(b, instances=n, points=self.points[b],
+                                    status=BranchStatus.NON_DISCRIMINATING if evidence
+                                    else BranchStatus.VACUOUS))
+        return out
 
 
 def _discrimination(result: ClaimResult, caught: list[dict[str, str]]) -> None:
@@ -688,7 +713,7 @@ def _discrimination(result: ClaimResult, caught: list[dict[str, str]]) -> None:
     and keep ``verified`` only where some branch discriminates.
 
     The mutants mutate the corrected statement of an erratum, so its branches are the ones
-    judged. A verified claim whose mutants all pass on the evidence of every branch becomes
+    judged (reported on the claim; the corrected statement's own result lists none). A verified claim whose mutants all pass on the evidence of every branch becomes
     ``inconclusive`` (a claim declaring no mutant keeps its verdict; its branches and summary
     say non-discriminating); an erratum whose corrected
     statement has no discriminating branch becomes ``refuted`` (the printed statement is still
@@ -701,11 +726,11 @@ def _discrimination(result: ClaimResult, caught: list[dict[str, str]]) -> None:
             if br.name in where:
                 br.mutant, br.mutant_grade = mutant.name, where[br.name]
                 break
-        if br.mutant and br.instances:
+        if br.mutant and br.status is not BranchStatus.VACUOUS:
             br.status = BranchStatus.DISCRIMINATING
     result.branches = branches
-    if result.corrected is not None:
-        result.corrected.branches = branches
+    if result.corrected is not None:    # its branches are the claim's (the mutants' target)
+        result.corrected.branches = []
     if not result.mutants or any(b.status is BranchStatus.DISCRIMINATING for b in branches):
         return      # a claim declaring no mutant: its branches say non-discriminating
     if result.verdict is Verdict.VERIFIED:

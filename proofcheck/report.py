@@ -211,9 +211,7 @@ def claim_evidence(result: ClaimResult, *, brief: bool = False) -> str:
     if result.verdict is Verdict.ERRATUM and result.corrected is not None:
         text = (f"as printed: {text}; corrected ({result.corrected.verdict.value}): "
                 + claim_evidence(result.corrected, brief=brief))
-    elif result.corrected is None:      # a corrected statement's branches are its parent's
-        text += discrimination_phrase(result)
-    return text
+    return text + discrimination_phrase(result)
 
 
 def discrimination_phrase(result: ClaimResult) -> str:
