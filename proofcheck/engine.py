@@ -713,11 +713,12 @@ def _discrimination(result: ClaimResult, caught: list[dict[str, str]]) -> None:
     and keep ``verified`` only where some branch discriminates.
 
     The mutants mutate the corrected statement of an erratum, so its branches are the ones
-    judged (reported on the claim; the corrected statement's own result lists none). A verified claim whose mutants all pass on the evidence of every branch becomes
+    judged (reported on the claim; the corrected statement's own result lists none). A
+    verified claim whose mutants all pass on the evidence of every branch becomes
     ``inconclusive`` (a claim declaring no mutant keeps its verdict; its branches and summary
-    say non-discriminating); an erratum whose corrected
-    statement has no discriminating branch becomes ``refuted`` (the printed statement is still
-    refuted; its correction is not confirmed)."""
+    say non-discriminating); an erratum whose corrected statement has no discriminating branch
+    becomes ``refuted`` (the printed statement is still refuted; its correction is not
+    confirmed)."""
     base = result.corrected if result.corrected is not None else result
     branches = [BranchResult(b.name, b.instances, b.points, status=b.status)
                 for b in base.branches]
