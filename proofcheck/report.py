@@ -454,6 +454,15 @@ def to_markdown(run: RunResult, *, load_errors: LoadErrors = ()) -> str:
                 out.append("| " + " | ".join(_md_cell(x) for x in (
                     f"`{m.name}`", m.kind, m.description, "yes" if m.caught else "**no**",
                     m.caught_by or "-")) + " |")
+        if branch_line(r):
+            out += ["", "### Branches", "",
+                    "| branch | instances | points | discriminating mutant | status |",
+                    "|---|---|---|---|---|"]
+            for b in r.branches:
+                out.append("| " + " | ".join(_md_cell(x) for x in (
+                    f"`{b.name}`", str(b.instances), str(b.points),
+                    f"`{b.mutant}` ({b.mutant_grade or '-'})" if b.mutant else "-",
+                    b.status.value)) + " |")
     return "\n".join(out) + "\n"
 
 

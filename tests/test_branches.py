@@ -138,3 +138,9 @@ def test_run_json_carries_branches():
     assert d["claims"][0]["verdict"] == "inconclusive"
     assert {b["status"] for b in d["claims"][0]["branches"]} == {"non-discriminating"}
     assert RunResult.from_dict(d).claims[0].branches == run.claims[0].branches
+
+
+def test_markdown_has_a_branch_table(both):
+    from proofcheck.report import to_markdown
+    text = to_markdown(RunResult([both], "quick", 3))
+    assert "### Branches" in text and "| `neg` |" in text and "`x_nonneg`" in text
