@@ -132,7 +132,8 @@ def check_claim(claim: Claim, *, profile: str | Profile = "default", seed: int =
 
 
 def _check_claim(claim: Claim, *, profile: str | Profile, seed: int,
-                 progress: Progress | None, mutants: bool) -> ClaimResult:
+                 progress: Progress | None, mutants: bool,
+                 counts_out: list[_Branches] | None = None) -> ClaimResult:
     prof = get_profile(profile)
     start = time.perf_counter()
     progress = progress or (lambda *a: None)
@@ -143,6 +144,8 @@ def _check_claim(claim: Claim, *, profile: str | Profile, seed: int,
     for name in ("readings", "notes", "narrowed"):
         setattr(result, name, _as_texts(getattr(claim, name, ())))
     counts = _Branches(claim)
+    if counts_out is not None:
+        counts_out.append(counts)
     try:
         from .witness_db import replay_stored, store_failures   # the failure database
         result.checks = replay_stored(claim) + _run_checks(claim, prof, seed, progress,
@@ -150,10 +153,12 @@ def _check_claim(claim: Claim, *, profile: str | Profile, seed: int,
         result.branches = counts.results(result.checks)
         result.verdict = _verdict(result.checks)
         store_failures(claim, result.checks, seed=seed)
+        corrected_counts: list[_Branches] = []
         if claim.corrected is not None:
             progress(claim.id, "corrected statement", 0, 1)
             result.corrected = _check_claim(claim.corrected, profile=prof, seed=seed,
-                                            progress=progress, mutants=False)
+                                            progress=progress, mutants=False,
+                                            counts_out=corrected_counts)
             if result.verdict is Verdict.REFUTED and result.corrected.verdict is Verdict.VERIFIED:
                 result.verdict = Verdict.ERRATUM
             elif result.verdict is Verdict.VERIFIED:
@@ -161,7 +166,8 @@ def _check_claim(claim: Claim, *, profile: str | Profile, seed: int,
                                   "passed every check in this run]").strip()
         result.grade = claim_grade(result.verdict, result.checks)
         if mutants:
-            result.mutants, caught = _run_mutants(claim, prof, seed, progress)
+            evidence = corrected_counts[0] if corrected_counts else counts
+            result.mutants, caught = _run_mutants(claim, prof, seed, progress, evidence)
             _discrimination(result, caught)
     except Exception as exc:  # the claim's code is broken: say which claim and why
         result.verdict = Verdict.ERROR
@@ -210,11 +216,9 @@ def claim_grade(verdict: Verdict, checks: list[CheckRecord]) -> str | None:
 def _run_checks(claim: Claim, prof: Profile, seed: int, progress: Progress, *,
                 budget: str, branches: _Branches | None = None) -> list[CheckRecord]:
     """Run the claim's checks. A mutant (``budget="mutant"``) stops at its first decided
-    failure, except that a claim with declared branches goes on until every branch has one
-    (identities and decision procedures are not in any branch, so the numeric check still
-    runs after them). ``branches`` tallies the evidence and decided failures per branch."""
+    failure. ``branches`` tallies the evidence (and a mutant's decided failure) per branch."""
     records: list[CheckRecord] = []
-    stop_early = budget == "mutant" and not claim.branches
+    stop_early = budget == "mutant"
     total = len(claim.identities) + (claim.conclusion is not None)
     for k, identity in enumerate(claim.identities):
         progress(claim.id, f"identity {identity.name}", k, total)
@@ -343,21 +347,16 @@ def _check_any_point(claim: Claim, prof: Profile, seed: int, progress: Progress,
     case = [tally.of(claim, inst, None) for inst in instances]
 
     def stop(res: Any) -> bool:
-        # mutants: judge the worst failure of each batch in each branch not yet caught; the
-        # evaluation ends when every branch has a decided failure
-        worst: dict[str | None, int] = {}
-        for i in res.failing:
-            if i in judged or case[i] in tally.caught:
-                continue
-            if case[i] not in worst or (res.values[i] + res.tolerances[i]
-                                        < res.values[worst[case[i]]]
-                                        + res.tolerances[worst[case[i]]]):
-                worst[case[i]] = int(i)
-        for b, i in worst.items():
-            judged[i] = _confirm(claim, instances[i], None, prof.digits, until="high-precision")
-            if judged[i][1].decided:
-                tally.catch(b, judged[i][0].grade)
-        return tally.done()
+        # mutants: judge the worst failure of each batch; a decided one ends the evaluation
+        bad = [i for i in res.failing if i not in judged]
+        if not bad:
+            return False
+        worst = min(bad, key=lambda i: res.values[i] + res.tolerances[i])
+        judged[worst] = _confirm(claim, instances[worst], None, prof.digits,
+                                 until="high-precision")
+        if judged[worst][1].decided:
+            tally.catch(case[worst], judged[worst][0].grade)
+        return judged[worst][1].decided
 
     mutant = budget == "mutant"
     res = evaluate_batch(claim, instances, B, progress=progress, stop=stop if mutant else None,
@@ -365,6 +364,9 @@ def _check_any_point(claim: Claim, prof: Profile, seed: int, progress: Progress,
     done = ~np.isnan(res.values)
     for i in np.flatnonzero(done):
         tally.add(case[i], int(i))
+        b = case[i]
+        if budget == "full" and b is not None:
+            tally.evidence.append((b, instances[i], None))
     values, tols = res.values[done], res.tolerances[done]
     failing = res.failing
     # both set for a claim with a conclusion (Claim.__post_init__)
@@ -523,9 +525,9 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
             b = tally.of(claim, inst, p)
             if b in by_branch:
                 by_branch[b] += 1
-            if budget == "mutant" and b in tally.caught:
-                continue        # this branch has its decided failure: spare the evaluation
             tally.add(b, i, point=True)
+            if budget == "full" and b is not None:
+                tally.evidence.append((b, inst, p))
             m = evaluate_conclusion(claim, inst, p, B)
             v, t, bad = failures(m)
             vmin = float(np.min(v))
@@ -593,19 +595,20 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
 # ---------------------------------------------------------------------------------------------
 # mutants
 
-def _run_mutants(claim: Claim, prof: Profile, seed: int, progress: Progress
+def _run_mutants(claim: Claim, prof: Profile, seed: int, progress: Progress,
+                 evidence: _Branches | None = None
                  ) -> tuple[list[MutantResult], list[dict[str, str]]]:
     """Run every mutant; also return, per mutant, the branches where a decided failure caught
-    it (branch -> grade of that witness)."""
+    it (branch -> grade of that witness): its own run's first one, and, for a claim with
+    declared branches, one per branch on the claim's own evidence (``evidence``)."""
     out = []
     caught_in: list[dict[str, str]] = []
-    covered: set[str] = set()       # branches some earlier mutant was caught in
     base = claim.corrected if claim.corrected is not None else claim
     for k, mutant in enumerate(base.mutants):
         progress(claim.id, f"mutant {mutant.name}", k, len(base.mutants))
         try:
             mutated = mutant.apply(base).replace(mutant_of=base.id, corrected=None, mutants=())
-            tally = _Branches(mutated, frozenset(covered))
+            tally = _Branches(mutated)
             checks = _run_checks(mutated, prof, seed + 1 + k, progress, budget="mutant",
                                  branches=tally)
         except ClaimError as exc:
@@ -615,8 +618,12 @@ def _run_mutants(claim: Claim, prof: Profile, seed: int, progress: Progress
         undecided = [c for c in checks if c.passed is None]
         if failed and not tally.declared:    # one branch: any decided failure lies in it
             tally.catch(ALL_BRANCH, failed[0].grade)
-        caught_in.append(dict(tally.caught))
-        covered.update(tally.caught)
+        where = dict(tally.caught)
+        if evidence is not None and evidence.declared:
+            progress(claim.id, f"mutant {mutant.name} on each branch", k, len(base.mutants))
+            for b, grade in _caught_on_evidence(base, mutated, evidence, prof).items():
+                where.setdefault(b, grade)
+        caught_in.append(where)
         if failed:
             f = failed[0]
             by = f.summary if f.summary.startswith(f.name) else f.name + ": " + f.summary
@@ -642,19 +649,16 @@ class _Branches:
     points in each branch, and the branches where a decided failure was found (with its grade).
     A claim that declares no branches has one, :data:`~proofcheck.results.ALL_BRANCH`.
 
-    A claim with a dropped hypothesis (a ``drop_*`` mutant) draws instances that violate it,
-    outside the proof's case split: its first decided failure ends the search, as for a
-    claim without branches. ``covered``: branches an earlier mutant already discriminates; a
-    mutant searches on only for the others (cost stays near one search per branch)."""
+    ``evidence`` (a full check's): ``(branch, instance, point)`` of every evaluation in a
+    declared branch, so that mutants can be evaluated on the claim's own evidence."""
 
-    def __init__(self, claim: Claim, covered: frozenset[str] = frozenset()) -> None:
-        self.covered = covered
+    def __init__(self, claim: Claim) -> None:
+        self.evidence: list[tuple[str, Instance, Any]] = []
         self.declared = bool(claim.branches)
         self.names: tuple[str, ...] = tuple(claim.branches) or (ALL_BRANCH,)
         self.instances: dict[str, set[int]] = {b: set() for b in self.names}
         self.points: dict[str, int] = {b: 0 for b in self.names}
         self.caught: dict[str, str] = {}
-        self.first_stops = bool(claim.assumed is not None and claim.assumed.dropped)
         self.outside = False            # a decided failure outside every declared branch
 
     def of(self, claim: Claim, inst: Instance, point: Any) -> str | None:
@@ -684,12 +688,8 @@ class _Branches:
             self.outside = True
 
     def done(self) -> bool:
-        """A decided failure, and one in every branch no earlier mutant discriminates (a
-        mutant's evaluation can stop); for a claim with a dropped hypothesis, any one."""
-        found = bool(self.caught) or self.outside
-        if self.first_stops and found:
-            return True
-        return found and all(b in self.caught or b in self.covered for b in self.names)
+        """A decided failure was found (a mutant's evaluation stops)."""
+        return bool(self.caught) or self.outside
 
     def results(self, checks: list[CheckRecord]) -> list[BranchResult]:
         """One result per branch, before any mutant ran: vacuous or non-discriminating. The
@@ -706,6 +706,35 @@ class _Branches:
                                     status=BranchStatus.NON_DISCRIMINATING if evidence
                                     else BranchStatus.VACUOUS))
         return out
+
+
+def _caught_on_evidence(base: Claim, mutated: Claim, evidence: _Branches,
+                        prof: Profile) -> dict[str, str]:
+    """The branches where ``mutated`` fails, decided, on the claim's own evidence: each
+    branch's instances / certified points in the order checked, up to the first decided
+    failure (any-point claims: at most the mutant budget per branch). Only for a mutant that
+    changes the conclusion alone (same instances, hypotheses and landscape); {} otherwise."""
+    from .backends import get_backend
+
+    same = (mutated.conclusion is not None and mutated.conclusion is not base.conclusion
+            and mutated.instances is base.instances and mutated.landscape is base.landscape
+            and mutated.assumed == base.assumed and mutated.point_kind is base.point_kind)
+    if not same:
+        return {}
+    B = get_backend("numpy")
+    cap = max(1, math.ceil(prof.mutant_instances / max(1, len(evidence.names))))
+    seen: dict[str, int] = {}
+    out: dict[str, str] = {}
+    for b, inst, p in evidence.evidence:
+        if b in out or (p is None and seen.get(b, 0) >= cap):
+            continue
+        seen[b] = seen.get(b, 0) + 1
+        if not np.any(failures(evaluate_conclusion(mutated, inst, p, B))[2]):
+            continue
+        w, j = _confirm(mutated, inst, p, prof.digits, until="high-precision")
+        if j.decided:
+            out[b] = w.grade
+    return out
 
 
 def _discrimination(result: ClaimResult, caught: list[dict[str, str]]) -> None:
