@@ -200,8 +200,8 @@ class BranchResult:
 
     def describe(self) -> str:
         """``name N pts (caught: mutant)``: one compact phrase for text reports."""
-        count = (f"{self.points} pts" if self.points or not self.instances
-                 else f"{self.instances} inst")
+        count = (f"{self.points} pt{'s' * (self.points != 1)}"
+                 if self.points or not self.instances else f"{self.instances} inst")
         tail = {BranchStatus.DISCRIMINATING: f"caught: {self.mutant}",
                 BranchStatus.NON_DISCRIMINATING: "non-discriminating",
                 BranchStatus.VACUOUS: "vacuous"}[self.status]
