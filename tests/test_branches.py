@@ -144,3 +144,53 @@ def test_markdown_has_a_branch_table(both):
     from proofcheck.report import to_markdown
     text = to_markdown(RunResult([both], "quick", 3))
     assert "### Branches" in text and "| `neg` |" in text and "`x_nonneg`" in text
+
+
+# --------------------------------------------------------------------------- at points
+
+class TwoMinima:
+    """f(t) = (t^2 - 1)^2: minima at t = +1 (branch ``plus``) and t = -1 (``minus``)."""
+
+
+def two_minima_finder(land, *, rng, starts, digits, branch=None):
+    from types import SimpleNamespace
+    return [SimpleNamespace(theta=np.array([s]), kind="local_min", branch=None)
+            for s in (1.0, -1.0)]
+
+
+def _at_points(mutants):
+    from proofcheck import PointKind
+    from proofcheck.evaluate import register_finder
+    register_finder(TwoMinima, two_minima_finder)
+    return Claim(id="demo.minima", title="minima of (t^2 - 1)^2", source=SRC,
+                 statement="t^2 >= 1 at every local minimum",
+                 instances=lambda a: st.floats(0.5, 4).map(lambda x: Instance(x=x)),
+                 point_kind=PointKind.LOCAL_MIN, landscape=lambda inst: TwoMinima(),
+                 branches=("plus", "minus"),
+                 case_of=lambda inst, p: "plus" if p.theta[0] > 0 else "minus",
+                 conclusion=lambda inst, p, B: Margin.at_least(p.theta[0] ** 2, 1.0, B),
+                 mutants=tuple(mutants))
+
+
+POSITIVE = Mutant.conclusion("t_at_least_one", MutantKind.OTHER, "t >= 1 (wrong at t = -1)",
+                             lambda inst, p, B: Margin.at_least(p.theta[0], 1.0, B))
+DOUBLED = Mutant.conclusion("t2_at_least_two", MutantKind.PERTURBED_CONSTANT,
+                            "t^2 >= 2 (wrong at both minima)",
+                            lambda inst, p, B: Margin.at_least(p.theta[0] ** 2, 2.0, B))
+
+
+def test_at_points_each_branch_gets_the_mutant_wrong_there():
+    res = check_claim(_at_points([POSITIVE, DOUBLED]), profile="quick", seed=0)
+    b = by_name(res)
+    assert res.verdict is Verdict.VERIFIED
+    assert b["minus"].mutant == "t_at_least_one"        # the first mutant caught there
+    assert b["plus"].mutant == "t2_at_least_two"        # wrong everywhere: seen in plus too
+    assert b["plus"].points == b["minus"].points == res.checks[0].instances
+
+
+def test_at_points_branch_no_mutant_reaches_is_non_discriminating():
+    res = check_claim(_at_points([POSITIVE]), profile="quick", seed=0)
+    b = by_name(res)
+    assert b["minus"].status is BranchStatus.DISCRIMINATING
+    assert b["plus"].status is BranchStatus.NON_DISCRIMINATING
+    assert res.verdict is Verdict.VERIFIED and res.non_discriminating == ["plus"]
