@@ -383,6 +383,8 @@ output_term = Claim(
     instances=lambda assumed: problem_instances(assumed),
     point_kind=PointKind.CRITICAL,
     landscape=landscape,
+    branches=BRANCHES,
+    case_of=_case_of,
     notes="Found because the mutant 'J without the output block' of Theorem 1 survived. "
           "Not a statement of the paper.",
     mutants=(
@@ -542,6 +544,19 @@ lemma5 = lemma5.replace(
             "(2, 0), (0.5, 2), (1, 0.5), (0, 0.5), Y = (-1.3125, 1.3125, 1.25, -0.625, 1.25, "
             "0.4375, 0.625, -1.25, -0.625, 1.25): L = 5.529296875, right-hand side 4.92513.  "
             "Corrected: the kink-free reading (no live kinked pre-activation is 0).")
+
+output_term = _outputs_reading(
+    output_term,
+    lambda assumed: problem_instances(assumed, smooth_outputs=True),
+    "At every critical point at which every output is differentiable, L(theta) = "
+    "1/2||P_N[D] vec Y||^2 (the term of l = H+1 in J is 0)",
+    "Read as printed for Theorem 1 ('differentiable': L differentiable) the observation fails "
+    "on strata, where D^T vec(Yhat - Y) is not grad L: certified exact witness, d = (3, 2, 1) "
+    "leaky ReLU (slope 0.5), an exact stratum local minimum with L differentiable and outputs "
+    "not (9 zero pre-activations), margin -143023509277047/793954033057792 (khk2019dw seed 0 "
+    "run).  Corrected: require every output to be differentiable at theta.",
+    title="(observation, not printed) at critical points with differentiable outputs the "
+          "(H+1) term of J vanishes")
 
 normal_equations = _outputs_reading(
     normal_equations,
