@@ -470,6 +470,7 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
     B = get_backend("numpy")
     rng = np.random.default_rng(seed)
     n_points, vacuous, duplicates = 0, 0, 0
+    equivalence = "tolerance"
     levels: dict[str, int] = {}
     by_branch: dict[str, int] = {b: 0 for b in claim.branches}
     kinds: dict[str, int] = {}
@@ -490,6 +491,7 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
         for k, count in found.kinds().items():
             kinds[k] = kinds.get(k, 0) + count
         duplicates += found.duplicates
+        equivalence = found.equivalence     # H7: what "distinct" meant for these points
         if not found.points:
             vacuous += 1
             continue
@@ -532,9 +534,11 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
         witness=witness, notes=notes, grade="sampled", point_certification=levels)
     if kinds:
         notes.append("points found by kind: " + ", ".join(f"{k}: {v}" for k, v in kinds.items()))
+    if n_points:
+        notes.append(f"{n_points} point(s) distinct up to {equivalence}")
     if duplicates:
         notes.append(f"{duplicates} point(s) found again from other starts counted once "
-                     "(distinct points only)")
+                     f"(distinct up to {equivalence})")
     if n_fail:
         assert witness is not None and judgement is not None
         record.passed = False if judgement.decided else None
