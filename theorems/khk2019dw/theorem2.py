@@ -33,7 +33,9 @@ from proofcheck.symbolic import SizeSweep, exact_null_projection, exact_projecti
 from . import printed_at
 from .assumptions import ADMISSIBLE, network_of
 from .gram_schmidt import _hstack, exact_blocks, exact_gram_schmidt
-from .instances import build, build_stratum, data_for, landscape, point_backend, problem_data
+from .instances import (build, build_stratum, data_for, landscape, point_backend, point_number,
+                        problem_data)
+from proofcheck.optimize.strata import is_exact_point
 
 
 def subsequences(t, H):
@@ -310,7 +312,14 @@ def without_theta(violators="without separated linear units"):
 def _check_member(net, X, point, t, assumed=True):
     if not assumed:
         return
-    if not member(net, X, point.theta, t):
+    if is_exact_point(point):
+        # Definition 1 as printed, decided in exact rationals at an exact stratum point
+        P = point_backend(point)
+        inside = nw.separated_linear_units(net, net.unflatten(point.theta_mp), P.asarray(X),
+                                           net.d_y, t) is not None
+    else:
+        inside = member(net, X, point.theta, t)
+    if not inside:
         raise ValueError(f"point not in Theta_{{d_y,{t}}} although the architecture (or the "
                          "pointwise test of the landscape) should guarantee it")
 
@@ -338,17 +347,19 @@ def _bound_margin(inst, point, subsets, blocks_for, factor=1.0, lower=False):
     t = int(inst.t)
     _check_member(net, X, point, t, guarantees_theta(net, t) or pointwise(inst))
     margin = None
+    P = point_backend(point)
     for S in subsets(t, net.H):
         v = value_at_point(net, X, Y, point, blocks_of=blocks_for(S))
-        # arithmetic at the point's precision (mpmath's global precision is 15 digits)
-        with point_backend(point).context():
-            bound = mpmath.mpf(factor) * v.value
+        # arithmetic at the point's precision (mpmath's global precision is 15 digits), exact
+        # at an exact stratum point (the margin stays an exact rational there)
+        with P.context():
+            bound = P.asarray([factor])[0] * v.value
             gap = bound - v.L
         if lower:
-            m = Margin(-float(abs(gap)), v.tol, float(v.L), float(bound),
+            m = Margin(point_number(-abs(gap)), v.tol, point_number(v.L), point_number(bound),
                        v.tol_source + f"; S = {tuple(S)}")
         else:
-            m = Margin(float(gap), v.tol, float(v.L), float(bound),
+            m = Margin(point_number(gap), v.tol, point_number(v.L), point_number(bound),
                        v.tol_source + f"; S = {tuple(S)}")
         margin = m if margin is None else margin.both(m)
     return margin
@@ -538,6 +549,12 @@ def _lemma4(inst, point, B, levels=None):
         r = f.Yhat - P.asarray(Y)
         return [f.Phi[l].T @ r for l in ls]
 
+    if is_exact_point(point):
+        # an exact stratum point: (Phi^(l))^T (Yhat - Y) in exact rationals, no tolerance
+        with P.context():
+            vals = quantities(net, net.unflatten(point.theta_mp), P.asarray(X), point.pattern)
+        return Margin.vanishes(*vals, tol=0.0,
+                               tol_source="exact rationals at an exact stratum point")
     drift = jacobian_drift(quantities, net, X, point)
     with P.context():
         Xm = P.asarray(X)
