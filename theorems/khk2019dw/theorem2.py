@@ -224,7 +224,9 @@ def _fully_nonlinear(draw, h, d_y, m, branch, strata=True):
 def _theta_problem(draw, holds, branch, H=(1, 2), m=(2, 6), wide_last=False,
                    pointwise_strata=True, only=None):
     h = draw(st.integers(*H))
-    d_y = draw(st.integers(1, 2))
+    # multi-output first (the simplest draw), so that d_y = 2 is a substantial share of the
+    # few instances a point claim gets, not Hypothesis' occasional non-minimal draw
+    d_y = draw(st.sampled_from((2, 1)))
     if only == "dead_unit":
         branch = "dead_unit"
     elif only in ("stratum", "cone"):
