@@ -72,3 +72,29 @@ def test_shamir_lemma1_is_undefined_at_w_zero():
 def test_shamir_lemma1_w_nonzero_is_redundant_by_the_decision_procedure():
     from proofcheck.decide import decide_dropped
     assert decide_dropped(_claim("shamir2018.lemma1"), "w_nonzero")["status"] == "implied"
+
+
+def test_omega_erratum_witness_is_certified_exactly():
+    from proofcheck.claims import Instance
+    claim = _claim("khk2019lm.definition1.omega")
+    # f = W2 relu(W1 x) at W1 = 0, W2 = 0: a kink with silent outgoing weights, so theta is in
+    # Omega-tilde but not in Omega (the printed 'Omega = Omega-tilde' fails)
+    inst = Instance(X=np.array([[1.0, 2.0]]), W1=np.zeros((1, 2)), W2=np.zeros((1, 1)),
+                    kinked=True)
+    j = judge(claim, inst, None, digits=40)
+    assert j.decided and j.grade == "certified"
+
+
+def test_footnote1_erratum_witness_is_certified_exactly():
+    claim = _claim("khk2019lm.example2.footnote1")
+    B = get_backend("numpy")
+    bad = [i for i in draw_instances(claim, 30, seed=0)
+           if np.any(failures(evaluate_conclusion(claim, i, None, B))[2])]
+    assert bad, "no negative-diagonal instance drops the rank any more"
+    j = judge(claim, bad[0], None, digits=40)
+    assert j.decided and j.grade == "certified"
+    # and the exact rank agrees with the float rank where both decide
+    from proofcheck.exact_backends import ExactBackend
+    from proofcheck.exact_eval import exact_instance
+    exact = evaluate_conclusion(claim, exact_instance(bad[0]), None, ExactBackend())
+    assert int(exact.value) == int(np.ravel(failures(evaluate_conclusion(claim, bad[0], None, B))[0])[0])
