@@ -98,3 +98,21 @@ def test_footnote1_erratum_witness_is_certified_exactly():
     from proofcheck.exact_eval import exact_instance
     exact = evaluate_conclusion(claim, exact_instance(bad[0]), None, ExactBackend())
     assert int(exact.value) == int(np.ravel(failures(evaluate_conclusion(claim, bad[0], None, B))[0])[0])
+
+
+def test_squared_hinge_erratum_witness_is_certified_exactly():
+    from proofcheck.claims import Instance
+    from proofcheck.exact_backends import ExactBackend
+    from proofcheck.exact_eval import exact_instance
+    from proofcheck.losses import SmoothedHinge, SquaredLoss
+    claim = _claim("shamir2018.assumption1")
+    # (1 - yp)_+^2 at its kink yp = 1: l'' jumps from 2 to 0, not twice differentiable
+    inst = Instance(loss=SmoothedHinge(2), loss_name="smoothed_hinge", y=1.0, p=1.0)
+    j = judge(claim, inst, None, digits=40)
+    assert j.decided and j.grade == "certified"
+    # the exact path agrees with float64 where the statement holds (no exact false alarm)
+    for loss in (SquaredLoss(), SmoothedHinge(3)):
+        for p in (-1.0, 0.5, 1.0, 2.0):
+            i = Instance(loss=loss, loss_name="x", y=1.0, p=p)
+            e = evaluate_conclusion(claim.corrected, exact_instance(i), None, ExactBackend())
+            assert e.value >= 0
