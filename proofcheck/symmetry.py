@@ -208,7 +208,7 @@ def induced_symmetry(model: Any) -> LayeredSymmetry | None:
     """The unit symmetries of a :class:`proofcheck.induced.Network` (blocks ``W{l}`` of shape
     ``(d_l, d_{l-1})``: unit ``k`` has row ``k`` of ``W{l}`` in, column ``k`` of ``W{l+1}`` and of
     ``Wout{l+1}`` (a skip to the output) out). None for an activation without known traits."""
-    traits = _INDUCED_TRAITS.get(getattr(model, "activation", None))
+    traits = _INDUCED_TRAITS.get(str(getattr(model, "activation", "")))
     if traits is None:
         return None
     blocks = list(model.blocks)

@@ -97,7 +97,8 @@ def test_footnote1_erratum_witness_is_certified_exactly():
     from proofcheck.exact_backends import ExactBackend
     from proofcheck.exact_eval import exact_instance
     exact = evaluate_conclusion(claim, exact_instance(bad[0]), None, ExactBackend())
-    assert int(exact.value) == int(np.ravel(failures(evaluate_conclusion(claim, bad[0], None, B))[0])[0])
+    approx = failures(evaluate_conclusion(claim, bad[0], None, B))[0]
+    assert int(exact.value) == int(np.ravel(approx)[0])
 
 
 def test_squared_hinge_erratum_witness_is_certified_exactly():
