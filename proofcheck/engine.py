@@ -531,7 +531,8 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
         precision=f"float64 at points certified at mpmath {prof.digits} digits",
         min_margin=None if n_points == 0 else min_margin,
         tolerance=max_tol if n_points else None, tolerance_source=tol_source,
-        witness=witness, notes=notes, grade="sampled", point_certification=levels)
+        witness=witness, notes=notes, grade="sampled", point_certification=levels,
+        points_distinct_up_to=equivalence if n_points else "")
     if kinds:
         notes.append("points found by kind: " + ", ".join(f"{k}: {v}" for k, v in kinds.items()))
     if n_points:

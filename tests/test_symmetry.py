@@ -160,3 +160,23 @@ def test_find_points_counts_two_copies_once():
                         digits=30)
     assert len(found.found) == 2 and len(found.points) == 1 and found.duplicates == 1
     assert found.equivalence.startswith("tolerance and hidden-unit permutations")
+
+
+def test_check_says_distinct_up_to_symmetries():
+    from proofcheck.engine import check_claim
+    from proofcheck.report import evidence_phrase
+    net = Network((2, 3, 1), RELU)
+    Ws = net.random_weights(RNG)
+    claim = Claim(id="demo.lemma8", title="t", source=Source("demo", "1", "Lemma 8"),
+                  statement="s", instances=lambda a: st.just(Instance(x=1.0)),
+                  conclusion=lambda inst, point, B: Margin.at_least(1.0, 0.0, B),
+                  point_kind=PointKind.LOCAL_MIN,
+                  landscape=lambda inst: _CopiesLandscape(net, Ws))
+    res = check_claim(claim, profile="quick", seed=0)
+    rec = res.checks[0]
+    assert rec.points == 1                      # two copies of one minimum: one point
+    assert rec.points_distinct_up_to.startswith("tolerance and hidden-unit permutations")
+    assert "(distinct up to tolerance and hidden-unit permutations" in \
+        evidence_phrase(rec, res.point_kind)
+    assert any("distinct up to tolerance and hidden-unit" in n for n in rec.notes)
+    assert res.to_dict()["checked"][0]["points_distinct_up_to"] == rec.points_distinct_up_to
