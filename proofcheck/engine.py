@@ -494,6 +494,7 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
     B = get_backend("numpy")
     rng = np.random.default_rng(seed)
     n_points, vacuous, duplicates = 0, 0, 0
+    equivalence = "tolerance"
     levels: dict[str, int] = {}
     by_branch: dict[str, int] = {b: 0 for b in claim.branches}
     tally = branches if branches is not None else _Branches(claim)
@@ -515,6 +516,7 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
         for k, count in found.kinds().items():
             kinds[k] = kinds.get(k, 0) + count
         duplicates += found.duplicates
+        equivalence = found.equivalence     # H7: what "distinct" meant for these points
         if not found.points:
             vacuous += 1
             continue
@@ -559,12 +561,15 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
         precision=f"float64 at points certified at mpmath {prof.digits} digits",
         min_margin=None if n_points == 0 else min_margin,
         tolerance=max_tol if n_points else None, tolerance_source=tol_source,
-        witness=witness, notes=notes, grade="sampled", point_certification=levels)
+        witness=witness, notes=notes, grade="sampled", point_certification=levels,
+        points_distinct_up_to=equivalence if n_points else "")
     if kinds:
         notes.append("points found by kind: " + ", ".join(f"{k}: {v}" for k, v in kinds.items()))
+    if n_points:
+        notes.append(f"{n_points} point(s) distinct up to {equivalence}")
     if duplicates:
         notes.append(f"{duplicates} point(s) found again from other starts counted once "
-                     "(distinct points only)")
+                     f"(distinct up to {equivalence})")
     if n_fail:
         assert witness is not None and judgement is not None
         record.passed = False if judgement.decided else None

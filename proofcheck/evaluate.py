@@ -14,7 +14,9 @@ function; none of them knows which paper a claim comes from.
 - :func:`evaluate_batch` evaluates many instances, stacked by shape, each exactly once.
 - :func:`find_points` finds the certified points of a point claim: the landscape's own
   ``find_points`` method, or a finder registered for its type with :func:`register_finder`.
-- :func:`distinct_points` / :func:`instance_key` count distinct points and instances.
+- :func:`distinct_points` / :func:`instance_key` count distinct points and instances; points are
+  distinct up to tolerance and the landscape's parameter symmetries (:func:`symmetry_for`, the
+  optional hook ``symmetry`` with ``canonical(params)`` of the landscape protocol).
 - :class:`Evaluator` evaluates single instances (worst margin over the certified points), as
   ``explore`` and replay need.
 
@@ -56,7 +58,8 @@ __all__ = [
     "check_hypotheses", "claim_variant", "describe", "distinct_points",
     "draw_instances", "evaluate_batch", "evaluate_conclusion", "failures", "find_points",
     "finder_for", "group_key", "instance_dict", "instance_key", "point_dict", "point_vector",
-    "register_finder", "residual_size", "single_threaded_blas",
+    "register_finder", "register_symmetry", "residual_size", "single_threaded_blas",
+    "symmetry_for", "equivalence_text", "SYMMETRY_PLUGINS",
     "stack", "validate_instance", "wanted_point", "on_stratum", "stratum_options",
 ]
 
@@ -629,6 +632,8 @@ class FoundPoints:
     found: list[Any]                # everything the finder returned (all kinds)
     notes: list[str] = field(default_factory=list)
     duplicates: int = 0             # wanted points dropped as duplicates of another
+    #: what "distinct" meant: ``"tolerance"`` or ``"tolerance and <symmetries>"``
+    equivalence: str = "tolerance"
 
     def kinds(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -667,8 +672,10 @@ def find_points(claim: Claim, inst: Instance, *, rng: np.random.Generator, start
         found += list(finder(land, rng=rng, starts=3 * starts, digits=digits, **kwargs))
         notes.append(f"no certified point from {starts} starts; retried with {3 * starts} more")
     wanted = [p for p in found if wanted_point(claim, p)]
-    points = distinct_points(wanted)
-    return FoundPoints(points, found, notes, len(wanted) - len(points))
+    sym = symmetry_for(land)
+    points = distinct_points(wanted, symmetry=sym)
+    return FoundPoints(points, found, notes, len(wanted) - len(points),
+                       equivalence=equivalence_text(sym))
 
 
 def on_stratum(p: Any) -> bool:
@@ -736,26 +743,103 @@ def point_vector(p: Any) -> np.ndarray | None:
     return np.concatenate(parts) if parts else None
 
 
-def distinct_points(points: Sequence[Any], *, rtol: float = 1e-6) -> list[Any]:
+def distinct_points(points: Sequence[Any], *, rtol: float = 1e-6,
+                    symmetry: Any = None) -> list[Any]:
     """The points with near-duplicates dropped (first kept): two points are the same when
     their parameter vectors agree to ``rtol`` relative to their size (optimiser starts that
-    end in one minimum count once). Points without parameters are all kept.
+    end in one minimum count once) after both are mapped to the canonical representative of
+    their orbit by ``symmetry.canonical`` (the landscape's parameter symmetries, see
+    :func:`symmetry_for`; None: tolerance only). Points without parameters are all kept.
 
     >>> from types import SimpleNamespace as P
     >>> len(distinct_points([P(theta=[1.0, 2.0]), P(theta=[1.0, 2.0 + 1e-12]), P(theta=[0, 1])]))
     2
+    >>> swap = P(canonical=lambda v: np.sort(v), description="swapping the two entries")
+    >>> len(distinct_points([P(theta=[1.0, 2.0]), P(theta=[2.0, 1.0])], symmetry=swap))
+    1
     """
+    canon = getattr(symmetry, "canonical", None) if symmetry else None
     kept: list[Any] = []
     vecs: list[np.ndarray] = []
     for p in points:
         v = point_vector(p)
         if v is not None and np.all(np.isfinite(v)):
+            if canon is not None:
+                try:
+                    v = np.asarray(canon(v), dtype=float)
+                except (ValueError, TypeError) as exc:
+                    raise ClaimError(f"the landscape's canonical form failed on a point of "
+                                     f"{v.size} parameters: {describe(exc)}") from exc
             if any(u.shape == v.shape and np.max(np.abs(u - v)) <= rtol * (1 + np.max(np.abs(v)))
                    for u in vecs):
                 continue
             vecs.append(v)
         kept.append(p)
     return kept
+
+
+# ---------------------------------------------------------------------------------------------
+# parameter symmetries (the landscape protocol's optional hook)
+
+Symmetry = Any
+SymmetryOf = Callable[[Any], Any]
+_SYMMETRIES: dict[type, SymmetryOf] = {}
+#: modules that register parameter symmetries for landscape types when imported (resolved
+#: lazily, like :data:`FINDER_PLUGINS`)
+SYMMETRY_PLUGINS: list[str] = ["proofcheck.symmetry"]
+
+
+def register_symmetry(landscape_type: type, symmetry_of: SymmetryOf) -> None:
+    """Quotient the points of landscapes of ``landscape_type`` (and subclasses) by their
+    parameter symmetries: ``symmetry_of(landscape)`` returns None (no symmetry) or an object
+    with ``canonical(params) -> params`` (the canonical representative of the orbit of a point's
+    parameter vector, as :func:`point_vector` gives it) and ``description`` (the symmetries, in
+    words, for reports: ``"hidden-unit permutations, ..."``)."""
+    _SYMMETRIES[landscape_type] = symmetry_of
+
+
+def symmetry_for(landscape: Any) -> Symmetry | None:
+    """The parameter symmetries of a landscape, or None. In order: the landscape's own
+    ``symmetry`` attribute (an object with ``canonical`` and ``description``; may be None), the
+    function registered for its type (:func:`register_symmetry`), and for a wrapper landscape
+    whose ``base`` is itself a landscape (it has ``find_points``) and which only relabels the
+    base's points, the base's symmetries.
+
+    Only symmetries of the *landscape* belong here (the same loss at both points, so the same
+    kind of point): a conclusion evaluated at one representative per orbit is taken to mean the
+    same at every member (the catalogue's are: values of L and of functions of the network's
+    outputs, ranks of orbit-invariant matrices). A claim whose conclusion is not invariant uses a
+    landscape without the hook.
+
+    >>> from types import SimpleNamespace as P
+    >>> symmetry_for(P(symmetry=None)) is None, symmetry_for(object()) is None
+    (True, True)
+    """
+    import importlib
+    if hasattr(landscape, "symmetry"):
+        return landscape.symmetry or None
+    for _ in range(2):
+        for cls in type(landscape).__mro__:
+            if cls in _SYMMETRIES:
+                return _SYMMETRIES[cls](landscape) or None
+        for name in SYMMETRY_PLUGINS:
+            importlib.import_module(name)
+    base = getattr(landscape, "base", None)
+    if base is not None and callable(getattr(base, "find_points", None)):
+        return symmetry_for(base)
+    return None
+
+
+def equivalence_text(symmetry: Symmetry | None) -> str:
+    """What "distinct points" means under ``symmetry``: ``"tolerance"`` or
+    ``"tolerance and <its description>"``.
+
+    >>> from types import SimpleNamespace as P
+    >>> equivalence_text(None), equivalence_text(P(description="hidden-unit permutations"))
+    ('tolerance', 'tolerance and hidden-unit permutations')
+    """
+    text = str(getattr(symmetry, "description", "") or "") if symmetry else ""
+    return f"tolerance and {text}" if text else "tolerance"
 
 
 # ---------------------------------------------------------------------------------------------

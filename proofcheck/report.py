@@ -193,6 +193,9 @@ def evidence_phrase(check: CheckRecord, point_kind: str = "any point", *,
     tested = check.instances - check.vacuous_instances
     phrase = (f"no counterexample at {check.points} certified {plural} "
               f"of {tested} instance{'s' if tested != 1 else ''}{at}")
+    up_to = getattr(check, "points_distinct_up_to", "")
+    if up_to and up_to != "tolerance":      # H7: points counted once per symmetry orbit
+        phrase += f" (distinct up to {up_to})"
     if check.vacuous_instances:
         phrase += f"; {check.vacuous_instances} more vacuous (no {noun} found)"
     return phrase

@@ -114,6 +114,7 @@ class CheckRecord:
     grade: str = ""                 # evidence grade (see GRADES); "" when undecided
     point_certification: dict[str, int] = field(default_factory=dict)   # points per level,
                                     # e.g. {"local_min (second-order ... at 50 digits)": 12}
+    points_distinct_up_to: str = ""    # H7: "tolerance" or "tolerance and <symmetries>"
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -137,7 +138,8 @@ class CheckRecord:
             witness=Witness.from_dict(d.get("witness")), seconds=float(d.get("seconds") or 0.0),
             notes=list(d.get("notes") or []), exhaustive=bool(d.get("exhaustive", False)),
             grade=(d.get("evidence") or {}).get("grade") or "",
-            point_certification=dict(d.get("point_certification") or {}))
+            point_certification=dict(d.get("point_certification") or {}),
+            points_distinct_up_to=str(d.get("points_distinct_up_to") or ""))
 
 
 @dataclass

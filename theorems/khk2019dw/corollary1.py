@@ -61,10 +61,12 @@ THETA_I = Hypothesis("theta in Theta_{d_y,t}",
 def _problems(draw, holds):
     h = 2                       # H = 3 multiplies the subsequences S (and the run time) by 2
     t = draw(st.integers(0, h - 2))
-    d_y = 1
+    # d_{H+1} is free in Corollary 1: two outputs first (the simplest draw), one output too
+    d_y = draw(st.sampled_from((2, 1)))
     # few parameters per sample (m >= 6, d_x <= 2) so that L > 0 at the local minima found:
-    # with L = 0 the residual vanishes and every bound holds trivially
-    widths = [draw(st.integers(1, 2))] + [2] * h + [d_y]
+    # with L = 0 the residual vanishes and every bound holds trivially; d_y + 1 units per
+    # layer: d_y identity units (S^(l)) and one nonlinear unit outside them (zeros of I)
+    widths = [draw(st.integers(1, 2))] + [d_y + 1] * h + [d_y]
     layers = []
     for l in range(1, h + 1):
         if l <= t:

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from proofcheck import (Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,
                         PointKind, Source)
+from proofcheck.exact_backends import ExactBackend
 from proofcheck.induced import pointwise_infimum
 from proofcheck.linalg import numerical_rank
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector, vec
@@ -120,7 +121,26 @@ def footnote_instances(draw, positive=True, sign_any=False):
                     diagonals=tuple(tuple(float(v) for v in row) for row in signs * mags), m=m)
 
 
+def _exact_phi_rank(inst):
+    """rank [phi(x_i; u)] of footnote 1's construction in exact rationals (the instance as the
+    exact rational numbers of the certifying rungs): ReLU and products only, so Phi is exact."""
+    def q(v):
+        return sp.Rational(v.as_fraction()) if hasattr(v, "as_fraction") else sp.nsimplify(v)
+    Xr = sp.Matrix([[q(v) for v in row] for row in np.asarray(inst.X_raw, dtype=object)])
+    m = Xr.rows
+    h = Xr.row_join(sp.ones(m, 1))
+    mats = [Xr.row_join(sp.ones(m, 1) * (q(inst.eps) - 1))]
+    mats += [sp.diag(*[q(v) for v in dg]) for dg in inst.diagonals]
+    for M in mats:
+        h = (h * M.T).applyfunc(lambda a: a if a > 0 else sp.Integer(0))
+    return int(h.rank())
+
+
 def rank_at_least_m(inst, point, B):
+    if isinstance(B, ExactBackend):        # the exact rung: the rank decided exactly
+        r, m = _exact_phi_rank(inst), int(inst.m)
+        return Margin(r - m, 0, r, m, "exact rank (rational arithmetic) of the activation "
+                      "matrix")
     _, _, Phi = footnote1_network(inst.X_raw, inst.eps, inst.diagonals)
     r = int(numerical_rank(Phi, "lapack"))
     return Margin(float(r - inst.m), 0.0, r, inst.m, "numerical rank (LAPACK cutoff) of the "
@@ -136,7 +156,7 @@ footnote_corrected = Claim(
     hypotheses=(POSITIVE,),
     conclusion=rank_at_least_m,
     instances=lambda assumed: footnote_instances(positive=assumed["positive_diagonal"]),
-    high_precision=False,
+    high_precision=True,        # the exact rung decides the rank exactly
     mutants=(Mutant.drop("positive_diagonal", "a negative diagonal entry (the printed "
                                               "'W_jj != 0')"),
              Mutant.conclusion("rank_m_plus_1", MutantKind.PERTURBED_CONSTANT,
@@ -153,7 +173,7 @@ footnote1 = Claim(
               "for j' != j. This guarantees rank([phi(x_i; u)]_{i=1}^m) >= m",
     conclusion=rank_at_least_m,
     instances=lambda assumed: footnote_instances(positive=False),
-    high_precision=False,
+    high_precision=True,        # the exact rung decides the rank exactly
     corrected=footnote_corrected,
     erratum="with a ReLU, W^{(l)}_{jj} < 0 maps unit j's only positive activation (eps, at "
             "sample j) to relu(W_jj * eps) = 0: column j of phi vanishes and the rank drops "

@@ -48,18 +48,29 @@ def relu_points(draw, kinked=True):
     return Instance(X=X, W1=W1, W2=W2, kinked=True)
 
 
+def _omega(inst):
+    """(theta in Omega, theta in Omega-tilde), decided exactly on the instance's numbers (the
+    exact rationals of the certifying rungs are the doubles of the instance: as_float is
+    exact on them)."""
+    def floats(A):
+        return np.vectorize(lambda a: a.as_float() if hasattr(a, "as_float") else float(a),
+                            otypes=[float])(np.asarray(A, dtype=object))
+    return relu_omega(floats(inst.X), floats(inst.W1), floats(inst.W2))
+
+
 def equal_sets(inst, point, B):
-    in_omega, in_tilde = relu_omega(inst.X, inst.W1, inst.W2)
-    return Margin(0.0 if in_omega == in_tilde else -1.0, 0.0, in_omega, in_tilde,
+    # an exact decision: the margin is the integer 0 (holds) or -1 (fails), exact on every rung
+    in_omega, in_tilde = _omega(inst)
+    return Margin(0 if in_omega == in_tilde else -1, 0, in_omega, in_tilde,
                   "exact decision (rational arithmetic)")
 
 
 def subset_and_null(inst, point, B, flipped=False):
-    in_omega, in_tilde = relu_omega(inst.X, inst.W1, inst.W2)
+    in_omega, in_tilde = _omega(inst)
     ok = (not in_tilde or in_omega) if flipped else (not in_omega or in_tilde)
     if not inst.kinked:          # a random theta is in neither set (measure zero)
         ok = ok and not in_tilde
-    return Margin(0.0 if ok else -1.0, 0.0, in_omega, in_tilde, "exact decision")
+    return Margin(0 if ok else -1, 0, in_omega, in_tilde, "exact decision")
 
 
 def _instances(assumed):
@@ -74,7 +85,7 @@ corrected = Claim(
               "Lebesgue-null (a random theta is in neither)",
     conclusion=subset_and_null,
     instances=_instances,
-    high_precision=False,
+    high_precision=True,        # an exact decision: certified by the exact rung
     mutants=(Mutant.conclusion("flipped_inclusion", MutantKind.FLIPPED_INEQUALITY,
                                "Omega-tilde is a subset of Omega",
                                lambda i, p, B: subset_and_null(i, p, B, flipped=True)),
@@ -93,7 +104,7 @@ omega = Claim(
               "Omega (= Omega-tilde) is zero",
     conclusion=equal_sets,
     instances=_instances,
-    high_precision=False,
+    high_precision=True,        # an exact decision: certified by the exact rung
     corrected=corrected,
     erratum="Omega is not closed for ReLU networks: at theta = (w, v) = (0, 0) of "
             "f = v relu(w x), f is differentiable (|f| <= |v||w|) but every neighbourhood "

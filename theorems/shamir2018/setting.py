@@ -63,10 +63,41 @@ def _d1(loss, p, y):
                      if np.ndim(y) == 0 else np.asarray(y, float)[..., None, None])[..., 0, 0]
 
 
+def _quotients_B(inst, B):
+    """ℓ'(p), ℓ'(p ± h) in ``B``'s arithmetic (mpmath digits, exact rationals, balls): the
+    loss's per-sample formulas on B's numbers (one instance), with B's unit roundoff (0 in
+    exact arithmetic: the quotients are then exact) and the Taylor bound at |p| + h rounded
+    up."""
+    loss, h = inst.loss, B.asarray([H_STEP])[0]
+    p, y = B.asarray([inst.p])[0], B.asarray([inst.y])[0]
+
+    def d1(q):
+        return loss.grad_mp(np.array([q], dtype=object), np.array([y], dtype=object))[0]
+
+    g0, gp, gm = d1(p), d1(p + h), d1(p - h)
+    P = float(B.to_float(np.array([abs(p)], dtype=object))[0]) + H_STEP
+    y_f = float(B.to_float(np.array([y], dtype=object))[0])
+    plain = getattr(loss, "wrapped", loss)      # the loss itself under the exact rungs' proxy
+    c3 = float(np.asarray(piecewise_third_bound(plain, np.array([P * (1 + 4 * U)]), y_f))
+               .ravel()[0])
+    return g0, gp, gm, h, B.asarray([c3])[0], B.unit_roundoff
+
+
 def assumption1_conclusion(inst, point, B):
     """Convexity (one-sided quotients of ℓ' >= 0) and continuity of ℓ'' (the two quotients
     agree) at p, up to the Taylor error h sup|ℓ'''| of each piece plus the rounding of the
-    quotients, 4 u (|ℓ'(p)| + |ℓ'(p ± h)|) / h."""
+    quotients, 4 u (|ℓ'(p)| + |ℓ'(p ± h)|) / h (u = 0 in exact arithmetic)."""
+    if B.name != "numpy":       # one instance at high precision / exactly (the judge's rungs)
+        g0, gp, gm, h, c3, u = _quotients_B(inst, B)
+        q_plus, q_minus = (gp - g0) / h, (g0 - gm) / h
+        tol = h * c3 + 4 * u * (abs(g0) + abs(gp) + abs(gm)) / h
+        src = ("Taylor: one-sided quotients of ℓ' differ from ℓ'' by <= h sup|ℓ'''|/2 each "
+               f"(h = 2^-12); rounding 4u(|ℓ'|)/h in {B.name} arithmetic")
+        smooth = Margin(value=tol - abs(q_plus - q_minus), tol=0, lhs=q_plus, rhs=q_minus,
+                        tol_source=src)
+        lo = q_plus if q_plus <= q_minus else q_minus
+        convex = Margin(value=lo + tol, tol=0, lhs=lo, rhs=0, tol_source=src)
+        return smooth.both(convex)
     loss, p, y, h = inst.loss, np.asarray(inst.p, float), np.asarray(inst.y, float), H_STEP
     g0, gp, gm = _d1(loss, p, y), _d1(loss, p + h, y), _d1(loss, p - h, y)
     q_plus, q_minus = (gp - g0) / h, (g0 - gm) / h
@@ -89,7 +120,7 @@ assumption1_corrected = Claim(
               "squared loss and the cubic smoothed hinge (1 - yp)_+^3",
     conclusion=assumption1_conclusion,
     instances=lambda assumed: loss_points(CORRECTED_LOSSES),
-    high_precision=False,
+    high_precision=True,        # mpmath / exact / ball paths (_quotients_B)
     mutants=(
         Mutant.conclusion("double_well_convex", MutantKind.OTHER,
                           "the smooth double well ((p - y)^2 - 1)^2 + p/2 also satisfies it",
@@ -111,7 +142,7 @@ assumption1 = Claim(
               "loss etc.",
     conclusion=assumption1_conclusion,
     instances=lambda assumed: loss_points(PRINTED_LOSSES),
-    high_precision=False,
+    high_precision=True,        # mpmath / exact / ball paths (_quotients_B)
     corrected=assumption1_corrected,
     erratum="the smoothed hinge max(0, 1 - yp)^2 (and the Rennie-Srebro smooth hinge) is only "
             "once differentiable: ℓ'' jumps from 2 to 0 at yp = 1. The cubic (1 - yp)_+^3 is "

@@ -58,18 +58,29 @@ def _terms(inst, B):
 at_w_nonzero = partial(Claim, hypotheses=(A1, W_NONZERO), instances=instances)
 
 
+def _lemma1_terms(inst, B):
+    """The terms of Lemma 1, whose G = (w - w*; w w*^T V / ||w||^2) exists only for w != 0:
+    at w = 0 the printed statement says nothing (1/||w||^2 is undefined; w w*^T V / ||w||^2
+    has no limit as w -> 0), so evaluating it there is refused rather than given a value by
+    a convention the paper does not print (such as the pseudo-inverse, G_V = 0)."""
+    if np.any(np.all(np.asarray(inst.w) == 0, axis=-1)):
+        raise ValueError("Lemma 1 is undefined at w = 0: G = (w - w*; w w*^T V / ||w||^2) "
+                         "divides by ||w||^2 = 0")
+    return _terms(inst, B)
+
+
 def lemma1_conclusion(inst, point, B):
-    q = _terms(inst, B)
+    q = _lemma1_terms(inst, B)
     return Margin.at_least(q.inner, q.gap, tol=q.tol, tol_source=q.tol_source)
 
 
 def lemma1_flipped(inst, point, B):
-    q = _terms(inst, B)
+    q = _lemma1_terms(inst, B)
     return Margin.at_most(q.inner, q.gap, tol=q.tol, tol_source=q.tol_source)
 
 
 def lemma1_doubled_gap(inst, point, B):
-    q = _terms(inst, B)
+    q = _lemma1_terms(inst, B)
     return Margin.at_least(q.inner, 2 * q.gap, tol=q.tol, tol_source=q.tol_source)
 
 
@@ -105,7 +116,11 @@ lemma1 = at_w_nonzero(
     identities=(Identity("eq5", "<vec G, ℓ' ∂p/∂(w, V)> = ℓ' (w^T(x + V f) - w*^T x) per sample",
                          lambda s: _G_inner(s), SWEEP),),
     notes="Eq. (5) is proven per sample (the expectation is linear); the inequality then is "
-          "convexity, checked on drawn instances.",
+          "convexity, checked on drawn instances.  w != 0 is what makes G defined "
+          "(1/||w||^2): at w = 0 the statement says nothing, so the hypothesis is redundant "
+          "(implied by the definedness of G, proven by the decision procedure) and has no drop "
+          "mutant; the conclusion refuses w = 0 instead of reading w/||w||^2 as a "
+          "pseudo-inverse.",
     decidable=lemma1_forms(sizes=LEMMA1_FAST),
     mutants=(
         Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
@@ -122,8 +137,6 @@ lemma1 = at_w_nonzero(
                         lambda s: _G_inner(s, scale_V=2)),
         Mutant.drop("A1", "without convexity (a smooth non-convex double-well loss), the "
                           "first-order bound ℓ'(p)(p - p̃) >= ℓ(p) - ℓ(p̃) fails"),
-        Mutant.drop("w_nonzero", "at w = 0, reading w/||w||^2 as the pseudo-inverse 0: "
-                                 "<vec G, ∇F> = -w*^T (∇F_lin(0) + V r) misses the V r term"),
     ),
 )
 
