@@ -10,7 +10,7 @@ from proofcheck.search import Budget
 from proofcheck.search.necessity import necessity, necessity_map
 
 # x^2 <= |x| if |x| <= 1, with a needed hypothesis ("unit") and one the conclusion does not
-# need ("not_half": x^2 <= |x| holds at x = 1/2 as well); the claim file the CLI tests load too
+# need ("not_half": x^2 <= |x| holds at x = 1/2 as well); the claim file test_runner loads too
 SQUARE_FILE = Path(__file__).parent / "fixtures" / "runner_claims" / "necessity" / "square.py"
 SQUARE, = load_claims([SQUARE_FILE]).claims
 BUDGET = Budget(instances=40)
