@@ -92,7 +92,65 @@ def _coerce(x):
     return None
 
 
-class Rational(numbers.Number):
+class _FlintNumber(numbers.Number):
+    """The operators the exact number types share. A subclass wraps one python-flint value
+    (:meth:`_flint`), builds itself around one (:meth:`_of`) and says which operands it takes in
+    arithmetic (:meth:`_operand`) and in comparisons (:meth:`_comparand`); ``None`` means
+    "not mine" and the operator returns ``NotImplemented``."""
+
+    __slots__ = ()
+
+    @classmethod
+    def _of(cls, value):
+        raise NotImplementedError
+
+    def _flint(self):
+        raise NotImplementedError
+
+    @staticmethod
+    def _operand(o):
+        raise NotImplementedError
+
+    @staticmethod
+    def _comparand(o):
+        raise NotImplementedError
+
+    # arithmetic
+    def _bin(self, o, op):
+        v = self._operand(o)
+        if v is None:
+            return NotImplemented
+        return self._of(op(self._flint(), v))
+
+    def __add__(self, o): return self._bin(o, lambda a, b: a + b)
+    def __radd__(self, o): return self._bin(o, lambda a, b: b + a)
+    def __sub__(self, o): return self._bin(o, lambda a, b: a - b)
+    def __rsub__(self, o): return self._bin(o, lambda a, b: b - a)
+    def __mul__(self, o): return self._bin(o, lambda a, b: a * b)
+    def __rmul__(self, o): return self._bin(o, lambda a, b: b * a)
+
+    def __neg__(self): return self._of(-self._flint())
+    def __pos__(self): return self
+    def __abs__(self): return self._of(abs(self._flint()))
+
+    # comparisons
+    def _cmp(self, o, op):
+        v = self._comparand(o)
+        if v is None:
+            return NotImplemented
+        return op(self._flint(), v)
+
+    def __eq__(self, o):
+        r = self._cmp(o, lambda a, b: a == b)
+        return False if r is NotImplemented else r
+
+    def __lt__(self, o): return self._cmp(o, lambda a, b: a < b)
+    def __le__(self, o): return self._cmp(o, lambda a, b: a <= b)
+    def __gt__(self, o): return self._cmp(o, lambda a, b: a > b)
+    def __ge__(self, o): return self._cmp(o, lambda a, b: a >= b)
+
+
+class Rational(_FlintNumber):
     """An exact rational number (python-flint ``fmpq``) that mixes with python ints and floats.
 
     >>> Rational(1, 3) + 0.5
@@ -115,19 +173,15 @@ class Rational(numbers.Number):
         r.q = q
         return r
 
-    # arithmetic
-    def _bin(self, other, op):
-        o = _coerce(other)
-        if o is None:
-            return NotImplemented
-        return Rational._of(op(self.q, o))
+    def _flint(self) -> flint.fmpq:
+        return self.q
 
-    def __add__(self, o): return self._bin(o, lambda a, b: a + b)
-    def __radd__(self, o): return self._bin(o, lambda a, b: b + a)
-    def __sub__(self, o): return self._bin(o, lambda a, b: a - b)
-    def __rsub__(self, o): return self._bin(o, lambda a, b: b - a)
-    def __mul__(self, o): return self._bin(o, lambda a, b: a * b)
-    def __rmul__(self, o): return self._bin(o, lambda a, b: b * a)
+    _operand = staticmethod(_coerce)
+
+    @staticmethod
+    def _comparand(o):
+        # a numpy float compares by its exact binary value (it may not enter arithmetic)
+        return _fmpq(o) if isinstance(o, np.floating) else _coerce(o)
 
     def __truediv__(self, o):
         o2 = _coerce(o)
@@ -154,28 +208,6 @@ class Rational(numbers.Number):
             raise NotExact(f"a rational to the power {k!r} is irrational in general")
         return Rational._of(self.q ** int(k))
 
-    def __neg__(self): return Rational._of(-self.q)
-    def __pos__(self): return self
-    def __abs__(self): return Rational._of(abs(self.q))
-
-    # comparisons
-    def _cmp(self, other, op):
-        o = _coerce(other)
-        if o is None:
-            if isinstance(other, np.floating):
-                o = _fmpq(other)
-            else:
-                return NotImplemented
-        return op(self.q, o)
-
-    def __eq__(self, o):
-        r = self._cmp(o, lambda a, b: a == b)
-        return False if r is NotImplemented else r
-
-    def __lt__(self, o): return self._cmp(o, lambda a, b: a < b)
-    def __le__(self, o): return self._cmp(o, lambda a, b: a <= b)
-    def __gt__(self, o): return self._cmp(o, lambda a, b: a > b)
-    def __ge__(self, o): return self._cmp(o, lambda a, b: a >= b)
     def __hash__(self): return hash(Fraction(int(self.q.p), int(self.q.q)))
     def __bool__(self): return self.q != 0
 
@@ -249,7 +281,7 @@ def _arb_of(x):
     return None
 
 
-class Ball(numbers.Number):
+class Ball(_FlintNumber):
     """A python-flint ``arb`` ball that refuses ``float()``.
 
     ``float(arb)`` silently returns the midpoint; a rounded midpoint mixed back into ball
@@ -276,18 +308,16 @@ class Ball(numbers.Number):
         b.a = a
         return b
 
-    def _bin(self, o, op):
-        a = _arb_of(o)
-        if a is None:
-            return NotImplemented
-        return Ball._of(op(self.a, a))
+    def _flint(self) -> flint.arb:
+        return self.a
 
-    def __add__(self, o): return self._bin(o, lambda x, y: x + y)
-    def __radd__(self, o): return self._bin(o, lambda x, y: y + x)
-    def __sub__(self, o): return self._bin(o, lambda x, y: x - y)
-    def __rsub__(self, o): return self._bin(o, lambda x, y: y - x)
-    def __mul__(self, o): return self._bin(o, lambda x, y: x * y)
-    def __rmul__(self, o): return self._bin(o, lambda x, y: y * x)
+    _operand = staticmethod(_arb_of)
+
+    @staticmethod
+    def _comparand(o):
+        # a numpy float compares as the exact binary value it is (it may not enter arithmetic)
+        return flint.arb(float(o)) if isinstance(o, np.floating) else _arb_of(o)
+
     def __truediv__(self, o): return self._bin(o, lambda x, y: x / y)
     def __rtruediv__(self, o): return self._bin(o, lambda x, y: y / x)
 
@@ -299,27 +329,6 @@ class Ball(numbers.Number):
             return NotImplemented
         return Ball._of(self.a ** a)
 
-    def __neg__(self): return Ball._of(-self.a)
-    def __pos__(self): return self
-    def __abs__(self): return Ball._of(abs(self.a))
-
-    def _cmp(self, o, op):
-        a = _arb_of(o)
-        if a is None:
-            if isinstance(o, np.floating):
-                a = flint.arb(float(o))
-            else:
-                return NotImplemented
-        return op(self.a, a)
-
-    def __lt__(self, o): return self._cmp(o, lambda x, y: x < y)
-    def __le__(self, o): return self._cmp(o, lambda x, y: x <= y)
-    def __gt__(self, o): return self._cmp(o, lambda x, y: x > y)
-    def __ge__(self, o): return self._cmp(o, lambda x, y: x >= y)
-
-    def __eq__(self, o):
-        r = self._cmp(o, lambda x, y: x == y)
-        return False if r is NotImplemented else r
 
     # unhashable, as __eq__ compares values (typeshed's numbers.Number declares __hash__ a method)
     __hash__ = None  # type: ignore[assignment]
