@@ -420,7 +420,42 @@ def _exact_rank(A: np.ndarray) -> int:
     return flint.fmpq_mat(m, n, [_fmpq(x) for x in A.flat]).rank()
 
 
-class ExactBackend(Backend):
+class _ObjectBackend(Backend):
+    """What the two backends of object arrays share: their numbers are of one class
+    (``number``), they round nothing the numbers do not account for themselves (every
+    tolerance is 0), and they project through the pseudo-inverse."""
+
+    number: type[_FlintNumber]
+
+    def __init__(self, rank_method="lapack"):
+        super().__init__(rank_method)
+        # plain 0: tolerances vanish, and reports may print float(unit_roundoff)
+        self.unit_roundoff = 0
+        self.tiny = 0
+
+    def zeros(self, shape):
+        out = np.empty(shape, dtype=object)
+        out.fill(self.number(0))
+        return out
+
+    def eye(self, n):
+        out = self.zeros((n, n))
+        for i in range(n):
+            out[i, i] = self.number(1)
+        return out
+
+    def rank_cutoff(self, s, shape, method=None):
+        return self.zeros(np.shape(s)[:-1])
+
+    def projection(self, M, method=None):
+        A = self._check_matrix(M)
+        return self.matmul(A, self.pinv(A))
+
+    def project(self, M, Y, method=None):
+        return self.matmul(self.projection(M), Y)
+
+
+class ExactBackend(_ObjectBackend):
     """Exact rational arithmetic (object arrays of :class:`Rational`); see the module doc.
 
     Rank decisions are exact, so the ``method`` (rank cutoff) arguments are ignored.
@@ -432,12 +467,7 @@ class ExactBackend(Backend):
 
     name = "exact"
     digits = math.inf
-
-    def __init__(self, rank_method="lapack"):
-        super().__init__(rank_method)
-        # plain 0: tolerances vanish, and reports may print float(unit_roundoff)
-        self.unit_roundoff = 0
-        self.tiny = 0
+    number = Rational
 
     def __repr__(self):
         return "ExactBackend()"
@@ -459,17 +489,6 @@ class ExactBackend(Backend):
     def to_float(self, a):
         return np.asarray(_objmap(lambda x: x.as_float() if isinstance(x, Rational)
                                   else float(x), a), dtype=np.float64)
-
-    def zeros(self, shape):
-        out = np.empty(shape, dtype=object)
-        out.fill(Rational(0))
-        return out
-
-    def eye(self, n):
-        out = self.zeros((n, n))
-        for i in range(n):
-            out[i, i] = Rational(1)
-        return out
 
     def _all_finite(self, A) -> bool:
         return True
@@ -532,21 +551,11 @@ class ExactBackend(Backend):
         return out
 
     # -- exact linear algebra (ranks are exact: ``method`` is ignored) -------------------------
-    def rank_cutoff(self, s, shape, method=None):
-        return self.zeros(np.shape(s)[:-1])
-
     def pinv(self, M, method=None):
         return self._per_matrix(M, _exact_pinv, None)
 
-    def projection(self, M, method=None):
-        A = self._check_matrix(M)
-        return self.matmul(A, self.pinv(A))
-
     def range_basis(self, M, method=None):
         raise NotExact("an orthonormal basis needs square roots; use projection()")
-
-    def project(self, M, Y, method=None):
-        return self.matmul(self.projection(M), Y)
 
     def numerical_rank(self, M, method=None):
         """The exact rank."""
@@ -596,7 +605,7 @@ def to_arb(x, rad=0) -> Ball:
     return Ball._of(mid)
 
 
-class ArbBackend(Backend):
+class ArbBackend(_ObjectBackend):
     """Ball arithmetic at ``prec`` bits (python-flint ``arb``); see the module doc.
 
     >>> A = ArbBackend(prec=100)
@@ -606,16 +615,14 @@ class ArbBackend(Backend):
     """
 
     name = "arb"
+    number = Ball
 
     def __init__(self, prec: int = 256, rank_method="lapack"):
         if isinstance(prec, bool) or not isinstance(prec, numbers.Integral) or prec < 53:
             raise ValueError(f"prec must be an integer >= 53 bits, got {prec!r}")
-        super().__init__(rank_method)
+        super().__init__(rank_method)     # tolerances 0: the balls carry their rounding error
         self.prec = int(prec)
         self.digits = self.prec * math.log10(2.0)
-        # tolerances vanish: the balls carry the rounding error themselves
-        self.unit_roundoff = 0
-        self.tiny = 0
 
     def __repr__(self):
         return f"ArbBackend(prec={self.prec})"
@@ -637,17 +644,6 @@ class ArbBackend(Backend):
         return np.asarray(_objmap(lambda x: x.mid() if isinstance(x, Ball)
                               else x.as_float() if isinstance(x, Rational) else float(x), a),
                           dtype=np.float64)
-
-    def zeros(self, shape):
-        out = np.empty(shape, dtype=object)
-        out.fill(Ball(0))
-        return out
-
-    def eye(self, n):
-        out = self.zeros((n, n))
-        for i in range(n):
-            out[i, i] = Ball(1)
-        return out
 
     def _all_finite(self, A) -> bool:
         return all(x.is_finite() for x in np.asarray(A, dtype=object).flat)
@@ -727,9 +723,6 @@ class ArbBackend(Backend):
         return out
 
     # -- linear algebra of full-column-rank matrices ---------------------------------------------
-    def rank_cutoff(self, s, shape, method=None):
-        return self.zeros(np.shape(s)[:-1])
-
     def pinv(self, M, method=None):
         """(M^T M)^{-1} M^T for a provably full-column-rank M, else NotCertifiable."""
         A = self._check_matrix(M)
@@ -745,15 +738,8 @@ class ArbBackend(Backend):
                                  "matrix is not provably invertible); certify rational data "
                                  "with the exact backend") from exc
 
-    def projection(self, M, method=None):
-        A = self._check_matrix(M)
-        return self.matmul(A, self.pinv(A))
-
     def range_basis(self, M, method=None):
         raise NotCertifiable("no orthonormal basis in ball arithmetic; use projection()")
-
-    def project(self, M, Y, method=None):
-        return self.matmul(self.projection(M), Y)
 
     def numerical_rank(self, M, method=None):
         A = self._check_matrix(M)
