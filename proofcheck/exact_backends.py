@@ -434,14 +434,11 @@ class _ObjectBackend(Backend):
         self.tiny = 0
 
     def zeros(self, shape):
-        out = np.empty(shape, dtype=object)
-        out.fill(self.number(0))
-        return out
+        return np.full(shape, self.number(0), dtype=object)
 
     def eye(self, n):
         out = self.zeros((n, n))
-        for i in range(n):
-            out[i, i] = self.number(1)
+        np.fill_diagonal(out, self.number(1))
         return out
 
     def rank_cutoff(self, s, shape, method=None):
