@@ -31,7 +31,7 @@ from proofcheck.scalar_resnet import scalar_instances
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
 from . import claim, printed_at
-from ._terms import point_terms
+from ._terms import gradient_bound, gradient_bound_flipped, point_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_NONZERO
 from .decidable import LEMMA1_FAST, lemma1_forms, theorem1_forms
 
@@ -133,31 +133,24 @@ def _theorem1_denominator(q, B, c_w=2.0, c_star=2.0, with_V=True):
     return B.sqrt(c_w * q.w_norm ** 2 + q.w_star_norm ** 2 * (c_star + ratio))
 
 
-def _bound(q, denom, factor=1):
-    # ||∇F|| >= gap / denom, compared as ||∇F|| denom >= gap (denom > 0) to avoid dividing
-    return Margin.at_least(q.grad_norm * denom, factor * q.gap, tol=q.tol * (1 + denom),
-                           tol_source=q.tol_source + "; times (1 + denominator)")
-
-
 def theorem1_conclusion(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, _theorem1_denominator(q, B))
+    return gradient_bound(q, _theorem1_denominator(q, B))
 
 
 def theorem1_no_V(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, _theorem1_denominator(q, B, with_V=False))
+    return gradient_bound(q, _theorem1_denominator(q, B, with_V=False))
 
 
 def theorem1_doubled_gap(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, _theorem1_denominator(q, B), factor=2)
+    return gradient_bound(q, _theorem1_denominator(q, B), factor=2)
 
 
 def theorem1_flipped(inst, point, B):
     q = _terms(inst, B)
-    d = _theorem1_denominator(q, B)
-    return Margin.at_most(q.grad_norm * d, q.gap, tol=q.tol * (1 + d), tol_source=q.tol_source)
+    return gradient_bound_flipped(q, _theorem1_denominator(q, B))
 
 
 theorem1 = at_w_nonzero("shamir2018.theorem1", printed_at("3", "Theorem 1"),
@@ -188,12 +181,12 @@ theorem1 = at_w_nonzero("shamir2018.theorem1", printed_at("3", "Theorem 1"),
 
 def eq6_conclusion(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, q.denom6)
+    return gradient_bound(q, q.denom6)
 
 
 def eq6_without_V(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, _w_minus_wstar(inst, B))
+    return gradient_bound(q, _w_minus_wstar(inst, B))
 
 
 def _w_minus_wstar(inst, B):
@@ -205,7 +198,7 @@ def _w_minus_wstar(inst, B):
 
 def eq6_doubled_gap(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, q.denom6, factor=2)
+    return gradient_bound(q, q.denom6, factor=2)
 
 
 eq6 = at_w_nonzero("shamir2018.theorem1.eq6", printed_at("6.1", "proof of Theorem 1", "(6)"),

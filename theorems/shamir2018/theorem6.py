@@ -25,7 +25,7 @@ from functools import partial
 from proofcheck import Margin, Mutant, MutantKind
 
 from . import claim, printed_at
-from ._terms import vector_instances, vector_terms
+from ._terms import gradient_bound, gradient_bound_flipped, vector_instances, vector_terms
 from .assumptions import CONVEX_DIFF, FULL_ROW_RANK
 
 
@@ -73,14 +73,13 @@ def _theorem6(inst, B, c=2.0, with_V=True, use_G=False, factor=1):
     else:
         ratio = q.V_spec ** 2 / q.s_min ** 2 if with_V else 0 * q.V_spec
         d = B.sqrt(c * q.W_fro ** 2 + q.W_star_fro ** 2 * (c + ratio))
-    return Margin.at_least(q.grad_norm * d, factor * q.gap, tol=q.tol * (1 + d),
-                           tol_source=q.tol_source + "; times (1 + denominator)")
+    return gradient_bound(q, d, factor)
 
 
 def _theorem6_flipped(inst, point, B):
     q = vector_terms(inst, B)
     d = B.sqrt(2 * q.W_fro ** 2 + q.W_star_fro ** 2 * (2 + q.V_spec ** 2 / q.s_min ** 2))
-    return Margin.at_most(q.grad_norm * d, q.gap, tol=q.tol * (1 + d), tol_source=q.tol_source)
+    return gradient_bound_flipped(q, d)
 
 
 theorem6 = in_appendix_a("shamir2018.theorem6", printed_at("A", "Theorem 6"),
