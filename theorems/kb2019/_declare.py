@@ -104,10 +104,9 @@ def truth(ok: bool, tol_source: str = "exact") -> Margin:
 
 
 def at_resnet_minima(id: str, source: Source, /, *, conclusion: Callable[..., Margin],
-                     landscape: Any,
-                     cases: tuple[str, ...] | None = None, instances: Any = None,
-                     notes: str = "", precision: str | None = AT_CERTIFIED_POINT,
-                     **statement: Any) -> Claim:
+                     landscape: Any, cases: tuple[str, ...] | None = None,
+                     instances: Any = None, notes: str = "",
+                     precision: str | None = AT_CERTIFIED_POINT, **statement: Any) -> Claim:
     """A claim checked at the certified local minima of the ResNet, one case per loss and
     rank branch (:func:`proofcheck.problems.cases`), under A1 and A2 unless ``hypotheses`` is
     given. ``statement`` carries the claim's title, statement, hypotheses and mutants as
