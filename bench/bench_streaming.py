@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 
 from proofcheck import linalg
 from proofcheck.backends import NumpyBackend
-from proofcheck.streaming import Theorem2Accumulator
+from proofcheck.streaming import LeastSquaresGainAccumulator
 
 D_X, D_Z, D_Y = 32, 32, 10
 FIELDS = ("L_x", "L_xz", "improvement", "improvement_projected")
@@ -64,7 +64,7 @@ class Problem:
 
 
 def streaming(problem, m, chunk_rows):
-    return Theorem2Accumulator.from_chunks(problem.chunks(m, chunk_rows)).result()
+    return LeastSquaresGainAccumulator.from_chunks(problem.chunks(m, chunk_rows)).result()
 
 
 def generate_only(problem, m, chunk_rows):
@@ -135,7 +135,7 @@ def main(argv=None):
     X, Z, Y = (np.vstack(parts) for parts in zip(*problem.chunks(m, args.chunk_rows)))
     t_dense, ref = best_of(lambda: dense(X, Z, Y), 2)
     t_stream, res = best_of(
-        lambda: Theorem2Accumulator(D_X, D_Z, D_Y).update(X, Z, Y).result(), 5)
+        lambda: LeastSquaresGainAccumulator(D_X, D_Z, D_Y).update(X, Z, Y).result(), 5)
     tol = float(NumpyBackend().tolerance(res.y_norm2, cond=res.cond_xz,
                                          n_ops=m * (D_X + D_Z + D_Y)))
     print(f"{'quantity':>22} {'streaming':>20} {'dense':>20} {'|diff|':>10} {'tol':>10}")

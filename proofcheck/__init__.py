@@ -54,7 +54,10 @@ def _install_catalogue_finder() -> None:
 
     if not any(isinstance(f, _SourceTreeCatalogue) or f is _SourceTreeCatalogue
                for f in sys.meta_path):
-        sys.meta_path.append(_SourceTreeCatalogue)
+        # first, so that an editable install's own finder (which maps the name to the folder
+        # of the checkout that was installed) does not hand a different checkout's theorems
+        # to a package imported from PYTHONPATH
+        sys.meta_path.insert(0, _SourceTreeCatalogue)
 
 
 _install_catalogue_finder()

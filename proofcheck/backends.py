@@ -29,6 +29,7 @@ import importlib
 import math
 import numbers
 from fractions import Fraction
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -53,8 +54,10 @@ class Backend(abc.ABC):
 
     name: str = "abstract"
     digits: float
-    unit_roundoff: object
-    tiny: object
+    # a number of the backend's own type (float, mpf, Rational, Ball): arithmetic with it is
+    # the backend's, so it is typed Any rather than object
+    unit_roundoff: Any
+    tiny: Any
     #: Constant factor on top of ``n_ops * cond * u``; see :meth:`tolerance`.
     safety: int = 16
 

@@ -381,7 +381,9 @@ class Claim:
     landscape: Callable[[Any], Any] | None = None
     branches: tuple[str, ...] = ()          # cases of the proof, e.g.
                                             # ("full_rank", "rank_deficient"):
-                                            # each gets its own instances and must be hit
+                                            # each gets its own instances, must be hit, and
+                                            # is reported with the mutant caught in it
+                                            # (results.BranchResult; docs/check.md)
     case_of: Callable[[Any, Any], str] | None = None   # the case a certified point falls in
                                             # (default: the point's observed ``branch``)
     identities: tuple[Identity, ...] = ()

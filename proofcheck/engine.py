@@ -33,8 +33,8 @@ from .evaluate import (CRITICAL_KINDS, as_point, assumption_text, check_hypothes
                        failures, find_points, group_key, instance_dict, point_dict, stack,
                        validate_instance)
 from .judge import Judgement, grade_rank, judge, weakest
-from .results import (CheckRecord, ClaimResult, EvidenceKind, MutantResult, RunResult, Verdict,
-                      Witness)
+from .results import (ALL_BRANCH, BranchResult, BranchStatus, CheckRecord, ClaimResult,
+                      EvidenceKind, MutantResult, RunResult, Verdict, Witness)
 
 __all__ = ["PROFILES", "Profile", "check_claim", "check_claims", "ClaimError", "GeneratorError",
            "claim_grade"]
@@ -132,7 +132,8 @@ def check_claim(claim: Claim, *, profile: str | Profile = "default", seed: int =
 
 
 def _check_claim(claim: Claim, *, profile: str | Profile, seed: int,
-                 progress: Progress | None, mutants: bool) -> ClaimResult:
+                 progress: Progress | None, mutants: bool,
+                 counts_out: list[_Branches] | None = None) -> ClaimResult:
     prof = get_profile(profile)
     start = time.perf_counter()
     progress = progress or (lambda *a: None)
@@ -142,16 +143,22 @@ def _check_claim(claim: Claim, *, profile: str | Profile, seed: int,
                          erratum=claim.erratum)
     for name in ("readings", "notes", "narrowed"):
         setattr(result, name, _as_texts(getattr(claim, name, ())))
+    counts = _Branches(claim)
+    if counts_out is not None:
+        counts_out.append(counts)
     try:
         from .witness_db import replay_stored, store_failures   # the failure database
         result.checks = replay_stored(claim) + _run_checks(claim, prof, seed, progress,
-                                                           budget="full")
+                                                           budget="full", branches=counts)
+        result.branches = counts.results(result.checks)
         result.verdict = _verdict(result.checks)
         store_failures(claim, result.checks, seed=seed)
+        corrected_counts: list[_Branches] = []
         if claim.corrected is not None:
             progress(claim.id, "corrected statement", 0, 1)
             result.corrected = _check_claim(claim.corrected, profile=prof, seed=seed,
-                                            progress=progress, mutants=False)
+                                            progress=progress, mutants=False,
+                                            counts_out=corrected_counts)
             if result.verdict is Verdict.REFUTED and result.corrected.verdict is Verdict.VERIFIED:
                 result.verdict = Verdict.ERRATUM
             elif result.verdict is Verdict.VERIFIED:
@@ -159,10 +166,13 @@ def _check_claim(claim: Claim, *, profile: str | Profile, seed: int,
                                   "passed every check in this run]").strip()
         result.grade = claim_grade(result.verdict, result.checks)
         if mutants:
-            result.mutants = _run_mutants(claim, prof, seed, progress)
+            evidence = corrected_counts[0] if corrected_counts else counts
+            result.mutants, caught = _run_mutants(claim, prof, seed, progress, evidence)
+            _discrimination(result, caught)
     except Exception as exc:  # the claim's code is broken: say which claim and why
         result.verdict = Verdict.ERROR
         result.grade = None
+        result.branches = []
         result.error = f"{claim.id}: {describe(exc)}"
     result.seconds = time.perf_counter() - start
     return result
@@ -204,26 +214,30 @@ def claim_grade(verdict: Verdict, checks: list[CheckRecord]) -> str | None:
 
 
 def _run_checks(claim: Claim, prof: Profile, seed: int, progress: Progress, *,
-                budget: str) -> list[CheckRecord]:
+                budget: str, branches: _Branches | None = None) -> list[CheckRecord]:
+    """Run the claim's checks. A mutant (``budget="mutant"``) stops at its first decided
+    failure. ``branches`` tallies the evidence (and a mutant's decided failure) per branch."""
     records: list[CheckRecord] = []
+    stop_early = budget == "mutant"
     total = len(claim.identities) + (claim.conclusion is not None)
     for k, identity in enumerate(claim.identities):
         progress(claim.id, f"identity {identity.name}", k, total)
         records.append(_check_identity(identity, seed))
-        if budget == "mutant" and records[-1].passed is False:
+        if stop_early and records[-1].passed is False:
             return records
     # --- decision procedure (decide.py): polynomial forms proven for all reals at fixed sizes
     if getattr(claim, "decidable", None) is not None:
         from .decide import decide_claim
         progress(claim.id, "decision procedure", len(claim.identities), total)
         records.append(decide_claim(claim))
-        if budget == "mutant" and records[-1].passed is False:
+        if stop_early and records[-1].passed is False:
             return records
     # --- end decision procedure
     if claim.conclusion is not None:
         progress(claim.id, "numeric", len(claim.identities), total)
         if claim.point_kind is PointKind.ANY:
-            records.append(_check_any_point(claim, prof, seed, progress, budget=budget))
+            records.append(_check_any_point(claim, prof, seed, progress, budget=budget,
+                                            branches=branches))
             if budget == "full" and records[-1].passed and prof.hp_instances:
                 if claim.high_precision:
                     records.append(_check_high_precision(claim, prof, seed, progress))
@@ -231,7 +245,8 @@ def _run_checks(claim: Claim, prof: Profile, seed: int, progress: Progress, *,
                     records[-1].notes.append("not re-evaluated at high precision: the "
                                              "conclusion computes in float64 only")
         else:
-            records.append(_check_at_points(claim, prof, seed, progress, budget=budget))
+            records.append(_check_at_points(claim, prof, seed, progress, budget=budget,
+                                            branches=branches))
     progress(claim.id, "done", total, total)
     return records
 
@@ -318,7 +333,7 @@ MUTANT_CHUNK = 16
 
 
 def _check_any_point(claim: Claim, prof: Profile, seed: int, progress: Progress, *,
-                     budget: str) -> CheckRecord:
+                     budget: str, branches: _Branches | None = None) -> CheckRecord:
     from .backends import get_backend
 
     t0 = time.perf_counter()
@@ -328,6 +343,8 @@ def _check_any_point(claim: Claim, prof: Profile, seed: int, progress: Progress,
         validate_instance(claim, inst)
     B = get_backend("numpy")
     judged: dict[int, tuple[Witness, Judgement]] = {}
+    tally = branches if branches is not None else _Branches(claim)
+    case = [tally.of(claim, inst, None) for inst in instances]
 
     def stop(res: Any) -> bool:
         # mutants: judge the worst failure of each batch; a decided one ends the evaluation
@@ -337,12 +354,19 @@ def _check_any_point(claim: Claim, prof: Profile, seed: int, progress: Progress,
         worst = min(bad, key=lambda i: res.values[i] + res.tolerances[i])
         judged[worst] = _confirm(claim, instances[worst], None, prof.digits,
                                  until="high-precision")
+        if judged[worst][1].decided:
+            tally.catch(case[worst], judged[worst][0].grade)
         return judged[worst][1].decided
 
     mutant = budget == "mutant"
     res = evaluate_batch(claim, instances, B, progress=progress, stop=stop if mutant else None,
                          chunk=MUTANT_CHUNK if mutant else None)
     done = ~np.isnan(res.values)
+    for i in np.flatnonzero(done):
+        tally.add(case[i], int(i))
+        b = case[i]
+        if budget == "full" and b is not None:
+            tally.evidence.append((b, instances[i], None))
     values, tols = res.values[done], res.tolerances[done]
     failing = res.failing
     # both set for a claim with a conclusion (Claim.__post_init__)
@@ -461,7 +485,7 @@ def _shrink(claim: Claim, first: Instance, seed: int, n: int) -> Instance | None
 # conclusions at certified local minima / critical points
 
 def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress, *,
-                     budget: str) -> CheckRecord:
+                     budget: str, branches: _Branches | None = None) -> CheckRecord:
     from .backends import get_backend
 
     t0 = time.perf_counter()
@@ -472,6 +496,7 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
     n_points, vacuous, duplicates = 0, 0, 0
     levels: dict[str, int] = {}
     by_branch: dict[str, int] = {b: 0 for b in claim.branches}
+    tally = branches if branches is not None else _Branches(claim)
     kinds: dict[str, int] = {}
     min_margin, max_tol, tol_source = math.inf, 0.0, ""
     witness: Witness | None = None
@@ -497,9 +522,12 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
             n_points += 1
             level = as_point(p).describe()
             levels[level] = levels.get(level, 0) + 1
-            b = claim.case_of(inst, p) if claim.case_of else getattr(p, "branch", None)
+            b = tally.of(claim, inst, p)
             if b in by_branch:
                 by_branch[b] += 1
+            tally.add(b, i, point=True)
+            if budget == "full" and b is not None:
+                tally.evidence.append((b, inst, p))
             m = evaluate_conclusion(claim, inst, p, B)
             v, t, bad = failures(m)
             vmin = float(np.min(v))
@@ -514,10 +542,12 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
                     if witness is None or (j.decided and not (judgement and judgement.decided)):
                         witness, judgement = w, j
                     if j.decided:
-                        break
+                        tally.catch(b, w.grade)
+                        if tally.done():
+                            break
                 elif worst_fail is None or vmin < worst_fail[0]:
                     worst_fail = (vmin, inst, p)
-        if budget == "mutant" and judgement is not None and judgement.decided:
+        if budget == "mutant" and tally.done():
             break
     if worst_fail is not None:      # judge the worst failure once, on the whole ladder
         witness, judgement = _confirm(claim, worst_fail[1], worst_fail[2], prof.digits,
@@ -565,19 +595,35 @@ def _check_at_points(claim: Claim, prof: Profile, seed: int, progress: Progress,
 # ---------------------------------------------------------------------------------------------
 # mutants
 
-def _run_mutants(claim: Claim, prof: Profile, seed: int, progress: Progress) -> list[MutantResult]:
+def _run_mutants(claim: Claim, prof: Profile, seed: int, progress: Progress,
+                 evidence: _Branches | None = None
+                 ) -> tuple[list[MutantResult], list[dict[str, str]]]:
+    """Run every mutant; also return, per mutant, the branches where a decided failure caught
+    it (branch -> grade of that witness): its own run's first one, and, for a claim with
+    declared branches, one per branch on the claim's own evidence (``evidence``)."""
     out = []
+    caught_in: list[dict[str, str]] = []
     base = claim.corrected if claim.corrected is not None else claim
     for k, mutant in enumerate(base.mutants):
         progress(claim.id, f"mutant {mutant.name}", k, len(base.mutants))
         try:
             mutated = mutant.apply(base).replace(mutant_of=base.id, corrected=None, mutants=())
-            checks = _run_checks(mutated, prof, seed + 1 + k, progress, budget="mutant")
+            tally = _Branches(mutated)
+            checks = _run_checks(mutated, prof, seed + 1 + k, progress, budget="mutant",
+                                 branches=tally)
         except ClaimError as exc:
             raise ClaimError(f"mutant {mutant.name}: {exc}") from exc
         # caught only by a DECIDED failure; an undecided check is reported as undecided
         failed = [c for c in checks if c.passed is False]
         undecided = [c for c in checks if c.passed is None]
+        if failed and not tally.declared:    # one branch: any decided failure lies in it
+            tally.catch(ALL_BRANCH, failed[0].grade)
+        where = dict(tally.caught)
+        if evidence is not None and evidence.declared:
+            progress(claim.id, f"mutant {mutant.name} on each branch", k, len(base.mutants))
+            for b, grade in _caught_on_evidence(base, mutated, evidence, prof).items():
+                where.setdefault(b, grade)
+        caught_in.append(where)
         if failed:
             f = failed[0]
             by = f.summary if f.summary.startswith(f.name) else f.name + ": " + f.summary
@@ -592,4 +638,135 @@ def _run_mutants(claim: Claim, prof: Profile, seed: int, progress: Progress) -> 
             name=mutant.name, kind=mutant.kind.value, description=mutant.description,
             caught=bool(failed), caught_by=by, witness=failed[0].witness if failed else None,
             outcome=outcome, grade=failed[0].grade if failed else ""))
+    return out, caught_in
+
+
+# ---------------------------------------------------------------------------------------------
+# branches: the evidence per case of the proof, and the mutant that shows it could fail
+
+class _Branches:
+    """Evidence per branch of a claim during one check: the distinct instances and certified
+    points in each branch, and the branches where a decided failure was found (with its grade).
+    A claim that declares no branches has one, :data:`~proofcheck.results.ALL_BRANCH`.
+
+    ``evidence`` (a full check's): ``(branch, instance, point)`` of every evaluation in a
+    declared branch, so that mutants can be evaluated on the claim's own evidence."""
+
+    def __init__(self, claim: Claim) -> None:
+        self.evidence: list[tuple[str, Instance, Any]] = []
+        self.declared = bool(claim.branches)
+        self.names: tuple[str, ...] = tuple(claim.branches) or (ALL_BRANCH,)
+        self.instances: dict[str, set[int]] = {b: set() for b in self.names}
+        self.points: dict[str, int] = {b: 0 for b in self.names}
+        self.caught: dict[str, str] = {}
+        self.outside = False            # a decided failure outside every declared branch
+
+    def of(self, claim: Claim, inst: Instance, point: Any) -> str | None:
+        """The branch of an instance (and point): the claim's ``case_of``, else the point's
+        ``branch``, else the instance's ``branch`` field; None when it names no declared
+        branch (evidence outside every declared case)."""
+        if not self.declared:
+            return ALL_BRANCH
+        b: str | None
+        if claim.case_of is not None:
+            b = claim.case_of(inst, point)
+        elif point is not None:
+            b = getattr(point, "branch", None)
+        else:
+            b = inst.fields().get("branch")
+        return b if b in self.points else None
+
+    def add(self, branch: str | None, instance: int, *, point: bool = False) -> None:
+        if branch in self.points:
+            self.instances[branch].add(instance)
+            self.points[branch] += point
+
+    def catch(self, branch: str | None, grade: str) -> None:
+        if branch is not None and branch in self.points and branch not in self.caught:
+            self.caught[branch] = grade
+        elif branch is None:
+            self.outside = True
+
+    def done(self) -> bool:
+        """A decided failure was found (a mutant's evaluation stops)."""
+        return bool(self.caught) or self.outside
+
+    def results(self, checks: list[CheckRecord]) -> list[BranchResult]:
+        """One result per branch, before any mutant ran: vacuous or non-discriminating. The
+        one branch of a claim without declared branches holds every decided check (identities
+        and decision procedures too; its instances: the largest check's)."""
+        out = []
+        for b in self.names:
+            n = len(self.instances[b])
+            evidence = n > 0
+            if not self.declared:
+                n = max([n] + [c.instances for c in checks])
+                evidence = n > 0 or any(c.passed is not None for c in checks)
+            out.append(BranchResult(b, instances=n, points=self.points[b],
+                                    status=BranchStatus.NON_DISCRIMINATING if evidence
+                                    else BranchStatus.VACUOUS))
+        return out
+
+
+def _caught_on_evidence(base: Claim, mutated: Claim, evidence: _Branches,
+                        prof: Profile) -> dict[str, str]:
+    """The branches where ``mutated`` fails, decided, on the claim's own evidence: each
+    branch's instances / certified points in the order checked, up to the first decided
+    failure (any-point claims: at most the mutant budget per branch). Only for a mutant that
+    changes the conclusion alone (same instances, hypotheses and landscape); {} otherwise."""
+    from .backends import get_backend
+
+    same = (mutated.conclusion is not None and mutated.conclusion is not base.conclusion
+            and mutated.instances is base.instances and mutated.landscape is base.landscape
+            and mutated.assumed == base.assumed and mutated.point_kind is base.point_kind)
+    if not same:
+        return {}
+    B = get_backend("numpy")
+    cap = max(1, math.ceil(prof.mutant_instances / max(1, len(evidence.names))))
+    seen: dict[str, int] = {}
+    out: dict[str, str] = {}
+    for b, inst, p in evidence.evidence:
+        if b in out or (p is None and seen.get(b, 0) >= cap):
+            continue
+        seen[b] = seen.get(b, 0) + 1
+        if not np.any(failures(evaluate_conclusion(mutated, inst, p, B))[2]):
+            continue
+        w, j = _confirm(mutated, inst, p, prof.digits, until="high-precision")
+        if j.decided:
+            out[b] = w.grade
     return out
+
+
+def _discrimination(result: ClaimResult, caught: list[dict[str, str]]) -> None:
+    """Name each branch's discriminating mutant (the first caught by a decided failure in it)
+    and keep ``verified`` only where some branch discriminates.
+
+    The mutants mutate the corrected statement of an erratum, so its branches are the ones
+    judged (reported on the claim; the corrected statement's own result lists none). A
+    verified claim whose mutants all pass on the evidence of every branch becomes
+    ``inconclusive`` (a claim declaring no mutant keeps its verdict; its branches and summary
+    say non-discriminating); an erratum whose corrected statement has no discriminating branch
+    becomes ``refuted`` (the printed statement is still refuted; its correction is not
+    confirmed)."""
+    base = result.corrected if result.corrected is not None else result
+    branches = [BranchResult(b.name, b.instances, b.points, status=b.status)
+                for b in base.branches]
+    for br in branches:
+        for mutant, where in zip(result.mutants, caught):
+            if br.name in where:
+                br.mutant, br.mutant_grade = mutant.name, where[br.name]
+                break
+        if br.mutant and br.status is not BranchStatus.VACUOUS:
+            br.status = BranchStatus.DISCRIMINATING
+    result.branches = branches
+    if result.corrected is not None:    # its branches are the claim's (the mutants' target)
+        result.corrected.branches = []
+    if not result.mutants or any(b.status is BranchStatus.DISCRIMINATING for b in branches):
+        return      # a claim declaring no mutant: its branches say non-discriminating
+    if result.verdict is Verdict.VERIFIED:
+        result.verdict = Verdict.INCONCLUSIVE
+    elif result.verdict is Verdict.ERRATUM and result.corrected is not None:
+        result.verdict = Verdict.REFUTED
+        result.corrected.verdict = Verdict.INCONCLUSIVE
+        result.corrected.grade = None
+    result.grade = claim_grade(result.verdict, result.checks)

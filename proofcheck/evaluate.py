@@ -35,15 +35,19 @@ import contextlib
 import hashlib
 import inspect
 import math
+import sys
 import traceback
 from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .claims import Assumed, Claim, Instance, Margin, PointKind
 from .errors import ClaimError, ExploreError, GeneratorError
+
+if TYPE_CHECKING:
+    from .backends import Backend
 
 __all__ = [
     "CERTIFICATION_LEVELS", "CRITICAL_KINDS", "POINT_KINDS", "Point", "as_point",
@@ -529,6 +533,62 @@ class Point:
                "interval": "interval-proven isolated critical point",
                "exact-global": "exact global-minimum argument"}.get(self.level, self.level)
         return f"{self.kind} ({how})"
+
+    @property
+    def exact(self) -> bool:
+        """Whether the point's high-precision parameters (``theta_mp`` or ``params_mp`` of the
+        finder's point) are exact rationals: a point certified exactly, e.g. on a stratum.
+
+        >>> Point(kind="local_min", level="second-order", digits=30).exact
+        False
+        """
+        return _exact_parameters(self.native if self.native is not None else self)
+
+    def backend(self) -> Backend:
+        """The arithmetic of the point: exact rationals when it is :attr:`exact`, mpmath at the
+        ``digits`` it was refined and certified at, float64 when it carries no digits.
+        ``with point.backend().context():`` runs raw operators on its numbers (and code that
+        knows no backend) at that precision.
+
+        >>> Point(kind="local_min", level="second-order", digits=30).backend()
+        MpmathBackend(digits=30)
+        >>> Point(kind="local_min", level="second-order").backend().name
+        'numpy'
+        """
+        # on first use: the backends bring mpmath, which the engine's import does not need
+        from .backends import get_backend
+        if self.exact:
+            return get_backend("exact")
+        if self.digits is None:
+            return get_backend("numpy")
+        return get_backend("mpmath", digits=self.digits)
+
+    def number(self, x: Any) -> Any:
+        """A number computed at the point, as a :class:`~proofcheck.claims.Margin` takes it:
+        kept when it is an exact rational (so an exact point's margin stays exact), else a
+        float (an mpmath number rounded to nearest).
+
+        >>> import mpmath
+        >>> Point(kind="local_min", level="second-order", digits=30).number(mpmath.mpf(2) / 4)
+        0.5
+        """
+        return x if _is_rational(x) else float(x)
+
+
+def _is_rational(x: Any) -> bool:
+    """``x`` is an exact :class:`~proofcheck.exact_backends.Rational`.  None can exist before
+    :mod:`proofcheck.exact_backends` is imported, so a float run never imports it (nor flint)."""
+    exact = sys.modules.get("proofcheck.exact_backends")
+    return exact is not None and isinstance(x, exact.Rational)
+
+
+def _exact_parameters(p: Any) -> bool:
+    """The point ``p`` carries non-empty high-precision parameters, all exact rationals."""
+    for name in ("theta_mp", "params_mp"):
+        v = getattr(p, name, None)
+        if v is not None and np.size(v) > 0:
+            return all(_is_rational(x) for x in np.ravel(np.asarray(v, dtype=object)))
+    return False
 
 
 def as_point(p: Any) -> Point:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import numbers
 from fractions import Fraction
+from typing import Any
 
 import flint
 import numpy as np
@@ -425,7 +426,7 @@ class _ObjectBackend(Backend):
     (``number``), they round nothing the numbers do not account for themselves (every
     tolerance is 0), and they project through the pseudo-inverse."""
 
-    number: type[_FlintNumber]
+    number: type[Rational | Ball]
 
     def __init__(self, rank_method="lapack"):
         super().__init__(rank_method)
@@ -493,7 +494,7 @@ class ExactBackend(_ObjectBackend):
     def _per_matrix(self, M, f, out_shape):
         A = self._check_matrix(M)
         batch = A.shape[:-2]
-        first = None
+        first: Any = None
         results = {}
         for idx in np.ndindex(*batch):
             results[idx] = f(A[idx])
@@ -613,6 +614,7 @@ class ArbBackend(_ObjectBackend):
 
     name = "arb"
     number = Ball
+    prec: int
 
     def __init__(self, prec: int = 256, rank_method="lapack"):
         if isinstance(prec, bool) or not isinstance(prec, numbers.Integral) or prec < 53:

@@ -166,7 +166,7 @@ def _ball_enclosure(b) -> tuple[str, str]:
 
 class _Quantities:
     """Certified versions of :mod:`proofcheck.problems`' quantity functions (L at a point,
-    L*_{x}, L*_{x,z}, the projections of Theorem 2, L^R) with the same signatures.
+    L*_{x}, L*_{x,z}, the least-squares gain by projections, L^R) with the same signatures.
 
     While a conclusion is evaluated for certification, the names a theorem module imported from
     :mod:`proofcheck.problems` are bound to these (and restored afterwards), so the claim's own
@@ -175,7 +175,7 @@ class _Quantities:
     infima come from an iterative solver with no rigorous enclosure here)."""
 
     NAMES = ("values_at_point", "at_point", "at_point_Z", "linear_value", "linear_value_pair",
-             "theorem2_quantities", "linear_objective")
+             "least_squares_gain", "linear_objective")
 
     def __init__(self, B):
         self.B = B                  # ExactBackend or ArbBackend
@@ -244,9 +244,9 @@ class _Quantities:
                                resolution=zero, digits=cp.digits,
                                resolution_source="certified box (ball arithmetic)")
 
-    def theorem2_quantities(self, X, Z, Y, B):
+    def least_squares_gain(self, X, Z, Y, B):
         from . import problems
-        t = problems.theorem2_quantities(_as_exact(X), _as_exact(Z), _as_exact(Y), self.E)
+        t = problems.least_squares_gain(_as_exact(X), _as_exact(Z), _as_exact(Y), self.E)
         return {k: (self._out(v) if isinstance(v, (Rational, np.ndarray)) else v)
                 for k, v in t.items()}
 

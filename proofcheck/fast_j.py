@@ -1,11 +1,12 @@
-r"""Fast ``J(theta)`` (KHK 2019, DW): the projection form without the dense Jacobian.
+r"""Fast ``J(theta)``: the projection form without the dense Jacobian.
 
 ``J(theta) = 1/2 ||(I - P[K]) vec Y||^2`` with ``K = [D, D^(H+1)_1]`` of shape
-``(M, N) = (m d_y, d_theta)`` (right-hand side of Theorem 1, eq. 4.2; reconstruction
-``shared/papers/khk-statements.md`` section I.2).  The naive route forms ``K`` (``M N`` floats:
-620 MB for the synthetic cell of Figure 1) and takes its SVD.  Here ``K`` is never formed whole:
-it is the row-wise Kronecker (Khatri-Rao) product of the back-propagation coefficients and the
-features, ``(D^(l)_k)_{(c-1)m+i, p} = C^(l)_{i,c,k} Phi^(l-1)_{i,p}``, so
+``(M, N) = (m d_y, d_theta)``: half the squared residual of the targets after projection on the
+range of the network's Jacobian in its weights (the first layer's block included), the quantity
+a squared-loss bound at a differentiable point compares with.  The naive route forms ``K``
+(``M N`` floats: hundreds of MB at a few thousand samples) and takes its SVD.  Here ``K`` is
+never formed whole: it is the row-wise Kronecker (Khatri-Rao) product of the back-propagation
+coefficients and the features, ``(D^(l)_k)_{(c-1)m+i, p} = C^(l)_{i,c,k} Phi^(l-1)_{i,p}``, so
 
 * its **row Gram** is a sum of Hadamard products (``(M, M)``, block ``(c, c')``)::
 
@@ -43,14 +44,31 @@ Paths (``JResult.path`` says which one decided):
     falls back.  ``J = 1/2 min ||K x - y||^2`` over ``x`` orthogonal to ``V`` by refinement on
     the normal equations preconditioned by the same factor, with the a-posteriori bound
     ``1/2 (||K^T r|| / s_lo)^2`` plus rounding in ``JResult.error_bound``.
-``"qr-lean-rows"`` (``M > N`` with ``24 N^2`` bytes above 1 GiB)
+``"qr-pivot-rows"`` (``M > N``, the default there)
+    One streaming TSQR pass of ``K`` (exact zero columns dropped) carrying ``Q^T vec Y``
+    (LAPACK ``tpqrt`` / ``tpmqrt``), then a column-pivoted QR of the ``N' x N'`` factor in
+    place, ``R P = Q' R'``, and ``c = Q'^T Q^T vec Y``.  For the rank ``k`` the pivots
+    suggest (``|R'_kk|`` above the cutoff) two bounds that hold in exact arithmetic on
+    ``R'``: ``sigma_k >= sigma_min(R'_11) >= 1 / ||R'_11^-1||_F`` (the leading columns
+    interlace; the inverse by LAPACK ``trtri``, its relative rounding
+    ``2 gamma_(k+2) ||X||_F ||R'_11||_F`` taken off) and ``sigma_(k+1) <= ||R'_22||_F``
+    (``R'`` without its last rows has rank ``k``).  When both clear the cutoff by the
+    rounding band of ``"dense-svd"`` below (``sqrt(min(M, N)) u s_max``, ``s_max`` by Lanczos
+    on triangular products) the rank is decided without any SVD, as a QR-SVD would decide
+    it (``JResult.details["gap"] == "checked"``); otherwise the singular values of ``R'`` are
+    computed in place and decide as on ``"qr-lean-rows"``.  ``J = 1/2 (rho^2 +
+    ||c_(k:)||^2)`` for every rank from tails of ``c``, the pivots' subspace error
+    ``||R'_22||_F / s_k`` in the bound.  Memory: ``R'`` plus one chunk, plus a copy of
+    ``R'_11`` for the gap check when that copy is below 512 MiB (else straight to the
+    singular values in place); one pass over ``K`` where ``"qr-lean-rows"`` takes two.
+``"qr-lean-rows"`` (opt-in, ``M > N``)
     The same decision in ``N'^2`` floats plus one chunk: TSQR of ``K`` carrying ``Q^T vec Y``
     (LAPACK ``tpqrt`` / ``tpmqrt``), the singular values of R by an SVD in place (no vectors),
     then, below full rank, a second TSQR pass and a column-pivoted QR of R in place for ``J``
     (its leading ``rank`` columns span the kept singular subspace up to ``||R'_22|| / s_r``,
-    added to the error bound).  Two passes over ``K`` instead of the singular vectors: the
-    route of the paper's cell at ``m = 20000`` (``N = 15550``: R is 1.8 GiB).
-``"qr-svd-rows"`` (``M > N``)
+    added to the error bound).  Two passes over ``K`` instead of the singular vectors (the
+    route of large tall ``K`` before ``"qr-pivot-rows"``, which needs one).
+``"qr-svd-rows"`` (opt-in, ``M > N``)
     Streaming TSQR of ``[K | vec Y]`` over chunks of samples (memory ``O(chunk N + N^2)``),
     then the SVD of the ``N x N`` triangular factor: the singular values of ``K`` to the same
     backward error as an SVD of ``K`` (no squared condition number), and
@@ -99,20 +117,19 @@ non-negative terms from the factors, inflated by its own rounding).  The column 
 same bounds with ``n_G`` replaced by the blocked-summation length ``b + chunks`` and
 ``||K||_F^2`` by ``||K||_F^2 + a p``.
 
-Rank-cutoff criteria (:data:`CRITERIA`): the three of the paper's Appendix C, for ``K`` of shape
-``(M, N)`` and ``u`` = float64 machine precision ``2^-52`` as the paper writes it,
+Rank-cutoff criteria (:data:`CRITERIA`): the three float64 cutoffs compared by default
+(:data:`DEFAULT_CRITERIA`), for ``K`` of shape ``(M, N)`` and ``eps`` = float64 machine
+precision ``2^-52``,
 
 ``"press"``
     ``1/2 sqrt(M + N + 1) s_max eps`` (Press et al. 2007, section 2.6; = ``linalg``'s "press");
 ``"gvl_inf"``
-    ``1/2 ||K||_inf eps`` with ``||K||_inf = max_i sum_j |K_ij|`` (the paper's criterion "based
-    on Golub & Van Loan 1996"; the extracted text reads ``12M x (machine precision of M)``, read
-    as ``1/2 ||M||_inf eps``);
+    ``1/2 ||K||_inf eps`` with ``||K||_inf = max_i sum_j |K_ij|`` (after Golub & Van Loan 1996);
 ``"netlib"``
-    ``s_max eps`` (the paper's criterion "based on Netlib Repository LAPACK documentation");
+    ``s_max eps`` (after the Netlib LAPACK documentation);
 
 and ``linalg``'s ``"lapack"`` / ``"golub_van_loan"`` (``max(M, N) s_max eps``) or an absolute
-float.  Appendix C's "netlib" differs from ``linalg``'s "lapack" (no ``max(M, N)`` factor).
+float.  "netlib" differs from ``linalg``'s "lapack" (no ``max(M, N)`` factor).
 
 >>> import numpy as np
 >>> from proofcheck.networks import Network, RELU
@@ -124,8 +141,8 @@ float.  Appendix C's "netlib" differs from ``linalg``'s "lapack" (no ``max(M, N)
 ('gram-cholesky', 5, 0.0)
 >>> X2, Y2 = rng.normal(size=(80, 3)), rng.normal(size=(80, 1))
 >>> res = fast_j(net, Ws, X2, Y2)
->>> res.path, res.rank                       # 80 samples: rank 64 - 16 (rescaling)
-('qr-svd-rows', 48)
+>>> res.path, res.rank, res.details["gap"]    # 80 samples: rank 64 - 16 (rescaling)
+('qr-pivot-rows', 48, 'checked')
 >>> res2 = fast_j(net, Ws, X2, Y2, path="gram-columns")   # what a large tall K takes
 >>> res2.path, res2.rank, abs(res2.value - res.value) <= res.error_bound + res2.error_bound
 ('gram-columns', 48, True)
@@ -145,16 +162,16 @@ from ._lazy import lazy_import
 
 _sla = lazy_import("scipy.linalg")   # loaded on first use (startup cost)
 
-__all__ = ["CRITERIA", "APPENDIX_C_CRITERIA", "JResult", "KhatriRaoJacobian", "fast_j",
+__all__ = ["CRITERIA", "DEFAULT_CRITERIA", "JResult", "KhatriRaoJacobian", "fast_j",
            "fast_j_all", "j_from_factors", "dense_j", "criterion_cutoff"]
 
-_EPS = float(np.finfo(np.float64).eps)     # 2^-52, "machine precision" as the paper uses it
+_EPS = float(np.finfo(np.float64).eps)     # 2^-52, float64 machine precision
 _U = _EPS / 2                               # unit round-off, for error bounds
 
-#: The rank-cutoff criteria of the paper's Appendix C (the first is the one the figure uses).
-APPENDIX_C_CRITERIA = ("press", "gvl_inf", "netlib")
+#: The three float64 cutoffs compared by default (the first is the reference's).
+DEFAULT_CRITERIA = ("press", "gvl_inf", "netlib")
 #: Every named criterion :func:`criterion_cutoff` accepts (a float is an absolute cutoff).
-CRITERIA = APPENDIX_C_CRITERIA + ("lapack", "golub_van_loan")
+CRITERIA = DEFAULT_CRITERIA + ("lapack", "golub_van_loan")
 
 _DEFAULT_MAX_BYTES = 128 * 2**20
 
@@ -677,6 +694,165 @@ def _qr_lean_rows(K: KhatriRaoJacobian, y, criteria, max_bytes):
     return s, jsq, extra
 
 
+def _row_blocks(K: KhatriRaoJacobian, nz, y, max_bytes):
+    """A generator function of chunks ``(rows of K on the columns nz, their entries of
+    vec Y)`` of about ``max_bytes`` each (every call streams ``K`` again)."""
+    Np = int(nz.sum())
+    full = Np == K.shape[1]
+    b = max(1, _chunk(K.d_y * Np, max_bytes, 8))   # tpqrt is efficient for any block height
+    yy = y.reshape(K.d_y, K.m)
+
+    def blocks():
+        for i0 in range(0, K.m, b):
+            i1 = min(K.m, i0 + b)
+            rows = K.rows(i0, i1)
+            # one copy into column-major order (rows.T[nz] is C-ordered, its .T Fortran)
+            B = np.asfortranarray(rows) if full else rows.T[nz].T
+            del rows
+            yield B, yy[:, i0:i1].ravel()
+
+    return blocks
+
+
+def _triangular_s_max(T: np.ndarray) -> float:
+    """``||triu(T)||_2`` of the square Fortran-ordered ``T`` by Lanczos on triangular products
+    (BLAS ``trmv`` reads only the upper triangle: the strict lower part may hold anything, and
+    nothing is copied)."""
+    n = T.shape[0]
+    if n == 0:
+        return 0.0
+    if n <= 64:
+        return float(np.linalg.norm(np.triu(T), 2))
+    from scipy.sparse.linalg import LinearOperator, eigsh
+    trmv = _sla.blas.dtrmv
+    # Lanczos on T^T T (svds on T holds an n x n workspace; this holds a few vectors)
+    op = LinearOperator((n, n), dtype=np.float64,
+                        matvec=lambda x: trmv(T, trmv(T, np.ravel(x).astype(np.float64)),
+                                              trans=1))
+    v0 = np.random.default_rng(0).normal(size=n)
+    lam = eigsh(op, k=1, which="LA", tol=1e-12, v0=v0, return_eigenvectors=False)
+    return math.sqrt(max(float(lam[0]), 0.0))
+
+
+def _zero_strict_lower(A: np.ndarray, block: int = 512) -> None:
+    """Set the strict lower triangle of the square ``A`` to zero, a column block at a time."""
+    n = A.shape[0]
+    for j0 in range(0, n, block):
+        j1 = min(n, j0 + block)
+        for j in range(j0, j1):                 # the diagonal block, a column at a time
+            A[j + 1:j1, j] = 0.0
+        A[j1:, j0:j1] = 0.0
+
+
+@dataclass
+class _Pivoted:
+    """What :func:`_qr_pivot_rows` leaves: the per-criterion decisions whose gap was checked
+    (``certified[c] = (rank, kept_lo, dropped_hi, cutoff)``), the factor ``R'`` (upper
+    triangle; consumed by :meth:`singular_values`) and the tails for ``J`` at any rank."""
+
+    certified: dict
+    R: np.ndarray | None
+    n_nonzero: int
+    n_cols: int
+    s_max: float
+    rho2: float
+    tail_c: np.ndarray
+    tail_r: np.ndarray
+    extra: dict = field(default_factory=dict)
+
+    def singular_values(self) -> np.ndarray:
+        """Singular values of ``K`` (``R'``'s in place, then the zero columns' zeros)."""
+        R, self.R = self.R, None
+        if R is None:
+            raise RuntimeError("the pivoted factor was already consumed")
+        _zero_strict_lower(R)
+        s = _sla.svd(R, compute_uv=False, overwrite_a=True, check_finite=False) \
+            if R.size else np.zeros(0)
+        return np.concatenate([s, np.zeros(self.n_cols - self.n_nonzero)])
+
+    def jsq(self, keep) -> float:
+        """``||(I - P) vec Y||^2`` for the leading ``sum(keep)`` pivot columns (their
+        subspace vs the singular one: ``||R'_22||_F``, recorded in ``extra["r22"]``)."""
+        k = int(np.count_nonzero(keep[:self.n_nonzero]))
+        self.extra["r22"] = math.sqrt(self.tail_r[k])
+        return self.rho2 + float(self.tail_c[k])
+
+
+def _qr_pivot_rows(K: KhatriRaoJacobian, y, criteria, max_bytes) -> _Pivoted:
+    """One streaming pass and a column-pivoted QR with a checked gap (module docstring,
+    ``"qr-pivot-rows"``).
+
+    TSQR of ``K`` (exactly zero columns dropped) carrying ``Q^T y``; a column-pivoted QR of
+    the ``N' x N'`` factor in place, ``R P = Q' R'``; ``c = Q'^T Q^T y``.  For a rank ``k``:
+    ``sigma_k(K) >= sigma_min(R'_11) >= 1 / ||R'_11^-1||_F`` (the leading ``k`` columns of
+    ``R'`` interlace) and ``sigma_(k+1)(K) <= ||R'_22||_F`` (``R'`` minus its last
+    ``N' - k`` rows has rank ``k``); ``J = 1/2 (rho^2 + ||c_(k:)||^2)``.  A criterion's rank
+    is decided here only if both bounds clear its cutoff by the rounding band of
+    :func:`_near_cutoff`; the others go to the singular values of ``R'``."""
+    M, N = K.shape
+    nz = ~K.zero_columns()
+    Np = int(nz.sum())
+    if Np:
+        R, r, rho2 = _tsqr_with_rhs(_row_blocks(K, nz, y, max_bytes)(), Np)
+    else:                                       # K = 0: nothing to factor
+        R, r, rho2 = np.zeros((0, 0), order="F"), np.zeros(0), float(y @ y)
+    if Np:
+        R, _, tau, _, info = _sla.lapack.dgeqp3(R, overwrite_a=1, lwork=66 * (Np + 1))
+        if info:
+            raise np.linalg.LinAlgError(f"geqp3 failed (info = {info})")
+        c = _sla.lapack.dormqr("L", "T", R, tau, r.reshape(-1, 1), 64)[0][:, 0]
+    else:
+        c = r
+    # tails for every rank k: ||c_(k:)||^2 and ||triu(R')_(k:, k:)||_F^2 (row i of the upper
+    # triangle is R'_(i, i:)), summed from the end
+    tail_c = np.concatenate([np.cumsum((c * c)[::-1])[::-1], [0.0]])
+    rowsq = np.empty(Np)
+    for i0 in range(0, Np, 512):
+        i1 = min(Np, i0 + 512)
+        A = np.triu(R[i0:i1, i0:])
+        rowsq[i0:i1] = np.einsum("ij,ij->i", A, A)
+    tail_r = np.concatenate([np.cumsum(rowsq[::-1])[::-1], [0.0]])
+    diag = np.abs(np.diagonal(R)).copy()
+    s_max = _triangular_s_max(R)
+    inf_norm = K.inf_norm() if "gvl_inf" in criteria else None
+    band = math.sqrt(min(M, N)) * _U * s_max
+    kept_lo: dict[int, float] = {}
+
+    def smallest_kept(k: int) -> float:
+        # sigma_min(R'_11) >= 1 / ||X||_F for the computed inverse X; triangular inversion
+        # is accurate to a relative c k u ||X||_F ||R'_11||_F (Higham, 2nd ed., ch. 8 and
+        # 14): required below 1/2 (else no certificate) and taken off the bound
+        if k not in kept_lo:
+            if k == 0:
+                kept_lo[k] = math.inf
+            elif 8 * k * k > _LEAN_BYTES // 2:
+                kept_lo[k] = 0.0                # no room for a copy of R'_11: no certificate
+            else:
+                T = np.array(R[:k, :k], order="F")      # Fortran: trtri works in place
+                _zero_strict_lower(T)
+                fro_t = float(np.linalg.norm(T))
+                X, info = _sla.lapack.dtrtri(T, lower=0, overwrite_c=1)
+                fro_x = float(np.linalg.norm(X)) if info == 0 else math.inf
+                rel = 2 * _gamma(k + 2) * fro_x * fro_t
+                kept_lo[k] = (1 - rel) / fro_x if rel <= 0.5 else 0.0
+        return kept_lo[k]
+
+    certified = {}
+    for crit in criteria:
+        cut = criterion_cutoff(crit, s_max, (M, N), inf_norm)
+        # s_max is a Lanczos estimate: the cutoff is checked on both sides of it
+        cut_hi = criterion_cutoff(crit, s_max * (1 + 1e-6), (M, N), inf_norm)
+        cut_lo = criterion_cutoff(crit, s_max * (1 - 1e-6), (M, N), inf_norm)
+        k = int(np.count_nonzero(diag > cut))
+        dropped_hi = math.sqrt(tail_r[k])
+        if k < N and dropped_hi + band >= cut_lo:     # (k = N: nothing is dropped)
+            continue
+        lo = smallest_kept(k)
+        if lo - band > cut_hi and lo > dropped_hi:
+            certified[crit] = (k, lo, dropped_hi, cut)
+    return _Pivoted(certified, R, Np, N, s_max, rho2, tail_c, tail_r)
+
+
 def _qr_svd_columns(K: KhatriRaoJacobian, y, criteria, max_bytes):
     """TSQR of ``K^T`` over blocks of units (``K^T = Q R``, so ``range(K) = range(R^T)``);
     singular values of the ``M x M`` factor by an SVD in place.  At full rank ``J = 0``;
@@ -931,34 +1107,35 @@ def _column_certificate(K: KhatriRaoJacobian, y, criteria, max_bytes: int):
                           gradient_norm=float(np.linalg.norm(g)))), None
 
 
-def j_from_factors(phis, Cs, Y, criteria=APPENDIX_C_CRITERIA, *, path="auto",
+def j_from_factors(phis, Cs, Y, criteria=DEFAULT_CRITERIA, *, path="auto",
                    max_bytes: int = _DEFAULT_MAX_BYTES) -> dict:
     """``J`` for each rank-cutoff criterion, from ``Phi^(l)`` and ``C^(l)`` (one factorisation
     shared by all criteria).  Returns ``{criterion: JResult}``.
 
     ``path``: ``"auto"`` (the row Gram certificate when ``M <= N``, falling back to a
-    streaming QR-SVD; a streaming QR-SVD, lean for large ``N``, when ``M > N``),
-    ``"gram-cholesky"`` / ``"gram-columns"`` to try one certificate first whatever the
-    shape, or ``"qr-svd-rows"`` / ``"qr-lean-rows"`` / ``"qr-svd-columns"`` to force a
-    streaming route.
+    streaming QR-SVD; one streaming pass and a pivoted QR with a checked gap when
+    ``M > N``), ``"gram-cholesky"`` / ``"gram-columns"`` to try one certificate first
+    whatever the shape, or ``"qr-pivot-rows"`` / ``"qr-svd-rows"`` / ``"qr-lean-rows"`` /
+    ``"qr-svd-columns"`` to force a streaming route.
     ``max_bytes`` bounds the streamed chunks (the Gram and R factors come on top).
     """
     K = KhatriRaoJacobian(phis, Cs)
     return _solve(K, _vec_y(Y, K.m, K.d_y), _check_criteria(criteria), path, max_bytes)
 
 
-_PATHS = ("auto", "gram-cholesky", "gram-columns", "qr-svd-rows", "qr-lean-rows",
-          "qr-svd-columns")
-#: Above this many bytes for three ``N x N`` matrices (R, a copy, the singular vectors) a tall
-#: ``K`` takes the lean QR route (``N^2`` floats) instead of the QR-SVD with vectors.
+_PATHS = ("auto", "gram-cholesky", "gram-columns", "qr-pivot-rows", "qr-svd-rows",
+          "qr-lean-rows", "qr-svd-columns")
+#: Memory scale of the tall routes: the pivoted route copies ``R'_11`` for its gap check only
+#: below half of it (a larger ``K`` goes straight to the singular values in place).
 _LEAN_BYTES = 2**30
 
 
 def _solve(K, y, criteria, path, max_bytes):
     if path not in _PATHS:
         raise ValueError(f"unknown path {path!r}; use one of {_PATHS}")
-    if not (isinstance(max_bytes, numbers.Integral) and max_bytes > 0):
+    if not (isinstance(max_bytes, numbers.Integral) and int(max_bytes) > 0):
         raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
+    max_bytes = int(max_bytes)
     M, N = K.shape
     y2 = float(y @ y)
     fallback = None
@@ -993,17 +1170,32 @@ def _solve(K, y, criteria, path, max_bytes):
             return out
         fallback = why
     extra = {}
-    if path == "qr-lean-rows" or (path in ("auto", "gram-columns") and M > N
-                                  and 8 * 3 * N * N > _LEAN_BYTES):
+    out = {}
+    if path == "qr-pivot-rows" or (path in ("auto", "gram-columns") and M > N):
+        route = "qr-pivot-rows"
+        piv = _qr_pivot_rows(K, y, criteria, max_bytes)
+        for c, (k, lo, hi, cut) in piv.certified.items():
+            up = math.log10(lo / cut) if cut > 0 else math.inf
+            down = math.log10(cut / hi) if hi > 0 else math.inf
+            err = _wedin_bound(y2, (M, N), piv.s_max, lo) + (y2 * hi / (lo - hi) if hi else 0.0)
+            out[c] = JResult(0.5 * (piv.rho2 + float(piv.tail_c[k])), k, route, c, cut,
+                             min(up, down), piv.s_max, lo, hi, err, (M, N), fallback,
+                             {"n_nonzero_columns": piv.n_nonzero, "gap": "checked"})
+        if len(out) == len(criteria):
+            return out
+        s, jsq, extra = piv.singular_values(), piv.jsq, piv.extra
+        extra["gap"] = "singular values of R'"
+    elif path == "qr-lean-rows":
         route, (s, jsq, extra) = "qr-lean-rows", _qr_lean_rows(K, y, criteria, max_bytes)
-    elif path == "qr-svd-rows" or (path in ("auto", "gram-columns") and M > N):
+    elif path == "qr-svd-rows":
         route, (s, jsq) = "qr-svd-rows", _qr_svd_rows(K, y, criteria, max_bytes)
     else:
         route, (s, jsq, extra) = "qr-svd-columns", _qr_svd_columns(K, y, criteria, max_bytes)
     inf_norm = K.inf_norm() if "gvl_inf" in criteria else None
-    out = {}
     dense = None
     for c in criteria:
+        if c in out:
+            continue
         keep, info = _decide(s, c, (M, N), inf_norm, y2)
         if _near_cutoff(s, info["cutoff"], (M, N)):
             # a singular value inside the rounding band around the cutoff: only the
@@ -1043,7 +1235,7 @@ def _near_cutoff(s, cut: float, shape) -> bool:
     return bool(np.any(np.abs(s - cut) <= band))
 
 
-def fast_j_all(net, Ws, X, Y, criteria=APPENDIX_C_CRITERIA, *, path="auto",
+def fast_j_all(net, Ws, X, Y, criteria=DEFAULT_CRITERIA, *, path="auto",
                max_bytes: int = _DEFAULT_MAX_BYTES) -> dict:
     """:func:`j_from_factors` for a :class:`proofcheck.networks.Network` at weights ``Ws``:
     ``{criterion: JResult}``."""

@@ -12,16 +12,19 @@ For a model f(x; theta) and data (x_i, y_i) with weights lambda_i > 0:
   (:func:`left_null_perturbations`, :func:`rescalings`, :func:`null_product_perturbations`) and a
   membership check (:func:`in_V`).
 
-Models are :class:`Network` objects: bias-free feedforward networks with skip connections to the
-output (f = sum_{l in I} W^{(l+1)} h^{(l)}), which include deep linear networks
-(activation ``identity``), ReLU and tanh networks, and basis-function models (H = 0).
-Their forward pass and Jacobian are written once for float64 and mpmath object arrays.
+Models are :class:`proofcheck.networks.Network` objects (the one network class): bias-free
+feedforward networks with skip connections to the output (f = sum_{l in skip} h^{(l)}
+W_out^{(l+1)}), which include deep linear networks (activation ``identity``), ReLU and tanh
+networks, and basis-function models (H = 0); their model interface (``outputs``, ``jacobian``,
+``hidden``) is written once for float64 and mpmath object arrays.  Any model with ``outputs``
+and ``jacobian`` works with the functions here.
 
 A Jacobian ``J`` has shape (m, d_y, n): J[i] = d f_{x_i} / d theta.  The induced problems are
 linear models in alpha with per-sample maps J_i, solved by :func:`induced_infimum`.
 
 >>> import numpy as np
 >>> from proofcheck.losses import SquaredLoss
+>>> from proofcheck.networks import Network
 >>> net = Network((2, 3, 1), "identity")
 >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]); Y = np.array([[1.0], [2.0], [0.0]])
 >>> theta = np.arange(1.0, net.n_params + 1) / 10
@@ -37,9 +40,7 @@ linear models in alpha with per-sample maps J_i, solved by :func:`induced_infimu
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
 from collections.abc import Sequence
 
 import mpmath
@@ -51,7 +52,7 @@ from .models import to_mp
 from .optimize.convex import ConvexFit, maps_infimum, weights_or_uniform
 
 __all__ = [
-    "Network", "ACTIVATIONS", "gradient_basis", "induced_outputs", "induced_objective",
+    "gradient_basis", "induced_outputs", "induced_objective",
     "InducedFit", "induced_infimum", "perturbable_basis", "in_V", "Membership",
     "left_null_perturbations", "rescalings", "null_product_perturbations", "zero_direction",
     "perturbation_set", "range_residual", "objective", "weights_or_uniform", "AtPoint",
@@ -60,206 +61,6 @@ __all__ = [
 ]
 
 u = UNIT_ROUNDOFF
-
-ACTIVATIONS = ("identity", "tanh", "relu")
-
-
-def _is_object(a) -> bool:
-    return isinstance(a, np.ndarray) and a.dtype == object
-
-
-def _act(name, a):
-    if name == "identity":
-        return a
-    if name == "tanh":
-        return np.vectorize(mpmath.tanh, otypes=[object])(a) if _is_object(a) else np.tanh(a)
-    # relu: max(a, 0) works for mpf entries too
-    return np.where(a > 0, a, 0 * a)
-
-
-def _dact(name, a):
-    if name == "identity":
-        return np.ones_like(a) if not _is_object(a) else np.full(a.shape, mpmath.mpf(1), object)
-    if name == "tanh":
-        t = _act("tanh", a)
-        return 1 - t * t
-    one = mpmath.mpf(1) if _is_object(a) else 1.0
-    return np.where(a > 0, one, 0 * one)
-
-
-@dataclass(frozen=True)
-class Network:
-    r"""f(x; theta) = sum_{l in skip} W_out^{(l+1)} h^{(l)}(x),
-    h^{(l)} = sigma(W^{(l)} h^{(l-1)}), h^{(0)} = x.
-
-    ``dims = (d_0 = d_x, d_1, ..., d_H, d_y)``; ``activation`` one of :data:`ACTIVATIONS` for
-    every hidden layer; ``skip`` the layers l in {0..H} with a connection to the output (default
-    ``(H,)``: the standard network, eq. (4.3), with W^{(H+1)} = W_out^{(H+1)}).  No biases.
-    theta = [vec W^{(1)}, ..., vec W^{(H)}, vec W_out^{(l+1)} for l in sorted(skip)], column-major
-    vec.  H = 0 with skip (0,) is the basis-function model f = W x of Example 1 (x = phi(x_raw)).
-
-    >>> net = Network((2, 2, 1), "relu")
-    >>> net.n_params, net.H
-    (6, 1)
-    >>> [b.name for b in net.blocks]
-    ['W1', 'Wout2']
-    """
-
-    dims: tuple[int, ...]
-    activation: str = "identity"
-    skip: tuple[int, ...] | None = None
-    offset: tuple[float, ...] | None = None     # a fixed (not trained) output shift c: f + c
-                                                # violates Assumption 2 when c != 0
-
-    def __post_init__(self):
-        dims = tuple(int(d) for d in self.dims)
-        if len(dims) < 2 or any(d < 1 for d in dims):
-            raise ValueError(f"dims must list at least d_x and d_y, all positive; got {self.dims}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        H = len(dims) - 2
-        skip = (H,) if self.skip is None else tuple(sorted(set(int(s) for s in self.skip)))
-        if not skip or any(not 0 <= s <= H for s in skip):
-            raise ValueError(f"skip must be a non-empty subset of 0..{H}, got {self.skip}")
-        object.__setattr__(self, "dims", dims)
-        object.__setattr__(self, "skip", skip)
-        if self.offset is not None:
-            off = tuple(float(c) for c in self.offset)
-            if len(off) != dims[-1] or not all(math.isfinite(c) for c in off):
-                raise ValueError(f"offset must be {dims[-1]} finite numbers, got {self.offset}")
-            object.__setattr__(self, "offset", off)
-
-    @property
-    def H(self) -> int:
-        return len(self.dims) - 2
-
-    @property
-    def d_x(self) -> int:
-        return self.dims[0]
-
-    @property
-    def d_y(self) -> int:
-        return self.dims[-1]
-
-    @property
-    def blocks(self) -> tuple[Block, ...]:
-        out, off = [], 0
-        for l in range(1, self.H + 1):
-            shape = (self.dims[l], self.dims[l - 1])
-            out.append(Block(f"W{l}", l, shape, off, False))
-            off += shape[0] * shape[1]
-        for l in self.skip or ():           # never None after __post_init__
-            shape = (self.d_y, self.dims[l])
-            out.append(Block(f"Wout{l + 1}", l + 1, shape, off, True))
-            off += shape[0] * shape[1]
-        return tuple(out)
-
-    @property
-    def n_params(self) -> int:
-        b = self.blocks[-1]
-        return b.offset + b.size
-
-    def block(self, name: str) -> Block:
-        for b in self.blocks:
-            if b.name == name:
-                return b
-        raise KeyError(f"no block {name!r}; blocks: {[b.name for b in self.blocks]}")
-
-    def unpack(self, theta) -> dict[str, np.ndarray]:
-        theta = np.asarray(theta)
-        if theta.shape != (self.n_params,):
-            raise ValueError(f"theta must have shape ({self.n_params},), got {theta.shape}")
-        return {b.name: theta[b.offset:b.offset + b.size].reshape(b.shape, order="F")
-                for b in self.blocks}
-
-    def pack(self, mats: dict[str, Any]) -> np.ndarray:
-        parts = []
-        for b in self.blocks:
-            M = np.asarray(mats[b.name])
-            if M.shape != b.shape:
-                raise ValueError(f"{b.name} must have shape {b.shape}, got {M.shape}")
-            parts.append(M.reshape(-1, order="F"))
-        return np.concatenate(parts)
-
-    def _check_X(self, X):
-        if np.ndim(X) != 2 or np.shape(X)[1] != self.d_x:
-            raise ValueError(f"X must have shape (m, {self.d_x}), got {np.shape(X)}")
-
-    def hidden(self, X, theta):
-        """(pre-activations a^{(l)}, representations h^{(l)}) for l = 0..H (a^{(0)} is None)."""
-        self._check_X(X)
-        P = self.unpack(theta)
-        hs, pre = [X], [None]
-        for l in range(1, self.H + 1):
-            a = hs[-1] @ P[f"W{l}"].T
-            pre.append(a)
-            hs.append(_act(self.activation, a))
-        return pre, hs
-
-    def outputs(self, X, theta):
-        """f_X(theta) as an (m, d_y) array (rows f(x_i; theta))."""
-        P = self.unpack(theta)
-        _, hs = self.hidden(X, theta)
-        F = sum(hs[l] @ P[f"Wout{l + 1}"].T for l in self.skip)
-        if self.offset is not None:
-            c = np.array(self.offset)
-            F = F + (to_mp(c) if _is_object(F) else c)[None, :]
-        return F
-
-    def jacobian(self, X, theta):
-        """J (m, d_y, n): J[i] = d f(x_i; theta) / d theta (column-major vec of every block)."""
-        P = self.unpack(theta)
-        pre, hs = self.hidden(X, theta)
-        m, d_y = np.shape(X)[0], self.d_y
-        obj = _is_object(np.asarray(theta)) or _is_object(np.asarray(X))
-        eye = np.eye(d_y, dtype=int).astype(object) if obj else np.eye(d_y)
-        parts: dict[str, np.ndarray] = {}
-        for l in self.skip:
-            h = hs[l]
-            parts[f"Wout{l + 1}"] = np.einsum("ik,ab->iakb", h, eye).reshape(m, d_y, -1)
-        E = None    # d f / d h^{(l)}, (m, d_y, d_l), built from the top
-        for l in range(self.H, 0, -1):
-            E_l = np.zeros((m, d_y, self.dims[l]), dtype=object if obj else float)
-            if obj:
-                E_l[...] = 0
-            if l in self.skip:
-                E_l = E_l + P[f"Wout{l + 1}"][None, :, :]
-            if E is not None:
-                E_l = E_l + E
-            G = E_l * _dact(self.activation, pre[l])[:, None, :]       # d f / d a^{(l)}
-            parts[f"W{l}"] = np.einsum("iaj,ik->iakj", G, hs[l - 1]).reshape(m, d_y, -1)
-            E = np.einsum("iaj,jk->iak", G, P[f"W{l}"])                 # d f / d h^{(l-1)}
-        return np.concatenate([parts[b.name] for b in self.blocks], axis=2)
-
-    def nondifferentiable(self, X, theta) -> bool:
-        """True when some ReLU pre-activation is exactly 0 at some sample (a kink is hit).
-
-        This is a *sufficient-for-suspicion* test: f_{x_i} may still be differentiable there
-        (e.g. when the unit's outgoing weights vanish); :func:`proofcheck.induced` users decide
-        membership in Omega with a directional-derivative test instead."""
-        if self.activation != "relu":
-            return False
-        pre, _ = self.hidden(X, theta)
-        return any(np.any(np.asarray(a, dtype=float) == 0) for a in pre[1:])
-
-
-@dataclass(frozen=True)
-class Block:
-    name: str
-    layer: int
-    shape: tuple[int, int]
-    offset: int
-    output: bool
-
-    @property
-    def size(self) -> int:
-        return self.shape[0] * self.shape[1]
-
-    def embed(self, M, n: int) -> np.ndarray:
-        """A vector of R^n that is vec(M) on this block and 0 elsewhere."""
-        v = np.zeros(n)
-        v[self.offset:self.offset + self.size] = np.asarray(M, float).reshape(-1, order="F")
-        return v
 
 
 # --------------------------------------------------------------------------- induced models
@@ -400,9 +201,9 @@ def _unit(v):
 
 
 def left_null_perturbations(model, X, theta, *, limit: int = 8) -> list[np.ndarray]:
-    """Directions perturbing one weight matrix W^{(l)} by A with A h^{(l-1)}(X) = 0 (§3.3).
+    """Directions perturbing one weight matrix W^{(l)} by A with h^{(l-1)}(X) A = 0 (§3.3).
 
-    f depends on W^{(l)} only through W^{(l)} h^{(l-1)}(x_i), so rows of A in the left null
+    f depends on W^{(l)} only through h^{(l-1)}(x_i) W^{(l)}, so columns of A in the null
     space of [h^{(l-1)}(x_i)]_i leave f_X unchanged exactly, whatever comes after.  Returns unit
     vectors (||v|| = 1) for every block whose input representation has a nontrivial left null
     space (rank decided by the LAPACK cutoff), at most ``limit`` of them."""
@@ -415,9 +216,9 @@ def left_null_perturbations(model, X, theta, *, limit: int = 8) -> list[np.ndarr
         r = int(np.sum(s > rank_cutoff(s, Hin.shape, "lapack"))) if s.size else 0
         null = Vt[r:]                                      # rows: a with Hin a = 0
         for a in null:
-            for row in range(b.shape[0]):
+            for unit in range(b.shape[1]):                 # the column of one unit
                 A = np.zeros(b.shape)
-                A[row] = a
+                A[:, unit] = a
                 out.append(_unit(b.embed(A, n)))
                 if len(out) >= limit:
                     return out
@@ -425,10 +226,11 @@ def left_null_perturbations(model, X, theta, *, limit: int = 8) -> list[np.ndarr
 
 
 def rescalings(model, theta, eps: float, *, limit: int = 8) -> list[np.ndarray]:
-    """Unit rescalings of ReLU / identity hidden units: incoming row times c > 0, outgoing
-    columns divided by c (positive homogeneity), with c chosen so that ||v|| = 1 exactly in
+    """Unit rescalings of positively homogeneous hidden units: incoming column times c > 0,
+    outgoing rows divided by c (positive homogeneity), with c chosen so that ||v|| = 1 exactly in
     exact arithmetic, v = (theta' - theta) / eps.  Empty for tanh (not homogeneous)."""
-    if model.activation == "tanh" or model.H == 0 or eps <= 0:
+    if (any(not unit.homogeneous for layer in model.activations for unit in layer)
+            or model.H == 0 or eps <= 0):
         return []
     theta = np.asarray(theta, float)
     out = []
@@ -436,11 +238,11 @@ def rescalings(model, theta, eps: float, *, limit: int = 8) -> list[np.ndarray]:
         for j in range(model.dims[l]):
             def moved(c, l=l, j=j):
                 P = {k: v.copy() for k, v in model.unpack(theta).items()}
-                P[f"W{l}"][j] *= c
+                P[f"W{l}"][:, j] *= c
                 if l < model.H:
-                    P[f"W{l + 1}"][:, j] /= c
+                    P[f"W{l + 1}"][j, :] /= c
                 if l in model.skip:
-                    P[f"Wout{l + 1}"][:, j] /= c
+                    P[f"Wout{l + 1}"][j, :] /= c
                 return model.pack(P)
             # ||theta(c) - theta|| is increasing in c >= 1 from 0: bisect for eps * 0.99
             lo, hi = 1.0, 2.0
@@ -463,18 +265,18 @@ def rescalings(model, theta, eps: float, *, limit: int = 8) -> list[np.ndarray]:
 def null_product_perturbations(model, theta, *, limit: int = 8) -> list[np.ndarray]:
     """Directions of V[theta, eps] through a null space: for a layer l whose output is seen by
     f only through a linear map M_l (the product of the weight matrices above it, linear
-    activations), perturb W^{(l)} by a b^T with M_l a = 0, ||a|| = 1.
+    activations), perturb W^{(l)} (shape (d_{l-1}, d_l)) by b a^T with M_l a = 0, ||a|| = 1.
 
-    For the standard network with identity activation, M_l = W^{(H+1)} W^{(H)} ... W^{(l+1)}.
+    For the standard network with identity activation, M_l = (W^{(l+1)} ... W^{(H+1)})^T.
     Unit vectors; empty when every M_l has a trivial null space or the activation is not the
     identity."""
-    if model.activation != "identity" or model.skip != (model.H,):
+    if not model.is_linear or model.skip != (model.H,) or model.H == 0:
         return []
     theta = np.asarray(theta, float)
     P = model.unpack(theta)
     n = model.n_params
     out = []
-    M = P[f"Wout{model.H + 1}"]
+    M = P[f"Wout{model.H + 1}"].T          # M_l acts on the column h^{(l)}: (d_y, d_l)
     for l in range(model.H, 0, -1):
         _, s, Vt = np.linalg.svd(M, full_matrices=True)
         r = int(np.sum(s > rank_cutoff(s, M.shape, "lapack"))) if s.size else 0
@@ -482,10 +284,10 @@ def null_product_perturbations(model, theta, *, limit: int = 8) -> list[np.ndarr
             for c in range(model.dims[l - 1]):
                 bvec = np.zeros(model.dims[l - 1])
                 bvec[c] = 1.0
-                out.append(_unit(model.block(f"W{l}").embed(np.outer(a, bvec), n)))
+                out.append(_unit(model.block(f"W{l}").embed(np.outer(bvec, a), n)))
                 if len(out) >= limit:
                     return out
-        M = M @ P[f"W{l}"]
+        M = M @ P[f"W{l}"].T
     return out
 
 

@@ -102,13 +102,13 @@ def _as_matrix(M, name: str = "M") -> np.ndarray:
     return A
 
 
-def _check_method(method):
+def _check_method(method: object) -> None:
     if isinstance(method, str):
         if method not in CUTOFF_METHODS:
             raise ValueError(
                 f"unknown cutoff method {method!r}; use one of {CUTOFF_METHODS} or a float")
     elif isinstance(method, numbers.Real) and not isinstance(method, bool):
-        if not (math.isfinite(float(method)) and method >= 0):
+        if not (math.isfinite(float(method)) and float(method) >= 0):
             raise ValueError(f"an absolute cutoff must be finite and >= 0, got {method!r}")
     elif isinstance(method, np.ndarray) and method.dtype.kind in "fiuO":
         vals = np.asarray(method, dtype=np.float64)
@@ -369,7 +369,7 @@ def block_gram_schmidt(blocks, method="lapack", *, m=None):
     except ValueError as exc:
         raise ValueError(f"block batch shapes do not broadcast: {exc}") from exc
     _check_method(method)
-    bases = []
+    bases: list[np.ndarray] = []
     seen = []
     for B in mats:
         B = np.broadcast_to(B, batch + B.shape[-2:])

@@ -697,13 +697,15 @@ class Landscape:
         value = (w * vals).sum()
         if order == 0:
             return value, None, None
-        Jz = pb.residual.jacobian(X, theta) if self.n_theta else None
+        Jz = (pb.residual.jacobian(X, theta)
+              if self.n_theta and pb.residual is not None else None)
         J = _jacobian(U, Z, W, V, Jz)
         wD = w[:, None] * D
         g = np.einsum("ik,ikn->n", wD, J)
         if order == 1:
             return value, g, None
-        Hz = pb.residual.hessian(X, theta) if self.n_theta else None
+        Hz = (pb.residual.hessian(X, theta)
+              if self.n_theta and pb.residual is not None else None)
         HJ = np.einsum("ikl,iln->ikn", Hl, J)
         gauss_newton = np.einsum("i,ikn,ikq->nq", w, J, HJ)
         hess = gauss_newton + _second_order_term(wD, Z, W, V, Jz, Hz)

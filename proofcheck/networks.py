@@ -1,7 +1,19 @@
-r"""Fully connected networks without biases and piecewise-linear activations (KHK 2019, DW).
+r"""Fully connected networks without biases: the one network class, and the activation-pattern
+calculus of positively homogeneous ones.
 
-Notation of the depth-and-width literature on local minima in
-deep learning* (reconstruction: ``shared/papers/khk-statements.md`` Part I):
+:class:`Network` covers every network of the catalogue: one :class:`Activation` per hidden unit
+(piecewise-linear :class:`PiecewiseLinear` units ``RELU``, ``ABS``, ``IDENTITY``,
+:func:`leaky_relu`, or smooth :class:`SmoothActivation` units such as ``TANH``), optional skip
+connections from hidden layers to the output, an optional fixed output offset, and ``H = 0``
+(the basis-function model ``f = x W``).  Its model interface (:meth:`Network.hidden`,
+:meth:`Network.outputs`, :meth:`Network.jacobian`, :meth:`Network.pack` /
+:meth:`Network.unpack`) works on every network, in float64 and on mpmath object arrays; it is
+what landscapes and the induced models (:mod:`proofcheck.induced`) use.
+
+The rest of this module is the calculus of a positively homogeneous chain (default skip, no
+offset, piecewise-linear units), in the notation of the depth-and-width literature on local
+minima of deep networks (reconstruction: ``shared/papers/khk-statements.md`` Part I); those
+functions refuse any other network with :class:`NotHomogeneousError`:
 
 * data ``X`` (``m x d_0``, rows are samples) and ``Y`` (``m x d_{H+1}``);
 * weights ``W^(l)`` of shape ``(d_{l-1}, d_l)``, ``l = 1..H+1``;
@@ -48,17 +60,20 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import mpmath
 import numpy as np
 
 from . import linalg
+from .errors import UsageError
 from .linalg import unvec, vec  # H2: the one numeric vec/unvec (re-exported)
 
 __all__ = [
-    "Activation", "RELU", "ABS", "IDENTITY", "leaky_relu",
-    "Network", "Forward", "forward", "activation_pattern", "backprop_coefficients",
+    "Activation", "PiecewiseLinear", "SmoothActivation", "RELU", "ABS", "IDENTITY", "TANH",
+    "ACTIVATIONS", "leaky_relu", "NotHomogeneousError", "require_homogeneous",
+    "Network", "Block", "Forward", "forward", "activation_pattern", "backprop_coefficients",
     "d_blocks", "d_block_list", "block_order", "jacobian", "loss", "gradient", "residual",
     "JValue", "gram_schmidt_bases", "J_gram_schmidt", "J_projection", "J_mpmath",
     "J_projection_mp", "J_gram_schmidt_mp", "hessian_in_pattern",
@@ -78,8 +93,44 @@ def _real(u):
     return np.real(u)
 
 
-@dataclass(frozen=True)
+def _is_object(a) -> bool:
+    return isinstance(a, np.ndarray) and a.dtype == object
+
+
 class Activation:
+    """One hidden unit's nonlinearity ``sigma``: a positively homogeneous piecewise-linear unit
+    (:class:`PiecewiseLinear`: ``RELU``, ``ABS``, ``IDENTITY``, :func:`leaky_relu`) or a smooth
+    one (:class:`SmoothActivation`: ``TANH``).
+
+    Every activation has a ``name``, ``value(u)`` and ``derivative(u)`` (float64, complex-step
+    and mpmath object arrays), the points ``kinks`` where the derivative does not exist,
+    ``is_linear`` and ``homogeneous`` (``sigma(c u) = c sigma(u)`` for ``c > 0``: what the
+    activation-pattern calculus of this module needs).
+    """
+
+    name: str
+    homogeneous: bool = False
+
+    @property
+    def is_linear(self) -> bool:
+        return False
+
+    @property
+    def kinks(self) -> tuple[float, ...]:
+        return ()
+
+    def value(self, u):
+        raise NotImplementedError
+
+    def derivative(self, u):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return self.name
+
+
+@dataclass(frozen=True, repr=False)
+class PiecewiseLinear(Activation):
     """A positively homogeneous piecewise-linear unit: slope ``neg`` on ``u < 0``,
     ``pos`` on ``u > 0``.
 
@@ -97,6 +148,7 @@ class Activation:
     name: str
     neg: float
     pos: float = 1.0
+    homogeneous = True
 
     def __post_init__(self):
         for v in (self.neg, self.pos):
@@ -124,16 +176,51 @@ class Activation:
         """``sigma(u) = sigma'(u) u`` (exact also at the kink, since sigma(0) = 0)."""
         return self.derivative(u) * np.asarray(u)
 
-    def __repr__(self):
-        return self.name
+
+@dataclass(frozen=True, repr=False)
+class SmoothActivation(Activation):
+    """A smooth unit: ``function`` on float64 arrays, ``function_mp`` on one mpmath number and
+    ``slope(u, value)`` its derivative.  Not positively homogeneous: the activation-pattern
+    functions of this module refuse networks with such units.
+
+    >>> TANH.value(np.array([0.0])).tolist(), TANH.derivative(np.array([0.0])).tolist()
+    ([0.0], [1.0])
+    """
+
+    name: str
+    function: Callable
+    function_mp: Callable
+    slope: Callable
+
+    def value(self, u):
+        if _is_object(u):
+            return np.vectorize(self.function_mp, otypes=[object])(u)
+        return self.function(u)
+
+    def derivative(self, u):
+        return self.slope(u, self.value(u))
 
 
-RELU = Activation("relu", 0.0, 1.0)
-ABS = Activation("abs", -1.0, 1.0)
-IDENTITY = Activation("identity", 1.0, 1.0)
+RELU = PiecewiseLinear("relu", 0.0, 1.0)
+ABS = PiecewiseLinear("abs", -1.0, 1.0)
+IDENTITY = PiecewiseLinear("identity", 1.0, 1.0)
 
 
-def leaky_relu(a: float) -> Activation:
+def _tanh_mp(u):
+    return mpmath.tanh(u)
+
+
+def _tanh_slope(u, t):
+    return 1 - t * t
+
+
+TANH = SmoothActivation("tanh", np.tanh, _tanh_mp, _tanh_slope)
+
+#: activations by name (a :class:`Network` accepts these names for its ``activations``)
+ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (IDENTITY, TANH, RELU, ABS)}
+
+
+def leaky_relu(a: float) -> PiecewiseLinear:
     """``max(a u, u)`` for ``a <= 1`` (slope ``a`` on the negative side); ``a = 1`` is linear.
 
     The paper admits ``a <= 1`` ([R]: printed "a1"); its Proposition 2 proof needs
@@ -147,56 +234,174 @@ def leaky_relu(a: float) -> Activation:
         raise ValueError(f"leaky ReLU slope must be a finite real, got {a!r}")
     if a > 1:
         raise ValueError(f"leaky ReLU max(a u, u) needs a <= 1, got a = {a}")
-    return Activation(f"leaky_relu({a:g})", float(a), 1.0)
+    return PiecewiseLinear(f"leaky_relu({a:g})", float(a), 1.0)
+
+
+def _activation(a) -> Activation:
+    if isinstance(a, Activation):
+        return a
+    if isinstance(a, str) and a in ACTIVATIONS:
+        return ACTIVATIONS[a]
+    raise ValueError(f"an activation is an Activation object or one of {sorted(ACTIVATIONS)}, "
+                     f"got {a!r}")
+
+
+class NotHomogeneousError(UsageError):
+    """A function of the activation-pattern calculus (forward with patterns, ``D^(l)``,
+    ``J(theta)``, fast J, strata) was given a network that is not a positively homogeneous
+    chain ``Yhat = sigma(...sigma(X W^(1))...) W^(H+1)``."""
+
+
+def require_homogeneous(net: Network, what: str) -> None:
+    """Raise :class:`NotHomogeneousError` (with the reason and what to do instead) unless
+    ``net`` has the default skip (only the last hidden layer feeds the output), no output
+    offset and only positively homogeneous piecewise-linear units."""
+    if net.homogeneous:
+        return
+    reasons = []
+    if net.skip != (net.H,):
+        reasons.append(f"skip connections to the output from layers {net.skip} (only the "
+                       f"default skip=({net.H},) is a chain)")
+    if net.offset is not None:
+        reasons.append(f"a fixed output offset {net.offset} (sigma(0) = 0 no longer gives "
+                       "Yhat = 0 at theta = 0)")
+    smooth = sorted({u.name for layer in net.activations for u in layer if not u.homogeneous})
+    if smooth:
+        reasons.append(f"units {smooth} that are not positively homogeneous piecewise-linear "
+                       "(no activation pattern Lambda with sigma(u) = Lambda u)")
+    raise NotHomogeneousError(
+        f"{what} holds only for positively homogeneous piecewise-linear networks; {net!r} has "
+        + "; ".join(reasons) + ". Use the model interface instead (net.outputs, net.jacobian, "
+        "net.hidden), which covers every network.")
 
 
 # ---------------------------------------------------------------------------------------------
 # networks
 
-class Network:
-    """Widths ``(d_0, ..., d_{H+1})`` and one activation per hidden unit.
+@dataclass(frozen=True)
+class Block:
+    """One weight matrix of a :class:`Network` inside theta: ``name`` (``W<l>`` for a hidden
+    layer, ``Wout<l+1>`` for the connection from layer ``l`` to the output), ``layer`` (its
+    ``l``: ``W^(l)`` maps layer ``l-1`` to ``l``), ``shape`` (rows = inputs of the layer,
+    columns = its units), ``offset`` in theta and ``output`` (a block feeding the output)."""
 
-    ``activations``: one :class:`Activation` (every hidden unit), a sequence of ``H`` of them
-    (one per hidden layer), or a sequence of ``H`` sequences of length ``d_l`` (per unit).
+    name: str
+    layer: int
+    shape: tuple[int, int]
+    offset: int
+    output: bool
+
+    @property
+    def size(self) -> int:
+        return self.shape[0] * self.shape[1]
+
+    def embed(self, M, n: int) -> np.ndarray:
+        """A vector of R^n that is vec(M) on this block and 0 elsewhere."""
+        v = np.zeros(n)
+        v[self.offset:self.offset + self.size] = np.asarray(M, float).reshape(-1, order="F")
+        return v
+
+
+class Network:
+    r"""A bias-free fully connected network: widths ``(d_0 = d_x, d_1, ..., d_H, d_y)``, one
+    :class:`Activation` per hidden unit, optional skip connections to the output and an
+    optional fixed output offset.
+
+    ``h^(0) = X``, ``h^(l) = sigma(h^(l-1) W^(l))`` (rows are samples, ``W^(l)`` of shape
+    ``(d_{l-1}, d_l)``) and ``f = sum_{l in skip} h^(l) W_out^(l+1) + c``.  ``skip`` (default
+    ``(H,)``: the chain, whose output block is ``W^(H+1)``) lists the layers in ``0..H`` with a
+    connection to the output; ``offset`` a fixed, not trained, shift ``c`` of the outputs.
+    ``H = 0`` with ``skip=(0,)`` is the basis-function model ``f = x W``.
+
+    theta = [vec W^(1); ...; vec W^(H); vec W_out^(l+1) for l in sorted(skip)] with column-major
+    ``vec`` (:attr:`blocks`; for the chain: ``[vec W^(1); ...; vec W^(H+1)]``).
+
+    ``activations``: one :class:`Activation` or name (every hidden unit), a sequence of ``H``
+    of them (one per hidden layer), or a sequence of ``H`` sequences of length ``d_l`` (per
+    unit).  Every network has the model interface (:meth:`hidden`, :meth:`outputs`,
+    :meth:`jacobian`, :meth:`pack` / :meth:`unpack`); the activation-pattern functions of this
+    module (:func:`forward`, :func:`d_blocks`, ``J_*``, ...) need a positively homogeneous chain
+    (:attr:`homogeneous`) and refuse other networks with :class:`NotHomogeneousError`.
 
     >>> net = Network((3, 4, 2, 1), [RELU, ABS])
     >>> net.H, net.d_theta, net.shapes
     (2, 22, [(3, 4), (4, 2), (2, 1)])
+    >>> net = Network((2, 2, 1), "tanh", skip=(0, 1))
+    >>> [(b.name, b.shape) for b in net.blocks], net.homogeneous
+    ([('W1', (2, 2)), ('Wout1', (2, 1)), ('Wout2', (2, 1))], False)
     """
 
-    def __init__(self, widths: Sequence[int], activations=RELU):
+    def __init__(self, widths: Sequence[int], activations: Any = RELU,
+                 skip: Sequence[int] | None = None, offset: Sequence[float] | None = None):
         widths = tuple(widths)
-        if len(widths) < 3:
-            raise ValueError(f"widths must be (d_0, d_1, ..., d_{{H+1}}) with H >= 1, got {widths}")
+        if len(widths) < 2:
+            raise ValueError(f"widths must be (d_0, ..., d_{{H+1}}): at least d_x and d_y, got "
+                             f"{widths}")
         for d in widths:
             if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1:
                 raise ValueError(f"every width must be an integer >= 1, got {widths}")
         self.widths = tuple(int(d) for d in widths)
         H = len(widths) - 2
-        if isinstance(activations, Activation):
-            per_layer = [[activations] * self.widths[l] for l in range(1, H + 1)]
+        self._uniform: Activation | None = None
+        if isinstance(activations, (Activation, str)):
+            self._uniform = _activation(activations)
+            per_layer = [[self._uniform] * self.widths[l] for l in range(1, H + 1)]
         else:
             acts = list(activations)
             if len(acts) != H:
                 raise ValueError(f"need one activation per hidden layer ({H}), got {len(acts)}")
             per_layer = []
             for l, a in enumerate(acts, start=1):
-                if isinstance(a, Activation):
-                    per_layer.append([a] * self.widths[l])
+                if isinstance(a, (Activation, str)):
+                    per_layer.append([_activation(a)] * self.widths[l])
                 else:
                     units = list(a)
                     if len(units) != self.widths[l] or not all(
                             isinstance(u, Activation) for u in units):
                         raise ValueError(f"layer {l} needs {self.widths[l]} Activation objects")
                     per_layer.append(units)
+            names = {u for layer in per_layer for u in layer}
+            if len(names) == 1:
+                self._uniform = names.pop()
         self.activations = per_layer
-        self._neg = [np.array([u.neg for u in layer]) for layer in per_layer]
-        self._pos = [np.array([u.pos for u in layer]) for layer in per_layer]
-        self._linear = [np.array([u.is_linear for u in layer]) for layer in per_layer]
+        sk = (H,) if skip is None else tuple(sorted({int(s) for s in skip}))
+        if not sk or any(not 0 <= s <= H for s in sk):
+            raise ValueError(f"skip must be a non-empty subset of 0..{H}, got {skip}")
+        self.skip = sk
+        if offset is not None:
+            off = tuple(float(c) for c in offset)
+            if len(off) != self.widths[-1] or not all(math.isfinite(c) for c in off):
+                raise ValueError(f"offset must be {self.widths[-1]} finite numbers, got {offset}")
+            offset = off
+        self.offset: tuple[float, ...] | None = offset
+        nan = float("nan")
+        self._neg = [np.array([getattr(u, "neg", nan) for u in layer]) for layer in per_layer]
+        self._pos = [np.array([getattr(u, "pos", nan) for u in layer]) for layer in per_layer]
+        self._linear = [np.array([u.is_linear for u in layer], dtype=bool) for layer in per_layer]
+        self.homogeneous = (self.skip == (H,) and self.offset is None
+                            and all(u.homogeneous for layer in per_layer for u in layer))
+        blocks, off_ = [], 0
+        for l in range(1, H + 1):
+            shape = (self.widths[l - 1], self.widths[l])
+            blocks.append(Block(f"W{l}", l, shape, off_, False))
+            off_ += shape[0] * shape[1]
+        for l in self.skip:
+            shape = (self.widths[l], self.widths[-1])
+            blocks.append(Block(f"Wout{l + 1}", l + 1, shape, off_, True))
+            off_ += shape[0] * shape[1]
+        self.blocks: tuple[Block, ...] = tuple(blocks)
+        self._identity = (self.widths, tuple(tuple(layer) for layer in per_layer), self.skip,
+                          self.offset)
 
+    # ---- shape
     @property
     def H(self) -> int:
         return len(self.widths) - 2
+
+    @property
+    def dims(self) -> tuple[int, ...]:
+        """The widths (the name of the induced-model literature)."""
+        return self.widths
 
     @property
     def d_x(self) -> int:
@@ -207,21 +412,29 @@ class Network:
         return self.widths[-1]
 
     @property
+    def activation(self) -> Activation | None:
+        """The activation of every hidden unit, or None when the units differ."""
+        return self._uniform
+
+    @property
     def shapes(self) -> list[tuple[int, int]]:
-        """``[(d_{l-1}, d_l) for l = 1..H+1]``."""
-        return [(self.widths[l - 1], self.widths[l]) for l in range(1, self.H + 2)]
+        """The block shapes; for the chain ``[(d_{l-1}, d_l) for l = 1..H+1]``."""
+        return [b.shape for b in self.blocks]
 
     @property
     def d_theta(self) -> int:
-        return sum(a * b for a, b in self.shapes)
+        b = self.blocks[-1]
+        return b.offset + b.size
+
+    @property
+    def n_params(self) -> int:
+        """``d_theta`` (the name of the model interface)."""
+        return self.d_theta
 
     @property
     def offsets(self) -> list[int]:
-        """Start of ``vec W^(l)`` in theta, for l = 1..H+2 (the last is d_theta)."""
-        out = [0]
-        for a, b in self.shapes:
-            out.append(out[-1] + a * b)
-        return out
+        """Start of each block in theta, and d_theta last."""
+        return [b.offset for b in self.blocks] + [self.d_theta]
 
     @property
     def is_linear(self) -> bool:
@@ -232,24 +445,75 @@ class Network:
         """Boolean mask of the linear units of hidden layer ``l`` (1-based)."""
         return self._linear[l - 1].copy()
 
-    def flatten(self, Ws) -> np.ndarray:
-        """``theta = [vec W^(1); ...; vec W^(H+1)]`` (keeps the dtype: float, complex or object)."""
+    def block(self, name: str) -> Block:
+        for b in self.blocks:
+            if b.name == name:
+                return b
+        raise KeyError(f"no block {name!r}; blocks: {[b.name for b in self.blocks]}")
+
+    # ---- parameters
+    def flatten(self, Ws: Any) -> np.ndarray:
+        """theta from the block matrices (keeps the dtype: float, complex or object)."""
         Ws = self.check_weights(Ws)
         return np.concatenate([vec(W) for W in Ws])
 
-    def unflatten(self, theta) -> list[np.ndarray]:
+    def unflatten(self, theta: Any) -> list[np.ndarray]:
+        """The block matrices of theta, in :attr:`blocks` order."""
         theta = np.asarray(theta)
         if theta.shape != (self.d_theta,):
             raise ValueError(f"theta must have shape ({self.d_theta},), got {theta.shape}")
-        off = self.offsets
-        return [unvec(theta[off[j]:off[j + 1]], s) for j, s in enumerate(self.shapes)]
+        return [unvec(theta[b.offset:b.offset + b.size], b.shape) for b in self.blocks]
 
-    def check_weights(self, Ws) -> list[np.ndarray]:
+    def unpack(self, theta: Any) -> dict[str, np.ndarray]:
+        """The block matrices of theta by block name (views into theta)."""
+        theta = np.asarray(theta)
+        if theta.shape != (self.d_theta,):
+            raise ValueError(f"theta must have shape ({self.d_theta},), got {theta.shape}")
+        return {b.name: theta[b.offset:b.offset + b.size].reshape(b.shape, order="F")
+                for b in self.blocks}
+
+    def pack(self, mats: Mapping[str, Any]) -> np.ndarray:
+        """theta from a dict of block matrices by name (the inverse of :meth:`unpack`)."""
+        parts = []
+        for b in self.blocks:
+            M = np.asarray(mats[b.name])
+            if M.shape != b.shape:
+                raise ValueError(f"{b.name} must have shape {b.shape}, got {M.shape}")
+            parts.append(M.reshape(-1, order="F"))
+        return np.concatenate(parts)
+
+    def from_transposed(self, theta_t: Any) -> np.ndarray:
+        """theta from a vector that stores every block transposed (the ``W h`` convention:
+        rows are the units of the layer, column-major vec), e.g. coordinates written for
+        ``f = W^(H+1) sigma(W^(H) ... sigma(W^(1) x))``.
+
+        >>> net = Network((2, 3, 1), IDENTITY)
+        >>> t = np.arange(9.0)
+        >>> bool(np.array_equal(net.to_transposed(net.from_transposed(t)), t))
+        True
+        """
+        theta_t = np.asarray(theta_t)
+        if theta_t.shape != (self.d_theta,):
+            raise ValueError(f"theta must have shape ({self.d_theta},), got {theta_t.shape}")
+        return np.concatenate([
+            theta_t[b.offset:b.offset + b.size].reshape(b.shape[::-1], order="F")
+            .T.reshape(-1, order="F") for b in self.blocks])
+
+    def to_transposed(self, theta: Any) -> np.ndarray:
+        """The inverse of :meth:`from_transposed`."""
+        return np.concatenate([M.T.reshape(-1, order="F")
+                               for M in self.unpack(theta).values()])
+
+    def transposed_order(self) -> np.ndarray:
+        """The permutation ``p`` with ``theta[p] = to_transposed(theta)``."""
+        return self.from_transposed(np.arange(self.d_theta)).argsort(kind="stable")
+
+    def check_weights(self, Ws: Any) -> list[np.ndarray]:
         if isinstance(Ws, np.ndarray) and Ws.ndim == 1:
             return self.unflatten(Ws)
         Ws = [np.asarray(W) for W in Ws]
-        if len(Ws) != self.H + 1:
-            raise ValueError(f"need {self.H + 1} weight matrices, got {len(Ws)}")
+        if len(Ws) != len(self.blocks):
+            raise ValueError(f"need {len(self.blocks)} weight matrices, got {len(Ws)}")
         for l, (W, s) in enumerate(zip(Ws, self.shapes), start=1):
             if W.shape != s:
                 raise ValueError(f"W^({l}) must have shape {s}, got {W.shape}")
@@ -258,16 +522,103 @@ class Network:
         return Ws
 
     def random_weights(self, rng: np.random.Generator, scale: float = 1.0) -> list[np.ndarray]:
-        """Gaussian ``W^(l)`` with entries ``N(0, scale^2 / d_{l-1})`` (LeCun scaling: keeps
-        the pre-activations O(1) with depth)."""
+        """Gaussian blocks with entries ``N(0, scale^2 / d_in)`` (LeCun scaling: keeps the
+        pre-activations O(1) with depth)."""
         if not isinstance(rng, np.random.Generator):
             raise TypeError("rng must be a numpy.random.Generator")
         return [scale * rng.normal(size=s) / math.sqrt(s[0]) for s in self.shapes]
 
-    def __repr__(self):
-        acts = [sorted({a.name for a in layer}) for layer in self.activations]
-        return f"Network(widths={self.widths}, activations={acts})"
+    # ---- the model interface (every network: skips, offsets, smooth units)
+    def _check_X(self, X):
+        if np.ndim(X) != 2 or np.shape(X)[1] != self.d_x:
+            raise ValueError(f"X must have shape (m, {self.d_x}), got {np.shape(X)}")
 
+    def hidden(self, X: Any, theta: Any) -> tuple[list[Any], list[Any]]:
+        """(pre-activations a^(l), representations h^(l)) for l = 0..H (a^(0) is None); rows
+        are samples.  float64 or mpmath object arrays."""
+        self._check_X(X)
+        P = self.unpack(theta)
+        hs, pre = [X], [None]
+        for l in range(1, self.H + 1):
+            a = hs[-1] @ P[f"W{l}"]
+            pre.append(a)
+            hs.append(self._act(l, a))
+        return pre, hs
+
+    def _act(self, l, a):
+        layer = self.activations[l - 1]
+        if self._uniform is not None:
+            return self._uniform.value(a)
+        return np.stack([u.value(a[:, k]) for k, u in enumerate(layer)], axis=1)
+
+    def _dact(self, l, a):
+        layer = self.activations[l - 1]
+        if self._uniform is not None:
+            return self._uniform.derivative(a)
+        return np.stack([u.derivative(a[:, k]) for k, u in enumerate(layer)], axis=1)
+
+    def outputs(self, X: Any, theta: Any) -> np.ndarray:
+        """f_X(theta) as an (m, d_y) array (rows f(x_i; theta))."""
+        P = self.unpack(theta)
+        _, hs = self.hidden(X, theta)
+        F = sum(hs[l] @ P[f"Wout{l + 1}"] for l in self.skip)
+        if self.offset is not None:
+            c = np.array(self.offset)
+            F = F + (np.array([mpmath.mpf(x) for x in c], dtype=object)
+                     if _is_object(F) else c)[None, :]
+        return F
+
+    def jacobian(self, X: Any, theta: Any) -> np.ndarray:
+        """J (m, d_y, n): J[i] = d f(x_i; theta) / d theta (column-major vec of every block)."""
+        P = self.unpack(theta)
+        pre, hs = self.hidden(X, theta)
+        m, d_y = np.shape(X)[0], self.d_y
+        obj = _is_object(np.asarray(theta)) or _is_object(np.asarray(X))
+        eye = np.eye(d_y, dtype=int).astype(object) if obj else np.eye(d_y)
+        parts: dict[str, np.ndarray] = {}
+        for l in self.skip:
+            parts[f"Wout{l + 1}"] = np.einsum("ik,ab->iabk", hs[l], eye).reshape(m, d_y, -1)
+        E = None    # d f / d h^(l), (m, d_y, d_l), built from the top
+        for l in range(self.H, 0, -1):
+            E_l = np.zeros((m, d_y, self.widths[l]), dtype=object if obj else float)
+            if obj:
+                E_l[...] = 0
+            if l in self.skip:
+                E_l = E_l + P[f"Wout{l + 1}"].T[None, :, :]
+            if E is not None:
+                E_l = E_l + E
+            G = E_l * self._dact(l, pre[l])[:, None, :]                 # d f / d a^(l)
+            parts[f"W{l}"] = np.einsum("iak,ip->iakp", G, hs[l - 1]).reshape(m, d_y, -1)
+            E = np.einsum("iak,pk->iap", G, P[f"W{l}"])                  # d f / d h^(l-1)
+        return np.concatenate([parts[b.name] for b in self.blocks], axis=2)
+
+    def nondifferentiable(self, X: Any, theta: Any) -> bool:
+        """True when some kinked unit's pre-activation is exactly 0 at some sample.
+
+        This is a *sufficient-for-suspicion* test: f_{x_i} may still be differentiable there
+        (e.g. when the unit's outgoing weights vanish)."""
+        if all(not u.kinks for layer in self.activations for u in layer):
+            return False
+        pre, _ = self.hidden(X, theta)
+        return any(np.any((np.asarray(a, dtype=float) == 0) & ~self._linear[l - 1][None, :])
+                   for l, a in enumerate(pre[1:], start=1))
+
+    # ---- identity
+    def _key(self):
+        return self._identity
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Network) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        if self._uniform is not None:
+            act = f"activation={self._uniform.name!r}"
+        else:
+            act = f"activations={[[u.name for u in layer] for layer in self.activations]}"
+        return f"Network(dims={self.widths}, {act}, skip={self.skip}, offset={self.offset})"
 
 def _check_X(net: Network, X, name="X") -> np.ndarray:
     X = np.asarray(X)
@@ -323,6 +674,7 @@ def forward(net: Network, Ws, X, *, pattern=None) -> Forward:
     instead of reading it off the pre-activations: inside a pattern the network is a
     polynomial in theta, used for complex-step derivatives and high-precision refinement.
     """
+    require_homogeneous(net, "the activation-pattern forward pass (forward, D^(l), J(theta))")
     Ws = net.check_weights(Ws)
     X = _check_X(net, X)
     Phi, G, Lam = [X], [], []
@@ -411,6 +763,7 @@ def directional_derivative(net: Network, Ws, X, dWs, side: int = 1):
     """
     if side not in (1, -1):
         raise ValueError("side must be +1 or -1")
+    require_homogeneous(net, "the one-sided derivative through activation patterns")
     Ws = net.check_weights(Ws)
     dWs = [side * np.asarray(d) for d in net.check_weights(dWs)]
     X = _check_X(net, X)
@@ -430,6 +783,8 @@ def backprop_coefficients(net: Network, Ws, X, *, pattern=None, fwd: Forward | N
     ``C^(l)_{i,c,k} = sum_k' C^(l+1)_{i,c,k'} W^(l+1)_{k,k'} Lambda_l[i,k]``."""
     Ws = net.check_weights(Ws)
     f = fwd if fwd is not None else forward(net, Ws, X, pattern=pattern)
+    if net.H == 0:
+        return []
     C = [None] * net.H
     # (m, 1, d_H) * (1, d_y, d_H): W^(H+1)^T is (d_y, d_H)
     C[-1] = f.Lam[-1][:, None, :] * Ws[-1].T[None, :, :]

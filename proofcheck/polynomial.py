@@ -47,7 +47,7 @@ import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from collections.abc import Iterable, Sequence
 
 from ._lazy import lazy_import
@@ -482,9 +482,10 @@ class Landscape:
     def of_kind(self, kind: str) -> list[CriticalPoint]:
         return [p for p in self.points if p.kind == kind]
 
-    def _values(self):
+    def _values(self) -> list[tuple[tuple[Any, Any], CriticalPoint | CriticalCurve]]:
         """(enclosure, item) for every isolated point and every curve with a known value."""
-        out = [(value_enclosure(p.point, self.f), p) for p in self.points]
+        out: list[tuple[tuple[Any, Any], CriticalPoint | CriticalCurve]] = [
+            (value_enclosure(p.point, self.f), p) for p in self.points]
         out += [((c.value, c.value), c) for c in self.curves
                 if c.value is not None and c.samples]
         return out
@@ -720,9 +721,10 @@ class ConstrainedLandscape:
         point with mu = 0)."""
         return min((v for v, _ in self._values()), key=lambda iv: iv[0])
 
-    def _values(self):
+    def _values(self) -> list[tuple[tuple[Any, Any], CriticalPoint | KKTPoint | CriticalCurve]]:
         norm2 = sum(x**2 for x in self.variables)
-        vals = [(value_enclosure(p.point, self.f), p) for p in self.interior]
+        vals: list[tuple[tuple[Any, Any], CriticalPoint | KKTPoint | CriticalCurve]] = [
+            (value_enclosure(p.point, self.f), p) for p in self.interior]
         vals += [(value_enclosure(b.point, self.f), b) for b in self.boundary]
         for c in self.curves:
             meets = (any(s.sign(norm2 - self.radius**2) <= 0 for s in c.samples)

@@ -7,7 +7,8 @@ theorem module does numerical plumbing.
 
 An instance is a :class:`~proofcheck.claims.Instance` with fields ``X, Y, Z`` (data; Z is the
 residual representation given as data) or ``residual`` (a trainable z(x; θ)), ``loss``,
-``branch`` (which case of Lemma 2's split the optimiser should try to land in), the sizes, and
+``branch`` (which rank case, ``rank W >= d_y`` or ``rank W < d_y``, the optimiser should try
+to land in), the sizes, and
 the ``seed`` that generated it.
 
 >>> from hypothesis import find
@@ -18,23 +19,30 @@ the ``seed`` that generated it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from hypothesis import strategies as st
 
-from .claims import Instance
+from .claims import Assumed, Instance
 from .losses import (LogisticLoss, SmoothedHinge, SoftmaxCrossEntropy, SquaredLoss,
                      TiltedDoubleWell)
 from .models import Landscape, QuadraticResidual, ResNetProblem, TanhResidual, to_mp
 from .strategies import A1, Relation, dimensions
+from .streaming import LeastSquaresGain, LeastSquaresGainAccumulator
+
+if TYPE_CHECKING:
+    from .backends import Backend
+    from .optimize.convex import ConvexFit
 
 __all__ = ["LOSSES", "CONVEX_DIFFERENTIABLE", "TWICE_DIFFERENTIABLE", "NONCONVEX", "A1",
            "resnet_instances", "resnet_problem", "resnet_landscape",
            "linear_value", "Relation", "at_point",
            "PointQuantities", "cases", "case_of", "instances_for", "point_tolerance",
-           "z_in_span_of_x", "theorem2_quantities", "regression_data", "with_bias_columns",
-           "streamed_regression", "stream_chunks", "streamed_theorem2_terms",
+           "z_in_span_of_x", "least_squares_gain", "regression_data", "with_bias_columns",
+           "streamed_regression", "stream_chunks", "streamed_least_squares_gain",
            "values_at_point", "linear_value_pair", "with_feature_map", "linear_objective_pairs",
            "linear_objective",
            "zero_predictor_critical_point", "resnet_landscape_with_saddles"]
@@ -148,15 +156,16 @@ def make_resnet_data(loss_name: str, sizes: dict, branch: str, seed: int) -> dic
     return dict(X=X, Y=Y, Z=Z)
 
 
-def resnet_instances(*, losses=CONVEX_DIFFERENTIABLE, relation: Relation | None = A1,
-                     violate: bool = False, branches=("full_rank", "rank_deficient"),
+def resnet_instances(*, losses: Sequence[str] = CONVEX_DIFFERENTIABLE,
+                     relation: Relation | None = A1, violate: bool = False,
+                     branches: Sequence[str] = ("full_rank", "rank_deficient"),
                      residual: str = "data", max_dim: int = 3,
-                     rank_deficient_dy: int = 2) -> st.SearchStrategy:
+                     rank_deficient_dy: int = 2) -> st.SearchStrategy[Instance]:
     """Instances of the ResNet objective h = W(x + V z) with the empirical measure.
 
     ``relation`` / ``violate``: the sizes satisfy the relation (A1 by default) or its negation;
-    ``losses``: names from :data:`LOSSES` (binary losses force d_y = 1); ``branches``: Lemma 2's
-    case split, ``"full_rank"`` (rank W >= d_y) or ``"rank_deficient"`` (rank W < d_y): the data
+    ``losses``: names from :data:`LOSSES` (binary losses force d_y = 1); ``branches``: the rank
+    cases, ``"full_rank"`` (rank W >= d_y) or ``"rank_deficient"`` (rank W < d_y): the data
     are built so that the wanted branch has local minima (a planted rank-deficient global minimum
     for the squared loss, labels balanced at every point for classification losses) and the
     optimiser is started in that branch. ``residual="quadratic"`` (z = (A x)^2) or ``"tanh"``
@@ -179,6 +188,7 @@ def resnet_instances(*, losses=CONVEX_DIFFERENTIABLE, relation: Relation | None 
     @st.composite
     def draw(draw):
         name = draw(st.sampled_from(loss_names))
+        rel: Relation | None
         if name in BINARY:
             rel = Relation("d_y = 1", lambda d: d["d_y"] == 1)
             if relation is not None:
@@ -195,7 +205,7 @@ def resnet_instances(*, losses=CONVEX_DIFFERENTIABLE, relation: Relation | None 
                 # d_y = 1 would make rank W < d_y mean W = 0 (a zero predictor): ask for d_y
                 # large enough that the branch has nonzero predictors (see make_resnet_data)
                 need = rank_deficient_dy + (1 if name == "cross_entropy" else 0)
-                more = Relation(f"d_y >= {need}", lambda d, n=need: d["d_y"] >= n)
+                more = Relation(f"d_y >= {need}", lambda d: d["d_y"] >= need)
                 both = more if rel is None else rel & more
                 try:                  # unless the claim's relation fixes d_y = 1 (e.g. PA1)
                     dimensions(max_value=max_dim, relation=both)
@@ -217,18 +227,21 @@ def resnet_instances(*, losses=CONVEX_DIFFERENTIABLE, relation: Relation | None 
     return draw()
 
 
-def cases(losses=CONVEX_DIFFERENTIABLE, branches=("full_rank", "rank_deficient")):
+def cases(losses: Sequence[str] = CONVEX_DIFFERENTIABLE,
+          branches: Sequence[str] = ("full_rank", "rank_deficient")) -> tuple[str, ...]:
     """One case per loss and rank branch, e.g. ``"logistic/rank_deficient"``."""
     return tuple(f"{loss}/{b}" for loss in losses for b in branches)
 
 
-def case_of(inst: Instance, cp) -> str:
+def case_of(inst: Instance, cp: Any) -> str:
     """The case a certified point falls in: the instance's loss and the point's rank branch."""
     return f"{inst.loss_name}/{cp.branch}"
 
 
-def instances_for(assumed, *, losses=CONVEX_DIFFERENTIABLE, size_hypothesis="A1",
-                  loss_hypothesis="A2", relation=A1, residual="data", nonconvex=NONCONVEX):
+def instances_for(assumed: Assumed, *, losses: Sequence[str] = CONVEX_DIFFERENTIABLE,
+                  size_hypothesis: str | None = "A1", loss_hypothesis: str | None = "A2",
+                  relation: Relation | None = A1, residual: str = "data",
+                  nonconvex: Sequence[str] = NONCONVEX) -> st.SearchStrategy[Instance]:
     """The instance strategy of a claim whose hypotheses are a size relation (A1) and a loss
     assumption (A2), for the case ``assumed.branch`` (see :func:`cases`).
 
@@ -239,7 +252,7 @@ def instances_for(assumed, *, losses=CONVEX_DIFFERENTIABLE, size_hypothesis="A1"
     names = (loss,) if loss else tuple(losses)
     if loss_hypothesis and not assumed[loss_hypothesis]:
         names = tuple(nonconvex)
-    violate = bool(size_hypothesis) and not assumed[size_hypothesis]
+    violate = bool(size_hypothesis) and not assumed[size_hypothesis or ""]
     if violate:
         names = tuple(n for n in names if n not in BINARY) or ("squared",)
     return resnet_instances(losses=names, relation=relation if size_hypothesis else None,
@@ -275,7 +288,7 @@ def resnet_landscape(inst: Instance) -> Landscape:
     return Landscape(problem, trainable=trainable)
 
 
-def _point(cp):
+def _point(cp: Any) -> Any:
     return getattr(cp, "point", cp)
 
 
@@ -305,8 +318,8 @@ class PointQuantities:
                 "digits")
 
 
-def at_point(inst: Instance, cp) -> PointQuantities:
-    """Evaluate Lemma 2's and Theorem 1's quantities at the certified point ``cp``."""
+def at_point(inst: Instance, cp: Any) -> PointQuantities:
+    """L, E[zD] and E[xD] at the certified point ``cp`` (:class:`PointQuantities`)."""
     import mpmath
 
     land = resnet_landscape(inst)
@@ -335,7 +348,8 @@ def at_point(inst: Instance, cp) -> PointQuantities:
                            resolution=tau * lip, digits=digits)
 
 
-def linear_value(inst: Instance, cp=None, basis: str = "x,z", digits: int | None = None):
+def linear_value(inst: Instance, cp: Any = None, basis: str = "x,z",
+                 digits: int | None = None) -> ConvexFit:
     """L*_{x} (``basis="x"``) or L*_{x,z(x,θ)}: the convex solver's certified fit, with θ from
     the certified point ``cp`` when z is trainable."""
     Phi = np.asarray(inst.X, float) if basis == "x" else \
@@ -356,16 +370,17 @@ def linear_value_pair(inst: Instance) -> tuple[float, float, float]:
     return float(L_x.value), float(L_xz.value), width
 
 
-def values_at_point(inst: Instance, cp, *bases: str):
-    """(L, L*_{b} for each basis b, tol, tol_source) at a certified point: what Theorem 1 and
-    its relatives compare. ``bases`` are "x" and/or "x,z"."""
+def values_at_point(inst: Instance, cp: Any, *bases: str) -> tuple[Any, ...]:
+    """(L, L*_{b} for each basis b, tol, tol_source) at a certified point: the value of the
+    network and of the best linear predictors on the bases, with the tolerance of comparing
+    them. ``bases`` are "x" and/or "x,z"."""
     q = at_point(inst, cp)
     fits = [linear_value(inst, cp, basis=b) for b in bases]
     tol, source = point_tolerance(q, *fits)
     return (q.L, *[float(f.value) for f in fits], tol, source)
 
 
-def at_point_Z(inst: Instance, cp=None) -> np.ndarray:
+def at_point_Z(inst: Instance, cp: Any = None) -> np.ndarray:
     """Z(X, θ): the data Z, or the trainable residual at the point's θ."""
     problem = resnet_problem(inst)
     if problem.residual is None:
@@ -375,7 +390,7 @@ def at_point_Z(inst: Instance, cp=None) -> np.ndarray:
     return problem.features(_point(cp).theta)
 
 
-def point_tolerance(q: PointQuantities, *fits) -> tuple[float, str]:
+def point_tolerance(q: PointQuantities, *fits: ConvexFit) -> tuple[float, str]:
     """Tolerance for comparing L at a certified point with convex-solver values L*.
 
     The certificate's resolution at the scale of L, plus the width of each fit's certified
@@ -406,8 +421,10 @@ def point_tolerance(q: PointQuantities, *fits) -> tuple[float, str]:
 # --------------------------------------------------------------------------------------------
 # squared loss, empirical measure : the projection quantities
 
-def theorem2_quantities(X, Z, Y, B):
-    """(L*_x, L*_{x,z}, improvement, improvement_projected) by projections, batched on ``B``.
+def least_squares_gain(X: Any, Z: Any, Y: Any, B: Backend) -> dict[str, Any]:
+    """(L*_x, L*_{x,z}, improvement, improvement_projected) by projections, batched on ``B``:
+    the least-squares values on x and on (x, z) and what the part of z outside the span of x
+    adds to the fit on x.
 
     L*_x = (1/m)||P_N[X]Y||^2, L*_{x,z} = (1/m)||P_N[[X Z]]Y||^2, improvement =
     (1/m)||P[P_N[X]Z]Y||^2 and (1/m)||P[P_N[X]Z]P_N[X]Y||^2. Every range is decided against the
@@ -442,7 +459,8 @@ def theorem2_quantities(X, Z, Y, B):
 
 
 @st.composite
-def regression_data(draw, max_m: int = 8, max_d: int = 3, loss: str | None = None):
+def regression_data(draw: st.DrawFn, max_m: int = 8, max_d: int = 3,
+                    loss: str | None = None) -> Instance:
     """X (m x d_x), Z (m x d_z), Y (m x d_y) with edge cases on purpose: rank-deficient X,
     Z inside the span of X, repeated rows, m smaller than d_x + d_z. ``loss`` (a name of
     :data:`LOSSES`) is attached to the instance when given."""
@@ -474,10 +492,11 @@ def with_bias_columns(inst: Instance) -> Instance:
 
 
 # --------------------------------------------------------------------------------------------
-# large m: Theorem 2's quantities streamed over row chunks (O(m d^2) time, O(d^2) memory)
+# large m: the least-squares gain streamed over row chunks (O(m d^2) time, O(d^2) memory)
 
 @st.composite
-def streamed_regression(draw, m_values=(10_000, 20_000), max_d: int = 4, chunk_rows: int = 8192):
+def streamed_regression(draw: st.DrawFn, m_values: Sequence[int] = (10_000, 20_000),
+                        max_d: int = 4, chunk_rows: int = 8192) -> Instance:
     """A data set too large to hold projections for, described by its sizes and seed; rows are
     generated chunk by chunk by :func:`stream_chunks` (never all at once)."""
     d_x, d_z, d_y = (draw(st.integers(1, max_d)) for _ in range(3))
@@ -486,7 +505,7 @@ def streamed_regression(draw, m_values=(10_000, 20_000), max_d: int = 4, chunk_r
                     z_in_span_of_x=draw(st.booleans()))
 
 
-def stream_chunks(inst: Instance):
+def stream_chunks(inst: Instance) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Yield (X, Z, Y) row chunks of the streamed data set."""
     rng = np.random.default_rng(inst.seed)
     C = np.round(rng.normal(size=(inst.d_x, inst.d_z)) * 8) / 8
@@ -501,10 +520,10 @@ def stream_chunks(inst: Instance):
         yield X, Z, Y
 
 
-def streamed_theorem2_terms(inst: Instance):
-    """Theorem 2's quantities of a streamed data set (see :mod:`proofcheck.streaming`)."""
-    from .streaming import Theorem2Accumulator
-    return Theorem2Accumulator.from_chunks(stream_chunks(inst)).result()
+def streamed_least_squares_gain(inst: Instance) -> LeastSquaresGain:
+    """:func:`least_squares_gain` of a streamed data set, in float64
+    (:mod:`proofcheck.streaming`)."""
+    return LeastSquaresGainAccumulator.from_chunks(stream_chunks(inst)).result()
 
 
 def with_feature_map(inst: Instance) -> Instance:
@@ -516,7 +535,8 @@ def with_feature_map(inst: Instance) -> Instance:
 
 
 @st.composite
-def linear_objective_pairs(draw, losses=CONVEX_DIFFERENTIABLE, max_m: int = 8, max_k: int = 4):
+def linear_objective_pairs(draw: st.DrawFn, losses: Sequence[str] = CONVEX_DIFFERENTIABLE,
+                           max_m: int = 8, max_k: int = 4) -> Instance:
     """(Phi, Y, loss, R1, R2): two linear predictors on the same data, for convexity checks of
     L^R(R) = (1/m) sum_i l(R phi_i, y_i)."""
     name = draw(st.sampled_from(tuple(losses)))
@@ -529,7 +549,7 @@ def linear_objective_pairs(draw, losses=CONVEX_DIFFERENTIABLE, max_m: int = 8, m
                     R2=2 * rng.normal(size=(d_y, k)), loss=loss, loss_name=name)
 
 
-def linear_objective(inst: Instance, R, B=None):
+def linear_objective(inst: Instance, R: Any, B: Backend | None = None) -> Any:
     """L^R(R) = (1/m) sum_i l(R phi_i, y_i) on the backend ``B`` (numpy: batched over leading
     axes; mpmath: one instance, the loss evaluated sample by sample at B's precision)."""
     if B is None or B.name == "numpy":
@@ -565,22 +585,24 @@ def zero_predictor_critical_point(inst: Instance) -> np.ndarray | None:
 class _WithStarts:
     """A landscape whose finder also starts from given points (duck-typed ``find_points``)."""
 
-    def __init__(self, landscape: Landscape, branch, initial_points):
+    def __init__(self, landscape: Landscape, branch: str | None,
+                 initial_points: Iterable[np.ndarray]) -> None:
         self.landscape = landscape
         self.branch = branch
         self.initial_points = tuple(initial_points)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self.landscape, name)
 
-    def find_points(self, *, rng, starts=8, digits=50, branch=None):
+    def find_points(self, *, rng: np.random.Generator, starts: int = 8, digits: int = 50,
+                    branch: str | None = None) -> list[Any]:
         from .optimize.local_min import find_local_minima
         return find_local_minima(self.landscape, rng=rng, starts=starts,
                                  branch=self.branch if branch is None else branch,
                                  digits=digits, initial_points=self.initial_points)
 
 
-def resnet_landscape_with_saddles(inst: Instance):
+def resnet_landscape_with_saddles(inst: Instance) -> Landscape | _WithStarts:
     """:func:`resnet_landscape` whose finder also starts at
     :func:`zero_predictor_critical_point` (so saddles are visited and certified as such)."""
     land = resnet_landscape(inst)

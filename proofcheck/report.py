@@ -211,7 +211,40 @@ def claim_evidence(result: ClaimResult, *, brief: bool = False) -> str:
     if result.verdict is Verdict.ERRATUM and result.corrected is not None:
         text = (f"as printed: {text}; corrected ({result.corrected.verdict.value}): "
                 + claim_evidence(result.corrected, brief=brief))
-    return text
+    return text + discrimination_phrase(result)
+
+
+def discrimination_phrase(result: ClaimResult) -> str:
+    """``"; non-discriminating in branch b"`` when some branch's evidence no mutant failed on
+    (it does not count towards ``verified``); ``""`` otherwise."""
+    nd = result.non_discriminating
+    if not nd:
+        return ""
+    if not result.mutants:
+        return "; no mutant declared: no branch shown to discriminate"
+    if len(nd) == len(result.branches):
+        return "; non-discriminating: no mutant fails on this evidence"
+    return f"; non-discriminating in branch {', '.join(nd)} (not counted towards verified)"
+
+
+def branch_line(result: ClaimResult) -> str:
+    """``branches: a 14 pts (caught: m) · b 9 pts (non-discriminating)``: each branch's
+    distinct points (or instances) and its discriminating mutant; ``""`` for a claim that
+    declares no branches and whose one branch discriminates.
+
+    >>> from proofcheck.results import BranchResult, BranchStatus
+    >>> r = ClaimResult("x", "", "", Verdict.VERIFIED, branches=[
+    ...     BranchResult("full_rank", 3, 14, "m1", "certified", BranchStatus.DISCRIMINATING),
+    ...     BranchResult("rank_deficient", 2, 9, status=BranchStatus.NON_DISCRIMINATING)])
+    >>> branch_line(r)
+    'branches: full_rank 14 pts (caught: m1) · rank_deficient 9 pts (non-discriminating)'
+    """
+    from .results import ALL_BRANCH, BranchStatus
+    bs = result.branches
+    if not bs or (len(bs) == 1 and bs[0].name == ALL_BRANCH
+                  and bs[0].status is BranchStatus.DISCRIMINATING):
+        return ""
+    return "branches: " + " · ".join(b.describe() for b in bs)
 
 
 def _margin_check(result: ClaimResult) -> CheckRecord | None:
@@ -421,6 +454,15 @@ def to_markdown(run: RunResult, *, load_errors: LoadErrors = ()) -> str:
                 out.append("| " + " | ".join(_md_cell(x) for x in (
                     f"`{m.name}`", m.kind, m.description, "yes" if m.caught else "**no**",
                     m.caught_by or "-")) + " |")
+        if branch_line(r):
+            out += ["", "### Branches", "",
+                    "| branch | instances | points | discriminating mutant | status |",
+                    "|---|---|---|---|---|"]
+            for b in r.branches:
+                out.append("| " + " | ".join(_md_cell(x) for x in (
+                    f"`{b.name}`", str(b.instances), str(b.points),
+                    f"`{b.mutant}` ({b.mutant_grade or '-'})" if b.mutant else "-",
+                    b.status.value)) + " |")
     return "\n".join(out) + "\n"
 
 
@@ -630,6 +672,17 @@ def render_terminal(run: RunResult, console: Console, *, load_errors: LoadErrors
         for line in reading_lines(r):
             console.print(f"[dim]{escape(r.claim_id)}[/dim] " + escape(line), highlight=False,
                           soft_wrap=True)
+        branches = branch_line(r)
+        if branches:
+            import textwrap
+            for k, line in enumerate(textwrap.wrap(f"{r.claim_id} {branches}",
+                                                   width=max(console.width, 40),
+                                                   subsequent_indent="  ",
+                                                   break_on_hyphens=False)):
+                console.print(escape(line) if k else
+                              f"[dim]{escape(r.claim_id)}[/dim]"
+                              + escape(line[len(r.claim_id):]), highlight=False,
+                              soft_wrap=True)
         missed = [m for m in r.mutants if not m.caught]
         if missed:
             console.print(f"[red]{escape(r.claim_id)}: mutants not caught:[/red] "

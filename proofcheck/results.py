@@ -19,8 +19,12 @@ from collections.abc import Mapping
 from typing import Any
 
 #: Bumped whenever a field of the JSON report changes meaning or is removed.
-SCHEMA_VERSION = "1.1"     # 1.1: evidence.grade, distinct counts, mutant outcome,
+SCHEMA_VERSION = "1.2"     # 1.1: evidence.grade, distinct counts, mutant outcome,
 #                                readings / notes / narrowed, witness grade and enclosure
+#                           1.2: claims[i].branches (per-branch evidence and discrimination)
+
+#: The one branch of a claim that declares no cases (:attr:`proofcheck.claims.Claim.branches`).
+ALL_BRANCH = "all"
 
 
 class Verdict(str, enum.Enum):
@@ -161,6 +165,69 @@ class MutantResult:
                    grade=d.get("grade") or "")
 
 
+class BranchStatus(enum.StrEnum):
+    """Whether the evidence in one branch (case of a proof) could have failed.
+
+    ``discriminating``      a mutant was caught by a decided failure whose witness lies in it.
+    ``non-discriminating``  evidence there, but no mutant failed there: every mutant would pass
+                            too, so the branch does not count towards ``verified``.
+    ``vacuous``             no evidence in the branch (no instance or certified point in it).
+    """
+
+    DISCRIMINATING = "discriminating"
+    NON_DISCRIMINATING = "non-discriminating"
+    VACUOUS = "vacuous"
+
+
+@dataclass
+class BranchResult:
+    """The evidence in one branch of a claim and the mutant that shows it could fail.
+
+    >>> b = BranchResult("stratum", instances=2, points=3, mutant="kink_slope_one",
+    ...                  mutant_grade="certified", status=BranchStatus.DISCRIMINATING)
+    >>> BranchResult.from_dict(b.to_dict()) == b
+    True
+    >>> b.describe()
+    'stratum 3 pts (caught: kink_slope_one)'
+    """
+
+    name: str
+    instances: int = 0              # distinct instances with evidence in the branch
+    points: int = 0                 # distinct certified points in the branch (point claims)
+    mutant: str = ""                # the discriminating mutant ("" when none)
+    mutant_grade: str = ""          # the grade of that mutant's decided witness in the branch
+    status: BranchStatus = BranchStatus.VACUOUS
+
+    def describe(self) -> str:
+        """``name N pts (caught: mutant)``: one compact phrase for text reports."""
+        count = (f"{self.points} pt{'s' * (self.points != 1)}"
+                 if self.points or not self.instances else f"{self.instances} inst")
+        tail = {BranchStatus.DISCRIMINATING: f"caught: {self.mutant}",
+                BranchStatus.NON_DISCRIMINATING: "non-discriminating",
+                BranchStatus.VACUOUS: "vacuous"}[self.status]
+        return f"{self.name} {count} ({tail})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable({"name": self.name, "instances": self.instances, "points": self.points,
+                          "mutant": ({"name": self.mutant, "grade": self.mutant_grade or None}
+                                     if self.mutant else None),
+                          "status": self.status.value})
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> BranchResult:
+        """The inverse of :meth:`to_dict`; a clear error for an unknown status."""
+        try:
+            status = BranchStatus(d["status"])
+        except ValueError:
+            raise ValueError(f"branch {d.get('name')!r} has the unknown status "
+                             f"{d['status']!r}; known: {[s.value for s in BranchStatus]}"
+                             ) from None
+        mutant = d.get("mutant") or {}
+        return cls(name=d["name"], instances=int(d.get("instances") or 0),
+                   points=int(d.get("points") or 0), mutant=mutant.get("name") or "",
+                   mutant_grade=mutant.get("grade") or "", status=status)
+
+
 @dataclass
 class ClaimResult:
     claim_id: str
@@ -182,6 +249,13 @@ class ClaimResult:
     readings: list[Any] = field(default_factory=list)   # readings of the printed text checked
     notes: list[str] = field(default_factory=list)      # the claim's notes
     narrowed: list[str] = field(default_factory=list)   # what slice was checked, and why
+    branches: list[BranchResult] = field(default_factory=list)  # per case: evidence, mutant
+
+    @property
+    def non_discriminating(self) -> list[str]:
+        """The branches with evidence that no mutant failed on (they do not count towards
+        ``verified``)."""
+        return [b.name for b in self.branches if b.status is BranchStatus.NON_DISCRIMINATING]
 
     @property
     def witnesses(self) -> list[Witness]:
@@ -213,6 +287,15 @@ class ClaimResult:
     def summary(self) -> str:
         """One line per claim for terminal tables."""
         parts = [c.summary for c in self.checks]
+        nd = self.non_discriminating
+        if nd and not self.mutants:
+            parts.append("no mutant declared, so no branch is shown to discriminate")
+        elif nd and not any(b.status is BranchStatus.DISCRIMINATING for b in self.branches):
+            parts.append("no branch discriminates (every mutant passes on this evidence), so "
+                         "it is not called verified")
+        elif nd:
+            parts.append(f"non-discriminating in branch {', '.join(nd)} (no mutant fails "
+                         "there): not counted towards verified")
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -232,6 +315,7 @@ class ClaimResult:
             "readings": [r.to_dict() if hasattr(r, "to_dict") else r for r in self.readings],
             "notes": list(self.notes),
             "narrowed": list(self.narrowed),
+            "branches": [b.to_dict() for b in self.branches],
             "mutants": {
                 "total": len(self.mutants),
                 "caught": self.mutants_caught,
@@ -269,7 +353,8 @@ class ClaimResult:
             profile=d.get("profile", ""), cached_at=d.get("cached_at"),
             grade=(d.get("evidence") or {}).get("grade"),
             readings=list(d.get("readings") or []), notes=list(d.get("notes") or []),
-            narrowed=list(d.get("narrowed") or []))
+            narrowed=list(d.get("narrowed") or []),
+            branches=[BranchResult.from_dict(b) for b in d.get("branches") or []])
 
 
 @dataclass

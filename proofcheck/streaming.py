@@ -35,7 +35,7 @@ does).
 >>> rng = np.random.default_rng(0)
 >>> X, Z = rng.standard_normal((100, 3)), rng.standard_normal((100, 2))
 >>> Y = X @ rng.standard_normal((3, 2)) + Z @ rng.standard_normal((2, 2))
->>> t = theorem2_terms(X, Z, Y, chunk_rows=16)
+>>> t = least_squares_gain_in_chunks(X, Z, Y, chunk_rows=16)
 >>> t.m, t.rank_x, t.rank_xz, t.L_xz < 1e-25
 (100, 3, 5, True)
 """
@@ -46,15 +46,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import linalg
 
-__all__ = ["Theorem2Terms", "Theorem2Accumulator", "theorem2_terms"]
+__all__ = ["LeastSquaresGain", "LeastSquaresGainAccumulator", "least_squares_gain_in_chunks"]
 
 
 @dataclass(frozen=True)
-class Theorem2Terms:
-    """The Theorem 2 quantities of one data set (all averaged over the ``m`` rows).
+class LeastSquaresGain:
+    """The least-squares values on ``x`` and on ``(x, z)`` and what ``z`` adds to ``x`` (the
+    improvement), of one data set (all averaged over the ``m`` rows; module doc).
 
     ``y_norm2 = ||Y||_F^2 / m`` is the natural scale of all four quantities (each lies in
     ``[0, y_norm2]``) and ``cond_xz`` the condition number of ``[X Z]`` on its numerical
@@ -73,12 +75,13 @@ class Theorem2Terms:
     method: object = "lapack"
 
     @property
-    def bound(self) -> float:
-        """Theorem 2's right-hand side ``L_x - improvement`` (which should equal ``L_xz``)."""
+    def L_x_minus_improvement(self) -> float:
+        """``L_x - improvement``: the value on ``x`` lowered by what ``z`` adds (which should
+        equal ``L_xz``, computed by an independent route)."""
         return self.L_x - self.improvement
 
 
-def _finite_2d(a, name, cols):
+def _finite_2d(a: ArrayLike, name: str, cols: int) -> np.ndarray:
     A = np.asarray(a, dtype=np.float64)
     if A.ndim != 2:
         raise ValueError(f"{name} chunk must be 2-D (rows, {cols}), got shape {A.shape}")
@@ -89,18 +92,18 @@ def _finite_2d(a, name, cols):
     return A
 
 
-class Theorem2Accumulator:
+class LeastSquaresGainAccumulator:
     """Streaming (TSQR) accumulator of ``[X Z Y]``; see the module docstring.
 
     >>> import numpy as np
-    >>> acc = Theorem2Accumulator(d_x=1, d_z=1, d_y=1)
+    >>> acc = LeastSquaresGainAccumulator(d_x=1, d_z=1, d_y=1)
     >>> _ = acc.update([[1.0], [0.0]], [[0.0], [1.0]], [[2.0], [3.0]])
     >>> r = acc.result()
     >>> (r.L_x, r.improvement, r.L_xz)  # ||(0,3)||^2/2, the same, 0
     (4.5, 4.5, 0.0)
     """
 
-    def __init__(self, d_x: int, d_z: int, d_y: int, *, method="lapack"):
+    def __init__(self, d_x: int, d_z: int, d_y: int, *, method: object = "lapack") -> None:
         for name, d in (("d_x", d_x), ("d_z", d_z), ("d_y", d_y)):
             if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {d!r}")
@@ -115,7 +118,8 @@ class Theorem2Accumulator:
         """The current triangular factor of ``[X Z Y]`` (a copy), ``min(m, d) x d``."""
         return self._R.copy()
 
-    def update(self, X_chunk, Z_chunk, Y_chunk) -> Theorem2Accumulator:
+    def update(self, X_chunk: ArrayLike, Z_chunk: ArrayLike,
+               Y_chunk: ArrayLike) -> LeastSquaresGainAccumulator:
         """Absorb a chunk of rows (all three with the same number of rows); returns self."""
         X = _finite_2d(X_chunk, "X", self.d_x)
         Z = _finite_2d(Z_chunk, "Z", self.d_z)
@@ -131,7 +135,7 @@ class Theorem2Accumulator:
         self.m += X.shape[0]
         return self
 
-    def merge(self, other: Theorem2Accumulator) -> Theorem2Accumulator:
+    def merge(self, other: LeastSquaresGainAccumulator) -> LeastSquaresGainAccumulator:
         """Absorb another accumulator's rows (TSQR reduction step, e.g. across workers)."""
         if (other.d_x, other.d_z, other.d_y) != (self.d_x, self.d_z, self.d_y):
             raise ValueError("cannot merge accumulators of different dimensions")
@@ -142,7 +146,8 @@ class Theorem2Accumulator:
         return self
 
     @classmethod
-    def from_chunks(cls, chunks: Iterable, *, method="lapack") -> Theorem2Accumulator:
+    def from_chunks(cls, chunks: Iterable, *,
+                    method: object = "lapack") -> LeastSquaresGainAccumulator:
         """Accumulate an iterable (e.g. a generator) of ``(X, Z, Y)`` row chunks; the
         dimensions are read from the first chunk."""
         acc = None
@@ -161,8 +166,8 @@ class Theorem2Accumulator:
             raise ValueError("from_chunks got no chunks")
         return acc
 
-    def result(self) -> Theorem2Terms:
-        """The Theorem 2 quantities of all rows seen so far."""
+    def result(self) -> LeastSquaresGain:
+        """The quantities of all rows seen so far (:class:`LeastSquaresGain`)."""
         if self.m == 0:
             raise ValueError("no rows accumulated yet")
         m, R, dx, dz = self.m, self._R, self.d_x, self.d_z
@@ -181,18 +186,20 @@ class Theorem2Accumulator:
         s = np.linalg.svd(RXZ, compute_uv=False)
         r_xz = QXZ.shape[1]
         cond = float(s[0] / s[r_xz - 1]) if r_xz else 1.0
-        return Theorem2Terms(m=m, L_x=L_x, L_xz=L_xz, improvement=improvement,
+        return LeastSquaresGain(m=m, L_x=L_x, L_xz=L_xz, improvement=improvement,
                              improvement_projected=improvement_projected,
                              rank_x=QX.shape[1], rank_xz=r_xz, y_norm2=_fro2(RY) / m,
                              cond_xz=cond, method=self.method)
 
 
-def _fro2(A) -> float:
+def _fro2(A: np.ndarray) -> float:
     return float(np.sum(A * A))
 
 
-def theorem2_terms(X, Z, Y, *, chunk_rows: int = 65536, method="lapack") -> Theorem2Terms:
-    """Theorem 2 quantities of in-memory ``X, Z, Y`` fed through the streaming
+def least_squares_gain_in_chunks(X: ArrayLike, Z: ArrayLike, Y: ArrayLike, *,
+                                 chunk_rows: int = 65536,
+                                 method: object = "lapack") -> LeastSquaresGain:
+    """The :class:`LeastSquaresGain` of in-memory ``X, Z, Y`` fed through the streaming
     accumulator in chunks of ``chunk_rows`` rows (the result does not depend on it
     beyond rounding)."""
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, (int, np.integer)) \
@@ -207,7 +214,7 @@ def theorem2_terms(X, Z, Y, *, chunk_rows: int = 65536, method="lapack") -> Theo
     X, Z, Y = arrays
     if not (X.shape[0] == Z.shape[0] == Y.shape[0]):
         raise ValueError(f"row counts differ: X {X.shape[0]}, Z {Z.shape[0]}, Y {Y.shape[0]}")
-    acc = Theorem2Accumulator(X.shape[1], Z.shape[1], Y.shape[1], method=method)
+    acc = LeastSquaresGainAccumulator(X.shape[1], Z.shape[1], Y.shape[1], method=method)
     for start in range(0, X.shape[0], chunk_rows):
         stop = start + chunk_rows
         acc.update(X[start:stop], Z[start:stop], Y[start:stop])

@@ -1,7 +1,7 @@
 """The symbolic engine: exact proofs of matrix identities at every size of a sweep.
 
-A paper's identity (``vec(M1 M2 M3) = (M3^T kron M1) vec(M2)``, a Jacobian of Lemma 1, a
-projection identity of Theorem 2) is stated for *all* dimensions.  We prove it exactly at every
+A paper's identity (``vec(M1 M2 M3) = (M3^T kron M1) vec(M2)``, a network's Jacobian, a
+projection identity) is stated for *all* dimensions.  We prove it exactly at every
 size of a stated sweep -- the *small scope hypothesis*: most errors (a missing transpose, swapped
 Kronecker factors, a wrong shape) already show at dimension 1..3.
 

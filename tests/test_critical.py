@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from proofcheck.induced import Network
+from proofcheck.networks import Network
 from proofcheck.losses import SoftmaxCrossEntropy, SquaredLoss
 from proofcheck.optimize.critical import (CRITICAL_KINDS, ModelLandscape, certify_critical,
                                           find_critical_points)
@@ -85,3 +85,26 @@ def test_a_local_maximum_is_classified_as_such():
     roots = np.roots([4.0, 0.0, -4.0, 0.5]).real
     kinds = sorted(certify_critical(land, np.array([r]), digits=30).kind for r in roots)
     assert kinds == ["local_max", "local_min", "local_min"]
+
+
+def test_a_chart_reorders_the_coordinates_and_nothing_else():
+    """``chart``: the landscape in other coordinates of the same theta (here the transposed
+    blocks of a paper that writes W h): values agree, free indices and starts are in the chart,
+    certified points carry the network's own theta."""
+    net = Network((2, 3, 2), "tanh")
+    chart = net.transposed_order()
+    plain = ModelLandscape(net, X, Y, SquaredLoss())
+    charted = ModelLandscape(net, X, Y, SquaredLoss(), chart=chart)
+    theta = np.random.default_rng(4).normal(size=net.n_params)
+    p = charted.restrict(theta)
+    assert np.array_equal(p, net.to_transposed(theta))
+    assert np.array_equal(charted.full(p), theta)
+    assert charted.value(p) == plain.value(theta)
+    assert np.allclose(charted.grad(p), net.to_transposed(plain.grad(theta)), atol=1e-15)
+    # free indices count in the chart: the output block sits at the same offset there
+    b = net.block("Wout2")
+    last = ModelLandscape(net, X, Y, SquaredLoss(), chart=chart,
+                          free=np.arange(b.offset, b.offset + b.size), base=theta)
+    assert np.array_equal(last.restrict(theta), net.unpack(theta)["Wout2"].T.ravel(order="F"))
+    with pytest.raises(ValueError, match="permutation"):
+        ModelLandscape(net, X, Y, SquaredLoss(), chart=np.zeros(net.n_params))

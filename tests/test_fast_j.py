@@ -8,7 +8,7 @@ import pytest
 
 import proofcheck.fast_j as fj
 import proofcheck.networks as nw
-from proofcheck.fast_j import (APPENDIX_C_CRITERIA, KhatriRaoJacobian, dense_j, fast_j,
+from proofcheck.fast_j import (DEFAULT_CRITERIA, KhatriRaoJacobian, dense_j, fast_j,
                                fast_j_all, j_from_factors)
 
 U = np.finfo(float).eps / 2
@@ -78,7 +78,7 @@ def test_same_rank_and_value_as_the_dense_svd(widths, act, m):
     net, Ws, X, Y = _case(widths, act, m, seed=1)
     A = nw.jacobian(net, Ws, X)
     fast = fast_j_all(net, Ws, X, Y)
-    for crit in APPENDIX_C_CRITERIA:
+    for crit in DEFAULT_CRITERIA:
         ref = dense_j(A, Y, crit)
         got = fast[crit]
         assert got.rank == ref.rank, (crit, got, ref)
@@ -90,7 +90,7 @@ def test_same_rank_and_value_as_the_dense_svd(widths, act, m):
             assert got.s_kept_min <= ref.s_kept_min
 
 
-@pytest.mark.parametrize("path", ["qr-svd-rows", "qr-svd-columns"])
+@pytest.mark.parametrize("path", ["qr-pivot-rows", "qr-svd-rows", "qr-svd-columns"])
 def test_forced_streaming_paths_agree(path):
     net, Ws, X, Y = _case((4, 8, 8, 2), nw.RELU, 35, seed=2)
     A = nw.jacobian(net, Ws, X)
@@ -114,7 +114,7 @@ def test_small_chunks_give_the_same_answer_and_stream():
     small = j_from_factors(f.Phi, C, Y, ("press",), max_bytes=50_000)["press"]
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert small.path == big.path == "qr-svd-rows"
+    assert small.path == big.path == "qr-pivot-rows"
     assert small.rank == big.rank
     assert abs(small.value - big.value) <= 2 * big.error_bound
     # the streamed route never holds K: peak well below the dense Jacobian's size
@@ -290,7 +290,7 @@ def test_tall_cells_same_rank_as_the_dense_svd(widths, act, m, path):
     net, Ws, X, Y = _case(widths, act, m, seed=8)
     A = nw.jacobian(net, Ws, X)
     fast = fast_j_all(net, Ws, X, Y, path=path)
-    for crit in APPENDIX_C_CRITERIA:
+    for crit in DEFAULT_CRITERIA:
         ref = dense_j(A, Y, crit)
         got = fast[crit]
         assert got.rank == ref.rank, (crit, got, ref)
@@ -348,7 +348,7 @@ def test_near_cutoff_on_a_large_K_says_so():
     A = nw.jacobian(net, Ws, X)
     s = np.linalg.svd(A, compute_uv=False)
     got = fast_j(net, Ws, X, Y, float(s[40]), max_bytes=8 * A.size - 8)   # K does not fit
-    assert got.path == "qr-svd-rows" and "rounding band" in got.fallback
+    assert got.path == "qr-pivot-rows" and "rounding band" in got.fallback
 
 
 def test_row_gram_memory_is_half_the_gram():
@@ -371,7 +371,7 @@ def test_lean_route_same_rank_and_value(widths, act, m):
     net, Ws, X, Y = _case(widths, act, m, seed=8)
     A = nw.jacobian(net, Ws, X)
     fast = fast_j_all(net, Ws, X, Y, path="qr-lean-rows", max_bytes=60_000)  # several chunks
-    for crit in APPENDIX_C_CRITERIA:
+    for crit in DEFAULT_CRITERIA:
         ref = dense_j(A, Y, crit)
         got = fast[crit]
         if got.fallback and "rounding band" in got.fallback:
@@ -419,3 +419,76 @@ def test_columns_fallback_holds_one_factor_below_full_rank():
     assert abs(got.value - ref.value) <= got.error_bound + ref.error_bound
     # one factor plus a few column blocks of about 80 columns (the old route: four factors)
     assert peak < 1.3 * 8 * M * M + 4 * 8 * M * 80, peak / (8 * M * M)
+
+
+# ---------------------------------------------------------------------------------------------
+# the pivoted route: a rank decision from a column-pivoted QR with a checked gap
+
+
+def test_pivoted_route_checks_the_gap_on_a_deep_narrow_cell():
+    # deep and narrow (the benchmark's rank-deficient cell, smaller): rank far below N', the
+    # kept singular values down to ~1e-7 s_max; the gap is checked without any SVD, and the
+    # bounds are bounds: s_kept_min is below the reference's smallest kept singular value
+    net, Ws, X, Y = _case((10,) + (10,) * 5 + (1,), nw.RELU, 700, seed=8)
+    A = nw.jacobian(net, Ws, X)
+    got = fast_j(net, Ws, X, Y, "press")
+    ref = dense_j(A, Y, "press")
+    assert got.path == "qr-pivot-rows" and got.details["gap"] == "checked"
+    assert got.fallback is None
+    assert got.rank == ref.rank < got.details["n_nonzero_columns"]
+    assert got.s_dropped_max < got.cutoff < got.s_kept_min <= ref.s_kept_min
+    assert got.margin_to_cutoff <= ref.margin_to_cutoff
+    assert abs(got.value - ref.value) <= got.error_bound + ref.error_bound
+    # the singular values of the dense K agree: the kept ones are all above the checked
+    # lower bound, the dropped ones below the checked upper bound plus the rounding band
+    s = np.linalg.svd(A, compute_uv=False)
+    band = math.sqrt(min(A.shape)) * U * s[0]
+    assert s[got.rank - 1] >= got.s_kept_min
+    assert s[got.rank] <= got.s_dropped_max + band
+
+
+def test_pivoted_route_streams_and_agrees_with_the_dense_svd():
+    # the route that never forms K, in many chunks, at a size where the dense SVD is cheap
+    for widths, act, m in TALL:
+        net, Ws, X, Y = _case(widths, act, m, seed=13)
+        A = nw.jacobian(net, Ws, X)
+        fast = fast_j_all(net, Ws, X, Y, path="qr-pivot-rows", max_bytes=60_000)
+        for crit in DEFAULT_CRITERIA:
+            ref = dense_j(A, Y, crit)
+            got = fast[crit]
+            assert got.path == "qr-pivot-rows"
+            if got.fallback and "rounding band" in got.fallback:
+                assert crit != "press"         # noise-level cutoffs, K above max_bytes
+                continue
+            assert got.rank == ref.rank, (widths, crit, got, ref)
+            assert abs(got.value - ref.value) <= got.error_bound + ref.error_bound
+
+
+def test_pivoted_route_memory():
+    # R' plus a chunk, plus the copy of R'_11 for the gap check: about two N'^2 matrices
+    # (the QR-SVD with vectors holds about three), never K
+    net, Ws, X, Y = _case((10, 20, 20, 1), nw.RELU, 3000, seed=11)
+    f = nw.forward(net, Ws, X)
+    C = nw.backprop_coefficients(net, Ws, X, fwd=f)
+    K = KhatriRaoJacobian(f.Phi, C)
+    n2 = 8 * K.shape[1] ** 2
+    tracemalloc.start()
+    got = j_from_factors(f.Phi, C, Y, ("press",), max_bytes=200_000)["press"]
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    ref = dense_j(K.dense(), Y, "press")
+    assert got.path == "qr-pivot-rows" and got.rank == ref.rank
+    assert abs(got.value - ref.value) <= got.error_bound + ref.error_bound
+    assert peak < 2.3 * n2 + 4 * 200_000, (peak / n2)
+
+
+def test_pivoted_route_on_a_zero_jacobian():
+    # every unit dead: K = 0 (no column survives), rank 0 and J = ||Y||^2 / 2 on every route
+    net, Ws, X, Y = _case((3, 4, 1), nw.RELU, 50, seed=14)
+    Ws[0] = -np.abs(Ws[0]) - 0.1
+    X = np.abs(X)
+    for max_bytes in (10**8, 100):                  # with and without the dense decision
+        for crit, got in fast_j_all(net, Ws, X, Y, path="qr-pivot-rows",
+                                    max_bytes=max_bytes).items():
+            assert got.rank == 0, (crit, got)
+            assert got.value == pytest.approx(0.5 * float(np.sum(Y * Y)), rel=1e-14)

@@ -49,7 +49,7 @@ def test_quick_synthetic_renders_png_and_csv(tmp_path):
     with open(tmp_path / "khk2019dw-figure1-synthetic-quick.csv") as fh:
         rows = list(csv.DictReader(fh))
     grid = kf.QUICK_GRID
-    assert len(rows) == 2 * len(fj.APPENDIX_C_CRITERIA) * len(grid["depths"]) * len(grid["widths"])
+    assert len(rows) == 2 * len(fj.DEFAULT_CRITERIA) * len(grid["depths"]) * len(grid["widths"])
     text = (tmp_path / "khk2019dw-figure1-synthetic-quick-summary.txt").read_text()
     # the paper's four panels are listed, the absent ones with their reason
     for name in ("synthetic", "MNIST", "CIFAR-10", "SVHN"):

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from proofcheck.induced import (Network, at_point, in_V, induced_infimum, induced_objective,
+from proofcheck.networks import Network
+from proofcheck.induced import (at_point, in_V, induced_infimum, induced_objective,
                                 left_null_perturbations, linear_predictor_value,
                                 null_product_perturbations, perturbable_basis, perturbation_set,
                                 pointwise_infimum, range_residual, rescalings, stationarity_sums)

@@ -152,8 +152,14 @@ def test_mpmath_forward_matches_float():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="H >= 1"):
-        Network((2, 1))
+    with pytest.raises(ValueError, match="at least d_x and d_y"):
+        Network((2,))
+    with pytest.raises(ValueError, match="skip must be"):
+        Network((2, 3, 1), RELU, skip=(2,))
+    with pytest.raises(ValueError, match="offset must be"):
+        Network((2, 3, 1), RELU, offset=(1.0, 2.0))
+    with pytest.raises(ValueError, match="one of"):
+        Network((2, 3, 1), "sigmoid")
     with pytest.raises(ValueError, match="integer >= 1"):
         Network((2, 0, 1))
     with pytest.raises(ValueError, match="a <= 1"):
@@ -240,3 +246,68 @@ def test_directional_derivative_sides_differ_only_at_kinks():
     left = nw.directional_derivative(net, Ws, X, dW, -1)
     right = nw.directional_derivative(net, Ws, X, dW, 1)
     assert np.max(np.abs(left - right)) > 1e-3
+
+
+@pytest.mark.parametrize("net, reason", [
+    (Network((2, 3, 1), "tanh"), "not positively homogeneous"),
+    (Network((2, 3, 3, 1), RELU, skip=(1, 2)), "skip connections"),
+    (Network((2, 3, 1), RELU, offset=(0.5,)), "offset"),
+])
+def test_pattern_calculus_refuses_networks_that_are_not_homogeneous_chains(net, reason):
+    from proofcheck.errors import UsageError
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(4, 2)), rng.normal(size=(4, 1))
+    theta = rng.normal(size=net.n_params)
+    for call in (lambda: forward(net, theta, X), lambda: d_blocks(net, theta, X),
+                 lambda: J_projection(net, theta, X, Y),
+                 lambda: nw.directional_derivative(net, theta, X, theta)):
+        with pytest.raises(nw.NotHomogeneousError, match=reason) as err:
+            call()
+        assert isinstance(err.value, UsageError) and "net.outputs" in str(err.value)
+    # the model interface covers it
+    assert net.outputs(X, theta).shape == (4, 1)
+    assert net.jacobian(X, theta).shape == (4, 1, net.n_params)
+
+
+@pytest.mark.parametrize("widths, acts", [((3, 4, 2), RELU), ((2, 3, 2, 2), [ABS, IDENTITY]),
+                                          ((3, 2, 2), [[RELU, ABS]])])
+def test_model_interface_agrees_with_the_pattern_calculus(widths, acts):
+    """For a homogeneous chain the model interface (outputs, batched jacobian) and the paper's
+    D^(l) calculus (forward, jacobian) are the same maps in the same layout."""
+    net = Network(widths, acts)
+    rng = np.random.default_rng(3)
+    X, theta = rng.normal(size=(5, widths[0])), rng.normal(size=net.n_params)
+    f = forward(net, theta, X)
+    assert np.allclose(net.outputs(X, theta), f.Yhat, rtol=1e-14, atol=1e-14)
+    J = net.jacobian(X, theta)                                # (m, d_y, n)
+    Jd = jacobian(net, theta, X)                              # (m d_y, n), rows vec Yhat
+    assert np.allclose(np.transpose(J, (1, 0, 2)).reshape(-1, net.n_params), Jd,
+                       rtol=1e-13, atol=1e-13)
+
+
+def test_skip_network_jacobian_matches_central_differences_in_mpmath():
+    import mpmath
+    net = Network((2, 3, 2, 2), "tanh", skip=(0, 1, 2), offset=(0.5, -1.0))
+    rng = np.random.default_rng(1)
+    X, theta = rng.normal(size=(3, 2)), rng.normal(size=net.n_params)
+    J = net.jacobian(X, theta)
+    with mpmath.workdps(40):
+        h = mpmath.mpf(10) ** -15
+        Xm = np.vectorize(mpmath.mpf, otypes=[object])(X)
+        th = np.array([mpmath.mpf(t) for t in theta], dtype=object)
+        for k in range(net.n_params):
+            e = np.array([mpmath.mpf(0)] * net.n_params, dtype=object)
+            e[k] = h
+            fd = (net.outputs(Xm, th + e) - net.outputs(Xm, th - e)) / (2 * h)
+            assert np.allclose(np.array(fd, float), J[:, :, k], rtol=1e-12, atol=1e-12)
+
+
+def test_transposed_layout_round_trip():
+    net = Network((2, 3, 2), "tanh", skip=(0, 1))
+    t = np.arange(float(net.n_params))
+    theta = net.from_transposed(t)
+    P = net.unpack(theta)
+    # block W1 stored transposed in t: t's first 6 entries are vec of a (3, 2) matrix
+    assert np.array_equal(P["W1"], t[:6].reshape(3, 2, order="F").T)
+    assert np.array_equal(net.to_transposed(theta), t)
+    assert np.array_equal(theta[net.transposed_order()], t)

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proofcheck.backends import MpmathBackend, NumpyBackend
-from proofcheck.streaming import Theorem2Accumulator, Theorem2Terms, theorem2_terms
+from proofcheck.streaming import (LeastSquaresGain, LeastSquaresGainAccumulator,
+                                  least_squares_gain_in_chunks)
 
 N = NumpyBackend()
 FIELDS = ("L_x", "L_xz", "improvement", "improvement_projected")
@@ -42,7 +43,7 @@ def dense_terms(X, Z, Y, B=N):
     return {k: float(B.to_float(v)) for k, v in vals.items()}
 
 
-def tol_of(t: Theorem2Terms, d):
+def tol_of(t: LeastSquaresGain, d):
     return float(N.tolerance(t.y_norm2, cond=t.cond_xz, n_ops=t.m * d))
 
 
@@ -69,7 +70,7 @@ def assert_theorem2_identities(t, tol):
        st.integers(1, 33), st.integers(0, 2**32 - 1))
 def test_streaming_matches_dense_projectors(m, d_x, d_z, d_y, chunk, seed):
     X, Z, Y = make_data(np.random.default_rng(seed), m, d_x, d_z, d_y)
-    t = theorem2_terms(X, Z, Y, chunk_rows=chunk)
+    t = least_squares_gain_in_chunks(X, Z, Y, chunk_rows=chunk)
     tol = tol_of(t, d_x + d_z + d_y)
     assert t.m == m
     assert t.rank_x == np.linalg.matrix_rank(X)
@@ -83,7 +84,7 @@ def test_streaming_matches_high_precision_reference():
     """40-digit dense projectors as the reference: float64 streaming is within its
     own float64 tolerance of the (nearly exact) values."""
     X, Z, Y = make_data(np.random.default_rng(11), 14, 3, 3, 2)
-    t = theorem2_terms(X, Z, Y, chunk_rows=4)
+    t = least_squares_gain_in_chunks(X, Z, Y, chunk_rows=4)
     ref = dense_terms(X, Z, Y, B=MpmathBackend(40))
     assert_matches(t, ref, tol_of(t, 8))
     assert t.improvement > 0.01 * t.L_x  # the data make the improvement non-trivial
@@ -93,8 +94,8 @@ def test_rank_deficient_X_equals_X_without_its_dependent_column():
     rng = np.random.default_rng(1)
     X0, Z, Y = make_data(rng, 60, 3, 2, 2)
     X = np.hstack([X0, X0[:, :1] - 0.5 * X0[:, 2:]])  # 4th column in the span
-    t = theorem2_terms(X, Z, Y, chunk_rows=7)
-    t0 = theorem2_terms(X0, Z, Y, chunk_rows=60)
+    t = least_squares_gain_in_chunks(X, Z, Y, chunk_rows=7)
+    t0 = least_squares_gain_in_chunks(X0, Z, Y, chunk_rows=60)
     tol = tol_of(t, 8)
     assert (t.rank_x, t.rank_xz) == (3, 5)
     assert_matches(t, {k: getattr(t0, k) for k in FIELDS}, tol)
@@ -106,7 +107,7 @@ def test_Z_inside_span_of_X_gives_no_improvement():
     rng = np.random.default_rng(2)
     X, _, Y = make_data(rng, 50, 4, 1, 2)
     Z = X @ rng.standard_normal((4, 3))
-    t = theorem2_terms(X, Z, Y, chunk_rows=9)
+    t = least_squares_gain_in_chunks(X, Z, Y, chunk_rows=9)
     tol = tol_of(t, 9)
     assert (t.rank_x, t.rank_xz) == (4, 4)
     assert abs(t.improvement) <= tol and abs(t.improvement_projected) <= tol
@@ -117,7 +118,7 @@ def test_Z_inside_span_of_X_gives_no_improvement():
 def test_fewer_rows_than_columns():
     rng = np.random.default_rng(3)
     X, Z, Y = make_data(rng, 5, 3, 4, 2)
-    t = theorem2_terms(X, Z, Y, chunk_rows=2)
+    t = least_squares_gain_in_chunks(X, Z, Y, chunk_rows=2)
     tol = tol_of(t, 9)
     assert (t.rank_x, t.rank_xz) == (3, 5)
     assert abs(t.L_xz) <= tol  # [X Z] spans R^5: perfect fit
@@ -127,24 +128,24 @@ def test_fewer_rows_than_columns():
 
 def test_chunk_size_invariance_and_generators():
     X, Z, Y = make_data(np.random.default_rng(4), 97, 3, 3, 2)
-    ref = theorem2_terms(X, Z, Y, chunk_rows=97)
+    ref = least_squares_gain_in_chunks(X, Z, Y, chunk_rows=97)
     tol = tol_of(ref, 8)
     for chunk in (1, 2, 10, 50, 1000):
-        assert_matches(theorem2_terms(X, Z, Y, chunk_rows=chunk),
+        assert_matches(least_squares_gain_in_chunks(X, Z, Y, chunk_rows=chunk),
                        {k: getattr(ref, k) for k in FIELDS}, tol)
     gen = ((X[i:i + 13], Z[i:i + 13], Y[i:i + 13]) for i in range(0, 97, 13))
-    acc = Theorem2Accumulator.from_chunks(gen)
+    acc = LeastSquaresGainAccumulator.from_chunks(gen)
     assert acc.m == 97
     assert_matches(acc.result(), {k: getattr(ref, k) for k in FIELDS}, tol)
     # merging two halves (a TSQR reduction) gives the same
-    a = Theorem2Accumulator(3, 3, 2).update(X[:40], Z[:40], Y[:40])
-    b = Theorem2Accumulator(3, 3, 2).update(X[40:], Z[40:], Y[40:])
+    a = LeastSquaresGainAccumulator(3, 3, 2).update(X[:40], Z[:40], Y[:40])
+    b = LeastSquaresGainAccumulator(3, 3, 2).update(X[40:], Z[40:], Y[40:])
     assert_matches(a.merge(b).result(), {k: getattr(ref, k) for k in FIELDS}, tol)
 
 
 def test_accumulator_memory_is_d_by_d():
     X, Z, Y = make_data(np.random.default_rng(5), 500, 3, 2, 1)
-    acc = Theorem2Accumulator(3, 2, 1)
+    acc = LeastSquaresGainAccumulator(3, 2, 1)
     for i in range(0, 500, 100):
         acc.update(X[i:i + 100], Z[i:i + 100], Y[i:i + 100])
         assert acc.R.shape == (6, 6)
@@ -161,7 +162,7 @@ def test_ill_conditioned_X_where_gram_matrices_lose_the_answer():
     X = (U[:, :3] * [1.0, 1e-4, 1e-8]) @ V.T  # non-orthogonal columns, cond 1e8
     Z = U[:, 3:4] + 1e-3 * rng.standard_normal((m, 1))
     Y = U[:, :3] @ [[1.0], [1.0], [1.0]] + 1e-3 * U[:, 4:5]
-    t = theorem2_terms(X, Z, Y, chunk_rows=7)
+    t = least_squares_gain_in_chunks(X, Z, Y, chunk_rows=7)
     ref = dense_terms(X, Z, Y, B=MpmathBackend(40))
     assert t.rank_x == 3
     assert_matches(t, ref, tol_of(t, 5))
@@ -179,15 +180,15 @@ def test_ill_conditioned_X_where_gram_matrices_lose_the_answer():
 ])
 def test_bad_chunks_are_rejected(call, match):
     with pytest.raises(ValueError, match=match):
-        call(Theorem2Accumulator(2, 1, 1))
+        call(LeastSquaresGainAccumulator(2, 1, 1))
 
 
 def test_bad_construction_is_rejected():
     with pytest.raises(ValueError):
-        Theorem2Accumulator(0, 1, 1)
+        LeastSquaresGainAccumulator(0, 1, 1)
     with pytest.raises(ValueError):
-        Theorem2Accumulator(1, 1, 1, method="bogus")
+        LeastSquaresGainAccumulator(1, 1, 1, method="bogus")
     with pytest.raises(ValueError):
-        theorem2_terms(np.ones((3, 1)), np.ones((3, 1)), np.ones((3, 1)), chunk_rows=0)
+        least_squares_gain_in_chunks(np.ones((3, 1)), np.ones((3, 1)), np.ones((3, 1)), chunk_rows=0)
     with pytest.raises(ValueError):
-        Theorem2Accumulator.from_chunks(iter([]))
+        LeastSquaresGainAccumulator.from_chunks(iter([]))

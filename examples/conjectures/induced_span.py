@@ -14,7 +14,8 @@ from functools import partial
 from hypothesis import strategies as st
 
 from proofcheck import Claim, Instance, Margin, Source
-from proofcheck.induced import Network, range_residual
+from proofcheck.induced import range_residual
+from proofcheck.networks import Network
 from proofcheck.strategies import induced_problems
 
 
@@ -26,7 +27,7 @@ def instances(offset):
                                       losses=("squared",), m=(4, 8), theta="any",
                                       offset=offset, max_width=2, d_y=(1, 1)))
             net = P["model"]
-            return Instance(dims=net.dims, activation=net.activation, skip=net.skip,
+            return Instance(dims=net.dims, activation=net.activation.name, skip=net.skip,
                             offset=net.offset, X=P["X"], theta=P["theta"])
         return draw()
     return make

@@ -34,7 +34,7 @@ ReLU networks are differentiable only off the kinks; a point whose smallest |pre
 below 10^(-digits/4) is ``unresolved`` (it may lie in Omega-tilde).
 
 >>> import numpy as np
->>> from proofcheck.induced import Network
+>>> from proofcheck.networks import Network
 >>> from proofcheck.losses import SquaredLoss
 >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]); Y = np.array([[1.0], [2.0], [0.5]])
 >>> land = ModelLandscape(Network((2, 2, 1), "identity"), X, Y, SquaredLoss())
@@ -76,9 +76,13 @@ class ModelPoint:
 
 class ModelLandscape:
     """L(theta) = sum_i lambda_i l(f(x_i; theta), y_i) for a model with ``outputs`` / ``jacobian``
-    (e.g. :class:`proofcheck.induced.Network`), as a function of the free parameters.
+    (e.g. :class:`proofcheck.networks.Network`), as a function of the free parameters.
 
-    ``free``: indices of theta that vary (default all); the others stay at ``base``.
+    ``chart``: a permutation of theta's indices, the coordinates the landscape is written in
+    (``theta[chart]``, default theta itself: e.g. ``net.transposed_order()`` for a paper that
+    stores every weight matrix transposed); ``free``, the random starts of :meth:`find_points`
+    and its cache key are in chart coordinates.
+    ``free``: indices (of the chart) that vary (default all); the others stay at ``base``.
     ``constructed``: points (full theta) the finder certifies as given, e.g. theta = 0.
     ``method`` / ``max_starts`` / ``scale``: how :meth:`find_points` searches (see there);
     ``initial``: extra starts (full theta) tried before the random ones.
@@ -86,7 +90,7 @@ class ModelLandscape:
 
     def __init__(self, model, X, Y, loss, weights=None, *, free=None, base=None,
                  constructed: Sequence = (), method: str = "both", max_starts: int = 4,
-                 scale: float = 1.0, initial: Sequence = ()):
+                 scale: float = 1.0, initial: Sequence = (), chart=None):
         self.model = model
         self.X = np.asarray(X, dtype=float)
         self.Y = np.asarray(Y, dtype=float)
@@ -103,7 +107,11 @@ class ModelLandscape:
         self.uniform = weights is None
         self.weights = weights_or_uniform(weights, self.m)
         n = model.n_params
+        self.chart = np.arange(n) if chart is None else np.asarray(chart, dtype=int)
+        if self.chart.shape != (n,) or not np.array_equal(np.sort(self.chart), np.arange(n)):
+            raise ValueError(f"chart must be a permutation of 0..{n - 1}")
         self.free = np.arange(n) if free is None else np.asarray(free, dtype=int)
+        self._idx = self.chart[self.free]       # theta indices of the free parameters
         self.base = np.zeros(n) if base is None else np.asarray(base, dtype=float)
         if self.base.shape != (n,):
             raise ValueError(f"base must have shape ({n},)")
@@ -131,11 +139,11 @@ class ModelLandscape:
             th = to_mp(self.base)
         else:
             th = self.base.astype(float).copy()
-        th[self.free] = p
+        th[self._idx] = p
         return th
 
     def restrict(self, theta) -> np.ndarray:
-        return np.asarray(theta)[self.free]
+        return np.asarray(theta)[self._idx]
 
     def unflatten(self, p) -> ModelPoint:
         return ModelPoint(theta=np.asarray(self.full(np.asarray(p, float)), float))
@@ -144,7 +152,7 @@ class ModelLandscape:
     def _parts(self, p):
         th = self.full(np.asarray(p, float))
         F = self.model.outputs(self.X, th)
-        J = self.model.jacobian(self.X, th)[:, :, self.free]
+        J = self.model.jacobian(self.X, th)[:, :, self._idx]
         return F, J
 
     def value(self, p) -> float:
@@ -185,7 +193,7 @@ class ModelLandscape:
         value = mpmath.fsum(w[i] * self.loss.value_mp(F[i], Y[i]) for i in range(self.m))
         if order == 0:
             return value, None
-        J = self.model.jacobian(X, th)[:, :, self.free]
+        J = self.model.jacobian(X, th)[:, :, self._idx]
         D = np.stack([np.asarray(self.loss.grad_mp(F[i], Y[i]), dtype=object)
                       for i in range(self.m)])
         g = np.einsum("i,ia,iak->k", np.array(w, dtype=object), D, J)
@@ -222,16 +230,22 @@ class ModelLandscape:
         return self.derivatives_mp(p, digits, 1)[1]
 
     def kink_distance(self, p) -> float:
-        """Smallest |pre-activation| over ReLU units and samples (inf for smooth activations)."""
-        if getattr(self.model, "activation", None) != "relu":
+        """Smallest |pre-activation| over kinked units (ReLU, abs, leaky ReLU) and samples (inf
+        for a model without kinked units)."""
+        acts = getattr(self.model, "activations", None)
+        if not acts or not any(unit.kinks for layer in acts for unit in layer):
             return math.inf
         blocks = getattr(self.model, "blocks", ())
         hidden = [b for b in blocks if not b.output]
-        if not any(np.any((self.free >= b.offset) & (self.free < b.offset + b.size))
+        if not any(np.any((self._idx >= b.offset) & (self._idx < b.offset + b.size))
                    for b in hidden):
             return math.inf     # only output weights vary: f is linear in them, no kink
         pre, _ = self.model.hidden(self.X, self.full(np.asarray(p, float)))
-        vals = [np.abs(np.asarray(a, float)).min() for a in pre[1:] if np.size(a)]
+        vals = []
+        for layer, a in zip(acts, pre[1:]):
+            kinked = np.array([bool(unit.kinks) for unit in layer], dtype=bool)
+            if np.size(a) and kinked.any():
+                vals.append(np.abs(np.asarray(a, float)[:, kinked]).min())
         return float(min(vals)) if vals else math.inf
 
     # ---- the engine's hook: find and certify points of the requested kind
@@ -258,8 +272,9 @@ class ModelLandscape:
         h = hashlib.sha256()
         for part in (repr(self.model), repr(self.loss), self.method, repr(self.scale)):
             h.update(part.encode())
-        for arr in (self.X, self.Y, self.weights, self.free, self.base, *self.constructed,
-                    *self.initial):
+        for arr in (self.X, self.Y, self.weights, self.free, self.base[self.chart],
+                    *(c[self.chart] for c in self.constructed),
+                    *(c[self.chart] for c in self.initial)):
             h.update(np.ascontiguousarray(arr).tobytes())
         return (h.digest(), int(starts), int(digits))
 
@@ -363,7 +378,7 @@ class CriticalPoints(list):
 
 def _distinct(points, scale):
     """Drop repeats (points within 1e-8 (1 + scale) of an earlier one of the same kind)."""
-    out = []
+    out: list[CriticalPoint] = []
     for p in points:
         if not any(q.kind == p.kind and np.linalg.norm(q.theta - p.theta) <= 1e-8 * (1 + scale)
                    for q in out):

@@ -38,8 +38,8 @@ The certificate is **second-order necessary conditions** (grad = 0, Hessian >= -
 of kind ``"local_min"`` is a *certified second-order stationary point*, not a proof of local
 minimality (degenerate critical points can pass and still be saddles of higher order).  In this
 model L = L^R(R(W, V)) with L^R convex, and a critical point whose R is stationary for L^R is a
-global minimum; that argument is deliberately NOT used here, because it is what Theorem 1
-asserts and would make checking it circular.
+global minimum; that argument is deliberately NOT used here, because it is what the claims
+checked at these points assert, and using it would make checking them circular.
 
 Numerical rank of W: LAPACK's rule (``proofcheck.linalg.cutoff_factor``), s > max(d_y, d_x) *
 max(s_max, 1) * u, with u = 10^(-digits/2), the resolution of the certificate (the floor 1 on

@@ -1,7 +1,7 @@
-r"""Differentiable critical points and local minima of piecewise-linear networks (KHK 2019).
+r"""Differentiable critical points and local minima of piecewise-linear networks.
 
-Statements such as "every *differentiable* local minimum satisfies L = J" (DW Theorem 1) are
-about points where the loss is differentiable.  A bias-free network with ReLU / leaky ReLU /
+Statements such as "every *differentiable* local minimum satisfies L = J" are about points
+where the loss is differentiable.  A bias-free network with ReLU / leaky ReLU /
 absolute-value units is piecewise polynomial in theta: inside a fixed activation pattern
 ``Lambda`` it is a polynomial, and the pieces meet where a pre-activation of a kinked unit is 0.
 
@@ -55,7 +55,7 @@ minimum), ``unresolved`` with the reason otherwise.  Such points carry ``level="
 Only ``local_min`` (and ``saddle`` for critical-point statements) are ever handed to a
 conclusion: the checks never treat an uncertified point as a local minimum.
 
-Restricted landscapes (DW Corollary 1's ``L|_I``): ``free`` (a boolean mask over theta) keeps
+Restricted landscapes (``L|_I``, a coordinate subspace): ``free`` (a boolean mask over theta) keeps
 the other coordinates at 0; descent, refinement and certificate use the free coordinates only,
 and a kink whose pre-activation is identically 0 within the restricted set (its only nonzero
 inputs come through fixed-zero weights) is not counted
@@ -426,7 +426,7 @@ def find_points(net, X, Y, *, rng, starts=4, digits=40, initial_points=(),
     """Descend from ``initial_points`` and ``starts`` random starts, refine, certify.
 
     ``free`` (boolean mask over theta): the landscape of L restricted to the affine set where
-    the other coordinates are 0 (DW Corollary 1's L|_I); starts are projected onto it."""
+    the other coordinates are 0 (``L|_I``); starts are projected onto it."""
     if not isinstance(rng, np.random.Generator):
         raise TypeError("rng must be a numpy.random.Generator")
     X = np.asarray(X, float)
@@ -634,7 +634,7 @@ def value_at_point(net, X, Y, point, *, blocks_of=None, form="projection", y_of=
     """``L`` and ``J`` (or a J-like quantity from other blocks) at a certified point, at its
     precision, with the tolerance of comparing them.
 
-    ``blocks_of(net, Ws, X, pattern)`` gives the blocks (default: ``D_b`` of Theorem 1);
+    ``blocks_of(net, Ws, X, pattern)`` gives the blocks (default: the Jacobian blocks ``D_b``);
     ``form`` is ``"projection"`` (``1/2 ||P_N[[blocks]] y||^2``) or ``"gram_schmidt"``;
     ``y_of(net, Ws, X, Y, pattern)`` replaces ``vec Y`` (default).
 

@@ -14,8 +14,9 @@ the generator enforces is unknown to the descent, so name it as a hypothesis), a
   best (c = 1 would be attained). This is what the search saw, not a proven constant.
 
 Claims whose margin never exceeds its tolerance (equalities ``-|lhs - rhs|``, or a bound met
-at every instance, like Theorem 1 at local minima under A1) are reported as ``equality``;
-instances where both sides vanish (``0 <= 0``) are left out (equality there is trivial).
+at every instance, e.g. an identity of the loss at every local minimum) are reported as
+``equality``; instances where both sides vanish (``0 <= 0``) are left out (equality there is
+trivial).
 
 >>> from hypothesis import strategies as st
 >>> from proofcheck import Claim, Hypothesis, Instance, Margin, Source

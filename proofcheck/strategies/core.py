@@ -815,12 +815,12 @@ def datasets(
         dx = _check_size("d_x", _resolve(draw, d_x), 1)
         dy = _check_size("d_y", _resolve(draw, d_y), 1)
         dz = None if d_z is None else _check_size("d_z", _resolve(draw, d_z), 1)
-        common = dict(elements=elements, bound=bound, max_denominator=max_denominator,
-                      payload=payload)
-        out = {"X": draw(matrices(mm, dx, rank=rank_X, **common))}
+        mat = functools.partial(matrices, elements=elements, bound=bound,
+                                max_denominator=max_denominator, payload=payload)
+        out = {"X": draw(mat(mm, dx, rank=rank_X))}
         out["Y"] = _targets(draw, targets, mm, dy, elements, bound, max_denominator, payload)
         if dz is not None:
-            out["Z"] = draw(matrices(mm, dz, rank=rank_Z, **common))
+            out["Z"] = draw(mat(mm, dz, rank=rank_Z))
         return out
 
     return _datasets()
@@ -852,10 +852,9 @@ def resnet_parameters(
         dx = _check_size("d_x", _resolve(draw, d_x), 1)
         dy = _check_size("d_y", _resolve(draw, d_y), 1)
         dz = _check_size("d_z", _resolve(draw, d_z), 1)
-        common = dict(elements=elements, bound=bound, max_denominator=max_denominator,
-                      payload=payload)
-        return {"W": draw(matrices(dy, dx, rank=rank_W, **common)),
-                "V": draw(matrices(dx, dz, **common))}
+        mat = functools.partial(matrices, elements=elements, bound=bound,
+                                max_denominator=max_denominator, payload=payload)
+        return {"W": draw(mat(dy, dx, rank=rank_W)), "V": draw(mat(dx, dz))}
 
     return _params()
 

@@ -1,6 +1,6 @@
 """Strategies for models with an induced gradient-basis model (:mod:`proofcheck.induced`).
 
-The model family is :class:`proofcheck.induced.Network`: bias-free feedforward networks with
+The model family is :class:`proofcheck.networks.Network`: bias-free feedforward networks with
 optional skip connections to the output (deep linear, tanh and ReLU networks; ``H = 0`` is a
 basis-function model), trained with a per-sample weighted loss ``sum_i lambda_i l(f(x_i), y_i)``.
 At a parameter ``theta`` the *gradient basis model* is the linear model in ``alpha`` whose
@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 __all__ = ["INDUCED_KINDS", "INDUCED_LOSSES", "induced_models", "induced_problems"]
 
-#: model kinds: (activation, depth) families of :class:`proofcheck.induced.Network`
+#: model kinds: (activation, depth) families of :class:`proofcheck.networks.Network`
 INDUCED_KINDS = ("deep_linear", "tanh", "relu", "skip_tanh", "basis")
 INDUCED_LOSSES = ("squared", "cross_entropy")
 
@@ -37,7 +37,7 @@ def _loss(name: str):
 def induced_models(kinds: Sequence[str] = INDUCED_KINDS, *, max_width: int = 3,
                    d_x: tuple[int, int] = (1, 3), d_y: tuple[int, int] = (1, 2),
                    offset: bool = False) -> st.SearchStrategy:
-    """:class:`proofcheck.induced.Network` objects of the given ``kinds``: ``deep_linear``
+    """:class:`proofcheck.networks.Network` objects of the given ``kinds``: ``deep_linear``
     (identity, one or two hidden layers), ``tanh``, ``relu`` (one hidden layer), ``skip_tanh``
     (two tanh layers, both connected to the output), ``basis`` (``H = 0``: f = W x).
     ``offset=True`` adds a fixed output shift c != 0 (the model is then *not* in the span of its
@@ -47,7 +47,7 @@ def induced_models(kinds: Sequence[str] = INDUCED_KINDS, *, max_width: int = 3,
     >>> find(induced_models(("basis",)), lambda n: True).H
     0
     """
-    from proofcheck.induced import Network
+    from proofcheck.networks import Network
     bad = [k for k in kinds if k not in INDUCED_KINDS]
     if bad or not kinds:
         raise ValueError(f"unknown kinds {bad}; known {INDUCED_KINDS}")
@@ -57,7 +57,8 @@ def induced_models(kinds: Sequence[str] = INDUCED_KINDS, *, max_width: int = 3,
         kind = draw(st.sampled_from(tuple(kinds)))
         dx, dy = draw(st.integers(*d_x)), draw(st.integers(*d_y))
         width = st.integers(1, max_width)
-        skip = None
+        dims: tuple[int, ...]
+        skip: tuple[int, ...] | None = None
         if kind == "basis":
             dims, act = (dx, dy), "identity"
             skip = (0,)

@@ -14,9 +14,9 @@ The proof identities are in ``theorem2_proof.py``.
 """
 
 from proofcheck import Margin, Mutant, MutantKind
-from proofcheck.problems import (at_point, at_point_Z, instances_for, linear_value,
-                                 regression_data, resnet_landscape, streamed_regression,
-                                 streamed_theorem2_terms, theorem2_quantities)
+from proofcheck.problems import (at_point, at_point_Z, instances_for, least_squares_gain,
+                                 linear_value, regression_data, resnet_landscape,
+                                 streamed_least_squares_gain, streamed_regression)
 
 from . import claim, printed_at
 from ._declare import at_resnet_minima
@@ -29,7 +29,7 @@ SOURCE = printed_at("3.2", "Theorem 2", "(6)")
 def bound_terms(inst, point, B):
     """L at the point, the two terms of (6) and the comparison tolerance."""
     q = at_point(inst, point)
-    t = theorem2_quantities(inst.X, at_point_Z(inst, point), inst.Y, B)
+    t = least_squares_gain(inst.X, at_point_Z(inst, point), inst.Y, B)
     tol = q.resolution * (1 + abs(q.L)) + t["tol"]
     source = f"{q.resolution_source} + {t['tol_source']}"
     # the terms stay in the backend's arithmetic (exact / ball backends certify witnesses)
@@ -84,7 +84,7 @@ theorem2 = at_resnet_minima("kb2019.theorem2", SOURCE,
 # --- the values stated after Theorem 2 (any data; batched numpy) ---------------------------------
 
 def improvement_identity(inst, point, B, factor=1.0, projected=True):
-    t = theorem2_quantities(inst.X, inst.Z, inst.Y, B)
+    t = least_squares_gain(inst.X, inst.Z, inst.Y, B)
     kw = dict(cond=t["cond"], n_ops=int(t["n_ops"]), scale=t["scale"])
     first = Margin.equal(t["L_x"] - t["L_xz"], factor * t["improvement"], B, **kw)
     if not projected:
@@ -93,7 +93,7 @@ def improvement_identity(inst, point, B, factor=1.0, projected=True):
 
 
 def improvement_unprojected_Z(inst, point, B):
-    t = theorem2_quantities(inst.X, inst.Z, inst.Y, B)
+    t = least_squares_gain(inst.X, inst.Z, inst.Y, B)
     m = inst.X.shape[-2]
     wrong = B.fro2(B.project(B.asarray(inst.Z), B.asarray(inst.Y))) / m
     return Margin.equal(t["L_x"] - t["L_xz"], wrong, B, cond=t["cond"], n_ops=int(t["n_ops"]),
@@ -101,7 +101,7 @@ def improvement_unprojected_Z(inst, point, B):
 
 
 def improvement_is_L_x(inst, point, B):
-    t = theorem2_quantities(inst.X, inst.Z, inst.Y, B)
+    t = least_squares_gain(inst.X, inst.Z, inst.Y, B)
     return Margin.equal(t["L_x"] - t["L_xz"], t["L_x"], B, cond=t["cond"], n_ops=int(t["n_ops"]),
                         scale=t["scale"])
 
@@ -128,7 +128,7 @@ improvement = claim(
 
 def linear_values(inst, point, B, transform=None):
     """The convex solver's L*_x and L*_{x,z} against the closed forms of §3.2."""
-    t = theorem2_quantities(inst.X, inst.Z, inst.Y, B)
+    t = least_squares_gain(inst.X, inst.Z, inst.Y, B)
     fx, fxz = linear_value(inst, basis="x"), linear_value(inst)
     closed_x, closed_xz = (t["L_x"], t["L_xz"]) if transform is None else transform(t, inst)
     width = max(float(f.upper_bound) - float(f.lower_bound) for f in (fx, fxz))
@@ -167,7 +167,7 @@ linear_value_claim = claim(
 # --- the same identity at large m, streamed ----------------------------------------------------
 
 def streamed_identity(inst, point, B, factor=1.0, projected=True):
-    t = streamed_theorem2_terms(inst)
+    t = streamed_least_squares_gain(inst)
     kw = dict(cond=t.cond_xz, n_ops=inst.m * (inst.d_x + inst.d_z), scale=t.y_norm2)
     first = Margin.equal(t.L_x - t.L_xz, factor * t.improvement, B, **kw)
     if not projected:

@@ -17,11 +17,12 @@ from hypothesis import strategies as st
 
 from proofcheck import Hypothesis, Margin, Mutant, MutantKind, PointKind
 from proofcheck import networks as nw
+from proofcheck.evaluate import as_point
 from proofcheck.optimize.piecewise import landscape_for, value_at_point
 
 from . import claim, printed_at
 from .assumptions import ADMISSIBLE, network_of
-from .instances import build, point_backend, problem_data
+from .instances import build, problem_data
 from .theorem2 import _phibar_blocks, subsequences, without_theta
 
 
@@ -113,7 +114,7 @@ def _bound(inst, point, B, restricted=True, doubled=False):
             return _phibar_blocks(S)(net_, Ws, Xm, pattern) + dhat(net_, Ws, Xm, pattern)
         v = value_at_point(net, X, Y, point, blocks_of=blocks_of)
         tol = v.tol
-        with point_backend(point).context():
+        with as_point(point).backend().context():
             bound = v.value
             if doubled:
                 v0 = value_at_point(net, X, Y, point, blocks_of=_phibar_blocks(S))

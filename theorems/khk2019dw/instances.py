@@ -36,13 +36,14 @@ from hypothesis import strategies as st
 
 from proofcheck import Instance
 from proofcheck.claims import Reading
+from proofcheck.evaluate import as_point
 
 from .assumptions import acts_text, network_of
 
 __all__ = ["CASES", "ACTS", "PROBLEM_CASES", "STRATUM_ACTS", "build", "build_stratum",
            "stratum_certificate", "READINGS", "landscape_reading", "network_instances",
            "data_for", "arrays", "close", "problem_instances", "landscape", "problem_data",
-           "point_backend", "point_arrays", "point_number", "STRATA", "stratified"]
+           "point_arrays", "STRATA", "stratified"]
 
 CASES = ("generic", "dyadic", "zero_sample", "kink", "dead_unit", "zero_out")
 PROBLEM_CASES = ("generic", "zero_sample", "kink", "zero_out", "stratum")
@@ -318,31 +319,11 @@ def problem_data(inst):
     return net, np.asarray(inst.X, float), np.asarray(inst.Y, float).reshape(-1, net.d_y)
 
 
-def point_backend(point):
-    """The arithmetic of a certified point: mpmath at the digits it was refined and certified
-    at (``point.digits``), or exact rationals at an exact stratum point
-    (:func:`proofcheck.optimize.strata.exact_point`).  ``with point_backend(p).context():``
-    runs raw operators on its numbers (and the network functions, which know no backend) at
-    that precision."""
-    from proofcheck.backends import get_backend
-    from proofcheck.optimize.strata import is_exact_point
-    if is_exact_point(point):
-        return get_backend("exact")
-    return get_backend("mpmath", digits=point.digits)
-
-
-def point_number(x):
-    """A number computed at a point, for a :class:`~proofcheck.Margin`: kept exact when it is
-    an exact rational (an exact stratum point), a float otherwise."""
-    from proofcheck.exact_backends import Rational
-    return x if isinstance(x, Rational) else float(x)
-
-
 def point_arrays(inst, point):
-    """``(P, net, Ws, X, Y)`` at a certified point: its backend :func:`point_backend`, the
-    network, the point's weights and the data as ``P``'s numbers (every float converts
-    exactly)."""
-    P = point_backend(point)
+    """``(P, net, Ws, X, Y)`` at a certified point: the point's arithmetic ``P``
+    (:meth:`proofcheck.evaluate.Point.backend`), the network, the point's weights and the data
+    as ``P``'s numbers (every float converts exactly)."""
+    P = as_point(point).backend()
     net, X, Y = problem_data(inst)
     return P, net, net.unflatten(point.theta_mp), P.asarray(X), P.asarray(Y)
 

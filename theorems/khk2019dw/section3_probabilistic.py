@@ -381,7 +381,7 @@ def on_settings(valid: tuple[str, ...], violators: dict[str, tuple[str, ...]], *
     branch per valid setting, and no high-precision re-run (exact laws through scipy and
     Monte Carlo, both in float64)."""
     return dict(instances=(instances or _instances)(valid, violators), branches=valid,
-                high_precision=False)
+                case_of=lambda inst, point: inst.setting, high_precision=False)
 
 
 PROP2I_VALID = ("relu_d1_m29", "abs_d1_m256", "relu_d2_types_m1500", "relu_d1_r200",

@@ -13,21 +13,21 @@ stationary points (every live kinked pre-activation away from 0 beyond the dista
 limit point).  Points near or at a kink are counted in the evidence and never used.
 """
 
+import math
 from functools import partial
 
-import mpmath
 import numpy as np
 
 from proofcheck import Margin, Mutant, MutantKind, PointKind
 from proofcheck import networks as nw
+from proofcheck.evaluate import as_point
 from proofcheck.linalg import numerical_rank
 from proofcheck.optimize.piecewise import value_at_point
 
 from . import claim, printed_at
 from .assumptions import ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT, per_instance
 from .instances import READINGS, arrays, close, landscape, landscape_reading, \
-    network_instances, point_arrays, point_backend, point_number, problem_data, \
-    problem_instances, stratified
+    network_instances, point_arrays, problem_data, problem_instances, stratified
 
 BRANCHES = ("all_active", "dead_unit", "stratum")
 
@@ -49,10 +49,10 @@ one_hidden_layer = partial(at_local_minima, hypotheses=(ADMISSIBLE, ONE_HIDDEN, 
 def _compare(inst, point, **kw):
     net, X, Y = problem_data(inst)
     v = value_at_point(net, X, Y, point, **kw)
-    with point_backend(point).context():    # mpmath's global precision is 15 digits
+    pt = as_point(point)
+    with pt.backend().context():    # mpmath's global precision is 15 digits
         diff = abs(v.L - v.value)
-    return Margin(-point_number(diff), v.tol, point_number(v.L), point_number(v.value),
-                  v.tol_source)
+    return Margin(-pt.number(diff), v.tol, pt.number(v.L), pt.number(v.value), v.tol_source)
 
 
 def _blocks_without_output(net, Ws, X, pattern):
@@ -74,7 +74,7 @@ def _output_raw(inst, point, B):
     net, X, Y = problem_data(inst)
     v1 = value_at_point(net, X, Y, point, blocks_of=_blocks_without_output)
     v2 = value_at_point(net, X, Y, point, blocks_of=_output_only)
-    P = point_backend(point)
+    P = as_point(point).backend()
     with P.context():
         wrong = v1.value + v2.value - P.asarray(float(np.sum(Y * Y))).item() / 2
         gap = abs(v1.L - wrong)
@@ -86,7 +86,7 @@ def _j_halved_sum(inst, point, B):
     # mutant: J with the sum of projections not halved: 1/2||y||^2 - sum ||P y||^2
     net, X, Y = problem_data(inst)
     v = value_at_point(net, X, Y, point)
-    P = point_backend(point)
+    P = as_point(point).backend()
     with P.context():
         wrong = 2 * v.value - P.asarray(float(np.sum(Y * Y))).item() / 2  # 1/2 y2 - 2 (1/2 y2 - J)
         gap = abs(v.L - wrong)
@@ -151,11 +151,12 @@ def _prop1_no_orthogonalisation(inst, point, B):
     with P.context():
         y = nw.vec(Ym)
         blocks = nw.d_block_list(net, Ws, Xm, pattern=point.pattern)
-        total = mpmath.mpf(0)
+        half_y2 = P.sum(y * y) / 2
+        total = 0
         for Bk in blocks:
             Jb, _, _, _ = nw.J_projection_mp(Bk, y, v.cutoff, P.digits)
-            total += mpmath.fsum(t * t for t in y) / 2 - Jb
-        wrong = mpmath.fsum(t * t for t in y) / 2 - total
+            total += half_y2 - Jb
+        wrong = half_y2 - total
         gap = abs(v.L - wrong)
     return Margin(-float(gap), v.tol * len(blocks), float(v.L), float(wrong),
                   v.tol_source)
@@ -221,7 +222,9 @@ def _critical(inst, point, B, *, require_rank=True, factor=1.0):
         f = nw.forward(net, Ws, Xm, pattern=point.pattern)
         r = nw.vec(f.Yhat) - factor * nw.vec(Ym)
         s = list(P.svd(A)[1])
-        cutoff = mpmath.mpf(10) ** (5 - digits) * max([1] + s)
+        # relative cutoff 10^(5 - digits); 0 at an exact point (infinite digits)
+        rel = P.asarray(10).item() ** (5 - digits) if math.isfinite(digits) else 0
+        cutoff = rel * max([1] + s)
         rank = sum(1 for v in s if v > cutoff)
         m = A.shape[0]
     if require_rank and rank < m:
@@ -279,8 +282,9 @@ def _normal_equations(inst, point, B, factor=1.0):
         rhs = A.T @ (factor * nw.vec(Ym))
         dev = max([abs(v) for v in lhs - rhs] + [0])
         scale = max([abs(v) for v in lhs] + [1])
-    tol = point.tau_grad + 16 * A.size * 10.0 ** (-digits) * point_number(scale)
-    return Margin(-point_number(dev), tol, None, None,
+    pt = as_point(point)
+    tol = point.tau_grad + 16 * A.size * 10.0 ** (-digits) * pt.number(scale)
+    return Margin(-pt.number(dev), tol, None, None,
                   "the certificate's gradient threshold tau_grad plus rounding at the point's "
                   "digits")
 
@@ -370,6 +374,8 @@ output_term = claim(
     instances=lambda assumed: problem_instances(assumed),
     point_kind=PointKind.CRITICAL,
     landscape=landscape,
+    branches=BRANCHES,
+    case_of=_case_of,
     notes="Found because the mutant 'J without the output block' of Theorem 1 survived. "
           "Not a statement of the paper.",
     mutants=(
@@ -529,6 +535,19 @@ lemma5 = lemma5.replace(
             "(2, 0), (0.5, 2), (1, 0.5), (0, 0.5), Y = (-1.3125, 1.3125, 1.25, -0.625, 1.25, "
             "0.4375, 0.625, -1.25, -0.625, 1.25): L = 5.529296875, right-hand side 4.92513.  "
             "Corrected: the kink-free reading (no live kinked pre-activation is 0).")
+
+output_term = _outputs_reading(
+    output_term,
+    lambda assumed: problem_instances(assumed, smooth_outputs=True),
+    "At every critical point at which every output is differentiable, L(theta) = "
+    "1/2||P_N[D] vec Y||^2 (the term of l = H+1 in J is 0)",
+    "Read as printed for Theorem 1 ('differentiable': L differentiable) the observation fails "
+    "on strata, where D^T vec(Yhat - Y) is not grad L: certified exact witness, d = (3, 2, 1) "
+    "leaky ReLU (slope 0.5), an exact stratum local minimum with L differentiable and outputs "
+    "not (9 zero pre-activations), margin -143023509277047/793954033057792 (khk2019dw seed 0 "
+    "run).  Corrected: require every output to be differentiable at theta.",
+    title="(observation, not printed) at critical points with differentiable outputs the "
+          "(H+1) term of J vanishes")
 
 normal_equations = _outputs_reading(
     normal_equations,

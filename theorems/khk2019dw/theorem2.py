@@ -18,13 +18,13 @@ width >= d_y.
 import itertools
 from functools import partial
 
-import mpmath
 import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
 from proofcheck import Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind
 from proofcheck.claims import Reading
+from proofcheck.evaluate import as_point
 from proofcheck import networks as nw
 from proofcheck.linalg import numerical_rank
 from proofcheck.optimize.piecewise import value_at_point
@@ -33,7 +33,7 @@ from proofcheck.symbolic import SizeSweep, exact_null_projection, exact_projecti
 from . import claim, printed_at
 from .assumptions import ADMISSIBLE, network_of
 from .gram_schmidt import _hstack, exact_blocks, exact_gram_schmidt
-from .instances import build, build_stratum, data_for, landscape, point_backend, problem_data
+from .instances import build, build_stratum, data_for, landscape, problem_data
 
 
 def subsequences(t, H):
@@ -341,8 +341,9 @@ def _bound_margin(inst, point, subsets, blocks_for, factor=1.0, lower=False):
     for S in subsets(t, net.H):
         v = value_at_point(net, X, Y, point, blocks_of=blocks_for(S))
         # arithmetic at the point's precision (mpmath's global precision is 15 digits)
-        with point_backend(point).context():
-            bound = mpmath.mpf(factor) * v.value
+        P = as_point(point).backend()
+        with P.context():
+            bound = P.asarray(factor).item() * v.value
             gap = bound - v.L
         if lower:
             m = Margin(-float(abs(gap)), v.tol, float(v.L), float(bound),
@@ -389,7 +390,7 @@ def _improvement_doubled(inst, point):
     for S in subsequences(t, net.H):
         v1 = value_at_point(net, X, Y, point, blocks_of=_with_D(S))
         v0 = value_at_point(net, X, Y, point, blocks_of=_phibar_blocks(S))
-        with point_backend(point).context():
+        with as_point(point).backend().context():
             bound = v0.value - 2 * (v0.value - v1.value)
             gap = bound - v1.L
         m = Margin(float(gap), v1.tol + 2 * v0.tol, float(v1.L), float(bound),
@@ -517,7 +518,7 @@ zero_loss = in_theta("khk2019dw.theorem2.zero_loss", printed_at("5.2", "text aft
 def _lemma4(inst, point, B, levels=None):
     from proofcheck.optimize.piecewise import jacobian_drift
     net, X, Y = problem_data(inst)
-    P = point_backend(point)
+    P = as_point(point).backend()
     t = int(inst.t)
     _check_member(net, X, point, t, guarantees_theta(net, t) or pointwise(inst))
     ls = list(range(t, net.H + 1)) if levels is None else levels(t, net.H)
@@ -532,7 +533,7 @@ def _lemma4(inst, point, B, levels=None):
     with P.context():
         Xm = P.asarray(X)
         vals = quantities(net, net.unflatten(point.theta_mp), Xm, point.pattern)
-        worst = max([abs(v) for q in vals for v in q.ravel()] + [mpmath.mpf(0)])
+        worst = max([abs(v) for q in vals for v in q.ravel()] + [0])
     tol = drift + 16 * X.size * 10.0 ** (-digits) * max(1.0, float(np.sum(Y * Y)))
     return Margin(-float(worst), tol, None, None,
                   f"distance to the limit point times an estimated Lipschitz constant "

@@ -152,9 +152,10 @@ def partial_linear_structure(model, X, theta, n: int, t: int):
     P = model.unpack(theta)
     J = {}
     for l in range(t + 1, model.H + 1):
-        if model.activation == "identity":
+        name = model.activation.name if model.activation is not None else None
+        if name == "identity":
             J[l] = set(range(model.dims[l]))
-        elif model.activation == "relu":
+        elif name == "relu":
             J[l] = set(np.flatnonzero(np.all(np.asarray(pre[l], float) > 0, axis=0)).tolist())
         else:
             J[l] = set()
@@ -162,10 +163,10 @@ def partial_linear_structure(model, X, theta, n: int, t: int):
     if any(len(J[l]) < n for l in J):
         return None
     for l in range(t + 1, model.H):
-        Wn = P[f"W{l + 1}"]
+        Wn = P[f"W{l + 1}"]                    # (d_l, d_{l+1}): the paper's W^{(l+1)} transposed
         for i in set(range(model.dims[l + 1])) - J[l + 1]:
             for j in J[l]:
-                if Wn[i, j] != 0:
+                if Wn[j, i] != 0:
                     return None
     return {l: sorted(v) for l, v in J.items()}
 

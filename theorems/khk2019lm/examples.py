@@ -173,7 +173,7 @@ def _ex2_instances(assumed):
         inst = net_instance((d + 1, m, m, 2), "relu", name, 3, X=X)
         net = network(inst)
         P = net.unpack(np.zeros(net.n_params))
-        P["W1"], P["W2"] = mats[0], mats[1]
+        P["W1"], P["W2"] = mats[0].T, mats[1].T      # the paper's W h: blocks transposed
         out.append(inst.replace(base=net.pack(P), diagonals=(tuple(diag),)))
     return tuple(out)
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from proofcheck.figures import Figure, require_matplotlib
+from proofcheck.linalg import null_project
 
 __all__ = ["FIGURES", "geometry", "render_geometry"]
 
@@ -67,7 +68,8 @@ def geometry(eps: float = EPS) -> dict:
         "membership_deviation": deviation, "target": TARGET,
         "rank_T_regular": _rank(J_r), "rank_T_singular": _rank(J_s),
         "rank_perturbable": _rank(np.hstack([J_s, perturbed])),
-        "in_T_regular": float(np.linalg.lstsq(J_r, f_X(regular), rcond=None)[1].sum())
+        # squared distance of f_X(regular) from the tangent space T (0: f_X lies in T)
+        "in_T_regular": float(np.sum(null_project(J_r, f_X(regular)) ** 2))
         if J_r.shape[0] > 2 else 0.0,
     }
 

@@ -1,6 +1,10 @@
 """KHK2019LM: named hypotheses, instance panels and landscapes shared by the claims.
 
-Networks are :class:`proofcheck.induced.Network` (bias-free, optional skips to the output); the
+Networks are :class:`proofcheck.networks.Network` (bias-free, optional skips to the output),
+written here as the paper writes them, ``f = W^{(H+1)} h^{(H)}``, ``h^{(l)} = sigma(W^{(l)}
+h^{(l-1)})``: every weight matrix is the transpose of the network's block, so random weights are
+drawn in the paper's coordinates (``net.from_transposed``) and the landscapes are written in them
+(``chart=net.transposed_order()``); the
 weights lambda_i are positive and deliberately not uniform (the paper allows any fixed
 lambda_i > 0); cross-entropy targets are probability rows with positive entries, so that
 minimisers exist (with one-hot targets of separable data the infimum of L sits at infinity and
@@ -18,7 +22,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from proofcheck import Hypothesis, Instance
-from proofcheck.induced import Network
+from proofcheck.networks import RELU, Network
 from proofcheck.losses import SmoothedHinge, SoftmaxCrossEntropy, SquaredLoss, TiltedDoubleWell
 from proofcheck.optimize.critical import ModelLandscape
 
@@ -115,8 +119,10 @@ def _constructed(inst):
 def critical_landscape(inst) -> ModelLandscape:
     """L(theta) for claims about every critical point: Newton on grad L = 0 and descent from
     one start, plus theta = 0."""
-    return ModelLandscape(network(inst), inst.X, inst.Y, inst.loss, inst.weights,
-                          constructed=_constructed(inst), method="both", max_starts=1)
+    net = network(inst)
+    return ModelLandscape(net, inst.X, inst.Y, inst.loss, inst.weights,
+                          constructed=_constructed(inst), method="both", max_starts=1,
+                          chart=net.transposed_order())
 
 
 def _linear_start(inst):
@@ -124,30 +130,37 @@ def _linear_start(inst):
     the constant input coordinate): descent from it tends to keep a partial linear structure,
     so that Theta_{d_y,0} is reached at some local minima (Theorem 4 with t = 0)."""
     net = network(inst)
-    if net.activation != "relu":
+    if net.activation != RELU:
         return []
     rng = np.random.default_rng(inst.seed + 99)
-    P = {k: 0.3 * rng.normal(size=v.shape) for k, v in net.unpack(np.zeros(net.n_params)).items()}
-    P["W1"][:net.d_y, -1] = 3.0
-    P[f"Wout{net.H + 1}"] = rng.normal(size=P[f"Wout{net.H + 1}"].shape)
+    # drawn as the paper's matrices (rows: units of the layer), stored as the network's blocks
+    P = {k: 0.3 * rng.normal(size=v.shape[::-1]).T
+         for k, v in net.unpack(np.zeros(net.n_params)).items()}
+    P["W1"][-1, :net.d_y] = 3.0
+    out = f"Wout{net.H + 1}"
+    P[out] = rng.normal(size=P[out].shape[::-1]).T
     return [net.pack(P)]
 
 
 def minimum_landscape(inst) -> ModelLandscape:
     """L(theta) for claims about local minima: descent from two starts (ReLU networks also from
     a start with d_y units active everywhere)."""
-    return ModelLandscape(network(inst), inst.X, inst.Y, inst.loss, inst.weights,
-                          method="descent", max_starts=2, initial=_linear_start(inst))
+    net = network(inst)
+    return ModelLandscape(net, inst.X, inst.Y, inst.loss, inst.weights,
+                          method="descent", max_starts=2, initial=_linear_start(inst),
+                          chart=net.transposed_order())
 
 
 def last_layer_landscape(inst) -> ModelLandscape:
     """L as a function of the last layer only, the other weights fixed at inst.base
-    (Example 2: theta = vec(W), u fixed)."""
+    (Example 2: theta = vec(W), u fixed; ``free`` in the paper's coordinates, where the last
+    block sits at the same offset)."""
     net = network(inst)
     b = net.block(f"Wout{net.H + 1}")
     free = np.arange(b.offset, b.offset + b.size)
     return ModelLandscape(net, inst.X, inst.Y, inst.loss, inst.weights, free=free,
-                          base=inst.base, method="both", max_starts=2)
+                          base=inst.base, method="both", max_starts=2,
+                          chart=net.transposed_order())
 
 
 # --- any-point strategies ---------------------------------------------------------------------
@@ -161,4 +174,5 @@ def random_points(draw, kinds=("deep_linear", "tanh", "relu", "skip_tanh"), loss
     seed = draw(st.integers(0, 2 ** 16))
     inst = panel(kinds=(kind,), losses=(loss,), seeds=(seed,), violate=violate)[0]
     rng = np.random.default_rng(seed + 7)
-    return inst.replace(theta=rng.normal(size=network(inst).n_params))
+    net = network(inst)
+    return inst.replace(theta=net.from_transposed(rng.normal(size=net.n_params)))

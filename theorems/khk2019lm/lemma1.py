@@ -32,7 +32,7 @@ def points(draw):
     inst = panel(kinds=(kind,), losses=("squared",), seeds=(seed,))[0]
     net = network(inst)
     rng = np.random.default_rng(seed + 3)
-    theta = rng.normal(size=net.n_params)
+    theta = net.from_transposed(rng.normal(size=net.n_params))     # the paper's W^{(l)}
     if draw(st.booleans()):          # zero hidden layers: theta = (0, ..., 0, W_out)
         P = net.unpack(theta)
         for k in P:

@@ -58,7 +58,7 @@ def conclusion(inst, point, B):
     net, theta, q, S, eps = _setup(inst, point)
     land = minimum_landscape(inst)
     for v in [v for v in S if np.any(v)][:1]:
-        cp = certify_critical(land, theta + eps * v, digits=point.digits)
+        cp = certify_critical(land, land.restrict(theta + eps * v), digits=point.digits)
         ok = 1.0 if cp.kind == "local_min" else -1.0
         m = m.both(Margin(ok, 0.0, cp.kind, "local_min",
                           "certificate kind of theta + eps v (exact decision)"))
