@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import os
 
-# single-threaded BLAS, as in bench_streaming.py: both routes alike, and no OpenBLAS
-# busy-waiting on a loaded 2-core machine (override by setting the variables)
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from _timing import best_of, single_threaded_blas
+
+single_threaded_blas()      # before numpy loads BLAS
 
 import argparse  # noqa: E402
 import time  # noqa: E402
@@ -102,17 +101,6 @@ def per_instance(claim, instances, B):
         v, t, _ = _failures(_evaluate(claim, inst, None, B))
         vs[k], ts[k] = np.min(v), np.max(t)
     return vs, ts
-
-
-def best_of(fn, repeat):
-    """Smallest wall time of ``repeat`` runs (the least disturbed by other load) and the
-    result of the last run."""
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def compare(name, claim, instances, B, repeat):

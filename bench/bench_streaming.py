@@ -21,15 +21,12 @@ from __future__ import annotations
 
 import os
 
-# Both routes run single-threaded by default (override by setting the variables): an
-# apples-to-apples ratio, and OpenBLAS threads busy-waiting on a loaded 2-core machine
-# made tall-skinny QR up to 30x slower in our runs.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from _timing import best_of, single_threaded_blas
+
+single_threaded_blas()      # before numpy loads BLAS
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 import tracemalloc  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -93,15 +90,6 @@ def dense(X, Z, Y):
     )
 
 
-def best_time(fn, repeat):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
-
-
 def peak_bytes(fn):
     tracemalloc.start()
     tracemalloc.reset_peak()
@@ -131,8 +119,8 @@ def main(argv=None):
     print("-" * len(hdr))
     peaks = []
     for m in sizes:
-        t_total, res = best_time(lambda: streaming(problem, m, args.chunk_rows), 1)
-        t_gen, _ = best_time(lambda: generate_only(problem, m, args.chunk_rows), 1)
+        t_total, res = best_of(lambda: streaming(problem, m, args.chunk_rows), 1)
+        t_gen, _ = best_of(lambda: generate_only(problem, m, args.chunk_rows), 1)
         peak = peak_bytes(lambda: streaming(problem, m, args.chunk_rows))
         peaks.append(peak)
         print(f"{m:>9} {t_total:>8.2f} {t_gen:>7.2f} {peak / 2**20:>9.2f} {res.L_x:>10.5f} "
@@ -145,8 +133,8 @@ def main(argv=None):
     m = args.dense_m
     print(f"\nDense m x m projectors vs streaming at m = {m}")
     X, Z, Y = (np.vstack(parts) for parts in zip(*problem.chunks(m, args.chunk_rows)))
-    t_dense, ref = best_time(lambda: dense(X, Z, Y), 2)
-    t_stream, res = best_time(
+    t_dense, ref = best_of(lambda: dense(X, Z, Y), 2)
+    t_stream, res = best_of(
         lambda: LeastSquaresGainAccumulator(D_X, D_Z, D_Y).update(X, Z, Y).result(), 5)
     tol = float(NumpyBackend().tolerance(res.y_norm2, cond=res.cond_xz,
                                          n_ops=m * (D_X + D_Z + D_Y)))

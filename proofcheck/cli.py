@@ -124,38 +124,37 @@ def _select(registry, patterns: Sequence[str]):
         raise click.UsageError(str(exc)) from None
 
 
-class _OutputFile(click.ParamType):
-    """A file the command will write: checked when the options are parsed, so a missing or
-    unwritable folder (or ``""``) is a usage error before any checking starts."""
+class _OutputPath(click.ParamType):
+    """A path the command will write: checked when the options are parsed (by the
+    :mod:`proofcheck.outputs` function named ``check``), so a missing or unwritable folder (or
+    ``""``) is a usage error before any checking starts."""
+
+    check = ""
+
+    def convert(self, value, param, ctx):
+        from proofcheck import outputs
+
+        if isinstance(value, Path):
+            value = str(value)
+        try:
+            return getattr(outputs, self.check)(value)
+        except (outputs.OutputError, ValueError, OSError) as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class _OutputFile(_OutputPath):
+    """A file the command will write."""
 
     name = "PATH"
-
-    def convert(self, value, param, ctx):
-        from proofcheck.outputs import OutputError, check_output_file
-
-        if isinstance(value, Path):
-            value = str(value)
-        try:
-            return check_output_file(value)
-        except (OutputError, ValueError, OSError) as exc:
-            self.fail(str(exc), param, ctx)
+    check = "check_output_file"
 
 
-class _OutputDir(click.ParamType):
+class _OutputDir(_OutputPath):
     """A folder the command will write files into (created if missing, under a writable
-    folder); checked when the options are parsed."""
+    folder)."""
 
     name = "DIR"
-
-    def convert(self, value, param, ctx):
-        from proofcheck.outputs import OutputError, check_output_dir
-
-        if isinstance(value, Path):
-            value = str(value)
-        try:
-            return check_output_dir(value)
-        except (OutputError, ValueError, OSError) as exc:
-            self.fail(str(exc), param, ctx)
+    check = "check_output_dir"
 
 
 def _write_report(output: Path, text: str) -> None:

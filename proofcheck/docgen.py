@@ -102,22 +102,36 @@ def run_from_dict(data: Mapping[str, Any]) -> RunResult:
                      partial=bool(data.get("partial", False)))
 
 
+def read_run_json(run: str | Path) -> Any:
+    """A run report given as JSON text (starting with ``{``) or as the path of a JSON file,
+    parsed; a missing file or text that is not JSON is a ValueError that says so.
+
+    >>> read_run_json('{"claims": []}')
+    {'claims': []}
+    >>> read_run_json("no/such/report.json")
+    Traceback (most recent call last):
+    ...
+    ValueError: no run report at no/such/report.json
+    """
+    if isinstance(run, Path) or not run.lstrip().startswith("{"):
+        path = Path(run)
+        if not path.is_file():
+            raise ValueError(f"no run report at {path}")
+        run = path.read_text(encoding="utf-8")
+    try:
+        return json.loads(run)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the run report is not JSON: {exc}") from None
+
+
 def load_run(run: RunResult | Mapping[str, Any] | str | Path) -> RunResult:
     """A run given as a RunResult, a dict, a JSON text or the path of a JSON report."""
     if isinstance(run, RunResult):
         return run
     if isinstance(run, Mapping):
         return run_from_dict(run)
-    if isinstance(run, Path) or (isinstance(run, str) and not run.lstrip().startswith("{")):
-        path = Path(run)
-        if not path.is_file():
-            raise ValueError(f"no run report at {path}")
-        run = path.read_text(encoding="utf-8")
-    if isinstance(run, str):
-        try:
-            return run_from_dict(json.loads(run))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"the run report is not JSON: {exc}") from None
+    if isinstance(run, (str, Path)):
+        return run_from_dict(read_run_json(run))
     raise TypeError(f"expected a RunResult, a dict, JSON text or a path, got "
                     f"{type(run).__name__}")
 

@@ -93,7 +93,65 @@ def _coerce(x):
     return None
 
 
-class Rational(numbers.Number):
+class _FlintNumber(numbers.Number):
+    """The operators the exact number types share. A subclass wraps one python-flint value
+    (:meth:`_flint`), builds itself around one (:meth:`_of`) and says which operands it takes in
+    arithmetic (:meth:`_operand`) and in comparisons (:meth:`_comparand`); ``None`` means
+    "not mine" and the operator returns ``NotImplemented``."""
+
+    __slots__ = ()
+
+    @classmethod
+    def _of(cls, value):
+        raise NotImplementedError
+
+    def _flint(self):
+        raise NotImplementedError
+
+    @staticmethod
+    def _operand(o):
+        raise NotImplementedError
+
+    @staticmethod
+    def _comparand(o):
+        raise NotImplementedError
+
+    # arithmetic
+    def _bin(self, o, op):
+        v = self._operand(o)
+        if v is None:
+            return NotImplemented
+        return self._of(op(self._flint(), v))
+
+    def __add__(self, o): return self._bin(o, lambda a, b: a + b)
+    def __radd__(self, o): return self._bin(o, lambda a, b: b + a)
+    def __sub__(self, o): return self._bin(o, lambda a, b: a - b)
+    def __rsub__(self, o): return self._bin(o, lambda a, b: b - a)
+    def __mul__(self, o): return self._bin(o, lambda a, b: a * b)
+    def __rmul__(self, o): return self._bin(o, lambda a, b: b * a)
+
+    def __neg__(self): return self._of(-self._flint())
+    def __pos__(self): return self
+    def __abs__(self): return self._of(abs(self._flint()))
+
+    # comparisons
+    def _cmp(self, o, op):
+        v = self._comparand(o)
+        if v is None:
+            return NotImplemented
+        return op(self._flint(), v)
+
+    def __eq__(self, o):
+        r = self._cmp(o, lambda a, b: a == b)
+        return False if r is NotImplemented else r
+
+    def __lt__(self, o): return self._cmp(o, lambda a, b: a < b)
+    def __le__(self, o): return self._cmp(o, lambda a, b: a <= b)
+    def __gt__(self, o): return self._cmp(o, lambda a, b: a > b)
+    def __ge__(self, o): return self._cmp(o, lambda a, b: a >= b)
+
+
+class Rational(_FlintNumber):
     """An exact rational number (python-flint ``fmpq``) that mixes with python ints and floats.
 
     >>> Rational(1, 3) + 0.5
@@ -116,19 +174,15 @@ class Rational(numbers.Number):
         r.q = q
         return r
 
-    # arithmetic
-    def _bin(self, other, op):
-        o = _coerce(other)
-        if o is None:
-            return NotImplemented
-        return Rational._of(op(self.q, o))
+    def _flint(self) -> flint.fmpq:
+        return self.q
 
-    def __add__(self, o): return self._bin(o, lambda a, b: a + b)
-    def __radd__(self, o): return self._bin(o, lambda a, b: b + a)
-    def __sub__(self, o): return self._bin(o, lambda a, b: a - b)
-    def __rsub__(self, o): return self._bin(o, lambda a, b: b - a)
-    def __mul__(self, o): return self._bin(o, lambda a, b: a * b)
-    def __rmul__(self, o): return self._bin(o, lambda a, b: b * a)
+    _operand = staticmethod(_coerce)
+
+    @staticmethod
+    def _comparand(o):
+        # a numpy float compares by its exact binary value (it may not enter arithmetic)
+        return _fmpq(o) if isinstance(o, np.floating) else _coerce(o)
 
     def __truediv__(self, o):
         o2 = _coerce(o)
@@ -155,28 +209,6 @@ class Rational(numbers.Number):
             raise NotExact(f"a rational to the power {k!r} is irrational in general")
         return Rational._of(self.q ** int(k))
 
-    def __neg__(self): return Rational._of(-self.q)
-    def __pos__(self): return self
-    def __abs__(self): return Rational._of(abs(self.q))
-
-    # comparisons
-    def _cmp(self, other, op):
-        o = _coerce(other)
-        if o is None:
-            if isinstance(other, np.floating):
-                o = _fmpq(other)
-            else:
-                return NotImplemented
-        return op(self.q, o)
-
-    def __eq__(self, o):
-        r = self._cmp(o, lambda a, b: a == b)
-        return False if r is NotImplemented else r
-
-    def __lt__(self, o): return self._cmp(o, lambda a, b: a < b)
-    def __le__(self, o): return self._cmp(o, lambda a, b: a <= b)
-    def __gt__(self, o): return self._cmp(o, lambda a, b: a > b)
-    def __ge__(self, o): return self._cmp(o, lambda a, b: a >= b)
     def __hash__(self): return hash(Fraction(int(self.q.p), int(self.q.q)))
     def __bool__(self): return self.q != 0
 
@@ -250,7 +282,7 @@ def _arb_of(x):
     return None
 
 
-class Ball(numbers.Number):
+class Ball(_FlintNumber):
     """A python-flint ``arb`` ball that refuses ``float()``.
 
     ``float(arb)`` silently returns the midpoint; a rounded midpoint mixed back into ball
@@ -277,18 +309,16 @@ class Ball(numbers.Number):
         b.a = a
         return b
 
-    def _bin(self, o, op):
-        a = _arb_of(o)
-        if a is None:
-            return NotImplemented
-        return Ball._of(op(self.a, a))
+    def _flint(self) -> flint.arb:
+        return self.a
 
-    def __add__(self, o): return self._bin(o, lambda x, y: x + y)
-    def __radd__(self, o): return self._bin(o, lambda x, y: y + x)
-    def __sub__(self, o): return self._bin(o, lambda x, y: x - y)
-    def __rsub__(self, o): return self._bin(o, lambda x, y: y - x)
-    def __mul__(self, o): return self._bin(o, lambda x, y: x * y)
-    def __rmul__(self, o): return self._bin(o, lambda x, y: y * x)
+    _operand = staticmethod(_arb_of)
+
+    @staticmethod
+    def _comparand(o):
+        # a numpy float compares as the exact binary value it is (it may not enter arithmetic)
+        return flint.arb(float(o)) if isinstance(o, np.floating) else _arb_of(o)
+
     def __truediv__(self, o): return self._bin(o, lambda x, y: x / y)
     def __rtruediv__(self, o): return self._bin(o, lambda x, y: y / x)
 
@@ -300,27 +330,6 @@ class Ball(numbers.Number):
             return NotImplemented
         return Ball._of(self.a ** a)
 
-    def __neg__(self): return Ball._of(-self.a)
-    def __pos__(self): return self
-    def __abs__(self): return Ball._of(abs(self.a))
-
-    def _cmp(self, o, op):
-        a = _arb_of(o)
-        if a is None:
-            if isinstance(o, np.floating):
-                a = flint.arb(float(o))
-            else:
-                return NotImplemented
-        return op(self.a, a)
-
-    def __lt__(self, o): return self._cmp(o, lambda x, y: x < y)
-    def __le__(self, o): return self._cmp(o, lambda x, y: x <= y)
-    def __gt__(self, o): return self._cmp(o, lambda x, y: x > y)
-    def __ge__(self, o): return self._cmp(o, lambda x, y: x >= y)
-
-    def __eq__(self, o):
-        r = self._cmp(o, lambda x, y: x == y)
-        return False if r is NotImplemented else r
 
     # unhashable, as __eq__ compares values (typeshed's numbers.Number declares __hash__ a method)
     __hash__ = None  # type: ignore[assignment]
@@ -412,7 +421,39 @@ def _exact_rank(A: np.ndarray) -> int:
     return flint.fmpq_mat(m, n, [_fmpq(x) for x in A.flat]).rank()
 
 
-class ExactBackend(Backend):
+class _ObjectBackend(Backend):
+    """What the two backends of object arrays share: their numbers are of one class
+    (``number``), they round nothing the numbers do not account for themselves (every
+    tolerance is 0), and they project through the pseudo-inverse."""
+
+    number: type[Rational | Ball]
+
+    def __init__(self, rank_method="lapack"):
+        super().__init__(rank_method)
+        # plain 0: tolerances vanish, and reports may print float(unit_roundoff)
+        self.unit_roundoff = 0
+        self.tiny = 0
+
+    def zeros(self, shape):
+        return np.full(shape, self.number(0), dtype=object)
+
+    def eye(self, n):
+        out = self.zeros((n, n))
+        np.fill_diagonal(out, self.number(1))
+        return out
+
+    def rank_cutoff(self, s, shape, method=None):
+        return self.zeros(np.shape(s)[:-1])
+
+    def projection(self, M, method=None):
+        A = self._check_matrix(M)
+        return self.matmul(A, self.pinv(A))
+
+    def project(self, M, Y, method=None):
+        return self.matmul(self.projection(M), Y)
+
+
+class ExactBackend(_ObjectBackend):
     """Exact rational arithmetic (object arrays of :class:`Rational`); see the module doc.
 
     Rank decisions are exact, so the ``method`` (rank cutoff) arguments are ignored.
@@ -424,12 +465,7 @@ class ExactBackend(Backend):
 
     name = "exact"
     digits = math.inf
-
-    def __init__(self, rank_method="lapack"):
-        super().__init__(rank_method)
-        # plain 0: tolerances vanish, and reports may print float(unit_roundoff)
-        self.unit_roundoff = 0
-        self.tiny = 0
+    number = Rational
 
     def __repr__(self):
         return "ExactBackend()"
@@ -451,17 +487,6 @@ class ExactBackend(Backend):
     def to_float(self, a):
         return np.asarray(_objmap(lambda x: x.as_float() if isinstance(x, Rational)
                                   else float(x), a), dtype=np.float64)
-
-    def zeros(self, shape):
-        out = np.empty(shape, dtype=object)
-        out.fill(Rational(0))
-        return out
-
-    def eye(self, n):
-        out = self.zeros((n, n))
-        for i in range(n):
-            out[i, i] = Rational(1)
-        return out
 
     def _all_finite(self, A) -> bool:
         return True
@@ -524,21 +549,11 @@ class ExactBackend(Backend):
         return out
 
     # -- exact linear algebra (ranks are exact: ``method`` is ignored) -------------------------
-    def rank_cutoff(self, s, shape, method=None):
-        return self.zeros(np.shape(s)[:-1])
-
     def pinv(self, M, method=None):
         return self._per_matrix(M, _exact_pinv, None)
 
-    def projection(self, M, method=None):
-        A = self._check_matrix(M)
-        return self.matmul(A, self.pinv(A))
-
     def range_basis(self, M, method=None):
         raise NotExact("an orthonormal basis needs square roots; use projection()")
-
-    def project(self, M, Y, method=None):
-        return self.matmul(self.projection(M), Y)
 
     def numerical_rank(self, M, method=None):
         """The exact rank."""
@@ -588,7 +603,7 @@ def to_arb(x, rad=0) -> Ball:
     return Ball._of(mid)
 
 
-class ArbBackend(Backend):
+class ArbBackend(_ObjectBackend):
     """Ball arithmetic at ``prec`` bits (python-flint ``arb``); see the module doc.
 
     >>> A = ArbBackend(prec=100)
@@ -598,17 +613,15 @@ class ArbBackend(Backend):
     """
 
     name = "arb"
+    number = Ball
     prec: int
 
     def __init__(self, prec: int = 256, rank_method="lapack"):
         if isinstance(prec, bool) or not isinstance(prec, numbers.Integral) or prec < 53:
             raise ValueError(f"prec must be an integer >= 53 bits, got {prec!r}")
-        super().__init__(rank_method)
+        super().__init__(rank_method)     # tolerances 0: the balls carry their rounding error
         self.prec = int(prec)
         self.digits = self.prec * math.log10(2.0)
-        # tolerances vanish: the balls carry the rounding error themselves
-        self.unit_roundoff = 0
-        self.tiny = 0
 
     def __repr__(self):
         return f"ArbBackend(prec={self.prec})"
@@ -630,17 +643,6 @@ class ArbBackend(Backend):
         return np.asarray(_objmap(lambda x: x.mid() if isinstance(x, Ball)
                               else x.as_float() if isinstance(x, Rational) else float(x), a),
                           dtype=np.float64)
-
-    def zeros(self, shape):
-        out = np.empty(shape, dtype=object)
-        out.fill(Ball(0))
-        return out
-
-    def eye(self, n):
-        out = self.zeros((n, n))
-        for i in range(n):
-            out[i, i] = Ball(1)
-        return out
 
     def _all_finite(self, A) -> bool:
         return all(x.is_finite() for x in np.asarray(A, dtype=object).flat)
@@ -720,9 +722,6 @@ class ArbBackend(Backend):
         return out
 
     # -- linear algebra of full-column-rank matrices ---------------------------------------------
-    def rank_cutoff(self, s, shape, method=None):
-        return self.zeros(np.shape(s)[:-1])
-
     def pinv(self, M, method=None):
         """(M^T M)^{-1} M^T for a provably full-column-rank M, else NotCertifiable."""
         A = self._check_matrix(M)
@@ -738,15 +737,8 @@ class ArbBackend(Backend):
                                  "matrix is not provably invertible); certify rational data "
                                  "with the exact backend") from exc
 
-    def projection(self, M, method=None):
-        A = self._check_matrix(M)
-        return self.matmul(A, self.pinv(A))
-
     def range_basis(self, M, method=None):
         raise NotCertifiable("no orthonormal basis in ball arithmetic; use projection()")
-
-    def project(self, M, Y, method=None):
-        return self.matmul(self.projection(M), Y)
 
     def numerical_rank(self, M, method=None):
         A = self._check_matrix(M)

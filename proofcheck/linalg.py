@@ -304,6 +304,14 @@ def _reproject(Q, B):
     return Q @ (C + C2), R - Q @ C2
 
 
+def _split(M, Y, method):
+    """``(P[M] Y, P_N[M] Y)``, each shaped like ``Y`` (a vector or a matrix)."""
+    A = _as_matrix(M)
+    B, vector = _as_rhs(A, Y)
+    PY, NY = _reproject(range_basis(A, method), B)
+    return (PY[..., 0], NY[..., 0]) if vector else (PY, NY)
+
+
 def project(M, Y, method="lapack"):
     """``P[M] Y`` without forming the ``m x m`` projector (thin SVD of ``M``).
 
@@ -313,10 +321,7 @@ def project(M, Y, method="lapack"):
     >>> project(np.array([[1.0], [0.0]]), np.array([3.0, 4.0])).tolist()
     [3.0, 0.0]
     """
-    A = _as_matrix(M)
-    B, vector = _as_rhs(A, Y)
-    PY, _ = _reproject(range_basis(A, method), B)
-    return PY[..., 0] if vector else PY
+    return _split(M, Y, method)[0]
 
 
 def null_project(M, Y, method="lapack"):
@@ -326,10 +331,7 @@ def null_project(M, Y, method="lapack"):
     >>> null_project(np.array([[1.0], [0.0]]), np.array([3.0, 4.0])).tolist()
     [0.0, 4.0]
     """
-    A = _as_matrix(M)
-    B, vector = _as_rhs(A, Y)
-    _, NY = _reproject(range_basis(A, method), B)
-    return NY[..., 0] if vector else NY
+    return _split(M, Y, method)[1]
 
 
 def block_gram_schmidt(blocks, method="lapack", *, m=None):

@@ -27,6 +27,17 @@ class OutputError(ValueError):
     """An output path that cannot be written (the message says why, on one line)."""
 
 
+def _named_path(path: str | os.PathLike[str], what: str) -> Path:
+    """``path`` as a Path, refused when it is empty or contains a NUL byte (``what``: "path"
+    or "folder", for the message)."""
+    text = os.fspath(path)
+    if not str(text).strip():
+        raise OutputError(f"the output {what} is empty")
+    if "\x00" in str(text):
+        raise OutputError(f"{text!r} contains a NUL byte")
+    return Path(text)
+
+
 def check_output_file(path: str | os.PathLike[str]) -> Path:
     """``path`` as a :class:`~pathlib.Path` if a file can be written there: not empty, not a
     folder, its folder exists and is writable. Raises :class:`OutputError` otherwise.
@@ -36,12 +47,7 @@ def check_output_file(path: str | os.PathLike[str]) -> Path:
     ...
     proofcheck.outputs.OutputError: the output path is empty
     """
-    text = os.fspath(path)
-    if not str(text).strip():
-        raise OutputError("the output path is empty")
-    if "\x00" in str(text):
-        raise OutputError(f"{text!r} contains a NUL byte")
-    p = Path(text)
+    p = _named_path(path, "path")
     if p.is_dir():
         raise OutputError(f"{p} is a folder, not a file")
     folder = p.parent if str(p.parent) else Path(".")
@@ -60,12 +66,7 @@ def check_output_dir(path: str | os.PathLike[str], *, create: bool = True) -> Pa
     """``path`` as a folder that files can be written into. With ``create`` a missing folder
     is fine if its nearest existing ancestor is a writable folder (it is created when the
     first file is written). Raises :class:`OutputError` otherwise."""
-    text = os.fspath(path)
-    if not str(text).strip():
-        raise OutputError("the output folder is empty")
-    if "\x00" in str(text):
-        raise OutputError(f"{text!r} contains a NUL byte")
-    p = Path(text)
+    p = _named_path(path, "folder")
     if p.exists():
         if not p.is_dir():
             raise OutputError(f"{p} exists and is not a folder")

@@ -25,7 +25,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 from collections.abc import Iterable
+
+from .claims import Claim, ClaimDefinitionError, Source
 
 __all__ = ["CATALOGUE", "CATALOGUE_PACKAGE", "Paper", "PaperRecordError", "catalogue_folder",
            "catalogue_papers", "figure_modules", "ordered", "paper_rank"]
@@ -104,6 +107,38 @@ class Paper:
     def heading(self) -> str:
         """Citation and title, as Markdown (``Doe (2020), *A Demo*``)."""
         return f"{self.citation}, *{self.title}*"
+
+    def printed_at(self, section: str, label: str, equation: str | None = None) -> Source:
+        """Where a statement is printed in this paper.
+
+        >>> str(Paper("demo2020", "Doe (2020)", "A Demo", 2020).printed_at("2", "Lemma 3", "(4)"))
+        'DEMO2020 §2, Lemma 3, eq. (4)'
+        """
+        return Source(self.key, section, label, equation)
+
+    def claim(self, id: str, source: Source, /, **fields: Any) -> Claim:
+        """A claim of this paper, declared by its id and where it is printed (the first line of
+        a declaration), then its fields by name (title, statement, hypotheses, conclusion, ...).
+        An id or a source of another paper is refused: the id names the paper by its key.
+
+        >>> demo = Paper("demo2020", "Doe (2020)", "A Demo", 2020)
+        >>> demo.claim("demo2020.lemma3", demo.printed_at("2", "Lemma 3"),
+        ...            title="t", statement="s", conclusion=lambda inst, point, B: 1.0,
+        ...            instances=lambda assumed: None).id
+        'demo2020.lemma3'
+        >>> demo.claim("other.lemma3", demo.printed_at("2", "Lemma 3"))
+        Traceback (most recent call last):
+        ...
+        proofcheck.claims.ClaimDefinitionError: claim id 'other.lemma3' does not start with \
+this paper's key 'demo2020.'
+        """
+        if not id.startswith(self.key + "."):
+            raise ClaimDefinitionError(f"claim id {id!r} does not start with this paper's key "
+                                       f"{self.key + '.'!r}")
+        if source.paper != self.key:
+            raise ClaimDefinitionError(f"claim {id}: its source names paper {source.paper!r}, "
+                                       f"not {self.key!r}")
+        return Claim(id=id, source=source, **fields)
 
 
 def ordered(papers: Iterable[Paper]) -> list[Paper]:

@@ -46,7 +46,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 from collections.abc import Iterable, Sequence
 
@@ -417,8 +417,21 @@ def _strictly_above_some(mine, others) -> bool:
 
 # ---------------------------------------------------------------------------------- landscapes
 
+class _ExactValue:
+    """A point of a landscape ``f`` whose exact value f(point) is computed on first use
+    (CRootOf arithmetic is slow) and then kept."""
+
+    point: AlgebraicPoint
+    f: sp.Expr
+
+    @cached_property
+    def value(self) -> sp.Expr:
+        """f at the point, exactly."""
+        return self.point.exact(self.f)
+
+
 @dataclass
-class CriticalPoint:
+class CriticalPoint(_ExactValue):
     """An isolated real critical point, its exact value and its certified kind.
 
     ``kind``: ``minimum`` / ``maximum`` (Hessian definite: strict local extremum), ``saddle``
@@ -429,13 +442,6 @@ class CriticalPoint:
     kind: str
     inertia: tuple[int, int, int]
     f: sp.Expr = field(repr=False, default=None)
-
-    @property
-    def value(self) -> sp.Expr:
-        """f at the point, exactly (computed on first use: CRootOf arithmetic is slow)."""
-        if "_value" not in self.__dict__:
-            self.__dict__["_value"] = self.point.exact(self.f)
-        return self.__dict__["_value"]
 
     def coordinates(self):
         return self.point.coordinates()
@@ -626,7 +632,7 @@ def _arc_samples(g: sp.Expr, xs) -> list[AlgebraicPoint]:
 # ---------------------------------------------------------------------------------- constraints
 
 @dataclass
-class KKTPoint:
+class KKTPoint(_ExactValue):
     """A KKT point of ``min f s.t. ||x||^2 <= r^2`` on the sphere ``||x|| = r``.
 
     ``multiplier_sign`` is the exact sign of mu in ``grad f + 2 mu x = 0``. ``kind``:
@@ -641,13 +647,6 @@ class KKTPoint:
     tangent_inertia: tuple[int, int, int]
     kind: str
     f: sp.Expr = field(repr=False, default=None)
-
-    @property
-    def value(self) -> sp.Expr:
-        """f at the point, exactly (computed on first use)."""
-        if "_value" not in self.__dict__:
-            self.__dict__["_value"] = self.point.exact(self.f)
-        return self.__dict__["_value"]
 
     def coordinates(self):
         return self.point.coordinates()[:-1]

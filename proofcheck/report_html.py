@@ -113,16 +113,9 @@ def run_document(run: Any) -> dict[str, Any]:
     if isinstance(run, RunResult):
         from .report import to_json
         return json.loads(to_json(run))
-    if isinstance(run, (str, Path)) and not str(run).lstrip().startswith("{"):
-        p = Path(run)
-        if not p.is_file():
-            raise ValueError(f"no run report at {p}")
-        run = p.read_text(encoding="utf-8")
-    if isinstance(run, str):
-        try:
-            run = json.loads(run)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"the run report is not JSON: {exc}") from None
+    if isinstance(run, (str, Path)):
+        from .docgen import read_run_json
+        run = read_run_json(run)
     if isinstance(run, Mapping) and "claims" not in run and isinstance(run.get("verdicts"),
                                                                         Mapping):
         run = run["verdicts"]

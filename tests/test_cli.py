@@ -6,7 +6,6 @@ import json
 import shutil
 import subprocess
 import sys
-import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from click.testing import CliRunner
 from proofcheck.cli import EXIT_ERROR, EXIT_OK, EXIT_REFUTED, EXIT_USAGE, main
 
 USER = Path(__file__).parent / "fixtures" / "user_claims"
+RAISING = Path(__file__).parent / "fixtures" / "raising_claim" / "raising.py"
 TRUE_ID, FALSE_ID = "mine.lemma1", "mine.lemma2"
 
 
@@ -89,17 +89,7 @@ def broken_folder(tmp_path):
     shutil.copytree(USER, folder)
     # the brackets check that messages are not read as rich markup
     (folder / "broken_import.py").write_text("raise ImportError('[errno 2] no module foo')\n")
-    (folder / "raising.py").write_text(textwrap.dedent("""
-        from hypothesis import strategies as st
-        from proofcheck import Claim, Instance, Margin, Source
-
-        def conclusion(inst, point, B):
-            raise ValueError("shapes (2,3) and (2,3) not aligned")
-
-        bad = Claim(id="mine.lemma3", title="raises", source=Source("mine", "2", "Lemma 3"),
-                    statement="anything", conclusion=conclusion,
-                    instances=lambda assumed: st.just(Instance(a=1.0)))
-    """))
+    shutil.copy(RAISING, folder)
     return folder
 
 

@@ -29,16 +29,20 @@ def tol_for(M, scale=1.0, extra_ops=0):
                        n_ops=m * n + extra_ops)
 
 
-shapes = st.tuples(st.integers(1, 7), st.integers(1, 7))
+@st.composite
+def ranked_matrices(draw):
+    """``(M, r)``: an m x n matrix (1 <= m, n <= 7) of rank exactly r."""
+    m, n = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    r = min(draw(st.integers(0, 7)), m, n)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return matrix_of_rank(rng, m, n, r), r
 
 
 @settings(max_examples=40, deadline=None)
-@given(shapes, st.integers(0, 7), st.integers(0, 2**32 - 1))
-def test_projection_is_the_orthogonal_projector_onto_the_range(shape, r, seed):
-    m, n = shape
-    r = min(r, m, n)
-    rng = np.random.default_rng(seed)
-    M = matrix_of_rank(rng, m, n, r)
+@given(ranked_matrices())
+def test_projection_is_the_orthogonal_projector_onto_the_range(M_r):
+    M, r = M_r
+    m = M.shape[0]
     P = linalg.projection(M)
     tol = tol_for(M)
     assert P.shape == (m, m)
@@ -52,12 +56,10 @@ def test_projection_is_the_orthogonal_projector_onto_the_range(shape, r, seed):
 
 
 @settings(max_examples=30, deadline=None)
-@given(shapes, st.integers(0, 7), st.integers(0, 2**32 - 1))
-def test_null_projection_is_the_left_null_space(shape, r, seed):
-    m, n = shape
-    r = min(r, m, n)
-    rng = np.random.default_rng(seed)
-    M = matrix_of_rank(rng, m, n, r)
+@given(ranked_matrices())
+def test_null_projection_is_the_left_null_space(M_r):
+    M, r = M_r
+    m = M.shape[0]
     PN = linalg.null_projection(M)
     tol = tol_for(M)
     assert np.max(np.abs(M.T @ PN)) <= tol                   # range(P_N) in Null(M^T)

@@ -1,30 +1,18 @@
 """The assumption-necessity map (proofcheck.search.necessity) and `proofcheck report`."""
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
-from hypothesis import strategies as st
 
-from proofcheck import Claim, Hypothesis, Instance, Margin, Source
+from proofcheck.catalog import load_claims
 from proofcheck.search import Budget
 from proofcheck.search.necessity import necessity, necessity_map
 
-UNIT = Hypothesis("unit", "|x| <= 1", lambda inst: abs(inst.x) <= 1)
-# a hypothesis the conclusion does not need: x^2 <= |x| holds at x = 1/2 as well
-NOT_HALF = Hypothesis("not_half", "x != 1/2", lambda inst: inst.x != 0.5)
-
-
-def instances(assumed):
-    if not assumed["not_half"]:
-        return st.just(Instance(x=0.5))
-    xs = st.floats(-1, 1) if assumed["unit"] else st.floats(1.5, 8)
-    return xs.filter(lambda x: x != 0.5).map(lambda x: Instance(x=x))
-
-
-SQUARE = Claim(id="demo.lemma3", title="x^2 <= |x| on [-1, 1]", source=Source("demo", "2", "L3"),
-               statement="If |x| <= 1 then x^2 <= |x|", hypotheses=(UNIT, NOT_HALF),
-               conclusion=lambda inst, p, B: Margin.at_most(inst.x * inst.x, abs(inst.x), B),
-               instances=instances)
+# x^2 <= |x| if |x| <= 1, with a needed hypothesis ("unit") and one the conclusion does not
+# need ("not_half": x^2 <= |x| holds at x = 1/2 as well); the claim file test_runner loads too
+SQUARE_FILE = Path(__file__).parent / "fixtures" / "runner_claims" / "necessity" / "square.py"
+SQUARE, = load_claims([SQUARE_FILE]).claims
 BUDGET = Budget(instances=40)
 
 

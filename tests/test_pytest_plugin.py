@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from proofcheck.results import CheckRecord, ClaimResult, EvidenceKind, Verdict, 
 pytest_plugins = ["pytester"]
 
 USER = Path(__file__).parent / "fixtures" / "user_claims"
+RAISING = Path(__file__).parent / "fixtures" / "raising_claim" / "raising.py"
 
 
 @pytest.fixture
@@ -81,17 +81,7 @@ def test_node_ids_are_claim_ids_and_k_selects(pytester: pytest.Pytester, user_cl
 
 def test_broken_module_and_raising_claim_are_errors(pytester: pytest.Pytester, user_claims):
     (user_claims / "broken.py").write_text("raise ImportError('no module named foo')\n")
-    (user_claims / "raising.py").write_text(textwrap.dedent("""
-        from hypothesis import strategies as st
-        from proofcheck import Claim, Instance, Margin, Source
-
-        def conclusion(inst, point, B):
-            raise ValueError("shapes (2,3) and (2,3) not aligned")
-
-        bad = Claim(id="mine.lemma3", title="raises", source=Source("mine", "2", "Lemma 3"),
-                    statement="anything", conclusion=conclusion,
-                    instances=lambda assumed: st.just(Instance(a=1.0)))
-    """))
+    shutil.copy(RAISING, user_claims)
     result = pytester.runpytest("--proofcheck", str(user_claims), "--proofcheck-profile",
                                 "quick", "-p", "no:cacheprovider", "-k", "not lemma2")
     result.assert_outcomes(passed=1, errors=2, deselected=1)

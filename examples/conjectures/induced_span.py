@@ -9,6 +9,8 @@ every local minimum: f_theta(x; alpha) = sum_k alpha_k d_k f_x(theta)).
   c != 0. The constant c is not in the span once there are more samples than directions.
 """
 
+from functools import partial
+
 from hypothesis import strategies as st
 
 from proofcheck import Claim, Instance, Margin, Source
@@ -43,24 +45,21 @@ def in_span(inst, point, B):
 
 SOURCE = Source("user", "2", "Conjectures on gradient-basis models")
 
-span = Claim(
+#: What these conjectures share: where they are stated, the check (``in_span``), float64 only.
+span_conjecture = partial(Claim, source=SOURCE, conclusion=in_span, high_precision=False,
+                          notes="float64 only: range_residual computes an SVD in float64.")
+
+span = span_conjecture(
     id="user.induced.span",
     title="a network's outputs lie in the span of its partial derivatives",
-    source=SOURCE,
     statement="f_X(theta) in span{d_k f_X(theta)} for every theta (no output offset)",
-    conclusion=in_span,
     instances=instances(offset=False),
-    high_precision=False,
-    notes="float64 only: range_residual computes an SVD in float64.",
 )
 
-span_with_offset = Claim(
+span_with_offset = span_conjecture(
     id="user.induced.span_offset",
     title="the same with a fixed output offset",
-    source=SOURCE,
     statement="f_X(theta) + c in span{d_k f_X(theta)} for every theta and fixed c != 0",
-    conclusion=in_span,
     instances=instances(offset=True),
-    high_precision=False,
     notes="float64 only. False: c is not in the span.",
 )

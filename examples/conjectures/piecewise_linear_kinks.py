@@ -12,6 +12,8 @@ exactly on a unit's hyperplane, dead units, zero outgoing weights, and generic p
   hyperplane breaks it; generic points never do.
 """
 
+from functools import partial
+
 from hypothesis import strategies as st
 
 from proofcheck import Claim, Instance, Margin, Source
@@ -58,26 +60,24 @@ def differentiable(inst, point, B):
 
 SOURCE = Source("user", "1", "Conjectures on piecewise-linear networks")
 
-euler_identity = Claim(
+#: What these conjectures share: where they are stated, the networks, float64 only.
+on_plnets = partial(Claim, source=SOURCE, instances=instances, high_precision=False,
+                    notes="float64 only: the network routines compute in float64 (integer "
+                          "data, so exact).")
+
+euler_identity = on_plnets(
     id="user.plnet.euler",
     title="Euler's identity for bias-free piecewise-linear networks, kinks included",
-    source=SOURCE,
     statement="J(theta) theta = (H + 1) vec Yhat(theta) for every theta, with derivative 0 "
               "at a kink",
     conclusion=euler,
-    instances=instances,
-    high_precision=False,
-    notes="float64 only: the network routines compute in float64 (integer data, so exact).",
 )
 
-differentiable_everywhere = Claim(
+differentiable_everywhere = on_plnets(
     id="user.plnet.differentiable",
     title="the output of a piecewise-linear network is differentiable in its weights",
-    source=SOURCE,
     statement="for every theta and direction dW, the left and right derivatives of Yhat "
               "along dW agree",
     conclusion=differentiable,
-    instances=instances,
-    high_precision=False,
     notes="float64 only. False at kinks: the conjecture a user should not make.",
 )

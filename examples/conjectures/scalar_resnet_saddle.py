@@ -7,6 +7,8 @@
   w-gradient E[l'(0; y) (x + V f)] is not zero for generic data.
 """
 
+from functools import partial
+
 import numpy as np
 
 from proofcheck import Claim, Margin, Source
@@ -37,24 +39,21 @@ def critical(inst, point, B):
 
 SOURCE = Source("user", "3", "Conjectures on scalar residual networks")
 
-flat = Claim(
+#: What these conjectures share: where they are stated, the points (w = 0), float64 only.
+at_w_zero = partial(Claim, source=SOURCE, instances=instances, high_precision=False,
+                    notes="float64 only: ScalarResNet computes in float64 here.")
+
+flat = at_w_zero(
     id="user.scalar.flat_in_V",
     title="at w = 0 the residual branch is invisible to F and to its V-gradient",
-    source=SOURCE,
     statement="F(0, V) = F_lin(0) and dF/dV(0, V) = 0 for every V",
     conclusion=flat_in_V,
-    instances=instances,
-    high_precision=False,
-    notes="float64 only: ScalarResNet computes in float64 here.",
 )
 
-critical_at_zero = Claim(
+critical_at_zero = at_w_zero(
     id="user.scalar.critical_at_zero",
     title="every point with w = 0 is critical",
-    source=SOURCE,
     statement="grad F(0, V) = 0 for every V",
     conclusion=critical,
-    instances=instances,
-    high_precision=False,
     notes="float64 only. False for generic data.",
 )

@@ -19,6 +19,8 @@ Square W (d_y = d_x) makes the local minima non-degenerate, so they can be certi
 arithmetic (Krawczyk + interval Cholesky).
 """
 
+from functools import partial
+
 from hypothesis import strategies as st
 
 from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind, PointKind, Source
@@ -50,29 +52,25 @@ def bound(times):
     return conclusion
 
 
-published = Claim(
+#: What both statements share: A1, the instances and the certified local minima of the ResNet.
+at_resnet_minima = partial(Claim, hypotheses=(A1,), instances=instances,
+                           point_kind=PointKind.LOCAL_MIN, landscape=resnet_landscape)
+
+published = at_resnet_minima(
     id="user.theorem2",
     title="KB2019 Theorem 2 as published, on the same instances (for comparison)",
     source=Source("kb2019", "3.2", "Theorem 2", "(6)"),
     statement="If A1 holds, every local minimum satisfies L <= L*_x - (L*_x - L*_{x,z})",
-    hypotheses=(A1,),
     conclusion=bound(1),
-    instances=instances,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=resnet_landscape,
     mutants=(Mutant.conclusion("doubled", MutantKind.PERTURBED_CONSTANT,
                                "the improvement counted twice (the conjecture)", bound(2)),
              Mutant.drop("A1", "d_y = d_x + 1 > min(d_x, d_z)")),
 )
 
-sharper = Claim(
+sharper = at_resnet_minima(
     id="user.conjecture1",
     title="Theorem 2 of KB2019 with the improvement counted twice",
     source=Source("user", "1", "Conjecture 1"),
     statement="If A1 holds, every local minimum satisfies L <= L*_x - 2 (L*_x - L*_{x,z})",
-    hypotheses=(A1,),
     conclusion=bound(2),
-    instances=instances,
-    point_kind=PointKind.LOCAL_MIN,
-    landscape=resnet_landscape,
 )

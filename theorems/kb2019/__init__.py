@@ -12,3 +12,8 @@ PAPER = Paper(
     year=2019, venue="Neural Networks 118",
     source="kawaguchi-bengio-2019-resnets.md",
 )
+
+#: Where a claim is printed in this paper: ``printed_at(section, label[, equation])``.
+printed_at = PAPER.printed_at
+#: A claim of this paper: ``claim(id, printed_at(...), title=..., statement=..., ...)``.
+claim = PAPER.claim

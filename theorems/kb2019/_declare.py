@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind
+from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck.problems import CONVEX_DIFFERENTIABLE, case_of, instances_for, values_at_point
 from proofcheck.problems import cases as resnet_cases
 from proofcheck.symbolic_models import resnet_symbols
+
+from . import claim
 
 #: The note of a point claim whose conclusion does not compute through the backend ``B``.
 AT_CERTIFIED_POINT = (
@@ -101,20 +103,20 @@ def truth(ok: bool, tol_source: str = "exact") -> Margin:
     return Margin.at_least(1.0 if ok else -1.0, 0.0, tol=0.0, tol_source=tol_source)
 
 
-def at_resnet_minima(*, conclusion: Callable[..., Margin], landscape: Any,
-                     cases: tuple[str, ...] | None = None, instances: Any = None,
-                     notes: str = "", precision: str | None = AT_CERTIFIED_POINT,
-                     **statement: Any) -> Claim:
+def at_resnet_minima(id: str, source: Source, /, *, conclusion: Callable[..., Margin],
+                     landscape: Any, cases: tuple[str, ...] | None = None,
+                     instances: Any = None, notes: str = "",
+                     precision: str | None = AT_CERTIFIED_POINT, **statement: Any) -> Claim:
     """A claim checked at the certified local minima of the ResNet, one case per loss and
     rank branch (:func:`proofcheck.problems.cases`), under A1 and A2 unless ``hypotheses`` is
-    given. ``statement`` carries the claim's id, title, source, statement, hypotheses and
-    mutants as printed; ``landscape`` says which minima are searched (with or without saddle
+    given. ``statement`` carries the claim's title, statement, hypotheses and mutants as
+    printed; ``landscape`` says which minima are searched (with or without saddle
     starts). ``precision`` is the note of a conclusion that does not compute through the
     backend (by default :data:`AT_CERTIFIED_POINT`: then it is not re-evaluated at higher
     precision); ``None`` for one that does."""
     from .assumptions import A1, A2
     statement.setdefault("hypotheses", (A1, A2))
-    return Claim(conclusion=conclusion,
+    return claim(id, source, conclusion=conclusion,
                  instances=instances or (lambda assumed: instances_for(assumed)),
                  point_kind=PointKind.LOCAL_MIN, landscape=landscape,
                  branches=cases or resnet_cases(CONVEX_DIFFERENTIABLE), case_of=case_of,

@@ -12,12 +12,14 @@ P_N[M] = I_m - P[M], the orthogonal projector onto Null(M^T) (the left null spac
 
 import sympy as sp
 
-from proofcheck import Claim, Identity, Mutant, MutantKind, Source
+from proofcheck import Identity, Mutant, MutantKind
 from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_projection,
                                  random_rational_matrix, vec)
 from proofcheck.symbolic_models import null_space_projection
 
-SOURCE = Source("kb2019", "3.2", "definition of P[M] and P_N[M]")
+from . import claim, printed_at
+
+SOURCE = printed_at("3.2", "definition of P[M] and P_N[M]")
 SWEEP = SizeSweep(m=(1, 4), d_x=(1, 3), d_y=(1, 2), rank_X=(0, 3), where="rank_X <= min(m, d_x)")
 SQUARE = SizeSweep(m=(1, 4), d_y=(1, 2), rank_X=(0, 4), where="rank_X <= m")
 
@@ -36,10 +38,8 @@ def printed_residual(s, rng):
 
 # --- as printed ---------------------------------------------------------------------------------
 
-projection_definition_printed = Claim(
-    id="kb2019.definition1",
+projection_definition_printed = claim("kb2019.definition1", SOURCE,
     title="P_N[M]: the projection used for the residual of linear predictors",
-    source=SOURCE,
     statement="P_N[M] is the orthogonal projection onto the null space of M, and "
               "Y - P[X]Y = P_N[X]Y (used in the proof of Theorem 2)",
     identities=(
@@ -70,10 +70,8 @@ def wrong_null(f):
     return lambda s, rng: projector_properties(s, rng, null=f)
 
 
-corrected = Claim(
-    id="kb2019.definition1",
+corrected = claim("kb2019.definition1", SOURCE,
     title="P_N[M] = I - P[M], the orthogonal projector onto Null(M^T)",
-    source=SOURCE,
     statement="P_N[M] := I - P[M] is symmetric, idempotent, annihilates the columns of M "
               "(M^T P_N[M] = 0) and has rank m - rank(M) = dim Null(M^T)",
     identities=(Identity("left_null_projector", "P_N sym., idempotent, M^T P_N = 0, "

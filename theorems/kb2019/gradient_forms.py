@@ -17,9 +17,10 @@ The slip is harmless for the proofs: a matrix is zero iff its transpose is, so "
 conclusions E[zD] = 0, E[xD] = 0 are unaffected.
 """
 
-from proofcheck import Claim, Identity, Mutant, MutantKind, Source
+from proofcheck import Claim, Identity, Mutant, MutantKind
 from proofcheck.symbolic import SizeSweep, kron, vec
 
+from . import claim, printed_at
 from ._declare import on_resnet
 
 SWEEP = SizeSweep(d_x=(1, 3), d_y=(1, 3), d_z=(1, 3))
@@ -31,7 +32,7 @@ def _row(v):
     return v.T  # compare the chain-rule row with the printed vec as a row
 
 
-def vec_form(*, id, title, source, statement, name, lhs, printed, corrected, mutants):
+def vec_form(id, source, /, *, title, statement, name, lhs, printed, corrected, mutants):
     """A chain-rule row ``lhs(r)`` stated equal to ``vec(M)`` with ``printed = (text, M)``, and
     its corrected reading ``corrected = (text, M)``, a transpose away (:data:`HARMLESS`).
 
@@ -44,8 +45,8 @@ def vec_form(*, id, title, source, statement, name, lhs, printed, corrected, mut
     (printed_text, printed_M), (corrected_text, corrected_M) = printed, corrected
     rows = (("as_printed", MutantKind.TRANSPOSED,
              printed_text.split(" = ", 1)[1] + " (printed)", printed_M),) + tuple(mutants)
-    return Claim(
-        id=id, title=title, source=source, statement=statement,
+    return claim(
+        id, source, title=title, statement=statement,
         identities=(Identity(name, printed_text, sides(printed_M), SWEEP),),
         erratum=HARMLESS,
         corrected=Claim(
@@ -59,9 +60,8 @@ def vec_form(*, id, title, source, statement, name, lhs, printed, corrected, mut
 # --- ∂L/∂vec(V) --------------------------------------------------------------------------------
 
 grad_V_form = vec_form(
-    id="kb2019.lemma2.grad_V_form",
+    "kb2019.lemma2.grad_V_form", printed_at("A.2", "proof of Lemma 2, case rank(W) >= d_y"),
     title="vec form of ∂L/∂vec(V)",
-    source=Source("kb2019", "A.2", "proof of Lemma 2, case rank(W) >= d_y"),
     statement="E[D[z^T ⊗ W]] = E[vec(zDW)]",
     name="grad_V_form",
     lhs=lambda r: r.D * kron(r.z.T, r.W),
@@ -81,10 +81,8 @@ def _a(r):
     return r.x + r.V * r.z
 
 
-grad_W_form = vec_form(
-    id="kb2019.lemma2.grad_W_form",
+grad_W_form = vec_form("kb2019.lemma2.grad_W_form", printed_at("A.2", "proof of Lemma 2"),
     title="vec form of ∂L/∂vec(W)",
-    source=Source("kb2019", "A.2", "proof of Lemma 2"),
     statement="E[D[(x + Vz)^T ⊗ I_{d_y}]] = E[vec((x + Vz)D)]",
     name="grad_W_form",
     lhs=lambda r: r.D * kron(_a(r).T, r.I_y),
@@ -100,10 +98,8 @@ grad_W_form = vec_form(
 
 # --- ∂L^R/∂vec(R) (Theorem 1's proof) ------------------------------------------------------------
 
-grad_R_form = vec_form(
-    id="kb2019.theorem1.grad_R_form",
+grad_R_form = vec_form("kb2019.theorem1.grad_R_form", printed_at("B.1", "proof of Theorem 1"),
     title="vec form of ∂L^R/∂vec(R)",
-    source=Source("kb2019", "B.1", "proof of Theorem 1"),
     statement="E[D[φ_θ(x)^T ⊗ I_{d_y}]] = vec(E[φ_θ(x) D])",
     name="grad_R_form",
     lhs=lambda r: r.D * kron(r.phi.T, r.I_y),

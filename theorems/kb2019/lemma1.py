@@ -11,9 +11,10 @@ Differentiability is immediate (h is polynomial in the entries of W, V), so the 
 derivative forms, proven exactly at every size of the sweep.
 """
 
-from proofcheck import Claim, Identity, Mutant, MutantKind, Source
+from proofcheck import Identity, Mutant, MutantKind
 from proofcheck.symbolic import SizeSweep, kron, kron_jacobian, symbol_matrix, vec
 
+from . import claim, printed_at
 from ._declare import on_resnet
 
 SWEEP = SizeSweep(d_x=(1, 3), d_y=(1, 3), d_z=(1, 3))
@@ -34,10 +35,8 @@ dh_dvecW_without_Vz = on_resnet(lambda r: (kron_jacobian(r.h, r.W), kron(r.x.T, 
 dh_dvecV_doubled = on_resnet(lambda r: (kron_jacobian(r.h, r.V), 2 * kron(r.z.T, r.W)))
 
 
-lemma1 = Claim(
-    id="kb2019.lemma1",
+lemma1 = claim("kb2019.lemma1", printed_at("4", "Lemma 1"),
     title="derivatives of the predictor (Kronecker forms)",
-    source=Source("kb2019", "4", "Lemma 1"),
     statement="∂h/∂vec(W) = [(x + V z(x,θ))^T ⊗ I_{d_y}] and ∂h/∂vec(V) = [z(x,θ)^T ⊗ W]",
     identities=(
         Identity("dh_dvecW", "∂h/∂vec(W) = (x + Vz)^T ⊗ I_{d_y}", dh_dvecW, SWEEP),
@@ -86,10 +85,8 @@ def vec_both_transposed(s):
     return vec(M1 * M2 * M3), kron(M3.T, M1.T) * vec(M2)
 
 
-vec_kron = Claim(
-    id="kb2019.lemma1.vec_kron",
+vec_kron = claim("kb2019.lemma1.vec_kron", printed_at("A.1", "proof of Lemma 1"),
     title="vec of a triple product",
-    source=Source("kb2019", "A.1", "proof of Lemma 1"),
     statement="vec(M1 M2 M3) = (M3^T ⊗ M1) vec(M2) for matrices of conforming sizes",
     identities=(Identity("vec_kron", "vec(M1 M2 M3) = (M3^T ⊗ M1) vec(M2)", vec_of_product,
                          VEC_SWEEP),),
@@ -117,10 +114,8 @@ h_linear_in_W_wrong_order = on_resnet(lambda r: (r.h, kron(r.I_y, (r.x + r.V * r
 h_affine_in_V_halved = on_resnet(lambda r: (r.h, r.W * r.x + kron(r.z.T, r.W) * vec(r.V) / 2))
 
 
-kron_forms = Claim(
-    id="kb2019.lemma1.kron_forms",
+kron_forms = claim("kb2019.lemma1.kron_forms", printed_at("A.1", "proof of Lemma 1"),
     title="h written linearly in vec(W) and affinely in vec(V)",
-    source=Source("kb2019", "A.1", "proof of Lemma 1"),
     statement="h = [(x + Vz)^T ⊗ I_{d_y}] vec(W) and h = W x + [z^T ⊗ W] vec(V)",
     identities=(
         Identity("h_linear_in_W", "h = [(x + Vz)^T ⊗ I] vec(W)", h_linear_in_W, SWEEP),

@@ -15,18 +15,18 @@ uses A1 and A2 through its proof: differentiability, and d_y <= d_x for Null(W) 
 and the perturbation family symbolically.
 """
 
-from proofcheck import (Claim, Identity, Margin, Mutant, MutantKind, PointKind,
-                        Source)
+from proofcheck import (Identity, Margin, Mutant, MutantKind, PointKind)
 from proofcheck.problems import (CONVEX_DIFFERENTIABLE, NONCONVEX, at_point,
                                  resnet_instances)
 from proofcheck.problems import resnet_landscape_with_saddles
 
+from . import claim, printed_at
 from ._declare import AT_POINT_DIGITS, every_critical_point
 from .assumptions import A1, A2
 from proofcheck.symbolic import SizeSweep
 from proofcheck.symbolic_models import resnet_symbols
 
-SOURCE = Source("kb2019", "4", "Lemma 2")
+SOURCE = printed_at("4", "Lemma 2")
 
 
 
@@ -65,10 +65,8 @@ def rank_deficient_means_zero_predictor(inst, point, B):
     return vanishing(lambda q: q.zD, lambda q: q.xD, lambda q: W)(inst, point, B)
 
 
-lemma2 = Claim(
-    id="kb2019.lemma2",
+lemma2 = claim("kb2019.lemma2", SOURCE,
     title="necessary condition of local minimum: E[zD] = 0 and E[xD] = 0",
-    source=SOURCE,
     statement="If (W, V, θ) is a local minimum of L, E[z(x,θ) D] = 0 and E[x D] = 0, "
               "where D = ∂ℓ(h, y)/∂h at h = h(x, W, V, θ)",
     hypotheses=(A1, A2),
@@ -143,10 +141,9 @@ def null_perturbation_forms(sizes=({"d_x": 1, "d_y": 1, "d_z": 1},
     return tuple(out)
 
 
-perturbation_family = Claim(
-    id="kb2019.lemma2.null_perturbation",
+perturbation_family = claim(
+    "kb2019.lemma2.null_perturbation", printed_at("A.2", "proof of Lemma 2, case rank(W) < d_y"),
     title="V + u ν^T leaves h unchanged when W u = 0",
-    source=Source("kb2019", "A.2", "proof of Lemma 2, case rank(W) < d_y"),
     statement="For u ∈ Null(W) and any ν: h(x, W, V + u ν^T, θ) = h(x, W, V, θ) "
               "(hence L(W, Ṽ(ν), θ) = L(W, V, θ))",
     identities=(Identity("null_perturbation", "W u = 0 ⇒ W(x + (V + u ν^T) z) = W(x + V z); "
@@ -177,10 +174,10 @@ def perturbed_first_order(s, sign=1, keep=True):
     return lhs, rhs
 
 
-first_order_split = Claim(
-    id="kb2019.lemma2.perturbed_first_order",
+first_order_split = claim(
+    "kb2019.lemma2.perturbed_first_order",
+    printed_at("A.2", "proof of Lemma 2, case rank(W) < d_y"),
     title="first-order condition at the perturbed point",
-    source=Source("kb2019", "A.2", "proof of Lemma 2, case rank(W) < d_y"),
     statement="(x + Ṽ(ν) z) D = (x + V z) D + u ν^T z D",
     identities=(Identity("perturbed_first_order", "(x + (V + uν^T)z)D = (x + Vz)D + uν^T zD",
                          perturbed_first_order, SWEEP),),

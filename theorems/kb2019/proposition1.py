@@ -7,10 +7,11 @@ L(W, V, θ) <= L*_{x}. KB2019 obtain it as the d_y = 1 case of Theorem 1 and sta
 strictly weaker than PA1–PA3 ("the latter implies the former but not vice versa").
 """
 
-from proofcheck import Claim, Hypothesis, Instance, Mutant, MutantKind, Source
+from proofcheck import Hypothesis, Instance, Mutant, MutantKind
 from proofcheck.problems import LOSSES, Relation, cases, instances_for
 from proofcheck.problems import resnet_landscape_with_saddles
 
+from . import claim, printed_at
 from ._declare import (EXACT_LOGIC, at_resnet_minima, every_critical_point,
                        no_worse_than_L_x_mutants, truth, versus_linear)
 from .assumptions import A1, A2, PA1, PA2, PA3
@@ -30,9 +31,8 @@ conclusion = versus_linear("at_most", lambda v: (v.L, v.L_x), "x")
 
 
 proposition1 = at_resnet_minima(
-    id="kb2019.proposition1",
+    "kb2019.proposition1", printed_at("2.3", "Proposition 1 (Shamir, 2018)"),
     title="Shamir (2018): for d_y = 1 local minima are no worse than linear predictors",
-    source=Source("kb2019", "2.3", "Proposition 1 (Shamir, 2018)"),
     statement="If PA1, PA2 and PA3 hold, every local minimum (W, V, θ) of L satisfies "
               "L(W, V, θ) <= L*_{x}",
     hypotheses=(PA1, PA2, PA3),
@@ -69,10 +69,9 @@ A1_SHIFTED = Hypothesis("A1+1", "d_y + 1 <= min(d_x, d_z)",
                         lambda i: i.d_y + 1 <= min(i.d_x, i.d_z))
 NO_PA2 = (PA1, PA3)
 
-weaker_assumptions = Claim(
-    id="kb2019.remark3.weaker_assumptions",
+weaker_assumptions = claim(
+    "kb2019.remark3.weaker_assumptions", printed_at("3.1", "discussion after Remark 3"),
     title="A1, A2 are implied by PA1-PA3",
-    source=Source("kb2019", "3.1", "discussion after Remark 3"),
     statement="the set of our assumptions is strictly weaker than the set used to prove "
               "Proposition 1: PA1-PA3 imply A1, A2 (but not vice versa)",
     conclusion=implication((PA1, PA2, PA3), (A1, A2)),
@@ -109,10 +108,9 @@ WITNESSES = (squared(2, 2, 2),
              Instance(loss=LOSSES["smoothed_hinge2"], loss_name="smoothed_hinge2",
                       d_x=1, d_y=1, d_z=1))
 
-strictly_weaker = Claim(
-    id="kb2019.remark3.weaker_assumptions.strict",
+strictly_weaker = claim(
+    "kb2019.remark3.weaker_assumptions.strict", printed_at("3.1", "discussion after Remark 3"),
     title="A1, A2 do not imply PA1-PA3",
-    source=Source("kb2019", "3.1", "discussion after Remark 3"),
     statement="there are settings satisfying A1 and A2 but not PA1-PA3 (e.g. d_y = 2, and the "
               "squared hinge, convex and differentiable but not twice differentiable)",
     conclusion=strict_witness,

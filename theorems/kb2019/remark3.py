@@ -11,10 +11,11 @@ beyond the tolerance (L*_x - L must exceed it), on instances whose improvement t
 the tolerance; "non-negligible" is a named hypothesis so that dropping it is a mutant.
 """
 
-from proofcheck import Hypothesis, Mutant, MutantKind, Source
+from proofcheck import Hypothesis, Mutant, MutantKind
 from proofcheck.problems import (CONVEX_DIFFERENTIABLE, cases, instances_for,
                                  linear_value_pair, resnet_landscape, z_in_span_of_x)
 
+from . import printed_at
 from ._declare import at_resnet_minima, no_worse_than_L_x_mutants, versus_linear
 from .assumptions import A1, A2
 
@@ -28,10 +29,8 @@ CASES_II = tuple(c for c in cases(CONVEX_DIFFERENTIABLE)
 part_i = versus_linear("at_most", lambda v: (v.L, v.L_x), "x")
 
 
-remark3_i = at_resnet_minima(
-    id="kb2019.remark3.i",
+remark3_i = at_resnet_minima("kb2019.remark3.i", printed_at("3.1", "Remark 3 (i)"),
     title="local minima are no worse than linear predictors on x",
-    source=Source("kb2019", "3.1", "Remark 3 (i)"),
     statement="If A1 and A2 hold, every local minimum satisfies L(W, V, θ) <= L*_{x}",
     conclusion=part_i,
     landscape=resnet_landscape,
@@ -80,10 +79,8 @@ def part_ii_doubled_gap(inst, point, B):
 part_ii_below_xz = versus_linear("strictly_less", lambda v: (v.L, v.L_xz), "x,z")
 
 
-remark3_ii = at_resnet_minima(
-    id="kb2019.remark3.ii",
+remark3_ii = at_resnet_minima("kb2019.remark3.ii", printed_at("3.1", "Remark 3 (ii)"),
     title="non-negligible z makes local minima strictly better than linear predictors",
-    source=Source("kb2019", "3.1", "Remark 3 (ii)"),
     statement="If A1 and A2 hold and L*_{x} - L*_{x,z(x,θ)} ≠ 0, every local minimum satisfies "
               "L(W, V, θ) < L*_{x}",
     hypotheses=(A1, A2, NON_NEGLIGIBLE),

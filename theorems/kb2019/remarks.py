@@ -7,10 +7,11 @@ Both are checked by re-running Theorem 1's conclusion, at certified local minima
 transformed accordingly (φ(x) = [x, x^2, sin x] entrywise for Remark 1).
 """
 
-from proofcheck import Mutant, MutantKind, Source
+from proofcheck import Mutant, MutantKind
 from proofcheck.problems import (cases, instances_for, resnet_landscape,
                                  with_bias_columns, with_feature_map)
 
+from . import printed_at
 from ._declare import AT_CERTIFIED_POINT, at_resnet_minima, versus_linear
 
 
@@ -34,10 +35,8 @@ half_of_L_x = versus_linear("at_most", lambda v: (v.L, v.L_x / 2), "x")
 below_improvement = versus_linear("at_most", lambda v: (v.L, v.L_xz - v.L_x))
 
 
-remark2 = at_resnet_minima(
-    id="kb2019.remark2",
+remark2 = at_resnet_minima("kb2019.remark2", printed_at("2.1", "Remark 2"),
     title="bias terms: the results hold with x -> [x; 1], z -> [z; 1]",
-    source=Source("kb2019", "2.1", "Remark 2"),
     statement="All results hold for the model with or without bias terms: set x = [x; 1] and "
               "z(x, θ) = [z(x, θ); 1]",
     conclusion=theorem1_margin,
@@ -60,7 +59,7 @@ remark2 = at_resnet_minima(
 remark1 = remark2.replace(
     id="kb2019.remark1",
     title="arbitrary fixed features: the results hold with x = φ(x_raw)",
-    source=Source("kb2019", "2.1", "Remark 1"),
+    source=printed_at("2.1", "Remark 1"),
     statement="All of our results hold true with x in any fixed feature space embedded in "
               "R^{d_x}: x = φ(x_raw) for any feature map φ",
     instances=feature_instances,

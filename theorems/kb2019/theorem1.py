@@ -13,18 +13,19 @@ digits), for every convex differentiable loss of A2 and both branches of Lemma 2
 (rank W >= d_y and rank W < d_y); L*'s come from the convex solver with a certified bracket.
 """
 
-from proofcheck import Claim, Identity, Margin, Mutant, MutantKind, Source
+from proofcheck import Identity, Margin, Mutant, MutantKind
 from proofcheck.problems import (CONVEX_DIFFERENTIABLE, cases, instances_for,
                                  linear_objective, linear_objective_pairs, linear_value_pair,
                                  resnet_instances)
 from proofcheck.problems import resnet_landscape_with_saddles
 
+from . import claim, printed_at
 from ._declare import AT_CERTIFIED_POINT, at_resnet_minima, every_critical_point, versus_linear
 from .assumptions import A2
 from proofcheck.symbolic import SizeSweep
 from proofcheck.symbolic_models import resnet_symbols
 
-SOURCE = Source("kb2019", "3.1", "Theorem 1", "(5)")
+SOURCE = printed_at("3.1", "Theorem 1", "(5)")
 
 
 
@@ -34,10 +35,8 @@ no_better_than_linear = versus_linear("at_least", lambda v: (v.L, v.L_x))
 dropped_first_term = versus_linear("at_most", lambda v: (v.L, -(v.L_x - v.L_xz)))
 
 
-theorem1 = at_resnet_minima(
-    id="kb2019.theorem1",
+theorem1 = at_resnet_minima("kb2019.theorem1", SOURCE,
     title="local minima of ResNets are no worse than linear predictors, improved by z",
-    source=SOURCE,
     statement="If A1 and A2 hold, every local minimum (W, V, θ) of L satisfies "
               "L(W, V, θ) <= L*_{x} - (L*_{x} - L*_{x, z(x,θ)})",
     conclusion=conclusion,
@@ -72,10 +71,8 @@ def induced_predictor(s, R=None):
     return r.h, (r.R if R is None else R(r)) * r.phi
 
 
-induced = Claim(
-    id="kb2019.theorem1.induced_predictor",
+induced = claim("kb2019.theorem1.induced_predictor", printed_at("B.1", "proof of Theorem 1"),
     title="h is the linear predictor R(W, V) φ_θ(x)",
-    source=Source("kb2019", "B.1", "proof of Theorem 1"),
     statement="h(x, W, V, θ) = R(W, V) φ_θ(x) with R(W, V) = [W, W V], φ_θ(x) = [x; z(x, θ)]",
     identities=(Identity("induced_predictor", "W(x + V z) = [W, WV] [x; z]", induced_predictor,
                          SWEEP),),
@@ -108,10 +105,9 @@ def zero_minus_L_xz(inst, point, B):
 
 
 ALL_LOSSES = CONVEX_DIFFERENTIABLE + ("hinge", "double_well")
-improvement_nonnegative = Claim(
-    id="kb2019.theorem1.improvement_nonnegative",
+improvement_nonnegative = claim(
+    "kb2019.theorem1.improvement_nonnegative", printed_at("3.1", "discussion after Remark 3"),
     title="the improvement term is non-negative",
-    source=Source("kb2019", "3.1", "discussion after Remark 3"),
     statement="(L*_{x} - L*_{x, z(x,θ)}) >= 0 always: restricting the coefficients of z to zero "
               "recovers the linear predictors on x",
     conclusion=improvement_nonnegative_margin,
@@ -163,10 +159,8 @@ def midpoint_convexity(inst, point, B, weight=0.5, slack=1.0):
     return Margin.at_most(mid, slack * chord, B, n_ops=inst.Phi.shape[-2] * inst.Phi.shape[-1])
 
 
-convexity = Claim(
-    id="kb2019.theorem1.convexity",
+convexity = claim("kb2019.theorem1.convexity", printed_at("B.1", "proof of Theorem 1"),
     title="L^R is convex in R",
-    source=Source("kb2019", "B.1", "proof of Theorem 1"),
     statement="Since h ↦ ℓ(h, y) is convex, L^R(R, θ) = E[ℓ(R φ_θ(x), y)] is convex in R",
     hypotheses=(A2,),
     conclusion=midpoint_convexity,

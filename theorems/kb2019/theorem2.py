@@ -13,15 +13,16 @@ P_N[M] = I - P[M] (the printed definition is an erratum, see ``definitions.py``)
 The proof identities are in ``theorem2_proof.py``.
 """
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, Source
+from proofcheck import Margin, Mutant, MutantKind
 from proofcheck.problems import (at_point, at_point_Z, instances_for, least_squares_gain,
                                  linear_value, regression_data, resnet_landscape,
                                  streamed_least_squares_gain, streamed_regression)
 
+from . import claim, printed_at
 from ._declare import at_resnet_minima
 from .assumptions import A1, B1, B2
 
-SOURCE = Source("kb2019", "3.2", "Theorem 2", "(6)")
+SOURCE = printed_at("3.2", "Theorem 2", "(6)")
 
 
 
@@ -56,10 +57,8 @@ def flipped(inst, point, B):
     return Margin.at_least(L, L_x, tol=tol, tol_source=source)
 
 
-theorem2 = at_resnet_minima(
-    id="kb2019.theorem2",
+theorem2 = at_resnet_minima("kb2019.theorem2", SOURCE,
     title="squared loss: local minima beat linear predictors by the projected residual",
-    source=SOURCE,
     statement="If A1, B1 and B2 hold, every local minimum satisfies L(W, V, θ) <= "
               "(1/m)||P_N[X]Y||_F^2 - (1/m)||P[P_N[X]Z(X,θ)]Y||_F^2",
     hypotheses=(A1, B1, B2),
@@ -107,10 +106,9 @@ def improvement_is_L_x(inst, point, B):
                         scale=t["scale"])
 
 
-improvement = Claim(
-    id="kb2019.theorem2.improvement_identity",
+improvement = claim(
+    "kb2019.theorem2.improvement_identity", printed_at("3.2", "text after Theorem 2"),
     title="the improvement term as a projected residual",
-    source=Source("kb2019", "3.2", "text after Theorem 2"),
     statement="L*_{x} - L*_{x,z(x,θ)} = (1/m)||P[P_N[X]Z]Y||_F^2 = (1/m)||P[P_N[X]Z]P_N[X]Y||_F^2",
     conclusion=improvement_identity,
     instances=lambda assumed: regression_data(),
@@ -141,10 +139,9 @@ def linear_values(inst, point, B, transform=None):
     return a.both(b)
 
 
-linear_value_claim = Claim(
-    id="kb2019.theorem2.linear_value",
+linear_value_claim = claim(
+    "kb2019.theorem2.linear_value", printed_at("3.2", "text after Theorem 2; proof of Theorem 2"),
     title="the global minimum value of linear predictors",
-    source=Source("kb2019", "3.2", "text after Theorem 2; proof of Theorem 2"),
     statement="L*_{x} = (1/m)||P_N[X]Y||_F^2 (and L*_{x,z} = (1/m)||P_N[[X Z]]Y||_F^2)",
     conclusion=linear_values,
     instances=lambda assumed: regression_data(loss="squared"),
@@ -178,10 +175,9 @@ def streamed_identity(inst, point, B, factor=1.0, projected=True):
     return first.both(Margin.equal(t.improvement, t.improvement_projected, B, **kw))
 
 
-improvement_streamed = Claim(
-    id="kb2019.theorem2.improvement_streamed",
+improvement_streamed = claim(
+    "kb2019.theorem2.improvement_streamed", printed_at("3.2", "text after Theorem 2"),
     title="the improvement identity at large m (streamed)",
-    source=Source("kb2019", "3.2", "text after Theorem 2"),
     statement="L*_{x} - L*_{x,z} = (1/m)||P[P_N[X]Z]Y||_F^2 = (1/m)||P[P_N[X]Z]P_N[X]Y||_F^2 "
               "for data sets with m in the tens of thousands",
     conclusion=streamed_identity,

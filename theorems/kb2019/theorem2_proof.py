@@ -17,12 +17,14 @@ Two slips of the printed proof are recorded as errata:
 
 import sympy as sp
 
-from proofcheck import Claim, Identity, Mutant, MutantKind, Source
+from proofcheck import Claim, Identity, Mutant, MutantKind
 from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_projection, kron,
                                  kron_jacobian, random_rational_matrix, symbol_matrix, vec)
 
+from . import printed_at
+
 P, P_N = exact_projection, exact_null_projection
-SOURCE = Source("kb2019", "B.2", "proof of Theorem 2")
+SOURCE = printed_at("B.2", "proof of Theorem 2")
 
 # every size with m <= 4, d_x, d_z, d_y <= 2 and every rank of X (0 = the zero matrix)
 SWEEP = SizeSweep(m=(1, 4), d_x=(1, 2), d_z=(1, 2), d_y=(1, 2), rank_X=(0, 2),

@@ -6,9 +6,6 @@ reconstruction in ``khk-statements.md`` Part I, itself checked here). Claim ids 
 ``khk2019dw.``.
 """
 
-from functools import partial
-
-from proofcheck import Source
 from proofcheck.papers import Paper
 
 PAPER = Paper(
@@ -20,4 +17,6 @@ PAPER = Paper(
 )
 
 #: Where a claim is printed in this paper: ``printed_at(section, label[, equation])``.
-printed_at = partial(Source, PAPER.key)
+printed_at = PAPER.printed_at
+#: A claim of this paper: ``claim(id, printed_at(...), title=..., statement=..., ...)``.
+claim = PAPER.claim

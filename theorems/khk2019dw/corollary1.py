@@ -15,12 +15,12 @@ so the certificate is first/second order *within I*.
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind
+from proofcheck import Hypothesis, Margin, Mutant, MutantKind, PointKind
 from proofcheck import networks as nw
 from proofcheck.evaluate import as_point
 from proofcheck.optimize.piecewise import landscape_for, value_at_point
 
-from . import printed_at
+from . import claim, printed_at
 from .assumptions import ADMISSIBLE, network_of
 from .instances import build, problem_data
 from .theorem2 import _phibar_blocks, subsequences, without_theta
@@ -128,10 +128,8 @@ def _bound(inst, point, B, restricted=True, doubled=False):
     return margin
 
 
-corollary1 = Claim(
-    id="khk2019dw.corollary1",
+corollary1 = claim("khk2019dw.corollary1", printed_at("5.2", "Corollary 1"),
     title="Theorem 2 for local minima of L restricted to the zero pattern I",
-    source=printed_at("5.2", "Corollary 1"),
     statement="Every differentiable local minimum theta in Theta_{d_y,t} of L|_I satisfies "
               "L(theta) <= 1/2||P_N[Phi(S)] Y||^2 - sum_l sum_k 1/2||P[Nhat^(l)_k P_N[Phibar(S)] "
               "Dhat^(l)_k] vec Y||^2 for every subsequence S of (t..H)",

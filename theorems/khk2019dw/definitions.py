@@ -19,10 +19,10 @@ Printed facts checked here:
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind
+from proofcheck import Hypothesis, Instance, Margin, Mutant, MutantKind
 from proofcheck import networks as nw
 
-from . import printed_at
+from . import claim, printed_at
 from .assumptions import ADMISSIBLE, acts_text, network_of, per_instance
 from .instances import arrays, close, data_for, network_instances
 
@@ -80,10 +80,9 @@ def _membership_margin(n_of, t_of):
     return conclusion
 
 
-every_theta_at_H = Claim(
-    id="khk2019dw.definition1.t_equals_H",
+every_theta_at_H = claim(
+    "khk2019dw.definition1.t_equals_H", printed_at("5.1", "Definition 1 (text after it)"),
     title="every theta is in Theta_{d_y,H}",
-    source=printed_at("5.1", "Definition 1 (text after it)"),
     statement="For standard deep nonlinear neural networks, all parameter vectors theta are in "
               "Theta_{d_{H+1},H}",
     hypotheses=(ADMISSIBLE,),
@@ -110,10 +109,9 @@ DY_LE = Hypothesis("d_y<=min d_l", "d_{H+1} <= min_l d_l",
 LINEAR_NET = Hypothesis("linear", "all activations are linear (deep linear network)",
                         lambda i: network_of(i).is_linear)
 
-deep_linear_member = Claim(
-    id="khk2019dw.definition1.deep_linear",
+deep_linear_member = claim(
+    "khk2019dw.definition1.deep_linear", printed_at("5.2", "text after Remark 1"),
     title="deep linear networks with d_y <= min d_l: every theta is in Theta_{d_y,0}",
-    source=printed_at("5.2", "text after Remark 1"),
     statement="If d_{H+1} <= min{d_l : 1 <= l <= H}, every theta of a deep linear network is in "
               "Theta_{d_{H+1},0}",
     hypotheses=(LINEAR_NET, DY_LE),
@@ -142,10 +140,8 @@ def _reverse(inst, point, B):
         inst, point, B)
 
 
-strong_is_stronger = Claim(
-    id="khk2019dw.definition2.stronger",
+strong_is_stronger = claim("khk2019dw.definition2.stronger", printed_at("5.2", "Definition 2"),
     title="strongly separated linear units are weakly separated",
-    source=printed_at("5.2", "Definition 2"),
     statement="Theta^strong_{n,t} is contained in Theta_{n,t} (Definition 2 = conditions i-iii "
               "of Definition 1 plus Phi^(l) W^(l+1)_{.,k} = sum_{k' in S^(l)} Phi^(l)_{.,k'} "
               "W^(l+1)_{k',k} for k in S^(l+1), l not in {H, H+1})",
@@ -209,10 +205,8 @@ THETA_1T = Hypothesis("theta in Theta_{1,t}",
                       "theta induces (1, t) separated linear units (conditions i-iii)",
                       lambda inst: _member(inst, 1, int(inst.t)))
 
-a3 = Claim(
-    id="khk2019dw.theorem2.a3",
+a3 = claim("khk2019dw.theorem2.a3", printed_at("A.2", "proof of Theorem 2", "A.3"),
     title="Yhat decomposed along the separated linear units (A.3)",
-    source=printed_at("A.2", "proof of Theorem 2", "A.3"),
     statement="vec(Yhat) = sum_{l=t}^H (I_{d_y} (x) Phi^(l)) vec(Rbar^(l+1) A^(l+2) ... "
               "A^(H+1)), Rbar^(t+1) = [A^(t+1); C^(t+1)], Rbar^(l) = [0; C^(l)] (l >= t+2), "
               "W^(l) = [[A, xi], [C, B]] partitioned by S^(l-1), S^(l)",
@@ -241,10 +235,10 @@ def _a3_weak_one(inst, point, B, with_C=True):
     return close(total, Yhat, scale, B, n_ops=sum(net.widths) * (net.H + 2))
 
 
-a3_without_iii = Claim(
-    id="khk2019dw.theorem2.a3_without_iii",
+a3_without_iii = claim(
+    "khk2019dw.theorem2.a3_without_iii",
+    printed_at("A.2", "proof of Theorem 2 (our observation)", "A.3"),
     title="(observation) A.3 needs only conditions i-ii",
-    source=printed_at("A.2", "proof of Theorem 2 (our observation)", "A.3"),
     statement="The decomposition A.3 holds whenever the units of S^(l) act linearly on X "
               "(condition ii), without W^(l+1)_{S^(l), not S^(l+1)} = 0 (condition iii); "
               "condition iii is used only for the perturbation argument of Lemma 4",

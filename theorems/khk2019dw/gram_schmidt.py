@@ -23,13 +23,13 @@ product N^(1)_1 D^(1)_1 is undefined (Proposition 1, where d_y = 1, is fine).  C
 import numpy as np
 import sympy as sp
 
-from proofcheck import Claim, Identity, Margin, Mutant, MutantKind
+from proofcheck import Identity, Margin, Mutant, MutantKind
 from proofcheck import networks as nw
 from proofcheck.claims import tolerance_source
 from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_projection,
                                  symbol_matrix)
 
-from . import printed_at
+from . import claim, printed_at
 from .assumptions import per_instance
 from .instances import build, data_for, network_instances
 
@@ -106,10 +106,10 @@ def _fact(name, statement, build_fn):
     return Identity(name, statement, build_fn, SWEEP, method="exact-random")
 
 
-gram_schmidt = Claim(
-    id="khk2019dw.theorem1.gram_schmidt",
+gram_schmidt = claim(
+    "khk2019dw.theorem1.gram_schmidt",
+    printed_at("4.1", "Theorem 1 (definition of N, Q) and Lemma 3's proof"),
     title="the block Gram-Schmidt of Theorem 1: span, orthogonality, sum of projections",
-    source=printed_at("4.1", "Theorem 1 (definition of N, Q) and Lemma 3's proof"),
     statement="col[Q_1..Q_b] = col[D_1..D_b]; P[Q_b] P[Q_b'] = 0 (b != b'); "
               "sum_b P[Q_b] = P[[D, D^(H+1)_1]]",
     identities=(
@@ -170,10 +170,8 @@ def _j_without_output(net, Ws, X, Y):
     return 0.5 * float(y @ y) - 0.5 * sum(float(np.sum((U.T @ y) ** 2)) for U in bases)
 
 
-j_forms = Claim(
-    id="khk2019dw.theorem1.j_forms",
+j_forms = claim("khk2019dw.theorem1.j_forms", printed_at("4.1", "Theorem 1", "4.2"),
     title="J(theta): Gram-Schmidt sum = projection form, at every theta",
-    source=printed_at("4.1", "Theorem 1", "4.2"),
     statement="1/2||Y||^2 - sum_{l=1}^{H+1} sum_k 1/2 ||P[N^(l)_k D^(l)_k] vec Y||^2 = "
               "1/2 ||P_N[[D, D^(H+1)_1]] vec Y||^2 (the right-hand side of eq. 4.2)",
     identities=(Identity("j_forms", "Gram-Schmidt form of J = projection form", j_forms_build,
@@ -209,10 +207,9 @@ def n11_build(s, rows=lambda s: s["m"]):
     return sp.eye(rows(s)) * D, D
 
 
-n11_corrected = Claim(
-    id="khk2019dw.theorem1.n11",
+n11_corrected = claim(
+    "khk2019dw.theorem1.n11", printed_at("4.1", "Theorem 1 (definition of N^(1)_1)"),
     title="N^(1)_1 is the identity of size m d_y",
-    source=printed_at("4.1", "Theorem 1 (definition of N^(1)_1)"),
     statement="N^(1)_1 := I_{m d_y}, so that Q^(1)_1 = N^(1)_1 D^(1)_1 = D^(1)_1",
     identities=(Identity("n11", "I_{m d_y} D^(1)_1 = D^(1)_1",
                          lambda s: n11_build(s, lambda s: s["m"] * s["d_y"]), N11,
@@ -222,10 +219,8 @@ n11_corrected = Claim(
                              lambda s: n11_build(s, lambda s: s["m"] * s["d_y"] + 1)),),
 )
 
-n11 = Claim(
-    id="khk2019dw.theorem1.n11",
+n11 = claim("khk2019dw.theorem1.n11", printed_at("4.1", "Theorem 1 (definition of N^(1)_1)"),
     title="N^(1)_1 := I_m (as printed in Theorem 1)",
-    source=printed_at("4.1", "Theorem 1 (definition of N^(1)_1)"),
     statement="N^(1)_1 := I_m, and Q^(1)_1 = N^(1)_1 D^(1)_1 with D^(1)_1 in R^{m d_y x d_0}",
     identities=(Identity("n11", "I_m D^(1)_1 = D^(1)_1", n11_build, N11),),
     corrected=n11_corrected,

@@ -15,10 +15,10 @@ import zlib
 
 import numpy as np
 
-from proofcheck import Claim, Hypothesis, Mutant, MutantKind
+from proofcheck import Hypothesis, Mutant, MutantKind
 from proofcheck import networks as nw
 
-from . import printed_at
+from . import claim, printed_at
 from .assumptions import ADMISSIBLE, network_of, per_instance
 from .instances import arrays, close, network_instances, stratum_certificate
 
@@ -79,10 +79,8 @@ def identity_instances(assumed):
     return network_instances()
 
 
-lemma1 = Claim(
-    id="khk2019dw.lemma1",
+lemma1 = claim("khk2019dw.lemma1", printed_at("4.1", "Lemma 1"),
     title="Yhat is linear in each layer: vec(Yhat) = D^(l) vec(W^(l)) at every theta",
-    source=printed_at("4.1", "Lemma 1"),
     statement="For all l in {1..H}, vec(Yhat(X, theta)) = D^(l) vec(W^(l)(theta)) "
               "(and vec(Yhat) = D^(H+1)_1 vec(W^(H+1)) with D^(H+1)_1 = I_{d_y} (x) Phi^(H))",
     hypotheses=(ADMISSIBLE,),
@@ -216,10 +214,8 @@ def _lhs_previous_block(net, Ws, X, blocks, l, dW):
     return np.tile(out, net.d_y)
 
 
-lemma1_derivative = Claim(
-    id="khk2019dw.lemma1.derivative",
+lemma1_derivative = claim("khk2019dw.lemma1.derivative", printed_at("4.1", "Lemma 1"),
     title="at differentiable points D^(l) is the Jacobian of vec(Yhat) in vec(W^(l))",
-    source=printed_at("4.1", "Lemma 1"),
     statement="At any differentiable theta, d vec(Yhat(X, theta)) / d vec(W^(l)) = D^(l)",
     hypotheses=(ADMISSIBLE, OUTPUTS_DIFFERENTIABLE),
     conclusion=_derivative_margin(_lhs),
@@ -250,10 +246,9 @@ lemma1_derivative = Claim(
 
 
 
-lemma1_derivative_loss_reading = Claim(
-    id="khk2019dw.lemma1.derivative_loss_reading",
+lemma1_derivative_loss_reading = claim(
+    "khk2019dw.lemma1.derivative_loss_reading", printed_at("4.1", "Lemma 1 (as used in Theorem 1)"),
     title="Lemma 1(ii) read with 'differentiable' = L differentiable at theta",
-    source=printed_at("4.1", "Lemma 1 (as used in Theorem 1)"),
     statement="At any theta at which L is differentiable, d vec(Yhat(X, theta)) / d vec(W^(l)) "
               "= D^(l)",
     hypotheses=(ADMISSIBLE, LOSS_DIFFERENTIABLE),

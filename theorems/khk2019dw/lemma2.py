@@ -16,11 +16,11 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind
+from proofcheck import Hypothesis, Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_projection,
                                  random_rational_matrix)
 
-from . import printed_at
+from . import claim, printed_at
 
 SWEEP = SizeSweep(m=(1, 4), a=(1, 2), b=(1, 2), ra=(0, 2), rb=(0, 2),
                   where="ra <= min(m, a) and rb <= min(m - ra, b)")
@@ -95,10 +95,8 @@ def _float_split(inst, point, B, weight=1.0):
 ORTHOGONAL = Hypothesis("A^T B = 0", "A^T B = 0 (B = P_N[A] C, up to rounding in float64)",
                         None)
 
-lemma2 = Claim(
-    id="khk2019dw.lemma2",
+lemma2 = claim("khk2019dw.lemma2", printed_at("4.1", "Lemma 2"),
     title="projection onto orthogonal blocks splits",
-    source=printed_at("4.1", "Lemma 2"),
     statement="For any matrices A and B such that A^T B = 0, P[[A B]] = P[A] + P[B]",
     identities=(Identity("split", "A^T B = 0 => P[[A B]] = P[A] + P[B]", lemma2_build, SWEEP,
                          method="exact-random"),),
@@ -149,10 +147,9 @@ def col_split_sum_build(s, rng, inner=exact_null_projection):
         exact_projection(A) + exact_projection(inner(A) * B), {"A": A, "B": B}
 
 
-col_split = Claim(
-    id="khk2019dw.lemma2.col_split",
+col_split = claim(
+    "khk2019dw.lemma2.col_split", printed_at("A.2", "proofs of Lemma 3 and Theorem 2"),
     title="col[A B] = col[A, P_N[A] B] and the resulting split of P[[A B]]",
-    source=printed_at("A.2", "proofs of Lemma 3 and Theorem 2"),
     statement="col[A B] = col[A  P_N[A] B], hence P[[A B]] = P[A] + P[P_N[A] B]",
     identities=(
         Identity("same_column_space", "P[[A B]] = P[[A, P_N[A] B]]", col_split_build, GEN,
@@ -195,10 +192,8 @@ def kron_null_projection_only(s, rng):
     return exact_null_projection(_kron(I, A)), _kron(I, exact_projection(A)), {"A": A}
 
 
-kron_null = Claim(
-    id="khk2019dw.lemma2.kron_null",
+kron_null = claim("khk2019dw.lemma2.kron_null", printed_at("A.2", "proof of Theorem 2"),
     title="the null projection of a block-diagonal Kronecker product",
-    source=printed_at("A.2", "proof of Theorem 2"),
     statement="P_N[I_d (x) A] = I_d (x) P_N[A]",
     identities=(Identity("kron_null", "P_N[I_d (x) A] = I_d (x) P_N[A]", kron_null_build, KRON,
                          method="exact-random"),),
@@ -232,10 +227,9 @@ def lsq_build(s, rng, value=lambda M, Y: sp.Rational(1, 2) * sum(
     return sp.Matrix([[_lsq_value(M, Y)]]), sp.Matrix([[value(M, Y)]]), {"M": M, "Y": Y}
 
 
-least_squares = Claim(
-    id="khk2019dw.lemma2.least_squares",
+least_squares = claim(
+    "khk2019dw.lemma2.least_squares", printed_at("A.2", "proof of Theorem 2 (last step)"),
     title="the global minimum of basis-function regression",
-    source=printed_at("A.2", "proof of Theorem 2 (last step)"),
     statement="min_R 1/2 ||M R - Y||_F^2 = 1/2 ||P_N[M] Y||_F^2",
     identities=(Identity("least_squares", "min_R 1/2||MR - Y||^2 = 1/2||P_N[M]Y||^2", lsq_build,
                          LSQ, method="exact-random"),),

@@ -51,10 +51,10 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind
+from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind, Source
 from proofcheck import montecarlo as mc
 
-from . import printed_at
+from . import claim, printed_at
 
 PAPER = "khk2019dw"
 CONF = mc.CONFIDENCE
@@ -388,10 +388,9 @@ PROP2I_VALID = ("relu_d1_m29", "abs_d1_m256", "relu_d2_types_m1500", "relu_d1_r2
                 "relu_d1_r1e6") + tuple(f"relu_d1_boundary_r{r}" for r in
                                         (10, 104, 1000, 10 ** 4, 10 ** 5, 10 ** 7, 10 ** 8))
 
-proposition2_i = Claim(
-    id="khk2019dw.proposition2.i",
+proposition2_i = claim(
+    "khk2019dw.proposition2.i", printed_at("3.2", "Proposition 2 (i)", "(B.26)-(B.27)"),
     title="probabilistic loss bound in the regime d_x d << m (sqrt restored)",
-    source=printed_at("3.2", "Proposition 2 (i)", "(B.26)-(B.27)"),
     statement="Fix Lambda; [X Y] Gaussian. If m >= 64 ln^2(d_x d m/delta^2) d_x d and "
               "s_min(Lambda_I) >= delta for every |I| >= m/2, then for every t > 0, "
               "L <= (1 + 6 sqrt(t/m)) (m - d_x d)/(2m) ||Y||^2 with probability at least "
@@ -473,10 +472,8 @@ def rank_conclusion(target: str, bound_of, plan=()):
 
 LEMMA6I_VALID = ("relu_d1_m29", "abs_d1_m256", "relu_d2_types_m1500", "relu_d1_r200")
 
-lemma6_i = Claim(
-    id="khk2019dw.lemma6.i",
+lemma6_i = claim("khk2019dw.lemma6.i", printed_at("B", "Lemma 6 (i)", "(B.8)-(B.13)"),
     title="rank D~ = d_x d with high probability when d_x d << m",
-    source=printed_at("B", "Lemma 6 (i)", "(B.8)-(B.13)"),
     statement="Fix Lambda; X Gaussian. If m >= 64 ln^2(d_x d m/delta^2) d_x d and s_min(Lambda_I) "
               ">= delta for every |I| >= m/2, then rank D~ = d_x d with probability at least "
               "1 - e^{-m/(64 ln(d_x d m/delta^2))}  [the printed Lemma also subtracts 2e^{-t} with "
@@ -514,24 +511,23 @@ ERRATUM_II = ("for d = 1 no index set has |I| <= d/2, so the s_min hypothesis is
               "surely, against a claimed probability >= 1 - 2e^{-3} = 0.90. The proof needs "
               "L_0 = 1 <= d/2, i.e. d >= 2; with d >= 2 the claim holds (probability one).")
 
-def case_ii(*, conclusion, notes: str, mutants: tuple, **printed) -> Claim:
-    """A statement of case (ii) (d d_x >> m) as printed (``printed``: id, title, source,
-    statement), which fails for d = 1 with a dead sample (:data:`ERRATUM_II`), carrying its
-    correction (d >= 2 added) with the ``notes`` and ``mutants``."""
-    corrected = Claim(
-        id=printed["id"], title=printed["title"] + " (d >= 2)", source=printed["source"],
-        statement="As printed, with d >= 2 added",
-        hypotheses=(PATTERN, SIZE_II, SMIN_II, D_GE_2), conclusion=conclusion,
-        **on_settings(LEMMA6II_VALID, II_VIOLATORS), notes=notes, mutants=mutants)
-    return Claim(**printed, hypotheses=(PATTERN, SIZE_II, SMIN_II), conclusion=conclusion,
+def case_ii(id: str, source: Source, /, *, title: str, statement: str, conclusion,
+            notes: str, mutants: tuple) -> Claim:
+    """A statement of case (ii) (d d_x >> m) as printed (id, source, title, statement), which
+    fails for d = 1 with a dead sample (:data:`ERRATUM_II`), carrying its correction (d >= 2
+    added) with the ``notes`` and ``mutants``."""
+    corrected = claim(id, source, title=title + " (d >= 2)",
+                      statement="As printed, with d >= 2 added",
+                      hypotheses=(PATTERN, SIZE_II, SMIN_II, D_GE_2), conclusion=conclusion,
+                      **on_settings(LEMMA6II_VALID, II_VIOLATORS), notes=notes, mutants=mutants)
+    return claim(id, source, title=title, statement=statement,
+                 hypotheses=(PATTERN, SIZE_II, SMIN_II), conclusion=conclusion,
                  **on_settings(LEMMA6II_VALID + ("relu_d1_dead_sample",), II_VIOLATORS),
                  corrected=corrected, erratum=ERRATUM_II, notes=II_NOTES + MC_NOTE)
 
 
-lemma6_ii = case_ii(
-    id="khk2019dw.lemma6.ii",
+lemma6_ii = case_ii("khk2019dw.lemma6.ii", printed_at("B", "Lemma 6 (ii)", "(B.14)-(B.23)"),
     title="rank D~ = m with high probability when d d_x >> m",
-    source=printed_at("B", "Lemma 6 (ii)", "(B.14)-(B.23)"),
     statement="Fix Lambda; X Gaussian. If d d_x >= 2 m ln^2(md/delta) with d_x >= ln^2(dm) and "
               "s_min(Lambda_I) >= delta for every I with |I| <= d/2, then rank D~ = m with "
               "probability at least 1 - 2e^{-d_x/20}",
@@ -581,10 +577,8 @@ def loss_zero_conclusion(flipped=False, plan=LEMMA6II_VALID):
     return conclusion
 
 
-proposition2_ii = case_ii(
-    id="khk2019dw.proposition2.ii",
+proposition2_ii = case_ii("khk2019dw.proposition2.ii", printed_at("3.2", "Proposition 2 (ii)"),
     title="zero loss with high probability when d d_x >> m",
-    source=printed_at("3.2", "Proposition 2 (ii)"),
     statement="Fix Lambda; [X Y] Gaussian. If d d_x >= 2 m ln^2(md/delta) with d_x >= ln^2(dm) "
               "and s_min(Lambda_I) >= delta for every I with |I| <= d/2, then L = 0 with "
               "probability at least 1 - 2e^{-d_x/20}",
@@ -669,10 +663,9 @@ def law_conclusion(params):
 
 LAW_VALID = ("relu_m12_d2_dx3", "abs_m20_d3_dx2")
 
-proposition2_law = Claim(
-    id="khk2019dw.proposition2.law_b26",
+proposition2_law = claim(
+    "khk2019dw.proposition2.law_b26", printed_at("B", "proof of Proposition 2", "(B.26)"),
     title="the law of 2L/||Y||^2 given rank D~ = d_x d (proof of Prop. 2, B.26)",
-    source=printed_at("B", "proof of Proposition 2", "(B.26)"),
     statement="Conditioning on rank D~ = d_x d, 2L/||Y||^2 = ||P_N[D~] Y||^2/||Y||^2 has the same "
               "law as (z_1^2 + ... + z_{m - d_x d}^2)/(z_1^2 + ... + z_m^2), i.e. "
               "Beta((m - d_x d)/2, d_x d/2)",
@@ -821,14 +814,12 @@ LM_NOTES = ("Equal weights: the tail probability is computed exactly (scaled chi
             "weights a = linspace(0.1, 1, 20): Monte Carlo, 4000 draws per instance. " + MC_NOTE)
 
 #: Lemma 7's setting: 0 <= a_i <= K, g_i i.i.d. N(0, 1), the weights of :data:`WEIGHTS`.
-lemma7_claim = functools.partial(Claim, hypotheses=(BOUNDED, GAUSS), notes=LM_NOTES,
+lemma7_claim = functools.partial(claim, hypotheses=(BOUNDED, GAUSS), notes=LM_NOTES,
                                  **on_settings(LM_VALID, {"bounded": ("equal_n1_t8_K0",)},
                                                instances=_lm_instances))
 
-lemma7_upper = lemma7_claim(
-    id="khk2019dw.lemma7.upper",
+lemma7_upper = lemma7_claim("khk2019dw.lemma7.upper", printed_at("B", "Lemma 7", "(B.24)"),
     title="Laurent-Massart upper tail for weighted chi-square sums",
-    source=printed_at("B", "Lemma 7", "(B.24)"),
     statement="If 0 <= a_i <= K and g_i are i.i.d. N(0, 1), then for every t > 0, "
               "P(sum a_i^2 (g_i^2 - 1) >= 2 sqrt(t sum a_i^4) + 2 K^2 t) <= e^{-t}",
     conclusion=lm_conclusion("upper"),
@@ -845,10 +836,8 @@ lemma7_upper = lemma7_claim(
     ),
 )
 
-lemma7_lower = lemma7_claim(
-    id="khk2019dw.lemma7.lower",
+lemma7_lower = lemma7_claim("khk2019dw.lemma7.lower", printed_at("B", "Lemma 7", "(B.25)"),
     title="Laurent-Massart lower tail for weighted chi-square sums",
-    source=printed_at("B", "Lemma 7", "(B.25)"),
     statement="If 0 <= a_i <= K and g_i are i.i.d. N(0, 1), then for every t > 0, "
               "P(sum a_i^2 (g_i^2 - 1) <= -2 sqrt(t sum a_i^4)) <= e^{-t}",
     conclusion=lm_conclusion("lower"),

@@ -18,13 +18,13 @@ from functools import partial
 
 import numpy as np
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind
+from proofcheck import Margin, Mutant, MutantKind, PointKind
 from proofcheck import networks as nw
 from proofcheck.evaluate import as_point
 from proofcheck.linalg import numerical_rank
 from proofcheck.optimize.piecewise import value_at_point
 
-from . import printed_at
+from . import claim, printed_at
 from .assumptions import ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT, per_instance
 from .instances import READINGS, arrays, close, landscape, landscape_reading, \
     network_instances, point_arrays, problem_data, problem_instances, stratified
@@ -38,7 +38,7 @@ def _case_of(inst, point):
 
 #: The setting of Theorem 1 and the statements sharing its proof: certified differentiable
 #: local minima of the piecewise landscape, one branch per kind of certificate.
-at_local_minima = partial(Claim, hypotheses=(ADMISSIBLE,), point_kind=PointKind.LOCAL_MIN,
+at_local_minima = partial(claim, hypotheses=(ADMISSIBLE,), point_kind=PointKind.LOCAL_MIN,
                           landscape=landscape, branches=BRANCHES, case_of=_case_of)
 
 #: Section 3.1's setting: one hidden layer, scalar output, a few samples.
@@ -117,10 +117,8 @@ _THEOREM1_WITNESS = (
     "'D^T vec(Yhat - Y) = 0' (Lemma 1 + first order) fails: D^T r = (0, 1, 0) != grad L = 0")
 
 
-theorem1 = at_local_minima(
-    id="khk2019dw.theorem1",
+theorem1 = at_local_minima("khk2019dw.theorem1", printed_at("4.1", "Theorem 1", "4.2"),
     title="every differentiable local minimum has L = J(theta)",
-    source=printed_at("4.1", "Theorem 1", "4.2"),
     statement="Every differentiable local minimum theta of L satisfies L(theta) = "
               "1/2||Y||_F^2 - sum_{l=1}^{H+1} sum_{k_l=1}^{d'_l} 1/2 "
               "||P[N^(l)_{k_l} D^(l)_{k_l}] vec(Y)||_2^2",
@@ -164,10 +162,8 @@ def _prop1_no_orthogonalisation(inst, point, B):
                   v.tol_source)
 
 
-proposition1 = one_hidden_layer(
-    id="khk2019dw.proposition1",
+proposition1 = one_hidden_layer("khk2019dw.proposition1", printed_at("3.1", "Proposition 1", "3.2"),
     title="one hidden layer, scalar output: L at differentiable local minima",
-    source=printed_at("3.1", "Proposition 1", "3.2"),
     statement="Every differentiable local minimum theta of L (H = 1, d_y = 1) satisfies "
               "L(theta) = 1/2||Y||^2 - 1/2||P[N^(2)_1 Phi^(1)] Y||^2 - sum_{k=1}^d 1/2 "
               "||P[N^(1)_k D^(1)_k] Y||^2, N^(1)_1 = I_m, N^(1)_k = P_N[Qbar^(1)_{k-1}], "
@@ -198,10 +194,8 @@ def _x_only(net, Ws, X, pattern):
     return [X]
 
 
-lemma5 = one_hidden_layer(
-    id="khk2019dw.lemma5.deterministic",
+lemma5 = one_hidden_layer("khk2019dw.lemma5.deterministic", printed_at("3.2", "Lemma 5"),
     title="one hidden layer: L = 1/2||Y||^2 - 1/2||P[Dtilde] Y||^2 at differentiable local minima",
-    source=printed_at("3.2", "Lemma 5"),
     statement="(H = 1, d_y = 1) every differentiable local minimum satisfies L(theta) = "
               "1/2||Y||^2 - 1/2||P[Dtilde] Y||^2 with Dtilde = [Lambda_{1,1} X, ..., "
               "Lambda_{1,d} X]",
@@ -253,10 +247,10 @@ def _rank_case(inst, point):
     return "full_row_rank" if numerical_rank(A) == A.shape[0] else "rank_deficient"
 
 
-overparameterisation = Claim(
-    id="khk2019dw.proposition1.overparameterisation",
+overparameterisation = claim(
+    "khk2019dw.proposition1.overparameterisation",
+    printed_at("3.1", "proof sketch of Proposition 1", "3.3"),
     title="a differentiable critical point with rank(d Yhat / d theta) = m fits the data",
-    source=printed_at("3.1", "proof sketch of Proposition 1", "3.3"),
     statement="At a differentiable critical point, (d Yhat/d theta)^T (Yhat - Y) = 0; if the "
               "d_theta x m matrix (d Yhat/d theta)^T has rank m, then Yhat = Y",
     hypotheses=(ADMISSIBLE,),
@@ -296,9 +290,8 @@ def _normal_equations(inst, point, B, factor=1.0):
 
 
 normal_equations = at_local_minima(
-    id="khk2019dw.theorem1.normal_equations",
+    "khk2019dw.theorem1.normal_equations", printed_at("A.1", "proof of Theorem 1"),
     title="normal equations at differentiable critical points",
-    source=printed_at("A.1", "proof of Theorem 1"),
     statement="At a differentiable critical point, [D, D^(H+1)_1]^T vec(Yhat) = "
               "[D, D^(H+1)_1]^T vec(Y) (first-order condition, with Lemma 1)",
     conclusion=_normal_equations,
@@ -339,10 +332,9 @@ def _euler_one(inst, point, B, factor=None):
     return m1.both(m2)
 
 
-euler = Claim(
-    id="khk2019dw.theorem1.euler",
+euler = claim(
+    "khk2019dw.theorem1.euler", printed_at("A.1", "proof of Theorem 1; Section 3.1 for H = 1"),
     title="vec(Yhat) = (1/H) D theta_{1:H} = (1/(H+1)) [D, D^(H+1)_1] theta at every theta",
-    source=printed_at("A.1", "proof of Theorem 1; Section 3.1 for H = 1"),
     statement="vec(Yhat) = (1/H) D theta_{1:H} and (1/(H+1)) [D, D^(H+1)_1] theta = vec(Yhat); "
               "for H = 1: Yhat = 1/2 [Phi^(1) D^(1)] [W^(2); vec W^(1)]",
     hypotheses=(ADMISSIBLE,),
@@ -371,11 +363,10 @@ def _blocks_last_layer_dropped(net, Ws, X, pattern):
     return blocks[:-1 - net.widths[net.H]] or [np.zeros((blocks[0].shape[0], 0), dtype=object)]
 
 
-output_term = Claim(
-    id="khk2019dw.theorem1.output_term",
+output_term = claim(
+    "khk2019dw.theorem1.output_term", printed_at("4.1", "Theorem 1 (our strengthening)", "4.2"),
     title="(observation, not printed) the (H+1) term of J vanishes at differentiable critical "
           "points",
-    source=printed_at("4.1", "Theorem 1 (our strengthening)", "4.2"),
     statement="At every differentiable critical point, L(theta) = 1/2||P_N[D] vec Y||^2, i.e. "
               "the term of l = H+1 in J is 0 (vec Yhat = (1/H) D theta_{1:H} lies in col D)",
     hypotheses=(ADMISSIBLE,),
@@ -460,10 +451,10 @@ def _kink_differentiable_mutant(inst, point, B):
                   "mutant: the point is differentiable")
 
 
-kink_example = Claim(
-    id="khk2019dw.theorem1.kink_example",
+kink_example = claim(
+    "khk2019dw.theorem1.kink_example",
+    printed_at("4.1", "Theorem 1 (the hypothesis 'differentiable')"),
     title="(our example) at a non-differentiable local minimum L can differ from J",
-    source=printed_at("4.1", "Theorem 1 (the hypothesis 'differentiable')"),
     statement="One ReLU unit, X = [(1,1); (0,1); (1,-1)], Y = (1.5, -2, 0.5), theta = (w = (1,0), "
               "v = 1): theta is a local minimum of L, not differentiable (G_2 = 0 with x_2 != 0), "
               "and J(theta) = 2 < L(theta) = 2.25 (with the paper's convention Lambda = 0 at "

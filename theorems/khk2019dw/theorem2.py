@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind
+from proofcheck import Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind
 from proofcheck.claims import Reading
 from proofcheck.evaluate import as_point
 from proofcheck import networks as nw
@@ -30,7 +30,7 @@ from proofcheck.linalg import numerical_rank
 from proofcheck.optimize.piecewise import value_at_point
 from proofcheck.symbolic import SizeSweep, exact_null_projection, exact_projection
 
-from . import printed_at
+from . import claim, printed_at
 from .assumptions import ADMISSIBLE, network_of
 from .gram_schmidt import _hstack, exact_blocks, exact_gram_schmidt
 from .instances import build, build_stratum, data_for, landscape, problem_data
@@ -299,7 +299,7 @@ def _theta_case(inst, point):
     return "pointwise" if pointwise(inst) else "architecture"
 
 
-in_theta = partial(Claim, hypotheses=(ADMISSIBLE, THETA), instances=theta_problems,
+in_theta = partial(claim, hypotheses=(ADMISSIBLE, THETA), instances=theta_problems,
                    point_kind=PointKind.LOCAL_MIN, landscape=theta_landscape,
                    narrowed=(POINTWISE_NARROWED,), branches=("architecture", "pointwise"),
                    case_of=_theta_case)
@@ -373,11 +373,9 @@ def _case_of(inst, point):
 
 BRANCHES = ("all_active", "dead_unit", "pointwise")
 
-theorem2 = in_theta(
-    id="khk2019dw.theorem2",
+theorem2 = in_theta("khk2019dw.theorem2", printed_at("5.2", "Theorem 2", "5.1"),
     title="local minima in Theta_{d_y,t} are no worse than basis-function regression on Phi(S), "
           "minus a depth/width improvement",
-    source=printed_at("5.2", "Theorem 2", "5.1"),
     statement="For any t in {0..H}, every differentiable local minimum theta in Theta_{d_y,t} "
               "satisfies, for any subsequence S of (t, ..., H), L(theta) <= 1/2||P_N[Phi(S)] Y||^2 "
               "- sum_l sum_k 1/2 ||P[N^(l)_k P_N[Phibar(S)] D^(l)_k] vec(Y)||^2",
@@ -418,10 +416,8 @@ def _cor2_subsets(t, H):
     return [list(c) for r in range(3) for c in itertools.combinations(seq, r)]
 
 
-corollary2 = in_theta(
-    id="khk2019dw.corollary2",
+corollary2 = in_theta("khk2019dw.corollary2", printed_at("5.2", "Corollary 2"),
     title="the Theorem 2 bound for S a subsequence of (t, H)",
-    source=printed_at("5.2", "Corollary 2"),
     statement="For any t in {0..H}, every differentiable local minimum theta in "
               "Theta_{d_{H+1},t} of L satisfies, for any S subsequence of (t, H), the bound of "
               "Theorem 2",
@@ -433,10 +429,8 @@ corollary2 = in_theta(
 )
 
 
-remark1 = in_theta(
-    id="khk2019dw.remark1",
+remark1 = in_theta("khk2019dw.remark1", printed_at("5.2", "Remark 1 (i)"),
     title="local minima in Theta_{d_y,t} beat basis-function regression on any Phi(S)",
-    source=printed_at("5.2", "Remark 1 (i)"),
     statement="Every differentiable local minimum theta in Theta_{d_y,t} has L(theta) <= "
               "min_R 1/2||Phi(S) R - Y||^2 = 1/2||P_N[Phi(S)] Y||^2 for every S subsequence of "
               "(t..H); with t = 0 this includes X and [Phi^(l)]_{l=0}^H",
@@ -477,10 +471,8 @@ LINEAR = Hypothesis("linear", "every activation is linear", lambda i: network_of
 BOTTLENECK = Hypothesis("d_y<=min d_l", "d_{H+1} <= min_l d_l",
                         lambda i: network_of(i).d_y <= min(network_of(i).widths[1:-1]))
 
-deep_linear = Claim(
-    id="khk2019dw.theorem2.deep_linear",
+deep_linear = claim("khk2019dw.theorem2.deep_linear", printed_at("5.2", "text after Remark 1"),
     title="deep linear networks: every local minimum is global",
-    source=printed_at("5.2", "text after Remark 1"),
     statement="If d_{H+1} <= min{d_l}, every local minimum theta of a deep linear network is "
               "differentiable and in Theta_{d_{H+1},0}, hence L(theta) <= 1/2||P_N[X] Y||^2 "
               "(the global minimum value): every local minimum is a global minimum",
@@ -516,10 +508,8 @@ def _rank_case(inst, point):
     return "rank_m" if numerical_rank(M) >= X.shape[0] else "rank_below_m"
 
 
-zero_loss = in_theta(
-    id="khk2019dw.theorem2.zero_loss",
+zero_loss = in_theta("khk2019dw.theorem2.zero_loss", printed_at("5.2", "text after Remark 1"),
     title="if rank [Phi^(l)]_{l=t}^H >= m, local minima in Theta_{d_y,t} have zero loss",
-    source=printed_at("5.2", "text after Remark 1"),
     statement="If [Phi^(l)]_{l=t}^H has rank at least m, then every (differentiable) local minimum "
               "in Theta_{d_y,t} is a global minimum with zero loss value",
     conclusion=_rank_m,
@@ -568,10 +558,8 @@ def _lemma4(inst, point, B, levels=None):
                   f"({drift:.2g}) + rounding at {digits} digits")
 
 
-lemma4 = in_theta(
-    id="khk2019dw.lemma4",
+lemma4 = in_theta("khk2019dw.lemma4", printed_at("A.2", "Lemma 4"),
     title="at local minima in Theta_{d_y,t} the residual is orthogonal to Phi^(t..H)",
-    source=printed_at("A.2", "Lemma 4"),
     statement="For any t in {0..H}, every differentiable local minimum theta in Theta_{d_y,t} "
               "satisfies (Phi^(l))^T (Yhat - Y) = 0 for all l in {t..H}",
     conclusion=_lemma4,
@@ -639,10 +627,8 @@ def lemma3_theorem1_N(s, rng):
     return lemma3_build(s, rng, theorem1_N=True)
 
 
-lemma3 = Claim(
-    id="khk2019dw.lemma3",
+lemma3 = claim("khk2019dw.lemma3", printed_at("4.1", "Lemma 3"),
     title="Gram-Schmidt split of the projection onto P_N[Phibar(S)] D",
-    source=printed_at("4.1", "Lemma 3"),
     statement="For any t in {0..H} and any subsequence S of (t..H): ||P[P_N[Phibar(S)] D] "
               "vec(Y)||^2 = sum_{l=1}^H sum_k ||P[N^(l)_k P_N[Phibar(S)] D^(l)_k] vec(Y)||^2, "
               "with Q^(l)_k = N^(l)_k P_N[Phibar(S)] D^(l)_k",

@@ -15,3 +15,8 @@ PAPER = Paper(
     figures=".figures",
     source="kawaguchi-huang-kaelbling-2019-every-local-minimum.md",
 )
+
+#: Where a claim is printed in this paper: ``printed_at(section, label[, equation])``.
+printed_at = PAPER.printed_at
+#: A claim of this paper: ``claim(id, printed_at(...), title=..., statement=..., ...)``.
+claim = PAPER.claim

@@ -10,11 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind
+from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
 from proofcheck.induced import (AtPoint, at_certified, at_point, float_point_tolerance,
                                 linear_predictor_value, point_theta)
 from proofcheck.problems import case_of, cases, resnet_landscape
 
+from . import claim
 from .instances import critical_landscape, minimum_landscape, network
 
 #: The note of a point claim whose conclusion does not compute through the backend ``B``.
@@ -87,23 +88,23 @@ def _with_note(notes: str, precision: str) -> str:
     return (notes + " " if notes else "") + precision
 
 
-def at_network_points(point_kind: PointKind, *, notes: str = "",
+def at_network_points(id: str, source: Source, point_kind: PointKind, /, *, notes: str = "",
                       precision: str = AT_CERTIFIED_POINT, **statement: Any) -> Claim:
     """A claim checked at the certified points of kind ``point_kind`` of a network panel: the
     critical points (saddles and degenerate points included) or the local minima, from the
-    matching landscape unless ``landscape`` is given. ``statement`` carries the claim's id,
-    title, source, statement, hypotheses, conclusion, instances and mutants as printed; the
+    matching landscape unless ``landscape`` is given. ``statement`` carries the claim's
+    title, statement, hypotheses, conclusion, instances and mutants as printed; the
     conclusion compares values at the point, hence ``precision`` (a note) and no
     higher-precision re-evaluation."""
     statement.setdefault("landscape", _LANDSCAPES[point_kind])
-    return Claim(point_kind=point_kind, notes=_with_note(notes, precision),
+    return claim(id, source, point_kind=point_kind, notes=_with_note(notes, precision),
                  high_precision=False, **statement)
 
 
-def at_resnet_minima(*, losses: tuple[str, ...], notes: str = "",
+def at_resnet_minima(id: str, source: Source, /, *, losses: tuple[str, ...], notes: str = "",
                      precision: str = AT_CERTIFIED_POINT, **statement: Any) -> Claim:
     """A claim checked at certified local minima of the ResNet (z given as data), one case per
     loss in ``losses`` and rank branch of the proof."""
-    return Claim(point_kind=PointKind.LOCAL_MIN, landscape=resnet_landscape,
+    return claim(id, source, point_kind=PointKind.LOCAL_MIN, landscape=resnet_landscape,
                  branches=cases(losses), case_of=case_of, notes=_with_note(notes, precision),
                  high_precision=False, **statement)

@@ -20,14 +20,15 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind, Source
+from proofcheck import Hypothesis, Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector, vec
 
+from . import claim, printed_at
 from ._constructions import assumption2_defect, assumption2_residual, output_weights_g
 from .instances import A2, LOSSES, network, random_points
 
-SOURCE1 = Source("khk2019lm", "3.1", "Assumption 1")
-SOURCE2 = Source("khk2019lm", "3.1", "Assumption 2")
+SOURCE1 = printed_at("3.1", "Assumption 1")
+SOURCE2 = printed_at("3.1", "Assumption 2")
 
 # --- Assumption 1 -----------------------------------------------------------------------------
 
@@ -78,10 +79,8 @@ def convexity(inst, point, B):
                          "central difference error h^2 M3 + u |l| / h, h = eps^(1/3)"))
 
 
-assumption1 = Claim(
-    id="khk2019lm.assumption1",
+assumption1 = claim("khk2019lm.assumption1", SOURCE1,
     title="the paper's losses are differentiable and convex",
-    source=SOURCE1,
     statement="For all i, l_{y_i}: q -> l(q, y_i) in R_{>=0} is differentiable and convex (e.g. "
               "the squared loss, cross-entropy loss, or polynomial hinge loss)",
     hypotheses=(CONVEX,),
@@ -145,10 +144,8 @@ def defect(inst, point, B):
     return Margin(-dev, tol, dev, 0.0, "float64 forward error of f and J g")
 
 
-assumption2 = Claim(
-    id="khk2019lm.assumption2",
+assumption2 = claim("khk2019lm.assumption2", SOURCE2,
     title="common architectures satisfy f = sum_k g(theta)_k d_k f",
-    source=SOURCE2,
     statement="There exists g with f_{x_i}(theta) = sum_k g(theta)_k d_k f_{x_i}(theta) for all i "
               "and theta not in Omega; e.g. f = W h(x; u) + b with g = (W, b, 0), bias-free ReLU "
               "networks with g = theta / (H + 1)",

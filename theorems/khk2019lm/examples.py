@@ -27,13 +27,14 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from proofcheck import (Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,
-                        PointKind, Source)
+from proofcheck import (Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,
+                        PointKind)
 from proofcheck.exact_backends import ExactBackend
 from proofcheck.induced import pointwise_infimum
 from proofcheck.linalg import numerical_rank
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector, vec
 
+from . import claim, printed_at
 from ._constructions import footnote1_network, separation_delta
 from ._declare import at_network_points, best_linear, bracket_tol, certified, equality
 from .instances import (A1, MAIN_LOSSES, last_layer_landscape,
@@ -72,12 +73,10 @@ def global_basis(inst, point, B):
     return equality(q.L, lin, bracket_tol(q, lin))
 
 
-example1 = at_network_points(
+example1 = at_network_points("khk2019lm.example1", printed_at("3.2.2", "Example 1"),
     PointKind.CRITICAL,
-    id="khk2019lm.example1",
     title="basis function models: the gradient basis model is the model, every critical point "
           "is global",
-    source=Source("khk2019lm", "3.2.2", "Example 1"),
     statement="For f(x; theta) = sum_k theta_k phi(x)_k with any fixed phi: f_theta(x; alpha) = "
               "f(x; alpha), Omega is empty, and every critical point of L is a global minimum",
     hypotheses=(A1,),
@@ -147,10 +146,9 @@ def rank_at_least_m(inst, point, B):
                   "exactly-diagonal activation matrix")
 
 
-footnote_corrected = Claim(
-    id="khk2019lm.example2.footnote1",
+footnote_corrected = claim(
+    "khk2019lm.example2.footnote1", printed_at("3.2.2", "Example 2, footnote 1"),
     title="footnote 1's construction gives rank m (positive diagonals)",
-    source=Source("khk2019lm", "3.2.2", "Example 2, footnote 1"),
     statement="With rows [x_raw_i^T, eps - 1] (0 < eps <= delta) in W^{(1)} and diagonal "
               "W^{(l)} with W^{(l)}_{jj} > 0 for l >= 2: rank [phi(x_i; u)]_{i=1}^m >= m",
     hypotheses=(POSITIVE,),
@@ -164,10 +162,8 @@ footnote_corrected = Claim(
                                lambda i, p, B: rank_at_least_m(i.replace(m=i.m + 1), p, B))),
 )
 
-footnote1 = Claim(
-    id="khk2019lm.example2.footnote1",
+footnote1 = claim("khk2019lm.example2.footnote1", printed_at("3.2.2", "Example 2, footnote 1"),
     title="footnote 1's construction gives rank m (as printed: nonzero diagonals)",
-    source=Source("khk2019lm", "3.2.2", "Example 2, footnote 1"),
     statement="Choose the i-th row of W^{(1)} to be [x_raw_i^T, eps - 1] with 0 < eps <= delta; "
               "then choose W^{(l)} for l >= 2 such that W^{(l)}_{jj} != 0 and W^{(l)}_{j'j} = 0 "
               "for j' != j. This guarantees rank([phi(x_i; u)]_{i=1}^m) >= m",
@@ -211,12 +207,10 @@ def pointwise_global(inst, point, B, weights="given"):
                   "form (0, or sum lambda_i H(y_i) for cross-entropy)")
 
 
-example2 = at_network_points(
+example2 = at_network_points("khk2019lm.example2", printed_at("3.2.2", "Example 2"),
     PointKind.CRITICAL,
-    id="khk2019lm.example2",
     title="with footnote 1's u, every critical point in theta = vec(W) is a global minimum "
           "over all outputs",
-    source=Source("khk2019lm", "3.2.2", "Example 2"),
     statement="Every critical point theta (with this u) is a global minimum of the whole set of "
               "trainable parameters (theta, u): inf_alpha L_theta(alpha) = inf_{f_1..f_m} "
               "sum_i lambda_i l(f_i, y_i)",
@@ -255,10 +249,8 @@ def skip_identity(s, printed=True):
     return f, rhs
 
 
-skip_corrected = Claim(
-    id="khk2019lm.example3.assumption2",
+skip_corrected = claim("khk2019lm.example3.assumption2", printed_at("3.2.2", "Example 3"),
     title="skip networks satisfy Assumption 2 with g = all skip weights",
-    source=Source("khk2019lm", "3.2.2", "Example 3"),
     statement="f = sum_{l in I} (d_{vec W^{(l+1)}} f) vec W^{(l+1)}, so Assumption 2 holds with "
               "g = (vec W^{(l+1)} for l in I, 0)",
     identities=(Identity("euler_skip", "f = sum_{l in I} (d_{vec W^{(l+1)}} f) vec W^{(l+1)}",
@@ -269,10 +261,8 @@ skip_corrected = Claim(
                              lambda s: skip_identity(s, printed=True)),),
 )
 
-skip_assumption2 = Claim(
-    id="khk2019lm.example3.assumption2",
+skip_assumption2 = claim("khk2019lm.example3.assumption2", printed_at("3.2.2", "Example 3"),
     title="skip networks satisfy Assumption 2 (the printed reason)",
-    source=Source("khk2019lm", "3.2.2", "Example 3"),
     statement="Assumption 2 is automatically satisfied because f(x; theta) = "
               "(d_{vec(W^{(H+1)})} f(x; theta)) vec(W^{(H+1)})",
     identities=(Identity("euler_skip", "f = (d_{vec W^{(H+1)}} f) vec W^{(H+1)}",
@@ -298,12 +288,10 @@ def skip_representations(inst, point, B, flip=False, equal=False):
     return Margin.at_most(q.L, lin.value, tol=tol, tol_source=src)
 
 
-example3 = at_network_points(
+example3 = at_network_points("khk2019lm.example3", printed_at("3.2.2", "Example 3"),
     PointKind.CRITICAL,
-    id="khk2019lm.example3",
     title="skip networks: critical points are no worse than linear predictors on the learned "
           "representations of every skip layer",
-    source=Source("khk2019lm", "3.2.2", "Example 3"),
     statement="For any critical point theta not in Omega: L(theta) = inf_alpha "
               "L^{(skip)}_theta(alpha) <= the global minimum value of the basis models with the "
               "learned representations h^{(l)}, l in I^{(skip)}",

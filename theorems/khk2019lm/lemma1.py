@@ -15,13 +15,14 @@ changes nothing, because S u S' is again a finite subset of V.
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, Source
+from proofcheck import Margin, Mutant, MutantKind
 from proofcheck.induced import (DEFAULT_EPS, perturbable_basis, perturbation_set,
                                 range_residual)
 
+from . import claim, printed_at
 from .instances import network, panel
 
-SOURCE = Source("khk2019lm", "4.3", "Lemma 1")
+SOURCE = printed_at("4.3", "Lemma 1")
 
 
 @st.composite
@@ -76,10 +77,8 @@ def lemma1_margin(inst, point, B, fixed_S=False, drop_prime=False):
         Margin(-r2, t2, r2, 0.0, "span J~(S u S') in span(J~(S), J~(S'))"))
 
 
-lemma1 = Claim(
-    id="khk2019lm.lemma1",
+lemma1 = claim("khk2019lm.lemma1", SOURCE,
     title="adding a fixed finite S' of V[theta, eps] does not change the perturbable model class",
-    source=SOURCE,
     statement="For any theta, eps >= 0, S' subset_fin V[theta, eps] and x: {f~_theta(x; alpha, "
               "eps, S) : alpha, S subset_fin V} = {f~_theta(x; alpha, eps, S) + f~_theta(x; "
               "alpha', eps, S') : alpha, alpha', S subset_fin V}",

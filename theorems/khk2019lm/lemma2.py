@@ -12,13 +12,14 @@ model's Jacobian and the loss gradients, independently of the landscape's gradie
 
 import numpy as np
 
-from proofcheck import Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck import Margin, Mutant, MutantKind, PointKind
 from proofcheck.induced import stationarity_sums, sums_tolerance
 
+from . import printed_at
 from ._declare import at_network_points, certified
 from .instances import A1, panel
 
-SOURCE = Source("khk2019lm", "A.1", "Lemma 2")
+SOURCE = printed_at("A.1", "Lemma 2")
 
 
 def vanishing(sums):
@@ -40,11 +41,9 @@ def _instances(assumed):
     return panel(kinds=("deep_linear", "deep_linear3", "tanh"))
 
 
-lemma2 = at_network_points(
+lemma2 = at_network_points("khk2019lm.lemma2", SOURCE,
     PointKind.CRITICAL,
-    id="khk2019lm.lemma2",
     title="at differentiable critical points, the loss gradients annihilate every d_k f_X",
-    source=SOURCE,
     statement="If every l_{y_i} is differentiable, then for any critical point theta not in "
               "Omega: sum_i lambda_i dl_{y_i}(f_{x_i}(theta)) d_k f_{x_i}(theta) = 0 for all k",
     hypotheses=(A1,),

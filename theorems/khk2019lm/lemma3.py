@@ -16,15 +16,16 @@ nonzero direction per point).
 
 import numpy as np
 
-from proofcheck import Claim, Margin, PointKind, Source
+from proofcheck import Margin, PointKind
 from proofcheck.induced import (DEFAULT_EPS, float_point_tolerance, point_theta,
                                 perturbation_set, stationarity_sums, sums_tolerance)
 from proofcheck.optimize.critical import certify_critical
 
+from . import claim, printed_at
 from ._declare import at_saddles, evaluated
 from .instances import A1, critical_landscape, minimum_landscape, network, panel
 
-SOURCE = Source("khk2019lm", "A.2", "Lemma 3")
+SOURCE = printed_at("A.2", "Lemma 3")
 KINDS = ("deep_linear", "deep_linear3", "relu")
 
 
@@ -72,11 +73,9 @@ def at_critical(claim):
     return claim.replace(point_kind=PointKind.CRITICAL, landscape=critical_landscape)
 
 
-lemma3 = Claim(
-    id="khk2019lm.lemma3",
+lemma3 = claim("khk2019lm.lemma3", SOURCE,
     title="at a local minimum the loss gradients annihilate the partial derivatives at every "
           "perturbation theta + eps v that keeps f_X",
-    source=SOURCE,
     statement="If every l_{y_i} is differentiable, then for any local minimum theta in "
               "R^{d_theta} \\ Omega-tilde there is eps_0 > 0 such that for any eps in [0, eps_0), "
               "any v in V[theta, eps] and any k: sum_i lambda_i dl_{y_i}(f_{x_i}(theta)) "

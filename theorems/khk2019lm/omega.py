@@ -20,11 +20,12 @@ criterion of :func:`proofcheck.induced.relu_omega` for one-hidden-layer networks
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Instance, Margin, Mutant, MutantKind, Source
+from proofcheck import Instance, Margin, Mutant, MutantKind
 
+from . import claim, printed_at
 from ._constructions import relu_omega
 
-SOURCE = Source("khk2019lm", "3.1", "definition of Omega and Omega-tilde")
+SOURCE = printed_at("3.1", "definition of Omega and Omega-tilde")
 
 
 @st.composite
@@ -77,10 +78,8 @@ def _instances(assumed):
     return st.one_of(relu_points(True), relu_points(False))
 
 
-corrected = Claim(
-    id="khk2019lm.definition1.omega",
+corrected = claim("khk2019lm.definition1.omega", SOURCE,
     title="Omega is a subset of Omega-tilde, both null for ReLU networks",
-    source=SOURCE,
     statement="Omega is a subset of Omega-tilde = closure(Omega); for ReLU networks both are "
               "Lebesgue-null (a random theta is in neither)",
     conclusion=subset_and_null,
@@ -95,10 +94,8 @@ corrected = Claim(
                                                       else -1.0, 0.0, None, None, "exact"))),
 )
 
-omega = Claim(
-    id="khk2019lm.definition1.omega",
+omega = claim("khk2019lm.definition1.omega", SOURCE,
     title="Omega = Omega-tilde for ReLU networks (as printed)",
-    source=SOURCE,
     statement="In common nondifferentiable models f such as neural networks with ReLUs and "
               "pooling operations, Omega = Omega-tilde, and the Lebesgue measure of "
               "Omega (= Omega-tilde) is zero",

@@ -15,10 +15,11 @@ cover: there KHK2019LM's results do not reproduce Proposition 2, as the paper sa
 scenario of d_y <= d_x").
 """
 
-from proofcheck import Hypothesis, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck import Hypothesis, Margin, Mutant, MutantKind, PointKind
 from proofcheck.problems import resnet_instances, values_at_point
 from proofcheck.strategies import Relation
 
+from . import printed_at
 from ._declare import at_network_points, at_resnet_minima, is_global
 from .instances import PA4, PA6, panel
 
@@ -45,10 +46,9 @@ def shamir(inst, point, B, factor=1.0, flip=False):
 
 
 proposition1 = at_resnet_minima(
-    id="khk2019lm.proposition1",
+    "khk2019lm.proposition1", printed_at("4.1.1", "Proposition 1 (Shamir, 2018)"),
     title="(Shamir 2018) scalar-output ResNet local minima are no worse than linear "
           "predictors",
-    source=Source("khk2019lm", "4.1.1", "Proposition 1 (Shamir, 2018)"),
     statement="Let f be specified by (4.1) and PA1, PA2, PA3 hold. Then for any local minimum "
               "theta of L: L(theta) <= inf_{W in R^{d_y x d_x}} sum_i lambda_i l_{y_i}(W x_i)",
     hypotheses=(PA1, PA2),
@@ -68,11 +68,10 @@ proposition1 = at_resnet_minima(
 
 
 proposition2 = at_network_points(
+    "khk2019lm.proposition2", printed_at("4.2.2", "Proposition 2 (Laurent & Brecht, 2018)"),
     PointKind.LOCAL_MIN,
-    id="khk2019lm.proposition2",
     title="(Laurent & Brecht 2018) local minima of deep linear networks are global when the "
           "thinnest layer is the input or the output",
-    source=Source("khk2019lm", "4.2.2", "Proposition 2 (Laurent & Brecht, 2018)"),
     statement="Let f be specified by (4.3) with PA4, PA5, PA6. Then every local minimum theta "
               "of L is a global minimum",
     hypotheses=(PA4, PA5, PA6),

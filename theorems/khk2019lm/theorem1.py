@@ -18,14 +18,15 @@ infimum attained), at the Jacobian evaluated at the certificate's precision.
 
 import numpy as np
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck import Margin, Mutant, MutantKind, PointKind
 from proofcheck.induced import induced_infimum, range_residual
 
+from . import claim, printed_at
 from ._declare import (SOURCE_TEXT, at_network_points, best_linear, bracket_tol, certified,
                        equality)
 from .instances import A1, A2, network, panel, random_points
 
-SOURCE = Source("khk2019lm", "3.2", "Theorem 1")
+SOURCE = printed_at("3.2", "Theorem 1")
 
 
 def values(inst, point):
@@ -58,12 +59,10 @@ def _instances(assumed):
     return panel(kinds=("deep_linear", "deep_linear3", "tanh"), violate=violate)
 
 
-theorem1 = at_network_points(
+theorem1 = at_network_points("khk2019lm.theorem1", SOURCE,
     PointKind.CRITICAL,
-    id="khk2019lm.theorem1",
     title="every differentiable critical point attains the global minimum value of the "
           "gradient basis model",
-    source=SOURCE,
     statement="Let assumptions 1 and 2 hold. Then for any critical point theta in "
               "R^{d_theta} \\ Omega of L: L(theta) = inf_{alpha in R^{d_theta}} L_theta(alpha)",
     hypotheses=(A1, A2),
@@ -101,10 +100,9 @@ def in_span(inst, point, B, blocks=None):
                                        "perturbation bound, Golub & Van Loan 5.3.8)")
 
 
-tangent_space = Claim(
-    id="khk2019lm.theorem1.tangent_space",
+tangent_space = claim(
+    "khk2019lm.theorem1.tangent_space", printed_at("3.2.1", "Theorem 1, geometric view", "(3.1)"),
     title="the affine tangent space through f_X(theta) is the span of the partial derivatives",
-    source=Source("khk2019lm", "3.2.1", "Theorem 1, geometric view", "(3.1)"),
     statement="By assumption 2, T_{f_X(theta)} = span{d_1 f_X(theta), ..., d_{d_theta} "
               "f_X(theta)} + {f_X(theta)} = {sum_k alpha_k d_k f_X(theta) : alpha}",
     hypotheses=(A2,),

@@ -17,14 +17,15 @@ it.  eps = 2^-10.
 
 import numpy as np
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck import Margin, Mutant, MutantKind, PointKind
 from proofcheck.induced import (DEFAULT_EPS, float_point_tolerance, induced_infimum,
                                 perturbable_basis, perturbation_set, point_theta)
 
+from . import claim, printed_at
 from ._declare import at_network_points, at_saddles, bracket_tol, equality, evaluated
 from .instances import A1, A2, network, panel, random_points
 
-SOURCE = Source("khk2019lm", "3.3", "Theorem 2", "(3.2)")
+SOURCE = printed_at("3.3", "Theorem 2", "(3.2)")
 KINDS = ("deep_linear", "deep_linear3", "relu")
 
 
@@ -53,12 +54,10 @@ def _instances(assumed):
     return panel(kinds=KINDS)
 
 
-theorem2 = at_network_points(
+theorem2 = at_network_points("khk2019lm.theorem2", SOURCE,
     PointKind.LOCAL_MIN,
-    id="khk2019lm.theorem2",
     title="every differentiable local minimum attains the global minimum value of the "
           "perturbable gradient basis model",
-    source=SOURCE,
     statement="Let assumptions 1 and 2 hold. Then for any local minimum theta in R^{d_theta} \\ "
               "Omega-tilde of L there exists eps_0 > 0 such that for any eps in [0, eps_0): "
               "L(theta) = inf_{S subset_fin V[theta, eps], alpha in R^{d_theta x |S|}} "
@@ -90,10 +89,8 @@ def chain(inst, point, B, flip_first=False):
     return first.both(second)
 
 
-chain_claim = Claim(
-    id="khk2019lm.theorem2.chain",
+chain_claim = claim("khk2019lm.theorem2.chain", printed_at("3.3", "after Theorem 2"),
     title="L(theta) >= inf L_theta >= inf L~_theta at every differentiable theta",
-    source=Source("khk2019lm", "3.3", "after Theorem 2"),
     statement="For any theta in R^{d_theta} \\ Omega-tilde with eps >= 0 sufficiently small: "
               "L(theta) >= inf_alpha L_theta(alpha) >= inf_{S subset_fin V[theta, eps], alpha} "
               "L~_theta(alpha, eps, S)",

@@ -16,10 +16,11 @@ alpha_r z_i; and L(theta) equals the infimum (4.2) over S', computed by the conv
 Squared and cross-entropy losses; eps = 2^-4.
 """
 
-from proofcheck import Hypothesis, Margin, Mutant, MutantKind, Source
+from proofcheck import Hypothesis, Margin, Mutant, MutantKind
 from proofcheck.problems import (A1 as DIMS_RELATION, instances_for,
                                  resnet_problem, values_at_point)
 
+from . import printed_at
 from ._constructions import resnet_theorem3
 from ._declare import at_resnet_minima
 
@@ -29,7 +30,7 @@ FLOAT_CONSTRUCTION = (
     "does not compute through the backend, so no higher-precision re-evaluation is claimed "
     "(high_precision=False).")
 
-SOURCE = Source("khk2019lm", "4.2", "Theorem 3", "(4.2)")
+SOURCE = printed_at("4.2", "Theorem 3", "(4.2)")
 LOSSES = ("squared", "cross_entropy")
 EPS = 2.0 ** -4
 
@@ -72,11 +73,9 @@ def value_only_S0(inst, point, B):
                   "inclusion with S-bar = {0} only")
 
 
-theorem3 = at_resnet_minima(
-    id="khk2019lm.theorem3",
+theorem3 = at_resnet_minima("khk2019lm.theorem3", SOURCE,
     title="ResNet local minima attain the best value of the perturbable basis plus linear "
           "predictors on x and z",
-    source=SOURCE,
     statement="Let f be specified by (4.1) and assumption 1 hold, d_y <= min(d_x, d_z). For any "
               "local minimum theta not in Omega-tilde there is eps_0 > 0 such that for any eps in "
               "(0, eps_0): L(theta) = inf_{S, alpha, alpha_w, alpha_r} sum_i lambda_i "
@@ -110,10 +109,9 @@ def consequence(inst, point, B, flip=False):
 
 
 consequence_claim = at_resnet_minima(
-    id="khk2019lm.theorem3.consequence",
+    "khk2019lm.theorem3.consequence", printed_at("4.2", "after Theorem 3"),
     title="ResNet local minima are no worse than linear predictors on (x, z) and on x "
           "(Shamir's bound with d_y > 1)",
-    source=Source("khk2019lm", "4.2", "after Theorem 3"),
     statement="L(theta) <= inf_{alpha_w, alpha_r} sum_i lambda_i l_{y_i}(alpha_w x_i + alpha_r "
               "z(x_i; u)) <= inf_W sum_i lambda_i l_{y_i}(W x_i)",
     hypotheses=(A1, DIMS),

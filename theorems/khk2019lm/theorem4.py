@@ -21,16 +21,17 @@ for a d_y x d_x matrix.  The checks use Omega-tilde and t in {0..H}.
 
 import numpy as np
 
-from proofcheck import Claim, Margin, Mutant, MutantKind, PointKind, Source
+from proofcheck import Margin, Mutant, MutantKind, PointKind
 from proofcheck.induced import (DEFAULT_EPS, float_point_tolerance, induced_infimum,
                                 perturbable_basis, perturbation_set, point_theta)
 
+from . import claim, printed_at
 from ._constructions import partial_linear_structure
 from ._declare import (at_network_points, best_linear, bracket_tol, equality, evaluated,
                        is_global)
 from .instances import A1, WIDE, network, panel, random_points
 
-SOURCE = Source("khk2019lm", "4.2.3", "Theorem 4")
+SOURCE = printed_at("4.2.3", "Theorem 4")
 
 
 # --- the deep linear corollary ----------------------------------------------------------------
@@ -57,10 +58,9 @@ def _corollary_instances(assumed):
 
 
 deep_linear = at_network_points(
+    "khk2019lm.theorem4.deep_linear", printed_at("4.2.3", "after Theorem 4"),
     PointKind.LOCAL_MIN,
-    id="khk2019lm.theorem4.deep_linear",
     title="every local minimum of a deep linear network with d_y <= min d_l is global",
-    source=Source("khk2019lm", "4.2.3", "after Theorem 4"),
     statement="Consider any deep linear network with d_y <= min{d_1, ..., d_H}. Then every local "
               "minimum theta is in Theta_{d_y,0} \\ Omega-tilde = Theta_{d_y,0} and L(theta) = "
               "inf_{alpha_x} sum_i lambda_i l_{y_i}(alpha_x x_i), the global minimum value",
@@ -86,11 +86,9 @@ def membership(inst, point, B, t=0):
     return Margin(1.0 if J is not None else -1.0, 0.0, J is not None, True, "exact decision")
 
 
-membership_claim = Claim(
-    id="khk2019lm.theorem4.membership",
+membership_claim = claim("khk2019lm.theorem4.membership", printed_at("4.2.3", "after Theorem 4"),
     title="deep linear networks with d_y <= min d_l have the partial linear structure "
           "everywhere",
-    source=Source("khk2019lm", "4.2.3", "after Theorem 4"),
     statement="For a deep linear network with d_y <= min{d_1, ..., d_H}, every theta is in "
               "Theta_{d_y,0} (J^{(l)} = {1..d_l} satisfies conditions 1-3)",
     hypotheses=(WIDE,),
@@ -129,13 +127,11 @@ def theorem4_margin(inst, point, B):
     return m
 
 
-theorem4 = at_network_points(
+theorem4 = at_network_points("khk2019lm.theorem4", SOURCE,
     PointKind.LOCAL_MIN,
-    id="khk2019lm.theorem4",
     title="local minima with a locally induced partial linear structure attain the best "
           "value of linear predictors on the linear layers' representations (plus the "
           "perturbable basis)",
-    source=SOURCE,
     statement="Let f be specified by (4.3) and assumption 1 hold. Then for any t in {1, ..., H}, "
               "at every local minimum theta in Theta_{d_y,t} \\ Omega-hat of L there is eps_0 > 0 "
               "such that for any eps in (0, eps_0): L(theta) = inf_{S, alpha, alpha_h} sum_i "

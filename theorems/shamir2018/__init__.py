@@ -3,9 +3,6 @@
 Paper: ``shared/papers/shamir-2018-resnets-vs-linear.md``. Claim ids start with ``shamir2018.``.
 """
 
-from functools import partial
-
-from proofcheck import Source
 from proofcheck.papers import Paper
 
 PAPER = Paper(
@@ -17,4 +14,6 @@ PAPER = Paper(
 )
 
 #: Where a claim is printed in this paper: ``printed_at(section, label[, equation])``.
-printed_at = partial(Source, PAPER.key)
+printed_at = PAPER.printed_at
+#: A claim of this paper: ``claim(id, printed_at(...), title=..., statement=..., ...)``.
+claim = PAPER.claim

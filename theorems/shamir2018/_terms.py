@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck.claims import Instance, tolerance_source
+from proofcheck.claims import Instance, Margin, tolerance_source
 from proofcheck.linalg import numerical_rank
 from proofcheck.losses import SoftmaxCrossEntropy, SquaredLoss, TiltedDoubleWell, UNIT_ROUNDOFF
 from proofcheck.scalar_resnet import (ScalarResNet, VectorResNet, critical_V, loss_terms,
@@ -360,3 +360,17 @@ def vector_instances(*, losses=("squared", "cross_entropy"), full_row_rank: bool
                         W_star=Ws)
 
     return draw()
+
+
+def gradient_bound(q, denom, factor=1) -> Margin:
+    """||∇F|| >= factor * (F - F_lin(w*)) / denom (Theorems 1 and 6, eq. (6)), compared as
+    ||∇F|| denom >= factor * gap (denom > 0) to avoid dividing; ``q`` holds ``grad_norm``,
+    ``gap`` and their tolerance."""
+    return Margin.at_least(q.grad_norm * denom, factor * q.gap, tol=q.tol * (1 + denom),
+                           tol_source=q.tol_source + "; times (1 + denominator)")
+
+
+def gradient_bound_flipped(q, denom) -> Margin:
+    """The reversed inequality ||∇F|| denom <= gap (the mutant "flipped")."""
+    return Margin.at_most(q.grad_norm * denom, q.gap, tol=q.tol * (1 + denom),
+                          tol_source=q.tol_source)

@@ -21,11 +21,11 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind
+from proofcheck import Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.polynomial import critical_points
 from proofcheck.symbolic import SizeSweep
 
-from . import printed_at
+from . import claim, printed_at
 from .decidable import example1_point_forms, example1_stationary_forms
 
 w, v = sp.symbols("w v", real=True)
@@ -73,10 +73,8 @@ def hessian(f):
 
 # --- the formulas -------------------------------------------------------------------------------
 
-formulas = Claim(
-    id="shamir2018.example1",
+formulas = claim("shamir2018.example1", printed_at("4", "Example 1"),
     title="Example 1: the objective, its gradient and its Hessian",
-    source=printed_at("4", "Example 1"),
     statement="With x = y = 1, w* = 1, f_θ(x) = εx and the squared loss, F(w, v) = "
               "(w(1 + εv) - 1)^2 / 2, with gradient ((w - 1 + εwv)(1 + εv), (w - 1 + εwv)εw) "
               "and Hessian [[(1 + εv)^2, ε(2w + 2εwv - 1)], [ε(2w + 2εwv - 1), ε^2 w^2]]",
@@ -125,10 +123,8 @@ def f_lin(u):
     return HALF * (u - 1) ** 2
 
 
-stationary_point = Claim(
-    id="shamir2018.example1.stationary_point",
+stationary_point = claim("shamir2018.example1.stationary_point", printed_at("4", "Example 1"),
     title="Example 1: at (0, -1/ε) the gradient vanishes, the Hessian is O(ε), F = 1/2 > F_lin(1)",
-    source=printed_at("4", "Example 1"),
     statement="At (w, v) = (0, -1/ε) the gradient is 0 and the Hessian equals [[0, -ε], [-ε, 0]], "
               "which is arbitrarily close to 0 if ε is small; F(0, -1/ε) = 1/2 > 0 = F_lin(1)",
     identities=(
@@ -214,11 +210,10 @@ def _eps_of(s):
     return sp.Rational(1, s["k"])
 
 
-corrected_stationary = Claim(
-    id="shamir2018.example1.stationary_points",
+corrected_stationary = claim(
+    "shamir2018.example1.stationary_points", printed_at("4", "discussion of Figure 1"),
     title="Example 1: the stationary points are the valley of global minima and the saddle "
           "(0, -1/ε)",
-    source=printed_at("4", "discussion of Figure 1"),
     statement="The stationary points of F(w, v) are either global minima (along two valleys "
               "w(1 + εv) = 1) or a saddle point at (w, v) = (0, -1/ε)",
     identities=(
@@ -255,10 +250,9 @@ corrected_stationary = Claim(
     ),
 )
 
-stationary_points = Claim(
-    id="shamir2018.example1.stationary_points",
+stationary_points = claim(
+    "shamir2018.example1.stationary_points", printed_at("4", "discussion of Figure 1"),
     title="Example 1: the stationary points are global minima or a saddle at (1, -1/ε)",
-    source=printed_at("4", "discussion of Figure 1"),
     statement="Whereas the stationary points of F(w, v) are either global minima (along two "
               "valleys, corresponding to {(w, v) : w(1 + εv) = 1}) or a saddle point "
               "(at (w, v) = (1, -1/ε))",

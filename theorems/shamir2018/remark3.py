@@ -29,11 +29,11 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind
+from proofcheck import Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.polynomial import derivative_norm_bounds, scaled_box_bounds
 from proofcheck.symbolic import SizeSweep
 
-from . import printed_at
+from . import claim, printed_at
 from .example1 import eps, objective, v, w
 
 SCALAR = SizeSweep(d=1)
@@ -129,11 +129,9 @@ def increasing_on_unit(order):
                                      if c < 0)]), sp.Matrix([0]))
 
 
-remark3_corrected = Claim(
-    id="shamir2018.remark3",
+remark3_corrected = claim("shamir2018.remark3", printed_at("4", "Remark 3"),
     title="for ε in (0, 1], ∇F and ∇²F have Lipschitz constants <= sqrt 435 and sqrt 156 on the "
           "box; F's own grows like 1/ε",
-    source=printed_at("4", "Remark 3"),
     statement="For every ε in (0, 1], on [-2/ε, 2/ε]^2: μ_1(ε) <= sqrt(2ε^2 + 48ε + 385) <= "
               "sqrt 435 and μ_2(ε) <= sqrt(156) ε <= sqrt 156 (numerical constants), while "
               "μ_0(ε) >= (6/ε - 1) sqrt 13 is unbounded as ε -> 0",
@@ -170,11 +168,9 @@ remark3_corrected = Claim(
     ),
 )
 
-remark3 = Claim(
-    id="shamir2018.remark3",
+remark3 = claim("shamir2018.remark3", printed_at("4", "Remark 3"),
     title="Remark 3: for any ε > 0 the Lipschitz constants on [-2/ε, 2/ε]^2 are bounded by a "
           "numerical constant",
-    source=printed_at("4", "Remark 3"),
     statement="For any ε > 0, the Lipschitz constants (of F, ∇F, ∇²F) are bounded by a "
               "numerical constant over (w, v) in [-2/ε, 2/ε]^2 (which includes the stationary "
               "point studied in the construction)",
@@ -223,10 +219,8 @@ PLANE_INSTANCES = tuple(Instance(eps_num=int(e.p), eps_den=int(e.q), order=k)
                         for e in (sp.Rational(1, 10), sp.Integer(1), sp.Integer(10))
                         for k in (2, 3))
 
-unbounded = Claim(
-    id="shamir2018.remark3.unbounded",
+unbounded = claim("shamir2018.remark3.unbounded", printed_at("4", "Remark 3"),
     title="over the whole plane, ∇F and ∇²F have no uniformly bounded Lipschitz constant",
-    source=printed_at("4", "Remark 3"),
     statement="F does not have gradients and Hessians with a uniformly bounded Lipschitz "
               "constant (over all of Euclidean space)",
     conclusion=unbounded_margin(),

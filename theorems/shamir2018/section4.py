@@ -27,11 +27,11 @@ from functools import cache
 
 import sympy as sp
 
-from proofcheck import Claim, Identity, Mutant, MutantKind
+from proofcheck import Identity, Mutant, MutantKind
 from proofcheck.polynomial import constrained_landscape, critical_points
 from proofcheck.symbolic import SizeSweep
 
-from . import printed_at
+from . import claim, printed_at
 from .example1 import objective, v, w
 
 SCALAR = SizeSweep(d=1)
@@ -86,10 +86,8 @@ def count_constrained_spurious(f, radius, where=_bottom_left):
 
 # --- the caption's objective ----------------------------------------------------------------------
 
-caption_objective_corrected = Claim(
-    id="shamir2018.figure1.objective",
+caption_objective_corrected = claim("shamir2018.figure1.objective", printed_at("4", "Figure 1 (a)"),
     title="Figure 1 (a) is twice Example 1's F",
-    source=printed_at("4", "Figure 1 (a)"),
     statement="The caption's F(w, v) = (w(1 + v) - 1)^2 equals 2 x Example 1's F at ε = 1; "
               "critical points and constrained minima are the same for both, only the "
               "regularised panel (b) depends on the factor",
@@ -105,10 +103,10 @@ caption_objective_corrected = Claim(
                              lambda s: (CAPTION_F, 2 * objective(sp.Integer(2))))),
 )
 
-caption_objective = Claim(
-    id="shamir2018.figure1.objective",
+caption_objective = claim(
+    "shamir2018.figure1.objective",
+    printed_at("4", "Figure 1 and the text before Example 1's figure"),
     title="Figure 1 plots Example 1's F (ε = 1), printed as F = (w(1 + v) - 1)^2",
-    source=printed_at("4", "Figure 1 and the text before Example 1's figure"),
     statement="Figure 1 plots F(w, v) from Example 1 (when ε = 1); caption (a): "
               "F(w, v) = (w(1 + v) - 1)^2",
     identities=(Identity("same_objective", "Example 1's F at ε = 1 = (w(1 + v) - 1)^2",
@@ -165,11 +163,10 @@ def spurious_location(f, poly_v=SPURIOUS_V, poly_w=SPURIOUS_W, box=SPURIOUS_BOX)
 
 WHERE = sp.Matrix([1, 0, 0, 1, -1])
 
-regularised_corrected = Claim(
-    id="shamir2018.figure1.regularised",
+regularised_corrected = claim(
+    "shamir2018.figure1.regularised", printed_at("4", "discussion of Figure 1 (b)"),
     title="the regulariser creates a spurious minimum for λ < λ* ≈ 0.3904 (e.g. the caption's "
           "(b), λ = 1/4 for Example 1's F), not for λ = 1/2",
-    source=printed_at("4", "discussion of Figure 1 (b)"),
     statement="For Example 1's F at ε = 1, F + (λ/2)(w^2 + v^2) has a spurious strict local "
               "minimum iff λ < λ* ≈ 0.39042 (positive root of 256λ^6 + 768λ^5 + 3040λ^3 + "
               "864λ^2 - 96λ - 283). At λ = 1/2 its only critical point is the global minimum "
@@ -224,11 +221,10 @@ regularised_corrected = Claim(
     ),
 )
 
-regularised_printed = Claim(
-    id="shamir2018.figure1.regularised",
+regularised_printed = claim(
+    "shamir2018.figure1.regularised", printed_at("4", "discussion of Figure 1 (b)"),
     title="regularisation λ = 1/2 of Example 1's F (ε = 1) creates a spurious local minimum "
           "≈ (-1, -1.6)",
-    source=printed_at("4", "discussion of Figure 1 (b)"),
     statement="Figure 1 plots F(w, v) from Example 1 (ε = 1) with regularization R(w, v) = "
               "(λ/2)(w^2 + v^2), λ = 1/2: the regularization created a new spurious local "
               "minimum around (w, v) ≈ (-1, -1.6)",
@@ -261,11 +257,9 @@ def constrained_location(f=F1, radius=2):
 
 CONSTRAINED = sp.Matrix([1, -1, -1, 1, 0, 0])
 
-constrained = Claim(
-    id="shamir2018.figure1.constrained",
+constrained = claim("shamir2018.figure1.constrained", printed_at("4", "discussion of Figure 1 (c)"),
     title="the constraint ||(w, v)|| <= 2 creates a spurious local minimum (on the circle, "
           "bottom left)",
-    source=printed_at("4", "discussion of Figure 1 (c)"),
     statement="Optimising F of Example 1 (ε = 1) under the hard constraint ||(w, v)|| <= 2 can "
               "have "
               "spurious local minima inside its constrained domain: there is one, in the bottom "
@@ -307,10 +301,8 @@ def caption_counts(reg_f=None, radius=2, where=_bottom_left):
                                                                                where)])
 
 
-figure1 = Claim(
-    id="shamir2018.figure1",
+figure1 = claim("shamir2018.figure1", printed_at("4", "Figure 1 (caption)"),
     title="Figure 1: (b) and (c) have a spurious local minimum in the bottom left quadrant",
-    source=printed_at("4", "Figure 1 (caption)"),
     statement="(a) F(w, v) = (w(1 + v) - 1)^2, (b) F(w, v) + (1/4)(w^2 + v^2), (c) F(w, v) with "
               "the constraint ||(w, v)|| <= 2. Both (b) and (c) exhibit a spurious local minima "
               "in the bottom left quadrant of the domain",
@@ -368,11 +360,9 @@ def _radius_counts(radii=LARGE_RADII):
     return sp.Matrix([count_constrained_spurious(F1, r, lambda p: True) for r in radii])
 
 
-fix_corrected = Claim(
-    id="shamir2018.figure1.fix",
+fix_corrected = claim("shamir2018.figure1.fix", printed_at("4", "discussion after Figure 1"),
     title="a small λ does not remove the spurious minimum (it only makes it nearly optimal); a "
           "large constraint radius does remove it",
-    source=printed_at("4", "discussion after Figure 1"),
     statement="For Example 1's F (ε = 1): F + (λ/2)(w^2 + v^2) keeps a spurious local minimum for "
               "every small λ (one at λ = 1/10, 1/100, 1/1000: a perturbed minimum of the far "
               "valley), whose excess value over the global minimum is at most 5λ/2 (≈ 2.06λ), "
@@ -402,10 +392,8 @@ fix_corrected = Claim(
     ),
 )
 
-fix = Claim(
-    id="shamir2018.figure1.fix",
+fix = claim("shamir2018.figure1.fix", printed_at("4", "discussion after Figure 1"),
     title="making λ sufficiently small (or M sufficiently large) fixes the spurious minima",
-    source=printed_at("4", "discussion after Figure 1"),
     statement="Of course, one way to fix this issue is by making the regularization parameter λ "
               "sufficiently small (or the domain M sufficiently large), so that the "
               "regularization only comes into effect when ||(w, v)|| is sufficiently large",

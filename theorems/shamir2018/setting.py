@@ -27,7 +27,7 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from proofcheck import (Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,
+from proofcheck import (Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,
                         PointKind)
 from proofcheck.losses import LogisticLoss, SmoothedHinge, SquaredLoss, TiltedDoubleWell
 from proofcheck.problems import Relation, resnet_instances, resnet_landscape
@@ -35,7 +35,7 @@ from proofcheck.scalar_resnet import ScalarResNet, piecewise_third_bound
 from proofcheck.second_order import hessian_rounding_bound, lambda_min_enclosure
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
-from . import printed_at
+from . import claim, printed_at
 from .assumptions import A1
 from .decidable import footnote2_forms
 
@@ -112,10 +112,8 @@ def assumption1_conclusion(inst, point, B):
     return smooth.both(convex)
 
 
-assumption1_corrected = Claim(
-    id="shamir2018.assumption1",
+assumption1_corrected = claim("shamir2018.assumption1", printed_at("2", "Assumption 1"),
     title="Assumption 1 holds for the logistic, squared and cubic smoothed hinge losses",
-    source=printed_at("2", "Assumption 1"),
     statement="ℓ(p, y) is twice differentiable and convex in p for the logistic loss, the "
               "squared loss and the cubic smoothed hinge (1 - yp)_+^3",
     conclusion=assumption1_conclusion,
@@ -133,10 +131,8 @@ assumption1_corrected = Claim(
     ),
 )
 
-assumption1 = Claim(
-    id="shamir2018.assumption1",
+assumption1 = claim("shamir2018.assumption1", printed_at("2", "Assumption 1"),
     title="Assumption 1 and the losses said to satisfy it",
-    source=printed_at("2", "Assumption 1"),
     statement="For any y, ℓ(p, y) is twice differentiable and convex in p; this is satisfied "
               "for standard losses such as the logistic loss, squared loss, smoothed hinge "
               "loss etc.",
@@ -190,10 +186,8 @@ def definition1_large_gradient(inst, point, B):
     return Margin.at_least(g, 1e-3, tol=0.0, tol_source="a 10^-3-gradient floor")
 
 
-definition1 = Claim(
-    id="shamir2018.definition1",
+definition1 = claim("shamir2018.definition1", printed_at("2", "Definition 1"),
     title="every local minimum is a 0-SOPSP",
-    source=printed_at("2", "Definition 1"),
     statement="Any local minimum (w, V, θ) of F is a 0-SOPSP: ||∇F_θ(w, V)|| = 0 and "
               "λ_min(∇²F_θ(w, V)) >= 0",
     hypotheses=(Hypothesis("A1", A1.statement, A1.holds),),
@@ -234,10 +228,8 @@ def bias_trick(s, x_one=1, f_one=1):
     return lhs, rhs
 
 
-remark1 = Claim(
-    id="shamir2018.remark1",
+remark1 = claim("shamir2018.remark1", printed_at("2", "Remark 1"),
     title="biases by augmenting x and f_θ(x) with a constant 1",
-    source=printed_at("2", "Remark 1"),
     statement="x ↦ w^T(x + V f_θ(x) + a) + a_0 is the model on x̃ = (x; 1), f̃ = (f_θ(x); 1), "
               "with w̃ = (w; a_0), Ṽ = [[V, a], [0, 0]]",
     identities=(Identity("bias", "w̃^T(x̃ + Ṽ f̃) = w^T(x + V f + a) + a_0", bias_trick,
@@ -301,10 +293,8 @@ def footnote2_conclusion(inst, point, B, which=("prod", "fro_left", "fro_right",
     return margin
 
 
-footnote2 = Claim(
-    id="shamir2018.footnote2",
+footnote2 = claim("shamir2018.footnote2", printed_at("6.1", "footnote 2"),
     title="norm facts: submultiplicativity and mixed Frobenius/spectral bounds",
-    source=printed_at("6.1", "footnote 2"),
     statement="||AB|| <= ||A|| ||B||; ||AB||_Fr <= ||A||_Fr ||B||; ||AB||_Fr <= ||A|| ||B||_Fr; "
               "||A|| <= ||A||_Fr; ||x - z||^2 <= 2||x||^2 + 2||z||^2",
     conclusion=footnote2_conclusion,

@@ -25,13 +25,13 @@ from hypothesis import strategies as st
 
 from functools import partial
 
-from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind
+from proofcheck import Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.losses import SquaredLoss
 from proofcheck.scalar_resnet import scalar_instances
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
-from . import printed_at
-from ._terms import point_terms
+from . import claim, printed_at
+from ._terms import gradient_bound, gradient_bound_flipped, point_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_NONZERO
 from .decidable import LEMMA1_FAST, lemma1_forms, theorem1_forms
 
@@ -55,7 +55,7 @@ def _terms(inst, B):
 
 #: The setting of Lemma 1 and Theorem 1: ℓ convex and twice differentiable (A1), w != 0, at
 #: drawn points (any point, as stated).
-at_w_nonzero = partial(Claim, hypotheses=(A1, W_NONZERO), instances=instances)
+at_w_nonzero = partial(claim, hypotheses=(A1, W_NONZERO), instances=instances)
 
 
 def _lemma1_terms(inst, B):
@@ -106,10 +106,8 @@ def _G_inner(s, scale_V=1, drop_V=False):
 
 SWEEP = SizeSweep(d_x=(1, 3), d_z=(1, 3))
 
-lemma1 = at_w_nonzero(
-    id="shamir2018.lemma1",
+lemma1 = at_w_nonzero("shamir2018.lemma1", printed_at("6.1", "Lemma 1", "(3)-(5)"),
     title="the gradient has a large inner product with G = (w - w*; w w*^T V / ||w||^2)",
-    source=printed_at("6.1", "Lemma 1", "(3)-(5)"),
     statement="Fix w != 0, V and w*. With G = (w - w*; (1/||w||^2) w (w*)^T V), "
               "<vec(G), ∇F_θ(w, V)> >= F(w, V, θ) - F_lin(w*)",
     conclusion=lemma1_conclusion,
@@ -148,37 +146,28 @@ def _theorem1_denominator(q, B, c_w=2.0, c_star=2.0, with_V=True):
     return B.sqrt(c_w * q.w_norm ** 2 + q.w_star_norm ** 2 * (c_star + ratio))
 
 
-def _bound(q, denom, factor=1):
-    # ||∇F|| >= gap / denom, compared as ||∇F|| denom >= gap (denom > 0) to avoid dividing
-    return Margin.at_least(q.grad_norm * denom, factor * q.gap, tol=q.tol * (1 + denom),
-                           tol_source=q.tol_source + "; times (1 + denominator)")
-
-
 def theorem1_conclusion(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, _theorem1_denominator(q, B))
+    return gradient_bound(q, _theorem1_denominator(q, B))
 
 
 def theorem1_no_V(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, _theorem1_denominator(q, B, with_V=False))
+    return gradient_bound(q, _theorem1_denominator(q, B, with_V=False))
 
 
 def theorem1_doubled_gap(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, _theorem1_denominator(q, B), factor=2)
+    return gradient_bound(q, _theorem1_denominator(q, B), factor=2)
 
 
 def theorem1_flipped(inst, point, B):
     q = _terms(inst, B)
-    d = _theorem1_denominator(q, B)
-    return Margin.at_most(q.grad_norm * d, q.gap, tol=q.tol * (1 + d), tol_source=q.tol_source)
+    return gradient_bound_flipped(q, _theorem1_denominator(q, B))
 
 
-theorem1 = at_w_nonzero(
-    id="shamir2018.theorem1",
+theorem1 = at_w_nonzero("shamir2018.theorem1", printed_at("3", "Theorem 1"),
     title="away from w = 0 the gradient is at least the suboptimality over a norm factor",
-    source=printed_at("3", "Theorem 1"),
     statement="At any point (w, V, θ) with w != 0, and for any vector w* of the same dimension, "
               "||∇F_θ(w, V)|| >= (F(w, V, θ) - F_lin(w*)) / "
               "sqrt(2||w||^2 + ||w*||^2 (2 + ||V||^2/||w||^2))",
@@ -205,12 +194,12 @@ theorem1 = at_w_nonzero(
 
 def eq6_conclusion(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, q.denom6)
+    return gradient_bound(q, q.denom6)
 
 
 def eq6_without_V(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, _w_minus_wstar(inst, B))
+    return gradient_bound(q, _w_minus_wstar(inst, B))
 
 
 def _w_minus_wstar(inst, B):
@@ -222,13 +211,11 @@ def _w_minus_wstar(inst, B):
 
 def eq6_doubled_gap(inst, point, B):
     q = _terms(inst, B)
-    return _bound(q, q.denom6, factor=2)
+    return gradient_bound(q, q.denom6, factor=2)
 
 
-eq6 = at_w_nonzero(
-    id="shamir2018.theorem1.eq6",
+eq6 = at_w_nonzero("shamir2018.theorem1.eq6", printed_at("6.1", "proof of Theorem 1", "(6)"),
     title="the unsimplified bound of Theorem 1",
-    source=printed_at("6.1", "proof of Theorem 1", "(6)"),
     statement="||∇F_θ(w, V)|| >= (F(w, V, θ) - F_lin(w*)) / sqrt(||w - w*||^2 + "
               "||(1/||w||^2) w (w*)^T V||_Fr^2)",
     conclusion=eq6_conclusion,
@@ -287,9 +274,8 @@ def cs_fro_below_gap(inst, point, B):
 
 
 cauchy_schwarz_corrected = at_w_nonzero(
-    id="shamir2018.theorem1.cauchy_schwarz",
+    "shamir2018.theorem1.cauchy_schwarz", printed_at("6.1", "proof of Theorem 1"),
     title="Cauchy-Schwarz with the Frobenius norm of G",
-    source=printed_at("6.1", "proof of Theorem 1"),
     statement="||G||_Fr ||∇F_θ(w, V)|| >= <vec G, ∇F_θ(w, V)> >= F(w, V, θ) - F_lin(w*)",
     conclusion=cs_corrected,
     instances=cs_instances,

@@ -21,10 +21,10 @@ import sympy as sp
 
 from functools import partial
 
-from proofcheck import Claim, Identity, Margin, Mutant, MutantKind
+from proofcheck import Identity, Margin, Mutant, MutantKind
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
-from . import printed_at
+from . import claim, printed_at
 from ._terms import zero_instances, zero_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_STAR_NONZERO
 from .decidable import lemma2_forms
@@ -39,7 +39,7 @@ def instances(assumed):
 
 #: The setting of Theorem 2's proof: points (0, V) with ℓ convex and twice differentiable (A1)
 #: (dropping A1: non-convex losses).
-at_zero = partial(Claim, hypotheses=(A1,), instances=instances)
+at_zero = partial(claim, hypotheses=(A1,), instances=instances)
 at_zero_w_star_nonzero = partial(at_zero, hypotheses=(A1, W_STAR_NONZERO))
 
 
@@ -88,10 +88,8 @@ def theorem2_doubled_gap(inst, point, B):
     return _part2(q, B, factor=2)
 
 
-theorem2 = at_zero_w_star_nonzero(
-    id="shamir2018.theorem2",
+theorem2 = at_zero_w_star_nonzero("shamir2018.theorem2", printed_at("3", "Theorem 2"),
     title="at w = 0, suboptimality forces a gradient or a negative curvature",
-    source=printed_at("3", "Theorem 2"),
     statement="For any V, θ, w*: λ_min(∇²F_θ(0, V)) <= 0 and ||∇F_θ(0, V)|| + ||V|| "
               "sqrt(|λ_min(∇²F_θ(0, V))| ||∂²F_θ(0, V)/∂w²|| + λ_min(∇²F_θ(0, V))^2) "
               ">= (F(0, V, θ) - F_lin(w*)) / ||w*||",
@@ -181,10 +179,9 @@ def eq9_wrong_index(s):
     return HwV, rhs
 
 
-derivatives = Claim(
-    id="shamir2018.theorem2.eq7_to_eq10",
+derivatives = claim(
+    "shamir2018.theorem2.eq7_to_eq10", printed_at(SOURCE, "proof of Theorem 2", "(7)-(10)"),
     title="gradient (7) and the Hessian blocks at w = 0 (8)-(10)",
-    source=printed_at(SOURCE, "proof of Theorem 2", "(7)-(10)"),
     statement="∂F/∂w = E[ℓ'(p) (x + V f)], ∂F/∂V = E[ℓ'(p) w f^T] (7); ∂²F/∂V²(0, V) = 0 (8); "
               "∂²F/∂w_i∂V (0, V) = E[ℓ'(0; y) e_i f^T] = e_i r^T (9), r = E[ℓ'(0; y) f] (10)",
     identities=(
@@ -223,10 +220,8 @@ def eq11_without_b(inst, point, B):
                         scale=q.b ** 2 + q.r_norm ** 2 + q.lam_M ** 2, n_ops=8 * q.r.shape[-1] + 16)
 
 
-eq11 = at_zero(
-    id="shamir2018.theorem2.eq11",
+eq11 = at_zero("shamir2018.theorem2.eq11", printed_at(SOURCE, "proof of Theorem 2", "(11)"),
     title="Lemma 2 applied to M = [[b, r^T], [r, 0]] (b >= 0 here)",
-    source=printed_at(SOURCE, "proof of Theorem 2", "(11)"),
     statement="||r||^2 = |b λ_min(M)| + λ_min(M)^2, b the first diagonal entry of ∂²F/∂w²(0, V)",
     conclusion=eq11_conclusion,
     mutants=(Mutant.conclusion("dropped_b_term", MutantKind.DROPPED_TERM,
@@ -245,10 +240,8 @@ def interlacing_flipped(inst, point, B):
     return Margin.at_least(q.lam, q.lam_M, tol=q.tol, tol_source=q.tol_source)
 
 
-interlacing = at_zero(
-    id="shamir2018.theorem2.interlacing",
+interlacing = at_zero("shamir2018.theorem2.interlacing", printed_at(SOURCE, "proof of Theorem 2"),
     title="M is a principal submatrix of ∇²F_θ(0, V): interlacing",
-    source=printed_at(SOURCE, "proof of Theorem 2"),
     statement="λ_min(∇²F_θ(0, V)) <= λ_min(M) <= 0",
     conclusion=interlacing_conclusion,
     mutants=(Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
@@ -262,10 +255,8 @@ def eq12_conclusion(inst, point, B, factor=1, square=True):
     return Margin.at_most(factor * q.r_norm ** 2, rhs, tol=q.tol, tol_source=q.tol_source)
 
 
-eq12 = at_zero(
-    id="shamir2018.theorem2.eq12",
+eq12 = at_zero("shamir2018.theorem2.eq12", printed_at(SOURCE, "proof of Theorem 2", "(12)"),
     title="||r||^2 is bounded by the curvature at (0, V)",
-    source=printed_at(SOURCE, "proof of Theorem 2", "(12)"),
     statement="||r||^2 <= |λ_min(∇²F_θ(0, V))| ||∂²F_θ(0, V)/∂w²|| + λ_min(∇²F_θ(0, V))^2",
     conclusion=eq12_conclusion,
     mutants=(
@@ -293,9 +284,8 @@ def eq13_conclusion(inst, point, B, with_V=True, split_sign=1):
 
 
 eq13 = at_zero_w_star_nonzero(
-    id="shamir2018.theorem2.eq13",
+    "shamir2018.theorem2.eq13", printed_at(SOURCE, "proof of Theorem 2", "(13)"),
     title="the w-gradient at (0, V) splits as ∇F_lin(0) + V r",
-    source=printed_at(SOURCE, "proof of Theorem 2", "(13)"),
     statement="∂F/∂w(0, V) = ∇F_lin(0) + V r; ||∇F_θ(0, V)|| + ||V|| ||r|| >= ||∇F_lin(0)||; "
               "||∇F_lin(0)|| >= (F_lin(0) - F_lin(w*)) / ||w*||",
     conclusion=eq13_conclusion,
@@ -407,10 +397,8 @@ def arrow_signed(inst, point, B, printed=False):
                             tol_source="Weyl: eigenvalues move by <= ||dM||_2")
     return eq.both(nonpos)
 
-lemma2_corrected = Claim(
-    id="shamir2018.lemma2",
+lemma2_corrected = claim("shamir2018.lemma2", printed_at(SOURCE, "Lemma 2"),
     title="the arrow matrix [[b, u^T], [u, 0]]: λ_min <= 0 and ||u||^2 = λ_min^2 - b λ_min",
-    source=printed_at(SOURCE, "Lemma 2"),
     statement="λ_min(M) <= 0 and ||u||^2 = λ_min^2 - b λ_min for every real b; this equals "
               "|b λ_min| + λ_min^2 when b >= 0",
     conclusion=arrow_signed,
@@ -442,10 +430,8 @@ lemma2_corrected = Claim(
     decidable=lemma2_forms("corrected"),
 )
 
-lemma2 = Claim(
-    id="shamir2018.lemma2",
+lemma2 = claim("shamir2018.lemma2", printed_at(SOURCE, "Lemma 2"),
     title="the arrow matrix [[b, u^T], [u, 0]]",
-    source=printed_at(SOURCE, "Lemma 2"),
     statement="Let M = [[b, u^T], [u, 0]] be symmetric, b a scalar, u a vector. Then λ_min(M) <= 0 "
               "and ||u||^2 = |b λ_min| + λ_min^2",
     conclusion=lambda inst, point, B: arrow_signed(inst, point, B, printed=True),

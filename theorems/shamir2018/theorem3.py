@@ -25,13 +25,13 @@ local minima of F_θ (the engine's finder, second-order conditions at the profil
 against the convex solver's certified inf F_lin.
 """
 
-from proofcheck import Claim, Hypothesis, Margin, Mutant, MutantKind, PointKind
+from proofcheck import Hypothesis, Margin, Mutant, MutantKind, PointKind
 from proofcheck.problems import (Relation, case_of, cases, resnet_instances, resnet_landscape,
                                  values_at_point)
 from proofcheck.second_order import certify_sopsp
 from proofcheck.scalar_resnet import ScalarResNet
 
-from . import printed_at
+from . import claim, printed_at
 from ._terms import theorem3_instances, theorem3_terms
 from .assumptions import A1, LIPSCHITZ, SCALAR_LOSSES
 
@@ -66,10 +66,8 @@ def _flipped(inst, point, B):
     return Margin.at_least(q.F, q.F_lin + q.bound(), tol=q.tol, tol_source=q.tol_source)
 
 
-theorem3 = Claim(
-    id="shamir2018.theorem3",
+theorem3 = claim("shamir2018.theorem3", printed_at("6.3", "proof of Theorem 3"),
     title="ε-SOPSPs are at most poly(ε) worse than linear predictors (explicit bound, δ = √ε)",
-    source=printed_at("6.3", "proof of Theorem 3"),
     statement="If (w, V, θ) in M is an ε-SOPSP of F on M, then F(w, V, θ) <= F_lin(w*) + "
               "max{μ0 √ε + r(ε + μ1 √ε + √(2b) √(μ1 √ε (√μ2 + μ2))), "
               "√(2b²ε² + r²(2ε² + b²ε))}, w* a minimiser of F_lin over ||w|| <= r",
@@ -115,10 +113,8 @@ def _corollary(inst, point, factor=1.0, offset=0.0):
     return Margin.at_most(L, factor * L_x - offset, tol=tol, tol_source=source)
 
 
-corollary1 = Claim(
-    id="shamir2018.corollary1",
+corollary1 = claim("shamir2018.corollary1", printed_at("3", "Corollary 1"),
     title="no local minimum is worse than the best linear predictor",
-    source=printed_at("3", "Corollary 1"),
     statement="If F_θ, ∇F_θ, ∇²F_θ are Lipschitz on bounded sets, every local minimum "
               "(w, V, θ) of F satisfies F(w, V, θ) <= inf_w F_lin(w)",
     hypotheses=(A1_KB,),

@@ -31,10 +31,10 @@ from hypothesis import strategies as st
 
 from functools import partial
 
-from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind
+from proofcheck import Hypothesis, Instance, Margin, Mutant, MutantKind
 from proofcheck.stochastic import binomial_tail
 
-from . import printed_at
+from . import claim, printed_at
 from ._runs import theorem4_runs
 
 DELTA = 0.05
@@ -72,7 +72,7 @@ def _runs(inst, runs=1):
 
 #: The setting of Theorem 4: projected SGD within the bounds b, r, l with step size η, simulated
 #: in float64 (no high-precision re-run: the runs are the evidence).
-sgd_claim = partial(Claim, hypotheses=(BOUNDS, STEP), instances=instances, high_precision=False)
+sgd_claim = partial(claim, hypotheses=(BOUNDS, STEP), instances=instances, high_precision=False)
 
 
 def eq18_margin(scale=lambda i: 1.0, flipped=False):
@@ -87,10 +87,8 @@ def eq18_margin(scale=lambda i: 1.0, flipped=False):
     return margin
 
 
-regret = sgd_claim(
-    id="shamir2018.theorem4.regret",
+regret = sgd_claim("shamir2018.theorem4.regret", printed_at("6.4", "proof of Theorem 4", "(18)"),
     title="Eq. (18): SGD's running loss is within Zinkevich's bound of any linear predictor",
-    source=printed_at("6.4", "proof of Theorem 4", "(18)"),
     statement="For any u with (u, 0) in M1, deterministically: (1/T) sum_t (ℓ(w_t^T x_t + "
               "v_t^T f_θt(x_t); y_t) - ℓ(u^T x_t; y_t)) <= O(b l / sqrt T), explicitly "
               "(D^2/(2η) + η l^2 T/2)/T with D = 2b",
@@ -126,10 +124,8 @@ def hp_margin(scale=1.0, sign=1.0):
     return margin
 
 
-theorem4 = sgd_claim(
-    id="shamir2018.theorem4",
+theorem4 = sgd_claim("shamir2018.theorem4", printed_at("5", "Theorem 4"),
     title="projected SGD with a skip connection to the output competes with linear predictors",
-    source=printed_at("5", "Theorem 4"),
     statement="With probability at least 1 - δ, one of the iterates satisfies F(w_t, v_t, θ_t) "
               "<= min_{u: (u, 0) in M1} F_lin(u) + O((b l + r sqrt(log(1/δ)))/sqrt T)",
     conclusion=hp_margin(),

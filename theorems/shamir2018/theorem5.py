@@ -17,10 +17,10 @@ checked as a rate: the fitted decay must not be significantly slower than T^{-1/
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck import Claim, Hypothesis, Instance, Margin, Mutant, MutantKind
+from proofcheck import Hypothesis, Instance, Margin, Mutant, MutantKind
 from proofcheck.stochastic import average_regret_and_bound, regret_rate
 
-from . import printed_at
+from . import claim, printed_at
 
 LIPSCHITZ = Hypothesis("lipschitz", "each g_t is convex, differentiable and l-Lipschitz (l as "
                        "declared)", lambda i: i.gradient_scale <= 1)
@@ -66,10 +66,8 @@ def explicit_bound(scale=lambda i: 1.0, first_term=1.0, second_term=1.0):
     return margin
 
 
-theorem5 = Claim(
-    id="shamir2018.theorem5",
+theorem5 = claim("shamir2018.theorem5", printed_at("6.4", "Theorem 5"),
     title="online gradient descent has average regret O(b l / sqrt(T)) (Zinkevich)",
-    source=printed_at("6.4", "Theorem 5"),
     statement="If g_1..g_T are convex, differentiable, l-Lipschitz over a closed convex X in "
               "{||x|| <= b}, x_1 in X, x_{t+1} = Π_X(x_t - η ∇g_t(x_t)) and η = Θ(b/(l sqrt T)), "
               "then for all x in X, (1/T) sum g_t(x_t) - (1/T) sum g_t(x) <= O(b l / sqrt T)",
@@ -117,10 +115,8 @@ def rate_margin(exponent=-0.5, total=False):
     return margin
 
 
-rate = Claim(
-    id="shamir2018.theorem5.rate",
+rate = claim("shamir2018.theorem5.rate", printed_at("6.4", "Theorem 5"),
     title="the average regret of OGD decays like T^{-1/2} (fitted slope with a CI over seeds)",
-    source=printed_at("6.4", "Theorem 5"),
     statement="(1/T) sum g_t(x_t) - min_x (1/T) sum g_t(x) = O(T^{-1/2}) for η ∝ 1/sqrt(T)",
     conclusion=rate_margin(),
     instances=lambda assumed: st.integers(0, 10**6).map(lambda s: Instance(seed=float(s))),

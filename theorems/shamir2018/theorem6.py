@@ -22,10 +22,10 @@ the bound is tight to a few percent.
 
 from functools import partial
 
-from proofcheck import Claim, Margin, Mutant, MutantKind
+from proofcheck import Margin, Mutant, MutantKind
 
-from . import printed_at
-from ._terms import vector_instances, vector_terms
+from . import claim, printed_at
+from ._terms import gradient_bound, gradient_bound_flipped, vector_instances, vector_terms
 from .assumptions import CONVEX_DIFF, FULL_ROW_RANK
 
 
@@ -36,7 +36,7 @@ def instances(assumed):
 
 #: The setting of Appendix A: vector outputs, ℓ differentiable and convex, W of full row rank,
 #: at drawn points (any point, as stated).
-in_appendix_a = partial(Claim, hypotheses=(CONVEX_DIFF, FULL_ROW_RANK), instances=instances)
+in_appendix_a = partial(claim, hypotheses=(CONVEX_DIFF, FULL_ROW_RANK), instances=instances)
 
 
 def lemma3_conclusion(inst, point, B, factor=1):
@@ -49,10 +49,8 @@ def lemma3_flipped(inst, point, B):
     return Margin.at_most(q.inner, q.gap, tol=q.tol, tol_source=q.tol_source)
 
 
-lemma3 = in_appendix_a(
-    id="shamir2018.lemma3",
+lemma3 = in_appendix_a("shamir2018.lemma3", printed_at("A", "Lemma 3", "(21)-(22)"),
     title="vector outputs: the gradient's inner product with G bounds the suboptimality",
-    source=printed_at("A", "Lemma 3", "(21)-(22)"),
     statement="For W (full row rank), V, W* with G = (W - W*; W^T (W W^T)^{-1} W* V): "
               "<vec(G), ∇F_θ(W, V)> >= F(W, V, θ) - F_lin(W*)",
     conclusion=lemma3_conclusion,
@@ -75,20 +73,17 @@ def _theorem6(inst, B, c=2.0, with_V=True, use_G=False, factor=1):
     else:
         ratio = q.V_spec ** 2 / q.s_min ** 2 if with_V else 0 * q.V_spec
         d = B.sqrt(c * q.W_fro ** 2 + q.W_star_fro ** 2 * (c + ratio))
-    return Margin.at_least(q.grad_norm * d, factor * q.gap, tol=q.tol * (1 + d),
-                           tol_source=q.tol_source + "; times (1 + denominator)")
+    return gradient_bound(q, d, factor)
 
 
 def _theorem6_flipped(inst, point, B):
     q = vector_terms(inst, B)
     d = B.sqrt(2 * q.W_fro ** 2 + q.W_star_fro ** 2 * (2 + q.V_spec ** 2 / q.s_min ** 2))
-    return Margin.at_most(q.grad_norm * d, q.gap, tol=q.tol * (1 + d), tol_source=q.tol_source)
+    return gradient_bound_flipped(q, d)
 
 
-theorem6 = in_appendix_a(
-    id="shamir2018.theorem6",
+theorem6 = in_appendix_a("shamir2018.theorem6", printed_at("A", "Theorem 6"),
     title="vector outputs: away from rank-deficient W the gradient bounds the suboptimality",
-    source=printed_at("A", "Theorem 6"),
     statement="If ℓ is differentiable and convex, at any (W, V, θ) with W of full row rank, "
               "||∇F_θ(W, V)|| >= (F(W, V, θ) - F_lin(W*)) / sqrt(2||W||_Fr² + ||W*||_Fr² "
               "(2 + ||V||²/s_min(W)²))",
@@ -112,10 +107,8 @@ def _eq19_flipped(inst, point, B):
                           tol_source=q.tol_source)
 
 
-eq19 = in_appendix_a(
-    id="shamir2018.theorem6.eq19",
+eq19 = in_appendix_a("shamir2018.theorem6.eq19", printed_at("A", "proof of Theorem 6", "(19)"),
     title="the unsimplified bound of Theorem 6",
-    source=printed_at("A", "proof of Theorem 6", "(19)"),
     statement="||∇F_θ(W, V)|| >= (F - F_lin(W*)) / sqrt(||W - W*||_Fr² + "
               "||W^T (W W^T)^{-1} W* V||_Fr²)",
     conclusion=lambda inst, point, B: _theorem6(inst, B, use_G=True),
