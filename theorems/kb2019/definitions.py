@@ -10,12 +10,14 @@ defined unless m = d_x; for square X it is still the wrong matrix. What the proo
 P_N[M] = I_m - P[M], the orthogonal projector onto Null(M^T) (the left null space).
 """
 
-import sympy as sp
+from proofcheck._lazy import lazy_import
 
 from proofcheck import Claim, Identity, Mutant, MutantKind, Source
 from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_projection,
                                  random_rational_matrix, vec)
 from proofcheck.symbolic_models import null_space_projection
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 SOURCE = Source("kb2019", "3.2", "definition of P[M] and P_N[M]")
 SWEEP = SizeSweep(m=(1, 4), d_x=(1, 3), d_y=(1, 2), rank_X=(0, 3), where="rank_X <= min(m, d_x)")

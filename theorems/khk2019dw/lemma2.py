@@ -13,14 +13,16 @@ Facts used in the proofs of Lemma 3 / Theorem 2 (Appendix A.2):
 """
 
 import numpy as np
-import sympy as sp
 from hypothesis import strategies as st
 
+from proofcheck._lazy import lazy_import
 from proofcheck import Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_projection,
                                  random_rational_matrix)
 
 from . import printed_at
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 SWEEP = SizeSweep(m=(1, 4), a=(1, 2), b=(1, 2), ra=(0, 2), rb=(0, 2),
                   where="ra <= min(m, a) and rb <= min(m - ra, b)")

@@ -20,9 +20,9 @@ from functools import partial
 
 import mpmath
 import numpy as np
-import sympy as sp
 from hypothesis import strategies as st
 
+from proofcheck._lazy import lazy_import
 from proofcheck import Claim, Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind
 from proofcheck.claims import Reading
 from proofcheck import networks as nw
@@ -34,6 +34,8 @@ from . import printed_at
 from .assumptions import ADMISSIBLE, network_of
 from .gram_schmidt import _hstack, exact_blocks, exact_gram_schmidt
 from .instances import build, build_stratum, data_for, landscape, point_backend, problem_data
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 
 def subsequences(t, H):

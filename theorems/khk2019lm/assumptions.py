@@ -17,14 +17,16 @@ check at a point.
 """
 
 import numpy as np
-import sympy as sp
 from hypothesis import strategies as st
 
+from proofcheck._lazy import lazy_import
 from proofcheck import Claim, Hypothesis, Identity, Instance, Margin, Mutant, MutantKind, Source
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector, vec
 
 from ._constructions import assumption2_defect, assumption2_residual, output_weights_g
 from .instances import A2, LOSSES, network, random_points
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 SOURCE1 = Source("khk2019lm", "3.1", "Assumption 1")
 SOURCE2 = Source("khk2019lm", "3.1", "Assumption 2")

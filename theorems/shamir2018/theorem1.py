@@ -20,11 +20,11 @@ F - F_lin(w*) = 7.70 > ||G|| ||∇F|| = 6.37. The theorem is unaffected: ||G||_F
 """
 
 import numpy as np
-import sympy as sp
 from hypothesis import strategies as st
 
 from functools import partial
 
+from proofcheck._lazy import lazy_import
 from proofcheck import Claim, Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.losses import SquaredLoss
 from proofcheck.scalar_resnet import scalar_instances
@@ -34,6 +34,8 @@ from . import printed_at
 from ._terms import point_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_NONZERO
 from .decidable import LEMMA1_FAST, lemma1_forms, theorem1_forms
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 LOSSES = tuple(SCALAR_LOSSES)
 

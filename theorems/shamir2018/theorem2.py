@@ -17,10 +17,10 @@ curvature term can pay for the suboptimality (the tight case).
 """
 
 import numpy as np
-import sympy as sp
 
 from functools import partial
 
+from proofcheck._lazy import lazy_import
 from proofcheck import Claim, Identity, Margin, Mutant, MutantKind
 from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 
@@ -28,6 +28,8 @@ from . import printed_at
 from ._terms import zero_instances, zero_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_STAR_NONZERO
 from .decidable import lemma2_forms
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 SOURCE = "6.2"
 
