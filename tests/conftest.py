@@ -1,5 +1,7 @@
 """Shared test set-up."""
 
+import os
+
 import pytest
 
 
@@ -32,3 +34,32 @@ def _no_local_hypothesis_constants(monkeypatch):
     empty = constants_ast.Constants()
     monkeypatch.setattr(providers, "_get_local_constants", lambda: empty)
     providers.CONSTANTS_CACHE.cache.clear()
+
+
+@pytest.fixture(scope="session")
+def shared_result_cache(tmp_path_factory):
+    """A result cache (proofcheck/cache.py) for this test run only, shared by its pytest-xdist
+    workers (the controller's base temporary folder is the parent of each worker's), so a claim
+    that two test files check at the same profile and seed is checked once: the catalogue tests
+    and tests/test_khk2019dw_probabilistic.py. The cache is content-addressed (claim and module
+    sources, library versions, profile, seed) and its writes are atomic, so a result read from
+    it is the result a fresh check computes; it starts empty with every test run and never
+    holds a user's results (the autouse fixture above still gives each test its own)."""
+    from proofcheck.cache import ResultCache
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return ResultCache(root / "shared-result-cache")
+
+
+@pytest.fixture(scope="session")
+def check_quick(shared_result_cache):
+    """``check_quick(claims, origins)``: the run of ``claims`` at the quick profile, seed 0, in
+    this process (proofcheck.runner.run_claims with jobs=0, as ``proofcheck check --jobs 0``
+    runs them: Hypothesis' constants pinned per claim), through :func:`shared_result_cache`."""
+    from proofcheck.runner import run_claims
+
+    def check(claims, origins):
+        return run_claims(list(claims), origins=origins, profile="quick", seed=0, jobs=0,
+                          cache=shared_result_cache)
+    return check
