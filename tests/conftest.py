@@ -63,3 +63,41 @@ def check_quick(shared_result_cache):
         return run_claims(list(claims), origins=origins, profile="quick", seed=0, jobs=0,
                           cache=shared_result_cache)
     return check
+
+
+# --- scheduling on the pytest-xdist workers (pyproject: -n auto --dist loadfile) ---------------
+
+#: Test files whose tests share no costly module-level fixture: pytest-xdist hands out their
+#: tests one at a time instead of the whole file to one worker. The documented commands are
+#: about a quarter of the suite's CPU; as one loadfile unit they kept one worker busy for
+#: minutes at the end of the run (each command stands alone: its page's workspace is a cheap
+#: copy, and a replay first runs the --save-witness command it needs).
+SPREAD = frozenset({"tests/test_docs_commands.py"})
+
+#: Files handed out first, the costliest first (measured with --durations on 2 cores): a long
+#: file that starts last keeps one worker busy after the other has finished.
+FIRST = ("tests/test_catalogue_khk2019dw.py", "tests/test_catalogue_kb2019.py",
+         "tests/test_runner.py", "tests/test_catalogue_shamir2018.py",
+         "tests/test_catalogue_khk2019lm.py", "tests/test_strategies_families.py",
+         "tests/test_cli.py", "tests/test_determinism.py", "tests/test_docgen.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Order the files of :data:`FIRST` before the others (a stable sort: the tests of a file
+    keep their order); pyproject's --no-loadscope-reorder makes xdist keep this order."""
+    rank = {f: i for i, f in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile, except that the tests of :data:`SPREAD` files are separate units."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SpreadingLoadFile(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return nodeid if file in SPREAD else file
+
+    return SpreadingLoadFile(config, log)
