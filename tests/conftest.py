@@ -1,6 +1,8 @@
 """Shared test set-up."""
 
+import contextlib
 import os
+import time
 
 import pytest
 
@@ -52,16 +54,43 @@ def shared_result_cache(tmp_path_factory):
     return ResultCache(root / "shared-result-cache")
 
 
+@contextlib.contextmanager
+def _claim_lock(folder, claim_id):
+    """Held while one worker checks ``claim_id`` (fcntl.flock, released if the worker dies):
+    another worker that wants the same claim waits, then reads it from the shared cache."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{claim_id}.lock", "w") as fh:
+        try:
+            import fcntl
+        except ImportError:      # pragma: no cover - no flock (Windows): both may compute it
+            yield
+            return
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def check_quick(shared_result_cache):
     """``check_quick(claims, origins)``: the run of ``claims`` at the quick profile, seed 0, in
     this process (proofcheck.runner.run_claims with jobs=0, as ``proofcheck check --jobs 0``
-    runs them: Hypothesis' constants pinned per claim), through :func:`shared_result_cache`."""
+    runs them: Hypothesis' constants pinned per claim), through :func:`shared_result_cache`,
+    one claim at a time under a lock per claim, so two workers never check the same claim."""
+    from proofcheck import __version__
+    from proofcheck.results import RunResult
     from proofcheck.runner import run_claims
 
+    locks = shared_result_cache.directory / "locks"
+
     def check(claims, origins):
-        return run_claims(list(claims), origins=origins, profile="quick", seed=0, jobs=0,
-                          cache=shared_result_cache)
+        start, results = time.perf_counter(), []
+        for claim in claims:
+            with _claim_lock(locks, claim.id):
+                results += run_claims([claim], origins=origins, profile="quick", seed=0, jobs=0,
+                                      cache=shared_result_cache).claims
+        return RunResult(results, "quick", 0, time.perf_counter() - start, __version__)
     return check
 
 
