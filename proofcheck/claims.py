@@ -498,7 +498,9 @@ def claims_in(namespace: Mapping[str, Any]) -> list[Claim]:
     """The claims defined at module level (a module may also set ``CLAIMS = [...]``)."""
     if "CLAIMS" in namespace:
         return list(namespace["CLAIMS"])
-    found = [v for v in namespace.values() if isinstance(v, Claim)]
+    # type(v), not isinstance: isinstance reads v.__class__, which would execute a module
+    # bound lazily (proofcheck._lazy.lazy_import, e.g. sympy) just by listing the claims
+    found = [v for v in namespace.values() if issubclass(type(v), Claim)]
     # a corrected statement is checked through the printed claim that carries it
     corrections = {id(c.corrected) for c in found if c.corrected is not None}
     return [c for c in found if id(c) not in corrections]

@@ -43,6 +43,7 @@ from collections.abc import Sequence
 
 import click
 
+from proofcheck import __version__
 from proofcheck.witness_db import store_exploration, witness_db_option, witnesses_group
 
 __all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_REFUTED", "EXIT_USAGE", "exit_code", "main"]
@@ -217,7 +218,9 @@ class _Group(click.Group):
 
 @click.group(name="proofcheck", cls=_Group, epilog=_EPILOG,
              context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="proofcheck", prog_name="proofcheck")
+# the version of this source tree (the distribution is "proofcheck-landscape", so click's
+# lookup of a distribution named "proofcheck" failed with a RuntimeError)
+@click.version_option(version=__version__, prog_name="proofcheck")
 def main() -> None:
     """A symbolic-plus-numeric proof checker for loss-landscape theorems."""
     _hypothesis_storage()

@@ -1,5 +1,9 @@
 """Shared test set-up."""
 
+import contextlib
+import os
+import time
+
 import pytest
 
 
@@ -32,3 +36,97 @@ def _no_local_hypothesis_constants(monkeypatch):
     empty = constants_ast.Constants()
     monkeypatch.setattr(providers, "_get_local_constants", lambda: empty)
     providers.CONSTANTS_CACHE.cache.clear()
+
+
+@pytest.fixture(scope="session")
+def shared_result_cache(tmp_path_factory):
+    """A result cache (proofcheck/cache.py) for this test run only, shared by its pytest-xdist
+    workers (the controller's base temporary folder is the parent of each worker's), so a claim
+    that two test files check at the same profile and seed is checked once: the catalogue tests
+    and tests/test_khk2019dw_probabilistic.py. The cache is content-addressed (claim and module
+    sources, library versions, profile, seed) and its writes are atomic, so a result read from
+    it is the result a fresh check computes; it starts empty with every test run and never
+    holds a user's results (the autouse fixture above still gives each test its own)."""
+    from proofcheck.cache import ResultCache
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return ResultCache(root / "shared-result-cache")
+
+
+@contextlib.contextmanager
+def _claim_lock(folder, claim_id):
+    """Held while one worker checks ``claim_id`` (fcntl.flock, released if the worker dies):
+    another worker that wants the same claim waits, then reads it from the shared cache."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{claim_id}.lock", "w") as fh:
+        try:
+            import fcntl
+        except ImportError:      # pragma: no cover - no flock (Windows): both may compute it
+            yield
+            return
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def check_quick(shared_result_cache):
+    """``check_quick(claims, origins)``: the run of ``claims`` at the quick profile, seed 0, in
+    this process (proofcheck.runner.run_claims with jobs=0, as ``proofcheck check --jobs 0``
+    runs them: Hypothesis' constants pinned per claim), through :func:`shared_result_cache`,
+    one claim at a time under a lock per claim, so two workers never check the same claim."""
+    from proofcheck import __version__
+    from proofcheck.results import RunResult
+    from proofcheck.runner import run_claims
+
+    locks = shared_result_cache.directory / "locks"
+
+    def check(claims, origins):
+        start, results = time.perf_counter(), []
+        for claim in claims:
+            with _claim_lock(locks, claim.id):
+                results += run_claims([claim], origins=origins, profile="quick", seed=0, jobs=0,
+                                      cache=shared_result_cache).claims
+        return RunResult(results, "quick", 0, time.perf_counter() - start, __version__)
+    return check
+
+
+# --- scheduling on the pytest-xdist workers (pyproject: -n auto --dist loadfile) ---------------
+
+#: Test files whose tests share no costly module-level fixture: pytest-xdist hands out their
+#: tests one at a time instead of the whole file to one worker. The documented commands are
+#: about a quarter of the suite's CPU; as one loadfile unit they kept one worker busy for
+#: minutes at the end of the run (each command stands alone: its page's workspace is a cheap
+#: copy, and a replay first runs the --save-witness command it needs).
+SPREAD = frozenset({"tests/test_docs_commands.py"})
+
+#: Files handed out first, the costliest first (measured with --durations on 2 cores): a long
+#: file that starts last keeps one worker busy after the other has finished.
+FIRST = ("tests/test_catalogue_khk2019dw.py", "tests/test_catalogue_kb2019.py",
+         "tests/test_runner.py", "tests/test_catalogue_shamir2018.py",
+         "tests/test_catalogue_khk2019lm.py", "tests/test_strategies_families.py",
+         "tests/test_cli.py", "tests/test_determinism.py", "tests/test_docgen.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Order the files of :data:`FIRST` before the others (a stable sort: the tests of a file
+    keep their order); pyproject's --no-loadscope-reorder makes xdist keep this order."""
+    rank = {f: i for i, f in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile, except that the tests of :data:`SPREAD` files are separate units."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SpreadingLoadFile(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return nodeid if file in SPREAD else file
+
+    return SpreadingLoadFile(config, log)

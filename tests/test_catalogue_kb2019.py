@@ -11,7 +11,6 @@ import pytest
 
 from proofcheck.catalog import load_claims
 from proofcheck.claims import PointKind
-from proofcheck.engine import check_claims
 from proofcheck.results import Verdict
 
 REQUIRED = [
@@ -34,8 +33,8 @@ def registry():
 
 
 @pytest.fixture(scope="module")
-def run(registry):
-    return check_claims(registry.select(["kb2019"]), profile="quick", seed=0)
+def run(registry, check_quick):
+    return check_quick(registry.select(["kb2019"]), registry.origins)
 
 
 def test_catalogue_loads_without_errors(registry):

@@ -112,3 +112,13 @@ def test_a_nul_byte_in_a_path_is_a_usage_error(tmp_path):
                  ["report", "no.such.claim", "-o", "\x00"]):
         res = CliRunner().invoke(main, args)
         assert res.exit_code == EXIT_USAGE and "Traceback" not in res.output, (args, res.output)
+
+
+def test_version_option_prints_the_package_version():
+    """`proofcheck --version` names this source tree's version (it used to look up a
+    distribution called "proofcheck" and fail: the distribution is proofcheck-landscape)."""
+    from proofcheck import __version__
+
+    out = CliRunner().invoke(main, ["--version"])
+    assert out.exit_code == 0, out.output
+    assert out.output.strip() == f"proofcheck, version {__version__}"

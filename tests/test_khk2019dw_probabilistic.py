@@ -8,7 +8,6 @@ import pytest
 
 from proofcheck import montecarlo as mc
 from proofcheck.claims import claims_in
-from proofcheck.engine import check_claims
 from proofcheck.catalog import CATALOGUE  # noqa: F401  (registers proofcheck.catalogue)
 from proofcheck.catalogue.khk2019dw import section3_probabilistic as S
 from proofcheck.results import Verdict
@@ -17,8 +16,11 @@ CLAIMS = claims_in(vars(S))
 
 
 @pytest.fixture(scope="module")
-def run():
-    return check_claims(CLAIMS, profile="quick", seed=0)
+def run(check_quick):
+    # quick, seed 0: the run tests/test_catalogue_khk2019dw.py makes of these claims, computed
+    # once per test run through the shared result cache (tests/conftest.py)
+    from proofcheck.catalog import load_claims
+    return check_quick(CLAIMS, load_claims().origins)
 
 
 # --- the settings satisfy (or violate) exactly what they are meant to -------------------------

@@ -56,13 +56,18 @@ from typing import Any
 
 import mpmath
 import numpy as np
-import scipy.linalg
-import scipy.sparse
-from scipy.optimize import linprog
+import scipy
 
+from proofcheck._lazy import lazy_function, lazy_import
 from proofcheck.linalg import rank_cutoff
 from proofcheck.losses import (UNIT_ROUNDOFF, Loss, RestrictedSoftmaxCrossEntropy, SmoothedHinge,
                                SquaredLoss)
+
+# scipy.linalg, scipy.sparse and scipy.optimize (about 0.5 s of CPU together) are loaded on first
+# use, so that listing or checking claims that never fit a convex model does not pay for them
+lazy_import("scipy.linalg")
+lazy_import("scipy.sparse")
+linprog = lazy_function("scipy.optimize", "linprog")
 
 __all__ = ["ConvexFit", "LinearFit", "best_linear_predictor", "recession_direction",
            "maps_infimum", "weights_or_uniform"]

@@ -10,7 +10,7 @@ defined unless m = d_x; for square X it is still the wrong matrix. What the proo
 P_N[M] = I_m - P[M], the orthogonal projector onto Null(M^T) (the left null space).
 """
 
-import sympy as sp
+from proofcheck._lazy import lazy_import
 
 from proofcheck import Identity, Mutant, MutantKind
 from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_projection,
@@ -18,6 +18,8 @@ from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_project
 from proofcheck.symbolic_models import null_space_projection
 
 from . import claim, printed_at
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 SOURCE = printed_at("3.2", "definition of P[M] and P_N[M]")
 SWEEP = SizeSweep(m=(1, 4), d_x=(1, 3), d_y=(1, 2), rank_X=(0, 3), where="rank_X <= min(m, d_x)")

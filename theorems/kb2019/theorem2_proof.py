@@ -15,13 +15,15 @@ Two slips of the printed proof are recorded as errata:
 * L*_{x,z(x,θ)} = ||Y - (P[X] + P[P_N[X]Z])Y||_F^2 drops the factor 1/m of g.
 """
 
-import sympy as sp
+from proofcheck._lazy import lazy_import
 
 from proofcheck import Claim, Identity, Mutant, MutantKind
 from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_projection, kron,
                                  kron_jacobian, random_rational_matrix, symbol_matrix, vec)
 
 from . import printed_at
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 P, P_N = exact_projection, exact_null_projection
 SOURCE = printed_at("B.2", "proof of Theorem 2")

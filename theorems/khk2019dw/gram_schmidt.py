@@ -21,7 +21,7 @@ product N^(1)_1 D^(1)_1 is undefined (Proposition 1, where d_y = 1, is fine).  C
 """
 
 import numpy as np
-import sympy as sp
+from proofcheck._lazy import lazy_import
 
 from proofcheck import Identity, Margin, Mutant, MutantKind
 from proofcheck import networks as nw
@@ -32,6 +32,8 @@ from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_project
 from . import claim, printed_at
 from .assumptions import per_instance
 from .instances import build, data_for, network_instances
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 SWEEP = SizeSweep(H=(1, 2), w=(1, 2), d_x=(1, 2), d_y=(1, 2), m=(1, 3),
                   where="H * w + d_x + d_y + m <= 8")

@@ -13,7 +13,7 @@ Facts used in the proofs of Lemma 3 / Theorem 2 (Appendix A.2):
 """
 
 import numpy as np
-import sympy as sp
+from proofcheck._lazy import lazy_import
 from hypothesis import strategies as st
 
 from proofcheck import Hypothesis, Identity, Instance, Margin, Mutant, MutantKind
@@ -21,6 +21,8 @@ from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_project
                                  random_rational_matrix)
 
 from . import claim, printed_at
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 SWEEP = SizeSweep(m=(1, 4), a=(1, 2), b=(1, 2), ra=(0, 2), rb=(0, 2),
                   where="ra <= min(m, a) and rb <= min(m - ra, b)")

@@ -110,8 +110,17 @@ class Setting:
 
 
 def _hadamard(n):
-    from scipy.linalg import hadamard
-    return tuple(tuple(int(v) for v in row) for row in hadamard(n))
+    """Sylvester's Hadamard matrix of order n (a power of 2) as rows: scipy.linalg.hadamard's
+    matrix, built with numpy so that loading the catalogue does not import scipy.linalg.
+
+    >>> from scipy.linalg import hadamard
+    >>> all(np.array_equal(np.array(_hadamard(n)), hadamard(n)) for n in (1, 2, 4, 8))
+    True
+    """
+    H = np.ones((1, 1), dtype=np.int64)
+    while len(H) < n:
+        H = np.block([[H, H], [H, -H]])
+    return tuple(tuple(int(v) for v in row) for row in H)
 
 
 H4, H8 = _hadamard(4), _hadamard(8)

@@ -19,7 +19,7 @@ import itertools
 from functools import partial
 
 import numpy as np
-import sympy as sp
+from proofcheck._lazy import lazy_import
 from hypothesis import strategies as st
 
 from proofcheck import Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind
@@ -35,6 +35,8 @@ from .assumptions import ADMISSIBLE, network_of
 from .gram_schmidt import _hstack, exact_blocks, exact_gram_schmidt
 from .instances import build, build_stratum, data_for, landscape, problem_data
 from proofcheck.optimize.strata import is_exact_point
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 
 def subsequences(t, H):

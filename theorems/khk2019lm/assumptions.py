@@ -17,7 +17,7 @@ check at a point.
 """
 
 import numpy as np
-import sympy as sp
+from proofcheck._lazy import lazy_import
 from hypothesis import strategies as st
 
 from proofcheck import Hypothesis, Identity, Instance, Margin, Mutant, MutantKind
@@ -26,6 +26,8 @@ from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector, vec
 from . import claim, printed_at
 from ._constructions import assumption2_defect, assumption2_residual, output_weights_g
 from .instances import A2, LOSSES, network, random_points
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 SOURCE1 = printed_at("3.1", "Assumption 1")
 SOURCE2 = printed_at("3.1", "Assumption 2")

@@ -24,7 +24,7 @@ predictors on the learned representations h^{(l)}, l in I.
 """
 
 import numpy as np
-import sympy as sp
+from proofcheck._lazy import lazy_import
 from hypothesis import strategies as st
 
 from proofcheck import (Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,
@@ -39,6 +39,8 @@ from ._constructions import footnote1_network, separation_delta
 from ._declare import at_network_points, best_linear, bracket_tol, certified, equality
 from .instances import (A1, MAIN_LOSSES, last_layer_landscape,
                         net_instance, network, panel)
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 # --- Example 1 --------------------------------------------------------------------------------
 

@@ -11,10 +11,12 @@ differentiable ℓ satisfies. A proof therefore holds for every convex different
 counterexample gives finitely many values of ℓ and ℓ', which a smooth function interpolates.
 """
 
-import sympy as sp
+from proofcheck._lazy import lazy_import
 
 from proofcheck.decide import Decidable, lambda_min_constraints
 from proofcheck.symbolic import symbol_matrix, symbol_vector
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 ell = sp.Function("l")           # the loss ℓ(p; y) of one sample (y is absorbed per sample)
 

@@ -19,7 +19,7 @@ critical-point enumeration (:mod:`proofcheck.polynomial`) on a sweep of ε value
 from functools import cache
 
 import numpy as np
-import sympy as sp
+from proofcheck._lazy import lazy_import
 
 from proofcheck import Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.polynomial import critical_points
@@ -27,6 +27,8 @@ from proofcheck.symbolic import SizeSweep
 
 from . import claim, printed_at
 from .decidable import example1_point_forms, example1_stationary_forms
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 w, v = sp.symbols("w v", real=True)
 eps = sp.Symbol("epsilon", positive=True)

@@ -21,9 +21,11 @@ import csv
 from functools import cache
 from pathlib import Path
 
-import sympy as sp
+from proofcheck._lazy import lazy_import
 
 from proofcheck.figures import Figure, FigureError, require_matplotlib
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 __all__ = ["FIGURES", "panel_points", "render_figure1"]
 

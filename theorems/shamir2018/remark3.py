@@ -27,7 +27,7 @@ from fractions import Fraction
 from functools import cache
 
 import numpy as np
-import sympy as sp
+from proofcheck._lazy import lazy_import
 
 from proofcheck import Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.polynomial import derivative_norm_bounds, scaled_box_bounds
@@ -35,6 +35,8 @@ from proofcheck.symbolic import SizeSweep
 
 from . import claim, printed_at
 from .example1 import eps, objective, v, w
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 SCALAR = SizeSweep(d=1)
 NAMES = {1: "F", 2: "∇F", 3: "∇²F"}        # order of the derivative tensor -> whose constant

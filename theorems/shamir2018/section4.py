@@ -25,7 +25,7 @@ inertia of the Hessian, values compared by certified rational enclosures. Findin
 
 from functools import cache
 
-import sympy as sp
+from proofcheck._lazy import lazy_import
 
 from proofcheck import Identity, Mutant, MutantKind
 from proofcheck.polynomial import constrained_landscape, critical_points
@@ -33,6 +33,8 @@ from proofcheck.symbolic import SizeSweep
 
 from . import claim, printed_at
 from .example1 import objective, v, w
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 SCALAR = SizeSweep(d=1)
 F1 = objective(sp.Integer(1))                 # Example 1's F at ε = 1 (with the 1/2)

@@ -24,7 +24,7 @@ Footnote 2: ||AB|| <= ||A|| ||B||, ||AB||_Fr <= ||A||_Fr ||B||, ||AB||_Fr <= ||A
 """
 
 import numpy as np
-import sympy as sp
+from proofcheck._lazy import lazy_import
 from hypothesis import strategies as st
 
 from proofcheck import (Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,
@@ -38,6 +38,8 @@ from proofcheck.symbolic import SizeSweep, symbol_matrix, symbol_vector
 from . import claim, printed_at
 from .assumptions import A1
 from .decidable import footnote2_forms
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 U = 2.0 ** -53
 

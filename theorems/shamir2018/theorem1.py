@@ -20,7 +20,7 @@ F - F_lin(w*) = 7.70 > ||G|| ||∇F|| = 6.37. The theorem is unaffected: ||G||_F
 """
 
 import numpy as np
-import sympy as sp
+from proofcheck._lazy import lazy_import
 from hypothesis import strategies as st
 
 from functools import partial
@@ -34,6 +34,8 @@ from . import claim, printed_at
 from ._terms import gradient_bound, gradient_bound_flipped, point_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_NONZERO
 from .decidable import LEMMA1_FAST, lemma1_forms, theorem1_forms
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 LOSSES = tuple(SCALAR_LOSSES)
 

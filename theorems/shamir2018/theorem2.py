@@ -17,7 +17,7 @@ curvature term can pay for the suboptimality (the tight case).
 """
 
 import numpy as np
-import sympy as sp
+from proofcheck._lazy import lazy_import
 
 from functools import partial
 
@@ -28,6 +28,8 @@ from . import claim, printed_at
 from ._terms import zero_instances, zero_terms
 from .assumptions import A1, NONCONVEX, SCALAR_LOSSES, W_STAR_NONZERO
 from .decidable import lemma2_forms
+
+sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 SOURCE = "6.2"
 
