@@ -154,14 +154,19 @@ def run_claims(claims: Sequence[Claim], *, origins: Mapping[str, str] | None = N
 
     interrupted = False
     if todo:
+        from .pointcache import using_store
+
+        # certified points shared by the run's claims, mutants and workers: kept with the
+        # results, or (--no-cache) in a folder that lives as long as the run
         try:
-            if scheduler is not None:
-                interrupted = _run_dask(todo, scheduler, prof, seed, finish)
-            elif jobs == 0 or not all(t.origin for t in todo):
-                interrupted = _run_here(todo, prof, seed, progress, finish)
-            else:
-                interrupted = _run_pool(todo, min(jobs, len(todo)), prof, seed, timeout,
-                                        progress, finish)
+            with using_store(None if cache is None else cache.directory / "points"):
+                if scheduler is not None:
+                    interrupted = _run_dask(todo, scheduler, prof, seed, finish)
+                elif jobs == 0 or not all(t.origin for t in todo):
+                    interrupted = _run_here(todo, prof, seed, progress, finish)
+                else:
+                    interrupted = _run_pool(todo, min(jobs, len(todo)), prof, seed, timeout,
+                                            progress, finish)
         finally:
             if cache is not None:
                 cache.save_timings()
