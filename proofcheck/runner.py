@@ -667,7 +667,7 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
                     w = idle.pop() if idle else _spawn(prof, seed)
                     if w not in workers:
                         workers.append(w)
-                    t = pending.popleft()
+                    t = _next_task(pending, {_panel(b.task.claim) for b in workers if b.task})
                     w.task, w.sent_at, w.started_at = t, time.monotonic(), None
                     try:
                         w.conn.send_bytes(json.dumps(["run", t.index, t.origin, t.claim.id,
@@ -695,6 +695,28 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
         finally:
             _shutdown(workers)
     return False
+
+
+def _panel(claim: Any) -> tuple[str, str] | None:
+    """What a point claim searches: its landscape and instances (by qualified name); claims
+    with the same panel find the same certified points (:mod:`proofcheck.pointcache`)."""
+    if getattr(claim.point_kind, "value", "any point") == "any point":
+        return None
+    def name(f: Any) -> str:
+        return f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', repr(f))}"
+    return name(claim.landscape), name(claim.instances)
+
+
+def _next_task(pending: deque[_Task], running: set[Any]) -> _Task:
+    """The first (largest) pending task whose panel no running claim searches: a claim that
+    would find the same points as a running one waits for it and then reads them from the
+    point store, instead of idling on the store's lock while the other worker computes."""
+    for k, t in enumerate(pending):
+        p = _panel(t.claim)
+        if p is None or p not in running:
+            del pending[k]
+            return t
+    return pending.popleft()
 
 
 def _drain(w: _Worker, progress: Progress | None, finish, prof: Profile, seed: int) -> None:
