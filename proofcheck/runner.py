@@ -149,7 +149,7 @@ def run_claims(claims: Sequence[Claim], *, origins: Mapping[str, str] | None = N
             finish(i, hit, fresh=False)
         else:
             todo.append(_Task(i, claim, origins.get(claim.id, ""),
-                              _estimate(claim, prof, cache)))
+                              _estimate(claim, prof, cache, origins.get(claim.id, ""))))
     todo.sort(key=lambda t: (-t.cost, t.index))          # largest first, stable
 
     interrupted = False
@@ -237,13 +237,18 @@ def run_necessity(claims: Sequence[Claim], budget: Any = None, seed: int = 0, *,
     return nmap
 
 
-def _estimate(claim: Claim, prof: Profile, cache: ResultCache | None) -> float:
-    """Expected seconds of a claim: its last duration at this profile, else a rough guess from
-    what it declares (points to find and certify cost most, then mutants and identities)."""
+def _estimate(claim: Claim, prof: Profile, cache: ResultCache | None,
+              origin: str = "") -> float:
+    """Expected seconds of a claim: its last duration at this profile, else the cost its
+    catalogue records (:func:`catalogue_costs`), else a rough guess from what it declares
+    (points to find and certify cost most, then mutants and identities)."""
     if cache is not None:
         last = cache.last_seconds(claim.id, prof.name)
         if last is not None:
             return last
+    recorded = catalogue_costs(origin, prof.name).get(claim.id)
+    if recorded is not None:
+        return recorded
     cost = 1.0 + 0.5 * len(claim.identities) + 0.3 * len(claim.mutants)
     if getattr(claim.point_kind, "value", "any point") != "any point":
         cost += 10.0
@@ -283,6 +288,36 @@ def describe_base_exception(exc: BaseException) -> str:
         return f"called sys.exit({exc.code!r})"
     text = str(exc)
     return f"raised {type(exc).__name__}" + (f": {text}" if text else "")
+
+
+_COSTS: dict[tuple[str, str], dict[str, float]] = {}
+
+
+def catalogue_costs(origin: str, profile: str) -> dict[str, float]:
+    """Recorded seconds per claim id from a ``costs.json`` in the package of ``origin`` or a
+    package above it (the bundled catalogue ships one: a cold run, with no timings in the
+    cache yet, still starts its longest claims first). ``{profile: {claim id: seconds}}``;
+    a profile without its own figures uses ``default``'s (the order is what matters). Only
+    packages already imported are looked at; a missing or broken file is no figures."""
+    parts = origin.split(".") if origin and not origin.endswith(".py") else []
+    for k in range(len(parts) - 1, 0, -1):
+        package = ".".join(parts[:k])
+        if (package, profile) in _COSTS:
+            return _COSTS[(package, profile)]
+        mod = sys.modules.get(package)
+        for folder in getattr(mod, "__path__", None) or ():
+            path = os.path.join(folder, "costs.json")
+            if os.path.isfile(path):
+                try:
+                    with open(path, encoding="utf-8") as fh:
+                        data = json.load(fh)
+                    figures = data.get(profile) or data.get("default") or {}
+                    found = {str(c): float(v) for c, v in figures.items()}
+                except (OSError, ValueError, AttributeError, TypeError):
+                    found = {}
+                _COSTS[(package, profile)] = found
+                return found
+    return {}
 
 
 # ---------------------------------------------------------------------------------------------
