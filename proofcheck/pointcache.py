@@ -9,7 +9,8 @@ per-process memo computes the same points again in every worker.
 **Where.** The runner (:func:`proofcheck.runner.run_claims`) sets ``$PROOFCHECK_POINT_CACHE``
 for the run: ``<result cache dir>/points`` (kept with the results, cleared with them), or, with
 ``--no-cache``, a temporary folder that lives as long as the run (shared by its workers, then
-deleted). Without the variable (a claim checked from Python, the tests) nothing is stored.
+deleted). Without the variable (a claim checked from Python, the tests) nothing is stored;
+``PROOFCHECK_POINT_CACHE=off`` switches the store off for a run.
 
 **Key.** The SHA-256 of (as JSON): the finder's name, a :func:`fingerprint` of the landscape's
 data (arrays by content, objects by class and state, functions by qualified name and closure),
@@ -407,7 +408,7 @@ _STORES: dict[str, PointStore] = {}
 def point_store() -> PointStore | None:
     """The run's store (``$PROOFCHECK_POINT_CACHE``), or None."""
     directory = os.environ.get(ENV)
-    if not directory:
+    if not directory or directory == "off":
         return None
     if directory not in _STORES:
         _STORES[directory] = PointStore(directory)
@@ -422,6 +423,9 @@ def using_store(directory: str | Path | None) -> Iterator[None]:
     import tempfile
 
     old = os.environ.get(ENV)
+    if old == "off":                       # switched off by the user (or a benchmark)
+        yield
+        return
     tmp = None
     if directory is None:
         tmp = tempfile.mkdtemp(prefix="proofcheck-points-")
