@@ -733,12 +733,13 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
 
 
 def _panel(claim: Any) -> tuple[str, str] | None:
-    """What a point claim searches: its landscape and instances (by qualified name); claims
-    with the same panel find the same certified points (:mod:`proofcheck.pointcache`)."""
-    if getattr(claim.point_kind, "value", "any point") == "any point":
-        return None
+    """What a claim searches: its landscape and instances (by qualified name); claims with
+    the same panel find the same certified points and exact certificates
+    (:mod:`proofcheck.pointcache`)."""
     def name(f: Any) -> str:
         return f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', repr(f))}"
+    if claim.instances is None:
+        return None
     return name(claim.landscape), name(claim.instances)
 
 
