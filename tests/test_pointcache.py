@@ -85,3 +85,34 @@ def test_no_store_without_the_variable_and_unencodable_results_are_not_stored(tm
     thing = object()
     assert pc.cached_points("test.odd", (), np.zeros(1), lambda: [thing]) == [thing]
     assert not list(tmp_path.glob("*/*.json"))
+
+
+def test_runner_defers_a_claim_whose_panel_is_running_and_knows_the_catalogue_costs():
+    from collections import deque
+    from types import SimpleNamespace
+
+    from proofcheck.catalog import load_claims
+    from proofcheck.runner import _next_task, _panel, catalogue_costs
+
+    def land(inst):
+        return inst
+
+    def inst_a(assumed):
+        return None
+
+    def inst_b(assumed):
+        return None
+
+    def task(name, instances):
+        claim = SimpleNamespace(id=name, landscape=land, instances=instances)
+        return SimpleNamespace(claim=claim)
+
+    pending = deque([task("a2", inst_a), task("b1", inst_b), task("a3", inst_a)])
+    running = {_panel(task("a1", inst_a).claim)}
+    assert _next_task(pending, running).claim.id == "b1"          # a2 waits for a1's points
+    assert _next_task(pending, running).claim.id == "a2"          # nothing else: no idling
+    reg = load_claims()
+    origin = reg.origins[reg.claims[0].id]
+    costs = catalogue_costs(origin, "default")
+    assert costs and set(costs) <= {c.id for c in reg.claims}
+    assert catalogue_costs("/some/user/file.py", "default") == {}
