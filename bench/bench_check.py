@@ -49,6 +49,17 @@ def _normalised(doc):
     return doc
 
 
+def _differences(a, b, where: str = "") -> list[str]:
+    """Where two JSON values differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b))
+                for d in _differences(a.get(k), b.get(k), f"{where}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b))
+                for d in _differences(x, y, f"{where}[{i}]")]
+    return [] if a == b else [f"{where}: {str(a)[:100]!r} != {str(b)[:100]!r}"]
+
+
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, dict | None, int]:
     """Wall seconds, CPU seconds (with children), the JSON report and the exit code."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -105,6 +116,10 @@ def main(argv: list[str] | None = None) -> None:
     same = (d1 is not None and d2 is not None and d3 is not None
             and _normalised(d1) == _normalised(d2) == _normalised(d3))
     print(f"same JSON for jobs 1, jobs 2 and warm (seconds and cache marks aside): {same}")
+    if not same and d1 is not None and d2 is not None and d3 is not None:
+        for a, b, what in ((d1, d2, "jobs 1 vs jobs 2"), (d2, d3, "jobs 2 vs warm")):
+            for line in _differences(_normalised(a), _normalised(b))[:5]:
+                print(f"  {what}: {line}")
     if args.point_store:
         w4, c4, d4, _ = runs["cold, no store"]
         print(f"cold without / with the point store: {c4 / max(c2, 1e-9):.2f}x CPU, "
