@@ -17,6 +17,13 @@ itself), prints what the store saves: cold without it / cold with it, in CPU and
 ``--write-costs`` writes the per-claim seconds of the cold ``--jobs 1`` run to
 ``theorems/costs.json`` (the runner's largest-first order for a run with no timings).
 
+Measured 2026-12-05 on the 2-core development machine shared with other jobs (load 4.5-7):
+``khk2019lm.theorem3`` (2 claims, one panel): cold without / with the point store 1.75x CPU
+(26.2 s / 15.0 s); the two ``khk2019dw.lemma1.derivative*`` claims: 1.41x CPU (77.9 / 55.2 s).
+The whole catalogue, ``--jobs 2 --no-cache``: 307 s CPU before the store (load ~21), 241 s
+with it (load ~6; the two loads differ, so the figure is indicative), same verdicts, evidence
+and mutant counts for all 129 claims.
+
 It prints cold(jobs=1)/cold(jobs=2) and cold/warm as ratios, with the core count and load
 average (the parallel ratio is bounded by the cores that are actually idle), and whether the
 three JSON reports agree once ``seconds`` and the cache marks are removed. Nothing is
