@@ -11,6 +11,19 @@ process; wall time, and CPU time of it and its workers from ``RUSAGE_CHILDREN``)
 2. cold, ``--jobs 2``: another empty result cache;
 3. warm: run 2 again on its cache (nothing changed, so nothing is re-checked).
 
+With ``--point-store`` a fourth run, cold with ``--jobs 2`` and the certified-point store
+switched off (``PROOFCHECK_POINT_CACHE=off``: every worker finds and certifies its points
+itself), prints what the store saves: cold without it / cold with it, in CPU and wall.
+``--write-costs`` writes the per-claim seconds of the cold ``--jobs 1`` run to
+``theorems/costs.json`` (the runner's largest-first order for a run with no timings).
+
+Measured 2026-12-05 on the 2-core development machine shared with other jobs (load 4.5-7):
+``khk2019lm.theorem3`` (2 claims, one panel): cold without / with the point store 1.75x CPU
+(26.2 s / 15.0 s); the two ``khk2019dw.lemma1.derivative*`` claims: 1.41x CPU (77.9 / 55.2 s).
+The whole catalogue, ``--jobs 2 --no-cache``: 307 s CPU before the store (load ~21), 241 s
+with it (load ~6; the two loads differ, so the figure is indicative), same verdicts, evidence
+and mutant counts for all 129 claims.
+
 It prints cold(jobs=1)/cold(jobs=2) and cold/warm as ratios, with the core count and load
 average (the parallel ratio is bounded by the cores that are actually idle), and whether the
 three JSON reports agree once ``seconds`` and the cache marks are removed. Nothing is
@@ -43,6 +56,17 @@ def _normalised(doc):
     return doc
 
 
+def _differences(a, b, where: str = "") -> list[str]:
+    """Where two JSON values differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b))
+                for d in _differences(a.get(k), b.get(k), f"{where}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b))
+                for d in _differences(x, y, f"{where}[{i}]")]
+    return [] if a == b else [f"{where}: {str(a)[:100]!r} != {str(b)[:100]!r}"]
+
+
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, dict | None, int]:
     """Wall seconds, CPU seconds (with children), the JSON report and the exit code."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -64,6 +88,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("patterns", nargs="*", help="claim ids or prefixes (default: all)")
     ap.add_argument("--profile", default="default", choices=("quick", "default", "thorough"))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--point-store", action="store_true",
+                    help="also run cold without the certified-point store (4th run)")
+    ap.add_argument("--write-costs", action="store_true",
+                    help="write the cold jobs-1 per-claim seconds to theorems/costs.json")
     args = ap.parse_args(argv)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
@@ -76,6 +104,10 @@ def main(argv: list[str] | None = None) -> None:
         "cold, jobs 2": timed(base + ["--jobs", "2", "--cache-dir", cache2], env),
         "warm, jobs 2": timed(base + ["--jobs", "2", "--cache-dir", cache2], env),
     }
+    if args.point_store:
+        cache3 = tempfile.mkdtemp(prefix="pc-bench-")
+        runs["cold, no store"] = timed(base + ["--jobs", "2", "--cache-dir", cache3],
+                                       dict(env, PROOFCHECK_POINT_CACHE="off"))
     load1 = os.getloadavg()
     what = " ".join(args.patterns) or "the whole catalogue"
     n = len((runs["cold, jobs 1"][2] or {}).get("claims", []))
@@ -85,12 +117,41 @@ def main(argv: list[str] | None = None) -> None:
     for name, (wall, cpu, doc, rc) in runs.items():
         cached = sum(bool(c.get("cached")) for c in (doc or {}).get("claims", []))
         print(f"{name:<14} {wall:8.2f} {cpu:8.2f} {rc:5d} {cached:7d}")
-    (w1, c1, d1, _), (w2, c2, d2, _), (w3, c3, d3, _) = runs.values()
+    (w1, c1, d1, _), (w2, c2, d2, _), (w3, c3, d3, _) = list(runs.values())[:3]
     print(f"cold(jobs=1) / cold(jobs=2): {w1 / w2:.2f}x wall")
     print(f"cold(jobs=2) / warm:         {w2 / w3:.1f}x wall ({c2 / max(c3, 1e-9):.1f}x CPU)")
     same = (d1 is not None and d2 is not None and d3 is not None
             and _normalised(d1) == _normalised(d2) == _normalised(d3))
     print(f"same JSON for jobs 1, jobs 2 and warm (seconds and cache marks aside): {same}")
+    if not same and d1 is not None and d2 is not None and d3 is not None:
+        for a, b, what in ((d1, d2, "jobs 1 vs jobs 2"), (d2, d3, "jobs 2 vs warm")):
+            for line in _differences(_normalised(a), _normalised(b))[:5]:
+                print(f"  {what}: {line}")
+    if args.point_store:
+        w4, c4, d4, _ = runs["cold, no store"]
+        print(f"cold without / with the point store: {c4 / max(c2, 1e-9):.2f}x CPU, "
+              f"{w4 / w2:.2f}x wall; same JSON: "
+              f"{d4 is not None and d2 is not None and _normalised(d4) == _normalised(d2)}")
+    if args.write_costs and d1 is not None:
+        write_costs(d1, args.profile)
+
+
+def write_costs(doc: dict, profile: str) -> None:
+    """Record each claim's seconds of ``doc`` (a cold run) as the catalogue's costs."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "theorems" / "costs.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    data.setdefault(profile, {}).update(
+        {c["id"]: round(float(c["seconds"]), 1) for c in doc.get("claims", [])})
+    data["about"] = (data.get("about") or "").split(" Last written")[0] + (
+        f" Last written by bench/bench_check.py ({profile}, {os.cpu_count()} cores, load "
+        f"{os.getloadavg()[0]:.1f}).")
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ time it was computed and ``ClaimResult.to_dict()``): data only, never pickle. Fi
 written to a temporary name and renamed (atomic), so concurrent runs never see half a file; a
 file that does not parse or whose key does not match is ignored (and re-computed).
 ``timings.json`` keeps each claim's last duration per profile, for largest-first scheduling.
+``points/`` holds the certified points the finders computed (:mod:`proofcheck.pointcache`),
+shared by claims, mutants and workers; ``clear`` removes them with the results.
 ``source-facts/`` memoises what is read from an unchanged source file (its import statements,
 Hypothesis' constants of it), keyed by the SHA-256 of its bytes: JSON, used even with
 ``--no-cache`` (it holds no results), so a new process does not parse every module again.
@@ -505,6 +507,7 @@ class ResultCache:
 
         n = len(self.entries())
         shutil.rmtree(self.directory / "results", ignore_errors=True)
+        shutil.rmtree(self.directory / "points", ignore_errors=True)   # certified points
         try:
             self._timings_file().unlink()
         except OSError:

@@ -149,19 +149,24 @@ def run_claims(claims: Sequence[Claim], *, origins: Mapping[str, str] | None = N
             finish(i, hit, fresh=False)
         else:
             todo.append(_Task(i, claim, origins.get(claim.id, ""),
-                              _estimate(claim, prof, cache)))
+                              _estimate(claim, prof, cache, origins.get(claim.id, ""))))
     todo.sort(key=lambda t: (-t.cost, t.index))          # largest first, stable
 
     interrupted = False
     if todo:
+        from .pointcache import using_store
+
+        # certified points shared by the run's claims, mutants and workers: kept with the
+        # results, or (--no-cache) in a folder that lives as long as the run
         try:
-            if scheduler is not None:
-                interrupted = _run_dask(todo, scheduler, prof, seed, finish)
-            elif jobs == 0 or not all(t.origin for t in todo):
-                interrupted = _run_here(todo, prof, seed, progress, finish)
-            else:
-                interrupted = _run_pool(todo, min(jobs, len(todo)), prof, seed, timeout,
-                                        progress, finish)
+            with using_store(None if cache is None else cache.directory / "points"):
+                if scheduler is not None:
+                    interrupted = _run_dask(todo, scheduler, prof, seed, finish)
+                elif jobs == 0 or not all(t.origin for t in todo):
+                    interrupted = _run_here(todo, prof, seed, progress, finish)
+                else:
+                    interrupted = _run_pool(todo, min(jobs, len(todo)), prof, seed, timeout,
+                                            progress, finish)
         finally:
             if cache is not None:
                 cache.save_timings()
@@ -232,13 +237,18 @@ def run_necessity(claims: Sequence[Claim], budget: Any = None, seed: int = 0, *,
     return nmap
 
 
-def _estimate(claim: Claim, prof: Profile, cache: ResultCache | None) -> float:
-    """Expected seconds of a claim: its last duration at this profile, else a rough guess from
-    what it declares (points to find and certify cost most, then mutants and identities)."""
+def _estimate(claim: Claim, prof: Profile, cache: ResultCache | None,
+              origin: str = "") -> float:
+    """Expected seconds of a claim: its last duration at this profile, else the cost its
+    catalogue records (:func:`catalogue_costs`), else a rough guess from what it declares
+    (points to find and certify cost most, then mutants and identities)."""
     if cache is not None:
         last = cache.last_seconds(claim.id, prof.name)
         if last is not None:
             return last
+    recorded = catalogue_costs(origin, prof.name).get(claim.id)
+    if recorded is not None:
+        return recorded
     cost = 1.0 + 0.5 * len(claim.identities) + 0.3 * len(claim.mutants)
     if getattr(claim.point_kind, "value", "any point") != "any point":
         cost += 10.0
@@ -278,6 +288,36 @@ def describe_base_exception(exc: BaseException) -> str:
         return f"called sys.exit({exc.code!r})"
     text = str(exc)
     return f"raised {type(exc).__name__}" + (f": {text}" if text else "")
+
+
+_COSTS: dict[tuple[str, str], dict[str, float]] = {}
+
+
+def catalogue_costs(origin: str, profile: str) -> dict[str, float]:
+    """Recorded seconds per claim id from a ``costs.json`` in the package of ``origin`` or a
+    package above it (the bundled catalogue ships one: a cold run, with no timings in the
+    cache yet, still starts its longest claims first). ``{profile: {claim id: seconds}}``;
+    a profile without its own figures uses ``default``'s (the order is what matters). Only
+    packages already imported are looked at; a missing or broken file is no figures."""
+    parts = origin.split(".") if origin and not origin.endswith(".py") else []
+    for k in range(len(parts) - 1, 0, -1):
+        package = ".".join(parts[:k])
+        if (package, profile) in _COSTS:
+            return _COSTS[(package, profile)]
+        mod = sys.modules.get(package)
+        for folder in getattr(mod, "__path__", None) or ():
+            path = os.path.join(folder, "costs.json")
+            if os.path.isfile(path):
+                try:
+                    with open(path, encoding="utf-8") as fh:
+                        data = json.load(fh)
+                    figures = data.get(profile) or data.get("default") or {}
+                    found = {str(c): float(v) for c, v in figures.items()}
+                except (OSError, ValueError, AttributeError, TypeError):
+                    found = {}
+                _COSTS[(package, profile)] = found
+                return found
+    return {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -662,7 +702,7 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
                     w = idle.pop() if idle else _spawn(prof, seed)
                     if w not in workers:
                         workers.append(w)
-                    t = pending.popleft()
+                    t = _next_task(pending, {_panel(b.task.claim) for b in workers if b.task})
                     w.task, w.sent_at, w.started_at = t, time.monotonic(), None
                     try:
                         w.conn.send_bytes(json.dumps(["run", t.index, t.origin, t.claim.id,
@@ -690,6 +730,29 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
         finally:
             _shutdown(workers)
     return False
+
+
+def _panel(claim: Any) -> tuple[str, str] | None:
+    """What a claim searches: its landscape and instances (by qualified name); claims with
+    the same panel find the same certified points and exact certificates
+    (:mod:`proofcheck.pointcache`)."""
+    def name(f: Any) -> str:
+        return f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', repr(f))}"
+    if claim.instances is None:
+        return None
+    return name(claim.landscape), name(claim.instances)
+
+
+def _next_task(pending: deque[_Task], running: set[Any]) -> _Task:
+    """The first (largest) pending task whose panel no running claim searches: a claim that
+    would find the same points as a running one waits for it and then reads them from the
+    point store, instead of idling on the store's lock while the other worker computes."""
+    for k, t in enumerate(pending):
+        p = _panel(t.claim)
+        if p is None or p not in running:
+            del pending[k]
+            return t
+    return pending.popleft()
 
 
 def _drain(w: _Worker, progress: Progress | None, finish, prof: Profile, seed: int) -> None:

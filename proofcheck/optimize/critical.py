@@ -261,10 +261,14 @@ class ModelLandscape:
             # the starts come from a generator seeded by the data, not from the engine's rng:
             # the same landscape then gives the same points in every claim and mutant that
             # checks it, and they are computed once per process
+            from ..pointcache import cached_points   # shared by workers, on disk
             own = np.random.default_rng(int.from_bytes(key[0][:8], "little"))
-            _FOUND[key] = find_critical_points(
-                self, rng=own, starts=key[1], digits=digits, method=self.method,
-                scale=self.scale, initial_points=[self.restrict(c) for c in self.initial])
+            _FOUND[key] = cached_points(
+                "critical.find_critical_points", ("proofcheck.optimize.critical",), self,
+                lambda: find_critical_points(
+                    self, rng=own, starts=key[1], digits=digits, method=self.method,
+                    scale=self.scale, initial_points=[self.restrict(c) for c in self.initial]),
+                starts=key[1], digits=digits)
         return _FOUND[key]
 
     def cache_key(self, starts, digits):

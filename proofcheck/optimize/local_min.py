@@ -436,8 +436,21 @@ def find_local_minima(landscape: Landscape, *, rng: np.random.Generator, starts:
     for q in inits:
         if q.shape != (landscape.n_params,) or not np.all(np.isfinite(q)):
             raise ValueError(f"initial points must be finite with {landscape.n_params} parameters")
-    inits += [_random_start(landscape, rng, branch, k) for k in range(starts)]
+    from ..pointcache import cached_points
 
+    # computed once per content, shared by claims, mutants and worker processes
+    return cached_points(
+        "local_min.find_local_minima", ("proofcheck.optimize.local_min",), landscape,
+        lambda: _find_local_minima(landscape, rng, starts, branch, digits, max_iter, inits,
+                                   max_refine),
+        rng=rng, starts=int(starts), branch=branch, digits=digits, max_iter=max_iter,
+        initial_points=inits, max_refine=max_refine)
+
+
+def _find_local_minima(landscape: Landscape, rng: np.random.Generator, starts: int,
+                       branch: str | None, digits: int, max_iter: int, inits: list,
+                       max_refine: int) -> CertifiedPoints:
+    inits = inits + [_random_start(landscape, rng, branch, k) for k in range(starts)]
     out = CertifiedPoints()
     for p0 in inits:
         t0 = time.perf_counter()

@@ -429,9 +429,21 @@ def find_points(net, X, Y, *, rng, starts=4, digits=40, initial_points=(),
     the other coordinates are 0 (``L|_I``); starts are projected onto it."""
     if not isinstance(rng, np.random.Generator):
         raise TypeError("rng must be a numpy.random.Generator")
+    from ..pointcache import cached_points
+
     X = np.asarray(X, float)
     Y = np.asarray(Y, float).reshape(X.shape[0], net.d_y)
-    inits = [np.asarray(p, float) for p in initial_points]
+    initial = [np.asarray(p, float) for p in initial_points]
+    # computed once per content, shared by claims, mutants and worker processes
+    return cached_points(
+        "piecewise.find_points", ("proofcheck.optimize.piecewise",), (net, X, Y),
+        lambda: _find_points(net, X, Y, rng, starts, digits, initial, scale, free),
+        rng=rng, starts=int(starts), digits=int(digits), initial_points=initial,
+        scale=scale, free=None if free is None else np.asarray(free, bool))
+
+
+def _find_points(net, X, Y, rng, starts, digits, initial_points, scale, free):
+    inits = list(initial_points)
     inits += [net.flatten(net.random_weights(rng, scale)) for _ in range(starts)]
     out = []
     for j0, p0 in enumerate(inits):

@@ -370,9 +370,24 @@ def certify_stratum(net: nw.Network, X, Y, theta, *, max_pieces: int = 256,
     certificate, as a deterministic resource limit (``rlimit``, about ``nlsat_ms``
     milliseconds of z3 work on an unloaded machine; an exhausted budget is "not certified",
     never a certificate)."""
+    from ..pointcache import cached_points
+
     X = exact(np.asarray(X, dtype=object).reshape(-1, net.d_x))
     Y = exact(np.asarray(Y, dtype=object).reshape(X.shape[0], net.d_y))
     th = exact(np.asarray(theta, dtype=object).reshape(-1))
+    # exact and deterministic (z3's budget is an rlimit): computed once per content, shared
+    # by the claims, mutants and worker processes of a run (proofcheck.pointcache)
+    return cached_points(
+        "strata.certify_stratum", ("proofcheck.optimize.strata",), (net, X, Y, th),
+        lambda: _certify_stratum(net, X, Y, th, max_pieces=max_pieces,
+                                 search_directions=search_directions,
+                                 nlsat_boxes=nlsat_boxes, nlsat_ms=nlsat_ms),
+        max_pieces=max_pieces, search_directions=search_directions,
+        nlsat_boxes=tuple(nlsat_boxes), nlsat_ms=nlsat_ms)
+
+
+def _certify_stratum(net: nw.Network, X, Y, th, *, max_pieces: int, search_directions: int,
+                     nlsat_boxes: Sequence[Fraction], nlsat_ms: int) -> StratumCertificate:
     if th.shape != (net.d_theta,):
         raise ValueError(f"theta must have {net.d_theta} entries, got {th.shape}")
     Ws = net.unflatten(th)
@@ -632,9 +647,21 @@ def minimum_targets(net: nw.Network, X, theta, *, rng: np.random.Generator,
     more samples than features).  A *generator* for points on strata: whether a statement holds
     there is then decided by the certificate, not assumed.  None if the enumeration of sign
     choices is unresolved."""
-    import flint
+    from ..pointcache import cached_points
+
     Xe = exact(np.asarray(X, dtype=object).reshape(-1, net.d_x))
     th = exact(np.asarray(theta, dtype=object).reshape(-1))
+    # computed once per content (and state of rng), shared by the run's worker processes
+    return cached_points(
+        "strata.minimum_targets", ("proofcheck.optimize.strata",), (net, Xe, th),
+        lambda: _minimum_targets(net, Xe, th, rng=rng, max_pieces=max_pieces, spread=spread,
+                                 against_lambda=against_lambda),
+        rng=rng, max_pieces=max_pieces, spread=spread, against_lambda=against_lambda)
+
+
+def _minimum_targets(net: nw.Network, Xe, th, *, rng: np.random.Generator, max_pieces: int,
+                     spread: int, against_lambda: bool) -> np.ndarray | None:
+    import flint
     Ws = net.unflatten(th)
     _, signs = _forward_exact(net, Ws, Xe)
     Yhat = nw.forward(net, Ws, Xe, pattern=_pattern(net, signs, {}, net.H)).Yhat
