@@ -250,6 +250,22 @@ def _mutants(result: ClaimResult) -> list[str]:
     return out + [""]
 
 
+def _branches(result: ClaimResult) -> list[str]:
+    """The per-branch table: the evidence in each branch of the claim (the cases of its proof,
+    or ``all``) and the mutant caught there, which shows that evidence could fail."""
+    if not result.branches:
+        return []
+    out = ["**Branches.** Evidence per branch and the mutant that shows it could fail "
+           "(a *non-discriminating* branch does not count towards `verified`).", "",
+           "| branch | instances | points | status | caught there |", "|---|---|---|---|---|"]
+    for b in result.branches:
+        caught = (f"{_code(b.mutant)} ({b.mutant_grade})" if b.mutant_grade else _code(b.mutant)
+                  ) if b.mutant else "-"
+        out.append("| " + " | ".join((_code(b.name), str(b.instances), str(b.points),
+                                      _cell(b.status.value), caught)) + " |")
+    return out + [""]
+
+
 def claim_section(result: ClaimResult, claim=None, origin: str = "") -> list[str]:
     """The Markdown of one claim: heading, verdict, statement, hypotheses, evidence, erratum
     (witness, corrected statement and its evidence) and mutants."""
@@ -296,6 +312,7 @@ def claim_section(result: ClaimResult, claim=None, origin: str = "") -> list[str
         out += _identities(fixed)
         out += ["Its evidence:", ""] + _evidence(c, fixed) + [""]
     out += _mutants(result)
+    out += _branches(result)
     if claim is not None and claim.notes:
         out += ["**Notes.** " + _md(claim.notes), ""]
     return out
