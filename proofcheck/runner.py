@@ -37,7 +37,7 @@ import signal
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -215,9 +215,16 @@ def run_necessity(claims: Sequence[Claim], budget: Any = None, seed: int = 0, *,
                                "budget": {"instances": budget.instances,
                                           "seconds": budget.seconds}}))
     entries: list[Any] = [None] * len(todo)
+    left = Counter(t.claim.id for t in todo)
 
     def finish(index: int, entry: Any, fresh: bool) -> None:
         entries[index] = entry
+        claim_id = todo[index].claim.id
+        left[claim_id] -= 1
+        task_done = getattr(progress, "task_done", None)
+        if task_done is not None:
+            task_done(claim_id, f"without {todo[index].job['hypothesis']}: "
+                      f"{getattr(entry, 'verdict', 'done')}", last=left[claim_id] == 0)
 
     order = sorted(todo, key=lambda t: (-t.cost, t.index))
     interrupted = False
@@ -888,6 +895,16 @@ class LineProgress:
             if running:
                 self._write(f"[{self.done}/{self.total}] still running: {running}")
 
+    def task_done(self, claim_id: str, text: str, *, last: bool) -> None:
+        """One finished task of a claim that is not its check (e.g. the search without one of
+        its hypotheses): its line; the claim counts as done with its ``last`` task and leaves
+        the ``still running`` line."""
+        if last:
+            self.done += 1
+            self._current.pop(claim_id, None)
+        self._last = time.monotonic()
+        self._write(f"[{self.done}/{self.total}] {claim_id} {text}")
+
     def result(self, result: ClaimResult) -> None:
         self.done += 1
         self._last = time.monotonic()
@@ -938,6 +955,17 @@ class RunProgress:
             return
         self._bar.update(self._stage, description=f"{claim_id}: {stage}", completed=done,
                          total=total or None, visible=True)
+
+    def task_done(self, claim_id: str, text: str, *, last: bool) -> None:
+        """See :meth:`LineProgress.task_done`; the bar counts the claim with its last task."""
+        if not self.enabled:
+            return
+        if self._bar is None:
+            self._lines.task_done(claim_id, text, last=last)
+            return
+        if last:
+            self._finished += 1
+            self._bar.update(self._claims, completed=self._finished)
 
     def result(self, index: int, result: ClaimResult) -> None:
         if not self.enabled:

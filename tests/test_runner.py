@@ -345,3 +345,20 @@ def test_line_progress_heartbeat_names_the_running_claim():
     lp = LineProgress(3, buf, heartbeat=0.0)
     lp("kb2019.remark1", "numeric", 0, 1)
     assert buf.getvalue().startswith("[0/3] still running: kb2019.remark1 (")
+
+
+def test_line_progress_counts_a_claim_done_with_its_last_task():
+    """Necessity searches are tasks per (claim, hypothesis): each writes its line, the claim
+    counts as done with its last task and then leaves the 'still running' line."""
+    import io
+
+    buf = io.StringIO()
+    lp = LineProgress(2, buf, heartbeat=0.0)
+    lp("a.claim", "necessity of h1", 0, 1)
+    lp.task_done("a.claim", "without h1: necessary", last=False)
+    lp.task_done("a.claim", "without h2: no counterexample within budget", last=True)
+    lines = buf.getvalue().splitlines()
+    assert lines[1] == "[0/2] a.claim without h1: necessary"
+    assert lines[2] == "[1/2] a.claim without h2: no counterexample within budget"
+    lp("b.claim", "necessity of h1", 0, 1)
+    assert "a.claim" not in buf.getvalue().splitlines()[-1]
