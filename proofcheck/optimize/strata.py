@@ -288,6 +288,24 @@ def _strictly_inside(rows, d) -> bool:
     return True
 
 
+def _transpose_times(J: np.ndarray, r) -> tuple:
+    """``tuple(J.T @ r)`` exactly, as Fractions, computed with python-flint (``J``, ``r``:
+    rationals).
+
+    >>> _transpose_times(np.array([[Fraction(1, 2), 1], [3, Fraction(-1, 3)]], dtype=object),
+    ...                  [Fraction(2), Fraction(3)])
+    (Fraction(10, 1), Fraction(1, 1))
+    """
+    import flint
+    rows, cols = J.shape
+    if rows == 0 or cols == 0:
+        return tuple(J.T @ r)
+    Jq = flint.fmpq_mat(rows, cols, [_fmpq(v) for v in np.ravel(J)])
+    rq = flint.fmpq_mat(rows, 1, [_fmpq(v) for v in r])
+    g = Jq.transpose() * rq
+    return tuple(Fraction(int(g[j, 0].p), int(g[j, 0].q)) for j in range(cols))
+
+
 def _fmpq(v):
     """A :class:`flint.fmpq` equal to the rational ``v`` (int or Fraction)."""
     import flint
@@ -494,7 +512,8 @@ def _certify_stratum(net: nw.Network, X, Y, th, *, max_pieces: int, search_direc
         Jac = nw.jacobian(net, Ws, X, pattern=pat)
         r = nw.residual(net, Ws, X, Y, pattern=pat)
         pieces.append(StratumPiece(tuple((l, i, k, s) for (l, i, k), s in sorted(choice.items())),
-                                   strict, tuple(Jac.T @ r), Jac, pat, tuple(map(tuple, rows)),
+                                   strict, _transpose_times(Jac, r), Jac, pat,
+                                   tuple(map(tuple, rows)),
                                    None if d is None else tuple(d)))
     strict = [p for p in pieces if p.strict]
     if n_zero and degenerate:
