@@ -202,10 +202,13 @@ def _z3_num(q: Fraction):
 
 
 def _cone(rows: Sequence[Sequence[Fraction]], n: int, *, strict: bool,
-          extra_le: Sequence[Sequence[Fraction]] = (), extra_strict_neg=None):
+          extra_le: Sequence[Sequence[Fraction]] = (), extra_strict_neg=None,
+          any_point: bool = False):
     """An exact rational ``d`` with ``row . d > 0`` (strict) / ``>= 0`` and ``d != 0`` (weak)
     for every row, plus ``e . d <= 0`` for ``e`` in ``extra_le`` and ``f . d < 0`` for
-    ``f = extra_strict_neg``; None if there is none (z3's exact simplex decides)."""
+    ``f = extra_strict_neg``; None if there is none (z3's exact simplex decides).
+    ``any_point``: the caller only needs *some* such ``d`` (not the LP's): a least-squares
+    guess, verified exactly, is tried first (the same None / not None answer)."""
     # only the coordinates some row uses matter (a coordinate no row uses can be 0, or is
     # itself a nonzero d with every row . d = 0 in the weak case)
     used = sorted({j for r in list(rows) + list(extra_le) +
@@ -218,7 +221,7 @@ def _cone(rows: Sequence[Sequence[Fraction]], n: int, *, strict: bool,
         sub = _cone([[r[j] for j in used] for r in rows], len(used), strict=strict,
                     extra_le=[[e[j] for j in used] for e in extra_le],
                     extra_strict_neg=None if extra_strict_neg is None else
-                    [extra_strict_neg[j] for j in used]) if used else None
+                    [extra_strict_neg[j] for j in used], any_point=any_point) if used else None
         if sub is None:
             return None if used or rows else [Fraction(0)] * n
         out = [Fraction(0)] * n
@@ -226,7 +229,9 @@ def _cone(rows: Sequence[Sequence[Fraction]], n: int, *, strict: bool,
             out[j] = v
         return out
     if strict and rows and not extra_le and extra_strict_neg is None:
-        found = _float_interior(rows, n)
+        found = _lstsq_interior(rows, n) if any_point else None
+        if found is None:
+            found = _float_interior(rows, n)
         if found is not None:
             return found
     d = [z3.Real(f"d{j}") for j in range(n)]
@@ -248,6 +253,25 @@ def _cone(rows: Sequence[Sequence[Fraction]], n: int, *, strict: bool,
         return None
     mdl = sol.model()
     return [mdl.eval(x, model_completion=True).as_fraction() for x in d]
+
+
+def _lstsq_interior(rows, n):
+    """A cheap guess of a point of the open cone: the least-squares solution of
+    ``row . d = 1``, rounded to rationals and kept only if ``row . d > 0`` holds exactly.
+
+    >>> _lstsq_interior([[1, 1], [1, -1]], 2)
+    [Fraction(1, 1), Fraction(0, 1)]
+    >>> _lstsq_interior([[1, 0], [-1, 0]], 2) is None
+    True
+    """
+    A = np.array([[float(c) for c in r] for r in rows])
+    if not np.all(np.isfinite(A)):
+        return None
+    x = np.linalg.lstsq(A, np.ones(A.shape[0]), rcond=None)[0]
+    if not np.all(np.isfinite(x)):
+        return None
+    d = [Fraction(float(v)).limit_denominator(1 << 24) for v in x[:n]]
+    return d if _strictly_inside(rows, d) else None
 
 
 def _float_interior(rows, n):
@@ -495,7 +519,8 @@ def _certify_stratum(net: nw.Network, X, Y, th, *, max_pieces: int, search_direc
                             # strict system is feasible, the same answer _cone would give
                             d = w
                         else:
-                            d = _cone(new_rows, n, strict=True) if st else None
+                            d = _cone(new_rows, n, strict=True,
+                                      any_point=not leaf or not search_directions) if st else None
                         # layer-1 pre-activations are linear in theta: R_s is exactly the
                         # open polyhedral cone, empty when the strict system is infeasible
                         if d is None and (l == 1 or _cone(new_rows, n, strict=False) is None):
