@@ -363,6 +363,11 @@ def _blocks_last_layer_dropped(net, Ws, X, pattern):
     return blocks[:-1 - net.widths[net.H]] or [np.zeros((blocks[0].shape[0], 0), dtype=object)]
 
 
+def _blocks_without_output_nor_pattern(net, Ws, X, pattern):
+    # mutant: D^(l)_k built without Lambda (every unit linear), the output block dropped
+    return _blocks_without_pattern(net, Ws, X, pattern)[:-1]
+
+
 output_term = claim(
     "khk2019dw.theorem1.output_term", printed_at("4.1", "Theorem 1 (our strengthening)", "4.2"),
     title="(observation, not printed) the (H+1) term of J vanishes at differentiable critical "
@@ -383,6 +388,11 @@ output_term = claim(
                           "L = 1/2||P_N[D^(1..H-1)] vec Y||^2 (layer H dropped too)",
                           lambda inst, point, B: _output_term(
                               inst, point, B, _blocks_last_layer_dropped)),
+        Mutant.conclusion("without_pattern", MutantKind.DROPPED_TERM,
+                          "L = 1/2||P_N[D] vec Y||^2 with D^(l)_k built without Lambda (every "
+                          "unit linear)",
+                          lambda inst, point, B: _output_term(
+                              inst, point, B, _blocks_without_output_nor_pattern)),
     ),
 )
 
