@@ -526,7 +526,8 @@ zero_loss = in_theta("khk2019dw.theorem2.zero_loss", printed_at("5.2", "text aft
     case_of=_rank_case,
     notes="The rank premise is a property of the point: points without it count in branch "
           "rank_below_m (vacuous there); numerical rank by numpy's LAPACK rule at the float64 "
-          "rounding of the point.",
+          "rounding of the point.  Branch rank_m cannot discriminate: zero loss is L's least "
+          "value, so a variant conclusion (L <= c, c >= 0) holds wherever this one does.",
     mutants=(Mutant.conclusion("without_rank_premise", MutantKind.DROPPED_HYPOTHESIS,
                                "zero loss at every local minimum in Theta_{d_y,t}",
                                lambda inst, point, B: _rank_m(inst, point, B, require=False)),),
