@@ -832,6 +832,10 @@ lemma7_upper = lemma7_claim("khk2019dw.lemma7.upper", printed_at("B", "Lemma 7",
     statement="If 0 <= a_i <= K and g_i are i.i.d. N(0, 1), then for every t > 0, "
               "P(sum a_i^2 (g_i^2 - 1) >= 2 sqrt(t sum a_i^4) + 2 K^2 t) <= e^{-t}",
     conclusion=lm_conclusion("upper"),
+    notes=LM_NOTES + " Branches mixed_n20_t2/t4 cannot discriminate: with K = max a_i = 1 the "
+          "term 2 K^2 t leaves slack, and every one-change variant holds there (Monte Carlo, "
+          "4e5 draws: no linear term P ~ 0.041 < e^-2, 0.013 < e^-4; half deviation 0.027, "
+          "0.0023; e^-2t: 0.0067 < e^-4, 3e-4 ~ e^-8).",
     mutants=(
         Mutant.conclusion("no_linear_term", MutantKind.DROPPED_TERM,
                           "P(S >= 2 sqrt(t sum a^4)) <= e^{-t}",
@@ -850,6 +854,9 @@ lemma7_lower = lemma7_claim("khk2019dw.lemma7.lower", printed_at("B", "Lemma 7",
     statement="If 0 <= a_i <= K and g_i are i.i.d. N(0, 1), then for every t > 0, "
               "P(sum a_i^2 (g_i^2 - 1) <= -2 sqrt(t sum a_i^4)) <= e^{-t}",
     conclusion=lm_conclusion("lower"),
+    notes=LM_NOTES + " Branch mixed_n20_t2 cannot discriminate: there every one-change variant "
+          "holds (e^-2t: P ~ 3e-4 < e^-4) or fails by less than 4000 draws can decide (half "
+          "deviation: P ~ 0.143 vs e^-2 = 0.135; Monte Carlo, 4e5 draws).",
     mutants=(
         Mutant.conclusion("half_deviation", MutantKind.PERTURBED_CONSTANT,
                           "P(S <= -sqrt(t sum a^4)) <= e^{-t}", lm_conclusion("lower", c_sqrt=1.0)),

@@ -179,6 +179,12 @@ proposition1 = one_hidden_layer("khk2019dw.proposition1", printed_at("3.1", "Pro
         Mutant.conclusion("no_orthogonalisation", MutantKind.DROPPED_TERM,
                           "N^(l)_k = I (projections of the raw blocks summed)",
                           _prop1_no_orthogonalisation),
+        Mutant.conclusion("without_pattern", MutantKind.DROPPED_TERM,
+                          "D^(1)_k = W^(2)_k X and Phi^(1) = X W^(1) (Lambda dropped: every unit "
+                          "linear)",
+                          lambda inst, point, B: _compare(inst, point,
+                                                          blocks_of=_blocks_without_pattern,
+                                                          form="gram_schmidt")),
     ),
 )
 
@@ -272,11 +278,11 @@ overparameterisation = claim(
 )
 
 
-def _normal_equations(inst, point, B, factor=1.0):
+def _normal_equations(inst, point, B, factor=1.0, blocks_of=nw.d_block_list):
     P, net, Ws, Xm, Ym = point_arrays(inst, point)
     digits = P.digits
     with P.context():
-        A = np.concatenate(nw.d_blocks(net, Ws, Xm, pattern=point.pattern), axis=1)
+        A = np.concatenate(blocks_of(net, Ws, Xm, pattern=point.pattern), axis=1)
         f = nw.forward(net, Ws, Xm, pattern=point.pattern)
         lhs = A.T @ nw.vec(f.Yhat)
         rhs = A.T @ (factor * nw.vec(Ym))
@@ -304,6 +310,11 @@ normal_equations = at_local_minima(
         Mutant.conclusion("half_Y", MutantKind.PERTURBED_CONSTANT,
                           "[D, D^(H+1)_1]^T vec(Yhat) = [D, D^(H+1)_1]^T vec(Y) / 2",
                           lambda inst, point, B: _normal_equations(inst, point, B, 0.5)),
+        Mutant.conclusion("without_pattern", MutantKind.DROPPED_TERM,
+                          "the normal equations with D^(l)_k built without Lambda (every unit "
+                          "linear)",
+                          lambda inst, point, B: _normal_equations(
+                              inst, point, B, blocks_of=_blocks_without_pattern)),
     ),
 )
 
@@ -363,6 +374,11 @@ def _blocks_last_layer_dropped(net, Ws, X, pattern):
     return blocks[:-1 - net.widths[net.H]] or [np.zeros((blocks[0].shape[0], 0), dtype=object)]
 
 
+def _blocks_without_output_nor_pattern(net, Ws, X, pattern):
+    # mutant: D^(l)_k built without Lambda (every unit linear), the output block dropped
+    return _blocks_without_pattern(net, Ws, X, pattern)[:-1]
+
+
 output_term = claim(
     "khk2019dw.theorem1.output_term", printed_at("4.1", "Theorem 1 (our strengthening)", "4.2"),
     title="(observation, not printed) the (H+1) term of J vanishes at differentiable critical "
@@ -383,6 +399,11 @@ output_term = claim(
                           "L = 1/2||P_N[D^(1..H-1)] vec Y||^2 (layer H dropped too)",
                           lambda inst, point, B: _output_term(
                               inst, point, B, _blocks_last_layer_dropped)),
+        Mutant.conclusion("without_pattern", MutantKind.DROPPED_TERM,
+                          "L = 1/2||P_N[D] vec Y||^2 with D^(l)_k built without Lambda (every "
+                          "unit linear)",
+                          lambda inst, point, B: _output_term(
+                              inst, point, B, _blocks_without_output_nor_pattern)),
     ),
 )
 
@@ -546,6 +567,10 @@ output_term = _outputs_reading(
     "leaky ReLU (slope 0.5), an exact stratum local minimum with L differentiable and outputs "
     "not (9 zero pre-activations), margin -143023509277047/793954033057792 (khk2019dw seed 0 "
     "run).  Corrected: require every output to be differentiable at theta.",
+    notes=output_term.notes + " Branch stratum does not discriminate on the default "
+          "evidence: the smooth-output strata drawn first have one hidden unit, on its kink with "
+          "zero outgoing weight, so Yhat = 0 and D = 0 and every variant built from D holds; "
+          "wider strata drawn this way came back unresolved or outside the reading (tried).",
     title="(observation, not printed) at critical points with differentiable outputs the "
           "(H+1) term of J vanishes")
 

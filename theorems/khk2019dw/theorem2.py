@@ -397,11 +397,11 @@ theorem2 = in_theta("khk2019dw.theorem2", printed_at("5.2", "Theorem 2", "5.1"),
 )
 
 
-def _improvement_doubled(inst, point):
+def _improvement_doubled(inst, point, subsets=None):
     net, X, Y = problem_data(inst)
     t = int(inst.t)
     margin = None
-    for S in subsequences(t, net.H):
+    for S in (subsets or subsequences)(t, net.H):
         v1 = value_at_point(net, X, Y, point, blocks_of=_with_D(S))
         v0 = value_at_point(net, X, Y, point, blocks_of=_phibar_blocks(S))
         with as_point(point).backend().context():
@@ -427,7 +427,13 @@ corollary2 = in_theta("khk2019dw.corollary2", printed_at("5.2", "Corollary 2"),
     notes="As printed the hypothesis is Theta_{d_{H+1},t} (weak), not Theta^strong, although "
           "the text introduces Corollary 2 'under this stronger restriction'; either way it is "
           "the case S in {(), (t), (H), (t, H)} of Theorem 2.",
-    mutants=(without_theta(),),
+    mutants=(
+        without_theta(),
+        Mutant.conclusion("improvement_doubled", MutantKind.PERTURBED_CONSTANT,
+                          "the improvement term of Theorem 2 counted twice",
+                          lambda inst, point, B: _improvement_doubled(inst, point,
+                                                                      _cor2_subsets)),
+    ),
 )
 
 
@@ -520,7 +526,8 @@ zero_loss = in_theta("khk2019dw.theorem2.zero_loss", printed_at("5.2", "text aft
     case_of=_rank_case,
     notes="The rank premise is a property of the point: points without it count in branch "
           "rank_below_m (vacuous there); numerical rank by numpy's LAPACK rule at the float64 "
-          "rounding of the point.",
+          "rounding of the point.  Branch rank_m cannot discriminate: zero loss is L's least "
+          "value, so a variant conclusion (L <= c, c >= 0) holds wherever this one does.",
     mutants=(Mutant.conclusion("without_rank_premise", MutantKind.DROPPED_HYPOTHESIS,
                                "zero loss at every local minimum in Theta_{d_y,t}",
                                lambda inst, point, B: _rank_m(inst, point, B, require=False)),),
@@ -529,7 +536,7 @@ zero_loss = in_theta("khk2019dw.theorem2.zero_loss", printed_at("5.2", "text aft
 
 # --- Lemma 4 -------------------------------------------------------------------------------------
 
-def _lemma4(inst, point, B, levels=None):
+def _lemma4(inst, point, B, levels=None, y_factor=1.0):
     from proofcheck.optimize.piecewise import jacobian_drift
     net, X, Y = problem_data(inst)
     P = as_point(point).backend()
@@ -540,7 +547,7 @@ def _lemma4(inst, point, B, levels=None):
 
     def quantities(net_, Ws, Xm, pattern):
         f = nw.forward(net_, Ws, Xm, pattern=pattern)
-        r = f.Yhat - P.asarray(Y)
+        r = f.Yhat - P.asarray(Y * y_factor)        # y_factor: a mutant's (0.5 is exact)
         return [f.Phi[l].T @ r for l in ls]
 
     if is_exact_point(point):
@@ -565,7 +572,16 @@ lemma4 = in_theta("khk2019dw.lemma4", printed_at("A.2", "Lemma 4"),
     statement="For any t in {0..H}, every differentiable local minimum theta in Theta_{d_y,t} "
               "satisfies (Phi^(l))^T (Yhat - Y) = 0 for all l in {t..H}",
     conclusion=_lemma4,
-    mutants=(without_theta("for networks without separated linear units"),),
+    mutants=(
+        without_theta("for networks without separated linear units"),
+        Mutant.conclusion("from_layer_0", MutantKind.PERTURBED_CONSTANT,
+                          "(Phi^(l))^T (Yhat - Y) = 0 for all l in {0..H} (not only t..H)",
+                          lambda inst, point, B: _lemma4(inst, point, B,
+                                                         levels=lambda t, H: range(H + 1))),
+        Mutant.conclusion("half_Y", MutantKind.PERTURBED_CONSTANT,
+                          "(Phi^(l))^T Yhat = (Phi^(l))^T Y / 2 for all l in {t..H}",
+                          lambda inst, point, B: _lemma4(inst, point, B, y_factor=0.5)),
+    ),
 )
 
 

@@ -84,7 +84,11 @@ theorem3 = at_resnet_minima("khk2019lm.theorem3", SOURCE,
     conclusion=conclusion,
     instances=_instances,
     notes="z(x; u) is data (u fixed): local minima in (W, R). lambda_i = 1/m (any positive "
-          "common factor scales both sides). Both rank cases of the proof are required hits.",
+          "common factor scales both sides). Both rank cases of the proof are required hits. "
+          "Branches */full_rank cannot discriminate: with z data, W(x + R z) is linear in (x, "
+          "z) and a full-rank W reaches every such map locally, so L = inf (4.2) = L*_{x,z} and "
+          "each dropped-term variant (S = {0}, no f~, no alpha_w x or alpha_r z) has the same "
+          "infimum there.",
     losses=LOSSES,
     precision=FLOAT_CONSTRUCTION,
     mutants=(

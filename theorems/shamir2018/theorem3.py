@@ -108,8 +108,10 @@ def corollary_instances(assumed):
                             branches=(branch,) if branch else ("full_rank", "rank_deficient"))
 
 
-def _corollary(inst, point, factor=1.0, offset=0.0):
+def _corollary(inst, point, factor=1.0, offset=0.0, flip=False):
     L, L_x, tol, source = values_at_point(inst, point, "x")
+    if flip:
+        return Margin.at_least(L, L_x, tol=tol, tol_source=source)
     return Margin.at_most(L, factor * L_x - offset, tol=tol, tol_source=source)
 
 
@@ -137,5 +139,8 @@ corollary1 = claim("shamir2018.corollary1", printed_at("3", "Corollary 1"),
         Mutant.conclusion("strictly_better", MutantKind.OTHER,
                           "F <= inf F_lin - 0.01 (strictly better than linear)",
                           lambda i, p, B: _corollary(i, p, offset=0.01)),
+        Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
+                          "F >= inf F_lin (no local minimum better than linear)",
+                          lambda i, p, B: _corollary(i, p, flip=True)),
     ),
 )
