@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 from collections.abc import Callable, Iterable, Mapping
 
+from ._lazy import resolve
+
 __all__ = [
     "Assumed", "Claim", "Hypothesis", "Identity", "Instance", "Margin", "Mutant", "MutantKind",
     "PointKind", "Source", "ClaimDefinitionError", "Reading",
@@ -485,6 +487,7 @@ def _maximum(a, b):
 def _mutated_forms(forms: Any, change: Any) -> tuple[Any, ...]:
     """A mutant's decidable forms: ``change`` is a form, a tuple of forms, or a function applied
     to each of the claim's current ``forms`` (``lambda D: D.replace(conclusion=...)``)."""
+    change, forms = resolve(change), resolve(forms)      # forms declared with @deferred
     if isinstance(change, (tuple, list)):
         return tuple(change)
     if callable(change) and not hasattr(change, "conclusion"):
