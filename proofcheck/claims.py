@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from collections.abc import Callable, Iterable, Mapping
 
-from ._lazy import resolve
+from .lazy import resolve
 
 __all__ = [
     "Assumed", "Claim", "Hypothesis", "Identity", "Instance", "Margin", "Mutant", "MutantKind",
@@ -502,7 +502,7 @@ def claims_in(namespace: Mapping[str, Any]) -> list[Claim]:
     if "CLAIMS" in namespace:
         return list(namespace["CLAIMS"])
     # type(v), not isinstance: isinstance reads v.__class__, which would execute a module
-    # bound lazily (proofcheck._lazy.lazy_import, e.g. sympy) just by listing the claims
+    # bound lazily (proofcheck.lazy.lazy_import, e.g. sympy) just by listing the claims
     found = [v for v in namespace.values() if issubclass(type(v), Claim)]
     # a corrected statement is checked through the printed claim that carries it
     corrections = {id(c.corrected) for c in found if c.corrected is not None}

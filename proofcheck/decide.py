@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._lazy import lazy_import, resolve
+from .lazy import lazy_import, resolve
 
 if TYPE_CHECKING:  # pragma: no cover - mypy reads sympy's types through a plain import
     import sympy as sp

@@ -243,7 +243,7 @@ def module_closure(origin: str, graph: ImportGraph | None = None) -> list[Path]:
 
     >>> names = [p.name for p in module_closure("proofcheck.results")]
     >>> names
-    ['__init__.py', '_lazy.py', 'claims.py', 'results.py']
+    ['__init__.py', 'claims.py', 'lazy.py', 'results.py']
     """
     graph = graph or ImportGraph()
     if origin.endswith(".py"):

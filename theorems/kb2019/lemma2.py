@@ -15,7 +15,7 @@ uses A1 and A2 through its proof: differentiability, and d_y <= d_x for Null(W) 
 and the perturbation family symbolically.
 """
 
-from proofcheck._lazy import deferred
+from proofcheck.lazy import deferred
 from proofcheck import (Identity, Margin, Mutant, MutantKind, PointKind)
 from proofcheck.problems import (CONVEX_DIFFERENTIABLE, NONCONVEX, at_point,
                                  resnet_instances)

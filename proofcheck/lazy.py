@@ -68,7 +68,7 @@ def lazy_function(module: str, name: str) -> Callable[..., Any]:
     return call
 
 
-#: ``scipy.optimize`` functions for modules that bind them at import (``from .._lazy import
+#: ``scipy.optimize`` functions for modules that bind them at import (``from ..lazy import
 #: minimize``): scipy.optimize costs about 0.35 s of CPU to import.
 least_squares = lazy_function("scipy.optimize", "least_squares")
 minimize = lazy_function("scipy.optimize", "minimize")
