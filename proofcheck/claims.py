@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 from collections.abc import Callable, Iterable, Mapping
 
+from .lazy import resolve
+
 __all__ = [
     "Assumed", "Claim", "Hypothesis", "Identity", "Instance", "Margin", "Mutant", "MutantKind",
     "PointKind", "Source", "ClaimDefinitionError", "Reading",
@@ -485,6 +487,7 @@ def _maximum(a, b):
 def _mutated_forms(forms: Any, change: Any) -> tuple[Any, ...]:
     """A mutant's decidable forms: ``change`` is a form, a tuple of forms, or a function applied
     to each of the claim's current ``forms`` (``lambda D: D.replace(conclusion=...)``)."""
+    change, forms = resolve(change), resolve(forms)      # forms declared with @deferred
     if isinstance(change, (tuple, list)):
         return tuple(change)
     if callable(change) and not hasattr(change, "conclusion"):
@@ -499,7 +502,7 @@ def claims_in(namespace: Mapping[str, Any]) -> list[Claim]:
     if "CLAIMS" in namespace:
         return list(namespace["CLAIMS"])
     # type(v), not isinstance: isinstance reads v.__class__, which would execute a module
-    # bound lazily (proofcheck._lazy.lazy_import, e.g. sympy) just by listing the claims
+    # bound lazily (proofcheck.lazy.lazy_import, e.g. sympy) just by listing the claims
     found = [v for v in namespace.values() if issubclass(type(v), Claim)]
     # a corrected statement is checked through the printed claim that carries it
     corrections = {id(c.corrected) for c in found if c.corrected is not None}

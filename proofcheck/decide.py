@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._lazy import lazy_import
+from .lazy import lazy_import, resolve
 
 if TYPE_CHECKING:  # pragma: no cover - mypy reads sympy's types through a plain import
     import sympy as sp
@@ -994,7 +994,7 @@ def lambda_min_constraints(M: sp.Matrix, lam: sp.Symbol) -> Boolean:
 # --------------------------------------------------------------------------- claims
 
 def _forms(claim: Any) -> tuple[Decidable, ...]:
-    forms = getattr(claim, "decidable", None)
+    forms = resolve(getattr(claim, "decidable", None))    # forms declared with @deferred
     if forms is None:
         return ()
     if isinstance(forms, Decidable):
@@ -1010,6 +1010,7 @@ def _forms(claim: Any) -> tuple[Decidable, ...]:
 def mutate_forms(claim: Any, change: Any) -> tuple[Decidable, ...]:
     """The decidable forms of a mutant: ``change`` is a Decidable, a tuple of them, or a function
     applied to each of ``claim``'s forms (e.g. ``lambda D: D.replace(conclusion=...)``)."""
+    change = resolve(change)
     if isinstance(change, Decidable):
         return (change,)
     if isinstance(change, (tuple, list)):

@@ -158,7 +158,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from . import linalg
-from ._lazy import lazy_import
+from .lazy import lazy_import
 
 _sla = lazy_import("scipy.linalg")   # loaded on first use (startup cost)
 

@@ -45,7 +45,7 @@ from typing import Any
 
 import mpmath
 import numpy as np
-from ._lazy import lazy_import
+from .lazy import lazy_import
 
 _special = lazy_import("scipy.special")   # loaded on first use (startup cost)
 

@@ -32,7 +32,7 @@ from fractions import Fraction
 from collections.abc import Callable
 
 import numpy as np
-from ._lazy import lazy_import
+from .lazy import lazy_import
 
 special = lazy_import("scipy.special")   # loaded on first use (startup cost)
 stats = lazy_import("scipy.stats")

@@ -282,9 +282,9 @@ _SOURCES: dict[tuple[str, ...], dict[str, str]] = {}
 def _sources(modules: tuple[str, ...]) -> dict[str, str]:
     """Digest of the source of ``modules`` and every project module they import."""
     if modules not in _SOURCES:
-        from .cache import _Graph, module_closure
+        from .keys import ImportGraph, module_closure
 
-        graph = _Graph()
+        graph = ImportGraph()
         out: dict[str, str] = {}
         for name in modules:
             for p in module_closure(name, graph):
@@ -341,14 +341,14 @@ class PointStore:
         Generator the finder draws from, or None) is part of the key and left as
         ``compute()`` would leave it."""
         from . import __version__
-        from .cache import _digest
+        from .keys import digest
 
         full = dict(material)
         full.update(format=POINT_FORMAT, proofcheck=__version__, versions=_cached_versions(),
                     sources=_sources(tuple(full.pop("modules", ()))))
         if rng is not None:
             full["rng"] = encode(rng.bit_generator.state)
-        key = _digest(full)
+        key = digest(full)
         hit = self._memo.get(key)
         if hit is None:
             hit = self._read(key)
@@ -379,9 +379,9 @@ class PointStore:
             # stored only if it comes back exactly: decoding and encoding again is the same
             if json.dumps(encode(decode(doc))) != json.dumps(doc):
                 raise Unencodable("the encoding is not faithful")
-            from .cache import _atomic_write
+            from .keys import atomic_write
 
-            _atomic_write(self._path(key), json.dumps(
+            atomic_write(self._path(key), json.dumps(
                 {"format": POINT_FORMAT, "key": key, "points": doc, "rng_after": after},
                 separators=(",", ":")))
             self.stored += 1
@@ -396,9 +396,9 @@ _VERSIONS: dict[str, str | None] | None = None
 def _cached_versions() -> dict[str, str | None]:
     global _VERSIONS
     if _VERSIONS is None:
-        from .cache import _versions
+        from .keys import library_versions
 
-        _VERSIONS = _versions()
+        _VERSIONS = library_versions()
     return _VERSIONS
 
 

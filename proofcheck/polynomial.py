@@ -50,7 +50,7 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 from collections.abc import Iterable, Sequence
 
-from ._lazy import lazy_import
+from .lazy import lazy_import
 
 if TYPE_CHECKING:  # pragma: no cover - mypy reads sympy's types through a plain import
     import sympy as sp

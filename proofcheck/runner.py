@@ -378,11 +378,11 @@ def pinned_hypothesis_constants(origin: str | None) -> Iterator[None]:
     except (ImportError, AttributeError):      # pragma: no cover - another hypothesis
         yield
         return
-    from .cache import _Graph, module_closure
+    from .keys import ImportGraph, module_closure
 
     pinned = _PINNED.get(origin or "")
     if pinned is None:
-        graph = _Graph()
+        graph = ImportGraph()
         files = set(module_closure("proofcheck.engine", graph))
         if origin:
             try:
@@ -411,7 +411,7 @@ def _source_constants(data: bytes, from_source: Any, constants_ast: Any) -> Any:
     not parse every unchanged module of a claim's closure again."""
     import hypothesis
 
-    from .cache import source_facts
+    from .keys import source_facts
 
     def compute(b: bytes) -> dict[str, list[Any]]:
         c = from_source(b, limit=True)

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
-from ._lazy import lazy_import
+from .lazy import lazy_import
 
 if TYPE_CHECKING:  # pragma: no cover - mypy reads sympy's types through a plain import
     import sympy as sp

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ._lazy import lazy_import
+from .lazy import lazy_import
 
 from .symbolic import exact_projection, symbol_matrix, symbol_vector
 

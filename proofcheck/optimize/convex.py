@@ -58,7 +58,7 @@ import mpmath
 import numpy as np
 import scipy
 
-from proofcheck._lazy import lazy_function, lazy_import
+from proofcheck.lazy import lazy_function, lazy_import
 from proofcheck.linalg import rank_cutoff
 from proofcheck.losses import (UNIT_ROUNDOFF, Loss, RestrictedSoftmaxCrossEntropy, SmoothedHinge,
                                SquaredLoss)

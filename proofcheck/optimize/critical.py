@@ -52,7 +52,7 @@ from collections.abc import Sequence
 
 import mpmath
 import numpy as np
-from .._lazy import least_squares, minimize   # scipy.optimize, imported on first call
+from ..lazy import least_squares, minimize   # scipy.optimize, imported on first call
 
 from ..induced import weights_or_uniform
 from ..models import to_mp

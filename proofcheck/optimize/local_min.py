@@ -59,7 +59,7 @@ from collections.abc import Sequence
 
 import mpmath
 import numpy as np
-from .._lazy import minimize   # scipy.optimize, imported on first call
+from ..lazy import minimize   # scipy.optimize, imported on first call
 
 from ..evaluate import register_finder
 from ..linalg import cutoff_factor

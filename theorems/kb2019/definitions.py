@@ -10,7 +10,7 @@ defined unless m = d_x; for square X it is still the wrong matrix. What the proo
 P_N[M] = I_m - P[M], the orthogonal projector onto Null(M^T) (the left null space).
 """
 
-from proofcheck._lazy import lazy_import
+from proofcheck.lazy import lazy_import
 
 from proofcheck import Identity, Mutant, MutantKind
 from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_projection,

@@ -15,6 +15,7 @@ uses A1 and A2 through its proof: differentiability, and d_y <= d_x for Null(W) 
 and the perturbation family symbolically.
 """
 
+from proofcheck.lazy import deferred
 from proofcheck import (Identity, Margin, Mutant, MutantKind, PointKind)
 from proofcheck.problems import (CONVEX_DIFFERENTIABLE, NONCONVEX, at_point,
                                  resnet_instances)
@@ -123,6 +124,7 @@ def null_perturbation_half_removed(s):
     return W * (r.x + (r.V + r.u * r.nu.T) * r.z), W * (r.x + r.V * r.z)
 
 
+@deferred
 def null_perturbation_forms(sizes=({"d_x": 1, "d_y": 1, "d_z": 1},
                                    {"d_x": 2, "d_y": 1, "d_z": 1},
                                    {"d_x": 2, "d_y": 1, "d_z": 2})):

@@ -15,7 +15,7 @@ Two slips of the printed proof are recorded as errata:
 * L*_{x,z(x,θ)} = ||Y - (P[X] + P[P_N[X]Z])Y||_F^2 drops the factor 1/m of g.
 """
 
-from proofcheck._lazy import lazy_import
+from proofcheck.lazy import lazy_import
 
 from proofcheck import Claim, Identity, Mutant, MutantKind
 from proofcheck.symbolic import (SizeSweep, exact_null_projection, exact_projection, kron,

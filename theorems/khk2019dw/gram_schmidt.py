@@ -21,7 +21,7 @@ product N^(1)_1 D^(1)_1 is undefined (Proposition 1, where d_y = 1, is fine).  C
 """
 
 import numpy as np
-from proofcheck._lazy import lazy_import
+from proofcheck.lazy import lazy_import
 
 from proofcheck import Identity, Margin, Mutant, MutantKind
 from proofcheck import networks as nw

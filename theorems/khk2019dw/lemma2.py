@@ -13,7 +13,7 @@ Facts used in the proofs of Lemma 3 / Theorem 2 (Appendix A.2):
 """
 
 import numpy as np
-from proofcheck._lazy import lazy_import
+from proofcheck.lazy import lazy_import
 from hypothesis import strategies as st
 
 from proofcheck import Hypothesis, Identity, Instance, Margin, Mutant, MutantKind

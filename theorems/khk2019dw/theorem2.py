@@ -19,7 +19,7 @@ import itertools
 from functools import partial
 
 import numpy as np
-from proofcheck._lazy import lazy_import
+from proofcheck.lazy import lazy_import
 from hypothesis import strategies as st
 
 from proofcheck import Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind

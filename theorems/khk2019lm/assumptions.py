@@ -17,7 +17,7 @@ check at a point.
 """
 
 import numpy as np
-from proofcheck._lazy import lazy_import
+from proofcheck.lazy import lazy_import
 from hypothesis import strategies as st
 
 from proofcheck import Hypothesis, Identity, Instance, Margin, Mutant, MutantKind

@@ -24,7 +24,7 @@ predictors on the learned representations h^{(l)}, l in I.
 """
 
 import numpy as np
-from proofcheck._lazy import lazy_import
+from proofcheck.lazy import lazy_import
 from hypothesis import strategies as st
 
 from proofcheck import (Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,

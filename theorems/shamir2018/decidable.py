@@ -11,7 +11,7 @@ differentiable ℓ satisfies. A proof therefore holds for every convex different
 counterexample gives finitely many values of ℓ and ℓ', which a smooth function interpolates.
 """
 
-from proofcheck._lazy import lazy_import
+from proofcheck.lazy import lazy_import
 
 from proofcheck.decide import Decidable, lambda_min_constraints
 from proofcheck.symbolic import symbol_matrix, symbol_vector

@@ -19,7 +19,7 @@ critical-point enumeration (:mod:`proofcheck.polynomial`) on a sweep of ε value
 from functools import cache
 
 import numpy as np
-from proofcheck._lazy import lazy_import
+from proofcheck.lazy import lazy_import
 
 from proofcheck import Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.polynomial import critical_points

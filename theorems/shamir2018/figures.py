@@ -21,7 +21,7 @@ import csv
 from functools import cache
 from pathlib import Path
 
-from proofcheck._lazy import lazy_import
+from proofcheck.lazy import lazy_import
 
 from proofcheck.figures import Figure, FigureError, require_matplotlib
 

@@ -27,7 +27,7 @@ from fractions import Fraction
 from functools import cache
 
 import numpy as np
-from proofcheck._lazy import lazy_import
+from proofcheck.lazy import lazy_import
 
 from proofcheck import Identity, Instance, Margin, Mutant, MutantKind
 from proofcheck.polynomial import derivative_norm_bounds, scaled_box_bounds

@@ -25,7 +25,7 @@ inertia of the Hessian, values compared by certified rational enclosures. Findin
 
 from functools import cache
 
-from proofcheck._lazy import lazy_import
+from proofcheck.lazy import lazy_import
 
 from proofcheck import Identity, Mutant, MutantKind
 from proofcheck.polynomial import constrained_landscape, critical_points

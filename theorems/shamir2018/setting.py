@@ -24,7 +24,7 @@ Footnote 2: ||AB|| <= ||A|| ||B||, ||AB||_Fr <= ||A||_Fr ||B||, ||AB||_Fr <= ||A
 """
 
 import numpy as np
-from proofcheck._lazy import lazy_import
+from proofcheck.lazy import lazy_import
 from hypothesis import strategies as st
 
 from proofcheck import (Hypothesis, Identity, Instance, Margin, Mutant, MutantKind,

@@ -20,7 +20,7 @@ F - F_lin(w*) = 7.70 > ||G|| ||∇F|| = 6.37. The theorem is unaffected: ||G||_F
 """
 
 import numpy as np
-from proofcheck._lazy import lazy_import
+from proofcheck.lazy import lazy_import
 from hypothesis import strategies as st
 
 from functools import partial

@@ -17,7 +17,7 @@ curvature term can pay for the suboptimality (the tight case).
 """
 
 import numpy as np
-from proofcheck._lazy import lazy_import
+from proofcheck.lazy import lazy_import
 
 from functools import partial
 

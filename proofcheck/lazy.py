@@ -12,6 +12,7 @@ already imported is returned as it is.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import sys
@@ -20,7 +21,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-__all__ = ["lazy_function", "lazy_import", "least_squares", "minimize"]
+__all__ = ["Deferred", "deferred", "lazy_function", "lazy_import", "least_squares", "minimize",
+           "resolve"]
 
 _LOCK = threading.Lock()
 
@@ -66,7 +68,55 @@ def lazy_function(module: str, name: str) -> Callable[..., Any]:
     return call
 
 
-#: ``scipy.optimize`` functions for modules that bind them at import (``from .._lazy import
+#: ``scipy.optimize`` functions for modules that bind them at import (``from ..lazy import
 #: minimize``): scipy.optimize costs about 0.35 s of CPU to import.
 least_squares = lazy_function("scipy.optimize", "least_squares")
 minimize = lazy_function("scipy.optimize", "minimize")
+
+
+class Deferred:
+    """A value built on first use: ``Deferred(build, *args, **kwargs)()`` calls ``build`` once
+    and returns that same value afterwards. A claim's decidable forms are declared this way
+    (through :func:`deferred`), so that listing a module does not build sympy objects, nor
+    import sympy, for a decision procedure that may never run.
+
+    >>> d = Deferred(lambda n: [n] * 2, 3)
+    >>> d(), d() is d()
+    ([3, 3], True)
+    """
+
+    def __init__(self, build: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self._build, self._args, self._kwargs = build, args, kwargs
+        self._done = False
+        self._value: Any = None
+
+    def __call__(self) -> Any:
+        with _LOCK:
+            if not self._done:
+                self._value = self._build(*self._args, **self._kwargs)
+                self._done = True
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Deferred({getattr(self._build, '__qualname__', self._build)})"
+
+
+def deferred(build: Callable[..., Any]) -> Callable[..., Deferred]:
+    """Decorator: calling ``build(...)`` returns a :class:`Deferred` of that call.
+
+    >>> @deferred
+    ... def squares(n):
+    ...     return [k * k for k in range(n)]
+    >>> later = squares(4)
+    >>> resolve(later)
+    [0, 1, 4, 9]
+    """
+    @functools.wraps(build)
+    def wrapper(*args: Any, **kwargs: Any) -> Deferred:
+        return Deferred(build, *args, **kwargs)
+    return wrapper
+
+
+def resolve(value: Any) -> Any:
+    """``value()`` for a :class:`Deferred`, ``value`` itself otherwise."""
+    return value() if isinstance(value, Deferred) else value
