@@ -177,6 +177,22 @@ class ResultCache:
         except OSError:
             return False
         self.stored += 1
+        # the same result also under the key as it is *after* the run, when the run changed its
+        # own key material (the counterexamples it stored in the failure database): re-running
+        # from that state would only replay the witnesses this result found and certified, so
+        # an unchanged claim is not checked again (a witness stored later, by another run,
+        # still changes the key and makes the result stale)
+        try:
+            after = self.key_material(claim, origin, profile, seed)
+        except (LookupError, OSError):
+            return True
+        after_key = digest(after)
+        if after_key != key:
+            try:
+                atomic_write(self._path(after_key), json.dumps(
+                    dict(entry, key=after_key, material=after), indent=1))
+            except OSError:
+                pass
         return True
 
     # -- timings (largest first) -------------------------------------------------------------

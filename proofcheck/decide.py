@@ -572,6 +572,37 @@ def _api(solver_name: str) -> Any:
     return _z3_api() if solver_name == "z3" else _cvc5_api()
 
 
+class _Z3Context:
+    """The part of z3's API the translator uses, bound to one new :class:`z3.Context`."""
+
+    def __init__(self, z3: Any) -> None:
+        self._z3, self.ctx = z3, z3.Context()
+
+    def Real(self, name: str) -> Any:
+        return self._z3.Real(name, self.ctx)
+
+    def RealVal(self, value: Any) -> Any:
+        return self._z3.RealVal(value, self.ctx)
+
+    def BoolVal(self, value: bool) -> Any:
+        return self._z3.BoolVal(value, self.ctx)
+
+    def And(self, *args: Any) -> Any:
+        return self._z3.And(*args, self.ctx)
+
+    def Or(self, *args: Any) -> Any:
+        return self._z3.Or(*args, self.ctx)
+
+    def Not(self, a: Any) -> Any:
+        return self._z3.Not(a, self.ctx)
+
+    def Implies(self, a: Any, b: Any) -> Any:
+        return self._z3.Implies(a, b, self.ctx)
+
+    def SolverFor(self, logic: str) -> Any:
+        return self._z3.SolverFor(logic, ctx=self.ctx)
+
+
 def _solve(solver_name: str, api: Any, build: Callable[[_Translator], Any], timeout: float,
            has_functions: bool, variables: Sequence[sp.Symbol]
            ) -> tuple[SolverRun, Any, _Translator | None]:
@@ -580,6 +611,11 @@ def _solve(solver_name: str, api: Any, build: Callable[[_Translator], Any], time
     Returns (run, model, translator); on ``sat`` the model is read into exact sympy numbers:
     ``model = (values of the variables, values of the function applications)``.
     """
+    if solver_name == "z3":
+        # a fresh z3 context per decision: the model z3 returns must not depend on what the
+        # process decided before (in one shared context, a claim's witness differed between
+        # --jobs 1 and --jobs 2, where the workers had decided different claims first)
+        api = _Z3Context(api)
     tr = _Translator(api)
     t0 = time.perf_counter()
     reader = _from_z3 if solver_name == "z3" else _from_cvc5

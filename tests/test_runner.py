@@ -212,6 +212,19 @@ def test_cli_progress_lines_cache_marks_and_cache_commands(tmp_path):
     assert not any(c["cached"] for c in json.loads(again.stdout)["claims"])
 
 
+def test_a_run_that_stores_its_own_counterexample_is_cached_for_the_next(tmp_path):
+    """The refuted claim stores its witness in the failure database, which is part of the cache
+    key: the unchanged claim is still not re-run (and not reported weaker, from a replay)."""
+    env = dict(_env(tmp_path), PROOFCHECK_WITNESS_DB=str(tmp_path / "db"))
+    args = ("check", "--path", str(GOOD), "--profile", "quick", "--jobs", "1", "--format",
+            "json")
+    cold = json.loads(_cli(*args, env=env).stdout)
+    assert any(tmp_path.joinpath("db").rglob("*.json"))          # the witness was stored
+    warm = json.loads(_cli(*args, env=env).stdout)
+    assert all(c["cached"] for c in warm["claims"])
+    assert [c["verdict"] for c in warm["claims"]] == [c["verdict"] for c in cold["claims"]]
+
+
 def test_cli_faulty_claims_are_errors_and_the_run_goes_on(tmp_path):
     res = _cli("check", "--path", str(FAULTY), "--profile", "quick", "--format", "json",
                "--claim-timeout", "8", "--no-cache", env=_env(tmp_path))
