@@ -616,6 +616,25 @@ def _value_map(v: Any, where: str) -> dict[str, Any]:
     return {k: decode_value(x, f"{where}.{k}", resolve=False) for k, x in v.items()}
 
 
+_SHAPE = re.compile(r"^(scalar|[0-9]{1,9}(x[0-9]{1,9}){0,7})$")
+
+
+def _shape_map(v: Any, where: str) -> dict[str, Any]:
+    """The ``sizes`` of a witness (:func:`proofcheck.search.shrink.sizes_of`): each an array's
+    shape (``"6x2"``, ``"scalar"``) or an integer field of the instance."""
+    if not isinstance(v, dict):
+        _fail(where, f"expected a JSON object of sizes, got {_show(v)}")
+    out: dict[str, Any] = {}
+    for k, x in v.items():
+        if isinstance(x, str) and _SHAPE.match(x):
+            out[k] = x
+        elif isinstance(x, int) and not isinstance(x, bool) and abs(x) < 10**9:
+            out[k] = x
+        else:
+            _fail(f"{where}.{k}", f"expected a shape such as \"6x2\" or a size, got {_show(x)}")
+    return out
+
+
 def _int_map(v: Any, where: str) -> dict[str, int]:
     if not isinstance(v, dict):
         _fail(where, f"expected a JSON object of integers, got {_show(v)}")
@@ -724,7 +743,7 @@ _DOCUMENT = _record({
     "margin_decimal": _str, "tolerance_decimal": _str, "fails": _bool, "precision": _str,
     "status": _str,
     "certificate": _opt(_record({"status": _opt(_str), "method": _str, "detail": _str})),
-    "sizes": _value_map, "shrunk_from": _opt(_value_map), "lhs": _opt(_summary),
+    "sizes": _shape_map, "shrunk_from": _opt(_shape_map), "lhs": _opt(_summary),
     "rhs": _opt(_summary), "tol_source": _str, "instance": _opt(_instance_fields),
     "point": _opt(_POINT), "identity": _IDENTITY, "detail": _str, "seed": _opt(_int),
     "paths": _str_list,
