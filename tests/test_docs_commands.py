@@ -90,7 +90,9 @@ class DocCommand:
     line: int
     text: str                       # as documented (comment stripped)
     error: str | None = None        # a documented "Error: ..." output line
-    before: list[str] = field(default_factory=list)   # earlier --save-witness commands
+    # earlier commands of the page that write a file this one reads: (command, what it
+    # writes); a worker that did not run them first runs them itself
+    before: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -101,7 +103,7 @@ def _commands() -> list[DocCommand]:
     out: list[DocCommand] = []
     for page in DOCS:
         lines = page.read_text(encoding="utf-8").splitlines()
-        savers: list[str] = []
+        producers: list[tuple[str, str, list[tuple[str, str]]]] = []
         fence, lang = None, ""
         current: DocCommand | None = None
         for k, raw in enumerate(lines, 1):
@@ -119,13 +121,31 @@ def _commands() -> list[DocCommand]:
                 text = "proofcheck" + text.split("&& proofcheck", 1)[1]
             if text.startswith("proofcheck") or text.startswith("pytest --proofcheck"):
                 words = shlex.split(text, comments=True)
-                current = DocCommand(page, k, " ".join(words), before=list(savers))
+                before: list[tuple[str, str]] = []
+                for c, p, needs in producers:        # what it reads, and what that reads
+                    if _reads(words, p):
+                        before += [x for x in needs + [(c, p)] if x not in before]
+                current = DocCommand(page, k, " ".join(words), before=before)
                 out.append(current)
-                if "--save-witness" in words:
-                    savers.append(current.text)
+                for flag in ("--save-witness", "--output", "-o"):
+                    if flag in words[:-1]:
+                        producers.append((current.text, words[words.index(flag) + 1], before))
             elif current is not None and stripped.startswith("Error:"):
                 current.error = stripped[len("Error:"):].strip()
     return out
+
+
+def _reads(words: list[str], product: str) -> bool:
+    """Whether a command's arguments name ``product`` (a file, or a file in that folder)."""
+    folder = product.rstrip("/") + "/"
+    writes = {words[k + 1] for k, w in enumerate(words[:-1])
+              if w in ("--save-witness", "--output", "-o")}
+    return any(w == product or w.startswith(folder) for w in words if w not in writes)
+
+
+def _made(cwd: Path, product: str) -> bool:
+    path = cwd / product
+    return any(path.glob("*.json")) if path.is_dir() else path.exists()
 
 
 COMMANDS = _commands()
@@ -222,9 +242,9 @@ def test_the_docs_show_commands():
 @pytest.mark.parametrize("cmd", list(_params()))
 def test_documented_command_runs(cmd: DocCommand, workspaces, monkeypatch):
     cwd = workspaces(cmd.page)
-    for saver in cmd.before:                 # the witness a replay needs
-        if "replay" in cmd.text and not list(cwd.glob("witnesses/*.json")):
-            res = _run(saver, cwd, monkeypatch)
+    for maker, product in cmd.before:        # a witness a replay needs, a report --run reads
+        if not _made(cwd, product):
+            res = _run(_REDUCED.get(maker, (maker, ""))[0], cwd, monkeypatch)
             assert res.exit_code in (0, 1), res.output
     text, _why = _REDUCED.get(cmd.text, (cmd.text, ""))
     res = _run(text, cwd, monkeypatch)
