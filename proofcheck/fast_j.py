@@ -656,16 +656,7 @@ def _qr_lean_rows(K: KhatriRaoJacobian, y, criteria, max_bytes):
     M, N = K.shape
     nz = ~K.zero_columns()
     Np = int(nz.sum())
-    b = max(1, _chunk(K.d_y * Np, max_bytes, 8))   # tpqrt is efficient for any block height
-    yy = y.reshape(K.d_y, K.m)
-
-    def blocks():
-        for i0 in range(0, K.m, b):
-            i1 = min(K.m, i0 + b)
-            rows = K.rows(i0, i1)
-            B = np.asfortranarray(rows if Np == N else np.compress(nz, rows, axis=1))
-            del rows
-            yield B, yy[:, i0:i1].ravel()
+    blocks = _row_blocks(K, nz, y, max_bytes)
 
     R, _, _ = _tsqr_with_rhs(blocks(), Np)
     s = _sla.svd(R, compute_uv=False, overwrite_a=True, check_finite=False)
