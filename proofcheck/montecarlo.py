@@ -520,7 +520,17 @@ class RankBracket:
 
 
 def _rank_of(M) -> int:
-    return int(np.linalg.matrix_rank(np.asarray(M, dtype=float))) if np.size(M) else 0
+    """The rank of a small matrix: exact (python-flint ``fmpz_mat``) for integer entries, so
+    that the structural upper bounds below are exact; LAPACK's numerical rank otherwise."""
+    A = np.asarray(M)
+    if not np.size(A):
+        return 0
+    F = np.asarray(A, dtype=float)
+    if np.all(np.isfinite(F)) and np.all(F == np.round(F)) and np.max(np.abs(F)) < 2 ** 52:
+        import flint
+        return int(flint.fmpz_mat([[int(v) for v in row] for row in F.reshape(len(F), -1)])
+                   .rank())
+    return int(np.linalg.matrix_rank(F))
 
 
 def generic_rank_upper_bound(Lambda, d_x: int) -> tuple[int, str]:
