@@ -516,21 +516,51 @@ def _rank_case(inst, point):
     return "rank_m" if numerical_rank(M) >= X.shape[0] else "rank_below_m"
 
 
+@st.composite
+def _narrow_relu_problems(draw, m=(2, 3)):
+    """Violators of Theta_{d_y,t} aimed at the rank premise's branch: one hidden ReLU unit (H =
+    1, t = 0, d_y = 1), d_x = m generic samples (rank X = m, so rank [Phi^(0) Phi^(1)] >= m at
+    every theta) and targets of both signs. v relu(X w) has one sign, so no theta fits Y: every
+    local minimum has L > 0 and the unit inactive on some sample (outside Theta_{1,0})."""
+    from proofcheck import Instance
+    mm = draw(st.integers(*m))
+    inst = build(draw(st.integers(0, 2 ** 31 - 1)), (mm, 1, 1), ["relu"], mm, "generic")
+    Y = np.abs(np.asarray(inst.Y, float))
+    Y[-1] = -Y[-1]
+    f = inst.fields()
+    f["start"] = f.pop("theta")
+    f.update(Y=Y, t=0)
+    return Instance(**f)
+
+
+def _zero_loss_instances(assumed):
+    if assumed["theta in Theta_{d_y,t}"]:
+        return theta_problems(assumed, m=(2, 3), wide_last=True)
+    return _narrow_relu_problems()
+
+
 zero_loss = in_theta("khk2019dw.theorem2.zero_loss", printed_at("5.2", "text after Remark 1"),
     title="if rank [Phi^(l)]_{l=t}^H >= m, local minima in Theta_{d_y,t} have zero loss",
     statement="If [Phi^(l)]_{l=t}^H has rank at least m, then every (differentiable) local minimum "
               "in Theta_{d_y,t} is a global minimum with zero loss value",
     conclusion=_rank_m,
-    instances=lambda assumed: theta_problems(assumed, m=(2, 3), wide_last=True),
+    instances=_zero_loss_instances,
     branches=("rank_m", "rank_below_m"),
     case_of=_rank_case,
     notes="The rank premise is a property of the point: points without it count in branch "
           "rank_below_m (vacuous there); numerical rank by numpy's LAPACK rule at the float64 "
-          "rounding of the point.  Branch rank_m cannot discriminate: zero loss is L's least "
-          "value, so a variant conclusion (L <= c, c >= 0) holds wherever this one does.",
+          "rounding of the point.  On branch rank_m zero loss is L's least value, so no weaker "
+          "conclusion (L <= c, c >= 0) can fail there, and a weakened rank threshold fails only "
+          "at points that fall in rank_below_m; what can fail there is the rank premise without "
+          "Theta_{d_y,t}: mutant without_theta keeps 'rank [Phi^(l)]_{l=t}^H >= m' and drops "
+          "Theta (a reading of the remark as an overparameterisation statement for any "
+          "network), and one hidden ReLU unit with d_x = m samples and targets of both signs "
+          "has local minima with rank [X, Phi^(1)] = m and L > 0, in branch rank_m.",
     mutants=(Mutant.conclusion("without_rank_premise", MutantKind.DROPPED_HYPOTHESIS,
                                "zero loss at every local minimum in Theta_{d_y,t}",
-                               lambda inst, point, B: _rank_m(inst, point, B, require=False)),),
+                               lambda inst, point, B: _rank_m(inst, point, B, require=False)),
+             without_theta("rank [Phi^(l)]_{l=t}^H >= m alone (Theta dropped): one hidden "
+                           "ReLU unit, d_x = m, targets of both signs")),
 )
 
 
