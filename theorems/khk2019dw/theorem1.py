@@ -18,7 +18,7 @@ from functools import partial
 
 import numpy as np
 
-from proofcheck import Margin, Mutant, MutantKind, PointKind
+from proofcheck import Instance, Margin, Mutant, MutantKind, PointKind
 from proofcheck import networks as nw
 from proofcheck.evaluate import as_point
 from proofcheck.linalg import numerical_rank
@@ -26,8 +26,11 @@ from proofcheck.optimize.piecewise import value_at_point
 
 from . import claim, printed_at
 from .assumptions import ADMISSIBLE, ONE_HIDDEN, SCALAR_OUTPUT, per_instance
-from .instances import READINGS, arrays, close, landscape, landscape_reading, \
-    network_instances, point_arrays, problem_data, problem_instances, stratified
+from hypothesis import strategies as st
+
+from .instances import READINGS, STRATUM_ACTS, arrays, build_stratum, close, landscape, \
+    landscape_reading, network_instances, point_arrays, problem_data, problem_instances, \
+    stratified
 
 BRANCHES = ("all_active", "dead_unit", "stratum")
 
@@ -557,9 +560,67 @@ lemma5 = lemma5.replace(
             "0.4375, 0.625, -1.25, -0.625, 1.25): L = 5.529296875, right-hand side 4.92513.  "
             "Corrected: the kink-free reading (no live kinked pre-activation is 0).")
 
+def live_stratum(seed: int, widths, acts) -> Instance:
+    """A ``"stratum"`` problem instance (:func:`.instances.build_stratum` with smooth outputs:
+    the hyperplane unit has no outgoing weights) whose *other* units are live: every unit with
+    nonzero outgoing weights has a nonzero pre-activation on every sample, so the outputs are
+    differentiable at the point while D and Yhat are not 0.  A generic sample on a live unit's
+    kink is moved by 1/8 along a coordinate (dyadic, exact); the targets are then recomputed
+    (:func:`proofcheck.optimize.strata.minimum_targets`) so that the point is meant to be a
+    local minimum, which the exact certificate decides.  ``ValueError`` when a live unit
+    vanishes on the hyperplane pair (the hyperplane unit's own rows cannot move)."""
+    from proofcheck.optimize.strata import minimum_targets
+    from .assumptions import network_of
+    inst = build_stratum(seed, widths, acts, smooth_outputs=True)
+    net = network_of(inst)
+    theta = np.asarray(inst.start, float)
+    Ws = net.unflatten(theta)
+    X = np.array(inst.X, float)
+    live = np.flatnonzero(np.any(Ws[1] != 0, axis=1))
+    if live.size == 0:
+        raise ValueError("no live hidden unit")
+    on_pair = X[:2] @ Ws[0][:, live]
+    if np.any(on_pair == 0):
+        raise ValueError("a live unit vanishes on the hyperplane pair")
+    rng = np.random.default_rng(seed)
+    for i in range(2, len(X)):
+        for _ in range(16):
+            if np.all(X[i] @ Ws[0][:, live] != 0):
+                break
+            X[i, int(rng.integers(X.shape[1]))] += 0.125
+        else:
+            raise ValueError("could not move a sample off the live units' kinks")
+    Y = minimum_targets(net, X, theta, rng=rng, against_lambda=False)
+    if Y is None:
+        raise ValueError("the piece enumeration was unresolved")
+    Y = np.array([[float(v) for v in row] for row in np.asarray(Y)], float)
+    return inst.replace(X=X, Y=Y, start=theta)
+
+
+@st.composite
+def _live_strata(draw):
+    """Branch stratum of the output-term observation: one hidden layer of 2 or 3 units, one
+    of them on a hyperplane pair with zero outgoing weights, the others live."""
+    d_x, width, d_y = draw(st.integers(2, 3)), draw(st.integers(2, 3)), draw(st.integers(1, 2))
+    act = draw(st.sampled_from(STRATUM_ACTS))
+    seed = draw(st.integers(0, 2 ** 31 - 1))
+    for k in range(8):      # a few deterministic retries when a draw has no live unit
+        try:
+            return live_stratum(seed + k, (d_x, width, d_y), [act])
+        except ValueError:
+            continue
+    return build_stratum(seed, (d_x, width, d_y), [act], smooth_outputs=True)
+
+
+def _output_term_instances(assumed):
+    if getattr(assumed, "branch", None) == "stratum":
+        return _live_strata()
+    return problem_instances(assumed, smooth_outputs=True)
+
+
 output_term = _outputs_reading(
     output_term,
-    lambda assumed: problem_instances(assumed, smooth_outputs=True),
+    _output_term_instances,
     "At every critical point at which every output is differentiable, L(theta) = "
     "1/2||P_N[D] vec Y||^2 (the term of l = H+1 in J is 0)",
     "Read as printed for Theorem 1 ('differentiable': L differentiable) the observation fails "
@@ -567,10 +628,13 @@ output_term = _outputs_reading(
     "leaky ReLU (slope 0.5), an exact stratum local minimum with L differentiable and outputs "
     "not (9 zero pre-activations), margin -143023509277047/793954033057792 (khk2019dw seed 0 "
     "run).  Corrected: require every output to be differentiable at theta.",
-    notes=output_term.notes + " Branch stratum does not discriminate on the default "
-          "evidence: the smooth-output strata drawn first have one hidden unit, on its kink with "
-          "zero outgoing weight, so Yhat = 0 and D = 0 and every variant built from D holds; "
-          "wider strata drawn this way came back unresolved or outside the reading (tried).",
+    notes=output_term.notes + " Branch stratum draws live strata (live_stratum): one hidden "
+          "layer of 2-3 units, the hyperplane unit with zero outgoing weights (its kinks do not "
+          "reach the outputs) and the other units live, with every generic sample moved off "
+          "their kinks, so that the outputs are differentiable while D and Yhat are not 0 (the "
+          "first smooth-output strata, one hidden unit, had Yhat = 0 and D = 0, where every "
+          "variant built from D holds; wider ones had dyadic samples on a live unit's kink "
+          "and fell outside the reading).",
     title="(observation, not printed) at critical points with differentiable outputs the "
           "(H+1) term of J vanishes")
 
