@@ -483,8 +483,23 @@ def _bound_ii_ball(s: Setting):
     return 2 * (-arb(s.d_x) / 20).exp()
 
 
-def _exact_law_margin(s: Setting, B, p_of, how: str) -> Margin:
-    """The margin ``2e^{-d_x/20} - P(fail)`` of a case (ii) statement on the mpmath or ball
+def _bound_i_ball(s: Setting):
+    """:func:`_rank_term` in ball arithmetic (delta^2 exact)."""
+    from flint import arb
+    d2 = Fraction(s.delta2)
+    ln = (arb(s.d_x * s.d * s.m) * d2.denominator / d2.numerator).log()
+    if not ln > 0:
+        if ln <= 0:
+            return arb(1)
+        raise ValueError(f"{s.name}: cannot decide the sign of ln(d_x d m / delta^2)")
+    return (-arb(s.m) / (64 * ln)).exp()
+
+
+BALL_BOUNDS = {_bound_i: _bound_i_ball, _bound_ii: _bound_ii_ball}
+
+
+def _exact_law_margin(s: Setting, B, p_of, how: str, bound=_bound_ii_ball) -> Margin:
+    """The margin ``bound - P(fail)`` of a rank or zero-loss statement on the mpmath or ball
     backend, from the exact 0/1 law alone (no Monte Carlo): ``p_of(s)`` is exactly 0 or 1
     (rank D~ is at most the structural upper bound for *every* X, and equals the generic rank,
     a lower bound computed exactly mod p, off a null set), and the bound is enclosed in a
@@ -496,9 +511,9 @@ def _exact_law_margin(s: Setting, B, p_of, how: str) -> Margin:
     if not s.rank.exact:
         raise NotCertifiable(f"the generic rank is only bracketed ({s.rank.how})")
     p = int(p_of(s))
-    margin = _bound_ii_ball(s) - p
-    src = (f"exact 0/1 law: P(fail) = {p} exactly ({how}); bound 2e^(-d_x/20) enclosed in a "
-           "ball (python-flint arb)")
+    margin = bound(s) - p
+    src = (f"exact 0/1 law: P(fail) = {p} exactly ({how}); the bound enclosed in a ball "
+           "(python-flint arb)")
     if name == "arb":
         return Margin(Ball(margin), 0.0, tol_source=src)
     return Margin(float(margin.mid()), float(margin.rad()), tol_source=src)
@@ -507,9 +522,9 @@ def _exact_law_margin(s: Setting, B, p_of, how: str) -> Margin:
 def rank_conclusion(target: str, bound_of, plan=()):
     def conclusion(inst, point, B):
         s = setting(inst)
-        if getattr(B, "name", "numpy") != "numpy" and bound_of is _bound_ii:
+        if getattr(B, "name", "numpy") != "numpy":
             return _exact_law_margin(s, B, lambda s_: _rank_failure_exact(s_, target),
-                                     _rank_how(s, target))
+                                     _rank_how(s, target), BALL_BOUNDS[bound_of])
         seeds = _seeds(inst)
         b = bound_of(s)
         p = _rank_failure_exact(s, target)
@@ -532,8 +547,9 @@ lemma6_i = claim("khk2019dw.lemma6.i", printed_at("B", "Lemma 6 (i)", "(B.8)-(B.
               "t unbound, which only weakens it; the proof of Prop. 2 uses the form checked here]",
     hypotheses=(PATTERN, SIZE_I, SMIN_I),
     conclusion=rank_conclusion("d_x d", _bound_i, LEMMA6I_VALID),
-    **on_settings(LEMMA6I_VALID, {"size_i": ("relu_d1_m2_dx3",),
-                                  "smin_i": ("relu_d1_m14000_one_active",)}),
+    **{**on_settings(LEMMA6I_VALID, {"size_i": ("relu_d1_m2_dx3",),
+                                     "smin_i": ("relu_d1_m14000_one_active",)}),
+       "high_precision": True},
     notes="By the 0/1 law the failure probability is exactly 0 or 1; it is decided by the exact "
           "rank mod p = 2^61 - 1 of D~ at a random integer X (or, for d = 1, by the Gaussian "
           "law of diag(Lambda_1) X) against an upper bound, and cross-checked by Monte Carlo "
@@ -541,7 +557,9 @@ lemma6_i = claim("khk2019dw.lemma6.i", printed_at("B", "Lemma 6 (i)", "(B.8)-(B.
           "(montecarlo.draws_needed): "
           "200 / 400 draws per instance on relu_d1_m29 and abs_d1_m256 (bounds e^{-m/(64 ln(...))} "
           "= 0.50, 0.050); on relu_d2_types_m1500 (bound 8.4e-4) 400 draws cannot decide, so the "
-          "exact law decides alone. " + MC_NOTE,
+          "exact law decides alone. The exact law (P(fail) exactly 0 or 1, the bound enclosed "
+          "in a ball) also runs on the mpmath and ball backends, so a failure it finds is "
+          "confirmed beyond float64. " + MC_NOTE,
     mutants=(
         Mutant.conclusion("rank_m", MutantKind.OTHER, "rank D~ = m (case (ii)'s conclusion)",
                           rank_conclusion("m", _bound_i)),
