@@ -553,9 +553,11 @@ zero_loss = in_theta("khk2019dw.theorem2.zero_loss", printed_at("5.2", "text aft
           "conclusion (L <= c, c >= 0) can fail there, and a weakened rank threshold fails only "
           "at points that fall in rank_below_m; what can fail there is the rank premise without "
           "Theta_{d_y,t}: mutant without_theta keeps 'rank [Phi^(l)]_{l=t}^H >= m' and drops "
-          "Theta (a reading of the remark as an overparameterisation statement for any "
-          "network), and one hidden ReLU unit with d_x = m samples and targets of both signs "
-          "has local minima with rank [X, Phi^(1)] = m and L > 0, in branch rank_m.",
+          "Theta (the printed sentence itself says 'every local minimum'; Theta comes from "
+          "the context of Theorem 2, and the next sentence needs 'every theta is in "
+          "Theta_{d_{H+1},H}' for its special case, so the sentence out of context is a "
+          "natural misreading), and one hidden ReLU unit with d_x = m samples and targets of "
+          "both signs has local minima with rank [X, Phi^(1)] = m and L > 0, in branch rank_m.",
     mutants=(Mutant.conclusion("without_rank_premise", MutantKind.DROPPED_HYPOTHESIS,
                                "zero loss at every local minimum in Theta_{d_y,t}",
                                lambda inst, point, B: _rank_m(inst, point, B, require=False)),
