@@ -20,6 +20,10 @@ How these claims are checked (``proofcheck.montecarlo``):
   margin >= 0 means *consistent with the bound at that confidence in N draws*, never a proof; a
   margin below minus the tolerance means the lower limit exceeds the bound (*violated*).  Each
   instance is one independent replicate (its own seed); the engine profile sets how many.
+* **Certified tails** (Lemma 7): ``P(sum a_i^2 (g_i^2 - 1) >= x)`` is enclosed in a ball by
+  Ruben's chi-square mixture (``montecarlo.weighted_chi2_tail``), for equal and mixed weights;
+  the rank laws' bounds are enclosed the same way, so these conclusions also run on the mpmath
+  and ball backends and a failure they find is certified by the judge's ball rung.
 * Hypotheses on ``Lambda`` (``s_min(Lambda_I) >= delta`` over exponentially many index sets)
   are decided exactly: for ``|I| >= m/2`` by vertex enumeration over row-type counts (concavity
   of ``lambda_min``) with an exact rational PSD certificate of ``G - delta^2 I``; for
