@@ -23,13 +23,13 @@ import importlib
 import importlib.util
 import pkgutil
 import sys
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterable, Sequence
 
 from .claims import Claim, claims_in
 from .papers import CATALOGUE, catalogue_folder, paper_rank
+from .errors import describe
 
 __all__ = ["CATALOGUE", "Registry", "UnknownClaimError", "catalogue_folder", "load_claims"]
 
@@ -133,7 +133,7 @@ def _load_package(reg: Registry, package: str, only: set[str] | None = None) -> 
         try:
             module = importlib.import_module(info.name)
         except (Exception, SystemExit) as exc:  # a broken module is a finding, not a crash
-            reg.errors.append((info.name, _describe(exc)))
+            reg.errors.append((info.name, describe(exc)))
             continue
         for claim in claims_in(vars(module)):
             reg.add(claim, info.name)
@@ -155,13 +155,9 @@ def _load_path(reg: Registry, path: Path) -> None:
             spec.loader.exec_module(module)
         except (Exception, SystemExit) as exc:   # sys.exit at import: a finding, not an exit
             sys.modules.pop(name, None)
-            reg.errors.append((str(f), _describe(exc)))
+            reg.errors.append((str(f), describe(exc)))
             continue
         for claim in claims_in(vars(module)):
             reg.add(claim, str(f))
 
 
-def _describe(exc: BaseException) -> str:
-    tb = traceback.extract_tb(exc.__traceback__)
-    where = f" (at {tb[-1].filename}:{tb[-1].lineno})" if tb else ""
-    return f"{type(exc).__name__}: {exc}{where}"

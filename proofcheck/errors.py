@@ -14,8 +14,11 @@ True
 
 from __future__ import annotations
 
+import os
+import traceback
+
 __all__ = ["ProofcheckError", "ClaimError", "GeneratorError", "UsageError", "ExploreError",
-           "WitnessFileError", "CertificationError", "NotApplicable"]
+           "WitnessFileError", "CertificationError", "NotApplicable", "describe"]
 
 
 class ProofcheckError(Exception):
@@ -49,3 +52,27 @@ class CertificationError(ProofcheckError):
 
 class NotApplicable(CertificationError):
     """A rung of the judge does not apply to this claim / witness (the reason is the message)."""
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: message (at file:line)`` of an exception raised by a claim's own code: the
+    innermost frame outside Hypothesis, its path relative to the working directory when it
+    lies below it (so a report reads the same on every machine).
+
+    >>> try:
+    ...     {}["x"]
+    ... except KeyError as e:
+    ...     print(describe(e).split(" (at ")[0])
+    KeyError: 'x'
+    """
+    tb = traceback.extract_tb(exc.__traceback__)
+    frames = [f for f in tb if "/hypothesis/" not in f.filename]
+    if not frames:
+        return f"{type(exc).__name__}: {exc}"
+    path = frames[-1].filename
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:          # another drive (Windows)
+        rel = path
+    return f"{type(exc).__name__}: {exc} (at {path if rel.startswith('..') else rel}:" \
+           f"{frames[-1].lineno})"

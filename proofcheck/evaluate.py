@@ -38,7 +38,6 @@ import hashlib
 import inspect
 import math
 import sys
-import traceback
 from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -46,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .claims import Assumed, Claim, Instance, Margin, PointKind
-from .errors import ClaimError, ExploreError, GeneratorError
+from .errors import ClaimError, ExploreError, GeneratorError, describe
 
 if TYPE_CHECKING:
     from .backends import Backend
@@ -97,14 +96,6 @@ def single_threaded_blas() -> Any:
     # threadpoolctl limits the libraries loaded now: load scipy's own OpenBLAS first
     import scipy.linalg  # noqa: F401
     return threadpool_limits(limits=1)
-
-
-def describe(exc: BaseException) -> str:
-    """``Type: message (at file:line)`` of an exception raised by a claim's own code."""
-    tb = traceback.extract_tb(exc.__traceback__)
-    frames = [f for f in tb if "/hypothesis/" not in f.filename]
-    where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -158,3 +158,26 @@ def test_case_ii_erratum_witness_is_certified_by_the_exact_law(claim):
 def test_structural_rank_bound_is_exact_for_integer_patterns():
     assert mc._rank_of(np.array([[1, 1], [1, -1], [0, 0]])) == 2
     assert mc._rank_of(np.array([[1, 0, 1], [0, 1, 1], [1, 1, 2]])) == 2
+
+
+@pytest.mark.parametrize("side, setting", [("upper", "sparse_n1_t8"), ("lower", "sparse_n1_t0.2")])
+def test_lemma7_gaussian_is_necessary_with_a_certified_witness(side, setting):
+    """Without 'gaussian' (a mean-0, variance-1 law with mass 1/25 at +-5) each tail bound fails
+    at a certified witness; the witness names the setting whose law was computed."""
+    from proofcheck.catalog import load_claims
+    from proofcheck.search import Budget, explore
+    claim = load_claims().get(f"khk2019dw.lemma7.{side}")
+    ex = explore(claim, drop=("gaussian",), budget=Budget(instances=20), seed=0)
+    assert ex.found and ex.outcome == "counterexample"
+    w = ex.witnesses[0]
+    assert w.instance.setting == setting
+    assert not claim.hypothesis("gaussian").holds(w.instance)
+    assert w.status.startswith("certified")
+
+
+def test_edited_copies_of_a_setting_are_refused():
+    """An instance whose copy of t was edited (an explorer's edge case) is not silently
+    evaluated at the setting's t."""
+    inst = Instance(setting="equal_n1_t8", n=1, K=1.0, t=0.0)
+    with pytest.raises(ValueError, match="t = 0.0, not 8.0"):
+        S.weights(inst)

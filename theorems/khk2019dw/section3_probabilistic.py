@@ -179,7 +179,23 @@ SETTINGS = {s.name: s for s in [
 
 
 def setting(inst) -> Setting:
-    return SETTINGS[inst.setting]
+    """The setting an instance names; its other fields are copies of the setting's values, for
+    the report, and must agree with them (see :func:`_named`)."""
+    s = SETTINGS[inst.setting]
+    return _named(inst, s, m=s.m, d=s.d, d_x=s.d_x, delta=float(s.delta), t=float(s.t))
+
+
+def _named(inst, value, **copies):
+    """``value``, once the instance's copies of its parameters are checked: an explorer's edge
+    case that edits a copy (``t = 0``) would otherwise be reported with parameters the law
+    was not computed at. Raises ValueError (the instance is skipped, with this reason)."""
+    fields = inst.fields()
+    off = [f"{k} = {fields[k]!r}, not {v!r}" for k, v in copies.items()
+           if k in fields and not np.all(fields[k] == v)]
+    if off:
+        raise ValueError(f"the instance's copies of setting {inst.setting!r} were edited ("
+                         f"{'; '.join(off)}): the law is computed from the setting alone")
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -796,6 +812,7 @@ class Weights:
     a: tuple
     K: float
     t: float
+    law: str = "gaussian"
 
     @property
     def a2(self) -> np.ndarray:
@@ -817,19 +834,32 @@ WEIGHTS = {w.name: w for w in [
     Weights("mixed_n20_t6", _MIXED, 1.0, 6.0),
     Weights("mixed_n20_t8", _MIXED, 1.0, 8.0),
     Weights("equal_n1_t8_K0", (1.0,), 0.0, 8.0),       # violates a_i <= K
+    # violate 'gaussian': g = +-5 with probability 1/25 each side together, else 0 (mean 0,
+    # variance 1, as the Gaussian) -- at a large t (upper tail) and a small one (lower tail)
+    Weights("sparse_n1_t8", (1.0,), 1.0, 8.0, law="sparse"),
+    Weights("sparse_n1_t0.2", (1.0,), 1.0, 0.2, law="sparse"),
 ]}
 
+def weights(inst) -> Weights:
+    """The weight setting an instance names (its copies of ``n``, ``K``, ``t`` checked)."""
+    w = WEIGHTS[inst.setting]
+    return _named(inst, w, n=len(w.a), K=float(w.K), t=float(w.t))
+
+
 BOUNDED = Hypothesis("bounded", "0 <= a_i <= K for every i",
-                     lambda i: all(0 <= a <= WEIGHTS[i.setting].K for a in WEIGHTS[i.setting].a))
-GAUSS = Hypothesis("gaussian", "g_1, ..., g_n independent N(0, 1)")   # by construction
+                     lambda i: all(0 <= a <= weights(i).K for a in weights(i).a))
+GAUSS = Hypothesis("gaussian", "g_1, ..., g_n independent N(0, 1)",
+                   lambda i: weights(i).law == "gaussian")
+
+#: The non-Gaussian law of the 'gaussian' violators: g = +-SPARSE_C with total probability
+#: SPARSE_P, else 0; mean 0 and variance SPARSE_C^2 SPARSE_P = 1, as N(0, 1).
+SPARSE_C, SPARSE_P = 5, Fraction(1, 25)
 
 
 def _lm_instances(valid, violators):
     def build(assumed):
         if assumed.dropped and assumed.dropped[0] not in violators:
-            # 'gaussian' has no predicate: valid draws could not be told from violating ones
-            raise ValueError(f"no setting violates {assumed.dropped[0]!r}: the Gaussian draws "
-                             "are built into the law, so it cannot be dropped")
+            raise ValueError(f"no setting violates {assumed.dropped[0]!r}")
         names = violators[assumed.dropped[0]] if assumed.dropped else (
             (assumed.branch,) if assumed.branch in valid else valid)
 
@@ -908,13 +938,55 @@ def _lm_ball(name: str, side: str, c_sqrt: float, c_lin: float, rate: float):
     return out
 
 
+def _sparse_margin(w: Weights, side: str, c_sqrt: float, c_lin: float, rate: float, B,
+                   size=None):
+    """The relative margin 1 - P(fail)/e^{-rate t} under the sparse law (one weight): S =
+    a^2 (g^2 - 1) is a^2 (C^2 - 1) with probability P and -a^2 otherwise, so P(fail) is an
+    exact rational; the threshold and e^{-rate t} are enclosed in arb balls, and the margin
+    is returned as a ball (arb backend) or its midpoint and radius."""
+    from flint import arb
+
+    from proofcheck.exact_backends import Ball, NotExact
+    if len(w.a) != 1:
+        raise ValueError(f"the sparse law is implemented for one weight, not {len(w.a)}")
+    if getattr(B, "name", "numpy") == "exact":
+        raise NotExact("e^{-t} is irrational: the ball rung decides this conclusion")
+    a2, t = arb(w.a2[0]), arb(w.t)
+    dev = c_sqrt * (t * a2 * a2).sqrt()
+    thr = dev + c_lin * arb(w.K) ** 2 * t if side == "upper" else -dev
+    p = arb(SPARSE_P.numerator) / SPARSE_P.denominator
+    fail = arb(0)
+    for value, prob in ((a2 * (SPARSE_C ** 2 - 1), p), (-a2, 1 - p)):
+        hit = value >= thr if side == "upper" else value <= thr
+        miss = value < thr if side == "upper" else value > thr
+        if not (hit or miss):
+            raise NotExact(f"S = {value} against the threshold {thr}: undecided")
+        fail += prob if hit else 0
+    margin = 1 - fail / (-rate * t).exp()
+    src = ("relative margin 1 - P(fail)/e^(-t) under the sparse law g = +-5 w.p. 1/25 (not "
+           "Gaussian): P(fail) exact, e^(-t) and the threshold enclosed in arb balls")
+    if getattr(B, "name", "numpy") == "arb":
+        return Margin(Ball(margin), 0.0, tol_source=src)
+    return _lm_margin(float(margin.mid()), float(margin.rad()), src, size)
+
+
+def _lm_margin(value: float, tol: float, src: str, size) -> Margin:
+    """One margin, or ``size`` equal ones for a batched instance."""
+    if size is None:
+        return Margin(value, tol, tol_source=src)
+    return Margin(np.full(int(size), value), np.full(int(size), tol), tol_source=src)
+
+
 def lm_conclusion(side="upper", c_sqrt=2.0, c_lin=2.0, rate=1.0):
     """P(S >= 2 sqrt(t sum a^4) + 2 K^2 t) <= e^{-t} (upper) or P(S <= -2 sqrt(t sum a^4)) <=
     e^{-t} (lower), S = sum a_i^2 (g_i^2 - 1); constants replaceable for mutants. float64:
     the exact chi-square law (equal weights, scipy) or the certified ball's midpoint (mixed
     weights); mpmath: the ball's midpoint and radius; arb (the judge's ball rung): the ball."""
     def conclusion(inst, point, B):
-        w = WEIGHTS[inst.setting]
+        w = weights(inst)
+        size = inst.fields().get("batch_size")
+        if w.law != "gaussian":
+            return _sparse_margin(w, side, c_sqrt, c_lin, rate, B, size)
         key = (w.name, side, float(c_sqrt), float(c_lin), float(rate))
         name = getattr(B, "name", "numpy")
         if name == "exact":
@@ -923,8 +995,6 @@ def lm_conclusion(side="upper", c_sqrt=2.0, c_lin=2.0, rate=1.0):
         if name == "arb":
             from proofcheck.exact_backends import Ball
             return Margin(Ball(_lm_ball(*key)), 0.0, tol_source=LM_BALL_SOURCE)
-        size = inst.fields().get("batch_size")
-        n = 1 if size is None else int(size)
         if w.equal and name == "numpy":
             v, t, _ = _lm_exact(*key)
             src = (f"relative margin 1 - P(fail)/e^(-t); exact chi-square law (scipy, relative "
@@ -934,9 +1004,7 @@ def lm_conclusion(side="upper", c_sqrt=2.0, c_lin=2.0, rate=1.0):
             b = _lm_ball(*key)
             v, t = float(b.mid()), float(b.rad())
             src = LM_BALL_SOURCE
-        if size is None:
-            return Margin(v, t, tol_source=src)
-        return Margin(np.full(n, v), np.full(n, t), tol_source=src)
+        return _lm_margin(v, t, src, size)
     return conclusion
 
 
@@ -960,7 +1028,9 @@ def lemma7_claim(id, source, /, *, valid, **fields):
     """A claim in Lemma 7's setting on the weight settings ``valid`` (one branch each); the
     laws are computed, so the conclusion also runs on the ball backend (high precision)."""
     fields.setdefault("notes", LM_NOTES)
-    settings = on_settings(valid, {"bounded": ("equal_n1_t8_K0",)}, instances=_lm_instances)
+    settings = on_settings(valid, {"bounded": ("equal_n1_t8_K0",),
+                                   "gaussian": ("sparse_n1_t8", "sparse_n1_t0.2")},
+                           instances=_lm_instances)
     settings["high_precision"] = True
     return claim(id, source, hypotheses=(BOUNDED, GAUSS), **settings, **fields)
 
@@ -989,6 +1059,8 @@ lemma7_upper = lemma7_claim("khk2019dw.lemma7.upper", printed_at("B", "Lemma 7",
         Mutant.conclusion("rate_2t", MutantKind.PERTURBED_CONSTANT, "... <= e^{-2t}",
                           lm_conclusion("upper", rate=2.0)),
         Mutant.drop("bounded", "K = 0 < a = 1: the linear term vanishes"),
+        Mutant.drop("gaussian", "g = +-5 w.p. 1/25, else 0 (mean 0, variance 1): at t = 8, "
+                    "P(S = 24 >= 21.7) = 1/25 > e^-8"),
     ),
 )
 
@@ -1010,5 +1082,7 @@ lemma7_lower = lemma7_claim("khk2019dw.lemma7.lower", printed_at("B", "Lemma 7",
         Mutant.conclusion("wrong_side", MutantKind.FLIPPED_INEQUALITY,
                           "P(S >= 2 sqrt(t sum a^4)) <= e^{-t} (upper tail, no linear term)",
                           lm_conclusion("upper", c_lin=0.0)),
+        Mutant.drop("gaussian", "g = +-5 w.p. 1/25, else 0 (mean 0, variance 1): at t = 0.2, "
+                    "P(S = -1 <= -0.89) = 24/25 > e^-0.2"),
     ),
 )
