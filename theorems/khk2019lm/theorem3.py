@@ -40,6 +40,10 @@ A1 = Hypothesis("A1", "every l_{y_i} is differentiable and convex",
 DIMS = Hypothesis("dims", "d_y <= min(d_x, d_z)", lambda i: DIMS_RELATION(i.fields()))
 
 
+MULTI_OUTPUT = ("squared/full_rank: instances with d_y >= 2 only (with d_y = 1, 'rank W >= d_y' "
+                "only says W != 0); cross-entropy has d_y >= 2 throughout")
+
+
 def _instances(assumed):
     drawn = instances_for(assumed, losses=LOSSES, size_hypothesis="dims", loss_hypothesis="A1")
     if assumed.branch == "squared/full_rank" and assumed["dims"]:
@@ -111,8 +115,7 @@ theorem3 = at_resnet_minima("khk2019lm.theorem3", SOURCE,
           "full-rank branches, because their data make z informative beyond x (squared: Y = "
           "X A + Z B + noise; cross-entropy: labels not linear in x), confirmed at the "
           "certified point's precision.",
-    narrowed=("squared/full_rank: instances with d_y >= 2 only (with d_y = 1, 'rank W >= "
-              "d_y' only says W != 0); cross-entropy has d_y >= 2 throughout",),
+    narrowed=(MULTI_OUTPUT,),
     losses=LOSSES,
     precision=FLOAT_CONSTRUCTION,
     mutants=(
@@ -150,6 +153,7 @@ consequence_claim = at_resnet_minima(
     hypotheses=(A1, DIMS),
     conclusion=consequence,
     instances=_instances,
+    narrowed=(MULTI_OUTPUT,),
     losses=LOSSES,
     mutants=(
         # L at the certified point's precision, L*_x a certified bracket: a failure of the
