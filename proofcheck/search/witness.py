@@ -1094,6 +1094,12 @@ def _rebuild_point(evaluator, inst, pdata, res):
                           f"points; the saved one (index {k}) is missing")
             return None
         return points[k]
+    if pdata.get("W") is None or pdata.get("V") is None:
+        # only a ResNet point (W, V[, theta]) is saved as data; another model's point is a
+        # note (its finder is re-run: source "find"), never parameters to guess a layout for
+        res.detail = ("the saved point has no W and V to re-certify from (source "
+                      f"{pdata.get('source')!r}); re-create the witness with explore")
+        return None
     land = evaluator.landscape(inst)
     q = certify(land, _point_params(pdata), digits=digits)
     if not evaluator.wanted(q):
