@@ -1036,7 +1036,7 @@ def replay(path: str | Path, *, paths: tuple[str, ...] | None = None) -> ReplayR
     return res
 
 
-def _judge(res: ReplayResult, target, inst, point, digits: int) -> None:
+def _judge(res: ReplayResult, target: Any, inst: Instance, point: Any, digits: int) -> None:
     """The judge's ladder on a reproduced failure, exactly as ``check`` climbs it for its own
     witnesses (float64 -> mpmath -> exact -> balls -> certified point / decision procedure):
     the replayed witness gets the grade ``check`` would give it."""
@@ -1052,7 +1052,7 @@ def _judge(res: ReplayResult, target, inst, point, digits: int) -> None:
     res.certification, res.enclosure, res.precision = j.certification, j.enclosure, j.precision
 
 
-def _check_layout(path, claim, raw: dict[str, Any]) -> None:
+def _check_layout(path: str | Path, claim: Any, raw: dict[str, Any]) -> None:
     """Refuse a file whose parameter vectors may be in another layout than the claim reads.
 
     A claim that declares a :class:`~proofcheck.claims.ParameterLayout` reads the instance
@@ -1061,7 +1061,9 @@ def _check_layout(path, claim, raw: dict[str, Any]) -> None:
     numbers would be silently misread as parameters of another shape or order."""
     layout = getattr(claim, "layout", None)
     inst = raw.get("instance") or {}
-    held = [f for f in (layout.fields if layout is not None else ()) if f in inst]
+    if layout is None:
+        return
+    held = [f for f in layout.fields if f in inst]
     if not held:
         return
     saved = raw.get("layout")
