@@ -180,3 +180,28 @@ def test_a_layout_only_matters_to_files_holding_its_fields(module, tmp_path):
     f = _explore("mine.lemma1", module, tmp_path / "w")
     assert "layout" not in json.loads(f.read_text())
     assert replay(f, paths=(str(module),)).refutes
+
+
+def test_explore_certifies_what_the_judge_certifies_on_a_stratum():
+    """explore's certifier tries the judge's other certifying rungs (the exact stratum point),
+    so an errata witness that check certifies is certified by explore too."""
+    import numpy as np
+
+    from proofcheck.backends import get_backend
+    from proofcheck.catalog import load_claims
+    from proofcheck.evaluate import evaluate_conclusion, failures, find_points
+    from proofcheck.judge import judge
+    from proofcheck.search.certify import certify
+    from theorems.khk2019dw.instances import build_stratum
+
+    inst = build_stratum(1, [2, 1, 1], ["relu"], linear_unit=True).replace(
+        t=0, theta_test="pointwise")
+    claim = load_claims().get("khk2019dw.remark1")
+    found = find_points(claim, inst, rng=np.random.default_rng(0), starts=4, digits=40)
+    B = get_backend("numpy")
+    bad = [p for p in found.points
+           if np.any(failures(evaluate_conclusion(claim, inst, p, B))[2])]
+    assert bad
+    assert judge(claim, inst, bad[0], digits=40).grade == "certified"
+    cert = certify(claim, {"instance": inst, "point": bad[0]}, digits=40)
+    assert cert.certified and cert.status == "certified-exact", cert.detail
