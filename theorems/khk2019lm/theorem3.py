@@ -83,6 +83,16 @@ def value_only_S0(inst, point, B):
                   "inclusion with S-bar = {0} only")
 
 
+def perturbed_at_every_rank(inst, point, B):
+    """Mutant: the rank-deficient case's S-bar' = {0, a e_c^T} lies in V[theta, eps] at every
+    local minimum, whatever rank W (the proof's W a = 0 dropped: a is the right singular
+    vector of W's d_y-th singular value): membership within float64 rounding only."""
+    problem = resnet_problem(inst)
+    t = resnet_theorem3(problem, point.point, EPS, case="rank_deficient")
+    return Margin(-t.membership, t.membership_rounding, t.membership, 0.0,
+                  "membership of S-bar' in V[theta, eps]: float64 forward error of f_X only")
+
+
 def linear_on_x_only(inst, point, B):
     """Mutant: (4.2) with f~ and alpha_r z dropped, L(theta) = inf_{alpha_w} sum_i lambda_i
     l(alpha_w x_i) = L*_x. L is computed at the certified point's own precision (its backend),
@@ -114,7 +124,10 @@ theorem3 = at_resnet_minima("khk2019lm.theorem3", SOURCE,
           "family misses the z directions can: linear_on_x_only (L = L*_x) is caught on both "
           "full-rank branches, because their data make z informative beyond x (squared: Y = "
           "X A + Z B + noise; cross-entropy: labels not linear in x), confirmed at the "
-          "certified point's precision.",
+          "certified point's precision. The proof step wrong only there is caught there too: "
+          "perturbed_at_every_rank (the rank-deficient case's a b^T perturbations taken in "
+          "V[theta, eps] at a full-rank W, where W a != 0 moves f_X), the mirror of "
+          "no_perturbation, which fails only on */rank_deficient.",
     narrowed=(MULTI_OUTPUT,),
     losses=LOSSES,
     precision=FLOAT_CONSTRUCTION,
@@ -128,6 +141,10 @@ theorem3 = at_resnet_minima("khk2019lm.theorem3", SOURCE,
                "alpha_r z dropped, i.e. the residual branch adds nothing over linear predictors "
                "on x (Shamir's bound L <= L*_x read as an equality)",
                lambda c: c.replace(conclusion=linear_on_x_only, high_precision=True)),
+        Mutant.conclusion("perturbed_at_every_rank", MutantKind.DROPPED_HYPOTHESIS,
+                          "S-bar' = {0, a b_j^T} is in V[theta, eps] at every local minimum, "
+                          "whatever rank W (the rank-deficient case's W a = 0 dropped)",
+                          perturbed_at_every_rank),
     ),
 )
 
