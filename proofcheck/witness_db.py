@@ -479,6 +479,8 @@ def _prune_reason(e: StoredWitness, replay, error_type, unreplayable: bool) -> s
         return "its instance no longer satisfies the hypotheses"
     if not res.fails:
         return f"no longer fails (margin {res.margin:.6g})"
+    if res.decided is False:    # a higher rung of the judge finds no failure there
+        return f"fails in float64 only ({res.certification})"
     return None
 
 
