@@ -125,6 +125,17 @@ def test_a_rounding_artefact_is_no_failure(module, tmp_path):
     assert res.decided is False and not res.refutes and res.grade == ""   # ... exact does not
     code, out, _ = _run("replay", str(f), "--path", str(module))
     assert code == 0 and "not a failure" in out
+    # stored in the failure database: check does not call it a failure, prune drops it
+    db = WitnessDatabase(tmp_path / "db")
+    db.save(w, paths=(str(module),))
+    code, out, _ = _run("check", "mine.lemma3", "--path", str(module), "--profile", "quick",
+                        "--no-progress", "--no-cache", "--format", "json", "--witness-db",
+                        str(db.root))
+    first = json.loads(out)["claims"][0]["checked"][0]
+    assert first["name"] == "stored witnesses" and first["passed"] is True
+    assert any("fails in float64 only" in n for n in first["notes"])
+    code, out, _ = _run("witnesses", "prune", "--witness-db", str(db.root))
+    assert code == 0 and "1 dropped, 0 kept" in out
 
 
 def _stored(module: Path, claim_id: str, db: Path) -> dict:
