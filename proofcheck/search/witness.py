@@ -1072,11 +1072,11 @@ def _check_layout(path: str | Path, claim: Any, raw: dict[str, Any]) -> None:
     what = ", ".join(held)
     how = (f"the file says nothing about the layout of {what} (it was saved before "
            f"{claim.id} declared one)" if saved is None
-           else f"the file stores {what} in layout {saved!r}")
+           else f"the file stores {what} in layout {_show(saved)}")
     desc = f" ({layout.description})" if layout.description else ""
-    again = f"proofcheck explore {claim.id}" + "".join(
-        f" --mutate {raw['mutant']}" for _ in [0] if raw.get("mutant")) + "".join(
-        f" --drop {h}" for h in raw.get("dropped") or ()) + " --save-witness DIR"
+    again = (f"proofcheck explore {claim.id}"
+             + (f" --mutate {raw['mutant']}" if raw.get("mutant") else "")
+             + "".join(f" --drop {h}" for h in raw.get("dropped") or ()) + " --save-witness DIR")
     raise WitnessError(f"{path}: field layout: {how}, and {claim.id} reads {what} in layout "
                        f"{layout.name!r}{desc}: not replayed, since the numbers would be "
                        f"misread; re-create the file with `{again}`")
