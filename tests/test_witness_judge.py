@@ -216,3 +216,21 @@ def test_explore_certifies_what_the_judge_certifies_on_a_stratum():
     assert judge(claim, inst, bad[0], digits=40).grade == "certified"
     cert = certify(claim, {"instance": inst, "point": bad[0]}, digits=40)
     assert cert.certified and cert.status == "certified-exact", cert.detail
+
+
+def test_khk2019lm_theta_files_without_a_layout_are_refused(tmp_path):
+    """khk2019lm's network theta moved to Network.flatten's layout; a file saved before the
+    claims declared it (no "layout") is refused, one saved now replays."""
+    code, out, _ = _run("explore", "khk2019lm.theorem2.chain", "--mutate", "flipped_first",
+                        "--budget", "30", "--no-progress", "--witness-db", "none",
+                        "--save-witness", str(tmp_path))
+    assert code in (0, 1), out
+    f = tmp_path / "khk2019lm.theorem2.chain.flipped_first.json"
+    data = json.loads(f.read_text())
+    assert "theta" in data["instance"] and data["layout"] == "network-blocks/1"
+    assert replay(f).margin is not None
+    data.pop("layout")
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data))
+    with pytest.raises(WitnessError, match="network-blocks/1"):
+        replay(old)
