@@ -30,7 +30,7 @@ from .lazy import resolve
 
 __all__ = [
     "Assumed", "Claim", "Hypothesis", "Identity", "Instance", "Margin", "Mutant", "MutantKind",
-    "PointKind", "Source", "ClaimDefinitionError", "Reading",
+    "PointKind", "Source", "ClaimDefinitionError", "Reading", "ParameterLayout",
 ]
 
 KINDS = ("definition", "assumption", "lemma", "proposition", "theorem", "corollary", "example",
@@ -360,6 +360,22 @@ class Mutant:
 
 
 @dataclass(frozen=True)
+class ParameterLayout:
+    """How a claim's parameter vectors are laid out: the instance ``fields`` that hold one
+    (e.g. a network's ``theta``), under a ``name`` that witness files record. A witness file
+    whose vectors were saved under another (or no) layout name is refused by replay, never
+    read as this one; ``description`` says what the layout is, for that error.
+
+    >>> ParameterLayout("blocks/2", "block by block, column-major", ("theta",)).fields
+    ('theta',)
+    """
+
+    name: str
+    description: str = ""
+    fields: tuple[str, ...] = ("theta",)
+
+
+@dataclass(frozen=True)
 class Claim:
     """One checkable statement of a paper.
 
@@ -401,6 +417,8 @@ class Claim:
     narrowed: tuple[str, ...] = ()          # what slice is checked and why (shown in output)
     decidable: Any = None                   # proofcheck.decide.Decidable (or a tuple, one per
                                             # size): a polynomial form for the decision procedure
+    layout: ParameterLayout | None = None   # parameter vectors in instances: recorded in witness
+                                            # files, checked by replay
 
     def __post_init__(self):
         if not _ID.match(self.id):

@@ -701,8 +701,10 @@ Exit codes:
 
 _REPLAY_EPILOG = """\b
 Exit codes:
-  0  the witness no longer fails (margin >= -tolerance): not reproduced
-  1  the failure is reproduced (the report says whether bit-for-bit)
+  0  the witness no longer fails (margin >= -tolerance), or fails only in
+     float64 and a higher rung of the judge finds no failure
+  1  the failure is reproduced (the report says whether bit-for-bit and
+     its grade: sampled, high-precision or certified, as in `check`)
   2  usage error, or not a valid witness file (one line naming the
      field; a witness file is data: reading it never runs code)
   3  the witness cannot be replayed (the claim's code fails on it, its
@@ -867,7 +869,9 @@ def _render_exploration(ex, files) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Report format.")
 def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None:
-    """Recompute a saved witness's margin (float64) and compare it bit-for-bit."""
+    """Recompute a saved witness's margin (float64), compare it bit-for-bit, and judge a
+    reproduced failure on the same ladder as `check` (float64, mpmath, exact, balls,
+    certified point): the report gives its grade (sampled, high-precision, certified)."""
     from proofcheck.search.explore import ExploreError
     from proofcheck.search.witness import WitnessError, replay
 
@@ -887,8 +891,8 @@ def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None
             click.echo(res.detail)
     if res.margin is None:
         code = EXIT_ERROR
-    else:
-        code = EXIT_REFUTED if res.fails else EXIT_OK
+    else:       # a float64 failure that a higher rung of the judge overrides is no failure
+        code = EXIT_REFUTED if res.fails and res.decided is not False else EXIT_OK
     click.get_current_context().exit(code)
 
 

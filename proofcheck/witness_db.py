@@ -246,7 +246,7 @@ def replay_stored(claim, *, db: WitnessDatabase | None = None) -> list[CheckReco
         return []
     start = time.perf_counter()
     failing: list[tuple[StoredWitness, Any]] = []
-    replayed = unreplayable = inadmissible = 0
+    replayed = unreplayable = inadmissible = undecided = 0
     notes: list[str] = []
     for e in entries:
         try:
@@ -264,8 +264,15 @@ def replay_stored(claim, *, db: WitnessDatabase | None = None) -> list[CheckReco
                          "counterexample of the claim as stated now")
         else:
             replayed += 1
-            if res.fails:
+            if res.refutes:
                 failing.append((e, res))
+            elif res.fails and res.decided is False:
+                notes.append(f"{e.path}: fails in float64 only (margin {res.margin:.6g}); "
+                             f"the judge: {res.certification}")
+            elif res.fails:
+                undecided += 1
+                notes.append(f"{e.path}: fails in float64 (margin {res.margin:.6g}) but the "
+                             f"judge did not decide it: {res.certification}")
             else:
                 notes.append(f"{e.path}: no longer fails (margin {res.margin:.6g})")
     n = len(entries)
@@ -274,17 +281,25 @@ def replay_stored(claim, *, db: WitnessDatabase | None = None) -> list[CheckReco
                          seconds=time.perf_counter() - start, notes=notes)
     where = f"{n} stored witness{'es' if n != 1 else ''} in {db.root}"
     if failing:
-        e, res = failing[0]
+        # the strongest decided failure speaks for the check (as the engine's own checks do)
+        from .judge import grade_rank
+        e, res = max(failing, key=lambda er: grade_rank(er[1].grade))
         record.passed = False
+        record.grade = res.grade
+        record.precision = res.precision or "float64"
         record.min_margin, record.tolerance = res.margin, res.tolerance
         record.witness = Witness(
             check="stored witnesses", margin=float(res.margin), tolerance=float(res.tolerance),
-            certified=False, certification="replayed from the failure database (float64, "
-            + ("bit-for-bit" if res.matches else "not bit-for-bit") + ")",
-            instance={"witness_file": str(e.path)},
+            certified=res.certified, certification=f"{res.certification} (replayed from the "
+            "failure database, " + ("bit-for-bit" if res.matches else "not bit-for-bit") + ")",
+            instance={"witness_file": str(e.path)}, grade=res.grade,
+            enclosure=list(res.enclosure) if res.enclosure else None,
             detail=f"proofcheck replay {e.path}")
         record.summary = (f"{len(failing)} of {where} still fail{'s' if len(failing) == 1 else ''}"
-                          f" (first: {e.key})")
+                          f" (decided at grade {res.grade}: {e.key})")
+    elif undecided:
+        record.summary = (f"{undecided} of {where} fail{'s' if undecided == 1 else ''} in "
+                          "float64 but the judge could not decide it: undecided")
     elif unreplayable:
         record.summary = (f"{unreplayable} of {where} could not be replayed: undecided "
                           "(`proofcheck witnesses prune --unreplayable` drops them)")
@@ -464,6 +479,8 @@ def _prune_reason(e: StoredWitness, replay, error_type, unreplayable: bool) -> s
         return "its instance no longer satisfies the hypotheses"
     if not res.fails:
         return f"no longer fails (margin {res.margin:.6g})"
+    if res.decided is False:    # a higher rung of the judge finds no failure there
+        return f"fails in float64 only ({res.certification})"
     return None
 
 

@@ -97,3 +97,10 @@ def test_critical_point_claims_meet_saddles_or_degenerate_points(run, registry):
 def test_report_is_json_serialisable(run):
     d = json.loads(json.dumps(run.to_dict()))
     assert len(d["claims"]) == len(run.claims)
+
+
+def test_theorem3_full_rank_branches_discriminate(run):
+    """Both rank cases of Theorem 3 (and its consequence) rest on evidence a mutant fails on."""
+    for c in run.claims:
+        if c.claim_id in ("khk2019lm.theorem3", "khk2019lm.theorem3.consequence"):
+            assert c.non_discriminating == [], (c.claim_id, c.non_discriminating)

@@ -436,8 +436,34 @@ def certify(claim: Claim, witness, *, prec: int = 256, digits: int = 60) -> Cert
         cert = Certificate("uncertified", "none", f"{UNCERTIFIED_LABEL}: the certifier could not "
                            f"run on this witness ({type(exc).__name__}: {exc})",
                            margin=extra.get("margin"))
+    if not cert.certified and inst is not None and claim.conclusion is not None \
+            and cert.method != "admissibility" and extra.get("kind") != "identity":
+        cert = _other_rungs(claim, inst, point, cert, prec, digits)
     cert.seconds = time.perf_counter() - t0
     return cert
+
+
+def _other_rungs(claim, inst, point, cert: Certificate, prec: int, digits: int) -> Certificate:
+    """The judge's other certifying rungs (plugins such as the exact stratum point), so that
+    a witness ``explore`` calls certified is one ``check`` and ``replay`` call certified too
+    (the exact, ball and certified-point rungs are what :func:`_certify` already ran)."""
+    from ..judge import default_rungs, judge
+    done = ("float64", "mpmath", "exact", "ball", PointRung.name)
+    rungs = [r for r in default_rungs(digits=digits, prec=prec)
+             if r.grade in ("certified", "proven") and r.name not in done]
+    if not rungs:
+        return cert
+    try:
+        j = judge(claim, inst, point, rungs=rungs)
+    except Exception:       # a rung that cannot run certifies nothing
+        return cert
+    if j.fails is not True:
+        return cert
+    exact = j.enclosure is not None and j.enclosure[0] == j.enclosure[1]
+    return Certificate("certified-exact" if exact else "certified-interval", f"judge rung "
+                       f"{j.rung}", j.certification, j.enclosure, j.margin, j.precision,
+                       cert.admissibility, cert.point)
+
 
 
 def _certify(claim, inst, point, extra, prec, digits) -> Certificate:

@@ -585,6 +585,9 @@ def witness_dict(w) -> dict[str, Any]:
         out["point"] = _encode_point(w)
     if w.detail:
         out["detail"] = str(w.detail)
+    layout = getattr(claim, "layout", None)
+    if layout is not None:
+        out["layout"] = str(layout.name)
     return out
 
 
@@ -746,10 +749,10 @@ _DOCUMENT = _record({
     "sizes": _shape_map, "shrunk_from": _opt(_shape_map), "lhs": _opt(_summary),
     "rhs": _opt(_summary), "tol_source": _str, "instance": _opt(_instance_fields),
     "point": _opt(_POINT), "identity": _IDENTITY, "detail": _str, "seed": _opt(_int),
-    "paths": _str_list,
+    "paths": _str_list, "layout": _opt(_str),
 }, {"identity", "detail", "seed", "paths", "lhs", "rhs", "shrunk_from", "certificate", "point",
     "instance", "tol_source", "margin_decimal", "tolerance_decimal", "precision", "status",
-    "sizes", "proofcheck_version"})
+    "sizes", "proofcheck_version", "layout"})
 
 
 def validate_witness(data: Any) -> dict[str, Any]:
@@ -905,10 +908,29 @@ class ReplayResult:
     admissible: bool = True     # the instance still satisfies / violates the hypotheses
     detail: str = ""
     notes: list[str] = field(default_factory=list)
+    #: the judge's ladder on the reproduced failure (:func:`proofcheck.judge.judge`), as in
+    #: ``check``: ``decided`` True (a failure at ``grade``), False (a higher rung found none: a
+    #: float64 rounding artefact), None (not judged: the margin does not fail in float64)
+    decided: bool | None = None
+    grade: str = ""
+    certification: str = ""
+    enclosure: tuple[str, str] | None = None
+    precision: str = ""
 
     @property
     def reproduced(self) -> bool:
         return self.fails and self.matches and self.admissible
+
+    @property
+    def refutes(self) -> bool:
+        """The failure is reproduced and decided by the judge (at :attr:`grade`)."""
+        return self.fails and self.admissible and self.decided is True
+
+    @property
+    def certified(self) -> bool:
+        """Decided by exact or interval arithmetic (or a proof), as ``check`` means it."""
+        from ..judge import grade_rank
+        return self.refutes and grade_rank(self.grade) >= grade_rank("certified")
 
     def summary(self) -> str:
         what = self.claim_id + (f" (mutant {self.mutant})" if self.mutant else "") + \
@@ -921,6 +943,10 @@ class ReplayResult:
         text = f"{what}: {state}: margin {self.margin:.17g} (tol {self.tolerance:.3g}), {bits}"
         if not self.admissible:
             text += "; the instance no longer satisfies the claim's hypotheses as saved"
+        if self.decided is True:
+            text += f"; {self.grade}: {self.certification}"
+        elif self.decided is False:
+            text += f"; not a failure: {self.certification}"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -930,7 +956,12 @@ class ReplayResult:
                 "tolerance": None if self.tolerance is None else _float_value(self.tolerance),
                 "margin_decimal": None if self.margin is None else f"{self.margin:.17g}",
                 "fails": self.fails, "matches": self.matches, "admissible": self.admissible,
-                "reproduced": self.reproduced, "summary": self.summary(),
+                "reproduced": self.reproduced, "decided": self.decided,
+                "refutes": self.refutes, "certified": self.certified,
+                "evidence": {"grade": self.grade or None},
+                "certification": self.certification,
+                "enclosure": list(self.enclosure) if self.enclosure else None,
+                "precision": self.precision, "summary": self.summary(),
                 "detail": self.detail, "notes": self.notes}
 
 
@@ -968,6 +999,7 @@ def replay(path: str | Path, *, paths: tuple[str, ...] | None = None) -> ReplayR
         if big:
             raise WitnessError(f"{path}: field identity.sizes: sizes {big} outside 0..{MAX_SIZE}")
         return _replay_identity(target, raw, res)
+    _check_layout(path, claim, raw)
     try:
         inst = decode_instance(raw["instance"])
     except WitnessError as exc:
@@ -998,7 +1030,56 @@ def replay(path: str | Path, *, paths: tuple[str, ...] | None = None) -> ReplayR
     res.fails = e.fails
     res.matches = e.margin.hex() == w.margin.hex() if math.isfinite(e.margin) \
         else e.margin == w.margin
+    if res.fails:
+        _judge(res, target, inst, point if evaluator.point_claim else None,
+               settings["digits"])
     return res
+
+
+def _judge(res: ReplayResult, target: Any, inst: Instance, point: Any, digits: int) -> None:
+    """The judge's ladder on a reproduced failure, exactly as ``check`` climbs it for its own
+    witnesses (float64 -> mpmath -> exact -> balls -> certified point / decision procedure):
+    the replayed witness gets the grade ``check`` would give it."""
+    from ..errors import ClaimError
+    from ..judge import judge
+    try:
+        j = judge(target, inst, point, digits=max(int(digits), 16))
+    except ClaimError as exc:
+        res.decided, res.certification = None, f"the judge could not evaluate it: {exc}"
+        return
+    res.decided = True if j.fails is True else False if j.fails is False else None
+    res.grade = j.grade if j.fails is True else ""
+    res.certification, res.enclosure, res.precision = j.certification, j.enclosure, j.precision
+
+
+def _check_layout(path: str | Path, claim: Any, raw: dict[str, Any]) -> None:
+    """Refuse a file whose parameter vectors may be in another layout than the claim reads.
+
+    A claim that declares a :class:`~proofcheck.claims.ParameterLayout` reads the instance
+    fields it names in that layout; a file that holds such a field must say it was saved under
+    the same layout name (files saved before the claim declared one say nothing), else the
+    numbers would be silently misread as parameters of another shape or order."""
+    layout = getattr(claim, "layout", None)
+    inst = raw.get("instance") or {}
+    if layout is None:
+        return
+    held = [f for f in layout.fields if f in inst]
+    if not held:
+        return
+    saved = raw.get("layout")
+    if saved == layout.name:
+        return
+    what = ", ".join(held)
+    how = (f"the file says nothing about the layout of {what} (it was saved before "
+           f"{claim.id} declared one)" if saved is None
+           else f"the file stores {what} in layout {_show(saved)}")
+    desc = f" ({layout.description})" if layout.description else ""
+    again = (f"proofcheck explore {claim.id}"
+             + (f" --mutate {raw['mutant']}" if raw.get("mutant") else "")
+             + "".join(f" --drop {h}" for h in raw.get("dropped") or ()) + " --save-witness DIR")
+    raise WitnessError(f"{path}: field layout: {how}, and {claim.id} reads {what} in layout "
+                       f"{layout.name!r}{desc}: not replayed, since the numbers would be "
+                       f"misread; re-create the file with `{again}`")
 
 
 def _rebuild_point(evaluator, inst, pdata, res):
@@ -1015,6 +1096,12 @@ def _rebuild_point(evaluator, inst, pdata, res):
                           f"points; the saved one (index {k}) is missing")
             return None
         return points[k]
+    if pdata.get("W") is None or pdata.get("V") is None:
+        # only a ResNet point (W, V[, theta]) is saved as data; another model's point is a
+        # note (its finder is re-run: source "find"), never parameters to guess a layout for
+        res.detail = ("the saved point has no W and V to re-certify from (source "
+                      f"{pdata.get('source')!r}); re-create the witness with explore")
+        return None
     land = evaluator.landscape(inst)
     q = certify(land, _point_params(pdata), digits=digits)
     if not evaluator.wanted(q):
@@ -1041,4 +1128,9 @@ def _replay_identity(target, raw, res):
     res.matches = res.fails and str(out.residual) == str(info.get("residual")) \
         and (res.margin == res.saved_margin)
     res.detail = out.describe()
+    if res.fails:       # an exact refutation, graded as check grades a failed identity
+        res.decided, res.grade, res.precision = True, "certified", "exact"
+        res.certification = ("exact identity check at sizes " + str(dict(info["sizes"]))
+                             + (" (sympy expansion)" if ids[0].method == "symbolic"
+                                else " (exact rationals at the seeded random point)"))
     return res

@@ -5,6 +5,9 @@ Paper: ``shared/papers/kawaguchi-huang-kaelbling-2019-every-local-minimum.md`` (
 also in ``khk-statements.md`` Part II). Claim ids start with ``khk2019lm.``.
 """
 
+from functools import partial
+
+from proofcheck.claims import ParameterLayout
 from proofcheck.papers import Paper
 
 PAPER = Paper(
@@ -18,5 +21,13 @@ PAPER = Paper(
 
 #: Where a claim is printed in this paper: ``printed_at(section, label[, equation])``.
 printed_at = PAPER.printed_at
+#: How the network parameters in this paper's instances are stored (``theta``: a point of
+#: an any-point claim; ``base``: the fixed weights of Example 2): ``Network.flatten``. Witness
+#: files record it; files saved before it was declared (the induced-model network, which
+#: stored every weight matrix as the paper's W^(l)) are refused by replay, never misread.
+NETWORK_LAYOUT = ParameterLayout(
+    "network-blocks/1", "Network.flatten: each weight matrix as an (inputs, units) block, "
+    "the paper's W^(l) transposed, column-major", fields=("theta", "base"))
+
 #: A claim of this paper: ``claim(id, printed_at(...), title=..., statement=..., ...)``.
-claim = PAPER.claim
+claim = partial(PAPER.claim, layout=NETWORK_LAYOUT)

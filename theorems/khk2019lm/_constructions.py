@@ -185,6 +185,8 @@ class ResNetPerturbation:
     inclusion_tol: float
     fit: InducedFit
     J: np.ndarray
+    #: the float64 rounding part of ``membership_tol`` (without the allowance for W a ~ 0)
+    membership_rounding: float = 0.0
 
 
 def resnet_theorem3(problem, point, eps: float, *, case: str | None = None, sigma=None):
@@ -224,8 +226,9 @@ def resnet_theorem3(problem, point, eps: float, *, case: str | None = None, sigm
         Js.append(predictor_jacobian(problem, p))
     # W a is the smallest singular value s_min (the refined W is rank-deficient only to the
     # certificate's resolution): the perturbation moves f by <= eps s_min max|z|
-    mem_tol = 16 * (d_x + d_z + 2) * u * scale + (eps * s_min * zmax * np.sqrt(d_z)
-                                                   if case == "rank_deficient" else 0.0)
+    rounding = 16 * (d_x + d_z + 2) * u * scale
+    mem_tol = rounding + (eps * s_min * zmax * np.sqrt(d_z) if case == "rank_deficient"
+                          else 0.0)
     J = np.concatenate(Js, axis=2)
     m = X.shape[0]
     targets = []
@@ -242,7 +245,7 @@ def resnet_theorem3(problem, point, eps: float, *, case: str | None = None, sigm
     basis = np.concatenate([J, np.einsum("ab,ik->iabk", np.eye(d_y), np.hstack([X, Z]))
                             .reshape(m, d_y, -1)], axis=2)
     fit = induced_infimum(basis, problem.Y, _loss_of(problem), problem.weights)
-    return ResNetPerturbation(case, tuple(Ss), dev, mem_tol, inc, inc_tol, fit, J)
+    return ResNetPerturbation(case, tuple(Ss), dev, mem_tol, inc, inc_tol, fit, J, rounding)
 
 
 def _loss_of(problem):

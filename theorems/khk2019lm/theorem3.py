@@ -17,6 +17,7 @@ Squared and cross-entropy losses; eps = 2^-4.
 """
 
 from proofcheck import Hypothesis, Margin, Mutant, MutantKind
+from proofcheck.evaluate import as_point
 from proofcheck.problems import (A1 as DIMS_RELATION, instances_for,
                                  resnet_problem, values_at_point)
 
@@ -39,8 +40,17 @@ A1 = Hypothesis("A1", "every l_{y_i} is differentiable and convex",
 DIMS = Hypothesis("dims", "d_y <= min(d_x, d_z)", lambda i: DIMS_RELATION(i.fields()))
 
 
+MULTI_OUTPUT = ("squared/full_rank: instances with d_y >= 2 only (with d_y = 1, 'rank W >= d_y' "
+                "only says W != 0); cross-entropy has d_y >= 2 throughout")
+
+
 def _instances(assumed):
-    return instances_for(assumed, losses=LOSSES, size_hypothesis="dims", loss_hypothesis="A1")
+    drawn = instances_for(assumed, losses=LOSSES, size_hypothesis="dims", loss_hypothesis="A1")
+    if assumed.branch == "squared/full_rank" and assumed["dims"]:
+        # multi-output: with d_y = 1 "rank W >= d_y" only says W != 0 (cross-entropy has
+        # d_y >= 2 already)
+        return drawn.filter(lambda inst: inst.d_y >= 2)
+    return drawn
 
 
 def _quantities(inst, point):
@@ -73,6 +83,28 @@ def value_only_S0(inst, point, B):
                   "inclusion with S-bar = {0} only")
 
 
+def perturbed_at_every_rank(inst, point, B):
+    """Mutant: the rank-deficient case's S-bar' = {0, a e_c^T} lies in V[theta, eps] at every
+    local minimum, whatever rank W (the proof's W a = 0 dropped: a is the right singular
+    vector of W's d_y-th singular value): membership within float64 rounding only."""
+    problem = resnet_problem(inst)
+    t = resnet_theorem3(problem, point.point, EPS, case="rank_deficient")
+    return Margin(-t.membership, t.membership_rounding, t.membership, 0.0,
+                  "membership of S-bar' in V[theta, eps]: float64 forward error of f_X only")
+
+
+def linear_on_x_only(inst, point, B):
+    """Mutant: (4.2) with f~ and alpha_r z dropped, L(theta) = inf_{alpha_w} sum_i lambda_i
+    l(alpha_w x_i) = L*_x. L is computed at the certified point's own precision (its backend),
+    L*_x is the convex solver's certified bracket, so a failure is confirmed at high precision."""
+    L, L_x, tol, src = values_at_point(inst, point, "x")
+    pt = as_point(point)
+    P = pt.backend()
+    with P.context():
+        gap = abs(P.asarray(L) - P.asarray(L_x))
+    return Margin(-pt.number(gap), tol, L, L_x, src)
+
+
 theorem3 = at_resnet_minima("khk2019lm.theorem3", SOURCE,
     title="ResNet local minima attain the best value of the perturbable basis plus linear "
           "predictors on x and z",
@@ -85,10 +117,18 @@ theorem3 = at_resnet_minima("khk2019lm.theorem3", SOURCE,
     instances=_instances,
     notes="z(x; u) is data (u fixed): local minima in (W, R). lambda_i = 1/m (any positive "
           "common factor scales both sides). Both rank cases of the proof are required hits. "
-          "Branches */full_rank cannot discriminate: with z data, W(x + R z) is linear in (x, "
-          "z) and a full-rank W reaches every such map locally, so L = inf (4.2) = L*_{x,z} and "
-          "each dropped-term variant (S = {0}, no f~, no alpha_w x or alpha_r z) has the same "
-          "infimum there.",
+          "On */full_rank, W(x + R z) is linear in (x, z) and a full-rank W reaches every such "
+          "map locally, so L = inf (4.2) = L*_{x,z} there: a variant of (4.2) whose family "
+          "still spans every linear map of (x, z) (S = {0}; no f~; no alpha_w x; no alpha_r "
+          "z; d_z < d_y <= d_x) has the same infimum and cannot fail there. A variant whose "
+          "family misses the z directions can: linear_on_x_only (L = L*_x) is caught on both "
+          "full-rank branches, because their data make z informative beyond x (squared: Y = "
+          "X A + Z B + noise; cross-entropy: labels not linear in x), confirmed at the "
+          "certified point's precision. The proof step wrong only there is caught there too: "
+          "perturbed_at_every_rank (the rank-deficient case's a b^T perturbations taken in "
+          "V[theta, eps] at a full-rank W, where W a != 0 moves f_X), the mirror of "
+          "no_perturbation, which fails only on */rank_deficient.",
+    narrowed=(MULTI_OUTPUT,),
     losses=LOSSES,
     precision=FLOAT_CONSTRUCTION,
     mutants=(
@@ -96,6 +136,15 @@ theorem3 = at_resnet_minima("khk2019lm.theorem3", SOURCE,
                           "S = {0} suffices in both cases (the rank-deficient case's a b^T "
                           "perturbations dropped)", value_only_S0),
         Mutant.drop("dims", "d_y > min(d_x, d_z): W cannot reach every alpha_w x + alpha_r z"),
+        Mutant("linear_on_x_only", MutantKind.DROPPED_TERM,
+               "L(theta) = inf_{alpha_w} sum_i lambda_i l_{y_i}(alpha_w x_i): (4.2) with f~ and "
+               "alpha_r z dropped, i.e. the residual branch adds nothing over linear predictors "
+               "on x (Shamir's bound L <= L*_x read as an equality)",
+               lambda c: c.replace(conclusion=linear_on_x_only, high_precision=True)),
+        Mutant.conclusion("perturbed_at_every_rank", MutantKind.DROPPED_HYPOTHESIS,
+                          "S-bar' = {0, a b_j^T} is in V[theta, eps] at every local minimum, "
+                          "whatever rank W (the rank-deficient case's W a = 0 dropped)",
+                          perturbed_at_every_rank),
     ),
 )
 
@@ -121,11 +170,16 @@ consequence_claim = at_resnet_minima(
     hypotheses=(A1, DIMS),
     conclusion=consequence,
     instances=_instances,
+    narrowed=(MULTI_OUTPUT,),
     losses=LOSSES,
     mutants=(
-        Mutant.conclusion("flipped", MutantKind.FLIPPED_INEQUALITY,
-                          "L(theta) >= inf_W sum lambda_i l(W x_i)",
-                          lambda inst, p, B: consequence(inst, p, B, flip=True)),
+        # L at the certified point's precision, L*_x a certified bracket: a failure of the
+        # flipped comparison is confirmed at that precision (high_precision=True)
+        Mutant("flipped", MutantKind.FLIPPED_INEQUALITY,
+               "L(theta) >= inf_W sum lambda_i l(W x_i)",
+               lambda c: c.replace(conclusion=lambda inst, p, B: consequence(inst, p, B,
+                                                                              flip=True),
+                                   high_precision=True)),
         Mutant.drop("dims", "d_y > min(d_x, d_z)"),
     ),
 )
