@@ -827,7 +827,8 @@ def _render_exploration(ex, files) -> None:
              f"{ex.seconds:.2f} s")
     out.print(escape(spent), highlight=False, soft_wrap=True)
     for w in ex.witnesses:
-        out.print("witness " + escape(f"[{w.status}]") + f": margin {w.margin:.17g} "
+        out.print("witness " + escape(f"[{w.status}; grade {w.grade}]")
+                  + f": margin {w.margin:.17g} "
                   f"(tolerance {w.tolerance:.3g}; {escape(w.precision)})", highlight=False)
         if w.shrunk_from:
             out.print("  shrunk from " + escape(", ".join(f"{k}={v}" for k, v in

@@ -234,3 +234,18 @@ def test_khk2019lm_theta_files_without_a_layout_are_refused(tmp_path):
     old.write_text(json.dumps(data))
     with pytest.raises(WitnessError, match="network-blocks/1"):
         replay(old)
+
+
+def test_explore_grades_its_witness_as_the_judge_does():
+    """An explored witness carries the judge's grade: a certified failure is 'certified', and
+    the grade goes into the witness file (read back by the validating reader)."""
+    from proofcheck.catalog import load_claims
+    from proofcheck.search import Budget, explore
+    from proofcheck.search.witness import validate_witness
+    claim = load_claims().get("kb2019.theorem1.convexity")
+    ex = explore(claim, drop=("A2",), budget=Budget(instances=50), seed=0)
+    w = ex.witnesses[0]
+    assert w.certified and w.grade == "certified"
+    data = w.to_dict()
+    assert data["grade"] == "certified"
+    assert validate_witness(data)["grade"] == "certified"

@@ -227,6 +227,7 @@ class Counterexample:
     point: Any = None
     precision: str = "float64"
     status: str = UNCERTIFIED
+    grade: str = "sampled"          # the judge's grade (see proofcheck.judge.GRADES)
     certificate: Any = None
     sizes: dict[str, Any] = field(default_factory=dict)
     shrunk_from: dict[str, Any] | None = None
@@ -450,17 +451,32 @@ def _explore_parts(target, ex, clock, seed, progress, changed, conclusion_change
 
 
 def _certify(w: Counterexample) -> None:
-    try:
-        from . import certify as certify_module   # H7's module; optional
-    except ImportError:
-        return
+    """Certify a witness, and grade it as ``check`` would: ``certified`` when the certifier
+    proves the failure; otherwise ``high-precision`` when the judge's mpmath rung confirms it,
+    else ``sampled`` (so the same witness has the same grade in check, explore and replay)."""
+    from . import certify as certify_module
     try:
         cert = certify_module.certify(w.claim, w)
     except Exception as exc:       # a certifier failure leaves the witness uncertified
         w.detail = (w.detail + f"; certifier raised {type(exc).__name__}: {exc}").lstrip("; ")
-        return
-    w.certificate = cert
-    w.status = getattr(cert, "status", UNCERTIFIED)
+        cert = None
+    if cert is not None:
+        w.certificate = cert
+        w.status = getattr(cert, "status", UNCERTIFIED)
+    w.grade = "certified" if w.certified else _confirmed_grade(w)
+
+
+def _confirmed_grade(w: Counterexample) -> str:
+    """``high-precision`` when the judge's mpmath rung decides the uncertified witness's
+    failure, else ``sampled``."""
+    if w.kind != "instance" or w.instance is None or not w.claim.high_precision:
+        return "sampled"
+    from ..judge import MpmathRung, judge
+    try:
+        j = judge(w.claim, w.instance, w.point, rungs=[MpmathRung()])
+    except Exception:           # a rung that cannot run confirms nothing
+        return "sampled"
+    return j.grade if j.fails is True else "sampled"
 
 
 def _summary(ex: Exploration, target: Claim) -> str:
@@ -482,7 +498,7 @@ def _summary(ex: Exploration, target: Claim) -> str:
         sizes = ", ".join(f"{k}={v}" for k, v in w.sizes.items())
         text = (f"{what}: {label} after {spent or 'the size sweep'}: margin "
                 f"{w.margin:.6g} < -tol {w.tolerance:.2g}"
-                + (f" at {sizes}" if sizes else "") + f" [{w.status}]")
+                + (f" at {sizes}" if sizes else "") + f" [{w.status}; grade {w.grade}]")
         if not w.certified:
             text += "; not a refutation until certified"
         return text

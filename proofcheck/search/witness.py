@@ -562,6 +562,7 @@ def witness_dict(w) -> dict[str, Any]:
         "margin": _float_value(w.margin), "tolerance": _float_value(w.tolerance),
         "margin_decimal": f"{w.margin:.17g}", "tolerance_decimal": f"{w.tolerance:.17g}",
         "fails": bool(w.fails), "precision": str(w.precision), "status": str(w.status),
+        "grade": str(getattr(w, "grade", "sampled")),
         "certificate": None if cert is None else {
             "status": None if getattr(cert, "status", None) is None else str(cert.status),
             "method": str(getattr(cert, "method", "")),
@@ -744,7 +745,7 @@ _DOCUMENT = _record({
     "proofcheck_version": _str, "claim": _str, "mutant": _opt(_str), "dropped": _str_list,
     "kind": _enum("instance", "identity"), "margin": _float_field, "tolerance": _float_field,
     "margin_decimal": _str, "tolerance_decimal": _str, "fails": _bool, "precision": _str,
-    "status": _str,
+    "status": _str, "grade": _enum("sampled", "high-precision", "certified", "proven"),
     "certificate": _opt(_record({"status": _opt(_str), "method": _str, "detail": _str})),
     "sizes": _shape_map, "shrunk_from": _opt(_shape_map), "lhs": _opt(_summary),
     "rhs": _opt(_summary), "tol_source": _str, "instance": _opt(_instance_fields),
@@ -752,7 +753,7 @@ _DOCUMENT = _record({
     "paths": _str_list, "layout": _opt(_str),
 }, {"identity", "detail", "seed", "paths", "lhs", "rhs", "shrunk_from", "certificate", "point",
     "instance", "tol_source", "margin_decimal", "tolerance_decimal", "precision", "status",
-    "sizes", "proofcheck_version", "layout"})
+    "sizes", "proofcheck_version", "layout", "grade"})
 
 
 def validate_witness(data: Any) -> dict[str, Any]:
