@@ -8,7 +8,7 @@ This module:
 1. **finds** critical points with Newton's method on grad L = 0 (Levenberg-Marquardt on the
    residual grad L with Jacobian Hess L, ``scipy.optimize.least_squares(method="lm")``): it
    converges to the zero of the gradient nearest the start whatever its kind; descent starts
-   (``trust-exact``) are added for minima; constructed points (e.g. theta = 0 of a deep linear
+   (trust-region Newton, :mod:`proofcheck.optimize.trust_region`) are added for minima; constructed points (e.g. theta = 0 of a deep linear
    network, an exact critical point) are certified as given;
 2. **refines** each point at ``digits`` with the same mixed-precision Levenberg-Marquardt step as
    ``local_min`` (the gradient in mpmath, the step in float64);
@@ -52,11 +52,12 @@ from collections.abc import Sequence
 
 import mpmath
 import numpy as np
-from ..lazy import least_squares, minimize   # scipy.optimize, imported on first call
+from ..lazy import least_squares   # scipy.optimize, imported on first call
 
 from ..induced import weights_or_uniform
 from ..models import to_mp
 from .local_min import refine_second_order
+from .trust_region import trust_region_newton
 
 __all__ = ["ModelLandscape", "CriticalPoint", "ModelPoint", "certify_critical",
            "find_critical_points", "KINDS", "CRITICAL_KINDS"]
@@ -164,6 +165,24 @@ class ModelLandscape:
         F, J = self._parts(p)
         D = self.loss.grad(F, self.Y)
         return np.einsum("i,ia,iak->k", self.weights, D, J)
+
+    def derivatives(self, p) -> tuple[float, np.ndarray, np.ndarray]:
+        """(value, grad, hess) in float64 for the descent stage: value and gradient from one
+        forward pass; the Hessian by *forward* differences of the analytic gradient,
+        h = sqrt(eps) (1 + |p_k|) (n gradients instead of the 2 n of :meth:`hess`; an error of
+        about sqrt(eps) ||H|| only steers the descent, which never decides a certificate)."""
+        p = np.asarray(p, float)
+        F, J = self._parts(p)
+        value = float(self.weights @ self.loss.value(F, self.Y))
+        g = np.einsum("i,ia,iak->k", self.weights, self.loss.grad(F, self.Y), J)
+        n = len(p)
+        H = np.empty((n, n))
+        for k in range(n):
+            h = math.sqrt(_EPS) * (1 + abs(p[k]))
+            e = np.zeros(n)
+            e[k] = h
+            H[:, k] = (self.grad(p + e) - g) / h
+        return value, g, 0.5 * (H + H.T)
 
     def hess(self, p) -> np.ndarray:
         """Central differences of the analytic gradient, h = eps^(1/3) (1 + |p_k|) (float64 stage
@@ -424,11 +443,9 @@ def find_critical_points(landscape: ModelLandscape, *, rng: np.random.Generator,
                         pf, note = res.x, ("float64 Levenberg-Marquardt on grad L = 0: "
                                            f"{res.nfev} evaluations")
                     else:
-                        res = minimize(landscape.value, p0, jac=landscape.grad, hess=landscape.hess,
-                                       method="trust-exact",
-                                       options={"maxiter": max_iter,
-                                                "gtol": 1e-2 * math.sqrt(_EPS)})
-                        pf, note = res.x, f"float64 trust-exact: {res.nit} iterations"
+                        res = trust_region_newton(landscape.derivatives, p0, max_iter=max_iter,
+                                                  gtol=1e-2 * math.sqrt(_EPS))
+                        pf, note = res.x, f"float64 trust-region Newton: {res.nit} iterations"
             except (FloatingPointError, np.linalg.LinAlgError, ValueError) as exc:
                 out.notes.append(f"{run} start failed: {type(exc).__name__}: {exc}")
                 continue
