@@ -8,8 +8,9 @@ This module:
 1. **finds** critical points with Newton's method on grad L = 0 (Levenberg-Marquardt on the
    residual grad L with Jacobian Hess L, ``scipy.optimize.least_squares(method="lm")``): it
    converges to the zero of the gradient nearest the start whatever its kind; descent starts
-   (trust-region Newton, :mod:`proofcheck.optimize.trust_region`) are added for minima; constructed points (e.g. theta = 0 of a deep linear
-   network, an exact critical point) are certified as given;
+   (trust-region Newton, :mod:`proofcheck.optimize.trust_region`) are added for minima;
+   constructed points (e.g. theta = 0 of a deep linear network, an exact critical point) are
+   certified as given;
 2. **refines** each point at ``digits`` with the same mixed-precision Levenberg-Marquardt step as
    ``local_min`` (the gradient in mpmath, the step in float64);
 3. **certifies** it with the same standard as ``local_min``'s certificate:

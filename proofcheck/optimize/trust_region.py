@@ -152,8 +152,9 @@ def trust_region_newton(derivatives: Callable[[np.ndarray], tuple[float, np.ndar
     quadratic model predicts no decrease or the step no longer moves x (2: the rounding floor),
     or when the Hessian's eigendecomposition fails (3).  Below the rounding level of f
     (predicted decrease <= 64 eps |f|) a step is judged by the gradient norm instead of the
-    values, which rounding has made meaningless.  ``callback(x)`` after every iteration (accepted or not), as
-    scipy's.  Floating-point exceptions raised by ``derivatives`` propagate to the caller."""
+    values, which rounding has made meaningless.  ``callback(x)`` after every iteration
+    (accepted or not), as scipy's.  Floating-point exceptions raised by ``derivatives``
+    propagate to the caller."""
     x = np.array(x0, dtype=float)
     f, g, H = derivatives(x)
     nfev, k, status = 1, 0, 0
