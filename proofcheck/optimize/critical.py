@@ -26,10 +26,11 @@ This module:
      e.g. theta = 0 of a deep linear network with three or more layers);
    - ``unresolved``: the refinement did not converge or the gradient is too large.
 
-The Hessian at ``digits`` is the central difference of the exact (analytic) gradient computed at
-2 digits + 10 digits of precision with step h = 10^-(digits + 5): truncation h^2 M3 / 6 and
-rounding 10^-(2 digits + 10) / h are both below 10^-(digits + 4) ||H||-scale, far under
-tau_hess (documented in :meth:`ModelLandscape.derivatives_mp`).
+The Hessian at ``digits`` is the forward difference of the exact (analytic) gradient computed
+at 2 digits + 10 digits of precision with step h = 10^-(digits + 5) (n + 1 gradients): truncation
+h M3 / 2 and rounding 10^-(2 digits + 10) / h are both below 10^-(digits + 4) times the scale of
+the third and second derivatives, far under tau_hess >= 10^-(digits/2)
+(:meth:`ModelLandscape.derivatives_mp`).
 
 ReLU networks are differentiable only off the kinks; a point whose smallest |pre-activation| is
 below 10^(-digits/4) is ``unresolved`` (it may lie in Omega-tilde).
@@ -176,6 +177,13 @@ class ModelLandscape:
         F, J = self._parts(p)
         value = float(self.weights @ self.loss.value(F, self.Y))
         g = np.einsum("i,ia,iak->k", self.weights, self.loss.grad(F, self.Y), J)
+        return value, g, self.hess_forward(p, g)
+
+    def hess_forward(self, p, g=None) -> np.ndarray:
+        """Forward differences of the analytic gradient (``g``: the gradient at p, if known),
+        h = sqrt(eps) (1 + |p_k|): n gradients; for the float64 searches, which only steer."""
+        p = np.asarray(p, float)
+        g = self.grad(p) if g is None else g
         n = len(p)
         H = np.empty((n, n))
         for k in range(n):
@@ -183,7 +191,7 @@ class ModelLandscape:
             e = np.zeros(n)
             e[k] = h
             H[:, k] = (self.grad(p + e) - g) / h
-        return value, g, 0.5 * (H + H.T)
+        return 0.5 * (H + H.T)
 
     def hess(self, p) -> np.ndarray:
         """Central differences of the analytic gradient, h = eps^(1/3) (1 + |p_k|) (float64 stage
@@ -220,7 +228,7 @@ class ModelLandscape:
         return value, g
 
     def derivatives_mp(self, p, digits: int, order: int = 2):
-        """(value, grad, hess) as mpf at ``digits``.  The Hessian: central differences of the
+        """(value, grad, hess) as mpf at ``digits``.  The Hessian: forward differences of the
         analytic gradient at 2 digits + 10 with h = 10^-(digits + 5) (module docstring)."""
         with mpmath.workdps(digits):
             value, g = self._grad_mp(p, min(order, 1))
@@ -232,12 +240,11 @@ class ModelLandscape:
             pm = np.array([mpmath.mpf(x) for x in pm], dtype=object)
             h = mpmath.mpf(10) ** (-(digits + 5))
             H = np.empty((n, n), dtype=object)
+            g0 = self._grad_mp(pm, 1)[1]
             for k in range(n):
                 e = np.array([mpmath.mpf(0)] * n, dtype=object)
                 e[k] = h
-                gp = self._grad_mp(pm + e, 1)[1]
-                gm = self._grad_mp(pm - e, 1)[1]
-                H[:, k] = (gp - gm) / (2 * h)
+                H[:, k] = (self._grad_mp(pm + e, 1)[1] - g0) / h
             H = (H + H.T) / 2
         with mpmath.workdps(digits):
             H = np.array([[+x for x in row] for row in H], dtype=object)
@@ -438,7 +445,8 @@ def find_critical_points(landscape: ModelLandscape, *, rng: np.random.Generator,
                     if run == "newton":
                         # the float stage only has to land in Newton's basin: the refinement
                         # at `digits` does the rest, so the budget is small
-                        res = least_squares(landscape.grad, p0, jac=landscape.hess, method="lm",
+                        res = least_squares(landscape.grad, p0, jac=landscape.hess_forward,
+                                            method="lm",
                                             xtol=1e-12, ftol=1e-12, gtol=1e-12,
                                             max_nfev=max_iter)
                         pf, note = res.x, ("float64 Levenberg-Marquardt on grad L = 0: "
