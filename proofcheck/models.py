@@ -725,7 +725,7 @@ class Landscape:
                                       None if pb.Z is None else to_mp(pb.Z), w)
         return self._mp_cache[digits]
 
-    def _loss_terms(self, H, Y, order, mp_mode):
+    def _loss_terms(self, H, Y, order, mp_mode, with_value=True):
         loss = self.problem.loss
         m, d_y = H.shape
         if not mp_mode:
@@ -733,7 +733,8 @@ class Landscape:
             D = np.asarray(loss.grad(H, Y), dtype=float) if order >= 1 else None
             Hl = np.asarray(loss.hess(H, Y), dtype=float) if order >= 2 else None
             return vals, D, Hl
-        vals = np.array([mpmath.mpf(loss.value_mp(H[i], Y[i])) for i in range(m)], dtype=object)
+        vals = (np.array([mpmath.mpf(loss.value_mp(H[i], Y[i])) for i in range(m)], dtype=object)
+                if with_value else None)
         D = Hl = None
         if order >= 1:
             D = np.stack([_as_mp_array(loss.grad_mp(H[i], Y[i]), (d_y,)) for i in range(m)])
@@ -741,8 +742,9 @@ class Landscape:
             Hl = np.stack([_as_mp_array(loss.hess_mp(H[i], Y[i]), (d_y, d_y)) for i in range(m)])
         return vals, D, Hl
 
-    def _evaluate(self, p, order, digits=None):
+    def _evaluate(self, p, order, digits=None, with_value=True):
         mp_mode = digits is not None
+        with_value = with_value or not mp_mode or order == 0
         X, Y, Zdata, w = self._data(digits)
         p = to_mp(p) if mp_mode else np.asarray(p, dtype=float)
         W, V, theta = self.split(p)
@@ -753,8 +755,8 @@ class Landscape:
         else:
             Z = Zdata
         U, H = _outputs(X, Z, W, V)
-        vals, D, Hl = self._loss_terms(H, Y, order, mp_mode)
-        value = (w * vals).sum()
+        vals, D, Hl = self._loss_terms(H, Y, order, mp_mode, with_value)
+        value = (w * vals).sum() if with_value else None
         if order == 0:
             return value, None, None
         Jz = (pb.residual.jacobian(X, theta)
@@ -801,7 +803,10 @@ class Landscape:
         return self.derivatives_mp(p, digits, 0)[0]
 
     def grad_mp(self, p, digits: int) -> np.ndarray:
-        return self.derivatives_mp(p, digits, 1)[1]
+        """The gradient at ``digits`` (the loss value, not needed, is not computed)."""
+        digits = _check_digits(digits)
+        with mpmath.mp.workdps(digits):
+            return self._evaluate(p, 1, digits, with_value=False)[1]
 
     def hess_mp(self, p, digits: int) -> np.ndarray:
         return self.derivatives_mp(p, digits, 2)[2]

@@ -214,11 +214,12 @@ class ModelLandscape:
             self._mp_cache[digits] = (to_mp(self.X), to_mp(self.Y), w)
         return self._mp_cache[digits]
 
-    def _grad_mp(self, p, order):
+    def _grad_mp(self, p, order, with_value=True):
         X, Y, w = self._data(mpmath.mp.dps)
         th = self.full(to_mp(p))
         F = self.model.outputs(X, th)
-        value = mpmath.fsum(w[i] * self.loss.value_mp(F[i], Y[i]) for i in range(self.m))
+        value = (mpmath.fsum(w[i] * self.loss.value_mp(F[i], Y[i]) for i in range(self.m))
+                 if with_value or order == 0 else None)
         if order == 0:
             return value, None
         J = self.model.jacobian(X, th)[:, :, self._idx]
@@ -240,11 +241,11 @@ class ModelLandscape:
             pm = np.array([mpmath.mpf(x) for x in pm], dtype=object)
             h = mpmath.mpf(10) ** (-(digits + 5))
             H = np.empty((n, n), dtype=object)
-            g0 = self._grad_mp(pm, 1)[1]
+            g0 = self._grad_mp(pm, 1, with_value=False)[1]
             for k in range(n):
                 e = np.array([mpmath.mpf(0)] * n, dtype=object)
                 e[k] = h
-                H[:, k] = (self._grad_mp(pm + e, 1)[1] - g0) / h
+                H[:, k] = (self._grad_mp(pm + e, 1, with_value=False)[1] - g0) / h
             H = (H + H.T) / 2
         with mpmath.workdps(digits):
             H = np.array([[+x for x in row] for row in H], dtype=object)
@@ -254,7 +255,8 @@ class ModelLandscape:
         return self.derivatives_mp(p, digits, 0)[0]
 
     def grad_mp(self, p, digits):
-        return self.derivatives_mp(p, digits, 1)[1]
+        with mpmath.workdps(digits):
+            return self._grad_mp(p, 1, with_value=False)[1]
 
     def kink_distance(self, p) -> float:
         """Smallest |pre-activation| over kinked units (ReLU, abs, leaky ReLU) and samples (inf
