@@ -728,13 +728,16 @@ class Landscape:
     def _loss_terms(self, H, Y, order, mp_mode, with_value=True):
         loss = self.problem.loss
         m, d_y = H.shape
+        vals: np.ndarray | None
         if not mp_mode:
             vals = np.asarray(loss.value(H, Y), dtype=float)
             D = np.asarray(loss.grad(H, Y), dtype=float) if order >= 1 else None
             Hl = np.asarray(loss.hess(H, Y), dtype=float) if order >= 2 else None
             return vals, D, Hl
-        vals = (np.array([mpmath.mpf(loss.value_mp(H[i], Y[i])) for i in range(m)], dtype=object)
-                if with_value else None)
+        vals = None
+        if with_value:
+            vals = np.array([mpmath.mpf(loss.value_mp(H[i], Y[i])) for i in range(m)],
+                            dtype=object)
         D = Hl = None
         if order >= 1:
             D = np.stack([_as_mp_array(loss.grad_mp(H[i], Y[i]), (d_y,)) for i in range(m)])

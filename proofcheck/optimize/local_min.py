@@ -462,8 +462,7 @@ def _find_local_minima(landscape: Landscape, rng: np.random.Generator, starts: i
             with np.errstate(over="raise", invalid="raise"):
                 # value, gradient and exact Hessian from one pass per trial point
                 res = trust_region_newton(lambda q: landscape.derivatives(q, 2), p0,
-                                          callback=lambda xk, norms=norms: norms.append(
-                                              float(np.linalg.norm(xk))),
+                                          callback=_norm_recorder(norms),
                                           # float stage is only a starting point for the
                                           # refinement; its gtol (1e-2 * sqrt(eps)) affects
                                           # run time, not the certificate
@@ -512,6 +511,13 @@ def _find_local_minima(landscape: Landscape, rng: np.random.Generator, starts: i
                 f"no certified local minimum in branch {branch} among {len(out)} runs; outcomes: "
                 + ", ".join(f"{k} [{b}]: {n}" for (k, b), n in kinds.items()))
     return out
+
+
+def _norm_recorder(norms: list[float]):
+    """A callback appending ||x|| of every iterate to ``norms``."""
+    def record(xk: np.ndarray) -> None:
+        norms.append(float(np.linalg.norm(xk)))
+    return record
 
 
 def _with_note(cp: CertifiedPoint, note: str) -> CertifiedPoint:
