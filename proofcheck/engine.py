@@ -614,8 +614,20 @@ def _run_mutants(claim: Claim, prof: Profile, seed: int, progress: Progress,
         try:
             mutated = mutant.apply(base).replace(mutant_of=base.id, corrected=None, mutants=())
             tally = _Branches(mutated)
-            checks = _run_checks(mutated, prof, seed + 1 + k, progress, budget="mutant",
-                                 branches=tally)
+            # a mutant of the conclusion alone is first evaluated on the claim's own certified
+            # points; when a decided failure catches it in every branch there, its own search
+            # (new instances, new optimiser starts) could add nothing and is not run
+            on_evidence: dict[str, Witness] = {}
+            if evidence is not None and (evidence.declared
+                                         or base.point_kind is not PointKind.ANY):
+                progress(claim.id, f"mutant {mutant.name} on each branch", k, len(base.mutants))
+                on_evidence = _caught_on_evidence(base, mutated, evidence, prof)
+            if (evidence is not None and base.point_kind is not PointKind.ANY
+                    and on_evidence and set(evidence.names) <= set(on_evidence)):
+                checks = [_caught_record(base, on_evidence, evidence)]
+            else:
+                checks = _run_checks(mutated, prof, seed + 1 + k, progress, budget="mutant",
+                                     branches=tally)
         except ClaimError as exc:
             raise ClaimError(f"mutant {mutant.name}: {exc}") from exc
         # caught only by a DECIDED failure; an undecided check is reported as undecided
@@ -625,9 +637,8 @@ def _run_mutants(claim: Claim, prof: Profile, seed: int, progress: Progress,
             tally.catch(ALL_BRANCH, failed[0].grade)
         where = dict(tally.caught)
         if evidence is not None and evidence.declared:
-            progress(claim.id, f"mutant {mutant.name} on each branch", k, len(base.mutants))
-            for b, grade in _caught_on_evidence(base, mutated, evidence, prof).items():
-                where.setdefault(b, grade)
+            for b, w in on_evidence.items():
+                where.setdefault(b, w.grade)
         caught_in.append(where)
         if failed:
             f = failed[0]
@@ -713,12 +724,31 @@ class _Branches:
         return out
 
 
+def _caught_record(base: Claim, caught: dict[str, Witness], evidence: _Branches) -> CheckRecord:
+    """The check record of a mutant caught on the claim's own certified points in every
+    branch (see :func:`_caught_on_evidence`): its witness is the first branch's."""
+    b = next(name for name in evidence.names if name in caught)
+    w = caught[b]
+    kind_text = {"local minimum": "local minima", "critical point": "critical points"}.get(
+        base.point_kind.value, base.point_kind.value)
+    n_points = sum(1 for _, _, p in evidence.evidence if p is not None)
+    where = "" if b == ALL_BRANCH else f" (first in branch {b})"
+    return CheckRecord(
+        name="conclusion", kind=EvidenceKind.NUMERIC_SEARCH, passed=False,
+        summary=(f"fails on the claim's own certified {kind_text}{where}: {len(caught)} of "
+                 f"{len(evidence.names)} branch(es) caught among {n_points} point(s) "
+                 f"({w.certification})"),
+        points=n_points, precision="float64 at the claim's certified points",
+        witness=w, grade=w.grade or "sampled")
+
+
 def _caught_on_evidence(base: Claim, mutated: Claim, evidence: _Branches,
-                        prof: Profile) -> dict[str, str]:
-    """The branches where ``mutated`` fails, decided, on the claim's own evidence: each
-    branch's instances / certified points in the order checked, up to the first decided
-    failure (any-point claims: at most the mutant budget per branch). Only for a mutant that
-    changes the conclusion alone (same instances, hypotheses and landscape); {} otherwise."""
+                        prof: Profile) -> dict[str, Witness]:
+    """The branches where ``mutated`` fails, decided, on the claim's own evidence, with the
+    witness (its ``grade``): each branch's instances / certified points in the order checked,
+    up to the first decided failure (any-point claims: at most the mutant budget per branch).
+    Only for a mutant that changes the conclusion alone (same instances, hypotheses and
+    landscape); {} otherwise."""
     from .backends import get_backend
 
     same = (mutated.conclusion is not None and mutated.conclusion is not base.conclusion
@@ -729,7 +759,7 @@ def _caught_on_evidence(base: Claim, mutated: Claim, evidence: _Branches,
     B = get_backend("numpy")
     cap = max(1, math.ceil(prof.mutant_instances / max(1, len(evidence.names))))
     seen: dict[str, int] = {}
-    out: dict[str, str] = {}
+    out: dict[str, Witness] = {}
     for b, inst, p in evidence.evidence:
         if b in out or (p is None and seen.get(b, 0) >= cap):
             continue
@@ -738,7 +768,7 @@ def _caught_on_evidence(base: Claim, mutated: Claim, evidence: _Branches,
             continue
         w, j = _confirm(mutated, inst, p, prof.digits, until="high-precision")
         if j.decided:
-            out[b] = w.grade
+            out[b] = w
     return out
 
 

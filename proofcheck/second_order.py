@@ -58,13 +58,18 @@ def lambda_min(H):
 
 
 def _fmpq(x):
+    """The exact rational value of a double or a finite mpf (both are binary rationals)."""
     from flint import fmpq
     if isinstance(x, mpmath.mpf):
-        man, exp = x.man_exp
-        f = Fraction(int(man)) * (Fraction(2) ** int(exp))
-    else:
-        f = Fraction(float(x))              # exact: a double is a binary rational
-    return fmpq(f.numerator, f.denominator)
+        sign, man, exp, _ = x._mpf_
+        if not man and exp:                 # inf / nan: refused as before
+            man, exp = x.man_exp
+            f = Fraction(int(man)) * (Fraction(2) ** int(exp))
+            return fmpq(f.numerator, f.denominator)
+        m = -int(man) if sign else int(man)
+        return fmpq(m << int(exp)) if exp >= 0 else fmpq(m, 1 << -int(exp))
+    num, den = float(x).as_integer_ratio()  # exact: a double is a binary rational
+    return fmpq(num, den)
 
 
 def is_positive_definite(H) -> bool:

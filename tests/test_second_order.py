@@ -67,3 +67,14 @@ def test_theorem3_derived_bound_holds_at_generated_sopsp_points():
             q.bound(sqrt_2b=False) == q.bound()
 
     check()
+
+
+def test_positive_definite_keeps_the_sign_of_mpf_entries():
+    """A negative mpf entry is negative (mpmath's man_exp drops the sign: it read diag(-1, 1)
+    as the identity)."""
+    import mpmath
+    with mpmath.workdps(30):
+        H = np.array([[mpmath.mpf(-1), mpmath.mpf(0)], [mpmath.mpf(0), mpmath.mpf(1)]],
+                     dtype=object)
+        assert not is_positive_definite(H)
+        assert is_positive_definite(-H + 2 * mpmath.mpf(1) * np.eye(2, dtype=int).astype(object))

@@ -51,7 +51,7 @@ and the data's doubles taken as exact.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import mpmath
@@ -715,7 +715,45 @@ def _residual_minimiser_start(Phi, Y, loss):
 
 
 # ---------------------------------------------------------------------------- main
+_FITS: dict[tuple, tuple[Any, ConvexFit]] = {}     # best_linear_predictor results by input
+
+
 def best_linear_predictor(
+    Phi,
+    Y,
+    loss: Loss,
+    *,
+    weights=None,
+    digits: int | None = None,
+    max_iter: int = 200,
+    rank_method="lapack",
+    max_mp_size: int = 4000,
+) -> ConvexFit:
+    r"""``inf_R sum_i w_i l(R phi_i, y_i)`` over R in R^{d_y x k}, with certified bounds
+    (computed once per process for the same data, loss object and options: every certified
+    point of an instance, and every mutant evaluated there, asks for the same L*_x)."""
+    try:
+        arrays = [np.asarray(a, dtype=float) for a in (Phi, Y)]
+        if weights is not None:
+            arrays.append(np.asarray(weights, dtype=float))
+        key = (tuple((a.shape, a.tobytes()) for a in arrays), weights is None, id(loss),
+               digits, max_iter, repr(rank_method), max_mp_size)
+    except (TypeError, ValueError):
+        key = None
+    if key is not None and key in _FITS and _FITS[key][0] is loss:
+        fit = _FITS[key][1]
+    else:
+        fit = _best_linear_predictor(Phi, Y, loss, weights=weights, digits=digits,
+                                     max_iter=max_iter, rank_method=rank_method,
+                                     max_mp_size=max_mp_size)
+        if key is not None:
+            if len(_FITS) > 256:
+                _FITS.clear()
+            _FITS[key] = (loss, fit)     # the loss is kept alive: its id stays unique
+    return replace(fit, R=fit.R.copy()) if isinstance(fit.R, np.ndarray) else fit
+
+
+def _best_linear_predictor(
     Phi,
     Y,
     loss: Loss,

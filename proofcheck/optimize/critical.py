@@ -8,8 +8,9 @@ This module:
 1. **finds** critical points with Newton's method on grad L = 0 (Levenberg-Marquardt on the
    residual grad L with Jacobian Hess L, ``scipy.optimize.least_squares(method="lm")``): it
    converges to the zero of the gradient nearest the start whatever its kind; descent starts
-   (``trust-exact``) are added for minima; constructed points (e.g. theta = 0 of a deep linear
-   network, an exact critical point) are certified as given;
+   (trust-region Newton, :mod:`proofcheck.optimize.trust_region`) are added for minima;
+   constructed points (e.g. theta = 0 of a deep linear network, an exact critical point) are
+   certified as given;
 2. **refines** each point at ``digits`` with the same mixed-precision Levenberg-Marquardt step as
    ``local_min`` (the gradient in mpmath, the step in float64);
 3. **certifies** it with the same standard as ``local_min``'s certificate:
@@ -25,10 +26,11 @@ This module:
      e.g. theta = 0 of a deep linear network with three or more layers);
    - ``unresolved``: the refinement did not converge or the gradient is too large.
 
-The Hessian at ``digits`` is the central difference of the exact (analytic) gradient computed at
-2 digits + 10 digits of precision with step h = 10^-(digits + 5): truncation h^2 M3 / 6 and
-rounding 10^-(2 digits + 10) / h are both below 10^-(digits + 4) ||H||-scale, far under
-tau_hess (documented in :meth:`ModelLandscape.derivatives_mp`).
+The Hessian at ``digits`` is the forward difference of the exact (analytic) gradient computed
+at 2 digits + 10 digits of precision with step h = 10^-(digits + 5) (n + 1 gradients): truncation
+h M3 / 2 and rounding 10^-(2 digits + 10) / h are both below 10^-(digits + 4) times the scale of
+the third and second derivatives, far under tau_hess >= 10^-(digits/2)
+(:meth:`ModelLandscape.derivatives_mp`).
 
 ReLU networks are differentiable only off the kinks; a point whose smallest |pre-activation| is
 below 10^(-digits/4) is ``unresolved`` (it may lie in Omega-tilde).
@@ -52,11 +54,12 @@ from collections.abc import Sequence
 
 import mpmath
 import numpy as np
-from ..lazy import least_squares, minimize   # scipy.optimize, imported on first call
+from ..lazy import least_squares   # scipy.optimize, imported on first call
 
 from ..induced import weights_or_uniform
 from ..models import to_mp
 from .local_min import refine_second_order
+from .trust_region import trust_region_newton
 
 __all__ = ["ModelLandscape", "CriticalPoint", "ModelPoint", "certify_critical",
            "find_critical_points", "KINDS", "CRITICAL_KINDS"]
@@ -165,6 +168,31 @@ class ModelLandscape:
         D = self.loss.grad(F, self.Y)
         return np.einsum("i,ia,iak->k", self.weights, D, J)
 
+    def derivatives(self, p) -> tuple[float, np.ndarray, np.ndarray]:
+        """(value, grad, hess) in float64 for the descent stage: value and gradient from one
+        forward pass; the Hessian by *forward* differences of the analytic gradient,
+        h = sqrt(eps) (1 + |p_k|) (n gradients instead of the 2 n of :meth:`hess`; an error of
+        about sqrt(eps) ||H|| only steers the descent, which never decides a certificate)."""
+        p = np.asarray(p, float)
+        F, J = self._parts(p)
+        value = float(self.weights @ self.loss.value(F, self.Y))
+        g = np.einsum("i,ia,iak->k", self.weights, self.loss.grad(F, self.Y), J)
+        return value, g, self.hess_forward(p, g)
+
+    def hess_forward(self, p, g=None) -> np.ndarray:
+        """Forward differences of the analytic gradient (``g``: the gradient at p, if known),
+        h = sqrt(eps) (1 + |p_k|): n gradients; for the float64 searches, which only steer."""
+        p = np.asarray(p, float)
+        g = self.grad(p) if g is None else g
+        n = len(p)
+        H = np.empty((n, n))
+        for k in range(n):
+            h = math.sqrt(_EPS) * (1 + abs(p[k]))
+            e = np.zeros(n)
+            e[k] = h
+            H[:, k] = (self.grad(p + e) - g) / h
+        return 0.5 * (H + H.T)
+
     def hess(self, p) -> np.ndarray:
         """Central differences of the analytic gradient, h = eps^(1/3) (1 + |p_k|) (float64 stage
         only: it steers the optimiser, never the certificate)."""
@@ -186,11 +214,12 @@ class ModelLandscape:
             self._mp_cache[digits] = (to_mp(self.X), to_mp(self.Y), w)
         return self._mp_cache[digits]
 
-    def _grad_mp(self, p, order):
+    def _grad_mp(self, p, order, with_value=True):
         X, Y, w = self._data(mpmath.mp.dps)
         th = self.full(to_mp(p))
         F = self.model.outputs(X, th)
-        value = mpmath.fsum(w[i] * self.loss.value_mp(F[i], Y[i]) for i in range(self.m))
+        value = (mpmath.fsum(w[i] * self.loss.value_mp(F[i], Y[i]) for i in range(self.m))
+                 if with_value or order == 0 else None)
         if order == 0:
             return value, None
         J = self.model.jacobian(X, th)[:, :, self._idx]
@@ -200,7 +229,7 @@ class ModelLandscape:
         return value, g
 
     def derivatives_mp(self, p, digits: int, order: int = 2):
-        """(value, grad, hess) as mpf at ``digits``.  The Hessian: central differences of the
+        """(value, grad, hess) as mpf at ``digits``.  The Hessian: forward differences of the
         analytic gradient at 2 digits + 10 with h = 10^-(digits + 5) (module docstring)."""
         with mpmath.workdps(digits):
             value, g = self._grad_mp(p, min(order, 1))
@@ -212,12 +241,11 @@ class ModelLandscape:
             pm = np.array([mpmath.mpf(x) for x in pm], dtype=object)
             h = mpmath.mpf(10) ** (-(digits + 5))
             H = np.empty((n, n), dtype=object)
+            g0 = self._grad_mp(pm, 1, with_value=False)[1]
             for k in range(n):
                 e = np.array([mpmath.mpf(0)] * n, dtype=object)
                 e[k] = h
-                gp = self._grad_mp(pm + e, 1)[1]
-                gm = self._grad_mp(pm - e, 1)[1]
-                H[:, k] = (gp - gm) / (2 * h)
+                H[:, k] = (self._grad_mp(pm + e, 1, with_value=False)[1] - g0) / h
             H = (H + H.T) / 2
         with mpmath.workdps(digits):
             H = np.array([[+x for x in row] for row in H], dtype=object)
@@ -227,7 +255,8 @@ class ModelLandscape:
         return self.derivatives_mp(p, digits, 0)[0]
 
     def grad_mp(self, p, digits):
-        return self.derivatives_mp(p, digits, 1)[1]
+        with mpmath.workdps(digits):
+            return self._grad_mp(p, 1, with_value=False)[1]
 
     def kink_distance(self, p) -> float:
         """Smallest |pre-activation| over kinked units (ReLU, abs, leaky ReLU) and samples (inf
@@ -418,17 +447,16 @@ def find_critical_points(landscape: ModelLandscape, *, rng: np.random.Generator,
                     if run == "newton":
                         # the float stage only has to land in Newton's basin: the refinement
                         # at `digits` does the rest, so the budget is small
-                        res = least_squares(landscape.grad, p0, jac=landscape.hess, method="lm",
+                        res = least_squares(landscape.grad, p0, jac=landscape.hess_forward,
+                                            method="lm",
                                             xtol=1e-12, ftol=1e-12, gtol=1e-12,
                                             max_nfev=max_iter)
                         pf, note = res.x, ("float64 Levenberg-Marquardt on grad L = 0: "
                                            f"{res.nfev} evaluations")
                     else:
-                        res = minimize(landscape.value, p0, jac=landscape.grad, hess=landscape.hess,
-                                       method="trust-exact",
-                                       options={"maxiter": max_iter,
-                                                "gtol": 1e-2 * math.sqrt(_EPS)})
-                        pf, note = res.x, f"float64 trust-exact: {res.nit} iterations"
+                        res = trust_region_newton(landscape.derivatives, p0, max_iter=max_iter,
+                                                  gtol=1e-2 * math.sqrt(_EPS))
+                        pf, note = res.x, f"float64 trust-region Newton: {res.nit} iterations"
             except (FloatingPointError, np.linalg.LinAlgError, ValueError) as exc:
                 out.notes.append(f"{run} start failed: {type(exc).__name__}: {exc}")
                 continue

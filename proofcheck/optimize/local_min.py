@@ -2,9 +2,11 @@
 
 Pipeline per start (see :func:`find_local_minima`):
 
-1. **float64 descent**: ``scipy.optimize.minimize(method="trust-exact")`` with the exact gradient
-   and Hessian of :class:`proofcheck.models.Landscape`.  Trust-region Newton escapes strict
-   saddles and copes with the singular Hessians of this model.
+1. **float64 descent**: trust-region Newton (:func:`proofcheck.optimize.trust_region.
+   trust_region_newton`, the iteration of scipy's ``trust-exact`` with the subproblem solved by
+   an eigendecomposition) with the exact gradient and Hessian of
+   :class:`proofcheck.models.Landscape` from one pass per point.  Trust-region Newton escapes
+   strict saddles and copes with the singular Hessians of this model.
 2. **refinement at ``digits``**: mixed-precision Newton (iterative refinement, Higham, *Accuracy
    and Stability of Numerical Algorithms*, ch. 12): the gradient is evaluated in mpmath, the
    step is solved in float64 with a truncated eigendecomposition of the Hessian, damped as in
@@ -59,11 +61,11 @@ from collections.abc import Sequence
 
 import mpmath
 import numpy as np
-from ..lazy import minimize   # scipy.optimize, imported on first call
 
 from ..evaluate import register_finder
 from ..linalg import cutoff_factor
 from ..models import Landscape, ResNetPoint, ResNetProblem, to_mp
+from .trust_region import trust_region_newton
 
 __all__ = [
     "CertifiedPoint",
@@ -458,15 +460,15 @@ def _find_local_minima(landscape: Landscape, rng: np.random.Generator, starts: i
         notes = []
         try:
             with np.errstate(over="raise", invalid="raise"):
-                res = minimize(landscape.value, p0, jac=landscape.grad, hess=landscape.hess,
-                               method="trust-exact",
-                               callback=lambda xk, norms=norms: norms.append(
-                                   float(np.linalg.norm(xk))),
-                               # float stage is only a starting point for the refinement; its
-                               # gtol (1e-2 * sqrt(eps)) affects run time, not the certificate
-                               options={"maxiter": max_iter, "gtol": 1e-2 * math.sqrt(_EPS)})
+                # value, gradient and exact Hessian from one pass per trial point
+                res = trust_region_newton(lambda q: landscape.derivatives(q, 2), p0,
+                                          callback=_norm_recorder(norms),
+                                          # float stage is only a starting point for the
+                                          # refinement; its gtol (1e-2 * sqrt(eps)) affects
+                                          # run time, not the certificate
+                                          max_iter=max_iter, gtol=1e-2 * math.sqrt(_EPS))
             p_f = res.x
-            notes.append(f"float64 trust-exact: {res.nit} iterations, {res.message}")
+            notes.append(f"float64 trust-region Newton: {res.nit} iterations, {res.message}")
         except (ArithmeticError, np.linalg.LinAlgError, ValueError) as exc:
             # FloatingPointError, OverflowError (e.g. inside scipy's trust region), ...: this
             # start fails, not the claim
@@ -509,6 +511,13 @@ def _find_local_minima(landscape: Landscape, rng: np.random.Generator, starts: i
                 f"no certified local minimum in branch {branch} among {len(out)} runs; outcomes: "
                 + ", ".join(f"{k} [{b}]: {n}" for (k, b), n in kinds.items()))
     return out
+
+
+def _norm_recorder(norms: list[float]):
+    """A callback appending ||x|| of every iterate to ``norms``."""
+    def record(xk: np.ndarray) -> None:
+        norms.append(float(np.linalg.norm(xk)))
+    return record
 
 
 def _with_note(cp: CertifiedPoint, note: str) -> CertifiedPoint:
