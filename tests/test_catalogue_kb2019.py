@@ -45,8 +45,10 @@ def test_every_claim_names_its_source_and_has_three_mutants(catalogue_registry):
 
 
 def test_claim_is_healthy(catalogue_claim, checked):
-    """No error, nothing refuted or undecided; every mutant caught (at least three); an erratum
-    carries a certified witness against the printed statement and a verified correction."""
+    """One test per claim (its check is computed once): no error, nothing refuted or undecided;
+    every mutant caught (at least three); an erratum carries a certified witness against the
+    printed statement and a verified correction; a local-minimum claim is checked at certified
+    points in every case; the evidence says how strong it is."""
     c = checked
     assert c.verdict not in (Verdict.ERROR, Verdict.INCONCLUSIVE, Verdict.REFUTED), \
         (c.verdict.value, c.error or c.summary())
@@ -58,19 +60,14 @@ def test_claim_is_healthy(catalogue_claim, checked):
         assert any(ch.passed is False and ch.witness is not None for ch in c.checks)
         assert c.corrected is not None and c.corrected.verdict is Verdict.VERIFIED
         assert all(w.certified for w in c.witnesses)      # exact (sympy) witnesses
-
-
-def test_local_minimum_claims_cover_every_case_at_certified_points(catalogue_claim, checked):
-    if catalogue_claim.point_kind is not PointKind.LOCAL_MIN:
-        return
-    (numeric,) = [ch for ch in checked.checks if ch.name == "conclusion"]
-    assert numeric.points > 0 and "vacuous" not in numeric.summary
-    for case in catalogue_claim.branches:
-        assert f"{case}: 0" not in numeric.summary, case
-
-
-def test_evidence_is_honest_about_its_strength(catalogue_claim, checked):
-    for ch in checked.checks:
+    # local-minimum claims cover every case at certified points
+    if catalogue_claim.point_kind is PointKind.LOCAL_MIN:
+        (numeric,) = [ch for ch in c.checks if ch.name == "conclusion"]
+        assert numeric.points > 0 and "vacuous" not in numeric.summary
+        for case in catalogue_claim.branches:
+            assert f"{case}: 0" not in numeric.summary, case
+    # the evidence is honest about its strength
+    for ch in c.checks:
         if ch.kind.value == "numeric-search" and ch.passed:
             assert "no counterexample" in ch.summary or "exhaustive" in ch.summary, ch.summary
             assert ch.tolerance is not None and ch.tolerance_source

@@ -28,19 +28,18 @@ def test_every_claim_has_mutants_or_is_an_observation(catalogue_registry):
     assert not no_mutants, no_mutants
 
 
-def test_claim_has_a_verdict_and_every_mutant_is_caught(catalogue_claim, checked):
+def test_claim_has_a_verdict_and_every_mutant_is_caught(catalogue_claim, checked,
+                                                        catalogue_registry):
+    """One test per claim (its check is computed once): not an error, every mutant caught; and
+    what the engine computed is verified or erratum (never refuted/inconclusive for the claims
+    of this paper at the quick profile), the erratum being the N^(1)_1 typo. The Section 3
+    probabilistic claims' verdicts are tests/test_khk2019dw_probabilistic.py's business."""
     assert checked.claim_id == catalogue_claim.id
     assert checked.verdict is not Verdict.ERROR, checked.error
     missed = [m.name for m in checked.mutants if not m.caught]
     assert not missed, missed
-
-
-def test_printed_statements_that_hold_are_verified(catalogue_claim, checked,
-                                                     catalogue_registry):
-    """What the engine computed, per claim: verified or erratum (never refuted/inconclusive for
-    the claims of this paper at the quick profile), and the erratum is the N^(1)_1 typo."""
     if _probabilistic(catalogue_registry, catalogue_claim.id):
-        return        # tests/test_khk2019dw_probabilistic.py says what these must give
+        return
     if catalogue_claim.id == "khk2019dw.theorem1.n11":
         assert checked.verdict is Verdict.ERRATUM
     assert checked.verdict in (Verdict.VERIFIED, Verdict.ERRATUM), checked.verdict.value

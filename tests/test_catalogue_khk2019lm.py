@@ -49,8 +49,10 @@ def test_every_claim_names_its_source_and_has_mutants(catalogue_registry):
 
 
 def test_claim_is_healthy(catalogue_claim, checked):
-    """No error, nothing refuted or undecided, every mutant caught; an erratum carries a
-    witness against the printed statement and a verified correction; the result is JSON."""
+    """One test per claim (its check is computed once): no error, nothing refuted or undecided,
+    every mutant caught; an erratum carries a witness against the printed statement and a
+    verified correction; a point claim is checked at certified points in every case, and a
+    critical-point claim meets saddles or degenerate points too; the result is JSON."""
     c = checked
     assert c.verdict not in (Verdict.ERROR, Verdict.INCONCLUSIVE, Verdict.REFUTED), \
         (c.verdict.value, c.error or c.summary())
@@ -63,23 +65,17 @@ def test_claim_is_healthy(catalogue_claim, checked):
         assert any(ch.passed is False and ch.witness is not None for ch in c.checks)
         assert c.corrected is not None and c.corrected.verdict is Verdict.VERIFIED
     assert json.loads(json.dumps(c.to_dict()))["id"] == c.claim_id
-
-
-def test_point_claims_are_checked_at_certified_points_in_every_case(catalogue_claim, checked):
     if catalogue_claim.point_kind is PointKind.ANY:
         return
-    (numeric,) = [ch for ch in checked.checks if ch.name == "conclusion"]
+    # point claims: checked at certified points, in every case of the proof
+    (numeric,) = [ch for ch in c.checks if ch.name == "conclusion"]
     assert numeric.points > 0 and "vacuous" not in numeric.summary
     for case in catalogue_claim.branches:
         assert f"{case}: 0" not in numeric.summary, case
-
-
-def test_critical_point_claims_meet_saddles_or_degenerate_points(catalogue_claim, checked):
-    if catalogue_claim.point_kind is not PointKind.CRITICAL or catalogue_claim.id in CONVEX:
-        return
-    (numeric,) = [ch for ch in checked.checks if ch.name == "conclusion"]
-    kinds = " ".join(numeric.notes)
-    assert "saddle" in kinds or "degenerate" in kinds, kinds
+    # critical-point claims meet saddles or degenerate points, not only minima
+    if catalogue_claim.point_kind is PointKind.CRITICAL and catalogue_claim.id not in CONVEX:
+        kinds = " ".join(numeric.notes)
+        assert "saddle" in kinds or "degenerate" in kinds, kinds
 
 
 @pytest.mark.catalogue_summary
