@@ -1,6 +1,7 @@
 """Shared test set-up."""
 
 import contextlib
+import functools
 import os
 import time
 
@@ -94,28 +95,140 @@ def check_quick(shared_result_cache):
     return check
 
 
+# --- per-test cost log (bench/bench_tests.py) -------------------------------------------------
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """With ``PROOFCHECK_TEST_TIMES=FILE``: append one JSON line per test (its xdist worker, wall
+    seconds, and CPU seconds of this process plus its finished children: setup, call and
+    teardown) to FILE, for bench/bench_tests.py. CPU time depends on the machine's load far less
+    than wall time does. Nothing is written without the variable."""
+    path = os.environ.get("PROOFCHECK_TEST_TIMES")
+    if not path:
+        yield
+        return
+    import json
+    import resource
+
+    def cpu() -> float:
+        own, kids = (resource.getrusage(resource.RUSAGE_SELF),
+                     resource.getrusage(resource.RUSAGE_CHILDREN))
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    c0, w0 = cpu(), time.perf_counter()
+    yield
+    line = {"worker": os.environ.get("PYTEST_XDIST_WORKER", "main"), "test": item.nodeid,
+            "cpu": round(cpu() - c0, 3), "wall": round(time.perf_counter() - w0, 3),
+            "end": time.time()}
+    with open(path, "a", encoding="utf-8") as fh:       # one short line: atomic append
+        fh.write(json.dumps(line) + "\n")
+
+
+# --- the catalogue, one test per claim --------------------------------------------------------
+
+@functools.cache
+def paper_registry(paper: str):
+    """The claims of one paper of the bundled catalogue (``load_claims(patterns=[paper])``),
+    loaded once per process: at collection (one test per claim) and by the tests."""
+    from proofcheck.catalog import load_claims
+
+    return load_claims(patterns=[paper])
+
+
+def pytest_generate_tests(metafunc):
+    """A test with a ``catalogue_claim`` argument runs once per claim of its module's
+    ``PAPER``: the catalogue's claims are separate tests, so the two pytest-xdist workers share
+    them (largest first, see :func:`pytest_collection_modifyitems`) instead of one worker
+    checking a whole paper while the other waits."""
+    if "catalogue_claim" in metafunc.fixturenames:
+        paper = metafunc.module.PAPER
+        claims = paper_registry(paper).select([paper])
+        metafunc.parametrize("catalogue_claim", claims, ids=[c.id for c in claims])
+
+
+@pytest.fixture
+def catalogue_registry(request):
+    """The registry of the test module's ``PAPER`` (:func:`paper_registry`)."""
+    return paper_registry(request.module.PAPER)
+
+
+@pytest.fixture
+def checked(catalogue_claim, check_quick):
+    """The result of ``catalogue_claim`` at the quick profile, seed 0 (:func:`check_quick`:
+    checked once per test run, whichever test asks first)."""
+    reg = paper_registry(catalogue_claim.id.split(".", 1)[0])
+    (result,) = check_quick([catalogue_claim], reg.origins).claims
+    return result
+
+
+@pytest.fixture
+def checked_paper(check_quick):
+    """``checked_paper(paper)``: the run of every claim of ``paper`` (quick, seed 0), read from
+    the shared result cache when the per-claim tests computed it already (tests marked
+    ``catalogue_summary`` are scheduled last for that reason)."""
+    def run(paper):
+        reg = paper_registry(paper)
+        return check_quick(reg.select([paper]), reg.origins)
+    return run
+
+
 # --- scheduling on the pytest-xdist workers (pyproject: -n auto --dist loadfile) ---------------
 
 #: Test files whose tests share no costly module-level fixture: pytest-xdist hands out their
 #: tests one at a time instead of the whole file to one worker. The documented commands are
 #: about a quarter of the suite's CPU; as one loadfile unit they kept one worker busy for
 #: minutes at the end of the run (each command stands alone: its page's workspace is a cheap
-#: copy, and a replay first runs the --save-witness command it needs).
-SPREAD = frozenset({"tests/test_docs_commands.py"})
+#: copy, and a replay first runs the --save-witness command it needs). The catalogue files
+#: check one claim per test (the shared result cache and a lock per claim make sure no claim
+#: is checked twice).
+SPREAD = frozenset({"tests/test_docs_commands.py", "tests/test_catalogue_kb2019.py",
+                    "tests/test_catalogue_khk2019dw.py", "tests/test_catalogue_khk2019lm.py",
+                    "tests/test_catalogue_shamir2018.py"})
 
 #: Files handed out first, the costliest first (measured with --durations on 2 cores): a long
 #: file that starts last keeps one worker busy after the other has finished.
-FIRST = ("tests/test_catalogue_khk2019dw.py", "tests/test_catalogue_kb2019.py",
-         "tests/test_runner.py", "tests/test_catalogue_shamir2018.py",
-         "tests/test_catalogue_khk2019lm.py", "tests/test_strategies_families.py",
+FIRST = ("tests/test_runner.py", "tests/test_strategies_families.py",
          "tests/test_cli.py", "tests/test_determinism.py", "tests/test_docgen.py")
 
 
+def _claim_cost(item) -> float:
+    """The recorded cost of a per-claim catalogue test's claim (theorems/costs.json, the
+    runner's largest-first figures; only the order matters), else 0."""
+    claim = getattr(getattr(item, "callspec", None), "params", {}).get("catalogue_claim")
+    if claim is None:
+        return 0.0
+    return _CATALOGUE_COSTS().get(claim.id, 1.0)
+
+
+@functools.cache
+def _CATALOGUE_COSTS() -> dict:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "theorems" / "costs.json"
+    try:
+        return {k: float(v) for k, v in json.loads(path.read_text())["default"].items()}
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
 def pytest_collection_modifyitems(config, items):
-    """Order the files of :data:`FIRST` before the others (a stable sort: the tests of a file
-    keep their order); pyproject's --no-loadscope-reorder makes xdist keep this order."""
+    """The order in which pytest-xdist hands tests out (pyproject's --no-loadscope-reorder
+    keeps it): the catalogue's per-claim tests first, costliest claim first; then the files of
+    :data:`FIRST`; then the rest; tests marked ``catalogue_summary`` (which read a whole
+    paper's run from the shared result cache) last. A stable sort: a file's tests keep their
+    order."""
     rank = {f: i for i, f in enumerate(FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+    def key(item):
+        if item.get_closest_marker("catalogue_summary"):
+            return (3, 0.0, 0)
+        cost = _claim_cost(item)
+        if cost:
+            return (0, -cost, 0)
+        file = item.nodeid.split("::", 1)[0]
+        return (1, 0.0, rank[file]) if file in rank else (2, 0.0, 0)
+    items.sort(key=key)
 
 
 def pytest_xdist_make_scheduler(config, log):

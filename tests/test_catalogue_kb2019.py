@@ -1,8 +1,10 @@
-"""The KB2019 catalogue, checked end to end at the quick profile (one shared run).
+"""The KB2019 catalogue, checked end to end at the quick profile, one test per claim.
 
 Nothing here states which verdict a claim should get: the tests read what the engine computed
 and require that it is healthy (no tool errors, every mutant caught, every erratum backed by a
-witness on the printed statement and a verified correction, no vacuous case).
+witness on the printed statement and a verified correction, no vacuous case). Each claim is
+checked once per test run (tests/conftest.py: ``checked``, the shared result cache); the
+summary test reads the whole paper's run from that cache.
 """
 
 import json
@@ -11,7 +13,9 @@ import pytest
 
 from proofcheck.catalog import load_claims
 from proofcheck.claims import PointKind
-from proofcheck.results import Verdict
+from proofcheck.results import RunResult, Verdict
+
+PAPER = "kb2019"
 
 REQUIRED = [
     "kb2019.definition1",                       # P_N[M]
@@ -27,74 +31,54 @@ REQUIRED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def registry():
-    return load_claims()
-
-
-@pytest.fixture(scope="module")
-def run(registry, check_quick):
-    return check_quick(registry.select(["kb2019"]), registry.origins)
-
-
-def test_catalogue_loads_without_errors(registry):
-    assert registry.errors == []
-    ids = {c.id for c in registry.claims}
+def test_catalogue_loads_without_errors(catalogue_registry):
+    assert load_claims().errors == []           # the whole bundled catalogue
+    ids = {c.id for c in catalogue_registry.claims}
     assert set(REQUIRED) <= ids
 
 
-def test_every_claim_names_its_source_and_has_three_mutants(registry):
-    for claim in registry.select(["kb2019"]):
+def test_every_claim_names_its_source_and_has_three_mutants(catalogue_registry):
+    for claim in catalogue_registry.select([PAPER]):
         assert claim.source.section and claim.source.label, claim.id
         mutants = (claim.corrected or claim).mutants
         assert len(mutants) >= 3, f"{claim.id} has {len(mutants)} mutants"
 
 
-def test_no_claim_errors_and_nothing_is_left_undecided(run):
-    bad = {c.claim_id: (c.verdict.value, c.error or c.summary()) for c in run.claims
-           if c.verdict in (Verdict.ERROR, Verdict.INCONCLUSIVE, Verdict.REFUTED)}
-    assert bad == {}
-
-
-def test_every_mutant_is_caught(run):
-    missed = {(c.claim_id, m.name): m.caught_by for c in run.claims for m in c.mutants
-              if not m.caught}
+def test_claim_is_healthy(catalogue_claim, checked):
+    """One test per claim (its check is computed once): no error, nothing refuted or undecided;
+    every mutant caught (at least three); an erratum carries a certified witness against the
+    printed statement and a verified correction; a local-minimum claim is checked at certified
+    points in every case; the evidence says how strong it is."""
+    c = checked
+    assert c.verdict not in (Verdict.ERROR, Verdict.INCONCLUSIVE, Verdict.REFUTED), \
+        (c.verdict.value, c.error or c.summary())
+    missed = {m.name: m.caught_by for m in c.mutants if not m.caught}
     assert missed == {}
-    assert sum(len(c.mutants) for c in run.claims) >= 3 * len(run.claims)
-
-
-def test_errata_carry_a_witness_and_a_verified_correction(run):
-    errata = [c for c in run.claims if c.verdict is Verdict.ERRATUM]
-    assert errata, "the catalogue records the paper's errata"
-    for c in errata:
+    assert len(c.mutants) >= 3
+    if c.verdict is Verdict.ERRATUM:
         assert c.erratum
-        assert any(ch.passed is False and ch.witness is not None for ch in c.checks), c.claim_id
-        assert c.corrected is not None and c.corrected.verdict is Verdict.VERIFIED, c.claim_id
-        assert all(w.certified for w in c.witnesses), c.claim_id   # exact (sympy) witnesses
-
-
-def test_local_minimum_claims_cover_every_case_at_certified_points(run, registry):
-    for c in run.claims:
-        claim = registry.get(c.claim_id)
-        if claim.point_kind is not PointKind.LOCAL_MIN:
-            continue
+        assert any(ch.passed is False and ch.witness is not None for ch in c.checks)
+        assert c.corrected is not None and c.corrected.verdict is Verdict.VERIFIED
+        assert all(w.certified for w in c.witnesses)      # exact (sympy) witnesses
+    # local-minimum claims cover every case at certified points
+    if catalogue_claim.point_kind is PointKind.LOCAL_MIN:
         (numeric,) = [ch for ch in c.checks if ch.name == "conclusion"]
-        assert numeric.points > 0 and "vacuous" not in numeric.summary, c.claim_id
-        for case in claim.branches:
-            assert f"{case}: 0" not in numeric.summary, (c.claim_id, case)
+        assert numeric.points > 0 and "vacuous" not in numeric.summary
+        for case in catalogue_claim.branches:
+            assert f"{case}: 0" not in numeric.summary, case
+    # the evidence is honest about its strength
+    for ch in c.checks:
+        if ch.kind.value == "numeric-search" and ch.passed:
+            assert "no counterexample" in ch.summary or "exhaustive" in ch.summary, ch.summary
+            assert ch.tolerance is not None and ch.tolerance_source
+        if ch.kind.value == "symbolic-proof" and ch.passed:
+            assert ch.sizes
 
 
-def test_evidence_is_honest_about_its_strength(run):
-    for c in run.claims:
-        for ch in c.checks:
-            if ch.kind.value == "numeric-search" and ch.passed:
-                assert ("no counterexample" in ch.summary
-                        or "exhaustive" in ch.summary), ch.summary
-                assert ch.tolerance is not None and ch.tolerance_source
-            if ch.kind.value == "symbolic-proof" and ch.passed:
-                assert ch.sizes, c.claim_id
-
-
-def test_report_is_json_serialisable(run):
+@pytest.mark.catalogue_summary
+def test_the_run_records_errata_and_is_json_serialisable(checked_paper):
+    run: RunResult = checked_paper(PAPER)
+    assert any(c.verdict is Verdict.ERRATUM for c in run.claims), \
+        "the catalogue records the paper's errata"
     d = json.loads(json.dumps(run.to_dict()))
     assert d["schema_version"] and len(d["claims"]) == len(run.claims)

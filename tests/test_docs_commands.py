@@ -15,7 +15,15 @@ A command passes when it exits 0 or 1 (1: a documented refutation or reproduced 
 no traceback and no "internal error"; a command whose documented output is an ``Error:`` line
 must exit 2 and print that message.
 
-Honest list of what is *not* run as printed (see ``_REDUCED`` and ``_SKIPPED``):
+Honest list of what is *not* run as printed (see ``_quick``, ``_REDUCED`` and ``_SKIPPED``):
+- a ``proofcheck check`` or ``pytest --proofcheck`` command that checks at another profile
+  than quick (the printed ``--profile``, or none: the default profile) runs at ``--profile
+  quick`` in the default suite: the test proves that the documented command runs and prints
+  its report, which the profile does not change; the command as printed is the test's
+  ``-as-printed`` variant, marked ``slow`` (``pytest -m slow``);
+- the commands share one result cache per test run (tests/conftest.py's
+  ``shared_result_cache``, content-addressed: a hit is the result a fresh check computes), so a
+  claim that two documented commands check at the same profile and seed is checked once;
 - full-catalogue runs (``proofcheck check`` with no pattern, ``proofcheck docs``) get
   ``--profile quick`` where the doc shows no profile, and are marked ``slow`` (minutes);
 - the necessity maps over a whole paper or the whole catalogue (tens of minutes at the
@@ -220,6 +228,30 @@ def _takes_no_progress(text: str) -> bool:
     return cmd in ("check", "explore", "report", "docs") and "--help" not in text
 
 
+def _quick(text: str) -> str:
+    """``text`` at the quick profile when it checks claims at another one (printed, or the
+    default profile when none is printed); ``text`` itself otherwise."""
+    words = shlex.split(text)
+    if words[:2] == ["proofcheck", "check"]:
+        flag = "--profile"
+    elif words[:2] == ["pytest", "--proofcheck"]:
+        flag = "--proofcheck-profile"
+    else:
+        return text
+    if "--help" in words:
+        return text
+    if flag in words[:-1]:
+        words[words.index(flag) + 1] = "quick"
+    else:
+        words += [flag, "quick"]
+    return shlex.join(words)
+
+
+def _reduced(text: str) -> str:
+    """The command the default suite runs for the documented ``text``."""
+    return _REDUCED[text][0] if text in _REDUCED else _quick(text)
+
+
 def _params():
     for c in COMMANDS:
         marks = []
@@ -229,7 +261,10 @@ def _params():
             marks.append(pytest.mark.skip(reason=_SKIPPED[c.text]))
         if c.text in _KNOWN_FAILURES:
             marks.append(pytest.mark.xfail(reason=_KNOWN_FAILURES[c.text], strict=False))
-        yield pytest.param(c, id=c.id, marks=marks)
+        yield pytest.param(c, False, id=c.id, marks=marks)
+        if c.text not in _SLOW and c.text not in _SKIPPED and c.text not in _REDUCED \
+                and _quick(c.text) != c.text:
+            yield pytest.param(c, True, id=f"{c.id}-as-printed", marks=[*marks, pytest.mark.slow])
 
 
 def test_the_docs_show_commands():
@@ -239,14 +274,16 @@ def test_the_docs_show_commands():
     assert any(c.error for c in COMMANDS)
 
 
-@pytest.mark.parametrize("cmd", list(_params()))
-def test_documented_command_runs(cmd: DocCommand, workspaces, monkeypatch):
+@pytest.mark.parametrize("cmd, as_printed", list(_params()))
+def test_documented_command_runs(cmd: DocCommand, as_printed: bool, workspaces, monkeypatch,
+                                 shared_result_cache):
     cwd = workspaces(cmd.page)
+    monkeypatch.setenv("PROOFCHECK_CACHE_DIR", str(shared_result_cache.directory))
     for maker, product in cmd.before:        # a witness a replay needs, a report --run reads
         if not _made(cwd, product):
-            res = _run(_REDUCED.get(maker, (maker, ""))[0], cwd, monkeypatch)
+            res = _run(maker if as_printed else _reduced(maker), cwd, monkeypatch)
             assert res.exit_code in (0, 1), res.output
-    text, _why = _REDUCED.get(cmd.text, (cmd.text, ""))
+    text = cmd.text if as_printed else _reduced(cmd.text)
     res = _run(text, cwd, monkeypatch)
     out = res.output
     assert "Traceback" not in out and "internal error" not in out, out[-3000:]

@@ -9,16 +9,22 @@ derivative): Assumption 1 enters only through the first-order convexity inequali
 ``ℓ(q) >= ℓ(p) + ℓ'(p)(q - p)`` at the points the statement compares, which every convex
 differentiable ℓ satisfies. A proof therefore holds for every convex differentiable loss; a
 counterexample gives finitely many values of ℓ and ℓ', which a smooth function interpolates.
+
+The forms are built when a check first asks for them (``@deferred``), not when a claim module
+is imported: listing the catalogue does not import sympy.
 """
 
-from proofcheck.lazy import lazy_import
+from functools import cache
+from types import SimpleNamespace
+
+from proofcheck.lazy import deferred, lazy_import
 
 from proofcheck.decide import Decidable, lambda_min_constraints
 from proofcheck.symbolic import symbol_matrix, symbol_vector
 
 sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
-ell = sp.Function("l")           # the loss ℓ(p; y) of one sample (y is absorbed per sample)
+# the loss ℓ(p; y) of sample i is the uninterpreted function l_i (y is absorbed per sample)
 
 
 def _dl(i, p):
@@ -64,14 +70,15 @@ LEMMA1_SIZES = ({"d_x": 1, "d_z": 1, "m": 1}, {"d_x": 2, "d_z": 1, "m": 1},
 #: z3 proves in ~15 s (see docs/decide.md)
 LEMMA1_FAST = ({"d_x": 1, "d_z": 1, "m": 1}, {"d_x": 1, "d_z": 2, "m": 1})
 
-#: for docs/decide.md (python -m proofcheck.decide theorems.shamir2018.decidable:LARGER)
-LARGER = None  # filled below, after lemma1_forms
+#: LARGER, for docs/decide.md (python -m proofcheck.decide theorems.shamir2018.decidable:LARGER):
+#: built on first access, see __getattr__ at the end
 
 READING = ("ℓ_i (one per sample, y absorbed) are arbitrary functions; A1 is used as the "
            "first-order convexity inequality ℓ(w*^T x) >= ℓ(p) + ℓ'(p)(w*^T x - p) per sample; "
            "F and F_lin are the empirical means over the m samples")
 
 
+@deferred
 def lemma1_forms(relation=lambda inner, gap: inner >= gap, sizes=LEMMA1_SIZES):
     """Lemma 1: <vec G, ∇F_θ> >= F - F_lin(w*), G = (w - w*; w w*^T V / ||w||^2)."""
     out = []
@@ -88,6 +95,7 @@ def lemma1_forms(relation=lambda inner, gap: inner >= gap, sizes=LEMMA1_SIZES):
 THEOREM1_SIZES = ({"d_x": 1, "d_z": 1, "m": 1},)
 
 
+@deferred
 def theorem1_forms(c_w=2, c_star=2, with_V=True, factor=1, flipped=False, eq6=False,
                    sizes=THEOREM1_SIZES):
     """Theorem 1 (or eq. 6): ||∇F|| >= factor (F - F_lin(w*)) / sqrt(D), at d_x = d_z = 1 (where
@@ -135,6 +143,7 @@ def _arrow(k):
     return b, u, lam, M
 
 
+@deferred
 def lemma2_forms(kind="corrected", sizes=LEMMA2_SIZES):
     """λ = λ_min(M) (det(M - λI) = 0 and M - λI ⪰ 0) => λ <= 0 and the identity for ||u||^2.
 
@@ -160,17 +169,26 @@ def lemma2_forms(kind="corrected", sizes=LEMMA2_SIZES):
 
 # --- Example 1 (§4) -------------------------------------------------------------------------------
 
-w, v = sp.symbols("w v", real=True)
-eps = sp.Symbol("epsilon", positive=True)
-F = (w * (1 + eps * v) - 1) ** 2 / 2
-GRAD = sp.Matrix([sp.diff(F, w), sp.diff(F, v)])
-HESS = sp.hessian(F, (w, v))
 SCALAR = {"d": 1}
-HALF = sp.Rational(1, 2)
 
 
-def example1_point_forms(value=HALF, off=-1):
-    """At (0, -1/ε): ∇F = 0, ∇²F = [[0, -ε], [-ε, 0]] (eigenvalues ±ε), F = 1/2 > 0 = F_lin(1)."""
+@cache
+def _example1():
+    """w, v, ε > 0, F = (w(1 + εv) - 1)^2 / 2, its gradient GRAD and Hessian HESS."""
+    w, v = sp.symbols("w v", real=True)
+    eps = sp.Symbol("epsilon", positive=True)
+    F = (w * (1 + eps * v) - 1) ** 2 / 2
+    return SimpleNamespace(w=w, v=v, eps=eps, F=F, GRAD=sp.Matrix([sp.diff(F, w), sp.diff(F, v)]),
+                           HESS=sp.hessian(F, (w, v)))
+
+
+@deferred
+def example1_point_forms(value=None, off=-1):
+    """At (0, -1/ε): ∇F = 0, ∇²F = [[0, -ε], [-ε, 0]] (eigenvalues ±ε), F = 1/2 > 0 = F_lin(1).
+    ``value``: the printed F there (``None``: 1/2)."""
+    e1 = _example1()
+    w, v, eps, F, GRAD, HESS = e1.w, e1.v, e1.eps, e1.F, e1.GRAD, e1.HESS
+    value = sp.Rational(1, 2) if value is None else value
     at = {"saddle_point": sp.And(sp.Eq(w, 0), sp.Eq(eps * v, -1))}
     concl = sp.And(sp.Eq(GRAD[0], 0), sp.Eq(GRAD[1], 0), sp.Eq(HESS[0, 0], 0),
                    sp.Eq(HESS[1, 1], 0), sp.Eq(HESS[0, 1], off * eps), sp.Eq(F, value),
@@ -179,9 +197,12 @@ def example1_point_forms(value=HALF, off=-1):
                       reading="ε > 0 a real variable: one proof for every ε"),)
 
 
+@deferred
 def example1_stationary_forms(saddle_w=0):
     """Every stationary point of F is on the valley w(1 + εv) = 1 (F = 0 = min F) or is the
     saddle (saddle_w, -1/ε); the saddle has det ∇²F < 0 there (corrected: saddle_w = 0)."""
+    e1 = _example1()
+    w, v, eps, F, GRAD, HESS = e1.w, e1.v, e1.eps, e1.F, e1.GRAD, e1.HESS
     stationary = {"stationary": sp.And(sp.Eq(GRAD[0], 0), sp.Eq(GRAD[1], 0))}
     valley = sp.And(sp.Eq(w * (1 + eps * v), 1), sp.Eq(F, 0))
     saddle = sp.And(sp.Eq(w, saddle_w), sp.Eq(eps * v, -1), HESS.det() < 0)
@@ -202,6 +223,7 @@ def _spectral_sq(A, name):
                      psd_constraints(s * sp.eye(G.rows) - G))
 
 
+@deferred
 def footnote2_forms(mutant=None):
     """Footnote 2, squared (both sides >= 0), spectral norms as ||M||^2 = λ_max(M^T M):
     all five facts for 1 x 1 matrices and scalars (n = 1); at n = 2 the two facts the solvers
@@ -237,5 +259,10 @@ def footnote2_forms(mutant=None):
                                      "sI - M^T M ⪰ 0; the inequalities compared squared"))
     return tuple(out)
 
-LARGER = tuple(("shamir2018.lemma1 (larger sizes)", f) for f in lemma1_forms(
-    sizes=tuple(s for s in LEMMA1_SIZES if s not in LEMMA1_FAST)))
+def __getattr__(name):
+    """``LARGER``: the (label, form) pairs of Lemma 1 at the sizes a catalogue run leaves out,
+    built on first access (module attribute, PEP 562)."""
+    if name == "LARGER":
+        return tuple(("shamir2018.lemma1 (larger sizes)", f) for f in lemma1_forms(
+            sizes=tuple(s for s in LEMMA1_SIZES if s not in LEMMA1_FAST))())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -34,25 +34,29 @@ from proofcheck.polynomial import derivative_norm_bounds, scaled_box_bounds
 from proofcheck.symbolic import SizeSweep
 
 from . import claim, printed_at
-from .example1 import eps, objective, v, w
+from .example1 import objective, symbols
 
 sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 SCALAR = SizeSweep(d=1)
 NAMES = {1: "F", 2: "∇F", 3: "∇²F"}        # order of the derivative tensor -> whose constant
-REGIMES = {"eps->0+": (0, "+"), "eps->oo": (sp.oo, "-")}
-R = sp.Symbol("R", positive=True)
+REGIMES = {"eps->0+": (0, "+"), "eps->oo": ("oo", "-")}     # ε's limit point, its side
+
+
+def radius():
+    """R > 0, the half-width of the box [-R, R]^2 over the plane."""
+    return sp.Symbol("R", positive=True)
 
 
 @cache
 def symbolic_bounds(order, f_key="example1"):
-    f = FUNCTIONS[f_key]
-    return scaled_box_bounds(f, (w, v), eps, 2 / eps, order)
+    w, v, eps = symbols()
+    return scaled_box_bounds(function(f_key), (w, v), eps, 2 / eps, order)
 
 
 def _limit(expr, regime):
     point, direction = REGIMES[regime]
-    return sp.limit(expr, eps, point, direction)
+    return sp.limit(expr, symbols()[2], sp.oo if point == "oo" else point, direction)
 
 
 def bounded_flag(order, regime, f_key="example1"):
@@ -73,17 +77,20 @@ def boundedness_flags(s):
     return sp.Matrix(flags), sp.ones(len(flags), 1)
 
 
-FUNCTIONS = {
-    "example1": objective(),
-    # a quadratic for a mutant: its Hessian is constant, so its Lipschitz constant is 0
-    "quadratic": sp.Rational(1, 2) * (w + eps * v - 1) ** 2,
-}
+def function(key):
+    """Example 1's F (``example1``), or a quadratic for a mutant (``quadratic``: its Hessian is
+    constant, so its Lipschitz constant is 0)."""
+    w, v, eps = symbols()
+    if key == "example1":
+        return objective()
+    if key == "quadratic":
+        return sp.Rational(1, 2) * (w + eps * v - 1) ** 2
+    raise KeyError(key)
 
 
 # --- the corrected statement: certified brackets on a sweep of ε in (0, 1] ------------------------
 
-EPS_SWEEP = (sp.Rational(1, 1000), sp.Rational(1, 100), sp.Rational(1, 10), sp.Rational(1, 2),
-             sp.Integer(1))
+EPS_SWEEP = (Fraction(1, 1000), Fraction(1, 100), Fraction(1, 10), Fraction(1, 2), Fraction(1))
 C1_SQ, C2_SQ = 435, 156          # sqrt 435 ≈ 20.86, sqrt 156 ≈ 12.49 (the upper bounds at ε = 1)
 
 
@@ -92,7 +99,8 @@ def brackets(e):
     """Certified (lower^2, upper^2) of μ_0, μ_1, μ_2 on [-2/ε, 2/ε]^2 (4 x 4 cells)."""
     e = sp.nsimplify(e)
     box = [(-2 / e, 2 / e)] * 2
-    return {k: derivative_norm_bounds(objective(e), (w, v), box, k, cells=4) for k in (1, 2, 3)}
+    return {k: derivative_norm_bounds(objective(e), symbols()[:2], box, k, cells=4)
+            for k in (1, 2, 3)}
 
 
 def corrected_margin(c1_sq=C1_SQ, c2_sq=C2_SQ, bounded=(2, 3)):
@@ -117,18 +125,35 @@ def corrected_margin(c1_sq=C1_SQ, c2_sq=C2_SQ, bounded=(2, 3)):
     return margin
 
 
-SWEEP_INSTANCES = tuple(Instance(eps_num=int(e.p), eps_den=int(e.q)) for e in EPS_SWEEP)
+SWEEP_INSTANCES = tuple(Instance(eps_num=e.numerator, eps_den=e.denominator)
+                        for e in EPS_SWEEP)
 
 
 def upper_formula(order, expected):
-    return lambda s: (symbolic_bounds(order)[1], expected)
+    """(U_order(ε)^2, ``expected(ε)``)."""
+    return lambda s: (symbolic_bounds(order)[1], expected(symbols()[2]))
 
 
 def increasing_on_unit(order):
     """[#negative coefficients of U^2 as a polynomial in ε]: 0 means U^2 increases on (0, 1],
     so sup_{ε <= 1} U = U(1)."""
-    return lambda s: (sp.Matrix([sum(1 for c in sp.Poly(symbolic_bounds(order)[1], eps).coeffs()
+    return lambda s: (sp.Matrix([sum(1 for c in sp.Poly(symbolic_bounds(order)[1],
+                                                         symbols()[2]).coeffs()
                                      if c < 0)]), sp.Matrix([0]))
+
+
+def corner_gradient_norm2():
+    """(||∇F(2/ε, 2/ε)||^2, 13 (6/ε - 1)^2), expanded."""
+    w, v, eps = symbols()
+    return (sp.expand(sum(sp.diff(objective(), x).subs({w: 2 / eps, v: 2 / eps},
+                                                       simultaneous=True) ** 2 for x in (w, v))),
+            sp.expand(13 * (6 / eps - 1) ** 2))
+
+
+def box_distance():
+    """(max(0, |-1/ε| - 2/ε), 0): the point (0, -1/ε) is in the box."""
+    eps = symbols()[2]
+    return sp.Max(0, sp.Abs(-1 / eps) - 2 / eps), sp.Integer(0)
 
 
 remark3_corrected = claim("shamir2018.remark3", printed_at("4", "Remark 3"),
@@ -139,17 +164,16 @@ remark3_corrected = claim("shamir2018.remark3", printed_at("4", "Remark 3"),
               "μ_0(ε) >= (6/ε - 1) sqrt 13 is unbounded as ε -> 0",
     identities=(
         Identity("grad_lipschitz_bound", "U_1(ε)^2 = 2ε^2 + 48ε + 385",
-                 upper_formula(2, 2 * eps**2 + 48 * eps + 385), SCALAR, as_printed=False),
+                 upper_formula(2, lambda eps: 2 * eps**2 + 48 * eps + 385), SCALAR,
+                 as_printed=False),
         Identity("hessian_lipschitz_bound", "U_2(ε)^2 = 156 ε^2",
-                 upper_formula(3, 156 * eps**2), SCALAR, as_printed=False),
+                 upper_formula(3, lambda eps: 156 * eps**2), SCALAR, as_printed=False),
         Identity("monotone_grad", "U_1^2 has no negative coefficient in ε",
                  increasing_on_unit(2), SCALAR, as_printed=False),
         Identity("monotone_hessian", "U_2^2 has no negative coefficient in ε",
                  increasing_on_unit(3), SCALAR, as_printed=False),
         Identity("objective_lower", "||∇F(2/ε, 2/ε)||^2 = 13 (6/ε - 1)^2",
-                 lambda s: (sp.expand(sum(sp.diff(objective(), x).subs(
-                     {w: 2 / eps, v: 2 / eps}, simultaneous=True) ** 2 for x in (w, v))),
-                     sp.expand(13 * (6 / eps - 1) ** 2)), SCALAR, as_printed=False),
+                 lambda s: corner_gradient_norm2(), SCALAR, as_printed=False),
     ),
     conclusion=corrected_margin(),
     instances=lambda assumed: SWEEP_INSTANCES,
@@ -177,8 +201,7 @@ remark3 = claim("shamir2018.remark3", printed_at("4", "Remark 3"),
               "numerical constant over (w, v) in [-2/ε, 2/ε]^2 (which includes the stationary "
               "point studied in the construction)",
     identities=(Identity("contains_point", "(0, -1/ε) is in the box: max(0, |-1/ε| - 2/ε) = 0",
-                         lambda s: (sp.Max(0, sp.Abs(-1 / eps) - 2 / eps), sp.Integer(0)),
-                         SCALAR),
+                         lambda s: box_distance(), SCALAR),
                 Identity("bounded", "[μ_k bounded as ε -> 0+, as ε -> ∞] for k = F, ∇F, ∇²F "
                          "(1 = a certified upper bound has a finite limit, 0 = a certified "
                          "lower bound tends to infinity) is all ones", boundedness_flags,
@@ -197,14 +220,16 @@ remark3 = claim("shamir2018.remark3", printed_at("4", "Remark 3"),
 
 @cache
 def plane_bounds(order, e, f_key):
-    f = FUNCTIONS[f_key].subs(eps, sp.nsimplify(e))
-    return scaled_box_bounds(f, (w, v), R, R, order)
+    w, v, eps = symbols()
+    f = function(f_key).subs(eps, sp.nsimplify(e))
+    return scaled_box_bounds(f, (w, v), radius(), radius(), order)
 
 
 def unbounded_margin(f_key="example1", flipped=False):
     """+1 when a certified lower bound of sup over [-R, R]^2 tends to infinity with R."""
     def margin(inst, point, B):
         e = sp.Rational(inst.eps_num, inst.eps_den)
+        R = radius()
         lowers, upper = plane_bounds(inst.order, e, f_key)
         grows = any(sp.limit(lo, R, sp.oo) is sp.oo for lo in lowers)
         if flipped:     # mutant: "bounded" (the upper bound stays finite)
@@ -217,8 +242,8 @@ def unbounded_margin(f_key="example1", flipped=False):
     return margin
 
 
-PLANE_INSTANCES = tuple(Instance(eps_num=int(e.p), eps_den=int(e.q), order=k)
-                        for e in (sp.Rational(1, 10), sp.Integer(1), sp.Integer(10))
+PLANE_INSTANCES = tuple(Instance(eps_num=e.numerator, eps_den=e.denominator, order=k)
+                        for e in (Fraction(1, 10), Fraction(1), Fraction(10))
                         for k in (2, 3))
 
 unbounded = claim("shamir2018.remark3.unbounded", printed_at("4", "Remark 3"),

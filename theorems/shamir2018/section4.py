@@ -32,43 +32,56 @@ from proofcheck.polynomial import constrained_landscape, critical_points
 from proofcheck.symbolic import SizeSweep
 
 from . import claim, printed_at
-from .example1 import objective, v, w
+from .example1 import objective, symbols
 
 sp = lazy_import("sympy")   # loaded on first use (startup cost)
 
 SCALAR = SizeSweep(d=1)
-F1 = objective(sp.Integer(1))                 # Example 1's F at ε = 1 (with the 1/2)
-CAPTION_F = (w * (1 + v) - 1) ** 2            # Figure 1 (a) as printed
-NORM2 = w**2 + v**2
 
 
-def regularised(lam, f=F1):
-    return f + sp.nsimplify(lam) / 2 * NORM2
+def f1():
+    """Example 1's F at ε = 1 (with the 1/2)."""
+    return objective(sp.Integer(1))
+
+
+def caption_f():
+    """Figure 1 (a) as printed: (w(1 + v) - 1)^2."""
+    w, v, _ = symbols()
+    return (w * (1 + v) - 1) ** 2
+
+
+def norm2():
+    w, v, _ = symbols()
+    return w**2 + v**2
+
+
+def regularised(lam, f=None):
+    """f + (λ/2)(w^2 + v^2) (f: Example 1's F at ε = 1 by default)."""
+    return (f1() if f is None else f) + sp.nsimplify(lam) / 2 * norm2()
 
 
 @cache
 def _landscape(f):
-    return critical_points(f, (w, v))
+    return critical_points(f, symbols()[:2])
 
 
 @cache
 def _constrained(f, radius):
-    return constrained_landscape(f, (w, v), radius)
+    return constrained_landscape(f, symbols()[:2], radius)
 
 
-_PRINTED_POINT = (-1, sp.Rational(-8, 5))              # (-1, -1.6)
-_PRINTED_SLACK = (sp.Rational(1, 2), sp.Rational(1, 20))
-
-
-def _near(p, target=_PRINTED_POINT, slack=_PRINTED_SLACK):
+def _near(p):
     """Is the point within the printed precision of (-1, -1.6): |w + 1| <= 1/2 (an integer
     printed), |v + 1.6| <= 1/20 (one decimal printed)? Decided exactly."""
+    target = (-1, sp.Rational(-8, 5))                       # (-1, -1.6)
+    slack = (sp.Rational(1, 2), sp.Rational(1, 20))
     pt = p.point
     return all(pt.sign(x - t - s) <= 0 and pt.sign(x - t + s) >= 0
-               for x, t, s in zip((w, v), target, slack))
+               for x, t, s in zip(symbols()[:2], target, slack))
 
 
 def _bottom_left(p):
+    w, v, _ = symbols()
     return p.point.sign(w) < 0 and p.point.sign(v) < 0
 
 
@@ -94,15 +107,16 @@ caption_objective_corrected = claim("shamir2018.figure1.objective", printed_at("
               "critical points and constrained minima are the same for both, only the "
               "regularised panel (b) depends on the factor",
     identities=(Identity("factor_two", "(w(1 + v) - 1)^2 = 2 F(w, v)",
-                         lambda s: (CAPTION_F, 2 * F1), SCALAR, as_printed=False),),
+                         lambda s: (caption_f(), 2 * f1()), SCALAR, as_printed=False),),
     mutants=(Mutant.identity("factor_four", MutantKind.PERTURBED_CONSTANT,
                              "(w(1 + v) - 1)^2 = 4 F", "factor_two",
-                             lambda s: (CAPTION_F, 4 * F1)),
+                             lambda s: (caption_f(), 4 * f1())),
              Mutant.identity("factor_one", MutantKind.PERTURBED_CONSTANT,
-                             "(w(1 + v) - 1)^2 = F", "factor_two", lambda s: (CAPTION_F, F1)),
+                             "(w(1 + v) - 1)^2 = F", "factor_two",
+                             lambda s: (caption_f(), f1())),
              Mutant.identity("eps_two", MutantKind.PERTURBED_CONSTANT,
                              "(w(1 + v) - 1)^2 = 2 F at ε = 2", "factor_two",
-                             lambda s: (CAPTION_F, 2 * objective(sp.Integer(2))))),
+                             lambda s: (caption_f(), 2 * objective(sp.Integer(2))))),
 )
 
 caption_objective = claim(
@@ -112,7 +126,7 @@ caption_objective = claim(
     statement="Figure 1 plots F(w, v) from Example 1 (when ε = 1); caption (a): "
               "F(w, v) = (w(1 + v) - 1)^2",
     identities=(Identity("same_objective", "Example 1's F at ε = 1 = (w(1 + v) - 1)^2",
-                         lambda s: (F1, CAPTION_F), SCALAR),),
+                         lambda s: (f1(), caption_f()), SCALAR),),
     corrected=caption_objective_corrected,
     erratum="Example 1's F has the squared loss's 1/2: F = (w(1 + εv) - 1)^2 / 2, so the caption's "
             "(w(1 + v) - 1)^2 is 2F. With the regulariser (1/4)(w^2 + v^2) fixed, the factor "
@@ -122,16 +136,19 @@ caption_objective = claim(
 
 # --- the regularised problem ----------------------------------------------------------------------
 
-LAMBDA_STAR_POLY = sp.Poly(256 * sp.Symbol("lam")**6 + 768 * sp.Symbol("lam")**5
-                           + 3040 * sp.Symbol("lam")**3 + 864 * sp.Symbol("lam")**2
-                           - 96 * sp.Symbol("lam") - 283, sp.Symbol("lam"))
+def lambda_star_poly():
+    """256λ^6 + 768λ^5 + 3040λ^3 + 864λ^2 - 96λ - 283, as printed in the corrected statement."""
+    lam = sp.Symbol("lam")
+    return sp.Poly(256 * lam**6 + 768 * lam**5 + 3040 * lam**3 + 864 * lam**2 - 96 * lam - 283,
+                   lam)
 
 
 def discriminant_factor():
     """The λ-polynomial whose positive root separates 1 and 3 real critical points of
     F + (λ/2)(w^2 + v^2): eliminate w (resultant), then the discriminant in v."""
+    w, v, _ = symbols()
     lam = sp.Symbol("lam")
-    f = F1 + lam / 2 * NORM2
+    f = f1() + lam / 2 * norm2()
     res = sp.factor_list(sp.resultant(sp.diff(f, w), sp.diff(f, v), w))[1]
     quintic = max((q for q, _ in res), key=lambda q: sp.Poly(q, v).degree())
     disc = sp.factor_list(sp.discriminant(sp.Poly(quintic, v)))[1]
@@ -145,16 +162,18 @@ def _root_counts(poly):
             poly.count_roots(sp.Rational(39, 100), sp.Rational(41, 100))]
 
 
-SPURIOUS_V = 16 * v**5 + 64 * v**4 + 104 * v**3 + 80 * v**2 + 9 * v - 16
-SPURIOUS_W = v**3 + 2 * v**2 + sp.Rational(5, 4) * v
-
-
-SPURIOUS_BOX = (sp.Rational(-161, 100), sp.Rational(-8, 5))      # v in (-1.61, -1.60)
-
-
-def spurious_location(f, poly_v=SPURIOUS_V, poly_w=SPURIOUS_W, box=SPURIOUS_BOX):
+def spurious_location(f, poly_v=None, poly_w=None, box=None):
     """[#spurious minima, sign q(v), sign(w - p(v)), sign(v - lo), sign(v - hi)] at the unique
-    spurious minimum: [1, 0, 0, 1, -1] when it is where the corrected statement says."""
+    spurious minimum: [1, 0, 0, 1, -1] when it is where the corrected statement says. By
+    default q(v) = 16v^5 + 64v^4 + 104v^3 + 80v^2 + 9v - 16, p(v) = v^3 + 2v^2 + 5v/4 and
+    v in (-1.61, -1.60)."""
+    w, v, _ = symbols()
+    if poly_v is None:
+        poly_v = 16 * v**5 + 64 * v**4 + 104 * v**3 + 80 * v**2 + 9 * v - 16
+    if poly_w is None:
+        poly_w = v**3 + 2 * v**2 + sp.Rational(5, 4) * v
+    if box is None:
+        box = (sp.Rational(-161, 100), sp.Rational(-8, 5))
     sp_min = _landscape(f).spurious_minima()
     if len(sp_min) != 1:
         return sp.Matrix([len(sp_min), 9, 9, 9, 9])
@@ -163,7 +182,9 @@ def spurious_location(f, poly_v=SPURIOUS_V, poly_w=SPURIOUS_W, box=SPURIOUS_BOX)
                       pt.sign(v - box[1])])
 
 
-WHERE = sp.Matrix([1, 0, 0, 1, -1])
+def where():
+    """The corrected statement's [#, sign q(v), sign(w - p(v)), v > lo, v < hi]."""
+    return sp.Matrix([1, 0, 0, 1, -1])
 
 regularised_corrected = claim(
     "shamir2018.figure1.regularised", printed_at("4", "discussion of Figure 1 (b)"),
@@ -183,16 +204,17 @@ regularised_corrected = claim(
                                        spurious_anywhere(sp.Rational(1, 2))]),
                             sp.Matrix([1, 0])), SCALAR, as_printed=False),
         Identity("caption_lambda", "the caption's (b): the spurious minimum, exactly located",
-                 lambda s: (spurious_location(regularised(sp.Rational(1, 2), CAPTION_F)), WHERE),
+                 lambda s: (spurious_location(regularised(sp.Rational(1, 2), caption_f())),
+                            where()),
                  SCALAR, as_printed=False),
         Identity("same_as_lambda_quarter", "Example 1's F with λ = 1/4: the same point",
-                 lambda s: (spurious_location(regularised(sp.Rational(1, 4))), WHERE), SCALAR,
+                 lambda s: (spurious_location(regularised(sp.Rational(1, 4))), where()), SCALAR,
                  as_printed=False),
         Identity("threshold", "the discriminant factor is 256λ^6 + 768λ^5 + 3040λ^3 + 864λ^2 - "
                  "96λ - 283 (monic), with one positive root λ* in (0.39, 0.41)",
                  lambda s: (sp.Matrix(discriminant_factor().all_coeffs()
                                       + _root_counts(discriminant_factor())),
-                            sp.Matrix(LAMBDA_STAR_POLY.monic().all_coeffs() + [1, 1])), SCALAR,
+                            sp.Matrix(lambda_star_poly().monic().all_coeffs() + [1, 1])), SCALAR,
                  as_printed=False),
         Identity("threshold_sides", "[#spurious minima at λ = 39/100, at λ = 41/100] = [1, 0]",
                  lambda s: (sp.Matrix([spurious_anywhere(sp.Rational(39, 100)),
@@ -208,13 +230,14 @@ regularised_corrected = claim(
                                    sp.Matrix([1]))),
         Mutant.identity("shifted_box", MutantKind.PERTURBED_CONSTANT,
                         "v in (-1.70, -1.69) (the constrained minimum's v)", "caption_lambda",
-                        lambda s: (spurious_location(regularised(sp.Rational(1, 2), CAPTION_F),
+                        lambda s: (spurious_location(regularised(sp.Rational(1, 2), caption_f()),
                                                      box=(sp.Rational(-170, 100),
-                                                          sp.Rational(-169, 100))), WHERE)),
+                                                          sp.Rational(-169, 100))), where())),
         Mutant.identity("wrong_w_formula", MutantKind.DROPPED_TERM,
                         "w = v^3 + 2v^2 (dropped 5v/4)", "same_as_lambda_quarter",
                         lambda s: (spurious_location(regularised(sp.Rational(1, 4)),
-                                                     poly_w=v**3 + 2 * v**2), WHERE)),
+                                                     poly_w=symbols()[1]**3
+                                                     + 2 * symbols()[1]**2), where())),
         Mutant.identity("threshold_at_half", MutantKind.PERTURBED_CONSTANT,
                         "spurious minima for λ up to 0.5: [#] at λ = 41/100 is 1",
                         "threshold_sides",
@@ -245,19 +268,24 @@ regularised_printed = claim(
 
 # --- the constrained problem ----------------------------------------------------------------------
 
-def constrained_location(f=F1, radius=2):
+def constrained_location(f=None, radius=2):
     """[#spurious constrained minima, sign w, sign v, sign mu, (2v^2 + v - 4 = 0), (on circle)]
-    for the unique spurious constrained minimum: [1, -1, -1, 1, 0, 0] when as stated."""
+    for the unique spurious constrained minimum: [1, -1, -1, 1, 0, 0] when as stated (f:
+    Example 1's F at ε = 1 by default)."""
+    w, v, _ = symbols()
+    f = f1() if f is None else f
     mins = _constrained(f, sp.nsimplify(radius)).spurious_minima()
     if len(mins) != 1:
         return sp.Matrix([len(mins), 9, 9, 9, 9, 9])
     b = mins[0]
     pt = b.point
     return sp.Matrix([1, pt.sign(w), pt.sign(v), b.multiplier_sign, pt.sign(2 * v**2 + v - 4),
-                      pt.sign(NORM2 - sp.nsimplify(radius)**2)])
+                      pt.sign(norm2() - sp.nsimplify(radius)**2)])
 
 
-CONSTRAINED = sp.Matrix([1, -1, -1, 1, 0, 0])
+def as_stated():
+    """The constrained statement's [1, sign w < 0, sign v < 0, mu > 0, 0, on the circle]."""
+    return sp.Matrix([1, -1, -1, 1, 0, 0])
 
 constrained = claim("shamir2018.figure1.constrained", printed_at("4", "discussion of Figure 1 (c)"),
     title="the constraint ||(w, v)|| <= 2 creates a spurious local minimum (on the circle, "
@@ -271,9 +299,9 @@ constrained = claim("shamir2018.figure1.constrained", printed_at("4", "discussio
                  "exactly one spurious constrained local minimum: w < 0, v < 0, a KKT point with "
                  "mu > 0 at 2v^2 + v - 4 = 0 on the circle w^2 + v^2 = 4, i.e. "
                  "(-sqrt((15 - sqrt 33)/8), -(1 + sqrt 33)/4) ≈ (-1.07561, -1.68614)",
-                 lambda s: (constrained_location(), CONSTRAINED), SCALAR),
+                 lambda s: (constrained_location(), as_stated()), SCALAR),
         Identity("scale_free", "the caption's 2F has the same spurious constrained minimum",
-                 lambda s: (constrained_location(CAPTION_F), CONSTRAINED), SCALAR),
+                 lambda s: (constrained_location(caption_f()), as_stated()), SCALAR),
     ),
     notes="the minimum is on the boundary circle (a KKT point with multiplier ≈ 0.0836 > 0 and a "
           "positive-definite tangent Hessian of the Lagrangian), not in the open disc; "
@@ -283,7 +311,7 @@ constrained = claim("shamir2018.figure1.constrained", printed_at("4", "discussio
     mutants=(
         Mutant.identity("radius_three", MutantKind.PERTURBED_CONSTANT, "||(w, v)|| <= 3",
                         "spurious_constrained_minimum",
-                        lambda s: (constrained_location(radius=3), CONSTRAINED)),
+                        lambda s: (constrained_location(radius=3), as_stated())),
         Mutant.identity("interior", MutantKind.OTHER,
                         "the minimum is in the open disc (w^2 + v^2 < 4)",
                         "spurious_constrained_minimum",
@@ -298,9 +326,9 @@ constrained = claim("shamir2018.figure1.constrained", printed_at("4", "discussio
 # --- the caption ----------------------------------------------------------------------------------
 
 def caption_counts(reg_f=None, radius=2, where=_bottom_left):
-    reg_f = regularised(sp.Rational(1, 2), CAPTION_F) if reg_f is None else reg_f
-    return sp.Matrix([count_spurious(reg_f, where), count_constrained_spurious(CAPTION_F, radius,
-                                                                               where)])
+    reg_f = regularised(sp.Rational(1, 2), caption_f()) if reg_f is None else reg_f
+    return sp.Matrix([count_spurious(reg_f, where),
+                      count_constrained_spurious(caption_f(), radius, where)])
 
 
 figure1 = claim("shamir2018.figure1", printed_at("4", "Figure 1 (caption)"),
@@ -313,7 +341,7 @@ figure1 = claim("shamir2018.figure1", printed_at("4", "Figure 1 (caption)"),
                  lambda s: (caption_counts(), sp.Matrix([1, 1])), SCALAR),
         Identity("panel_a", "(a) has no local minimum other than its valley: its only isolated "
                  "critical point is a saddle, [#isolated minima] = [0]",
-                 lambda s: (sp.Matrix([len(_landscape(CAPTION_F).of_kind("minimum"))]),
+                 lambda s: (sp.Matrix([len(_landscape(caption_f()).of_kind("minimum"))]),
                             sp.Matrix([0])), SCALAR),
     ),
     notes="with the caption's own F (twice Example 1's): (b)'s spurious minimum ≈ (-0.98281, "
@@ -321,8 +349,8 @@ figure1 = claim("shamir2018.figure1", printed_at("4", "Figure 1 (caption)"),
     mutants=(
         Mutant.identity("top_right", MutantKind.FLIPPED_INEQUALITY,
                         "the spurious minima are in the top right quadrant", "panels_b_c",
-                        lambda s: (caption_counts(where=lambda p: p.point.sign(w) > 0
-                                                  and p.point.sign(v) > 0),
+                        lambda s: (caption_counts(where=lambda p: p.point.sign(symbols()[0]) > 0
+                                                  and p.point.sign(symbols()[1]) > 0),
                                    sp.Matrix([1, 1]))),
         Mutant.identity("example1_scaling", MutantKind.PERTURBED_CONSTANT,
                         "(b) with Example 1's F (the 1/2 kept)", "panels_b_c",
@@ -337,19 +365,23 @@ figure1 = claim("shamir2018.figure1", printed_at("4", "Figure 1 (caption)"),
 
 # --- "making λ sufficiently small (or M sufficiently large)" fixes it -----------------------------
 
-SMALL_LAMBDAS = (sp.Rational(1, 10), sp.Rational(1, 100), sp.Rational(1, 1000))
 LARGE_RADII = (3, 6)
 
 
+def small_lambdas():
+    """λ = 1/10, 1/100, 1/1000."""
+    return (sp.Rational(1, 10), sp.Rational(1, 100), sp.Rational(1, 1000))
+
+
 def _small_lambda_counts(s=None):
-    return sp.Matrix([spurious_anywhere(lam) for lam in SMALL_LAMBDAS])
+    return sp.Matrix([spurious_anywhere(lam) for lam in small_lambdas()])
 
 
 def _gap_within(factor):
     """[1 if the spurious minimum's excess value over the global minimum is <= factor * λ,
     from certified enclosures] at each small λ."""
     flags = []
-    for lam in SMALL_LAMBDAS:
+    for lam in small_lambdas():
         land = _landscape(regularised(lam))
         [spur] = land.spurious_minima()
         best_lo = land.global_minimum_value()[0]
@@ -359,7 +391,7 @@ def _gap_within(factor):
 
 
 def _radius_counts(radii=LARGE_RADII):
-    return sp.Matrix([count_constrained_spurious(F1, r, lambda p: True) for r in radii])
+    return sp.Matrix([count_constrained_spurious(f1(), r, lambda p: True) for r in radii])
 
 
 fix_corrected = claim("shamir2018.figure1.fix", printed_at("4", "discussion after Figure 1"),
@@ -389,7 +421,7 @@ fix_corrected = claim("shamir2018.figure1.fix", printed_at("4", "discussion afte
                         lambda s: (_radius_counts((2,)), sp.zeros(1, 1))),
         Mutant.identity("gone_at_tenth", MutantKind.FLIPPED_INEQUALITY,
                         "no spurious minimum at λ = 1/10", "small_lambda",
-                        lambda s: (sp.Matrix([spurious_anywhere(SMALL_LAMBDAS[0])]),
+                        lambda s: (sp.Matrix([spurious_anywhere(small_lambdas()[0])]),
                                    sp.zeros(1, 1))),
     ),
 )
