@@ -85,8 +85,9 @@ def test_report_is_json_serialisable(checked_paper):
     assert len(d["claims"]) == len(run.claims)
 
 
-def test_theorem3_full_rank_branches_discriminate(run):
+@pytest.mark.catalogue_summary
+def test_theorem3_full_rank_branches_discriminate(checked_paper):
     """Both rank cases of Theorem 3 (and its consequence) rest on evidence a mutant fails on."""
-    for c in run.claims:
+    for c in checked_paper(PAPER).claims:
         if c.claim_id in ("khk2019lm.theorem3", "khk2019lm.theorem3.consequence"):
             assert c.non_discriminating == [], (c.claim_id, c.non_discriminating)
