@@ -40,6 +40,7 @@ import time
 from collections import Counter, deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -615,6 +616,17 @@ class _Worker:
     sent_at: float = 0.0
     started_at: float | None = None
     alive: bool = True
+    spawned_at: float = field(default_factory=time.monotonic)
+    busy: float = 0.0           # seconds with a task, summed
+    claims: int = 0             # tasks finished (or ended by the runner)
+    last_done: float | None = None
+
+    def done(self) -> None:
+        """Account for the end of the current task (its result came, or it was ended)."""
+        now = time.monotonic()
+        self.busy += now - self.sent_at
+        self.claims += 1
+        self.last_done = now
 
     def deadline(self, timeout: float | None) -> float | None:
         if self.task is None or timeout is None:
@@ -697,6 +709,8 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
 
     pending = deque(todo)
     workers: list[_Worker] = []
+    every: list[_Worker] = []           # replaced ones too: for the busy / idle summary
+    t0 = time.monotonic()
     with _Interrupt() as interrupt:
         try:
             while pending or any(w.task for w in workers):
@@ -709,6 +723,7 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
                     w = idle.pop() if idle else _spawn(prof, seed)
                     if w not in workers:
                         workers.append(w)
+                        every.append(w)
                     t = _next_task(pending, {_panel(b.task.claim) for b in workers if b.task})
                     w.task, w.sent_at, w.started_at = t, time.monotonic(), None
                     try:
@@ -729,6 +744,7 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
                     d = w.deadline(timeout)
                     if w.alive and d is not None and now >= d and w.task is not None:
                         late, limit = w.task, float(timeout or 0.0)
+                        w.done()
                         w.kill()
                         w.task = None
                         what = (f"timed out after {limit:g} s" if w.started_at is not None
@@ -736,7 +752,47 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
                         finish(late.index, late.error(prof, seed, what, now - w.sent_at), False)
         finally:
             _shutdown(workers)
+            _write_worker_stats(every, t0, time.monotonic())
     return False
+
+
+#: Set to a file name, the pool writes its workers' busy / idle seconds there (JSON) when it
+#: ends: ``bench/bench_check.py`` prints them.
+STATS_ENV = "PROOFCHECK_WORKER_STATS"
+
+
+def worker_stats(workers: Sequence[Any], t0: float, t1: float) -> list[dict[str, Any]]:
+    """Per worker process of a pool that ran from ``t0`` to ``t1`` (monotonic seconds): the
+    tasks it finished, its busy seconds, its idle seconds while alive, and ``tail``: the
+    seconds from its last result to the end of the pool (idle at the end, when the other
+    workers still had their last claims to finish).
+
+    >>> from types import SimpleNamespace as W
+    >>> worker_stats([W(spawned_at=0.0, busy=8.0, claims=3, last_done=8.5, alive=False)],
+    ...              0.0, 10.0)
+    [{'claims': 3, 'busy': 8.0, 'idle': 2.0, 'tail': 1.5}]
+    """
+    out = []
+    for w in workers:
+        life = max(0.0, t1 - w.spawned_at)
+        end = w.last_done if w.last_done is not None else t1
+        out.append({"claims": w.claims, "busy": round(w.busy, 3),
+                    "idle": round(max(0.0, life - w.busy), 3),
+                    "tail": round(max(0.0, t1 - end), 3)})
+    return out
+
+
+def _write_worker_stats(workers: Sequence[_Worker], t0: float, t1: float) -> None:
+    path = os.environ.get(STATS_ENV)
+    if not path:
+        return
+    from .keys import atomic_write
+
+    try:
+        atomic_write(Path(path), json.dumps({"seconds": round(t1 - t0, 3),
+                                             "workers": worker_stats(workers, t0, t1)}))
+    except OSError:
+        pass
 
 
 def _panel(claim: Any) -> tuple[str, str] | None:
@@ -779,11 +835,14 @@ def _drain(w: _Worker, progress: Progress | None, finish, prof: Profile, seed: i
             progress(*msg[2:])
         elif kind == "result" and w.task is not None and msg[1] == w.task.index:
             t, w.task = w.task, None
+            w.done()
             finish(t.index, t.decode(msg[2]), True)
 
 
 def _died(w: _Worker, finish, prof: Profile, seed: int, cause: str) -> None:
     t = w.task
+    if t is not None:
+        w.done()
     w.kill()
     w.task = None
     if t is not None:
