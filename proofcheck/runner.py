@@ -406,6 +406,53 @@ def pinned_hypothesis_constants(origin: str | None) -> Iterator[None]:
         providers.CONSTANTS_CACHE.cache.clear()
 
 
+def claim_seed(seed: int, claim_id: str) -> int:
+    """The seed of the process-global generators while ``claim_id`` runs: derived from the
+    run's seed and the claim's id, never from the order of the claims.
+
+    >>> claim_seed(0, "a.b") == claim_seed(0, "a.b") != claim_seed(1, "a.b")
+    True
+    """
+    import hashlib
+
+    digest = hashlib.sha256(f"{int(seed)}:{claim_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "little")
+
+
+@contextmanager
+def claim_globals(seed: int, claim_id: str) -> Iterator[None]:
+    """While a claim runs: Python's and numpy's global random generators seeded by
+    :func:`claim_seed` (a claim that draws from them is reproducible), and afterwards the
+    state a claim may change without meaning to restored: those generators, mpmath's
+    working precision and numpy's floating-point error handling. In a worker each claim runs
+    in a fresh fork anyway (:func:`_in_fork`); this also covers ``jobs=0`` and dask.
+
+    >>> import mpmath
+    >>> with claim_globals(0, "a.b"):
+    ...     mpmath.mp.dps = 60
+    >>> mpmath.mp.dps
+    15
+    """
+    import random
+
+    import numpy as np
+
+    mp = sys.modules.get("mpmath")
+    saved = (random.getstate(), np.random.get_state(), np.geterr(),
+             None if mp is None else mp.mp.prec)
+    random.seed(claim_seed(seed, claim_id))
+    np.random.seed(claim_seed(seed, claim_id))
+    try:
+        yield
+    finally:
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
+        np.seterr(**saved[2])
+        mp = sys.modules.get("mpmath")
+        if mp is not None:
+            mp.mp.prec = saved[3] if saved[3] is not None else 53
+
+
 def _source_constants(data: bytes, from_source: Any, constants_ast: Any) -> Any:
     """Hypothesis' constants of one source (its own parser), memoised by content on disk
     (:func:`proofcheck.cache.source_facts`: JSON, bytes as hex) so that a new process does
@@ -432,7 +479,7 @@ def _check_one(origin: str, claim_id: str, prof: Profile, seed: int,
     becomes an error result."""
     t0 = time.perf_counter()
     job = job or {"kind": "check"}
-    with pinned_hypothesis_constants(origin):
+    with pinned_hypothesis_constants(origin), claim_globals(seed, claim_id):
         if job["kind"] == "necessity":
             return _load_and_search(origin, claim_id, job, seed, progress, t0)
         return _load_and_check(origin, claim_id, prof, seed, progress, t0)
@@ -505,7 +552,7 @@ def _run_here(todo: list[_Task], prof: Profile, seed: int, progress: Progress | 
         for t in todo:
             result: Any
             try:
-                with pinned_hypothesis_constants(t.origin):
+                with pinned_hypothesis_constants(t.origin), claim_globals(seed, t.claim.id):
                     if t.job["kind"] == "necessity":
                         from .search.explore import Budget
                         from .search.necessity import necessity
@@ -581,6 +628,7 @@ def _worker_entry(fd: int) -> None:
 
         init = json.loads(conn.recv_bytes())
         prof, seed = Profile(**init[1]), int(init[2])
+        _preload()
         send(["ready"])
         while True:
             try:
@@ -591,8 +639,103 @@ def _worker_entry(fd: int) -> None:
                 return
             _, index, origin, claim_id, job = msg
             send(["start", index])
-            result = _check_one(origin, claim_id, prof, seed, _Throttled(send, index), job)
-            send(["result", index, result])
+
+            def run(index=index, origin=origin, claim_id=claim_id, job=job) -> None:
+                send(["result", index, _check_one(origin, claim_id, prof, seed,
+                                                  _Throttled(send, index), job)])
+
+            if not hasattr(os, "fork"):         # pragma: no cover - not POSIX
+                run()
+                continue
+            cause = _in_fork(run)
+            if cause is not None:
+                send(["died", index, cause])
+
+
+#: What a worker imports before its first claim: every claim is checked in a fork of the
+#: worker as it is then (:func:`_in_fork`), so these are loaded once per worker, not per claim.
+_PRELOAD = ("numpy", "scipy.linalg", "scipy.optimize", "scipy.special", "mpmath", "sympy",
+            "hypothesis", "proofcheck.engine", "proofcheck.evaluate", "proofcheck.papers",
+            "proofcheck.optimize.critical", "proofcheck.optimize.local_min",
+            "proofcheck.optimize.piecewise", "proofcheck.symmetry", "proofcheck.pointcache")
+
+
+def _preload() -> None:
+    """Import :data:`_PRELOAD` and read the engine's Hypothesis constants (every claim's
+    forked process inherits them)."""
+    import importlib
+
+    for name in _PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:       # noqa: BLE001 - an optional library: the claim imports it
+            continue
+    with pinned_hypothesis_constants(None):
+        pass
+
+
+def _in_fork(body: Callable[[], None]) -> str | None:
+    """Run ``body`` (check one claim and send its result) in a child process forked from
+    this worker, and wait for it; None when it completed, else why it did not (the words of
+    :func:`_death_cause`).
+
+    Each claim thus starts from the same state of the worker, whatever ran in it before: the
+    process-global state a claim may change (module caches, mpmath's precision, numpy's
+    global generator, z3's context, the heap's layout, which decides the alignment of arrays
+    and with it the last bits of some BLAS / MINPACK results) cannot reach the next claim, so
+    each claim's result is the same for any ``--jobs`` and any order. The child dies with the
+    worker (``PR_SET_PDEATHSIG`` on Linux, else a watcher thread), so killing the worker on a
+    time limit kills the claim."""
+    done_r, done_w = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:                                    # the child: one claim, then exit
+        os.close(done_r)
+        code = 1
+        try:
+            _die_with(parent)
+            body()
+            os.write(done_w, b"1")
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(done_w)
+    try:
+        _, status = os.waitpid(pid, 0)
+        completed = os.read(done_r, 1) == b"1"
+    finally:
+        os.close(done_r)
+    if completed:
+        return None
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        return f"worker died (signal {sig}, {name})"
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+    return f"worker died (exit code {code}): the claim ended its process (os._exit?)"
+
+
+def _die_with(parent: int) -> None:
+    """Make this (forked) process end when ``parent`` does."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)            # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):        # pragma: no cover - not Linux
+        pass
+    if os.getppid() != parent:               # it died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="proofcheck-claim-watch").start()
 
 
 class _Throttled:
@@ -837,6 +980,11 @@ def _drain(w: _Worker, progress: Progress | None, finish, prof: Profile, seed: i
             t, w.task = w.task, None
             w.done()
             finish(t.index, t.decode(msg[2]), True)
+        elif kind == "died" and w.task is not None and msg[1] == w.task.index:
+            # the claim ended the process it ran in (a fork of the worker): the worker lives
+            t, w.task = w.task, None
+            w.done()
+            finish(t.index, t.error(prof, seed, msg[2], time.monotonic() - w.sent_at), False)
 
 
 def _died(w: _Worker, finish, prof: Profile, seed: int, cause: str) -> None:

@@ -92,3 +92,87 @@ def test_same_seed_gives_identical_json_across_hash_seeds(tmp_path: Path) -> Non
     assert "certified local minim" in json.dumps(dw)
     for text in _strings_under(a, ("summary", "caught_by")):
         assert not TIMING_TEXT.search(text), f"timing text in {text!r}"
+
+
+# ---------------------------------------------------------------------------------------------
+# a claim's result does not depend on what ran before it in its worker
+
+LEAKY = '''"""Claims that change process-global state, and claims whose result would show it."""
+
+import mpmath
+import numpy as np
+from hypothesis import strategies as st
+
+from proofcheck import Claim, Instance, Margin, Source
+
+SEEN = []          # module state: a claim appends to it
+
+
+def _claim(n, conclusion):
+    return Claim(id=f"leaky.lemma{n}", title=f"lemma {n}", source=Source("leaky", "1", str(n)),
+                 statement="a^2 + 1 >= 1", conclusion=conclusion,
+                 instances=lambda assumed: st.integers(0, 3).map(lambda a: Instance(a=a)))
+
+
+def _leaks(inst, point, B):
+    mpmath.mp.dps = 60                 # never restored
+    np.random.seed(12345)              # the global generator, reseeded
+    SEEN.append(inst.a)                # module state
+    return Margin.at_least(inst.a * inst.a + 1.0, 1.0, B)
+
+
+def _reads(inst, point, B):
+    # at least 1, more by what earlier claims left behind: the precision mpmath is at, the
+    # global generator's next draw, the module state
+    rounding = float(abs(mpmath.sqrt(2) ** 2 - 2))
+    extra = rounding + 1e-3 * float(np.random.random()) + 1e-6 * len(SEEN)
+    return Margin.at_least(inst.a * inst.a + 1.0 + extra, 1.0, B)
+
+
+leaks = _claim(1, _leaks)
+reads = _claim(2, _reads)
+'''
+
+
+def _leaky(tmp_path: Path) -> Path:
+    folder = tmp_path / "leaky"
+    folder.mkdir(exist_ok=True)
+    (folder / "leaky.py").write_text(LEAKY)
+    return folder
+
+
+def _claim_json(run: Any, claim_id: str) -> str:
+    doc = next(c for c in run.to_dict()["claims"] if c["id"] == claim_id)
+    return json.dumps(_strip(doc), sort_keys=True)
+
+
+def test_a_claims_result_does_not_depend_on_what_ran_before_it_in_its_worker(tmp_path):
+    """``leaky.lemma1`` changes mpmath's precision, reseeds numpy's global generator and
+    appends to its module's state; ``leaky.lemma2``'s margin shows all three. Checked after
+    lemma1 in the same worker (``jobs=1``), alone, in another worker (``jobs=2``) and in this
+    process (``jobs=0``: no fork, the runner restores what it can), lemma2's JSON is the
+    same; and a claim that draws from the global generators gets the same draws every run."""
+    from proofcheck.catalog import load_claims
+    from proofcheck.runner import run_claims
+
+    reg = load_claims([str(_leaky(tmp_path))])
+    assert [c.id for c in reg.claims] == ["leaky.lemma1", "leaky.lemma2"]
+    both = reg.claims
+    alone = [c for c in reg.claims if c.id == "leaky.lemma2"]
+
+    def run(claims, jobs):
+        return run_claims(claims, origins=reg.origins, profile="quick", seed=0, jobs=jobs,
+                          cache=None)
+
+    after = run(both, 1)                # one worker: lemma1 runs first (catalogue order)
+    assert [c.verdict.value for c in after.claims] == ["verified", "verified"]
+    reference = _claim_json(run(alone, 1), "leaky.lemma2")
+    assert _claim_json(after, "leaky.lemma2") == reference
+    assert _claim_json(run(both, 2), "leaky.lemma2") == reference
+    assert _claim_json(run(alone, 1), "leaky.lemma2") == reference      # a new worker
+    # in this process the runner seeds and restores the globals around each claim
+    import mpmath
+
+    here = run(both, 0)
+    assert mpmath.mp.dps == 15
+    assert _claim_json(here, "leaky.lemma2") == _claim_json(run(alone, 0), "leaky.lemma2")
