@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 # leaf ids (an id also selects the claims below it); one erratum among them, so a witness is
 # in the comparison too
 CLAIMS = (
@@ -176,3 +178,39 @@ def test_a_claims_result_does_not_depend_on_what_ran_before_it_in_its_worker(tmp
     here = run(both, 0)
     assert mpmath.mp.dps == 15
     assert _claim_json(here, "leaky.lemma2") == _claim_json(run(alone, 0), "leaky.lemma2")
+
+
+# ---------------------------------------------------------------------------------------------
+# the whole catalogue, --jobs 1 against --jobs 2 (opt-in: several minutes on two cores)
+
+def differences(a: Any, b: Any, where: str = "") -> list[str]:
+    """Where two JSON values differ, as ``path: a != b`` lines.
+
+    >>> differences({"x": [1, 2], "y": 3}, {"x": [1, 5], "y": 3})
+    ['.x[1]: 2 != 5']
+    """
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b))
+                for d in differences(a.get(k), b.get(k), f"{where}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b))
+                for d in differences(x, y, f"{where}[{i}]")]
+    return [] if a == b else [f"{where}: {str(a)[:80]} != {str(b)[:80]}"]
+
+
+@pytest.mark.slow
+def test_whole_catalogue_same_json_for_jobs_1_and_2(tmp_path: Path) -> None:
+    """``proofcheck check`` (every claim, default profile, seed 0) with one worker and with
+    two gives the same JSON once timings are dropped."""
+    docs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"j{jobs}.json"
+        env = dict(os.environ, PROOFCHECK_WITNESS_DB="none")
+        proc = subprocess.run(
+            [sys.executable, "-m", "proofcheck.cli", "check", "--format", "json", "--no-cache",
+             "--witness-db", "none", "--no-progress", "--jobs", jobs, "-o", str(out)],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=3600)
+        assert out.exists(), f"no report (exit {proc.returncode}):\n{proc.stderr[-2000:]}"
+        docs.append(_strip(json.loads(out.read_text())))
+    assert len(docs[0]["claims"]) > 100
+    assert not differences(docs[0], docs[1])
