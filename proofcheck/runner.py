@@ -361,6 +361,7 @@ def load_claim(origin: str, claim_id: str) -> Claim:
 
 
 _PINNED: dict[str, Any] = {}
+_GRAPH: Any = None
 
 
 @contextmanager
@@ -383,7 +384,8 @@ def pinned_hypothesis_constants(origin: str | None) -> Iterator[None]:
 
     pinned = _PINNED.get(origin or "")
     if pinned is None:
-        graph = ImportGraph()
+        global _GRAPH
+        graph = _GRAPH = _GRAPH or ImportGraph()      # files' imports, read once
         files = set(module_closure("proofcheck.engine", graph))
         if origin:
             try:
@@ -660,17 +662,38 @@ _PRELOAD = ("numpy", "scipy.linalg", "scipy.optimize", "scipy.special", "mpmath"
             "proofcheck.optimize.piecewise", "proofcheck.symmetry", "proofcheck.pointcache")
 
 
-def _preload() -> None:
-    """Import :data:`_PRELOAD` and read the engine's Hypothesis constants (every claim's
-    forked process inherits them)."""
-    import importlib
+#: Engine modules a claim never needs (the command line, reports, plotting, sweeps).
+_NOT_PRELOADED = ("cli", "docgen", "figures", "pytest_plugin", "report", "report_html",
+                  "sweeps")
 
-    for name in _PRELOAD:
+
+def _preload() -> None:
+    """What every claim's forked process inherits instead of computing it again: the
+    libraries of :data:`_PRELOAD`, the engine's own modules, the engine's Hypothesis
+    constants, and the source digests and library versions of the point store's keys. The
+    same for every worker of every run (nothing here depends on the claims)."""
+    import importlib
+    import pkgutil
+
+    import proofcheck
+
+    names = list(_PRELOAD) + sorted(
+        m.name for m in pkgutil.walk_packages(proofcheck.__path__, "proofcheck.")
+        if m.name.split(".")[1] not in _NOT_PRELOADED)
+    for name in names:
         try:
             importlib.import_module(name)
         except Exception:       # noqa: BLE001 - an optional library: the claim imports it
             continue
     with pinned_hypothesis_constants(None):
+        pass
+    try:
+        from .pointcache import _cached_versions, _sources
+
+        _cached_versions()
+        for finder in ("critical", "local_min", "piecewise", "strata"):
+            _sources((f"proofcheck.optimize.{finder}",))
+    except Exception:           # noqa: BLE001 - computed by the claim that needs it
         pass
 
 
