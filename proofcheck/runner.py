@@ -822,6 +822,9 @@ def _spawn(prof: Profile, seed: int) -> _Worker:
     ours, theirs = socket.socketpair()
     env = dict(os.environ, **BLAS_ENV)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    # every worker the same as every other (dict and set layouts, hence the allocations of
+    # its start-up, from which each claim's fork starts), unless the user fixed one
+    env.setdefault("PYTHONHASHSEED", "0")
     proc = subprocess.Popen([sys.executable, "-c", _WORKER_CODE, str(theirs.fileno())],
                             pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL,
                             start_new_session=False)
