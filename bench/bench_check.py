@@ -67,11 +67,23 @@ def _differences(a, b, where: str = "") -> list[str]:
     return [] if a == b else [f"{where}: {str(a)[:100]!r} != {str(b)[:100]!r}"]
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, dict | None, int]:
-    """Wall seconds, CPU seconds (with children), the JSON report and the exit code."""
+_STATS: dict[str, dict] = {}
+
+
+def timed(cmd: list[str], env: dict[str, str],
+          name: str = "") -> tuple[float, float, dict | None, int]:
+    """Wall seconds, CPU seconds (with children), the JSON report and the exit code; the
+    runner's per-worker busy / idle seconds go to ``_STATS[name]``."""
+    stats = os.path.join(tempfile.mkdtemp(prefix="pc-bench-stats-"), "workers.json")
+    env = dict(env, PROOFCHECK_WORKER_STATS=stats)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    try:
+        with open(stats, encoding="utf-8") as fh:
+            _STATS[name] = json.load(fh)
+    except (OSError, ValueError):
+        pass
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -105,11 +117,11 @@ def main(argv: list[str] | None = None) -> None:
     load0 = os.getloadavg()
     runs = {
         "cold, jobs 1": timed(base + ["--jobs", "1", "--cache-dir", cache1, "--witness-db", db1],
-                              env),
+                              env, "cold, jobs 1"),
         "cold, jobs 2": timed(base + ["--jobs", "2", "--cache-dir", cache2, "--witness-db", db2],
-                              env),
+                              env, "cold, jobs 2"),
         "warm, jobs 2": timed(base + ["--jobs", "2", "--cache-dir", cache2, "--witness-db", db2],
-                              env),
+                              env, "warm, jobs 2"),
     }
     if args.point_store:
         cache3, db3 = tempfile.mkdtemp(prefix="pc-bench-"), tempfile.mkdtemp(prefix="pc-bench-db-")
@@ -127,6 +139,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:<14} {wall:8.2f} {cpu:8.2f} {rc:5d} {cached:7d}")
     (w1, c1, d1, _), (w2, c2, d2, _), (w3, c3, d3, _) = list(runs.values())[:3]
     print(f"cold(jobs=1) / cold(jobs=2): {w1 / w2:.2f}x wall")
+    print_worker_stats()
     print(f"cold(jobs=2) / warm:         {w2 / w3:.1f}x wall ({c2 / max(c3, 1e-9):.1f}x CPU)")
     same = (d1 is not None and d2 is not None and d3 is not None
             and _normalised(d1) == _normalised(d2) == _normalised(d3))
@@ -142,6 +155,17 @@ def main(argv: list[str] | None = None) -> None:
               f"{d4 is not None and d2 is not None and _normalised(d4) == _normalised(d2)}")
     if args.write_costs and d1 is not None:
         write_costs(d1, args.profile)
+
+
+def print_worker_stats() -> None:
+    """Per run with a worker pool, each worker's claims, busy and idle seconds and ``tail``:
+    idle from its last result to the end of the pool (largest-first keeps it short)."""
+    for name, st in _STATS.items():
+        parts = [f"w{k}: {w['claims']} claims, busy {w['busy']:.1f} s, idle {w['idle']:.1f} s, "
+                 f"tail {w['tail']:.1f} s" for k, w in enumerate(st.get("workers", []))]
+        if parts:
+            print(f"  workers of {name} (pool {st.get('seconds', 0.0):.1f} s): "
+                  + "; ".join(parts))
 
 
 def write_costs(doc: dict, profile: str) -> None:

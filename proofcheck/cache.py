@@ -244,9 +244,15 @@ class ResultCache:
         def iso(t):
             return _dt.datetime.fromtimestamp(t, _dt.UTC).isoformat(timespec="seconds")
 
+        points = 0
+        for f in (self.directory / "points").glob("*/*.json"):
+            try:
+                points += f.stat().st_size
+            except OSError:
+                continue
         return {"directory": str(self.directory), "entries": len(files), "bytes": size,
                 "oldest": iso(min(times)) if times else None,
-                "newest": iso(max(times)) if times else None}
+                "newest": iso(max(times)) if times else None, "points_bytes": points}
 
     def clear(self) -> int:
         """Remove every stored result and the timings; returns how many results."""

@@ -32,6 +32,16 @@ file that does not parse or whose key does not match is ignored (and re-computed
 **Concurrency.** A worker computing an entry holds an exclusive lock on ``<key>.lock``
 (:func:`fcntl.flock`, released by the kernel if the worker dies); another worker that needs the
 same entry waits for it and then reads it instead of computing it again.
+
+**Size.** The store of the result cache is bounded: at the end of a run
+(:func:`using_store`) :func:`prune` removes the least recently used entries until the folder
+holds at most ``$PROOFCHECK_POINT_CACHE_MB`` MiB (default :data:`DEFAULT_MAX_MB`; ``0``: no
+bound). A hit refreshes its entry's modification time, so entries that no run reads any more
+(those of edited sources, old library versions: their keys cannot come back) go first. Only
+one process prunes a folder at a time (a non-blocking lock on ``.prune.lock``); an entry
+another process is computing (its ``<key>.lock`` held) is never removed, and an entry removed
+under a reader is simply computed again by it: the same points, since the key says what they
+depend on.
 """
 
 from __future__ import annotations
@@ -49,14 +59,22 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["ENV", "PointStore", "Unencodable", "cached_points", "decode", "encode",
-           "fingerprint", "point_store", "using_store"]
+__all__ = ["DEFAULT_MAX_MB", "ENV", "MAX_MB_ENV", "PointStore", "Unencodable", "cached_points",
+           "decode", "encode", "fingerprint", "max_bytes", "point_store", "prune",
+           "using_store"]
 
 #: The environment variable naming the run's point folder (set by the runner for its workers).
 ENV = "PROOFCHECK_POINT_CACHE"
 
 #: Bumped when the layout, the codec or the key's material changes.
 POINT_FORMAT = 1
+
+#: The environment variable bounding the persistent store (MiB; ``0``: unbounded).
+MAX_MB_ENV = "PROOFCHECK_POINT_CACHE_MB"
+
+#: The bound when ``$PROOFCHECK_POINT_CACHE_MB`` is not set: the whole catalogue's points at
+#: the default profile take about 30 MiB (900 entries).
+DEFAULT_MAX_MB = 256.0
 
 T = TypeVar("T")
 
@@ -307,13 +325,19 @@ class PointStore:
         return self.directory / key[:2] / f"{key}{suffix}"
 
     def _read(self, key: str) -> tuple[Any, Any] | None:
+        path = self._path(key)
         try:
-            entry = json.loads(self._path(key).read_text(encoding="utf-8"))
+            entry = json.loads(path.read_text(encoding="utf-8"))
             if entry.get("key") != key or entry.get("format") != POINT_FORMAT:
                 return None
-            return decode(entry["points"]), entry.get("rng_after")
+            found = decode(entry["points"]), entry.get("rng_after")
         except (OSError, ValueError, KeyError, TypeError, AttributeError, Unencodable):
             return None
+        try:
+            os.utime(path)                 # recently used: the last to be pruned
+        except OSError:
+            pass
+        return found
 
     @contextlib.contextmanager
     def _locked(self, key: str) -> Iterator[None]:
@@ -441,6 +465,106 @@ def using_store(directory: str | Path | None) -> Iterator[None]:
         _STORES.pop(str(directory), None)
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            prune(directory)
+
+
+def max_bytes(setting: str | None = None) -> int | None:
+    """The bound of the persistent store in bytes: ``setting`` (MiB, as text; default
+    ``$PROOFCHECK_POINT_CACHE_MB``, else :data:`DEFAULT_MAX_MB`), None for no bound (``0``);
+    a value that is not a non-negative number is the default.
+
+    >>> max_bytes("0.5"), max_bytes("0"), max_bytes("many") == max_bytes("")
+    (524288, None, True)
+    """
+    text = (os.environ.get(MAX_MB_ENV, "") if setting is None else setting).strip()
+    try:
+        mb = float(text) if text else DEFAULT_MAX_MB
+    except ValueError:
+        mb = DEFAULT_MAX_MB
+    if not math.isfinite(mb) or mb < 0:
+        mb = DEFAULT_MAX_MB
+    return None if mb == 0 else int(mb * 1024 * 1024)
+
+
+def _lock_free(path: Path) -> bool:
+    """Whether no process holds the lock file ``path`` now (True when there is none)."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    try:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except (ImportError, OSError):
+        return False
+    finally:
+        os.close(fd)
+
+
+def prune(directory: str | Path, limit: int | None = -1) -> int:
+    """Remove least recently used entries of the store in ``directory`` until it holds at most
+    ``limit`` bytes (default: :func:`max_bytes`; None: no bound, nothing removed); returns
+    how many entries were removed. Leftover temporary files of writers that died and lock
+    files of removed entries go too. Safe under concurrent runs (module docstring): a
+    process that finds another one pruning returns 0 at once."""
+    import time
+
+    if limit == -1:
+        limit = max_bytes()
+    root = Path(directory)
+    if limit is None or not root.is_dir():
+        return 0
+    try:
+        guard = os.open(root / ".prune.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return 0
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(guard, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:                # pragma: no cover - not POSIX
+            pass
+        except OSError:
+            return 0                       # another process is pruning this folder
+        entries: list[tuple[float, int, Path]] = []
+        total = 0
+        now = time.time()
+        for sub in root.iterdir():
+            if not sub.is_dir():
+                continue
+            for f in sub.iterdir():
+                try:
+                    st = f.stat()
+                except OSError:
+                    continue
+                if f.name.endswith(".tmp") and now - st.st_mtime > 3600:
+                    with contextlib.suppress(OSError):
+                        f.unlink()         # a writer that died mid-write, long ago
+                elif f.suffix == ".json":
+                    entries.append((st.st_mtime, st.st_size, f))
+                    total += st.st_size
+        removed = 0
+        for _, size, f in sorted(entries, key=lambda e: (e[0], e[2].name)):
+            if total <= limit:
+                break
+            lock = f.with_suffix(".lock")
+            if not _lock_free(lock):
+                continue                   # being computed or written right now
+            with contextlib.suppress(OSError):
+                f.unlink()
+                total -= size
+                removed += 1
+                with contextlib.suppress(OSError):
+                    lock.unlink()
+        return removed
+    finally:
+        os.close(guard)
 
 
 def cached_points(finder: str, modules: tuple[str, ...], landscape: Any,

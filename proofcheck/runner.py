@@ -40,6 +40,7 @@ import time
 from collections import Counter, deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -360,6 +361,7 @@ def load_claim(origin: str, claim_id: str) -> Claim:
 
 
 _PINNED: dict[str, Any] = {}
+_GRAPH: Any = None
 
 
 @contextmanager
@@ -382,7 +384,8 @@ def pinned_hypothesis_constants(origin: str | None) -> Iterator[None]:
 
     pinned = _PINNED.get(origin or "")
     if pinned is None:
-        graph = ImportGraph()
+        global _GRAPH
+        graph = _GRAPH = _GRAPH or ImportGraph()      # files' imports, read once
         files = set(module_closure("proofcheck.engine", graph))
         if origin:
             try:
@@ -403,6 +406,53 @@ def pinned_hypothesis_constants(origin: str | None) -> Iterator[None]:
     finally:
         providers._get_local_constants = original
         providers.CONSTANTS_CACHE.cache.clear()
+
+
+def claim_seed(seed: int, claim_id: str) -> int:
+    """The seed of the process-global generators while ``claim_id`` runs: derived from the
+    run's seed and the claim's id, never from the order of the claims.
+
+    >>> claim_seed(0, "a.b") == claim_seed(0, "a.b") != claim_seed(1, "a.b")
+    True
+    """
+    import hashlib
+
+    digest = hashlib.sha256(f"{int(seed)}:{claim_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "little")
+
+
+@contextmanager
+def claim_globals(seed: int, claim_id: str) -> Iterator[None]:
+    """While a claim runs: Python's and numpy's global random generators seeded by
+    :func:`claim_seed` (a claim that draws from them is reproducible), and afterwards the
+    state a claim may change without meaning to restored: those generators, mpmath's
+    working precision and numpy's floating-point error handling. In a worker each claim runs
+    in a fresh fork anyway (:func:`_in_fork`); this also covers ``jobs=0`` and dask.
+
+    >>> import mpmath
+    >>> with claim_globals(0, "a.b"):
+    ...     mpmath.mp.dps = 60
+    >>> mpmath.mp.dps
+    15
+    """
+    import random
+
+    import numpy as np
+
+    mp = sys.modules.get("mpmath")
+    saved = (random.getstate(), np.random.get_state(), np.geterr(),
+             None if mp is None else mp.mp.prec)
+    random.seed(claim_seed(seed, claim_id))
+    np.random.seed(claim_seed(seed, claim_id))
+    try:
+        yield
+    finally:
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
+        np.seterr(**saved[2])
+        mp = sys.modules.get("mpmath")
+        if mp is not None:
+            mp.mp.prec = saved[3] if saved[3] is not None else 53
 
 
 def _source_constants(data: bytes, from_source: Any, constants_ast: Any) -> Any:
@@ -431,7 +481,7 @@ def _check_one(origin: str, claim_id: str, prof: Profile, seed: int,
     becomes an error result."""
     t0 = time.perf_counter()
     job = job or {"kind": "check"}
-    with pinned_hypothesis_constants(origin):
+    with pinned_hypothesis_constants(origin), claim_globals(seed, claim_id):
         if job["kind"] == "necessity":
             return _load_and_search(origin, claim_id, job, seed, progress, t0)
         return _load_and_check(origin, claim_id, prof, seed, progress, t0)
@@ -504,7 +554,7 @@ def _run_here(todo: list[_Task], prof: Profile, seed: int, progress: Progress | 
         for t in todo:
             result: Any
             try:
-                with pinned_hypothesis_constants(t.origin):
+                with pinned_hypothesis_constants(t.origin), claim_globals(seed, t.claim.id):
                     if t.job["kind"] == "necessity":
                         from .search.explore import Budget
                         from .search.necessity import necessity
@@ -580,6 +630,7 @@ def _worker_entry(fd: int) -> None:
 
         init = json.loads(conn.recv_bytes())
         prof, seed = Profile(**init[1]), int(init[2])
+        _preload()
         send(["ready"])
         while True:
             try:
@@ -590,8 +641,124 @@ def _worker_entry(fd: int) -> None:
                 return
             _, index, origin, claim_id, job = msg
             send(["start", index])
-            result = _check_one(origin, claim_id, prof, seed, _Throttled(send, index), job)
-            send(["result", index, result])
+
+            def run(index=index, origin=origin, claim_id=claim_id, job=job) -> None:
+                send(["result", index, _check_one(origin, claim_id, prof, seed,
+                                                  _Throttled(send, index), job)])
+
+            if not hasattr(os, "fork"):         # pragma: no cover - not POSIX
+                run()
+                continue
+            cause = _in_fork(run)
+            if cause is not None:
+                send(["died", index, cause])
+
+
+#: What a worker imports before its first claim: every claim is checked in a fork of the
+#: worker as it is then (:func:`_in_fork`), so these are loaded once per worker, not per claim.
+_PRELOAD = ("numpy", "scipy.linalg", "scipy.optimize", "scipy.special", "mpmath", "sympy",
+            "hypothesis", "proofcheck.engine", "proofcheck.evaluate", "proofcheck.papers",
+            "proofcheck.optimize.critical", "proofcheck.optimize.local_min",
+            "proofcheck.optimize.piecewise", "proofcheck.symmetry", "proofcheck.pointcache")
+
+
+#: Engine modules a claim never needs (the command line, reports, plotting, sweeps).
+_NOT_PRELOADED = ("cli", "docgen", "figures", "pytest_plugin", "report", "report_html",
+                  "sweeps")
+
+
+def _preload() -> None:
+    """What every claim's forked process inherits instead of computing it again: the
+    libraries of :data:`_PRELOAD`, the engine's own modules, the engine's Hypothesis
+    constants, and the source digests and library versions of the point store's keys. The
+    same for every worker of every run (nothing here depends on the claims)."""
+    import importlib
+    import pkgutil
+
+    import proofcheck
+
+    names = list(_PRELOAD) + sorted(
+        m.name for m in pkgutil.walk_packages(proofcheck.__path__, "proofcheck.")
+        if m.name.split(".")[1] not in _NOT_PRELOADED)
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:       # noqa: BLE001 - an optional library: the claim imports it
+            continue
+    with pinned_hypothesis_constants(None):
+        pass
+    try:
+        from .pointcache import _cached_versions, _sources
+
+        _cached_versions()
+        for finder in ("critical", "local_min", "piecewise", "strata"):
+            _sources((f"proofcheck.optimize.{finder}",))
+    except Exception:           # noqa: BLE001 - computed by the claim that needs it
+        pass
+
+
+def _in_fork(body: Callable[[], None]) -> str | None:
+    """Run ``body`` (check one claim and send its result) in a child process forked from
+    this worker, and wait for it; None when it completed, else why it did not (the words of
+    :func:`_death_cause`).
+
+    Each claim thus starts from the same state of the worker, whatever ran in it before: the
+    process-global state a claim may change (module caches, mpmath's precision, numpy's
+    global generator, z3's context, the heap's layout, which decides the alignment of arrays
+    and with it the last bits of some BLAS / MINPACK results) cannot reach the next claim, so
+    each claim's result is the same for any ``--jobs`` and any order. The child dies with the
+    worker (``PR_SET_PDEATHSIG`` on Linux, else a watcher thread), so killing the worker on a
+    time limit kills the claim."""
+    done_r, done_w = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:                                    # the child: one claim, then exit
+        os.close(done_r)
+        code = 1
+        try:
+            _die_with(parent)
+            body()
+            os.write(done_w, b"1")
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(done_w)
+    try:
+        _, status = os.waitpid(pid, 0)
+        completed = os.read(done_r, 1) == b"1"
+    finally:
+        os.close(done_r)
+    if completed:
+        return None
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        return f"worker died (signal {sig}, {name})"
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+    return f"worker died (exit code {code}): the claim ended its process (os._exit?)"
+
+
+def _die_with(parent: int) -> None:
+    """Make this (forked) process end when ``parent`` does."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)            # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):        # pragma: no cover - not Linux
+        pass
+    if os.getppid() != parent:               # it died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="proofcheck-claim-watch").start()
 
 
 class _Throttled:
@@ -615,6 +782,17 @@ class _Worker:
     sent_at: float = 0.0
     started_at: float | None = None
     alive: bool = True
+    spawned_at: float = field(default_factory=time.monotonic)
+    busy: float = 0.0           # seconds with a task, summed
+    claims: int = 0             # tasks finished (or ended by the runner)
+    last_done: float | None = None
+
+    def done(self) -> None:
+        """Account for the end of the current task (its result came, or it was ended)."""
+        now = time.monotonic()
+        self.busy += now - self.sent_at
+        self.claims += 1
+        self.last_done = now
 
     def deadline(self, timeout: float | None) -> float | None:
         if self.task is None or timeout is None:
@@ -644,6 +822,9 @@ def _spawn(prof: Profile, seed: int) -> _Worker:
     ours, theirs = socket.socketpair()
     env = dict(os.environ, **BLAS_ENV)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    # every worker the same as every other (dict and set layouts, hence the allocations of
+    # its start-up, from which each claim's fork starts), unless the user fixed one
+    env.setdefault("PYTHONHASHSEED", "0")
     proc = subprocess.Popen([sys.executable, "-c", _WORKER_CODE, str(theirs.fileno())],
                             pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL,
                             start_new_session=False)
@@ -697,6 +878,8 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
 
     pending = deque(todo)
     workers: list[_Worker] = []
+    every: list[_Worker] = []           # replaced ones too: for the busy / idle summary
+    t0 = time.monotonic()
     with _Interrupt() as interrupt:
         try:
             while pending or any(w.task for w in workers):
@@ -709,6 +892,7 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
                     w = idle.pop() if idle else _spawn(prof, seed)
                     if w not in workers:
                         workers.append(w)
+                        every.append(w)
                     t = _next_task(pending, {_panel(b.task.claim) for b in workers if b.task})
                     w.task, w.sent_at, w.started_at = t, time.monotonic(), None
                     try:
@@ -729,6 +913,7 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
                     d = w.deadline(timeout)
                     if w.alive and d is not None and now >= d and w.task is not None:
                         late, limit = w.task, float(timeout or 0.0)
+                        w.done()
                         w.kill()
                         w.task = None
                         what = (f"timed out after {limit:g} s" if w.started_at is not None
@@ -736,7 +921,47 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
                         finish(late.index, late.error(prof, seed, what, now - w.sent_at), False)
         finally:
             _shutdown(workers)
+            _write_worker_stats(every, t0, time.monotonic())
     return False
+
+
+#: Set to a file name, the pool writes its workers' busy / idle seconds there (JSON) when it
+#: ends: ``bench/bench_check.py`` prints them.
+STATS_ENV = "PROOFCHECK_WORKER_STATS"
+
+
+def worker_stats(workers: Sequence[Any], t0: float, t1: float) -> list[dict[str, Any]]:
+    """Per worker process of a pool that ran from ``t0`` to ``t1`` (monotonic seconds): the
+    tasks it finished, its busy seconds, its idle seconds while alive, and ``tail``: the
+    seconds from its last result to the end of the pool (idle at the end, when the other
+    workers still had their last claims to finish).
+
+    >>> from types import SimpleNamespace as W
+    >>> worker_stats([W(spawned_at=0.0, busy=8.0, claims=3, last_done=8.5, alive=False)],
+    ...              0.0, 10.0)
+    [{'claims': 3, 'busy': 8.0, 'idle': 2.0, 'tail': 1.5}]
+    """
+    out = []
+    for w in workers:
+        life = max(0.0, t1 - w.spawned_at)
+        end = w.last_done if w.last_done is not None else t1
+        out.append({"claims": w.claims, "busy": round(w.busy, 3),
+                    "idle": round(max(0.0, life - w.busy), 3),
+                    "tail": round(max(0.0, t1 - end), 3)})
+    return out
+
+
+def _write_worker_stats(workers: Sequence[_Worker], t0: float, t1: float) -> None:
+    path = os.environ.get(STATS_ENV)
+    if not path:
+        return
+    from .keys import atomic_write
+
+    try:
+        atomic_write(Path(path), json.dumps({"seconds": round(t1 - t0, 3),
+                                             "workers": worker_stats(workers, t0, t1)}))
+    except OSError:
+        pass
 
 
 def _panel(claim: Any) -> tuple[str, str] | None:
@@ -779,11 +1004,19 @@ def _drain(w: _Worker, progress: Progress | None, finish, prof: Profile, seed: i
             progress(*msg[2:])
         elif kind == "result" and w.task is not None and msg[1] == w.task.index:
             t, w.task = w.task, None
+            w.done()
             finish(t.index, t.decode(msg[2]), True)
+        elif kind == "died" and w.task is not None and msg[1] == w.task.index:
+            # the claim ended the process it ran in (a fork of the worker): the worker lives
+            t, w.task = w.task, None
+            w.done()
+            finish(t.index, t.error(prof, seed, msg[2], time.monotonic() - w.sent_at), False)
 
 
 def _died(w: _Worker, finish, prof: Profile, seed: int, cause: str) -> None:
     t = w.task
+    if t is not None:
+        w.done()
     w.kill()
     w.task = None
     if t is not None:

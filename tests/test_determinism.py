@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 # leaf ids (an id also selects the claims below it); one erratum among them, so a witness is
 # in the comparison too
 CLAIMS = (
@@ -92,3 +94,123 @@ def test_same_seed_gives_identical_json_across_hash_seeds(tmp_path: Path) -> Non
     assert "certified local minim" in json.dumps(dw)
     for text in _strings_under(a, ("summary", "caught_by")):
         assert not TIMING_TEXT.search(text), f"timing text in {text!r}"
+
+
+# ---------------------------------------------------------------------------------------------
+# a claim's result does not depend on what ran before it in its worker
+
+LEAKY = '''"""Claims that change process-global state, and claims whose result would show it."""
+
+import mpmath
+import numpy as np
+from hypothesis import strategies as st
+
+from proofcheck import Claim, Instance, Margin, Source
+
+SEEN = []          # module state: a claim appends to it
+
+
+def _claim(n, conclusion):
+    return Claim(id=f"leaky.lemma{n}", title=f"lemma {n}", source=Source("leaky", "1", str(n)),
+                 statement="a^2 + 1 >= 1", conclusion=conclusion,
+                 instances=lambda assumed: st.integers(0, 3).map(lambda a: Instance(a=a)))
+
+
+def _leaks(inst, point, B):
+    mpmath.mp.dps = 60                 # never restored
+    np.random.seed(12345)              # the global generator, reseeded
+    SEEN.append(inst.a)                # module state
+    return Margin.at_least(inst.a * inst.a + 1.0, 1.0, B)
+
+
+def _reads(inst, point, B):
+    # at least 1, more by what earlier claims left behind: the precision mpmath is at, the
+    # global generator's next draw, the module state
+    rounding = float(abs(mpmath.sqrt(2) ** 2 - 2))
+    extra = rounding + 1e-3 * float(np.random.random()) + 1e-6 * len(SEEN)
+    return Margin.at_least(inst.a * inst.a + 1.0 + extra, 1.0, B)
+
+
+leaks = _claim(1, _leaks)
+reads = _claim(2, _reads)
+'''
+
+
+def _leaky(tmp_path: Path) -> Path:
+    folder = tmp_path / "leaky"
+    folder.mkdir(exist_ok=True)
+    (folder / "leaky.py").write_text(LEAKY)
+    return folder
+
+
+def _claim_json(run: Any, claim_id: str) -> str:
+    doc = next(c for c in run.to_dict()["claims"] if c["id"] == claim_id)
+    return json.dumps(_strip(doc), sort_keys=True)
+
+
+def test_a_claims_result_does_not_depend_on_what_ran_before_it_in_its_worker(tmp_path):
+    """``leaky.lemma1`` changes mpmath's precision, reseeds numpy's global generator and
+    appends to its module's state; ``leaky.lemma2``'s margin shows all three. Checked after
+    lemma1 in the same worker (``jobs=1``), alone, in another worker (``jobs=2``) and in this
+    process (``jobs=0``: no fork, the runner restores what it can), lemma2's JSON is the
+    same; and a claim that draws from the global generators gets the same draws every run."""
+    from proofcheck.catalog import load_claims
+    from proofcheck.runner import run_claims
+
+    reg = load_claims([str(_leaky(tmp_path))])
+    assert [c.id for c in reg.claims] == ["leaky.lemma1", "leaky.lemma2"]
+    both = reg.claims
+    alone = [c for c in reg.claims if c.id == "leaky.lemma2"]
+
+    def run(claims, jobs):
+        return run_claims(claims, origins=reg.origins, profile="quick", seed=0, jobs=jobs,
+                          cache=None)
+
+    after = run(both, 1)                # one worker: lemma1 runs first (catalogue order)
+    assert [c.verdict.value for c in after.claims] == ["verified", "verified"]
+    reference = _claim_json(run(alone, 1), "leaky.lemma2")
+    assert _claim_json(after, "leaky.lemma2") == reference
+    assert _claim_json(run(both, 2), "leaky.lemma2") == reference
+    assert _claim_json(run(alone, 1), "leaky.lemma2") == reference      # a new worker
+    # in this process the runner seeds and restores the globals around each claim
+    import mpmath
+
+    here = run(both, 0)
+    assert mpmath.mp.dps == 15
+    assert _claim_json(here, "leaky.lemma2") == _claim_json(run(alone, 0), "leaky.lemma2")
+
+
+# ---------------------------------------------------------------------------------------------
+# the whole catalogue, --jobs 1 against --jobs 2 (opt-in: several minutes on two cores)
+
+def differences(a: Any, b: Any, where: str = "") -> list[str]:
+    """Where two JSON values differ, as ``path: a != b`` lines.
+
+    >>> differences({"x": [1, 2], "y": 3}, {"x": [1, 5], "y": 3})
+    ['.x[1]: 2 != 5']
+    """
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b))
+                for d in differences(a.get(k), b.get(k), f"{where}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b))
+                for d in differences(x, y, f"{where}[{i}]")]
+    return [] if a == b else [f"{where}: {str(a)[:80]} != {str(b)[:80]}"]
+
+
+@pytest.mark.slow
+def test_whole_catalogue_same_json_for_jobs_1_and_2(tmp_path: Path) -> None:
+    """``proofcheck check`` (every claim, default profile, seed 0) with one worker and with
+    two gives the same JSON once timings are dropped."""
+    docs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"j{jobs}.json"
+        env = dict(os.environ, PROOFCHECK_WITNESS_DB="none")
+        proc = subprocess.run(
+            [sys.executable, "-m", "proofcheck.cli", "check", "--format", "json", "--no-cache",
+             "--witness-db", "none", "--no-progress", "--jobs", jobs, "-o", str(out)],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=3600)
+        assert out.exists(), f"no report (exit {proc.returncode}):\n{proc.stderr[-2000:]}"
+        docs.append(_strip(json.loads(out.read_text())))
+    assert len(docs[0]["claims"]) > 100
+    assert not differences(docs[0], docs[1])

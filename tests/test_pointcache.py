@@ -116,3 +116,83 @@ def test_runner_defers_a_claim_whose_panel_is_running_and_knows_the_catalogue_co
     costs = catalogue_costs(origin, "default")
     assert costs and set(costs) <= {c.id for c in reg.claims}
     assert catalogue_costs("/some/user/file.py", "default") == {}
+
+
+def _files(root) -> list:
+    return sorted(root.glob("*/*.json"))
+
+
+def test_prune_bounds_the_store_least_recently_used_first(tmp_path, monkeypatch):
+    import os
+    import time
+
+    monkeypatch.setenv(pc.ENV, str(tmp_path))
+    pc._STORES.clear()
+    for n in range(6):
+        pc.cached_points("test.size", ("proofcheck.pointcache",), np.full(3, float(n)),
+                         lambda: [np.arange(2000.0)])
+    files = _files(tmp_path)
+    assert len(files) == 6
+    size = files[0].stat().st_size
+    # ages: entry k last used k hours ago
+    by_age = sorted(files)
+    now = time.time()
+    for k, f in enumerate(by_age):
+        os.utime(f, (now - 3600 * k, now - 3600 * k))
+    # a hit refreshes its entry: the oldest becomes the newest
+    oldest = by_age[-1]
+    pc._STORES.clear()
+    assert pc.point_store()._read(oldest.stem) is not None
+    assert oldest.stat().st_mtime > now - 60
+    assert pc.prune(tmp_path, limit=None) == 0                    # no bound: nothing goes
+    removed = pc.prune(tmp_path, limit=3 * size + size // 2)       # room for three
+    assert removed == 3
+    kept = {f.name for f in _files(tmp_path)}
+    assert kept == {by_age[0].name, by_age[1].name, oldest.name}
+    assert not list(tmp_path.glob("*/*.lock")) or all(
+        f.with_suffix(".json").exists() for f in tmp_path.glob("*/*.lock"))
+
+
+def test_prune_skips_an_entry_being_computed_and_a_concurrent_pruner(tmp_path, monkeypatch):
+    import fcntl
+    import os
+
+    monkeypatch.setenv(pc.ENV, str(tmp_path))
+    pc._STORES.clear()
+    for n in range(2):
+        pc.cached_points("test.size", ("proofcheck.pointcache",), np.full(3, float(n)),
+                         lambda: [np.arange(500.0)])
+    busy = _files(tmp_path)[0]
+    fd = os.open(busy.with_suffix(".lock"), os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)             # another worker computes this entry now
+    try:
+        assert pc.prune(tmp_path, limit=0) == 1
+        assert _files(tmp_path) == [busy]
+        guard = os.open(tmp_path / ".prune.lock", os.O_RDWR | os.O_CREAT)
+        fcntl.flock(guard, fcntl.LOCK_EX)      # another run prunes this folder now
+        try:
+            assert pc.prune(tmp_path, limit=0) == 0
+        finally:
+            os.close(guard)
+    finally:
+        os.close(fd)
+    assert pc.prune(tmp_path, limit=0) == 1 and _files(tmp_path) == []
+
+
+def test_a_runs_store_is_pruned_to_the_configured_bound_when_the_run_ends(tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.delenv(pc.ENV, raising=False)
+    monkeypatch.setenv(pc.MAX_MB_ENV, "0.01")              # about 10 KiB
+    with pc.using_store(tmp_path):
+        for n in range(4):
+            pc.cached_points("test.size", ("proofcheck.pointcache",), np.full(3, float(n)),
+                             lambda: [np.arange(500.0)])
+        assert len(_files(tmp_path)) == 4
+    total = sum(f.stat().st_size for f in _files(tmp_path))
+    assert 0 < total <= 0.01 * 1024 * 1024 and len(_files(tmp_path)) < 4
+    monkeypatch.setenv(pc.MAX_MB_ENV, "0")                 # unbounded
+    with pc.using_store(tmp_path):
+        for n in range(4, 8):
+            pc.cached_points("test.size", ("proofcheck.pointcache",), np.full(3, float(n)),
+                             lambda: [np.arange(500.0)])
+    assert len(_files(tmp_path)) >= 4
