@@ -6,7 +6,7 @@ claims about *every* critical point, saddles included.
 This module:
 
 1. **finds** critical points with Newton's method on grad L = 0 (Levenberg-Marquardt on the
-   residual grad L with Jacobian Hess L, ``scipy.optimize.least_squares(method="lm")``): it
+   residual grad L with Jacobian Hess L, deterministic, in float64): it
    converges to the zero of the gradient nearest the start whatever its kind; descent starts
    (trust-region Newton, :mod:`proofcheck.optimize.trust_region`) are added for minima;
    constructed points (e.g. theta = 0 of a deep linear network, an exact critical point) are
@@ -54,12 +54,11 @@ from collections.abc import Sequence
 
 import mpmath
 import numpy as np
-from ..lazy import least_squares   # scipy.optimize, imported on first call
 
 from ..induced import weights_or_uniform
 from ..models import to_mp
 from .local_min import refine_second_order
-from .trust_region import trust_region_newton
+from .trust_region import levenberg_marquardt, snap_dyadic, trust_region_newton
 
 __all__ = ["ModelLandscape", "CriticalPoint", "ModelPoint", "certify_critical",
            "find_critical_points", "KINDS", "CRITICAL_KINDS"]
@@ -447,12 +446,13 @@ def find_critical_points(landscape: ModelLandscape, *, rng: np.random.Generator,
                     if run == "newton":
                         # the float stage only has to land in Newton's basin: the refinement
                         # at `digits` does the rest, so the budget is small
-                        res = least_squares(landscape.grad, p0, jac=landscape.hess_forward,
-                                            method="lm",
-                                            xtol=1e-12, ftol=1e-12, gtol=1e-12,
-                                            max_nfev=max_iter)
-                        pf, note = res.x, ("float64 Levenberg-Marquardt on grad L = 0: "
-                                           f"{res.nfev} evaluations")
+                        # deterministic LM (MINPACK's steps differed between processes from
+                        # bit-identical inputs on singular Hessians), snapped to a dyadic grid
+                        z, nfev, why = levenberg_marquardt(landscape.grad, landscape.hess_forward,
+                                                           p0, max_nfev=max_iter, xtol=1e-12,
+                                                           gtol=1e-12)
+                        pf, note = snap_dyadic(z), ("float64 Levenberg-Marquardt on grad L = 0: "
+                                                    f"{nfev} evaluations, {why}")
                     else:
                         res = trust_region_newton(landscape.derivatives, p0, max_iter=max_iter,
                                                   gtol=1e-2 * math.sqrt(_EPS))

@@ -82,6 +82,7 @@ import mpmath
 import numpy as np
 
 from .. import networks as nw
+from .trust_region import levenberg_marquardt, snap_dyadic
 
 __all__ = ["PiecewisePoint", "PiecewiseLandscape", "PointValue", "KINDS", "certify", "refine",
            "landscape_for", "value_at_point", "jacobian_drift", "certify_exactly",
@@ -325,80 +326,9 @@ def refine(net, X, Y, theta, pattern, *, digits=40, max_iter=40, free=None):
         return th, steps[-1], False, notes
 
 
-def snap_dyadic(theta, bits: int = 40) -> np.ndarray:
-    """Round ``theta`` to the dyadic grid ``2^(e - bits)``, ``2^e > max|theta_j|``: a float
-    point that differs from another in its last bits (rounding noise) lands on the same grid
-    point, so what follows it (refinement, certificate) sees the same input.
-
-    >>> snap_dyadic(np.array([1.0 + 2.0**-50, -0.75])).tolist()
-    [1.0, -0.75]
-    >>> snap_dyadic(np.zeros(2)).tolist()
-    [0.0, 0.0]
-    """
-    theta = np.asarray(theta, float)
-    top = float(np.max(np.abs(theta))) if theta.size else 0.0
-    if top == 0.0 or not math.isfinite(top):
-        return theta.copy()
-    e = math.frexp(top)[1]
-    return np.ldexp(np.round(np.ldexp(theta, bits - e)), e - bits)
-
-
-def _levenberg_marquardt(fun, jac, z0, *, max_nfev, xtol=1e-10, gtol=1e-13):
-    """Levenberg-Marquardt with Nielsen's damping update (Madsen, Nielsen & Tingleff 2004,
-    Alg. 3.16) on ``1/2 ||fun(z)||^2``; returns ``(z, nfev, reason)``.
-
-    Deterministic: each step is a function of ``fun``/``jac`` values only (one symmetric
-    eigendecomposition of ``J^T J`` per Jacobian, the damped solve on it), so the same start
-    gives the same point in every process.  MINPACK's ``lmder`` (scipy's ``method="lm"``) does
-    not: on rank-deficient Jacobians (flat directions of positively homogeneous units) its
-    first step from bit-identical ``(x0, r0, J0)`` differed between processes.
-    Stops when the step is below ``xtol (xtol + ||z||)`` (relative 1e-10: the float stage
-    only has to land in the basin; the refinement at ``digits`` does the rest), when the
-    gradient is below ``gtol max(1, ||r||)`` or after ``max_nfev`` residual evaluations."""
-    z = np.asarray(z0, float).copy()
-    r = fun(z)
-    nfev = 1
-    if not np.all(np.isfinite(r)):
-        raise FloatingPointError("non-finite residual at the start")
-    F = 0.5 * float(np.sum(r * r))
-    J = jac(z)
-    A = J.T @ J
-    g = J.T @ r
-    w, V = np.linalg.eigh(A)
-    mu = 1e-3 * max(float(np.max(np.diag(A))) if A.size else 0.0, 1e-12)
-    nu = 2.0
-    while nfev < max_nfev:
-        if float(np.max(np.abs(g), initial=0.0)) <= gtol * max(1.0, math.sqrt(2 * F)):
-            return z, nfev, "gradient small"
-        h = -(V @ ((V.T @ g) / (np.maximum(w, 0.0) + mu)))
-        hn = float(np.sqrt(np.sum(h * h)))
-        zn = float(np.sqrt(np.sum(z * z)))
-        if hn <= xtol * (xtol + zn):
-            return z, nfev, "step small"
-        z_new = z + h
-        r_new = fun(z_new)
-        nfev += 1
-        F_new = 0.5 * float(np.sum(r_new * r_new)) if np.all(np.isfinite(r_new)) else math.inf
-        pred = 0.5 * float(np.sum(h * (mu * h - g)))
-        rho = (F - F_new) / pred if pred > 0 else -1.0
-        if rho > 0:
-            z, r, F = z_new, r_new, F_new
-            J = jac(z)
-            A = J.T @ J
-            g = J.T @ r
-            w, V = np.linalg.eigh(A)
-            mu *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
-            nu = 2.0
-        else:
-            mu *= nu
-            nu *= 2.0
-            if not math.isfinite(mu) or mu > 1e300:
-                return z, nfev, "damping overflow"
-    return z, nfev, "evaluation limit"
-
-
 def descend(net, X, Y, theta0, *, max_nfev=3000, free=None):
-    """float64 Levenberg-Marquardt (:func:`_levenberg_marquardt`, deterministic) on
+    """float64 Levenberg-Marquardt (:func:`~proofcheck.optimize.trust_region.levenberg_marquardt`,
+    deterministic) on
     ``vec(Yhat - Y)`` from ``theta0``, over the ``free`` coordinates only (the others keep their
     values in ``theta0``); the result is snapped to a dyadic grid (:func:`snap_dyadic`)."""
     X = np.asarray(X, float)
@@ -417,7 +347,7 @@ def descend(net, X, Y, theta0, *, max_nfev=3000, free=None):
     def jac(z):
         return nw.jacobian(net, net.unflatten(embed(z)), X)[:, idx]
 
-    z, nfev, reason = _levenberg_marquardt(fun, jac, base[idx], max_nfev=max_nfev)
+    z, nfev, reason = levenberg_marquardt(fun, jac, base[idx], max_nfev=max_nfev)
     return embed(snap_dyadic(z)), f"float64 LM: {nfev} evaluations, {reason}"
 
 
