@@ -81,6 +81,7 @@ False
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -209,6 +210,10 @@ def _cone(rows: Sequence[Sequence[Fraction]], n: int, *, strict: bool,
     ``f = extra_strict_neg``; None if there is none (z3's exact simplex decides).
     ``any_point``: the caller only needs *some* such ``d`` (not the LP's): a least-squares
     guess, verified exactly, is tried first (the same None / not None answer)."""
+    if strict and _opposed(rows):
+        # row . d > 0 for a zero row, or for both r and -c r (c > 0), has no solution: the
+        # answer z3 would give, decided without a solver
+        return None
     # only the coordinates some row uses matter (a coordinate no row uses can be 0, or is
     # itself a nonzero d with every row . d = 0 in the weak case)
     used = sorted({j for r in list(rows) + list(extra_le) +
@@ -253,6 +258,42 @@ def _cone(rows: Sequence[Sequence[Fraction]], n: int, *, strict: bool,
         return None
     mdl = sol.model()
     return [mdl.eval(x, model_completion=True).as_fraction() for x in d]
+
+
+def _direction_key(row) -> tuple[int, ...] | None:
+    """The primitive integer vector with the direction of a rational ``row`` (None for 0):
+    two rows have the same key iff one is a positive multiple of the other."""
+    nums, den = [], 1
+    for c in row:
+        q = c if isinstance(c, Fraction) else Fraction(c)
+        nums.append(q)
+        if q.denominator != 1:
+            den = den * q.denominator // math.gcd(den, q.denominator)
+    ints = [q.numerator * (den // q.denominator) for q in nums]
+    g = 0
+    for v in ints:
+        g = math.gcd(g, v)
+    if g == 0:
+        return None
+    return tuple(v // g for v in ints)
+
+
+def _opposed(rows) -> bool:
+    """Some row is 0, or two rows point in opposite directions (``r`` and ``-c r``,
+    ``c > 0``): then ``row . d > 0`` for every row has no solution.
+
+    >>> _opposed([[1, 2], [Fraction(-1, 2), -1]]), _opposed([[1, 2], [1, -2]])
+    (True, False)
+    >>> _opposed([[0, 0]])
+    True
+    """
+    seen = set()
+    for r in rows:
+        k = _direction_key(r)
+        if k is None or tuple(-v for v in k) in seen:
+            return True
+        seen.add(k)
+    return False
 
 
 def _lstsq_interior(rows, n):
