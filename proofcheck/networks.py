@@ -75,7 +75,8 @@ __all__ = [
     "Activation", "PiecewiseLinear", "SmoothActivation", "RELU", "ABS", "IDENTITY", "TANH",
     "ACTIVATIONS", "leaky_relu", "NotHomogeneousError", "require_homogeneous",
     "Network", "Block", "Forward", "forward", "activation_pattern", "backprop_coefficients",
-    "d_blocks", "d_block_list", "block_order", "jacobian", "loss", "gradient", "residual",
+    "d_blocks", "d_block_list", "block_order", "jacobian", "jacobian_exact", "loss", "gradient",
+    "residual",
     "JValue", "gram_schmidt_bases", "J_gram_schmidt", "J_projection", "J_mpmath",
     "J_projection_mp", "J_gram_schmidt_mp", "hessian_in_pattern",
     "pre_activation_margin", "locally_zero_rows", "locally_zero_entries",
@@ -756,10 +757,16 @@ def _d_blocks_q(net: Network, Ws, X, pattern) -> list[np.ndarray]:
     """:func:`d_blocks` for object arrays of Fractions, computed in python-flint: the same
     entries and entry types (Fractions; the zero blocks of ``I (x) Phi^(H)`` are int 0, as
     :func:`_kron_eye` makes them)."""
-    from flint import fmpq_mat
+    return _d_blocks_qv(net, Ws, X, pattern)[0]
+
+
+def _d_blocks_qv(net: Network, Ws, X, pattern):
+    """(:func:`_d_blocks_q`, the same blocks as ``(rows, cols, flat fmpq list)``)."""
+    from flint import fmpq, fmpq_mat
     G, Phi, Lam, _ = _forward_q(Ws, X, pattern)
     m, H, d_y = Phi[0].nrows(), net.H, net.d_y
     out: list[np.ndarray] = [np.empty(0)] * H
+    raw: list = [None] * H
     if H:
         Wout = _qmat(Ws[-1])
         d_H = net.widths[H]
@@ -780,12 +787,48 @@ def _d_blocks_q(net: Network, Ws, X, pattern) -> list[np.ndarray]:
                         a = Ce[i * dl + k]
                         vals += [a * b for b in row]
             out[l - 1] = _farray(vals, (d_y * m, dl * dp))
+            raw[l - 1] = (d_y * m, dl * dp, vals)
             if l > 1:
                 Wt = _qmat(Ws[l - 1]).transpose()
                 Cs = [_hadamard(Lam[l - 2], C * Wt) for C in Cs]
     PH = _farray(Phi[-1].entries(), _shape(Phi[-1]))
     out.append(_kron_eye(d_y, PH))
-    return out
+    ph = Phi[-1].entries()
+    d_H = Phi[-1].ncols()
+    zero = fmpq(0)
+    kron = []
+    for c in range(d_y):
+        for i in range(m):
+            kron += [zero] * (c * d_H) + ph[i * d_H:(i + 1) * d_H] + [zero] * ((d_y - 1 - c) * d_H)
+    raw.append((d_y * m, d_y * d_H, kron))
+    return out, raw
+
+
+def jacobian_exact(net: Network, Ws, X, *, pattern):
+    """:func:`jacobian` at an exact point with a fixed pattern (``Ws``, ``X``, ``pattern``:
+    object arrays of :class:`fractions.Fraction`), together with the same matrix as a
+    python-flint ``fmpq_mat`` (for exact products without converting back).
+
+    >>> from fractions import Fraction as F
+    >>> net = Network((1, 1, 1), RELU)
+    >>> A = lambda *v: np.array([[F(x) for x in v]], dtype=object)
+    >>> J, Jq = jacobian_exact(net, [A(2), A(3)], A(1), pattern=[A(1)])
+    >>> J.tolist(), Jq.tolist()
+    ([[Fraction(3, 1), Fraction(2, 1)]], [[3, 2]])
+    """
+    from flint import fmpq_mat
+    Ws = net.check_weights(Ws)
+    X = _check_X(net, X)
+    if not _fraction_inputs(Ws, X, pattern):
+        raise TypeError("jacobian_exact needs object arrays of Fractions and a pattern")
+    require_homogeneous(net, "the activation-pattern forward pass (forward, D^(l), J(theta))")
+    blocks, raw = _d_blocks_qv(net, Ws, X, pattern)
+    rows = raw[0][0]
+    ents = []
+    for i in range(rows):
+        for (_, c, v) in raw:
+            ents += v[i * c:(i + 1) * c]
+    return np.concatenate(blocks, axis=1), fmpq_mat(rows, sum(c for _, c, _ in raw), ents)
 
 
 def forward(net: Network, Ws, X, *, pattern=None) -> Forward:

@@ -371,6 +371,24 @@ def _transpose_times(J: np.ndarray, r) -> tuple:
     return tuple(Fraction(int(g[j, 0].p), int(g[j, 0].q)) for j in range(cols))
 
 
+def _piece_jacobian_gradient(net, Ws, X, Y, pattern):
+    """``(J, r, J^T r)`` of the pattern-``pattern`` network at the exact point: the Jacobian
+    (object array of Fractions), the residual ``vec(Yhat - Y)`` and the gradient (a tuple of
+    Fractions), the product taken on the python-flint matrix of J."""
+    import flint
+    r = nw.residual(net, Ws, X, Y, pattern=pattern)
+    try:
+        Jac, Jq = nw.jacobian_exact(net, Ws, X, pattern=pattern)
+    except TypeError:                 # not all Fractions: the generic exact product
+        Jac = nw.jacobian(net, Ws, X, pattern=pattern)
+        return Jac, r, _transpose_times(Jac, r)
+    rows, cols = Jac.shape
+    if rows == 0 or cols == 0:
+        return Jac, r, tuple(Jac.T @ r)
+    g = Jq.transpose() * flint.fmpq_mat(rows, 1, [_fmpq(v) for v in r])
+    return Jac, r, tuple(nw._frac(q) for q in g.entries())
+
+
 def _fmpq(v):
     """A :class:`flint.fmpq` equal to the rational ``v`` (int or Fraction)."""
     import flint
@@ -515,9 +533,8 @@ def _certify_stratum(net: nw.Network, X, Y, th, *, max_pieces: int, search_direc
     for l in range(net.H):            # the paper's convention: slope 0 at a kink
         for (i, k) in zeros[l]:
             lam_pattern[l][i, k] = Fraction(0)
-    r_lam = nw.residual(net, Ws, X, Y, pattern=lam_pattern)
+    _, r_lam, lam_grad = _piece_jacobian_gradient(net, Ws, X, Y, lam_pattern)
     value = sum((v * v for v in r_lam), Fraction(0)) / 2
-    lam_grad = tuple(nw.jacobian(net, Ws, X, pattern=lam_pattern).T @ r_lam)
     base = dict(value=value, lambda_gradient=lam_grad, lambda_pattern=lam_pattern,
                 n_zero=n_zero, theta=tuple(th))
 
@@ -575,10 +592,9 @@ def _certify_stratum(net: nw.Network, X, Y, th, *, max_pieces: int, search_direc
     pieces = []
     for choice, rows, strict, d in partial:
         pat = _pattern(net, signs, choice, net.H)
-        Jac = nw.jacobian(net, Ws, X, pattern=pat)
-        r = nw.residual(net, Ws, X, Y, pattern=pat)
+        Jac, r, grad = _piece_jacobian_gradient(net, Ws, X, Y, pat)
         pieces.append(StratumPiece(tuple((l, i, k, s) for (l, i, k), s in sorted(choice.items())),
-                                   strict, _transpose_times(Jac, r), Jac, pat,
+                                   strict, grad, Jac, pat,
                                    tuple(map(tuple, rows)),
                                    None if d is None else tuple(d)))
     strict = [p for p in pieces if p.strict]
