@@ -476,16 +476,25 @@ def _locally_zero(net, Ws, X, signs):
     return out
 
 
-def _path_masks(pattern):
-    """The distinct products ``prod_l Lambda^(l)_{., k_l}`` over paths (k_1, ..., k_H)."""
-    masks = {tuple([Fraction(1)] * pattern[0].shape[0])}
+def _path_masks_q(pattern) -> set:
+    """:func:`_path_masks` as tuples of python-flint ``fmpq`` (the same set of values)."""
+    import flint
+    one = flint.fmpq(1)
+    masks = {tuple([one] * pattern[0].shape[0])}
     for lam in pattern:
-        new = set()
-        for mu in masks:
-            for k in range(lam.shape[1]):
-                new.add(tuple(a * b for a, b in zip(mu, lam[:, k])))
-        masks = new
+        cols = [[_fmpq(v) for v in lam[:, k]] for k in range(lam.shape[1])]
+        masks = {tuple(a * b for a, b in zip(mu, col)) for mu in masks for col in cols}
     return masks
+
+
+def _path_masks(pattern):
+    """The distinct products ``prod_l Lambda^(l)_{., k_l}`` over paths (k_1, ..., k_H).
+
+    >>> F = Fraction
+    >>> sorted(_path_masks([np.array([[F(1), F(0)], [F(1, 2), F(1)]], dtype=object)]))
+    [(Fraction(0, 1), Fraction(1, 1)), (Fraction(1, 1), Fraction(1, 2))]
+    """
+    return {tuple(nw._frac(q) for q in mu) for mu in _path_masks_q(pattern)}
 
 
 def certify_stratum(net: nw.Network, X, Y, theta, *, max_pieces: int = 256,
@@ -667,8 +676,7 @@ def _path_orthogonal(pattern, X, r) -> bool:
     # exact in python-flint rationals: diag(mu) R' X = 0 for every path mask
     Xq = flint.fmpq_mat(m, X.shape[1], [_fmpq(v) for v in np.ravel(X)])
     Rq = [[_fmpq(r[c * m + i]) for i in range(m)] for c in range(d_y)]
-    for mu in _path_masks(pattern):
-        muq = [_fmpq(v) for v in mu]
+    for muq in _path_masks_q(pattern):
         W = flint.fmpq_mat(d_y, m, [muq[i] * Rq[c][i] for c in range(d_y) for i in range(m)])
         P = W * Xq
         if any(P[c, p] != 0 for c in range(d_y) for p in range(X.shape[1])):
