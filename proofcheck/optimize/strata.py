@@ -150,7 +150,14 @@ class _Dual:
 # --------------------------------------------------------------------------- exact pieces
 
 def _slope(act, sign: int) -> Fraction:
-    return Fraction(act.pos) if sign > 0 else Fraction(act.neg)
+    key = (act, sign > 0)
+    q = _SLOPES.get(key)
+    if q is None:
+        q = _SLOPES[key] = Fraction(act.pos) if sign > 0 else Fraction(act.neg)
+    return q
+
+
+_SLOPES: dict = {}
 
 
 def _sign(v) -> int:
@@ -669,17 +676,23 @@ def _replace(p, **kw):
 
 
 def _path_orthogonal(pattern, X, r) -> bool:
-    """``r`` (vec of the residual, output-major) orthogonal to ``V_s`` for every output."""
+    """``r`` (vec of the residual, output-major) orthogonal to ``V_s`` for every output.
+
+    Exact in python-flint rationals: ``M^T diag(r_c) X = 0`` for every output ``c``, where the
+    columns of ``M`` are the path masks of every path (repeated masks change nothing)."""
     import flint
-    m = X.shape[0]
+    m, d_x = X.shape
     d_y = len(r) // m
-    # exact in python-flint rationals: diag(mu) R' X = 0 for every path mask
-    Xq = flint.fmpq_mat(m, X.shape[1], [_fmpq(v) for v in np.ravel(X)])
-    Rq = [[_fmpq(r[c * m + i]) for i in range(m)] for c in range(d_y)]
-    for muq in _path_masks_q(pattern):
-        W = flint.fmpq_mat(d_y, m, [muq[i] * Rq[c][i] for c in range(d_y) for i in range(m)])
-        P = W * Xq
-        if any(P[c, p] != 0 for c in range(d_y) for p in range(X.shape[1])):
+    masks = [[flint.fmpq(1)] * m]
+    for lam in pattern:
+        cols = [[_fmpq(v) for v in lam[:, k]] for k in range(lam.shape[1])]
+        masks = [[a * b for a, b in zip(mu, col)] for mu in masks for col in cols]
+    M = flint.fmpq_mat(len(masks), m, [v for mu in masks for v in mu])
+    Xq = [_fmpq(v) for v in np.ravel(X)]
+    for c in range(d_y):
+        rc = [_fmpq(r[c * m + i]) for i in range(m)]
+        W = flint.fmpq_mat(m, d_x, [rc[i] * Xq[i * d_x + p] for i in range(m) for p in range(d_x)])
+        if any(v != 0 for v in (M * W).entries()):
             return False
     return True
 
