@@ -1190,10 +1190,27 @@ def J_mpmath(net: Network, Ws, X, Y, *, digits: int = 50, cutoff="lapack") -> JV
 # J at high precision, from mpmath object arrays and an absolute rank cutoff
 
 def _mp_svd(A, digits):
-    """Thin SVD of an object array of mpf: (U as object array, singular values list)."""
+    """Thin SVD of an object array of mpf: (U as object array, singular values list).
+
+    Memoised by content (the entries' exact values, the shape and ``digits``): claims and
+    their mutants ask for the SVD of the same matrix at the same certified point."""
     rows, cols = A.shape
     if rows == 0 or cols == 0:
         return np.zeros((rows, 0), dtype=object), []
+    key = (int(digits), A.shape, tuple(A.ravel().tolist()))
+    hit = _SVD_MEMO.get(key)
+    if hit is None:
+        hit = _mp_svd_compute(A, digits)
+        if len(_SVD_MEMO) >= 256:
+            _SVD_MEMO.clear()
+        _SVD_MEMO[key] = hit
+    return hit[0].copy(), list(hit[1])
+
+
+_SVD_MEMO: dict = {}
+
+
+def _mp_svd_compute(A, digits):
     with mpmath.workdps(digits):
         U, S, _ = mpmath.svd_r(mpmath.matrix(A.tolist()), full_matrices=False)
         Uo = np.array([[U[i, j] for j in range(U.cols)] for i in range(U.rows)], dtype=object)
