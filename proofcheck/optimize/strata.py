@@ -629,7 +629,10 @@ def _certify_stratum(net: nw.Network, X, Y, th, *, max_pieces: int, search_direc
     certified, cert_pieces = True, []
     for p in pieces:
         how = None
-        if _cone(p.constraints, n, strict=False, extra_le=(p.gradient,)) is None:
+        # a direction of K_s with grad . d <= 0 defeats "first_order": the piece's interior
+        # point is one when grad . d <= 0 there (exact), else z3 decides
+        if not _descends(p.interior, p.gradient) and _cone(
+                p.constraints, n, strict=False, extra_le=(p.gradient,)) is None:
             how = "first_order"
         elif _path_orthogonal(p.pattern, X, r):
             how = "path_model"
@@ -668,6 +671,17 @@ def _certify_stratum(net: nw.Network, X, Y, th, *, max_pieces: int, search_direc
                               gradient=g0 if differentiable else None, n_strict=len(strict),
                               n_weak=len(pieces), pieces=tuple(cert_pieces),
                               descent=descent, ascent=ascent, notes=tuple(notes), **base)
+
+
+def _descends(d, g) -> bool:
+    """``d`` given and ``g . d <= 0`` exactly.
+
+    >>> _descends((Fraction(1), Fraction(2)), (Fraction(-3), Fraction(1))), _descends(None, (1,))
+    (True, False)
+    """
+    if d is None:
+        return False
+    return sum((a * b for a, b in zip(g, d) if a != 0 and b != 0), Fraction(0)) <= 0
 
 
 def _replace(p, **kw):
