@@ -708,14 +708,19 @@ def _qmat(A: np.ndarray):
 
 
 _new = object.__new__
+#: Fraction keeps its value in these slots (CPython 3.8 - 3.13): a reduced fmpq can fill them
+#: directly; elsewhere ``Fraction(p, q)`` (one gcd more, the same value)
+_RAW_FRACTION = set(getattr(Fraction, "__slots__", ())) >= {"_numerator", "_denominator"}
 
 
 def _frac(q) -> Fraction:
-    """The Fraction equal to ``q`` (already in lowest terms with a positive denominator: no
-    gcd is computed again)."""
+    """The Fraction equal to the python-flint ``fmpq`` ``q`` (which is in lowest terms with a
+    positive denominator: no gcd is computed again)."""
+    if not _RAW_FRACTION:
+        return Fraction(int(q.p), int(q.q))
     f = _new(Fraction)
-    f._numerator = int(q.p)
-    f._denominator = int(q.q)
+    f._numerator = int(q.p)  # type: ignore[attr-defined]
+    f._denominator = int(q.q)  # type: ignore[attr-defined]
     return f
 
 
