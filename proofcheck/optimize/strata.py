@@ -411,7 +411,6 @@ class StratumPiece:
     choice: tuple                  # ((l, i, k, sign), ...)
     strict: bool                   # C_s nonempty (the piece has interior at theta)
     gradient: tuple                # grad P_s(theta)
-    jacobian: np.ndarray = field(repr=False)       # d vec Yhat / d theta in pattern s
     pattern: list = field(repr=False)
     constraints: tuple = field(repr=False, default=())   # s_z a_{z,s} rows
     interior: tuple | None = None  # a rational d in C_s
@@ -605,12 +604,15 @@ def _certify_stratum(net: nw.Network, X, Y, th, *, max_pieces: int, search_direc
                 level = ext
             nxt += level
         partial = nxt
-    pieces = []
+    pieces, jacobians = [], []
     for choice, rows, strict, d in partial:
         pat = _pattern(net, signs, choice, net.H)
         Jac, r, grad = _piece_jacobian_gradient(net, Ws, X, Y, pat)
+        # the pattern Jacobian decides which outputs are differentiable (below); it is not
+        # kept in the certificate (the pattern determines it, and it is most of its size)
+        jacobians.append(Jac)
         pieces.append(StratumPiece(tuple((l, i, k, s) for (l, i, k), s in sorted(choice.items())),
-                                   strict, grad, Jac, pat,
+                                   strict, grad, pat,
                                    tuple(map(tuple, rows)),
                                    None if d is None else tuple(d)))
     strict = [p for p in pieces if p.strict]
@@ -621,7 +623,8 @@ def _certify_stratum(net: nw.Network, X, Y, th, *, max_pieces: int, search_direc
         return unresolved("no sign choice has an open cone of directions")
     g0 = strict[0].gradient
     differentiable = all(p.gradient == g0 for p in strict)
-    outs = tuple(all(tuple(p.jacobian[j]) == tuple(strict[0].jacobian[j]) for p in strict)
+    strict_jac = [J for p, J in zip(pieces, jacobians) if p.strict]
+    outs = tuple(all(tuple(J[j]) == tuple(strict_jac[0][j]) for J in strict_jac)
                  for j in range(m * net.d_y))
     r = nw.residual(net, Ws, X, Y, pattern=strict[0].pattern)
 
