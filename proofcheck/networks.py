@@ -60,6 +60,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from fractions import Fraction
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -74,7 +75,8 @@ __all__ = [
     "Activation", "PiecewiseLinear", "SmoothActivation", "RELU", "ABS", "IDENTITY", "TANH",
     "ACTIVATIONS", "leaky_relu", "NotHomogeneousError", "require_homogeneous",
     "Network", "Block", "Forward", "forward", "activation_pattern", "backprop_coefficients",
-    "d_blocks", "d_block_list", "block_order", "jacobian", "loss", "gradient", "residual",
+    "d_blocks", "d_block_list", "block_order", "jacobian", "jacobian_exact", "loss", "gradient",
+    "residual",
     "JValue", "gram_schmidt_bases", "J_gram_schmidt", "J_projection", "J_mpmath",
     "J_projection_mp", "J_gram_schmidt_mp", "hessian_in_pattern",
     "pre_activation_margin", "locally_zero_rows", "locally_zero_entries",
@@ -669,6 +671,171 @@ def _pattern_of(net: Network, l: int, G) -> np.ndarray:
     return np.where(pos, net._pos[l - 1], np.where(neg, net._neg[l - 1], kink)).astype(float)
 
 
+# ---- exact rationals: python-flint products behind object arrays of Fractions
+#
+# The exact callers (optimize.strata) hand in object arrays of fractions.Fraction with a fixed
+# pattern.  numpy's object matmul then runs every product and sum through Python's Fraction
+# (a gcd per operation); the same numbers computed with python-flint ``fmpq_mat`` products
+# are identical, and only the results are turned back into Fractions.
+
+def _all_fractions(*arrays) -> bool:
+    """Every entry of every array is a :class:`fractions.Fraction` (object arrays only)."""
+    for a in arrays:
+        if not (isinstance(a, np.ndarray) and a.dtype == object):
+            return False
+        for v in a.flat:
+            if type(v) is not Fraction:
+                return False
+    return True
+
+
+def _fraction_inputs(Ws, X, pattern) -> bool:
+    return (pattern is not None and _all_fractions(X, *Ws)
+            and _all_fractions(*(np.asarray(p) for p in pattern)))
+
+
+def _fqs(a) -> list:
+    """The entries of an object array of Fractions (row-major) as python-flint ``fmpq``."""
+    from flint import fmpq
+    return [fmpq(v.numerator, v.denominator) for v in np.asarray(a).flat]
+
+
+def _qmat(A: np.ndarray):
+    """An object array of Fractions as a python-flint ``fmpq_mat`` (exact)."""
+    from flint import fmpq_mat
+    r, c = A.shape
+    return fmpq_mat(r, c, _fqs(A))
+
+
+_new = object.__new__
+#: Fraction keeps its value in these slots (CPython 3.8 - 3.13): a reduced fmpq can fill them
+#: directly; elsewhere ``Fraction(p, q)`` (one gcd more, the same value)
+_RAW_FRACTION = set(getattr(Fraction, "__slots__", ())) >= {"_numerator", "_denominator"}
+
+
+def _frac(q) -> Fraction:
+    """The Fraction equal to the python-flint ``fmpq`` ``q`` (which is in lowest terms with a
+    positive denominator: no gcd is computed again)."""
+    if not _RAW_FRACTION:
+        return Fraction(int(q.p), int(q.q))
+    f = _new(Fraction)
+    f._numerator = int(q.p)  # type: ignore[attr-defined]
+    f._denominator = int(q.q)  # type: ignore[attr-defined]
+    return f
+
+
+def _farray(vals, shape) -> np.ndarray:
+    """An object array of Fractions of ``shape`` from a flat list of fmpq."""
+    out = np.empty(len(vals), dtype=object)
+    out[:] = [_frac(q) for q in vals]
+    return out.reshape(shape)
+
+
+def _hadamard(lam: list, M):
+    """``lam (.) M`` for a flat list ``lam`` of fmpq (row-major, the shape of M)."""
+    from flint import fmpq_mat
+    return fmpq_mat(M.nrows(), M.ncols(), [a * b for a, b in zip(lam, M.entries())])
+
+
+def _forward_q(Ws, X, pattern):
+    """Exact forward pass with a fixed pattern in python-flint: (G, Phi, Lam) as fmpq_mat /
+    flat fmpq lists and Yhat (all layers)."""
+    Phi = [_qmat(X)]
+    G, Lam = [], []
+    for l in range(len(Ws) - 1):
+        g = Phi[-1] * _qmat(Ws[l])
+        lam = _fqs(pattern[l])
+        if len(lam) != g.nrows() * g.ncols() or np.shape(pattern[l]) != (g.nrows(), g.ncols()):
+            raise ValueError(f"pattern of layer {l + 1} must have shape "
+                             f"{(g.nrows(), g.ncols())}, got {np.shape(pattern[l])}")
+        G.append(g)
+        Lam.append(lam)
+        Phi.append(_hadamard(lam, g))
+    return G, Phi, Lam, Phi[-1] * _qmat(Ws[-1])
+
+
+def _shape(M) -> tuple[int, int]:
+    return (M.nrows(), M.ncols())
+
+
+def _d_blocks_q(net: Network, Ws, X, pattern) -> list[np.ndarray]:
+    """:func:`d_blocks` for object arrays of Fractions, computed in python-flint: the same
+    entries and entry types (Fractions; the zero blocks of ``I (x) Phi^(H)`` are int 0, as
+    :func:`_kron_eye` makes them)."""
+    return _d_blocks_qv(net, Ws, X, pattern)[0]
+
+
+def _d_blocks_qv(net: Network, Ws, X, pattern):
+    """(:func:`_d_blocks_q`, the same blocks as ``(rows, cols, flat fmpq list)``)."""
+    from flint import fmpq, fmpq_mat
+    G, Phi, Lam, _ = _forward_q(Ws, X, pattern)
+    m, H, d_y = Phi[0].nrows(), net.H, net.d_y
+    out: list[np.ndarray] = [np.empty(0)] * H
+    raw: list = [None] * H
+    if H:
+        Wout = _qmat(Ws[-1])
+        d_H = net.widths[H]
+        # C_c^(H)[i, k] = W^(H+1)_{k, c} Lambda_H[i, k];
+        # C_c^(l) = (C_c^(l+1) W^(l+1)^T) (.) Lambda_l
+        Cs = [fmpq_mat(m, d_H, [Lam[-1][i * d_H + k] * Wout[k, c]
+                                      for i in range(m) for k in range(d_H)])
+              for c in range(d_y)]
+        for l in range(H, 0, -1):
+            P = Phi[l - 1].entries()
+            dp, dl = net.widths[l - 1], net.widths[l]
+            vals = []
+            for c in range(d_y):
+                Ce = Cs[c].entries()
+                for i in range(m):
+                    row = P[i * dp:(i + 1) * dp]
+                    for k in range(dl):
+                        a = Ce[i * dl + k]
+                        vals += [a * b for b in row]
+            out[l - 1] = _farray(vals, (d_y * m, dl * dp))
+            raw[l - 1] = (d_y * m, dl * dp, vals)
+            if l > 1:
+                Wt = _qmat(Ws[l - 1]).transpose()
+                Cs = [_hadamard(Lam[l - 2], C * Wt) for C in Cs]
+    PH = _farray(Phi[-1].entries(), _shape(Phi[-1]))
+    out.append(_kron_eye(d_y, PH))
+    ph = Phi[-1].entries()
+    d_H = Phi[-1].ncols()
+    zero = fmpq(0)
+    kron = []
+    for c in range(d_y):
+        for i in range(m):
+            kron += [zero] * (c * d_H) + ph[i * d_H:(i + 1) * d_H] + [zero] * ((d_y - 1 - c) * d_H)
+    raw.append((d_y * m, d_y * d_H, kron))
+    return out, raw
+
+
+def jacobian_exact(net: Network, Ws, X, *, pattern):
+    """:func:`jacobian` at an exact point with a fixed pattern (``Ws``, ``X``, ``pattern``:
+    object arrays of :class:`fractions.Fraction`), together with the same matrix as a
+    python-flint ``fmpq_mat`` (for exact products without converting back).
+
+    >>> from fractions import Fraction as F
+    >>> net = Network((1, 1, 1), RELU)
+    >>> A = lambda *v: np.array([[F(x) for x in v]], dtype=object)
+    >>> J, Jq = jacobian_exact(net, [A(2), A(3)], A(1), pattern=[A(1)])
+    >>> J.tolist(), Jq.tolist()
+    ([[Fraction(3, 1), Fraction(2, 1)]], [[3, 2]])
+    """
+    from flint import fmpq_mat
+    Ws = net.check_weights(Ws)
+    X = _check_X(net, X)
+    if not _fraction_inputs(Ws, X, pattern):
+        raise TypeError("jacobian_exact needs object arrays of Fractions and a pattern")
+    require_homogeneous(net, "the activation-pattern forward pass (forward, D^(l), J(theta))")
+    blocks, raw = _d_blocks_qv(net, Ws, X, pattern)
+    rows = raw[0][0]
+    ents = []
+    for i in range(rows):
+        for (_, c, v) in raw:
+            ents += v[i * c:(i + 1) * c]
+    return np.concatenate(blocks, axis=1), fmpq_mat(rows, sum(c for _, c, _ in raw), ents)
+
+
 def forward(net: Network, Ws, X, *, pattern=None) -> Forward:
     """Forward pass.  ``pattern`` (a list of ``(m, d_l)`` arrays) fixes the activation pattern
     instead of reading it off the pre-activations: inside a pattern the network is a
@@ -677,6 +844,12 @@ def forward(net: Network, Ws, X, *, pattern=None) -> Forward:
     require_homogeneous(net, "the activation-pattern forward pass (forward, D^(l), J(theta))")
     Ws = net.check_weights(Ws)
     X = _check_X(net, X)
+    if _fraction_inputs(Ws, X, pattern):
+        G, Phi, Lam, Yhat = _forward_q(Ws, X, pattern)
+        return Forward([_farray(g.entries(), _shape(g)) for g in G],
+                       [X] + [_farray(p.entries(), _shape(p)) for p in Phi[1:]],
+                       [np.asarray(p) for p in pattern[:net.H]],
+                       _farray(Yhat.entries(), _shape(Yhat)))
     Phi, G, Lam = [X], [], []
     for l in range(1, net.H + 1):
         g = Phi[-1] @ Ws[l - 1]
@@ -808,6 +981,9 @@ def d_blocks(net: Network, Ws, X, *, pattern=None) -> list[np.ndarray]:
     ``(k-1) d_{l-1} + p`` is ``W^(l)_{p,k}`` (``vec W^(l)``).
     """
     Ws = net.check_weights(Ws)
+    if _fraction_inputs(Ws, X, pattern):
+        require_homogeneous(net, "the activation-pattern forward pass (forward, D^(l), J(theta))")
+        return _d_blocks_q(net, Ws, _check_X(net, X), pattern)
     f = forward(net, Ws, X, pattern=pattern)
     C = backprop_coefficients(net, Ws, X, fwd=f)
     m = f.Phi[0].shape[0]
@@ -851,6 +1027,16 @@ def jacobian(net: Network, Ws, X, *, pattern=None) -> np.ndarray:
 
 def residual(net: Network, Ws, X, Y, *, pattern=None) -> np.ndarray:
     """``vec(Yhat - Y)``."""
+    Ws = net.check_weights(Ws)
+    Yc = np.asarray(Y)
+    if _fraction_inputs(Ws, X, pattern) and _all_fractions(Yc):
+        require_homogeneous(net, "the activation-pattern forward pass (forward, D^(l), J(theta))")
+        X = _check_X(net, X)
+        Yhat = _forward_q(Ws, X, pattern)[3]
+        Yv = _check_Y(net, Yc, Yhat.nrows())
+        Yq = Yhat - _qmat(Yv)
+        # vec: column-major
+        return _farray(Yq.transpose().entries(), (Yq.nrows() * Yq.ncols(),))
     f = forward(net, Ws, X, pattern=pattern)
     return vec(f.Yhat - _check_Y(net, Y, f.Yhat.shape[0]))
 
@@ -1009,10 +1195,27 @@ def J_mpmath(net: Network, Ws, X, Y, *, digits: int = 50, cutoff="lapack") -> JV
 # J at high precision, from mpmath object arrays and an absolute rank cutoff
 
 def _mp_svd(A, digits):
-    """Thin SVD of an object array of mpf: (U as object array, singular values list)."""
+    """Thin SVD of an object array of mpf: (U as object array, singular values list).
+
+    Memoised by content (the entries' exact values, the shape and ``digits``): claims and
+    their mutants ask for the SVD of the same matrix at the same certified point."""
     rows, cols = A.shape
     if rows == 0 or cols == 0:
         return np.zeros((rows, 0), dtype=object), []
+    key = (int(digits), A.shape, tuple(A.ravel().tolist()))
+    hit = _SVD_MEMO.get(key)
+    if hit is None:
+        hit = _mp_svd_compute(A, digits)
+        if len(_SVD_MEMO) >= 256:
+            _SVD_MEMO.clear()
+        _SVD_MEMO[key] = hit
+    return hit[0].copy(), list(hit[1])
+
+
+_SVD_MEMO: dict = {}
+
+
+def _mp_svd_compute(A, digits):
     with mpmath.workdps(digits):
         U, S, _ = mpmath.svd_r(mpmath.matrix(A.tolist()), full_matrices=False)
         Uo = np.array([[U[i, j] for j in range(U.cols)] for i in range(U.rows)], dtype=object)

@@ -311,3 +311,34 @@ def test_transposed_layout_round_trip():
     assert np.array_equal(P["W1"], t[:6].reshape(3, 2, order="F").T)
     assert np.array_equal(net.to_transposed(theta), t)
     assert np.array_equal(theta[net.transposed_order()], t)
+
+
+@pytest.mark.parametrize("widths,acts", [((2, 3, 1), RELU), ((2, 2, 3, 2), [ABS, "relu"]),
+                                         ((1, 2, 2), nw.leaky_relu(0.25))])
+def test_fraction_fast_path_equals_the_numpy_object_path(monkeypatch, widths, acts):
+    """The python-flint route behind object arrays of Fractions gives the same entries and
+    the same entry types as numpy's object arithmetic (what callers and the point cache see)."""
+    from fractions import Fraction as F
+    rng = np.random.default_rng(3)
+    net = Network(widths, acts)
+    fr = np.vectorize(F, otypes=[object])
+    Ws = [fr(rng.integers(-4, 5, size=s) / 4) for s in net.shapes]
+    X = fr(rng.integers(-4, 5, size=(5, widths[0])) / 2)
+    Y = fr(rng.integers(-4, 5, size=(5, widths[-1])) / 2)
+    f0 = forward(net, [np.asarray(W, float) for W in Ws], np.asarray(X, float))
+    pat = [fr(lam) for lam in f0.Lam]
+    pat[0][0, 0] = F(1, 3)                       # any rational slope in a fixed pattern
+
+    def run():
+        f = forward(net, Ws, X, pattern=pat)
+        return (f.G, f.Phi, f.Yhat, d_blocks(net, Ws, X, pattern=pat),
+                nw.residual(net, Ws, X, Y, pattern=pat))
+    fast = run()
+    J, Jq = nw.jacobian_exact(net, Ws, X, pattern=pat)
+    monkeypatch.setattr(nw, "_fraction_inputs", lambda *a: False)
+    slow = run()
+    flat = lambda t: [v for a in (t if isinstance(t, list) else [t]) for v in np.ravel(a)]
+    for a, b in zip(fast, slow):
+        assert [(type(u), u) for u in flat(a)] == [(type(v), v) for v in flat(b)]
+    assert [F(int(q.p), int(q.q)) for q in Jq.entries()] == list(np.ravel(J))
+    assert list(np.ravel(J)) == list(np.ravel(np.concatenate(slow[3], axis=1)))

@@ -81,6 +81,7 @@ False
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -149,7 +150,14 @@ class _Dual:
 # --------------------------------------------------------------------------- exact pieces
 
 def _slope(act, sign: int) -> Fraction:
-    return Fraction(act.pos) if sign > 0 else Fraction(act.neg)
+    key = (act, sign > 0)
+    q = _SLOPES.get(key)
+    if q is None:
+        q = _SLOPES[key] = Fraction(act.pos) if sign > 0 else Fraction(act.neg)
+    return q
+
+
+_SLOPES: dict = {}
 
 
 def _sign(v) -> int:
@@ -209,6 +217,10 @@ def _cone(rows: Sequence[Sequence[Fraction]], n: int, *, strict: bool,
     ``f = extra_strict_neg``; None if there is none (z3's exact simplex decides).
     ``any_point``: the caller only needs *some* such ``d`` (not the LP's): a least-squares
     guess, verified exactly, is tried first (the same None / not None answer)."""
+    if strict and _opposed(rows):
+        # row . d > 0 for a zero row, or for both r and -c r (c > 0), has no solution: the
+        # answer z3 would give, decided without a solver
+        return None
     # only the coordinates some row uses matter (a coordinate no row uses can be 0, or is
     # itself a nonzero d with every row . d = 0 in the weak case)
     used = sorted({j for r in list(rows) + list(extra_le) +
@@ -253,6 +265,42 @@ def _cone(rows: Sequence[Sequence[Fraction]], n: int, *, strict: bool,
         return None
     mdl = sol.model()
     return [mdl.eval(x, model_completion=True).as_fraction() for x in d]
+
+
+def _direction_key(row) -> tuple[int, ...] | None:
+    """The primitive integer vector with the direction of a rational ``row`` (None for 0):
+    two rows have the same key iff one is a positive multiple of the other."""
+    nums, den = [], 1
+    for c in row:
+        q = c if isinstance(c, Fraction) else Fraction(c)
+        nums.append(q)
+        if q.denominator != 1:
+            den = den * q.denominator // math.gcd(den, q.denominator)
+    ints = [q.numerator * (den // q.denominator) for q in nums]
+    g = 0
+    for v in ints:
+        g = math.gcd(g, v)
+    if g == 0:
+        return None
+    return tuple(v // g for v in ints)
+
+
+def _opposed(rows) -> bool:
+    """Some row is 0, or two rows point in opposite directions (``r`` and ``-c r``,
+    ``c > 0``): then ``row . d > 0`` for every row has no solution.
+
+    >>> _opposed([[1, 2], [Fraction(-1, 2), -1]]), _opposed([[1, 2], [1, -2]])
+    (True, False)
+    >>> _opposed([[0, 0]])
+    True
+    """
+    seen = set()
+    for r in rows:
+        k = _direction_key(r)
+        if k is None or tuple(-v for v in k) in seen:
+            return True
+        seen.add(k)
+    return False
 
 
 def _lstsq_interior(rows, n):
@@ -330,6 +378,24 @@ def _transpose_times(J: np.ndarray, r) -> tuple:
     return tuple(Fraction(int(g[j, 0].p), int(g[j, 0].q)) for j in range(cols))
 
 
+def _piece_jacobian_gradient(net, Ws, X, Y, pattern):
+    """``(J, r, J^T r)`` of the pattern-``pattern`` network at the exact point: the Jacobian
+    (object array of Fractions), the residual ``vec(Yhat - Y)`` and the gradient (a tuple of
+    Fractions), the product taken on the python-flint matrix of J."""
+    import flint
+    r = nw.residual(net, Ws, X, Y, pattern=pattern)
+    try:
+        Jac, Jq = nw.jacobian_exact(net, Ws, X, pattern=pattern)
+    except TypeError:                 # not all Fractions: the generic exact product
+        Jac = nw.jacobian(net, Ws, X, pattern=pattern)
+        return Jac, r, _transpose_times(Jac, r)
+    rows, cols = Jac.shape
+    if rows == 0 or cols == 0:
+        return Jac, r, tuple(Jac.T @ r)
+    g = Jq.transpose() * flint.fmpq_mat(rows, 1, [_fmpq(v) for v in r])
+    return Jac, r, tuple(nw._frac(q) for q in g.entries())
+
+
 def _fmpq(v):
     """A :class:`flint.fmpq` equal to the rational ``v`` (int or Fraction)."""
     import flint
@@ -345,7 +411,6 @@ class StratumPiece:
     choice: tuple                  # ((l, i, k, sign), ...)
     strict: bool                   # C_s nonempty (the piece has interior at theta)
     gradient: tuple                # grad P_s(theta)
-    jacobian: np.ndarray = field(repr=False)       # d vec Yhat / d theta in pattern s
     pattern: list = field(repr=False)
     constraints: tuple = field(repr=False, default=())   # s_z a_{z,s} rows
     interior: tuple | None = None  # a rational d in C_s
@@ -417,16 +482,25 @@ def _locally_zero(net, Ws, X, signs):
     return out
 
 
-def _path_masks(pattern):
-    """The distinct products ``prod_l Lambda^(l)_{., k_l}`` over paths (k_1, ..., k_H)."""
-    masks = {tuple([Fraction(1)] * pattern[0].shape[0])}
+def _path_masks_q(pattern) -> set:
+    """:func:`_path_masks` as tuples of python-flint ``fmpq`` (the same set of values)."""
+    import flint
+    one = flint.fmpq(1)
+    masks = {tuple([one] * pattern[0].shape[0])}
     for lam in pattern:
-        new = set()
-        for mu in masks:
-            for k in range(lam.shape[1]):
-                new.add(tuple(a * b for a, b in zip(mu, lam[:, k])))
-        masks = new
+        cols = [[_fmpq(v) for v in lam[:, k]] for k in range(lam.shape[1])]
+        masks = {tuple(a * b for a, b in zip(mu, col)) for mu in masks for col in cols}
     return masks
+
+
+def _path_masks(pattern):
+    """The distinct products ``prod_l Lambda^(l)_{., k_l}`` over paths (k_1, ..., k_H).
+
+    >>> F = Fraction
+    >>> sorted(_path_masks([np.array([[F(1), F(0)], [F(1, 2), F(1)]], dtype=object)]))
+    [(Fraction(0, 1), Fraction(1, 1)), (Fraction(1, 1), Fraction(1, 2))]
+    """
+    return {tuple(nw._frac(q) for q in mu) for mu in _path_masks_q(pattern)}
 
 
 def certify_stratum(net: nw.Network, X, Y, theta, *, max_pieces: int = 256,
@@ -474,9 +548,8 @@ def _certify_stratum(net: nw.Network, X, Y, th, *, max_pieces: int, search_direc
     for l in range(net.H):            # the paper's convention: slope 0 at a kink
         for (i, k) in zeros[l]:
             lam_pattern[l][i, k] = Fraction(0)
-    r_lam = nw.residual(net, Ws, X, Y, pattern=lam_pattern)
+    _, r_lam, lam_grad = _piece_jacobian_gradient(net, Ws, X, Y, lam_pattern)
     value = sum((v * v for v in r_lam), Fraction(0)) / 2
-    lam_grad = tuple(nw.jacobian(net, Ws, X, pattern=lam_pattern).T @ r_lam)
     base = dict(value=value, lambda_gradient=lam_grad, lambda_pattern=lam_pattern,
                 n_zero=n_zero, theta=tuple(th))
 
@@ -531,13 +604,15 @@ def _certify_stratum(net: nw.Network, X, Y, th, *, max_pieces: int, search_direc
                 level = ext
             nxt += level
         partial = nxt
-    pieces = []
+    pieces, jacobians = [], []
     for choice, rows, strict, d in partial:
         pat = _pattern(net, signs, choice, net.H)
-        Jac = nw.jacobian(net, Ws, X, pattern=pat)
-        r = nw.residual(net, Ws, X, Y, pattern=pat)
+        Jac, r, grad = _piece_jacobian_gradient(net, Ws, X, Y, pat)
+        # the pattern Jacobian decides which outputs are differentiable (below); it is not
+        # kept in the certificate (the pattern determines it, and it is most of its size)
+        jacobians.append(Jac)
         pieces.append(StratumPiece(tuple((l, i, k, s) for (l, i, k), s in sorted(choice.items())),
-                                   strict, _transpose_times(Jac, r), Jac, pat,
+                                   strict, grad, pat,
                                    tuple(map(tuple, rows)),
                                    None if d is None else tuple(d)))
     strict = [p for p in pieces if p.strict]
@@ -548,7 +623,8 @@ def _certify_stratum(net: nw.Network, X, Y, th, *, max_pieces: int, search_direc
         return unresolved("no sign choice has an open cone of directions")
     g0 = strict[0].gradient
     differentiable = all(p.gradient == g0 for p in strict)
-    outs = tuple(all(tuple(p.jacobian[j]) == tuple(strict[0].jacobian[j]) for p in strict)
+    strict_jac = [J for p, J in zip(pieces, jacobians) if p.strict]
+    outs = tuple(all(tuple(J[j]) == tuple(strict_jac[0][j]) for J in strict_jac)
                  for j in range(m * net.d_y))
     r = nw.residual(net, Ws, X, Y, pattern=strict[0].pattern)
 
@@ -556,7 +632,10 @@ def _certify_stratum(net: nw.Network, X, Y, th, *, max_pieces: int, search_direc
     certified, cert_pieces = True, []
     for p in pieces:
         how = None
-        if _cone(p.constraints, n, strict=False, extra_le=(p.gradient,)) is None:
+        # a direction of K_s with grad . d <= 0 defeats "first_order": the piece's interior
+        # point is one when grad . d <= 0 there (exact), else z3 decides
+        if not _descends(p.interior, p.gradient) and _cone(
+                p.constraints, n, strict=False, extra_le=(p.gradient,)) is None:
             how = "first_order"
         elif _path_orthogonal(p.pattern, X, r):
             how = "path_model"
@@ -597,24 +676,40 @@ def _certify_stratum(net: nw.Network, X, Y, th, *, max_pieces: int, search_direc
                               descent=descent, ascent=ascent, notes=tuple(notes), **base)
 
 
+def _descends(d, g) -> bool:
+    """``d`` given and ``g . d <= 0`` exactly.
+
+    >>> _descends((Fraction(1), Fraction(2)), (Fraction(-3), Fraction(1))), _descends(None, (1,))
+    (True, False)
+    """
+    if d is None:
+        return False
+    return sum((a * b for a, b in zip(g, d) if a != 0 and b != 0), Fraction(0)) <= 0
+
+
 def _replace(p, **kw):
     import dataclasses
     return dataclasses.replace(p, **kw)
 
 
 def _path_orthogonal(pattern, X, r) -> bool:
-    """``r`` (vec of the residual, output-major) orthogonal to ``V_s`` for every output."""
+    """``r`` (vec of the residual, output-major) orthogonal to ``V_s`` for every output.
+
+    Exact in python-flint rationals: ``M^T diag(r_c) X = 0`` for every output ``c``, where the
+    columns of ``M`` are the path masks of every path (repeated masks change nothing)."""
     import flint
-    m = X.shape[0]
+    m, d_x = X.shape
     d_y = len(r) // m
-    # exact in python-flint rationals: diag(mu) R' X = 0 for every path mask
-    Xq = flint.fmpq_mat(m, X.shape[1], [_fmpq(v) for v in np.ravel(X)])
-    Rq = [[_fmpq(r[c * m + i]) for i in range(m)] for c in range(d_y)]
-    for mu in _path_masks(pattern):
-        muq = [_fmpq(v) for v in mu]
-        W = flint.fmpq_mat(d_y, m, [muq[i] * Rq[c][i] for c in range(d_y) for i in range(m)])
-        P = W * Xq
-        if any(P[c, p] != 0 for c in range(d_y) for p in range(X.shape[1])):
+    masks = [[flint.fmpq(1)] * m]
+    for lam in pattern:
+        cols = [[_fmpq(v) for v in lam[:, k]] for k in range(lam.shape[1])]
+        masks = [[a * b for a, b in zip(mu, col)] for mu in masks for col in cols]
+    M = flint.fmpq_mat(len(masks), m, [v for mu in masks for v in mu])
+    Xq = [_fmpq(v) for v in np.ravel(X)]
+    for c in range(d_y):
+        rc = [_fmpq(r[c * m + i]) for i in range(m)]
+        W = flint.fmpq_mat(m, d_x, [rc[i] * Xq[i * d_x + p] for i in range(m) for p in range(d_x)])
+        if any(v != 0 for v in (M * W).entries()):
             return False
     return True
 
