@@ -31,6 +31,7 @@ the same JSON.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -337,6 +338,14 @@ _MODULE_CLAIMS: dict[str, dict[str, Any]] = {}
 def load_claim(origin: str, claim_id: str) -> Claim:
     """The claim ``claim_id`` of the module ``origin`` (a module name of the bundled catalogue
     or the path of a user's file), imported as the catalogue imports it."""
+    try:
+        return _module_claims(origin)[claim_id]
+    except KeyError:
+        raise RunnerError(f"module {origin} no longer defines the claim {claim_id}") from None
+
+
+def _module_claims(origin: str) -> dict[str, Claim]:
+    """The claims of the module ``origin`` by id, imported once per process."""
     if origin not in _MODULE_CLAIMS:
         from .claims import claims_in
 
@@ -354,10 +363,7 @@ def load_claim(origin: str, claim_id: str) -> Claim:
 
             found = claims_in(vars(importlib.import_module(origin)))
         _MODULE_CLAIMS[origin] = {c.id: c for c in found}
-    try:
-        return _MODULE_CLAIMS[origin][claim_id]
-    except KeyError:
-        raise RunnerError(f"module {origin} no longer defines the claim {claim_id}") from None
+    return _MODULE_CLAIMS[origin]
 
 
 _PINNED: dict[str, Any] = {}
@@ -630,7 +636,11 @@ def _worker_entry(fd: int) -> None:
 
         init = json.loads(conn.recv_bytes())
         prof, seed = Profile(**init[1]), int(init[2])
-        _preload()
+        _preload(init[3] if len(init) > 3 else ())
+        # the preloaded objects never die: kept out of the collector, so the forks' collections
+        # do not write to (and copy) every page of the worker's heap
+        gc.collect()
+        gc.freeze()
         send(["ready"])
         while True:
             try:
@@ -667,11 +677,12 @@ _NOT_PRELOADED = ("cli", "docgen", "figures", "pytest_plugin", "report", "report
                   "sweeps")
 
 
-def _preload() -> None:
+def _preload(origins: Sequence[str] = ()) -> None:
     """What every claim's forked process inherits instead of computing it again: the
     libraries of :data:`_PRELOAD`, the engine's own modules, the engine's Hypothesis
-    constants, and the source digests and library versions of the point store's keys. The
-    same for every worker of every run (nothing here depends on the claims)."""
+    constants, the source digests and library versions of the point store's keys, and the
+    modules of the run's claims (``origins``, in sorted order). The same for every worker of
+    a run (what is loaded depends on the run's set of claims, never on which ran before)."""
     import importlib
     import pkgutil
 
@@ -687,6 +698,11 @@ def _preload() -> None:
             continue
     with pinned_hypothesis_constants(None):
         pass
+    for origin in _preloaded_origins(origins):
+        try:
+            _module_claims(origin)
+        except Exception:       # noqa: BLE001 - the claim's fork reports it
+            continue
     try:
         from .pointcache import _cached_versions, _sources
 
@@ -695,6 +711,28 @@ def _preload() -> None:
             _sources((f"proofcheck.optimize.{finder}",))
     except Exception:           # noqa: BLE001 - computed by the claim that needs it
         pass
+
+
+def _preloaded_origins(origins: Sequence[str]) -> list[str]:
+    """The claim modules a worker loads before its first claim: the run's own, and when one
+    of them is in the bundled catalogue, every catalogue module, so that a catalogue claim's
+    fork starts from the same worker state whether it runs alone or with the whole catalogue
+    (its cached result is then the result a full run computes)."""
+    import pkgutil
+
+    from .papers import CATALOGUE_PACKAGE
+
+    names = set(origins)
+    if any(o.startswith(CATALOGUE_PACKAGE + ".") for o in names):
+        try:
+            import importlib
+
+            pkg = importlib.import_module(CATALOGUE_PACKAGE)
+            names |= {m.name for m in pkgutil.walk_packages(pkg.__path__, CATALOGUE_PACKAGE + ".")
+                      if not m.ispkg}
+        except Exception:       # noqa: BLE001 - each claim's fork loads its own module
+            pass
+    return sorted(names)
 
 
 def _in_fork(body: Callable[[], None]) -> str | None:
@@ -811,9 +849,10 @@ class _Worker:
         self.conn.close()
 
 
-def _spawn(prof: Profile, seed: int) -> _Worker:
+def _spawn(prof: Profile, seed: int, origins: Sequence[str] = ()) -> _Worker:
     """A fresh worker process: ``sys.executable`` with this process's ``sys.path``, one BLAS
-    thread, and a socket of its own (the claim's stdout goes to stderr)."""
+    thread, and a socket of its own (the claim's stdout goes to stderr); it loads the modules
+    ``origins`` of the run's claims once, before its first claim."""
     import dataclasses
     import socket
     import subprocess
@@ -830,7 +869,8 @@ def _spawn(prof: Profile, seed: int) -> _Worker:
                             start_new_session=False)
     theirs.close()
     conn = Connection(ours.detach())
-    conn.send_bytes(json.dumps(["init", dataclasses.asdict(prof), seed]).encode())
+    conn.send_bytes(json.dumps(["init", dataclasses.asdict(prof), seed,
+                                sorted(set(origins))]).encode())
     return _Worker(proc, conn)
 
 
@@ -877,6 +917,7 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
     from multiprocessing.connection import wait
 
     pending = deque(todo)
+    origins = sorted({t.origin for t in todo})
     workers: list[_Worker] = []
     every: list[_Worker] = []           # replaced ones too: for the busy / idle summary
     t0 = time.monotonic()
@@ -889,7 +930,7 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
                 workers = [w for w in workers if w.alive]
                 idle = [w for w in workers if w.task is None]
                 while pending and (idle or len(workers) < n):
-                    w = idle.pop() if idle else _spawn(prof, seed)
+                    w = idle.pop() if idle else _spawn(prof, seed, origins)
                     if w not in workers:
                         workers.append(w)
                         every.append(w)
