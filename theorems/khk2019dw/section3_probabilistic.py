@@ -138,7 +138,7 @@ SETTINGS = {s.name: s for s in [
     Setting("abs_d1_m256", ((1,), (-1,)), (128, 128), 2, 128, t=3.0, draws=8000,
             realised_by="abs"),
     Setting("relu_d2_types_m1500", ((1, 0), (0, 1), (1, 1)), (500, 500, 500), 1,
-            Fraction("109.41"), t=3.0, draws=8000,
+            Fraction("109.41"), t=3.0, draws=2000,
             note="three row types; min over |I| >= 750 of lambda_min = 109.612 (vertex "
                  "enumeration), delta^2 = 109.41 certified exactly"),
     Setting("relu_d1_r200", ((1,),), (470_000,), 200, 235_000, t=3.2,
@@ -441,7 +441,7 @@ proposition2_i = claim(
           "(monotone "
           "bracketing on a geometric grid over [ln 2, t_hi]; outside it the statement is trivial); "
           "end-to-end Monte Carlo (X, Y drawn, D~ built, projected) on the three small settings "
-          "(4000 / 8000 / 8000 draws per setting). The bound is vacuous (>= 1/2 ||Y||^2) for "
+          "(4000 / 8000 / 2000 draws per setting). The bound is vacuous (>= 1/2 ||Y||^2) for "
           "every t > ln 2 "
           "unless (d_x d)^2 m / (36 (m - d_x d)^2) > ln 2: only relu_d1_r1e6 (m = 1.4e10, "
           "d_x d = 1e6, t = 1.5) and the boundary settings with d_x d = 1e7, 1e8 make it "
@@ -583,7 +583,7 @@ lemma6_i = claim("khk2019dw.lemma6.i", printed_at("B", "Lemma 6 (i)", "(B.8)-(B.
           "(numerical rank, LAPACK cutoff) where the planned draws decide "
           "(montecarlo.draws_needed): "
           "4000 / 8000 draws per setting on relu_d1_m29 and abs_d1_m256 (bounds "
-          "e^{-m/(64 ln(...))} = 0.50, 0.050); on relu_d2_types_m1500 (bound 8.4e-4) 8000 "
+          "e^{-m/(64 ln(...))} = 0.50, 0.050); on relu_d2_types_m1500 (bound 8.4e-4) 2000 "
           "draws cannot decide, so the "
           "exact law decides alone. The exact law (P(fail) exactly 0 or 1, the bound enclosed "
           "in a ball) also runs on the mpmath and ball backends, so a failure it finds is "
