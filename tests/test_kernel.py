@@ -280,7 +280,7 @@ def test_an_overflow_inside_the_optimiser_fails_only_that_start(monkeypatch):
     def boom(*a, **k):
         raise OverflowError("Python int too large to convert to C long")
 
-    monkeypatch.setattr(local_min, "minimize", boom)
+    monkeypatch.setattr(local_min, "trust_region_newton", boom)
     from proofcheck.losses import SquaredLoss
     from proofcheck.models import Landscape, ResNetProblem
     rng = np.random.default_rng(0)
