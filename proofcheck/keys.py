@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from collections.abc import Iterable
 from typing import Any
@@ -93,11 +92,7 @@ def source_facts(kind: str, data: bytes, compute: Any, *, version: str = "") -> 
     except (OSError, ValueError):
         value = compute(data)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".facts-", suffix=".tmp")
-            with os.fdopen(fd, "w") as fh:
-                json.dump(value, fh)
-            os.replace(tmp, file)
+            atomic_write(file, json.dumps(value))
         except OSError:
             pass
     _FACTS[key] = value
@@ -278,15 +273,9 @@ def library_versions() -> dict[str, str | None]:
 
 
 def atomic_write(path: Path, text: str) -> None:
+    """A cache entry written atomically (:func:`proofcheck.outputs.write_atomic`, without
+    ``fsync``: an entry lost in a crash is computed again), its folder created."""
+    from .outputs import write_atomic
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, text, sync=False)

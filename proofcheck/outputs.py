@@ -86,9 +86,10 @@ def check_output_dir(path: str | os.PathLike[str], *, create: bool = True) -> Pa
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes, *,
-                 encoding: str = "utf-8") -> Path:
+                 encoding: str = "utf-8", sync: bool = True) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder and
-    ``os.replace`` (atomic on POSIX and Windows); returns the path."""
+    ``os.replace`` (atomic on POSIX and Windows); returns the path. ``sync=False`` skips the
+    ``fsync`` (for cache entries: one lost in a crash is computed again)."""
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
     raw = data.encode(encoding) if isinstance(data, str) else data
@@ -96,8 +97,9 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, *,
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
         mode = 0o666 & ~_umask()
         os.chmod(tmp, mode)
         os.replace(tmp, p)
