@@ -731,40 +731,7 @@ def best_linear_predictor(
 ) -> ConvexFit:
     r"""``inf_R sum_i w_i l(R phi_i, y_i)`` over R in R^{d_y x k}, with certified bounds
     (computed once per process for the same data, loss object and options: every certified
-    point of an instance, and every mutant evaluated there, asks for the same L*_x)."""
-    try:
-        arrays = [np.asarray(a, dtype=float) for a in (Phi, Y)]
-        if weights is not None:
-            arrays.append(np.asarray(weights, dtype=float))
-        key = (tuple((a.shape, a.tobytes()) for a in arrays), weights is None, id(loss),
-               digits, max_iter, repr(rank_method), max_mp_size)
-    except (TypeError, ValueError):
-        key = None
-    if key is not None and key in _FITS and _FITS[key][0] is loss:
-        fit = _FITS[key][1]
-    else:
-        fit = _best_linear_predictor(Phi, Y, loss, weights=weights, digits=digits,
-                                     max_iter=max_iter, rank_method=rank_method,
-                                     max_mp_size=max_mp_size)
-        if key is not None:
-            if len(_FITS) > 256:
-                _FITS.clear()
-            _FITS[key] = (loss, fit)     # the loss is kept alive: its id stays unique
-    return replace(fit, R=fit.R.copy()) if isinstance(fit.R, np.ndarray) else fit
-
-
-def _best_linear_predictor(
-    Phi,
-    Y,
-    loss: Loss,
-    *,
-    weights=None,
-    digits: int | None = None,
-    max_iter: int = 200,
-    rank_method="lapack",
-    max_mp_size: int = 4000,
-) -> ConvexFit:
-    r"""``inf_R sum_i w_i l(R phi_i, y_i)`` over R in R^{d_y x k}, with certified bounds.
+    point of an instance, and every mutant evaluated there, asks for the same L*_x).
 
     ``Phi`` (m, k) are the features (X for L*_{x}, [X Z] for L*_{x,z}), ``Y`` (m, d_y) the
     targets, ``weights`` the empirical measure (default uniform 1/m; zero weights drop
@@ -783,6 +750,29 @@ def _best_linear_predictor(
     >>> bool(abs(float(fit.R[0, 0]) - np.log(2.0)) < 1e-12)   # sigma(r) = 2/3 at the optimum
     True
     """
+    options = (digits, max_iter, rank_method, max_mp_size)
+    try:
+        arrays = [np.asarray(a, dtype=float) for a in (Phi, Y)]
+        if weights is not None:
+            arrays.append(np.asarray(weights, dtype=float))
+        key = (tuple((a.shape, a.tobytes()) for a in arrays), weights is None, id(loss),
+               repr(options))
+    except (TypeError, ValueError):
+        key = None
+    if key is not None and key in _FITS and _FITS[key][0] is loss:
+        fit = _FITS[key][1]
+    else:
+        fit = _best_linear_predictor(Phi, Y, loss, weights, *options)
+        if key is not None:
+            if len(_FITS) > 256:
+                _FITS.clear()
+            _FITS[key] = (loss, fit)     # the loss is kept alive: its id stays unique
+    return replace(fit, R=fit.R.copy()) if isinstance(fit.R, np.ndarray) else fit
+
+
+def _best_linear_predictor(Phi, Y, loss: Loss, weights, digits: int | None, max_iter: int,
+                           rank_method, max_mp_size: int) -> ConvexFit:
+    """The computation of :func:`best_linear_predictor` (its arguments, in order)."""
     Phi, Y, w, k = _prepare(Phi, Y, loss, weights)
     m_uniform = Phi.shape[0] if weights is None else None  # mpmath uses exactly 1/m then
     if digits is not None and (not isinstance(digits, int) or digits < 1):
