@@ -35,36 +35,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 
-_TIMING = re.compile(r"\s*\[\d+(\.\d+)? s\]")
+from proofcheck.results import report_differences, without_timings
 
-
-def _normalised(doc):
-    if isinstance(doc, dict):
-        return {k: _normalised(v) for k, v in doc.items()
-                if k not in ("seconds", "cached", "cached_at")}
-    if isinstance(doc, list):
-        return [_normalised(v) for v in doc]
-    if isinstance(doc, str):
-        return _TIMING.sub("", doc)
-    return doc
-
-
-def _differences(a, b, where: str = "") -> list[str]:
-    """Where two JSON values differ."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b))
-                for d in _differences(a.get(k), b.get(k), f"{where}.{k}")]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b))
-                for d in _differences(x, y, f"{where}[{i}]")]
-    return [] if a == b else [f"{where}: {str(a)[:100]!r} != {str(b)[:100]!r}"]
+def _normalised_doc(doc):
+    """A report without timings and cache marks (the warm run's results come from the cache)."""
+    return without_timings(doc, cache_marks=True)
 
 
 _STATS: dict[str, dict] = {}
@@ -142,17 +123,17 @@ def main(argv: list[str] | None = None) -> None:
     print_worker_stats()
     print(f"cold(jobs=2) / warm:         {w2 / w3:.1f}x wall ({c2 / max(c3, 1e-9):.1f}x CPU)")
     same = (d1 is not None and d2 is not None and d3 is not None
-            and _normalised(d1) == _normalised(d2) == _normalised(d3))
+            and _normalised_doc(d1) == _normalised_doc(d2) == _normalised_doc(d3))
     print(f"same JSON for jobs 1, jobs 2 and warm (seconds and cache marks aside): {same}")
     if not same and d1 is not None and d2 is not None and d3 is not None:
         for a, b, what in ((d1, d2, "jobs 1 vs jobs 2"), (d2, d3, "jobs 2 vs warm")):
-            for line in _differences(_normalised(a), _normalised(b))[:5]:
+            for line in report_differences(_normalised_doc(a), _normalised_doc(b))[:5]:
                 print(f"  {what}: {line}")
     if args.point_store:
         w4, c4, d4, _ = runs["cold, no store"]
         print(f"cold without / with the point store: {c4 / max(c2, 1e-9):.2f}x CPU, "
               f"{w4 / w2:.2f}x wall; same JSON: "
-              f"{d4 is not None and d2 is not None and _normalised(d4) == _normalised(d2)}")
+              f"{d4 is not None and d2 is not None and _normalised_doc(d4) == _normalised_doc(d2)}")
     if args.write_costs and d1 is not None:
         write_costs(d1, args.profile)
 

@@ -440,3 +440,41 @@ def _jsonable(obj: Any) -> Any:
     if "/" in text and text.replace("/", "").replace("-", "").isdigit():
         return text
     return f if math.isfinite(f) else repr(f)
+
+
+#: Report keys that hold timings or cache bookkeeping, not results.
+TIMING_KEYS = ("seconds", "cached_at")
+
+
+def without_timings(doc: Any, *, cache_marks: bool = False) -> Any:
+    """A JSON report (or any part of one) without its timings, and with ``cache_marks`` also
+    without the ``cached`` flags: what must be identical for the same seed, whatever ``--jobs``
+    and whether results came from the cache.
+
+    >>> without_timings({"a": 1, "seconds": 2.0, "b": [{"cached_at": "x", "cached": True}]})
+    {'a': 1, 'b': [{'cached': True}]}
+    >>> without_timings({"cached": True, "c": 3}, cache_marks=True)
+    {'c': 3}
+    """
+    drop = TIMING_KEYS + (("cached",) if cache_marks else ())
+    if isinstance(doc, dict):
+        return {k: without_timings(v, cache_marks=cache_marks) for k, v in doc.items()
+                if k not in drop}
+    if isinstance(doc, list):
+        return [without_timings(v, cache_marks=cache_marks) for v in doc]
+    return doc
+
+
+def report_differences(a: Any, b: Any, where: str = "") -> list[str]:
+    """Where two JSON values differ, as ``path: a != b`` lines.
+
+    >>> report_differences({"x": [1, 2], "y": 3}, {"x": [1, 5], "y": 3})
+    ['.x[1]: 2 != 5']
+    """
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b))
+                for d in report_differences(a.get(k), b.get(k), f"{where}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b))
+                for d in report_differences(x, y, f"{where}[{i}]")]
+    return [] if a == b else [f"{where}: {str(a)[:80]} != {str(b)[:80]}"]

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from proofcheck.results import report_differences, without_timings
+
 # leaf ids (an id also selects the claims below it); one erratum among them, so a witness is
 # in the comparison too
 CLAIMS = (
@@ -28,21 +30,7 @@ CLAIMS = (
     "khk2019lm.theorem1.tangent_space",
     "shamir2018.figure1.objective",
 )
-TIMING_KEYS = ("seconds", "cached_at")
 TIMING_TEXT = re.compile(r"\[\s*[0-9.eE+-]+\s*s\]")
-
-
-def _strip(obj: Any) -> Any:
-    """``obj`` without the keys that hold timings.
-
-    >>> _strip({"a": 1, "seconds": 2.0, "b": [{"cached_at": "x", "c": 3}]})
-    {'a': 1, 'b': [{'c': 3}]}
-    """
-    if isinstance(obj, dict):
-        return {k: _strip(v) for k, v in obj.items() if k not in TIMING_KEYS}
-    if isinstance(obj, list):
-        return [_strip(v) for v in obj]
-    return obj
 
 
 def _strings_under(obj: Any, keys: tuple[str, ...]) -> list[str]:
@@ -82,8 +70,8 @@ def test_same_seed_gives_identical_json_across_hash_seeds(tmp_path: Path) -> Non
     b = json.loads(_run(tmp_path, "2", "b"))
     assert sorted(c["id"] for c in a["claims"]) == sorted(CLAIMS)
     assert not [c["id"] for c in a["claims"] if c["verdict"] == "error"]
-    sa = json.dumps(_strip(a), sort_keys=True, indent=1)
-    sb = json.dumps(_strip(b), sort_keys=True, indent=1)
+    sa = json.dumps(without_timings(a), sort_keys=True, indent=1)
+    sb = json.dumps(without_timings(b), sort_keys=True, indent=1)
     if sa != sb:
         import difflib
         diff = "\n".join(list(difflib.unified_diff(sa.splitlines(), sb.splitlines(),
@@ -145,7 +133,7 @@ def _leaky(tmp_path: Path) -> Path:
 
 def _claim_json(run: Any, claim_id: str) -> str:
     doc = next(c for c in run.to_dict()["claims"] if c["id"] == claim_id)
-    return json.dumps(_strip(doc), sort_keys=True)
+    return json.dumps(without_timings(doc), sort_keys=True)
 
 
 def test_a_claims_result_does_not_depend_on_what_ran_before_it_in_its_worker(tmp_path):
@@ -183,21 +171,6 @@ def test_a_claims_result_does_not_depend_on_what_ran_before_it_in_its_worker(tmp
 # ---------------------------------------------------------------------------------------------
 # the whole catalogue, --jobs 1 against --jobs 2 (opt-in: several minutes on two cores)
 
-def differences(a: Any, b: Any, where: str = "") -> list[str]:
-    """Where two JSON values differ, as ``path: a != b`` lines.
-
-    >>> differences({"x": [1, 2], "y": 3}, {"x": [1, 5], "y": 3})
-    ['.x[1]: 2 != 5']
-    """
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b))
-                for d in differences(a.get(k), b.get(k), f"{where}.{k}")]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b))
-                for d in differences(x, y, f"{where}[{i}]")]
-    return [] if a == b else [f"{where}: {str(a)[:80]} != {str(b)[:80]}"]
-
-
 @pytest.mark.slow
 def test_whole_catalogue_same_json_for_jobs_1_and_2(tmp_path: Path) -> None:
     """``proofcheck check`` (every claim, default profile, seed 0) with one worker and with
@@ -211,6 +184,6 @@ def test_whole_catalogue_same_json_for_jobs_1_and_2(tmp_path: Path) -> None:
              "--witness-db", "none", "--no-progress", "--jobs", jobs, "-o", str(out)],
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=3600)
         assert out.exists(), f"no report (exit {proc.returncode}):\n{proc.stderr[-2000:]}"
-        docs.append(_strip(json.loads(out.read_text())))
+        docs.append(without_timings(json.loads(out.read_text())))
     assert len(docs[0]["claims"]) > 100
-    assert not differences(docs[0], docs[1])
+    assert not report_differences(docs[0], docs[1])
