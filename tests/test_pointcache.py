@@ -122,16 +122,26 @@ def _files(root) -> list:
     return sorted(root.glob("*/*.json"))
 
 
+def _fill(numbers, floats: int) -> None:
+    """One entry of ``floats`` floats in the current point store per key number."""
+    for n in numbers:
+        pc.cached_points("test.size", ("proofcheck.pointcache",), np.full(3, float(n)),
+                         lambda: [np.arange(float(floats))])
+
+
+def _store_with(tmp_path, monkeypatch, entries: int, floats: int) -> list:
+    """A fresh point store in ``tmp_path`` holding ``entries`` entries of ``floats`` floats."""
+    monkeypatch.setenv(pc.ENV, str(tmp_path))
+    pc._STORES.clear()
+    _fill(range(entries), floats)
+    return _files(tmp_path)
+
+
 def test_prune_bounds_the_store_least_recently_used_first(tmp_path, monkeypatch):
     import os
     import time
 
-    monkeypatch.setenv(pc.ENV, str(tmp_path))
-    pc._STORES.clear()
-    for n in range(6):
-        pc.cached_points("test.size", ("proofcheck.pointcache",), np.full(3, float(n)),
-                         lambda: [np.arange(2000.0)])
-    files = _files(tmp_path)
+    files = _store_with(tmp_path, monkeypatch, 6, 2000)
     assert len(files) == 6
     size = files[0].stat().st_size
     # ages: entry k last used k hours ago
@@ -157,12 +167,7 @@ def test_prune_skips_an_entry_being_computed_and_a_concurrent_pruner(tmp_path, m
     import fcntl
     import os
 
-    monkeypatch.setenv(pc.ENV, str(tmp_path))
-    pc._STORES.clear()
-    for n in range(2):
-        pc.cached_points("test.size", ("proofcheck.pointcache",), np.full(3, float(n)),
-                         lambda: [np.arange(500.0)])
-    busy = _files(tmp_path)[0]
+    busy = _store_with(tmp_path, monkeypatch, 2, 500)[0]
     fd = os.open(busy.with_suffix(".lock"), os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX)             # another worker computes this entry now
     try:
@@ -184,15 +189,11 @@ def test_a_runs_store_is_pruned_to_the_configured_bound_when_the_run_ends(tmp_pa
     monkeypatch.delenv(pc.ENV, raising=False)
     monkeypatch.setenv(pc.MAX_MB_ENV, "0.01")              # about 10 KiB
     with pc.using_store(tmp_path):
-        for n in range(4):
-            pc.cached_points("test.size", ("proofcheck.pointcache",), np.full(3, float(n)),
-                             lambda: [np.arange(500.0)])
+        _fill(range(4), 500)
         assert len(_files(tmp_path)) == 4
     total = sum(f.stat().st_size for f in _files(tmp_path))
     assert 0 < total <= 0.01 * 1024 * 1024 and len(_files(tmp_path)) < 4
     monkeypatch.setenv(pc.MAX_MB_ENV, "0")                 # unbounded
     with pc.using_store(tmp_path):
-        for n in range(4, 8):
-            pc.cached_points("test.size", ("proofcheck.pointcache",), np.full(3, float(n)),
-                             lambda: [np.arange(500.0)])
+        _fill(range(4, 8), 500)
     assert len(_files(tmp_path)) >= 4

@@ -153,14 +153,20 @@ class _CopiesLandscape:
         return [P(kind="local_min", digits=digits, theta=t) for t in self.copies]
 
 
-def test_find_points_counts_two_copies_once():
+def _copies_claim(number: int) -> Claim:
+    """A local-minimum claim whose landscape finds two symmetric copies of one minimum."""
     net = Network((2, 3, 1), RELU)
     Ws = net.random_weights(RNG)
-    claim = Claim(id="demo.lemma9", title="t", source=Source("demo", "1", "Lemma 9"),
-                  statement="s", instances=lambda a: st.just(Instance(x=1.0)),
-                  conclusion=lambda inst, point, B: Margin.at_least(1.0, 0.0, B),
-                  point_kind=PointKind.LOCAL_MIN,
-                  landscape=lambda inst: _CopiesLandscape(net, Ws))
+    return Claim(id=f"demo.lemma{number}", title="t",
+                 source=Source("demo", "1", f"Lemma {number}"), statement="s",
+                 instances=lambda a: st.just(Instance(x=1.0)),
+                 conclusion=lambda inst, point, B: Margin.at_least(1.0, 0.0, B),
+                 point_kind=PointKind.LOCAL_MIN,
+                 landscape=lambda inst: _CopiesLandscape(net, Ws))
+
+
+def test_find_points_counts_two_copies_once():
+    claim = _copies_claim(9)
     found = find_points(claim, Instance(x=1.0), rng=np.random.default_rng(0), starts=1,
                         digits=30)
     assert len(found.found) == 2 and len(found.points) == 1 and found.duplicates == 1
@@ -170,13 +176,7 @@ def test_find_points_counts_two_copies_once():
 def test_check_says_distinct_up_to_symmetries():
     from proofcheck.engine import check_claim
     from proofcheck.report import evidence_phrase
-    net = Network((2, 3, 1), RELU)
-    Ws = net.random_weights(RNG)
-    claim = Claim(id="demo.lemma8", title="t", source=Source("demo", "1", "Lemma 8"),
-                  statement="s", instances=lambda a: st.just(Instance(x=1.0)),
-                  conclusion=lambda inst, point, B: Margin.at_least(1.0, 0.0, B),
-                  point_kind=PointKind.LOCAL_MIN,
-                  landscape=lambda inst: _CopiesLandscape(net, Ws))
+    claim = _copies_claim(8)
     res = check_claim(claim, profile="quick", seed=0)
     rec = res.checks[0]
     assert rec.points == 1                      # two copies of one minimum: one point
