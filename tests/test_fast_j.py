@@ -38,6 +38,15 @@ def _case(widths, act=nw.RELU, m=30, seed=0):
             rng.normal(size=(m, widths[-1])))
 
 
+def _factors(widths, m, seed=0):
+    """``_case`` and its Jacobian's factors: the forward pass's Phi and the backprop
+    coefficients C, and the structured Jacobian K they make."""
+    net, Ws, X, Y = _case(widths, nw.RELU, m, seed=seed)
+    f = nw.forward(net, Ws, X)
+    C = nw.backprop_coefficients(net, Ws, X, fwd=f)
+    return net, Ws, X, Y, f.Phi, C, KhatriRaoJacobian(f.Phi, C)
+
+
 CASES = [  # (widths, activation, m): wide, tall, square-ish, d_y > 1, every activation
     ((4, 8, 8, 1), nw.RELU, 20),
     ((4, 8, 8, 1), nw.RELU, 200),
@@ -104,14 +113,11 @@ def test_small_chunks_give_the_same_answer_and_stream():
     # tall: m = 16000 samples, N = 102 parameters: the dense K is 13 MB; the streamed route
     # holds chunks of max(50 kB, N + 1 rows), R and the SVD of the N x N factor (a few N^2
     # floats), whatever m is
-    net, Ws, X, Y = _case((10, 6, 6, 1), nw.RELU, 16000, seed=3)
-    f = nw.forward(net, Ws, X)
-    C = nw.backprop_coefficients(net, Ws, X, fwd=f)
-    K = KhatriRaoJacobian(f.Phi, C)
+    net, Ws, X, Y, Phi, C, K = _factors((10, 6, 6, 1), 16000, seed=3)
     dense_bytes = 8 * K.shape[0] * K.shape[1]
-    big = j_from_factors(f.Phi, C, Y, ("press",))["press"]
+    big = j_from_factors(Phi, C, Y, ("press",))["press"]
     tracemalloc.start()
-    small = j_from_factors(f.Phi, C, Y, ("press",), max_bytes=50_000)["press"]
+    small = j_from_factors(Phi, C, Y, ("press",), max_bytes=50_000)["press"]
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert small.path == big.path == "qr-pivot-rows"
@@ -163,40 +169,36 @@ def test_agrees_with_gram_schmidt_form():
 
 
 def test_j_from_factors_and_raw_arrays():
-    net, Ws, X, Y = _case((3, 5, 2), nw.RELU, 9, seed=6)
-    f = nw.forward(net, Ws, X)
-    C = nw.backprop_coefficients(net, Ws, X, fwd=f)
-    a = j_from_factors(f.Phi, C, Y, ("press",))["press"]
+    net, Ws, X, Y, Phi, C, K = _factors((3, 5, 2), 9, seed=6)
+    a = j_from_factors(Phi, C, Y, ("press",))["press"]
     b = fast_j(net, Ws, X, Y)
     assert (a.value, a.rank, a.path) == (b.value, b.rank, b.path)
 
 
 def test_bad_input():
-    net, Ws, X, Y = _case((3, 5, 1), nw.RELU, 9)
-    f = nw.forward(net, Ws, X)
-    C = nw.backprop_coefficients(net, Ws, X, fwd=f)
+    net, Ws, X, Y, Phi, C, K = _factors((3, 5, 1), 9)
     Ybad = Y.copy()
     Ybad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        j_from_factors(f.Phi, C, Ybad)
+        j_from_factors(Phi, C, Ybad)
     with pytest.raises(ValueError, match="shape"):
-        j_from_factors(f.Phi, C, Y[:5])
+        j_from_factors(Phi, C, Y[:5])
     with pytest.raises(ValueError, match="criterion"):
-        j_from_factors(f.Phi, C, Y, ("median",))
+        j_from_factors(Phi, C, Y, ("median",))
     with pytest.raises(ValueError, match="path"):
-        j_from_factors(f.Phi, C, Y, path="magic")
+        j_from_factors(Phi, C, Y, path="magic")
     with pytest.raises(ValueError, match="max_bytes"):
-        j_from_factors(f.Phi, C, Y, max_bytes=0)
+        j_from_factors(Phi, C, Y, max_bytes=0)
     with pytest.raises(ValueError, match="H \\+ 1"):
-        j_from_factors(f.Phi, C[:0], Y)
+        j_from_factors(Phi, C[:0], Y)
     with pytest.raises(ValueError, match="C\\^\\(1\\)"):
-        j_from_factors(f.Phi, [C[0][:, :, :2]], Y)
+        j_from_factors(Phi, [C[0][:, :, :2]], Y)
     Cnan = [C[0].copy()]
     Cnan[0][0, 0, 0] = np.inf
     with pytest.raises(ValueError, match="NaN or inf"):
-        j_from_factors(f.Phi, Cnan, Y)
+        j_from_factors(Phi, Cnan, Y)
     with pytest.raises(TypeError):
-        j_from_factors([P.astype(complex) for P in f.Phi], C, Y)
+        j_from_factors([P.astype(complex) for P in Phi], C, Y)
     with pytest.raises(ValueError, match="finite"):
         fj.criterion_cutoff(-1.0, 1.0, (2, 2))
 
@@ -387,16 +389,13 @@ def test_lean_route_same_rank_and_value(widths, act, m):
 def test_lean_route_holds_one_factor():
     # the lean route's memory is R (N'^2 floats) plus a chunk, whatever m: no copy of R and
     # no singular vectors (the QR-SVD with vectors holds about three N'^2 matrices)
-    net, Ws, X, Y = _case((10, 20, 20, 1), nw.RELU, 3000, seed=11)
-    f = nw.forward(net, Ws, X)
-    C = nw.backprop_coefficients(net, Ws, X, fwd=f)
-    K = KhatriRaoJacobian(f.Phi, C)
+    net, Ws, X, Y, Phi, C, K = _factors((10, 20, 20, 1), 3000, seed=11)
     n2 = 8 * K.shape[1] ** 2
     tracemalloc.start()
-    got = j_from_factors(f.Phi, C, Y, ("press",), path="qr-lean-rows", max_bytes=200_000)
+    got = j_from_factors(Phi, C, Y, ("press",), path="qr-lean-rows", max_bytes=200_000)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    ref = j_from_factors(f.Phi, C, Y, ("press",), path="qr-svd-rows")["press"]
+    ref = j_from_factors(Phi, C, Y, ("press",), path="qr-svd-rows")["press"]
     assert got["press"].rank == ref.rank
     assert abs(got["press"].value - ref.value) <= got["press"].error_bound + ref.error_bound
     assert peak < 1.3 * n2 + 4 * 200_000, (peak / n2)
@@ -467,13 +466,10 @@ def test_pivoted_route_streams_and_agrees_with_the_dense_svd():
 def test_pivoted_route_memory():
     # R' plus a chunk, plus the copy of R'_11 for the gap check: about two N'^2 matrices
     # (the QR-SVD with vectors holds about three), never K
-    net, Ws, X, Y = _case((10, 20, 20, 1), nw.RELU, 3000, seed=11)
-    f = nw.forward(net, Ws, X)
-    C = nw.backprop_coefficients(net, Ws, X, fwd=f)
-    K = KhatriRaoJacobian(f.Phi, C)
+    net, Ws, X, Y, Phi, C, K = _factors((10, 20, 20, 1), 3000, seed=11)
     n2 = 8 * K.shape[1] ** 2
     tracemalloc.start()
-    got = j_from_factors(f.Phi, C, Y, ("press",), max_bytes=200_000)["press"]
+    got = j_from_factors(Phi, C, Y, ("press",), max_bytes=200_000)["press"]
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     ref = dense_j(K.dense(), Y, "press")
