@@ -43,7 +43,7 @@ import numpy as np
 from .backends import Backend
 
 __all__ = ["Rational", "Ball", "ExactBackend", "ArbBackend", "NotExact", "NotCertifiable",
-           "is_exact_value", "is_ball_value", "to_arb", "mpf_to_fmpq"]
+           "is_exact_value", "is_ball_value", "to_arb", "mpf_to_fmpq", "margin_from_ball"]
 
 
 class NotExact(TypeError):
@@ -769,3 +769,28 @@ class _Prec:
 
 
 EXACT_BACKENDS = {"exact": ExactBackend, "arb": ArbBackend}
+
+
+def margin_from_ball(ball: Any, backend: Any, *, tol_source: str, irrational: str,
+                     size: int | None = None) -> Any:
+    """The margin of a conclusion whose value is known as an arb ball, on whichever backend
+    evaluates it: the ball itself on the judge's ball rung (``arb``), its midpoint and radius as
+    value and tolerance on the others (``size`` equal copies for a batched instance). The
+    exact backend raises :class:`NotExact` with ``irrational`` (why no rational value exists).
+
+    >>> m = margin_from_ball(flint.arb(1) / 3, None, tol_source="a third", irrational="")
+    >>> round(m.value, 6), m.tol < 1e-15
+    (0.333333, True)
+    >>> margin_from_ball(flint.arb(1), None, tol_source="", irrational="", size=2).value
+    array([1., 1.])
+    """
+    from .claims import Margin
+    name = getattr(backend, "name", "numpy")
+    if name == "exact":
+        raise NotExact(irrational)
+    if name == "arb":
+        return Margin(Ball(ball), 0.0, tol_source=tol_source)
+    value, tol = float(ball.mid()), float(ball.rad())
+    if size is None:
+        return Margin(value, tol, tol_source=tol_source)
+    return Margin(np.full(int(size), value), np.full(int(size), tol), tol_source=tol_source)

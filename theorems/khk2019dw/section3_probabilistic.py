@@ -531,19 +531,15 @@ def _exact_law_margin(s: Setting, B, p_of, how: str, bound=_bound_ii_ball) -> Ma
     (rank D~ is at most the structural upper bound for *every* X, and equals the generic rank,
     a lower bound computed exactly mod p, off a null set), and the bound is enclosed in a
     ball. A rank that is only bracketed decides nothing."""
-    from proofcheck.exact_backends import Ball, NotCertifiable, NotExact
-    name = getattr(B, "name", "")
-    if name == "exact":
+    from proofcheck.exact_backends import NotCertifiable, NotExact, margin_from_ball
+    if getattr(B, "name", "") == "exact":
         raise NotExact("2e^{-d_x/20} is irrational: the ball rung decides this conclusion")
     if not s.rank.exact:
         raise NotCertifiable(f"the generic rank is only bracketed ({s.rank.how})")
     p = int(p_of(s))
-    margin = bound(s) - p
     src = (f"exact 0/1 law: P(fail) = {p} exactly ({how}); the bound enclosed in a ball "
            "(python-flint arb)")
-    if name == "arb":
-        return Margin(Ball(margin), 0.0, tol_source=src)
-    return Margin(float(margin.mid()), float(margin.rad()), tol_source=src)
+    return margin_from_ball(bound(s) - p, B, tol_source=src, irrational="")
 
 
 def rank_conclusion(target: str, bound_of, plan=()):
@@ -954,11 +950,9 @@ def _sparse_margin(w: Weights, side: str, c_sqrt: float, c_lin: float, rate: flo
     is returned as a ball (arb backend) or its midpoint and radius."""
     from flint import arb
 
-    from proofcheck.exact_backends import Ball, NotExact
+    from proofcheck.exact_backends import NotExact, margin_from_ball
     if len(w.a) != 1:
         raise ValueError(f"the sparse law is implemented for one weight, not {len(w.a)}")
-    if getattr(B, "name", "numpy") == "exact":
-        raise NotExact("e^{-t} is irrational: the ball rung decides this conclusion")
     a2, t = arb(w.a2[0]), arb(w.t)
     dev = c_sqrt * (t * a2 * a2).sqrt()
     thr = dev + c_lin * arb(w.K) ** 2 * t if side == "upper" else -dev
@@ -970,19 +964,10 @@ def _sparse_margin(w: Weights, side: str, c_sqrt: float, c_lin: float, rate: flo
         if not (hit or miss):
             raise NotExact(f"S = {value} against the threshold {thr}: undecided")
         fail += prob if hit else 0
-    margin = 1 - fail / (-rate * t).exp()
     src = ("relative margin 1 - P(fail)/e^(-t) under the sparse law g = +-5 w.p. 1/25 (not "
            "Gaussian): P(fail) exact, e^(-t) and the threshold enclosed in arb balls")
-    if getattr(B, "name", "numpy") == "arb":
-        return Margin(Ball(margin), 0.0, tol_source=src)
-    return _lm_margin(float(margin.mid()), float(margin.rad()), src, size)
-
-
-def _lm_margin(value: float, tol: float, src: str, size) -> Margin:
-    """One margin, or ``size`` equal ones for a batched instance."""
-    if size is None:
-        return Margin(value, tol, tol_source=src)
-    return Margin(np.full(int(size), value), np.full(int(size), tol), tol_source=src)
+    return margin_from_ball(1 - fail / (-rate * t).exp(), B, tol_source=src,
+                            irrational=LM_IRRATIONAL, size=size)
 
 
 def lm_conclusion(side="upper", c_sqrt=2.0, c_lin=2.0, rate=1.0):
@@ -996,24 +981,21 @@ def lm_conclusion(side="upper", c_sqrt=2.0, c_lin=2.0, rate=1.0):
         if w.law != "gaussian":
             return _sparse_margin(w, side, c_sqrt, c_lin, rate, B, size)
         key = (w.name, side, float(c_sqrt), float(c_lin), float(rate))
-        name = getattr(B, "name", "numpy")
-        if name == "exact":
-            from proofcheck.exact_backends import NotExact
-            raise NotExact("e^{-t} is irrational: the ball rung decides this conclusion")
-        if name == "arb":
-            from proofcheck.exact_backends import Ball
-            return Margin(Ball(_lm_ball(*key)), 0.0, tol_source=LM_BALL_SOURCE)
-        if w.equal and name == "numpy":
-            v, t, _ = _lm_exact(*key)
-            src = (f"relative margin 1 - P(fail)/e^(-t); exact chi-square law (scipy, relative "
-                   f"accuracy {mc.BETAINC_RTOL:g}), at t "
-                   "and for every t in [1e-3, 60] (monotone bracketing)")
-        else:
-            b = _lm_ball(*key)
-            v, t = float(b.mid()), float(b.rad())
-            src = LM_BALL_SOURCE
-        return _lm_margin(v, t, src, size)
+        if not (w.equal and getattr(B, "name", "numpy") == "numpy"):
+            from proofcheck.exact_backends import margin_from_ball
+            return margin_from_ball(_lm_ball(*key), B, tol_source=LM_BALL_SOURCE,
+                                    irrational=LM_IRRATIONAL, size=size)
+        v, t, _ = _lm_exact(*key)
+        src = (f"relative margin 1 - P(fail)/e^(-t); exact chi-square law (scipy, relative "
+               f"accuracy {mc.BETAINC_RTOL:g}), at t "
+               "and for every t in [1e-3, 60] (monotone bracketing)")
+        if size is None:
+            return Margin(v, t, tol_source=src)
+        return Margin(np.full(int(size), v), np.full(int(size), t), tol_source=src)
     return conclusion
+
+
+LM_IRRATIONAL = "e^{-t} is irrational: the ball rung decides this conclusion"
 
 
 LM_BALL_SOURCE = ("relative margin 1 - P(fail)/e^(-t) enclosed in a ball: P(fail) by Ruben's "
