@@ -23,7 +23,7 @@ from typing import Any
 __all__ = ["LIBRARIES", "ImportGraph", "atomic_write", "default_cache_dir", "describe_age",
            "digest", "library_versions", "module_closure", "source_facts"]
 
-LIBRARIES = ("numpy", "scipy", "sympy", "mpmath", "python-flint", "hypothesis")
+LIBRARIES = ("numpy", "scipy", "sympy", "mpmath", "gmpy2", "python-flint", "hypothesis")
 
 
 def default_cache_dir() -> Path:

@@ -445,7 +445,9 @@ def _mp_to_arb(x):
         if exp or sign:   # +-inf or nan
             raise ArithmeticError(f"non-finite value {x} in a high-precision product")
         return flint.arb(0)
-    return flint.arb((flint.fmpz(-man if sign else man), flint.fmpz(exp)))
+    # int(): the mantissa is a gmpy2 mpz when mpmath runs on gmpy, which flint does not take
+    man = int(man)
+    return flint.arb((flint.fmpz(-man if sign else man), flint.fmpz(int(exp))))
 
 
 def _mp_gram(A, B) -> np.ndarray:
