@@ -12,9 +12,12 @@ it, ``proofcheck cache clear`` empties it, ``--no-cache`` bypasses it.
   (found by reading the ``import`` statements of the source with :mod:`ast`, function-level
   imports included, never by running it), together with the same closure of the engine
   (``proofcheck.engine`` and everything it imports). *Project* modules are those of the
-  ``proofcheck`` package and its catalogue and files beside a user's module (``--path``);
+  ``proofcheck`` package and its catalogue and files beside a user's module (``--path``),
+  the latter named by their path relative to the claim's module, so that a copy of a
+  user's folder at another place finds the results of the original;
   installed libraries count through their versions:
-* the versions of Python, numpy, scipy, sympy, mpmath, python-flint and hypothesis;
+* the versions of Python, numpy, scipy, sympy, mpmath, gmpy2 (mpmath's accelerator),
+  python-flint and hypothesis;
 * the profile (every field but the time limit), the seed and proofcheck's version.
 
 Editing a theorem module therefore re-runs exactly the claims whose modules import it;
@@ -54,7 +57,7 @@ __all__ = ["CACHE_FORMAT", "ResultCache", "default_cache_dir", "describe_age", "
            "source_facts"]
 
 #: Bumped when the layout or the key's material changes: old entries are then never read.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 # ---------------------------------------------------------------------------------------------
 # the cache
@@ -95,10 +98,19 @@ class ResultCache:
         self._before_run: dict[tuple[str, str, int], tuple[str, dict[str, Any]]] = {}
 
     # -- keys --------------------------------------------------------------------------------
-    def _sources(self, paths: Iterable[Path]) -> dict[str, str]:
+    def _sources(self, paths: Iterable[Path], beside: Path | None = None) -> dict[str, str]:
+        """Digest of each file, named by its module (package files) or by its path relative
+        to ``beside``, the folder of the claim's own module (a user's files): a copy of a
+        user's folder elsewhere has the same key, as a result never depends on where its
+        sources lie."""
         out = {}
         for p in paths:
-            name = self._graph.module_name(p) or str(p)
+            name = self._graph.module_name(p)
+            if name is None:
+                try:
+                    name = p.relative_to(beside).as_posix() if beside else str(p)
+                except ValueError:      # imported from outside the claim's folder
+                    name = str(p)
             out[name] = self._graph.digest(p)
         return out
 
@@ -116,7 +128,9 @@ class ResultCache:
         prof = dataclasses.asdict(profile)
         prof.pop("claim_timeout", None)
         return {"format": CACHE_FORMAT, "claim": claim.id,
-                "module": self._sources(module_closure(origin, self._graph)),
+                "module": self._sources(module_closure(origin, self._graph),
+                                        Path(origin).resolve().parent
+                                        if origin.endswith(".py") else None),
                 "engine": self._engine, "versions": self._versions, "profile": prof,
                 "seed": seed, "proofcheck": __version__,
                 "stored_witnesses": _stored_witness_keys(claim.id)}

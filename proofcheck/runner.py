@@ -13,6 +13,10 @@ call. Each claim is checked by :func:`proofcheck.engine.check_claim` in a worker
   it is reported as verdict ``error`` with the cause (``called sys.exit(0)``,
   ``timed out after 300 s``, ``worker died (signal 9)``), the worker is replaced and the run
   goes on.
+* Workers cost about a second of CPU each to start: a pool starts all ``jobs`` of them at
+  once when the claims' measured durations are worth it (a previous run, the catalogue's
+  ``costs.json``), else one, and the others once claims still wait a second after it began
+  (:func:`_workers_at_once`).
 * One BLAS thread per worker (``OPENBLAS_NUM_THREADS`` & co. set before numpy is imported in
   the worker, and :func:`threadpoolctl.threadpool_limits`).
 * Largest first: a claim's cost is its duration in the previous run at the same profile (from
@@ -89,6 +93,7 @@ class _Task:
     origin: str                 # module name (bundled catalogue) or file path (--path)
     cost: float                 # estimated seconds: largest first
     job: dict = field(default_factory=lambda: {"kind": "check"})   # or a necessity search
+    known: bool = False         # cost measured (a previous run, costs.json, a budget)
 
     def error(self, prof: Profile, seed: int, cause: str, seconds: float = 0.0) -> Any:
         """The result of this task when the runner had to end it (timeout, crash)."""
@@ -150,8 +155,8 @@ def run_claims(claims: Sequence[Claim], *, origins: Mapping[str, str] | None = N
         if hit is not None:
             finish(i, hit, fresh=False)
         else:
-            todo.append(_Task(i, claim, origins.get(claim.id, ""),
-                              _estimate(claim, prof, cache, origins.get(claim.id, ""))))
+            cost, known = _estimate(claim, prof, cache, origins.get(claim.id, ""))
+            todo.append(_Task(i, claim, origins.get(claim.id, ""), cost, known=known))
     todo.sort(key=lambda t: (-t.cost, t.index))          # largest first, stable
 
     interrupted = False
@@ -215,7 +220,7 @@ def run_necessity(claims: Sequence[Claim], budget: Any = None, seed: int = 0, *,
                                   claim.point_kind, "value", "any point") != "any point")),
                               {"kind": "necessity", "hypothesis": h.name,
                                "budget": {"instances": budget.instances,
-                                          "seconds": budget.seconds}}))
+                                          "seconds": budget.seconds}}, known=True))
     entries: list[Any] = [None] * len(todo)
     left = Counter(t.claim.id for t in todo)
 
@@ -247,23 +252,24 @@ def run_necessity(claims: Sequence[Claim], budget: Any = None, seed: int = 0, *,
 
 
 def _estimate(claim: Claim, prof: Profile, cache: ResultCache | None,
-              origin: str = "") -> float:
-    """Expected seconds of a claim: its last duration at this profile, else the cost its
-    catalogue records (:func:`catalogue_costs`), else a rough guess from what it declares
-    (points to find and certify cost most, then mutants and identities)."""
+              origin: str = "") -> tuple[float, bool]:
+    """Expected seconds of a claim, and whether they were measured: its last duration at
+    this profile, else the cost its catalogue records (:func:`catalogue_costs`), else (not
+    measured) a rough guess from what it declares (points to find and certify cost most,
+    then mutants and identities)."""
     if cache is not None:
         last = cache.last_seconds(claim.id, prof.name)
         if last is not None:
-            return last
+            return last, True
     recorded = catalogue_costs(origin, prof.name).get(claim.id)
     if recorded is not None:
-        return recorded
+        return recorded, True
     cost = 1.0 + 0.5 * len(claim.identities) + 0.3 * len(claim.mutants)
     if getattr(claim.point_kind, "value", "any point") != "any point":
         cost += 10.0
     if claim.corrected is not None:
         cost *= 2
-    return cost
+    return cost, False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -911,6 +917,30 @@ class _Interrupt:
             signal.signal(sig, old)
 
 
+#: CPU seconds a worker costs to start (an interpreter importing the engine, its libraries
+#: and the run's claim modules), about 1-1.5 s on a 2-core machine.
+WORKER_START_SECONDS = 1.5
+
+#: Without measured durations, the workers after the first start once the first has been
+#: checking claims for this many seconds with claims still waiting.
+SPREAD_AFTER_SECONDS = 1.0
+
+
+def _workers_at_once(todo: Sequence[_Task], n: int) -> int:
+    """How many of the pool's ``n`` workers start at once: all of them when the measured
+    durations of the tasks (:attr:`_Task.known`: a previous run, the catalogue's costs.json,
+    a search budget) outweigh starting them, else one; the others start later when claims
+    wait (:data:`SPREAD_AFTER_SECONDS`). A run of a few quick claims thus starts one worker
+    instead of ``--jobs``; which worker checks a claim never changes its result.
+
+    >>> quick = [_Task(i, None, "m", 0.2, known=True) for i in range(3)]
+    >>> _workers_at_once(quick, 2), _workers_at_once(quick * 10, 2)
+    (1, 2)
+    """
+    measured = sum(t.cost for t in todo if t.known)
+    return n if measured >= n * WORKER_START_SECONDS else 1
+
+
 def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: float | None,
               progress: Progress | None,
               finish: Callable[[int, ClaimResult, bool], None]) -> bool:
@@ -921,15 +951,23 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
     workers: list[_Worker] = []
     every: list[_Worker] = []           # replaced ones too: for the busy / idle summary
     t0 = time.monotonic()
+    started = _workers_at_once(todo, n)    # workers the pool may have now
+    first_start: float | None = None    # when a worker first began a claim
     with _Interrupt() as interrupt:
         try:
             while pending or any(w.task for w in workers):
                 if interrupt.flag:
                     return True
+                if first_start is None:
+                    began = [w.started_at for w in every if w.started_at is not None]
+                    first_start = min(began) if began else None
+                if started < n and first_start is not None \
+                        and time.monotonic() - first_start >= SPREAD_AFTER_SECONDS:
+                    started = n         # claims still wait: start the other workers
                 # hand out work; replace dead workers only while there is work left
                 workers = [w for w in workers if w.alive]
                 idle = [w for w in workers if w.task is None]
-                while pending and (idle or len(workers) < n):
+                while pending and (idle or len(workers) < started):
                     w = idle.pop() if idle else _spawn(prof, seed, origins)
                     if w not in workers:
                         workers.append(w)

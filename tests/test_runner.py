@@ -92,21 +92,56 @@ def test_a_claim_that_hangs_times_out_and_is_not_cached(tmp_path):
     assert not run.partial and cache.stored == 0
 
 
-def test_same_json_for_any_jobs_and_in_process():
+@pytest.fixture
+def all_workers_at_once(monkeypatch, tmp_path):
+    """Pools start all their workers at once (quick claims would otherwise share one, see
+    test_a_few_quick_claims_start_one_worker); returns a function giving how many workers
+    the last pool ran."""
+    import proofcheck.runner as runner
+
+    monkeypatch.setattr(runner, "WORKER_START_SECONDS", 0.0)
+    stats = tmp_path / "worker-stats.json"
+    monkeypatch.setenv(runner.STATS_ENV, str(stats))
+    return lambda: len(json.loads(stats.read_text())["workers"])
+
+
+def test_same_json_for_any_jobs_and_in_process(all_workers_at_once):
     _, one = _run([GOOD], jobs=1)
     _, two = _run([GOOD], jobs=2)
+    assert all_workers_at_once() == 2
     _, here = _run([GOOD], jobs=0)
     assert [c.verdict.value for c in one.claims] == ["verified", "refuted", "verified"]
     assert not _diff(_normalised(one), _normalised(two))
     assert not _diff(_normalised(one), _normalised(here))
 
 
-def test_same_json_for_jobs_1_and_2_on_catalogue_claims():
+def test_same_json_for_jobs_1_and_2_on_catalogue_claims(all_workers_at_once):
     reg = load_claims()
     claims = reg.select(["shamir2018.theorem1", "kb2019.lemma1"])[:3]
     runs = [run_claims(claims, origins=reg.origins, profile="quick", seed=1, jobs=j)
             for j in (1, 2)]
+    assert all_workers_at_once() == 2
     assert not _diff(_normalised(runs[0]), _normalised(runs[1]))
+
+
+def test_a_few_quick_claims_start_one_worker(monkeypatch, tmp_path):
+    """Without measured durations a pool starts one worker, and the others only when claims
+    still wait a second after it began: three quick claims at --jobs 2 use one worker (a
+    worker costs about a second of CPU to start), with the same results."""
+    import proofcheck.runner as runner
+
+    stats = tmp_path / "worker-stats.json"
+    monkeypatch.setenv(runner.STATS_ENV, str(stats))
+    monkeypatch.setattr(runner, "SPREAD_AFTER_SECONDS", 60.0)
+    _, two = _run([GOOD], jobs=2)
+    assert len(json.loads(stats.read_text())["workers"]) == 1
+    _, here = _run([GOOD], jobs=0)
+    assert not _diff(_normalised(two), _normalised(here))
+    # claims still waiting once the first worker began: the second worker starts
+    monkeypatch.setattr(runner, "SPREAD_AFTER_SECONDS", 0.0)
+    _, spread = _run([GOOD], jobs=2)
+    assert len(json.loads(stats.read_text())["workers"]) == 2
+    assert not _diff(_normalised(spread), _normalised(here))
 
 
 def test_largest_first_but_results_in_catalogue_order(tmp_path):
@@ -165,6 +200,23 @@ def test_touching_one_module_reruns_only_its_claims(tmp_path, counted):
     _, run = _run([users], jobs=0, cache=ResultCache(cache_dir))
     assert counted == ["runner.lemma3"]
     assert [bool(c.cached_at) for c in run.claims] == [True, True, False]
+
+
+def test_a_copy_of_a_users_folder_finds_the_originals_results(tmp_path, counted):
+    """The key names a user's files by their path relative to the claim's module, never by
+    where they lie: a copy of the folder (another checkout, a CI workspace) is a cache hit,
+    and an edit in the copy still re-runs its claims."""
+    cache_dir = tmp_path / "cache"
+    _run([GOOD], jobs=0, cache=ResultCache(cache_dir))
+    copy = tmp_path / "elsewhere" / "claims"
+    shutil.copytree(GOOD, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    counted.clear()
+    cache = ResultCache(cache_dir)
+    _, run = _run([copy], jobs=0, cache=cache)
+    assert counted == [] and cache.hits == 3
+    (copy / "abs.py").write_text((copy / "abs.py").read_text() + "\n# an edit\n")
+    _, run = _run([copy], jobs=0, cache=ResultCache(cache_dir))
+    assert counted == ["runner.lemma3"]
 
 
 def test_a_corrupt_entry_is_ignored(tmp_path, counted):
