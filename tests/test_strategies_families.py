@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 
 from proofcheck import networks as N
 from proofcheck.catalog import load_claims
-from proofcheck.engine import check_claims
 from proofcheck.strategies import (induced_problems, pl_problems, resnet_parameters,
                                    scalar_resnets)
 
@@ -78,10 +77,13 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def conjectures():
+def conjectures(check_quick):
+    """The examples' conjectures at the quick profile, seed 0, through the test run's shared
+    result cache (tests/conftest.py): the documented ``check --path examples/conjectures``
+    commands check the same claims."""
     reg = load_claims([FOLDER])
     assert not reg.errors, reg.errors
-    return check_claims(reg.select(sorted(EXPECTED)), profile="quick", seed=0)
+    return check_quick(reg.select(sorted(EXPECTED)), reg.origins)
 
 
 def test_each_family_has_a_true_and_a_false_conjecture(conjectures):
