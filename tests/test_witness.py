@@ -37,6 +37,17 @@ def test_objects_by_name_and_parameters():
         encode_value(object())
 
 
+def test_the_engines_own_units_are_saved_by_name_and_slopes():
+    """What proofcheck.strategies.pl_problems draws can be saved: a witness of a user's
+    conjecture about ReLU / leaky ReLU / absolute-value networks once could not be."""
+    from proofcheck import networks as nw
+    for unit in (nw.RELU, nw.ABS, nw.IDENTITY, nw.leaky_relu(0.25)):
+        enc = encode_value(unit)
+        assert enc["object"]["kind"] == "activation"
+        back = decode_value(json.loads(json.dumps(enc)))
+        assert back == unit and back.neg == unit.neg and back.pos == unit.pos
+
+
 def test_save_load_replay_bit_for_bit(tmp_path):
     claim = REG.get("kb2019.theorem1.convexity")
     ex = explore(claim, drop=("A2",), budget=Budget(instances=50), seed=2)

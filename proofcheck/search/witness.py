@@ -241,6 +241,10 @@ def _builtin_codecs() -> None:
     register_codec(L.LogisticLoss, "logistic", {}, kind="loss")
     register_codec(L.SmoothedHinge, "smoothed_hinge", {"p": "real"}, kind="loss")
     register_codec(L.TiltedDoubleWell, "tilted_double_well", {"a": "real"}, kind="loss")
+    # the units of proofcheck.networks (what proofcheck.strategies.pl_problems draws)
+    from .. import networks as nw
+    register_codec(nw.PiecewiseLinear, "piecewise_linear",
+                   {"name": "str", "neg": "real", "pos": "real"}, kind="activation")
 
 
 def known_objects() -> list[str]:
