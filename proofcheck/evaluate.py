@@ -856,13 +856,26 @@ def _is_number(x: Any) -> bool:
         return False
 
 
-def brief(x: Any, k: int = 0) -> str:
-    """A short text for one side of a margin."""
+def brief(x: Any, k: int = 0, entries: int = 1) -> str:
+    """A short text for one side of a margin whose worst entry is ``k`` of ``entries``: the
+    number itself, that entry of an array side with one value per margin entry, else the
+    array's shape.
+
+    >>> brief(2.5), brief(np.array([7.0])), brief(np.array([1.0, -3.0]), 1, 2), brief(None)
+    ('2.5', '7', '-3 (entry 2 of 2)', '-')
+    >>> brief(np.eye(3), 0, 1)
+    '<array (3, 3)>'
+    """
     if x is None:
         return "-"
     arr = np.asarray(x, dtype=object)
-    if arr.ndim == 0:
-        return f"{float(arr.item()):.10g}" if _is_number(arr.item()) else str(arr.item())
+    if arr.size == 1:
+        v = arr.ravel()[0]
+        return f"{float(v):.10g}" if _is_number(v) else str(v)
+    if arr.size == entries and 0 <= k < entries:
+        v = arr.ravel()[k]
+        if _is_number(v):
+            return f"{float(v):.10g} (entry {k + 1} of {entries})"
     return f"<array {arr.shape}>"
 
 

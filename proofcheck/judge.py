@@ -139,6 +139,23 @@ def _worst(m: Any) -> tuple[float, float, int]:
     return float(np.ravel(v)[k]), float(np.ravel(t)[k]), k
 
 
+def _sides(m: Any, k: int) -> str:
+    """``lhs=... rhs=...`` at the margin's worst entry ``k``; empty when the conclusion
+    names neither side (its margin alone is the evidence).
+
+    >>> from proofcheck import Margin
+    >>> _sides(Margin(-1.0, 0.0), 0), _sides(Margin(-0.5, 0.0, 1.0, 1.5), 0)
+    ('', 'lhs=1 rhs=1.5')
+    >>> _sides(Margin(np.array([1.0, -2.0]), np.zeros(2), np.array([3.0, 1.0]),
+    ...               np.array([2.0, 3.0])), 1)
+    'lhs=1 (entry 2 of 2) rhs=3 (entry 2 of 2)'
+    """
+    if m.lhs is None and m.rhs is None:
+        return ""
+    n = int(np.size(failures(m)[0]))
+    return f"lhs={brief(m.lhs, k, n)} rhs={brief(m.rhs, k, n)}"
+
+
 class Float64Rung:
     """The conclusion on the numpy backend."""
 
@@ -150,7 +167,7 @@ class Float64Rung:
         v, t, k = _worst(m)
         return RungOutcome(v < -t, v, t, f"float64 margin {v:.6g} (tol {t:.2g})",
                            precision="float64",
-                           detail=f"lhs={brief(m.lhs, k)} rhs={brief(m.rhs, k)}")
+                           detail=_sides(m, k))
 
 
 class MpmathRung:

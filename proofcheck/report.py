@@ -673,24 +673,31 @@ def render_terminal(run: RunResult, console: Console, *, load_errors: LoadErrors
             console.print(f"[bold magenta]{escape(r.claim_id)} error:[/bold magenta] "
                           + escape(r.error or "(no message)"))
         for line in reading_lines(r):
-            console.print(f"[dim]{escape(r.claim_id)}[/dim] " + escape(line), highlight=False,
-                          soft_wrap=True)
+            _print_wrapped(console, r.claim_id, line)
         branches = branch_line(r)
         if branches:
-            import textwrap
-            for k, line in enumerate(textwrap.wrap(f"{r.claim_id} {branches}",
-                                                   width=max(console.width, 40),
-                                                   subsequent_indent="  ",
-                                                   break_on_hyphens=False)):
-                console.print(escape(line) if k else
-                              f"[dim]{escape(r.claim_id)}[/dim]"
-                              + escape(line[len(r.claim_id):]), highlight=False,
-                              soft_wrap=True)
+            _print_wrapped(console, r.claim_id, branches)
         missed = [m for m in r.mutants if not m.caught]
         if missed:
             console.print(f"[red]{escape(r.claim_id)}: mutants not caught:[/red] "
                           + escape(", ".join(m.name for m in missed)))
     console.print(f"{_counts_phrase(run)} in {_seconds(run.seconds)}")
+
+
+def _print_wrapped(console: Any, claim_id: str, text: str) -> None:
+    """``claim_id text`` wrapped at the console's width (at least 40 columns), continuation
+    lines indented by two spaces, the id dimmed: readable in an 80-column terminal and in a
+    CI log, where nothing wraps long lines."""
+    import textwrap
+
+    from rich.markup import escape
+
+    for k, line in enumerate(textwrap.wrap(f"{claim_id} {text}", width=max(console.width, 40),
+                                           subsequent_indent="  ", break_on_hyphens=False,
+                                           break_long_words=False)):
+        console.print(escape(line) if k else
+                      f"[dim]{escape(claim_id)}[/dim]" + escape(line[len(claim_id):]),
+                      highlight=False, soft_wrap=True)
 
 
 #: The report formats, by the name the CLI uses.

@@ -37,6 +37,22 @@ def test_every_verdict_in_full_at_80_columns():
         " ".join(text.split())
 
 
+def test_readings_and_branches_wrap_at_80_columns():
+    """A claim's readings of its printed text and its branch line are long sentences: they
+    wrap under the claim id at the console's width (a CI log wraps nothing)."""
+    run = make_run()
+    claim = run.claims[0]
+    claim.readings = [{"name": "loss", "natural": True, "text": "'differentiable theta' read "
+                       "as: L is differentiable at theta -- the reading under which Theorem 1 "
+                       "applies Lemma 1 at 'differentiable local minima of L'"}]
+    text = _render(80, run)
+    assert "reading loss (the printed statement's reading): 'differentiable theta'" in \
+        " ".join(text.split())
+    for line in text.splitlines():
+        if not line.startswith("  instance: "):      # data: one line, the JSON has it all
+            assert len(line) <= 80, line
+
+
 def test_table_at_wide_widths_keeps_verdicts():
     run = make_run()
     for r in run.claims:        # long ids squeeze the table
