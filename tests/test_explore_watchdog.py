@@ -54,3 +54,25 @@ def test_no_watchdog_note_when_the_search_ends_in_time():
     assert not any("watchdog" in n for n in ex.notes) and "exhausted" not in ex.summary
     import signal
     assert signal.getitimer(signal.ITIMER_REAL)[0] == 0       # disarmed
+
+
+def test_the_watchdog_never_stops_an_import_halfway(tmp_path, monkeypatch):
+    """An alarm that fires while a module is being imported (sympy, imported on first use,
+    takes about 0.4 s) waits for the import to finish: a module left half executed in
+    sys.modules broke every later use of it in the process (the stopped search's report
+    then failed with 'partially initialized module')."""
+    import sys
+
+    from proofcheck.search.explore import _Clock, _watchdog, _Watchdog
+
+    (tmp_path / "slow_to_import.py").write_text(
+        "import time\nfor _ in range(8):\n    time.sleep(0.05)\nDONE = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    clock = _Clock(Budget(seconds=0.01))
+    clock.start -= 100.0                  # the budget is long gone: the alarm fires at once
+    with pytest.raises(_Watchdog):
+        with _watchdog(clock):
+            import slow_to_import         # noqa: F401 - the alarm fires during this
+            time.sleep(2.0)               # and stops the search here, after the import
+    assert sys.modules["slow_to_import"].DONE is True
+    sys.modules.pop("slow_to_import", None)

@@ -173,6 +173,18 @@ def _disarm(clock: _Clock) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
+def _importing(frame: Any) -> bool:
+    """Whether ``frame`` runs inside an import (a frame of :mod:`importlib`'s bootstrap on
+    its stack). The watchdog never raises there: a module left half executed in
+    ``sys.modules`` (sympy, imported lazily on first use, takes about 0.4 s) would break
+    every later use of it in the process, the report of the stopped search included."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextmanager
 def _watchdog(clock: _Clock) -> Iterator[None]:
     """While the search runs: an alarm (``SIGALRM``) at the budget plus half its grace raises
@@ -181,7 +193,8 @@ def _watchdog(clock: _Clock) -> Iterator[None]:
     the budget; the alarm stops what they cannot reach: a conclusion that sleeps or loops, a
     local-minimum finder, a shrink or a certificate. Only with a seconds budget, in the main
     thread, and when no other interval timer is running (e.g. pytest-timeout's); otherwise the
-    cooperative checks alone. Code blocked inside a C call is stopped when the call returns."""
+    cooperative checks alone. Code blocked inside a C call is stopped when the call returns,
+    an import when it is complete (:func:`_importing`)."""
     seconds = clock.budget.seconds
     if (seconds is None or not hasattr(signal, "setitimer")
             or threading.current_thread() is not threading.main_thread()
@@ -190,6 +203,8 @@ def _watchdog(clock: _Clock) -> Iterator[None]:
         return
 
     def fire(signum, frame):
+        if _importing(frame):
+            return          # the alarm repeats every _WATCHDOG_REPEAT s: stop after the import
         raise _Watchdog()
 
     old = signal.signal(signal.SIGALRM, fire)
