@@ -21,18 +21,21 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import strategies as st
 
-# Import the engine and the layers it imports lazily before pytester snapshots sys.modules:
-# in-process pytester runs drop modules first imported inside them (numpy cannot be imported
-# twice). See tests/test_pytest_plugin.py.
-import proofcheck.backends  # noqa: F401
-import proofcheck.engine  # noqa: F401
-import proofcheck.losses  # noqa: F401
-import proofcheck.report  # noqa: F401
+from _pytester_guard import import_everything_first
+
 from proofcheck import Claim, Instance, Margin, Source
 from proofcheck.catalog import load_claims
 from proofcheck.cli import EXIT_ERROR, EXIT_REFUTED, main
 from proofcheck.engine import PROFILES, check_claim, check_claims
 from proofcheck.results import Verdict
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _nothing_first_imported_inside_pytester():
+    """In-process pytester runs drop the modules first imported inside them
+    (tests/_pytester_guard.py): import them all before the first run."""
+    import_everything_first()
+
 
 pytest_plugins = ["pytester"]
 

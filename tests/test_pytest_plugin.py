@@ -9,18 +9,20 @@ from pathlib import Path
 
 import pytest
 
-# Import the engine, its lazily imported layers and the bundled catalogue before pytester
-# snapshots sys.modules: in-process runs drop the modules first imported inside them (numpy
-# cannot be imported twice, and later test files would get second copies of the others).
-import proofcheck.backends  # noqa: F401
-import proofcheck.engine  # noqa: F401
-import proofcheck.symbolic  # noqa: F401
-from proofcheck.catalog import load_claims
+from _pytester_guard import import_everything_first
 
-load_claims()
+import proofcheck.engine
+from proofcheck.catalog import load_claims
 from proofcheck.results import CheckRecord, ClaimResult, EvidenceKind, Verdict, Witness
 
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _nothing_first_imported_inside_pytester():
+    """In-process pytester runs drop the modules first imported inside them
+    (tests/_pytester_guard.py): import them all before the first run."""
+    import_everything_first()
 
 USER = Path(__file__).parent / "fixtures" / "user_claims"
 RAISING = Path(__file__).parent / "fixtures" / "raising_claim" / "raising.py"
