@@ -1020,7 +1020,10 @@ def report_command(patterns, paths, run_file, profile, necessity, tightness, nec
             from rich.console import Console
             import io
             buf = io.StringIO()
-            report.render_terminal(run, Console(file=buf, width=120, no_color=True,
+            # to the terminal at its width (80 in a pipe or a CI log, or $COLUMNS), as
+            # `check` prints; into a file at 120 columns, as `check --output` writes
+            width = Console().width if output is None else 120
+            report.render_terminal(run, Console(file=buf, width=width, no_color=True,
                                                 color_system=None), load_errors=registry.errors)
             chunks.append(buf.getvalue())
         if nmap is not None:

@@ -257,7 +257,7 @@ def _refutation_text(r) -> str:
     lines = [f"{r.claim_id} is refuted ({r.source})", f"statement: {r.statement}"]
     for w in r.witnesses:
         lines.append(f"witness from {w.check}: {report.witness_phrase(w)}")
-        lines.append(f"  instance: {report.instance_text(w)}")
+        lines.append(f"  instance: {report.instance_text(w, indent='  ')}")
         if w.detail:
             lines.append(f"  {w.detail}")
     if not r.witnesses:

@@ -273,12 +273,13 @@ def _seconds(s: float) -> str:
     return f"{s:.2f} s" if s < 100 else f"{s:.0f} s"
 
 
-def instance_text(w: Witness) -> str:
-    """A witness's instance (and point) as compact JSON, arrays as nested lists."""
+def instance_text(w: Witness, indent: str = "") -> str:
+    """A witness's instance (and point) as compact JSON, arrays as nested lists; the point's
+    line starts with ``indent`` (to align it under an indented ``instance:`` line)."""
     d = w.to_dict()
     text = json.dumps(d["instance"], sort_keys=True)
     if d.get("point") is not None:
-        text += "\npoint: " + json.dumps(d["point"], sort_keys=True)
+        text += f"\n{indent}point: " + json.dumps(d["point"], sort_keys=True)
     return text
 
 
@@ -656,7 +657,7 @@ def render_terminal(run: RunResult, console: Console, *, load_errors: LoadErrors
                               f"([italic]{escape(w.check)}[/italic]): {escape(witness_phrase(w))}")
                 if w.detail:
                     console.print("  " + escape(w.detail))
-                text = instance_text(w)
+                text = instance_text(w, indent="  ")
                 if len(text) > _MAX_TERMINAL_INSTANCE:   # big arrays: the JSON report has it all
                     text = text[:_MAX_TERMINAL_INSTANCE] + " ... (truncated; --format json " \
                                                            "has the full instance)"
