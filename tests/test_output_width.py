@@ -73,6 +73,17 @@ def test_check_output_in_a_non_terminal_names_each_verdict():
     assert "…" not in res.stdout and all(len(line) <= 80 for line in lines), res.stdout
 
 
+def test_report_in_a_non_terminal_is_as_wide_as_check(tmp_path):
+    """``report --run`` prints the verdicts at the terminal's width, 80 in a pipe or a CI
+    log, as ``check`` does (it used a 120-column table wherever it printed)."""
+    saved = tmp_path / "run.json"
+    saved.write_text(report.to_json(make_run()), encoding="utf-8")
+    res = CliRunner().invoke(main, ["report", "--run", str(saved)])
+    lines = [line for line in res.stdout.splitlines()
+             if not line.lstrip().startswith(("instance: ", "point: "))]
+    assert "verified" in res.stdout and max(len(line) for line in lines) <= 80, res.stdout
+
+
 def test_list_in_a_non_terminal_keeps_its_columns():
     res = CliRunner().invoke(main, ["list", "--path", str(USER)])
     assert res.exit_code == 0 and "…" not in res.stdout, res.stdout
