@@ -40,6 +40,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from collections.abc import Sequence
+from typing import Any
 
 import click
 
@@ -815,21 +816,32 @@ def explore_command(claim_id: str, drops: tuple[str, ...], mutate: str | None,
     click.get_current_context().exit(code)
 
 
+def _say(out: Any, text: str, indent: str = "") -> None:
+    """Prose on ``out``, wrapped at its width (80 in a pipe or a CI log), continuation lines
+    indented two more spaces than ``indent``. Data (instances, arrays) is printed as it is."""
+    import textwrap
+
+    from rich.markup import escape
+
+    for line in textwrap.wrap(text, width=max(out.width, 40), initial_indent=indent,
+                              subsequent_indent=indent + "  ", break_long_words=False,
+                              break_on_hyphens=False) or [indent]:
+        out.print(escape(line), highlight=False, soft_wrap=True)
+
+
 def _render_exploration(ex, files) -> None:
     from rich.console import Console
     from rich.markup import escape
 
     out = Console()
-    out.print(escape(ex.summary), highlight=False, soft_wrap=True)
-    spent = (f"searched: {ex.instances} instances ({ex.generated} drawn, of which "
-             f"{ex.edge_cases} edge cases; {ex.optimised} by optimisation; {ex.skipped} "
-             f"skipped, {ex.vacuous} vacuous), seed {ex.seed}, budget {ex.budget.describe()}, "
-             f"{ex.seconds:.2f} s")
-    out.print(escape(spent), highlight=False, soft_wrap=True)
+    _say(out, ex.summary)
+    _say(out, f"searched: {ex.instances} instances ({ex.generated} drawn, of which "
+              f"{ex.edge_cases} edge cases; {ex.optimised} by optimisation; {ex.skipped} "
+              f"skipped, {ex.vacuous} vacuous), seed {ex.seed}, budget "
+              f"{ex.budget.describe()}, {ex.seconds:.2f} s")
     for w in ex.witnesses:
-        out.print("witness " + escape(f"[{w.status}; grade {w.grade}]")
-                  + f": margin {w.margin:.17g} "
-                  f"(tolerance {w.tolerance:.3g}; {escape(w.precision)})", highlight=False)
+        _say(out, f"witness [{w.status}; grade {w.grade}]: margin {w.margin:.17g} "
+                  f"(tolerance {w.tolerance:.3g}; {w.precision})")
         if w.shrunk_from:
             out.print("  shrunk from " + escape(", ".join(f"{k}={v}" for k, v in
                                                          w.shrunk_from.items())),
@@ -840,7 +852,7 @@ def _render_exploration(ex, files) -> None:
                       + escape(", ".join(f"{k}={v}" for k, v in w.sizes.items())),
                       highlight=False)
             if w.detail:
-                out.print("  " + escape(w.detail), highlight=False, soft_wrap=True)
+                _say(out, w.detail, "  ")
         else:
             for k, v in w.instance.fields().items():
                 out.print(f"  {escape(k)} = {escape(_short_value(v))}", highlight=False,
@@ -854,13 +866,11 @@ def _render_exploration(ex, files) -> None:
             out.print(f"  point: {escape(str(getattr(w.point, 'kind', '')))} certified at "
                       f"{getattr(w.point, 'digits', '?')} digits", highlight=False)
         if w.certificate is not None and getattr(w.certificate, "detail", None):
-            out.print("  certificate: " + escape(f"{w.certificate.method}: "
-                                                 f"{w.certificate.detail}"),
-                      highlight=False, soft_wrap=True)
+            _say(out, f"certificate: {w.certificate.method}: {w.certificate.detail}", "  ")
     for f in files:
-        out.print(f"witness saved to {escape(f)}", highlight=False)
+        out.print(f"witness saved to {escape(f)}", highlight=False, soft_wrap=True)
     for note in ex.notes:
-        out.print("note: " + escape(note), highlight=False, soft_wrap=True)
+        _say(out, "note: " + note)
 
 
 @main.command("replay", epilog=_REPLAY_EPILOG)
@@ -887,9 +897,10 @@ def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None
     if fmt == "json":
         click.echo(json.dumps(res.to_dict(), indent=2))
     else:
-        click.echo(res.summary())
-        if res.detail and res.margin is None:
-            click.echo(res.detail)
+        from rich.console import Console
+
+        out = Console()
+        _say(out, res.summary())        # without a margin, its detail is in the summary
     if res.margin is None:
         code = EXIT_ERROR
     else:       # a float64 failure that a higher rung of the judge overrides is no failure
@@ -1015,19 +1026,20 @@ def report_command(patterns, paths, run_file, profile, necessity, tightness, nec
             chunks.append("\n".join(rows) + "\n")
         text = "\n".join(chunks)
     else:
+        from rich.console import Console
+
         chunks = []
+        # to the terminal at its width (80 in a pipe or a CI log, or $COLUMNS), as `check`
+        # prints; into a file at 120 columns, as `check --output` writes
+        width = Console().width if output is None else 120
         if run is not None:
-            from rich.console import Console
             import io
             buf = io.StringIO()
-            # to the terminal at its width (80 in a pipe or a CI log, or $COLUMNS), as
-            # `check` prints; into a file at 120 columns, as `check --output` writes
-            width = Console().width if output is None else 120
             report.render_terminal(run, Console(file=buf, width=width, no_color=True,
                                                 color_system=None), load_errors=registry.errors)
             chunks.append(buf.getvalue())
         if nmap is not None:
-            chunks.append(nmap.to_text())
+            chunks.append(nmap.to_text(width if output is None else None))
         if tight is not None:
             chunks.append("tightness\n" + "".join(f"  {t.claim_id}: {t.text}\n" for t in tight))
         text = "\n".join(chunks)

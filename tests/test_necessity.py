@@ -47,6 +47,19 @@ def test_map_renders_budget_seed_and_rows_and_is_deterministic():
     assert "demo.lemma3" in a.to_text()
 
 
+def test_the_text_map_fits_the_terminal():
+    """``to_text(width)``: the witness column wraps inside the table when there is room, else
+    each row becomes a block; without a width (a file) the table is one line per row."""
+    m = necessity_map([SQUARE], BUDGET, seed=3)
+    wide = m.to_text()
+    assert max(len(line) for line in wide.splitlines()) > 40
+    for width in (40, 80, 200):
+        text = m.to_text(width)
+        assert all(len(line) <= width for line in text.splitlines()), text
+        for e in m.entries:         # every row's hypothesis and result, at any width
+            assert e.hypothesis in text and e.verdict.split()[0] in text
+
+
 def test_report_command_shows_the_necessity_table(tmp_path):
     from proofcheck.cli import main
     f = tmp_path / "square.py"

@@ -84,6 +84,21 @@ def test_report_in_a_non_terminal_is_as_wide_as_check(tmp_path):
     assert "verified" in res.stdout and max(len(line) for line in lines) <= 80, res.stdout
 
 
+def test_explore_and_replay_in_a_non_terminal_wrap_their_prose(tmp_path):
+    """explore's summary, search line, witness line, certificate and notes, and replay's
+    verdict wrap at 80 columns in a pipe; the instance's fields (data) stay one per line."""
+    res = CliRunner().invoke(main, ["explore", "mine.lemma2", "--path", str(USER),
+                                    "--budget", "50", "--save-witness", str(tmp_path),
+                                    "--no-progress"])
+    assert "witness" in res.stdout, res.output
+    data = re.compile(r"^  \w+ = |^witness saved to ")      # the instance's fields, a path
+    assert all(len(line) <= 80 for line in res.stdout.splitlines() if not data.match(line)), \
+        res.stdout
+    (saved,) = tmp_path.glob("*.json")
+    again = CliRunner().invoke(main, ["replay", str(saved), "--path", str(USER)])
+    assert "fails" in again.stdout and all(len(line) <= 80 for line in again.stdout.splitlines())
+
+
 def test_list_in_a_non_terminal_keeps_its_columns():
     res = CliRunner().invoke(main, ["list", "--path", str(USER)])
     assert res.exit_code == 0 and "…" not in res.stdout, res.stdout

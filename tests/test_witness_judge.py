@@ -78,8 +78,9 @@ def module(tmp_path: Path) -> Path:
 
 
 def _run(*args: str) -> tuple[int, str, str]:
+    """Exit code, stdout with its line breaks as spaces (prose wraps at 80 columns), stderr."""
     res = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return res.exit_code, res.stdout, res.stderr
+    return res.exit_code, " ".join(res.stdout.split()), res.stderr
 
 
 def _explore(claim_id: str, module: Path, folder: Path) -> Path:

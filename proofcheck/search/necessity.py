@@ -28,6 +28,7 @@ Regenerate the documentation page (``docs/necessity.md``, every claim of the cat
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -165,13 +166,31 @@ class NecessityMap:
                           f"- {c.get('detail', '')}", ""]
         return "\n".join(lines).rstrip() + "\n"
 
-    def to_text(self) -> str:
+    def to_text(self, width: int | None = None) -> str:
+        """The map as a plain-text table; with ``width`` (a terminal's columns) every line
+        fits it: the last column wraps inside the table when there is room for it, else each
+        row becomes a block, its witness wrapped under it."""
+        import textwrap
+
         rows = [("claim", "dropped", "result", "spent", "witness / certificate")] + self.rows()
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        out = [f"assumption-necessity map (budget {_budget_text(self.budget)} per hypothesis, "
-               f"seed {self.seed}, {self.seconds:.0f} s)"]
-        for r in rows:
-            out.append("  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4])
+        title = (f"assumption-necessity map (budget {_budget_text(self.budget)} per "
+                 f"hypothesis, seed {self.seed}, {self.seconds:.0f} s)")
+        wrap = functools.partial(textwrap.wrap, break_long_words=False, break_on_hyphens=False)
+        out = wrap(title, width) if width else [title]
+        room = (width - sum(widths) - 8) if width else None
+        for k, r in enumerate(rows):
+            head = "  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  "
+            if room is None or len(head) + len(r[4]) <= (width or 0):
+                out.append((head + r[4]).rstrip())
+            elif room >= 24:
+                parts = wrap(r[4], room) or [""]
+                out += [(head + parts[0]).rstrip()] + [" " * len(head) + p for p in parts[1:]]
+            elif k:                         # too narrow for a table: one block per row
+                cols = width or 80
+                out += wrap(f"{r[0]} without {r[1]}: {r[2]} ({r[3]})", cols,
+                            subsequent_indent="    ")
+                out += wrap(r[4], cols, initial_indent="    ", subsequent_indent="    ")
         return "\n".join(out) + "\n"
 
 
