@@ -173,6 +173,10 @@ def _disarm(clock: _Clock) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
+#: How many repeats of the alarm an import may defer the watchdog (0.25 s each: a minute).
+_IMPORT_PATIENCE = 240
+
+
 def _importing(frame: Any) -> bool:
     """Whether ``frame`` runs inside an import (a frame of :mod:`importlib`'s bootstrap on
     its stack). The watchdog never raises there: a module left half executed in
@@ -202,9 +206,14 @@ def _watchdog(clock: _Clock) -> Iterator[None]:
         yield
         return
 
+    deferred = [0]
+
     def fire(signum, frame):
-        if _importing(frame):
-            return          # the alarm repeats every _WATCHDOG_REPEAT s: stop after the import
+        # the alarm repeats every _WATCHDOG_REPEAT s: stop after the import, unless the
+        # import itself hangs (a minute of repeats)
+        if _importing(frame) and deferred[0] < _IMPORT_PATIENCE:
+            deferred[0] += 1
+            return
         raise _Watchdog()
 
     old = signal.signal(signal.SIGALRM, fire)
