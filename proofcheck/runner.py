@@ -13,6 +13,8 @@ call. Each claim is checked by :func:`proofcheck.engine.check_claim` in a worker
   it is reported as verdict ``error`` with the cause (``called sys.exit(0)``,
   ``timed out after 300 s``, ``worker died (signal 9)``), the worker is replaced and the run
   goes on.
+* A run of at most three claims of a user's modules starts its workers light (the engine
+  and those modules only, :func:`_light_preload`).
 * Workers cost about a second of CPU each to start: a pool starts all ``jobs`` of them at
   once when the claims' measured durations are worth it (a previous run, the catalogue's
   ``costs.json``), else one, and the others once claims still wait a second after it began
@@ -642,7 +644,7 @@ def _worker_entry(fd: int) -> None:
 
         init = json.loads(conn.recv_bytes())
         prof, seed = Profile(**init[1]), int(init[2])
-        _preload(init[3] if len(init) > 3 else ())
+        _preload(init[3] if len(init) > 3 else (), light=bool(init[4]) if len(init) > 4 else False)
         # the preloaded objects never die: kept out of the collector, so the forks' collections
         # do not write to (and copy) every page of the worker's heap
         gc.collect()
@@ -683,17 +685,49 @@ _NOT_PRELOADED = ("cli", "docgen", "figures", "pytest_plugin", "report", "report
                   "sweeps")
 
 
-def _preload(origins: Sequence[str] = ()) -> None:
+#: A run of at most this many claims, none of them from the bundled catalogue, starts its
+#: workers light (:func:`_preload`).
+LIGHT_PRELOAD_MAX_CLAIMS = 3
+
+
+def _light_preload(origins: Sequence[str], tasks: int) -> bool:
+    """Whether a run's workers load only the engine and the run's own modules: a run of a
+    few claims of a user's modules, where loading every library and engine module up front
+    (about a second of CPU) costs more than each claim importing what it uses. A catalogue
+    claim always gets the full preload, so that it starts from the same state alone and in a
+    full run (:func:`_preloaded_origins`).
+
+    >>> _light_preload(["my_claims/lemma.py"], 1), _light_preload(["my_claims/lemma.py"], 9)
+    (True, False)
+    >>> _light_preload(["proofcheck.catalogue.mine.lemma1"], 1)
+    False
+    """
+    from .papers import CATALOGUE_PACKAGE
+
+    return tasks <= LIGHT_PRELOAD_MAX_CLAIMS and not any(
+        o.startswith(CATALOGUE_PACKAGE + ".") for o in origins)
+
+
+def _preload(origins: Sequence[str] = (), *, light: bool = False) -> None:
     """What every claim's forked process inherits instead of computing it again: the
     libraries of :data:`_PRELOAD`, the engine's own modules, the engine's Hypothesis
     constants, the source digests and library versions of the point store's keys, and the
     modules of the run's claims (``origins``, in sorted order). The same for every worker of
-    a run (what is loaded depends on the run's set of claims, never on which ran before)."""
+    a run (what is loaded depends on the run's set of claims, never on which ran before).
+    ``light`` (:func:`_light_preload`): the engine and the run's modules only."""
     import importlib
     import pkgutil
 
     import proofcheck
 
+    if light:
+        importlib.import_module("proofcheck.engine")
+        for origin in sorted(set(origins)):
+            try:
+                _module_claims(origin)
+            except Exception:       # noqa: BLE001 - the claim's fork reports it
+                continue
+        return
     names = list(_PRELOAD) + sorted(
         m.name for m in pkgutil.walk_packages(proofcheck.__path__, "proofcheck.")
         if m.name.split(".")[1] not in _NOT_PRELOADED)
@@ -855,10 +889,12 @@ class _Worker:
         self.conn.close()
 
 
-def _spawn(prof: Profile, seed: int, origins: Sequence[str] = ()) -> _Worker:
+def _spawn(prof: Profile, seed: int, origins: Sequence[str] = (),
+           light: bool = False) -> _Worker:
     """A fresh worker process: ``sys.executable`` with this process's ``sys.path``, one BLAS
     thread, and a socket of its own (the claim's stdout goes to stderr); it loads the modules
-    ``origins`` of the run's claims once, before its first claim."""
+    ``origins`` of the run's claims once, before its first claim (only the engine and them
+    when ``light``)."""
     import dataclasses
     import socket
     import subprocess
@@ -876,7 +912,7 @@ def _spawn(prof: Profile, seed: int, origins: Sequence[str] = ()) -> _Worker:
     theirs.close()
     conn = Connection(ours.detach())
     conn.send_bytes(json.dumps(["init", dataclasses.asdict(prof), seed,
-                                sorted(set(origins))]).encode())
+                                sorted(set(origins)), bool(light)]).encode())
     return _Worker(proc, conn)
 
 
@@ -952,6 +988,7 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
     every: list[_Worker] = []           # replaced ones too: for the busy / idle summary
     t0 = time.monotonic()
     started = _workers_at_once(todo, n)    # workers the pool may have now
+    light = _light_preload(origins, len(todo))
     first_start: float | None = None    # when a worker first began a claim
     with _Interrupt() as interrupt:
         try:
@@ -968,7 +1005,7 @@ def _run_pool(todo: list[_Task], n: int, prof: Profile, seed: int, timeout: floa
                 workers = [w for w in workers if w.alive]
                 idle = [w for w in workers if w.task is None]
                 while pending and (idle or len(workers) < started):
-                    w = idle.pop() if idle else _spawn(prof, seed, origins)
+                    w = idle.pop() if idle else _spawn(prof, seed, origins, light)
                     if w not in workers:
                         workers.append(w)
                         every.append(w)

@@ -268,8 +268,11 @@ def test_guide_python_snippets_run(tmp_path, monkeypatch):
     assert ran >= 3
 
 
-def test_write_a_claim_example_runs_as_documented(tmp_path, monkeypatch):
-    """The files of docs/write-a-claim.md, written out and checked with its own commands."""
+def test_write_a_claim_example_runs_as_documented(tmp_path, monkeypatch, shared_result_cache):
+    """The files of docs/write-a-claim.md, written out and checked with its own commands,
+    through the test run's shared result cache: tests/test_docs_commands.py runs the same
+    command on the same files (a cache key does not depend on the folder's place)."""
+    monkeypatch.setenv("PROOFCHECK_CACHE_DIR", str(shared_result_cache.directory))
     files, commands = 0, []
     for lang, title, code in _blocks("write-a-claim.md"):
         if lang == "python" and title:
