@@ -40,7 +40,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from collections.abc import Sequence
-from typing import Any
 
 import click
 
@@ -816,31 +815,20 @@ def explore_command(claim_id: str, drops: tuple[str, ...], mutate: str | None,
     click.get_current_context().exit(code)
 
 
-def _say(out: Any, text: str, indent: str = "") -> None:
-    """Prose on ``out``, wrapped at its width (80 in a pipe or a CI log), continuation lines
-    indented two more spaces than ``indent``. Data (instances, arrays) is printed as it is."""
-    import textwrap
-
-    from rich.markup import escape
-
-    for line in textwrap.wrap(text, width=max(out.width, 40), initial_indent=indent,
-                              subsequent_indent=indent + "  ", break_long_words=False,
-                              break_on_hyphens=False) or [indent]:
-        out.print(escape(line), highlight=False, soft_wrap=True)
-
-
 def _render_exploration(ex, files) -> None:
     from rich.console import Console
     from rich.markup import escape
 
+    from proofcheck.report import print_wrapped
+
     out = Console()
-    _say(out, ex.summary)
-    _say(out, f"searched: {ex.instances} instances ({ex.generated} drawn, of which "
+    print_wrapped(out, ex.summary)
+    print_wrapped(out, f"searched: {ex.instances} instances ({ex.generated} drawn, of which "
               f"{ex.edge_cases} edge cases; {ex.optimised} by optimisation; {ex.skipped} "
               f"skipped, {ex.vacuous} vacuous), seed {ex.seed}, budget "
               f"{ex.budget.describe()}, {ex.seconds:.2f} s")
     for w in ex.witnesses:
-        _say(out, f"witness [{w.status}; grade {w.grade}]: margin {w.margin:.17g} "
+        print_wrapped(out, f"witness [{w.status}; grade {w.grade}]: margin {w.margin:.17g} "
                   f"(tolerance {w.tolerance:.3g}; {w.precision})")
         if w.shrunk_from:
             out.print("  shrunk from " + escape(", ".join(f"{k}={v}" for k, v in
@@ -852,7 +840,7 @@ def _render_exploration(ex, files) -> None:
                       + escape(", ".join(f"{k}={v}" for k, v in w.sizes.items())),
                       highlight=False)
             if w.detail:
-                _say(out, w.detail, "  ")
+                print_wrapped(out, w.detail, indent="  ")
         else:
             for k, v in w.instance.fields().items():
                 out.print(f"  {escape(k)} = {escape(_short_value(v))}", highlight=False,
@@ -866,11 +854,12 @@ def _render_exploration(ex, files) -> None:
             out.print(f"  point: {escape(str(getattr(w.point, 'kind', '')))} certified at "
                       f"{getattr(w.point, 'digits', '?')} digits", highlight=False)
         if w.certificate is not None and getattr(w.certificate, "detail", None):
-            _say(out, f"certificate: {w.certificate.method}: {w.certificate.detail}", "  ")
+            print_wrapped(out, f"certificate: {w.certificate.method}: "
+                               f"{w.certificate.detail}", indent="  ")
     for f in files:
         out.print(f"witness saved to {escape(f)}", highlight=False, soft_wrap=True)
     for note in ex.notes:
-        _say(out, "note: " + note)
+        print_wrapped(out, "note: " + note)
 
 
 @main.command("replay", epilog=_REPLAY_EPILOG)
@@ -899,8 +888,10 @@ def replay_command(witness_file: Path, paths: tuple[str, ...], fmt: str) -> None
     else:
         from rich.console import Console
 
-        out = Console()
-        _say(out, res.summary())        # without a margin, its detail is in the summary
+        from proofcheck.report import print_wrapped
+
+        # without a margin, its detail is in the summary
+        print_wrapped(Console(), res.summary())
     if res.margin is None:
         code = EXIT_ERROR
     else:       # a float64 failure that a higher rung of the judge overrides is no failure

@@ -133,27 +133,27 @@ class Judgement:
 # ---------------------------------------------------------------------------------------------
 # the rungs
 
-def _worst(m: Any) -> tuple[float, float, int]:
+def _worst(m: Any) -> tuple[float, float, int, int]:
+    """The margin's worst entry: its value, tolerance, index and the number of entries."""
     v, t, _ = failures(m)
     k = int(np.argmin(v + t)) if v.ndim else 0
-    return float(np.ravel(v)[k]), float(np.ravel(t)[k]), k
+    return float(np.ravel(v)[k]), float(np.ravel(t)[k]), k, int(np.size(v))
 
 
-def _sides(m: Any, k: int) -> str:
-    """``lhs=... rhs=...`` at the margin's worst entry ``k``; empty when the conclusion
-    names neither side (its margin alone is the evidence).
+def _sides(m: Any, k: int, entries: int = 1) -> str:
+    """``lhs=... rhs=...`` at the margin's worst entry ``k`` of ``entries``; empty when the
+    conclusion names neither side (its margin alone is the evidence).
 
     >>> from proofcheck import Margin
     >>> _sides(Margin(-1.0, 0.0), 0), _sides(Margin(-0.5, 0.0, 1.0, 1.5), 0)
     ('', 'lhs=1 rhs=1.5')
     >>> _sides(Margin(np.array([1.0, -2.0]), np.zeros(2), np.array([3.0, 1.0]),
-    ...               np.array([2.0, 3.0])), 1)
+    ...               np.array([2.0, 3.0])), 1, 2)
     'lhs=1 (entry 2 of 2) rhs=3 (entry 2 of 2)'
     """
     if m.lhs is None and m.rhs is None:
         return ""
-    n = int(np.size(failures(m)[0]))
-    return f"lhs={brief(m.lhs, k, n)} rhs={brief(m.rhs, k, n)}"
+    return f"lhs={brief(m.lhs, k, entries)} rhs={brief(m.rhs, k, entries)}"
 
 
 class Float64Rung:
@@ -164,10 +164,10 @@ class Float64Rung:
     def run(self, claim: Claim, inst: Instance, point: Any) -> RungOutcome:
         from .backends import get_backend
         m = evaluate_conclusion(claim, inst, point, get_backend("numpy"))
-        v, t, k = _worst(m)
+        v, t, k, n = _worst(m)
         return RungOutcome(v < -t, v, t, f"float64 margin {v:.6g} (tol {t:.2g})",
                            precision="float64",
-                           detail=_sides(m, k))
+                           detail=_sides(m, k, n))
 
 
 class MpmathRung:
@@ -184,7 +184,7 @@ class MpmathRung:
         if not claim.high_precision:
             raise NotApplicable("the conclusion has no high-precision path (float64 only)")
         m = evaluate_conclusion(claim, inst, point, get_backend("mpmath", digits=self.digits))
-        v, t, _ = _worst(m)
+        v, t, _, _ = _worst(m)
         if v < -t:
             text = (f"confirmed at mpmath {self.digits} digits (margin {v:.6g}, tol {t:.2g})")
         else:

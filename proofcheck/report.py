@@ -674,10 +674,10 @@ def render_terminal(run: RunResult, console: Console, *, load_errors: LoadErrors
             console.print(f"[bold magenta]{escape(r.claim_id)} error:[/bold magenta] "
                           + escape(r.error or "(no message)"))
         for line in reading_lines(r):
-            _print_wrapped(console, r.claim_id, line)
+            print_wrapped(console, line, dim=r.claim_id)
         branches = branch_line(r)
         if branches:
-            _print_wrapped(console, r.claim_id, branches)
+            print_wrapped(console, branches, dim=r.claim_id)
         missed = [m for m in r.mutants if not m.caught]
         if missed:
             console.print(f"[red]{escape(r.claim_id)}: mutants not caught:[/red] "
@@ -685,20 +685,26 @@ def render_terminal(run: RunResult, console: Console, *, load_errors: LoadErrors
     console.print(f"{_counts_phrase(run)} in {_seconds(run.seconds)}")
 
 
-def _print_wrapped(console: Any, claim_id: str, text: str) -> None:
-    """``claim_id text`` wrapped at the console's width (at least 40 columns), continuation
-    lines indented by two spaces, the id dimmed: readable in an 80-column terminal and in a
-    CI log, where nothing wraps long lines."""
+def print_wrapped(console: Any, text: str, *, indent: str = "", dim: str = "") -> None:
+    """``text`` on ``console``, wrapped at its width (at least 40 columns; 80 in a pipe or a
+    CI log, where nothing wraps long lines), continuation lines indented two more spaces than
+    ``indent``; a leading ``dim`` (a claim id) is printed dimmed. For prose: data (instances,
+    arrays, paths) is printed whole."""
     import textwrap
 
     from rich.markup import escape
 
-    for k, line in enumerate(textwrap.wrap(f"{claim_id} {text}", width=max(console.width, 40),
-                                           subsequent_indent="  ", break_on_hyphens=False,
-                                           break_long_words=False)):
-        console.print(escape(line) if k else
-                      f"[dim]{escape(claim_id)}[/dim]" + escape(line[len(claim_id):]),
-                      highlight=False, soft_wrap=True)
+    lead = f"{dim} " if dim else ""
+    for k, line in enumerate(textwrap.wrap(lead + text, width=max(console.width, 40),
+                                           initial_indent=indent,
+                                           subsequent_indent=indent + "  ",
+                                           break_on_hyphens=False, break_long_words=False)
+                             or [indent]):
+        if k == 0 and dim:
+            body = f"{indent}[dim]{escape(dim)}[/dim]" + escape(line[len(indent) + len(dim):])
+        else:
+            body = escape(line)
+        console.print(body, highlight=False, soft_wrap=True)
 
 
 #: The report formats, by the name the CLI uses.

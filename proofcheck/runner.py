@@ -702,10 +702,14 @@ def _light_preload(origins: Sequence[str], tasks: int) -> bool:
     >>> _light_preload(["proofcheck.catalogue.mine.lemma1"], 1)
     False
     """
+    return tasks <= LIGHT_PRELOAD_MAX_CLAIMS and not any(map(_in_catalogue, origins))
+
+
+def _in_catalogue(origin: str) -> bool:
+    """Whether a claim's module is one of the bundled catalogue's."""
     from .papers import CATALOGUE_PACKAGE
 
-    return tasks <= LIGHT_PRELOAD_MAX_CLAIMS and not any(
-        o.startswith(CATALOGUE_PACKAGE + ".") for o in origins)
+    return origin.startswith(CATALOGUE_PACKAGE + ".")
 
 
 def _preload(origins: Sequence[str] = (), *, light: bool = False) -> None:
@@ -763,7 +767,7 @@ def _preloaded_origins(origins: Sequence[str]) -> list[str]:
     from .papers import CATALOGUE_PACKAGE
 
     names = set(origins)
-    if any(o.startswith(CATALOGUE_PACKAGE + ".") for o in names):
+    if any(map(_in_catalogue, names)):
         try:
             import importlib
 

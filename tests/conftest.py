@@ -50,8 +50,15 @@ def _own_result_cache(monkeypatch, tmp_path_factory, _shared_source_facts):
     ``source-facts/`` is the test run's shared one (:func:`_shared_source_facts`): facts about
     a file's bytes are not results."""
     cache = tmp_path_factory.mktemp("result-cache")
-    (cache / "source-facts").symlink_to(_shared_source_facts, target_is_directory=True)
+    _link_source_facts(cache, _shared_source_facts)
     monkeypatch.setenv("PROOFCHECK_CACHE_DIR", str(cache))
+
+
+def _link_source_facts(cache_dir, shared) -> None:
+    """``cache_dir/source-facts`` -> the test run's shared folder (once: a second xdist worker
+    finds the link made)."""
+    with contextlib.suppress(FileExistsError):
+        (cache_dir / "source-facts").symlink_to(shared, target_is_directory=True)
 
 
 @pytest.fixture(autouse=True)
@@ -85,8 +92,7 @@ def shared_result_cache(tmp_path_factory, _shared_source_facts):
     root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     folder = root / "shared-result-cache"
     folder.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):      # the other worker linked it first
-        (folder / "source-facts").symlink_to(_shared_source_facts, target_is_directory=True)
+    _link_source_facts(folder, _shared_source_facts)
     return ResultCache(folder)
 
 
