@@ -411,13 +411,14 @@ def prop2i_conclusion(form="sqrt", flipped=False):
 
 
 def on_settings(valid: tuple[str, ...], violators: dict[str, tuple[str, ...]], *,
-                instances=None) -> dict:
+                instances=None, high_precision: bool = False) -> dict:
     """The fields a probabilistic claim of this section shares: its instances (the ``valid``
     settings, and for a dropped hypothesis the settings in ``violators`` that violate it), one
-    branch per valid setting, and no high-precision re-run (exact laws through scipy and
-    Monte Carlo, both in float64)."""
+    branch per valid setting, and ``high_precision``: whether the conclusion also runs on the
+    mpmath and ball backends (a law computed exactly or with a certified enclosure), not only
+    in float64 (scipy's laws, Monte Carlo)."""
     return dict(instances=(instances or _instances)(valid, violators), branches=valid,
-                case_of=lambda inst, point: inst.setting, high_precision=False)
+                case_of=lambda inst, point: inst.setting, high_precision=high_precision)
 
 
 PROP2I_VALID = ("relu_d1_m29", "abs_d1_m256", "relu_d2_types_m1500", "relu_d1_r200",
@@ -570,9 +571,9 @@ lemma6_i = claim("khk2019dw.lemma6.i", printed_at("B", "Lemma 6 (i)", "(B.8)-(B.
               "t unbound, which only weakens it; the proof of Prop. 2 uses the form checked here]",
     hypotheses=(PATTERN, SIZE_I, SMIN_I),
     conclusion=rank_conclusion("d_x d", _bound_i, LEMMA6I_VALID),
-    **{**on_settings(LEMMA6I_VALID, {"size_i": ("relu_d1_m2_dx3",),
-                                     "smin_i": ("relu_d1_m14000_one_active",)}),
-       "high_precision": True},
+    **on_settings(LEMMA6I_VALID, {"size_i": ("relu_d1_m2_dx3",),
+                                  "smin_i": ("relu_d1_m14000_one_active",)},
+                  high_precision=True),
     notes="By the 0/1 law the failure probability is exactly 0 or 1; it is decided by the exact "
           "rank mod p = 2^61 - 1 of D~ at a random integer X (or, for d = 1, by the Gaussian "
           "law of diag(Lambda_1) X) against an upper bound, and cross-checked by Monte Carlo "
@@ -622,16 +623,15 @@ def case_ii(id: str, source: Source, /, *, title: str, statement: str, conclusio
     added) with the ``notes`` and ``mutants``."""
     # the exact 0/1 law also runs on the mpmath and ball backends (without the Monte Carlo
     # cross-check): a failure it finds is certified
-    exact = dict(high_precision=True)
     corrected = claim(id, source, title=title + " (d >= 2)",
                       statement="As printed, with d >= 2 added",
                       hypotheses=(PATTERN, SIZE_II, SMIN_II, D_GE_2), conclusion=conclusion,
-                      **{**on_settings(LEMMA6II_VALID, II_VIOLATORS), **exact}, notes=notes,
-                      mutants=mutants)
+                      **on_settings(LEMMA6II_VALID, II_VIOLATORS, high_precision=True),
+                      notes=notes, mutants=mutants)
     return claim(id, source, title=title, statement=statement,
                  hypotheses=(PATTERN, SIZE_II, SMIN_II), conclusion=conclusion,
-                 **{**on_settings(LEMMA6II_VALID + ("relu_d1_dead_sample",), II_VIOLATORS),
-                    **exact},
+                 **on_settings(LEMMA6II_VALID + ("relu_d1_dead_sample",), II_VIOLATORS,
+                               high_precision=True),
                  corrected=corrected, erratum=ERRATUM_II, notes=II_NOTES + II_CERTIFICATE + MC_NOTE)
 
 
@@ -875,9 +875,13 @@ def _lm_instances(valid, violators):
     return build
 
 
-def _lm_threshold(w: Weights, side: str, c_sqrt: float, c_lin: float) -> float:
-    dev = c_sqrt * math.sqrt(w.t * float(np.sum(w.a2 ** 2)))
-    return dev + c_lin * w.K ** 2 * w.t if side == "upper" else -dev
+def _lm_threshold(t, s4, K2, side: str, c_sqrt: float, c_lin: float, sqrt):
+    """The deviation of S = sum a_i^2 (g_i^2 - 1) that Lemma 7 bounds: c_sqrt sqrt(t sum a_i^4)
+    + c_lin K^2 t (upper tail) or -c_sqrt sqrt(t sum a_i^4) (lower), for the printed constants
+    (c_sqrt, c_lin) = (2, 2) and the mutants' variants; float64 arrays (``sqrt = np.sqrt``) or
+    arb balls (``sqrt = arb.sqrt``)."""
+    dev = c_sqrt * sqrt(t * s4)
+    return dev + c_lin * K2 * t if side == "upper" else -dev
 
 
 _GRID_T = (1e-3, 60.0, 4000)
@@ -895,9 +899,8 @@ def _lm_exact(name: str, side: str, c_sqrt: float, c_lin: float, rate: float):
     s4 = float(np.sum(w.a2 ** 2))
 
     def fail(t):
-        t = np.asarray(t, dtype=float)
-        dev = c_sqrt * np.sqrt(t * s4)
-        thr = dev + c_lin * w.K ** 2 * t if side == "upper" else -dev
+        thr = _lm_threshold(np.asarray(t, dtype=float), s4, w.K ** 2, side, c_sqrt, c_lin,
+                            np.sqrt)
         return mc.chi2_excess_tail(thr, n, a2, upper=side == "upper")
 
     bound = lambda t: np.exp(-rate * np.asarray(t, dtype=float))
@@ -918,8 +921,7 @@ def _lm_fail_ball(w: Weights, side: str, c_sqrt: float, c_lin: float, t: float):
     (:func:`proofcheck.montecarlo.weighted_chi2_tail`, Ruben's series)."""
     from flint import arb
     s4 = sum((arb(v) * arb(v) for v in w.a2.tolist()), arb(0))
-    dev = c_sqrt * (arb(t) * s4).sqrt()
-    thr = dev + c_lin * arb(w.K) ** 2 * arb(t) if side == "upper" else -dev
+    thr = _lm_threshold(arb(t), s4, arb(w.K) ** 2, side, c_sqrt, c_lin, arb.sqrt)
     return mc.weighted_chi2_tail(thr, w.a2.tolist(), upper=side == "upper")
 
 
@@ -954,8 +956,7 @@ def _sparse_margin(w: Weights, side: str, c_sqrt: float, c_lin: float, rate: flo
     if len(w.a) != 1:
         raise ValueError(f"the sparse law is implemented for one weight, not {len(w.a)}")
     a2, t = arb(w.a2[0]), arb(w.t)
-    dev = c_sqrt * (t * a2 * a2).sqrt()
-    thr = dev + c_lin * arb(w.K) ** 2 * t if side == "upper" else -dev
+    thr = _lm_threshold(t, a2 * a2, arb(w.K) ** 2, side, c_sqrt, c_lin, arb.sqrt)
     p = arb(SPARSE_P.numerator) / SPARSE_P.denominator
     fail = arb(0)
     for value, prob in ((a2 * (SPARSE_C ** 2 - 1), p), (-a2, 1 - p)):
@@ -1020,8 +1021,7 @@ def lemma7_claim(id, source, /, *, valid, **fields):
     fields.setdefault("notes", LM_NOTES)
     settings = on_settings(valid, {"bounded": ("equal_n1_t8_K0",),
                                    "gaussian": ("sparse_n1_t8", "sparse_n1_t0.2")},
-                           instances=_lm_instances)
-    settings["high_precision"] = True
+                           instances=_lm_instances, high_precision=True)
     return claim(id, source, hypotheses=(BOUNDED, GAUSS), **settings, **fields)
 
 lemma7_upper = lemma7_claim("khk2019dw.lemma7.upper", printed_at("B", "Lemma 7", "(B.24)"),
