@@ -15,7 +15,6 @@ from scipy import integrate, stats
 
 from proofcheck import Instance
 from proofcheck import montecarlo as mc
-from proofcheck.engine import check_claim
 from proofcheck.judge import judge
 from proofcheck.results import BranchStatus, Verdict
 
@@ -77,9 +76,22 @@ def _branches(result):
 
 
 @pytest.fixture(scope="module")
-def lemma7():
-    return {c.id: check_claim(c, profile="quick", seed=0)
-            for c in (S.lemma7_upper, S.lemma7_lower)}
+def quick(check_quick):
+    """A catalogue claim's result at the quick profile, seed 0, through the test run's shared
+    result cache (tests/conftest.py): the catalogue tests check the same claims."""
+    from proofcheck.catalog import load_claims
+
+    reg = load_claims(patterns=["khk2019dw"])
+
+    def result(claim_id):
+        (res,) = check_quick([reg.get(claim_id)], reg.origins).claims
+        return res
+    return result
+
+
+@pytest.fixture(scope="module")
+def lemma7(quick):
+    return {i: quick(i) for i in ("khk2019dw.lemma7.upper", "khk2019dw.lemma7.lower")}
 
 
 def test_lemma7_mixed_branches_discriminate(lemma7):
@@ -109,8 +121,8 @@ def test_lemma7_mixed_failure_is_certified_on_the_ball_rung():
     assert j0.fails is False
 
 
-def test_zero_loss_rank_m_branch_is_caught_by_the_premise_without_theta():
-    res = check_claim(T2.zero_loss, profile="quick", seed=0)
+def test_zero_loss_rank_m_branch_is_caught_by_the_premise_without_theta(quick):
+    res = quick(T2.zero_loss.id)
     b = _branches(res)
     assert res.verdict is Verdict.VERIFIED
     assert b["rank_m"].status is BranchStatus.DISCRIMINATING
@@ -128,8 +140,8 @@ def test_live_strata_have_differentiable_outputs_and_live_units():
     assert np.all(np.asarray(inst.X) @ Ws[0][:, live] != 0)
 
 
-def test_output_term_stratum_branch_discriminates():
-    res = check_claim(T1.output_term, profile="quick", seed=0)
+def test_output_term_stratum_branch_discriminates(quick):
+    res = quick(T1.output_term.id)
     assert res.verdict is Verdict.ERRATUM
     b = _branches(res)          # an erratum: the branches of its corrected statement
     assert b["stratum"].status is BranchStatus.DISCRIMINATING, b["stratum"]

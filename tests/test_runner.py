@@ -18,37 +18,18 @@ import pytest
 from proofcheck import engine
 from proofcheck.cache import ResultCache, module_closure
 from proofcheck.catalog import load_claims
+from proofcheck.results import report_differences, without_timings
 from proofcheck.runner import EXIT_INTERRUPTED, LineProgress, run_claims
 
 FIXTURES = Path(__file__).parent / "fixtures" / "runner_claims"
 GOOD = FIXTURES / "good"
 FAULTY = FIXTURES / "faulty"
-_TIMING = re.compile(r"\s*\[\d+(\.\d+)? s\]")
 
 
 def _normalised(run) -> dict:
     """The run's JSON without what may differ between equal runs: durations and the cache
-    marks (and timing text inside summaries, which the engine still writes)."""
-    def strip(x):
-        if isinstance(x, dict):
-            return {k: strip(v) for k, v in x.items()
-                    if k not in ("seconds", "cached", "cached_at")}
-        if isinstance(x, list):
-            return [strip(v) for v in x]
-        if isinstance(x, str):
-            return _TIMING.sub("", x)
-        return x
-    return strip(json.loads(json.dumps(run.to_dict())))
-
-
-def _diff(a, b, where="") -> list[str]:
-    """Where two JSON values differ (for readable assertion messages)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b))
-                for d in _diff(a.get(k), b.get(k), f"{where}.{k}")]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _diff(x, y, f"{where}[{i}]")]
-    return [] if a == b else [f"{where}: {a!r} != {b!r}"]
+    marks (proofcheck.results.without_timings)."""
+    return without_timings(json.loads(json.dumps(run.to_dict())), cache_marks=True)
 
 
 def _run(paths, **kw):
@@ -111,8 +92,8 @@ def test_same_json_for_any_jobs_and_in_process(all_workers_at_once):
     assert all_workers_at_once() == 2
     _, here = _run([GOOD], jobs=0)
     assert [c.verdict.value for c in one.claims] == ["verified", "refuted", "verified"]
-    assert not _diff(_normalised(one), _normalised(two))
-    assert not _diff(_normalised(one), _normalised(here))
+    assert not report_differences(_normalised(one), _normalised(two))
+    assert not report_differences(_normalised(one), _normalised(here))
 
 
 def test_same_json_for_jobs_1_and_2_on_catalogue_claims(all_workers_at_once):
@@ -121,7 +102,7 @@ def test_same_json_for_jobs_1_and_2_on_catalogue_claims(all_workers_at_once):
     runs = [run_claims(claims, origins=reg.origins, profile="quick", seed=1, jobs=j)
             for j in (1, 2)]
     assert all_workers_at_once() == 2
-    assert not _diff(_normalised(runs[0]), _normalised(runs[1]))
+    assert not report_differences(_normalised(runs[0]), _normalised(runs[1]))
 
 
 def test_a_few_quick_claims_start_one_worker(monkeypatch, tmp_path):
@@ -136,12 +117,12 @@ def test_a_few_quick_claims_start_one_worker(monkeypatch, tmp_path):
     _, two = _run([GOOD], jobs=2)
     assert len(json.loads(stats.read_text())["workers"]) == 1
     _, here = _run([GOOD], jobs=0)
-    assert not _diff(_normalised(two), _normalised(here))
+    assert not report_differences(_normalised(two), _normalised(here))
     # claims still waiting once the first worker began: the second worker starts
     monkeypatch.setattr(runner, "SPREAD_AFTER_SECONDS", 0.0)
     _, spread = _run([GOOD], jobs=2)
     assert len(json.loads(stats.read_text())["workers"]) == 2
-    assert not _diff(_normalised(spread), _normalised(here))
+    assert not report_differences(_normalised(spread), _normalised(here))
 
 
 def test_largest_first_but_results_in_catalogue_order(tmp_path):
@@ -185,8 +166,8 @@ def test_warm_run_reruns_nothing_and_the_json_is_the_same(tmp_path, counted):
     doc = warm.to_dict()["claims"][0]
     assert doc["cached"] is True and doc["cached_at"]
     _, fresh = _run([GOOD], jobs=0, cache=None)
-    assert not _diff(_normalised(cold), _normalised(warm))
-    assert not _diff(_normalised(cold), _normalised(fresh))
+    assert not report_differences(_normalised(cold), _normalised(warm))
+    assert not report_differences(_normalised(cold), _normalised(fresh))
 
 
 def test_touching_one_module_reruns_only_its_claims(tmp_path, counted):
@@ -379,7 +360,7 @@ def test_scheduler_runs_claims_on_a_dask_cluster():
                                   dashboard_address=None) as cluster:
         _, on_dask = _run([GOOD], scheduler=cluster.scheduler_address)
     _, local = _run([GOOD], jobs=1)
-    assert not _diff(_normalised(on_dask), _normalised(local))
+    assert not report_differences(_normalised(on_dask), _normalised(local))
 
 
 # ---------------------------------------------------------------------------------------------

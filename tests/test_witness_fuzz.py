@@ -238,6 +238,8 @@ def test_replay_of_fuzzed_files_exits_2_in_one_line(saved, data, tmp_path_factor
     assert res.exit_code in (EXIT_USAGE, EXIT_ERROR), res.output
     if res.exit_code == EXIT_ERROR:
         assert "could not replay" in res.output and "raised" in res.output, res.output
+    else:
+        assert len(res.output.strip().splitlines()) == 1, res.output
 
 
 VALUES = st.one_of(st.text(max_size=12), st.sampled_from(
