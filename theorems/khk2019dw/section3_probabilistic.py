@@ -534,7 +534,8 @@ def _exact_law_margin(s: Setting, B, p_of, how: str, bound=_bound_ii_ball) -> Ma
     ball. A rank that is only bracketed decides nothing."""
     from proofcheck.exact_backends import NotCertifiable, NotExact, margin_from_ball
     if getattr(B, "name", "") == "exact":
-        raise NotExact("2e^{-d_x/20} is irrational: the ball rung decides this conclusion")
+        raise NotExact("the bound (an exponential) is irrational: the ball rung decides this "
+                       "conclusion")
     if not s.rank.exact:
         raise NotCertifiable(f"the generic rank is only bracketed ({s.rank.how})")
     p = int(p_of(s))

@@ -593,8 +593,7 @@ def live_stratum(seed: int, widths, acts) -> Instance:
     Y = minimum_targets(net, X, theta, rng=rng, against_lambda=False)
     if Y is None:
         raise ValueError("the piece enumeration was unresolved")
-    Y = np.array([[float(v) for v in row] for row in np.asarray(Y)], float)
-    return inst.replace(X=X, Y=Y, start=theta)
+    return inst.replace(X=X, Y=np.asarray(Y, dtype=float), start=theta)
 
 
 @st.composite

@@ -22,7 +22,7 @@ import numpy as np
 from proofcheck.lazy import lazy_import
 from hypothesis import strategies as st
 
-from proofcheck import Hypothesis, Identity, Margin, Mutant, MutantKind, PointKind
+from proofcheck import Hypothesis, Identity, Instance, Margin, Mutant, MutantKind, PointKind
 from proofcheck.claims import Reading
 from proofcheck.evaluate import as_point
 from proofcheck import networks as nw
@@ -522,7 +522,6 @@ def _narrow_relu_problems(draw, m=(2, 3)):
     1, t = 0, d_y = 1), d_x = m generic samples (rank X = m, so rank [Phi^(0) Phi^(1)] >= m at
     every theta) and targets of both signs. v relu(X w) has one sign, so no theta fits Y: every
     local minimum has L > 0 and the unit inactive on some sample (outside Theta_{1,0})."""
-    from proofcheck import Instance
     mm = draw(st.integers(*m))
     inst = build(draw(st.integers(0, 2 ** 31 - 1)), (mm, 1, 1), ["relu"], mm, "generic")
     Y = np.abs(np.asarray(inst.Y, float))
