@@ -174,12 +174,14 @@ SCALAR = {"d": 1}
 
 @cache
 def _example1():
-    """w, v, ε > 0, F = (w(1 + εv) - 1)^2 / 2, its gradient GRAD and Hessian HESS."""
-    w, v = sp.symbols("w v", real=True)
-    eps = sp.Symbol("epsilon", positive=True)
-    F = (w * (1 + eps * v) - 1) ** 2 / 2
-    return SimpleNamespace(w=w, v=v, eps=eps, F=F, GRAD=sp.Matrix([sp.diff(F, w), sp.diff(F, v)]),
-                           HESS=sp.hessian(F, (w, v)))
+    """Example 1's w, v, ε > 0, F = (w(1 + εv) - 1)^2 / 2, its gradient GRAD and Hessian HESS
+    (theorems/shamir2018/example1.py; imported here, on first use, because that module
+    imports this one)."""
+    from . import example1 as E
+
+    w, v, eps = E.symbols()
+    F = E.objective()
+    return SimpleNamespace(w=w, v=v, eps=eps, F=F, GRAD=E.gradient(F), HESS=E.hessian(F))
 
 
 @deferred

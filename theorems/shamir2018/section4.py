@@ -182,8 +182,9 @@ def spurious_location(f, poly_v=None, poly_w=None, box=None):
                       pt.sign(v - box[1])])
 
 
-def where():
-    """The corrected statement's [#, sign q(v), sign(w - p(v)), v > lo, v < hi]."""
+def corrected_location():
+    """The corrected statement's [#, sign q(v), sign(w - p(v)), v > lo, v < hi] (a function,
+    like the other constants here, so that sympy loads on first use)."""
     return sp.Matrix([1, 0, 0, 1, -1])
 
 regularised_corrected = claim(
@@ -205,11 +206,11 @@ regularised_corrected = claim(
                             sp.Matrix([1, 0])), SCALAR, as_printed=False),
         Identity("caption_lambda", "the caption's (b): the spurious minimum, exactly located",
                  lambda s: (spurious_location(regularised(sp.Rational(1, 2), caption_f())),
-                            where()),
+                            corrected_location()),
                  SCALAR, as_printed=False),
         Identity("same_as_lambda_quarter", "Example 1's F with λ = 1/4: the same point",
-                 lambda s: (spurious_location(regularised(sp.Rational(1, 4))), where()), SCALAR,
-                 as_printed=False),
+                 lambda s: (spurious_location(regularised(sp.Rational(1, 4))),
+                            corrected_location()), SCALAR, as_printed=False),
         Identity("threshold", "the discriminant factor is 256λ^6 + 768λ^5 + 3040λ^3 + 864λ^2 - "
                  "96λ - 283 (monic), with one positive root λ* in (0.39, 0.41)",
                  lambda s: (sp.Matrix(discriminant_factor().all_coeffs()
@@ -232,12 +233,14 @@ regularised_corrected = claim(
                         "v in (-1.70, -1.69) (the constrained minimum's v)", "caption_lambda",
                         lambda s: (spurious_location(regularised(sp.Rational(1, 2), caption_f()),
                                                      box=(sp.Rational(-170, 100),
-                                                          sp.Rational(-169, 100))), where())),
+                                                          sp.Rational(-169, 100))),
+                                   corrected_location())),
         Mutant.identity("wrong_w_formula", MutantKind.DROPPED_TERM,
                         "w = v^3 + 2v^2 (dropped 5v/4)", "same_as_lambda_quarter",
                         lambda s: (spurious_location(regularised(sp.Rational(1, 4)),
                                                      poly_w=symbols()[1]**3
-                                                     + 2 * symbols()[1]**2), where())),
+                                                     + 2 * symbols()[1]**2),
+                                   corrected_location())),
         Mutant.identity("threshold_at_half", MutantKind.PERTURBED_CONSTANT,
                         "spurious minima for λ up to 0.5: [#] at λ = 41/100 is 1",
                         "threshold_sides",
