@@ -144,9 +144,10 @@ def test_simulated_settings_are_decisive_by_plan():
 
 def test_lemma7_exact_tails_respect_the_bound_and_the_dropped_term_does_not():
     w = S.WEIGHTS["equal_n1_t8"]
-    thr = S._lm_threshold(w, "upper", 2.0, 2.0)
+    s4 = float(np.sum(w.a2 ** 2))
+    thr = S._lm_threshold(w.t, s4, w.K ** 2, "upper", 2.0, 2.0, math.sqrt)
     assert float(mc.chi2_excess_tail(thr, 1)) <= math.exp(-w.t)
-    thr0 = S._lm_threshold(w, "upper", 2.0, 0.0)
+    thr0 = S._lm_threshold(w.t, s4, w.K ** 2, "upper", 2.0, 0.0, math.sqrt)
     assert float(mc.chi2_excess_tail(thr0, 1)) > math.exp(-w.t)
 
 
